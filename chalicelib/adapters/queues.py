@@ -1,0 +1,36 @@
+"""Queues the code expects; infra/resources.json deploys the same (a test checks)."""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Protocol
+
+from chalicelib.config import get_settings
+
+# short name -> (visibility timeout s, receives before the dead-letter queue)
+QUEUES = {
+    "notifications": (60, 5),
+}
+
+
+class MessagePublisher(Protocol):
+    def publish(self, queue: str, body: dict) -> None: ...
+
+
+@functools.lru_cache(maxsize=1)
+def _sqs():
+    import boto3
+
+    s = get_settings()
+    return boto3.client("sqs", region_name=s.region, endpoint_url=s.aws_endpoint)
+
+
+@functools.lru_cache(maxsize=8)
+def queue_url(short_name: str) -> str:
+    name = get_settings().queue_name(short_name)
+    return _sqs().get_queue_url(QueueName=name)["QueueUrl"]
+
+
+class SqsPublisher:
+    def publish(self, queue: str, body: dict) -> None:
+        _sqs().send_message(QueueUrl=queue_url(queue), MessageBody=json.dumps(body, ensure_ascii=False))

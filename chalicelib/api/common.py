@@ -1,0 +1,82 @@
+"""What every route handler shares: body parsing, the caller's identity, and
+turning errors into the API's error format (never a stack trace)."""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Callable
+
+from chalice import Response
+
+from chalicelib.domain.tokens import Identity
+from chalicelib.errors import AppError, Unauthorized, ValidationError
+from chalicelib.observability import logger
+
+MAX_BODY_BYTES = 16 * 1024
+
+
+def lang(request) -> str:
+    accept = (request.headers.get("accept-language") or "").strip().lower()
+    return "en" if accept.startswith("en") else "vi"
+
+
+def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
+def error_response(err: AppError, language: str) -> Response:
+    return json_response(err.body(language), err.status, err.headers)
+
+
+def json_body(request) -> dict:
+    raw = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise ValidationError("the request body is too large", "Dữ liệu gửi lên quá lớn.", code="BODY_TOO_LARGE")
+    if not raw.strip():
+        raise ValidationError("a JSON object body is required", "Thiếu dữ liệu JSON.", code="INVALID_JSON")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ValidationError("the body is not valid JSON", "Dữ liệu không phải JSON hợp lệ.",
+                              code="INVALID_JSON") from None
+    if not isinstance(body, dict):
+        raise ValidationError("the body must be a JSON object", "Dữ liệu phải là một đối tượng JSON.",
+                              code="INVALID_JSON")
+    return body
+
+
+def client_ip(request) -> str:
+    return (request.context.get("identity") or {}).get("sourceIp") or "unknown"
+
+
+def identity(request) -> Identity:
+    ctx = request.context.get("authorizer") or {}
+    if not ctx.get("account_id"):
+        raise Unauthorized()
+    codes = tuple(c for c in (ctx.get("codes") or "").split(",") if c)
+    return Identity(account_id=ctx["account_id"], role=ctx.get("role", ""), customer_codes=codes,
+                    family_id=ctx.get("family_id", ""), device=ctx.get("device", ""))
+
+
+def handled(app_or_bp) -> Callable:
+    """Wrap a view so domain errors become the API's JSON errors and anything
+    unexpected becomes a logged 500 with no internals in the body."""
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def view(*args, **kwargs):
+            request = app_or_bp.current_request
+            try:
+                result = fn(*args, **kwargs)
+            except AppError as err:
+                logger.info("request refused", extra={"error_code": err.code, "status": err.status})
+                return error_response(err, lang(request))
+            except Exception:
+                logger.exception("unhandled error")
+                return json_response({"code": "INTERNAL_ERROR",
+                                      "message": "Đã có lỗi xảy ra. Vui lòng thử lại sau."
+                                      if lang(request) == "vi" else "Something went wrong; try again later."},
+                                     500)
+            return result if isinstance(result, Response) else json_response(result)
+        return view
+    return decorate

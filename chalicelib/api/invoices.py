@@ -1,0 +1,26 @@
+"""Invoices, read side: a customer reads only codes linked to its account."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import deps
+from chalicelib.api.authorizer import bearer
+from chalicelib.api.common import handled, identity
+
+bp = Blueprint(__name__)
+api = handled(bp)
+
+
+@bp.route("/v1/customers/{code}/invoices", methods=["GET"], authorizer=bearer)
+@api
+def list_invoices(code):
+    request = bp.current_request
+    params = request.query_params or {}
+    return deps.get("invoices").list_for_customer(identity(request), code, params.get("status"),
+                                                  params.get("limit"), params.get("cursor"))
+
+
+@bp.route("/v1/invoices/{invoice_id}", methods=["GET"], authorizer=bearer)
+@api
+def get_invoice(invoice_id):
+    return deps.get("invoices").get(identity(bp.current_request), invoice_id)

@@ -1,0 +1,156 @@
+"""The OpenAPI 3 document of this API. tests/api/test_openapi.py checks it is
+valid and that it and the app's routes name exactly the same operations."""
+from __future__ import annotations
+
+import functools
+
+_ERR = {"$ref": "#/components/schemas/Error"}
+_STR = {"type": "string"}
+_INT = {"type": "integer"}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _obj(required: list, **props) -> dict:
+    return {"type": "object", "required": required, "properties": props}
+
+
+def _errors(*statuses: int) -> dict:
+    names = {400: "Bad input (the field is named)", 401: "Not signed in", 403: "Not yours",
+             404: "Not found", 409: "Conflict with the current state", 423: "Locked after failed logins",
+             429: "Rate limited (Retry-After)", 503: "Store unavailable; retry"}
+    return {str(s): {"description": names[s], **_json(_ERR)} for s in statuses}
+
+
+def _op(summary: str, ok: tuple, *, body: dict | None = None, errors=(400,), secured: bool = False,
+        params: list | None = None, tag: str = "customers") -> dict:
+    status, description, schema = ok
+    op = {"summary": summary, "tags": [tag],
+          "responses": {str(status): {"description": description, **(_json(schema) if schema else {})},
+                        **_errors(*errors)}}
+    if body:
+        op["requestBody"] = {"required": True, **_json(body)}
+    if secured:
+        op["security"] = [{"bearer": []}]
+        op["responses"].update(_errors(401, 403))
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path_param(name: str, pattern: str | None = None) -> dict:
+    schema = dict(_STR, **({"pattern": pattern} if pattern else {}))
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _query(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+TOKENS = _obj(["access_token", "refresh_token", "token_type", "expires_in", "role"],
+              access_token=_STR, refresh_token=_STR, token_type={"type": "string", "enum": ["Bearer"]},
+              expires_in=_INT, role={"type": "string", "enum": ["customer", "staff", "admin"]})
+OTP_SENT = _obj(["otp_sent_to", "expires_in", "resend_after"], otp_sent_to=_STR, expires_in=_INT,
+                resend_after=_INT)
+CODE = {"type": "string", "pattern": r"^\d{6,12}$", "example": "01031059"}
+OTP = {"type": "string", "pattern": r"^\d{6}$"}
+PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128}
+LINE = _obj(["kind", "description", "amount"], kind={"type": "string", "enum": ["water", "charge", "vat", "env_fee"]},
+            description=_STR, quantity={"type": "number"}, unit_price={"type": "number"},
+            rate_percent={"type": "number"}, amount=_INT)
+SUMMARY_PROPS = dict(invoice_id=_STR, customer_code=_STR, customer_name=_STR,
+                     period={"type": "string", "pattern": r"^\d{4}-\d{2}$"}, old_index=_INT, new_index=_INT,
+                     consumption_m3=_INT, total=_INT, total_text=_STR, due_date={"type": "string", "format": "date"},
+                     status={"type": "string", "enum": ["unpaid", "paid", "cancelled"]})
+SUMMARY = _obj(list(SUMMARY_PROPS), **SUMMARY_PROPS)
+DETAIL = _obj(list(SUMMARY_PROPS) + ["lines", "subtotal", "vat", "env_fee", "amount_in_words", "issued_on"],
+              **SUMMARY_PROPS, lines={"type": "array", "items": LINE}, subtotal=_INT, vat=_INT, env_fee=_INT,
+              amount_in_words=_STR, issued_on={"type": "string", "format": "date"}, source=_STR,
+              tariff_ref={"type": "string", "nullable": True}, paid_at={"type": "string", "nullable": True},
+              payments={"type": "array", "items": {"type": "object"}})
+
+
+@functools.lru_cache(maxsize=1)
+def document() -> dict:
+    paths = {
+        "/v1/health": {"get": _op("Service and store health", (200, "Healthy", _obj(
+            ["status"], status=_STR, stage=_STR, store={"type": "boolean"})), errors=(503,), tag="service")},
+        "/v1/openapi.json": {"get": _op("This document", (200, "OpenAPI 3 document", {"type": "object"}),
+                                        errors=(), tag="service")},
+        "/v1/auth/customer-code-lookup": {"post": _op(
+            "Find your customer code from your registered phone, or ledger number and house number",
+            (200, "Matching codes, names and addresses masked", _obj(["customers"], customers={
+                "type": "array", "items": _obj(["customer_code", "name", "address"], customer_code=_STR,
+                                               name=_STR, address=_STR)})),
+            body={"type": "object", "properties": {"phone": _STR, "ledger_no": _STR, "house_no": _STR}},
+            errors=(400, 429))},
+        "/v1/auth/register": {"post": _op(
+            "Start registration: a one-time code goes to the phone on file", (202, "Code sent", OTP_SENT),
+            body=_obj(["customer_code"], customer_code=CODE), errors=(400, 404, 409, 429))},
+        "/v1/auth/register/confirm": {"post": _op(
+            "Finish registration with the one-time code and a new password", (201, "Account created", TOKENS),
+            body=_obj(["customer_code", "otp", "password"], customer_code=CODE, otp=OTP, password=PASSWORD),
+            errors=(400, 409))},
+        "/v1/auth/login": {"post": _op(
+            "Log in with customer code and password", (200, "Tokens", TOKENS),
+            body=_obj(["customer_code", "password"], customer_code=CODE, password=_STR),
+            errors=(400, 401, 423, 429))},
+        "/v1/auth/refresh": {"post": _op(
+            "Rotate the refresh token (a reused one ends the session)", (200, "New tokens", TOKENS),
+            body=_obj(["refresh_token"], refresh_token=_STR), errors=(400, 401))},
+        "/v1/auth/logout": {"post": _op(
+            "End the session of this refresh token", (204, "Logged out", None),
+            body=_obj(["refresh_token"], refresh_token=_STR), errors=(400, 401))},
+        "/v1/auth/password/forgot": {"post": _op(
+            "Send a one-time code to reset the password", (202, "Code sent", OTP_SENT),
+            body=_obj(["customer_code"], customer_code=CODE), errors=(400, 404, 409, 429))},
+        "/v1/auth/password/reset": {"post": _op(
+            "Set a new password with the one-time code", (200, "Changed", _obj(
+                ["password_changed"], password_changed={"type": "boolean"})),
+            body=_obj(["customer_code", "otp", "new_password"], customer_code=CODE, otp=OTP,
+                      new_password=PASSWORD), errors=(400,))},
+        "/v1/me": {"get": _op("The account and its linked customer codes", (200, "Account", _obj(
+            ["account_id", "role", "customers"], account_id=_STR, role=_STR, login=_STR,
+            customers={"type": "array", "items": {"type": "object"}})), secured=True, errors=())},
+        "/v1/me/customers": {"post": _op(
+            "Start linking another customer code (one-time code to its phone on file)",
+            (202, "Code sent", OTP_SENT), body=_obj(["customer_code"], customer_code=CODE), secured=True,
+            errors=(400, 404, 409, 429))},
+        "/v1/me/customers/confirm": {"post": _op(
+            "Finish linking with the one-time code; returns a fresh access token",
+            (200, "Linked", _obj(["customer_codes", "access_token", "expires_in"],
+                                 customer_codes={"type": "array", "items": _STR}, access_token=_STR,
+                                 expires_in=_INT)),
+            body=_obj(["customer_code", "otp"], customer_code=CODE, otp=OTP), secured=True, errors=(400, 409))},
+        "/v1/customers/{code}/invoices": {"get": _op(
+            "Invoices of a linked customer code, newest first",
+            (200, "A page of invoices", _obj(["customer_code", "invoices", "next_cursor"], customer_code=_STR,
+                                             invoices={"type": "array", "items": SUMMARY},
+                                             next_cursor={"type": "string", "nullable": True})),
+            secured=True, errors=(400,), params=[
+                _path_param("code", r"^\d{6,12}$"),
+                _query("status", {"type": "string", "enum": ["unpaid", "paid", "all"]}),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 50}),
+                _query("cursor", _STR)])},
+        "/v1/invoices/{invoice_id}": {"get": _op(
+            "One invoice in full", (200, "Invoice", DETAIL), secured=True, errors=(404,),
+            params=[_path_param("invoice_id")])},
+        "/v1/admin/login": {"post": _op(
+            "Managers' login", (200, "Tokens", TOKENS), body=_obj(["username", "password"], username=_STR,
+                                                                  password=_STR),
+            errors=(400, 401, 423, 429), tag="managers")},
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "CSKH water utility API", "version": "1.0.0",
+                 "description": "Customer care and meter-to-cash for a Vietnamese water utility. "
+                                "Money is integer VND; errors are {code, message}."},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": {"Error": _obj(["code", "message"], code=_STR, message=_STR, field=_STR)},
+        },
+    }

@@ -1,0 +1,137 @@
+"""Settings: the environment is read and validated here, once, and nowhere else.
+
+Secrets are never in the environment of a deployed stage: there the environment
+names an SSM SecureString parameter, fetched on first use (not at import, so
+importing the app needs no credentials and no network).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+STAGES = ("local", "test", "dev", "prod")
+
+
+class ConfigError(RuntimeError):
+    """The environment is missing or has a malformed setting."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    table_prefix: str
+    dynamodb_endpoint: Optional[str]
+    aws_endpoint: Optional[str]
+    notifications_queue: str
+    # Secrets: either the value (local/test) or the SSM parameter that holds it.
+    jwt_secret: Optional[str] = field(repr=False, default=None)
+    jwt_secret_param: Optional[str] = None
+    jwt_issuer: str = "cskh"
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 30 * 24 * 3600
+    otp_ttl: int = 300
+    otp_max_attempts: int = 5
+    otp_resend_after: int = 60
+    login_max_failures: int = 5
+    login_lock_seconds: int = 900
+    lookup_per_ip_per_hour: int = 20
+    otp_requests_per_code_per_hour: int = 5
+    password_min_length: int = 8
+    scrypt_n: int = 2 ** 14
+    invoice_page_max: int = 50
+    sms_sender_id: str = "CAWACO"
+    # Local stage only: where the notification worker also writes SMS so a
+    # developer (and the end-to-end tests) can read one-time codes.
+    local_sms_outbox: Optional[str] = None
+
+    def table_name(self, short: str) -> str:
+        return f"{self.table_prefix}{short}"
+
+    def queue_name(self, short: str) -> str:
+        return f"{self.table_prefix}{short}"
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage in ("local", "test")
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    stage = env.get("STAGE", "local")
+    if stage not in STAGES:
+        raise ConfigError(f"STAGE must be one of {', '.join(STAGES)}, got {stage!r}")
+    prefix = env.get("TABLE_PREFIX") or f"cskh-{stage}-"
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", prefix):
+        raise ConfigError("TABLE_PREFIX may hold letters, digits, '_', '.', '-' only")
+    jwt_secret = env.get("JWT_SECRET") or None
+    jwt_param = env.get("JWT_SECRET_PARAM") or None
+    if stage in ("dev", "prod"):
+        if jwt_secret:
+            raise ConfigError("JWT_SECRET must not be set in a deployed stage; use JWT_SECRET_PARAM (SSM)")
+        if not jwt_param:
+            raise ConfigError("JWT_SECRET_PARAM (an SSM SecureString name) is required in a deployed stage")
+    if jwt_secret is not None and len(jwt_secret) < 32:
+        raise ConfigError("JWT_SECRET must be at least 32 characters")
+    outbox = env.get("LOCAL_SMS_OUTBOX") or None
+    if outbox and stage not in ("local", "test"):
+        raise ConfigError("LOCAL_SMS_OUTBOX is for the local stage only")
+    return Settings(
+        stage=stage,
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
+        table_prefix=prefix,
+        dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL") or None,
+        aws_endpoint=env.get("AWS_ENDPOINT_URL") or None,
+        notifications_queue=env.get("NOTIFICATIONS_QUEUE") or f"{prefix}notifications",
+        jwt_secret=jwt_secret,
+        jwt_secret_param=jwt_param,
+        access_token_ttl=_int(env, "ACCESS_TOKEN_TTL", 900, 60, 3600),
+        refresh_token_ttl=_int(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600, 3600, 90 * 24 * 3600),
+        otp_ttl=_int(env, "OTP_TTL", 300, 60, 900),
+        otp_max_attempts=_int(env, "OTP_MAX_ATTEMPTS", 5, 1, 10),
+        login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5, 3, 20),
+        login_lock_seconds=_int(env, "LOGIN_LOCK_SECONDS", 900, 60, 86400),
+        lookup_per_ip_per_hour=_int(env, "LOOKUP_PER_IP_PER_HOUR", 20, 1, 10000),
+        otp_requests_per_code_per_hour=_int(env, "OTP_REQUESTS_PER_CODE_PER_HOUR", 5, 1, 100),
+        # Tests lower the scrypt cost to keep the suite fast; never below 2**10.
+        scrypt_n=1 << _int(env, "SCRYPT_LOG2_N", 14, 10, 20),
+        sms_sender_id=env.get("SMS_SENDER_ID") or "CAWACO",
+        local_sms_outbox=outbox,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings(os.environ)
+
+
+@functools.lru_cache(maxsize=1)
+def jwt_signing_key() -> str:
+    """The token signing key, from the environment (local) or SSM (deployed)."""
+    settings = get_settings()
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    if not settings.jwt_secret_param:
+        raise ConfigError("no JWT_SECRET or JWT_SECRET_PARAM configured")
+    import boto3  # deferred: only a cold start in a deployed stage pays for it
+
+    ssm = boto3.client("ssm", region_name=settings.region, endpoint_url=settings.aws_endpoint)
+    value = ssm.get_parameter(Name=settings.jwt_secret_param, WithDecryption=True)["Parameter"]["Value"]
+    if len(value) < 32:
+        raise ConfigError("the JWT secret in SSM must be at least 32 characters")
+    return value

@@ -1,0 +1,65 @@
+"""How an invoice is shown to its owner. Plain functions over any object with
+the invoice's attributes; money stays integer VND."""
+from __future__ import annotations
+
+import re
+
+from chalicelib.domain.words import amount_in_words
+
+STATUSES = ("unpaid", "paid")
+INVOICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def format_vnd(amount: int) -> str:
+    """78255 -> '78.255 đ' (Vietnamese grouping)."""
+    return f"{amount:,}".replace(",", ".") + " đ"
+
+
+def summary(inv) -> dict:
+    return {
+        "invoice_id": inv.invoice_id,
+        "customer_code": inv.customer_code,
+        "customer_name": inv.customer_name,
+        "period": inv.period,
+        "old_index": int(inv.old_index),
+        "new_index": int(inv.new_index),
+        "consumption_m3": int(inv.consumption_m3),
+        "total": int(inv.total),
+        "total_text": format_vnd(int(inv.total)),
+        "due_date": inv.due_date,
+        "status": inv.status,
+    }
+
+
+def detail(inv) -> dict:
+    out = summary(inv)
+    out.update({
+        "issued_on": inv.issued_on,
+        "lines": [_line(line) for line in inv.lines],
+        "subtotal": int(inv.subtotal),
+        "vat": int(inv.vat),
+        "env_fee": int(inv.env_fee),
+        "amount_in_words": amount_in_words(int(inv.total)),
+        "source": inv.source,
+        "tariff_ref": inv.tariff_ref,
+        "paid_at": inv.paid_at,
+        "payments": [dict(p) for p in (inv.payments or [])],
+    })
+    return out
+
+
+def _line(line) -> dict:
+    out = {"kind": line.kind, "description": line.description, "amount": int(line.amount)}
+    for name in ("quantity", "unit_price", "rate_percent"):
+        value = getattr(line, name, None)
+        if value is not None:
+            out[name] = int(value) if float(value).is_integer() else value
+    return out
+
+
+def lines_add_up(lines, subtotal: int, vat: int, env_fee: int, total: int) -> bool:
+    """The invariant every stored invoice keeps: the lines are the total."""
+    water = sum(int(x.amount) for x in lines if x.kind in ("water", "charge"))
+    vat_l = sum(int(x.amount) for x in lines if x.kind == "vat")
+    fee_l = sum(int(x.amount) for x in lines if x.kind == "env_fee")
+    return water == subtotal and vat_l == vat and fee_l == env_fee and subtotal + vat + env_fee == total

@@ -1,0 +1,42 @@
+"""The notification worker: SMS queued by the API, sent through SNS.
+
+Each record is handled on its own; the ones that fail are reported back so SQS
+retries only them (ReportBatchItemFailures, switched on in infra/), and after
+five receives a message rests in the dead-letter queue."""
+from __future__ import annotations
+
+import json
+
+from chalice import Blueprint
+
+from chalicelib import deps
+from chalicelib.config import get_settings
+from chalicelib.observability import logger
+
+bp = Blueprint(__name__)
+
+
+def handle_batch(records) -> dict:
+    failures = []
+    sms = deps.get("sms_gateway")
+    for record in records:
+        try:
+            message = json.loads(record.body)
+            if message.get("kind") != "sms":
+                logger.warning("dropping unknown notification kind", extra={"kind": message.get("kind")})
+                continue
+            sms.send_sms(message["customer_code"], message["phone"], message["text"])
+            logger.info("sms sent", extra={"customer_code": message["customer_code"]})
+        except (ValueError, KeyError, TypeError):
+            # Malformed: retrying cannot help; let it go to the DLQ through failures.
+            logger.exception("malformed notification")
+            failures.append({"itemIdentifier": record.to_dict()["messageId"]})
+        except Exception:
+            logger.exception("notification failed, will be retried")
+            failures.append({"itemIdentifier": record.to_dict()["messageId"]})
+    return {"batchItemFailures": failures}
+
+
+@bp.on_sqs_message(queue=get_settings().queue_name("notifications"), batch_size=10)
+def notifications_worker(event):
+    return handle_batch(event)

@@ -1,0 +1,47 @@
+"""Chalice middleware: correlation id, one access log line, metrics and X-Ray
+annotations for every request and event."""
+from __future__ import annotations
+
+import time
+
+from chalicelib.config import get_settings
+from chalicelib.observability import logger
+
+
+def _traced() -> bool:
+    # Only in Lambda with active tracing; elsewhere the X-Ray SDK is never imported.
+    import os
+    return bool(os.environ.get("_X_AMZN_TRACE_ID")) and not get_settings().is_local
+
+
+def observe_http(event, get_response):
+    started = time.perf_counter()
+    context = event.context or {}
+    request_id = context.get("requestId") or ""
+    logger.set_correlation_id(request_id)
+    route = context.get("resourcePath") or event.path
+    if _traced():
+        from chalicelib.observability import tracer
+        tracer().put_annotation("route", route)
+    response = get_response(event)
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    response.headers["X-Request-Id"] = request_id
+    logger.info("request", extra={"method": event.method, "route": route, "status": response.status_code,
+                                  "duration_ms": elapsed_ms})
+    if not get_settings().is_local:
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        from chalicelib.observability import metrics
+        m = metrics()
+        m.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+        if response.status_code >= 500:
+            m.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+        m.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+        m.flush_metrics()
+    return response
+
+
+def observe_event(event, get_response):
+    context = getattr(event, "context", None)
+    logger.set_correlation_id(getattr(context, "aws_request_id", None))
+    return get_response(event)

@@ -1,0 +1,48 @@
+"""Logger, Metrics and Tracer (AWS Lambda Powertools), created once.
+
+Logs are JSON with the API Gateway request id as correlation id. Personal data
+stays out: phone numbers are masked in every message, and fields named like
+personal data are dropped before a record is written."""
+from __future__ import annotations
+
+import functools
+import logging
+
+from aws_lambda_powertools import Logger
+
+from chalicelib.domain.masking import redact_phones
+
+SERVICE = "cskh"
+_PERSONAL_FIELDS = ("phone", "name", "full_name", "customer_name", "address", "password", "otp")
+
+
+class _PersonalDataFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_phones(record.msg)
+        if record.args:
+            record.args = tuple(redact_phones(a) if isinstance(a, str) else a for a in record.args)
+        for field in _PERSONAL_FIELDS:
+            if field in record.__dict__:
+                record.__dict__[field] = "[redacted]"
+        return True
+
+
+logger = Logger(service=SERVICE)
+logger.registered_handler.addFilter(_PersonalDataFilter())
+
+
+@functools.lru_cache(maxsize=1)
+def metrics():
+    from aws_lambda_powertools import Metrics
+
+    return Metrics(namespace="CSKH", service=SERVICE)
+
+
+@functools.lru_cache(maxsize=1)
+def tracer():
+    # Creating the Tracer imports aws_xray_sdk and patches botocore: worth it
+    # only where X-Ray is on (Lambda with active tracing), and only once.
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=SERVICE)

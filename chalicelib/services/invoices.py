@@ -1,0 +1,48 @@
+"""Reading invoices: a customer sees only the codes linked to its account."""
+from __future__ import annotations
+
+from typing import Optional
+
+from chalicelib.domain import invoices as rules
+from chalicelib.domain.tokens import Identity
+from chalicelib.errors import Forbidden, NotFound, ValidationError
+from chalicelib.services.auth import customer_code
+
+
+class InvoiceService:
+    def __init__(self, *, invoices, page_max: int = 50) -> None:
+        self.invoices = invoices
+        self.page_max = page_max
+
+    def list_for_customer(self, identity: Identity, code: str, status: Optional[str], limit: Optional[str],
+                          cursor: Optional[str]) -> dict:
+        code = customer_code(code)
+        if not identity.owns(code):
+            raise Forbidden("this customer code is not linked to your account",
+                            "Mã khách hàng này chưa được liên kết với tài khoản của bạn.",
+                            code="CUSTOMER_NOT_LINKED")
+        status = status or "all"
+        if status not in rules.STATUSES + ("all",):
+            raise ValidationError("status must be unpaid, paid or all",
+                                  "status phải là unpaid, paid hoặc all.", field="status")
+        try:
+            size = int(limit) if limit not in (None, "") else 12
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.page_max:
+            raise ValidationError(f"limit must be 1 to {self.page_max}",
+                                  f"limit phải từ 1 đến {self.page_max}.", field="limit")
+        if cursor is not None and len(cursor) > 1024:
+            raise ValidationError("cursor is not valid", "Tham số cursor không hợp lệ.", field="cursor",
+                                  code="INVALID_CURSOR")
+        items, next_cursor = self.invoices.list_for_customer(code, None if status == "all" else status,
+                                                             size, cursor)
+        return {"customer_code": code, "invoices": [rules.summary(i) for i in items],
+                "next_cursor": next_cursor}
+
+    def get(self, identity: Identity, invoice_id: str) -> dict:
+        invoice = self.invoices.get(invoice_id) if rules.INVOICE_ID_RE.match(invoice_id) else None
+        # Someone else's invoice is answered exactly like a missing one.
+        if invoice is None or not identity.owns(invoice.customer_code):
+            raise NotFound("no such invoice", "Không tìm thấy hoá đơn.", code="INVOICE_NOT_FOUND")
+        return rules.detail(invoice)

@@ -1,0 +1,201 @@
+"""PynamoDB models: the one definition of every table, key, index and TTL.
+
+`infra/resources.json` deploys the same tables; tests/unit/test_infra_matches_models.py
+proves they agree. Table names carry the stage prefix from the settings.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from chalicelib.config import get_settings
+
+_settings = get_settings()
+
+
+class _Meta:
+    region = _settings.region
+    host = _settings.dynamodb_endpoint
+    billing_mode = "PAY_PER_REQUEST"
+
+
+def _meta(short_name: str, ttl_attribute: str | None = None) -> type:
+    # ttl_attribute names an epoch-seconds NumberAttribute that DynamoDB TTL
+    # expires on (PynamoDB's TTLAttribute wants datetimes, and our conditions
+    # compare plain epoch seconds).
+    return type("Meta", (_Meta,), {"table_name": _settings.table_name(short_name), "ttl_attribute": ttl_attribute})
+
+
+# -- customers: the utility's customer book ---------------------------------
+
+class CustomerByPhone(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_phone"
+        projection = IncludeProjection(["name", "address"])
+
+    phone = UnicodeAttribute(hash_key=True)
+
+
+class CustomerByLedger(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_ledger"
+        projection = IncludeProjection(["name", "address", "house_no"])
+
+    ledger_no = UnicodeAttribute(hash_key=True)
+
+
+class CustomerModel(Model):
+    Meta = _meta("customers")
+
+    code = UnicodeAttribute(hash_key=True)
+    ledger_no = UnicodeAttribute()
+    name = UnicodeAttribute()
+    address = UnicodeAttribute()
+    house_no = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    customer_class = UnicodeAttribute(default="household")
+    branch = UnicodeAttribute(null=True)
+    persons = NumberAttribute(default=1)
+    payment_channel = UnicodeAttribute(default="cash")
+    meter_serial = UnicodeAttribute(null=True)
+
+    by_phone = CustomerByPhone()
+    by_ledger = CustomerByLedger()
+
+
+# -- accounts: logins of customers, staff and admins ------------------------
+
+class AccountModel(Model):
+    """account_id is '<role>:<login>', e.g. 'customer:01031059', 'admin:admin'."""
+    Meta = _meta("accounts")
+
+    account_id = UnicodeAttribute(hash_key=True)
+    role = UnicodeAttribute()
+    login = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    customer_codes = ListAttribute(of=UnicodeAttribute, default=list)
+    created_at = NumberAttribute()
+    password_changed_at = NumberAttribute()
+    failed_logins = NumberAttribute(default=0)
+    locked_until = NumberAttribute(default=0)
+
+
+class CustomerLinkModel(Model):
+    """One item per customer code held by an account: makes a code linkable to one account only."""
+    Meta = _meta("customer_links")
+
+    customer_code = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    linked_at = NumberAttribute()
+
+
+# -- sessions: refresh-token families ---------------------------------------
+
+class SessionModel(Model):
+    Meta = _meta("sessions", ttl_attribute="expires_at")
+
+    family_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    current_token_id = UnicodeAttribute()
+    revoked = NumberAttribute(default=0)
+    created_at = NumberAttribute()
+    rotated_at = NumberAttribute()
+    expires_at = NumberAttribute()
+
+
+# -- one-time codes and rate-limit counters ---------------------------------
+
+class OneTimeCodeModel(Model):
+    """Key '<purpose>#<subject>': one live code per purpose and customer code."""
+    Meta = _meta("one_time_codes", ttl_attribute="expires_at")
+
+    otp_key = UnicodeAttribute(hash_key=True)
+    code_hash = UnicodeAttribute()
+    nonce = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    sent_at = NumberAttribute()
+    expires_at = NumberAttribute()
+
+
+class CounterModel(Model):
+    """Fixed-window counters for rate limits and lockouts; TTL removes old windows."""
+    Meta = _meta("counters", ttl_attribute="expires_at")
+
+    counter_key = UnicodeAttribute(hash_key=True)
+    hits = NumberAttribute(default=0)
+    expires_at = NumberAttribute()
+
+
+# -- invoices ---------------------------------------------------------------
+
+class InvoiceLine(MapAttribute):
+    kind = UnicodeAttribute()          # water | vat | env_fee | charge
+    description = UnicodeAttribute()
+    quantity = NumberAttribute(null=True)    # m³ for water tiers
+    unit_price = NumberAttribute(null=True)  # VND per m³
+    rate_percent = NumberAttribute(null=True)
+    amount = NumberAttribute()         # whole VND
+
+
+class InvoicesByCustomer(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_customer"
+        projection = AllProjection()
+
+    customer_code = UnicodeAttribute(hash_key=True)
+    period_key = UnicodeAttribute(range_key=True)
+
+
+class InvoicesByCustomerStatus(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_customer_status"
+        projection = AllProjection()
+
+    customer_status = UnicodeAttribute(hash_key=True)
+    period_key = UnicodeAttribute(range_key=True)
+
+
+class InvoiceModel(Model):
+    Meta = _meta("invoices")
+
+    invoice_id = UnicodeAttribute(hash_key=True)
+    customer_code = UnicodeAttribute()
+    period = UnicodeAttribute()                 # YYYY-MM
+    period_key = UnicodeAttribute()             # 'YYYY-MM#<invoice_id>': newest-first ordering
+    customer_status = UnicodeAttribute()        # '<code>#<status>': the status filter is a key
+    status = UnicodeAttribute()                 # unpaid | paid | cancelled
+    customer_name = UnicodeAttribute()
+    old_index = NumberAttribute()
+    new_index = NumberAttribute()
+    consumption_m3 = NumberAttribute()
+    lines = ListAttribute(of=InvoiceLine)
+    subtotal = NumberAttribute()
+    vat = NumberAttribute()
+    env_fee = NumberAttribute()
+    total = NumberAttribute()
+    issued_on = UnicodeAttribute()              # YYYY-MM-DD
+    due_date = UnicodeAttribute()               # YYYY-MM-DD
+    source = UnicodeAttribute(default="billing")  # 'imported' for legacy history
+    tariff_ref = UnicodeAttribute(null=True)
+    paid_at = UnicodeAttribute(null=True)
+    payments = ListAttribute(of=MapAttribute, default=list)
+
+    by_customer = InvoicesByCustomer()
+    by_customer_status = InvoicesByCustomerStatus()
+
+
+ALL_MODELS = (
+    CustomerModel,
+    AccountModel,
+    CustomerLinkModel,
+    SessionModel,
+    OneTimeCodeModel,
+    CounterModel,
+    InvoiceModel,
+)

@@ -1,0 +1,304 @@
+"""Data access behind small interfaces. Infrastructure errors become domain
+errors here, at the edge: a throttled table is a 503 to the client, a failed
+condition is the domain answer the service expects, never a stack trace."""
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+from typing import Callable, Iterable, Optional, TypeVar
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import (
+    DoesNotExist,
+    PutError,
+    PynamoDBException,
+    TransactWriteError,
+    UpdateError,
+)
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.config import get_settings
+from chalicelib.errors import ServiceUnavailable, ValidationError
+from chalicelib.store.models import (
+    AccountModel,
+    CounterModel,
+    CustomerLinkModel,
+    CustomerModel,
+    InvoiceModel,
+    OneTimeCodeModel,
+    SessionModel,
+)
+
+T = TypeVar("T")
+_THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+              "InternalServerError", "ServiceUnavailable"}
+
+
+class ConditionFailed(Exception):
+    """A conditional write lost: the state was not what the caller required."""
+
+
+def _is_condition_failure(exc: PynamoDBException) -> bool:
+    code = getattr(exc, "cause_response_code", None)
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = getattr(exc, "cancellation_reasons", None) or []
+        return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+    return False
+
+
+def storage_errors(fn: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (PutError, UpdateError, TransactWriteError) as exc:
+            if _is_condition_failure(exc):
+                raise ConditionFailed(str(exc)) from None
+            if getattr(exc, "cause_response_code", None) in _THROTTLED | {"TransactionCanceledException"}:
+                raise ServiceUnavailable() from exc
+            raise
+        except DoesNotExist:
+            raise
+        except PynamoDBException as exc:
+            if getattr(exc, "cause_response_code", None) in _THROTTLED:
+                raise ServiceUnavailable() from exc
+            raise
+    return wrapper
+
+
+def _connection() -> Connection:
+    s = get_settings()
+    return Connection(region=s.region, host=s.dynamodb_endpoint)
+
+
+def _b64(obj: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _unb64(token: str) -> dict:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ValidationError("cursor is not valid", "Tham số cursor không hợp lệ.", field="cursor",
+                              code="INVALID_CURSOR") from None
+    if not isinstance(value, dict):
+        raise ValidationError("cursor is not valid", "Tham số cursor không hợp lệ.", field="cursor",
+                              code="INVALID_CURSOR")
+    return value
+
+
+class CustomerRepository:
+    @storage_errors
+    def get(self, code: str) -> Optional[CustomerModel]:
+        try:
+            return CustomerModel.get(code)
+        except DoesNotExist:
+            return None
+
+    @storage_errors
+    def get_many(self, codes: Iterable[str]) -> dict[str, CustomerModel]:
+        codes = list(dict.fromkeys(codes))
+        return {c.code: c for c in CustomerModel.batch_get(codes)} if codes else {}
+
+    @storage_errors
+    def find_by_phone(self, phone: str, limit: int = 10) -> list:
+        return list(CustomerModel.by_phone.query(phone, limit=limit))
+
+    @storage_errors
+    def find_by_ledger(self, ledger_no: str, limit: int = 10) -> list:
+        return list(CustomerModel.by_ledger.query(ledger_no, limit=limit))
+
+
+class AccountRepository:
+    @storage_errors
+    def get(self, account_id: str) -> Optional[AccountModel]:
+        try:
+            return AccountModel.get(account_id)
+        except DoesNotExist:
+            return None
+
+    @storage_errors
+    def holder_of(self, code: str) -> Optional[str]:
+        """The account that holds a customer code, if any."""
+        try:
+            return CustomerLinkModel.get(code).account_id
+        except DoesNotExist:
+            return None
+
+    @storage_errors
+    def create(self, account: AccountModel, *, link_code: Optional[str] = None, now: int = 0,
+               consume_otp: Optional[tuple[str, str]] = None) -> None:
+        """Create the account, claim its first customer code, and use up the
+        one-time code, all or nothing."""
+        with TransactWrite(connection=_connection()) as tx:
+            tx.save(account, condition=AccountModel.account_id.does_not_exist())
+            if link_code:
+                link = CustomerLinkModel(link_code, account_id=account.account_id, linked_at=now)
+                tx.save(link, condition=CustomerLinkModel.customer_code.does_not_exist())
+            if consume_otp:
+                _consume_otp(tx, *consume_otp)
+
+    @storage_errors
+    def link_customer(self, account_id: str, code: str, now: int, consume_otp: tuple[str, str]) -> None:
+        with TransactWrite(connection=_connection()) as tx:
+            link = CustomerLinkModel(code, account_id=account_id, linked_at=now)
+            tx.save(link, condition=CustomerLinkModel.customer_code.does_not_exist())
+            tx.update(AccountModel(account_id),
+                      actions=[AccountModel.customer_codes.set(
+                          AccountModel.customer_codes.append([code]))],
+                      condition=AccountModel.account_id.exists())
+            _consume_otp(tx, *consume_otp)
+
+    @storage_errors
+    def set_password(self, account_id: str, password_hash: str, now: int,
+                     consume_otp: Optional[tuple[str, str]] = None) -> None:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.update(AccountModel(account_id),
+                      actions=[AccountModel.password_hash.set(password_hash),
+                               AccountModel.password_changed_at.set(now),
+                               AccountModel.failed_logins.set(0),
+                               AccountModel.locked_until.set(0)],
+                      condition=AccountModel.account_id.exists())
+            if consume_otp:
+                _consume_otp(tx, *consume_otp)
+
+    @storage_errors
+    def record_failure(self, account_id: str, max_failures: int, lock_until: int) -> int:
+        """Count a failed login; the attempt that reaches the limit locks the account."""
+        item = AccountModel(account_id)
+        item.update(actions=[AccountModel.failed_logins.add(1)], condition=AccountModel.account_id.exists())
+        if item.failed_logins >= max_failures:
+            item.update(actions=[AccountModel.locked_until.set(lock_until),
+                                 AccountModel.failed_logins.set(0)])
+        return item.failed_logins
+
+    @storage_errors
+    def clear_failures(self, account_id: str) -> None:
+        AccountModel(account_id).update(actions=[AccountModel.failed_logins.set(0)],
+                                        condition=AccountModel.account_id.exists())
+
+
+def _consume_otp(tx: TransactWrite, otp_key: str, nonce: str) -> None:
+    # The code is spent only if it is still the one that was checked.
+    tx.delete(OneTimeCodeModel(otp_key), condition=OneTimeCodeModel.nonce == nonce)
+
+
+class SessionRepository:
+    @storage_errors
+    def create(self, family_id: str, account_id: str, token_id: str, now: int, expires_at: int) -> None:
+        SessionModel(family_id, account_id=account_id, current_token_id=token_id, revoked=0,
+                     created_at=now, rotated_at=now, expires_at=expires_at
+                     ).save(condition=SessionModel.family_id.does_not_exist())
+
+    @storage_errors
+    def rotate(self, family_id: str, presented_token_id: str, new_token_id: str, now: int,
+               expires_at: int) -> Optional[SessionModel]:
+        """Swap the family's current token if the presented one is current.
+        Returns None when it is not (a reused or forged token)."""
+        item = SessionModel(family_id)
+        try:
+            item.update(
+                actions=[SessionModel.current_token_id.set(new_token_id), SessionModel.rotated_at.set(now),
+                         SessionModel.expires_at.set(expires_at)],
+                condition=(SessionModel.current_token_id == presented_token_id) & (SessionModel.revoked == 0)
+                & (SessionModel.expires_at > now))
+        except UpdateError as exc:
+            if _is_condition_failure(exc):
+                return None
+            raise
+        return item
+
+    @storage_errors
+    def revoke(self, family_id: str) -> None:
+        try:
+            SessionModel(family_id).update(actions=[SessionModel.revoked.set(1)],
+                                           condition=SessionModel.family_id.exists())
+        except UpdateError as exc:
+            if not _is_condition_failure(exc):
+                raise
+
+
+class OneTimeCodeRepository:
+    @storage_errors
+    def put(self, otp_key: str, code_hash: str, nonce: str, now: int, ttl: int, resend_after: int) -> bool:
+        """Store a new code unless one was sent less than `resend_after` seconds ago."""
+        item = OneTimeCodeModel(otp_key, code_hash=code_hash, nonce=nonce, attempts=0, sent_at=now,
+                                expires_at=now + ttl)
+        try:
+            item.save(condition=OneTimeCodeModel.otp_key.does_not_exist()
+                      | (OneTimeCodeModel.sent_at <= now - resend_after))
+        except PutError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    @storage_errors
+    def take_attempt(self, otp_key: str, now: int, max_attempts: int) -> Optional[OneTimeCodeModel]:
+        """Count one verification attempt on a live code; None when there is no
+        live code or its attempts are used up."""
+        item = OneTimeCodeModel(otp_key)
+        try:
+            item.update(actions=[OneTimeCodeModel.attempts.add(1)],
+                        condition=OneTimeCodeModel.otp_key.exists() & (OneTimeCodeModel.attempts < max_attempts)
+                        & (OneTimeCodeModel.expires_at > now))
+        except UpdateError as exc:
+            if _is_condition_failure(exc):
+                return None
+            raise
+        return item
+
+
+class CounterRepository:
+    @storage_errors
+    def hit(self, key: str, expires_at: int) -> int:
+        item = CounterModel(key)
+        item.update(actions=[CounterModel.hits.add(1), CounterModel.expires_at.set(expires_at)])
+        return item.hits
+
+    @storage_errors
+    def peek(self, key: str) -> int:
+        try:
+            return CounterModel.get(key).hits
+        except DoesNotExist:
+            return 0
+
+
+class InvoiceRepository:
+    @storage_errors
+    def get(self, invoice_id: str) -> Optional[InvoiceModel]:
+        try:
+            return InvoiceModel.get(invoice_id)
+        except DoesNotExist:
+            return None
+
+    @storage_errors
+    def list_for_customer(self, code: str, status: Optional[str], limit: int,
+                          cursor: Optional[str]) -> tuple[list[InvoiceModel], Optional[str]]:
+        """Newest first, one Query: the status filter is the key of its own index."""
+        start = None
+        if cursor:
+            start = _unb64(cursor)
+            hash_attr = "customer_status" if status else "customer_code"
+            expected = f"{code}#{status}" if status else code
+            if start.get(hash_attr, {}).get("S") != expected:
+                raise ValidationError("cursor does not belong to this query", "Tham số cursor không hợp lệ.",
+                                      field="cursor", code="INVALID_CURSOR")
+        if status:
+            results = InvoiceModel.by_customer_status.query(
+                f"{code}#{status}", scan_index_forward=False, limit=limit, last_evaluated_key=start)
+        else:
+            results = InvoiceModel.by_customer.query(
+                code, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+        items = list(results)
+        lek = results.last_evaluated_key
+        return items, (_b64(lek) if lek and len(items) == limit else None)
+
+    @storage_errors
+    def put(self, invoice: InvoiceModel) -> None:
+        invoice.save()

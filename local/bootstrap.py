@@ -1,0 +1,52 @@
+"""Create the tables (from the PynamoDB models) and queues (from QUEUES) on
+the local engines. Idempotent. Settings come from the environment, so run it
+with the engines' environment set."""
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from chalicelib.adapters.queues import QUEUES
+from chalicelib.config import get_settings
+from chalicelib.store.models import ALL_MODELS
+
+
+def create_tables() -> list[str]:
+    s = get_settings()
+    client = boto3.client("dynamodb", region_name=s.region, endpoint_url=s.dynamodb_endpoint)
+    created = []
+    for model in ALL_MODELS:
+        if model.exists():
+            continue
+        model.create_table(wait=True)
+        created.append(model.Meta.table_name)
+        if model.Meta.ttl_attribute:
+            client.update_time_to_live(TableName=model.Meta.table_name, TimeToLiveSpecification={
+                "Enabled": True, "AttributeName": model.Meta.ttl_attribute})
+    return created
+
+
+def create_queues() -> dict[str, str]:
+    s = get_settings()
+    sqs = boto3.client("sqs", region_name=s.region, endpoint_url=s.aws_endpoint)
+    urls = {}
+    for short, (visibility, max_receives) in QUEUES.items():
+        dlq_url = sqs.create_queue(QueueName=s.queue_name(f"{short}-dlq"),
+                                   Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        urls[short] = sqs.create_queue(QueueName=s.queue_name(short), Attributes={
+            "VisibilityTimeout": str(visibility),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receives)}),
+        })["QueueUrl"]
+    return urls
+
+
+def main() -> None:
+    created = create_tables()
+    create_queues()
+    print(f"tables ready ({len(created)} created), queues ready")
+
+
+if __name__ == "__main__":
+    main()
