@@ -2,6 +2,8 @@
 annotations for every request and event."""
 from __future__ import annotations
 
+import json
+import re
 import time
 
 from chalicelib.config import get_settings
@@ -23,7 +25,7 @@ def observe_http(event, get_response):
     if _traced():
         from chalicelib.observability import tracer
         tracer().put_annotation("route", route)
-    response = get_response(event)
+    response = _uniform_error(get_response(event))
     elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     response.headers["X-Request-Id"] = request_id
     logger.info("request", extra={"method": event.method, "route": route, "status": response.status_code,
@@ -45,3 +47,22 @@ def observe_event(event, get_response):
     context = getattr(event, "context", None)
     logger.set_correlation_id(getattr(context, "aws_request_id", None))
     return get_response(event)
+
+
+def _uniform_error(response):
+    """Chalice answers some requests itself (415, 405, ...) as {"Code", "Message"}:
+    give them the API's {"code", "message"} shape too."""
+    if response.status_code < 400 or not isinstance(response.body, (dict, str, bytes)):
+        return response
+    body = response.body
+    if isinstance(body, (str, bytes)):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return response
+    if isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        name = re.sub(r"(Error)$", "", body["Code"])
+        response.body = json.dumps({"code": re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper(),
+                                    "message": body["Message"]})
+        response.headers["Content-Type"] = "application/json"
+    return response

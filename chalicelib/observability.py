@@ -13,7 +13,7 @@ from aws_lambda_powertools import Logger
 from chalicelib.domain.masking import redact_phones
 
 SERVICE = "cskh"
-_PERSONAL_FIELDS = ("phone", "name", "full_name", "customer_name", "address", "password", "otp")
+_PERSONAL_FIELDS = ("phone", "full_name", "customer_name", "address", "password", "otp")
 
 
 class _PersonalDataFilter(logging.Filter):

@@ -104,18 +104,22 @@ class Engines:
     """Both engines on free ports; a context manager for tests and the benchmark."""
 
     def __init__(self) -> None:
-        self.dynamodb_port = free_port()
         self.moto_port = free_port()
+        self.use_dynamodb_local = java_available()
+        # Without java, moto serves DynamoDB too (said once, on start).
+        self.dynamodb_port = free_port() if self.use_dynamodb_local else self.moto_port
         self.procs: list[subprocess.Popen] = []
 
     def __enter__(self) -> "Engines":
-        if java_available():
-            self.procs.append(start_dynamodb(self.dynamodb_port))
-        else:
-            print("java is missing: DynamoDB runs on moto instead of DynamoDB Local", file=sys.stderr)
-        self.procs.append(start_moto(self.moto_port))
-        if not java_available():
-            self.dynamodb_port = self.moto_port
+        try:
+            if self.use_dynamodb_local:
+                self.procs.append(start_dynamodb(self.dynamodb_port))
+            else:
+                print("java is missing: DynamoDB runs on moto instead of DynamoDB Local", file=sys.stderr)
+            self.procs.append(start_moto(self.moto_port))
+        except Exception:
+            self.__exit__()
+            raise
         return self
 
     def env(self) -> dict:

@@ -210,7 +210,8 @@ class AuthService:
     def _issue(self, account: AccountModel) -> dict:
         now = self.clock.now()
         family, token_id = tokens.new_token_id(), tokens.new_token_id()
-        self.sessions.create(family, account.account_id, token_id, now, now + self.s.refresh_token_ttl)
+        self.sessions.create(family, account.account_id, token_id, now, now + self.s.refresh_token_ttl,
+                             account_epoch=account.session_epoch or 0)
         return self._token_pair(account, family, token_id, now)
 
     def _access(self, account: AccountModel, family: str, now: int) -> str:
@@ -249,7 +250,7 @@ class AuthService:
                                code="SESSION_ENDED")
         account = self.accounts.get(claims["sub"])
         if account is None or session.account_id != account.account_id \
-                or session.created_at < account.password_changed_at:
+                or (session.account_epoch or 0) != (account.session_epoch or 0):
             self.sessions.revoke(claims["fam"])
             raise Unauthorized("this session has ended; log in again", "Phiên đăng nhập đã kết thúc.",
                                code="SESSION_ENDED")

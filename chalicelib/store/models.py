@@ -82,6 +82,8 @@ class AccountModel(Model):
     customer_codes = ListAttribute(of=UnicodeAttribute, default=list)
     created_at = NumberAttribute()
     password_changed_at = NumberAttribute()
+    # Bumped by every password change; sessions from an older epoch are over.
+    session_epoch = NumberAttribute(default=0)
     failed_logins = NumberAttribute(default=0)
     locked_until = NumberAttribute(default=0)
 
@@ -103,6 +105,7 @@ class SessionModel(Model):
     family_id = UnicodeAttribute(hash_key=True)
     account_id = UnicodeAttribute()
     current_token_id = UnicodeAttribute()
+    account_epoch = NumberAttribute(default=0)
     revoked = NumberAttribute(default=0)
     created_at = NumberAttribute()
     rotated_at = NumberAttribute()

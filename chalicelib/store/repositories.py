@@ -161,6 +161,7 @@ class AccountRepository:
             tx.update(AccountModel(account_id),
                       actions=[AccountModel.password_hash.set(password_hash),
                                AccountModel.password_changed_at.set(now),
+                               AccountModel.session_epoch.add(1),
                                AccountModel.failed_logins.set(0),
                                AccountModel.locked_until.set(0)],
                       condition=AccountModel.account_id.exists())
@@ -190,8 +191,10 @@ def _consume_otp(tx: TransactWrite, otp_key: str, nonce: str) -> None:
 
 class SessionRepository:
     @storage_errors
-    def create(self, family_id: str, account_id: str, token_id: str, now: int, expires_at: int) -> None:
-        SessionModel(family_id, account_id=account_id, current_token_id=token_id, revoked=0,
+    def create(self, family_id: str, account_id: str, token_id: str, now: int, expires_at: int,
+               account_epoch: int = 0) -> None:
+        SessionModel(family_id, account_id=account_id, current_token_id=token_id, account_epoch=account_epoch,
+                     revoked=0,
                      created_at=now, rotated_at=now, expires_at=expires_at
                      ).save(condition=SessionModel.family_id.does_not_exist())
 

@@ -1,0 +1,46 @@
+"""Operator commands. Create a manager account (never with a default password):
+
+    STAGE=prod TABLE_PREFIX=cskh-prod- JWT_SECRET_PARAM=/cskh/prod/jwt-secret \
+        python -m chalicelib.cli create-admin --username hoa.nguyen
+
+The password is asked for twice (or read from ADMIN_PASSWORD for automation)."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from chalicelib import deps
+from chalicelib.errors import AppError
+
+
+def create_admin(username: str) -> int:
+    password = os.environ.get("ADMIN_PASSWORD")
+    if not password:
+        password = getpass.getpass("New admin password (12+ characters): ")
+        if password != getpass.getpass("Repeat it: "):
+            print("the two passwords differ", file=sys.stderr)
+            return 2
+    try:
+        deps.get("auth").create_admin(username, password)
+    except AppError as err:
+        print(f"refused: {err.code}: {err.message_en}", file=sys.stderr)
+        return 1
+    print(f"admin '{username}' created; log in at POST /v1/admin/login")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.cli")
+    sub = parser.add_subparsers(dest="command", required=True)
+    admin = sub.add_parser("create-admin", help="create a manager account")
+    admin.add_argument("--username", required=True)
+    args = parser.parse_args(argv)
+    if args.command == "create-admin":
+        return create_admin(args.username)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
