@@ -6,7 +6,7 @@ from chalicelib.store.models import CounterModel
 
 
 def store_answers() -> bool:
-    """One cheap read proves the table store answers (a GetItem on a key that never exists)."""
+    """One cheap read proves the table store answers (a counting Query on a key that never exists)."""
     try:
         CounterModel.count("health#probe", limit=1)
     except PynamoDBException:

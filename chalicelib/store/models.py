@@ -11,6 +11,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -202,3 +203,18 @@ ALL_MODELS = (
     CounterModel,
     InvoiceModel,
 )
+
+
+def _share_one_connection(models) -> Connection:
+    """PynamoDB gives each model its own Connection (and so its own botocore
+    client and HTTP pool): a cold container would pay that once per table. One
+    Connection serves them all, and the transactions too."""
+    shared = Connection(region=_settings.region, host=_settings.dynamodb_endpoint)
+    for model in models:
+        table = model._get_connection()
+        shared.add_meta_table(table.get_meta_table())
+        table.connection = shared
+    return shared
+
+
+CONNECTION = _share_one_connection(ALL_MODELS)

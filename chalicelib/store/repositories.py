@@ -19,9 +19,9 @@ from pynamodb.exceptions import (
 )
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.config import get_settings
 from chalicelib.errors import ServiceUnavailable, ValidationError
 from chalicelib.store.models import (
+    CONNECTION,
     AccountModel,
     CounterModel,
     CustomerLinkModel,
@@ -71,8 +71,7 @@ def storage_errors(fn: Callable[..., T]) -> Callable[..., T]:
 
 
 def _connection() -> Connection:
-    s = get_settings()
-    return Connection(region=s.region, host=s.dynamodb_endpoint)
+    return CONNECTION
 
 
 def _b64(obj: dict) -> str:

@@ -1,0 +1,130 @@
+"""`python -m bench`: run the sections, print the figures, write build/bench.json."""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+
+from bench.common import BUILD, ms
+
+SECTIONS = ("coldstart", "package", "dynamodb")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections to run (default: all of {', '.join(SECTIONS)})")
+    parser.add_argument("--runs", type=int, default=15, help="fresh-interpreter imports per side (default 15)")
+    parser.add_argument("--reps", type=int, default=50, help="timed passes over the requests (default 50)")
+    parser.add_argument("--cold-runs", type=int, default=5, help="cold-container runs (default 5)")
+    parser.add_argument("--out", default=os.path.join(BUILD, "bench.json"), help="where to write the JSON")
+    args = parser.parse_args(argv)
+    wanted = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(wanted) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+
+    started = time.perf_counter()
+    result: dict = {"generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                    "python": platform.python_version(), "platform": platform.platform(), "errors": {}}
+    for section in SECTIONS:
+        if section not in wanted:
+            continue
+        try:
+            if section == "coldstart":
+                from bench import coldstart
+                result["coldstart"] = coldstart.run(runs=args.runs)
+            elif section == "package":
+                from bench import package
+                result["package"] = package.run()
+            else:
+                from bench import dynamo
+                result["dynamodb"] = dynamo.run(reps=args.reps, cold_runs=args.cold_runs)
+        except Exception as exc:  # a section that cannot run is reported, the others still run
+            traceback.print_exc()
+            print(f"\n!!! section {section} could not run: {exc}", file=sys.stderr)
+            result["errors"][section] = str(exc)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+
+    status, reasons = _status(result)
+    result["status"] = {"exit_code": status, "reasons": reasons}
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+    print(f"\nFor the README (paste as is):\n\n{markdown(result)}\n")
+    print(f"Figures written to {os.path.relpath(args.out)}; the bench took {result['seconds']} s.")
+    for reason in reasons:
+        print(f"FAILED: {reason}", file=sys.stderr)
+    return status
+
+
+def _status(result: dict) -> tuple[int, list[str]]:
+    reasons = []
+    d = result.get("dynamodb") or {}
+    for label in d.get("scans", []):
+        reasons.append(f"Scan on a request path: {label}")
+    for failure in d.get("failures", []):
+        reasons.append(f"request failed: {failure}")
+    p = result.get("package") or {}
+    if p and not p.get("within_limits", True):
+        reasons.append("the package is over Lambda's size limits")
+    if reasons:
+        return 1, reasons
+    if result["errors"]:
+        return 2, [f"section {s} could not run: {e}" for s, e in result["errors"].items()]
+    return 0, []
+
+
+def _md(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(r, widths)) + " |" for r in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return lines
+
+
+def markdown(result: dict) -> str:
+    out: list[str] = []
+    rows = [("Figure", "Value", "Goal / limit")]
+    c = result.get("coldstart")
+    if c:
+        rows.append((f"Cold start: import `app` vs bare `import boto3, chalice, pynamodb.models` "
+                     f"(median of {c['runs']} fresh interpreters)",
+                     f"{ms(c['app_median_s'])} vs {ms(c['baseline_median_s'])} = {c['ratio']:.2f}×",
+                     f"≤ {c['goal_ratio']}×"))
+    d = result.get("dynamodb") or {}
+    cold = d.get("cold_container")
+    if cold:
+        rows.append(("Cold container: import `app` + first request (invoice detail, DynamoDB Local)",
+                     ms(cold["import_s"] + cold["detail_first_s"]), ""))
+    p = result.get("package")
+    if p:
+        mib = 1024 * 1024
+        rows.append(("Lambda package", f"{p['zip_bytes'] / mib:.1f} MiB zipped, {p['unzipped_bytes'] / mib:.1f} MiB "
+                     "unzipped", "50 MiB / 250 MiB"))
+    if len(rows) > 1:
+        out += _md(rows)
+    core = [r for r in d.get("requests", []) if r["core"]]
+    if core:
+        out.append("")
+        rows = [("Request", "DynamoDB calls", f"Median latency, DynamoDB Local (n={core[0]['samples']})")]
+        for r in core:
+            latency = ms(r["median_s"])
+            if "login" in r["request"]:
+                latency += f" (scrypt: {ms(d['scrypt_verify_median_s'])}, by design)"
+            rows.append((f"`{r['request']}`", f"{r['dynamodb_calls']}: {r['operations']}", latency))
+        out += _md(rows)
+        out.append("")
+        out.append("No request path does a Scan (`make bench` fails if one does)." if not d.get("scans")
+                   else f"**Scan on: {', '.join(d['scans'])}**")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
