@@ -28,7 +28,7 @@ test: deps
 	$(PY) -m pytest -q tests
 
 package: deps
-	$(PY) -m infra.package
+	$(PY) -m infra.package --stage $(if $(filter command line,$(origin STAGE)),$(STAGE),dev)
 
 lint-infra: package
 	$(VENV)/bin/cfn-lint build/package/sam.json

@@ -3,12 +3,10 @@ from chalice import Chalice
 
 from chalicelib.api import auth, authorizer, invoices, me, service
 from chalicelib.jobs import notifications
-from chalicelib.middleware import observe_event, observe_http
+from chalicelib.middleware import observe_http
 
 app = Chalice(app_name="cskh")
 app.register_middleware(observe_http, "http")
-app.register_middleware(observe_event, "sqs")
-app.register_middleware(observe_event, "scheduled")
 
 for blueprint in (authorizer.bp, service.bp, auth.bp, me.bp, invoices.bp, notifications.bp):
     app.register_blueprint(blueprint)

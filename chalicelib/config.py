@@ -39,7 +39,6 @@ class Settings:
     table_prefix: str
     dynamodb_endpoint: Optional[str]
     aws_endpoint: Optional[str]
-    notifications_queue: str
     # Secrets: either the value (local/test) or the SSM parameter that holds it.
     jwt_secret: Optional[str] = field(repr=False, default=None)
     jwt_secret_param: Optional[str] = None
@@ -97,7 +96,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         table_prefix=prefix,
         dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL") or None,
         aws_endpoint=env.get("AWS_ENDPOINT_URL") or None,
-        notifications_queue=env.get("NOTIFICATIONS_QUEUE") or f"{prefix}notifications",
         jwt_secret=jwt_secret,
         jwt_secret_param=jwt_param,
         access_token_ttl=_int(env, "ACCESS_TOKEN_TTL", 900, 60, 3600),

@@ -43,10 +43,12 @@ def observe_http(event, get_response):
     return response
 
 
-def observe_event(event, get_response):
+def start_job(event) -> None:
+    """Called first by every event handler (SQS, schedule). Lambda imports a
+    blueprint's event handler from its own module, never app.py, so the app's
+    middleware cannot wrap it: each handler does this itself."""
     context = getattr(event, "context", None)
     logger.set_correlation_id(getattr(context, "aws_request_id", None))
-    return get_response(event)
 
 
 def _uniform_error(response):

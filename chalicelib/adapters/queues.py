@@ -1,4 +1,4 @@
-"""Queues the code expects; infra/resources.json deploys the same (a test checks)."""
+"""Queues the code expects; infra/package.py deploys these (tests/unit/test_infra.py checks)."""
 from __future__ import annotations
 
 import functools

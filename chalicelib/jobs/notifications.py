@@ -11,6 +11,7 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.config import get_settings
+from chalicelib.middleware import start_job
 from chalicelib.observability import logger
 
 bp = Blueprint(__name__)
@@ -27,7 +28,7 @@ def handle_batch(records) -> dict:
                 continue
             sms.send_sms(message["customer_code"], message["phone"], message["text"])
             logger.info("sms sent", extra={"customer_code": message["customer_code"]})
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             # Malformed: retrying cannot help; let it go to the DLQ through failures.
             logger.exception("malformed notification")
             failures.append({"itemIdentifier": record.to_dict()["messageId"]})
@@ -39,4 +40,5 @@ def handle_batch(records) -> dict:
 
 @bp.on_sqs_message(queue=get_settings().queue_name("notifications"), batch_size=10)
 def notifications_worker(event):
+    start_job(event)
     return handle_batch(event)

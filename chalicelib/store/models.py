@@ -1,7 +1,7 @@
 """PynamoDB models: the one definition of every table, key, index and TTL.
 
-`infra/resources.json` deploys the same tables; tests/unit/test_infra_matches_models.py
-proves they agree. Table names carry the stage prefix from the settings.
+`infra/package.py` generates the deployed tables from these models, and
+tests/unit/test_infra.py checks the packaged template against them. Table names carry the stage prefix from the settings.
 """
 from __future__ import annotations
 

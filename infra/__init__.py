@@ -1,0 +1,1 @@
+"""Infrastructure: the CloudFormation merge template and its generator (`python -m infra.package`)."""

@@ -1,0 +1,511 @@
+"""Package a deployed stage: the CloudFormation merge template, then `chalice package`.
+
+    python -m infra.package [--stage dev|prod] [--out build/package]
+    python -m infra.package --stage dev --template-only       # just the merge template
+    python -m infra.package --stage dev --data-only           # tables + queues alone (for `chalice deploy`)
+    python -m infra.package --write-policies                  # regenerate .chalice/policy-*.json
+
+The tables, indexes and TTL come from the PynamoDB models (`ALL_MODELS`), the
+queues from `QUEUES`, the functions from the Chalice app and the gateway error
+bodies from `chalicelib.errors`: one definition, which `local/bootstrap.py`
+also creates locally. `infra/resources.json` holds what the code does not
+know (alarm topic, API alarms, API stage settings); the generated parts are
+merged on top of it into `<out>/resources.<stage>.json`, which `chalice
+package --merge-template` merges into Chalice's SAM template (`<out>/sam.json`,
+`<out>/deployment.zip`). No AWS credentials are needed, nor used.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import fcntl
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, NamedTuple, Optional
+
+ROOT = Path(__file__).resolve().parents[1]
+CHALICE_DIR = ROOT / ".chalice"
+BASE_TEMPLATE = ROOT / "infra" / "resources.json"
+DEFAULT_OUT = ROOT / "build" / "package"
+
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+LOG_RETENTION_DAYS = {"dev": 30, "prod": 90}
+# Variables of the developer's shell that must not leak into the import of the
+# app at packaging time (the stage's config provides the real ones).
+_SHELL_ONLY = ("STAGE", "TABLE_PREFIX", "JWT_SECRET", "JWT_SECRET_PARAM",
+               "LOCAL_SMS_OUTBOX", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE")
+
+Template = dict[str, Any]
+
+
+# -- the chalice config ------------------------------------------------------
+
+def chalice_config() -> dict:
+    return json.loads((CHALICE_DIR / "config.json").read_text(encoding="utf-8"))
+
+
+def deployed_stages() -> list[str]:
+    """Stages that deploy to AWS: the ones with an explicit IAM policy."""
+    return [name for name, stage in chalice_config()["stages"].items() if stage.get("iam_policy_file")]
+
+
+def stage_environment(stage: str) -> dict[str, str]:
+    """The Lambda environment of a stage, as Chalice merges it."""
+    config = chalice_config()
+    if stage not in config.get("stages", {}):
+        raise SystemExit(f"unknown chalice stage {stage!r}; .chalice/config.json has {sorted(config['stages'])}")
+    return {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+
+
+def stage_settings(stage: str):
+    from chalicelib.config import load_settings
+
+    return load_settings(stage_environment(stage))
+
+
+def function_config(stage: str, function: str, key: str) -> Any:
+    """A per-function setting with Chalice's lookup order."""
+    config = chalice_config()
+    st = config["stages"][stage]
+    for scope in (st.get("lambda_functions", {}).get(function, {}), st,
+                  config.get("lambda_functions", {}).get(function, {}), config):
+        if scope.get(key) is not None:
+            return scope[key]
+    return None
+
+
+# -- names ---------------------------------------------------------------------
+
+def cfn_name(name: str) -> str:
+    from chalice.utils import to_cfn_resource_name
+
+    return to_cfn_resource_name(name)
+
+
+def _short_name(full: str) -> str:
+    """'cskh-test-customers' -> 'customers', whatever stage this process runs as."""
+    from chalicelib.config import get_settings
+
+    prefix = get_settings().table_prefix
+    if not full.startswith(prefix):
+        raise ValueError(f"{full!r} does not start with this process's prefix {prefix!r}")
+    return full[len(prefix):]
+
+
+def table_logical_id(short: str) -> str:
+    return f"{cfn_name(short)}Table"
+
+
+def queue_logical_ids(short: str) -> tuple[str, str]:
+    base = cfn_name(short)
+    return f"{base}Queue", f"{base}DeadLetterQueue"
+
+
+class Function(NamedTuple):
+    logical_id: str      # the resource Chalice's SAM template gives it
+    name: str            # Chalice's name: 'api_handler', the authorizer's or the handler's
+    kind: str            # api | authorizer | sqs | event
+    queue: Optional[str]  # short queue name for an SQS consumer
+
+    def function_name(self, stage: str, app_name: str = "cskh") -> str:
+        # The names `chalice deploy` gives, so both ways of deploying agree.
+        return f"{app_name}-{stage}" if self.kind == "api" else f"{app_name}-{stage}-{self.name}"
+
+
+def app_functions() -> list[Function]:
+    """The Lambda functions Chalice makes of app.py, with their SAM logical ids."""
+    from chalice.app import SQSEventConfig
+
+    from app import app
+
+    out = []
+    if app.routes:
+        out.append(Function("APIHandler", "api_handler", "api", None))
+    for auth in app.builtin_auth_handlers:
+        out.append(Function(cfn_name(auth.name), auth.name, "authorizer", None))
+    for source in app.event_sources:
+        if isinstance(source, SQSEventConfig):
+            if not source.queue:
+                raise ValueError(f"{source.name}: listen to a queue of QUEUES by name, not by ARN")
+            out.append(Function(cfn_name(source.name), source.name, "sqs", _short_name(source.queue)))
+        else:
+            out.append(Function(cfn_name(source.name), source.name, "event", None))
+    for fn in app.pure_lambda_functions:
+        out.append(Function(cfn_name(fn.name), fn.name, "event", None))
+    return out
+
+
+# -- tables and queues -------------------------------------------------------
+
+def _keys_first_hash(key_schema: list[dict]) -> list[dict]:
+    return sorted(({"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in key_schema),
+                  key=lambda k: k["KeyType"] != "HASH")
+
+
+def table_resource(model, stage: str, settings) -> tuple[str, dict]:
+    short = _short_name(model.Meta.table_name)
+    schema = model._get_schema()  # what Model.create_table sends: the local tables are the same
+    props: dict[str, Any] = {
+        "TableName": settings.table_name(short),
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": sorted(
+            ({"AttributeName": a["AttributeName"], "AttributeType": a["AttributeType"]}
+             for a in schema["attribute_definitions"]), key=lambda a: a["AttributeName"]),
+        "KeySchema": _keys_first_hash(schema["key_schema"]),
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+        "DeletionProtectionEnabled": stage == "prod",
+        "Tags": [{"Key": "app", "Value": "cskh"}, {"Key": "stage", "Value": stage}],
+    }
+    for key, cfn_key in (("global_secondary_indexes", "GlobalSecondaryIndexes"),
+                         ("local_secondary_indexes", "LocalSecondaryIndexes")):
+        if schema[key]:
+            props[cfn_key] = [{"IndexName": ix["index_name"], "KeySchema": _keys_first_hash(ix["key_schema"]),
+                               "Projection": copy.deepcopy(ix["projection"])} for ix in schema[key]]
+    ttl = getattr(model.Meta, "ttl_attribute", None)
+    if ttl:
+        props["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}
+    # Customer data outlives the stack: deleting or replacing it never drops a table.
+    return table_logical_id(short), {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain",
+                                     "UpdateReplacePolicy": "Retain", "Properties": props}
+
+
+def _alarm(description: str, namespace: str, metric: str, dimensions: list[dict], statistic: str = "Sum",
+           threshold: float = 1, operator: str = "GreaterThanOrEqualToThreshold") -> dict:
+    return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        "AlarmDescription": description, "Namespace": namespace, "MetricName": metric, "Dimensions": dimensions,
+        "Statistic": statistic, "Period": 300, "EvaluationPeriods": 1, "Threshold": threshold,
+        "ComparisonOperator": operator, "TreatMissingData": "notBreaching",
+        "AlarmActions": [{"Ref": "AlarmTopic"}], "OKActions": [{"Ref": "AlarmTopic"}]}}
+
+
+def queue_resources(settings) -> Template:
+    from chalicelib.adapters.queues import QUEUES
+
+    out: Template = {}
+    for short, (visibility, max_receives) in QUEUES.items():
+        queue_id, dlq_id = queue_logical_ids(short)
+        out[dlq_id] = {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": settings.queue_name(f"{short}-dlq"),
+            "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
+            "SqsManagedSseEnabled": True}}
+        out[queue_id] = {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": settings.queue_name(short),
+            "VisibilityTimeout": visibility,
+            "SqsManagedSseEnabled": True,
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+                              "maxReceiveCount": max_receives}}}
+        out[f"{dlq_id}Alarm"] = _alarm(
+            f"Messages of {settings.queue_name(short)} failed {max_receives} times and wait in its dead-letter "
+            "queue: read them, fix the cause, then redrive them (docs/deploy.md).",
+            "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+            [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}],
+            statistic="Maximum", threshold=0, operator="GreaterThanThreshold")
+    return out
+
+
+def data_resources(stage: str) -> Template:
+    """Tables, queues and DLQ alarms: what the code needs to exist."""
+    from chalicelib.store.models import ALL_MODELS
+
+    settings = stage_settings(stage)
+    resources: Template = {}
+    for model in ALL_MODELS:
+        logical_id, resource = table_resource(model, stage, settings)
+        resources[logical_id] = resource
+    resources.update(queue_resources(settings))
+    return resources
+
+
+# -- the API and the functions ----------------------------------------------
+
+# API Gateway's own refusals, in the API's error format (API.md: {"code", "message"}, Vietnamese by default).
+GATEWAY_RESPONSES = {
+    # response type: (error class in chalicelib.errors or None, HTTP status or None to keep API Gateway's)
+    "UNAUTHORIZED": ("Unauthorized", 401),
+    "ACCESS_DENIED": ("Forbidden", 403),
+    # A REST API answers a path or method it does not have with this one (403 "Missing Authentication
+    # Token"); our authorizer is a Lambda TOKEN authorizer, so a missing token is UNAUTHORIZED, not this.
+    "MISSING_AUTHENTICATION_TOKEN": ("NotFound", 404),
+    "THROTTLED": ("RateLimited", 429),
+    "DEFAULT_4XX": ("AppError", None),
+    "DEFAULT_5XX": (None, None),
+}
+INTERNAL_ERROR = {"code": "INTERNAL_ERROR", "message": "Đã có lỗi xảy ra. Vui lòng thử lại sau."}
+
+
+def gateway_responses() -> Template:
+    from chalicelib import errors
+
+    out: Template = {}
+    for response_type, (error_name, status) in GATEWAY_RESPONSES.items():
+        if error_name:
+            err = getattr(errors, error_name)
+            body = {"code": err.code, "message": err.message_vi}
+        else:
+            body = INTERNAL_ERROR
+        props: dict[str, Any] = {
+            "RestApiId": {"Ref": "RestAPI"},
+            "ResponseType": response_type,
+            "ResponseTemplates": {"application/json": json.dumps(body, ensure_ascii=False)},
+        }
+        if status is not None:
+            props["StatusCode"] = str(status)
+        out[f"GatewayResponse{cfn_name(response_type.lower())}"] = {
+            "Type": "AWS::ApiGateway::GatewayResponse", "Properties": props}
+    return out
+
+
+def function_resources(stage: str) -> Template:
+    """Names, log groups, the SQS event sources' partial batch answers, the API's name and 5xx alarm."""
+    app_name = chalice_config()["app_name"]
+    api_name = f"{app_name}-{stage}"
+    out: Template = {
+        "RestAPI": {"Properties": {"Name": api_name, "DefinitionBody": {"info": {"title": api_name}}}},
+        "RestAPI5xxAlarm": _alarm(
+            "The API answered 5xx: the code never does for anything a client sent, so look at the logs.",
+            "AWS/ApiGateway", "5XXError", [{"Name": "ApiName", "Value": api_name}]),
+    }
+    for fn in app_functions():
+        name = fn.function_name(stage, app_name)
+        props: dict[str, Any] = {"FunctionName": name}
+        if fn.kind == "sqs":
+            queue_id, _ = queue_logical_ids(fn.queue)
+            # The handlers answer {"batchItemFailures": [...]}: only those messages are retried.
+            # (No "Type": packaging fails if Chalice ever names its event source differently.)
+            props["Events"] = {f"{fn.logical_id}SqsEventSource": {"Properties": {
+                "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
+            # Chalice names the queue by an ARN string, which CloudFormation cannot order by: the
+            # function's role waits for the queue, so the event source (after the function) finds it.
+            out[f"{fn.logical_id}Role"] = {"DependsOn": [queue_id]}
+        out[fn.logical_id] = {"Properties": props}
+        out[f"{fn.logical_id}LogGroup"] = {"Type": "AWS::Logs::LogGroup", "Properties": {
+            "LogGroupName": f"/aws/lambda/{name}", "RetentionInDays": LOG_RETENTION_DAYS.get(stage, 30)}}
+        if fn.kind in ("sqs", "event"):
+            # (The authorizer's "Unauthorized" is a Lambda error by design; the API's alarms are in resources.json.)
+            out[f"{fn.logical_id}ErrorsAlarm"] = _alarm(
+                f"The {fn.name} function failed.", "AWS/Lambda", "Errors",
+                [{"Name": "FunctionName", "Value": {"Ref": fn.logical_id}}])
+    return out
+
+
+# -- the merge template --------------------------------------------------------
+
+def deep_merge(base: Any, extra: Any, path: str = "") -> Any:
+    """Merge `extra` into `base`; two different scalars at one path are a mistake."""
+    if isinstance(base, dict) and isinstance(extra, dict):
+        merged = dict(base)
+        for key, value in extra.items():
+            merged[key] = deep_merge(base[key], value, f"{path}/{key}") if key in base else copy.deepcopy(value)
+        return merged
+    if base != extra:
+        raise ValueError(f"infra/resources.json and the generated template disagree at {path}")
+    return copy.deepcopy(base)
+
+
+def build_template(stage: str) -> Template:
+    if stage not in deployed_stages():
+        raise SystemExit(f"{stage!r} is not a deployed stage (those are {', '.join(deployed_stages())})")
+    base = json.loads(BASE_TEMPLATE.read_text(encoding="utf-8"))
+    generated = {"Resources": {**data_resources(stage), **gateway_responses(), **function_resources(stage)}}
+    return deep_merge(base, generated)
+
+
+def build_data_template(stage: str) -> Template:
+    """A template of its own with the tables, queues and their alarms, for `chalice deploy` users."""
+    base = json.loads(BASE_TEMPLATE.read_text(encoding="utf-8"))
+    resources = data_resources(stage)
+    resources.update({k: base["Resources"][k] for k in ("AlarmTopic", "AlarmEmailSubscription")})
+    return {"AWSTemplateFormatVersion": "2010-09-09",
+            "Description": f"CSKH {stage}: tables and queues for a `chalice deploy`ed API",
+            "Parameters": base["Parameters"], "Conditions": base["Conditions"], "Resources": resources,
+            "Outputs": base["Outputs"]}
+
+
+# -- IAM ------------------------------------------------------------------------
+
+def _statement(sid: str, actions: list[str], resources: Any, condition: Optional[dict] = None) -> dict:
+    st = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+    if condition:
+        st["Condition"] = condition
+    return st
+
+
+TABLE_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+                 "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
+                 "dynamodb:UpdateItem"]
+INDEX_ACTIONS = ["dynamodb:Query"]
+
+
+def policy_for(stage: str, fn: Function) -> dict:
+    """The least privilege of one function. ARNs leave region and account open (the
+    files also serve `chalice deploy`, which cannot resolve CloudFormation's);
+    the names are the stage's own."""
+    from chalicelib.adapters.queues import QUEUES
+    from chalicelib.store.models import ALL_MODELS
+
+    s = stage_settings(stage)
+    app_name = chalice_config()["app_name"]
+    log_group = f"arn:aws:logs:*:*:log-group:/aws/lambda/{fn.function_name(stage, app_name)}"
+    statements = []
+    if fn.kind == "api":
+        tables, indexes = [], []
+        for model in ALL_MODELS:
+            table = f"arn:aws:dynamodb:*:*:table/{s.table_name(_short_name(model.Meta.table_name))}"
+            tables.append(table)
+            indexes += [f"{table}/index/{ix.Meta.index_name}" for ix in model._indexes.values()]
+        statements.append(_statement("Tables", TABLE_ACTIONS, tables))
+        if indexes:
+            statements.append(_statement("Indexes", INDEX_ACTIONS, indexes))
+        statements.append(_statement("Enqueue", ["sqs:GetQueueUrl", "sqs:SendMessage"],
+                                     [f"arn:aws:sqs:*:*:{s.queue_name(q)}" for q in QUEUES]))
+    if fn.kind in ("api", "authorizer"):
+        statements.append(_statement("JwtSecret", ["ssm:GetParameter"],
+                                     [f"arn:aws:ssm:*:*:parameter/{s.jwt_secret_param.lstrip('/')}"]))
+        # The parameter is encrypted with the account's aws/ssm key (or a key of your own): decrypt only via SSM.
+        statements.append(_statement("JwtSecretDecrypt", ["kms:Decrypt"], ["arn:aws:kms:*:*:key/*"],
+                                     {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}}))
+    if fn.kind == "sqs":
+        statements.append(_statement(
+            "Consume", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                        "sqs:ReceiveMessage"], [f"arn:aws:sqs:*:*:{s.queue_name(fn.queue)}"]))
+    if fn.name == "notifications_worker":
+        # SMS straight to a phone number has no resource ARN to name.
+        statements.append(_statement("SendSms", ["sns:Publish"], "*"))
+    statements.append(_statement("Logs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                                 [log_group, f"{log_group}:*"]))
+    # X-Ray's write actions take no resource.
+    statements.append(_statement("Tracing", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "*"))
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def policy_files(stage: str) -> dict[str, dict]:
+    """{file name in .chalice/: document} as config.json assigns them to the functions."""
+    files: dict[str, dict] = {}
+    for fn in app_functions():
+        name = function_config(stage, fn.name, "iam_policy_file")
+        if not name:
+            raise SystemExit(f"stage {stage}: no iam_policy_file for {fn.name}")
+        doc = policy_for(stage, fn)
+        if files.setdefault(name, doc) != doc:
+            raise SystemExit(f"stage {stage}: {name} is shared by functions that need different permissions")
+    return files
+
+
+def write_policies() -> list[Path]:
+    written = []
+    for stage in deployed_stages():
+        for name, doc in policy_files(stage).items():
+            path = CHALICE_DIR / name
+            path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+            written.append(path)
+    return written
+
+
+# -- packaging -------------------------------------------------------------------
+
+def write_json(path: Path, doc: Template) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def packaging_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SHELL_ONLY}
+    # chalice package reads nothing from AWS; fake credentials make sure of it.
+    env.update({"AWS_ACCESS_KEY_ID": "packaging", "AWS_SECRET_ACCESS_KEY": "packaging",
+                "AWS_SESSION_TOKEN": "packaging"})
+    env.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def check_packaged(sam: Template) -> None:
+    """The merge template may only add to resources Chalice made, never invent a half one."""
+    for logical_id, resource in sam["Resources"].items():
+        if "Type" not in resource:
+            raise SystemExit(f"{logical_id}: the merge template names a resource Chalice did not generate")
+        for event_id, event in resource.get("Properties", {}).get("Events", {}).items():
+            if "Type" not in event:
+                raise SystemExit(f"{logical_id}.{event_id}: not an event source Chalice generated")
+
+
+@contextlib.contextmanager
+def _packaging_lock():
+    """Chalice writes its dependency cache (.chalice/deployments) in place: one packaging at a time
+    (parallel test workers, a `make package` beside `make test`)."""
+    lock_dir = CHALICE_DIR / "deployments"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def package(stage: str, out: Path) -> Path:
+    merge_template = write_json(out / f"resources.{stage}.json", build_template(stage))
+    cmd = [sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())",
+           "--project-dir", str(ROOT), "package", "--stage", stage, "--merge-template", str(merge_template),
+           str(out)]
+    with _packaging_lock():
+        subprocess.run(cmd, cwd=ROOT, env=packaging_env(), check=True)
+    sam_path = out / "sam.json"
+    check_packaged(json.loads(sam_path.read_text(encoding="utf-8")))
+    return sam_path
+
+
+def _prepare_process(stage: str) -> None:
+    """Import the code as the stage would (names come from the stage's settings)."""
+    for key in _SHELL_ONLY:
+        os.environ.pop(key, None)
+    os.environ.update(stage_environment(stage))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.package", description=__doc__.split("\n")[0])
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--template-only", action="store_true", help="write the merge template, skip chalice")
+    mode.add_argument("--data-only", action="store_true", help="write a stand-alone tables-and-queues template")
+    mode.add_argument("--write-policies", action="store_true", help="regenerate .chalice/policy-*.json")
+    args = parser.parse_args(argv)
+    if not args.write_policies and args.stage not in deployed_stages():
+        parser.error(f"--stage {args.stage}: not a deployed stage (those are {', '.join(deployed_stages())})")
+    _prepare_process(args.stage)
+    if args.write_policies:
+        for path in write_policies():
+            print(f"wrote {path.relative_to(ROOT)}")
+        return 0
+    _check_policies(args.stage)
+    out = args.out.resolve()
+    if args.data_only:
+        print(f"wrote {write_json(out / f'data.{args.stage}.json', build_data_template(args.stage))}")
+        return 0
+    if args.template_only:
+        print(f"wrote {write_json(out / f'resources.{args.stage}.json', build_template(args.stage))}")
+        return 0
+    sam = package(args.stage, out)
+    size = (out / "deployment.zip").stat().st_size
+    print(f"packaged stage {args.stage}: {sam} and deployment.zip ({size / 1e6:.1f} MB)")
+    return 0
+
+
+def _check_policies(stage: str) -> None:
+    for name, doc in policy_files(stage).items():
+        path = CHALICE_DIR / name
+        if not path.exists() or json.loads(path.read_text(encoding="utf-8")) != doc:
+            raise SystemExit(f".chalice/{name} does not match the code's needs; run "
+                             "`python -m infra.package --write-policies` and review the diff")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

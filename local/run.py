@@ -1,0 +1,619 @@
+"""`make run`: the whole backend on this machine, on real engines.
+
+DynamoDB Local (data kept in .local/dynamodb), moto (SQS, SNS, SES, SSM,
+EventBridge; in memory, so queues are recreated on each start), tables,
+queues and demo data (idempotent), the API under `chalice local`, the event
+runner (SQS messages and schedules, see local/events.py), and the SMS outbox
+shown on the console (local stage only). Ctrl-C stops everything it started.
+
+The end-to-end tests start the same `Stack` on free ports, with DynamoDB in
+memory and a temporary state directory.
+"""
+from __future__ import annotations
+
+import atexit
+import collections
+import fcntl
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import IO, Optional
+
+from local import engines
+
+ROOT = engines.ROOT
+DEFAULT_PORTS = {"API_PORT": 8000, "DYNAMODB_PORT": 8010, "MOTO_PORT": 8011, "VNPAY_SANDBOX_PORT": 8001}
+DEMO_CUSTOMERS = (("01031059", "Dương Tấn Hiền: invoice 05/2023, 264 -> 275, 11 m³, 78.255 đ unpaid"),
+                  ("01031060", "a neighbour: one unpaid invoice"))
+UNREGISTERED_CODE = "01031061"
+# Settings the stack owns: a developer's shell must not redirect them.
+_STACK_KEYS = ("STAGE", "TABLE_PREFIX", "JWT_SECRET", "JWT_SECRET_PARAM", "LOCAL_SMS_OUTBOX",
+               "NOTIFICATIONS_QUEUE", "_X_AMZN_TRACE_ID")
+_PREPARE = ("from local import bootstrap, seed; bootstrap.main(); "
+            "print('demo data created (0 = already there):', seed.load())")
+
+
+class StackError(RuntimeError):
+    """The stack cannot start; the message says why and what to do."""
+
+
+class StackInterrupted(Exception):
+    """A stop was requested (Ctrl-C) while the stack was starting."""
+
+
+# --------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------
+
+@dataclass
+class StackConfig:
+    api_port: int = DEFAULT_PORTS["API_PORT"]
+    dynamodb_port: int = DEFAULT_PORTS["DYNAMODB_PORT"]
+    moto_port: int = DEFAULT_PORTS["MOTO_PORT"]
+    vnpay_sandbox_port: int = DEFAULT_PORTS["VNPAY_SANDBOX_PORT"]
+    state_dir: str = os.path.join(ROOT, ".local")
+    persistent: bool = True               # DynamoDB Local on disk (make run) or in memory (tests)
+    demo_password: Optional[str] = None   # None: $DEMO_PASSWORD, else seed's documented default
+    extra_env: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env=None) -> "StackConfig":
+        env = os.environ if env is None else env
+        ports = {}
+        for name, default in DEFAULT_PORTS.items():
+            raw = (env.get(name) or "").strip()
+            if not raw:
+                ports[name] = default
+                continue
+            if not raw.isdigit() or not 1024 <= int(raw) <= 65535:
+                raise StackError(f"{name} must be a port number from 1024 to 65535, got {raw!r}")
+            ports[name] = int(raw)
+        return cls(api_port=ports["API_PORT"], dynamodb_port=ports["DYNAMODB_PORT"],
+                   moto_port=ports["MOTO_PORT"], vnpay_sandbox_port=ports["VNPAY_SANDBOX_PORT"])
+
+    @classmethod
+    def ephemeral(cls, state_dir: str, **overrides) -> "StackConfig":
+        """Free ports, DynamoDB in memory, state in `state_dir`: for tests."""
+        ports = set()
+        while len(ports) < 4:
+            ports.add(engines.free_port())
+        api, ddb, moto, vnpay = sorted(ports)
+        return cls(api_port=api, dynamodb_port=ddb, moto_port=moto, vnpay_sandbox_port=vnpay,
+                   state_dir=str(state_dir), persistent=False, **overrides)
+
+    def ports(self) -> dict[str, int]:
+        return {"API_PORT": self.api_port, "DYNAMODB_PORT": self.dynamodb_port,
+                "MOTO_PORT": self.moto_port, "VNPAY_SANDBOX_PORT": self.vnpay_sandbox_port}
+
+    @property
+    def lock_path(self) -> str:
+        return os.path.join(self.state_dir, "run.pid")
+
+    @property
+    def jwt_secret_path(self) -> str:
+        return os.path.join(self.state_dir, "jwt_secret")
+
+    @property
+    def outbox_path(self) -> str:
+        return os.path.join(self.state_dir, "sms-outbox.jsonl")
+
+    @property
+    def dynamodb_dir(self) -> str:
+        return os.path.join(self.state_dir, "dynamodb")
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+
+def read_jwt_secret(path: str) -> Optional[str]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def ensure_jwt_secret(path: str) -> str:
+    """The local signing key: generated once (0600), then reused so tokens
+    survive a restart. Never in the repository (.local/ is ignored)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    secret = read_jwt_secret(path)
+    if secret is None:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return ensure_jwt_secret(path)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secrets.token_urlsafe(48) + "\n")
+        secret = read_jwt_secret(path)
+    os.chmod(path, 0o600)
+    if secret is None or len(secret) < 32:
+        raise StackError(f"{path} holds a JWT secret shorter than 32 characters; delete the file to get a new one")
+    return secret
+
+
+def app_env(config: StackConfig, jwt_secret: Optional[str], base=None) -> dict:
+    """The environment of the API, the event runner, bootstrap/seed and jobs."""
+    source = os.environ if base is None else base
+    env = {k: v for k, v in source.items() if not k.startswith("AWS_") and k not in _STACK_KEYS}
+    ddb_port = config.dynamodb_port if engines.java_available() else config.moto_port
+    env.update(engines.aws_env(ddb_port, config.moto_port))
+    env.update({
+        "AWS_CONFIG_FILE": os.devnull,                 # no profile of the developer's can leak in
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "STAGE": "local",
+        "LOCAL_SMS_OUTBOX": config.outbox_path,
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
+    })
+    if jwt_secret:
+        env["JWT_SECRET"] = jwt_secret
+    if config.demo_password:
+        env["DEMO_PASSWORD"] = config.demo_password
+    env.update(config.extra_env)
+    return env
+
+
+# --------------------------------------------------------------------------
+# One `make run` at a time; ports free
+# --------------------------------------------------------------------------
+
+class RunLock:
+    """`.local/run.pid`, held with flock for the life of the process: the
+    kernel drops it when the process dies, so a stale file never blocks."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd: Optional[int] = None
+
+    def acquire(self) -> "RunLock":
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                try:
+                    pid = os.read(fd, 32).decode(errors="replace").strip() or "?"
+                finally:
+                    os.close(fd)
+                raise StackError(
+                    f"another `make run` is already running (pid {pid}, state in {os.path.dirname(self.path)}). "
+                    f"Stop it first (Ctrl-C in its terminal, or `kill -INT {pid}`).") from None
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)  # the previous holder removed the file meanwhile; lock the new one
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+        self.fd = None
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # ignore TIME_WAIT leftovers
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return engines.port_open(port)
+
+
+def check_ports(config: StackConfig) -> None:
+    ports = config.ports()
+    seen: dict[int, str] = {}
+    for name, port in ports.items():
+        if port in seen:
+            raise StackError(f"{seen[port]} and {name} are both {port}; give each its own port")
+        seen[port] = name
+    wanted = ["API_PORT", "MOTO_PORT"] + (["DYNAMODB_PORT"] if engines.java_available() else [])
+    for name in wanted:
+        if port_in_use(ports[name]):
+            raise StackError(
+                f"port {ports[name]} ({name}) is already in use by another program; stop it, or pick another "
+                f"port, e.g. `{name}={ports[name] + 100} make run`")
+
+
+# --------------------------------------------------------------------------
+# Output: every child's lines, prefixed with its name
+# --------------------------------------------------------------------------
+
+# moto logs every call (the event runner long-polls each second): only its errors are news.
+_QUIET = {"moto": re.compile(r'"[A-Z]+ \S+ HTTP/[\d.]+" [23]\d\d ')}
+
+
+class Output:
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self._lock = threading.Lock()
+        self.recent: dict[str, collections.deque] = collections.defaultdict(lambda: collections.deque(maxlen=30))
+
+    def line(self, name: str, text: str) -> None:
+        self.recent[name].append(text)
+        with self._lock:
+            try:
+                self.stream.write(f"{name:>8} | {text}\n")
+                self.stream.flush()
+            except (ValueError, OSError):   # the stream was closed under us (end of a test session)
+                pass
+
+    def say(self, text: str = "") -> None:
+        with self._lock:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def pump(self, name: str, pipe) -> threading.Thread:
+        quiet = _QUIET.get(name)
+
+        def run() -> None:
+            with pipe:
+                for raw in iter(pipe.readline, b""):
+                    text = raw.decode("utf-8", "replace").rstrip("\r\n")
+                    if quiet is None or not quiet.search(text):
+                        self.line(name, text)
+        thread = threading.Thread(target=run, name=f"out-{name}", daemon=True)
+        thread.start()
+        return thread
+
+    def tail(self, name: str) -> str:
+        return "\n".join(f"    {line}" for line in self.recent.get(name, ()))
+
+
+def format_sms(line: str) -> Optional[str]:
+    try:
+        sms = json.loads(line)
+        return f"SMS to {sms['to']} for {sms['customer_code']}: {sms['text']}"
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+# --------------------------------------------------------------------------
+# The stack
+# --------------------------------------------------------------------------
+
+class Stack:
+    def __init__(self, config: StackConfig, out: Optional[IO[str]] = None) -> None:
+        self.config = config
+        self.out = Output(out or sys.stdout)
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.env: dict = {}
+        self.dynamodb_on_moto = not engines.java_available()
+        self._lock: Optional[RunLock] = None
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._abort = threading.Event()
+        self.launched = 0       # children started, ever
+
+    @property
+    def api_url(self) -> str:
+        return self.config.api_url
+
+    def request_stop(self) -> None:
+        """Safe from a signal handler: start() and wait() notice and return.
+        (Raising KeyboardInterrupt at an arbitrary point could lose a child
+        that has just been started, and interrupting Thread.join corrupts the
+        thread's state in Python 3.11.)"""
+        self._abort.set()
+
+    def _check_abort(self) -> None:
+        if self._abort.is_set():
+            raise StackInterrupted()
+
+    # -- start -------------------------------------------------------------------
+
+    def start(self) -> "Stack":
+        cfg = self.config
+        self._lock = RunLock(cfg.lock_path).acquire()
+        atexit.register(self.stop)
+        try:
+            check_ports(cfg)
+            os.makedirs(cfg.state_dir, exist_ok=True)
+            self.env = app_env(cfg, ensure_jwt_secret(cfg.jwt_secret_path))
+            self._start_engines()
+            self._check_abort()
+            # Tables, queues and demo data are made while the API and the event
+            # runner start (the runner waits for its queues); ready = all three.
+            setup = self._spawn("setup", [sys.executable, "-c", _PREPARE])
+            self._spawn("api", [self._chalice(), "--project-dir", ROOT, "local", "--no-autoreload",
+                                "--stage", "local", "--host", "127.0.0.1", "--port", str(cfg.api_port)])
+            self._spawn("events", [sys.executable, "-m", "local.events"])
+            self._start_sms_tail()
+            self._wait_setup(setup)
+            self._wait_api()
+            return self
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_engines(self) -> None:
+        cfg = self.config
+        starters = {"moto": lambda: engines.start_moto(cfg.moto_port, log=subprocess.PIPE)}
+        if self.dynamodb_on_moto:
+            self.out.line("run", "java is missing: DynamoDB runs on moto (in memory) instead of DynamoDB Local")
+        else:
+            starters["dynamodb"] = lambda: engines.start_dynamodb(
+                cfg.dynamodb_port, db_path=cfg.dynamodb_dir if cfg.persistent else None, log=subprocess.PIPE)
+        results: dict[str, object] = {}
+        done = {name: threading.Event() for name in starters}
+
+        def run(name: str) -> None:
+            try:
+                results[name] = starters[name]()
+            except BaseException as exc:   # noqa: BLE001 - reported below
+                results[name] = exc
+            finally:
+                done[name].set()
+
+        for name in starters:
+            threading.Thread(target=run, args=(name,), name=f"start-{name}", daemon=True).start()
+        try:
+            for event in done.values():
+                while not event.wait(0.2):
+                    pass
+        finally:
+            for event in done.values():   # even on KeyboardInterrupt: collect what started, so stop() ends it
+                event.wait(120)
+            for name in starters:
+                proc = results.get(name)
+                if isinstance(proc, subprocess.Popen):
+                    self.procs.append((name, proc))
+                    self.launched += 1
+                    self._threads.append(self.out.pump(name, proc.stdout))
+        for name in starters:
+            if isinstance(results.get(name), BaseException):
+                raise StackError(f"{name} did not start: {results[name]}")
+
+    def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append((name, proc))
+        self.launched += 1
+        self._threads.append(self.out.pump(name, proc.stdout))
+        return proc
+
+    def _wait_setup(self, proc: subprocess.Popen) -> None:
+        """Tables, queues, demo data: idempotent, in a child so this process
+        keeps no settings or clients of its own."""
+        deadline = time.monotonic() + 180
+        while proc.poll() is None:
+            self._check_abort()
+            if time.monotonic() > deadline:
+                raise StackError("creating tables, queues and demo data took over 3 minutes:\n"
+                                 + self.out.tail("setup"))
+            time.sleep(0.1)
+        rc = proc.returncode
+        self.procs.remove(("setup", proc))
+        if rc != 0:
+            time.sleep(0.2)   # let the pump print the last lines
+            raise StackError(f"creating tables, queues and demo data failed (exit {rc}):\n"
+                             + self.out.tail("setup"))
+
+    @staticmethod
+    def _chalice() -> str:
+        candidate = os.path.join(os.path.dirname(sys.executable), "chalice")
+        found = candidate if os.access(candidate, os.X_OK) else shutil.which("chalice")
+        if not found:
+            raise StackError("chalice is not installed next to this Python; run `make deps`")
+        return found
+
+    def _wait_api(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        url = self.api_url + "/v1/health"
+        last = ""
+        while time.monotonic() < deadline:
+            self._check_abort()
+            for name, proc in self.procs:
+                if proc.poll() is not None:
+                    time.sleep(0.2)
+                    raise StackError(f"{name} exited with code {proc.returncode} while starting:\n"
+                                     + self.out.tail(name))
+            try:
+                with urllib.request.urlopen(url, timeout=5) as resp:
+                    if resp.status == 200:
+                        return
+            except urllib.error.HTTPError as exc:
+                last = f"health answered {exc.code}"
+            except (urllib.error.URLError, OSError) as exc:
+                last = str(exc)
+            time.sleep(0.2)
+        raise StackError(f"the API did not answer {url} within {timeout:.0f}s ({last}):\n" + self.out.tail("api"))
+
+    def _start_sms_tail(self) -> None:
+        path = self.config.outbox_path
+        # Codes sent before this start are old news.
+        offset = os.path.getsize(path) if os.path.exists(path) else 0
+
+        def run() -> None:
+            nonlocal offset
+            pending = b""
+            while not self._stopping.wait(0.25):
+                try:
+                    size = os.path.getsize(path)
+                except FileNotFoundError:
+                    continue
+                if size < offset:
+                    offset = 0     # truncated or replaced
+                if size == offset:
+                    continue
+                with open(path, "rb") as f:
+                    f.seek(offset)
+                    chunk = f.read()
+                offset += len(chunk)
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for raw in lines:
+                    text = format_sms(raw.decode("utf-8", "replace"))
+                    if text:
+                        self.out.line("sms", text)
+
+        thread = threading.Thread(target=run, name="sms-tail", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    # -- running, stopping -----------------------------------------------------------
+
+    def poll(self) -> Optional[tuple[str, int]]:
+        """(name, exit code) of a child that has exited, if any."""
+        for name, proc in self.procs:
+            if proc.poll() is not None:
+                return name, proc.returncode
+        return None
+
+    def wait(self) -> Optional[tuple[str, int]]:
+        """Block until a child exits on its own, (name, exit code), or until
+        request_stop(), None."""
+        while not self._abort.wait(0.5):
+            exited = self.poll()
+            if exited:
+                return exited
+        return None
+
+    def stop(self) -> None:
+        """Stop every process this stack started (their whole process groups),
+        and remove the lock. Safe to call twice."""
+        self._stopping.set()
+        # The API and the event runner first, then the engines they talk to.
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                _signal_group(proc, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.out.line("run", f"{name} did not stop on SIGTERM; killing it")
+                    _signal_group(proc, signal.SIGKILL)
+                    proc.wait()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        self.procs.clear()
+        self._threads.clear()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        atexit.unregister(self.stop)
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- the welcome -------------------------------------------------------------
+
+    def banner(self) -> str:
+        cfg, url = self.config, self.api_url
+        password = ("the value of $DEMO_PASSWORD" if (cfg.demo_password or os.environ.get("DEMO_PASSWORD"))
+                    else _default_demo_password())
+        ddb = (f"moto (in memory; java is missing)" if self.dynamodb_on_moto else
+               f"DynamoDB Local http://127.0.0.1:{cfg.dynamodb_port}"
+               + (f" (data in {os.path.relpath(cfg.dynamodb_dir, ROOT)})" if cfg.persistent else " (in memory)"))
+        lines = [
+            "",
+            "The CSKH backend is running locally (stage local).",
+            f"  API        {url}",
+            f"  health     {url}/v1/health",
+            f"  OpenAPI    {url}/v1/openapi.json",
+            f"  DynamoDB   {ddb}",
+            f"  moto       http://127.0.0.1:{cfg.moto_port} (SQS, SNS, SES, SSM, EventBridge; in memory)",
+            "",
+            f"Demo logins (password: {password}):",
+        ]
+        lines += [f"  customer {code}   {what}" for code, what in DEMO_CUSTOMERS]
+        lines += [
+            "  admin    admin      POST /v1/admin/login",
+            f"  {UNREGISTERED_CODE} has no account yet: register it with POST /v1/auth/register; the one-time",
+            "           code shows up below as an 'sms' line (local stage only).",
+            "",
+            "Try:",
+            f"  curl -s {url}/v1/auth/login -H 'Content-Type: application/json' \\",
+            "       -d '{\"customer_code\": \"01031059\", \"password\": \"<demo password>\"}'",
+            "",
+            "Demo accounts keep the password they were first created with; `rm -rf .local/dynamodb` starts afresh.",
+            "Ctrl-C stops everything.",
+            "",
+        ]
+        return "\n".join(lines)
+
+
+def _default_demo_password() -> str:
+    from local.seed import DEFAULT_DEMO_PASSWORD   # noqa: PLC0415 - keeps this module light
+
+    return DEFAULT_DEMO_PASSWORD
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Children run in their own session: the group id is the child's pid."""
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+
+
+def main() -> int:
+    try:
+        config = StackConfig.from_env()
+    except StackError as exc:
+        print(f"make run: {exc}", file=sys.stderr)
+        return 2
+    stack = Stack(config)
+
+    def on_signal(signum, frame):
+        stack.request_stop()
+
+    # Explicitly, for both: a shell may start us with SIGINT ignored.
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    code = 0
+    try:
+        stack.start()
+        stack.out.say(stack.banner())
+        exited = stack.wait()
+        if exited:
+            stack.out.line("run", f"{exited[0]} exited with code {exited[1]}; stopping everything")
+            code = 1
+        else:
+            stack.out.line("run", "stopping ...")
+    except StackError as exc:
+        sys.stdout.flush()
+        print(f"\nmake run: {exc}", file=sys.stderr)
+        code = 1
+    except (StackInterrupted, KeyboardInterrupt):
+        stack.out.line("run", "stopping ...")
+    finally:
+        stack.stop()
+        if stack.launched:
+            stack.out.line("run", "stopped")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""The local stack over HTTP: what a newcomer sees after `make run`."""
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from local.run import RunLock, Stack, StackConfig, StackError, ensure_jwt_secret, format_sms
+
+INVOICE_0523 = "INV-01031059-202305"
+
+
+def test_health(api):
+    resp = api.call("GET", "/v1/health")
+    assert resp.status_code == 200
+    assert resp.json() == {"status": "ok", "stage": "local", "store": True}
+    assert api.call("GET", "/v1/openapi.json").json()["openapi"].startswith("3.")
+
+
+def test_the_demo_customer_sees_the_invoice_of_may_2023(api):
+    tokens = api.login("01031059")
+    resp = api.call("GET", "/v1/customers/01031059/invoices", token=tokens["access_token"])
+    assert resp.status_code == 200, resp.text
+    invoices = resp.json()["invoices"]
+    assert [i["period"] for i in invoices] == ["2023-05", "2023-04", "2023-03", "2023-02"]   # newest first
+    may = invoices[0]
+    assert (may["old_index"], may["new_index"], may["consumption_m3"], may["total"], may["status"]) == \
+        (264, 275, 11, 78255, "unpaid")
+
+    detail = api.call("GET", f"/v1/invoices/{may['invoice_id']}", token=tokens["access_token"])
+    assert detail.status_code == 200, detail.text
+    body = detail.json()
+    assert body["total"] == 78255 == body["subtotal"] + body["vat"] + body["env_fee"]
+    assert body["amount_in_words"] == "Bảy mươi tám nghìn hai trăm năm mươi lăm đồng"
+
+
+def test_a_customer_cannot_read_another_customers_invoices(api):
+    token = api.login("01031060")["access_token"]
+    assert api.call("GET", f"/v1/invoices/{INVOICE_0523}", token=token).status_code == 404
+    assert api.call("GET", "/v1/customers/01031059/invoices", token=token).status_code == 403
+    assert api.call("GET", "/v1/customers/01031060/invoices", token=token).status_code == 200
+    assert api.call("GET", f"/v1/invoices/{INVOICE_0523}").status_code == 401   # no token at all
+
+
+def test_registration_end_to_end_through_sqs_and_the_worker(api, stack, sms_code):
+    outbox = stack.config.outbox_path
+    before = len(open(outbox, encoding="utf-8").read().splitlines()) if os.path.exists(outbox) else 0
+
+    started = api.call("POST", "/v1/auth/register", {"customer_code": "01031061"})
+    assert started.status_code == 202, started.text
+    assert started.json()["otp_sent_to"].endswith("603")
+
+    # API -> SQS (moto) -> event runner -> notification worker -> SNS + the outbox.
+    code = sms_code("01031061", after_line=before, timeout=15)
+
+    weak = api.call("POST", "/v1/auth/register/confirm",
+                    {"customer_code": "01031061", "otp": code, "password": "12345678"})
+    assert weak.status_code == 400
+    confirmed = api.call("POST", "/v1/auth/register/confirm",
+                         {"customer_code": "01031061", "otp": code, "password": "Nuoc-sach-Ca-Mau-61"})
+    assert confirmed.status_code == 201, confirmed.text
+    tokens = confirmed.json()
+    assert tokens["access_token"] and tokens["refresh_token"]
+
+    me = api.call("GET", "/v1/me", token=tokens["access_token"])
+    assert me.status_code == 200, me.text
+    assert [c["customer_code"] for c in me.json()["customers"]] == ["01031061"]
+
+    # The new password logs in; registering again is refused.
+    assert api.login("01031061", "Nuoc-sach-Ca-Mau-61")["role"] == "customer"
+    again = api.call("POST", "/v1/auth/register", {"customer_code": "01031061"})
+    assert again.status_code == 409, again.text
+
+
+def test_refresh_tokens_rotate_and_reuse_ends_the_session(api):
+    first = api.login("01031059")
+    second = api.call("POST", "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200, second.text
+    second = second.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert api.call("GET", "/v1/me", token=second["access_token"]).status_code == 200
+
+    third = api.call("POST", "/v1/auth/refresh", {"refresh_token": second["refresh_token"]})
+    assert third.status_code == 200, third.text
+    third = third.json()
+
+    # An old refresh token used again: the whole session ends, the newest token too.
+    reused = api.call("POST", "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})
+    assert reused.status_code == 401
+    assert api.call("POST", "/v1/auth/refresh", {"refresh_token": third["refresh_token"]}).status_code == 401
+
+    # Logout revokes a session.
+    other = api.login("01031059")
+    assert api.call("POST", "/v1/auth/logout", {"refresh_token": other["refresh_token"]}).status_code == 204
+    assert api.call("POST", "/v1/auth/refresh", {"refresh_token": other["refresh_token"]}).status_code == 401
+
+
+def test_the_admin_demo_login(api, demo_password):
+    resp = api.call("POST", "/v1/admin/login", {"username": "admin", "password": demo_password})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["role"] == "admin"
+
+
+# -- starting a second stack --------------------------------------------------
+
+def test_a_second_start_while_one_runs_fails_clearly(stack):
+    second = Stack(StackConfig.ephemeral(stack.config.state_dir))
+    with pytest.raises(StackError, match=r"another `make run` is already running \(pid \d+"):
+        second.start()
+    assert second.procs == []
+    # The running stack keeps its lock.
+    assert open(stack.config.lock_path).read().strip() == str(os.getpid())
+
+
+def test_a_taken_port_is_named_with_its_variable(stack, tmp_path):
+    config = StackConfig.ephemeral(str(tmp_path))
+    config.api_port = stack.config.api_port
+    with pytest.raises(StackError, match=rf"port {config.api_port} \(API_PORT\) is already in use"):
+        Stack(config).start()
+    assert not os.path.exists(config.lock_path)   # released on failure
+
+
+def test_the_lock_is_free_again_once_released(tmp_path):
+    path = str(tmp_path / "run.pid")
+    first = RunLock(path).acquire()
+    with pytest.raises(StackError):
+        RunLock(path).acquire()
+    first.release()
+    assert not os.path.exists(path)
+    RunLock(path).acquire().release()
+    # A pid file left by a process that died holds no lock.
+    with open(path, "w") as f:
+        f.write("999999\n")
+    RunLock(path).acquire().release()
+
+
+def test_config_from_env_and_the_local_jwt_secret(tmp_path):
+    config = StackConfig.from_env({})
+    assert config.ports() == {"API_PORT": 8000, "DYNAMODB_PORT": 8010, "MOTO_PORT": 8011,
+                              "VNPAY_SANDBOX_PORT": 8001}
+    assert StackConfig.from_env({"API_PORT": "9000"}).api_port == 9000
+    with pytest.raises(StackError, match="MOTO_PORT"):
+        StackConfig.from_env({"MOTO_PORT": "eighty"})
+
+    path = str(tmp_path / "jwt_secret")
+    secret = ensure_jwt_secret(path)
+    assert len(secret) >= 32 and ensure_jwt_secret(path) == secret
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_sms_lines_for_the_console():
+    line = '{"customer_code": "01031059", "to": "*******601", "text": "CAWACO: Ma xac thuc ... la 123456."}'
+    assert format_sms(line) == "SMS to *******601 for 01031059: CAWACO: Ma xac thuc ... la 123456."
+    assert format_sms("not json") is None

@@ -1,0 +1,442 @@
+"""The deployed infrastructure matches the code: tables (names, keys, GSIs, TTL) and
+queues as the models and QUEUES define them, partial batch answers on every SQS
+event source, tracing, error bodies, alarms, and IAM policies that cover exactly
+the tables and indexes the code touches.
+
+The expectations are computed here from the models' attributes, not through the
+generator's own code path (infra/package.py reads PynamoDB's create-table schema),
+and the checks are shown to fail on a tampered template. One real `chalice package`
+of the dev stage runs per module (a few seconds once Chalice has cached the
+dependencies in .chalice/deployments)."""
+from __future__ import annotations
+
+import copy
+import fnmatch
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("STAGE", "test")
+os.environ.setdefault("TABLE_PREFIX", "cskh-test-")
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import pytest  # noqa: E402
+from pynamodb.indexes import GlobalSecondaryIndex, LocalSecondaryIndex  # noqa: E402
+
+from chalicelib.adapters.queues import QUEUES  # noqa: E402
+from chalicelib.config import get_settings, load_settings  # noqa: E402
+from chalicelib.store.models import ALL_MODELS  # noqa: E402
+from infra import package as infra  # noqa: E402
+
+STAGES = ("dev", "prod")
+ACCOUNT_ARN = "arn:aws:{service}:ap-southeast-1:123456789012:{rest}"
+# What the code calls on the tables (PynamoDB: get, save, update, delete, query, batch_get,
+# TransactWrite's Put/Update/Delete/ConditionCheck, and DescribeTable for metadata).
+TABLE_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem",
+                 "ConditionCheckItem", "DescribeTable")
+
+
+# -- expectations, from the models ------------------------------------------------
+
+def short_name(model) -> str:
+    prefix = get_settings().table_prefix
+    assert model.Meta.table_name.startswith(prefix)
+    return model.Meta.table_name[len(prefix):]
+
+
+def _keys(attributes) -> list[dict]:
+    keys = [{"AttributeName": a.attr_name, "KeyType": "HASH"} for a in attributes if a.is_hash_key]
+    keys += [{"AttributeName": a.attr_name, "KeyType": "RANGE"} for a in attributes if a.is_range_key]
+    return keys
+
+
+def _indexes(model, kind) -> list:
+    return [v for v in vars(model).values() if isinstance(v, kind)]
+
+
+def expected_table(model, stage: str) -> dict:
+    attributes = list(model.get_attributes().values())
+    key_types = {a.attr_name: a.attr_type for a in attributes if a.is_hash_key or a.is_range_key}
+    gsis = {}
+    for index in _indexes(model, GlobalSecondaryIndex):
+        index_attrs = list(index.Meta.attributes.values())
+        key_types.update({a.attr_name: a.attr_type for a in index_attrs if a.is_hash_key or a.is_range_key})
+        projection = {"ProjectionType": index.Meta.projection.projection_type}
+        if index.Meta.projection.non_key_attributes:
+            projection["NonKeyAttributes"] = sorted(index.Meta.projection.non_key_attributes)
+        gsis[index.Meta.index_name] = {"KeySchema": _keys(index_attrs), "Projection": projection}
+    return {
+        "TableName": f"cskh-{stage}-{short_name(model)}",
+        "KeySchema": _keys(attributes),
+        "AttributeDefinitions": key_types,
+        "GlobalSecondaryIndexes": gsis,
+        "TimeToLive": model.Meta.ttl_attribute,
+    }
+
+
+def _tables_by_name(resources: dict) -> dict[str, dict]:
+    return {r["Properties"]["TableName"]: r for r in resources.values() if r.get("Type") == "AWS::DynamoDB::Table"}
+
+
+def table_problems(template: dict, stage: str) -> list[str]:
+    """Every way the template's tables differ from the models (empty: they agree)."""
+    problems = []
+    tables = _tables_by_name(template["Resources"])
+    expected_names = set()
+    for model in ALL_MODELS:
+        want = expected_table(model, stage)
+        name = want["TableName"]
+        expected_names.add(name)
+        resource = tables.get(name)
+        if resource is None:
+            problems.append(f"{name}: no table")
+            continue
+        props = resource["Properties"]
+        if props.get("KeySchema") != want["KeySchema"]:
+            problems.append(f"{name}: key schema {props.get('KeySchema')} != {want['KeySchema']}")
+        defined = {a["AttributeName"]: a["AttributeType"] for a in props.get("AttributeDefinitions", [])}
+        if defined != want["AttributeDefinitions"] or len(props.get("AttributeDefinitions", [])) != len(defined):
+            problems.append(f"{name}: attribute definitions {defined} != {want['AttributeDefinitions']}")
+        got_gsis = {g["IndexName"]: {"KeySchema": g["KeySchema"],
+                                     "Projection": {**g["Projection"], **({"NonKeyAttributes": sorted(
+                                         g["Projection"]["NonKeyAttributes"])} if "NonKeyAttributes" in
+                                         g["Projection"] else {})}}
+                    for g in props.get("GlobalSecondaryIndexes", [])}
+        if got_gsis != want["GlobalSecondaryIndexes"]:
+            problems.append(f"{name}: GSIs {got_gsis} != {want['GlobalSecondaryIndexes']}")
+        if props.get("LocalSecondaryIndexes") or _indexes(model, LocalSecondaryIndex):
+            problems.append(f"{name}: local secondary indexes are not expected here; extend this test")
+        ttl = props.get("TimeToLiveSpecification")
+        if want["TimeToLive"] is None and ttl is not None:
+            problems.append(f"{name}: TTL on a model without ttl_attribute")
+        if want["TimeToLive"] is not None and ttl != {"AttributeName": want["TimeToLive"], "Enabled": True}:
+            problems.append(f"{name}: TTL {ttl} != {want['TimeToLive']}")
+        if props.get("BillingMode") != "PAY_PER_REQUEST":
+            problems.append(f"{name}: not on-demand")
+        if props.get("PointInTimeRecoverySpecification") != {"PointInTimeRecoveryEnabled": True}:
+            problems.append(f"{name}: no point-in-time recovery")
+        if props.get("SSESpecification", {}).get("SSEEnabled") is not True:
+            problems.append(f"{name}: no KMS encryption")
+        if resource.get("DeletionPolicy") != "Retain" or resource.get("UpdateReplacePolicy") != "Retain":
+            problems.append(f"{name}: not retained on delete/replace")
+        if stage == "prod" and props.get("DeletionProtectionEnabled") is not True:
+            problems.append(f"{name}: no deletion protection in prod")
+    for extra in set(tables) - expected_names:
+        problems.append(f"{extra}: a table no model defines")
+    return problems
+
+
+def _resource_by(resources: dict, type_: str, **props) -> tuple[str, dict]:
+    found = [(k, r) for k, r in resources.items() if r.get("Type") == type_
+             and all(r["Properties"].get(p) == v for p, v in props.items())]
+    assert len(found) == 1, f"{type_} {props}: found {len(found)}"
+    return found[0]
+
+
+def _is_alarm_to_topic(resource: dict) -> bool:
+    return {"Ref": "AlarmTopic"} in resource["Properties"].get("AlarmActions", [])
+
+
+def queue_problems(template: dict, stage: str) -> list[str]:
+    problems = []
+    resources = template["Resources"]
+    queues = {r["Properties"]["QueueName"]: (k, r) for k, r in resources.items() if r.get("Type") == "AWS::SQS::Queue"}
+    for short, (visibility, max_receives) in QUEUES.items():
+        name, dlq_name = f"cskh-{stage}-{short}", f"cskh-{stage}-{short}-dlq"
+        if name not in queues or dlq_name not in queues:
+            problems.append(f"{short}: queue or dead-letter queue missing")
+            continue
+        (_, queue), (dlq_id, dlq) = queues[name], queues[dlq_name]
+        q, d = queue["Properties"], dlq["Properties"]
+        if q.get("VisibilityTimeout") != visibility:
+            problems.append(f"{name}: visibility {q.get('VisibilityTimeout')} != {visibility}")
+        if q.get("RedrivePolicy") != {"deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+                                      "maxReceiveCount": max_receives}:
+            problems.append(f"{name}: redrive {q.get('RedrivePolicy')}")
+        if d.get("MessageRetentionPeriod") != 14 * 24 * 3600:
+            problems.append(f"{dlq_name}: retention is not 14 days")
+        if not (q.get("SqsManagedSseEnabled") and d.get("SqsManagedSseEnabled")):
+            problems.append(f"{short}: not encrypted")
+        alarms = [r for r in resources.values() if r.get("Type") == "AWS::CloudWatch::Alarm"
+                  and r["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+                  and {"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}
+                  in r["Properties"].get("Dimensions", [])]
+        if len(alarms) != 1 or not _is_alarm_to_topic(alarms[0]) \
+                or alarms[0]["Properties"]["Threshold"] != 0 \
+                or alarms[0]["Properties"]["ComparisonOperator"] != "GreaterThanThreshold":
+            problems.append(f"{dlq_name}: no depth > 0 alarm to the alarm topic")
+    for extra in set(queues) - {f"cskh-{stage}-{s}{x}" for s in QUEUES for x in ("", "-dlq")}:
+        problems.append(f"{extra}: a queue QUEUES does not define")
+    return problems
+
+
+# -- IAM --------------------------------------------------------------------------
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def allows(policy: dict, action: str, resource: str) -> bool:
+    for st in policy["Statement"]:
+        assert st["Effect"] == "Allow", "the policies hold no Deny; extend allows() if they do"
+        if any(fnmatch.fnmatch(action.lower(), a.lower()) for a in _as_list(st["Action"])) and \
+                any(fnmatch.fnmatchcase(resource, r) for r in _as_list(st["Resource"])):
+            return True
+    return False
+
+
+def arn(service: str, rest: str) -> str:
+    return ACCOUNT_ARN.format(service=service, rest=rest)
+
+
+def policy_problems(policy: dict, stage: str) -> list[str]:
+    """The API handler's policy against what the code calls."""
+    problems = []
+    other = "prod" if stage == "dev" else "dev"
+    for model in ALL_MODELS:
+        table = f"table/cskh-{stage}-{short_name(model)}"
+        for action in TABLE_ACTIONS:
+            if not allows(policy, f"dynamodb:{action}", arn("dynamodb", table)):
+                problems.append(f"{table}: {action} not allowed")
+        if allows(policy, "dynamodb:Scan", arn("dynamodb", table)):
+            problems.append(f"{table}: Scan allowed (no request path scans)")
+        if allows(policy, "dynamodb:GetItem", arn("dynamodb", f"table/cskh-{other}-{short_name(model)}")):
+            problems.append(f"{table}: the {other} stage's table is allowed too")
+        for index in _indexes(model, GlobalSecondaryIndex):
+            if not allows(policy, "dynamodb:Query", arn("dynamodb", f"{table}/index/{index.Meta.index_name}")):
+                problems.append(f"{table}/index/{index.Meta.index_name}: Query not allowed")
+    for st in policy["Statement"]:
+        for action in _as_list(st["Action"]):
+            if action.endswith(":*") or action == "*":
+                problems.append(f"wildcard action {action}")
+            if st["Resource"] == "*" and not (action.startswith("xray:") or action == "sns:Publish"):
+                problems.append(f"{action} on every resource")
+    return problems
+
+
+# -- fixtures ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory) -> dict:
+    """`python -m infra.package --stage dev`: the merge template and a real `chalice package`."""
+    out = tmp_path_factory.mktemp("package")
+    proc = subprocess.run([sys.executable, "-m", "infra.package", "--stage", "dev", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (out / "deployment.zip").stat().st_size > 0
+    return json.loads((out / "sam.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module", params=STAGES)
+def merge_template(request) -> tuple[str, dict]:
+    return request.param, infra.build_template(request.param)
+
+
+# -- tables and queues -------------------------------------------------------------
+
+def test_tables_match_the_models(merge_template):
+    stage, template = merge_template
+    assert table_problems(template, stage) == []
+
+
+def test_packaged_tables_match_the_models(packaged):
+    assert table_problems(packaged, "dev") == []
+
+
+def _props(template: dict, table: str) -> dict:
+    return template["Resources"][table]["Properties"]
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda t: _props(t, "CustomersTable").pop("GlobalSecondaryIndexes"),
+    lambda t: _props(t, "CustomersTable")["GlobalSecondaryIndexes"][0]["Projection"].update(NonKeyAttributes=["x"]),
+    lambda t: _props(t, "InvoicesTable")["GlobalSecondaryIndexes"][1]["KeySchema"].pop(),
+    lambda t: _props(t, "InvoicesTable")["GlobalSecondaryIndexes"][0]["Projection"].update(ProjectionType="KEYS_ONLY"),
+    lambda t: _props(t, "CustomersTable").update(TableName="cskh-dev-customer"),
+    lambda t: _props(t, "AccountsTable")["KeySchema"][0].update(AttributeName="login"),
+    lambda t: _props(t, "InvoicesTable")["AttributeDefinitions"].pop(),
+    lambda t: _props(t, "CountersTable").update(TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True}),
+    lambda t: _props(t, "CustomersTable").pop("PointInTimeRecoverySpecification"),
+    lambda t: t["Resources"]["CustomersTable"].pop("DeletionPolicy"),
+    lambda t: t["Resources"].pop("CustomerLinksTable"),
+], ids=["gsi-missing", "projection-attrs", "gsi-range", "projection-type", "name", "key", "attribute", "ttl",
+        "pitr", "retain", "table-missing"])
+def test_table_check_fails_on_a_difference(tamper):
+    template = copy.deepcopy(infra.build_template("dev"))
+    tamper(template)
+    assert table_problems(template, "dev")
+
+
+def test_table_check_fails_on_a_wrong_ttl():
+    template = copy.deepcopy(infra.build_template("dev"))
+    template["Resources"]["SessionsTable"]["Properties"].pop("TimeToLiveSpecification")
+    assert table_problems(template, "dev") == ["cskh-dev-sessions: TTL None != expires_at"]
+
+
+def test_the_models_are_on_demand_as_deployed():
+    # Local tables come from Model.create_table: the same billing mode as the template.
+    assert {m.Meta.billing_mode for m in ALL_MODELS} == {"PAY_PER_REQUEST"}
+
+
+def test_queues_have_dead_letter_queues_and_alarms(merge_template):
+    stage, template = merge_template
+    assert queue_problems(template, stage) == []
+
+
+def test_queue_check_fails_on_a_difference():
+    template = copy.deepcopy(infra.build_template("dev"))
+    template["Resources"]["NotificationsQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"] = 99
+    template["Resources"].pop("NotificationsDeadLetterQueueAlarm")
+    assert len(queue_problems(template, "dev")) == 2
+
+
+# -- the packaged template ---------------------------------------------------------
+
+def _functions(sam: dict) -> dict[str, dict]:
+    return {k: r for k, r in sam["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def test_every_sqs_event_source_reports_batch_item_failures(packaged):
+    from app import app  # the app as this process sees it: which handlers listen to which queue
+
+    sqs_handlers = {s.name for s in app.event_sources if type(s).__name__ == "SQSEventConfig"}
+    assert sqs_handlers, "the notification worker is an SQS handler"
+    queue_names = {r["Properties"]["QueueName"]: k for k, r in packaged["Resources"].items()
+                   if r["Type"] == "AWS::SQS::Queue"}
+    seen = set()
+    for logical_id, fn in _functions(packaged).items():
+        for event in fn["Properties"].get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            seen.add(logical_id)
+            props = event["Properties"]
+            assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+            queue = props["Queue"]["Fn::Sub"].rsplit(":", 1)[1]
+            assert queue in queue_names, f"{logical_id} listens to {queue}, which the template does not create"
+            assert queue_names[queue] in packaged["Resources"][f"{logical_id}Role"]["DependsOn"]
+            visibility = packaged["Resources"][queue_names[queue]]["Properties"]["VisibilityTimeout"]
+            assert fn["Properties"]["Timeout"] <= visibility, "SQS refuses a function slower than the visibility"
+    assert seen == {infra.cfn_name(name) for name in sqs_handlers}
+
+
+def test_tracing_is_on(packaged):
+    assert packaged["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] is True
+    for logical_id, fn in _functions(packaged).items():
+        assert fn["Properties"]["Tracing"] == "Active", logical_id
+
+
+def test_functions_have_the_stage_names_and_log_retention(packaged):
+    names = {fn["Properties"]["FunctionName"] for fn in _functions(packaged).values()}
+    assert names == {"cskh-dev", "cskh-dev-bearer", "cskh-dev-notifications_worker"}
+    groups = {r["Properties"]["LogGroupName"] for r in packaged["Resources"].values()
+              if r["Type"] == "AWS::Logs::LogGroup"}
+    assert groups == {f"/aws/lambda/{n}" for n in names}
+
+
+def test_gateway_responses_use_the_error_format(packaged):
+    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in packaged["Resources"].values()
+                 if r["Type"] == "AWS::ApiGateway::GatewayResponse"}
+    assert set(responses) == {"UNAUTHORIZED", "ACCESS_DENIED", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED",
+                              "DEFAULT_4XX", "DEFAULT_5XX"}
+    statuses = {t: p.get("StatusCode") for t, p in responses.items()}
+    assert statuses == {"UNAUTHORIZED": "401", "ACCESS_DENIED": "403", "MISSING_AUTHENTICATION_TOKEN": "404",
+                        "THROTTLED": "429", "DEFAULT_4XX": None, "DEFAULT_5XX": None}
+    for props in responses.values():
+        assert props["RestApiId"] == {"Ref": "RestAPI"}
+        body = json.loads(props["ResponseTemplates"]["application/json"])
+        assert set(body) == {"code", "message"} and re.fullmatch(r"[A-Z][A-Z_]+", body["code"]) and body["message"]
+
+
+def test_alarms_on_5xx_lambda_errors_and_throttles(packaged):
+    res = packaged["Resources"]
+    api_name = res["RestAPI"]["Properties"]["Name"]
+    _, api_5xx = _resource_by(res, "AWS::CloudWatch::Alarm", MetricName="5XXError",
+                              Dimensions=[{"Name": "ApiName", "Value": api_name}])
+    _, errors = _resource_by(res, "AWS::CloudWatch::Alarm", MetricName="Errors",
+                             Dimensions=[{"Name": "FunctionName", "Value": {"Ref": "APIHandler"}}])
+    _, throttles = _resource_by(res, "AWS::CloudWatch::Alarm", MetricName="Throttles",
+                                Dimensions=[{"Name": "FunctionName", "Value": {"Ref": "APIHandler"}}])
+    for alarm in (api_5xx, errors, throttles):
+        assert _is_alarm_to_topic(alarm)
+    assert res["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+    assert packaged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["info"]["title"] == api_name
+
+
+# -- IAM and the chalice config -----------------------------------------------------
+
+def _role_policy(sam: dict, role: str) -> dict:
+    policies = sam["Resources"][role]["Properties"]["Policies"]
+    assert len(policies) == 1
+    return policies[0]["PolicyDocument"]
+
+
+def test_packaged_roles_are_least_privilege(packaged):
+    api = _role_policy(packaged, "ApiHandlerRole")
+    assert policy_problems(api, "dev") == []
+    assert allows(api, "sqs:SendMessage", arn("sqs", "cskh-dev-notifications"))
+    assert allows(api, "ssm:GetParameter", arn("ssm", "parameter/cskh/dev/jwt-secret"))
+    assert not allows(api, "sns:Publish", "*")
+
+    bearer = _role_policy(packaged, "BearerRole")
+    assert allows(bearer, "ssm:GetParameter", arn("ssm", "parameter/cskh/dev/jwt-secret"))
+    assert allows(bearer, "kms:Decrypt", arn("kms", "key/1234"))
+    assert not allows(bearer, "dynamodb:GetItem", arn("dynamodb", "table/cskh-dev-accounts"))
+
+    worker = _role_policy(packaged, "NotificationsWorkerRole")
+    for action in ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes"):
+        assert allows(worker, f"sqs:{action}", arn("sqs", "cskh-dev-notifications"))
+    assert allows(worker, "sns:Publish", "*")
+    assert not allows(worker, "dynamodb:GetItem", arn("dynamodb", "table/cskh-dev-accounts"))
+    assert not allows(worker, "ssm:GetParameter", arn("ssm", "parameter/cskh/dev/jwt-secret"))
+
+    for role in ("ApiHandlerRole", "BearerRole", "NotificationsWorkerRole"):
+        doc = _role_policy(packaged, role)
+        assert allows(doc, "xray:PutTraceSegments", "*") and allows(doc, "xray:PutTelemetryRecords", "*")
+        fn = packaged["Resources"][role[:-len("Role")] if role != "ApiHandlerRole" else "APIHandler"]
+        group = f"log-group:/aws/lambda/{fn['Properties']['FunctionName']}"
+        assert allows(doc, "logs:PutLogEvents", arn("logs", f"{group}:log-stream:2024/01/01/[$LATEST]abc"))
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_policy_files_cover_every_table_and_index(stage):
+    api_policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text(encoding="utf-8"))
+    assert policy_problems(api_policy, stage) == []
+
+
+def test_policy_check_fails_without_an_index():
+    policy = copy.deepcopy(json.loads((ROOT / ".chalice" / "policy-dev.json").read_text(encoding="utf-8")))
+    indexes = next(st for st in policy["Statement"] if st.get("Sid") == "Indexes")
+    indexes["Resource"] = [r for r in indexes["Resource"] if not r.endswith("/by_phone")]
+    policy["Statement"].append({"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": "*"})
+    problems = policy_problems(policy, "dev")
+    assert any("by_phone" in p for p in problems) and any("Scan" in p for p in problems)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_policy_files_are_the_generated_ones(stage):
+    for name, doc in infra.policy_files(stage).items():
+        on_disk = json.loads((ROOT / ".chalice" / name).read_text(encoding="utf-8"))
+        assert on_disk == doc, f".chalice/{name} is stale: run `python -m infra.package --write-policies`"
+
+
+def test_chalice_config_stages():
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    assert config["app_name"] == "cskh" and config["xray"] is True and config["autogen_policy"] is False
+    assert config.get("environment_variables", {}) == {}
+    assert config["stages"]["local"]["environment_variables"] == {"STAGE": "local"}
+    for stage in STAGES:
+        env = infra.stage_environment(stage)
+        assert "JWT_SECRET" not in env
+        settings = load_settings(env)  # a deployed stage's environment passes validation
+        assert settings.stage == stage and settings.table_prefix == f"cskh-{stage}-"
+        assert settings.jwt_secret_param == f"/cskh/{stage}/jwt-secret"
+        assert env["POWERTOOLS_SERVICE_NAME"] == "cskh" and env["LOG_LEVEL"]
+        assert not any(k.startswith("AWS_") for k in env), "endpoints and credentials never come from config"
+        worker_timeout = infra.function_config(stage, "notifications_worker", "lambda_timeout")
+        assert worker_timeout <= QUEUES["notifications"][0]
