@@ -263,7 +263,7 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
             print("The authorizer's first call imports PyJWT, which here also imports `cryptography` (installed in "
                   "the venv by moto); the Lambda zip has no cryptography, so it is cheaper there.")
         print("The first request pays the deferred imports (PynamoDB, botocore) and a botocore session + client "
-              "for its table; each further table's first use builds another (one per PynamoDB model).")
+              "shared by every table (chalicelib/store/models.py), so the next request's first use of other tables is cheap.")
 
     for failure in failures:
         print(f"!!! REQUEST FAILED: {failure}")

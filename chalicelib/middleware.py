@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 
 from chalicelib.config import get_settings
 from chalicelib.observability import logger
@@ -19,7 +20,10 @@ def _traced() -> bool:
 def observe_http(event, get_response):
     started = time.perf_counter()
     context = event.context or {}
-    request_id = context.get("requestId") or ""
+    # API Gateway's request id; chalice local has none, so a caller's own
+    # X-Request-Id (if sane) or a fresh one keeps the logs joinable.
+    request_id = context.get("requestId") or _sane_id((event.headers or {}).get("x-request-id")) \
+        or uuid.uuid4().hex
     logger.set_correlation_id(request_id)
     route = context.get("resourcePath") or event.path
     if _traced():
@@ -49,6 +53,10 @@ def start_job(event) -> None:
     middleware cannot wrap it: each handler does this itself."""
     context = getattr(event, "context", None)
     logger.set_correlation_id(getattr(context, "aws_request_id", None))
+
+
+def _sane_id(value) -> str:
+    return value if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9._-]{8,64}", value) else ""
 
 
 def _uniform_error(response):

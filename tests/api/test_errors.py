@@ -55,7 +55,7 @@ def test_extra_fields_cannot_set_role_or_codes(api, sms, new_customer):
 def test_health(api):
     r = api.get("/v1/health", token="")
     assert r.status_code == 200 and r.json["status"] == "ok" and r.json["store"] is True
-    assert r.headers.get("X-Request-Id") is not None
+    assert r.headers.get("X-Request-Id")
 
 
 def test_errors_chalice_answers_itself_have_our_shape(api):
@@ -64,3 +64,10 @@ def test_errors_chalice_answers_itself_have_our_shape(api):
     assert r.status_code == 415 and r.json["code"] == "UNSUPPORTED_MEDIA_TYPE"
     r = api.call("PUT", "/v1/auth/login", raw=b"{}", token="")
     assert r.status_code == 405 and r.json["code"] == "METHOD_NOT_ALLOWED"
+
+
+def test_every_answer_carries_a_request_id(api):
+    r = api.get("/v1/health", token="", headers={"X-Request-Id": "app-7f3a9c21"})
+    assert r.headers["X-Request-Id"] == "app-7f3a9c21"
+    r = api.get("/v1/health", token="", headers={"X-Request-Id": "<script>"})
+    assert r.headers["X-Request-Id"] not in ("", "<script>")
