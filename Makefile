@@ -25,7 +25,7 @@ run: deps
 	$(PY) -m local.run
 
 test: deps
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 package: deps
 	$(PY) -m infra.package --stage $(if $(filter command line,$(origin STAGE)),$(STAGE),dev)

@@ -1,12 +1,13 @@
 """The Chalice app: blueprints and middleware, nothing else."""
 from chalice import Chalice
 
-from chalicelib.api import auth, authorizer, invoices, me, service
+from chalicelib.api import admin, auth, authorizer, invoices, me, service
 from chalicelib.jobs import notifications
 from chalicelib.middleware import observe_http
 
 app = Chalice(app_name="cskh")
+app.api.binary_types.append("application/pdf")
 app.register_middleware(observe_http, "http")
 
-for blueprint in (authorizer.bp, service.bp, auth.bp, me.bp, invoices.bp, notifications.bp):
+for blueprint in (authorizer.bp, service.bp, auth.bp, me.bp, invoices.bp, admin.bp, notifications.bp):
     app.register_blueprint(blueprint)

@@ -12,7 +12,7 @@ import traceback
 
 from bench.common import BUILD, ms
 
-SECTIONS = ("coldstart", "package", "dynamodb")
+SECTIONS = ("coldstart", "package", "dynamodb", "billing", "pdf")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
             elif section == "package":
                 from bench import package
                 result["package"] = package.run()
+            elif section == "billing":
+                from bench import billing
+                result["billing"] = billing.run()
+            elif section == "pdf":
+                from bench import pdf
+                result["pdf"] = pdf.run()
             else:
                 from bench import dynamo
                 result["dynamodb"] = dynamo.run(reps=args.reps, cold_runs=args.cold_runs)
@@ -108,6 +114,12 @@ def markdown(result: dict) -> str:
         mib = 1024 * 1024
         rows.append(("Lambda package", f"{p['zip_bytes'] / mib:.1f} MiB zipped, {p['unzipped_bytes'] / mib:.1f} MiB "
                      "unzipped", "50 MiB / 250 MiB"))
+    for label, figures in (result.get("billing") or {}).items():
+        rows.append((f"Tariff engine: {label}", f"{figures['invoices_per_s']:,} invoices/s", ""))
+    pdf = result.get("pdf")
+    if pdf:
+        rows.append(("Invoice PDF (with a VNPay-length QR)", f"{pdf['median_ms']} ms, {pdf['size_kib']} KiB "
+                     f"(first render with imports {pdf['first_render_ms']} ms)", ""))
     if len(rows) > 1:
         out += _md(rows)
     core = [r for r in d.get("requests", []) if r["core"]]

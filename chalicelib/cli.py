@@ -1,4 +1,6 @@
-"""Operator commands. Create a manager account (never with a default password):
+"""Operator commands. `load-tariffs` adds the published tariff tables
+(chalicelib/domain/tariff_tables.py) a stage does not have yet. `create-admin`
+creates a manager account (never with a default password):
 
     STAGE=prod TABLE_PREFIX=cskh-prod- JWT_SECRET_PARAM=/cskh/prod/jwt-secret \
         python -m chalicelib.cli create-admin --username hoa.nguyen
@@ -31,14 +33,24 @@ def create_admin(username: str) -> int:
     return 0
 
 
+def load_tariffs() -> int:
+    from chalicelib.domain.tariff_tables import published_versions
+    added = deps.get("billing").load_published("system:cli", published_versions())
+    print(f"{added} published tariff versions added (the others were there already)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli")
     sub = parser.add_subparsers(dest="command", required=True)
     admin = sub.add_parser("create-admin", help="create a manager account")
     admin.add_argument("--username", required=True)
+    sub.add_parser("load-tariffs", help="add the published tariff tables that are not there yet")
     args = parser.parse_args(argv)
     if args.command == "create-admin":
         return create_admin(args.username)
+    if args.command == "load-tariffs":
+        return load_tariffs()
     return 2
 
 

@@ -56,6 +56,15 @@ class Settings:
     scrypt_n: int = 2 ** 14
     invoice_page_max: int = 50
     sms_sender_id: str = "CAWACO"
+    # The seller printed on every invoice, and the e-invoice series
+    # (Thông tư 78/2021: template '1' = VAT invoice; symbol 'C<yy>TAA', the
+    # year filled in at issue time).
+    seller_name: str = "Công ty Cổ phần Cấp nước Cà Mau (CAWACO)"
+    seller_tax_code: str = "0000000000"   # placeholder: a deployed stage sets SELLER_TAX_CODE
+    seller_address: str = "TP Cà Mau, tỉnh Cà Mau"
+    seller_hotline: str = "02903 836 360"   # seed 000
+    invoice_template: str = "1"
+    invoice_symbol: str = "C{yy}TAA"
     # Local stage only: where the notification worker also writes SMS so a
     # developer (and the end-to-end tests) can read one-time codes.
     local_sms_outbox: Optional[str] = None
@@ -110,7 +119,32 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         scrypt_n=1 << _int(env, "SCRYPT_LOG2_N", 14, 10, 20),
         sms_sender_id=env.get("SMS_SENDER_ID") or "CAWACO",
         local_sms_outbox=outbox,
+        seller_name=env.get("SELLER_NAME") or Settings.seller_name,
+        seller_tax_code=_tax_code(env.get("SELLER_TAX_CODE") or Settings.seller_tax_code),
+        seller_address=env.get("SELLER_ADDRESS") or Settings.seller_address,
+        seller_hotline=env.get("SELLER_HOTLINE") or Settings.seller_hotline,
+        invoice_template=_invoice_template(env.get("INVOICE_TEMPLATE") or "1"),
+        invoice_symbol=_invoice_symbol(env.get("INVOICE_SYMBOL") or "C{yy}TAA"),
     )
+
+
+def _tax_code(value: str) -> str:
+    if not re.fullmatch(r"\d{10}(-\d{3})?", value):
+        raise ConfigError("SELLER_TAX_CODE must be a 10-digit tax code (optionally -NNN)")
+    return value
+
+
+def _invoice_template(value: str) -> str:
+    if value not in "123456" or len(value) != 1:
+        raise ConfigError("INVOICE_TEMPLATE must be one digit 1-6 (Thông tư 78/2021)")
+    return value
+
+
+def _invoice_symbol(value: str) -> str:
+    # C/K (with/without tax-authority code), 2-digit year, type letter, 2 letters of the seller's.
+    if not re.fullmatch(r"[CK](\{yy\}|\d{2})[TDLMNBGH][A-Z]{2}", value):
+        raise ConfigError("INVOICE_SYMBOL must look like C{yy}TAA or C26TAA (Thông tư 78/2021)")
+    return value
 
 
 @functools.lru_cache(maxsize=1)

@@ -57,7 +57,16 @@ def _auth_service():
 def _invoice_service():
     from chalicelib.services.invoices import InvoiceService
     from chalicelib.store.repositories import InvoiceRepository
-    return InvoiceService(invoices=InvoiceRepository(), page_max=get_settings().invoice_page_max)
+    return InvoiceService(invoices=InvoiceRepository(), settings=get_settings(),
+                          page_max=get_settings().invoice_page_max)
+
+
+def _billing_service():
+    from chalicelib.services.billing import BillingService
+    from chalicelib.store import repositories as r
+    return BillingService(settings=get_settings(), customers=r.CustomerRepository(), tariffs=r.TariffRepository(),
+                          invoices=r.InvoiceRepository(), invoice_writer=r.InvoiceWriter(),
+                          audit=r.AuditRepository(), clock=get("clock"))
 
 
 _FACTORIES: dict[str, Callable[[], Any]] = {
@@ -67,6 +76,7 @@ _FACTORIES: dict[str, Callable[[], Any]] = {
     "sms_gateway": _sms_gateway,
     "auth": _auth_service,
     "invoices": _invoice_service,
+    "billing": _billing_service,
 }
 
 

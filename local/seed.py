@@ -110,6 +110,9 @@ def load(demo_password: str | None = None, admin_password: str | None = None) ->
                          customer_codes=[], created_at=now, password_changed_at=now, failed_logins=0,
                          locked_until=0)
     counts["accounts"] += _create(admin)
+    from chalicelib import deps
+    from chalicelib.domain.tariff_tables import published_versions
+    counts["tariff_versions"] = deps.get("billing").load_published("system:seed", published_versions())
     return counts
 
 

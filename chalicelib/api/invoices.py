@@ -1,7 +1,7 @@
 """Invoices, read side: a customer reads only codes linked to its account."""
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
@@ -24,3 +24,14 @@ def list_invoices(code):
 @api
 def get_invoice(invoice_id):
     return deps.get("invoices").get(identity(bp.current_request), invoice_id)
+
+
+@bp.route("/v1/invoices/{invoice_id}/pdf", methods=["GET"], authorizer=bearer)
+@api
+def get_invoice_pdf(invoice_id):
+    # API Gateway returns binary only when the caller's Accept names the type:
+    # the apps ask with `Accept: application/pdf`.
+    filename, pdf = deps.get("invoices").pdf(identity(bp.current_request), invoice_id)
+    return Response(body=pdf, status_code=200, headers={
+        "Content-Type": "application/pdf", "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "private, no-store"})

@@ -60,6 +60,15 @@ PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128}
 LINE = _obj(["kind", "description", "amount"], kind={"type": "string", "enum": ["water", "charge", "vat", "env_fee"]},
             description=_STR, quantity={"type": "number"}, unit_price={"type": "number"},
             rate_percent={"type": "number"}, amount=_INT)
+TIER = _obj(["price"], up_to={"type": "integer", "nullable": True}, price=_INT)
+TARIFF = _obj(["tariff_id", "area", "customer_class", "valid_from", "pricing", "tiers", "legal_ref"],
+              tariff_id=_STR, area=_STR, customer_class={"type": "string", "enum": [
+                  "household", "poor_household", "public_service", "production", "business"]},
+              valid_from={"type": "string", "format": "date"},
+              pricing={"type": "string", "enum": ["tiers", "per_person", "flat"]},
+              tiers={"type": "array", "items": TIER}, legal_ref=_STR, prices_include_vat={"type": "boolean"},
+              vat_percent=_INT, env_fee_percent=_INT, charges={"type": "array", "items": {"type": "object"}},
+              utility=_STR, description=_STR)
 SUMMARY_PROPS = dict(invoice_id=_STR, customer_code=_STR, customer_name=_STR,
                      period={"type": "string", "pattern": r"^\d{4}-\d{2}$"}, old_index=_INT, new_index=_INT,
                      consumption_m3=_INT, total=_INT, total_text=_STR, due_date={"type": "string", "format": "date"},
@@ -69,7 +78,13 @@ DETAIL = _obj(list(SUMMARY_PROPS) + ["lines", "subtotal", "vat", "env_fee", "amo
               **SUMMARY_PROPS, lines={"type": "array", "items": LINE}, subtotal=_INT, vat=_INT, env_fee=_INT,
               amount_in_words=_STR, issued_on={"type": "string", "format": "date"}, source=_STR,
               tariff_ref={"type": "string", "nullable": True}, paid_at={"type": "string", "nullable": True},
-              payments={"type": "array", "items": {"type": "object"}})
+              payments={"type": "array", "items": {"type": "object"}},
+              invoice_template={"type": "string", "nullable": True},
+              invoice_symbol={"type": "string", "nullable": True},
+              invoice_number={"type": "integer", "nullable": True},
+              customer_address={"type": "string", "nullable": True}, ledger_no={"type": "string", "nullable": True},
+              period_start={"type": "string", "nullable": True}, period_end={"type": "string", "nullable": True},
+              proration={"type": "array", "items": _STR})
 
 
 @functools.lru_cache(maxsize=1)
@@ -137,6 +152,26 @@ def document() -> dict:
         "/v1/invoices/{invoice_id}": {"get": _op(
             "One invoice in full", (200, "Invoice", DETAIL), secured=True, errors=(404,),
             params=[_path_param("invoice_id")])},
+        "/v1/invoices/{invoice_id}/pdf": {"get": {
+            "summary": "The invoice as a PDF document (Vietnamese, with a QR to pay once payments exist)",
+            "tags": ["customers"], "security": [{"bearer": []}],
+            "parameters": [_path_param("invoice_id")],
+            "responses": {"200": {"description": "PDF", "content": {"application/pdf": {
+                "schema": {"type": "string", "format": "binary"}}}}, **_errors(401, 403, 404)}}},
+        "/v1/admin/tariffs": {
+            "post": _op("Add a tariff version (versions never change; audited)", (201, "Added", TARIFF),
+                        body=TARIFF, secured=True, errors=(400, 409), tag="managers"),
+            "get": _op("Versions of one tariff, oldest first", (200, "Versions", _obj(
+                ["versions"], versions={"type": "array", "items": TARIFF})), secured=True, errors=(400,),
+                tag="managers", params=[_query("area", _STR), _query("customer_class", _STR)])},
+        "/v1/admin/invoices": {"post": _op(
+            "Issue an invoice from a reading, priced by the tariff in force, numbered in its series",
+            (201, "Issued", DETAIL), body=_obj(
+                ["customer_code", "period", "old_index", "new_index", "read_on"], customer_code=CODE,
+                period={"type": "string", "pattern": r"^\d{4}-\d{2}$"}, old_index=_INT, new_index=_INT,
+                read_on={"type": "string", "format": "date"},
+                previous_read_on={"type": "string", "format": "date"}),
+            secured=True, errors=(400, 404, 409), tag="managers")},
         "/v1/admin/login": {"post": _op(
             "Managers' login", (200, "Tokens", TOKENS), body=_obj(["username", "password"], username=_STR,
                                                                   password=_STR),

@@ -44,8 +44,20 @@ def detail(inv) -> dict:
         "tariff_ref": inv.tariff_ref,
         "paid_at": inv.paid_at,
         "payments": [dict(p) for p in (inv.payments or [])],
+        "invoice_template": getattr(inv, "invoice_template", None),
+        "invoice_symbol": getattr(inv, "invoice_symbol", None),
+        "invoice_number": _int_or_none(getattr(inv, "invoice_number", None)),
+        "customer_address": getattr(inv, "customer_address", None),
+        "ledger_no": getattr(inv, "ledger_no", None),
+        "period_start": getattr(inv, "period_start", None),
+        "period_end": getattr(inv, "period_end", None),
+        "proration": list(getattr(inv, "proration", None) or []),
     })
     return out
+
+
+def _int_or_none(value):
+    return None if value is None else int(value)
 
 
 def _line(line) -> dict:

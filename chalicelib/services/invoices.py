@@ -10,8 +10,9 @@ from chalicelib.services.auth import customer_code
 
 
 class InvoiceService:
-    def __init__(self, *, invoices, page_max: int = 50) -> None:
+    def __init__(self, *, invoices, settings, page_max: int = 50) -> None:
         self.invoices = invoices
+        self.settings = settings
         self.page_max = page_max
 
     def list_for_customer(self, identity: Identity, code: str, status: Optional[str], limit: Optional[str],
@@ -39,6 +40,15 @@ class InvoiceService:
                                                              size, cursor)
         return {"customer_code": code, "invoices": [rules.summary(i) for i in items],
                 "next_cursor": next_cursor}
+
+    def pdf(self, identity: Identity, invoice_id: str) -> tuple[str, bytes]:
+        from chalicelib.documents.invoice_pdf import render_invoice_pdf  # deferred: fpdf2 is a cold-start cost
+
+        invoice = self.get(identity, invoice_id)
+        s = self.settings
+        seller = {"name": s.seller_name, "tax_code": s.seller_tax_code, "address": s.seller_address,
+                  "hotline": s.seller_hotline}
+        return f"hoa-don-{invoice['invoice_id']}.pdf", render_invoice_pdf(invoice, seller)
 
     def get(self, identity: Identity, invoice_id: str) -> dict:
         invoice = self.invoices.get(invoice_id) if rules.INVOICE_ID_RE.match(invoice_id) else None

@@ -65,6 +65,7 @@ class CustomerModel(Model):
     persons = NumberAttribute(default=1)
     payment_channel = UnicodeAttribute(default="cash")
     meter_serial = UnicodeAttribute(null=True)
+    tariff_area = UnicodeAttribute(default="camau-city")   # with customer_class, picks the tariff
 
     by_phone = CustomerByPhone()
     by_ledger = CustomerByLedger()
@@ -189,9 +190,53 @@ class InvoiceModel(Model):
     tariff_ref = UnicodeAttribute(null=True)
     paid_at = UnicodeAttribute(null=True)
     payments = ListAttribute(of=MapAttribute, default=list)
+    # E-invoice identity (Thông tư 78/2021); imported history has no number.
+    invoice_template = UnicodeAttribute(null=True)
+    invoice_symbol = UnicodeAttribute(null=True)
+    invoice_number = NumberAttribute(null=True)
+    customer_address = UnicodeAttribute(null=True)
+    ledger_no = UnicodeAttribute(null=True)
+    period_start = UnicodeAttribute(null=True)  # reading dates: (start, end]
+    period_end = UnicodeAttribute(null=True)
+    proration = ListAttribute(of=UnicodeAttribute, default=list)
+    issued_by = UnicodeAttribute(null=True)
 
     by_customer = InvoicesByCustomer()
     by_customer_status = InvoicesByCustomerStatus()
+
+
+# -- tariffs, invoice series, audit -----------------------------------------
+
+class TariffModel(Model):
+    """One item per tariff version; versions are never changed, only added."""
+    Meta = _meta("tariffs")
+
+    tariff_key = UnicodeAttribute(hash_key=True)    # '<area>#<customer_class>'
+    valid_from = UnicodeAttribute(range_key=True)   # YYYY-MM-DD
+    tariff_id = UnicodeAttribute()
+    version = UnicodeAttribute()                    # the version's JSON form
+    created_at = NumberAttribute()
+    created_by = UnicodeAttribute()
+
+
+class InvoiceSeriesModel(Model):
+    """The last number issued in an e-invoice series ('1C26TAA'): gap-free numbering."""
+    Meta = _meta("invoice_series")
+
+    series = UnicodeAttribute(hash_key=True)
+    last_number = NumberAttribute(default=0)
+
+
+class AuditModel(Model):
+    """Who changed what, when: one item per change, newest last within an entity."""
+    Meta = _meta("audit")
+
+    entity = UnicodeAttribute(hash_key=True)        # e.g. 'tariff#camau-city#household'
+    at = UnicodeAttribute(range_key=True)           # ISO instant + '#' + a random suffix
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    before = UnicodeAttribute(null=True)            # JSON
+    after = UnicodeAttribute(null=True)             # JSON
 
 
 ALL_MODELS = (
@@ -202,6 +247,9 @@ ALL_MODELS = (
     OneTimeCodeModel,
     CounterModel,
     InvoiceModel,
+    TariffModel,
+    InvoiceSeriesModel,
+    AuditModel,
 )
 
 

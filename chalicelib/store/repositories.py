@@ -23,6 +23,9 @@ from chalicelib.errors import ServiceUnavailable, ValidationError
 from chalicelib.store.models import (
     CONNECTION,
     AccountModel,
+    AuditModel,
+    InvoiceSeriesModel,
+    TariffModel,
     CounterModel,
     CustomerLinkModel,
     CustomerModel,
@@ -304,3 +307,83 @@ class InvoiceRepository:
     @storage_errors
     def put(self, invoice: InvoiceModel) -> None:
         invoice.save()
+
+
+class SeriesTaken(Exception):
+    """Another issue took the next number first; read the series again and retry."""
+
+
+class InvoiceExists(Exception):
+    pass
+
+
+class InvoiceWriter:
+    """Issues invoices with gap-free numbers: the series counter moves from n
+    to n+1 in the same transaction that creates invoice n+1, so a number is
+    never skipped or used twice, whatever runs at the same time."""
+
+    @storage_errors
+    def last_number(self, series: str) -> int:
+        try:
+            return InvoiceSeriesModel.get(series, consistent_read=True).last_number
+        except DoesNotExist:
+            return 0
+
+    def issue(self, invoice: InvoiceModel, series: str, number: int) -> None:
+        invoice.invoice_number = number
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                counter = InvoiceSeriesModel(series)
+                if number == 1:
+                    condition = InvoiceSeriesModel.series.does_not_exist()
+                else:
+                    condition = InvoiceSeriesModel.last_number == number - 1
+                tx.update(counter, actions=[InvoiceSeriesModel.last_number.set(number)], condition=condition)
+                tx.save(invoice, condition=InvoiceModel.invoice_id.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = getattr(exc, "cancellation_reasons", None) or []
+            failed = [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
+            # PynamoDB sends puts before updates: reason 0 is the invoice, 1 the series.
+            if 0 in failed:
+                raise InvoiceExists(invoice.invoice_id) from None
+            if 1 in failed or getattr(exc, "cause_response_code", "") == "TransactionConflict" or any(
+                    r is not None and r.code == "TransactionConflict" for r in reasons):
+                raise SeriesTaken(series) from None
+            if getattr(exc, "cause_response_code", None) in _THROTTLED | {"TransactionCanceledException"}:
+                raise ServiceUnavailable() from exc
+            raise
+
+
+class TariffRepository:
+    @storage_errors
+    def versions_for(self, tariff_key: str, start: str, end: str) -> list[TariffModel]:
+        """Every version in force on some day of (start, end]: those that begin
+        inside it, and the last one that began on or before its first day.
+        One Query, newest first, stopping at that last one."""
+        out = []
+        for item in TariffModel.query(tariff_key, TariffModel.valid_from <= end, scan_index_forward=False):
+            out.append(item)
+            if item.valid_from <= start:
+                break
+        return list(reversed(out))
+
+    @storage_errors
+    def list(self, tariff_key: str) -> list[TariffModel]:
+        return list(TariffModel.query(tariff_key))
+
+    @storage_errors
+    def add(self, item: TariffModel, audit: AuditModel) -> None:
+        """A version is written once; a later change is a new version."""
+        with TransactWrite(connection=_connection()) as tx:
+            tx.save(item, condition=TariffModel.tariff_key.does_not_exist())
+            tx.save(audit, condition=AuditModel.entity.does_not_exist())
+
+
+class AuditRepository:
+    @storage_errors
+    def record(self, item: AuditModel) -> None:
+        item.save(condition=AuditModel.entity.does_not_exist())
+
+    @storage_errors
+    def for_entity(self, entity: str, limit: int = 50) -> list[AuditModel]:
+        return list(AuditModel.query(entity, scan_index_forward=False, limit=limit))

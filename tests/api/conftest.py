@@ -58,7 +58,8 @@ class Api:
             resp = self.http.get(path, headers=h)
         else:
             resp = self.http.request(method, path, headers=h, body=data)
-        resp.json = json.loads(resp.body) if resp.body else None
+        is_json = resp.headers.get("Content-Type", "application/json").startswith("application/json")
+        resp.json = json.loads(resp.body) if resp.body and is_json else None
         return resp
 
     def get(self, path, **kw):

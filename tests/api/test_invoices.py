@@ -95,3 +95,20 @@ def test_odd_invoice_ids_are_not_found(api):
     for odd in ("x" * 65, "a%20b", "..%2F..", "INV-01031059-202305%00"):
         r = api.get(f"/v1/invoices/{odd}", token=token)
         assert r.status_code == 404, odd
+
+
+def test_invoice_pdf_is_the_owners_and_reads_in_vietnamese(api, registered):
+    import io
+
+    from pypdf import PdfReader
+    token = api.login("01031059")["access_token"]
+    r = api.get("/v1/invoices/INV-01031059-202305/pdf", token=token, headers={"Accept": "application/pdf"})
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/pdf"
+    assert r.body.startswith(b"%PDF") and "hoa-don-INV-01031059-202305.pdf" in r.headers["Content-Disposition"]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.body)).pages)
+    for expected in ("Dương Tấn Hiền", "01031059", "78.255", "Bảy mươi tám nghìn hai trăm năm mươi lăm đồng"):
+        assert expected in text, expected
+    _, other = registered()
+    r = api.get("/v1/invoices/INV-01031059-202305/pdf", token=other["access_token"],
+                headers={"Accept": "application/pdf"})
+    assert r.status_code == 404 and r.json["code"] == "INVOICE_NOT_FOUND"

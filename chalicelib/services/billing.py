@@ -1,0 +1,177 @@
+"""Tariff versions and invoice issuance: a reading becomes a numbered invoice
+priced by the tariff in force. No Chalice, no boto3."""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from datetime import date, datetime, timedelta, timezone
+from typing import Optional
+
+from chalicelib.config import Settings
+from chalicelib.domain import invoices as invoice_rules
+from chalicelib.domain import tariff as tariff_rules
+from chalicelib.errors import Conflict, NotFound, ServiceUnavailable, ValidationError
+from chalicelib.services.auth import customer_code
+from chalicelib.store.models import AuditModel, InvoiceLine, InvoiceModel, TariffModel
+from chalicelib.store.repositories import ConditionFailed, InvoiceExists, SeriesTaken
+
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MAX_INDEX = 10 ** 8
+DUE_DAYS = 15
+ISSUE_ATTEMPTS = 10
+
+
+def _date(value: object, field: str) -> date:
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be a date YYYY-MM-DD", f"{field} phải là ngày dạng YYYY-MM-DD.",
+                              field=field)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"{field} must be a date YYYY-MM-DD", f"{field} phải là ngày dạng YYYY-MM-DD.",
+                              field=field) from None
+
+
+def _index(value: object, field: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < MAX_INDEX:
+        raise ValidationError(f"{field} must be a whole number of m³ from 0 to {MAX_INDEX - 1}",
+                              f"{field} phải là số nguyên từ 0 đến {MAX_INDEX - 1}.", field=field)
+    return value
+
+
+def _month_before(d: date) -> date:
+    year, month = (d.year - 1, 12) if d.month == 1 else (d.year, d.month - 1)
+    for day in (d.day, 30, 29, 28):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _two_dp(x) -> Optional[float]:
+    return None if x is None else round(float(x), 2)
+
+
+class BillingService:
+    def __init__(self, *, settings: Settings, customers, tariffs, invoices, invoice_writer, audit, clock) -> None:
+        self.s = settings
+        self.customers = customers
+        self.tariffs = tariffs
+        self.invoices = invoices
+        self.writer = invoice_writer
+        self.audit = audit
+        self.clock = clock
+
+    # -- tariffs -----------------------------------------------------------
+
+    def add_tariff(self, actor: str, body: dict) -> dict:
+        try:
+            version = tariff_rules.version_from_dict(body)
+        except tariff_rules.TariffError as exc:
+            raise ValidationError(str(exc), f"Biểu giá không hợp lệ: {exc}", code="INVALID_TARIFF") from None
+        data = tariff_rules.version_to_dict(version)
+        now = self.clock.now()
+        item = TariffModel(version.key, version.valid_from.isoformat(), tariff_id=version.tariff_id,
+                           version=json.dumps(data, ensure_ascii=False), created_at=now, created_by=actor)
+        try:
+            self.tariffs.add(item, self._audit(f"tariff#{version.key}", actor, "tariff.add", None, data, now))
+        except ConditionFailed:
+            raise Conflict("a version of this tariff already starts on that date; versions never change, "
+                           "add one with a later valid_from",
+                           "Đã có biểu giá bắt đầu từ ngày này; biểu giá không được sửa, hãy thêm phiên bản mới.",
+                           code="TARIFF_VERSION_EXISTS") from None
+        return data
+
+    def list_tariffs(self, area: object, customer_class: object) -> dict:
+        if not isinstance(area, str) or not isinstance(customer_class, str):
+            raise ValidationError("area and customer_class are required", "Thiếu area hoặc customer_class.",
+                                  field="area")
+        items = self.tariffs.list(f"{area}#{customer_class}")
+        return {"versions": [dict(json.loads(i.version), created_by=i.created_by) for i in items]}
+
+    def load_published(self, actor: str, versions) -> int:
+        """Add the shipped tables that are not there yet (idempotent)."""
+        added = 0
+        for v in versions:
+            try:
+                self.add_tariff(actor, tariff_rules.version_to_dict(v))
+                added += 1
+            except Conflict:
+                pass
+        return added
+
+    def _audit(self, entity: str, actor: str, action: str, before, after, now: int) -> AuditModel:
+        at = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return AuditModel(entity, f"{at}#{secrets.token_hex(4)}", actor=actor, action=action,
+                          before=None if before is None else json.dumps(before, ensure_ascii=False),
+                          after=None if after is None else json.dumps(after, ensure_ascii=False))
+
+    # -- invoices ----------------------------------------------------------
+
+    def issue_invoice(self, actor: str, body: dict) -> dict:
+        code = customer_code(body.get("customer_code"))
+        period = body.get("period")
+        if not isinstance(period, str) or not PERIOD_RE.match(period):
+            raise ValidationError("period must be YYYY-MM", "Kỳ hoá đơn phải có dạng YYYY-MM.", field="period")
+        old_index = _index(body.get("old_index"), "old_index")
+        new_index = _index(body.get("new_index"), "new_index")
+        if new_index < old_index:
+            raise ValidationError("the new index is below the old one", "Chỉ số mới nhỏ hơn chỉ số cũ.",
+                                  field="new_index", code="NEW_INDEX_BELOW_OLD")
+        read_on = _date(body.get("read_on"), "read_on")
+        previous = body.get("previous_read_on")
+        start = _date(previous, "previous_read_on") if previous is not None else _month_before(read_on)
+        if not start < read_on <= start + timedelta(days=400):
+            raise ValidationError("previous_read_on must be before read_on, at most 400 days",
+                                  "Ngày đọc trước phải trước ngày đọc này, cách nhau tối đa 400 ngày.",
+                                  field="previous_read_on")
+        customer = self.customers.get(code)
+        if customer is None:
+            raise NotFound("no customer has this code", "Không tìm thấy mã khách hàng.", code="CUSTOMER_NOT_FOUND")
+
+        key = f"{customer.tariff_area}#{customer.customer_class}"
+        stored = self.tariffs.versions_for(key, (start + timedelta(days=1)).isoformat(), read_on.isoformat())
+        versions = [tariff_rules.version_from_dict(json.loads(i.version)) for i in stored]
+        try:
+            bill = tariff_rules.price(new_index - old_index, start, read_on, versions, persons=int(customer.persons))
+        except tariff_rules.TariffError as exc:
+            raise Conflict(f"cannot price this reading: {exc}", f"Không tính được tiền nước: {exc}",
+                           code="NO_TARIFF") from None
+
+        today = self.clock.vn_now().date()
+        symbol = self.s.invoice_symbol.replace("{yy}", f"{today.year % 100:02d}")
+        series = f"{self.s.invoice_template}{symbol}"
+        invoice_id = f"INV-{code}-{period.replace('-', '')}"
+        invoice = InvoiceModel(
+            invoice_id, customer_code=code, period=period, period_key=f"{period}#{invoice_id}",
+            customer_status=f"{code}#unpaid", status="unpaid", customer_name=customer.name,
+            customer_address=customer.address, ledger_no=customer.ledger_no,
+            old_index=old_index, new_index=new_index, consumption_m3=bill.consumption_m3,
+            lines=[InvoiceLine(kind=ln.kind, description=ln.description, amount=ln.amount,
+                               quantity=_two_dp(ln.quantity), unit_price=_two_dp(ln.unit_price),
+                               rate_percent=ln.rate_percent) for ln in bill.lines],
+            subtotal=bill.subtotal, vat=bill.vat, env_fee=bill.env_fee, total=bill.total,
+            issued_on=today.isoformat(), due_date=(today + timedelta(days=DUE_DAYS)).isoformat(),
+            source="billing", tariff_ref=", ".join(f"{v.tariff_id}: {v.legal_ref}" for v in versions
+                                                   if v.tariff_id in bill.tariff_ids),
+            invoice_template=self.s.invoice_template, invoice_symbol=symbol,
+            period_start=start.isoformat(), period_end=read_on.isoformat(), proration=bill.proration,
+            issued_by=actor, payments=[])
+        if bill.charges == 0 and not invoice_rules.lines_add_up(invoice.lines, bill.subtotal, bill.vat,
+                                                                bill.env_fee, bill.total):
+            raise AssertionError("invoice lines do not add up")  # never expected: the engine guarantees it
+        for _ in range(ISSUE_ATTEMPTS):
+            number = self.writer.last_number(series) + 1
+            try:
+                self.writer.issue(invoice, series, number)
+                break
+            except SeriesTaken:
+                continue
+            except InvoiceExists:
+                raise Conflict("this customer already has an invoice for this period",
+                               "Khách hàng đã có hoá đơn kỳ này.", code="INVOICE_EXISTS") from None
+        else:
+            raise ServiceUnavailable()
+        return invoice_rules.detail(invoice)
