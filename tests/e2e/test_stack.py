@@ -153,3 +153,25 @@ def test_sms_lines_for_the_console():
     line = '{"customer_code": "01031059", "to": "*******601", "text": "CAWACO: Ma xac thuc ... la 123456."}'
     assert format_sms(line) == "SMS to *******601 for 01031059: CAWACO: Ma xac thuc ... la 123456."
     assert format_sms("not json") is None
+
+
+def test_an_admin_issues_an_invoice_and_the_customer_downloads_it(api, demo_password):
+    """Reading → tariff (QĐ 13/2023) → numbered invoice → the customer's list → PDF, over HTTP."""
+    import io
+
+    from pypdf import PdfReader
+    admin = api.call("POST", "/v1/admin/login", {"username": "admin", "password": demo_password}).json()
+    reading = {"customer_code": "01031060", "period": "2023-06", "old_index": 134, "new_index": 145,
+               "read_on": "2023-07-05"}
+    r = api.call("POST", "/v1/admin/invoices", reading, token=admin["access_token"])
+    assert r.status_code == 201, r.text
+    issued = r.json()
+    assert (issued["consumption_m3"], issued["total"]) == (11, 77568) and issued["invoice_number"] >= 1
+    token = api.login("01031060")["access_token"]
+    listed = api.call("GET", "/v1/customers/01031060/invoices?status=unpaid", token=token).json()["invoices"]
+    assert [i["period"] for i in listed][:2] == ["2023-06", "2023-05"]
+    pdf = api.http.get(f"{api.base_url}/v1/invoices/{issued['invoice_id']}/pdf", timeout=15,
+                       headers={"Authorization": f"Bearer {token}", "Accept": "application/pdf"})
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "Trần Thị Mai" in text and "77.568" in text and "Bảy mươi bảy nghìn năm trăm sáu mươi tám đồng" in text

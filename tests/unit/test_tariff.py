@@ -167,3 +167,14 @@ def test_splitting_a_month_under_one_tariff_changes_nothing(key, m3, start, days
 
 def test_round_half_up():
     assert [t.round_half_up(Fraction(n, 2)) for n in range(6)] == [0, 1, 1, 2, 2, 3]
+
+
+def test_per_m3_charges_have_their_own_lines_and_vat():
+    [base] = [v for v in versions("camau-city#household")]
+    with_drainage = t.validate(t.TariffVersion(**{**base.__dict__, "tariff_id": "demo-drainage",
+                                                  "charges": (t.Charge("drainage", "Dịch vụ thoát nước", 1200, 10),)}))
+    b = t.price(11, *JUNE, [with_drainage])
+    charge = [ln for ln in b.lines if ln.kind == "charge"]
+    assert [(ln.description, ln.amount) for ln in charge] == [("Dịch vụ thoát nước", 13200)]
+    assert b.charges == 13200 + 1320 and b.total == 77568 + 14520
+    assert sum(ln.amount for ln in b.lines) == b.total
