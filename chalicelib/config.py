@@ -65,6 +65,18 @@ class Settings:
     seller_hotline: str = "02903 836 360"   # seed 000
     invoice_template: str = "1"
     invoice_symbol: str = "C{yy}TAA"
+    # VNPay (Payment Gateway v2.1.0). The hash secret is a secret: the
+    # environment locally, SSM (VNPAY_HASH_SECRET_PARAM) in a deployed stage.
+    vnpay_tmn_code: str = "CSKHDEMO"
+    vnpay_hash_secret: Optional[str] = field(repr=False, default=None)
+    vnpay_hash_secret_param: Optional[str] = None
+    vnpay_pay_url: str = "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html"
+    vnpay_api_url: str = "https://sandbox.vnpayment.vn/merchant_webapi/api/transaction"
+    vnpay_return_url: Optional[str] = None   # None: this API's own /v1/vnpay/return, from the request
+    vnpay_ipn_allowed_ips: tuple = ()
+    order_ttl_minutes: int = 15
+    merchant_name: str = "CAWACO"
+    merchant_city: str = "CA MAU"
     # Local stage only: where the notification worker also writes SMS so a
     # developer (and the end-to-end tests) can read one-time codes.
     local_sms_outbox: Optional[str] = None
@@ -96,6 +108,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             raise ConfigError("JWT_SECRET_PARAM (an SSM SecureString name) is required in a deployed stage")
     if jwt_secret is not None and len(jwt_secret) < 32:
         raise ConfigError("JWT_SECRET must be at least 32 characters")
+    vnpay_secret = env.get("VNPAY_HASH_SECRET") or None
+    vnpay_param = env.get("VNPAY_HASH_SECRET_PARAM") or None
+    if stage in ("dev", "prod") and (vnpay_secret or not vnpay_param):
+        raise ConfigError("a deployed stage reads the VNPay hash secret from SSM: set VNPAY_HASH_SECRET_PARAM, "
+                          "not VNPAY_HASH_SECRET")
     outbox = env.get("LOCAL_SMS_OUTBOX") or None
     if outbox and stage not in ("local", "test"):
         raise ConfigError("LOCAL_SMS_OUTBOX is for the local stage only")
@@ -125,7 +142,32 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         seller_hotline=env.get("SELLER_HOTLINE") or Settings.seller_hotline,
         invoice_template=_invoice_template(env.get("INVOICE_TEMPLATE") or "1"),
         invoice_symbol=_invoice_symbol(env.get("INVOICE_SYMBOL") or "C{yy}TAA"),
+        vnpay_tmn_code=_tmn_code(env.get("VNPAY_TMN_CODE") or Settings.vnpay_tmn_code),
+        vnpay_hash_secret=vnpay_secret,
+        vnpay_hash_secret_param=vnpay_param,
+        vnpay_pay_url=_https_or_local(env.get("VNPAY_PAY_URL") or Settings.vnpay_pay_url, "VNPAY_PAY_URL", stage),
+        vnpay_api_url=_https_or_local(env.get("VNPAY_API_URL") or Settings.vnpay_api_url, "VNPAY_API_URL", stage),
+        vnpay_return_url=_https_or_local(env["VNPAY_RETURN_URL"], "VNPAY_RETURN_URL", stage)
+        if env.get("VNPAY_RETURN_URL") else None,
+        vnpay_ipn_allowed_ips=tuple(ip.strip() for ip in (env.get("VNPAY_IPN_ALLOWED_IPS") or "").split(",")
+                                    if ip.strip()),
+        order_ttl_minutes=_int(env, "ORDER_TTL_MINUTES", 15, 5, 60),
+        merchant_name=(env.get("MERCHANT_NAME") or Settings.merchant_name)[:25],
+        merchant_city=(env.get("MERCHANT_CITY") or Settings.merchant_city)[:15],
     )
+
+
+def _tmn_code(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9]{8}", value):
+        raise ConfigError("VNPAY_TMN_CODE must be 8 letters or digits")
+    return value
+
+
+def _https_or_local(url: str, name: str, stage: str) -> str:
+    local = re.match(r"^http://(127\.0\.0\.1|localhost)(:\d+)?/", url)
+    if not (url.startswith("https://") or (local and stage in ("local", "test"))):
+        raise ConfigError(f"{name} must be an https URL (http://127.0.0.1 only in the local stage)")
+    return url
 
 
 def _tax_code(value: str) -> str:
@@ -167,3 +209,16 @@ def jwt_signing_key() -> str:
     if len(value) < 32:
         raise ConfigError("the JWT secret in SSM must be at least 32 characters")
     return value
+
+
+@functools.lru_cache(maxsize=1)
+def vnpay_hash_secret() -> str:
+    settings = get_settings()
+    if settings.vnpay_hash_secret:
+        return settings.vnpay_hash_secret
+    if not settings.vnpay_hash_secret_param:
+        raise ConfigError("no VNPAY_HASH_SECRET or VNPAY_HASH_SECRET_PARAM configured")
+    import boto3
+
+    ssm = boto3.client("ssm", region_name=settings.region, endpoint_url=settings.aws_endpoint)
+    return ssm.get_parameter(Name=settings.vnpay_hash_secret_param, WithDecryption=True)["Parameter"]["Value"]

@@ -36,7 +36,8 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 LOG_RETENTION_DAYS = {"dev": 30, "prod": 90}
 # Variables of the developer's shell that must not leak into the import of the
 # app at packaging time (the stage's config provides the real ones).
-_SHELL_ONLY = ("STAGE", "TABLE_PREFIX", "JWT_SECRET", "JWT_SECRET_PARAM",
+_SHELL_ONLY = ("STAGE", "TABLE_PREFIX", "JWT_SECRET", "JWT_SECRET_PARAM", "VNPAY_HASH_SECRET",
+               "VNPAY_HASH_SECRET_PARAM", "VNPAY_TMN_CODE", "VNPAY_PAY_URL", "VNPAY_API_URL", "VNPAY_RETURN_URL",
                "LOCAL_SMS_OUTBOX", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE")
 
 Template = dict[str, Any]
@@ -363,6 +364,8 @@ def policy_for(stage: str, fn: Function) -> dict:
             statements.append(_statement("Indexes", INDEX_ACTIONS, indexes))
         statements.append(_statement("Enqueue", ["sqs:GetQueueUrl", "sqs:SendMessage"],
                                      [f"arn:aws:sqs:*:*:{s.queue_name(q)}" for q in QUEUES]))
+        statements.append(_statement("VnpaySecret", ["ssm:GetParameter"],
+                                     [f"arn:aws:ssm:*:*:parameter/{s.vnpay_hash_secret_param.lstrip('/')}"]))
     if fn.kind in ("api", "authorizer"):
         statements.append(_statement("JwtSecret", ["ssm:GetParameter"],
                                      [f"arn:aws:ssm:*:*:parameter/{s.jwt_secret_param.lstrip('/')}"]))

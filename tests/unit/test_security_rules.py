@@ -115,8 +115,15 @@ def test_config_validation():
     assert load_settings({}).stage == "local"
     with pytest.raises(ConfigError):
         load_settings({"STAGE": "staging"})
+    vnpay = {"VNPAY_HASH_SECRET_PARAM": "/cskh/prod/vnpay-hash-secret"}
     with pytest.raises(ConfigError):   # a deployed stage never takes the secret from the environment
-        load_settings({"STAGE": "prod", "JWT_SECRET": "x" * 40, "JWT_SECRET_PARAM": "/p"})
+        load_settings({"STAGE": "prod", "JWT_SECRET": "x" * 40, "JWT_SECRET_PARAM": "/p", **vnpay})
+    with pytest.raises(ConfigError, match="VNPay"):
+        load_settings({"STAGE": "prod", "JWT_SECRET_PARAM": "/p", "VNPAY_HASH_SECRET": "s" * 32, **vnpay})
+    with pytest.raises(ConfigError, match="VNPay"):
+        load_settings({"STAGE": "prod", "JWT_SECRET_PARAM": "/p"})
+    with pytest.raises(ConfigError, match="https"):
+        load_settings({"STAGE": "prod", "JWT_SECRET_PARAM": "/p", "VNPAY_PAY_URL": "http://pay.example/", **vnpay})
     with pytest.raises(ConfigError):
         load_settings({"STAGE": "prod"})
     with pytest.raises(ConfigError):
@@ -124,6 +131,6 @@ def test_config_validation():
     with pytest.raises(ConfigError):
         load_settings({"OTP_TTL": "forever"})
     with pytest.raises(ConfigError):
-        load_settings({"STAGE": "dev", "JWT_SECRET_PARAM": "/p", "LOCAL_SMS_OUTBOX": "/tmp/x"})
-    prod = load_settings({"STAGE": "prod", "JWT_SECRET_PARAM": "/cskh/prod/jwt-secret"})
+        load_settings({"STAGE": "dev", "JWT_SECRET_PARAM": "/p", "LOCAL_SMS_OUTBOX": "/tmp/x", **vnpay})
+    prod = load_settings({"STAGE": "prod", "JWT_SECRET_PARAM": "/cskh/prod/jwt-secret", **vnpay})
     assert prod.table_name("invoices") == "cskh-prod-invoices" and not prod.is_local
