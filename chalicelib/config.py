@@ -75,6 +75,8 @@ class Settings:
     vnpay_return_url: Optional[str] = None   # None: this API's own /v1/vnpay/return, from the request
     vnpay_ipn_allowed_ips: tuple = ()
     order_ttl_minutes: int = 15
+    reconcile_grace_minutes: int = 5      # after expiry, before asking VNPay (the IPN usually came)
+    server_ip: str = "127.0.0.1"          # vnp_IpAddr of the merchant API calls
     merchant_name: str = "CAWACO"
     merchant_city: str = "CA MAU"
     # Local stage only: where the notification worker also writes SMS so a
@@ -152,6 +154,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         vnpay_ipn_allowed_ips=tuple(ip.strip() for ip in (env.get("VNPAY_IPN_ALLOWED_IPS") or "").split(",")
                                     if ip.strip()),
         order_ttl_minutes=_int(env, "ORDER_TTL_MINUTES", 15, 5, 60),
+        reconcile_grace_minutes=_int(env, "RECONCILE_GRACE_MINUTES", 5, 0, 120),
+        server_ip=env.get("SERVER_IP") or "127.0.0.1",
         merchant_name=(env.get("MERCHANT_NAME") or Settings.merchant_name)[:25],
         merchant_city=(env.get("MERCHANT_CITY") or Settings.merchant_city)[:15],
     )

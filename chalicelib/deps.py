@@ -69,6 +69,23 @@ def _billing_service():
                           audit=r.AuditRepository(), clock=get("clock"))
 
 
+def _payment_service():
+    from chalicelib.config import vnpay_hash_secret
+    from chalicelib.domain.vnpay_qr import merchant_payload
+    from chalicelib.services.payments import PaymentService
+    from chalicelib.store.payments import OrderStore
+    from chalicelib.store import audit
+    return PaymentService(settings=get_settings(), orders=OrderStore(), clock=get("clock"),
+                          hash_secret=vnpay_hash_secret, qr_payload=merchant_payload,
+                          vnpay_client=get("vnpay_client"), audit=audit.record)
+
+
+def _vnpay_client():
+    from chalicelib.adapters.vnpay_client import VnpayClient
+    from chalicelib.config import vnpay_hash_secret
+    return VnpayClient(get_settings(), vnpay_hash_secret, get("clock"))
+
+
 _FACTORIES: dict[str, Callable[[], Any]] = {
     "clock": _clock,
     "publisher": _publisher,
@@ -77,6 +94,8 @@ _FACTORIES: dict[str, Callable[[], Any]] = {
     "auth": _auth_service,
     "invoices": _invoice_service,
     "billing": _billing_service,
+    "payments": _payment_service,
+    "vnpay_client": _vnpay_client,
 }
 
 

@@ -353,19 +353,28 @@ def policy_for(stage: str, fn: Function) -> dict:
     app_name = chalice_config()["app_name"]
     log_group = f"arn:aws:logs:*:*:log-group:/aws/lambda/{fn.function_name(stage, app_name)}"
     statements = []
-    if fn.kind == "api":
+    # What each scheduled job touches (least privilege per function).
+    job_tables = {"reconcile_payments": ("orders", "payments", "invoices", "audit")}
+    if fn.kind == "api" or fn.name in job_tables:
+        wanted = None if fn.kind == "api" else set(job_tables[fn.name])
         tables, indexes = [], []
         for model in ALL_MODELS:
+            if wanted is not None and _short_name(model.Meta.table_name) not in wanted:
+                continue
             table = f"arn:aws:dynamodb:*:*:table/{s.table_name(_short_name(model.Meta.table_name))}"
             tables.append(table)
             indexes += [f"{table}/index/{ix.Meta.index_name}" for ix in model._indexes.values()]
         statements.append(_statement("Tables", TABLE_ACTIONS, tables))
         if indexes:
             statements.append(_statement("Indexes", INDEX_ACTIONS, indexes))
-        statements.append(_statement("Enqueue", ["sqs:GetQueueUrl", "sqs:SendMessage"],
-                                     [f"arn:aws:sqs:*:*:{s.queue_name(q)}" for q in QUEUES]))
+        if fn.kind == "api":
+            statements.append(_statement("Enqueue", ["sqs:GetQueueUrl", "sqs:SendMessage"],
+                                         [f"arn:aws:sqs:*:*:{s.queue_name(q)}" for q in QUEUES]))
         statements.append(_statement("VnpaySecret", ["ssm:GetParameter"],
                                      [f"arn:aws:ssm:*:*:parameter/{s.vnpay_hash_secret_param.lstrip('/')}"]))
+        if fn.kind != "api":
+            statements.append(_statement("VnpaySecretDecrypt", ["kms:Decrypt"], ["arn:aws:kms:*:*:key/*"],
+                                         {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}}))
     if fn.kind in ("api", "authorizer"):
         statements.append(_statement("JwtSecret", ["ssm:GetParameter"],
                                      [f"arn:aws:ssm:*:*:parameter/{s.jwt_secret_param.lstrip('/')}"]))

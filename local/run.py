@@ -3,8 +3,9 @@
 DynamoDB Local (data kept in .local/dynamodb), moto (SQS, SNS, SES, SSM,
 EventBridge; in memory, so queues are recreated on each start), tables,
 queues and demo data (idempotent), the API under `chalice local`, the event
-runner (SQS messages and schedules, see local/events.py), and the SMS outbox
-shown on the console (local stage only). Ctrl-C stops everything it started.
+runner (SQS messages and schedules, see local/events.py), the VNPay sandbox
+(local/vnpay_sandbox.py: payment page, IPN, querydr/refund, a bank app for
+VNPAY-QR), and the SMS outbox shown on the console (local stage only). Ctrl-C stops everything it started.
 
 The end-to-end tests start the same `Stack` on free ports, with DynamoDB in
 memory and a temporary state directory.
@@ -38,8 +39,12 @@ DEMO_CUSTOMERS = (("01031059", "Dương Tấn Hiền: invoice 05/2023, 264 -> 27
                   ("01031060", "a neighbour: one unpaid invoice"))
 UNREGISTERED_CODE = "01031061"
 # Settings the stack owns: a developer's shell must not redirect them.
+# (VNPAY_TMN_CODE and VNPAY_HASH_SECRET are the developer's to choose: see StackConfig
+# and vnpay_hash_secret(); the URLs point at the local sandbox, always.)
 _STACK_KEYS = ("STAGE", "TABLE_PREFIX", "JWT_SECRET", "JWT_SECRET_PARAM", "LOCAL_SMS_OUTBOX",
-               "NOTIFICATIONS_QUEUE", "_X_AMZN_TRACE_ID")
+               "NOTIFICATIONS_QUEUE", "_X_AMZN_TRACE_ID", "VNPAY_PAY_URL", "VNPAY_API_URL",
+               "VNPAY_RETURN_URL", "VNPAY_HASH_SECRET_PARAM", "VNPAY_IPN_ALLOWED_IPS")
+DEFAULT_VNPAY_TMN_CODE = "CSKHDEMO"
 _PREPARE = ("from local import bootstrap, seed; bootstrap.main(); "
             "print('demo data created (0 = already there):', seed.load())")
 
@@ -65,6 +70,8 @@ class StackConfig:
     state_dir: str = os.path.join(ROOT, ".local")
     persistent: bool = True               # DynamoDB Local on disk (make run) or in memory (tests)
     demo_password: Optional[str] = None   # None: $DEMO_PASSWORD, else seed's documented default
+    vnpay_tmn_code: str = DEFAULT_VNPAY_TMN_CODE
+    vnpay_ipn_retry_seconds: float = 2.0  # VNPay waits 5 minutes between IPN attempts; compressed locally
     extra_env: dict = field(default_factory=dict)
 
     @classmethod
@@ -79,8 +86,12 @@ class StackConfig:
             if not raw.isdigit() or not 1024 <= int(raw) <= 65535:
                 raise StackError(f"{name} must be a port number from 1024 to 65535, got {raw!r}")
             ports[name] = int(raw)
+        tmn_code = (env.get("VNPAY_TMN_CODE") or "").strip() or DEFAULT_VNPAY_TMN_CODE
+        if not re.fullmatch(r"[A-Za-z0-9]{8}", tmn_code):
+            raise StackError(f"VNPAY_TMN_CODE must be 8 letters or digits, got {tmn_code!r}")
         return cls(api_port=ports["API_PORT"], dynamodb_port=ports["DYNAMODB_PORT"],
-                   moto_port=ports["MOTO_PORT"], vnpay_sandbox_port=ports["VNPAY_SANDBOX_PORT"])
+                   moto_port=ports["MOTO_PORT"], vnpay_sandbox_port=ports["VNPAY_SANDBOX_PORT"],
+                   vnpay_tmn_code=tmn_code)
 
     @classmethod
     def ephemeral(cls, state_dir: str, **overrides) -> "StackConfig":
@@ -89,6 +100,7 @@ class StackConfig:
         while len(ports) < 4:
             ports.add(engines.free_port())
         api, ddb, moto, vnpay = sorted(ports)
+        overrides.setdefault("vnpay_ipn_retry_seconds", 1.0)
         return cls(api_port=api, dynamodb_port=ddb, moto_port=moto, vnpay_sandbox_port=vnpay,
                    state_dir=str(state_dir), persistent=False, **overrides)
 
@@ -103,6 +115,14 @@ class StackConfig:
     @property
     def jwt_secret_path(self) -> str:
         return os.path.join(self.state_dir, "jwt_secret")
+
+    @property
+    def vnpay_hash_secret_path(self) -> str:
+        return os.path.join(self.state_dir, "vnpay_hash_secret")
+
+    @property
+    def vnpay_url(self) -> str:
+        return f"http://127.0.0.1:{self.vnpay_sandbox_port}"
 
     @property
     def outbox_path(self) -> str:
@@ -128,24 +148,44 @@ def read_jwt_secret(path: str) -> Optional[str]:
 def ensure_jwt_secret(path: str) -> str:
     """The local signing key: generated once (0600), then reused so tokens
     survive a restart. Never in the repository (.local/ is ignored)."""
+    return _ensure_secret_file(path, lambda: secrets.token_urlsafe(48), "a JWT secret")
+
+
+def _ensure_secret_file(path: str, generate, what: str) -> str:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     secret = read_jwt_secret(path)
     if secret is None:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            return ensure_jwt_secret(path)
+            return _ensure_secret_file(path, generate, what)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(secrets.token_urlsafe(48) + "\n")
+            f.write(generate() + "\n")
         secret = read_jwt_secret(path)
     os.chmod(path, 0o600)
     if secret is None or len(secret) < 32:
-        raise StackError(f"{path} holds a JWT secret shorter than 32 characters; delete the file to get a new one")
+        raise StackError(f"{path} holds {what} shorter than 32 characters; delete the file to get a new one")
     return secret
 
 
-def app_env(config: StackConfig, jwt_secret: Optional[str], base=None) -> dict:
-    """The environment of the API, the event runner, bootstrap/seed and jobs."""
+def vnpay_hash_secret(config: StackConfig, env=None, create: bool = True) -> Optional[str]:
+    """The VNPay terminal's hash secret the API and the sandbox share:
+    $VNPAY_HASH_SECRET if set, else one generated once into
+    .local/vnpay_hash_secret (0600; 32 characters like VNPay's)."""
+    env = os.environ if env is None else env
+    if (env.get("VNPAY_HASH_SECRET") or "").strip():
+        return env["VNPAY_HASH_SECRET"].strip()
+    if not create:
+        return read_jwt_secret(config.vnpay_hash_secret_path)
+    return _ensure_secret_file(config.vnpay_hash_secret_path, lambda: secrets.token_hex(16).upper(),
+                               "a VNPay hash secret")
+
+
+def app_env(config: StackConfig, jwt_secret: Optional[str], base=None,
+            vnpay_secret: Optional[str] = None) -> dict:
+    """The environment of the API, the event runner, bootstrap/seed, jobs and
+    the VNPay sandbox. `vnpay_secret` None: $VNPAY_HASH_SECRET or the one in
+    the state directory, if any (jobs read it; `make run` creates it)."""
     source = os.environ if base is None else base
     env = {k: v for k, v in source.items() if not k.startswith("AWS_") and k not in _STACK_KEYS}
     ddb_port = config.dynamodb_port if engines.java_available() else config.moto_port
@@ -160,6 +200,15 @@ def app_env(config: StackConfig, jwt_secret: Optional[str], base=None) -> dict:
     })
     if jwt_secret:
         env["JWT_SECRET"] = jwt_secret
+    # VNPay: the local sandbox plays VNPay (VNPAY_RETURN_URL stays unset: the API derives it).
+    env.update({
+        "VNPAY_TMN_CODE": config.vnpay_tmn_code,
+        "VNPAY_PAY_URL": f"{config.vnpay_url}/paymentv2/vpcpay.html",
+        "VNPAY_API_URL": f"{config.vnpay_url}/merchant_webapi/api/transaction",
+    })
+    vnpay_secret = vnpay_secret or vnpay_hash_secret(config, source, create=False)
+    if vnpay_secret:
+        env["VNPAY_HASH_SECRET"] = vnpay_secret
     if config.demo_password:
         env["DEMO_PASSWORD"] = config.demo_password
     env.update(config.extra_env)
@@ -233,7 +282,7 @@ def check_ports(config: StackConfig) -> None:
         if port in seen:
             raise StackError(f"{seen[port]} and {name} are both {port}; give each its own port")
         seen[port] = name
-    wanted = ["API_PORT", "MOTO_PORT"] + (["DYNAMODB_PORT"] if engines.java_available() else [])
+    wanted = ["API_PORT", "MOTO_PORT", "VNPAY_SANDBOX_PORT"] + (["DYNAMODB_PORT"] if engines.java_available() else [])
     for name in wanted:
         if port_in_use(ports[name]):
             raise StackError(
@@ -315,6 +364,10 @@ class Stack:
     def api_url(self) -> str:
         return self.config.api_url
 
+    @property
+    def vnpay_url(self) -> str:
+        return self.config.vnpay_url
+
     def request_stop(self) -> None:
         """Safe from a signal handler: start() and wait() notice and return.
         (Raising KeyboardInterrupt at an arbitrary point could lose a child
@@ -335,18 +388,23 @@ class Stack:
         try:
             check_ports(cfg)
             os.makedirs(cfg.state_dir, exist_ok=True)
-            self.env = app_env(cfg, ensure_jwt_secret(cfg.jwt_secret_path))
+            self.env = app_env(cfg, ensure_jwt_secret(cfg.jwt_secret_path), vnpay_secret=vnpay_hash_secret(cfg))
             self._start_engines()
             self._check_abort()
             # Tables, queues and demo data are made while the API and the event
             # runner start (the runner waits for its queues); ready = all three.
             setup = self._spawn("setup", [sys.executable, "-c", _PREPARE])
+            # The hash secret reaches the sandbox through its environment, not its command line (ps).
+            self._spawn("vnpay", [sys.executable, "-m", "local.vnpay_sandbox", "--port", str(cfg.vnpay_sandbox_port),
+                                  "--tmn-code", cfg.vnpay_tmn_code, "--ipn-url", f"{self.api_url}/v1/vnpay/ipn",
+                                  "--ipn-retry-seconds", f"{cfg.vnpay_ipn_retry_seconds:g}"])
             self._spawn("api", [self._chalice(), "--project-dir", ROOT, "local", "--no-autoreload",
                                 "--stage", "local", "--host", "127.0.0.1", "--port", str(cfg.api_port)])
             self._spawn("events", [sys.executable, "-m", "local.events"])
             self._start_sms_tail()
             self._wait_setup(setup)
             self._wait_api()
+            self._wait_vnpay()
             return self
         except BaseException:
             self.stop()
@@ -445,6 +503,25 @@ class Stack:
             time.sleep(0.2)
         raise StackError(f"the API did not answer {url} within {timeout:.0f}s ({last}):\n" + self.out.tail("api"))
 
+    def _wait_vnpay(self, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        url = self.config.vnpay_url + "/sandbox/health"
+        while time.monotonic() < deadline:
+            self._check_abort()
+            proc = next((p for name, p in self.procs if name == "vnpay"), None)
+            if proc is not None and proc.poll() is not None:
+                time.sleep(0.2)
+                raise StackError(f"the VNPay sandbox exited with code {proc.returncode} while starting:\n"
+                                 + self.out.tail("vnpay"))
+            try:
+                with urllib.request.urlopen(url, timeout=5) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        raise StackError(f"the VNPay sandbox did not answer {url} within {timeout:.0f}s:\n" + self.out.tail("vnpay"))
+
     def _start_sms_tail(self) -> None:
         path = self.config.outbox_path
         # Codes sent before this start are old news.
@@ -541,6 +618,12 @@ class Stack:
             f"  OpenAPI    {url}/v1/openapi.json",
             f"  DynamoDB   {ddb}",
             f"  moto       http://127.0.0.1:{cfg.moto_port} (SQS, SNS, SES, SSM, EventBridge; in memory)",
+            f"  VNPay      {cfg.vnpay_url} (local sandbox: payment page, IPN every "
+            f"{cfg.vnpay_ipn_retry_seconds:g}s up to 10 times, querydr/refund; terminal {cfg.vnpay_tmn_code},",
+            "             hash secret " + ("$VNPAY_HASH_SECRET" if os.environ.get("VNPAY_HASH_SECRET")
+                                          else _shown_path(cfg.vnpay_hash_secret_path)) + ")",
+            f"  bank app   {cfg.vnpay_url}/bank-app (paste an order's qr_payload, see it, pay it)",
+            f"  IPN log    {cfg.vnpay_url}/sandbox/ipn-log",
             "",
             f"Demo logins (password: {password}):",
         ]
@@ -559,6 +642,11 @@ class Stack:
             "",
         ]
         return "\n".join(lines)
+
+
+def _shown_path(path: str) -> str:
+    rel = os.path.relpath(path, ROOT)
+    return path if rel.startswith("..") else rel
 
 
 def _default_demo_password() -> str:

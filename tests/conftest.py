@@ -19,6 +19,8 @@ os.environ.update({
     "TABLE_PREFIX": "cskh-test-",
     "JWT_SECRET": secrets.token_urlsafe(48),
     "SCRYPT_LOG2_N": "10",   # fast hashing in tests; production uses 2**14 (see bench/)
+    "VNPAY_TMN_CODE": "CSKHTEST",
+    "VNPAY_HASH_SECRET": secrets.token_hex(16).upper(),
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 })
 os.environ.pop("JWT_SECRET_PARAM", None)

@@ -25,6 +25,13 @@ def list_tariffs():
     return deps.get("billing").list_tariffs(params.get("area"), params.get("customer_class"))
 
 
+@bp.route("/v1/admin/refunds", methods=["POST"], authorizer=bearer)
+@api
+def refund_credit():
+    request = bp.current_request
+    return deps.get("payments").refund_credit(identity(request).account_id, json_body(request).get("payment_id"))
+
+
 @bp.route("/v1/admin/invoices", methods=["POST"], authorizer=bearer)
 @api
 def issue_invoice():

@@ -69,6 +69,12 @@ TARIFF = _obj(["tariff_id", "area", "customer_class", "valid_from", "pricing", "
               tiers={"type": "array", "items": TIER}, legal_ref=_STR, prices_include_vat={"type": "boolean"},
               vat_percent=_INT, env_fee_percent=_INT, charges={"type": "array", "items": {"type": "object"}},
               utility=_STR, description=_STR)
+ORDER = _obj(["order_id", "status", "amount", "fee", "payment_url", "qr_payload", "qr_png_url", "expires_at"],
+             order_id=_STR, status={"type": "string", "enum": ["pending", "paid", "failed", "expired", "refunded"]},
+             amount=_INT, fee=_INT, currency=_STR, invoice_ids={"type": "array", "items": _STR},
+             items={"type": "array", "items": {"type": "object"}}, payment_url=_STR, qr_payload=_STR,
+             qr_png_url=_STR, created_at=_STR, expires_at=_STR, paid_at={"type": "string", "nullable": True},
+             transaction_no={"type": "string", "nullable": True}, credit_amount=_INT)
 SUMMARY_PROPS = dict(invoice_id=_STR, customer_code=_STR, customer_name=_STR,
                      period={"type": "string", "pattern": r"^\d{4}-\d{2}$"}, old_index=_INT, new_index=_INT,
                      consumption_m3=_INT, total=_INT, total_text=_STR, due_date={"type": "string", "format": "date"},
@@ -172,6 +178,45 @@ def document() -> dict:
                 read_on={"type": "string", "format": "date"},
                 previous_read_on={"type": "string", "format": "date"}),
             secured=True, errors=(400, 404, 409), tag="managers")},
+        "/v1/payments": {"post": dict(_op(
+            "Open a VNPay order for unpaid invoices of the caller's linked codes (or get the open one back)",
+            (201, "Order opened (200: the same open order again)", ORDER),
+            body=_obj(["invoice_ids"], invoice_ids={"type": "array", "items": _STR, "minItems": 1, "maxItems": 20},
+                      bank_code={"type": "string", "enum": ["VNPAYQR", "VNBANK", "INTCARD"]}),
+            secured=True, errors=(400, 404, 409), tag="payments"),
+            parameters=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": _STR}])},
+        "/v1/payments/{order_id}": {"get": _op(
+            "An order and its state", (200, "Order", ORDER), secured=True, errors=(404,), tag="payments",
+            params=[_path_param("order_id")])},
+        "/v1/payments/{order_id}/qr.png": {"get": {
+            "summary": "The VNPAY-QR image of the order (send Accept: image/png)", "tags": ["payments"],
+            "security": [{"bearer": []}], "parameters": [_path_param("order_id")],
+            "responses": {"200": {"description": "PNG", "content": {"image/png": {
+                "schema": {"type": "string", "format": "binary"}}}}, **_errors(401, 403, 404)}}},
+        "/v1/vnpay/ipn": {"get": {
+            "summary": "VNPay's server-to-server payment notification (IPN); signed vnp_* query parameters",
+            "tags": ["vnpay"], "parameters": [
+                {"name": n, "in": "query", "required": n in ("vnp_SecureHash", "vnp_TxnRef"), "schema": _STR}
+                for n in ("vnp_TmnCode", "vnp_Amount", "vnp_BankCode", "vnp_BankTranNo", "vnp_CardType",
+                          "vnp_PayDate", "vnp_OrderInfo", "vnp_TransactionNo", "vnp_ResponseCode",
+                          "vnp_TransactionStatus", "vnp_TxnRef", "vnp_SecureHash")],
+            "responses": {"200": {"description": "VNPay's answer format: 00, 01, 02, 04, 97, 99", **_json(_obj(
+                ["RspCode", "Message"], RspCode={"type": "string", "enum": ["00", "01", "02", "04", "97", "99"]},
+                Message=_STR))}}}},
+        "/v1/vnpay/return": {"get": {
+            "summary": "Where the browser lands after paying: a result page; never marks anything paid",
+            "tags": ["vnpay"], "parameters": [{"name": "vnp_SecureHash", "in": "query", "required": False,
+                                                "schema": _STR}],
+            "responses": {"200": {"description": "HTML result page", "content": {"text/html": {"schema": _STR}}},
+                          "400": {"description": "Signature not valid (HTML page)",
+                                  "content": {"text/html": {"schema": _STR}}}}}},
+        "/v1/admin/refunds": {"post": _op(
+            "Refund a credit (money received for an invoice already paid) through VNPay",
+            (200, "Result", _obj(["payment_id", "amount", "status"], payment_id=_STR, amount=_INT,
+                                 status={"type": "string", "enum": ["refunded", "refund_failed"]},
+                                 vnpay_response=_STR)),
+            body=_obj(["payment_id"], payment_id=_STR), secured=True, errors=(400, 404, 409, 503),
+            tag="managers")},
         "/v1/admin/login": {"post": _op(
             "Managers' login", (200, "Tokens", TOKENS), body=_obj(["username", "password"], username=_STR,
                                                                   password=_STR),

@@ -200,9 +200,74 @@ class InvoiceModel(Model):
     period_end = UnicodeAttribute(null=True)
     proration = ListAttribute(of=UnicodeAttribute, default=list)
     issued_by = UnicodeAttribute(null=True)
+    # A payment order holds the invoice while it is open, so two orders
+    # cannot collect the same invoice at the same time.
+    pending_order_id = UnicodeAttribute(null=True)
+    pending_until = NumberAttribute(null=True)
 
     by_customer = InvoicesByCustomer()
     by_customer_status = InvoicesByCustomerStatus()
+
+
+# -- payments ---------------------------------------------------------------
+
+class OrdersByStatus(GlobalSecondaryIndex):
+    """Pending orders by expiry: what the reconciliation job asks VNPay about."""
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    expires_at = NumberAttribute(range_key=True)
+
+
+class OrderModel(Model):
+    """A VNPay payment order: order_id is the vnp_TxnRef."""
+    Meta = _meta("orders")
+
+    order_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    invoice_ids = ListAttribute(of=UnicodeAttribute)
+    items = ListAttribute(of=MapAttribute)     # {invoice_id, customer_code, period, amount}
+    amount = NumberAttribute()                 # whole VND
+    fee = NumberAttribute(default=0)
+    status = UnicodeAttribute()                # pending | paid | failed | expired | refunded
+    created_at = NumberAttribute()
+    expires_at = NumberAttribute()
+    vnp_create_date = UnicodeAttribute()       # yyyyMMddHHmmss, GMT+7: querydr needs it
+    order_info = UnicodeAttribute()
+    bank_code = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(default="vn")
+    client_ip = UnicodeAttribute()
+    payment_url = UnicodeAttribute()
+    qr_payload = UnicodeAttribute()
+    transaction_no = UnicodeAttribute(null=True)
+    bank_tran_no = UnicodeAttribute(null=True)
+    pay_date = UnicodeAttribute(null=True)
+    response_code = UnicodeAttribute(null=True)
+    paid_at = NumberAttribute(null=True)
+    applied_by = UnicodeAttribute(null=True)   # 'ipn' | 'reconciliation'
+    credit_amount = NumberAttribute(default=0)
+
+    by_status = OrdersByStatus()
+
+
+class PaymentModel(Model):
+    """Money received, keyed by the provider's transaction: one item per
+    transaction ('vnpay#<TransactionNo>'), so a payment cannot be recorded
+    twice. Money for an invoice that was already paid is a credit
+    ('credit#<TransactionNo>#<invoice_id>') flagged for refund."""
+    Meta = _meta("payments")
+
+    payment_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()                  # payment | credit
+    order_id = UnicodeAttribute()
+    amount = NumberAttribute()
+    invoice_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    transaction_no = UnicodeAttribute()
+    received_at = NumberAttribute()
+    status = UnicodeAttribute()                # applied | refund_pending | refunded | refund_failed
+    note = UnicodeAttribute(null=True)
 
 
 # -- tariffs, invoice series, audit -----------------------------------------
@@ -250,6 +315,8 @@ ALL_MODELS = (
     TariffModel,
     InvoiceSeriesModel,
     AuditModel,
+    OrderModel,
+    PaymentModel,
 )
 
 

@@ -1,0 +1,303 @@
+"""Paying invoices through VNPay: open an order, answer VNPay's IPN, apply a
+payment exactly once (IPN and reconciliation share one path), and read an
+order's state. No Chalice, no boto3."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime
+from typing import Callable, Mapping, Optional
+
+from chalicelib.config import Settings
+from chalicelib.domain import vnpay
+from chalicelib.domain.invoices import INVOICE_ID_RE
+from chalicelib.domain.tokens import Identity
+from chalicelib.errors import Conflict, NotFound, ValidationError
+from chalicelib.errors import ServiceUnavailable as ServiceUnavailableError
+from chalicelib.observability import logger
+from chalicelib.store.models import OrderModel
+from chalicelib.store.payments import ApplyConflict, InvoicesBusy, Receipt
+
+MAX_INVOICES = 20
+APPLY_ATTEMPTS = 5
+ORDER_ID_RE = re.compile(r"^[A-Z0-9]{8,40}$")
+
+
+def _order_not_found() -> NotFound:
+    return NotFound("no such payment order", "Không tìm thấy đơn thanh toán.", code="ORDER_NOT_FOUND")
+
+
+class PaymentService:
+    def __init__(self, *, settings: Settings, orders, clock, hash_secret: Callable[[], str],
+                 qr_payload: Callable[..., str], vnpay_client=None, audit=None) -> None:
+        self.s = settings
+        self.orders = orders
+        self.clock = clock
+        self._secret = hash_secret
+        self._qr_payload = qr_payload
+        self.vnpay = vnpay_client
+        self.audit = audit
+
+    # -- orders ------------------------------------------------------------
+
+    def create_order(self, identity: Identity, body: dict, *, client_ip: str, locale: str, return_url: str,
+                     idempotency_key: Optional[str] = None) -> tuple[dict, bool]:
+        """Returns (order view, created?)."""
+        ids = body.get("invoice_ids")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_INVOICES or \
+                not all(isinstance(i, str) and INVOICE_ID_RE.match(i) for i in ids) or len(set(ids)) != len(ids):
+            raise ValidationError(f"invoice_ids must list 1 to {MAX_INVOICES} distinct invoice ids",
+                                  f"invoice_ids phải có từ 1 đến {MAX_INVOICES} mã hoá đơn khác nhau.",
+                                  field="invoice_ids")
+        bank_code = body.get("bank_code")
+        if bank_code is not None and bank_code not in vnpay.BANK_CODES:
+            raise ValidationError(f"bank_code must be one of {', '.join(vnpay.BANK_CODES)}",
+                                  "Mã phương thức thanh toán không hợp lệ.", field="bank_code")
+        if idempotency_key is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{8,128}", idempotency_key):
+            raise ValidationError("Idempotency-Key: 8-128 of letters, digits, '_.:-'",
+                                  "Idempotency-Key không hợp lệ.", field="Idempotency-Key")
+        now = self.clock.now()
+        order_id = self._order_id(identity, idempotency_key, now)
+        if idempotency_key:
+            existing = self.orders.get(order_id, consistent=True)
+            if existing is not None:
+                return self.view(existing), False
+
+        invoices = self.orders.invoices(ids, consistent=True)
+        for invoice_id in ids:
+            invoice = invoices.get(invoice_id)
+            if invoice is None or not identity.owns(invoice.customer_code):
+                raise NotFound(f"no such invoice: {invoice_id}", f"Không tìm thấy hoá đơn {invoice_id}.",
+                               code="INVOICE_NOT_FOUND")
+            if invoice.status != "unpaid":
+                raise Conflict(f"invoice {invoice_id} is already paid", f"Hoá đơn {invoice_id} đã được thanh toán.",
+                               code="INVOICE_ALREADY_PAID")
+        holders = {i.pending_order_id for i in invoices.values()
+                   if i.pending_order_id and (i.pending_until or 0) > now}
+        if holders:
+            # The same customer asking again for the same invoices gets the order
+            # that is already open (a double tap must not open a second one).
+            if len(holders) == 1:
+                current = self.orders.get(holders.pop(), consistent=True)
+                if current is not None and current.account_id == identity.account_id \
+                        and sorted(current.invoice_ids) == sorted(ids) and current.status == "pending":
+                    return self.view(current), False
+            raise Conflict("an invoice is being paid in another open order; wait for it to finish or expire",
+                           "Hoá đơn đang được thanh toán trong một đơn khác; vui lòng chờ đơn đó hoàn tất hoặc hết hạn.",
+                           code="INVOICE_PAYMENT_PENDING")
+
+        items = [{"invoice_id": i, "customer_code": invoices[i].customer_code, "period": invoices[i].period,
+                  "amount": int(invoices[i].total)} for i in ids]
+        amount = sum(item["amount"] for item in items)
+        expires_at = now + self.s.order_ttl_minutes * 60
+        codes = sorted({item["customer_code"] for item in items})
+        order_info = f"Thanh toan tien nuoc {' '.join(codes)} don {order_id}"
+        url, params = vnpay.pay_url(
+            self.s.vnpay_pay_url, self._secret(), tmn_code=self.s.vnpay_tmn_code, amount_vnd=amount,
+            txn_ref=order_id, order_info=order_info, return_url=return_url, ip_addr=client_ip, created_at=now,
+            expires_at=expires_at, locale=locale, bank_code=bank_code)
+        qr = self._qr_payload(merchant_name=self.s.merchant_name, merchant_city=self.s.merchant_city,
+                              merchant_id=self.s.vnpay_tmn_code, amount_vnd=amount, bill_number=order_id,
+                              expires_at=expires_at)
+        order = OrderModel(order_id, account_id=identity.account_id, invoice_ids=ids, items=items, amount=amount,
+                           fee=0, status="pending", created_at=now, expires_at=expires_at,
+                           vnp_create_date=params["vnp_CreateDate"], order_info=params["vnp_OrderInfo"],
+                           bank_code=bank_code, locale=params["vnp_Locale"], client_ip=client_ip,
+                           payment_url=url, qr_payload=qr, credit_amount=0)
+        try:
+            self.orders.open(order, now)
+        except InvoicesBusy:
+            raise Conflict("an invoice was paid or taken by another order just now",
+                           "Hoá đơn vừa được thanh toán hoặc đang thuộc một đơn khác.",
+                           code="INVOICE_PAYMENT_PENDING") from None
+        logger.info("order opened", extra={"order_id": order_id, "amount": amount, "invoices": len(ids)})
+        return self.view(order), True
+
+    def _order_id(self, identity: Identity, key: Optional[str], now: int) -> str:
+        stamp = datetime.fromtimestamp(now, vnpay.VN).strftime("%y%m%d%H%M%S")
+        if key:
+            digest = hashlib.sha256(f"{identity.account_id}|{key}".encode()).hexdigest()[:12].upper()
+            return f"K{digest}"
+        return f"{stamp}{secrets.randbelow(10 ** 6):06d}"
+
+    def view(self, order: OrderModel) -> dict:
+        now = self.clock.now()
+        status = order.status
+        if status == "pending" and order.expires_at <= now:
+            status = "expired"   # shown as expired; only VNPay's answer changes what is stored
+        return {
+            "order_id": order.order_id, "status": status, "amount": int(order.amount), "fee": int(order.fee or 0),
+            "currency": "VND", "invoice_ids": list(order.invoice_ids),
+            "items": [{k: (int(v) if k == "amount" else v) for k, v in dict(i).items()} for i in order.items],
+            "payment_url": order.payment_url, "qr_payload": order.qr_payload,
+            "qr_png_url": f"/v1/payments/{order.order_id}/qr.png",
+            "created_at": _iso(order.created_at), "expires_at": _iso(order.expires_at),
+            "paid_at": _iso(order.paid_at) if order.paid_at else None,
+            "transaction_no": order.transaction_no, "credit_amount": int(order.credit_amount or 0),
+        }
+
+    def get(self, identity: Identity, order_id: str) -> OrderModel:
+        order = self.orders.get(order_id) if ORDER_ID_RE.match(order_id or "") else None
+        if order is None or order.account_id != identity.account_id:
+            raise _order_not_found()
+        return order
+
+    # -- VNPay's IPN -------------------------------------------------------
+
+    def handle_ipn(self, params: Mapping[str, str], source_ip: str) -> tuple[str, str]:
+        """VNPay's contract, in its order: checksum, order, amount, state, apply."""
+        allowed = self.s.vnpay_ipn_allowed_ips
+        if allowed and source_ip not in allowed:
+            logger.warning("IPN from an address not on the allow-list", extra={"source_ip": source_ip})
+            return vnpay.RSP_UNKNOWN_ERROR
+        if not vnpay.verify(self._secret(), params):
+            logger.warning("IPN with a bad signature", extra={"txn_ref": str(params.get("vnp_TxnRef", ""))[:40]})
+            return vnpay.RSP_INVALID_SIGNATURE
+        order_id = params.get("vnp_TxnRef") or ""
+        order = self.orders.get(order_id, consistent=True) if ORDER_ID_RE.match(order_id) else None
+        if order is None:
+            return vnpay.RSP_ORDER_NOT_FOUND
+        if vnpay.amount_from(params) != int(order.amount):
+            logger.warning("IPN amount differs from the order", extra={"order_id": order_id})
+            return vnpay.RSP_INVALID_AMOUNT
+        return self.settle(order, params, applied_by="ipn")
+
+    def settle(self, order: OrderModel, params: Mapping[str, str], applied_by: str) -> tuple[str, str]:
+        """Apply VNPay's word on an order (from the IPN or from querydr)."""
+        transaction_no = str(params.get("vnp_TransactionNo") or "")
+        receipt = Receipt(transaction_no=transaction_no, amount=int(order.amount),
+                          bank_code=params.get("vnp_BankCode"), bank_tran_no=params.get("vnp_BankTranNo"),
+                          pay_date=params.get("vnp_PayDate"), response_code=str(params.get("vnp_ResponseCode") or ""),
+                          received_at=self.clock.now(), applied_by=applied_by)
+        if order.status == "paid":
+            if transaction_no and transaction_no != order.transaction_no and vnpay.succeeded(params):
+                # The same order paid twice (two scans of one QR): keep the money as a credit to refund.
+                if self.orders.record_credit(order, receipt):
+                    logger.warning("second payment for a paid order kept as a credit", extra={"order_id": order.order_id})
+            return vnpay.RSP_ALREADY_CONFIRMED
+        if order.status == "refunded":
+            return vnpay.RSP_ALREADY_CONFIRMED
+        if not vnpay.succeeded(params):
+            if order.status != "pending":
+                return vnpay.RSP_ALREADY_CONFIRMED
+            self.orders.record_failure(order, receipt.response_code or "99", transaction_no or None)
+            logger.info("payment failed at VNPay", extra={"order_id": order.order_id,
+                                                          "response_code": receipt.response_code})
+            return vnpay.RSP_CONFIRMED
+        if not transaction_no:
+            return vnpay.RSP_UNKNOWN_ERROR
+        for _ in range(APPLY_ATTEMPTS):
+            invoices = self.orders.invoices(list(order.invoice_ids), consistent=True)
+            pay = [i for i in invoices.values() if i.status == "unpaid"]
+            credit = [i for i in invoices.values() if i.status != "unpaid"]
+            try:
+                self.orders.apply(order, receipt, pay, credit)
+            except ApplyConflict as conflict:
+                if conflict.reason in ("order", "payment"):
+                    # Someone applied it first (a duplicate IPN, or reconciliation): once is enough.
+                    return vnpay.RSP_ALREADY_CONFIRMED
+                continue   # an invoice changed, or a concurrent write: look again
+            logger.info("payment applied", extra={"order_id": order.order_id, "applied_by": applied_by,
+                                                  "credited_invoices": len(credit)})
+            return vnpay.RSP_CONFIRMED
+        current = self.orders.get(order.order_id, consistent=True)
+        if current is not None and current.status == "paid":
+            return vnpay.RSP_ALREADY_CONFIRMED
+        return vnpay.RSP_UNKNOWN_ERROR   # VNPay will call again
+
+    # -- reconciliation: orders whose IPN never came -------------------------
+
+    def reconcile(self, limit: int = 100) -> dict:
+        """Ask VNPay (querydr) about orders still pending past their expiry and
+        apply the answer through the same path as the IPN."""
+        from chalicelib.adapters.vnpay_client import VnpayUnavailable
+
+        now = self.clock.now()
+        counts = {"checked": 0, "paid": 0, "failed": 0, "expired": 0, "unanswered": 0, "mismatch": 0}
+        for order in self.orders.pending_expired_before(now - self.s.reconcile_grace_minutes * 60, limit=limit):
+            counts["checked"] += 1
+            try:
+                answer = self.vnpay.querydr(order)
+            except VnpayUnavailable as exc:
+                counts["unanswered"] += 1
+                logger.warning("querydr unanswered", extra={"order_id": order.order_id, "why": str(exc)})
+                continue
+            code, status = answer.get("vnp_ResponseCode"), answer.get("vnp_TransactionStatus")
+            if code == "91":      # VNPay never saw a payment for it: the customer did not pay
+                counts["expired"] += self.orders.record_failure(order, "91", None, status="expired")
+                continue
+            if code != "00":
+                counts["unanswered"] += 1
+                continue
+            if status == "00":
+                if vnpay.amount_from({"vnp_Amount": str(answer.get("vnp_Amount", ""))}) != int(order.amount):
+                    counts["mismatch"] += 1
+                    logger.error("querydr amount differs from the order", extra={"order_id": order.order_id})
+                    continue
+                params = {"vnp_ResponseCode": "00", "vnp_TransactionStatus": "00",
+                          "vnp_TransactionNo": str(answer.get("vnp_TransactionNo") or ""),
+                          "vnp_BankCode": answer.get("vnp_BankCode"), "vnp_PayDate": answer.get("vnp_PayDate")}
+                rsp, _ = self.settle(order, params, applied_by="reconciliation")
+                counts["paid"] += rsp == "00"
+            elif status == "01":  # not completed: nothing will come any more once it expired
+                counts["expired"] += self.orders.record_failure(order, "11", None, status="expired")
+            else:
+                counts["failed"] += self.orders.record_failure(order, str(status or "99"), None)
+        logger.info("reconciliation done", extra=counts)
+        return counts
+
+    # -- refunds of credits --------------------------------------------------
+
+    def refund_credit(self, actor: str, payment_id: object) -> dict:
+        """Send a credit (money received for an invoice already paid) back
+        through VNPay's refund API, and record the result."""
+        from chalicelib.adapters.vnpay_client import VnpayUnavailable
+
+        if not isinstance(payment_id, str) or not payment_id.startswith("credit#") or len(payment_id) > 120:
+            raise ValidationError("payment_id must name a credit ('credit#...')", "Mã khoản cần hoàn không hợp lệ.",
+                                  field="payment_id")
+        credit = self.orders.credit(payment_id)
+        if credit is None or credit.kind != "credit":
+            raise NotFound("no such credit", "Không tìm thấy khoản cần hoàn.", code="CREDIT_NOT_FOUND")
+        if credit.status != "refund_pending":
+            raise Conflict(f"this credit is {credit.status}", f"Khoản này đang ở trạng thái {credit.status}.",
+                           code="CREDIT_NOT_REFUNDABLE")
+        if not self.orders.mark_credit(payment_id, "refund_pending", "refund_sent", f"sent by {actor}"):
+            raise Conflict("a refund of this credit is already under way", "Khoản này đang được hoàn.",
+                           code="CREDIT_NOT_REFUNDABLE")
+        order = self.orders.get(credit.order_id, consistent=True)
+        try:
+            answer = self.vnpay.refund(order, amount_vnd=int(credit.amount), transaction_no=credit.transaction_no,
+                                       created_by=actor)
+        except VnpayUnavailable as exc:
+            self.orders.mark_credit(payment_id, "refund_sent", "refund_pending", f"VNPay unreachable: {exc}")
+            raise ServiceUnavailableError() from None
+        ok = answer.get("vnp_ResponseCode") == "00"
+        result = "refunded" if ok else "refund_failed"
+        note = f"VNPay {answer.get('vnp_ResponseCode')}: {str(answer.get('vnp_Message', ''))[:200]}"
+        self.orders.mark_credit(payment_id, "refund_sent", result, note)
+        if self.audit is not None:
+            self.audit(entity=f"credit#{payment_id}", actor=actor, action="refund", after={"status": result,
+                                                                                          "note": note})
+        return {"payment_id": payment_id, "amount": int(credit.amount), "status": result, "vnpay_response": note}
+
+    # -- the customer's return ---------------------------------------------
+
+    def return_result(self, params: Mapping[str, str]) -> dict:
+        """What the return page shows. It reads; it never marks anything paid."""
+        if not vnpay.verify(self._secret(), params):
+            return {"valid": False}
+        order_id = params.get("vnp_TxnRef") or ""
+        order = self.orders.get(order_id) if ORDER_ID_RE.match(order_id) else None
+        return {
+            "valid": True, "succeeded": vnpay.succeeded(params), "order_id": order_id,
+            "amount": vnpay.amount_from(params), "response_code": params.get("vnp_ResponseCode"),
+            "response_text": vnpay.RESPONSE_CODES.get(params.get("vnp_ResponseCode") or "", "Lỗi khác / Other error"),
+            "order_status": order.status if order is not None else None,
+            "transaction_no": params.get("vnp_TransactionNo"),
+        }
+
+
+def _iso(epoch) -> str:
+    return datetime.fromtimestamp(int(epoch), vnpay.VN).isoformat(timespec="seconds")

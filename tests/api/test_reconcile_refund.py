@@ -1,0 +1,135 @@
+"""Reconciliation (querydr for orders whose IPN never came) and refunds of
+credits, with VNPay's merchant API replaced by a scripted fake."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from chalicelib import deps
+from chalicelib.adapters.clock import FixedClock
+from tests.api.test_payments import PERIODS, ipn, ipn_params, order_for
+
+
+class FakeVnpay:
+    def __init__(self, answers):
+        self.answers, self.calls = answers, []
+
+    def querydr(self, order):
+        self.calls.append(("querydr", order.order_id))
+        answer = self.answers(order)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def refund(self, order, *, amount_vnd, transaction_no, created_by):
+        self.calls.append(("refund", order.order_id, amount_vnd, transaction_no, created_by))
+        return {"vnp_ResponseCode": "00", "vnp_Message": "Refund success"}
+
+
+def paid_answer(order, txn=None):
+    txn = txn or "16" + order.order_id[-8:]   # each order its own VNPay transaction
+    return {"vnp_ResponseCode": "00", "vnp_TransactionStatus": "00", "vnp_Amount": str(int(order.amount) * 100),
+            "vnp_TransactionNo": txn, "vnp_BankCode": "NCB", "vnp_PayDate": "20240505101010"}
+
+
+@pytest.fixture
+def later(app):
+    """Services that see the clock 30 minutes ahead (orders expire after 15)."""
+    def use(fake):
+        deps.override("vnpay_client", fake)
+        deps.override("clock", FixedClock(int(time.time()) + 1800))
+        return deps.get("payments")
+    yield use
+    deps.reset()
+
+
+@pytest.fixture
+def order(api, registered):
+    customer, tokens = registered(invoices=PERIODS)
+    token = tokens["access_token"]
+    ids = [i["invoice_id"] for i in api.get(f"/v1/customers/{customer.code}/invoices", token=token).json["invoices"]]
+    return customer, token, ids, order_for(api, token, ids)
+
+
+def test_a_lost_ipn_is_applied_by_reconciliation(api, order, later):
+    customer, token, ids, o = order
+    txn = "16" + o["order_id"][-8:]
+    counts = later(FakeVnpay(paid_answer)).reconcile()
+    assert counts["paid"] >= 1
+    deps.reset()
+    view = api.get(f"/v1/payments/{o['order_id']}", token=token).json
+    assert view["status"] == "paid" and view["transaction_no"] == txn
+    assert api.get(f"/v1/invoices/{ids[0]}", token=token).json["status"] == "paid"
+    # The IPN arriving late now finds it confirmed.
+    assert ipn(api, ipn_params(o, txn=txn))[0] == "02"
+
+
+def test_an_order_vnpay_never_saw_expires_and_frees_its_invoices(api, order, later):
+    customer, token, ids, o = order
+    later(FakeVnpay(lambda order: {"vnp_ResponseCode": "91", "vnp_Message": "not found"})).reconcile()
+    deps.reset()
+    assert api.get(f"/v1/payments/{o['order_id']}", token=token).json["status"] == "expired"
+    assert api.post("/v1/payments", {"invoice_ids": ids}, token=token).status_code == 201
+
+
+def test_vnpay_unreachable_leaves_the_order_for_the_next_run(api, order, later):
+    from chalicelib.adapters.vnpay_client import VnpayUnavailable
+    customer, token, ids, o = order
+    counts = later(FakeVnpay(lambda order: VnpayUnavailable("timeout"))).reconcile()
+    assert counts["unanswered"] >= 1
+    deps.reset()
+    assert api.get(f"/v1/payments/{o['order_id']}", token=token).json["status"] in ("pending", "expired")
+    from chalicelib.store.models import OrderModel
+    assert OrderModel.get(o["order_id"]).status == "pending"
+
+
+def test_ipn_and_reconciliation_at_once_apply_once(api, order, later):
+    from chalicelib.store.models import InvoiceModel, PaymentModel
+    customer, token, ids, o = order
+    params = ipn_params(o, txn="16000002")
+    service = later(FakeVnpay(lambda order: paid_answer(order, "16000002" if order.order_id == o["order_id"]
+                                                         else None)))
+    results, barrier = [], threading.Barrier(6)
+
+    def by_ipn():
+        barrier.wait()
+        results.append(service.handle_ipn(params, "127.0.0.1")[0])
+
+    def by_job():
+        barrier.wait()
+        results.append(service.reconcile())
+
+    threads = [threading.Thread(target=by_ipn) for _ in range(3)] + [threading.Thread(target=by_job) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    from chalicelib.store.models import OrderModel
+    ipn_codes = [r for r in results if isinstance(r, str)]
+    applied_by = OrderModel.get(o["order_id"]).applied_by
+    # Exactly one path applied it; every other IPN heard "already confirmed".
+    assert ipn_codes.count("00") == (1 if applied_by == "ipn" else 0)
+    assert ipn_codes.count("02") == 3 - ipn_codes.count("00")
+    assert PaymentModel.get("vnpay#16000002").amount == o["amount"]
+    assert len(InvoiceModel.get(ids[0]).payments) == 1
+
+
+def test_refund_a_credit_once(api, order, later):
+    from chalicelib.store.models import InvoiceModel, PaymentModel
+    customer, token, ids, o = order
+    InvoiceModel(ids[0]).update(actions=[InvoiceModel.status.set("paid"),
+                                         InvoiceModel.customer_status.set(f"{customer.code}#paid")])
+    assert ipn(api, ipn_params(o, txn="16000003"))[0] == "00"
+    fake = FakeVnpay(lambda order: None)
+    deps.override("vnpay_client", fake)
+    admin = api.post("/v1/admin/login", {"username": "admin", "password": "cawaco-demo-2023"}).json["access_token"]
+    credit_id = f"credit#16000003#{ids[0]}"
+    r = api.post("/v1/admin/refunds", {"payment_id": credit_id}, token=admin)
+    assert r.status_code == 200 and r.json["status"] == "refunded"
+    assert fake.calls[-1][2:4] == (PaymentModel.get(credit_id).amount, "16000003")
+    again = api.post("/v1/admin/refunds", {"payment_id": credit_id}, token=admin)
+    assert again.status_code == 409 and again.json["code"] == "CREDIT_NOT_REFUNDABLE"
+    assert api.post("/v1/admin/refunds", {"payment_id": "credit#nope"}, token=admin).status_code == 404
+    assert api.post("/v1/admin/refunds", {"payment_id": credit_id}, token=token).status_code == 403
