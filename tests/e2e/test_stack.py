@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import os
 import stat
+import time
+
+import requests
 
 import pytest
 
@@ -175,3 +178,81 @@ def test_an_admin_issues_an_invoice_and_the_customer_downloads_it(api, demo_pass
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "Trần Thị Mai" in text and "77.568" in text and "Bảy mươi bảy nghìn năm trăm sáu mươi tám đồng" in text
+
+
+# -- paying through the local VNPay sandbox -------------------------------------
+
+def _wait(predicate, seconds=15.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    return predicate()
+
+
+def _issue(api, demo_password, code, period, old, new, read_on):
+    admin = api.call("POST", "/v1/admin/login", {"username": "admin", "password": demo_password}).json()
+    r = api.call("POST", "/v1/admin/invoices", {"customer_code": code, "period": period, "old_index": old,
+                                                "new_index": new, "read_on": read_on}, token=admin["access_token"])
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_pay_through_the_sandbox_ipn_marks_paid_once_and_return_page(api, stack, demo_password):
+    token = api.login("01031059")["access_token"]
+    order = api.call("POST", "/v1/payments", {"invoice_ids": ["INV-01031059-202305"]}, token=token)
+    assert order.status_code == 201, order.text
+    order = order.json()
+    assert order["amount"] == 78255 and order["payment_url"].startswith(stack.vnpay_url)
+    # The sandbox checks our signature the way VNPay does and shows its page.
+    page = requests.get(order["payment_url"], timeout=10)
+    assert page.status_code == 200 and "78.255" in page.text and "vnpay-error-code" not in page.text
+    paid = requests.post(f"{stack.vnpay_url}/sandbox/pay", json={"payment_url": order["payment_url"],
+                                                                   "outcome": "success"}, timeout=10).json()
+    status = _wait(lambda: api.call("GET", f"/v1/payments/{order['order_id']}", token=token).json()["status"]
+                   == "paid")
+    assert status, "the IPN did not mark the order paid"
+    invoice = api.call("GET", "/v1/invoices/INV-01031059-202305", token=token).json()
+    assert invoice["status"] == "paid" and invoice["payments"][0]["transaction_no"] == paid["transaction_no"]
+    # VNPay retries and duplicates: five more copies at once, all "already confirmed", nothing applied twice.
+    replay = requests.post(f"{stack.vnpay_url}/sandbox/ipn/replay", json={"txn_ref": order["order_id"], "count": 5},
+                           timeout=20).json()
+    assert [a["rsp_code"] for a in replay["attempts"]] == ["02"] * 5
+    assert len(api.call("GET", "/v1/invoices/INV-01031059-202305", token=token).json()["payments"]) == 1
+    # The browser's return page: verified, Vietnamese with English, and it changed nothing.
+    result = requests.get(paid["return_url"], timeout=10)
+    assert result.status_code == 200 and "Thanh toán thành công" in result.text
+    tampered = requests.get(paid["return_url"].replace("vnp_Amount=7825500", "vnp_Amount=100"), timeout=10)
+    assert tampered.status_code == 400
+
+
+def test_cancel_at_vnpay_then_pay_by_qr_in_a_bank_app(api, stack, demo_password):
+    issued = _issue(api, demo_password, "01031060", "2023-07", 145, 156, "2023-08-05")
+    token = api.login("01031060")["access_token"]
+    first = api.call("POST", "/v1/payments", {"invoice_ids": [issued["invoice_id"]]}, token=token).json()
+    requests.post(f"{stack.vnpay_url}/sandbox/pay", json={"payment_url": first["payment_url"], "outcome": "cancel"},
+                  timeout=10)
+    assert _wait(lambda: api.call("GET", f"/v1/payments/{first['order_id']}", token=token).json()["status"]
+                 == "failed")
+    # The customer tries again with the QR: a bank app reads merchant, bill number and amount from it.
+    second = api.call("POST", "/v1/payments", {"invoice_ids": [issued["invoice_id"]], "bank_code": "VNPAYQR"},
+                      token=token)
+    assert second.status_code == 201
+    second = second.json()
+    png = api.http.get(f"{api.base_url}{second['qr_png_url']}", timeout=10,
+                       headers={"Authorization": f"Bearer {token}", "Accept": "image/png"})
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    shown = requests.post(f"{stack.vnpay_url}/sandbox/qr-pay", json={"payload": second["qr_payload"]},
+                          timeout=10).json()
+    assert shown["txn_ref"] == second["order_id"] and int(shown["amount"]) == issued["total"] * 100  # vnp_Amount
+    assert _wait(lambda: api.call("GET", f"/v1/invoices/{issued['invoice_id']}", token=token).json()["status"]
+                 == "paid")
+
+
+def test_a_forged_ipn_is_refused(api):
+    r = requests.get(f"{api.base_url}/v1/vnpay/ipn", params={"vnp_TxnRef": "123456789012", "vnp_Amount": "100",
+                                                            "vnp_ResponseCode": "00", "vnp_SecureHash": "ab" * 64},
+                     timeout=10)
+    assert r.status_code == 200 and r.json() == {"RspCode": "97", "Message": "Invalid signature"}
