@@ -354,7 +354,8 @@ def policy_for(stage: str, fn: Function) -> dict:
     log_group = f"arn:aws:logs:*:*:log-group:/aws/lambda/{fn.function_name(stage, app_name)}"
     statements = []
     # What each scheduled job touches (least privilege per function).
-    job_tables = {"reconcile_payments": ("orders", "payments", "invoices", "audit")}
+    job_tables = {"reconcile_payments": ("orders", "payments", "invoices", "audit"),
+                  "payments_report": ("orders", "payments")}
     if fn.kind == "api" or fn.name in job_tables:
         wanted = None if fn.kind == "api" else set(job_tables[fn.name])
         tables, indexes = [], []

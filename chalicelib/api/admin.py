@@ -25,6 +25,12 @@ def list_tariffs():
     return deps.get("billing").list_tariffs(params.get("area"), params.get("customer_class"))
 
 
+@bp.route("/v1/admin/credits", methods=["GET"], authorizer=bearer)
+@api
+def list_credits():
+    return deps.get("payments").credits((bp.current_request.query_params or {}).get("status"))
+
+
 @bp.route("/v1/admin/refunds", methods=["POST"], authorizer=bearer)
 @api
 def refund_credit():

@@ -210,6 +210,11 @@ def document() -> dict:
             "responses": {"200": {"description": "HTML result page", "content": {"text/html": {"schema": _STR}}},
                           "400": {"description": "Signature not valid (HTML page)",
                                   "content": {"text/html": {"schema": _STR}}}}}},
+        "/v1/admin/credits": {"get": _op(
+            "Credits: money received for invoices already paid, by refund state",
+            (200, "Credits", _obj(["credits"], credits={"type": "array", "items": {"type": "object"}})),
+            secured=True, errors=(400,), tag="managers", params=[_query("status", {"type": "string", "enum": [
+                "refund_pending", "refund_sent", "refunded", "refund_failed"]})])},
         "/v1/admin/refunds": {"post": _op(
             "Refund a credit (money received for an invoice already paid) through VNPay",
             (200, "Result", _obj(["payment_id", "amount", "status"], payment_id=_STR, amount=_INT,

@@ -282,6 +282,30 @@ class PaymentService:
                                                                                           "note": note})
         return {"payment_id": payment_id, "amount": int(credit.amount), "status": result, "vnpay_response": note}
 
+    def credits(self, status: object) -> dict:
+        status = status or "refund_pending"
+        if status not in ("refund_pending", "refund_sent", "refunded", "refund_failed"):
+            raise ValidationError("status must be refund_pending, refund_sent, refunded or refund_failed",
+                                  "Trạng thái không hợp lệ.", field="status")
+        return {"credits": [_credit_view(c) for c in self.orders.by_status(status) if c.kind == "credit"]}
+
+    def daily_report(self) -> dict:
+        """What needs a person: money to refund, refunds that failed or hang,
+        orders VNPay has not answered for long after their expiry."""
+        now = self.clock.now()
+        stale = self.orders.pending_expired_before(now - 3600, limit=100)
+        report = {
+            "credits_to_refund": [_credit_view(c) for c in self.orders.by_status("refund_pending")],
+            "refunds_failed": [_credit_view(c) for c in self.orders.by_status("refund_failed")],
+            "refunds_unconfirmed": [_credit_view(c) for c in self.orders.by_status("refund_sent")],
+            "orders_unsettled": [{"order_id": o.order_id, "amount": int(o.amount), "expired_at": _iso(o.expires_at)}
+                                 for o in stale],
+        }
+        report["mismatches"] = sum(len(v) for v in report.values())
+        logger.info("daily payments report", extra={k: (len(v) if isinstance(v, list) else v)
+                                                    for k, v in report.items()})
+        return report
+
     # -- the customer's return ---------------------------------------------
 
     def return_result(self, params: Mapping[str, str]) -> dict:
@@ -297,6 +321,12 @@ class PaymentService:
             "order_status": order.status if order is not None else None,
             "transaction_no": params.get("vnp_TransactionNo"),
         }
+
+
+def _credit_view(c) -> dict:
+    return {"payment_id": c.payment_id, "order_id": c.order_id, "amount": int(c.amount),
+            "invoice_ids": list(c.invoice_ids), "transaction_no": c.transaction_no,
+            "received_at": _iso(c.received_at), "status": c.status, "note": c.note}
 
 
 def _iso(epoch) -> str:

@@ -252,6 +252,16 @@ class OrderModel(Model):
     by_status = OrdersByStatus()
 
 
+class PaymentsByStatus(GlobalSecondaryIndex):
+    """Credits to refund (and refunds that failed), oldest first: the managers' list and the daily report."""
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    received_at = NumberAttribute(range_key=True)
+
+
 class PaymentModel(Model):
     """Money received, keyed by the provider's transaction: one item per
     transaction ('vnpay#<TransactionNo>'), so a payment cannot be recorded
@@ -266,8 +276,10 @@ class PaymentModel(Model):
     invoice_ids = ListAttribute(of=UnicodeAttribute, default=list)
     transaction_no = UnicodeAttribute()
     received_at = NumberAttribute()
-    status = UnicodeAttribute()                # applied | refund_pending | refunded | refund_failed
+    status = UnicodeAttribute()                # applied | refund_pending | refund_sent | refunded | refund_failed
     note = UnicodeAttribute(null=True)
+
+    by_status = PaymentsByStatus()
 
 
 # -- tariffs, invoice series, audit -----------------------------------------

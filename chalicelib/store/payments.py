@@ -160,6 +160,10 @@ class OrderStore:
             return None
 
     @storage_errors
+    def by_status(self, status: str, limit: int = 100) -> list[PaymentModel]:
+        return list(PaymentModel.by_status.query(status, limit=limit))
+
+    @storage_errors
     def credit(self, payment_id: str) -> Optional[PaymentModel]:
         try:
             return PaymentModel.get(payment_id, consistent_read=True)

@@ -133,3 +133,19 @@ def test_refund_a_credit_once(api, order, later):
     assert again.status_code == 409 and again.json["code"] == "CREDIT_NOT_REFUNDABLE"
     assert api.post("/v1/admin/refunds", {"payment_id": "credit#nope"}, token=admin).status_code == 404
     assert api.post("/v1/admin/refunds", {"payment_id": credit_id}, token=token).status_code == 403
+
+
+def test_credits_are_listed_and_the_daily_report_names_them(api, order, later):
+    from chalicelib.store.models import InvoiceModel
+    customer, token, ids, o = order
+    InvoiceModel(ids[1]).update(actions=[InvoiceModel.status.set("paid"),
+                                         InvoiceModel.customer_status.set(f"{customer.code}#paid")])
+    assert ipn(api, ipn_params(o, txn="16000004"))[0] == "00"
+    admin = api.post("/v1/admin/login", {"username": "admin", "password": "cawaco-demo-2023"}).json["access_token"]
+    listed = api.get("/v1/admin/credits?status=refund_pending", token=admin).json["credits"]
+    assert f"credit#16000004#{ids[1]}" in [c["payment_id"] for c in listed]
+    assert api.get("/v1/admin/credits?status=lost", token=admin).status_code == 400
+    assert api.get("/v1/admin/credits", token=token).status_code == 403
+    report = later(FakeVnpay(lambda order: None)).daily_report()
+    assert f"credit#16000004#{ids[1]}" in [c["payment_id"] for c in report["credits_to_refund"]]
+    assert report["mismatches"] >= 1
