@@ -12,7 +12,7 @@ import traceback
 
 from bench.common import BUILD, ms
 
-SECTIONS = ("coldstart", "package", "dynamodb", "billing", "pdf")
+SECTIONS = ("coldstart", "package", "dynamodb", "billing", "pdf", "ipn")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
             elif section == "pdf":
                 from bench import pdf
                 result["pdf"] = pdf.run()
+            elif section == "ipn":
+                from bench import ipn
+                result["ipn"] = ipn.run(reps=args.reps)
             else:
                 from bench import dynamo
                 result["dynamodb"] = dynamo.run(reps=args.reps, cold_runs=args.cold_runs)
@@ -120,6 +123,13 @@ def markdown(result: dict) -> str:
     if pdf:
         rows.append(("Invoice PDF (with a VNPay-length QR)", f"{pdf['median_ms']} ms, {pdf['size_kib']} KiB "
                      f"(first render with imports {pdf['first_render_ms']} ms)", ""))
+    i = result.get("ipn")
+    if i:
+        a = i["applied"]
+        rows.append((f"VNPay IPN (payment applied), DynamoDB Local (n={a['samples']})",
+                     f"median {ms(a['median_s'])} (p90 {ms(a['p90_s'])}), {a['dynamodb_calls']} DynamoDB calls "
+                     f"({a['operations']})",
+                     f"bare 3-item transaction {ms(i['bare_transaction']['median_s'])}"))
     if len(rows) > 1:
         out += _md(rows)
     core = [r for r in d.get("requests", []) if r["core"]]
