@@ -236,3 +236,22 @@ def test_return_page_verifies_and_never_pays(api, payer):
     cancelled = ipn_params(order, code="24", status="02")
     r = api.get("/v1/vnpay/return?" + urlencode(cancelled), token="")
     assert "Khách hàng huỷ giao dịch" in r.body.decode()
+
+
+def test_an_ipn_allow_list_refuses_other_callers(app, api, payer):
+    import dataclasses
+
+    from chalicelib import deps
+    from chalicelib.config import get_settings, vnpay_hash_secret
+    from chalicelib.domain.vnpay_qr import merchant_payload
+    from chalicelib.services.payments import PaymentService
+    from chalicelib.store.payments import OrderStore
+    _, token, ids, _ = payer
+    order = order_for(api, token, ids)
+    strict = PaymentService(settings=dataclasses.replace(get_settings(), vnpay_ipn_allowed_ips=("113.160.92.202",)),
+                            orders=OrderStore(), clock=deps.get("clock"), hash_secret=vnpay_hash_secret,
+                            qr_payload=merchant_payload)
+    params = ipn_params(order)
+    assert strict.handle_ipn(params, "127.0.0.1")[0] == "99"
+    assert api.get(f"/v1/payments/{order['order_id']}", token=token).json["status"] == "pending"
+    assert strict.handle_ipn(params, "113.160.92.202")[0] == "00"
