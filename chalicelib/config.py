@@ -198,31 +198,29 @@ def get_settings() -> Settings:
     return load_settings(os.environ)
 
 
-@functools.lru_cache(maxsize=1)
-def jwt_signing_key() -> str:
-    """The token signing key, from the environment (local) or SSM (deployed)."""
-    settings = get_settings()
-    if settings.jwt_secret:
-        return settings.jwt_secret
-    if not settings.jwt_secret_param:
-        raise ConfigError("no JWT_SECRET or JWT_SECRET_PARAM configured")
+def _secret(value: Optional[str], param: Optional[str], names: str, min_length: int) -> str:
+    """A secret from the environment (local) or SSM SecureString (deployed)."""
+    if value:
+        return value
+    if not param:
+        raise ConfigError(f"no {names} configured")
     import boto3  # deferred: only a cold start in a deployed stage pays for it
 
+    settings = get_settings()
     ssm = boto3.client("ssm", region_name=settings.region, endpoint_url=settings.aws_endpoint)
-    value = ssm.get_parameter(Name=settings.jwt_secret_param, WithDecryption=True)["Parameter"]["Value"]
-    if len(value) < 32:
-        raise ConfigError("the JWT secret in SSM must be at least 32 characters")
-    return value
+    secret = ssm.get_parameter(Name=param, WithDecryption=True)["Parameter"]["Value"]
+    if len(secret) < min_length:
+        raise ConfigError(f"the secret in {param} must be at least {min_length} characters")
+    return secret
+
+
+@functools.lru_cache(maxsize=1)
+def jwt_signing_key() -> str:
+    s = get_settings()
+    return _secret(s.jwt_secret, s.jwt_secret_param, "JWT_SECRET or JWT_SECRET_PARAM", 32)
 
 
 @functools.lru_cache(maxsize=1)
 def vnpay_hash_secret() -> str:
-    settings = get_settings()
-    if settings.vnpay_hash_secret:
-        return settings.vnpay_hash_secret
-    if not settings.vnpay_hash_secret_param:
-        raise ConfigError("no VNPAY_HASH_SECRET or VNPAY_HASH_SECRET_PARAM configured")
-    import boto3
-
-    ssm = boto3.client("ssm", region_name=settings.region, endpoint_url=settings.aws_endpoint)
-    return ssm.get_parameter(Name=settings.vnpay_hash_secret_param, WithDecryption=True)["Parameter"]["Value"]
+    s = get_settings()
+    return _secret(s.vnpay_hash_secret, s.vnpay_hash_secret_param, "VNPAY_HASH_SECRET or VNPAY_HASH_SECRET_PARAM", 8)

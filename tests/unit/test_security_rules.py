@@ -134,3 +134,27 @@ def test_config_validation():
         load_settings({"STAGE": "dev", "JWT_SECRET_PARAM": "/p", "LOCAL_SMS_OUTBOX": "/tmp/x", **vnpay})
     prod = load_settings({"STAGE": "prod", "JWT_SECRET_PARAM": "/cskh/prod/jwt-secret", **vnpay})
     assert prod.table_name("invoices") == "cskh-prod-invoices" and not prod.is_local
+
+
+def test_secrets_come_from_ssm_in_a_deployed_stage(monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    from chalicelib import config
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)   # moto's in-process mock, not a server
+    with mock_aws():
+        ssm = boto3.client("ssm", region_name="ap-southeast-1")
+        ssm.put_parameter(Name="/cskh/prod/jwt-secret", Value="s" * 48, Type="SecureString")
+        ssm.put_parameter(Name="/cskh/prod/short", Value="short", Type="SecureString")
+        prod = load_settings({"STAGE": "prod", "JWT_SECRET_PARAM": "/cskh/prod/jwt-secret",
+                              "VNPAY_HASH_SECRET_PARAM": "/cskh/prod/short", "AWS_REGION": "ap-southeast-1"})
+        monkeypatch.setattr(config, "get_settings", lambda: prod)
+        config.jwt_signing_key.cache_clear()
+        config.vnpay_hash_secret.cache_clear()
+        try:
+            assert config.jwt_signing_key() == "s" * 48
+            with pytest.raises(ConfigError, match="at least 8"):
+                config.vnpay_hash_secret()
+        finally:
+            config.jwt_signing_key.cache_clear()
+            config.vnpay_hash_secret.cache_clear()
