@@ -79,6 +79,8 @@ class Settings:
     server_ip: str = "127.0.0.1"          # vnp_IpAddr of the merchant API calls
     merchant_name: str = "CAWACO"
     merchant_city: str = "CA MAU"
+    # Field staff: devices older than this app version must update before any call.
+    min_staff_app_version: str = "1.0.0"
     # Local stage only: where the notification worker also writes SMS so a
     # developer (and the end-to-end tests) can read one-time codes.
     local_sms_outbox: Optional[str] = None
@@ -158,7 +160,14 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         server_ip=env.get("SERVER_IP") or "127.0.0.1",
         merchant_name=(env.get("MERCHANT_NAME") or Settings.merchant_name)[:25],
         merchant_city=(env.get("MERCHANT_CITY") or Settings.merchant_city)[:15],
+        min_staff_app_version=_app_version(env.get("MIN_STAFF_APP_VERSION") or Settings.min_staff_app_version),
     )
+
+
+def _app_version(value: str) -> str:
+    if not re.fullmatch(r"\d{1,4}(\.\d{1,4}){0,3}", value):
+        raise ConfigError("MIN_STAFF_APP_VERSION must be a dotted version such as 1.4.2")
+    return value
 
 
 def _tmn_code(value: str) -> str:

@@ -86,6 +86,29 @@ def _vnpay_client():
     return VnpayClient(get_settings(), vnpay_hash_secret, get("clock"))
 
 
+def _reading_service():
+    from chalicelib.services.readings import ReadingService
+    from chalicelib.store import repositories as r
+    return ReadingService(settings=get_settings(), readings=r.ReadingStore(), customers=r.CustomerRepository(),
+                          invoices=r.InvoiceRepository(), billing=get("billing"), publisher=get("publisher"),
+                          clock=get("clock"))
+
+
+def _staff_service():
+    from chalicelib.services.staff import StaffService, StaffStore
+    from chalicelib.store import audit
+    return StaffService(settings=get_settings(), store=StaffStore(), auth=get("auth"), clock=get("clock"),
+                        audit=audit.record)
+
+
+def _collection_service():
+    from chalicelib.services.collections import CollectionService
+    from chalicelib.store import audit
+    from chalicelib.store.collections import CollectionStore
+    return CollectionService(settings=get_settings(), store=CollectionStore(), clock=get("clock"),
+                             audit_entry=audit.entry)
+
+
 _FACTORIES: dict[str, Callable[[], Any]] = {
     "clock": _clock,
     "publisher": _publisher,
@@ -96,6 +119,9 @@ _FACTORIES: dict[str, Callable[[], Any]] = {
     "billing": _billing_service,
     "payments": _payment_service,
     "vnpay_client": _vnpay_client,
+    "readings": _reading_service,
+    "staff": _staff_service,
+    "collections": _collection_service,
 }
 
 

@@ -355,7 +355,8 @@ def policy_for(stage: str, fn: Function) -> dict:
     statements = []
     # What each scheduled job touches (least privilege per function).
     job_tables = {"reconcile_payments": ("orders", "payments", "invoices", "audit"),
-                  "payments_report": ("orders", "payments")}
+                  "payments_report": ("orders", "payments"),
+                  "readings_worker": ("readings", "customers", "invoices", "tariffs", "invoice_series", "audit")}
     if fn.kind == "api" or fn.name in job_tables:
         wanted = None if fn.kind == "api" else set(job_tables[fn.name])
         tables, indexes = [], []

@@ -1,16 +1,25 @@
-"""Demo data for the local stage: the customer of seed 000 and a neighbour.
+"""Demo data for the local stage: the customer of seed 000 and a neighbour,
+and (seed 003) field worker `ghithu01` with today's read-and-collect route.
 Idempotent: items are created only where absent, so a second run changes
 nothing (not even a demo invoice the developer has since paid)."""
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
 from urllib.parse import urlparse
 
 from pynamodb.exceptions import PutError
 
 from chalicelib.config import get_settings
 from chalicelib.domain import passwords
-from chalicelib.store.models import AccountModel, CustomerLinkModel, CustomerModel, InvoiceLine, InvoiceModel
+from chalicelib.store.models import (
+    AccountModel,
+    CustomerLinkModel,
+    CustomerModel,
+    InvoiceLine,
+    InvoiceModel,
+    RouteModel,
+)
 
 DEFAULT_DEMO_PASSWORD = "cawaco-demo-2023"
 
@@ -40,6 +49,98 @@ INVOICES = [
     ("01031059", "2023-05", 264, 275, 68048, "unpaid"),   # seed 000: 11 m³, 78,255 VND
     ("01031060", "2023-05", 120, 134, 92400, "unpaid"),
 ]
+
+
+# Seed 003: the field worker's route, in visiting order. Each has 2-3 months of
+# imported history just before the period it is seeded in (the last month's
+# new index is the customer's old index now): (customer fields, m³ per month
+# oldest first, the last month unpaid?).
+STAFF = dict(login="ghithu01", full_name="Nguyễn Văn Ghi", branch="TP Ca Mau")
+_STREET = "Phường 7, TP Cà Mau, Cà Mau"
+ROUTE_CUSTOMERS = [
+    (dict(code="01031070", name="Nguyễn Văn An", house_no="3", address=f"3 Lý Thường Kiệt, {_STREET}"),
+     (11, 12, 10), False),
+    (dict(code="01031071", name="Trần Thị Bích", house_no="5", address=f"5 Lý Thường Kiệt, {_STREET}"),
+     (8, 9, 9), False),
+    (dict(code="01031072", name="Lê Hoàng Cường", house_no="7", address=f"7 Lý Thường Kiệt, {_STREET}",
+          payment_channel="bank_transfer"), (14, 15, 13), False),
+    (dict(code="01031073", name="Phạm Thị Dung", house_no="9", address=f"9 Lý Thường Kiệt, {_STREET}",
+          payment_channel="authorised_debit"), (10, 11, 12), False),
+    # A café: 30-32 m³ a month, so a low reading is suspicious.
+    (dict(code="01031074", name="Võ Minh Đức", house_no="11", address=f"11 Lý Thường Kiệt, {_STREET}",
+          customer_class="business", business_type="Quán cà phê", meter_size="DN20"), (30, 32, 31), False),
+    (dict(code="01031075", name="Huỳnh Thị Em", house_no="13", address=f"13 Lý Thường Kiệt, {_STREET}"),
+     (6, 7), False),
+    (dict(code="01031076", name="Đặng Văn Phúc", house_no="2", address=f"2 Nguyễn Trãi, {_STREET}",
+          customer_class="poor_household"), (5, 6, 5), False),
+    (dict(code="01031077", name="Bùi Thị Giang", house_no="4", address=f"4 Nguyễn Trãi, {_STREET}"),
+     (17, 18, 16), False),
+    # Owes last month's bill: the worker sees the unpaid amount.
+    (dict(code="01031078", name="Ngô Văn Hải", house_no="6", address=f"6 Nguyễn Trãi, {_STREET}"),
+     (9, 10, 11), True),
+    # A 4-digit meter close to rolling over (9999 -> 0000).
+    (dict(code="01031079", name="Dương Thị Kim", house_no="8", address=f"8 Nguyễn Trãi, {_STREET}",
+          meter_digits=4), (12, 13, 12), False),
+    (dict(code="01031080", name="Lý Văn Long", house_no="10", address=f"10 Nguyễn Trãi, {_STREET}"),
+     (20, 21, 19), False),
+    (dict(code="01031081", name="Tạ Thị Mỹ", house_no="12", address=f"12 Nguyễn Trãi, {_STREET}",
+          persons=2), (4, 5), False),
+]
+_LAST_INDEX = {"01031079": 9986}        # otherwise 100 + 37 × the position on the route, plus the history
+_PRICE = {"household": 6186, "poor_household": 4500, "business": 11000}   # legacy VND per m³ (imported)
+
+
+def _months_before(period: str, n: int) -> str:
+    year, month = map(int, period.split("-"))
+    index = year * 12 + month - 1 - n
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _vn_today() -> date:
+    from chalicelib.adapters.clock import VN_TZ
+    return datetime.now(VN_TZ).date()
+
+
+def _load_field_route(password: str, counts: dict, now: int) -> None:
+    s = get_settings()
+    today = _vn_today()
+    period = today.strftime("%Y-%m")
+    staff = AccountModel(f"staff:{STAFF['login']}", role="staff", login=STAFF["login"],
+                         password_hash=passwords.hash_password(password, n=s.scrypt_n), customer_codes=[],
+                         created_at=now, password_changed_at=now, failed_logins=0, locked_until=0,
+                         full_name=STAFF["full_name"], branch=STAFF["branch"])   # no device bound yet
+    counts["accounts"] += _create(staff)
+    for position, (fields, history, last_unpaid) in enumerate(ROUTE_CUSTOMERS, start=1):
+        code = fields["code"]
+        n = int(code[-2:])
+        months = [_months_before(period, len(history) - i) for i in range(len(history))]
+        last_index = _LAST_INDEX.get(code, 100 + 37 * position + sum(history))
+        last_read = _months_before(period, 1)
+        customer = CustomerModel(**{
+            "ledger_no": f"CM0{code[3:]}0", "phone": f"09123457{n:02d}", "branch": STAFF["branch"],
+            "customer_class": "household", "persons": 4, "payment_channel": "cash",
+            "meter_serial": f"CM-2022-{code[2:]}", "meter_size": "DN15", "meter_digits": 5,
+            **fields, "last_index": last_index, "last_read_on": f"{last_read}-{min(today.day, 28):02d}"})
+        if not _create(customer):
+            continue   # seeded before (maybe another month): its history stays as it was
+        counts["customers"] += 1
+        new = last_index
+        for i in range(len(history) - 1, -1, -1):
+            old = new - history[i]
+            status = "unpaid" if last_unpaid and i == len(history) - 1 else "paid"
+            invoice = invoice_item(code, months[i], old, new, history[i] * _PRICE[customer.customer_class],
+                                   status, customer.name)
+            invoice.tariff_ref = "legacy import"
+            counts["invoices"] += _create(invoice)
+            new = old
+    # Today's route: this period, every day of it (so the demo works whichever
+    # day `make run` is started); left alone if it exists.
+    last_day = (date(today.year + today.month // 12, today.month % 12 + 1, 1) - date.resolution).day
+    route = RouteModel(f"RT-{period.replace('-', '')}-{STAFF['login']}", staff=STAFF["login"], period=period,
+                       branch=STAFF["branch"], days=list(range(1, last_day + 1)),
+                       customer_codes=[f["code"] for f, _, _ in ROUTE_CUSTOMERS], updated_at=now,
+                       updated_by="system:seed")
+    counts["routes"] = int(_create(route))
 
 
 def _due(period: str) -> tuple[str, str]:
@@ -110,6 +211,7 @@ def load(demo_password: str | None = None, admin_password: str | None = None) ->
                          customer_codes=[], created_at=now, password_changed_at=now, failed_logins=0,
                          locked_until=0)
     counts["accounts"] += _create(admin)
+    _load_field_route(password, counts, now)
     from chalicelib import deps
     from chalicelib.domain.tariff_tables import published_versions
     counts["tariff_versions"] = deps.get("billing").load_published("system:seed", published_versions())

@@ -10,6 +10,7 @@ from chalicelib.config import get_settings
 # short name -> (visibility timeout s, receives before the dead-letter queue)
 QUEUES = {
     "notifications": (60, 5),
+    "readings": (120, 5),
 }
 
 

@@ -20,6 +20,7 @@ def _obj(required: list, **props) -> dict:
 def _errors(*statuses: int) -> dict:
     names = {400: "Bad input (the field is named)", 401: "Not signed in", 403: "Not yours",
              404: "Not found", 409: "Conflict with the current state", 423: "Locked after failed logins",
+             426: "The app is too old: update it",
              429: "Rate limited (Retry-After)", 503: "Store unavailable; retry"}
     return {str(s): {"description": names[s], **_json(_ERR)} for s in statuses}
 
@@ -75,6 +76,10 @@ ORDER = _obj(["order_id", "status", "amount", "fee", "payment_url", "qr_payload"
              items={"type": "array", "items": {"type": "object"}}, payment_url=_STR, qr_payload=_STR,
              qr_png_url=_STR, created_at=_STR, expires_at=_STR, paid_at={"type": "string", "nullable": True},
              transaction_no={"type": "string", "nullable": True}, credit_amount=_INT)
+STAFF_HEADERS = [{"name": "X-Device-Imei", "in": "header", "required": True, "schema": _STR},
+                 {"name": "X-App-Version", "in": "header", "required": True, "schema": _STR},
+                 {"name": "X-Geo", "in": "header", "required": False, "schema": _STR,
+                  "description": "lat,lng of the device"}]
 SUMMARY_PROPS = dict(invoice_id=_STR, customer_code=_STR, customer_name=_STR,
                      period={"type": "string", "pattern": r"^\d{4}-\d{2}$"}, old_index=_INT, new_index=_INT,
                      consumption_m3=_INT, total=_INT, total_text=_STR, due_date={"type": "string", "format": "date"},
@@ -222,11 +227,36 @@ def document() -> dict:
                                  vnpay_response=_STR)),
             body=_obj(["payment_id"], payment_id=_STR), secured=True, errors=(400, 404, 409, 503),
             tag="managers")},
+        "/v1/staff/readings": {"post": dict(_op(
+            "Send a reading, or an offline batch {readings: [...]}: stored once per reading_id, queued, 202",
+            (202, "Accepted", _obj(["accepted", "readings"], accepted=_INT, readings={"type": "array", "items": _obj(
+                ["reading_id", "status", "duplicate"], reading_id=_STR, status=_STR,
+                duplicate={"type": "boolean"})})),
+            body={"type": "object", "properties": {
+                "reading_id": _STR, "customer_code": CODE, "period": _STR, "new_index": _INT,
+                "read_at": {"type": "string", "format": "date-time"}, "lat": {"type": "number"},
+                "lng": {"type": "number"}, "readings": {"type": "array", "items": {"type": "object"}}}},
+            secured=True, errors=(400, 409, 426), tag="field"), parameters=STAFF_HEADERS)},
+        "/v1/staff/readings/{reading_id}": {"get": dict(_op(
+            "What became of a reading: queued, billed, flagged or rejected, the reasons, the invoice, "
+            "and whether cash may be collected on the spot",
+            (200, "Reading", _obj(["reading_id", "status", "reasons", "collect_on_spot"], reading_id=_STR,
+                                  status={"type": "string", "enum": ["queued", "billed", "flagged", "rejected"]},
+                                  reasons={"type": "array", "items": {"type": "object"}},
+                                  collect_on_spot={"type": "boolean"}, invoice={"type": "object"},
+                                  why_not_collect={"type": "array", "items": _STR, "nullable": True},
+                                  print={"type": "string", "enum": ["receipt", "notice", "none"]})),
+            secured=True, errors=(404, 426), tag="field"),
+            parameters=[_path_param("reading_id")] + STAFF_HEADERS)},
         "/v1/admin/login": {"post": _op(
             "Managers' login", (200, "Tokens", TOKENS), body=_obj(["username", "password"], username=_STR,
                                                                   password=_STR),
             errors=(400, 401, 423, 429), tag="managers")},
     }
+    from chalicelib.api import openapi_collections, openapi_staff
+    for part in (openapi_staff.PATHS, openapi_collections.PATHS):
+        for path, ops in part.items():
+            paths.setdefault(path, {}).update(ops)
     return {
         "openapi": "3.0.3",
         "info": {"title": "CSKH water utility API", "version": "1.0.0",

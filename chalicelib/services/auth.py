@@ -184,7 +184,22 @@ class AuthService:
             raise ValidationError("username is not valid", "Tên đăng nhập không hợp lệ.", field="username")
         return self._password_login(ip, f"admin:{username}", password)
 
+    def staff_login(self, ip: str, username: object, password: object, device_imei: str, app_version: str,
+                    *, bind_device: Optional[Callable[[AccountModel, str, str], None]] = None) -> dict:
+        """Field staff: the same lockout and IP limits as every password login.
+        Once the password is right, `bind_device` (the staff service) binds a
+        first device or refuses another one; the tokens then carry the device."""
+        if not isinstance(username, str) or not USERNAME_RE.match(username):
+            raise ValidationError("username is not valid", "Tên đăng nhập không hợp lệ.", field="username")
+        account = self._authenticate(ip, f"staff:{username}", password)
+        if bind_device is not None:
+            bind_device(account, device_imei, app_version)
+        return self._issue(account, device=device_imei)
+
     def _password_login(self, ip: str, account_id: str, password: object) -> dict:
+        return self._issue(self._authenticate(ip, account_id, password))
+
+    def _authenticate(self, ip: str, account_id: str, password: object) -> AccountModel:
         if not isinstance(password, str) or not 0 < len(password) <= 128:
             raise ValidationError("password is required", "Vui lòng nhập mật khẩu.", field="password")
         now = self.clock.now()
@@ -205,22 +220,27 @@ class AuthService:
                 "wrong username or password", "Tên đăng nhập hoặc mật khẩu không đúng.")
         if account.failed_logins:
             self.accounts.clear_failures(account_id)
-        return self._issue(account)
+        return account
 
-    def _issue(self, account: AccountModel) -> dict:
+    def _issue(self, account: AccountModel, device: Optional[str] = None) -> dict:
         now = self.clock.now()
         family, token_id = tokens.new_token_id(), tokens.new_token_id()
         self.sessions.create(family, account.account_id, token_id, now, now + self.s.refresh_token_ttl,
                              account_epoch=account.session_epoch or 0)
-        return self._token_pair(account, family, token_id, now)
+        return self._token_pair(account, family, token_id, now, device)
 
-    def _access(self, account: AccountModel, family: str, now: int) -> str:
-        identity = tokens.Identity(account.account_id, account.role, tuple(account.customer_codes), family)
+    def _access(self, account: AccountModel, family: str, now: int, device: Optional[str] = None) -> str:
+        # A staff token carries the device the account is bound to (Identity.device, claim 'dev').
+        if device is None:
+            device = (account.device_imei or "") if account.role == "staff" else ""
+        identity = tokens.Identity(account.account_id, account.role, tuple(account.customer_codes), family,
+                                   device=device)
         return tokens.encode_access(self._key(), self.s.jwt_issuer, identity, now, self.s.access_token_ttl)
 
-    def _token_pair(self, account: AccountModel, family: str, token_id: str, now: int) -> dict:
+    def _token_pair(self, account: AccountModel, family: str, token_id: str, now: int,
+                    device: Optional[str] = None) -> dict:
         return {
-            "access_token": self._access(account, family, now),
+            "access_token": self._access(account, family, now, device),
             "refresh_token": tokens.encode_refresh(self._key(), self.s.jwt_issuer, account.account_id, family,
                                                    token_id, now, self.s.refresh_token_ttl),
             "token_type": "Bearer",

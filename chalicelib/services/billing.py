@@ -123,19 +123,29 @@ class BillingService:
         read_on = _date(body.get("read_on"), "read_on")
         previous = body.get("previous_read_on")
         start = _date(previous, "previous_read_on") if previous is not None else _month_before(read_on)
+        customer = self.customers.get(code)
+        if customer is None:
+            raise NotFound("no customer has this code", "Không tìm thấy mã khách hàng.", code="CUSTOMER_NOT_FOUND")
+        return self.issue(actor, customer, period, old_index, new_index, read_on, start)
+
+    def issue(self, actor: str, customer, period: str, old_index: int, new_index: int, read_on: date,
+              start: date, *, consumption: Optional[int] = None, field_collect: Optional[int] = None,
+              reading_id: Optional[str] = None, replace_unpaid: bool = False) -> dict:
+        """Price and write one invoice. `consumption` overrides new - old (a meter
+        that rolled over or was replaced); `replace_unpaid` makes it a correction
+        of the period's unpaid invoice (audited); a paid one is never replaced."""
+        code = customer.code
         if not start < read_on <= start + timedelta(days=400):
             raise ValidationError("previous_read_on must be before read_on, at most 400 days",
                                   "Ngày đọc trước phải trước ngày đọc này, cách nhau tối đa 400 ngày.",
                                   field="previous_read_on")
-        customer = self.customers.get(code)
-        if customer is None:
-            raise NotFound("no customer has this code", "Không tìm thấy mã khách hàng.", code="CUSTOMER_NOT_FOUND")
+        m3 = new_index - old_index if consumption is None else consumption
 
         key = f"{customer.tariff_area}#{customer.customer_class}"
         stored = self.tariffs.versions_for(key, (start + timedelta(days=1)).isoformat(), read_on.isoformat())
         versions = [tariff_rules.version_from_dict(json.loads(i.version)) for i in stored]
         try:
-            bill = tariff_rules.price(new_index - old_index, start, read_on, versions, persons=int(customer.persons))
+            bill = tariff_rules.price(m3, start, read_on, versions, persons=int(customer.persons))
         except tariff_rules.TariffError as exc:
             raise Conflict(f"cannot price this reading: {exc}", f"Không tính được tiền nước: {exc}",
                            code="NO_TARIFF") from None
@@ -158,20 +168,36 @@ class BillingService:
                                                    if v.tariff_id in bill.tariff_ids),
             invoice_template=self.s.invoice_template, invoice_symbol=symbol,
             period_start=start.isoformat(), period_end=read_on.isoformat(), proration=bill.proration,
-            issued_by=actor, payments=[])
+            issued_by=actor, payments=[], field_collect=field_collect, reading_id=reading_id)
+        before = None
+        if replace_unpaid:
+            current = self.invoices.get(invoice_id)
+            if current is not None and current.status != "unpaid":
+                raise Conflict("this period's invoice is already paid; a correction cannot replace it",
+                               "Hoá đơn kỳ này đã thanh toán: không thể điều chỉnh.", code="INVOICE_ALREADY_PAID")
+            before = invoice_rules.detail(current) if current is not None else None
         if bill.charges == 0 and not invoice_rules.lines_add_up(invoice.lines, bill.subtotal, bill.vat,
                                                                 bill.env_fee, bill.total):
             raise AssertionError("invoice lines do not add up")  # never expected: the engine guarantees it
         for _ in range(ISSUE_ATTEMPTS):
             number = self.writer.last_number(series) + 1
             try:
-                self.writer.issue(invoice, series, number)
+                self.writer.issue(invoice, series, number,
+                                  replace_unpaid_at=self.clock.now() if before is not None else None)
                 break
             except SeriesTaken:
                 continue
             except InvoiceExists:
+                if before is not None:
+                    raise Conflict("the invoice was paid, or is being paid, meanwhile; it cannot be replaced",
+                                   "Hoá đơn vừa được thanh toán hoặc đang thanh toán: không thể điều chỉnh.",
+                                   code="INVOICE_ALREADY_PAID") from None
                 raise Conflict("this customer already has an invoice for this period",
                                "Khách hàng đã có hoá đơn kỳ này.", code="INVOICE_EXISTS") from None
         else:
             raise ServiceUnavailable()
-        return invoice_rules.detail(invoice)
+        detail = invoice_rules.detail(invoice)
+        if before is not None:
+            from chalicelib.store import audit
+            audit.record(f"invoice#{invoice_id}", actor, "invoice.correct", before, detail)
+        return detail

@@ -63,15 +63,31 @@ class CustomerModel(Model):
     customer_class = UnicodeAttribute(default="household")
     branch = UnicodeAttribute(null=True)
     persons = NumberAttribute(default=1)
-    payment_channel = UnicodeAttribute(default="cash")
+    payment_channel = UnicodeAttribute(default="cash")     # cash | bank_transfer | authorised_debit
     meter_serial = UnicodeAttribute(null=True)
     tariff_area = UnicodeAttribute(default="camau-city")   # with customer_class, picks the tariff
+    meter_size = UnicodeAttribute(null=True)               # e.g. 'DN15'
+    meter_digits = NumberAttribute(default=5)              # the index rolls over after 10**digits - 1
+    meter_replaced_on = UnicodeAttribute(null=True)        # YYYY-MM-DD of the last meter change
+    meter_start_index = NumberAttribute(null=True)         # the new meter's first index
+    business_type = UnicodeAttribute(null=True)            # trade, for non-household classes
+    last_index = NumberAttribute(null=True)                # the index of the last billed reading
+    last_read_on = UnicodeAttribute(null=True)             # YYYY-MM-DD
 
     by_phone = CustomerByPhone()
     by_ledger = CustomerByLedger()
 
 
 # -- accounts: logins of customers, staff and admins ------------------------
+
+class AccountsByRole(GlobalSecondaryIndex):
+    """Staff (and admins) by role: the managers' device list without a Scan."""
+    class Meta:
+        index_name = "by_role"
+        projection = AllProjection()
+
+    role = UnicodeAttribute(hash_key=True)
+
 
 class AccountModel(Model):
     """account_id is '<role>:<login>', e.g. 'customer:01031059', 'admin:admin'."""
@@ -88,6 +104,16 @@ class AccountModel(Model):
     session_epoch = NumberAttribute(default=0)
     failed_logins = NumberAttribute(default=0)
     locked_until = NumberAttribute(default=0)
+    # Staff only: the device the account is bound to, and what it last reported.
+    device_imei = UnicodeAttribute(null=True)
+    branch = UnicodeAttribute(null=True)
+    full_name = UnicodeAttribute(null=True)
+    app_version = UnicodeAttribute(null=True)
+    last_seen_at = NumberAttribute(null=True)
+    last_lat = NumberAttribute(null=True)
+    last_lng = NumberAttribute(null=True)
+
+    by_role = AccountsByRole()
 
 
 class CustomerLinkModel(Model):
@@ -204,6 +230,10 @@ class InvoiceModel(Model):
     # cannot collect the same invoice at the same time.
     pending_order_id = UnicodeAttribute(null=True)
     pending_until = NumberAttribute(null=True)
+    # Set by the field reading that issued it: 1 the worker may collect cash
+    # on the spot, 0 not (the reading's reasons say why); None: not from the field.
+    field_collect = NumberAttribute(null=True)
+    reading_id = UnicodeAttribute(null=True)
 
     by_customer = InvoicesByCustomer()
     by_customer_status = InvoicesByCustomerStatus()
@@ -282,6 +312,110 @@ class PaymentModel(Model):
     by_status = PaymentsByStatus()
 
 
+# -- field work: routes, readings, receipts ---------------------------------
+
+class RoutesByStaff(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_staff"
+        projection = AllProjection()
+
+    staff = UnicodeAttribute(hash_key=True)     # login of the staff member
+    period = UnicodeAttribute(range_key=True)
+
+
+class RouteModel(Model):
+    """Customers in visiting order, for one staff member, one billing period,
+    on given days of the month."""
+    Meta = _meta("routes")
+
+    route_id = UnicodeAttribute(hash_key=True)
+    staff = UnicodeAttribute()
+    period = UnicodeAttribute()                 # YYYY-MM
+    branch = UnicodeAttribute(null=True)
+    days = ListAttribute(of=NumberAttribute)    # days of the month it is walked
+    customer_codes = ListAttribute(of=UnicodeAttribute)
+    updated_at = NumberAttribute()
+    updated_by = UnicodeAttribute()
+
+    by_staff = RoutesByStaff()
+
+
+class ReadingModel(Model):
+    """A meter reading sent by a device; reading_id (the device's) makes it idempotent."""
+    Meta = _meta("readings")
+
+    reading_id = UnicodeAttribute(hash_key=True)
+    staff = UnicodeAttribute()
+    device_imei = UnicodeAttribute(null=True)
+    customer_code = UnicodeAttribute()
+    period = UnicodeAttribute()
+    new_index = NumberAttribute()
+    read_at = UnicodeAttribute()                # ISO instant from the device
+    lat = NumberAttribute(null=True)
+    lng = NumberAttribute(null=True)
+    received_at = NumberAttribute()
+    status = UnicodeAttribute()                 # queued | billed | flagged | rejected
+    reasons = ListAttribute(of=MapAttribute, default=list)   # {code, message_vi}
+    old_index = NumberAttribute(null=True)
+    consumption_m3 = NumberAttribute(null=True)
+    invoice_id = UnicodeAttribute(null=True)
+    collect_on_spot = NumberAttribute(default=0)
+    processed_at = NumberAttribute(null=True)
+
+
+class ReceiptsByStaffDay(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_staff_day"
+        projection = AllProjection()
+
+    staff_day = UnicodeAttribute(hash_key=True)   # '<staff>#<YYYY-MM-DD>'
+    receipt_no = UnicodeAttribute(range_key=True)
+
+
+class ReceiptModel(Model):
+    """Cash taken in the field: one item per collection_id (the device's);
+    receipt numbers run per staff member."""
+    Meta = _meta("receipts")
+
+    collection_id = UnicodeAttribute(hash_key=True)
+    staff = UnicodeAttribute()
+    receipt_no = UnicodeAttribute()
+    invoice_id = UnicodeAttribute()
+    customer_code = UnicodeAttribute()
+    amount = NumberAttribute()
+    collected_at = UnicodeAttribute()
+    day = UnicodeAttribute()                    # YYYY-MM-DD, Vietnam time
+    staff_day = UnicodeAttribute()              # '<staff>#<day>': the day's receipts in one Query
+    lat = NumberAttribute(null=True)
+    lng = NumberAttribute(null=True)
+
+    by_staff_day = ReceiptsByStaffDay()
+
+
+class PrintModel(Model):
+    """How many times a notice or receipt was printed for an invoice (reprints show)."""
+    Meta = _meta("prints")
+
+    invoice_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(range_key=True)     # notice | receipt
+    count = NumberAttribute(default=0)
+    last_printed_at = NumberAttribute(null=True)
+    last_staff = UnicodeAttribute(null=True)
+
+
+class HandoverModel(Model):
+    """End of day: the cash a staff member handed over, as counted by an admin."""
+    Meta = _meta("handovers")
+
+    staff = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute(range_key=True)      # YYYY-MM-DD
+    expected = NumberAttribute()                # sum of the day's receipts
+    handed_over = NumberAttribute()
+    received_by = UnicodeAttribute()
+    received_at = NumberAttribute()
+    note = UnicodeAttribute(null=True)
+
+
 # -- tariffs, invoice series, audit -----------------------------------------
 
 class TariffModel(Model):
@@ -329,6 +463,11 @@ ALL_MODELS = (
     AuditModel,
     OrderModel,
     PaymentModel,
+    RouteModel,
+    ReadingModel,
+    ReceiptModel,
+    PrintModel,
+    HandoverModel,
 )
 
 

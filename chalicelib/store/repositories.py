@@ -115,6 +115,18 @@ class CustomerRepository:
     def find_by_ledger(self, ledger_no: str, limit: int = 10) -> list:
         return list(CustomerModel.by_ledger.query(ledger_no, limit=limit))
 
+    @storage_errors
+    def advance_index(self, code: str, index: int, read_on: str) -> None:
+        """The customer's last billed index moves forward, never back (a late, older reading changes nothing)."""
+        try:
+            CustomerModel(code).update(
+                actions=[CustomerModel.last_index.set(index), CustomerModel.last_read_on.set(read_on)],
+                condition=CustomerModel.code.exists() & (CustomerModel.last_read_on.does_not_exist()
+                                                         | (CustomerModel.last_read_on < read_on)))
+        except UpdateError as exc:
+            if not _is_condition_failure(exc):
+                raise
+
 
 class AccountRepository:
     @storage_errors
@@ -308,6 +320,43 @@ class InvoiceRepository:
     def put(self, invoice: InvoiceModel) -> None:
         invoice.save()
 
+    @storage_errors
+    def recent(self, code: str, limit: int) -> list[InvoiceModel]:
+        return list(InvoiceModel.by_customer.query(code, scan_index_forward=False, limit=limit))
+
+
+class ReadingStore:
+    @storage_errors
+    def create(self, item) -> Optional[object]:
+        """Store a new reading; if its id is taken, return the stored one instead."""
+        from chalicelib.store.models import ReadingModel
+        try:
+            item.save(condition=ReadingModel.reading_id.does_not_exist())
+            return None
+        except PutError as exc:
+            if not _is_condition_failure(exc):
+                raise
+        return ReadingModel.get(item.reading_id, consistent_read=True)
+
+    @storage_errors
+    def get(self, reading_id: str, consistent: bool = False):
+        from chalicelib.store.models import ReadingModel
+        try:
+            return ReadingModel.get(reading_id, consistent_read=consistent)
+        except DoesNotExist:
+            return None
+
+    @storage_errors
+    def finish(self, reading_id: str, status: str, reasons, invoice_id, collect: bool, now: int) -> None:
+        from chalicelib.store.models import ReadingModel
+        actions = [ReadingModel.status.set(status), ReadingModel.collect_on_spot.set(1 if collect else 0),
+                   ReadingModel.processed_at.set(now)]
+        if reasons is not None:
+            actions.append(ReadingModel.reasons.set(reasons))
+        if invoice_id:
+            actions.append(ReadingModel.invoice_id.set(invoice_id))
+        ReadingModel(reading_id).update(actions=actions)
+
 
 class SeriesTaken(Exception):
     """Another issue took the next number first; read the series again and retry."""
@@ -329,8 +378,15 @@ class InvoiceWriter:
         except DoesNotExist:
             return 0
 
-    def issue(self, invoice: InvoiceModel, series: str, number: int) -> None:
+    def issue(self, invoice: InvoiceModel, series: str, number: int, replace_unpaid_at: Optional[int] = None) -> None:
+        """`replace_unpaid_at`: a correction; the invoice must exist, be unpaid
+        and not held by an open payment order at that instant."""
         invoice.invoice_number = number
+        if replace_unpaid_at is None:
+            invoice_condition = InvoiceModel.invoice_id.does_not_exist()
+        else:
+            invoice_condition = (InvoiceModel.status == "unpaid") & (
+                InvoiceModel.pending_order_id.does_not_exist() | (InvoiceModel.pending_until < replace_unpaid_at))
         try:
             with TransactWrite(connection=_connection()) as tx:
                 counter = InvoiceSeriesModel(series)
@@ -339,7 +395,7 @@ class InvoiceWriter:
                 else:
                     condition = InvoiceSeriesModel.last_number == number - 1
                 tx.update(counter, actions=[InvoiceSeriesModel.last_number.set(number)], condition=condition)
-                tx.save(invoice, condition=InvoiceModel.invoice_id.does_not_exist())
+                tx.save(invoice, condition=invoice_condition)
         except TransactWriteError as exc:
             reasons = getattr(exc, "cancellation_reasons", None) or []
             failed = [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]

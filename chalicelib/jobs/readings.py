@@ -1,0 +1,36 @@
+"""The readings worker: each SQS record is one reading to judge and bill.
+Powertools' batch processor reports only the failed records back to SQS
+(ReportBatchItemFailures, switched on in infra/), so a poison message is
+retried alone and, after five receives, rests in the dead-letter queue."""
+from __future__ import annotations
+
+import json
+
+from chalice import Blueprint
+
+from chalicelib import deps
+from chalicelib.config import get_settings
+from chalicelib.middleware import start_job
+
+bp = Blueprint(__name__)
+
+
+def _record_handler(record) -> str:
+    message = json.loads(record.body)
+    reading_id = message["reading_id"]
+    if not isinstance(reading_id, str):
+        raise ValueError("reading_id must be a string")
+    return deps.get("readings").process(reading_id)
+
+
+def handle_batch(event: dict, context=None) -> dict:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    return process_partial_response(event=event, record_handler=_record_handler,
+                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+
+
+@bp.on_sqs_message(queue=get_settings().queue_name("readings"), batch_size=10)
+def readings_worker(event):
+    start_job(event)
+    return handle_batch(event.to_dict(), event.context)

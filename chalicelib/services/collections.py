@@ -1,0 +1,378 @@
+"""Cash collected on the spot by field staff (seed 003, "ghi thu chung"):
+take the exact amount of an invoice the rules allow, once per collection_id,
+under a gap-free receipt number; count printed notices and receipts; the
+day's receipts per staff member and the cash an admin received. No Chalice,
+no boto3.
+
+Not checked: that the customer is on one of the worker's routes or in the
+worker's branch. Any staff member may collect any invoice the rules allow."""
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, timedelta
+from typing import Optional
+
+from chalicelib.adapters.clock import VN_TZ
+from chalicelib.config import Settings
+from chalicelib.domain import receipt_text
+from chalicelib.domain.invoices import INVOICE_ID_RE, format_vnd
+from chalicelib.domain.tokens import Identity
+from chalicelib.domain.words import amount_in_words
+from chalicelib.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationError
+from chalicelib.observability import logger
+from chalicelib.store.collections import InvoiceChanged, ReceiptExists, SeriesTaken
+from chalicelib.store.models import HandoverModel, ReceiptModel
+
+COLLECT_ATTEMPTS = 8
+COLLECTION_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+STAFF_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+MAX_AMOUNT = 10 ** 12
+MAX_FUTURE = timedelta(minutes=10)      # device clocks drift
+MAX_PAST = timedelta(days=7)            # a device that was offline for a while
+KINDS = ("notice", "receipt")
+CHANNEL_NAMES_VI = {"bank_transfer": "chuyển khoản", "authorised_debit": "nhờ thu"}
+CHANNEL_NAMES_VI_PAID = {"vnpay": "VNPay", "cash": "tiền mặt"}
+
+
+def _invoice_not_found(invoice_id: str) -> NotFound:
+    return NotFound(f"no such invoice: {invoice_id}", f"Không tìm thấy hoá đơn {invoice_id}.",
+                    code="INVOICE_NOT_FOUND")
+
+
+def _already_paid(invoice) -> Conflict:
+    payments = _payments(invoice)
+    channel = payments[-1].get("channel") if payments else None
+    how = CHANNEL_NAMES_VI_PAID.get(channel or "", channel)
+    return Conflict(f"the invoice is already paid{f' ({channel})' if channel else ''}: do not take the money",
+                    f"Hoá đơn đã được thanh toán{f' ({how})' if how else ''}: không thu tiền.",
+                    code="INVOICE_ALREADY_PAID")
+
+
+def _not_allowed(message_en: str, message_vi: str) -> Conflict:
+    return Conflict(message_en, message_vi, code="COLLECTION_NOT_ALLOWED")
+
+
+class CollectionService:
+    def __init__(self, *, settings: Settings, store, clock, audit_entry=None) -> None:
+        self.s = settings
+        self.store = store
+        self.clock = clock
+        self._audit_entry = audit_entry
+
+    # -- taking cash -------------------------------------------------------
+
+    def collect(self, identity: Identity, body: dict) -> tuple[dict, bool]:
+        """Returns (receipt view, created?). The same collection_id again returns
+        the first receipt; with a different body it is a 409."""
+        staff = _staff_login(identity)
+        collection_id = _collection_id(body.get("collection_id"))
+        invoice_id = body.get("invoice_id")
+        if not isinstance(invoice_id, str) or not INVOICE_ID_RE.match(invoice_id):
+            raise ValidationError("invoice_id is required", "Thiếu mã hoá đơn hoặc mã không hợp lệ.",
+                                  field="invoice_id")
+        amount = body.get("amount")
+        if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
+            raise ValidationError("amount must be a positive whole number of VND",
+                                  "Số tiền phải là số nguyên dương (đồng).", field="amount")
+        now = self.clock.now()
+        collected = _instant(body.get("collected_at"), now)
+        lat = _coordinate(body.get("lat"), "lat", 90)
+        lng = _coordinate(body.get("lng"), "lng", 180)
+        collected_at = collected.isoformat(timespec="seconds")
+
+        existing = self.store.receipt(collection_id)
+        if existing is not None:
+            return self._replay(existing, staff, invoice_id, amount, collected_at), False
+
+        invoice = self.store.invoice(invoice_id)
+        if invoice is None:
+            raise _invoice_not_found(invoice_id)
+        self._check_collectable(invoice, amount)
+
+        day = collected.date().isoformat()
+        series = f"receipt#{staff}#{collected.year}"
+        for _ in range(COLLECT_ATTEMPTS):
+            number = self.store.last_number(series) + 1
+            receipt_no = f"{_staff_code(staff)}-{collected.year}-{number:06d}"
+            receipt = ReceiptModel(collection_id, staff=staff, receipt_no=receipt_no, invoice_id=invoice_id,
+                                   customer_code=invoice.customer_code, amount=amount, collected_at=collected_at,
+                                   day=day, staff_day=f"{staff}#{day}", lat=lat, lng=lng)
+            payment = {"channel": "cash", "receipt_no": receipt_no, "staff": staff, "amount": amount,
+                       "collected_at": collected_at, "collection_id": collection_id}
+            try:
+                self.store.collect(receipt, series, number, invoice, payment, paid_at=collected_at)
+            except SeriesTaken:
+                continue
+            except ReceiptExists:
+                # The same collection_id sent twice at once: the first one wrote it.
+                first = self.store.receipt(collection_id)
+                if first is None:
+                    continue
+                return self._replay(first, staff, invoice_id, amount, collected_at), False
+            except InvoiceChanged:
+                # Lost to VNPay (or the invoice was corrected or cancelled): look at it again.
+                current = self.store.invoice(invoice_id)
+                if current is None:
+                    raise _invoice_not_found(invoice_id) from None
+                self._check_collectable(current, amount)
+                invoice = current
+                continue
+            logger.info("cash collected", extra={"receipt_no": receipt_no, "invoice_id": invoice_id,
+                                                 "amount": amount})
+            return _receipt_view(receipt), True
+        raise ServiceUnavailable()
+
+    def _check_collectable(self, invoice, amount: int) -> None:
+        if invoice.status == "paid":
+            raise _already_paid(invoice)
+        if invoice.status != "unpaid":
+            raise Conflict(f"the invoice is {invoice.status}", f"Hoá đơn ở trạng thái {invoice.status}: không thu tiền.",
+                           code="INVOICE_NOT_PAYABLE")
+        if invoice.field_collect is not None and int(invoice.field_collect) == 0:
+            raise _not_allowed("the reading's rules do not allow collecting cash for this invoice: print a notice",
+                               "Không được thu tiền mặt hoá đơn này (theo kết quả kiểm tra chỉ số): "
+                               "in giấy báo cho khách hàng.")
+        customer = self.store.customer(invoice.customer_code)
+        channel = getattr(customer, "payment_channel", None) or "cash"
+        if channel != "cash":
+            raise _not_allowed(f"the customer pays by {channel}: do not collect cash, print a notice",
+                               f"Khách hàng thanh toán bằng {CHANNEL_NAMES_VI.get(channel, channel)}: "
+                               "không thu tiền mặt, in giấy báo.")
+        if amount != int(invoice.total):
+            raise ValidationError(f"the amount must be the outstanding total, {int(invoice.total)} VND",
+                                  f"Số tiền phải đúng bằng số tiền còn nợ: {format_vnd(int(invoice.total))}.",
+                                  field="amount", code="AMOUNT_MISMATCH")
+
+    def _replay(self, receipt: ReceiptModel, staff: str, invoice_id: str, amount: int, collected_at: str) -> dict:
+        same = (receipt.staff == staff and receipt.invoice_id == invoice_id and int(receipt.amount) == amount
+                and _same_instant(receipt.collected_at, collected_at))
+        if not same:
+            raise Conflict("this collection_id was already used for a different collection",
+                           "Mã thu (collection_id) đã được dùng cho một lần thu khác.", field="collection_id",
+                           code="COLLECTION_ID_REUSED")
+        return _receipt_view(receipt)
+
+    # -- prints ------------------------------------------------------------
+
+    def record_print(self, identity: Identity, body: dict) -> dict:
+        """Count one printed notice or receipt and return what to print."""
+        staff = _staff_login(identity)
+        invoice_id, kind = _print_target(body.get("invoice_id"), body.get("kind"))
+        reason = body.get("reason")
+        if reason is not None and (not isinstance(reason, str) or len(reason) > 300):
+            raise ValidationError("reason: up to 300 characters", "Lý do tối đa 300 ký tự.", field="reason")
+        text = self._text(invoice_id, kind, reason)
+        count = self.store.count_print(invoice_id, kind, staff, self.clock.now())
+        return {"invoice_id": invoice_id, "kind": kind, "print_count": count, "reprint": count > 1, "text": text}
+
+    def print_preview(self, identity: Identity, invoice_id: str, kind: Optional[str]) -> dict:
+        """What would print, without counting it."""
+        _staff_login(identity)
+        invoice_id, kind = _print_target(invoice_id, kind or "notice")
+        text = self._text(invoice_id, kind, None)
+        count = self.store.print_count(invoice_id, kind)
+        return {"invoice_id": invoice_id, "kind": kind, "print_count": count, "text": text}
+
+    def _text(self, invoice_id: str, kind: str, reason: Optional[str]) -> str:
+        invoice = self.store.invoice(invoice_id)
+        if invoice is None:
+            raise _invoice_not_found(invoice_id)
+        customer = self.store.customer(invoice.customer_code)
+        slip = receipt_text.Slip(
+            seller_name=self.s.seller_name, seller_hotline=self.s.seller_hotline,
+            customer_name=invoice.customer_name, customer_code=invoice.customer_code,
+            address=invoice.customer_address or getattr(customer, "address", "") or "",
+            ledger_no=invoice.ledger_no or getattr(customer, "ledger_no", None),
+            period=invoice.period, old_index=int(invoice.old_index), new_index=int(invoice.new_index),
+            consumption_m3=int(invoice.consumption_m3), amount=int(invoice.total), invoice_id=invoice.invoice_id,
+            due_date=invoice.due_date)
+        if kind == "receipt":
+            cash = [p for p in _payments(invoice) if p.get("channel") == "cash"]
+            if invoice.status != "paid" or not cash:
+                raise Conflict("no cash receipt for this invoice: print a notice",
+                               "Hoá đơn chưa có biên nhận thu tiền mặt: in giấy báo.", code="NO_RECEIPT")
+            paid = cash[-1]
+            collector = str(paid.get("staff") or "")
+            account = self.store.account(f"staff:{collector}") if collector else None
+            name = getattr(account, "full_name", None)
+            return receipt_text.receipt(slip, receipt_no=str(paid.get("receipt_no")),
+                                        collector=f"{name} ({collector})" if name else collector,
+                                        collected_at=str(paid.get("collected_at")))
+        if invoice.status != "unpaid":
+            raise _already_paid(invoice) if invoice.status == "paid" else Conflict(
+                f"the invoice is {invoice.status}", f"Hoá đơn ở trạng thái {invoice.status}.",
+                code="INVOICE_NOT_PAYABLE")
+        return receipt_text.notice(slip, reason=reason or self._why_not_collected(invoice, customer))
+
+    def _why_not_collected(self, invoice, customer) -> Optional[str]:
+        channel = getattr(customer, "payment_channel", None) or "cash"
+        if channel != "cash":
+            return f"Khách hàng thanh toán bằng {CHANNEL_NAMES_VI.get(channel, channel)}."
+        if invoice.field_collect is not None and int(invoice.field_collect) == 0 and invoice.reading_id:
+            reading = self.store.reading(invoice.reading_id)
+            messages = [str(dict(r).get("message_vi") or "") for r in (getattr(reading, "reasons", None) or []) if r]
+            return " ".join(m for m in messages if m) or None
+        return None
+
+    # -- reconciliation ----------------------------------------------------
+
+    def staff_reconciliation(self, identity: Identity, day: Optional[str]) -> dict:
+        return self.reconciliation(_staff_login(identity), self._day(day))
+
+    def admin_reconciliation(self, staff: Optional[str], day: Optional[str]) -> dict:
+        return self.reconciliation(_staff_param(staff), self._day(day))
+
+    def reconciliation(self, staff: str, day: str) -> dict:
+        """The day's receipts (one Query), their print counts (one BatchGetItem)
+        and the handover an admin recorded (one GetItem)."""
+        receipts = self.store.day_receipts(staff, day)
+        prints = self.store.print_counts([r.invoice_id for r in receipts], "receipt")
+        total = sum(int(r.amount) for r in receipts)
+        handover = self.store.handover(staff, day)
+        out = {
+            "staff": staff, "date": day, "count": len(receipts), "cash_total": total,
+            "cash_total_text": format_vnd(total),
+            "receipts": [{"receipt_no": r.receipt_no, "invoice_id": r.invoice_id, "customer_code": r.customer_code,
+                          "amount": int(r.amount), "collected_at": r.collected_at,
+                          "print_count": prints.get(r.invoice_id, 0)} for r in receipts],
+            "handover": None,
+            "not_handed_over": total,
+        }
+        if handover is not None:
+            out["handover"] = _handover_view(handover)
+            out["not_handed_over"] = total - int(handover.handed_over)
+        return out
+
+    def record_handover(self, actor: str, body: dict) -> dict:
+        """An admin counts the cash a staff member hands over for a day; the
+        expected amount is the day's receipts. Recording again replaces it (audited)."""
+        staff = _staff_param(body.get("staff"))
+        day = _date(body.get("date"), "date")
+        handed_over = body.get("handed_over")
+        if not isinstance(handed_over, int) or isinstance(handed_over, bool) or not 0 <= handed_over <= MAX_AMOUNT:
+            raise ValidationError("handed_over must be a whole, non-negative number of VND",
+                                  "Số tiền nộp phải là số nguyên không âm (đồng).", field="handed_over")
+        note = body.get("note")
+        if note is not None and (not isinstance(note, str) or len(note) > 500):
+            raise ValidationError("note: up to 500 characters", "Ghi chú tối đa 500 ký tự.", field="note")
+        if self.store.account(f"staff:{staff}") is None:
+            raise NotFound("no such staff member", "Không tìm thấy nhân viên.", field="staff", code="STAFF_NOT_FOUND")
+        receipts = self.store.day_receipts(staff, day)
+        expected = sum(int(r.amount) for r in receipts)
+        before = self.store.handover(staff, day)
+        now = self.clock.now()
+        item = HandoverModel(staff, day, expected=expected, handed_over=handed_over, received_by=actor,
+                             received_at=now, note=note or None)
+        audit = self._audit_entry(f"handover#{staff}#{day}", actor, "handover.record",
+                                  _handover_view(before) if before is not None else None,
+                                  dict(_handover_view(item), receipts=len(receipts)), now)
+        self.store.record_handover(item, audit)
+        logger.info("cash handover recorded", extra={"staff": staff, "day": day, "expected": expected,
+                                                     "handed_over": handed_over})
+        return self.reconciliation(staff, day)
+
+    def _day(self, value: Optional[str]) -> str:
+        if value in (None, ""):
+            return datetime.fromtimestamp(self.clock.now(), VN_TZ).date().isoformat()
+        return _date(value, "date")
+
+
+# -- views and parsing ------------------------------------------------------
+
+def _receipt_view(r: ReceiptModel) -> dict:
+    amount = int(r.amount)
+    return {"collection_id": r.collection_id, "receipt_no": r.receipt_no, "invoice_id": r.invoice_id,
+            "customer_code": r.customer_code, "amount": amount, "amount_text": format_vnd(amount),
+            "amount_in_words": amount_in_words(amount), "collected_at": r.collected_at, "staff": r.staff,
+            "date": r.day}
+
+
+def _payments(invoice) -> list[dict]:
+    return [dict(p) for p in (invoice.payments or []) if p is not None]
+
+
+def _handover_view(h: HandoverModel) -> dict:
+    return {"expected": int(h.expected), "handed_over": int(h.handed_over),
+            "difference": int(h.handed_over) - int(h.expected), "received_by": h.received_by,
+            "received_at": datetime.fromtimestamp(int(h.received_at), VN_TZ).isoformat(timespec="seconds"),
+            "note": h.note}
+
+
+def _staff_login(identity: Identity) -> str:
+    role, _, login = identity.account_id.partition(":")
+    if identity.role != "staff" or role != "staff" or not login:
+        raise Forbidden("staff only", "Chỉ dành cho nhân viên.")
+    return login
+
+
+def _staff_code(login: str) -> str:
+    """The staff member's part of a receipt number: the login, upper case, letters and digits."""
+    return re.sub(r"[^A-Z0-9]", "", login.upper()) or "NV"
+
+
+def _staff_param(value) -> str:
+    if not isinstance(value, str) or not STAFF_RE.match(value):
+        raise ValidationError("staff: the staff member's login", "Thiếu hoặc sai tên đăng nhập nhân viên.",
+                              field="staff")
+    return value
+
+
+def _collection_id(value) -> str:
+    if not isinstance(value, str) or not COLLECTION_ID_RE.match(value):
+        raise ValidationError("collection_id: 8-64 of letters, digits, '_.:-'",
+                              "Mã thu (collection_id) không hợp lệ.", field="collection_id")
+    return value
+
+
+def _print_target(invoice_id, kind) -> tuple[str, str]:
+    if not isinstance(invoice_id, str) or not INVOICE_ID_RE.match(invoice_id):
+        raise ValidationError("invoice_id is required", "Thiếu mã hoá đơn hoặc mã không hợp lệ.", field="invoice_id")
+    if kind not in KINDS:
+        raise ValidationError("kind must be notice or receipt", "Loại phiếu phải là notice hoặc receipt.",
+                              field="kind")
+    return invoice_id, kind
+
+
+def _instant(value, now: int) -> datetime:
+    """An ISO 8601 instant from the device, in Vietnam time. Without an offset it is Vietnam time."""
+    try:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("collected_at must be an ISO 8601 date and time",
+                              "Thời điểm thu (collected_at) không hợp lệ.", field="collected_at") from None
+    moment = moment.replace(tzinfo=VN_TZ) if moment.tzinfo is None else moment.astimezone(VN_TZ)
+    current = datetime.fromtimestamp(now, VN_TZ)
+    if not current - MAX_PAST <= moment <= current + MAX_FUTURE:
+        raise ValidationError("collected_at is too far from now (at most 7 days ago)",
+                              "Thời điểm thu không hợp lệ (quá xa so với hiện tại).", field="collected_at")
+    return moment.replace(microsecond=0)
+
+
+def _same_instant(a: str, b: str) -> bool:
+    try:
+        return datetime.fromisoformat(a) == datetime.fromisoformat(b)
+    except ValueError:
+        return a == b
+
+
+def _coordinate(value, name: str, bound: int) -> Optional[float]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not -bound <= value <= bound:
+        raise ValidationError(f"{name} must be a number between -{bound} and {bound}",
+                              f"Toạ độ {name} không hợp lệ.", field=name)
+    return float(value)
+
+
+def _date(value, name: str) -> str:
+    try:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValidationError(f"{name} must be a date, YYYY-MM-DD", "Ngày phải có dạng YYYY-MM-DD.",
+                              field=name) from None

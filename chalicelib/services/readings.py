@@ -1,0 +1,224 @@
+"""Meter readings from the field: accepted at once (202), queued through SQS,
+then judged by the reading rules and billed by the worker. The device's
+reading_id makes every step idempotent. No Chalice, no boto3."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import date, datetime, timedelta
+from typing import Optional
+
+from chalicelib.config import Settings
+from chalicelib.domain import readings as rules
+from chalicelib.domain.tokens import Identity
+from chalicelib.errors import AppError, Conflict, NotFound, ValidationError
+from chalicelib.observability import logger
+from chalicelib.services.auth import customer_code
+from chalicelib.services.billing import PERIOD_RE
+from chalicelib.store.models import ReadingModel
+
+READING_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+MAX_BATCH = 100
+VN_OFFSET = timedelta(hours=7)
+
+
+def _bad(field: str, en: str, vi: str, index: Optional[int] = None) -> ValidationError:
+    name = field if index is None else f"readings[{index}].{field}"
+    return ValidationError(f"{name}: {en}", f"{name}: {vi}", field=name)
+
+
+def parse_reading(raw: object, index: Optional[int] = None) -> dict:
+    if not isinstance(raw, dict):
+        raise _bad("reading", "must be an object", "phải là một đối tượng", index)
+    reading_id = raw.get("reading_id")
+    if not isinstance(reading_id, str) or not READING_ID_RE.match(reading_id):
+        raise _bad("reading_id", "8-64 of letters, digits, '_.:-'", "8-64 ký tự chữ, số, '_.:-'", index)
+    try:
+        code = customer_code(raw.get("customer_code"))
+    except ValidationError:
+        raise _bad("customer_code", "6-12 digits", "gồm 6-12 chữ số", index) from None
+    period = raw.get("period")
+    if not isinstance(period, str) or not PERIOD_RE.match(period):
+        raise _bad("period", "YYYY-MM", "dạng YYYY-MM", index)
+    new_index = raw.get("new_index")
+    if not isinstance(new_index, int) or isinstance(new_index, bool) or not 0 <= new_index < 10 ** 9:
+        raise _bad("new_index", "a whole number of m³", "phải là số nguyên", index)
+    read_at = raw.get("read_at")
+    try:
+        instant = datetime.fromisoformat(read_at) if isinstance(read_at, str) else None
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise _bad("read_at", "an ISO 8601 instant with its offset", "thời điểm ISO 8601 có múi giờ", index)
+    out = {"reading_id": reading_id, "customer_code": code, "period": period, "new_index": new_index,
+           "read_at": instant.isoformat()}
+    for name, lo, hi in (("lat", -90, 90), ("lng", -180, 180)):
+        value = raw.get(name)
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                  or not math.isfinite(value) or not lo <= value <= hi):
+            raise _bad(name, f"a number from {lo} to {hi}", f"phải là số từ {lo} đến {hi}", index)
+        out[name] = value
+    return out
+
+
+class ReadingService:
+    def __init__(self, *, settings: Settings, readings, customers, invoices, billing, publisher, clock,
+                 thresholds: rules.Thresholds = rules.Thresholds()) -> None:
+        self.s = settings
+        self.readings = readings
+        self.customers = customers
+        self.invoices = invoices
+        self.billing = billing
+        self.publisher = publisher
+        self.clock = clock
+        self.thresholds = thresholds
+
+    # -- the device sends ----------------------------------------------------
+
+    def submit(self, identity: Identity, body: dict) -> dict:
+        """One reading, or {readings: [...]} from a device that was offline."""
+        batch = body.get("readings") if "readings" in body else [body]
+        if not isinstance(batch, list) or not 1 <= len(batch) <= MAX_BATCH:
+            raise ValidationError(f"readings: 1 to {MAX_BATCH} readings", f"readings: từ 1 đến {MAX_BATCH} chỉ số.",
+                                  field="readings")
+        parsed = [parse_reading(raw, i if "readings" in body else None) for i, raw in enumerate(batch)]
+        if len({p["reading_id"] for p in parsed}) != len(parsed):
+            raise ValidationError("a reading_id appears twice in the batch", "Trùng reading_id trong lô.",
+                                  field="readings")
+        staff = identity.account_id.split(":", 1)[1]
+        now = self.clock.now()
+        results = []
+        for p in parsed:
+            item = ReadingModel(p["reading_id"], staff=staff, device_imei=identity.device or None,
+                                customer_code=p["customer_code"], period=p["period"], new_index=p["new_index"],
+                                read_at=p["read_at"], lat=p["lat"], lng=p["lng"], received_at=now, status="queued",
+                                reasons=[], collect_on_spot=0)
+            existing = self.readings.create(item)
+            if existing is None:
+                results.append({"reading_id": p["reading_id"], "status": "queued", "duplicate": False})
+                self.publisher.publish("readings", {"reading_id": p["reading_id"]})
+                continue
+            if (existing.customer_code, existing.period, int(existing.new_index), existing.staff) != \
+                    (p["customer_code"], p["period"], p["new_index"], staff):
+                raise Conflict(f"reading_id {p['reading_id']} was already used for another reading",
+                               f"reading_id {p['reading_id']} đã dùng cho một chỉ số khác.", code="READING_ID_REUSED")
+            if existing.status == "queued":
+                # Stored before but perhaps never queued (a send that failed): queue again; the worker is idempotent.
+                self.publisher.publish("readings", {"reading_id": p["reading_id"]})
+            results.append({"reading_id": p["reading_id"], "status": existing.status, "duplicate": True})
+        return {"accepted": len(results), "readings": results}
+
+    def get(self, identity: Identity, reading_id: str) -> dict:
+        staff = identity.account_id.split(":", 1)[1]
+        item = self.readings.get(reading_id) if READING_ID_RE.match(reading_id or "") else None
+        if item is None or item.staff != staff:
+            raise NotFound("no such reading", "Không tìm thấy chỉ số.", code="READING_NOT_FOUND")
+        out = view(item)
+        if item.invoice_id:
+            invoice = self.invoices.get(item.invoice_id)
+            if invoice is not None:
+                from chalicelib.domain.invoices import detail
+                out["invoice"] = detail(invoice)
+        return out
+
+    # -- the worker --------------------------------------------------------------
+
+    def process(self, reading_id: str) -> str:
+        """Judge and bill one queued reading. Safe to run twice: a reading that
+        is no longer queued is left alone, and an invoice already written for
+        it is recognised."""
+        item = self.readings.get(reading_id, consistent=True)
+        if item is None:
+            logger.warning("reading not found; dropped", extra={"reading_id": reading_id})
+            return "missing"
+        if item.status != "queued":
+            return item.status
+        customer = self.customers.get(item.customer_code)
+        if customer is None:
+            return self._finish(item, "rejected", [rules.Reason("CUSTOMER_NOT_FOUND", "Không tìm thấy khách hàng.",
+                                                                "No such customer.")])
+        invoice_id = f"INV-{item.customer_code}-{item.period.replace('-', '')}"
+        current = self.invoices.get(invoice_id)
+        if current is not None and current.reading_id == item.reading_id:
+            # Billed by an earlier run that stopped before recording it.
+            return self._finish(item, "flagged" if current.field_collect == 0 and item.reasons else "billed",
+                                None, invoice=current)
+        correction = current is not None
+        if correction and current.status != "unpaid":
+            return self._finish(item, "rejected", [rules.Reason(
+                "INVOICE_ALREADY_PAID", "Hoá đơn kỳ này đã thanh toán: không điều chỉnh chỉ số.",
+                "This period's invoice is paid: the reading cannot correct it.")])
+        read_on = date.fromisoformat(_vn_date(item.read_at))
+        if correction:
+            old_index, start = int(current.old_index), date.fromisoformat(current.period_start or _prev(read_on))
+            last_read = start
+        else:
+            old_index = int(customer.last_index) if customer.last_index is not None else None
+            last_read = date.fromisoformat(customer.last_read_on) if customer.last_read_on else None
+            start = last_read or date.fromisoformat(_prev(read_on))
+        if old_index is None:
+            return self._finish(item, "rejected", [rules.Reason(
+                "NO_PREVIOUS_INDEX", "Chưa có chỉ số cũ của khách hàng: liên hệ văn phòng.",
+                "No previous index on file: call the office.")])
+        history = [int(i.consumption_m3) for i in self.invoices.recent(item.customer_code, 4)
+                   if i.invoice_id != invoice_id][:3]
+        meter = rules.Meter(old_index=old_index, digits=int(customer.meter_digits or 5), last_read_on=last_read,
+                            replaced_on=date.fromisoformat(customer.meter_replaced_on)
+                            if customer.meter_replaced_on else None,
+                            start_index=int(customer.meter_start_index)
+                            if customer.meter_start_index is not None else None)
+        decision = rules.evaluate(int(item.new_index), meter, history, customer.payment_channel or "cash",
+                                  self.thresholds, read_on=read_on)
+        if decision.status == "rejected":
+            return self._finish(item, "rejected", decision.reasons)
+        if read_on <= start:
+            return self._finish(item, "rejected", [rules.Reason(
+                "READ_BEFORE_LAST_READING", "Ngày đọc không sau lần đọc trước.", "Read on or before the last reading.")])
+        try:
+            invoice = self.billing.issue(
+                f"staff:{item.staff}", customer, item.period, decision.old_index, int(item.new_index), read_on, start,
+                consumption=decision.consumption, field_collect=1 if decision.collect_on_spot else 0,
+                reading_id=item.reading_id, replace_unpaid=correction)
+        except AppError as err:
+            if err.status >= 500:
+                raise   # the store is busy: let SQS retry
+            return self._finish(item, "rejected", [rules.Reason(err.code, err.message_vi, err.message_en)])
+        if not correction:
+            self.customers.advance_index(item.customer_code, int(item.new_index), read_on.isoformat())
+        return self._finish(item, decision.status, decision.reasons, invoice_id=invoice["invoice_id"],
+                            collect=decision.collect_on_spot)
+
+    def _finish(self, item, status: str, reasons, invoice=None, invoice_id: Optional[str] = None,
+                collect: bool = False) -> str:
+        if invoice is not None:
+            invoice_id, collect = invoice.invoice_id, bool(invoice.field_collect)
+        self.readings.finish(item.reading_id, status, [r.as_dict() for r in reasons] if reasons is not None else None,
+                             invoice_id, collect, self.clock.now())
+        logger.info("reading processed", extra={"reading_id": item.reading_id, "status": status,
+                                                "reasons": [r.code for r in reasons or []]})
+        return status
+
+
+def view(item) -> dict:
+    reasons = [dict(r) for r in (item.reasons or [])]
+    collect = bool(item.collect_on_spot)
+    return {
+        "reading_id": item.reading_id, "status": item.status, "customer_code": item.customer_code,
+        "period": item.period, "new_index": int(item.new_index), "read_at": item.read_at,
+        "reasons": reasons, "invoice_id": item.invoice_id, "collect_on_spot": collect,
+        "print": "receipt" if collect else ("notice" if item.status in ("billed", "flagged") else "none"),
+        "why_not_collect": None if collect else ([r["message_vi"] for r in reasons] or
+                                                 (["Đang xử lý / still being processed"]
+                                                  if item.status == "queued" else [])),
+    }
+
+
+def _vn_date(iso: str) -> str:
+    instant = datetime.fromisoformat(iso)
+    return (instant - instant.utcoffset() + VN_OFFSET).date().isoformat()
+
+
+def _prev(d: date) -> str:
+    from chalicelib.services.billing import _month_before
+    return _month_before(d).isoformat()

@@ -1,0 +1,156 @@
+"""Field readings: accepted once, judged by the rules, billed by the worker."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from chalicelib import deps
+from chalicelib.domain.tokens import Identity
+from chalicelib.errors import AppError
+
+_ids = itertools.count(1)
+
+
+class Captured:
+    def __init__(self):
+        self.messages = []
+
+    def publish(self, queue, body):
+        self.messages.append((queue, body))
+
+
+@pytest.fixture
+def field(app, new_customer):
+    """A reading service with a capturing queue, a staff identity, and customers with history."""
+    queue = Captured()
+    deps.override("publisher", queue)
+    service = deps.get("readings")
+    staff = Identity(account_id="staff:ghithu99", role="staff", device="356938035643809")
+
+    def customer(history=(11, 12, 10), last_index=275, channel="cash", **kw):
+        periods = ["2024-02", "2024-03", "2024-04"][-len(history):] if history else []
+        index, invoices = last_index - sum(history), []
+        for period, m3 in zip(periods, history):
+            invoices.append((period, index, index + m3, m3 * 6000, "paid"))
+            index += m3
+        c = new_customer(invoices=invoices)
+        c.update(actions=[type(c).last_index.set(last_index), type(c).last_read_on.set("2024-05-05"),
+                          type(c).payment_channel.set(channel), type(c).tariff_area.set("camau-city")]
+                 + [getattr(type(c), k).set(v) for k, v in kw.items()])
+        return c
+
+    def send(code, new_index, period="2024-05", read_at="2024-06-05T09:30:00+07:00", reading_id=None):
+        reading_id = reading_id or f"dev-356938-{next(_ids):06d}"
+        service.submit(staff, {"reading_id": reading_id, "customer_code": code, "period": period,
+                               "new_index": new_index, "read_at": read_at, "lat": 9.18, "lng": 105.15})
+        return reading_id
+
+    def run(reading_id):
+        service.process(reading_id)
+        return service.get(staff, reading_id)
+
+    yield service, staff, queue, customer, send, run
+    deps.reset()
+
+
+def test_a_normal_reading_is_queued_then_billed_with_cash_allowed(field):
+    service, staff, queue, customer, send, run = field
+    c = customer()
+    rid = send(c.code, 286)
+    assert queue.messages[-1] == ("readings", {"reading_id": rid})
+    assert service.get(staff, rid)["status"] == "queued"
+    out = run(rid)
+    assert out["status"] == "billed" and out["collect_on_spot"] is True and out["print"] == "receipt"
+    inv = out["invoice"]
+    assert (inv["old_index"], inv["new_index"], inv["consumption_m3"], inv["total"]) == (275, 286, 11, 77568)
+    assert inv["period_start"] == "2024-05-05" and inv["period_end"] == "2024-06-05"
+    from chalicelib.store.models import CustomerModel, InvoiceModel
+    assert CustomerModel.get(c.code).last_index == 286
+    assert InvoiceModel.get(inv["invoice_id"]).field_collect == 1
+    # The worker again (SQS redelivery): nothing changes, nothing is billed twice.
+    assert service.process(rid) == "billed"
+
+
+def test_the_same_reading_id_is_stored_once(field):
+    service, staff, queue, customer, send, run = field
+    c = customer()
+    rid = send(c.code, 286)
+    again = service.submit(staff, {"reading_id": rid, "customer_code": c.code, "period": "2024-05",
+                                   "new_index": 286, "read_at": "2024-06-05T09:30:00+07:00"})
+    assert again["readings"][0]["duplicate"] is True
+    with pytest.raises(AppError) as err:
+        service.submit(staff, {"reading_id": rid, "customer_code": c.code, "period": "2024-05",
+                               "new_index": 999, "read_at": "2024-06-05T09:30:00+07:00"})
+    assert err.value.code == "READING_ID_REUSED"
+
+
+def test_an_offline_batch_replayed_is_billed_once(field):
+    service, staff, queue, customer, send, run = field
+    customers = [customer() for _ in range(3)]
+    batch = {"readings": [{"reading_id": f"batch-{c.code}", "customer_code": c.code, "period": "2024-05",
+                           "new_index": 287, "read_at": "2024-06-05T10:00:00+07:00"} for c in customers]}
+    first = service.submit(staff, batch)
+    second = service.submit(staff, batch)                      # the device lost the answer and sends it all again
+    assert first["accepted"] == second["accepted"] == 3
+    assert all(r["duplicate"] for r in second["readings"])
+    for _, body in list(queue.messages):
+        service.process(body["reading_id"])                   # delivered twice each: processed once each
+    for c in customers:
+        assert service.get(staff, f"batch-{c.code}")["status"] == "billed"
+
+
+def test_each_rule_over_the_pipeline(field):
+    service, staff, queue, customer, send, run = field
+    assert run(send(customer().code, 270))["reasons"][0]["code"] == "NEW_INDEX_BELOW_OLD"
+    dropped = run(send(customer(history=(30, 32, 31)).code, 285))
+    assert dropped["status"] == "flagged" and dropped["collect_on_spot"] is False and dropped["print"] == "notice"
+    assert dropped["invoice"]["total"] > 0                     # invoice issued, no cash taken
+    bank = run(send(customer(channel="bank_transfer").code, 286))
+    assert bank["status"] == "billed" and bank["collect_on_spot"] is False
+    assert bank["reasons"][0]["code"] == "PAYS_BY_BANK_TRANSFER" and bank["why_not_collect"]
+    debit = run(send(customer(channel="authorised_debit").code, 286))
+    assert debit["reasons"][0]["code"] == "PAYS_BY_AUTHORISED_DEBIT"
+    zero = run(send(customer().code, 275))
+    assert zero["status"] == "flagged" and zero["reasons"][0]["code"] == "ZERO_CONSUMPTION"
+    rolled = run(send(customer(last_index=99990, meter_digits=5).code, 2))
+    assert rolled["status"] == "billed" and rolled["invoice"]["consumption_m3"] == 12
+
+
+def test_a_second_reading_corrects_an_unpaid_invoice_and_is_refused_for_a_paid_one(field):
+    from chalicelib.store.models import InvoiceModel
+    from chalicelib.store.repositories import AuditRepository
+    service, staff, queue, customer, send, run = field
+    c = customer()
+    first = run(send(c.code, 290))                             # misread: 15 m³
+    corrected = run(send(c.code, 286))                         # the worker goes back: 11 m³
+    assert corrected["status"] == "billed" and corrected["invoice"]["consumption_m3"] == 11
+    assert corrected["invoice"]["invoice_id"] == first["invoice"]["invoice_id"]
+    assert corrected["invoice"]["invoice_number"] != first["invoice"]["invoice_number"]
+    [entry] = AuditRepository().for_entity(f"invoice#{first['invoice']['invoice_id']}")
+    assert entry.action == "invoice.correct" and entry.actor == "staff:ghithu99"
+    InvoiceModel(first["invoice"]["invoice_id"]).update(actions=[InvoiceModel.status.set("paid")])
+    refused = run(send(c.code, 287))
+    assert refused["status"] == "rejected" and refused["reasons"][0]["code"] == "INVOICE_ALREADY_PAID"
+
+
+@pytest.mark.parametrize("bad,field_name", [
+    ({"reading_id": "short"}, "reading_id"), ({"customer_code": "x"}, "customer_code"),
+    ({"period": "2024-5"}, "period"), ({"new_index": -1}, "new_index"), ({"new_index": "12"}, "new_index"),
+    ({"read_at": "2024-06-05 09:30"}, "read_at"), ({"lat": 200}, "lat"), ({"lng": float("nan")}, "lng")])
+def test_bad_shapes_are_refused_and_nothing_is_stored(field, bad, field_name):
+    service, staff, queue, customer, send, run = field
+    body = {"reading_id": f"shape-{next(_ids):06d}", "customer_code": "01031059", "period": "2024-05",
+            "new_index": 300, "read_at": "2024-06-05T09:30:00+07:00", **bad}
+    with pytest.raises(AppError) as err:
+        service.submit(staff, {"readings": [body]})
+    assert err.value.status == 400 and field_name in err.value.field
+    assert queue.messages == []
+
+
+def test_another_staff_member_cannot_read_my_reading(field):
+    service, staff, queue, customer, send, run = field
+    rid = send(customer().code, 286)
+    with pytest.raises(AppError) as err:
+        service.get(Identity(account_id="staff:ghithu02", role="staff"), rid)
+    assert err.value.status == 404
