@@ -256,3 +256,102 @@ def test_a_forged_ipn_is_refused(api):
                                                             "vnp_ResponseCode": "00", "vnp_SecureHash": "ab" * 64},
                      timeout=10)
     assert r.status_code == 200 and r.json() == {"RspCode": "97", "Message": "Invalid signature"}
+
+
+# -- the field: read and collect in one visit -----------------------------------
+
+IMEI = "356938035643809"
+
+
+class StaffClient:
+    def __init__(self, api, password):
+        r = api.call("POST", "/v1/staff/login", {"username": "ghithu01", "password": password,
+                                                  "device_imei": IMEI, "app_version": "1.4.2"})
+        assert r.status_code == 200, r.text
+        self.api, self.token = api, r.json()["access_token"]
+
+    def call(self, method, path, body=None):
+        headers = {"Authorization": f"Bearer {self.token}", "X-Device-Imei": IMEI, "X-App-Version": "1.4.2",
+                   "X-Geo": "9.1769,105.1524"}
+        return self.api.http.request(method, self.api.base_url + path, json=body, headers=headers, timeout=15)
+
+
+@pytest.fixture(scope="module")
+def field(api, demo_password):
+    staff = StaffClient(api, demo_password)
+    route = staff.call("GET", "/v1/staff/routes/today")
+    assert route.status_code == 200, route.text
+    customers = {c["customer_code"]: c for r in route.json()["routes"] for c in r["customers"]}
+    return staff, route.json(), customers
+
+
+def _read(staff, code, customers, m3, reading_id, period):
+    from datetime import datetime, timedelta, timezone
+    now = datetime.now(timezone(timedelta(hours=7))).isoformat(timespec="seconds")
+    return {"reading_id": reading_id, "customer_code": code, "period": period,
+            "new_index": customers[code]["old_index"] + m3, "read_at": now, "lat": 9.1769, "lng": 105.1524}
+
+
+def _settled(staff, reading_id):
+    def done():
+        r = staff.call("GET", f"/v1/staff/readings/{reading_id}").json()
+        return r if r["status"] != "queued" else None
+    return _wait(done, 20) or staff.call("GET", f"/v1/staff/readings/{reading_id}").json()
+
+
+def test_route_reading_billed_collect_receipt_print_reconcile(field):
+    staff, route, customers = field
+    assert len(customers) >= 10 and {"cash", "bank_transfer", "authorised_debit"} <= \
+        {c["payment_channel"] for c in customers.values()}
+    period = route["reading_period"]
+    r = staff.call("POST", "/v1/staff/readings", _read(staff, "01031070", customers, 11, "e2e-read-01031070", period))
+    assert r.status_code == 202 and r.json()["readings"][0]["status"] == "queued"
+    reading = _settled(staff, "e2e-read-01031070")         # through SQS and the worker, within seconds
+    assert reading["status"] == "billed" and reading["collect_on_spot"] is True, reading
+    invoice = reading["invoice"]
+    assert invoice["consumption_m3"] == 11 and invoice["total"] == 77568
+    collected = staff.call("POST", "/v1/staff/collections", {
+        "collection_id": "e2e-cash-01031070", "invoice_id": invoice["invoice_id"], "amount": invoice["total"],
+        "collected_at": reading["read_at"], "lat": 9.1769, "lng": 105.1524})
+    assert collected.status_code == 201, collected.text
+    receipt_no = collected.json()["receipt_no"]
+    printed = staff.call("POST", "/v1/staff/prints", {"invoice_id": invoice["invoice_id"], "kind": "receipt"}).json()
+    words = " ".join(printed["text"].split()).lower()
+    assert printed["print_count"] == 1 and "bảy mươi bảy nghìn năm trăm sáu mươi tám đồng" in words, printed["text"]
+    day = staff.call("GET", "/v1/staff/reconciliation").json()
+    assert receipt_no in [x["receipt_no"] for x in day["receipts"]] and day["cash_total"] >= 77568
+
+
+def test_each_rule_in_the_field(field):
+    staff, route, customers = field
+    period = route["reading_period"]
+    bank = _settled(staff, staff.call("POST", "/v1/staff/readings", _read(
+        staff, "01031072", customers, 14, "e2e-read-01031072", period)).json()["readings"][0]["reading_id"])
+    assert bank["status"] == "billed" and bank["collect_on_spot"] is False and bank["print"] == "notice"
+    refused = staff.call("POST", "/v1/staff/collections", {
+        "collection_id": "e2e-cash-01031072", "invoice_id": bank["invoice"]["invoice_id"],
+        "amount": bank["invoice"]["total"], "collected_at": bank["read_at"]})
+    assert refused.status_code == 409
+    cafe = _settled(staff, staff.call("POST", "/v1/staff/readings", _read(
+        staff, "01031074", customers, 12, "e2e-read-01031074", period)).json()["readings"][0]["reading_id"])
+    assert cafe["status"] == "flagged" and cafe["reasons"][0]["code"] == "CONSUMPTION_DROP"
+    below = dict(_read(staff, "01031077", customers, 0, "e2e-read-01031077", period))
+    below["new_index"] -= 5
+    staff.call("POST", "/v1/staff/readings", below)
+    assert _settled(staff, "e2e-read-01031077")["reasons"][0]["code"] == "NEW_INDEX_BELOW_OLD"
+
+
+def test_an_offline_batch_sent_twice_is_billed_once(field):
+    staff, route, customers = field
+    period = route["reading_period"]
+    batch = {"readings": [_read(staff, code, customers, 9, f"e2e-batch-{code}", period)
+                          for code in ("01031075", "01031080")]}
+    assert staff.call("POST", "/v1/staff/readings", batch).status_code == 202
+    again = staff.call("POST", "/v1/staff/readings", batch)
+    assert again.status_code == 202 and all(r["duplicate"] for r in again.json()["readings"])
+    numbers = set()
+    for code in ("01031075", "01031080"):
+        reading = _settled(staff, f"e2e-batch-{code}")
+        assert reading["status"] in ("billed", "flagged"), reading
+        numbers.add(reading["invoice"]["invoice_number"])
+    assert len(numbers) == 2
