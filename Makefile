@@ -11,7 +11,7 @@ STAMP_NODE := node_modules/.installed
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 needs pip<26.3 to package
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 

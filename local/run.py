@@ -630,6 +630,8 @@ class Stack:
         lines += [f"  customer {code}   {what}" for code, what in DEMO_CUSTOMERS]
         lines += [
             "  admin    admin      POST /v1/admin/login",
+            "  staff    ghithu01   POST /v1/staff/login (binds the first device_imei it sees); today's route:",
+            "                      12 customers 01031070-01031081 (GET /v1/staff/routes/today)",
             f"  {UNREGISTERED_CODE} has no account yet: register it with POST /v1/auth/register; the one-time",
             "           code shows up below as an 'sms' line (local stage only).",
             "",
