@@ -4,6 +4,7 @@ with the engines' environment set."""
 from __future__ import annotations
 
 import json
+import os
 
 import boto3
 
@@ -35,7 +36,11 @@ def create_queues() -> dict[str, str]:
     s = get_settings()
     sqs = boto3.client("sqs", region_name=s.region, endpoint_url=s.aws_endpoint)
     urls = {}
+    # Tests may shorten the visibility timeout (local stage only) so that a
+    # failing message reaches its dead-letter queue in seconds, not minutes.
+    shorter = os.environ.get("LOCAL_QUEUE_VISIBILITY_SECONDS") if s.is_local else None
     for short, (visibility, max_receives) in QUEUES.items():
+        visibility = int(shorter) if shorter else visibility
         dlq_url = sqs.create_queue(QueueName=s.queue_name(f"{short}-dlq"),
                                    Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

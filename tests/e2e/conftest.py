@@ -20,7 +20,8 @@ DEMO_PASSWORD = "e2e-Demo-Pass-2023"
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     state = tmp_path_factory.mktemp("local-stack")
-    config = StackConfig.ephemeral(str(state), demo_password=DEMO_PASSWORD)
+    config = StackConfig.ephemeral(str(state), demo_password=DEMO_PASSWORD,
+                                   extra_env={"LOCAL_QUEUE_VISIBILITY_SECONDS": "2"})
     log_path = os.path.join(state, "stack.log")
     with open(log_path, "w", encoding="utf-8") as log:
         stack = Stack(config, out=log)

@@ -355,3 +355,32 @@ def test_an_offline_batch_sent_twice_is_billed_once(field):
         assert reading["status"] in ("billed", "flagged"), reading
         numbers.add(reading["invoice"]["invoice_number"])
     assert len(numbers) == 2
+
+
+def test_a_poison_message_goes_to_the_dlq_while_the_rest_of_its_batch_is_billed(field, stack):
+    """Straight onto the readings queue: one good reading and one message the
+    worker cannot read, in the same batch. The good one is billed; the poison
+    one is retried, then parked in the dead-letter queue (visibility shortened
+    to 2 s in this stack, 5 receives)."""
+    import json as _json
+
+    import boto3
+    staff, route, customers = field
+    good = _read(staff, "01031081", customers, 5, "e2e-poison-neighbour", route["reading_period"])
+    assert staff.call("POST", "/v1/staff/readings", good).status_code == 202
+    env = stack.env
+    sqs = boto3.client("sqs", region_name=env["AWS_REGION"], endpoint_url=env["AWS_ENDPOINT_URL"],
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    prefix = env.get("TABLE_PREFIX") or f"cskh-{env['STAGE']}-"
+    url = sqs.get_queue_url(QueueName=f"{prefix}readings")["QueueUrl"]
+    dlq = sqs.get_queue_url(QueueName=f"{prefix}readings-dlq")["QueueUrl"]
+    sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": "poison", "MessageBody": "{this is not json"},
+        {"Id": "good", "MessageBody": _json.dumps({"reading_id": "e2e-poison-neighbour"})}])
+    assert _settled(staff, "e2e-poison-neighbour")["status"] in ("billed", "flagged")
+
+    def parked():
+        got = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                  VisibilityTimeout=0).get("Messages", [])
+        return [m["Body"] for m in got]
+    assert "{this is not json" in (_wait(parked, 40) or [])
