@@ -384,3 +384,49 @@ def test_a_poison_message_goes_to_the_dlq_while_the_rest_of_its_batch_is_billed(
                                   VisibilityTimeout=0).get("Messages", [])
         return [m["Body"] for m in got]
     assert "{this is not json" in (_wait(parked, 40) or [])
+
+
+def test_cash_and_vnpay_race_for_one_invoice_and_only_one_is_applied(api, stack, field, sms_code):
+    """A customer on the route registers, opens a VNPay order for the invoice the
+    worker just issued, and pays it while the worker takes the cash: one wins."""
+    import threading
+    staff, route, customers = field
+    code = "01031076"
+    assert api.call("POST", "/v1/auth/register", {"customer_code": code}).status_code == 202
+    tokens = api.call("POST", "/v1/auth/register/confirm", {"customer_code": code, "otp": sms_code(code),
+                                                            "password": "Nuoc-sach-2024"}).json()
+    staff.call("POST", "/v1/staff/readings", _read(staff, code, customers, 5, "e2e-race-01031076",
+                                                   route["reading_period"]))
+    reading = _settled(staff, "e2e-race-01031076")
+    assert reading["collect_on_spot"] is True, reading
+    invoice = reading["invoice"]
+    order = api.call("POST", "/v1/payments", {"invoice_ids": [invoice["invoice_id"]]},
+                     token=tokens["access_token"]).json()
+    results = {}
+
+    def pay_vnpay():
+        results["vnpay"] = requests.post(f"{stack.vnpay_url}/sandbox/pay", timeout=20, json={
+            "payment_url": order["payment_url"], "outcome": "success"}).status_code
+
+    def pay_cash():
+        results["cash"] = staff.call("POST", "/v1/staff/collections", {
+            "collection_id": "e2e-race-cash", "invoice_id": invoice["invoice_id"], "amount": invoice["total"],
+            "collected_at": reading["read_at"]}).status_code
+
+    threads = [threading.Thread(target=pay_vnpay), threading.Thread(target=pay_cash)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    # Wait for VNPay's IPN to land either way, then look: one payment on the invoice, whoever won.
+    _wait(lambda: api.call("GET", f"/v1/payments/{order['order_id']}", token=tokens["access_token"]).json()
+          ["status"] == "paid", 20)
+    paid = api.call("GET", f"/v1/invoices/{invoice['invoice_id']}", token=tokens["access_token"]).json()
+    assert paid["status"] == "paid" and len(paid["payments"]) == 1, paid["payments"]
+    winner = paid["payments"][0]["channel"]
+    if winner == "cash":
+        assert results["cash"] == 201
+        order_view = api.call("GET", f"/v1/payments/{order['order_id']}", token=tokens["access_token"]).json()
+        assert order_view["credit_amount"] == invoice["total"]      # VNPay's money kept for refund
+    else:
+        assert results["cash"] == 409                                 # the worker was told not to take the money
