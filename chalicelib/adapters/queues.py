@@ -11,6 +11,7 @@ from chalicelib.config import get_settings
 QUEUES = {
     "notifications": (60, 5),
     "readings": (120, 5),
+    "reminders": (60, 5),
 }
 
 

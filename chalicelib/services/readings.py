@@ -90,7 +90,8 @@ class ReadingService:
         now = self.clock.now()
         results = []
         for p in parsed:
-            item = ReadingModel(p["reading_id"], staff=staff, device_imei=identity.device or None,
+            item = ReadingModel(p["reading_id"], staff=staff, staff_period=f"{staff}#{p['period']}",
+                                device_imei=identity.device or None,
                                 customer_code=p["customer_code"], period=p["period"], new_index=p["new_index"],
                                 read_at=p["read_at"], lat=p["lat"], lng=p["lng"], received_at=now, status="queued",
                                 reasons=[], collect_on_spot=0)

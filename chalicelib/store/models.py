@@ -73,6 +73,12 @@ class CustomerModel(Model):
     business_type = UnicodeAttribute(null=True)            # trade, for non-household classes
     last_index = NumberAttribute(null=True)                # the index of the last billed reading
     last_read_on = UnicodeAttribute(null=True)             # YYYY-MM-DD
+    # Reminders: the channels the customer wants (sms, email, push, zalo), or none at all.
+    email = UnicodeAttribute(null=True)
+    push_endpoint = UnicodeAttribute(null=True)            # SNS platform endpoint ARN of the CSKH app
+    zalo_user_id = UnicodeAttribute(null=True)
+    notify_channels = ListAttribute(of=UnicodeAttribute, null=True)   # None: the utility's default (sms)
+    reminders_opt_out = NumberAttribute(default=0)
 
     by_phone = CustomerByPhone()
     by_ledger = CustomerByLedger()
@@ -192,6 +198,16 @@ class InvoicesByCustomerStatus(GlobalSecondaryIndex):
     period_key = UnicodeAttribute(range_key=True)
 
 
+class InvoicesByDueDate(GlobalSecondaryIndex):
+    """Invoices falling due on a day: what the reminders job reads (never a Scan)."""
+    class Meta:
+        index_name = "by_due_date"
+        projection = AllProjection()
+
+    due_date = UnicodeAttribute(hash_key=True)
+    invoice_id = UnicodeAttribute(range_key=True)
+
+
 class InvoiceModel(Model):
     Meta = _meta("invoices")
 
@@ -237,6 +253,7 @@ class InvoiceModel(Model):
 
     by_customer = InvoicesByCustomer()
     by_customer_status = InvoicesByCustomerStatus()
+    by_due_date = InvoicesByDueDate()
 
 
 # -- payments ---------------------------------------------------------------
@@ -340,6 +357,16 @@ class RouteModel(Model):
     by_staff = RoutesByStaff()
 
 
+class ReadingsByStaffPeriod(GlobalSecondaryIndex):
+    """A staff member's readings of a billing period: the managers' reading rate."""
+    class Meta:
+        index_name = "by_staff_period"
+        projection = AllProjection()
+
+    staff_period = UnicodeAttribute(hash_key=True)   # '<staff>#<YYYY-MM>'
+    reading_id = UnicodeAttribute(range_key=True)
+
+
 class ReadingModel(Model):
     """A meter reading sent by a device; reading_id (the device's) makes it idempotent."""
     Meta = _meta("readings")
@@ -361,6 +388,9 @@ class ReadingModel(Model):
     invoice_id = UnicodeAttribute(null=True)
     collect_on_spot = NumberAttribute(default=0)
     processed_at = NumberAttribute(null=True)
+    staff_period = UnicodeAttribute(null=True)
+
+    by_staff_period = ReadingsByStaffPeriod()
 
 
 class ReceiptsByStaffDay(GlobalSecondaryIndex):
@@ -416,6 +446,20 @@ class HandoverModel(Model):
     note = UnicodeAttribute(null=True)
 
 
+class ReminderModel(Model):
+    """One item per invoice and dunning level sent: a level goes out once, whatever the retries."""
+    Meta = _meta("reminders", ttl_attribute="expires_at")
+
+    reminder_key = UnicodeAttribute(hash_key=True)    # '<invoice_id>#<level>'
+    customer_code = UnicodeAttribute()
+    level = UnicodeAttribute()
+    status = UnicodeAttribute()                       # queued | sent | deferred | skipped
+    channels = ListAttribute(of=UnicodeAttribute, default=list)
+    created_at = NumberAttribute()
+    sent_at = NumberAttribute(null=True)
+    expires_at = NumberAttribute()
+
+
 # -- tariffs, invoice series, audit -----------------------------------------
 
 class TariffModel(Model):
@@ -468,6 +512,7 @@ ALL_MODELS = (
     ReceiptModel,
     PrintModel,
     HandoverModel,
+    ReminderModel,
 )
 
 
