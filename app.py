@@ -1,7 +1,8 @@
 """The Chalice app: blueprints and middleware, nothing else."""
 from chalice import Chalice
 
-from chalicelib.api import admin, auth, authorizer, collections, invoices, me, payments, readings, service, staff
+from chalicelib.api import (admin, auth, authorizer, channels, collections, invoices, me, payments, readings,
+                            service, staff)
 from chalicelib.jobs import notifications, readings as readings_jobs, reconcile
 from chalicelib.middleware import observe_http
 
@@ -9,6 +10,11 @@ app = Chalice(app_name="cskh")
 app.api.binary_types.append("application/pdf")
 app.register_middleware(observe_http, "http")
 
-for blueprint in (authorizer.bp, service.bp, auth.bp, me.bp, invoices.bp, payments.bp, admin.bp, staff.bp,
-                  readings.bp, collections.bp, notifications.bp, readings_jobs.bp, reconcile.bp):
+for blueprint in (
+    authorizer.bp, service.bp,
+    auth.bp, me.bp, invoices.bp, payments.bp, channels.bp,      # customers and VNPay
+    staff.bp, readings.bp, collections.bp,                      # field staff
+    admin.bp,                                                   # managers
+    notifications.bp, readings_jobs.bp, reconcile.bp,           # queues and schedules
+):
     app.register_blueprint(blueprint)

@@ -109,6 +109,15 @@ def _collection_service():
                              audit_entry=audit.entry)
 
 
+def _channel_service():
+    from chalicelib.services.channels import ChannelService
+    from chalicelib.store import audit
+    from chalicelib.store.channels import ChannelRequestStore
+    from chalicelib.store.repositories import CustomerRepository
+    return ChannelService(store=ChannelRequestStore(), customers=CustomerRepository(), clock=get("clock"),
+                          audit=audit.record)
+
+
 _FACTORIES: dict[str, Callable[[], Any]] = {
     "clock": _clock,
     "publisher": _publisher,
@@ -122,6 +131,7 @@ _FACTORIES: dict[str, Callable[[], Any]] = {
     "readings": _reading_service,
     "staff": _staff_service,
     "collections": _collection_service,
+    "channels": _channel_service,
 }
 
 

@@ -76,6 +76,9 @@ ORDER = _obj(["order_id", "status", "amount", "fee", "payment_url", "qr_payload"
              items={"type": "array", "items": {"type": "object"}}, payment_url=_STR, qr_payload=_STR,
              qr_png_url=_STR, created_at=_STR, expires_at=_STR, paid_at={"type": "string", "nullable": True},
              transaction_no={"type": "string", "nullable": True}, credit_amount=_INT)
+CHANNEL_REQUEST = _obj(["request_id", "customer_code", "channel", "bank_code", "status"], request_id=_STR,
+                       customer_code=_STR, channel=_STR, bank_code=_STR, bank=_STR, account_holder=_STR,
+                       account_no=_STR, status={"type": "string", "enum": ["pending", "confirmed", "rejected"]})
 STAFF_HEADERS = [{"name": "X-Device-Imei", "in": "header", "required": True, "schema": _STR},
                  {"name": "X-App-Version", "in": "header", "required": True, "schema": _STR},
                  {"name": "X-Geo", "in": "header", "required": False, "schema": _STR,
@@ -248,6 +251,23 @@ def document() -> dict:
                                   print={"type": "string", "enum": ["receipt", "notice", "none"]})),
             secured=True, errors=(404, 426), tag="field"),
             parameters=[_path_param("reading_id")] + STAFF_HEADERS)},
+        "/v1/me/payment-channel": {"post": _op(
+            "Ask to pay by bank transfer or authorised debit at a linked bank (the utility confirms)",
+            (202, "Request recorded", CHANNEL_REQUEST),
+            body=_obj(["customer_code", "channel", "bank_code", "account_holder", "account_no"], customer_code=CODE,
+                      channel={"type": "string", "enum": ["bank_transfer", "authorised_debit"]},
+                      bank_code={"type": "string", "enum": ["VCB", "AGR", "STB"]}, account_holder=_STR,
+                      account_no={"type": "string", "pattern": r"^\d{6,20}$"}),
+            secured=True, errors=(400, 409))},
+        "/v1/admin/payment-channel-requests": {"get": _op(
+            "Payment-channel requests waiting for the utility", (200, "Requests", _obj(
+                ["requests"], requests={"type": "array", "items": CHANNEL_REQUEST})), secured=True, errors=(),
+            tag="managers")},
+        "/v1/admin/payment-channel-requests/{request_id}": {"post": _op(
+            "Confirm or reject a request; confirming changes the customer's payment channel (audited)",
+            (200, "Decided", CHANNEL_REQUEST), body=_obj(["decision"], decision={
+                "type": "string", "enum": ["confirm", "reject"]}, note=_STR),
+            secured=True, errors=(400, 404, 409), tag="managers", params=[_path_param("request_id")])},
         "/v1/admin/login": {"post": _op(
             "Managers' login", (200, "Tokens", TOKENS), body=_obj(["username", "password"], username=_STR,
                                                                   password=_STR),

@@ -446,6 +446,37 @@ class HandoverModel(Model):
     note = UnicodeAttribute(null=True)
 
 
+class ChannelRequestsByStatus(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    requested_at = NumberAttribute(range_key=True)
+
+
+class ChannelRequestModel(Model):
+    """A customer's request to pay by bank transfer or authorised debit at a
+    linked bank; the utility confirms it, and from then on the field rules
+    treat the customer as a non-cash payer."""
+    Meta = _meta("channel_requests")
+
+    request_id = UnicodeAttribute(hash_key=True)
+    customer_code = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    channel = UnicodeAttribute()                   # bank_transfer | authorised_debit
+    bank_code = UnicodeAttribute()                 # VCB | AGR | STB | ...
+    account_holder = UnicodeAttribute()
+    account_last4 = UnicodeAttribute()             # only the last digits are kept
+    status = UnicodeAttribute()                    # pending | confirmed | rejected
+    requested_at = NumberAttribute()
+    decided_at = NumberAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+
+    by_status = ChannelRequestsByStatus()
+
+
 class ReminderModel(Model):
     """One item per invoice and dunning level sent: a level goes out once, whatever the retries."""
     Meta = _meta("reminders", ttl_attribute="expires_at")
@@ -513,6 +544,7 @@ ALL_MODELS = (
     PrintModel,
     HandoverModel,
     ReminderModel,
+    ChannelRequestModel,
 )
 
 

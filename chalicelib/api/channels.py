@@ -1,0 +1,31 @@
+"""Registering online for bank transfer / authorised debit, and the utility's decision."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import deps
+from chalicelib.api.authorizer import bearer
+from chalicelib.api.common import handled, identity, json_body, json_response
+
+bp = Blueprint(__name__)
+api = handled(bp)
+
+
+@bp.route("/v1/me/payment-channel", methods=["POST"], authorizer=bearer)
+@api
+def request_channel():
+    request = bp.current_request
+    return json_response(deps.get("channels").request(identity(request), json_body(request)), 202)
+
+
+@bp.route("/v1/admin/payment-channel-requests", methods=["GET"], authorizer=bearer)
+@api
+def pending_requests():
+    return deps.get("channels").pending()
+
+
+@bp.route("/v1/admin/payment-channel-requests/{request_id}", methods=["POST"], authorizer=bearer)
+@api
+def decide_request(request_id):
+    request = bp.current_request
+    return deps.get("channels").decide(identity(request).account_id, request_id, json_body(request))
