@@ -477,6 +477,38 @@ class ChannelRequestModel(Model):
     by_status = ChannelRequestsByStatus()
 
 
+class StatementLinesByStatus(GlobalSecondaryIndex):
+    """Unmatched bank lines (the suspense list) and the rest, oldest first."""
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    imported_at = NumberAttribute(range_key=True)
+
+
+class StatementLineModel(Model):
+    """One credit line of a bank statement (CK, or the State Treasury's NT).
+    line_id is '<bank>#<the bank's own transaction reference>', so importing
+    the same file twice changes nothing."""
+    Meta = _meta("statement_lines")
+
+    line_id = UnicodeAttribute(hash_key=True)
+    bank_code = UnicodeAttribute()
+    bank_ref = UnicodeAttribute()
+    booked_on = UnicodeAttribute()                 # YYYY-MM-DD
+    amount = NumberAttribute()                     # whole VND
+    description = UnicodeAttribute()
+    import_id = UnicodeAttribute()
+    imported_at = NumberAttribute()
+    status = UnicodeAttribute()                    # matched | suspense | resolved | ignored
+    invoice_id = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)           # why it is in suspense
+    resolved_by = UnicodeAttribute(null=True)
+
+    by_status = StatementLinesByStatus()
+
+
 class ReminderModel(Model):
     """One item per invoice and dunning level sent: a level goes out once, whatever the retries."""
     Meta = _meta("reminders", ttl_attribute="expires_at")
@@ -545,6 +577,7 @@ ALL_MODELS = (
     HandoverModel,
     ReminderModel,
     ChannelRequestModel,
+    StatementLineModel,
 )
 
 
