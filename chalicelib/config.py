@@ -81,6 +81,8 @@ class Settings:
     merchant_city: str = "CA MAU"
     # Field staff: devices older than this app version must update before any call.
     min_staff_app_version: str = "1.0.0"
+    # Where uploaded files go (customer book); a globally unique S3 bucket name in AWS.
+    imports_bucket: str = "cskh-local-imports"
     # Local stage only: where the notification worker also writes SMS so a
     # developer (and the end-to-end tests) can read one-time codes.
     local_sms_outbox: Optional[str] = None
@@ -146,6 +148,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         seller_hotline=env.get("SELLER_HOTLINE") or Settings.seller_hotline,
         invoice_template=_invoice_template(env.get("INVOICE_TEMPLATE") or "1"),
         invoice_symbol=_invoice_symbol(env.get("INVOICE_SYMBOL") or "C{yy}TAA"),
+        imports_bucket=_bucket(env.get("IMPORTS_BUCKET") or f"{prefix}imports".lower()),
         vnpay_tmn_code=_tmn_code(env.get("VNPAY_TMN_CODE") or Settings.vnpay_tmn_code),
         vnpay_hash_secret=vnpay_secret,
         vnpay_hash_secret_param=vnpay_param,
@@ -167,6 +170,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
 def _app_version(value: str) -> str:
     if not re.fullmatch(r"\d{1,4}(\.\d{1,4}){0,3}", value):
         raise ConfigError("MIN_STAFF_APP_VERSION must be a dotted version such as 1.4.2")
+    return value
+
+
+def _bucket(value: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value):
+        raise ConfigError("IMPORTS_BUCKET must be a valid S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
     return value
 
 

@@ -118,6 +118,14 @@ def _channel_service():
                           audit=audit.record)
 
 
+def _import_service():
+    from chalicelib.adapters.objects import S3Objects
+    from chalicelib.services.imports import ImportService
+    from chalicelib.store.imports import ImportStore
+    return ImportService(store=ImportStore(), objects=S3Objects(get_settings().imports_bucket),
+                         publisher=get("publisher"), clock=get("clock"))
+
+
 _FACTORIES: dict[str, Callable[[], Any]] = {
     "clock": _clock,
     "publisher": _publisher,
@@ -132,6 +140,7 @@ _FACTORIES: dict[str, Callable[[], Any]] = {
     "staff": _staff_service,
     "collections": _collection_service,
     "channels": _channel_service,
+    "imports": _import_service,
 }
 
 

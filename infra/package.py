@@ -219,6 +219,18 @@ def data_resources(stage: str) -> Template:
         logical_id, resource = table_resource(model, stage, settings)
         resources[logical_id] = resource
     resources.update(queue_resources(settings))
+    resources["ImportsBucket"] = {
+        "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketName": settings.imports_bucket,
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+            # Customer books hold personal data: uploads and error reports go after 30 days.
+            "LifecycleConfiguration": {"Rules": [{"Id": "expire-imports", "Status": "Enabled",
+                                                  "Prefix": "imports/", "ExpirationInDays": 30}]},
+        }}
     return resources
 
 
@@ -356,7 +368,8 @@ def policy_for(stage: str, fn: Function) -> dict:
     # What each scheduled job touches (least privilege per function).
     job_tables = {"reconcile_payments": ("orders", "payments", "invoices", "audit"),
                   "payments_report": ("orders", "payments"),
-                  "readings_worker": ("readings", "customers", "invoices", "tariffs", "invoice_series", "audit")}
+                  "readings_worker": ("readings", "customers", "invoices", "tariffs", "invoice_series", "audit"),
+                  "imports_worker": ("imports", "customers")}
     if fn.kind == "api" or fn.name in job_tables:
         wanted = None if fn.kind == "api" else set(job_tables[fn.name])
         tables, indexes = [], []
@@ -387,6 +400,10 @@ def policy_for(stage: str, fn: Function) -> dict:
         statements.append(_statement(
             "Consume", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                         "sqs:ReceiveMessage"], [f"arn:aws:sqs:*:*:{s.queue_name(fn.queue)}"]))
+    if fn.kind == "api" or fn.name == "imports_worker":
+        # Uploaded files: the API signs links (and reads sizes), the worker reads the file and writes the report.
+        statements.append(_statement("ImportFiles", ["s3:GetObject", "s3:PutObject"],
+                                     [f"arn:aws:s3:::{s.imports_bucket}/imports/*"]))
     if fn.name == "notifications_worker":
         # SMS straight to a phone number has no resource ARN to name.
         statements.append(_statement("SendSms", ["sns:Publish"], "*"))

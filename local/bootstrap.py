@@ -51,9 +51,17 @@ def create_queues() -> dict[str, str]:
     return urls
 
 
+def create_buckets() -> None:
+    s = get_settings()
+    s3 = boto3.client("s3", region_name=s.region, endpoint_url=s.aws_endpoint)
+    if s.imports_bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=s.imports_bucket, CreateBucketConfiguration={"LocationConstraint": s.region})
+
+
 def main() -> None:
     created = create_tables()
     create_queues()
+    create_buckets()
     print(f"tables ready ({len(created)} created), queues ready")
 
 

@@ -36,4 +36,5 @@ def engines():
         from local import bootstrap
         bootstrap.create_tables()
         bootstrap.create_queues()
+        bootstrap.create_buckets()
         yield ENGINES

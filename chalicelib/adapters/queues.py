@@ -12,6 +12,7 @@ QUEUES = {
     "notifications": (60, 5),
     "readings": (120, 5),
     "reminders": (60, 5),
+    "imports": (360, 3),
 }
 
 

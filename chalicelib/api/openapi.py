@@ -79,6 +79,12 @@ ORDER = _obj(["order_id", "status", "amount", "fee", "payment_url", "qr_payload"
 CHANNEL_REQUEST = _obj(["request_id", "customer_code", "channel", "bank_code", "status"], request_id=_STR,
                        customer_code=_STR, channel=_STR, bank_code=_STR, bank=_STR, account_holder=_STR,
                        account_no=_STR, status={"type": "string", "enum": ["pending", "confirmed", "rejected"]})
+IMPORT = _obj(["import_id", "status", "rows_done", "rows_ok", "rows_failed", "progress_percent"],
+              import_id=_STR, status={"type": "string", "enum": [
+                  "awaiting_upload", "queued", "running", "done", "failed"]}, rows_done=_INT, rows_ok=_INT,
+              rows_failed=_INT, progress_percent={"type": "number"},
+              errors={"type": "array", "items": {"type": "object"}},
+              error_report_url={"type": "string", "nullable": True})
 STAFF_HEADERS = [{"name": "X-Device-Imei", "in": "header", "required": True, "schema": _STR},
                  {"name": "X-App-Version", "in": "header", "required": True, "schema": _STR},
                  {"name": "X-Geo", "in": "header", "required": False, "schema": _STR,
@@ -268,6 +274,18 @@ def document() -> dict:
             (200, "Decided", CHANNEL_REQUEST), body=_obj(["decision"], decision={
                 "type": "string", "enum": ["confirm", "reject"]}, note=_STR),
             secured=True, errors=(400, 404, 409), tag="managers", params=[_path_param("request_id")])},
+        "/v1/admin/imports/customers": {"post": _op(
+            "Start a customer-book import: a presigned S3 link to PUT the CSV to",
+            (201, "Upload link", _obj(["import_id", "upload"], import_id=_STR, status=_STR,
+                                      upload={"type": "object"}, columns={"type": "array", "items": _STR},
+                                      optional_columns={"type": "array", "items": _STR})),
+            secured=True, errors=(), tag="managers")},
+        "/v1/admin/imports/{import_id}/start": {"post": _op(
+            "Begin importing the uploaded file (chunks through SQS)", (202, "Queued", IMPORT), secured=True,
+            errors=(404, 409), tag="managers", params=[_path_param("import_id")])},
+        "/v1/admin/imports/{import_id}": {"get": _op(
+            "Progress, the first errors and the error report link", (200, "Import", IMPORT), secured=True,
+            errors=(404,), tag="managers", params=[_path_param("import_id")])},
         "/v1/admin/login": {"post": _op(
             "Managers' login", (200, "Tokens", TOKENS), body=_obj(["username", "password"], username=_STR,
                                                                   password=_STR),

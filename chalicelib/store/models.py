@@ -509,6 +509,27 @@ class StatementLineModel(Model):
     by_status = StatementLinesByStatus()
 
 
+class ImportModel(Model):
+    """A customer-book import: the uploaded file, where the worker got to, what failed."""
+    Meta = _meta("imports")
+
+    import_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()                      # customers
+    status = UnicodeAttribute()                    # awaiting_upload | queued | running | done | failed
+    object_key = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    next_offset = NumberAttribute(default=0)       # byte offset of the next unread row
+    next_row = NumberAttribute(default=2)          # its row number (row 1 is the header)
+    header = ListAttribute(of=UnicodeAttribute, default=list)
+    rows_done = NumberAttribute(default=0)
+    rows_ok = NumberAttribute(default=0)
+    rows_failed = NumberAttribute(default=0)
+    errors = ListAttribute(of=MapAttribute, default=list)   # the first 5,000: {row, code, message}
+    error_key = UnicodeAttribute(null=True)
+
+
 class ReminderModel(Model):
     """One item per invoice and dunning level sent: a level goes out once, whatever the retries."""
     Meta = _meta("reminders", ttl_attribute="expires_at")
@@ -578,6 +599,7 @@ ALL_MODELS = (
     ReminderModel,
     ChannelRequestModel,
     StatementLineModel,
+    ImportModel,
 )
 
 

@@ -1,0 +1,31 @@
+"""The import worker: one SQS message is one chunk of an uploaded file."""
+from __future__ import annotations
+
+import json
+
+from chalice import Blueprint
+
+from chalicelib import deps
+from chalicelib.config import get_settings
+from chalicelib.middleware import start_job
+from chalicelib.services.imports import validate_offset
+
+bp = Blueprint(__name__)
+
+
+def _record_handler(record) -> str:
+    message = json.loads(record.body)
+    return deps.get("imports").process_chunk(str(message["import_id"]), validate_offset(message["offset"]))
+
+
+def handle_batch(event: dict, context=None) -> dict:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    return process_partial_response(event=event, record_handler=_record_handler,
+                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+
+
+@bp.on_sqs_message(queue=get_settings().queue_name("imports"), batch_size=1)
+def imports_worker(event):
+    start_job(event)
+    return handle_batch(event.to_dict(), event.context)

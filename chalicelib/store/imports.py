@@ -1,0 +1,78 @@
+"""Imports and the customer upsert in DynamoDB."""
+from __future__ import annotations
+
+from typing import Optional
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib.store.models import CustomerModel, ImportModel
+from chalicelib.store.repositories import _is_condition_failure, storage_errors
+
+# Fields the customer book owns; everything else on a customer (e-mail set in
+# the app, push endpoint, notification choices, meter replacement...) is kept.
+BOOK_FIELDS = ("ledger_no", "name", "address", "phone", "customer_class", "persons", "meter_serial",
+               "payment_channel", "last_index", "house_no", "tariff_area", "meter_digits", "meter_size", "branch",
+               "email", "last_read_on")
+
+
+class ImportStore:
+    @storage_errors
+    def create(self, item: ImportModel) -> None:
+        item.save(condition=ImportModel.import_id.does_not_exist())
+
+    @storage_errors
+    def get(self, import_id: str, consistent: bool = False) -> Optional[ImportModel]:
+        try:
+            return ImportModel.get(import_id, consistent_read=consistent)
+        except DoesNotExist:
+            return None
+
+    @storage_errors
+    def move(self, import_id: str, from_status: str, to_status: str, now: int) -> bool:
+        try:
+            ImportModel(import_id).update(actions=[ImportModel.status.set(to_status), ImportModel.updated_at.set(now)],
+                                          condition=ImportModel.status == from_status)
+        except UpdateError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    @storage_errors
+    def advance(self, import_id, offset, next_offset, next_row, header, rows, ok, failed, errors, status, now,
+                max_errors) -> None:
+        """Record a chunk's outcome, once: only if the import is still at `offset`."""
+        item = self.get(import_id, consistent=True)
+        room = max(0, max_errors - len(item.errors or []))
+        try:
+            ImportModel(import_id).update(actions=[
+                ImportModel.next_offset.set(next_offset), ImportModel.next_row.set(next_row),
+                ImportModel.header.set(header), ImportModel.rows_done.add(rows), ImportModel.rows_ok.add(ok),
+                ImportModel.rows_failed.add(failed), ImportModel.status.set(status), ImportModel.updated_at.set(now)]
+                + ([ImportModel.errors.set(ImportModel.errors.append(errors[:room]))] if errors[:room] else []),
+                condition=ImportModel.next_offset == offset)
+        except UpdateError as exc:
+            if not _is_condition_failure(exc):
+                raise
+
+    @storage_errors
+    def set_error_key(self, import_id: str, key: str) -> None:
+        ImportModel(import_id).update(actions=[ImportModel.error_key.set(key)])
+
+    @storage_errors
+    def upsert_customers(self, rows: list[dict]) -> int:
+        """Batch writes (25 items a call), after a batch read (100 a call) to keep
+        what the book does not own. Writing the same row again changes nothing."""
+        written = 0
+        for start in range(0, len(rows), 100):
+            chunk = rows[start:start + 100]
+            existing = {c.code: c for c in CustomerModel.batch_get([r["code"] for r in chunk])}
+            with CustomerModel.batch_write() as batch:
+                for row in chunk:
+                    item = existing.get(row["code"]) or CustomerModel(row["code"])
+                    for name in BOOK_FIELDS:
+                        if name in row:
+                            setattr(item, name, row[name])
+                    batch.save(item)
+                    written += 1
+        return written
