@@ -12,7 +12,7 @@ import traceback
 
 from bench.common import BUILD, ms
 
-SECTIONS = ("coldstart", "package", "dynamodb", "billing", "pdf", "ipn", "readings")
+SECTIONS = ("coldstart", "package", "dynamodb", "billing", "pdf", "ipn", "readings", "imports")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             elif section == "readings":
                 from bench import readings
                 result["readings"] = readings.run()
+            elif section == "imports":
+                from bench import imports
+                result["imports"] = imports.run()
             else:
                 from bench import dynamo
                 result["dynamodb"] = dynamo.run(reps=args.reps, cold_runs=args.cold_runs)
