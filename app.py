@@ -1,9 +1,10 @@
 """The Chalice app: blueprints and middleware, nothing else."""
 from chalice import Chalice
 
-from chalicelib.api import (admin, auth, authorizer, channels, collections, imports, invoices, me, payments, readings,
-                            service, staff)
+from chalicelib.api import (admin, auth, authorizer, channels, collections, imports, invoices, kpis, me, payments,
+                            readings, reminders, service, staff, statements)
 from chalicelib.jobs import imports as imports_jobs, notifications, readings as readings_jobs, reconcile
+from chalicelib.jobs import reminders as reminder_jobs
 from chalicelib.middleware import observe_http
 
 app = Chalice(app_name="cskh")
@@ -13,8 +14,10 @@ app.register_middleware(observe_http, "http")
 for blueprint in (
     authorizer.bp, service.bp,
     auth.bp, me.bp, invoices.bp, payments.bp, channels.bp,      # customers and VNPay
+    reminders.bp,                                               # reminder preferences
     staff.bp, readings.bp, collections.bp,                      # field staff
-    admin.bp, imports.bp,                                       # managers
+    admin.bp, statements.bp, imports.bp, kpis.bp,               # managers
     notifications.bp, readings_jobs.bp, imports_jobs.bp, reconcile.bp,   # queues and schedules
+    reminder_jobs.bp,
 ):
     app.register_blueprint(blueprint)

@@ -12,7 +12,7 @@ import traceback
 
 from bench.common import BUILD, ms
 
-SECTIONS = ("coldstart", "package", "dynamodb", "billing", "pdf", "ipn", "readings", "imports")
+SECTIONS = ("coldstart", "package", "dynamodb", "billing", "pdf", "ipn", "readings", "imports", "reminders")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             elif section == "readings":
                 from bench import readings
                 result["readings"] = readings.run()
+            elif section == "reminders":
+                from bench import reminders
+                result["reminders"] = reminders.run()
             elif section == "imports":
                 from bench import imports
                 result["imports"] = imports.run()
@@ -153,6 +156,19 @@ def markdown(result: dict) -> str:
                      "(payment behaviour assumed, not measured)",
                      f"{m['reading_rate']:.1f} % / {m['round1_rate']:.1f} % / {m['after_sweep_rate']:.1f} %",
                      "seed: — / 66.6 % / > 95 %; rules ≥ 99 % read, ≥ 95 % collected"))
+    rm = result.get("reminders") or {}
+    if rm.get("plan"):
+        pl, pr, wk = rm["plan"], rm["projection"], rm["worker"]
+        rows.append((f"Reminder plan, {pl['invoices']:,} due invoices, {pl['threads']} threads: DynamoDB Local "
+                     "(Query, BatchGetItem, conditional PutItem) / with moto's SendMessageBatch",
+                     f"{pl['dynamodb_invoices_per_s']:,} / {pl['invoices_per_s']:,} invoices/s; a re-run enqueues "
+                     f"{pl['retry_enqueued']} ({pl['retry_seconds']} s)",
+                     f"{pr['customers']:,} customers ≈ {pr['invoices_per_day']:,} a day (1/30 due per level-day) → "
+                     f"{pr['seconds_dynamodb_local']:,} / {pr['seconds_with_moto_sqs']:,} s at these rates; "
+                     f"one Lambda: {pr['limit_s']} s, then continuations"))
+        rows.append((f"Reminder worker, one, fake notifier (n={wk['reminders']:,})",
+                     f"{wk['sends_per_s']:g} sends/s, median {ms(wk['median_s'])}, "
+                     f"{wk['dynamodb_calls']:g} DynamoDB calls", ""))
     if len(rows) > 1:
         out += _md(rows)
     core = [r for r in d.get("requests", []) if r["core"]]

@@ -81,6 +81,19 @@ class Settings:
     merchant_city: str = "CA MAU"
     # Field staff: devices older than this app version must update before any call.
     min_staff_app_version: str = "1.0.0"
+    # Payment reminders: days relative to the due date, quiet hours (Vietnam
+    # time, [start, end) in minutes of the day), the daily run, the channels.
+    reminder_offsets: tuple = (-3, 0, 7, 14)
+    reminder_quiet_hours: tuple = ((660, 810), (1260, 420))   # 11:00-13:30, 21:00-07:00
+    reminder_run_at: str = "08:00"
+    payment_link_base: str = "https://cskh.example.vn/pay?invoice="
+    reminder_email_from: str = "CAWACO <no-reply@cskh.example.vn>"
+    zalo_zns_url: str = "https://business.openapi.zalo.me/message/template"
+    zalo_template_id: Optional[str] = None
+    zalo_access_token: Optional[str] = field(repr=False, default=None)
+    zalo_access_token_param: Optional[str] = None
+    sns_push_app_arn_android: Optional[str] = None
+    sns_push_app_arn_ios: Optional[str] = None
     # Where uploaded files go (customer book); a globally unique S3 bucket name in AWS.
     imports_bucket: str = "cskh-local-imports"
     # Local stage only: where the notification worker also writes SMS so a
@@ -164,7 +177,44 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         merchant_name=(env.get("MERCHANT_NAME") or Settings.merchant_name)[:25],
         merchant_city=(env.get("MERCHANT_CITY") or Settings.merchant_city)[:15],
         min_staff_app_version=_app_version(env.get("MIN_STAFF_APP_VERSION") or Settings.min_staff_app_version),
+        **_reminder_settings(env, stage),
     )
+
+
+def _reminder_settings(env: Mapping[str, str], stage: str) -> dict:
+    from chalicelib.domain import reminders
+
+    try:
+        offsets = reminders.parse_offsets(env.get("REMINDER_LEVELS") or "-3,0,7,14")
+    except ValueError as exc:
+        raise ConfigError(f"REMINDER_LEVELS: {exc}") from None
+    try:
+        quiet = reminders.parse_quiet(env.get("REMINDER_QUIET_HOURS", reminders.DEFAULT_QUIET))
+    except ValueError as exc:
+        raise ConfigError(f"REMINDER_QUIET_HOURS: {exc}") from None
+    run_at = env.get("REMINDER_RUN_AT") or "08:00"
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", run_at):
+        raise ConfigError("REMINDER_RUN_AT must be HH:MM (Vietnam time)")
+    token, token_param = env.get("ZALO_ACCESS_TOKEN") or None, env.get("ZALO_ACCESS_TOKEN_PARAM") or None
+    if token and stage in ("dev", "prod"):
+        raise ConfigError("a deployed stage reads the Zalo access token from SSM: set ZALO_ACCESS_TOKEN_PARAM")
+    sender = env.get("REMINDER_EMAIL_FROM") or Settings.reminder_email_from
+    if not re.fullmatch(r"([^<>@]*<)?[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>?", sender):
+        raise ConfigError("REMINDER_EMAIL_FROM must be an e-mail address, optionally 'Name <address>'")
+    arns = {}
+    for platform in ("android", "ios"):
+        arn = env.get(f"SNS_PUSH_APP_ARN_{platform.upper()}") or None
+        if arn and not re.fullmatch(r"arn:aws:sns:[a-z0-9-]+:\d{12}:app/(GCM|APNS|APNS_SANDBOX)/[\w.-]+", arn):
+            raise ConfigError(f"SNS_PUSH_APP_ARN_{platform.upper()} must be an SNS platform application ARN")
+        arns[f"sns_push_app_arn_{platform}"] = arn
+    return dict(
+        reminder_offsets=offsets, reminder_quiet_hours=quiet, reminder_run_at=run_at,
+        payment_link_base=_https_or_local(env.get("PAYMENT_LINK_BASE") or Settings.payment_link_base,
+                                          "PAYMENT_LINK_BASE", stage),
+        reminder_email_from=sender,
+        zalo_zns_url=_https_or_local(env.get("ZALO_ZNS_URL") or Settings.zalo_zns_url, "ZALO_ZNS_URL", stage),
+        zalo_template_id=env.get("ZALO_TEMPLATE_ID") or None,
+        zalo_access_token=token, zalo_access_token_param=token_param, **arns)
 
 
 def _app_version(value: str) -> str:
@@ -242,3 +292,12 @@ def jwt_signing_key() -> str:
 def vnpay_hash_secret() -> str:
     s = get_settings()
     return _secret(s.vnpay_hash_secret, s.vnpay_hash_secret_param, "VNPAY_HASH_SECRET or VNPAY_HASH_SECRET_PARAM", 8)
+
+
+def zalo_access_token() -> Optional[str]:
+    """The Zalo OA access token (environment locally, SSM in AWS); None when not configured.
+    Not cached: Zalo's tokens expire (about a day), and whoever refreshes it updates SSM."""
+    s = get_settings()
+    if not (s.zalo_access_token or s.zalo_access_token_param):
+        return None
+    return _secret(s.zalo_access_token, s.zalo_access_token_param, "ZALO_ACCESS_TOKEN or ZALO_ACCESS_TOKEN_PARAM", 8)

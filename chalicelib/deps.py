@@ -126,7 +126,45 @@ def _import_service():
                          publisher=get("publisher"), clock=get("clock"))
 
 
+def _statement_service():
+    from chalicelib.services.statements import StatementService
+    from chalicelib.store import audit
+    from chalicelib.store.statements import StatementStore
+    return StatementService(store=StatementStore(), clock=get("clock"), audit_entry=audit.entry, audit=audit.record)
+
+
+def _kpi_service():
+    from chalicelib.services.kpis import KpiService, KpiStore
+    from chalicelib.store.repositories import AuditRepository
+    return KpiService(store=KpiStore(), audit=AuditRepository())
+
+
+def _reminder_service():
+    from chalicelib.services.reminders import ReminderService, ReminderStore
+    return ReminderService(settings=get_settings(), store=ReminderStore(), queue=get("reminder_queue"),
+                           notifier=get("notifier"), push=get("push_registrar"), clock=get("clock"))
+
+
+def _reminder_queue():
+    from chalicelib.adapters.notifier import SqsReminderQueue
+    return SqsReminderQueue()
+
+
+def _notifier():
+    from chalicelib.adapters.notifier import ChannelNotifier
+    return ChannelNotifier(sms=get("sms_gateway"))
+
+
+def _push_registrar():
+    from chalicelib.adapters.notifier import SnsPushRegistrar
+    return SnsPushRegistrar()
+
+
 _FACTORIES: dict[str, Callable[[], Any]] = {
+    "reminders": _reminder_service,
+    "reminder_queue": _reminder_queue,
+    "notifier": _notifier,
+    "push_registrar": _push_registrar,
     "clock": _clock,
     "publisher": _publisher,
     "sms": _sms,
@@ -141,6 +179,8 @@ _FACTORIES: dict[str, Callable[[], Any]] = {
     "collections": _collection_service,
     "channels": _channel_service,
     "imports": _import_service,
+    "kpis": _kpi_service,
+    "statements": _statement_service,
 }
 
 

@@ -369,7 +369,9 @@ def policy_for(stage: str, fn: Function) -> dict:
     job_tables = {"reconcile_payments": ("orders", "payments", "invoices", "audit"),
                   "payments_report": ("orders", "payments"),
                   "readings_worker": ("readings", "customers", "invoices", "tariffs", "invoice_series", "audit"),
-                  "imports_worker": ("imports", "customers")}
+                  "imports_worker": ("imports", "customers"),
+                  "plan_reminders": ("invoices", "customers", "reminders"),
+                  "reminders_worker": ("invoices", "customers", "reminders")}
     if fn.kind == "api" or fn.name in job_tables:
         wanted = None if fn.kind == "api" else set(job_tables[fn.name])
         tables, indexes = [], []
@@ -404,6 +406,20 @@ def policy_for(stage: str, fn: Function) -> dict:
         # Uploaded files: the API signs links (and reads sizes), the worker reads the file and writes the report.
         statements.append(_statement("ImportFiles", ["s3:GetObject", "s3:PutObject"],
                                      [f"arn:aws:s3:::{s.imports_bucket}/imports/*"]))
+    if fn.name in ("plan_reminders", "reminders_worker"):
+        # The plan enqueues reminders (and its continuation); the worker defers to the same queue.
+        statements.append(_statement("EnqueueReminders", ["sqs:GetQueueUrl", "sqs:SendMessage"],
+                                     [f"arn:aws:sqs:*:*:{s.queue_name('reminders')}"]))
+    if fn.name == "reminders_worker":
+        statements.append(_statement("SendReminders", ["sns:Publish"], "*"))   # SMS to numbers, push to endpoints
+        statements.append(_statement("EmailReminders", ["ses:SendEmail"], ["arn:aws:ses:*:*:identity/*"]))
+        if s.zalo_access_token_param:
+            statements.append(_statement("ZaloToken", ["ssm:GetParameter"], [
+                f"arn:aws:ssm:*:*:parameter/{s.zalo_access_token_param.lstrip('/')}"]))
+    if fn.kind == "api":
+        # POST /v1/me/push-token: the app's device token becomes an SNS platform endpoint.
+        statements.append(_statement("PushEndpoints", ["sns:CreatePlatformEndpoint", "sns:SetEndpointAttributes"],
+                                     ["arn:aws:sns:*:*:app/*", "arn:aws:sns:*:*:endpoint/*"]))
     if fn.name == "notifications_worker":
         # SMS straight to a phone number has no resource ARN to name.
         statements.append(_statement("SendSms", ["sns:Publish"], "*"))

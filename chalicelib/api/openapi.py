@@ -291,8 +291,10 @@ def document() -> dict:
                                                                   password=_STR),
             errors=(400, 401, 423, 429), tag="managers")},
     }
-    from chalicelib.api import openapi_collections, openapi_staff
-    for part in (openapi_staff.PATHS, openapi_collections.PATHS):
+    from chalicelib.api import openapi_collections, openapi_managers, openapi_reminders, openapi_staff
+    from chalicelib.api import openapi_statements
+    for part in (openapi_staff.PATHS, openapi_collections.PATHS, openapi_managers.PATHS, openapi_reminders.PATHS,
+                 openapi_statements.PATHS):
         for path, ops in part.items():
             paths.setdefault(path, {}).update(ops)
     return {

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Optional
 
 from chalicelib.config import Settings
@@ -103,10 +102,8 @@ class BillingService:
         return added
 
     def _audit(self, entity: str, actor: str, action: str, before, after, now: int) -> AuditModel:
-        at = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return AuditModel(entity, f"{at}#{secrets.token_hex(4)}", actor=actor, action=action,
-                          before=None if before is None else json.dumps(before, ensure_ascii=False),
-                          after=None if after is None else json.dumps(after, ensure_ascii=False))
+        from chalicelib.store import audit
+        return audit.entry(entity, actor, action, before, after)
 
     # -- invoices ----------------------------------------------------------
 

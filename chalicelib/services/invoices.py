@@ -48,7 +48,10 @@ class InvoiceService:
         s = self.settings
         seller = {"name": s.seller_name, "tax_code": s.seller_tax_code, "address": s.seller_address,
                   "hotline": s.seller_hotline}
-        return f"hoa-don-{invoice['invoice_id']}.pdf", render_invoice_pdf(invoice, seller)
+        # An unpaid bill carries a QR that opens the payment page for it (VNPay
+        # QR codes are per order and expire in minutes; a printed bill lives longer).
+        qr = f"{s.payment_link_base}{invoice['invoice_id']}" if invoice["status"] == "unpaid" else None
+        return f"hoa-don-{invoice['invoice_id']}.pdf", render_invoice_pdf(invoice, seller, qr)
 
     def get(self, identity: Identity, invoice_id: str) -> dict:
         invoice = self.invoices.get(invoice_id) if rules.INVOICE_ID_RE.match(invoice_id) else None

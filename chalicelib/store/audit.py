@@ -12,7 +12,9 @@ from chalicelib.store.repositories import storage_errors
 
 def entry(entity: str, actor: str, action: str, before=None, after=None, now: Optional[int] = None) -> AuditModel:
     moment = datetime.fromtimestamp(now, timezone.utc) if now is not None else datetime.now(timezone.utc)
-    return AuditModel(entity, f"{moment.strftime('%Y-%m-%dT%H:%M:%SZ')}#{secrets.token_hex(4)}", actor=actor,
+    # Milliseconds, so changes within one second keep their order.
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return AuditModel(entity, f"{stamp}#{secrets.token_hex(4)}", actor=actor,
                       action=action, before=None if before is None else json.dumps(before, ensure_ascii=False),
                       after=None if after is None else json.dumps(after, ensure_ascii=False))
 

@@ -1,0 +1,49 @@
+"""Managers: the period's KPIs (JSON or CSV for Excel) and the audit trail of an entity."""
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib import deps
+from chalicelib.api.authorizer import bearer
+from chalicelib.api.common import handled
+from chalicelib.errors import ValidationError
+
+bp = Blueprint(__name__)
+api = handled(bp)
+
+
+def kpis():
+    return deps.get("kpis")
+
+
+def _wants_csv(request, params: dict) -> bool:
+    fmt = params.get("format")
+    if fmt not in (None, "", "json", "csv"):
+        raise ValidationError("format must be json or csv", "Định dạng phải là json hoặc csv.", field="format")
+    if fmt:
+        return fmt == "csv"
+    return "text/csv" in (request.headers.get("accept") or "").lower()
+
+
+@bp.route("/v1/admin/kpis", methods=["GET"], authorizer=bearer)
+@api
+def kpi_report():
+    request = bp.current_request
+    params = request.query_params or {}
+    as_csv = _wants_csv(request, params)
+    report = kpis().report(params.get("period"), params.get("branch"), params.get("round1_day"),
+                           params.get("sweep_day"))
+    if not as_csv:
+        return report
+    name = f"kpis-{report['period']}" + (f"-{report['branch']}" if report["branch"] else "")
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in name)
+    return Response(body=kpis().csv(report), status_code=200,
+                    headers={"Content-Type": "text/csv; charset=utf-8",
+                             "Content-Disposition": f'attachment; filename="{safe}.csv"'})
+
+
+@bp.route("/v1/admin/audit", methods=["GET"], authorizer=bearer)
+@api
+def audit_trail():
+    params = bp.current_request.query_params or {}
+    return kpis().audit_trail(params.get("entity"), params.get("limit"))

@@ -1,0 +1,62 @@
+"""OpenAPI paths of bank statement imports and the suspense list (merged by openapi.document())."""
+from __future__ import annotations
+
+from chalicelib.api.openapi import _ERR, _INT, _STR, _obj, _op, _path_param, _query
+
+_DATE = {"type": "string", "format": "date"}
+_REASON = {"type": "string", "nullable": True, "enum": [
+    "NO_REFERENCE", "UNKNOWN_CUSTOMER", "AMOUNT_MISMATCH", "SEVERAL_INVOICES", "ALREADY_PAID", None]}
+_BANK = {"type": "string", "example": "VCB", "description": "VCB, AGR, STB, BIDV, CTG, TCB, MB, ACB, VPB, SHB, HDB, "
+                                                            "LPB, OCB; KBNN for the State Treasury (NT)"}
+
+LINE = _obj(["line_id", "bank_code", "bank_ref", "booked_on", "amount", "description", "status", "import_id",
+             "imported_at"],
+            line_id={"type": "string", "example": "VCB#FT23135000123"}, bank_code=_STR,
+            bank={"type": "string", "nullable": True}, bank_ref=_STR, booked_on=_DATE, amount=_INT,
+            amount_text=_STR, description=_STR,
+            status={"type": "string", "enum": ["matched", "suspense", "resolved", "ignored"]}, reason=_REASON,
+            invoice_id={"type": "string", "nullable": True}, import_id=_STR,
+            imported_at={"type": "string", "format": "date-time"},
+            resolved_by={"type": "string", "nullable": True}, note=_STR)
+IMPORT_RESULT = _obj(
+    ["import_id", "bank", "lines", "matched", "suspense", "duplicates", "errors"],
+    import_id=_STR, bank=_STR, channel={"type": "string", "enum": ["bank_transfer", "authorised_debit"]},
+    lines={"type": "integer", "description": "credit lines read"}, matched=_INT, suspense=_INT,
+    duplicates={"type": "integer", "description": "lines recorded before (the same file again): nothing changed"},
+    skipped={"type": "integer", "description": "debit lines, blank rows, totals"},
+    errors={"type": "array", "items": _obj(["row", "message"], row=_INT, message=_STR)},
+    results={"type": "array", "items": _obj(
+        ["row", "line_id", "status"], row=_INT, line_id=_STR,
+        status={"type": "string", "enum": ["matched", "suspense", "duplicate"]},
+        invoice_id={"type": "string", "nullable": True}, reason=_REASON, amount=_INT)})
+
+
+def _import_op() -> dict:
+    op = _op("Import a bank statement (CSV export, UTF-8, ',' or ';'): exact matches pay their invoice "
+             "(exactly once), the rest go to the suspense list; the same file again changes nothing",
+             (201, "Imported", IMPORT_RESULT), secured=True, errors=(400,), tag="managers",
+             params=[dict(_query("bank", _BANK), required=True)])
+    op["requestBody"] = {"required": True, "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+    op["responses"]["413"] = {"description": "Larger than 5 MB or more than 5,000 lines",
+                              "content": {"application/json": {"schema": _ERR}}}
+    return op
+
+
+PATHS: dict = {
+    "/v1/admin/imports/bank-statements": {"post": _import_op()},
+    "/v1/admin/suspense": {"get": _op(
+        "Statement lines that paid nothing yet (the suspense list), oldest first", (200, "Lines", _obj(
+            ["items", "next_cursor"], items={"type": "array", "items": LINE},
+            next_cursor={"type": "string", "nullable": True})),
+        secured=True, errors=(400,), tag="managers",
+        params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 500}), _query("cursor", _STR)])},
+    "/v1/admin/suspense/{line_id}": {"post": _op(
+        "Resolve a suspense line: pay an invoice with it (exactly once; the amount must be the invoice's total) "
+        "or set it aside with a note; audited", (200, "The line after", LINE),
+        body={"type": "object", "properties": {"invoice_id": _STR, "ignore": {"type": "boolean"},
+                                               "note": {"type": "string", "maxLength": 500}}},
+        secured=True, errors=(400, 404, 409, 503), tag="managers",
+        params=[_path_param("line_id")])},
+}

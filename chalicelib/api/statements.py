@@ -1,0 +1,43 @@
+"""Managers: import bank statements (CK) and the State Treasury's authorised
+collections (NT), see the suspense list, resolve a line by hand."""
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from chalice import Blueprint
+
+from chalicelib import deps
+from chalicelib.api.authorizer import bearer
+from chalicelib.api.common import handled, identity, json_body, json_response
+
+bp = Blueprint(__name__)
+api = handled(bp)
+
+
+def statements():
+    return deps.get("statements")
+
+
+@bp.route("/v1/admin/imports/bank-statements", methods=["POST"], authorizer=bearer,
+          content_types=["text/csv", "application/octet-stream"])
+@api
+def import_bank_statement():
+    request = bp.current_request
+    result = statements().import_statement(identity(request).account_id, (request.query_params or {}).get("bank"),
+                                           request.raw_body or b"")
+    return json_response(result, 201)
+
+
+@bp.route("/v1/admin/suspense", methods=["GET"], authorizer=bearer)
+@api
+def suspense_list():
+    params = bp.current_request.query_params or {}
+    return statements().suspense(params.get("limit"), params.get("cursor"))
+
+
+@bp.route("/v1/admin/suspense/{line_id}", methods=["POST"], authorizer=bearer)
+@api
+def resolve_suspense(line_id):
+    request = bp.current_request
+    # line_id is '<bank>#<reference>': clients send the '#' as %23.
+    return statements().resolve(identity(request).account_id, unquote(line_id), json_body(request))

@@ -1,0 +1,73 @@
+"""Payment reminders. `plan_reminders` runs daily at REMINDER_RUN_AT (08:00
+Vietnam time = 01:00 UTC): it only queries and enqueues. `reminders_worker`
+sends each reminder (Powertools batch processing: only failed records go back
+to SQS; after five receives a message rests in the dead-letter queue).
+
+If the plan runs short of Lambda time it stops at a page boundary and puts a
+continuation message {"kind": "plan", "today", "cursor"} on the same queue;
+the worker carries on from there with its own time budget, and so on."""
+from __future__ import annotations
+
+import json
+
+from chalice import Blueprint, Cron
+
+from chalicelib import deps
+from chalicelib.config import get_settings
+from chalicelib.domain.reminders import vn_time_to_utc_cron
+from chalicelib.middleware import start_job
+
+bp = Blueprint(__name__)
+WORKER_STOP_MARGIN_MS = 20_000   # a continuation in the worker (60 s timeout) plans for ~40 s at most
+
+
+def vn_daily_cron(hhmm: str) -> Cron:
+    """A daily EventBridge cron (UTC) for a Vietnam wall-clock time."""
+    minute, hour = vn_time_to_utc_cron(hhmm)
+    return Cron(minute, hour, "*", "*", "?", "*")
+
+
+def _time_left(context):
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining if callable(remaining) else None
+
+
+def _continue(result: dict) -> dict:
+    if not result["complete"]:
+        deps.get("reminder_queue").enqueue({"kind": "plan", "today": result["today"], "cursor": result["cursor"]})
+    return result
+
+
+def run_plan(today=None, cursor=None, context=None, stop_margin_ms=None) -> dict:
+    kw = {"stop_margin_ms": stop_margin_ms} if stop_margin_ms is not None else {}
+    return _continue(deps.get("reminders").plan(today, cursor, _time_left(context), **kw))
+
+
+def _record_handler(record, lambda_context=None) -> str:
+    message = json.loads(record.body)
+    if message.get("kind") == "plan":
+        from datetime import date
+
+        result = run_plan(date.fromisoformat(message["today"]), message.get("cursor"), lambda_context,
+                          WORKER_STOP_MARGIN_MS)
+        return "planned" if result["complete"] else "continued"
+    return deps.get("reminders").send(message["invoice_id"], message["level"])
+
+
+def handle_batch(event: dict, context=None) -> dict:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    return process_partial_response(event=event, record_handler=_record_handler,
+                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+
+
+@bp.schedule(vn_daily_cron(get_settings().reminder_run_at))
+def plan_reminders(event):
+    start_job(event)
+    return run_plan(context=event.context)
+
+
+@bp.on_sqs_message(queue=get_settings().queue_name("reminders"), batch_size=10, maximum_concurrency=10)
+def reminders_worker(event):
+    start_job(event)
+    return handle_batch(event.to_dict(), event.context)

@@ -1,0 +1,169 @@
+"""Managers: the period's KPIs (reading and collection rates, outstanding
+debt; seed 003's results table) and the audit trail of an entity. No Chalice,
+no boto3: the store is handed in.
+
+DynamoDB calls of one KPI report, never a Scan: one Query for the staff
+(accounts.by_role = 'staff', paged), then per staff member one Query for its
+routes of the period (routes.by_staff) and one for its readings
+(readings.by_staff_period), a few staff at a time, then BatchGetItem of the
+period's invoices by their deterministic ids 'INV-<code>-<YYYYMM>', 100 keys a
+call. With S staff and C customers: 1 + 2·S + ⌈C / 100⌉ calls (plus any
+retries of unprocessed keys), e.g. 23 staff and 63,410 customers: 681."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Optional
+
+from chalicelib.domain import kpis
+from chalicelib.errors import ValidationError
+from chalicelib.store.models import AccountModel, InvoiceModel, ReadingModel, RouteModel
+from chalicelib.store.repositories import storage_errors
+
+LOOKUP_THREADS = 8
+BRANCH_MAX = 100
+ENTITY_RE = re.compile(r"^[a-z_]{2,32}#[^\s]{1,200}$")
+AUDIT_LIMIT_DEFAULT = 50
+AUDIT_LIMIT_MAX = 200
+
+
+def _period(value: object) -> str:
+    if not isinstance(value, str) or not kpis.PERIOD_RE.match(value):
+        raise ValidationError("period must be YYYY-MM", "Kỳ báo cáo phải có dạng YYYY-MM.", field="period")
+    return value
+
+
+def _day(value: object, name: str, default: int) -> int:
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str) or not value.isdigit() or not 1 <= int(value) <= 31:
+        raise ValidationError(f"{name} must be a day of the month (1-31)",
+                              "Ngày kết thúc đợt thu phải là một ngày trong tháng (1-31).", field=name)
+    return int(value)
+
+
+def _limit(value: object) -> int:
+    if value is None or value == "":
+        return AUDIT_LIMIT_DEFAULT
+    if not isinstance(value, str) or not value.isdigit() or not 1 <= int(value) <= AUDIT_LIMIT_MAX:
+        raise ValidationError(f"limit must be 1-{AUDIT_LIMIT_MAX}", f"limit phải từ 1 đến {AUDIT_LIMIT_MAX}.",
+                              field="limit")
+    return int(value)
+
+
+def _json(value: Optional[str]):
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+class KpiService:
+    def __init__(self, *, store, audit, round1_day: int = kpis.ROUND1_ENDS_DAY,
+                 sweep_day: int = kpis.SWEEP_ENDS_DAY) -> None:
+        self.store = store
+        self.audit = audit
+        self.round1_day = round1_day
+        self.sweep_day = sweep_day
+
+    # -- KPIs --------------------------------------------------------------
+
+    def report(self, period: object, branch: object = None, round1_day: object = None,
+               sweep_day: object = None) -> dict:
+        """The period's KPIs per staff member, per branch and for the company
+        (definitions: chalicelib/domain/kpis.py). `branch` keeps the staff of
+        that branch (and their customers on routes of that branch)."""
+        period = _period(period)
+        if branch is not None and (not isinstance(branch, str) or not 0 < len(branch.strip()) <= BRANCH_MAX):
+            raise ValidationError("branch must be a branch name", "Tên chi nhánh không hợp lệ.", field="branch")
+        branch = branch.strip() if branch else None
+        r1 = _day(round1_day, "round1_day", self.round1_day)
+        sw = _day(sweep_day, "sweep_day", self.sweep_day)
+        if r1 > sw:
+            raise ValidationError("round1_day must not be after sweep_day",
+                                  "Ngày kết thúc đợt 1 phải trước ngày kết thúc đợt thu vét.", field="round1_day")
+        cut = kpis.cutoffs(period, r1, sw)
+
+        staff = [a for a in self.store.staff_accounts() if branch is None or a.branch == branch]
+        info = {a.login: {"full_name": a.full_name, "branch": a.branch} for a in staff}
+        routes, read = self.store.routes_and_readings(sorted(info), period)
+        on_route: dict[str, tuple[str, Optional[str]]] = {}
+        for route in sorted(routes, key=lambda r: (r.staff, r.route_id)):
+            route_branch = route.branch or info.get(route.staff, {}).get("branch")
+            if branch is not None and route_branch != branch:
+                continue
+            for code in route.customer_codes:
+                on_route.setdefault(code, (route.staff, route_branch))
+        suffix = period.replace("-", "")
+        invoices = self.store.invoices([f"INV-{code}-{suffix}" for code in on_route])
+        facts = []
+        for code, (login, route_branch) in on_route.items():
+            inv = invoices.get(f"INV-{code}-{suffix}")
+            issued = inv is not None and inv.status != "cancelled"
+            payments = list(inv.payments or []) if issued else []
+            facts.append(kpis.CustomerFact(
+                customer_code=code, staff=login, branch=route_branch, read=code in read, invoiced=issued,
+                total=int(inv.total) if issued else 0, paid=issued and inv.status == "paid",
+                paid_at=kpis.parse_instant(inv.paid_at) if issued else None,
+                channel=(payments[-1].get("channel") if payments else None)))
+        table = kpis.compute(facts, cut, info)
+        return {"period": period, "branch": branch, "round1_ends": cut.round1_ends.isoformat(),
+                "sweep_ends": cut.sweep_ends.isoformat(), **table,
+                "goals": {"reading": kpis.READING_GOAL, "collection": kpis.COLLECTION_GOAL}}
+
+    @staticmethod
+    def csv(report: dict) -> str:
+        """Starts with a BOM (U+FEFF: EF BB BF once sent as UTF-8, so Excel reads
+        the Vietnamese names), CRLF lines: a header, one row per staff member,
+        then the branches, then the company."""
+        out = io.StringIO()
+        out.write("\ufeff")
+        csv.writer(out, lineterminator="\r\n").writerows(kpis.csv_rows(report))
+        return out.getvalue()
+
+    # -- audit trail -------------------------------------------------------
+
+    def audit_trail(self, entity: object, limit: object = None) -> dict:
+        """An entity's changes, newest first (one Query): who, when, what,
+        before/after as JSON values."""
+        if not isinstance(entity, str) or not ENTITY_RE.match(entity):
+            raise ValidationError("entity must be '<kind>#<id>', e.g. tariff#camau-city#household or "
+                                  "route#RT-202405-ghithu01-a1b2c3",
+                                  "Đối tượng cần tra cứu không hợp lệ (ví dụ: route#RT-...).", field="entity")
+        items = self.audit.for_entity(entity, _limit(limit))
+        return {"entity": entity, "entries": [
+            {"at": i.at.split("#", 1)[0], "actor": i.actor, "action": i.action,
+             "before": _json(i.before), "after": _json(i.after)} for i in items]}
+
+
+class KpiStore:
+    """DynamoDB access for the KPIs: Queries and BatchGetItem only."""
+
+    @storage_errors
+    def staff_accounts(self) -> list[AccountModel]:
+        return list(AccountModel.by_role.query("staff"))
+
+    def routes_and_readings(self, logins: list[str], period: str) -> tuple[list[RouteModel], set[str]]:
+        """The period's routes of these staff, and the customers they read (any status)."""
+        if not logins:
+            return [], set()
+        with ThreadPoolExecutor(max_workers=min(LOOKUP_THREADS, len(logins))) as pool:
+            found = list(pool.map(lambda s: self._of_staff(s, period), logins))
+        return [r for routes, _ in found for r in routes], {c for _, codes in found for c in codes}
+
+    @storage_errors
+    def _of_staff(self, staff: str, period: str) -> tuple[list[RouteModel], set[str]]:
+        routes = list(RouteModel.by_staff.query(staff, RouteModel.period == period))
+        read = {r.customer_code for r in ReadingModel.by_staff_period.query(f"{staff}#{period}")}
+        return routes, read
+
+    @storage_errors
+    def invoices(self, ids: list[str]) -> dict[str, InvoiceModel]:
+        """BatchGetItem, 100 keys a call (PynamoDB pages and retries unprocessed keys)."""
+        ids = list(dict.fromkeys(ids))
+        return {i.invoice_id: i for i in InvoiceModel.batch_get(ids)} if ids else {}

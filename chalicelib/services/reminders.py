@@ -1,0 +1,368 @@
+"""Payment reminders: the daily plan (which invoices get which dunning level
+today, each level once per invoice), the worker that sends one reminder on the
+customer's channels outside quiet hours, and the customer's preferences.
+No Chalice, no boto3: the store, the queue, the notifier and the push
+registrar are handed in.
+
+Exactly once per level: the plan claims '<invoice_id>#<level>' with a
+conditional Put and only the winner enqueues, so a re-run enqueues nothing
+again; the worker records each channel once it is sent, so a redelivered or
+retried message never repeats a channel that went out."""
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from typing import Callable, Iterable, Optional
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+
+from chalicelib.config import Settings
+from chalicelib.domain import reminders as rules
+from chalicelib.domain.tokens import Identity
+from chalicelib.errors import Forbidden, NotFound, ValidationError
+from chalicelib.observability import logger
+from chalicelib.services.auth import customer_code
+from chalicelib.store.models import CustomerModel, InvoiceModel, ReminderModel
+from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, storage_errors
+
+PAGE = 500                      # invoices per Query page (a checkpoint: the cursor moves page by page)
+CLAIM_THREADS = 16              # conditional Puts and SendMessageBatch calls in flight
+KEEP_DAYS = 120                 # reminder records expire (TTL) after the last level could matter
+STOP_MARGIN_MS = 60_000         # stop planning when less than this is left of the Lambda's time
+EMAIL_RE = re.compile(r"^[^@\s<>]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9:_.\-]{16,4096}$")
+PLATFORMS = ("android", "ios")
+
+
+def _not_linked() -> Forbidden:
+    return Forbidden("this customer code is not linked to your account",
+                     "Mã khách hàng này chưa được liên kết với tài khoản của bạn.", code="CUSTOMER_NOT_LINKED")
+
+
+class ReminderStore:
+    """DynamoDB access of the reminders (PynamoDB models; calls counted by the bench)."""
+
+    @storage_errors
+    def due_page(self, due_date: str, start_key: Optional[dict],
+                 limit: Optional[int] = None) -> tuple[list, Optional[dict]]:
+        """One page of unpaid invoices due on `due_date` (the by_due_date index: a Query, never a Scan)."""
+        limit = limit or PAGE
+        it = InvoiceModel.by_due_date.query(due_date, filter_condition=InvoiceModel.status == "unpaid",
+                                            last_evaluated_key=start_key, limit=limit, page_size=limit)
+        items = list(it)
+        return items, it.last_evaluated_key
+
+    @storage_errors
+    def customers(self, codes: Iterable[str]) -> dict:
+        return {c.code: c for c in CustomerModel.batch_get(sorted(set(codes)))}
+
+    @storage_errors
+    def customer(self, code: str):
+        try:
+            return CustomerModel.get(code)
+        except DoesNotExist:
+            return None
+
+    @storage_errors
+    def invoice(self, invoice_id: str):
+        try:
+            return InvoiceModel.get(invoice_id)
+        except DoesNotExist:
+            return None
+
+    @storage_errors
+    def reminder(self, key: str):
+        try:
+            return ReminderModel.get(key, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    @storage_errors
+    def claim(self, key: str, code: str, level: str, now: int) -> bool:
+        """Record the reminder unless it exists: True for the one caller that creates it."""
+        try:
+            item = ReminderModel(key, customer_code=code, level=level, status="queued", channels=[], created_at=now,
+                                 expires_at=now + KEEP_DAYS * 86400)
+            item.save(condition=ReminderModel.reminder_key.does_not_exist())
+            return True
+        except PutError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+
+    @storage_errors
+    def release(self, key: str) -> None:
+        """Undo a claim whose message could not be enqueued, so a re-run plans it again."""
+        try:
+            ReminderModel(key).delete(condition=ReminderModel.status == "queued")
+        except DeleteError as exc:
+            if not _is_condition_failure(exc):
+                raise
+
+    @storage_errors
+    def set_status(self, key: str, status: str, now: Optional[int] = None) -> None:
+        actions = [ReminderModel.status.set(status)]
+        if status == "sent":
+            actions.append(ReminderModel.sent_at.set(now))
+        ReminderModel(key).update(actions=actions, condition=ReminderModel.reminder_key.exists())
+
+    @storage_errors
+    def add_channel(self, key: str, channel: str) -> None:
+        try:
+            ReminderModel(key).update(actions=[ReminderModel.channels.set(
+                ReminderModel.channels.append([channel]))],
+                condition=ReminderModel.reminder_key.exists() & ~ReminderModel.channels.contains(channel))
+        except UpdateError as exc:
+            if not _is_condition_failure(exc):
+                raise
+
+    @storage_errors
+    def set_preferences(self, code: str, channels: Optional[list], opt_out: Optional[bool],
+                        email: Optional[str]) -> object:
+        actions = []
+        if channels is not None:
+            actions.append(CustomerModel.notify_channels.set(channels))
+        if opt_out is not None:
+            actions.append(CustomerModel.reminders_opt_out.set(1 if opt_out else 0))
+        if email is not None:
+            actions.append(CustomerModel.email.set(email))
+        customer = CustomerModel(code)
+        customer.update(actions=actions, condition=CustomerModel.code.exists())
+        return customer
+
+    @storage_errors
+    def set_push_endpoint(self, code: str, arn: str) -> None:
+        CustomerModel(code).update(actions=[CustomerModel.push_endpoint.set(arn)],
+                                   condition=CustomerModel.code.exists())
+
+
+class ReminderService:
+    def __init__(self, *, settings: Settings, store: ReminderStore, queue, notifier, push, clock,
+                 threads: int = CLAIM_THREADS) -> None:
+        self.settings = settings
+        self.store = store
+        self.queue = queue
+        self.notifier = notifier
+        self.push = push
+        self.clock = clock
+        self.threads = threads
+        self.levels = rules.levels(settings.reminder_offsets)
+        self.quiet = rules.QuietHours(tuple(settings.reminder_quiet_hours))
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.now(), rules.VN_TZ)
+
+    # -- the daily plan ----------------------------------------------------------
+
+    def plan(self, today: Optional[date] = None, cursor: Optional[dict] = None,
+             time_left_ms: Optional[Callable[[], int]] = None, stop_margin_ms: int = STOP_MARGIN_MS) -> dict:
+        """Claim and enqueue today's reminders, level by level, page by page.
+        Returns counts, and `complete: false` with a `cursor` to continue from
+        when the time left (`time_left_ms`, the Lambda's) ran under the margin."""
+        today = today or rules.vn_today(self._now())
+        start_level = int((cursor or {}).get("level", 0))
+        key = (cursor or {}).get("key")
+        out = {"today": today.isoformat(), "complete": True, "cursor": None, "levels": {}}
+        if time_left_ms is not None:
+            # A short-lived invocation (a local runner, a continuation) still gets two thirds of its time.
+            stop_margin_ms = min(stop_margin_ms, time_left_ms() // 3)
+        totals = dict(unpaid=0, opted_out=0, no_customer=0, already=0, enqueued=0, released=0)
+        with ThreadPoolExecutor(max_workers=self.threads) as pool:
+            for index, (level, due) in enumerate(rules.due_dates_for(today, self.settings.reminder_offsets)):
+                if index < start_level:
+                    continue
+                counts = out["levels"].setdefault(level.name, {"due_date": due.isoformat(), "enqueued": 0})
+                while True:
+                    if time_left_ms is not None and time_left_ms() < stop_margin_ms:
+                        out.update(complete=False, cursor={"level": index, "key": key})
+                        logger.warning("reminders plan stopped for time; continue from the cursor",
+                                       extra={"cursor_level": index})
+                        out.update(totals)
+                        return out
+                    invoices, next_key = self.store.due_page(due.isoformat(), key)
+                    page = self._plan_page(pool, level, invoices)
+                    for k, v in page.items():
+                        totals[k] += v
+                    counts["enqueued"] += page["enqueued"]
+                    key = next_key
+                    if not key:
+                        break
+                key = None
+        out.update(totals)
+        logger.info("reminders planned", extra={k: v for k, v in out.items() if k != "levels"})
+        return out
+
+    def _plan_page(self, pool: ThreadPoolExecutor, level: rules.Level, invoices: list) -> dict:
+        counts = dict(unpaid=len(invoices), opted_out=0, no_customer=0, already=0, enqueued=0, released=0)
+        if not invoices:
+            return counts
+        customers = self.store.customers(inv.customer_code for inv in invoices)
+        now = self.clock.now()
+        wanted = []
+        for inv in invoices:
+            customer = customers.get(inv.customer_code)
+            if customer is None:
+                counts["no_customer"] += 1
+            elif customer.reminders_opt_out:
+                counts["opted_out"] += 1
+            else:
+                wanted.append(inv)
+        won = list(pool.map(lambda inv: self.store.claim(f"{inv.invoice_id}#{level.name}", inv.customer_code,
+                                                         level.name, now), wanted))
+        bodies = [{"invoice_id": inv.invoice_id, "level": level.name} for inv, w in zip(wanted, won) if w]
+        counts["already"] = len(wanted) - len(bodies)
+        batches = [bodies[i:i + 10] for i in range(0, len(bodies), 10)]
+        for batch, result in zip(batches, pool.map(self._enqueue, batches)):
+            failed, error = result
+            for i in failed:
+                self.store.release(f"{batch[i]['invoice_id']}#{level.name}")
+            counts["released"] += len(failed)
+            counts["enqueued"] += len(batch) - len(failed)
+            if error is not None:
+                raise error
+        return counts
+
+    def _enqueue(self, batch: list[dict]) -> tuple[list[int], Optional[Exception]]:
+        try:
+            return self.queue.enqueue_batch(batch), None
+        except Exception as exc:      # the whole batch: release its claims, then fail the run
+            return list(range(len(batch))), exc
+
+    # -- the worker ------------------------------------------------------------------
+
+    def send(self, invoice_id: str, level_name: str) -> str:
+        """Send one reminder: 'sent', 'skipped', 'deferred', or what it already was.
+        Raises when a channel fails (SQS retries; channels already sent are not repeated)."""
+        level = next((lv for lv in self.levels if lv.name == level_name), None)
+        if level is None or not isinstance(invoice_id, str):
+            logger.warning("reminder for an unknown level ignored", extra={"level": str(level_name)[:40]})
+            return "ignored"
+        key = f"{invoice_id}#{level.name}"
+        reminder = self.store.reminder(key)
+        if reminder is None:
+            return "unknown"
+        if reminder.status in ("sent", "skipped"):
+            return reminder.status
+        invoice = self.store.invoice(invoice_id)
+        if invoice is None or invoice.status != "unpaid":
+            self.store.set_status(key, "skipped")
+            return "skipped"
+        customer = self.store.customer(invoice.customer_code)
+        if customer is None or customer.reminders_opt_out:
+            self.store.set_status(key, "skipped")
+            return "skipped"
+        from chalicelib.adapters.notifier import ChannelUnavailable, DeliveryFailed, reachable
+
+        chosen = [c for c in (customer.notify_channels or rules.DEFAULT_CHANNELS) if c in rules.CHANNELS]
+        chosen = [c for c in dict.fromkeys(chosen) if reachable(c, customer)]
+        if not chosen:
+            self.store.set_status(key, "skipped")
+            return "skipped"
+        now = self._now()
+        delay = self.quiet.delay_seconds(now)
+        if delay:
+            # Deferred, not dropped: the same message comes back after the quiet window (in hops of <= 15 min).
+            self.queue.enqueue({"invoice_id": invoice_id, "level": level.name}, delay)
+            self.store.set_status(key, "deferred")
+            return "deferred"
+        done = set(reminder.channels or [])
+        failures = []
+        for channel in chosen:
+            if channel in done:
+                continue
+            message = rules.compose(level, channel, invoice_id=invoice_id, customer_code=invoice.customer_code,
+                                    period=invoice.period, amount=int(invoice.total), due_date=invoice.due_date,
+                                    link_base=self.settings.payment_link_base,
+                                    sender=self.settings.sms_sender_id)
+            try:
+                self.notifier.send(channel, customer, message)
+            except ChannelUnavailable as exc:
+                logger.warning("reminder channel unavailable", extra={"channel": channel, "reason": str(exc)})
+                continue
+            except Exception as exc:
+                failures.append(f"{channel}: {exc}")
+                continue
+            self.store.add_channel(key, channel)
+        if failures:
+            raise DeliveryFailed("; ".join(failures))
+        self.store.set_status(key, "sent", self.clock.now())
+        return "sent"
+
+    # -- preferences ------------------------------------------------------------------
+
+    def _codes(self, identity: Identity, requested: object) -> list[str]:
+        if requested is not None:
+            code = customer_code(requested)
+            if not identity.owns(code):
+                raise _not_linked()
+            return [code]
+        if not identity.customer_codes:
+            raise _not_linked()
+        return list(identity.customer_codes)
+
+    def set_preferences(self, identity: Identity, body: dict) -> dict:
+        codes = self._codes(identity, body.get("customer_code"))
+        channels, opt_out, email = body.get("channels"), body.get("opt_out"), body.get("email")
+        if channels is None and opt_out is None and email is None:
+            raise ValidationError("send channels, opt_out or email", "Cần gửi channels, opt_out hoặc email.",
+                                  field="channels")
+        if channels is not None:
+            if not isinstance(channels, list) or not channels or len(channels) > len(rules.CHANNELS) \
+                    or any(c not in rules.CHANNELS for c in channels) or len(set(channels)) != len(channels):
+                raise ValidationError("channels: a non-empty list of distinct sms, email, push, zalo",
+                                      "channels phải là danh sách không trùng gồm sms, email, push, zalo.",
+                                      field="channels")
+        if opt_out is not None and not isinstance(opt_out, bool):
+            raise ValidationError("opt_out must be true or false", "opt_out phải là true hoặc false.",
+                                  field="opt_out")
+        if email is not None and (not isinstance(email, str) or len(email) > 254 or not EMAIL_RE.match(email)):
+            raise ValidationError("email is not a valid e-mail address", "Địa chỉ email không hợp lệ.",
+                                  field="email")
+        if channels and "email" in channels and email is None:
+            for code in codes:
+                current = self.store.customer(code)
+                if current is not None and not current.email:
+                    raise ValidationError("choosing e-mail needs an email address", "Vui lòng nhập địa chỉ email.",
+                                          field="email")
+        out = []
+        for code in codes:
+            try:
+                self.store.set_preferences(code, channels, opt_out, email)
+            except ConditionFailed:
+                raise NotFound("customer not found", "Không tìm thấy khách hàng.",
+                               code="CUSTOMER_NOT_FOUND") from None
+            customer = self.store.customer(code)
+            out.append(self._preferences(customer))
+        return {"customers": out}
+
+    @staticmethod
+    def _preferences(customer) -> dict:
+        return {"customer_code": customer.code,
+                "channels": list(customer.notify_channels or rules.DEFAULT_CHANNELS),
+                "opt_out": bool(customer.reminders_opt_out), "email": customer.email,
+                "push_registered": bool(customer.push_endpoint)}
+
+    def register_push(self, identity: Identity, body: dict) -> dict:
+        token, platform = body.get("token"), body.get("platform")
+        if platform not in PLATFORMS:
+            raise ValidationError("platform must be android or ios", "platform phải là android hoặc ios.",
+                                  field="platform")
+        if not isinstance(token, str) or not TOKEN_RE.match(token):
+            raise ValidationError("token must be the app's device token", "Mã thiết bị (token) không hợp lệ.",
+                                  field="token")
+        codes = self._codes(identity, body.get("customer_code"))
+        from chalicelib.adapters.notifier import ChannelUnavailable
+
+        try:
+            arn = self.push.register(platform, token, identity.account_id)
+        except ChannelUnavailable:
+            from chalicelib.errors import ServiceUnavailable
+            raise ServiceUnavailable("push notifications are not configured",
+                                     "Chưa cấu hình thông báo đẩy.") from None
+        for code in codes:
+            try:
+                self.store.set_push_endpoint(code, arn)
+            except ConditionFailed:
+                pass
+        return {"registered": True, "platform": platform, "customer_codes": codes}
