@@ -8,12 +8,13 @@ from chalice import Blueprint
 from chalicelib import deps
 from chalicelib.config import get_settings
 from chalicelib.middleware import start_job
-from chalicelib.services.imports import validate_offset
 
 bp = Blueprint(__name__)
 
 
 def _record_handler(record) -> str:
+    from chalicelib.services.imports import validate_offset   # deferred: keeps PynamoDB out of app's import
+
     message = json.loads(record.body)
     return deps.get("imports").process_chunk(str(message["import_id"]), validate_offset(message["offset"]))
 
