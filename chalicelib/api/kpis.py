@@ -46,4 +46,4 @@ def kpi_report():
 @api
 def audit_trail():
     params = bp.current_request.query_params or {}
-    return kpis().audit_trail(params.get("entity"), params.get("limit"))
+    return kpis().audit_trail(params.get("entity"), params.get("limit"), params.get("actor"))

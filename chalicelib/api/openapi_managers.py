@@ -28,9 +28,9 @@ REPORT = _obj(["period", "round1_ends", "sweep_ends", "staff", "branches", "comp
               company=_ROW, goals=_obj(["reading", "collection"], reading=_INT, collection=_INT))
 _DAY = {"type": "integer", "minimum": 1, "maximum": 31}
 _JSON_ANY = {"nullable": True, "description": "the JSON value recorded"}
-AUDIT = _obj(["entity", "entries"], entity=_STR, entries={"type": "array", "items": _obj(
+AUDIT = _obj(["entries"], entity=_STR, actor=_STR, entries={"type": "array", "items": _obj(
     ["at", "actor", "action", "before", "after"], at={"type": "string", "format": "date-time"}, actor=_STR,
-    action=_STR, before=_JSON_ANY, after=_JSON_ANY)})
+    entity=_STR, action=_STR, before=_JSON_ANY, after=_JSON_ANY)})
 
 _kpis = _op(
     "The period's KPIs per staff member, branch and company: reading rate (goal 99 %), collection rate "
@@ -46,9 +46,10 @@ _kpis["responses"]["200"]["content"]["text/csv"] = {"schema": _STR}
 PATHS: dict = {
     "/v1/admin/kpis": {"get": _kpis},
     "/v1/admin/audit": {"get": _op(
-        "An entity's audit trail, newest first: who, when, action, before/after",
+        "An entity's audit trail, or one person's changes (actor=admin:<username>), newest first: "
+        "who, when, action, before/after",
         (200, "Entries", AUDIT), secured=True, errors=(400,), tag="managers",
-        params=[{"name": "entity", "in": "query", "required": True, "schema": dict(
+        params=[_query("actor", _STR), {"name": "entity", "in": "query", "required": False, "schema": dict(
                     _STR, example="route#RT-202405-ghithu01-a1b2c3",
                     description="tariff#<area>#<class>, route#<id>, staff#<login>, credit#<payment_id>, "
                                 "invoice#<id>, handover#<staff>#<date>")},

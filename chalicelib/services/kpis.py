@@ -128,9 +128,18 @@ class KpiService:
 
     # -- audit trail -------------------------------------------------------
 
-    def audit_trail(self, entity: object, limit: object = None) -> dict:
-        """An entity's changes, newest first (one Query): who, when, what,
-        before/after as JSON values."""
+    def audit_trail(self, entity: object, limit: object = None, actor: object = None) -> dict:
+        """An entity's changes, or one person's (`actor`, e.g. admin:hoa.nguyen),
+        newest first (one Query): who, when, what, before/after as JSON values."""
+        if entity is None and actor is not None:
+            if not isinstance(actor, str) or not re.fullmatch(r"(admin|staff|customer|system):[A-Za-z0-9._-]{1,64}",
+                                                              actor):
+                raise ValidationError("actor must look like admin:<username>", "Người thực hiện không hợp lệ.",
+                                      field="actor")
+            items = self.audit.by_actor(actor, _limit(limit))
+            return {"actor": actor, "entries": [
+                {"at": i.at.split("#", 1)[0], "entity": i.entity, "actor": i.actor, "action": i.action,
+                 "before": _json(i.before), "after": _json(i.after)} for i in items]}
         if not isinstance(entity, str) or not ENTITY_RE.match(entity):
             raise ValidationError("entity must be '<kind>#<id>', e.g. tariff#camau-city#household or "
                                   "route#RT-202405-ghithu01-a1b2c3",

@@ -566,6 +566,16 @@ class InvoiceSeriesModel(Model):
     last_number = NumberAttribute(default=0)
 
 
+class AuditByActor(GlobalSecondaryIndex):
+    """One manager's changes, newest first."""
+    class Meta:
+        index_name = "by_actor"
+        projection = AllProjection()
+
+    actor = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
 class AuditModel(Model):
     """Who changed what, when: one item per change, newest last within an entity."""
     Meta = _meta("audit")
@@ -576,6 +586,8 @@ class AuditModel(Model):
     action = UnicodeAttribute()
     before = UnicodeAttribute(null=True)            # JSON
     after = UnicodeAttribute(null=True)             # JSON
+
+    by_actor = AuditByActor()
 
 
 ALL_MODELS = (

@@ -443,3 +443,7 @@ class AuditRepository:
     @storage_errors
     def for_entity(self, entity: str, limit: int = 50) -> list[AuditModel]:
         return list(AuditModel.query(entity, scan_index_forward=False, limit=limit))
+
+    @storage_errors
+    def by_actor(self, actor: str, limit: int = 50) -> list[AuditModel]:
+        return list(AuditModel.by_actor.query(actor, scan_index_forward=False, limit=limit))

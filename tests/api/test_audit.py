@@ -112,3 +112,17 @@ def test_bad_input_and_roles(api, admin, registered):
     _, tokens = registered()
     assert api.get("/v1/admin/audit?entity=route%23RT-1", token=tokens["access_token"]).status_code == 403
     assert api.get("/v1/admin/audit?entity=route%23RT-1", token="").status_code == 401
+
+
+def test_one_managers_changes_across_entities(api):
+    admin = api.post("/v1/admin/login", {"username": "admin", "password": "cawaco-demo-2023"}).json["access_token"]
+    body = {"tariff_id": "camau-district-business-2027-01", "area": "camau-district", "customer_class": "business",
+            "valid_from": "2027-01-01", "pricing": "flat", "legal_ref": "test", "tiers": [{"up_to": None, "price": 13000}]}
+    assert api.post("/v1/admin/tariffs", body, token=admin).status_code == 201
+    r = api.get("/v1/admin/audit?actor=admin:admin&limit=200", token=admin)
+    assert r.status_code == 200 and r.json["actor"] == "admin:admin"
+    assert any(e["entity"] == "tariff#camau-district#business" and e["action"] == "tariff.add"
+               for e in r.json["entries"])
+    ats = [e["at"] for e in r.json["entries"]]
+    assert ats == sorted(ats, reverse=True)
+    assert api.get("/v1/admin/audit?actor=robert'); drop", token=admin).status_code == 400
