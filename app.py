@@ -8,7 +8,8 @@ from chalicelib.jobs import reminders as reminder_jobs
 from chalicelib.middleware import observe_http
 
 app = Chalice(app_name="cskh")
-app.api.binary_types.append("application/pdf")
+app.api.binary_types.extend(["application/pdf",   # invoice PDFs out; Excel bank statements in
+                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"])
 app.register_middleware(observe_http, "http")
 
 for blueprint in (

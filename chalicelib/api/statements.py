@@ -19,7 +19,8 @@ def statements():
 
 
 @bp.route("/v1/admin/imports/bank-statements", methods=["POST"], authorizer=bearer,
-          content_types=["text/csv", "application/octet-stream"])
+          content_types=["text/csv", "application/octet-stream",
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"])
 @api
 def import_bank_statement():
     request = bp.current_request

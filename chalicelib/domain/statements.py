@@ -103,8 +103,36 @@ def _header_key(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text).lower()).split())
 
 
+def xlsx_to_csv(data: bytes) -> str:
+    """An Excel (.xlsx) export's first sheet as CSV text, so one parser reads both."""
+    from openpyxl import load_workbook   # deferred: only statement imports need it
+
+    try:
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    except Exception:  # openpyxl raises many kinds for a broken file
+        raise StatementError("the Excel file cannot be read: save it again as .xlsx or CSV") from None
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in sheet.iter_rows(values_only=True):
+        writer.writerow([_cell(v) for v in row])
+    return out.getvalue()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "date") and hasattr(value, "isoformat"):
+        return value.date().isoformat() if hasattr(value, "hour") else value.isoformat()
+    return str(value)
+
+
 def decode(data: bytes) -> str:
-    """UTF-8 with or without a BOM; UTF-16 when it starts with its BOM (Excel's 'Unicode text')."""
+    """UTF-8 with or without a BOM; UTF-16 when it starts with its BOM (Excel's 'Unicode text');
+    an Excel workbook (.xlsx, a zip) is read with openpyxl."""
+    if data.startswith(b"PK\x03\x04"):
+        return xlsx_to_csv(data)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")

@@ -68,7 +68,7 @@ class StatementService:
         except rules.StatementError as exc:
             raise ValidationError(
                 f"the statement cannot be read: {exc}",
-                "Không đọc được tệp sao kê (cần tệp CSV UTF-8 có dòng tiêu đề: ngày giao dịch, "
+                "Không đọc được tệp sao kê (cần tệp CSV UTF-8 hoặc Excel .xlsx có dòng tiêu đề: ngày giao dịch, "
                 "số tham chiếu, số tiền ghi có, nội dung).", code="INVALID_STATEMENT") from None
         if len(parsed.lines) > MAX_LINES:
             raise PayloadTooLarge(f"more than {MAX_LINES} lines: split the file",

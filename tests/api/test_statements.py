@@ -274,3 +274,26 @@ def test_only_managers(api, registered):
                     token=customer).status_code == 403
     assert _import(api, "", _csv([])).status_code == 401
     assert api.get("/v1/admin/suspense", token="").status_code == 401
+
+
+def test_an_excel_export_is_read_like_a_csv(api, admin, new_customer):
+    import datetime
+    import io
+
+    from openpyxl import Workbook
+    customer = new_customer(invoices=[("2024-05", 100, 111, WATER, "unpaid")])
+    wb = Workbook()
+    sheet = wb.active
+    sheet.append(["SAO KÊ TÀI KHOẢN 0071000123456"])
+    sheet.append(["Ngày giao dịch", "Số tham chiếu", "Số tiền ghi nợ", "Số tiền ghi có", "Mô tả"])
+    ref = _ref()
+    sheet.append([datetime.datetime(2024, 5, 20), ref, None, float(TOTAL), f"TT TIEN NUOC KH {customer.code}"])
+    data = io.BytesIO()
+    wb.save(data)
+    r = _import(api, admin, "", raw=data.getvalue(),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert r.status_code == 201, r.json
+    assert r.json["matched"] == 1 and _invoice(f"INV-{customer.code}-202405").status == "paid"
+    broken = _import(api, admin, "", raw=b"PK\x03\x04 not really a workbook",
+                     content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert broken.status_code == 400 and broken.json["code"] == "INVALID_STATEMENT"
