@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+
 from urllib.parse import quote_plus, urlencode
 
 from bench.common import JWT_SECRET, PY, ROOT, clean_env, heading, median, ms, p90, table

@@ -406,7 +406,6 @@ def _month() -> dict:
     for branch, count, seed_r1, seed_sweep in BRANCHES:
         c = agg[branch]
         reading, r1, sweep = rates(c)
-        members = [rates(agg[s[0]]) for s in staff if s[1] == branch]
         branches[branch] = {"staff": count, "customers": c["customers"], "issued": c["issued"],
                             "reading_rate": round(reading, 1), "round1_rate": round(r1, 1),
                             "after_sweep_rate": round(sweep, 1), "seed_round1": seed_r1, "seed_after_sweep": seed_sweep}

@@ -607,7 +607,7 @@ class Stack:
         cfg, url = self.config, self.api_url
         password = ("the value of $DEMO_PASSWORD" if (cfg.demo_password or os.environ.get("DEMO_PASSWORD"))
                     else _default_demo_password())
-        ddb = (f"moto (in memory; java is missing)" if self.dynamodb_on_moto else
+        ddb = ("moto (in memory; java is missing)" if self.dynamodb_on_moto else
                f"DynamoDB Local http://127.0.0.1:{cfg.dynamodb_port}"
                + (f" (data in {os.path.relpath(cfg.dynamodb_dir, ROOT)})" if cfg.persistent else " (in memory)"))
         lines = [

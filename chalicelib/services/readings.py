@@ -3,7 +3,6 @@ then judged by the reading rules and billed by the worker. The device's
 reading_id makes every step idempotent. No Chalice, no boto3."""
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import date, datetime, timedelta

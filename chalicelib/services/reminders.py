@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Callable, Iterable, Optional
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from chalicelib.config import Settings
 from chalicelib.domain import reminders as rules
@@ -24,7 +24,7 @@ from chalicelib.errors import Forbidden, NotFound, ValidationError
 from chalicelib.observability import logger
 from chalicelib.services.auth import customer_code
 from chalicelib.store.models import CustomerModel, InvoiceModel, ReminderModel
-from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, storage_errors
+from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, get_or_none, storage_errors
 
 PAGE = 500                      # invoices per Query page (a checkpoint: the cursor moves page by page)
 CLAIM_THREADS = 16              # conditional Puts and SendMessageBatch calls in flight
@@ -59,24 +59,15 @@ class ReminderStore:
 
     @storage_errors
     def customer(self, code: str):
-        try:
-            return CustomerModel.get(code)
-        except DoesNotExist:
-            return None
+        return get_or_none(CustomerModel, code)
 
     @storage_errors
     def invoice(self, invoice_id: str):
-        try:
-            return InvoiceModel.get(invoice_id)
-        except DoesNotExist:
-            return None
+        return get_or_none(InvoiceModel, invoice_id)
 
     @storage_errors
     def reminder(self, key: str):
-        try:
-            return ReminderModel.get(key, consistent_read=True)
-        except DoesNotExist:
-            return None
+        return get_or_none(ReminderModel, key, consistent_read=True)
 
     @storage_errors
     def claim(self, key: str, code: str, level: str, now: int) -> bool:

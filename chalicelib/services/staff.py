@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Callable, Iterable, Optional
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.config import Settings
 from chalicelib.domain import passwords
@@ -22,7 +22,7 @@ from chalicelib.domain.tokens import Identity
 from chalicelib.errors import AppError, Conflict, Forbidden, NotFound, ValidationError
 from chalicelib.services.auth import USERNAME_RE, customer_code
 from chalicelib.store.models import AccountModel, CustomerModel, InvoiceModel, RouteModel
-from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, storage_errors
+from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, get_or_none, storage_errors
 
 VERSION_RE = re.compile(r"^\d{1,4}(\.\d{1,4}){0,3}$")
 # An IMEI is 15 digits; where Android hides it, the app sends its device id instead.
@@ -331,10 +331,7 @@ class StaffStore:
 
     @storage_errors
     def account(self, account_id: str) -> Optional[AccountModel]:
-        try:
-            return AccountModel.get(account_id)
-        except DoesNotExist:
-            return None
+        return get_or_none(AccountModel, account_id)
 
     @storage_errors
     def create_account(self, account: AccountModel) -> bool:
@@ -406,10 +403,7 @@ class StaffStore:
 
     @storage_errors
     def route(self, route_id: str) -> Optional[RouteModel]:
-        try:
-            return RouteModel.get(route_id, consistent_read=True)
-        except DoesNotExist:
-            return None
+        return get_or_none(RouteModel, route_id, consistent_read=True)
 
     @storage_errors
     def create_route(self, route: RouteModel) -> None:

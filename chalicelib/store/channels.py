@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.models import CONNECTION, ChannelRequestModel, CustomerModel
-from chalicelib.store.repositories import storage_errors
+from chalicelib.store.repositories import get_or_none, storage_errors
 
 
 class ChannelRequestStore:
@@ -18,10 +18,7 @@ class ChannelRequestStore:
 
     @storage_errors
     def get(self, request_id: str) -> Optional[ChannelRequestModel]:
-        try:
-            return ChannelRequestModel.get(request_id, consistent_read=True)
-        except DoesNotExist:
-            return None
+        return get_or_none(ChannelRequestModel, request_id, consistent_read=True)
 
     @storage_errors
     def pending(self, limit: int = 200) -> list[ChannelRequestModel]:

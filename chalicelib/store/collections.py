@@ -23,7 +23,7 @@ from chalicelib.store.models import (
     ReadingModel,
     ReceiptModel,
 )
-from chalicelib.store.repositories import _THROTTLED, storage_errors
+from chalicelib.store.repositories import _THROTTLED, get_or_none, storage_errors
 
 
 class ReceiptExists(Exception):
@@ -47,38 +47,23 @@ class CollectionStore:
 
     @storage_errors
     def receipt(self, collection_id: str) -> Optional[ReceiptModel]:
-        try:
-            return ReceiptModel.get(collection_id, consistent_read=True)
-        except DoesNotExist:
-            return None
+        return get_or_none(ReceiptModel, collection_id, consistent_read=True)
 
     @storage_errors
     def invoice(self, invoice_id: str) -> Optional[InvoiceModel]:
-        try:
-            return InvoiceModel.get(invoice_id, consistent_read=True)
-        except DoesNotExist:
-            return None
+        return get_or_none(InvoiceModel, invoice_id, consistent_read=True)
 
     @storage_errors
     def customer(self, code: str) -> Optional[CustomerModel]:
-        try:
-            return CustomerModel.get(code)
-        except DoesNotExist:
-            return None
+        return get_or_none(CustomerModel, code)
 
     @storage_errors
     def account(self, account_id: str) -> Optional[AccountModel]:
-        try:
-            return AccountModel.get(account_id)
-        except DoesNotExist:
-            return None
+        return get_or_none(AccountModel, account_id)
 
     @storage_errors
     def reading(self, reading_id: str) -> Optional[ReadingModel]:
-        try:
-            return ReadingModel.get(reading_id)
-        except DoesNotExist:
-            return None
+        return get_or_none(ReadingModel, reading_id)
 
     @storage_errors
     def last_number(self, series: str) -> int:
@@ -153,10 +138,7 @@ class CollectionStore:
 
     @storage_errors
     def handover(self, staff: str, day: str) -> Optional[HandoverModel]:
-        try:
-            return HandoverModel.get(staff, day, consistent_read=True)
-        except DoesNotExist:
-            return None
+        return get_or_none(HandoverModel, staff, day, consistent_read=True)
 
     def record_handover(self, item: HandoverModel, audit: AuditModel) -> None:
         """The handover and its audit entry, both or neither."""

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.store.models import CustomerModel, ImportModel
-from chalicelib.store.repositories import _is_condition_failure, storage_errors
+from chalicelib.store.repositories import _is_condition_failure, get_or_none, storage_errors
 
 # Fields the customer book owns; everything else on a customer (e-mail set in
 # the app, push endpoint, notification choices, meter replacement...) is kept.
@@ -22,10 +22,7 @@ class ImportStore:
 
     @storage_errors
     def get(self, import_id: str, consistent: bool = False) -> Optional[ImportModel]:
-        try:
-            return ImportModel.get(import_id, consistent_read=consistent)
-        except DoesNotExist:
-            return None
+        return get_or_none(ImportModel, import_id, consistent_read=consistent)
 
     @storage_errors
     def move(self, import_id: str, from_status: str, to_status: str, now: int) -> bool:

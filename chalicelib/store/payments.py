@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.store.models import CONNECTION, InvoiceModel, OrderModel, PaymentModel
-from chalicelib.store.repositories import _THROTTLED, storage_errors
+from chalicelib.store.repositories import _THROTTLED, get_or_none, storage_errors
 
 
 class InvoicesBusy(Exception):
@@ -45,10 +45,7 @@ class Receipt:
 class OrderStore:
     @storage_errors
     def get(self, order_id: str, consistent: bool = False) -> Optional[OrderModel]:
-        try:
-            return OrderModel.get(order_id, consistent_read=consistent)
-        except DoesNotExist:
-            return None
+        return get_or_none(OrderModel, order_id, consistent_read=consistent)
 
     @storage_errors
     def invoices(self, invoice_ids: list[str], consistent: bool = False) -> dict[str, InvoiceModel]:
@@ -154,10 +151,7 @@ class OrderStore:
 
     @storage_errors
     def payments_of(self, transaction_no: str) -> Optional[PaymentModel]:
-        try:
-            return PaymentModel.get(f"vnpay#{transaction_no}", consistent_read=True)
-        except DoesNotExist:
-            return None
+        return get_or_none(PaymentModel, f"vnpay#{transaction_no}", consistent_read=True)
 
     @storage_errors
     def by_status(self, status: str, limit: int = 100) -> list[PaymentModel]:
@@ -165,10 +159,7 @@ class OrderStore:
 
     @storage_errors
     def credit(self, payment_id: str) -> Optional[PaymentModel]:
-        try:
-            return PaymentModel.get(payment_id, consistent_read=True)
-        except DoesNotExist:
-            return None
+        return get_or_none(PaymentModel, payment_id, consistent_read=True)
 
     @storage_errors
     def mark_credit(self, payment_id: str, from_status: str, to_status: str, note: str) -> bool:

@@ -73,6 +73,14 @@ def storage_errors(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def get_or_none(model, *key, consistent_read: bool = False):
+    """One item by its key, or None: the read every store needs."""
+    try:
+        return model.get(*key, consistent_read=consistent_read)
+    except DoesNotExist:
+        return None
+
+
 def _connection() -> Connection:
     return CONNECTION
 
@@ -97,10 +105,7 @@ def _unb64(token: str) -> dict:
 class CustomerRepository:
     @storage_errors
     def get(self, code: str) -> Optional[CustomerModel]:
-        try:
-            return CustomerModel.get(code)
-        except DoesNotExist:
-            return None
+        return get_or_none(CustomerModel, code)
 
     @storage_errors
     def get_many(self, codes: Iterable[str]) -> dict[str, CustomerModel]:
@@ -131,10 +136,7 @@ class CustomerRepository:
 class AccountRepository:
     @storage_errors
     def get(self, account_id: str) -> Optional[AccountModel]:
-        try:
-            return AccountModel.get(account_id)
-        except DoesNotExist:
-            return None
+        return get_or_none(AccountModel, account_id)
 
     @storage_errors
     def holder_of(self, code: str) -> Optional[str]:
@@ -289,10 +291,7 @@ class CounterRepository:
 class InvoiceRepository:
     @storage_errors
     def get(self, invoice_id: str) -> Optional[InvoiceModel]:
-        try:
-            return InvoiceModel.get(invoice_id)
-        except DoesNotExist:
-            return None
+        return get_or_none(InvoiceModel, invoice_id)
 
     @storage_errors
     def list_for_customer(self, code: str, status: Optional[str], limit: int,
@@ -341,10 +340,7 @@ class ReadingStore:
     @storage_errors
     def get(self, reading_id: str, consistent: bool = False):
         from chalicelib.store.models import ReadingModel
-        try:
-            return ReadingModel.get(reading_id, consistent_read=consistent)
-        except DoesNotExist:
-            return None
+        return get_or_none(ReadingModel, reading_id, consistent_read=consistent)
 
     @storage_errors
     def finish(self, reading_id: str, status: str, reasons, invoice_id, collect: bool, now: int) -> None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Iterable, Optional
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import ServiceUnavailable, ValidationError
 from chalicelib.store.models import CONNECTION, AuditModel, CustomerModel, InvoiceModel, StatementLineModel
-from chalicelib.store.repositories import _b64, _unb64, storage_errors
+from chalicelib.store.repositories import _b64, _unb64, get_or_none, storage_errors
 
 
 class LineExists(Exception):
@@ -67,10 +67,7 @@ class StatementStore:
 
     @storage_errors
     def line(self, line_id: str) -> Optional[StatementLineModel]:
-        try:
-            return StatementLineModel.get(line_id, consistent_read=True)
-        except DoesNotExist:
-            return None
+        return get_or_none(StatementLineModel, line_id, consistent_read=True)
 
     @storage_errors
     def existing_lines(self, line_ids: Iterable[str]) -> set[str]:
@@ -95,10 +92,7 @@ class StatementStore:
 
     @storage_errors
     def invoice(self, invoice_id: str) -> Optional[InvoiceModel]:
-        try:
-            return InvoiceModel.get(invoice_id, consistent_read=True)
-        except DoesNotExist:
-            return None
+        return get_or_none(InvoiceModel, invoice_id, consistent_read=True)
 
     @storage_errors
     def unpaid_of(self, code: str, limit: int = 50) -> list[InvoiceModel]:
