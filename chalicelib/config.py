@@ -217,22 +217,20 @@ def _reminder_settings(env: Mapping[str, str], stage: str) -> dict:
         zalo_access_token=token, zalo_access_token_param=token_param, **arns)
 
 
-def _app_version(value: str) -> str:
-    if not re.fullmatch(r"\d{1,4}(\.\d{1,4}){0,3}", value):
-        raise ConfigError("MIN_STAFF_APP_VERSION must be a dotted version such as 1.4.2")
-    return value
+def _matching(pattern: str, complaint: str):
+    """A validator: the value whole-matches `pattern`, or ConfigError(complaint)."""
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise ConfigError(complaint)
+        return value
+    return check
 
 
-def _bucket(value: str) -> str:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value):
-        raise ConfigError("IMPORTS_BUCKET must be a valid S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
-    return value
-
-
-def _tmn_code(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9]{8}", value):
-        raise ConfigError("VNPAY_TMN_CODE must be 8 letters or digits")
-    return value
+_app_version = _matching(r"\d{1,4}(\.\d{1,4}){0,3}", "MIN_STAFF_APP_VERSION must be a dotted version such as 1.4.2")
+_bucket = _matching(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+                    "IMPORTS_BUCKET must be a valid S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
+_tmn_code = _matching(r"[A-Za-z0-9]{8}", "VNPAY_TMN_CODE must be 8 letters or digits")
+_tax_code = _matching(r"\d{10}(-\d{3})?", "SELLER_TAX_CODE must be a 10-digit tax code (optionally -NNN)")
 
 
 def _https_or_local(url: str, name: str, stage: str) -> str:
@@ -240,12 +238,6 @@ def _https_or_local(url: str, name: str, stage: str) -> str:
     if not (url.startswith("https://") or (local and stage in ("local", "test"))):
         raise ConfigError(f"{name} must be an https URL (http://127.0.0.1 only in the local stage)")
     return url
-
-
-def _tax_code(value: str) -> str:
-    if not re.fullmatch(r"\d{10}(-\d{3})?", value):
-        raise ConfigError("SELLER_TAX_CODE must be a 10-digit tax code (optionally -NNN)")
-    return value
 
 
 def _invoice_template(value: str) -> str:

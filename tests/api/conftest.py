@@ -1,6 +1,7 @@
 """Handlers through chalice.test.Client, on DynamoDB Local (and moto)."""
 from __future__ import annotations
 
+import collections
 import itertools
 import json
 import re
@@ -38,6 +39,29 @@ def _fresh_counters(request):
         from chalicelib.store.models import CounterModel
         for item in CounterModel.scan():
             item.delete()
+
+
+@pytest.fixture
+def admin(api):
+    """The demo manager's access token."""
+    r = api.post("/v1/admin/login", {"username": "admin", "password": "cawaco-demo-2023"})
+    assert r.status_code == 200, r.json
+    return r.json["access_token"]
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """DynamoDB operations made while a test runs, by name (PynamoDB's one choke point)."""
+    from pynamodb.connection.base import Connection
+    seen = collections.Counter()
+    original = Connection._make_api_call
+
+    def counting(self, operation_name, operation_kwargs, *a, **kw):
+        seen[operation_name] += 1
+        return original(self, operation_name, operation_kwargs, *a, **kw)
+
+    monkeypatch.setattr(Connection, "_make_api_call", counting)
+    return seen
 
 
 class Api:

@@ -7,17 +7,9 @@ import secrets
 import time
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from pynamodb.connection.base import Connection
 
 PASSWORD = "Ghi-thu-2024!"
-
-
-@pytest.fixture
-def admin(api):
-    r = api.post("/v1/admin/login", {"username": "admin", "password": "cawaco-demo-2023"})
-    assert r.status_code == 200, r.json
-    return r.json["access_token"]
 
 
 def _staff(api, admin, branch="TP Ca Mau") -> str:

@@ -9,12 +9,6 @@ from chalicelib.domain.tariff import version_to_dict
 from chalicelib.domain.tariff_tables import published_versions
 
 
-@pytest.fixture
-def admin(api):
-    r = api.post("/v1/admin/login", {"username": "admin", "password": "cawaco-demo-2023"})
-    return r.json["access_token"]
-
-
 def _reading(code, period="2023-06", old=275, new=286, read_on="2023-07-05", **kw):
     return dict(customer_code=code, period=period, old_index=old, new_index=new, read_on=read_on, **kw)
 

@@ -19,13 +19,6 @@ WATER = 66000                 # invoice_item: + VAT 5 % 3,300 + fee 10 % 6,600
 TOTAL = 75900
 
 
-@pytest.fixture
-def admin(api):
-    r = api.post("/v1/admin/login", {"username": "admin", "password": "cawaco-demo-2023"})
-    assert r.status_code == 200, r.json
-    return r.json["access_token"]
-
-
 class Staff:
     def __init__(self, api, login, token, imei, full_name):
         self.api, self.login, self.token, self.imei, self.full_name = api, login, token, imei, full_name

@@ -2,23 +2,7 @@
 (The figures themselves are measured by bench/, not asserted on time.)"""
 from __future__ import annotations
 
-import collections
 
-import pytest
-from pynamodb.connection.base import Connection
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    seen = collections.Counter()
-    original = Connection._make_api_call
-
-    def counting(self, operation_name, operation_kwargs, *a, **kw):
-        seen[operation_name] += 1
-        return original(self, operation_name, operation_kwargs, *a, **kw)
-
-    monkeypatch.setattr(Connection, "_make_api_call", counting)
-    return seen
 
 
 def test_request_paths_never_scan_and_stay_small(api, calls, registered):

@@ -5,39 +5,17 @@ Each test uses a period of its own, so other tests' staff have no routes in it."
 from __future__ import annotations
 
 import codecs
-import collections
 import csv
 import io
 import itertools
 import secrets
 
 import pytest
-from pynamodb.connection.base import Connection
 
 from local.seed import invoice_item
 
 PASSWORD = "Ghi-thu-2024!"
 _years = itertools.count(2041)
-
-
-@pytest.fixture
-def admin(api):
-    r = api.post("/v1/admin/login", {"username": "admin", "password": "cawaco-demo-2023"})
-    assert r.status_code == 200, r.json
-    return r.json["access_token"]
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    seen = collections.Counter()
-    original = Connection._make_api_call
-
-    def counting(self, operation_name, operation_kwargs, *a, **kw):
-        seen[operation_name] += 1
-        return original(self, operation_name, operation_kwargs, *a, **kw)
-
-    monkeypatch.setattr(Connection, "_make_api_call", counting)
-    return seen
 
 
 def _staff(api, admin, branch: str, full_name: str) -> str:

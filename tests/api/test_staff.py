@@ -38,13 +38,6 @@ def _claims(token: str) -> dict:
     return tokens.decode(jwt_signing_key(), get_settings().jwt_issuer, token, "access")
 
 
-@pytest.fixture
-def admin(api):
-    r = api.post("/v1/admin/login", {"username": "admin", "password": "cawaco-demo-2023"})
-    assert r.status_code == 200
-    return r.json["access_token"]
-
-
 class Staff:
     def __init__(self, api, username: str, imei: str) -> None:
         self.api, self.username, self.imei, self.version = api, username, imei, "1.2.0"

@@ -16,13 +16,6 @@ TOTAL = 75900
 URL = "/v1/admin/imports/bank-statements"
 
 
-@pytest.fixture
-def admin(api):
-    r = api.post("/v1/admin/login", {"username": "admin", "password": "cawaco-demo-2023"})
-    assert r.status_code == 200, r.json
-    return r.json["access_token"]
-
-
 def _import(api, token, text: str, bank="VCB", content_type="text/csv; charset=utf-8", raw=None):
     return api.call("POST", f"{URL}?bank={bank}", raw=raw if raw is not None else text.encode("utf-8"),
                     token=token, headers={"Content-Type": content_type})
