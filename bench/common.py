@@ -28,6 +28,22 @@ def clean_env(**extra: str) -> dict:
     return env
 
 
+def run_child(module: str, args: list, env: dict, timeout: int) -> dict:
+    """Run `python -m <module> <args...> <out.json>` in a fresh interpreter (the app
+    binds its engines at import, so each section gets its own) and return its JSON."""
+    import json
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "result.json")
+        done = subprocess.run([PY, "-m", module, *map(str, args), out], cwd=ROOT, env=env, timeout=timeout)
+        if done.returncode != 0 or not os.path.exists(out):
+            raise RuntimeError(f"{module} exited with code {done.returncode}")
+        with open(out, encoding="utf-8") as f:
+            return json.load(f)
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 
-from bench.common import PY, ROOT, clean_env, heading, table
+from bench.common import clean_env, heading, run_child, table
 
 ROWS = 20_000
 
@@ -19,13 +17,7 @@ ROWS = 20_000
 def run(rows: int = ROWS) -> dict:
     heading("Customer-book import (DynamoDB Local + moto S3)")
     sys.stdout.flush()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "imports.json")
-        done = subprocess.run([PY, "-m", "bench.imports", str(rows), out], cwd=ROOT, env=clean_env(), timeout=600)
-        if done.returncode != 0 or not os.path.exists(out):
-            raise RuntimeError(f"the import bench exited with code {done.returncode}")
-        with open(out, encoding="utf-8") as f:
-            result = json.load(f)
+    result = run_child("bench.imports", [rows], clean_env(), timeout=600)
     print(table(["measure", "value"], [
         ["rows imported", f"{result['rows']:,} ({result['rows_failed']} refused on purpose)"],
         ["file", f"{result['file_kib']:,} KiB in {result['chunks']} chunks"],

@@ -18,14 +18,12 @@ import hmac
 import io
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 
 from urllib.parse import quote_plus, urlencode
 
-from bench.common import JWT_SECRET, PY, ROOT, clean_env, heading, median, ms, p90, table
+from bench.common import JWT_SECRET, ROOT, clean_env, heading, median, ms, p90, run_child, table
 
 # Obviously fake, bench-only values (config wants 32 characters for the secret).
 HASH_SECRET = "bench-vnpay-not-a-secret-0123456"
@@ -58,14 +56,8 @@ def ipn_params(order_id: str, amount: int, txn: str) -> dict:
 def run(reps: int = 50) -> dict:
     heading("VNPay IPN: latency and DynamoDB calls (DynamoDB Local)")
     sys.stdout.flush()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "ipn.json")
-        env = clean_env(VNPAY_HASH_SECRET=HASH_SECRET, VNPAY_TMN_CODE=TMN_CODE, SCRYPT_LOG2_N=SCRYPT_LOG2_N)
-        done = subprocess.run([PY, "-m", "bench.ipn", str(reps), out], cwd=ROOT, env=env, timeout=300)
-        if done.returncode != 0 or not os.path.exists(out):
-            raise RuntimeError(f"the IPN bench exited with code {done.returncode}")
-        with open(out, encoding="utf-8") as f:
-            result = json.load(f)
+    env = clean_env(VNPAY_HASH_SECRET=HASH_SECRET, VNPAY_TMN_CODE=TMN_CODE, SCRYPT_LOG2_N=SCRYPT_LOG2_N)
+    result = run_child("bench.ipn", [reps], env, timeout=300)
     if result.get("failures"):
         raise RuntimeError("; ".join(result["failures"][:3]))
     return result

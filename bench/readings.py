@@ -26,14 +26,12 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from datetime import date
 
-from bench.common import JWT_SECRET, PY, ROOT, clean_env, heading, median, ms, p90, table
+from bench.common import JWT_SECRET, clean_env, heading, median, ms, p90, run_child, table
 
 SCRYPT_LOG2_N = "10"   # no login is measured here
 N_READINGS = 300
@@ -97,14 +95,7 @@ DEFINITIONS = ("reading rate = customers read (a reading taken, whatever the rul
 def run() -> dict:
     heading("Field readings: the worker on DynamoDB Local, and a simulated month at the seed's scale")
     sys.stdout.flush()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "readings.json")
-        env = clean_env(SCRYPT_LOG2_N=SCRYPT_LOG2_N)
-        done = subprocess.run([PY, "-m", "bench.readings", out], cwd=ROOT, env=env, timeout=300)
-        if done.returncode != 0 or not os.path.exists(out):
-            raise RuntimeError(f"the readings bench exited with code {done.returncode}")
-        with open(out, encoding="utf-8") as f:
-            result = json.load(f)
+    result = run_child("bench.readings", [], clean_env(SCRYPT_LOG2_N=SCRYPT_LOG2_N), timeout=300)
     if result.get("worker", {}).get("failures"):
         raise RuntimeError("; ".join(result["worker"]["failures"][:3]))
     return result

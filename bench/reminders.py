@@ -26,14 +26,12 @@ import contextlib
 import io
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import date, datetime
 
-from bench.common import JWT_SECRET, PY, ROOT, clean_env, heading, median, ms, p90
+from bench.common import JWT_SECRET, clean_env, heading, median, ms, p90, run_child
 
 N_DUE = 2_000
 N_PAID = 200
@@ -49,14 +47,7 @@ LAMBDA_LIMIT_S = 900
 def run() -> dict:
     heading("Payment reminders: the daily plan and the worker on the local engines")
     sys.stdout.flush()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "reminders.json")
-        done = subprocess.run([PY, "-m", "bench.reminders", out], cwd=ROOT, env=clean_env(SCRYPT_LOG2_N="10"),
-                              timeout=600)
-        if done.returncode != 0 or not os.path.exists(out):
-            raise RuntimeError(f"the reminders bench exited with code {done.returncode}")
-        with open(out, encoding="utf-8") as f:
-            result = json.load(f)
+    result = run_child("bench.reminders", [], clean_env(SCRYPT_LOG2_N="10"), timeout=600)
     if result.get("failures"):
         raise RuntimeError("; ".join(result["failures"][:3]))
     return result
