@@ -7,12 +7,13 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: deps run test test-fast package lint-infra bench job admin clean
+.PHONY: deps run test test-fast package lint-infra bench job admin clean fuzz lock audit secrets secrets-baseline
 
-$(STAMP_PY): requirements.txt requirements-dev.txt
+# Everything installed comes from requirements.lock: every package pinned, with hashes (pip included:
+# chalice 1.34 needs pip<26.3 to package). `make lock` writes it from requirements.in/-dev.txt.
+$(STAMP_PY): requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 needs pip<26.3 to package
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	@touch $@
 
 $(STAMP_NODE): package.json package-lock.json
@@ -30,6 +31,10 @@ test: deps
 package: deps
 	$(PY) -m infra.package --stage $(if $(filter command line,$(origin STAGE)),$(STAGE),dev)
 
+# Schemathesis against a whole local stack it starts itself (CI runs 12 examples per operation).
+fuzz: deps
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest -q -n 2 --dist loadfile tests/fuzz
+
 lint-infra: package
 	$(VENV)/bin/cfn-lint build/package/sam.json
 
@@ -41,6 +46,28 @@ job: deps
 
 admin: deps
 	$(PY) -m chalicelib.cli create-admin --username $(USERNAME)
+
+LOCK_FLAGS := --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links
+
+# Re-resolve after editing requirements.in (runtime) or requirements-dev.txt; existing pins are kept
+# unless an edit needs another version (`make lock UPGRADE=1` moves everything to the newest).
+lock: $(STAMP_PY)
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) \
+		--output-file requirements.txt requirements.in
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) \
+		--allow-unsafe --output-file requirements.lock requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock && touch $(STAMP_PY)
+
+# Known vulnerabilities (PyPI's advisory data, else OSV) in everything the lock installs.
+audit: $(STAMP_PY)
+	$(PY) .ci/audit.py requirements.lock
+
+# A secret in any file git knows that the reviewed baseline does not list fails the build.
+secrets: $(STAMP_PY)
+	$(PY) .ci/secrets.py
+
+secrets-baseline: $(STAMP_PY)
+	$(PY) .ci/secrets.py --update
 
 clean:
 	rm -rf build .pytest_cache

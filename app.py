@@ -2,9 +2,12 @@
 from chalice import Chalice
 
 from chalicelib.api import (admin, auth, authorizer, channels, collections, imports, invoices, kpis, me, payments,
-                            readings, reminders, service, staff, statements)
+                            privacy, readings, reminders, service, staff, statements)
 from chalicelib.jobs import imports as imports_jobs, notifications, readings as readings_jobs, reconcile
 from chalicelib.jobs import reminders as reminder_jobs
+from chalicelib.api import chat
+from chalicelib.jobs import chat as chat_jobs
+from chalicelib.api import web
 from chalicelib.middleware import observe_http
 
 app = Chalice(app_name="cskh")
@@ -16,9 +19,12 @@ for blueprint in (
     authorizer.bp, service.bp,
     auth.bp, me.bp, invoices.bp, payments.bp, channels.bp,      # customers and VNPay
     reminders.bp,                                               # reminder preferences
+    privacy.bp,                                                 # personal data: the right of access
     staff.bp, readings.bp, collections.bp,                      # field staff
     admin.bp, statements.bp, imports.bp, kpis.bp,               # managers
     notifications.bp, readings_jobs.bp, imports_jobs.bp, reconcile.bp,   # queues and schedules
     reminder_jobs.bp,
+    web.bp,                                                     # the customer website (/ and /web/*)
+    chat.bp, chat_jobs.bp,                                      # chat assistants (Zalo, Facebook)
 ):
     app.register_blueprint(blueprint)

@@ -12,7 +12,7 @@ import traceback
 
 from bench.common import BUILD, ms
 
-SECTIONS = ("coldstart", "package", "dynamodb", "billing", "pdf", "ipn", "readings", "imports", "reminders")
+SECTIONS = ("coldstart", "package", "dynamodb", "billing", "pdf", "ipn", "readings", "imports", "reminders", "load")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=50, help="timed passes over the requests (default 50)")
     parser.add_argument("--cold-runs", type=int, default=5, help="cold-container runs (default 5)")
     parser.add_argument("--out", default=os.path.join(BUILD, "bench.json"), help="where to write the JSON")
+    parser.add_argument("--load-orders", type=int, default=300, help="orders in the IPN burst (default 300)")
+    parser.add_argument("--load-readings-per-staff", type=int, default=20,
+                        help="readings per staff member, 23 staff (default 20; 125 is a working day)")
     args = parser.parse_args(argv)
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(wanted) - set(SECTIONS)
@@ -57,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
             elif section == "reminders":
                 from bench import reminders
                 result["reminders"] = reminders.run()
+            elif section == "load":
+                from bench import load
+                result["load"] = load.run(args.load_orders, args.load_readings_per_staff)
             elif section == "imports":
                 from bench import imports
                 result["imports"] = imports.run()
@@ -169,6 +175,7 @@ def markdown(result: dict) -> str:
         rows.append((f"Reminder worker, one, fake notifier (n={wk['reminders']:,})",
                      f"{wk['sends_per_s']:g} sends/s, median {ms(wk['median_s'])}, "
                      f"{wk['dynamodb_calls']:g} DynamoDB calls", ""))
+    rows += _load_rows(result.get("load"))
     if len(rows) > 1:
         out += _md(rows)
     core = [r for r in d.get("requests", []) if r["core"]]
@@ -185,6 +192,31 @@ def markdown(result: dict) -> str:
         out.append("No request path does a Scan (`make bench` fails if one does)." if not d.get("scans")
                    else f"**Scan on: {', '.join(d['scans'])}**")
     return "\n".join(out)
+
+
+def _load_rows(lo: dict | None) -> list[tuple[str, str, str]]:
+    if not lo or "payments" not in lo:
+        return []
+    p, r = lo["payments"], lo["readings"]
+    ipn, w = p["ipn"], r["worker"]
+    rows = [(f"Local stack, IPN burst: {ipn['orders']} orders' IPNs + {ipn['duplicates']} duplicates, shuffled, "
+             f"{ipn['clients']} clients (loopback, {lo['cpus']} cores)",
+             f"{ipn['per_s']:.0f} IPNs/s, p50 {ms(ipn['p50_s'])}, p99 {ms(ipn['p99_s'])}; answers "
+             + ", ".join(f"{k} × {v}" for k, v in sorted(ipn["rsp_codes"].items()))
+             + f"; {ipn['dynamodb_per_order']['calls']:g} DynamoDB calls per order paid",
+             "each order paid once" if not p["exactly_once"]["problems"] else f"BROKEN: {p['exactly_once']['problems']}"),
+            (f"Local stack, readings: {r['readings']:,} from {r['devices']} devices at once "
+             f"({r['readings'] / r['day']:.0%} of a working day)",
+             f"sent at {r['send_per_s']:.0f}/s (p50 {ms(r['api']['p50_s'])}, p99 {ms(r['api']['p99_s'])}); one worker "
+             f"{w['readings_per_s']:.1f} readings/s, {w['dynamodb']['calls']:g} DynamoDB calls each; all billed after "
+             f"{r['all_billed_after_s']:.0f} s; a day ({r['day']:,}) ≈ {r['day_billed_in_s'] / 60:.0f} min of one worker",
+             "each billed once" if not r["exactly_once"]["problems"] else f"BROKEN: {r['exactly_once']['problems']}")]
+    c = lo.get("cost")
+    if c:
+        rows.append(("AWS cost, ap-southeast-1 on demand, from the measured calls (`bench/cost.py`)",
+                     f"${c['payments']['total']:,.0f} per 1,000,000 payments; ${c['readings']['total']:,.2f} per month "
+                     f"of readings ({c['readings']['readings']:,})", "free tiers, storage, transfer left out"))
+    return rows
 
 
 if __name__ == "__main__":

@@ -99,6 +99,19 @@ class Settings:
     # Local stage only: where the notification worker also writes SMS so a
     # developer (and the end-to-end tests) can read one-time codes.
     local_sms_outbox: Optional[str] = None
+    # Chat assistants (docs/chat.md). A channel is on only when its webhook secret is configured;
+    # secrets come from the environment locally and from SSM (the *_param names) in a deployed stage.
+    facebook_app_secret: Optional[str] = field(repr=False, default=None)
+    facebook_app_secret_param: Optional[str] = None
+    facebook_verify_token: Optional[str] = field(repr=False, default=None)
+    facebook_page_token: Optional[str] = field(repr=False, default=None)
+    facebook_page_token_param: Optional[str] = None
+    facebook_graph_url: str = "https://graph.facebook.com/v25.0"
+    zalo_app_id: Optional[str] = None
+    zalo_oa_secret: Optional[str] = field(repr=False, default=None)
+    zalo_oa_secret_param: Optional[str] = None
+    zalo_api_url: str = "https://openapi.zalo.me"
+    chat_event_max_age: int = 3600        # seconds: older (replayed) message events are not answered
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -178,6 +191,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         merchant_city=(env.get("MERCHANT_CITY") or Settings.merchant_city)[:15],
         min_staff_app_version=_app_version(env.get("MIN_STAFF_APP_VERSION") or Settings.min_staff_app_version),
         **_reminder_settings(env, stage),
+        **_chat_settings(env, stage),
     )
 
 
@@ -215,6 +229,24 @@ def _reminder_settings(env: Mapping[str, str], stage: str) -> dict:
         zalo_zns_url=_https_or_local(env.get("ZALO_ZNS_URL") or Settings.zalo_zns_url, "ZALO_ZNS_URL", stage),
         zalo_template_id=env.get("ZALO_TEMPLATE_ID") or None,
         zalo_access_token=token, zalo_access_token_param=token_param, **arns)
+
+
+def _chat_settings(env: Mapping[str, str], stage: str) -> dict:
+    out = {}
+    for name in ("FACEBOOK_APP_SECRET", "FACEBOOK_PAGE_TOKEN", "ZALO_OA_SECRET"):
+        value, param = env.get(name) or None, env.get(f"{name}_PARAM") or None
+        if value and stage in ("dev", "prod"):
+            raise ConfigError(f"a deployed stage reads {name} from SSM: set {name}_PARAM")
+        out[name.lower()], out[f"{name.lower()}_param"] = value, param
+    app_id = env.get("ZALO_APP_ID") or None
+    if app_id and not re.fullmatch(r"\d{1,25}", app_id):
+        raise ConfigError("ZALO_APP_ID must be the Zalo app's numeric id")
+    return dict(out, facebook_verify_token=env.get("FACEBOOK_VERIFY_TOKEN") or None, zalo_app_id=app_id,
+                facebook_graph_url=_https_or_local(env.get("FACEBOOK_GRAPH_URL") or Settings.facebook_graph_url,
+                                                   "FACEBOOK_GRAPH_URL", stage).rstrip("/"),
+                zalo_api_url=_https_or_local((env.get("ZALO_API_URL") or Settings.zalo_api_url).rstrip("/") + "/",
+                                             "ZALO_API_URL", stage).rstrip("/"),
+                chat_event_max_age=_int(env, "CHAT_EVENT_MAX_AGE", 3600, 60, 86400))
 
 
 def _matching(pattern: str, complaint: str):
@@ -293,3 +325,24 @@ def zalo_access_token() -> Optional[str]:
     if not (s.zalo_access_token or s.zalo_access_token_param):
         return None
     return _secret(s.zalo_access_token, s.zalo_access_token_param, "ZALO_ACCESS_TOKEN or ZALO_ACCESS_TOKEN_PARAM", 8)
+
+
+@functools.lru_cache(maxsize=1)
+def facebook_app_secret() -> str:
+    s = get_settings()
+    return _secret(s.facebook_app_secret, s.facebook_app_secret_param, "FACEBOOK_APP_SECRET[_PARAM]", 16)
+
+
+@functools.lru_cache(maxsize=1)
+def zalo_oa_secret() -> str:
+    s = get_settings()
+    return _secret(s.zalo_oa_secret, s.zalo_oa_secret_param, "ZALO_OA_SECRET[_PARAM]", 8)
+
+
+def facebook_page_token() -> Optional[str]:
+    """The Page access token the Send API needs; None when not configured. Not cached here (the adapter
+    keeps it for minutes), so a token rotated in SSM is picked up."""
+    s = get_settings()
+    if not (s.facebook_page_token or s.facebook_page_token_param):
+        return None
+    return _secret(s.facebook_page_token, s.facebook_page_token_param, "FACEBOOK_PAGE_TOKEN[_PARAM]", 8)

@@ -160,7 +160,32 @@ def _push_registrar():
     return SnsPushRegistrar()
 
 
+def _privacy_service():
+    from chalicelib.services.privacy import PrivacyService, PrivacyStore
+    return PrivacyService(store=PrivacyStore(), clock=get("clock"))
+
+
+def _chat_service():
+    from chalicelib.config import facebook_app_secret, zalo_oa_secret
+    from chalicelib.services.chat import ChatService
+    from chalicelib.store import audit
+    from chalicelib.store import repositories as r
+    from chalicelib.store.chat import ChatStore
+    return ChatService(settings=get_settings(), store=ChatStore(), accounts=r.AccountRepository(),
+                       invoices=r.InvoiceRepository(), counters=r.CounterRepository(), publisher=get("publisher"),
+                       clock=get("clock"), key=jwt_signing_key, audit_entry=audit.entry,
+                       facebook_secret=facebook_app_secret, zalo_secret=zalo_oa_secret)
+
+
+def _chat_sender():
+    from chalicelib.adapters.chat_platforms import HttpChatSender
+    return HttpChatSender()
+
+
 _FACTORIES: dict[str, Callable[[], Any]] = {
+    "chat": _chat_service,
+    "chat_sender": _chat_sender,
+    "privacy": _privacy_service,
     "reminders": _reminder_service,
     "reminder_queue": _reminder_queue,
     "notifier": _notifier,

@@ -1,11 +1,13 @@
 """Logger, Metrics and Tracer (AWS Lambda Powertools), created once.
 
 Logs are JSON with the API Gateway request id as correlation id. Personal data
-stays out: phone numbers are masked in every message, and fields named like
-personal data are dropped before a record is written."""
+stays out: phone numbers are masked anywhere in a written line (message, extra
+fields, exception text), and fields named like personal data or secrets are
+replaced before a record is written."""
 from __future__ import annotations
 
 import functools
+import json
 import logging
 
 from aws_lambda_powertools import Logger
@@ -13,7 +15,9 @@ from aws_lambda_powertools import Logger
 from chalicelib.domain.masking import redact_phones
 
 SERVICE = "cskh"
-_PERSONAL_FIELDS = ("phone", "full_name", "customer_name", "address", "password", "otp")
+_PERSONAL_FIELDS = ("phone", "full_name", "customer_name", "address", "password", "otp", "new_password",
+                    "customer_address", "account_holder", "account_no", "email", "access_token", "refresh_token",
+                    "token", "push_token", "push_endpoint")
 
 
 class _PersonalDataFilter(logging.Filter):
@@ -28,7 +32,13 @@ class _PersonalDataFilter(logging.Filter):
         return True
 
 
-logger = Logger(service=SERVICE)
+def _serialize(record: dict) -> str:
+    # The last word on every line: phone numbers in extras, exception texts and
+    # stack traces are masked too, not only in the message.
+    return redact_phones(json.dumps(record, default=str, separators=(",", ":"), ensure_ascii=False))
+
+
+logger = Logger(service=SERVICE, json_serializer=_serialize)
 logger.registered_handler.addFilter(_PersonalDataFilter())
 
 

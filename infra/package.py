@@ -38,7 +38,8 @@ LOG_RETENTION_DAYS = {"dev": 30, "prod": 90}
 # app at packaging time (the stage's config provides the real ones).
 _SHELL_ONLY = ("STAGE", "TABLE_PREFIX", "JWT_SECRET", "JWT_SECRET_PARAM", "VNPAY_HASH_SECRET",
                "VNPAY_HASH_SECRET_PARAM", "VNPAY_TMN_CODE", "VNPAY_PAY_URL", "VNPAY_API_URL", "VNPAY_RETURN_URL",
-               "LOCAL_SMS_OUTBOX", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE")
+               "LOCAL_SMS_OUTBOX", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE",
+               "FACEBOOK_APP_SECRET", "FACEBOOK_PAGE_TOKEN", "ZALO_OA_SECRET", "ZALO_ACCESS_TOKEN")
 
 Template = dict[str, Any]
 
@@ -229,7 +230,11 @@ def data_resources(stage: str) -> Template:
                                                "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
             # Customer books hold personal data: uploads and error reports go after 30 days.
             "LifecycleConfiguration": {"Rules": [{"Id": "expire-imports", "Status": "Enabled",
-                                                  "Prefix": "imports/", "ExpirationInDays": 30}]},
+                                                  "Prefix": "imports/", "ExpirationInDays": 30},
+                                                 # Half-finished uploads hold personal data too, unlisted.
+                                                 {"Id": "abort-incomplete-uploads", "Status": "Enabled",
+                                                  "Prefix": "", "AbortIncompleteMultipartUpload":
+                                                      {"DaysAfterInitiation": 1}}]},
         }}
     return resources
 
@@ -420,6 +425,16 @@ def policy_for(stage: str, fn: Function) -> dict:
         # POST /v1/me/push-token: the app's device token becomes an SNS platform endpoint.
         statements.append(_statement("PushEndpoints", ["sns:CreatePlatformEndpoint", "sns:SetEndpointAttributes"],
                                      ["arn:aws:sns:*:*:app/*", "arn:aws:sns:*:*:endpoint/*"]))
+    chat_params = {"api": (s.facebook_app_secret_param, s.zalo_oa_secret_param),
+                   "chat_worker": (s.facebook_page_token_param, s.zalo_access_token_param)}
+    wanted_params = [p for p in chat_params.get(fn.kind if fn.kind == "api" else fn.name, ()) if p]
+    if wanted_params:
+        # Chat assistants: the API checks webhook signatures, the chat worker sends with the platforms' tokens.
+        statements.append(_statement("ChatSecrets", ["ssm:GetParameter"],
+                                     [f"arn:aws:ssm:*:*:parameter/{p.lstrip('/')}" for p in wanted_params]))
+        if fn.kind != "api":
+            statements.append(_statement("ChatSecretsDecrypt", ["kms:Decrypt"], ["arn:aws:kms:*:*:key/*"],
+                                         {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}}))
     if fn.name == "notifications_worker":
         # SMS straight to a phone number has no resource ARN to name.
         statements.append(_statement("SendSms", ["sns:Publish"], "*"))

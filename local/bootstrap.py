@@ -20,6 +20,7 @@ def create_tables() -> list[str]:
     existing = set(client.list_tables()["TableNames"])
     for model in ALL_MODELS:
         if model.Meta.table_name in existing:
+            _add_missing_indexes(client, model)
             continue
         model.create_table(wait=False)
         created.append(model)
@@ -30,6 +31,24 @@ def create_tables() -> list[str]:
             client.update_time_to_live(TableName=model.Meta.table_name, TimeToLiveSpecification={
                 "Enabled": True, "AttributeName": model.Meta.ttl_attribute})
     return [m.Meta.table_name for m in created]
+
+
+def _add_missing_indexes(client, model) -> None:
+    """A kept local table (.local/dynamodb) gets the indexes a model gained since it was created."""
+    have = {ix["IndexName"] for ix in client.describe_table(TableName=model.Meta.table_name)["Table"]
+            .get("GlobalSecondaryIndexes", [])}
+    schema = model._get_schema()
+    for ix in schema["global_secondary_indexes"]:
+        if ix["index_name"] in have:
+            continue
+        names = {k["AttributeName"] for k in ix["key_schema"]}
+        client.update_table(
+            TableName=model.Meta.table_name,
+            AttributeDefinitions=[{"AttributeName": a["AttributeName"], "AttributeType": a["AttributeType"]}
+                                  for a in schema["attribute_definitions"] if a["AttributeName"] in names],
+            GlobalSecondaryIndexUpdates=[{"Create": {
+                "IndexName": ix["index_name"], "Projection": ix["projection"],
+                "KeySchema": sorted(ix["key_schema"], key=lambda k: k["KeyType"] != "HASH")}}])
 
 
 def create_queues() -> dict[str, str]:

@@ -34,7 +34,8 @@ from typing import IO, Optional
 from local import engines
 
 ROOT = engines.ROOT
-DEFAULT_PORTS = {"API_PORT": 8000, "DYNAMODB_PORT": 8010, "MOTO_PORT": 8011, "VNPAY_SANDBOX_PORT": 8001}
+DEFAULT_PORTS = {"API_PORT": 8000, "DYNAMODB_PORT": 8010, "MOTO_PORT": 8011, "VNPAY_SANDBOX_PORT": 8001,
+                 "CHAT_FAKES_PORT": 8002}
 DEMO_CUSTOMERS = (("01031059", "Dương Tấn Hiền: invoice 05/2023, 264 -> 275, 11 m³, 78.255 đ unpaid"),
                   ("01031060", "a neighbour: one unpaid invoice"))
 UNREGISTERED_CODE = "01031061"
@@ -67,6 +68,7 @@ class StackConfig:
     dynamodb_port: int = DEFAULT_PORTS["DYNAMODB_PORT"]
     moto_port: int = DEFAULT_PORTS["MOTO_PORT"]
     vnpay_sandbox_port: int = DEFAULT_PORTS["VNPAY_SANDBOX_PORT"]
+    chat_fakes_port: int = DEFAULT_PORTS["CHAT_FAKES_PORT"]   # local/chat_fakes.py: Messenger and Zalo OA
     state_dir: str = os.path.join(ROOT, ".local")
     persistent: bool = True               # DynamoDB Local on disk (make run) or in memory (tests)
     demo_password: Optional[str] = None   # None: $DEMO_PASSWORD, else seed's documented default
@@ -91,22 +93,24 @@ class StackConfig:
             raise StackError(f"VNPAY_TMN_CODE must be 8 letters or digits, got {tmn_code!r}")
         return cls(api_port=ports["API_PORT"], dynamodb_port=ports["DYNAMODB_PORT"],
                    moto_port=ports["MOTO_PORT"], vnpay_sandbox_port=ports["VNPAY_SANDBOX_PORT"],
+                   chat_fakes_port=ports["CHAT_FAKES_PORT"],
                    vnpay_tmn_code=tmn_code)
 
     @classmethod
     def ephemeral(cls, state_dir: str, **overrides) -> "StackConfig":
         """Free ports, DynamoDB in memory, state in `state_dir`: for tests."""
         ports = set()
-        while len(ports) < 4:
+        while len(ports) < 5:
             ports.add(engines.free_port())
-        api, ddb, moto, vnpay = sorted(ports)
+        api, ddb, moto, vnpay, chat = sorted(ports)
         overrides.setdefault("vnpay_ipn_retry_seconds", 1.0)
-        return cls(api_port=api, dynamodb_port=ddb, moto_port=moto, vnpay_sandbox_port=vnpay,
+        return cls(api_port=api, dynamodb_port=ddb, moto_port=moto, vnpay_sandbox_port=vnpay, chat_fakes_port=chat,
                    state_dir=str(state_dir), persistent=False, **overrides)
 
     def ports(self) -> dict[str, int]:
         return {"API_PORT": self.api_port, "DYNAMODB_PORT": self.dynamodb_port,
-                "MOTO_PORT": self.moto_port, "VNPAY_SANDBOX_PORT": self.vnpay_sandbox_port}
+                "MOTO_PORT": self.moto_port, "VNPAY_SANDBOX_PORT": self.vnpay_sandbox_port,
+                "CHAT_FAKES_PORT": self.chat_fakes_port}
 
     @property
     def lock_path(self) -> str:
@@ -215,6 +219,22 @@ def app_env(config: StackConfig, jwt_secret: Optional[str], base=None,
     return env
 
 
+def chat_env(config: StackConfig, base: dict) -> dict:
+    """The chat channels, on in the local stack: the API, the worker and local/chat_fakes.py share
+    these. Secrets are drawn afresh at each start (they live only in the processes' environment);
+    $FACEBOOK_APP_SECRET etc. in the developer's shell win."""
+    fakes = f"http://127.0.0.1:{config.chat_fakes_port}"
+    env = {"FACEBOOK_GRAPH_URL": f"{fakes}/graph/v25.0", "ZALO_API_URL": f"{fakes}/zalo"}
+    for name, make in (("FACEBOOK_APP_SECRET", lambda: secrets.token_hex(16)),
+                       ("FACEBOOK_PAGE_TOKEN", lambda: "EAA" + secrets.token_urlsafe(32)),
+                       ("FACEBOOK_VERIFY_TOKEN", lambda: secrets.token_urlsafe(16)),
+                       ("ZALO_APP_ID", lambda: str(1000000000000000000 + secrets.randbelow(10 ** 18))),
+                       ("ZALO_OA_SECRET", lambda: secrets.token_urlsafe(15)),
+                       ("ZALO_ACCESS_TOKEN", lambda: secrets.token_urlsafe(48))):
+        env[name] = base.get(name) or make()
+    return env
+
+
 # --------------------------------------------------------------------------
 # One `make run` at a time; ports free
 # --------------------------------------------------------------------------
@@ -282,7 +302,8 @@ def check_ports(config: StackConfig) -> None:
         if port in seen:
             raise StackError(f"{seen[port]} and {name} are both {port}; give each its own port")
         seen[port] = name
-    wanted = ["API_PORT", "MOTO_PORT", "VNPAY_SANDBOX_PORT"] + (["DYNAMODB_PORT"] if engines.java_available() else [])
+    wanted = ["API_PORT", "MOTO_PORT", "VNPAY_SANDBOX_PORT", "CHAT_FAKES_PORT"] + (
+        ["DYNAMODB_PORT"] if engines.java_available() else [])
     for name in wanted:
         if port_in_use(ports[name]):
             raise StackError(
@@ -389,6 +410,7 @@ class Stack:
             check_ports(cfg)
             os.makedirs(cfg.state_dir, exist_ok=True)
             self.env = app_env(cfg, ensure_jwt_secret(cfg.jwt_secret_path), vnpay_secret=vnpay_hash_secret(cfg))
+            self.env.update(chat_env(cfg, self.env))
             self._start_engines()
             self._check_abort()
             # Tables, queues and demo data are made while the API and the event
@@ -398,13 +420,19 @@ class Stack:
             self._spawn("vnpay", [sys.executable, "-m", "local.vnpay_sandbox", "--port", str(cfg.vnpay_sandbox_port),
                                   "--tmn-code", cfg.vnpay_tmn_code, "--ipn-url", f"{self.api_url}/v1/vnpay/ipn",
                                   "--ipn-retry-seconds", f"{cfg.vnpay_ipn_retry_seconds:g}"])
-            self._spawn("api", [self._chalice(), "--project-dir", ROOT, "local", "--no-autoreload",
+            # chalice local, with API Gateway's own refusals in the API's error format (local/gateway.py)
+            self._chalice()
+            self._spawn("api", [sys.executable, "-m", "local.gateway", "--project-dir", ROOT, "local",
+                                "--no-autoreload",
                                 "--stage", "local", "--host", "127.0.0.1", "--port", str(cfg.api_port)])
             self._spawn("events", [sys.executable, "-m", "local.events"])
+            self._spawn("chat", [sys.executable, "-m", "local.chat_fakes", "--port", str(cfg.chat_fakes_port),
+                                 "--api-url", self.api_url])
             self._start_sms_tail()
             self._wait_setup(setup)
             self._wait_api()
             self._wait_vnpay()
+            self._wait_url("chat", f"http://127.0.0.1:{cfg.chat_fakes_port}/fake/health")
             return self
         except BaseException:
             self.stop()
@@ -522,6 +550,23 @@ class Stack:
             time.sleep(0.1)
         raise StackError(f"the VNPay sandbox did not answer {url} within {timeout:.0f}s:\n" + self.out.tail("vnpay"))
 
+    def _wait_url(self, name: str, url: str, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_abort()
+            proc = next((p for n, p in self.procs if n == name), None)
+            if proc is not None and proc.poll() is not None:
+                time.sleep(0.2)
+                raise StackError(f"{name} exited with code {proc.returncode} while starting:\n" + self.out.tail(name))
+            try:
+                with urllib.request.urlopen(url, timeout=5) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        raise StackError(f"{name} did not answer {url} within {timeout:.0f}s:\n" + self.out.tail(name))
+
     def _start_sms_tail(self) -> None:
         path = self.config.outbox_path
         # Codes sent before this start are old news.
@@ -614,6 +659,7 @@ class Stack:
             "",
             "The CSKH backend is running locally (stage local).",
             f"  API        {url}",
+            f"  website    {url}/ (the customer page: log in with a demo code below, pay by QR)",
             f"  health     {url}/v1/health",
             f"  OpenAPI    {url}/v1/openapi.json",
             f"  DynamoDB   {ddb}",
@@ -624,6 +670,8 @@ class Stack:
                                           else _shown_path(cfg.vnpay_hash_secret_path)) + ")",
             f"  bank app   {cfg.vnpay_url}/bank-app (paste an order's qr_payload, see it, pay it)",
             f"  IPN log    {cfg.vnpay_url}/sandbox/ipn-log",
+            f"  chat       http://127.0.0.1:{cfg.chat_fakes_port} (fake Messenger + Zalo OA: POST /fake/facebook/send "
+            "{psid,text}, /fake/zalo/send {user_id,text}; replies in GET /fake/outbox; docs/chat.md)",
             "",
             f"Demo logins (password: {password}):",
         ]

@@ -13,6 +13,7 @@ QUEUES = {
     "readings": (120, 5),
     "reminders": (60, 5),
     "imports": (360, 3),
+    "chat": (60, 5),
 }
 
 

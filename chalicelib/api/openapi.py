@@ -58,17 +58,27 @@ OTP_SENT = _obj(["otp_sent_to", "expires_in", "resend_after"], otp_sent_to=_STR,
 CODE = {"type": "string", "pattern": r"^\d{6,12}$", "example": "01031059"}
 OTP = {"type": "string", "pattern": r"^\d{6}$"}
 PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128}
+REFRESH = {"type": "string", "minLength": 1}
+INVOICE_ID = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}$"}
+USERNAME = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9._-]{2,31}$", "example": "ghithu01"}
+GIVEN_PASSWORD = {"type": "string", "minLength": 1, "maxLength": 128}
+PERIOD = {"type": "string", "pattern": r"^20\d{2}-(0[1-9]|1[0-2])$", "example": "2026-11"}
 LINE = _obj(["kind", "description", "amount"], kind={"type": "string", "enum": ["water", "charge", "vat", "env_fee"]},
             description=_STR, quantity={"type": "number"}, unit_price={"type": "number"},
             rate_percent={"type": "number"}, amount=_INT)
-TIER = _obj(["price"], up_to={"type": "integer", "nullable": True}, price=_INT)
+TIER = _obj(["price"], up_to={"type": "integer", "nullable": True, "minimum": 1},
+            price={"type": "integer", "minimum": 1, "maximum": 1_000_000})
+_PERCENT = {"type": "integer", "minimum": 0, "maximum": 30}
 TARIFF = _obj(["tariff_id", "area", "customer_class", "valid_from", "pricing", "tiers", "legal_ref"],
-              tariff_id=_STR, area=_STR, customer_class={"type": "string", "enum": [
+              tariff_id={"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]{2,79}$"},
+              area={"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]{1,39}$"},
+              customer_class={"type": "string", "enum": [
                   "household", "poor_household", "public_service", "production", "business"]},
               valid_from={"type": "string", "format": "date"},
               pricing={"type": "string", "enum": ["tiers", "per_person", "flat"]},
-              tiers={"type": "array", "items": TIER}, legal_ref=_STR, prices_include_vat={"type": "boolean"},
-              vat_percent=_INT, env_fee_percent=_INT, charges={"type": "array", "items": {"type": "object"}},
+              tiers={"type": "array", "items": TIER, "minItems": 1},
+              legal_ref={"type": "string", "minLength": 1, "maxLength": 300}, prices_include_vat={"type": "boolean"},
+              vat_percent=_PERCENT, env_fee_percent=_PERCENT, charges={"type": "array", "items": {"type": "object"}},
               utility=_STR, description=_STR)
 ORDER = _obj(["order_id", "status", "amount", "fee", "payment_url", "qr_payload", "qr_png_url", "expires_at"],
              order_id=_STR, status={"type": "string", "enum": ["pending", "paid", "failed", "expired", "refunded"]},
@@ -85,9 +95,18 @@ IMPORT = _obj(["import_id", "status", "rows_done", "rows_ok", "rows_failed", "pr
               rows_failed=_INT, progress_percent={"type": "number"},
               errors={"type": "array", "items": {"type": "object"}},
               error_report_url={"type": "string", "nullable": True})
+READING = _obj(["reading_id", "customer_code", "period", "new_index", "read_at"],
+               reading_id={"type": "string", "pattern": r"^[A-Za-z0-9_.:-]{8,64}$"}, customer_code=CODE,
+               period={"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
+               new_index={"type": "integer", "minimum": 0, "maximum": 10 ** 9 - 1},
+               read_at={"type": "string", "format": "date-time"},
+               lat={"type": "number", "minimum": -90, "maximum": 90, "nullable": True},
+               lng={"type": "number", "minimum": -180, "maximum": 180, "nullable": True})
+GEO = {"type": "string", "pattern": r"^$|^-?(90(\.0+)?|[1-8]?\d(\.\d+)?),-?(180(\.0+)?|(1[0-7]\d|[1-9]?\d)(\.\d+)?)$",
+       "example": "9.1767,105.1524", "description": "empty: no position"}
 STAFF_HEADERS = [{"name": "X-Device-Imei", "in": "header", "required": True, "schema": _STR},
                  {"name": "X-App-Version", "in": "header", "required": True, "schema": _STR},
-                 {"name": "X-Geo", "in": "header", "required": False, "schema": _STR,
+                 {"name": "X-Geo", "in": "header", "required": False, "schema": GEO,
                   "description": "lat,lng of the device"}]
 SUMMARY_PROPS = dict(invoice_id=_STR, customer_code=_STR, customer_name=_STR,
                      period={"type": "string", "pattern": r"^\d{4}-\d{2}$"}, old_index=_INT, new_index=_INT,
@@ -119,7 +138,15 @@ def document() -> dict:
             (200, "Matching codes, names and addresses masked", _obj(["customers"], customers={
                 "type": "array", "items": _obj(["customer_code", "name", "address"], customer_code=_STR,
                                                name=_STR, address=_STR)})),
-            body={"type": "object", "properties": {"phone": _STR, "ledger_no": _STR, "house_no": _STR}},
+            body={"type": "object", "properties": {
+                "phone": {"type": "string", "nullable": True, "example": "0913 123 456"},
+                "ledger_no": {"type": "string", "nullable": True}, "house_no": {"type": "string", "nullable": True}},
+                "description": "the phone if given (the other two are then not read), else ledger_no and house_no; "
+                               "null is the same as absent",
+                "anyOf": [{"required": ["phone"], "properties": {"phone": {"type": "string"}}},
+                          {"required": ["ledger_no", "house_no"], "properties": {
+                    "ledger_no": {"type": "string", "pattern": r"^[A-Za-z0-9./-]{1,30}$"},
+                    "house_no": {"type": "string", "minLength": 1, "maxLength": 20, "pattern": r"\S"}}}]},
             errors=(400, 429))},
         "/v1/auth/register": {"post": _op(
             "Start registration: a one-time code goes to the phone on file", (202, "Code sent", OTP_SENT),
@@ -130,14 +157,14 @@ def document() -> dict:
             errors=(400, 409))},
         "/v1/auth/login": {"post": _op(
             "Log in with customer code and password", (200, "Tokens", TOKENS),
-            body=_obj(["customer_code", "password"], customer_code=CODE, password=_STR),
+            body=_obj(["customer_code", "password"], customer_code=CODE, password=GIVEN_PASSWORD),
             errors=(400, 401, 423, 429))},
         "/v1/auth/refresh": {"post": _op(
             "Rotate the refresh token (a reused one ends the session)", (200, "New tokens", TOKENS),
-            body=_obj(["refresh_token"], refresh_token=_STR), errors=(400, 401))},
+            body=_obj(["refresh_token"], refresh_token=REFRESH), errors=(400, 401))},
         "/v1/auth/logout": {"post": _op(
             "End the session of this refresh token", (204, "Logged out", None),
-            body=_obj(["refresh_token"], refresh_token=_STR), errors=(400, 401))},
+            body=_obj(["refresh_token"], refresh_token=REFRESH), errors=(400, 401))},
         "/v1/auth/password/forgot": {"post": _op(
             "Send a one-time code to reset the password", (202, "Code sent", OTP_SENT),
             body=_obj(["customer_code"], customer_code=CODE), errors=(400, 404, 409, 429))},
@@ -171,11 +198,11 @@ def document() -> dict:
                 _query("cursor", _STR)])},
         "/v1/invoices/{invoice_id}": {"get": _op(
             "One invoice in full", (200, "Invoice", DETAIL), secured=True, errors=(404,),
-            params=[_path_param("invoice_id")])},
+            params=[dict(_path_param("invoice_id"), schema=INVOICE_ID)])},
         "/v1/invoices/{invoice_id}/pdf": {"get": {
             "summary": "The invoice as a PDF document (Vietnamese, with a QR to pay once payments exist)",
             "tags": ["customers"], "security": [{"bearer": []}],
-            "parameters": [_path_param("invoice_id")],
+            "parameters": [dict(_path_param("invoice_id"), schema=INVOICE_ID)],
             "responses": {"200": {"description": "PDF", "content": {"application/pdf": {
                 "schema": {"type": "string", "format": "binary"}}}}, **_errors(401, 403, 404)}}},
         "/v1/admin/tariffs": {
@@ -183,22 +210,25 @@ def document() -> dict:
                         body=TARIFF, secured=True, errors=(400, 409), tag="managers"),
             "get": _op("Versions of one tariff, oldest first", (200, "Versions", _obj(
                 ["versions"], versions={"type": "array", "items": TARIFF})), secured=True, errors=(400,),
-                tag="managers", params=[_query("area", _STR), _query("customer_class", _STR)])},
+                tag="managers", params=[dict(_query("area", _STR), required=True),
+                                        dict(_query("customer_class", _STR), required=True)])},
         "/v1/admin/invoices": {"post": _op(
             "Issue an invoice from a reading, priced by the tariff in force, numbered in its series",
             (201, "Issued", DETAIL), body=_obj(
                 ["customer_code", "period", "old_index", "new_index", "read_on"], customer_code=CODE,
-                period={"type": "string", "pattern": r"^\d{4}-\d{2}$"}, old_index=_INT, new_index=_INT,
+                period=PERIOD, old_index=_INT, new_index=_INT,
                 read_on={"type": "string", "format": "date"},
                 previous_read_on={"type": "string", "format": "date"}),
             secured=True, errors=(400, 404, 409), tag="managers")},
         "/v1/payments": {"post": dict(_op(
             "Open a VNPay order for unpaid invoices of the caller's linked codes (or get the open one back)",
             (201, "Order opened (200: the same open order again)", ORDER),
-            body=_obj(["invoice_ids"], invoice_ids={"type": "array", "items": _STR, "minItems": 1, "maxItems": 20},
+            body=_obj(["invoice_ids"], invoice_ids={"type": "array", "items": INVOICE_ID, "minItems": 1, "maxItems": 20,
+                                             "uniqueItems": True},
                       bank_code={"type": "string", "enum": ["VNPAYQR", "VNBANK", "INTCARD"]}),
             secured=True, errors=(400, 404, 409), tag="payments"),
-            parameters=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": _STR}])},
+            parameters=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                         "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_.:-]{8,128}$"}}])},
         "/v1/payments/{order_id}": {"get": _op(
             "An order and its state", (200, "Order", ORDER), secured=True, errors=(404,), tag="payments",
             params=[_path_param("order_id")])},
@@ -234,17 +264,16 @@ def document() -> dict:
             (200, "Result", _obj(["payment_id", "amount", "status"], payment_id=_STR, amount=_INT,
                                  status={"type": "string", "enum": ["refunded", "refund_failed"]},
                                  vnpay_response=_STR)),
-            body=_obj(["payment_id"], payment_id=_STR), secured=True, errors=(400, 404, 409, 503),
+            body=_obj(["payment_id"], payment_id={"type": "string", "pattern": "^credit#", "maxLength": 120}),
+            secured=True, errors=(400, 404, 409, 503),
             tag="managers")},
         "/v1/staff/readings": {"post": dict(_op(
             "Send a reading, or an offline batch {readings: [...]}: stored once per reading_id, queued, 202",
             (202, "Accepted", _obj(["accepted", "readings"], accepted=_INT, readings={"type": "array", "items": _obj(
                 ["reading_id", "status", "duplicate"], reading_id=_STR, status=_STR,
                 duplicate={"type": "boolean"})})),
-            body={"type": "object", "properties": {
-                "reading_id": _STR, "customer_code": CODE, "period": _STR, "new_index": _INT,
-                "read_at": {"type": "string", "format": "date-time"}, "lat": {"type": "number"},
-                "lng": {"type": "number"}, "readings": {"type": "array", "items": {"type": "object"}}}},
+            body={"anyOf": [dict(READING, **{"not": {"required": ["readings"]}}), _obj(["readings"], readings={
+                "type": "array", "items": READING, "minItems": 1, "maxItems": 100})]},
             secured=True, errors=(400, 409, 426), tag="field"), parameters=STAFF_HEADERS)},
         "/v1/staff/readings/{reading_id}": {"get": dict(_op(
             "What became of a reading: queued, billed, flagged or rejected, the reasons, the invoice, "
@@ -255,14 +284,15 @@ def document() -> dict:
                                   collect_on_spot={"type": "boolean"}, invoice={"type": "object"},
                                   why_not_collect={"type": "array", "items": _STR, "nullable": True},
                                   print={"type": "string", "enum": ["receipt", "notice", "none"]})),
-            secured=True, errors=(404, 426), tag="field"),
+            secured=True, errors=(400, 404, 426), tag="field"),
             parameters=[_path_param("reading_id")] + STAFF_HEADERS)},
         "/v1/me/payment-channel": {"post": _op(
             "Ask to pay by bank transfer or authorised debit at a linked bank (the utility confirms)",
             (202, "Request recorded", CHANNEL_REQUEST),
             body=_obj(["customer_code", "channel", "bank_code", "account_holder", "account_no"], customer_code=CODE,
                       channel={"type": "string", "enum": ["bank_transfer", "authorised_debit"]},
-                      bank_code={"type": "string", "enum": ["VCB", "AGR", "STB"]}, account_holder=_STR,
+                      bank_code={"type": "string", "enum": ["VCB", "AGR", "STB"]},
+                      account_holder={"type": "string", "minLength": 2, "maxLength": 100, "pattern": r"\S.*\S"},
                       account_no={"type": "string", "pattern": r"^\d{6,20}$"}),
             secured=True, errors=(400, 409))},
         "/v1/admin/payment-channel-requests": {"get": _op(
@@ -287,14 +317,16 @@ def document() -> dict:
             "Progress, the first errors and the error report link", (200, "Import", IMPORT), secured=True,
             errors=(404,), tag="managers", params=[_path_param("import_id")])},
         "/v1/admin/login": {"post": _op(
-            "Managers' login", (200, "Tokens", TOKENS), body=_obj(["username", "password"], username=_STR,
-                                                                  password=_STR),
+            "Managers' login", (200, "Tokens", TOKENS), body=_obj(["username", "password"], username=USERNAME,
+                                                                  password=GIVEN_PASSWORD),
             errors=(400, 401, 423, 429), tag="managers")},
     }
     from chalicelib.api import openapi_collections, openapi_managers, openapi_reminders, openapi_staff
-    from chalicelib.api import openapi_statements
+    from chalicelib.api import openapi_chat, openapi_privacy, openapi_statements
+    from chalicelib.api import openapi_web
     for part in (openapi_staff.PATHS, openapi_collections.PATHS, openapi_managers.PATHS, openapi_reminders.PATHS,
-                 openapi_statements.PATHS):
+                 openapi_statements.PATHS, openapi_privacy.PATHS, openapi_chat.PATHS,
+                 openapi_web.PATHS):
         for path, ops in part.items():
             paths.setdefault(path, {}).update(ops)
     return {

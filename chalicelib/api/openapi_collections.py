@@ -1,15 +1,18 @@
 """OpenAPI paths of cash collections, prints and reconciliation (merged by openapi.document())."""
 from __future__ import annotations
 
-from chalicelib.api.openapi import _INT, _STR, _obj, _op, _path_param, _query
+from chalicelib.api.openapi import INVOICE_ID, _ERR, _INT, _STR, _obj, _op, _path_param, _query
+from chalicelib.api.openapi_staff import _GEO
 
 _DATE = {"type": "string", "format": "date"}
+_DAY_OR_TODAY = {"anyOf": [_DATE, {"type": "string", "maxLength": 0}], "description": "empty or absent: today"}
 _KIND = {"type": "string", "enum": ["notice", "receipt"]}
+_STAFF = {"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,64}$", "example": "ghithu01"}
 _STAFF_HEADERS = [
     {"name": "X-Device-Imei", "in": "header", "required": True, "schema": _STR,
      "description": "the device the staff token is bound to"},
     {"name": "X-App-Version", "in": "header", "required": True, "schema": _STR},
-    {"name": "X-Geo", "in": "header", "required": False, "schema": _STR, "description": "'<lat>,<lng>'"},
+    {"name": "X-Geo", "in": "header", "required": False, "schema": _GEO, "description": "'<lat>,<lng>'"},
 ]
 
 RECEIPT = _obj(["collection_id", "receipt_no", "invoice_id", "customer_code", "amount", "collected_at", "staff"],
@@ -35,7 +38,10 @@ RECONCILIATION = _obj(
 
 
 def _staff_op(*args, params: list | None = None, **kw) -> dict:
-    return _op(*args, secured=True, tag="staff", params=(params or []) + _STAFF_HEADERS, **kw)
+    op = _op(*args, secured=True, tag="staff", params=(params or []) + _STAFF_HEADERS, **kw)
+    op["responses"]["426"] = {"description": "App too old (or no X-App-Version): APP_UPDATE_REQUIRED",
+                              "content": {"application/json": {"schema": _ERR}}}
+    return op
 
 
 PATHS: dict = {
@@ -43,29 +49,33 @@ PATHS: dict = {
         "Record cash collected on the spot for an invoice the rules allow (exact amount, idempotent by "
         "collection_id); a receipt number from the staff member's series",
         (201, "Collected (200: the same collection_id again, the first receipt)", RECEIPT),
-        body=_obj(["collection_id", "invoice_id", "amount", "collected_at"], collection_id=_STR,
-                  invoice_id=_STR, amount=_INT, collected_at={"type": "string", "format": "date-time"},
+        body=_obj(["collection_id", "invoice_id", "amount", "collected_at"],
+                  collection_id={"type": "string", "pattern": r"^[A-Za-z0-9_.:-]{8,64}$"},
+                  invoice_id=INVOICE_ID, amount={"type": "integer", "minimum": 1, "maximum": 10 ** 12},
+                  collected_at={"type": "string", "format": "date-time"},
                   lat={"type": "number"}, lng={"type": "number"}),
         errors=(400, 404, 409, 503))},
     "/v1/staff/prints": {"post": _staff_op(
         "Count a printed notice or receipt and get its 58 mm text", (200, "Counted", PRINT),
-        body=_obj(["invoice_id", "kind"], invoice_id=_STR, kind=_KIND,
+        body=_obj(["invoice_id", "kind"], invoice_id=INVOICE_ID, kind=_KIND,
                   reason={"type": "string", "maxLength": 300, "description": "why no cash was taken (notice)"}),
         errors=(400, 404, 409))},
     "/v1/staff/invoices/{invoice_id}/print": {"get": _staff_op(
         "The 58 mm print text of a notice or receipt, without counting a print", (200, "Text", PRINT),
-        params=[_path_param("invoice_id"), _query("kind", _KIND)], errors=(400, 404, 409))},
+        params=[dict(_path_param("invoice_id"), schema=INVOICE_ID), _query("kind", _KIND)], errors=(400, 404, 409))},
     "/v1/staff/reconciliation": {"get": _staff_op(
         "The caller's receipts and cash total for a day (default today, Vietnam time), and the handover",
-        (200, "Reconciliation", RECONCILIATION), params=[_query("date", _DATE)], errors=(400,))},
+        (200, "Reconciliation", RECONCILIATION), params=[_query("date", _DAY_OR_TODAY)], errors=(400,))},
     "/v1/admin/reconciliation/handover": {"post": _op(
         "Record the cash a staff member handed over for a day (expected = the day's receipts; audited)",
         (200, "The day's reconciliation with the handover", RECONCILIATION),
-        body=_obj(["staff", "date", "handed_over"], staff=_STR, date=_DATE, handed_over=_INT,
-                  note={"type": "string", "maxLength": 500}),
+        body=_obj(["staff", "date", "handed_over"], staff=_STAFF, date=_DATE,
+                  handed_over={"type": "integer", "minimum": 0, "maximum": 10 ** 12},
+                  note={"type": "string", "maxLength": 500, "nullable": True}),
         secured=True, errors=(400, 404), tag="managers")},
     "/v1/admin/reconciliation": {"get": _op(
         "A staff member's receipts, cash total and handover for a day", (200, "Reconciliation", RECONCILIATION),
         secured=True, errors=(400,), tag="managers",
-        params=[{"name": "staff", "in": "query", "required": True, "schema": _STR}, _query("date", _DATE)])},
+        params=[{"name": "staff", "in": "query", "required": True, "schema": _STAFF},
+                _query("date", _DAY_OR_TODAY)])},
 }

@@ -38,8 +38,9 @@ _kpis = _op(
     "with format=csv or Accept: text/csv",
     (200, "The report", REPORT), secured=True, errors=(400,), tag="managers",
     params=[{"name": "period", "in": "query", "required": True,
-             "schema": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}},
-            _query("branch", _STR), _query("format", {"type": "string", "enum": ["json", "csv"]}),
+             "schema": {"type": "string", "pattern": r"^20\d{2}-(0[1-9]|1[0-2])$"}},
+            _query("branch", {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}),
+            _query("format", {"type": "string", "enum": ["json", "csv"]}),
             _query("round1_day", dict(_DAY, default=15)), _query("sweep_day", dict(_DAY, default=22))])
 _kpis["responses"]["200"]["content"]["text/csv"] = {"schema": _STR}
 
@@ -49,8 +50,10 @@ PATHS: dict = {
         "An entity's audit trail, or one person's changes (actor=admin:<username>), newest first: "
         "who, when, action, before/after",
         (200, "Entries", AUDIT), secured=True, errors=(400,), tag="managers",
-        params=[_query("actor", _STR), {"name": "entity", "in": "query", "required": False, "schema": dict(
-                    _STR, example="route#RT-202405-ghithu01-a1b2c3",
+        params=[_query("actor", {"type": "string",
+                                 "pattern": r"^(admin|staff|customer|system):[A-Za-z0-9._-]{1,64}$"}),
+                {"name": "entity", "in": "query", "required": False, "schema": dict(
+                    _STR, pattern=r"^[a-z_]{2,32}#[^\s]{1,200}$", example="route#RT-202405-ghithu01-a1b2c3",
                     description="tariff#<area>#<class>, route#<id>, staff#<login>, credit#<payment_id>, "
                                 "invoice#<id>, handover#<staff>#<date>")},
                 _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50})])},

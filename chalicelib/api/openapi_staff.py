@@ -1,7 +1,7 @@
 """OpenAPI paths of staff accounts, devices and routes (merged by openapi.document())."""
 from __future__ import annotations
 
-from chalicelib.api.openapi import _INT, _STR, _obj, _op, _path_param
+from chalicelib.api.openapi import GEO, _INT, _STR, _obj, _op, _path_param
 
 _ERR = {"$ref": "#/components/schemas/Error"}
 _NSTR = {"type": "string", "nullable": True}
@@ -12,6 +12,8 @@ _CODES = {"type": "array", "items": {"type": "string", "pattern": r"^\d{6,12}$"}
 _DAYS = {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 31}, "minItems": 1,
          "description": "days of the month the route is walked"}
 _USERNAME = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9._-]{2,31}$", "example": "ghithu01"}
+_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}
+_GEO = GEO
 _TOKENS = _obj(["access_token", "refresh_token", "token_type", "expires_in", "role"],
                access_token=_STR, refresh_token=_STR, token_type={"type": "string", "enum": ["Bearer"]},
                expires_in=_INT, role={"type": "string", "enum": ["staff"]})
@@ -37,7 +39,7 @@ _STAFF_HEADERS = [
      "description": "the device the session is bound to (403 otherwise)"},
     {"name": "X-App-Version", "in": "header", "required": True, "schema": _STR,
      "description": "the app's version; older than the minimum: 426 APP_UPDATE_REQUIRED"},
-    {"name": "X-Geo", "in": "header", "required": False, "schema": _STR,
+    {"name": "X-Geo", "in": "header", "required": False, "schema": _GEO,
      "description": "'<latitude>,<longitude>' in decimal degrees: recorded as the device's last position"},
 ]
 _UPGRADE = {"426": {"description": "App too old: APP_UPDATE_REQUIRED (please update)",
@@ -55,9 +57,10 @@ PATHS: dict = {
     "/v1/staff/login": {"post": _with(_op(
         "Field staff login; the first login binds the device, another device is refused (403 DEVICE_NOT_BOUND)",
         (200, "Tokens bound to the device", _TOKENS),
-        body=_obj(["username", "password", "device_imei", "app_version"], username=_USERNAME, password=_STR,
+        body=_obj(["username", "password", "device_imei", "app_version"], username=_USERNAME,
+                  password={"type": "string", "minLength": 1, "maxLength": 128},
                   device_imei={"type": "string", "pattern": r"^[A-Za-z0-9._:-]{8,64}$"},
-                  app_version={"type": "string", "example": "1.2.0"}),
+                  app_version={"type": "string", "pattern": r"^\d{1,4}(\.\d{1,4}){0,3}$", "example": "1.2.0"}),
         errors=(400, 401, 403, 423, 429), tag="staff"), responses=_UPGRADE)},
     "/v1/staff/routes/today": {"get": _with(_op(
         "Today's route(s) for offline work: customers in visiting order with meter, old index, recent "
@@ -78,19 +81,19 @@ PATHS: dict = {
         "Create a staff account (no device bound yet; the password follows the policy; audited)",
         (201, "Created", _obj(["username", "full_name", "branch", "status"], username=_STR, full_name=_STR,
                               branch=_STR, device_imei=_NSTR, status={"type": "string", "enum": ["unbound"]})),
-        body=_obj(["username", "full_name", "branch", "password"], username=_USERNAME, full_name=_STR,
-                  branch=_STR, password={"type": "string", "minLength": 8, "maxLength": 128}),
+        body=_obj(["username", "full_name", "branch", "password"], username=_USERNAME, full_name=_NAME,
+                  branch=_NAME, password={"type": "string", "minLength": 8, "maxLength": 128}),
         secured=True, errors=(400, 409), tag="managers")},
     "/v1/admin/staff/{username}/rebind": {"post": _op(
         "Free a staff account from its device (its sessions end); the next login binds the new device; audited",
         (200, "Unbound", _obj(["username", "status"], username=_STR, device_imei=_NSTR,
                               previous_device_imei=_STR, status={"type": "string", "enum": ["unbound"]})),
-        secured=True, errors=(400, 404), tag="managers", params=[_path_param("username")])},
+        secured=True, errors=(400, 404), tag="managers", params=[dict(_path_param("username"), schema=_USERNAME)])},
     "/v1/admin/routes": {"post": _op(
         "Create a route: customers in visiting order for a staff member, a billing period and days; audited",
         (201, "Created", _ROUTE),
         body=_obj(["staff", "period", "days", "customer_codes"], staff=_USERNAME, period=_PERIOD, days=_DAYS,
-                  branch=_STR, customer_codes=_CODES),
+                  branch=_NAME, customer_codes=_CODES),
         secured=True, errors=(400,), tag="managers")},
     "/v1/admin/routes/{route_id}": {"put": _op(
         "Reassign a route to another staff member, change its days or replace its customers; audited",

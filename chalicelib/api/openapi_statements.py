@@ -37,9 +37,11 @@ def _import_op() -> dict:
              (201, "Imported", IMPORT_RESULT), secured=True, errors=(400,), tag="managers",
              params=[dict(_query("bank", _BANK), required=True)])
     op["requestBody"] = {"required": True, "content": {
-        "text/csv": {"schema": {"type": "string"}},
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+        "text/csv": {"schema": {"type": "string", "minLength": 1}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary", "minLength": 1}}}}
     op["responses"]["413"] = {"description": "Larger than 5 MB or more than 5,000 lines",
+                              "content": {"application/json": {"schema": _ERR}}}
+    op["responses"]["415"] = {"description": "Not a CSV or Excel file (Content-Type)",
                               "content": {"application/json": {"schema": _ERR}}}
     return op
 
@@ -55,8 +57,14 @@ PATHS: dict = {
     "/v1/admin/suspense/{line_id}": {"post": _op(
         "Resolve a suspense line: pay an invoice with it (exactly once; the amount must be the invoice's total) "
         "or set it aside with a note; audited", (200, "The line after", LINE),
-        body={"type": "object", "properties": {"invoice_id": _STR, "ignore": {"type": "boolean"},
-                                               "note": {"type": "string", "maxLength": 500}}},
+        body={"type": "object", "properties": {"invoice_id": {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}$"},
+                                               "ignore": {"type": "boolean"},
+                                               "note": {"type": "string", "maxLength": 500}},
+              "oneOf": [{"required": ["invoice_id"],
+                         "not": {"required": ["ignore"], "properties": {"ignore": {"enum": [True]}}}},
+                        {"required": ["ignore", "note"], "not": {"required": ["invoice_id"]}, "properties": {
+                            "ignore": {"enum": [True]}, "note": {"type": "string", "pattern": r"\S"}}}]},
         secured=True, errors=(400, 404, 409, 503), tag="managers",
-        params=[_path_param("line_id")])},
+        params=[dict(_path_param("line_id"), schema={"type": "string", "pattern": r"^[A-Z]{2,10}#[^\x00-\x1f]{1,64}$",
+                                                       "example": "VCB#FT23135000123"})])},
 }

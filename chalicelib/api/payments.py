@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 from chalice import Blueprint, Response
 
@@ -24,7 +25,12 @@ def _return_url(request) -> str:
     ctx = request.context or {}
     if ctx.get("domainName") and ctx.get("stage"):   # behind API Gateway
         return f"https://{ctx['domainName']}/{ctx['stage']}/v1/vnpay/return"
-    return f"http://{request.headers.get('host', '127.0.0.1')}/v1/vnpay/return"
+    # Locally (no gateway): the Host header, but only a loopback one. A client-chosen Host must
+    # never become the address VNPay sends the browser back to (an open redirect).
+    host = request.headers.get("host") or ""
+    if not re.fullmatch(r"(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?", host):
+        host = "127.0.0.1"
+    return f"http://{host}/v1/vnpay/return"
 
 
 @bp.route("/v1/payments", methods=["POST"], authorizer=bearer)

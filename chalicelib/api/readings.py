@@ -5,7 +5,7 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, json_body, json_response
+from chalicelib.api.common import LARGE_BODY_BYTES, handled, json_body, json_response
 
 bp = Blueprint(__name__)
 api = handled(bp)
@@ -20,7 +20,7 @@ def _staff(request):
 @api
 def submit_readings():
     request = bp.current_request
-    return json_response(deps.get("readings").submit(_staff(request), json_body(request)), 202)
+    return json_response(deps.get("readings").submit(_staff(request), json_body(request, LARGE_BODY_BYTES)), 202)
 
 
 @bp.route("/v1/staff/readings/{reading_id}", methods=["GET"], authorizer=bearer)

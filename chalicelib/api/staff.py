@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import client_ip, handled, identity, json_body, json_response
+from chalicelib.api.common import LARGE_BODY_BYTES, client_ip, handled, identity, json_body, json_response
 from chalicelib.api.staff_common import staff_identity, staff_service
 
 bp = Blueprint(__name__)
@@ -48,11 +48,13 @@ def rebind_device(username):
 @api
 def create_route():
     request = bp.current_request
-    return json_response(staff_service().create_route(identity(request).account_id, json_body(request)), 201)
+    return json_response(staff_service().create_route(identity(request).account_id,
+                                                      json_body(request, LARGE_BODY_BYTES)), 201)
 
 
 @bp.route("/v1/admin/routes/{route_id}", methods=["PUT"], authorizer=bearer)
 @api
 def update_route(route_id):
     request = bp.current_request
-    return staff_service().update_route(identity(request).account_id, route_id, json_body(request))
+    return staff_service().update_route(identity(request).account_id, route_id,
+                                        json_body(request, LARGE_BODY_BYTES))

@@ -279,7 +279,10 @@ def version_from_dict(d: dict) -> TariffVersion:
         raise TariffError(f"tariff version has a malformed value: {exc}") from None
     if isinstance(version.prices_include_vat, bool) is False:
         raise TariffError("prices_include_vat must be true or false")
-    return validate(version)
+    try:
+        return validate(version)
+    except (TypeError, AttributeError) as exc:     # a field of the wrong JSON type (a list for a string, ...)
+        raise TariffError(f"tariff version has a field of the wrong type: {exc}") from None
 
 
 def version_to_dict(v: TariffVersion) -> dict:

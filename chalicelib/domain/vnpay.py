@@ -85,7 +85,8 @@ def verify(secret: str, params: Mapping[str, str]) -> bool:
     if not isinstance(received, str) or not received:
         return False
     expected = sign(secret, canonical(params))
-    return hmac.compare_digest(expected.lower(), received.lower())
+    # As bytes: compare_digest refuses str with non-ASCII characters (a forged hash may have them).
+    return hmac.compare_digest(expected.lower().encode(), received.lower().encode("utf-8", "replace"))
 
 
 def pay_url(base_url: str, secret: str, *, tmn_code: str, amount_vnd: int, txn_ref: str, order_info: str,
@@ -156,4 +157,5 @@ def verify_response(secret: str, body: Mapping[str, object], fields) -> bool:
     received = body.get("vnp_SecureHash")
     if not isinstance(received, str) or not received:
         return False
-    return hmac.compare_digest(pipe_hash(secret, body, fields).lower(), received.lower())
+    return hmac.compare_digest(pipe_hash(secret, body, fields).lower().encode(),
+                               received.lower().encode("utf-8", "replace"))

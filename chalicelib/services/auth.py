@@ -86,6 +86,9 @@ class AuthService:
     # -- look-up -----------------------------------------------------------
 
     def lookup(self, ip: str, *, phone: object = None, ledger_no: object = None, house_no: object = None) -> dict:
+        for name, value in (("ledger_no", ledger_no), ("house_no", house_no)):
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f"{name} must be a string", f"{name} phải là chuỗi ký tự.", field=name)
         if phone is not None:
             phone = normalize_phone(phone)
             self._limit("lookup-ip", ip, self.s.lookup_per_ip_per_hour, 3600)

@@ -34,7 +34,7 @@ class ChannelService:
             raise ValidationError("channel must be bank_transfer or authorised_debit",
                                   "Hình thức phải là chuyển khoản hoặc nhờ thu.", field="channel")
         bank = body.get("bank_code")
-        if bank not in LINKED_BANKS:
+        if not isinstance(bank, str) or bank not in LINKED_BANKS:
             raise ValidationError(f"bank_code must be one of {', '.join(LINKED_BANKS)}",
                                   "Ngân hàng chưa liên kết.", field="bank_code")
         holder = body.get("account_holder")

@@ -365,7 +365,7 @@ def _coordinate(value, name: str, bound: int) -> Optional[float]:
             or not -bound <= value <= bound:
         raise ValidationError(f"{name} must be a number between -{bound} and {bound}",
                               f"Toạ độ {name} không hợp lệ.", field=name)
-    return float(value)
+    return round(float(value), 6)     # 0.1 m; DynamoDB refuses a magnitude below 1e-130
 
 
 def _date(value, name: str) -> str:

@@ -31,8 +31,9 @@ AUDIT_LIMIT_MAX = 200
 
 
 def _period(value: object) -> str:
-    if not isinstance(value, str) or not kpis.PERIOD_RE.match(value):
-        raise ValidationError("period must be YYYY-MM", "Kỳ báo cáo phải có dạng YYYY-MM.", field="period")
+    if not isinstance(value, str) or not kpis.PERIOD_RE.match(value) or not 2000 <= int(value[:4]) <= 2099:
+        raise ValidationError("period must be YYYY-MM (2000 to 2099)", "Kỳ báo cáo phải có dạng YYYY-MM.",
+                              field="period")
     return value
 
 

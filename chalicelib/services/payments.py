@@ -24,6 +24,14 @@ APPLY_ATTEMPTS = 5
 ORDER_ID_RE = re.compile(r"^[A-Z0-9]{8,40}$")
 
 
+class ReconcileIncomplete(RuntimeError):
+    """Some orders could not be settled in this run (the store was busy); the next run retries them."""
+
+    def __init__(self, counts: dict) -> None:
+        super().__init__(f"reconciliation incomplete: {counts}")
+        self.counts = counts
+
+
 def _order_not_found() -> NotFound:
     return NotFound("no such payment order", "Không tìm thấy đơn thanh toán.", code="ORDER_NOT_FOUND")
 
@@ -181,7 +189,12 @@ class PaymentService:
         if not vnpay.succeeded(params):
             if order.status != "pending":
                 return vnpay.RSP_ALREADY_CONFIRMED
-            self.orders.record_failure(order, receipt.response_code or "99", transaction_no or None)
+            if not self.orders.record_failure(order, receipt.response_code or "99", transaction_no or None):
+                # Lost to a concurrent write: say 00 only once the order is no longer pending.
+                current = self.orders.get(order.order_id, consistent=True)
+                if current is None or current.status == "pending":
+                    return vnpay.RSP_UNKNOWN_ERROR   # VNPay will call again
+                return vnpay.RSP_ALREADY_CONFIRMED
             logger.info("payment failed at VNPay", extra={"order_id": order.order_id,
                                                           "response_code": receipt.response_code})
             return vnpay.RSP_CONFIRMED
@@ -214,7 +227,7 @@ class PaymentService:
         from chalicelib.adapters.vnpay_client import VnpayUnavailable
 
         now = self.clock.now()
-        counts = {"checked": 0, "paid": 0, "failed": 0, "expired": 0, "unanswered": 0, "mismatch": 0}
+        counts = {"checked": 0, "paid": 0, "failed": 0, "expired": 0, "unanswered": 0, "mismatch": 0, "errors": 0}
         for order in self.orders.pending_expired_before(now - self.s.reconcile_grace_minutes * 60, limit=limit):
             counts["checked"] += 1
             try:
@@ -223,29 +236,42 @@ class PaymentService:
                 counts["unanswered"] += 1
                 logger.warning("querydr unanswered", extra={"order_id": order.order_id, "why": str(exc)})
                 continue
-            code, status = answer.get("vnp_ResponseCode"), answer.get("vnp_TransactionStatus")
-            if code == "91":      # VNPay never saw a payment for it: the customer did not pay
-                counts["expired"] += self.orders.record_failure(order, "91", None, status="expired")
-                continue
-            if code != "00":
-                counts["unanswered"] += 1
-                continue
-            if status == "00":
-                if vnpay.amount_from({"vnp_Amount": str(answer.get("vnp_Amount", ""))}) != int(order.amount):
-                    counts["mismatch"] += 1
-                    logger.error("querydr amount differs from the order", extra={"order_id": order.order_id})
-                    continue
-                params = {"vnp_ResponseCode": "00", "vnp_TransactionStatus": "00",
-                          "vnp_TransactionNo": str(answer.get("vnp_TransactionNo") or ""),
-                          "vnp_BankCode": answer.get("vnp_BankCode"), "vnp_PayDate": answer.get("vnp_PayDate")}
-                rsp, _ = self.settle(order, params, applied_by="reconciliation")
-                counts["paid"] += rsp == "00"
-            elif status == "01":  # not completed: nothing will come any more once it expired
-                counts["expired"] += self.orders.record_failure(order, "11", None, status="expired")
-            else:
-                counts["failed"] += self.orders.record_failure(order, str(status or "99"), None)
+            try:
+                self._reconcile_one(order, answer, counts)
+            except Exception:   # a throttled or busy store on one order must not hold up the others
+                counts["errors"] += 1
+                logger.exception("reconciling an order failed; the next run tries again",
+                                 extra={"order_id": order.order_id})
         logger.info("reconciliation done", extra=counts)
+        if counts["errors"]:
+            # Fail the run (Lambda's error metric and alarm see it); every order is retried by the next run.
+            raise ReconcileIncomplete(counts)
         return counts
+
+    def _reconcile_one(self, order: OrderModel, answer: dict, counts: dict) -> None:
+        """Apply one querydr answer, counting the outcome."""
+        code, status = answer.get("vnp_ResponseCode"), answer.get("vnp_TransactionStatus")
+        if code == "91":      # VNPay never saw a payment for it: the customer did not pay
+            counts["expired"] += self.orders.record_failure(order, "91", None, status="expired")
+            return
+        if code != "00":
+            counts["unanswered"] += 1
+            return
+        if status == "00":
+            if vnpay.amount_from({"vnp_Amount": str(answer.get("vnp_Amount", ""))}) != int(order.amount):
+                counts["mismatch"] += 1
+                logger.error("querydr amount differs from the order", extra={"order_id": order.order_id})
+                return
+            params = {"vnp_ResponseCode": "00", "vnp_TransactionStatus": "00",
+                      "vnp_TransactionNo": str(answer.get("vnp_TransactionNo") or ""),
+                      "vnp_BankCode": answer.get("vnp_BankCode"), "vnp_PayDate": answer.get("vnp_PayDate")}
+            rsp, _ = self.settle(order, params, applied_by="reconciliation")
+            counts["paid"] += rsp == "00"
+            counts["errors"] += rsp == "99"   # the store stayed busy: the next run tries again
+        elif status == "01":  # not completed: nothing will come any more once it expired
+            counts["expired"] += self.orders.record_failure(order, "11", None, status="expired")
+        else:
+            counts["failed"] += self.orders.record_failure(order, str(status or "99"), None)
 
     # -- refunds of credits --------------------------------------------------
 

@@ -57,7 +57,8 @@ def parse_reading(raw: object, index: Optional[int] = None) -> dict:
         if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
                                   or not math.isfinite(value) or not lo <= value <= hi):
             raise _bad(name, f"a number from {lo} to {hi}", f"phải là số từ {lo} đến {hi}", index)
-        out[name] = value
+        # 6 decimals (0.1 m): DynamoDB refuses a number of magnitude below 1e-130.
+        out[name] = None if value is None else round(float(value), 6)
     return out
 
 
@@ -141,7 +142,11 @@ class ReadingService:
         invoice_id = f"INV-{item.customer_code}-{item.period.replace('-', '')}"
         current = self.invoices.get(invoice_id)
         if current is not None and current.reading_id == item.reading_id:
-            # Billed by an earlier run that stopped before recording it.
+            # Billed by an earlier run that stopped before recording it: finish
+            # what that run left undone (the customer's index moves forward only,
+            # so this is a no-op when it had got that far).
+            if current.period_end and current.new_index is not None:
+                self.customers.advance_index(item.customer_code, int(current.new_index), current.period_end)
             return self._finish(item, "flagged" if current.field_collect == 0 and item.reasons else "billed",
                                 None, invoice=current)
         correction = current is not None
@@ -186,6 +191,10 @@ class ReadingService:
             return self._finish(item, "rejected", [rules.Reason(err.code, err.message_vi, err.message_en)])
         if not correction:
             self.customers.advance_index(item.customer_code, int(item.new_index), read_on.isoformat())
+        else:
+            # The corrected index replaces the misread one, unless a later reading has moved on since.
+            self.customers.correct_index(item.customer_code, int(item.new_index), read_on.isoformat(),
+                                         replaced_read_on=current.period_end)
         return self._finish(item, decision.status, decision.reasons, invoice_id=invoice["invoice_id"],
                             collect=decision.collect_on_spot)
 

@@ -133,6 +133,16 @@ class CustomerLinkModel(Model):
 
 # -- sessions: refresh-token families ---------------------------------------
 
+class SessionsByAccount(GlobalSecondaryIndex):
+    """An account's sessions (what GET /v1/me/data lists); no token ids projected."""
+    class Meta:
+        index_name = "by_account"
+        projection = IncludeProjection(["rotated_at", "expires_at", "revoked"])
+
+    account_id = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
 class SessionModel(Model):
     Meta = _meta("sessions", ttl_attribute="expires_at")
 
@@ -144,6 +154,8 @@ class SessionModel(Model):
     created_at = NumberAttribute()
     rotated_at = NumberAttribute()
     expires_at = NumberAttribute()
+
+    by_account = SessionsByAccount()
 
 
 # -- one-time codes and rate-limit counters ---------------------------------
@@ -268,6 +280,16 @@ class OrdersByStatus(GlobalSecondaryIndex):
     expires_at = NumberAttribute(range_key=True)
 
 
+class OrdersByAccount(GlobalSecondaryIndex):
+    """An account's payment orders, newest first (GET /v1/me/data)."""
+    class Meta:
+        index_name = "by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
 class OrderModel(Model):
     """A VNPay payment order: order_id is the vnp_TxnRef."""
     Meta = _meta("orders")
@@ -297,6 +319,7 @@ class OrderModel(Model):
     credit_amount = NumberAttribute(default=0)
 
     by_status = OrdersByStatus()
+    by_account = OrdersByAccount()
 
 
 class PaymentsByStatus(GlobalSecondaryIndex):
@@ -455,6 +478,16 @@ class ChannelRequestsByStatus(GlobalSecondaryIndex):
     requested_at = NumberAttribute(range_key=True)
 
 
+class ChannelRequestsByCustomer(GlobalSecondaryIndex):
+    """A customer code's payment-channel requests (GET /v1/me/data)."""
+    class Meta:
+        index_name = "by_customer"
+        projection = AllProjection()
+
+    customer_code = UnicodeAttribute(hash_key=True)
+    requested_at = NumberAttribute(range_key=True)
+
+
 class ChannelRequestModel(Model):
     """A customer's request to pay by bank transfer or authorised debit at a
     linked bank; the utility confirms it, and from then on the field rules
@@ -475,6 +508,7 @@ class ChannelRequestModel(Model):
     note = UnicodeAttribute(null=True)
 
     by_status = ChannelRequestsByStatus()
+    by_customer = ChannelRequestsByCustomer()
 
 
 class StatementLinesByStatus(GlobalSecondaryIndex):
@@ -541,6 +575,52 @@ class ReminderModel(Model):
     channels = ListAttribute(of=UnicodeAttribute, default=list)
     created_at = NumberAttribute()
     sent_at = NumberAttribute(null=True)
+    expires_at = NumberAttribute()
+
+
+# -- chat assistants (Zalo OA, Facebook Messenger) --------------------------
+
+class ChatLinksByAccount(GlobalSecondaryIndex):
+    """An account's linked chat identities: GET /v1/me/chat-links in one Query."""
+    class Meta:
+        index_name = "by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    linked_at = NumberAttribute(range_key=True)
+
+
+class ChatLinkModel(Model):
+    """A chat identity linked to an account. Keyed by a keyed hash of platform + user id, so the
+    table holds no chat id in clear; one identity, one account."""
+    Meta = _meta("chat_links")
+
+    identity_hash = UnicodeAttribute(hash_key=True)
+    link_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    platform = UnicodeAttribute()                 # facebook | zalo
+    user_hint = UnicodeAttribute()                # '…1234': enough for the owner to tell two apart
+    linked_at = NumberAttribute()
+
+    by_account = ChatLinksByAccount()
+
+
+class ChatLinkCodeModel(Model):
+    """A one-time code that links a chat identity to the account that asked for it: stored as a keyed
+    hash, single use (deleted when used), gone after its TTL."""
+    Meta = _meta("chat_link_codes", ttl_attribute="expires_at")
+
+    code_hash = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    created_at = NumberAttribute()
+    expires_at = NumberAttribute()
+
+
+class ChatEventModel(Model):
+    """A platform message already handled ('<platform>#<message id>'): redeliveries are answered once."""
+    Meta = _meta("chat_events", ttl_attribute="expires_at")
+
+    event_key = UnicodeAttribute(hash_key=True)
     expires_at = NumberAttribute()
 
 
@@ -612,6 +692,9 @@ ALL_MODELS = (
     ChannelRequestModel,
     StatementLineModel,
     ImportModel,
+    ChatLinkModel,
+    ChatLinkCodeModel,
+    ChatEventModel,
 )
 
 

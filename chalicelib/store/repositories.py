@@ -132,6 +132,21 @@ class CustomerRepository:
             if not _is_condition_failure(exc):
                 raise
 
+    @storage_errors
+    def correct_index(self, code: str, index: int, read_on: str, replaced_read_on: Optional[str]) -> None:
+        """A correction of a period's reading: the customer's index becomes the
+        corrected one if it is still the one the replaced reading set (or older)."""
+        on_file = CustomerModel.last_read_on.does_not_exist() | (CustomerModel.last_read_on < read_on)
+        if replaced_read_on:
+            on_file = on_file | (CustomerModel.last_read_on == replaced_read_on)
+        try:
+            CustomerModel(code).update(
+                actions=[CustomerModel.last_index.set(index), CustomerModel.last_read_on.set(read_on)],
+                condition=CustomerModel.code.exists() & on_file)
+        except UpdateError as exc:
+            if not _is_condition_failure(exc):
+                raise
+
 
 class AccountRepository:
     @storage_errors

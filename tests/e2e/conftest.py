@@ -19,9 +19,14 @@ DEMO_PASSWORD = "e2e-Demo-Pass-2023"
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    state = tmp_path_factory.mktemp("local-stack")
-    config = StackConfig.ephemeral(str(state), demo_password=DEMO_PASSWORD,
-                                   extra_env={"LOCAL_QUEUE_VISIBILITY_SECONDS": "2"})
+    yield from running_stack(tmp_path_factory, "local-stack", {"LOCAL_QUEUE_VISIBILITY_SECONDS": "2"})
+
+
+def running_stack(tmp_path_factory, name: str, extra_env: dict):
+    """Start a whole ephemeral stack, yield it, stop it (a session fixture's
+    body; tests/fuzz starts its own with this too)."""
+    state = tmp_path_factory.mktemp(name)
+    config = StackConfig.ephemeral(str(state), demo_password=DEMO_PASSWORD, extra_env=extra_env)
     log_path = os.path.join(state, "stack.log")
     with open(log_path, "w", encoding="utf-8") as log:
         stack = Stack(config, out=log)

@@ -141,7 +141,7 @@ def test_the_lock_is_free_again_once_released(tmp_path):
 def test_config_from_env_and_the_local_jwt_secret(tmp_path):
     config = StackConfig.from_env({})
     assert config.ports() == {"API_PORT": 8000, "DYNAMODB_PORT": 8010, "MOTO_PORT": 8011,
-                              "VNPAY_SANDBOX_PORT": 8001}
+                              "VNPAY_SANDBOX_PORT": 8001, "CHAT_FAKES_PORT": 8002}
     assert StackConfig.from_env({"API_PORT": "9000"}).api_port == 9000
     with pytest.raises(StackError, match="MOTO_PORT"):
         StackConfig.from_env({"MOTO_PORT": "eighty"})

@@ -335,7 +335,8 @@ def test_functions_have_the_stage_names_and_log_retention(packaged):
     names = {fn["Properties"]["FunctionName"] for fn in _functions(packaged).values()}
     assert names == {"cskh-dev", "cskh-dev-bearer", "cskh-dev-notifications_worker", "cskh-dev-reconcile_payments",
                      "cskh-dev-payments_report", "cskh-dev-readings_worker",
-                     "cskh-dev-imports_worker", "cskh-dev-plan_reminders", "cskh-dev-reminders_worker"}
+                     "cskh-dev-imports_worker", "cskh-dev-plan_reminders", "cskh-dev-reminders_worker",
+                     "cskh-dev-chat_worker"}
     groups = {r["Properties"]["LogGroupName"] for r in packaged["Resources"].values()
               if r["Type"] == "AWS::Logs::LogGroup"}
     assert groups == {f"/aws/lambda/{n}" for n in names}

@@ -1,0 +1,106 @@
+"""The customer website: one page and its few static files, served by this
+API itself (the same deployment, so the page and the API share one origin and
+need no CORS). Plain HTML/CSS/JS in chalicelib/web, no build step.
+
+Only the files named in ASSETS are served: an asset name is a dictionary key,
+never a path, so nothing outside chalicelib/web can be read. Every answer
+carries a strict Content-Security-Policy (no inline script or style, nothing
+from another origin, no framing). index.html names its assets with a content
+hash (`web/app.js?v=<hash>`), so the assets can be cached for a year and a new
+deployment is picked up at once; the page itself is revalidated every time.
+Every URL in the page is relative: deployed, API Gateway serves it under the
+stage path (/api/)."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.common import handled
+from chalicelib.config import get_settings
+from chalicelib.errors import NotFound
+
+bp = Blueprint(__name__)
+api = handled(bp)
+
+WEB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "web")
+INDEX = "index.html"
+ASSETS = {
+    "app.css": "text/css; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "icon.svg": "image/svg+xml",
+}
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+YEAR = 365 * 24 * 3600
+
+
+def _asset_not_found() -> NotFound:
+    return NotFound("no such file", "Không có tệp này.", code="ASSET_NOT_FOUND")
+
+
+def _read(name: str) -> bytes:
+    with open(os.path.join(WEB_DIR, name), "rb") as f:
+        return f.read()
+
+
+@functools.lru_cache(maxsize=None)
+def _cached(name: str) -> bytes:
+    return _read(name)
+
+
+def _content(name: str) -> bytes:
+    # Locally the files are read afresh, so an edit shows on reload; deployed they never change.
+    return _read(name) if get_settings().is_local else _cached(name)
+
+
+def _version(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:12]
+
+
+def _page() -> bytes:
+    page = _content(INDEX).decode("utf-8")
+    for name in ASSETS:
+        page = page.replace(f'"web/{name}"', f'"web/{name}?v={_version(_content(name))}"')
+    return page.encode("utf-8")
+
+
+def _answer(body: bytes, content_type: str, cache_control: str) -> Response:
+    etag = f'"{_version(body)}"'
+    headers = {"Content-Type": content_type, "Cache-Control": cache_control, "ETag": etag, **SECURITY_HEADERS}
+    if etag in (bp.current_request.headers.get("if-none-match") or ""):
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=body.decode("utf-8"), status_code=200, headers=headers)
+
+
+@bp.route("/", methods=["GET"])
+@api
+def index():
+    ctx = bp.current_request.context or {}
+    path = ctx.get("path") or ""
+    if ctx.get("stage") and path and not path.endswith("/"):
+        # https://host/api without the slash: relative URLs would miss the stage.
+        return Response(body="", status_code=301, headers={"Location": path + "/", **SECURITY_HEADERS})
+    return _answer(_page(), "text/html; charset=utf-8", "no-cache")
+
+
+@bp.route("/web/{asset}", methods=["GET"])
+@api
+def asset(asset):
+    content_type = ASSETS.get(asset)
+    if content_type is None:
+        raise _asset_not_found()
+    body = _content(asset)
+    version = (bp.current_request.query_params or {}).get("v")
+    cache = f"public, max-age={YEAR}, immutable" if version == _version(body) else "no-cache"
+    return _answer(body, content_type, cache)

@@ -1,0 +1,48 @@
+"""The chat worker: replies queued by the webhooks (queue `chat`), sent
+through the platforms' send APIs (chalicelib/adapters/chat_platforms.py).
+
+Each record is handled on its own; failures are reported back so SQS retries
+only them (ReportBatchItemFailures), and after five receives a message rests
+in the dead-letter queue. A platform that is not configured here drops the
+reply with a warning (retrying cannot help)."""
+from __future__ import annotations
+
+import json
+
+from chalice import Blueprint
+
+from chalicelib import deps
+from chalicelib.config import get_settings
+from chalicelib.middleware import start_job
+from chalicelib.observability import logger
+
+bp = Blueprint(__name__)
+
+
+def handle_batch(records) -> dict:
+    from chalicelib.adapters.chat_platforms import ChannelUnavailable
+
+    failures = []
+    sender = deps.get("chat_sender")
+    for record in records:
+        message_id = record.to_dict()["messageId"]
+        try:
+            message = json.loads(record.body)
+            platform = message["platform"]
+            sender.send(platform, message["recipient"], message["text"])
+            logger.info("chat reply sent", extra={"platform": platform})
+        except ChannelUnavailable as exc:
+            logger.warning("chat reply dropped: channel not configured", extra={"reason": str(exc)})
+        except (ValueError, KeyError, TypeError, AttributeError):
+            logger.exception("malformed chat reply")     # to the DLQ through failures
+            failures.append({"itemIdentifier": message_id})
+        except Exception:
+            logger.exception("chat reply failed, will be retried")
+            failures.append({"itemIdentifier": message_id})
+    return {"batchItemFailures": failures}
+
+
+@bp.on_sqs_message(queue=get_settings().queue_name("chat"), batch_size=10)
+def chat_worker(event):
+    start_job(event)
+    return handle_batch(event)
