@@ -22,10 +22,7 @@ _PERSONAL_FIELDS = ("phone", "full_name", "customer_name", "address", "password"
 
 class _PersonalDataFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact_phones(record.msg)
-        if record.args:
-            record.args = tuple(redact_phones(a) if isinstance(a, str) else a for a in record.args)
+        # Phones are masked on the whole written line (_serialize); here only whole fields go.
         for field in _PERSONAL_FIELDS:
             if field in record.__dict__:
                 record.__dict__[field] = "[redacted]"

@@ -431,7 +431,7 @@ class Stack:
             self._start_sms_tail()
             self._wait_setup(setup)
             self._wait_api()
-            self._wait_vnpay()
+            self._wait_url("vnpay", self.config.vnpay_url + "/sandbox/health")
             self._wait_url("chat", f"http://127.0.0.1:{cfg.chat_fakes_port}/fake/health")
             return self
         except BaseException:
@@ -530,25 +530,6 @@ class Stack:
                 last = str(exc)
             time.sleep(0.2)
         raise StackError(f"the API did not answer {url} within {timeout:.0f}s ({last}):\n" + self.out.tail("api"))
-
-    def _wait_vnpay(self, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        url = self.config.vnpay_url + "/sandbox/health"
-        while time.monotonic() < deadline:
-            self._check_abort()
-            proc = next((p for name, p in self.procs if name == "vnpay"), None)
-            if proc is not None and proc.poll() is not None:
-                time.sleep(0.2)
-                raise StackError(f"the VNPay sandbox exited with code {proc.returncode} while starting:\n"
-                                 + self.out.tail("vnpay"))
-            try:
-                with urllib.request.urlopen(url, timeout=5) as resp:
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.1)
-        raise StackError(f"the VNPay sandbox did not answer {url} within {timeout:.0f}s:\n" + self.out.tail("vnpay"))
 
     def _wait_url(self, name: str, url: str, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout

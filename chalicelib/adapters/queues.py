@@ -38,3 +38,13 @@ def queue_url(short_name: str) -> str:
 class SqsPublisher:
     def publish(self, queue: str, body: dict) -> None:
         _sqs().send_message(QueueUrl=queue_url(queue), MessageBody=json.dumps(body, ensure_ascii=False))
+
+
+class MemoryPublisher:
+    """Keeps what would be sent, in order (tests and in-process benches)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, dict]] = []
+
+    def publish(self, queue: str, body: dict) -> None:
+        self.messages.append((queue, body))

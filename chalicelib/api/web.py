@@ -69,6 +69,16 @@ def _version(body: bytes) -> str:
 
 
 def _page() -> bytes:
+    return _build_page() if get_settings().is_local else _cached_page()
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_page() -> bytes:
+    # Deployed, the files never change: hash the assets once per container, not per page view.
+    return _build_page()
+
+
+def _build_page() -> bytes:
     page = _content(INDEX).decode("utf-8")
     for name in ASSETS:
         page = page.replace(f'"web/{name}"', f'"web/{name}?v={_version(_content(name))}"')

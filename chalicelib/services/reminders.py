@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Callable, Iterable, Optional
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, UpdateError
 
 from chalicelib.config import Settings
 from chalicelib.domain import reminders as rules
@@ -24,7 +24,7 @@ from chalicelib.errors import Forbidden, NotFound, ValidationError
 from chalicelib.observability import logger
 from chalicelib.services.auth import customer_code
 from chalicelib.store.models import CustomerModel, InvoiceModel, ReminderModel
-from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, get_or_none, storage_errors
+from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, get_or_none, save_if, storage_errors
 
 PAGE = 500                      # invoices per Query page (a checkpoint: the cursor moves page by page)
 CLAIM_THREADS = 16              # conditional Puts and SendMessageBatch calls in flight
@@ -72,15 +72,9 @@ class ReminderStore:
     @storage_errors
     def claim(self, key: str, code: str, level: str, now: int) -> bool:
         """Record the reminder unless it exists: True for the one caller that creates it."""
-        try:
-            item = ReminderModel(key, customer_code=code, level=level, status="queued", channels=[], created_at=now,
-                                 expires_at=now + KEEP_DAYS * 86400)
-            item.save(condition=ReminderModel.reminder_key.does_not_exist())
-            return True
-        except PutError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
+        item = ReminderModel(key, customer_code=code, level=level, status="queued", channels=[], created_at=now,
+                             expires_at=now + KEEP_DAYS * 86400)
+        return save_if(item, ReminderModel.reminder_key.does_not_exist())
 
     @storage_errors
     def release(self, key: str) -> None:

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Callable, Iterable, Optional
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.config import Settings
 from chalicelib.domain import passwords
@@ -22,7 +22,7 @@ from chalicelib.domain.tokens import Identity
 from chalicelib.errors import AppError, Conflict, Forbidden, NotFound, ValidationError
 from chalicelib.services.auth import USERNAME_RE, customer_code
 from chalicelib.store.models import AccountModel, CustomerModel, InvoiceModel, RouteModel
-from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, get_or_none, storage_errors
+from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, get_or_none, save_if, storage_errors
 
 VERSION_RE = re.compile(r"^\d{1,4}(\.\d{1,4}){0,3}$")
 # An IMEI is 15 digits; where Android hides it, the app sends its device id instead.
@@ -335,13 +335,7 @@ class StaffStore:
 
     @storage_errors
     def create_account(self, account: AccountModel) -> bool:
-        try:
-            account.save(condition=AccountModel.account_id.does_not_exist())
-        except PutError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return save_if(account, AccountModel.account_id.does_not_exist())
 
     @storage_errors
     def bind_device(self, account_id: str, imei: str, version: str, now: int) -> bool:

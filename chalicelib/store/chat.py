@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.models import CONNECTION, AuditModel, ChatEventModel, ChatLinkCodeModel, ChatLinkModel
-from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, get_or_none, storage_errors
+from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, get_or_none, save_if, storage_errors
 
 
 class ChatStore:
@@ -16,13 +16,7 @@ class ChatStore:
     @storage_errors
     def claim_event(self, event_key: str, expires_at: int) -> bool:
         """True the first time a platform message is seen; False for a redelivery."""
-        try:
-            ChatEventModel(event_key, expires_at=expires_at).save(condition=ChatEventModel.event_key.does_not_exist())
-        except PutError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return save_if(ChatEventModel(event_key, expires_at=expires_at), ChatEventModel.event_key.does_not_exist())
 
     @storage_errors
     def release_event(self, event_key: str) -> None:
@@ -35,13 +29,7 @@ class ChatStore:
     def put_code(self, code_hash: str, account_id: str, now: int, expires_at: int) -> bool:
         """False if a live code has the same hash (the caller draws another)."""
         item = ChatLinkCodeModel(code_hash, account_id=account_id, created_at=now, expires_at=expires_at)
-        try:
-            item.save(condition=ChatLinkCodeModel.code_hash.does_not_exist() | (ChatLinkCodeModel.expires_at <= now))
-        except PutError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return save_if(item, ChatLinkCodeModel.code_hash.does_not_exist() | (ChatLinkCodeModel.expires_at <= now))
 
     @storage_errors
     def live_code(self, code_hash: str, now: int) -> Optional[ChatLinkCodeModel]:

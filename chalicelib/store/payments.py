@@ -11,7 +11,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.store.models import CONNECTION, InvoiceModel, OrderModel, PaymentModel
-from chalicelib.store.repositories import _THROTTLED, get_or_none, storage_errors
+from chalicelib.store.repositories import _THROTTLED, get_or_none, save_if, storage_errors
 
 
 class InvoicesBusy(Exception):
@@ -175,18 +175,11 @@ class OrderStore:
     def record_credit(self, order: OrderModel, receipt: Receipt) -> bool:
         """Money for an order that was already paid by another transaction:
         keep all of it as a credit to refund. False if already recorded."""
-        from pynamodb.exceptions import PutError
-        try:
-            PaymentModel(f"credit#{receipt.transaction_no}#order", kind="credit", order_id=order.order_id,
-                         amount=receipt.amount, invoice_ids=list(order.invoice_ids),
-                         transaction_no=receipt.transaction_no, received_at=receipt.received_at,
-                         status="refund_pending", note="second payment for an order already paid"
-                         ).save(condition=PaymentModel.payment_id.does_not_exist())
-        except PutError as exc:
-            if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        credit = PaymentModel(f"credit#{receipt.transaction_no}#order", kind="credit", order_id=order.order_id,
+                              amount=receipt.amount, invoice_ids=list(order.invoice_ids),
+                              transaction_no=receipt.transaction_no, received_at=receipt.received_at,
+                              status="refund_pending", note="second payment for an order already paid")
+        return save_if(credit, PaymentModel.payment_id.does_not_exist())
 
 
 def _which(reasons: list, n_credit: int, n_pay: int) -> str:

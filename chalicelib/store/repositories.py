@@ -73,6 +73,18 @@ def storage_errors(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def save_if(item, condition) -> bool:
+    """Write `item` if `condition` holds: False when it did not (someone else's
+    write stands), the one answer every "create once" store method needs."""
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if _is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
 def get_or_none(model, *key, consistent_read: bool = False):
     """One item by its key, or None: the read every store needs."""
     try:
@@ -263,14 +275,8 @@ class OneTimeCodeRepository:
         """Store a new code unless one was sent less than `resend_after` seconds ago."""
         item = OneTimeCodeModel(otp_key, code_hash=code_hash, nonce=nonce, attempts=0, sent_at=now,
                                 expires_at=now + ttl)
-        try:
-            item.save(condition=OneTimeCodeModel.otp_key.does_not_exist()
-                      | (OneTimeCodeModel.sent_at <= now - resend_after))
-        except PutError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return save_if(item, OneTimeCodeModel.otp_key.does_not_exist()
+                       | (OneTimeCodeModel.sent_at <= now - resend_after))
 
     @storage_errors
     def take_attempt(self, otp_key: str, now: int, max_attempts: int) -> Optional[OneTimeCodeModel]:
@@ -344,12 +350,8 @@ class ReadingStore:
     def create(self, item) -> Optional[object]:
         """Store a new reading; if its id is taken, return the stored one instead."""
         from chalicelib.store.models import ReadingModel
-        try:
-            item.save(condition=ReadingModel.reading_id.does_not_exist())
+        if save_if(item, ReadingModel.reading_id.does_not_exist()):
             return None
-        except PutError as exc:
-            if not _is_condition_failure(exc):
-                raise
         return ReadingModel.get(item.reading_id, consistent_read=True)
 
     @storage_errors

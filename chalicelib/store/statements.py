@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Iterable, Optional
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import ServiceUnavailable, ValidationError
 from chalicelib.store.models import CONNECTION, AuditModel, CustomerModel, InvoiceModel, StatementLineModel
-from chalicelib.store.repositories import _b64, _unb64, get_or_none, storage_errors
+from chalicelib.store.repositories import _b64, _unb64, get_or_none, save_if, storage_errors
 
 
 class LineExists(Exception):
@@ -119,13 +119,7 @@ class StatementStore:
     @storage_errors
     def record(self, line: StatementLineModel) -> bool:
         """A line that pays nothing (suspense): written once. False if it was there."""
-        try:
-            line.save(condition=StatementLineModel.line_id.does_not_exist())
-        except PutError as exc:
-            if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return save_if(line, StatementLineModel.line_id.does_not_exist())
 
     def apply(self, line: StatementLineModel, invoice: InvoiceModel, payment: dict, paid_at: str) -> None:
         """The line recorded as matched and the invoice paid, in one transaction.

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from chalicelib import deps
+from chalicelib.adapters.queues import MemoryPublisher
 from chalicelib.config import get_settings, jwt_signing_key
 from chalicelib.domain import chat as rules
 
@@ -23,13 +24,7 @@ PAY = "https://cskh.example.vn/pay?invoice="
 _ids = itertools.count(1)
 
 
-class Captured:
-    def __init__(self):
-        self.messages = []
-
-    def publish(self, queue, body):
-        self.messages.append((queue, body))
-
+class Captured(MemoryPublisher):
     def replies(self, recipient):
         return [b["text"] for q, b in self.messages if q == "chat" and b["recipient"] == recipient]
 

@@ -5,23 +5,17 @@ import pytest
 import requests
 
 from chalicelib import deps
+from chalicelib.adapters.queues import MemoryPublisher
 
 HEADER = "code,ledger_no,name,address,phone,class,persons,meter,route,payment_channel,last_index,house_no\n"
 
-
-class Captured:
-    def __init__(self):
-        self.messages = []
-
-    def publish(self, queue, body):
-        self.messages.append((queue, body))
 
 
 @pytest.fixture
 def importer(app, monkeypatch):
     import chalicelib.services.imports as imports
     monkeypatch.setattr(imports, "CHUNK_BYTES", 400)       # several chunks even for a small file
-    queue = Captured()
+    queue = MemoryPublisher()
     deps.override("publisher", queue)
     yield deps.get("imports"), queue
     deps.reset()

@@ -6,24 +6,18 @@ import itertools
 import pytest
 
 from chalicelib import deps
+from chalicelib.adapters.queues import MemoryPublisher
 from chalicelib.domain.tokens import Identity
 from chalicelib.errors import AppError
 
 _ids = itertools.count(1)
 
 
-class Captured:
-    def __init__(self):
-        self.messages = []
-
-    def publish(self, queue, body):
-        self.messages.append((queue, body))
-
 
 @pytest.fixture
 def field(app, new_customer):
     """A reading service with a capturing queue, a staff identity, and customers with history."""
-    queue = Captured()
+    queue = MemoryPublisher()
     deps.override("publisher", queue)
     service = deps.get("readings")
     staff = Identity(account_id="staff:ghithu99", role="staff", device="356938035643809")
