@@ -6,8 +6,12 @@ records the device's last position and time.
 
 Headers: `X-Device-Imei` (required, the token's device), `X-App-Version`
 (required, at least MIN_STAFF_APP_VERSION, else 426), `X-Geo: <lat>,<lng>`
-(optional, decimal degrees)."""
+(optional, decimal degrees). The identity returned carries the staff
+member's branch as the account holds it now: a move to another branch takes
+effect at once, not when the token expires."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 from chalicelib import deps
 from chalicelib.api.common import identity
@@ -45,5 +49,5 @@ def staff_identity(request) -> Identity:
     service = staff_service()
     version = service.check_app_version(headers.get("x-app-version"), "X-App-Version")
     lat, lng = _geo(headers.get("x-geo"))
-    service.touch(ident, version, lat, lng)
-    return ident
+    branch = service.touch(ident, version, lat, lng)
+    return replace(ident, branch=branch or "")

@@ -25,6 +25,7 @@ class Identity:
     customer_codes: tuple = ()
     family_id: str = ""
     device: str = ""
+    branch: str = ""        # staff: read from the account on each call, never from the token
 
     def owns(self, customer_code: str) -> bool:
         return customer_code in self.customer_codes

@@ -4,8 +4,10 @@ under a gap-free receipt number; count printed notices and receipts; the
 day's receipts per staff member and the cash an admin received. No Chalice,
 no boto3.
 
-Not checked: that the customer is on one of the worker's routes or in the
-worker's branch. Any staff member may collect any invoice the rules allow."""
+A worker collects, prints and previews only for customers of their own branch
+(seed 003's hand-over between workers happens inside a branch; a manager moves
+a customer to another branch by the customer book). A customer or a
+worker with no branch on record is not limited."""
 from __future__ import annotations
 
 import math
@@ -88,7 +90,7 @@ class CollectionService:
         invoice = self.store.invoice(invoice_id)
         if invoice is None:
             raise _invoice_not_found(invoice_id)
-        self._check_collectable(invoice, amount)
+        self._check_collectable(invoice, amount, identity.branch)
 
         day = collected.date().isoformat()
         series = f"receipt#{staff}#{collected.year}"
@@ -115,7 +117,7 @@ class CollectionService:
                 current = self.store.invoice(invoice_id)
                 if current is None:
                     raise _invoice_not_found(invoice_id) from None
-                self._check_collectable(current, amount)
+                self._check_collectable(current, amount, identity.branch)
                 invoice = current
                 continue
             logger.info("cash collected", extra={"receipt_no": receipt_no, "invoice_id": invoice_id,
@@ -123,7 +125,9 @@ class CollectionService:
             return _receipt_view(receipt), True
         raise ServiceUnavailable()
 
-    def _check_collectable(self, invoice, amount: int) -> None:
+    def _check_collectable(self, invoice, amount: int, branch: str) -> None:
+        customer = self.store.customer(invoice.customer_code)
+        _check_branch(branch, customer)
         if invoice.status == "paid":
             raise _already_paid(invoice)
         if invoice.status != "unpaid":
@@ -133,7 +137,6 @@ class CollectionService:
             raise _not_allowed("the reading's rules do not allow collecting cash for this invoice: print a notice",
                                "Không được thu tiền mặt hoá đơn này (theo kết quả kiểm tra chỉ số): "
                                "in giấy báo cho khách hàng.")
-        customer = self.store.customer(invoice.customer_code)
         channel = getattr(customer, "payment_channel", None) or "cash"
         if channel != "cash":
             raise _not_allowed(f"the customer pays by {channel}: do not collect cash, print a notice",
@@ -162,7 +165,7 @@ class CollectionService:
         reason = body.get("reason")
         if reason is not None and (not isinstance(reason, str) or len(reason) > 300):
             raise ValidationError("reason: up to 300 characters", "Lý do tối đa 300 ký tự.", field="reason")
-        text = self._text(invoice_id, kind, reason)
+        text = self._text(identity.branch, invoice_id, kind, reason)
         count = self.store.count_print(invoice_id, kind, staff, self.clock.now())
         return {"invoice_id": invoice_id, "kind": kind, "print_count": count, "reprint": count > 1, "text": text}
 
@@ -170,15 +173,16 @@ class CollectionService:
         """What would print, without counting it."""
         _staff_login(identity)
         invoice_id, kind = _print_target(invoice_id, kind or "notice")
-        text = self._text(invoice_id, kind, None)
+        text = self._text(identity.branch, invoice_id, kind, None)
         count = self.store.print_count(invoice_id, kind)
         return {"invoice_id": invoice_id, "kind": kind, "print_count": count, "text": text}
 
-    def _text(self, invoice_id: str, kind: str, reason: Optional[str]) -> str:
+    def _text(self, branch: str, invoice_id: str, kind: str, reason: Optional[str]) -> str:
         invoice = self.store.invoice(invoice_id)
         if invoice is None:
             raise _invoice_not_found(invoice_id)
         customer = self.store.customer(invoice.customer_code)
+        _check_branch(branch, customer)
         slip = receipt_text.Slip(
             seller_name=self.s.seller_name, seller_hotline=self.s.seller_hotline,
             customer_name=invoice.customer_name, customer_code=invoice.customer_code,
@@ -297,6 +301,14 @@ def _handover_view(h: HandoverModel) -> dict:
             "difference": int(h.handed_over) - int(h.expected), "received_by": h.received_by,
             "received_at": datetime.fromtimestamp(int(h.received_at), VN_TZ).isoformat(timespec="seconds"),
             "note": h.note}
+
+
+def _check_branch(staff_branch: str, customer) -> None:
+    customer_branch = getattr(customer, "branch", None)
+    if staff_branch and customer_branch and staff_branch != customer_branch:
+        raise Forbidden("the customer belongs to another branch: collect and print only for your branch",
+                        "Khách hàng thuộc chi nhánh khác: chỉ thu tiền và in cho khách hàng của chi nhánh mình.",
+                        code="OUTSIDE_BRANCH")
 
 
 def _staff_login(identity: Identity) -> str:

@@ -163,13 +163,16 @@ class StaffService:
         account.device_imei = imei
 
     def touch(self, identity: Identity, app_version: Optional[str], lat: Optional[float],
-              lng: Optional[float]) -> None:
+              lng: Optional[float]) -> Optional[str]:
         """Every staff call: last seen, position and app version, in one
-        UpdateItem that also requires the account to be bound to this device still."""
+        UpdateItem that also requires the account to be bound to this device still.
+        Returns the staff member's branch as the account holds it now."""
         if identity.role != "staff" or not identity.device:
             raise Forbidden()
-        if not self.store.touch(identity.account_id, identity.device, self.clock.now(), app_version, lat, lng):
+        account = self.store.touch(identity.account_id, identity.device, self.clock.now(), app_version, lat, lng)
+        if account is None:
             raise device_not_bound()
+        return account.branch
 
     # -- managers: staff and devices ---------------------------------------
 
@@ -354,19 +357,22 @@ class StaffStore:
 
     @storage_errors
     def touch(self, account_id: str, imei: str, now: int, version: Optional[str], lat: Optional[float],
-              lng: Optional[float]) -> bool:
+              lng: Optional[float]) -> Optional[AccountModel]:
+        """The account as it is after the update (UpdateItem returns ALL_NEW, so
+        the branch comes with no extra read); None if not bound to this device."""
         actions = [AccountModel.last_seen_at.set(now)]
         if version:
             actions.append(AccountModel.app_version.set(version))
         if lat is not None and lng is not None:
             actions += [AccountModel.last_lat.set(lat), AccountModel.last_lng.set(lng)]
+        account = AccountModel(account_id)
         try:
-            AccountModel(account_id).update(actions=actions, condition=AccountModel.device_imei == imei)
+            account.update(actions=actions, condition=AccountModel.device_imei == imei)
         except UpdateError as exc:
             if _is_condition_failure(exc):
-                return False
+                return None
             raise
-        return True
+        return account
 
     @storage_errors
     def unbind_device(self, account_id: str) -> Optional[str]:

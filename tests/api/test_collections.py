@@ -45,12 +45,12 @@ class Staff:
 @pytest.fixture
 def staff(api, admin):
     """A staff account created by an admin, logged in on its device."""
-    def make():
+    def make(branch="TP Ca Mau"):
         n = next(_n)
         login = f"thu{n:02d}{secrets.token_hex(2)}"
         full_name = f"Nguyễn Văn Thu {n}"
         r = api.post("/v1/admin/staff", {"username": login, "password": PASSWORD, "full_name": full_name,
-                                         "branch": "TP Ca Mau"}, token=admin)
+                                         "branch": branch}, token=admin)
         assert r.status_code == 201, r.json
         imei = IMEI.format(n)
         r = api.post("/v1/staff/login", {"username": login, "password": PASSWORD, "device_imei": imei,
@@ -174,6 +174,30 @@ def test_bad_collections_are_400_naming_the_field(staff, unpaid, change, field):
     r, _ = staff().collect(change.pop("invoice_id", invoice_id), **change)
     assert r.status_code == 400 and r.json.get("field") == field, r.json
     assert _invoice(invoice_id).status == "unpaid"
+
+
+def test_a_worker_collects_and_prints_only_for_customers_of_their_own_branch(staff, unpaid):
+    from chalicelib.store.models import AccountModel
+    other_branch = staff(branch="Nam Can")
+    customer, invoice_id = unpaid()                 # a customer of TP Ca Mau
+    r, _ = other_branch.collect(invoice_id)
+    assert r.status_code == 403 and r.json["code"] == "OUTSIDE_BRANCH", r.json
+    assert _invoice(invoice_id).status == "unpaid" and not _invoice(invoice_id).payments
+    for r in (other_branch.post("/v1/staff/prints", {"invoice_id": invoice_id, "kind": "notice"}),
+              other_branch.get(f"/v1/staff/invoices/{invoice_id}/print")):
+        assert r.status_code == 403 and r.json["code"] == "OUTSIDE_BRANCH", r.json
+        assert customer.name not in str(r.json) and customer.address not in str(r.json)
+    assert _service().store.print_count(invoice_id, "notice") == 0
+    # Moved to TP Ca Mau: the next call sees it, without a new login; the refused tries used no receipt number.
+    AccountModel(f"staff:{other_branch.login}").update(actions=[AccountModel.branch.set("TP Ca Mau")])
+    r, _ = other_branch.collect(invoice_id)
+    assert r.status_code == 201, r.json
+    assert r.json["receipt_no"].endswith("-000001")
+    # A customer with no branch on record is not limited.
+    unlisted, no_branch = unpaid()
+    unlisted.update(actions=[type(unlisted).branch.remove()])
+    r, _ = staff(branch="Nam Can").collect(no_branch)
+    assert r.status_code == 201, r.json
 
 
 def test_unknown_invoice_is_404(staff):

@@ -58,10 +58,6 @@ ROLE_ONLY = {
     "GET /v1/staff/routes/today": "the caller's own routes (checked below too)",
     "GET /v1/staff/reconciliation": "the caller's own receipts; a staff= parameter is ignored (below)",
     "POST /v1/staff/readings": "readings are stored under the caller; another's reading_id is a 409",
-    "POST /v1/staff/collections": "by design any staff member may collect any invoice the rules allow "
-                                  "(services/collections.py); the receipt is the caller's",
-    "POST /v1/staff/prints": "by design any invoice (the printed notice is the customer's own bill)",
-    "GET /v1/staff/invoices/{invoice_id}/print": "by design any invoice (a preview of the bill)",
 }
 # Managers are one trust level: any admin may act on any managed object (every change audited).
 OBJECT_CASES: dict = {}     # "METHOD path" -> case(world), filled by @case below
@@ -143,10 +139,10 @@ class World:
     @functools.cached_property
     def _staff(self) -> dict:
         out = {}
-        for name in ("x", "y"):
+        for name, branch in (("x", "TP Ca Mau"), ("y", "TP Ca Mau"), ("z", "Nam Can")):
             username = f"owasp.{name}{next(_n):04d}"
             r = self.api.post("/v1/admin/staff", {"username": username, "full_name": "Nguyễn Văn Thử",
-                                                  "branch": "TP Ca Mau", "password": STAFF_PASSWORD}, token=self.admin)
+                                                  "branch": branch, "password": STAFF_PASSWORD}, token=self.admin)
             assert r.status_code == 201, r.json
             imei = f"86{next(_n):013d}"
             r = self.api.post("/v1/staff/login", {"username": username, "password": STAFF_PASSWORD,
@@ -286,6 +282,28 @@ def _reading_of_y(w):
         "reading_id": reading_id, "customer_code": "01031071", "period": "2026-11", "new_index": 2,
         "read_at": "2026-11-20T09:00:00+07:00"})
     assert r.status_code == 409, r.json
+
+
+def _now_vn() -> str:
+    from datetime import datetime
+
+    from chalicelib.adapters.clock import VN_TZ
+    return datetime.now(VN_TZ).isoformat(timespec="seconds")
+
+
+@case("POST /v1/staff/collections", "POST /v1/staff/prints", "GET /v1/staff/invoices/{invoice_id}/print")
+def _customer_of_another_branch(w):
+    """Z works in Nam Can; customer B is in TP Ca Mau: no cash, no print, no preview (name, address)."""
+    invoice_id = w.b_invoice
+    calls = [("POST", "/v1/staff/collections", {"collection_id": f"owasp-{next(_n):08d}", "invoice_id": invoice_id,
+                                                "amount": 10 ** 6, "collected_at": _now_vn()}),
+             ("POST", "/v1/staff/prints", {"invoice_id": invoice_id, "kind": "notice"}),
+             ("GET", f"/v1/staff/invoices/{invoice_id}/print", None)]
+    for method, path, body in calls:
+        r = w.as_staff("z", method, path, body)
+        assert r.status_code == 403 and r.json["code"] == "OUTSIDE_BRANCH", (path, r.status_code, r.json)
+    # X, of B's branch, may preview it.
+    assert w.as_staff("x", "GET", f"/v1/staff/invoices/{invoice_id}/print").status_code == 200
 
 
 def test_object_cases_cover_only_known_routes():
