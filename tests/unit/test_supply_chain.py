@@ -125,7 +125,7 @@ def test_an_audit_without_a_vulnerability_source_says_skipped_not_clean(monkeypa
     monkeypatch.setattr(audit, "reachable_source", lambda: None)
     ran = []
     monkeypatch.setattr(audit.subprocess, "call", lambda command: ran.append(command) or 0)
-    assert audit.main("requirements.lock") == 0 and ran == []
+    assert audit.main("requirements.lock", fetch=lambda name: None) == 0 and ran == []
     assert "SKIPPED" in capsys.readouterr().out
     # With a source, pip-audit runs strict (a package it cannot audit fails) on the hashed lock.
     monkeypatch.setattr(audit, "reachable_source", lambda: "osv")
@@ -134,3 +134,28 @@ def test_an_audit_without_a_vulnerability_source_says_skipped_not_clean(monkeypa
     [command] = ran
     assert {"--strict", "--require-hashes", "--disable-pip"} <= set(command)
     assert command[command.index("--vulnerability-service") + 1] == "osv" and command[-1] == "requirements.lock"
+
+
+def test_without_pip_audits_sources_the_pins_at_their_latest_release_are_audited_with_pypis_data(
+        monkeypatch, capsys, tmp_path):
+    audit = _module("audit")
+    monkeypatch.delenv("AUDIT_SOURCE", raising=False)
+    monkeypatch.setattr(audit, "reachable_source", lambda: None)
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("pynamodb==6.1.0 \\\n    --hash=sha256:ab\nrequests==2.30.0 ; python_version >= '3.9' \\\n"
+                    "    --hash=sha256:cd\nqrcode==8.2 \\\n    --hash=sha256:ef\n", encoding="utf-8")
+    projects = {"pynamodb": {"info": {"version": "6.1.0"}, "vulnerabilities": []},
+                "requests": {"info": {"version": "2.34.2"}, "vulnerabilities": []},
+                "qrcode": {"info": {"version": "8.2"}, "vulnerabilities": [
+                    {"id": "PYSEC-0000-1", "link": "https://osv.dev/PYSEC-0000-1", "withdrawn": None}]}}
+    assert audit.main(str(lock), fetch=projects.get) == 1
+    out = capsys.readouterr().out
+    assert "cover 2 of 3 pins" in out and "not audited: requests 2.30.0 (latest 2.34.2)" in out
+    assert "VULNERABLE: qrcode 8.2: PYSEC-0000-1" in out
+    # A withdrawn advisory does not count; nothing else found: clean, and says how much was covered.
+    projects["qrcode"]["vulnerabilities"][0]["withdrawn"] = "2026-01-01T00:00:00Z"
+    assert audit.main(str(lock), fetch=projects.get) == 0
+    assert "no known vulnerability in the 2 audited pins" in capsys.readouterr().out
+    # PyPI silent as well: SKIPPED, never clean.
+    assert audit.main(str(lock), fetch=lambda name: None) == 0
+    assert "SKIPPED" in capsys.readouterr().out
