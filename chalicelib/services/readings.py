@@ -91,7 +91,7 @@ class ReadingService:
         results = []
         for p in parsed:
             item = ReadingModel(p["reading_id"], staff=staff, staff_period=f"{staff}#{p['period']}",
-                                device_imei=identity.device or None,
+                                device_imei=identity.device or None, staff_branch=identity.branch or None,
                                 customer_code=p["customer_code"], period=p["period"], new_index=p["new_index"],
                                 read_at=p["read_at"], lat=p["lat"], lng=p["lng"], received_at=now, status="queued",
                                 reasons=[], collect_on_spot=0)
@@ -139,6 +139,11 @@ class ReadingService:
         if customer is None:
             return self._finish(item, "rejected", [rules.Reason("CUSTOMER_NOT_FOUND", "Không tìm thấy khách hàng.",
                                                                 "No such customer.")])
+        if item.staff_branch and customer.branch and item.staff_branch != customer.branch:
+            # Like cash: a worker reads only their own branch's meters (the customer's bill follows the reading).
+            return self._finish(item, "rejected", [rules.Reason(
+                "OUTSIDE_BRANCH", "Khách hàng thuộc chi nhánh khác: không ghi chỉ số.",
+                "The customer belongs to another branch: the reading is not billed.")])
         invoice_id = f"INV-{item.customer_code}-{item.period.replace('-', '')}"
         current = self.invoices.get(invoice_id)
         if current is not None and current.reading_id == item.reading_id:

@@ -412,6 +412,7 @@ class ReadingModel(Model):
     collect_on_spot = NumberAttribute(default=0)
     processed_at = NumberAttribute(null=True)
     staff_period = UnicodeAttribute(null=True)
+    staff_branch = UnicodeAttribute(null=True)  # the reader's branch when it was sent
 
     by_staff_period = ReadingsByStaffPeriod()
 

@@ -148,3 +148,27 @@ def test_another_staff_member_cannot_read_my_reading(field):
     with pytest.raises(AppError) as err:
         service.get(Identity(account_id="staff:ghithu02", role="staff"), rid)
     assert err.value.status == 404
+
+
+def test_a_reading_of_another_branchs_customer_is_rejected_and_bills_nothing(field):
+    from dataclasses import replace
+
+    from chalicelib.store.models import CustomerModel, InvoiceModel
+    service, staff, queue, customer, send, run = field
+    c = customer()                                     # a customer of TP Ca Mau
+    elsewhere = replace(staff, branch="Nam Can")
+    rid = f"dev-356938-{next(_ids):06d}"
+    service.submit(elsewhere, {"reading_id": rid, "customer_code": c.code, "period": "2024-05", "new_index": 286,
+                               "read_at": "2024-06-05T09:30:00+07:00"})
+    service.process(rid)
+    out = service.get(elsewhere, rid)
+    assert out["status"] == "rejected" and [r["code"] for r in out["reasons"]] == ["OUTSIDE_BRANCH"]
+    assert out["invoice_id"] is None and out["collect_on_spot"] is False
+    assert CustomerModel.get(c.code, consistent_read=True).last_index == 275
+    assert InvoiceModel.count(f"INV-{c.code}-202405") == 0
+    # The same worker in the customer's branch: billed.
+    at_home = replace(staff, branch="TP Ca Mau")
+    rid = f"dev-356938-{next(_ids):06d}"
+    service.submit(at_home, {"reading_id": rid, "customer_code": c.code, "period": "2024-05", "new_index": 286,
+                             "read_at": "2024-06-05T09:30:00+07:00"})
+    assert service.process(rid) == "billed"
