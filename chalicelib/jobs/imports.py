@@ -7,6 +7,7 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.config import get_settings
+from chalicelib.jobs import sqs_partial_batch
 from chalicelib.middleware import start_job
 
 bp = Blueprint(__name__)
@@ -20,10 +21,7 @@ def _record_handler(record) -> str:
 
 
 def handle_batch(event: dict, context=None) -> dict:
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
-    return process_partial_response(event=event, record_handler=_record_handler,
-                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+    return sqs_partial_batch(event, context, _record_handler)
 
 
 @bp.on_sqs_message(queue=get_settings().queue_name("imports"), batch_size=1)

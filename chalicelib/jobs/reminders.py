@@ -15,6 +15,7 @@ from chalice import Blueprint, Cron
 from chalicelib import deps
 from chalicelib.config import get_settings
 from chalicelib.domain.reminders import vn_time_to_utc_cron
+from chalicelib.jobs import sqs_partial_batch
 from chalicelib.middleware import start_job
 
 bp = Blueprint(__name__)
@@ -55,10 +56,7 @@ def _record_handler(record, lambda_context=None) -> str:
 
 
 def handle_batch(event: dict, context=None) -> dict:
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
-    return process_partial_response(event=event, record_handler=_record_handler,
-                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+    return sqs_partial_batch(event, context, _record_handler)
 
 
 @bp.schedule(vn_daily_cron(get_settings().reminder_run_at))

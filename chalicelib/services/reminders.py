@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Callable, Iterable, Optional
 
-from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.exceptions import DeleteError
 
 from chalicelib.config import Settings
 from chalicelib.domain import reminders as rules
@@ -24,7 +24,8 @@ from chalicelib.errors import Forbidden, NotFound, ValidationError
 from chalicelib.observability import logger
 from chalicelib.services.auth import customer_code
 from chalicelib.store.models import CustomerModel, InvoiceModel, ReminderModel
-from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, get_or_none, save_if, storage_errors
+from chalicelib.store.repositories import (ConditionFailed, _is_condition_failure, get_or_none, save_if, storage_errors,
+                                           update_if)
 
 PAGE = 500                      # invoices per Query page (a checkpoint: the cursor moves page by page)
 CLAIM_THREADS = 16              # conditional Puts and SendMessageBatch calls in flight
@@ -94,13 +95,8 @@ class ReminderStore:
 
     @storage_errors
     def add_channel(self, key: str, channel: str) -> None:
-        try:
-            ReminderModel(key).update(actions=[ReminderModel.channels.set(
-                ReminderModel.channels.append([channel]))],
-                condition=ReminderModel.reminder_key.exists() & ~ReminderModel.channels.contains(channel))
-        except UpdateError as exc:
-            if not _is_condition_failure(exc):
-                raise
+        update_if(ReminderModel(key), [ReminderModel.channels.set(ReminderModel.channels.append([channel]))],
+                  ReminderModel.reminder_key.exists() & ~ReminderModel.channels.contains(channel))
 
     @storage_errors
     def set_preferences(self, code: str, channels: Optional[list], opt_out: Optional[bool],

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Callable, Iterable, Optional
 
-from pynamodb.exceptions import UpdateError
 
 from chalicelib.config import Settings
 from chalicelib.domain import passwords
@@ -22,7 +21,7 @@ from chalicelib.domain.tokens import Identity
 from chalicelib.errors import AppError, Conflict, Forbidden, NotFound, ValidationError
 from chalicelib.services.auth import USERNAME_RE, customer_code
 from chalicelib.store.models import AccountModel, CustomerModel, InvoiceModel, RouteModel
-from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, get_or_none, save_if, storage_errors
+from chalicelib.store.repositories import ConditionFailed, get_or_none, save_if, storage_errors, update_if
 
 VERSION_RE = re.compile(r"^\d{1,4}(\.\d{1,4}){0,3}$")
 # An IMEI is 15 digits; where Android hides it, the app sends its device id instead.
@@ -343,17 +342,11 @@ class StaffStore:
     @storage_errors
     def bind_device(self, account_id: str, imei: str, version: str, now: int) -> bool:
         """Bind if no device is bound (or this one already is); False if another device won."""
-        try:
-            AccountModel(account_id).update(
-                actions=[AccountModel.device_imei.set(imei), AccountModel.app_version.set(version),
-                         AccountModel.last_seen_at.set(now)],
-                condition=AccountModel.account_id.exists() & (AccountModel.device_imei.does_not_exist()
-                                                              | (AccountModel.device_imei == imei)))
-        except UpdateError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return update_if(AccountModel(account_id),
+                         [AccountModel.device_imei.set(imei), AccountModel.app_version.set(version),
+                          AccountModel.last_seen_at.set(now)],
+                         AccountModel.account_id.exists() & (AccountModel.device_imei.does_not_exist()
+                                                             | (AccountModel.device_imei == imei)))
 
     @storage_errors
     def touch(self, account_id: str, imei: str, now: int, version: Optional[str], lat: Optional[float],
@@ -366,13 +359,7 @@ class StaffStore:
         if lat is not None and lng is not None:
             actions += [AccountModel.last_lat.set(lat), AccountModel.last_lng.set(lng)]
         account = AccountModel(account_id)
-        try:
-            account.update(actions=actions, condition=AccountModel.device_imei == imei)
-        except UpdateError as exc:
-            if _is_condition_failure(exc):
-                return None
-            raise
-        return account
+        return account if update_if(account, actions, AccountModel.device_imei == imei) else None
 
     @storage_errors
     def unbind_device(self, account_id: str) -> Optional[str]:
@@ -383,13 +370,8 @@ class StaffStore:
             return None
         bound = account.device_imei
         condition = AccountModel.device_imei.does_not_exist() if not bound else AccountModel.device_imei == bound
-        try:
-            account.update(actions=[AccountModel.device_imei.remove(), AccountModel.session_epoch.add(1)],
-                           condition=condition)
-        except UpdateError as exc:
-            if _is_condition_failure(exc):   # bound meanwhile by a first login: clear that one
-                return self.unbind_device(account_id)
-            raise
+        if not update_if(account, [AccountModel.device_imei.remove(), AccountModel.session_epoch.add(1)], condition):
+            return self.unbind_device(account_id)   # bound meanwhile by a first login: clear that one
         return bound or ""
 
     @storage_errors
@@ -413,12 +395,8 @@ class StaffStore:
     def update_route(self, route: RouteModel, changes: dict, now: int, actor: str) -> RouteModel:
         actions = [getattr(RouteModel, name).set(value) for name, value in changes.items()]
         actions += [RouteModel.updated_at.set(now), RouteModel.updated_by.set(actor)]
-        try:
-            route.update(actions=actions, condition=RouteModel.updated_at == route.updated_at)
-        except UpdateError as exc:
-            if _is_condition_failure(exc):
-                raise ConditionFailed() from None
-            raise
+        if not update_if(route, actions, RouteModel.updated_at == route.updated_at):
+            raise ConditionFailed()
         return route
 
     @storage_errors

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pynamodb.exceptions import UpdateError
 
 from chalicelib.store.models import CustomerModel, ImportModel
-from chalicelib.store.repositories import _is_condition_failure, get_or_none, storage_errors
+from chalicelib.store.repositories import get_or_none, storage_errors, update_if
 
 # Fields the customer book owns; everything else on a customer (e-mail set in
 # the app, push endpoint, notification choices, meter replacement...) is kept.
@@ -26,14 +25,8 @@ class ImportStore:
 
     @storage_errors
     def move(self, import_id: str, from_status: str, to_status: str, now: int) -> bool:
-        try:
-            ImportModel(import_id).update(actions=[ImportModel.status.set(to_status), ImportModel.updated_at.set(now)],
-                                          condition=ImportModel.status == from_status)
-        except UpdateError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return update_if(ImportModel(import_id), [ImportModel.status.set(to_status), ImportModel.updated_at.set(now)],
+                         ImportModel.status == from_status)
 
     @storage_errors
     def advance(self, import_id, offset, next_offset, next_row, header, rows, ok, failed, errors, status, now,
@@ -41,16 +34,13 @@ class ImportStore:
         """Record a chunk's outcome, once: only if the import is still at `offset`."""
         item = self.get(import_id, consistent=True)
         room = max(0, max_errors - len(item.errors or []))
-        try:
-            ImportModel(import_id).update(actions=[
-                ImportModel.next_offset.set(next_offset), ImportModel.next_row.set(next_row),
-                ImportModel.header.set(header), ImportModel.rows_done.add(rows), ImportModel.rows_ok.add(ok),
-                ImportModel.rows_failed.add(failed), ImportModel.status.set(status), ImportModel.updated_at.set(now)]
-                + ([ImportModel.errors.set(ImportModel.errors.append(errors[:room]))] if errors[:room] else []),
-                condition=ImportModel.next_offset == offset)
-        except UpdateError as exc:
-            if not _is_condition_failure(exc):
-                raise
+        # A chunk delivered twice finds the offset moved on: nothing to record.
+        update_if(ImportModel(import_id), [
+            ImportModel.next_offset.set(next_offset), ImportModel.next_row.set(next_row),
+            ImportModel.header.set(header), ImportModel.rows_done.add(rows), ImportModel.rows_ok.add(ok),
+            ImportModel.rows_failed.add(failed), ImportModel.status.set(status), ImportModel.updated_at.set(now)]
+            + ([ImportModel.errors.set(ImportModel.errors.append(errors[:room]))] if errors[:room] else []),
+            ImportModel.next_offset == offset)
 
     @storage_errors
     def set_error_key(self, import_id: str, key: str) -> None:

@@ -11,7 +11,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.store.models import CONNECTION, InvoiceModel, OrderModel, PaymentModel
-from chalicelib.store.repositories import _THROTTLED, get_or_none, save_if, storage_errors
+from chalicelib.store.repositories import _THROTTLED, get_or_none, save_if, storage_errors, update_if
 
 
 class InvoicesBusy(Exception):
@@ -99,14 +99,9 @@ class OrderStore:
 
     @storage_errors
     def _fail_order_only(self, order: OrderModel, response_code: str, status: str) -> bool:
-        from pynamodb.exceptions import UpdateError
-        try:
-            OrderModel(order.order_id).update(
-                actions=[OrderModel.status.set(status), OrderModel.response_code.set(response_code)],
-                condition=OrderModel.status == "pending")
-        except UpdateError:
-            return False
-        return True
+        return update_if(OrderModel(order.order_id),
+                         [OrderModel.status.set(status), OrderModel.response_code.set(response_code)],
+                         OrderModel.status == "pending")
 
     def apply(self, order: OrderModel, receipt: Receipt, pay: list[InvoiceModel], credit: list[InvoiceModel]) -> None:
         """One transaction: the order becomes paid, the VNPay transaction is
@@ -163,13 +158,8 @@ class OrderStore:
 
     @storage_errors
     def mark_credit(self, payment_id: str, from_status: str, to_status: str, note: str) -> bool:
-        from pynamodb.exceptions import UpdateError
-        try:
-            PaymentModel(payment_id).update(actions=[PaymentModel.status.set(to_status), PaymentModel.note.set(note)],
-                                            condition=PaymentModel.status == from_status)
-        except UpdateError:
-            return False
-        return True
+        return update_if(PaymentModel(payment_id), [PaymentModel.status.set(to_status), PaymentModel.note.set(note)],
+                         PaymentModel.status == from_status)
 
     @storage_errors
     def record_credit(self, order: OrderModel, receipt: Receipt) -> bool:

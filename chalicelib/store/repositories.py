@@ -85,6 +85,19 @@ def save_if(item, condition) -> bool:
     return True
 
 
+def update_if(item, actions: list, condition) -> bool:
+    """Apply `actions` to `item` if `condition` holds: False when it did not
+    (the item moved on); any other failure (throttling, a timeout) raises, so
+    it is never mistaken for a lost race."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if _is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
 def get_or_none(model, *key, consistent_read: bool = False):
     """One item by its key, or None: the read every store needs."""
     try:
@@ -135,14 +148,9 @@ class CustomerRepository:
     @storage_errors
     def advance_index(self, code: str, index: int, read_on: str) -> None:
         """The customer's last billed index moves forward, never back (a late, older reading changes nothing)."""
-        try:
-            CustomerModel(code).update(
-                actions=[CustomerModel.last_index.set(index), CustomerModel.last_read_on.set(read_on)],
-                condition=CustomerModel.code.exists() & (CustomerModel.last_read_on.does_not_exist()
-                                                         | (CustomerModel.last_read_on < read_on)))
-        except UpdateError as exc:
-            if not _is_condition_failure(exc):
-                raise
+        update_if(CustomerModel(code), [CustomerModel.last_index.set(index), CustomerModel.last_read_on.set(read_on)],
+                  CustomerModel.code.exists() & (CustomerModel.last_read_on.does_not_exist()
+                                                 | (CustomerModel.last_read_on < read_on)))
 
     @storage_errors
     def correct_index(self, code: str, index: int, read_on: str, replaced_read_on: Optional[str]) -> None:
@@ -151,13 +159,8 @@ class CustomerRepository:
         on_file = CustomerModel.last_read_on.does_not_exist() | (CustomerModel.last_read_on < read_on)
         if replaced_read_on:
             on_file = on_file | (CustomerModel.last_read_on == replaced_read_on)
-        try:
-            CustomerModel(code).update(
-                actions=[CustomerModel.last_index.set(index), CustomerModel.last_read_on.set(read_on)],
-                condition=CustomerModel.code.exists() & on_file)
-        except UpdateError as exc:
-            if not _is_condition_failure(exc):
-                raise
+        update_if(CustomerModel(code), [CustomerModel.last_index.set(index), CustomerModel.last_read_on.set(read_on)],
+                  CustomerModel.code.exists() & on_file)
 
 
 class AccountRepository:
@@ -247,26 +250,15 @@ class SessionRepository:
         """Swap the family's current token if the presented one is current.
         Returns None when it is not (a reused or forged token)."""
         item = SessionModel(family_id)
-        try:
-            item.update(
-                actions=[SessionModel.current_token_id.set(new_token_id), SessionModel.rotated_at.set(now),
-                         SessionModel.expires_at.set(expires_at)],
-                condition=(SessionModel.current_token_id == presented_token_id) & (SessionModel.revoked == 0)
-                & (SessionModel.expires_at > now))
-        except UpdateError as exc:
-            if _is_condition_failure(exc):
-                return None
-            raise
-        return item
+        rotated = update_if(item, [SessionModel.current_token_id.set(new_token_id), SessionModel.rotated_at.set(now),
+                                   SessionModel.expires_at.set(expires_at)],
+                            (SessionModel.current_token_id == presented_token_id) & (SessionModel.revoked == 0)
+                            & (SessionModel.expires_at > now))
+        return item if rotated else None
 
     @storage_errors
     def revoke(self, family_id: str) -> None:
-        try:
-            SessionModel(family_id).update(actions=[SessionModel.revoked.set(1)],
-                                           condition=SessionModel.family_id.exists())
-        except UpdateError as exc:
-            if not _is_condition_failure(exc):
-                raise
+        update_if(SessionModel(family_id), [SessionModel.revoked.set(1)], SessionModel.family_id.exists())
 
 
 class OneTimeCodeRepository:
@@ -283,15 +275,10 @@ class OneTimeCodeRepository:
         """Count one verification attempt on a live code; None when there is no
         live code or its attempts are used up."""
         item = OneTimeCodeModel(otp_key)
-        try:
-            item.update(actions=[OneTimeCodeModel.attempts.add(1)],
-                        condition=OneTimeCodeModel.otp_key.exists() & (OneTimeCodeModel.attempts < max_attempts)
-                        & (OneTimeCodeModel.expires_at > now))
-        except UpdateError as exc:
-            if _is_condition_failure(exc):
-                return None
-            raise
-        return item
+        counted = update_if(item, [OneTimeCodeModel.attempts.add(1)],
+                            OneTimeCodeModel.otp_key.exists() & (OneTimeCodeModel.attempts < max_attempts)
+                            & (OneTimeCodeModel.expires_at > now))
+        return item if counted else None
 
 
 class CounterRepository:

@@ -450,3 +450,30 @@ def test_a_corrected_reading_moves_the_customers_index_to_the_corrected_one(fiel
     june = run(send(c.code, 298, period="2024-06", read_at="2024-07-05T09:00:00+07:00",
                     reading_id=_reading_id()))
     assert june["invoice"]["old_index"] == 286 and june["invoice"]["consumption_m3"] == 12
+
+
+def test_a_throttled_conditional_update_is_an_error_never_a_lost_race(app, faults):
+    """Every conditional update goes through store.repositories.update_if: a
+    condition that failed is False (someone else's write stands), but a
+    throttle or a timeout raises (503, retried) instead of reading as one.
+    Before, marking a credit's refund swallowed any error as 'already under
+    way' and a failed order's update as 'not pending'."""
+    from chalicelib.errors import ServiceUnavailable
+    from chalicelib.store.models import OrderModel, PaymentModel
+    from chalicelib.store.payments import OrderStore
+
+    store = OrderStore()
+    suffix = next(_txns)
+    PaymentModel(f"credit#throttle#{suffix}", kind="credit", status="refund_pending", amount=1000,
+                 received_at=1, order_id=f"ORD-T{suffix}", transaction_no=str(suffix)).save()
+    assert store.mark_credit(f"credit#throttle#{suffix}", "refunded", "refund_sent", "x") is False   # condition
+    faults.add("UpdateItem", table="payments", times=50)
+    with pytest.raises(ServiceUnavailable):
+        store.mark_credit(f"credit#throttle#{suffix}", "refund_pending", "refund_sent", "x")
+    faults.clear()
+    assert PaymentModel.get(f"credit#throttle#{suffix}", consistent_read=True).status == "refund_pending"
+
+    order = OrderModel(f"ORD-T{suffix}", status="pending")
+    faults.add("UpdateItem", table="orders", times=50)
+    with pytest.raises(ServiceUnavailable):
+        store._fail_order_only(order, "24", "failed")

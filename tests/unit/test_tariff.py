@@ -123,7 +123,6 @@ def test_lines_add_up_to_the_total(key, m3, period, persons):
     assert sum(ln.amount for ln in b.lines) == b.total
     assert sum(ln.amount for ln in b.lines if ln.kind == "water") == b.subtotal
     assert all(isinstance(ln.amount, int) and ln.amount >= 0 for ln in b.lines)
-    exact = [ln.exact for ln in b.lines if ln.kind == "water"]
     for ln in (ln for ln in b.lines if ln.kind == "water"):
         assert abs(ln.amount - ln.exact) < 1 + Fraction(1, 10 ** 6)
 
