@@ -5,7 +5,7 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, identity, json_body, json_response
+from chalicelib.api.common import handled, identity, json_body, json_response, query
 
 bp = Blueprint(__name__)
 api = handled(bp)
@@ -21,14 +21,14 @@ def add_tariff():
 @bp.route("/v1/admin/tariffs", methods=["GET"], authorizer=bearer)
 @api
 def list_tariffs():
-    params = bp.current_request.query_params or {}
+    params = query(bp.current_request)
     return deps.get("billing").list_tariffs(params.get("area"), params.get("customer_class"))
 
 
 @bp.route("/v1/admin/credits", methods=["GET"], authorizer=bearer)
 @api
 def list_credits():
-    return deps.get("payments").credits((bp.current_request.query_params or {}).get("status"))
+    return deps.get("payments").credits(query(bp.current_request).get("status"))
 
 
 @bp.route("/v1/admin/refunds", methods=["POST"], authorizer=bearer)

@@ -6,7 +6,7 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, identity, json_body, json_response
+from chalicelib.api.common import handled, identity, json_body, json_response, query
 from chalicelib.api.staff_common import staff_identity
 
 bp = Blueprint(__name__)
@@ -37,14 +37,14 @@ def record_print():
 def print_preview(invoice_id):
     request = bp.current_request
     return collections().print_preview(staff_identity(request), invoice_id,
-                                       (request.query_params or {}).get("kind"))
+                                       query(request).get("kind"))
 
 
 @bp.route("/v1/staff/reconciliation", methods=["GET"], authorizer=bearer)
 @api
 def staff_reconciliation():
     request = bp.current_request
-    return collections().staff_reconciliation(staff_identity(request), (request.query_params or {}).get("date"))
+    return collections().staff_reconciliation(staff_identity(request), query(request).get("date"))
 
 
 @bp.route("/v1/admin/reconciliation/handover", methods=["POST"], authorizer=bearer)
@@ -57,5 +57,5 @@ def record_handover():
 @bp.route("/v1/admin/reconciliation", methods=["GET"], authorizer=bearer)
 @api
 def admin_reconciliation():
-    params = bp.current_request.query_params or {}
+    params = query(bp.current_request)
     return collections().admin_reconciliation(params.get("staff"), params.get("date"))

@@ -47,6 +47,18 @@ def json_body(request, max_bytes: int = MAX_BODY_BYTES) -> dict:
     return body
 
 
+def query(request) -> dict:
+    """The query parameters. One given with no value (`?status=`) is a 400
+    naming it, not the same as leaving it out: the document allows no empty
+    values, and a client that sent one meant something."""
+    params = request.query_params or {}
+    for name, value in params.items():
+        if value == "":
+            raise ValidationError(f"{name} has no value: give one or leave the parameter out",
+                                  f"Tham số {name} không có giá trị.", field=name)
+    return params
+
+
 def client_ip(request) -> str:
     return (request.context.get("identity") or {}).get("sourceIp") or "unknown"
 

@@ -5,7 +5,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, identity
+from chalicelib.api.common import handled, identity, query
 
 bp = Blueprint(__name__)
 api = handled(bp)
@@ -15,7 +15,7 @@ api = handled(bp)
 @api
 def list_invoices(code):
     request = bp.current_request
-    params = request.query_params or {}
+    params = query(request)
     return deps.get("invoices").list_for_customer(identity(request), code, params.get("status"),
                                                   params.get("limit"), params.get("cursor"))
 

@@ -5,7 +5,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled
+from chalicelib.api.common import handled, query
 from chalicelib.errors import ValidationError
 
 bp = Blueprint(__name__)
@@ -29,7 +29,7 @@ def _wants_csv(request, params: dict) -> bool:
 @api
 def kpi_report():
     request = bp.current_request
-    params = request.query_params or {}
+    params = query(request)
     as_csv = _wants_csv(request, params)
     report = kpis().report(params.get("period"), params.get("branch"), params.get("round1_day"),
                            params.get("sweep_day"))
@@ -45,5 +45,5 @@ def kpi_report():
 @bp.route("/v1/admin/audit", methods=["GET"], authorizer=bearer)
 @api
 def audit_trail():
-    params = bp.current_request.query_params or {}
+    params = query(bp.current_request)
     return kpis().audit_trail(params.get("entity"), params.get("limit"), params.get("actor"))

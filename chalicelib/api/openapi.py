@@ -239,8 +239,10 @@ def document() -> dict:
                 "schema": {"type": "string", "format": "binary"}}}}, **_errors(401, 403, 404)}}},
         "/v1/vnpay/ipn": {"get": {
             "summary": "VNPay's server-to-server payment notification (IPN); signed vnp_* query parameters",
+            "description": "VNPay's contract: always HTTP 200, the outcome in RspCode. Parameters missing, "
+                           "extra or with a bad signature are RspCode 97, never a 4xx.",
             "tags": ["vnpay"], "parameters": [
-                {"name": n, "in": "query", "required": n in ("vnp_SecureHash", "vnp_TxnRef"), "schema": _STR}
+                {"name": n, "in": "query", "required": False, "schema": _STR}
                 for n in ("vnp_TmnCode", "vnp_Amount", "vnp_BankCode", "vnp_BankTranNo", "vnp_CardType",
                           "vnp_PayDate", "vnp_OrderInfo", "vnp_TransactionNo", "vnp_ResponseCode",
                           "vnp_TransactionStatus", "vnp_TxnRef", "vnp_SecureHash")],

@@ -5,7 +5,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, identity, json_response
+from chalicelib.api.common import handled, identity, json_response, query
 from chalicelib.errors import ValidationError
 
 bp = Blueprint(__name__)
@@ -16,7 +16,7 @@ api = handled(bp)
 @api
 def my_data():
     request = bp.current_request
-    wanted = (request.query_params or {}).get("format")
+    wanted = query(request).get("format")
     if wanted not in (None, "", "json"):
         raise ValidationError("format must be json", "Định dạng chỉ có thể là json.", field="format")
     service = deps.get("privacy")

@@ -8,7 +8,7 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, identity, json_body, json_response
+from chalicelib.api.common import handled, identity, json_body, json_response, query
 
 bp = Blueprint(__name__)
 api = handled(bp)
@@ -24,7 +24,7 @@ def statements():
 @api
 def import_bank_statement():
     request = bp.current_request
-    result = statements().import_statement(identity(request).account_id, (request.query_params or {}).get("bank"),
+    result = statements().import_statement(identity(request).account_id, query(request).get("bank"),
                                            request.raw_body or b"")
     return json_response(result, 201)
 
@@ -32,7 +32,7 @@ def import_bank_statement():
 @bp.route("/v1/admin/suspense", methods=["GET"], authorizer=bearer)
 @api
 def suspense_list():
-    params = bp.current_request.query_params or {}
+    params = query(bp.current_request)
     return statements().suspense(params.get("limit"), params.get("cursor"))
 
 
