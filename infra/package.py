@@ -411,10 +411,12 @@ def policy_for(stage: str, fn: Function) -> dict:
         # Uploaded files: the API signs links (and reads sizes), the worker reads the file and writes the report.
         statements.append(_statement("ImportFiles", ["s3:GetObject", "s3:PutObject"],
                                      [f"arn:aws:s3:::{s.imports_bucket}/imports/*"]))
-    if fn.name in ("plan_reminders", "reminders_worker"):
-        # The plan enqueues reminders (and its continuation); the worker defers to the same queue.
-        statements.append(_statement("EnqueueReminders", ["sqs:GetQueueUrl", "sqs:SendMessage"],
-                                     [f"arn:aws:sqs:*:*:{s.queue_name('reminders')}"]))
+    # Jobs that queue work: the plan enqueues reminders (and its continuation), the reminders worker
+    # defers to the same queue, the imports worker hands each chunk on to the next.
+    job_queues = {"plan_reminders": "reminders", "reminders_worker": "reminders", "imports_worker": "imports"}
+    if fn.name in job_queues:
+        statements.append(_statement("Enqueue", ["sqs:GetQueueUrl", "sqs:SendMessage"],
+                                     [f"arn:aws:sqs:*:*:{s.queue_name(job_queues[fn.name])}"]))
     if fn.name == "reminders_worker":
         statements.append(_statement("SendReminders", ["sns:Publish"], "*"))   # SMS to numbers, push to endpoints
         statements.append(_statement("EmailReminders", ["ses:SendEmail"], ["arn:aws:ses:*:*:identity/*"]))

@@ -74,8 +74,15 @@ class ImportService:
 
     def process_chunk(self, import_id: str, offset: int) -> str:
         item = self.store.get(import_id, consistent=True)
-        if item is None or item.status not in ("queued", "running") or int(item.next_offset) != offset:
-            return "skipped"   # a redelivered message for a chunk already done
+        if item is None or item.status not in ("queued", "running"):
+            return "skipped"
+        if int(item.next_offset) != offset:
+            if int(item.next_offset) > offset and int(item.sent_offset or 0) < int(item.next_offset):
+                # This chunk was recorded but the next one never queued (the worker died or the
+                # send failed, so SQS delivered this message again): queue it now.
+                self._hand_on(import_id, int(item.next_offset))
+                return "handed on"
+            return "skipped"   # a redelivered message for a chunk already done and handed on
         size = self.objects.size(item.object_key) or 0
         data = self.objects.read(item.object_key, offset, CHUNK_BYTES) if size > offset else b""
         last = offset + len(data) >= size
@@ -113,8 +120,13 @@ class ImportService:
             self._error_report(import_id)
             logger.info("customer import done", extra={"import_id": import_id})
         else:
-            self.publisher.publish("imports", {"import_id": import_id, "offset": offset + len(data)})
+            self._hand_on(import_id, offset + len(data))
         return "done" if done else "running"
+
+    def _hand_on(self, import_id: str, offset: int) -> None:
+        # A failed send raises: SQS delivers this chunk's message again, which hands on (above).
+        self.publisher.publish("imports", {"import_id": import_id, "offset": offset})
+        self.store.mark_sent(import_id, offset)
 
     def _fail(self, item, why: str) -> str:
         self.store.advance(item.import_id, int(item.next_offset), int(item.next_offset), int(item.next_row),

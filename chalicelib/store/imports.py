@@ -43,6 +43,12 @@ class ImportStore:
             ImportModel.next_offset == offset)
 
     @storage_errors
+    def mark_sent(self, import_id: str, offset: int) -> None:
+        """The message for the chunk at `offset` is on the queue (only ever forward)."""
+        update_if(ImportModel(import_id), [ImportModel.sent_offset.set(offset)],
+                  ImportModel.sent_offset.does_not_exist() | (ImportModel.sent_offset < offset))
+
+    @storage_errors
     def set_error_key(self, import_id: str, key: str) -> None:
         ImportModel(import_id).update(actions=[ImportModel.error_key.set(key)])
 

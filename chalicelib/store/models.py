@@ -563,6 +563,9 @@ class ImportModel(Model):
     rows_failed = NumberAttribute(default=0)
     errors = ListAttribute(of=MapAttribute, default=list)   # the first 5,000: {row, code, message}
     error_key = UnicodeAttribute(null=True)
+    # The offset whose chunk message has been sent: a chunk recorded but not handed on (the
+    # worker died, or the send failed) is handed on when SQS delivers that chunk's message again.
+    sent_offset = NumberAttribute(default=0)
 
 
 class ReminderModel(Model):

@@ -109,3 +109,57 @@ def test_only_admins_and_not_before_upload(api, importer, registered):
     r = api.post(f"/v1/admin/imports/{created['import_id']}/start", {}, token=admin)
     assert r.status_code == 409 and r.json["code"] == "FILE_NOT_UPLOADED"
     assert api.get("/v1/admin/imports/IMP000000000000", token=admin).status_code == 404
+
+
+def _may_send(function_name: str, queue: str) -> bool:
+    """Whether the function's generated IAM policy lets it send to the queue (moto checks no IAM)."""
+    from fnmatch import fnmatchcase
+
+    from infra.package import app_functions, policy_for, stage_settings
+    fn = next(f for f in app_functions() if f.name == function_name)
+    arn = f"arn:aws:sqs:ap-southeast-1:123456789012:{stage_settings('prod').queue_name(queue)}"
+    return any("sqs:SendMessage" in st["Action"] and any(fnmatchcase(arn, r) for r in st["Resource"])
+               for st in policy_for("prod", fn)["Statement"] if st["Effect"] == "Allow")
+
+
+class SendFails(Exception):
+    pass
+
+
+def test_a_chunk_recorded_but_not_handed_on_is_handed_on_when_sqs_delivers_it_again(api, importer):
+    """The worker records a chunk, then queues the next one: if it dies in between or the send
+    fails, SQS delivers the chunk's message again and that delivery queues the next chunk."""
+    service, queue = importer
+    created = service.create("admin:test")
+    rows = [f"0779{n:04d},L{n},N {n},A {n},,household,1,M,R,TT,{n},1\n" for n in range(1, 31)]
+    requests.put(created["upload"]["url"], data=_book(rows), headers=created["upload"]["headers"], timeout=10)
+    service.start(created["import_id"])
+    first = queue.messages.pop(0)[1]
+    publish = queue.publish
+    queue.publish = lambda name, body: (_ for _ in ()).throw(SendFails("SQS unreachable"))
+    with pytest.raises(SendFails):
+        service.process_chunk(first["import_id"], first["offset"])
+    queue.publish = publish
+    assert queue.messages == [] and service.view(created["import_id"])["status"] == "running"
+    # SQS delivers the first chunk's message again: not imported twice, the next chunk is queued.
+    assert service.process_chunk(first["import_id"], first["offset"]) == "handed on"
+    assert len(queue.messages) == 1 and queue.messages[0][1]["offset"] > 0
+    assert service.process_chunk(first["import_id"], first["offset"]) == "skipped"   # and only once
+    _drain(service, queue)
+    view = service.view(created["import_id"])
+    assert view["status"] == "done" and view["rows_ok"] == 30 and view["rows_done"] == 30
+
+
+def test_the_imports_worker_may_send_what_it_sends(api, importer):
+    """Each chunk queues the next through the imports queue: the worker's own role must allow it
+    (it did not, and moto never said so)."""
+    service, queue = importer
+    created = service.create("admin:test")
+    rows = [f"0780{n:04d},L{n},N {n},A {n},,household,1,M,R,TT,{n},1\n" for n in range(1, 21)]
+    requests.put(created["upload"]["url"], data=_book(rows), headers=created["upload"]["headers"], timeout=10)
+    service.start(created["import_id"])
+    queue.messages.pop(0)                                   # the API's (its role may send to every queue)
+    service.process_chunk(created["import_id"], 0)
+    sent = {name for name, _ in queue.messages}
+    assert sent == {"imports"} and all(_may_send("imports_worker", name) for name in sent)
+    assert not _may_send("imports_worker", "readings")
