@@ -126,6 +126,22 @@ DETAIL = _obj(list(SUMMARY_PROPS) + ["lines", "subtotal", "vat", "env_fee", "amo
               proration={"type": "array", "items": _STR})
 
 
+# Query parameters read as the platforms send them (api/common.query is not used there).
+PLATFORM_PATHS = ("/v1/vnpay/ipn", "/v1/vnpay/return", "/v1/chat/facebook", "/web/{asset}")
+
+
+def _no_empty_query_values(paths: dict) -> None:
+    """The API refuses `?name=` (api.common.query): say so in every string parameter's schema."""
+    for path, ops in paths.items():
+        if path in PLATFORM_PATHS:
+            continue
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                schema = param.get("schema", {})
+                if param.get("in") == "query" and schema.get("type") == "string" and "minLength" not in schema:
+                    param["schema"] = dict(schema, minLength=1)
+
+
 @functools.lru_cache(maxsize=1)
 def document() -> dict:
     paths = {
@@ -331,6 +347,7 @@ def document() -> dict:
                  openapi_web.PATHS):
         for path, ops in part.items():
             paths.setdefault(path, {}).update(ops)
+    _no_empty_query_values(paths)
     return {
         "openapi": "3.0.3",
         "info": {"title": "CSKH water utility API", "version": "1.0.0",
