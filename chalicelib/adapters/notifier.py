@@ -139,14 +139,18 @@ class ChannelNotifier:
 
 
 class MemoryNotifier:
-    """For tests and the bench: records what would be sent; `fail` names channels that raise."""
+    """For tests and the bench: records what would be sent; `fail` names channels that raise
+    (down for now), `unavailable` channels that are not configured at all."""
 
-    def __init__(self, fail: Optional[set] = None) -> None:
+    def __init__(self, fail: Optional[set] = None, unavailable: Optional[set] = None) -> None:
         self.sent: list[dict] = []
         self.fail = set(fail or ())
+        self.unavailable = set(unavailable or ())
         self._lock = threading.Lock()
 
     def send(self, channel: str, customer, message: Message) -> None:
+        if channel in self.unavailable:
+            raise ChannelUnavailable(f"{channel} is not configured (test)")
         if channel in self.fail:
             raise DeliveryFailed(f"{channel} is down (test)")
         with self._lock:

@@ -248,6 +248,7 @@ class ReminderService:
             self.store.set_status(key, "deferred")
             return "deferred"
         done = set(reminder.channels or [])
+        delivered = done & set(chosen)
         failures = []
         for channel in chosen:
             if channel in done:
@@ -265,8 +266,15 @@ class ReminderService:
                 failures.append(f"{channel}: {exc}")
                 continue
             self.store.add_channel(key, channel)
+            delivered.add(channel)
         if failures:
             raise DeliveryFailed("; ".join(failures))
+        if not delivered:
+            # Every channel the customer chose is switched off here: nothing went out, so not "sent".
+            logger.warning("reminder skipped: none of the customer's channels is available",
+                           extra={"channels": chosen})
+            self.store.set_status(key, "skipped")
+            return "skipped"
         self.store.set_status(key, "sent", self.clock.now())
         return "sent"
 

@@ -198,6 +198,20 @@ def test_a_failing_channel_is_retried_without_resending_the_others(rem):
     assert rem.record(c).status == "sent" and rem.record(c).channels == ["sms", "email"]
 
 
+def test_a_reminder_none_of_whose_channels_is_configured_is_skipped_not_sent(rem):
+    """Zalo ZNS (say) not configured and the customer chose only Zalo: nothing went out."""
+    c = rem.customer(notify_channels=["email"], email="khach@example.vn")
+    rem.plan()
+    rem.notifier.unavailable = {"email"}
+    assert rem.deliver()[0] == {"batchItemFailures": []}     # nothing to retry
+    assert rem.sent_to(c) == [] and rem.record(c).status == "skipped" and rem.record(c).sent_at is None
+    # With another channel that works, the unavailable one does not stop it being sent.
+    d = rem.customer(notify_channels=["email", "sms"], email="khach2@example.vn")
+    rem.plan()
+    rem.deliver()
+    assert rem.sent_to(d) == [("sms", "due_today")] and rem.record(d).status == "sent"
+
+
 def test_the_plan_stops_for_time_and_a_continuation_finishes_it(rem, monkeypatch):
     from chalicelib.services import reminders as svc
     from chalicelib.jobs import reminders as job
