@@ -3,7 +3,10 @@
 creates a manager account (never with a default password):
 
     STAGE=prod TABLE_PREFIX=cskh-prod- JWT_SECRET_PARAM=/cskh/prod/jwt-secret \
+        VNPAY_HASH_SECRET_PARAM=/cskh/prod/vnpay-hash-secret \
         python -m chalicelib.cli create-admin --username hoa.nguyen
+
+(a deployed stage's settings need both parameters; docs/deploy.md has the whole list.)
 
 The password is asked for twice (or read from ADMIN_PASSWORD for automation)."""
 from __future__ import annotations

@@ -285,7 +285,8 @@ def function_resources(stage: str) -> Template:
     out: Template = {
         "RestAPI": {"Properties": {"Name": api_name, "DefinitionBody": {"info": {"title": api_name}}}},
         "RestAPI5xxAlarm": _alarm(
-            "The API answered 5xx: the code never does for anything a client sent, so look at the logs.",
+            "The API answered 5xx: never for bad input; a 503 means DynamoDB throttled or a setting or "
+            "SSM secret is missing (chat, push), a 500 is a bug. Look at the logs.",
             "AWS/ApiGateway", "5XXError", [{"Name": "ApiName", "Value": api_name}]),
     }
     for fn in app_functions():
@@ -541,6 +542,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     mode.add_argument("--template-only", action="store_true", help="write the merge template, skip chalice")
     mode.add_argument("--data-only", action="store_true", help="write a stand-alone tables-and-queues template")
     mode.add_argument("--write-policies", action="store_true", help="regenerate .chalice/policy-*.json")
+    parser.add_argument("--allow-placeholders", action="store_true",
+                        help="package prod although settings still hold the shipped placeholders")
     args = parser.parse_args(argv)
     if not args.write_policies and args.stage not in deployed_stages():
         parser.error(f"--stage {args.stage}: not a deployed stage (those are {', '.join(deployed_stages())})")
@@ -550,6 +553,14 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"wrote {path.relative_to(ROOT)}")
         return 0
     _check_policies(args.stage)
+    left = placeholders(args.stage)
+    if left and args.stage == "prod" and not args.allow_placeholders:
+        raise SystemExit("prod still has the shipped placeholders: " + "; ".join(left) + ". Set them in "
+                         ".chalice/config.json (stages.prod.environment_variables), see docs/deploy.md, step 6 "
+                         "(--allow-placeholders packages anyway, e.g. a first deployment before the API's URL "
+                         "for PAYMENT_LINK_BASE is known)")
+    for item in left:
+        print(f"note: placeholder kept in stage {args.stage}: {item}")
     out = args.out.resolve()
     if args.data_only:
         print(f"wrote {write_json(out / f'data.{args.stage}.json', build_data_template(args.stage))}")
@@ -561,6 +572,20 @@ def main(argv: Optional[list[str]] = None) -> int:
     size = (out / "deployment.zip").stat().st_size
     print(f"packaged stage {args.stage}: {sam} and deployment.zip ({size / 1e6:.1f} MB)")
     return 0
+
+
+# Settings that ship with a value nobody can use in production: the utility's own go there.
+PLACEHOLDER_MARKS = ("changeme", "example.vn", "cskhdemo")
+
+
+def placeholders(stage: str) -> list[str]:
+    """'SETTING=value' for each setting of the stage that still holds a shipped placeholder."""
+    s = stage_settings(stage)
+    values = {"VNPAY_TMN_CODE": s.vnpay_tmn_code, "IMPORTS_BUCKET": s.imports_bucket,
+              "PAYMENT_LINK_BASE": s.payment_link_base, "REMINDER_EMAIL_FROM": s.reminder_email_from,
+              "SELLER_TAX_CODE": s.seller_tax_code}
+    return [f"{name}={value}" for name, value in values.items()
+            if any(mark in str(value).lower() for mark in PLACEHOLDER_MARKS) or set(str(value)) == {"0"}]
 
 
 def _check_policies(stage: str) -> None:

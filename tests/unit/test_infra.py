@@ -443,3 +443,24 @@ def test_chalice_config_stages():
         assert not any(k.startswith("AWS_") for k in env), "endpoints and credentials never come from config"
         worker_timeout = infra.function_config(stage, "notifications_worker", "lambda_timeout")
         assert worker_timeout <= QUEUES["notifications"][0]
+
+
+def test_prod_is_not_packaged_with_the_shipped_placeholders(monkeypatch, tmp_path):
+    """A prod stack with VNPay's CHANGEME terminal, an example.vn payment link in every reminder,
+    a 0000000000 tax code on every invoice: refused at packaging, each one named."""
+    from infra import package as pkg
+    left = pkg.placeholders("prod")
+    assert {item.split("=")[0] for item in left} == {"VNPAY_TMN_CODE", "IMPORTS_BUCKET", "PAYMENT_LINK_BASE",
+                                                     "REMINDER_EMAIL_FROM", "SELLER_TAX_CODE"}
+    # (In its own process: packaging sets the stage's environment.)
+    proc = subprocess.run([sys.executable, "-m", "infra.package", "--stage", "prod", "--template-only",
+                           "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and not list(tmp_path.iterdir())
+    assert "VNPAY_TMN_CODE=CHANGEME" in proc.stderr and "--allow-placeholders" in proc.stderr
+    # Set, they are gone from the list.
+    real = {"VNPAY_TMN_CODE": "CAWACO01", "IMPORTS_BUCKET": "cskh-prod-imports-123456789012",
+            "PAYMENT_LINK_BASE": "https://cskh.capnuoccamau.vn/?invoice=", "SELLER_TAX_CODE": "2000100190",
+            "REMINDER_EMAIL_FROM": "CAWACO <no-reply@capnuoccamau.vn>"}
+    environment = pkg.stage_environment
+    monkeypatch.setattr(pkg, "stage_environment", lambda stage: dict(environment(stage), **real))
+    assert pkg.placeholders("prod") == []
