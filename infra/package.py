@@ -279,7 +279,10 @@ def gateway_responses() -> Template:
 
 
 def function_resources(stage: str) -> Template:
-    """Names, log groups, the SQS event sources' partial batch answers, the API's name and 5xx alarm."""
+    """Names, log groups, the SQS event sources' partial batch answers, the API's name and 5xx alarm,
+    the alarms on the reconciliation job's VNPay metrics."""
+    from chalicelib.observability import SERVICE
+
     app_name = chalice_config()["app_name"]
     api_name = f"{app_name}-{stage}"
     out: Template = {
@@ -288,7 +291,17 @@ def function_resources(stage: str) -> Template:
             "The API answered 5xx: never for bad input; a 503 means DynamoDB throttled or a setting or "
             "SSM secret is missing (chat, push), a 500 is a bug. Look at the logs.",
             "AWS/ApiGateway", "5XXError", [{"Name": "ApiName", "Value": api_name}]),
+        # The reconciliation job's view of VNPay (chalicelib/jobs/reconcile.py, EMF metrics).
+        "VnpayUnansweredAlarm": _alarm(
+            "VNPay's querydr has not answered for 15 minutes (unreachable, refusing, or a bad checksum): "
+            "orders whose IPN was lost stay pending. Check the reconcile_payments log and VNPay's status.",
+            "CSKH", "ReconcileUnanswered", [{"Name": "service", "Value": SERVICE}]),
+        "VnpayAmountMismatchAlarm": _alarm(
+            "VNPay's querydr reported another amount than the order's: nothing was applied; compare the order "
+            "with VNPay's merchant portal before settling it by hand.",
+            "CSKH", "ReconcileAmountMismatch", [{"Name": "service", "Value": SERVICE}]),
     }
+    out["VnpayUnansweredAlarm"]["Properties"]["EvaluationPeriods"] = 3   # three runs in a row
     for fn in app_functions():
         name = fn.function_name(stage, app_name)
         props: dict[str, Any] = {"FunctionName": name}

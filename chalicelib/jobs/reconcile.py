@@ -12,8 +12,31 @@ bp = Blueprint(__name__)
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES))
 def reconcile_payments(event):
+    from chalicelib.services.payments import ReconcileIncomplete
+
     start_job(event)
-    return deps.get("payments").reconcile()
+    try:
+        counts = deps.get("payments").reconcile()
+    except ReconcileIncomplete as incomplete:
+        record_vnpay_health(incomplete.counts)
+        raise
+    record_vnpay_health(counts)
+    return counts
+
+
+def record_vnpay_health(counts: dict) -> None:
+    """What VNPay's querydr did not answer, or answered with another amount: metrics with alarms
+    (infra: VnpayUnansweredAlarm, VnpayAmountMismatchAlarm). A log line alone would go unseen."""
+    from chalicelib.config import get_settings
+    if get_settings().is_local:
+        return
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from chalicelib.observability import metrics
+    m = metrics()
+    m.add_metric(name="ReconcileUnanswered", unit=MetricUnit.Count, value=counts.get("unanswered", 0))
+    m.add_metric(name="ReconcileAmountMismatch", unit=MetricUnit.Count, value=counts.get("mismatch", 0))
+    m.flush_metrics()
 
 
 @bp.schedule(Cron(0, 1, "*", "*", "?", "*"))   # 01:00 UTC = 08:00 in Vietnam

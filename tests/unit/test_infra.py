@@ -464,3 +464,24 @@ def test_prod_is_not_packaged_with_the_shipped_placeholders(monkeypatch, tmp_pat
     environment = pkg.stage_environment
     monkeypatch.setattr(pkg, "stage_environment", lambda stage: dict(environment(stage), **real))
     assert pkg.placeholders("prod") == []
+
+
+def test_the_vnpay_alarms_watch_the_metrics_the_reconciliation_job_emits(monkeypatch, capsys):
+    """VNPay not answering querydr (or answering another amount) used to be a count in a log line."""
+    import chalicelib.config as config
+    from chalicelib.jobs.reconcile import record_vnpay_health
+    from chalicelib.observability import metrics
+    settings = config.get_settings()
+    monkeypatch.setattr(config, "get_settings", lambda: type(settings)(**{**settings.__dict__, "stage": "prod"}))
+    metrics.cache_clear()
+    record_vnpay_health({"unanswered": 2, "mismatch": 1, "paid": 3})
+    metrics.cache_clear()
+    emf = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    directive = emf["_aws"]["CloudWatchMetrics"][0]
+    emitted = {m["Name"] for m in directive["Metrics"]}
+    assert emf["ReconcileUnanswered"] == [2.0] or emf["ReconcileUnanswered"] == 2.0
+    resources = infra.build_template("prod")["Resources"]
+    for alarm_id in ("VnpayUnansweredAlarm", "VnpayAmountMismatchAlarm"):
+        props = resources[alarm_id]["Properties"]
+        assert props["Namespace"] == directive["Namespace"] and props["MetricName"] in emitted
+        assert {d["Name"]: d["Value"] for d in props["Dimensions"]} == {d: emf[d] for d in directive["Dimensions"][0]}
