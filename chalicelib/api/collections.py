@@ -44,7 +44,7 @@ def print_preview(invoice_id):
 @api
 def staff_reconciliation():
     request = bp.current_request
-    return collections().staff_reconciliation(staff_identity(request), query(request).get("date"))
+    return collections().staff_reconciliation(staff_identity(request), query(request, allow_empty=("date",)).get("date"))
 
 
 @bp.route("/v1/admin/reconciliation/handover", methods=["POST"], authorizer=bearer)
@@ -57,5 +57,5 @@ def record_handover():
 @bp.route("/v1/admin/reconciliation", methods=["GET"], authorizer=bearer)
 @api
 def admin_reconciliation():
-    params = query(bp.current_request)
+    params = query(bp.current_request, allow_empty=("date",))
     return collections().admin_reconciliation(params.get("staff"), params.get("date"))

@@ -47,13 +47,14 @@ def json_body(request, max_bytes: int = MAX_BODY_BYTES) -> dict:
     return body
 
 
-def query(request) -> dict:
+def query(request, allow_empty: tuple = ()) -> dict:
     """The query parameters. One given with no value (`?status=`) is a 400
     naming it, not the same as leaving it out: the document allows no empty
-    values, and a client that sent one meant something."""
+    values, and a client that sent one meant something. `allow_empty` names
+    those whose empty value the document gives a meaning (`?date=`: today)."""
     params = request.query_params or {}
     for name, value in params.items():
-        if value == "":
+        if value == "" and name not in allow_empty:
             raise ValidationError(f"{name} has no value: give one or leave the parameter out",
                                   f"Tham số {name} không có giá trị.", field=name)
     return params

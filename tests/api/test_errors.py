@@ -92,3 +92,10 @@ def test_vnpays_ipn_answers_200_with_97_whatever_the_query(api):
     for query in ("", "?=false", "?vnp_TxnRef=", "?vnp_SecureHash=00&vnp_TxnRef=1"):
         r = api.get(f"/v1/vnpay/ipn{query}", token="")
         assert r.status_code == 200 and r.json["RspCode"] == "97", (query, r.json)
+
+
+def test_an_empty_date_still_means_today_where_the_document_says_so(api, admin):
+    r = api.get("/v1/admin/reconciliation?staff=ghithu01&date=", token=admin)
+    assert r.status_code == 200, r.json
+    r = api.get("/v1/admin/reconciliation?staff=&date=", token=admin)
+    assert r.status_code == 400 and r.json["field"] == "staff", r.json
