@@ -7,6 +7,7 @@ from chalicelib.jobs import imports as imports_jobs, notifications, readings as 
 from chalicelib.jobs import reminders as reminder_jobs
 from chalicelib.api import chat
 from chalicelib.jobs import chat as chat_jobs
+from chalicelib.jobs import zalo_token
 from chalicelib.api import web
 from chalicelib.middleware import observe_http
 
@@ -25,6 +26,6 @@ for blueprint in (
     notifications.bp, readings_jobs.bp, imports_jobs.bp, reconcile.bp,   # queues and schedules
     reminder_jobs.bp,
     web.bp,                                                     # the customer website (/ and /web/*)
-    chat.bp, chat_jobs.bp,                                      # chat assistants (Zalo, Facebook)
+    chat.bp, chat_jobs.bp, zalo_token.bp,                       # chat assistants (Zalo, Facebook)
 ):
     app.register_blueprint(blueprint)

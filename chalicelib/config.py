@@ -112,6 +112,12 @@ class Settings:
     zalo_oa_secret_param: Optional[str] = None
     zalo_api_url: str = "https://openapi.zalo.me"
     chat_event_max_age: int = 3600        # seconds: older (replayed) message events are not answered
+    # The Zalo OA token refresher (jobs/zalo_token.py, docs/chat.md): the Zalo app's secret key (OAuth; not
+    # the OA secret key that signs webhooks) and the SSM parameter holding the single-use refresh token.
+    zalo_app_secret: Optional[str] = field(repr=False, default=None)
+    zalo_app_secret_param: Optional[str] = None
+    zalo_refresh_token_param: Optional[str] = None
+    zalo_oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -122,6 +128,16 @@ class Settings:
     @property
     def is_local(self) -> bool:
         return self.stage in ("local", "test")
+
+    @property
+    def zalo_refresher_missing(self) -> tuple[str, ...]:
+        """What the Zalo token refresher still needs; empty: it is on. It rotates both tokens in SSM,
+        so both must be SSM parameters (an access token in the environment would never change)."""
+        need = {"ZALO_APP_ID": self.zalo_app_id,
+                "ZALO_APP_SECRET[_PARAM]": self.zalo_app_secret or self.zalo_app_secret_param,
+                "ZALO_REFRESH_TOKEN_PARAM": self.zalo_refresh_token_param,
+                "ZALO_ACCESS_TOKEN_PARAM": self.zalo_access_token_param}
+        return tuple(name for name, value in need.items() if not value)
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -233,7 +249,7 @@ def _reminder_settings(env: Mapping[str, str], stage: str) -> dict:
 
 def _chat_settings(env: Mapping[str, str], stage: str) -> dict:
     out = {}
-    for name in ("FACEBOOK_APP_SECRET", "FACEBOOK_PAGE_TOKEN", "ZALO_OA_SECRET"):
+    for name in ("FACEBOOK_APP_SECRET", "FACEBOOK_PAGE_TOKEN", "ZALO_OA_SECRET", "ZALO_APP_SECRET"):
         value, param = env.get(name) or None, env.get(f"{name}_PARAM") or None
         if value and stage in ("dev", "prod"):
             raise ConfigError(f"a deployed stage reads {name} from SSM: set {name}_PARAM")
@@ -241,7 +257,20 @@ def _chat_settings(env: Mapping[str, str], stage: str) -> dict:
     app_id = env.get("ZALO_APP_ID") or None
     if app_id and not re.fullmatch(r"\d{1,25}", app_id):
         raise ConfigError("ZALO_APP_ID must be the Zalo app's numeric id")
+    refresh_param = env.get("ZALO_REFRESH_TOKEN_PARAM") or None
+    if env.get("ZALO_REFRESH_TOKEN"):
+        # Single use: each refresh replaces it, so it can only live where the refresher writes it back.
+        raise ConfigError("ZALO_REFRESH_TOKEN is not read: the refresh token lives in SSM, name it with "
+                          "ZALO_REFRESH_TOKEN_PARAM")
+    if refresh_param and refresh_param == env.get("ZALO_ACCESS_TOKEN_PARAM"):
+        raise ConfigError("ZALO_REFRESH_TOKEN_PARAM and ZALO_ACCESS_TOKEN_PARAM must name two parameters")
+    if refresh_param and env.get("ZALO_ACCESS_TOKEN"):
+        raise ConfigError("ZALO_ACCESS_TOKEN would hide the token the refresher writes to SSM: with "
+                          "ZALO_REFRESH_TOKEN_PARAM, set ZALO_ACCESS_TOKEN_PARAM instead")
     return dict(out, facebook_verify_token=env.get("FACEBOOK_VERIFY_TOKEN") or None, zalo_app_id=app_id,
+                zalo_refresh_token_param=refresh_param,
+                zalo_oauth_url=_https_or_local(env.get("ZALO_OAUTH_URL") or Settings.zalo_oauth_url,
+                                               "ZALO_OAUTH_URL", stage),
                 facebook_graph_url=_https_or_local(env.get("FACEBOOK_GRAPH_URL") or Settings.facebook_graph_url,
                                                    "FACEBOOK_GRAPH_URL", stage).rstrip("/"),
                 zalo_api_url=_https_or_local((env.get("ZALO_API_URL") or Settings.zalo_api_url).rstrip("/") + "/",
@@ -337,6 +366,13 @@ def facebook_app_secret() -> str:
 def zalo_oa_secret() -> str:
     s = get_settings()
     return _secret(s.zalo_oa_secret, s.zalo_oa_secret_param, "ZALO_OA_SECRET[_PARAM]", 8)
+
+
+def zalo_app_secret() -> str:
+    """The Zalo app's secret key, for the OAuth refresh (header `secret_key`). Read at each run of the
+    refresher (twice a day), so a secret changed in SSM is used from the next run."""
+    s = get_settings()
+    return _secret(s.zalo_app_secret, s.zalo_app_secret_param, "ZALO_APP_SECRET[_PARAM]", 8)
 
 
 def facebook_page_token() -> Optional[str]:

@@ -182,7 +182,23 @@ def _chat_sender():
     return HttpChatSender()
 
 
+def _zalo_tokens():
+    """The Zalo OA token refresher, or None while a setting it needs is missing (the job says which)."""
+    s = get_settings()
+    if s.zalo_refresher_missing:
+        return None
+    from chalicelib.adapters.parameters import SsmParameters
+    from chalicelib.adapters.zalo_oauth import refresh_oa_token
+    from chalicelib.config import zalo_app_secret
+    from chalicelib.services.zalo_tokens import ZaloTokenRefresher
+    return ZaloTokenRefresher(
+        params=SsmParameters(), refresh_param=s.zalo_refresh_token_param, access_param=s.zalo_access_token_param,
+        oauth=lambda refresh_token: refresh_oa_token(s.zalo_oauth_url, s.zalo_app_id, zalo_app_secret(),
+                                                     refresh_token))
+
+
 _FACTORIES: dict[str, Callable[[], Any]] = {
+    "zalo_tokens": _zalo_tokens,
     "chat": _chat_service,
     "chat_sender": _chat_sender,
     "privacy": _privacy_service,

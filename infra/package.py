@@ -39,7 +39,7 @@ LOG_RETENTION_DAYS = {"dev": 30, "prod": 90}
 _SHELL_ONLY = ("STAGE", "TABLE_PREFIX", "JWT_SECRET", "JWT_SECRET_PARAM", "VNPAY_HASH_SECRET",
                "VNPAY_HASH_SECRET_PARAM", "VNPAY_TMN_CODE", "VNPAY_PAY_URL", "VNPAY_API_URL", "VNPAY_RETURN_URL",
                "LOCAL_SMS_OUTBOX", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE",
-               "FACEBOOK_APP_SECRET", "FACEBOOK_PAGE_TOKEN", "ZALO_OA_SECRET", "ZALO_ACCESS_TOKEN")
+               "FACEBOOK_APP_SECRET", "FACEBOOK_PAGE_TOKEN", "ZALO_OA_SECRET", "ZALO_ACCESS_TOKEN", "ZALO_APP_SECRET")
 
 Template = dict[str, Any]
 
@@ -451,6 +451,17 @@ def policy_for(stage: str, fn: Function) -> dict:
         if fn.kind != "api":
             statements.append(_statement("ChatSecretsDecrypt", ["kms:Decrypt"], ["arn:aws:kms:*:*:key/*"],
                                          {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}}))
+    if fn.name == "refresh_zalo_token" and not s.zalo_refresher_missing:
+        # The Zalo token refresher (jobs/zalo_token.py): reads the refresh token (and the app secret), writes
+        # both tokens back. Unconfigured, it only logs that it is off and is granted nothing here.
+        reads = [s.zalo_refresh_token_param] + ([s.zalo_app_secret_param] if s.zalo_app_secret_param else [])
+        statements.append(_statement("ZaloTokensRead", ["ssm:GetParameter"],
+                                     [f"arn:aws:ssm:*:*:parameter/{p.lstrip('/')}" for p in reads]))
+        statements.append(_statement("ZaloTokensWrite", ["ssm:PutParameter"], [
+            f"arn:aws:ssm:*:*:parameter/{p.lstrip('/')}" for p in (s.zalo_refresh_token_param,
+                                                                  s.zalo_access_token_param)]))
+        statements.append(_statement("ZaloTokensKms", ["kms:Decrypt", "kms:Encrypt"], ["arn:aws:kms:*:*:key/*"],
+                                     {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}}))
     if fn.name == "notifications_worker":
         # SMS straight to a phone number has no resource ARN to name.
         statements.append(_statement("SendSms", ["sns:Publish"], "*"))

@@ -5,8 +5,9 @@
 
 Secrets come from the environment, as the API gets them (FACEBOOK_APP_SECRET,
 FACEBOOK_PAGE_TOKEN, FACEBOOK_VERIFY_TOKEN, ZALO_APP_ID, ZALO_OA_SECRET,
-ZALO_ACCESS_TOKEN). It signs with its own code (it imports nothing from
-chalicelib), so a mistake on either side shows up against the other.
+ZALO_ACCESS_TOKEN; ZALO_APP_SECRET, optional, switches the OAuth endpoint on). It
+signs with its own code (it imports nothing from chalicelib), so a mistake on
+either side shows up against the other.
 
 As the platforms, towards our API:
   POST /fake/facebook/send  {"psid", "text", "mid"?}    a person writes to the Page: the webhook call
@@ -17,6 +18,15 @@ As the platforms, towards our API:
 The APIs our worker calls:
   POST /graph/<version>/me/messages?access_token=..     the Messenger Send API (token checked)
   POST /zalo/v3.0/oa/message/cs   (header access_token)  the OA customer-service message (token checked)
+  POST /zalo-oauth/v4/oa/access_token   (header secret_key, form app_id, grant_type=refresh_token,
+                            refresh_token)  Zalo's OAuth refresh: a new pair each time; the refresh token
+                            sent is spent, and the previous access token stops working at once (stricter
+                            than Zalo may be: a sender still holding it shows up). Errors as Zalo gives
+                            them: HTTP 200, {"error": <negative>, "error_name", "error_description"}
+                            (the codes here are illustrative; our side relies only on `error` != 0)
+As the OA's administrator:
+  POST /fake/zalo/authorize                 grant the app again: a fresh pair -> {access_token,
+                            refresh_token, expires_in} (what the operator gets from Zalo's portal)
 For tests:
   GET  /fake/outbox[?platform=&recipient=]   what our side sent, oldest first
   GET  /fake/health
@@ -52,7 +62,10 @@ class Fakes:
     zalo_app_id: str
     zalo_oa_secret: str
     zalo_access_token: str
+    zalo_app_secret: str = ""              # the Zalo app's secret key (OAuth); empty: OAuth refuses everything
+    zalo_refresh_token: str = ""           # the one refresh token that works now (single use)
     outbox: list = field(default_factory=list)
+    oauth_calls: list = field(default_factory=list)   # Zalo's `error` of each refresh call, 0 for success
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -63,7 +76,7 @@ class Fakes:
         missing = [n for n in need if not env.get(n)]
         if missing:
             raise SystemExit(f"chat fakes: set {', '.join(missing)} (the same values the API has)")
-        return cls(api_url.rstrip("/"), *(env[n] for n in need))
+        return cls(api_url.rstrip("/"), *(env[n] for n in need), zalo_app_secret=env.get("ZALO_APP_SECRET") or "")
 
     # -- towards our API, as the platforms --------------------------------------------
 
@@ -102,6 +115,41 @@ class Fakes:
                                 + self.zalo_oa_secret.encode()).hexdigest()
         status, answer = self._post("/v1/chat/zalo", body, {"X-ZEvent-Signature": f"mac={digest}"})
         return {"status": status, "answer": answer, "msg_id": msg_id}
+
+    # -- Zalo's OAuth (the token refresher's side) ------------------------------------------
+
+    def zalo_authorize(self) -> dict:
+        """The OA's administrator grants the app (again): a fresh pair; any earlier one stops working."""
+        with self.lock:
+            return self._new_zalo_pair()
+
+    def _new_zalo_pair(self) -> dict:
+        self.zalo_access_token = secrets.token_urlsafe(48)
+        self.zalo_refresh_token = secrets.token_urlsafe(64)
+        # Zalo sends expires_in as a string (seconds, about 25 hours).
+        return {"access_token": self.zalo_access_token, "refresh_token": self.zalo_refresh_token,
+                "expires_in": "90000"}
+
+    def zalo_oauth(self, secret_key: str, form: dict) -> dict:
+        """POST /v4/oa/access_token with grant_type=refresh_token, as Zalo answers it (always HTTP 200)."""
+        def refused(code: int, name: str, description: str) -> dict:
+            self.oauth_calls.append(code)
+            return {"error": code, "error_name": name, "error_description": description}
+
+        with self.lock:
+            if form.get("app_id") != self.zalo_app_id:
+                return refused(-14001, "Invalid app_id", "app_id is missing or unknown")
+            if not self.zalo_app_secret or not hmac.compare_digest(secret_key.encode(),
+                                                                   self.zalo_app_secret.encode()):
+                return refused(-14002, "Invalid secret_key", "secret_key header does not match the app")
+            if form.get("grant_type") != "refresh_token":
+                return refused(-14003, "Invalid grant_type", "grant_type must be refresh_token")
+            sent = form.get("refresh_token") or ""
+            if not self.zalo_refresh_token or not hmac.compare_digest(sent.encode(),
+                                                                      self.zalo_refresh_token.encode()):
+                return refused(-14014, "Invalid refresh_token", "refresh_token is invalid, used or expired")
+            self.oauth_calls.append(0)
+            return self._new_zalo_pair()
 
     # -- what our worker calls -----------------------------------------------------------
 
@@ -162,8 +210,19 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
-        body = self._body()
         f = self.fakes
+        if url.path == "/zalo-oauth/v4/oa/access_token":
+            size = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(min(size, 1 << 16)).decode("utf-8", "replace")
+            if not (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded"):
+                return self._json({"error": -14003, "error_name": "Invalid parameter",
+                                   "error_description": "expected a form (application/x-www-form-urlencoded)"})
+            form = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+            return self._json(f.zalo_oauth(self.headers.get("secret_key") or "", form))
+        if url.path == "/fake/zalo/authorize":
+            self._body()
+            return self._json(f.zalo_authorize())
+        body = self._body()
         if url.path == "/fake/facebook/send":
             return self._json(f.facebook_send(str(body.get("psid", "")), str(body.get("text", "")), body.get("mid")))
         if url.path == "/fake/facebook/verify":
@@ -183,8 +242,9 @@ class Handler(BaseHTTPRequestHandler):
             f.record("facebook", str(recipient["id"]), message["text"], {"message_id": mid})
             return self._json({"recipient_id": recipient["id"], "message_id": mid})
         if url.path == "/zalo/v3.0/oa/message/cs":
-            if not hmac.compare_digest((self.headers.get("access_token") or "").encode(),
-                                       f.zalo_access_token.encode()):
+            with f.lock:
+                current = f.zalo_access_token
+            if not hmac.compare_digest((self.headers.get("access_token") or "").encode(), current.encode()):
                 return self._json({"error": -216, "message": "Access token is invalid"})
             recipient, message = body.get("recipient") or {}, body.get("message") or {}
             if not recipient.get("user_id") or not message.get("text"):

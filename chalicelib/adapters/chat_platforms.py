@@ -17,6 +17,7 @@ from chalicelib.config import facebook_page_token, get_settings, zalo_access_tok
 TIMEOUT_S = (3.05, 10)        # connect, read
 MAX_TEXT = 2000               # both platforms cap a text message at 2,000 characters
 TOKEN_REFRESH_S = 600         # re-read a token from SSM every 10 minutes (they are rotated there)
+REREAD_AFTER_REFUSAL_S = 60   # a token the platform refused is read again, at most once a minute
 
 
 class ChannelUnavailable(Exception):
@@ -51,6 +52,15 @@ class _CachedToken:
                 value = self._read()
                 self._value = (time.monotonic(), value)
             return value
+
+    def refused(self) -> None:
+        """The platform refused a call made with this token: read it again at the next use, in case it
+        was rotated in SSM meanwhile (the Zalo refresher, jobs/zalo_token.py), but not if it was read
+        less than a minute ago (each refusal would cost an SSM call)."""
+        with self._lock:
+            fetched_at, _ = self._value
+            if time.monotonic() - fetched_at > REREAD_AFTER_REFUSAL_S:
+                self._value = (0.0, None)
 
 
 class HttpChatSender:
@@ -94,6 +104,7 @@ class HttpChatSender:
                           json={"recipient": {"user_id": user_id}, "message": {"text": text}})
         answer = _json(resp)
         if resp.status_code != 200 or answer.get("error") != 0:
+            self._zalo.refused()
             raise DeliveryFailed(f"Zalo OA API answered HTTP {resp.status_code}, error {answer.get('error')}: "
                                  f"{answer.get('message')}")
 

@@ -116,6 +116,9 @@ class ZaloZns:
         except ValueError:
             answer = {}
         if resp.status_code != 200 or answer.get("error") != 0:
+            with self._lock:   # refused: read the token again next time (it may have been refreshed), once a minute
+                if time.monotonic() - self._token[0] > 60:
+                    self._token = (0.0, None)
             raise DeliveryFailed(f"Zalo ZNS answered HTTP {resp.status_code}, error {answer.get('error')}: "
                                  f"{answer.get('message')}")
 

@@ -336,7 +336,7 @@ def test_functions_have_the_stage_names_and_log_retention(packaged):
     assert names == {"cskh-dev", "cskh-dev-bearer", "cskh-dev-notifications_worker", "cskh-dev-reconcile_payments",
                      "cskh-dev-payments_report", "cskh-dev-readings_worker",
                      "cskh-dev-imports_worker", "cskh-dev-plan_reminders", "cskh-dev-reminders_worker",
-                     "cskh-dev-chat_worker"}
+                     "cskh-dev-chat_worker", "cskh-dev-refresh_zalo_token"}
     groups = {r["Properties"]["LogGroupName"] for r in packaged["Resources"].values()
               if r["Type"] == "AWS::Logs::LogGroup"}
     assert groups == {f"/aws/lambda/{n}" for n in names}
@@ -404,6 +404,51 @@ def test_packaged_roles_are_least_privilege(packaged):
         fn = packaged["Resources"][role[:-len("Role")] if role != "ApiHandlerRole" else "APIHandler"]
         group = f"log-group:/aws/lambda/{fn['Properties']['FunctionName']}"
         assert allows(doc, "logs:PutLogEvents", arn("logs", f"{group}:log-stream:2024/01/01/[$LATEST]abc"))
+
+
+def test_the_zalo_token_refresher_may_read_and_write_exactly_its_parameters(monkeypatch):
+    """What the job calls (services/zalo_tokens.py): GetParameter on the refresh token (and the app
+    secret, read through SSM in a deployed stage), PutParameter on both tokens, KMS only through SSM;
+    nothing while the stage does not configure it."""
+    fn = next(f for f in infra.app_functions() if f.name == "refresh_zalo_token")
+    assert fn.kind == "event"
+
+    def ssm_grants(policy: dict) -> set:
+        return {(a, r) for st in policy["Statement"] for a in _as_list(st["Action"]) if a.startswith("ssm:")
+                for r in _as_list(st["Resource"])}
+
+    for stage in STAGES:                                     # as shipped: not configured
+        policy = infra.policy_for(stage, fn)
+        assert ssm_grants(policy) == set() and not any(a.startswith("kms:") for st in policy["Statement"]
+                                                       for a in _as_list(st["Action"]))
+        assert json.loads((ROOT / ".chalice" / f"policy-{stage}-refresh_zalo_token.json").read_text()) == policy
+    environment = infra.stage_environment
+    zalo = {"ZALO_APP_ID": "3456789012345678", "ZALO_APP_SECRET_PARAM": "/cskh/prod/zalo-app-secret",
+            "ZALO_REFRESH_TOKEN_PARAM": "/cskh/prod/zalo-refresh-token",
+            "ZALO_ACCESS_TOKEN_PARAM": "/cskh/prod/zalo-access-token"}
+    monkeypatch.setattr(infra, "stage_environment", lambda stage: dict(environment(stage), **zalo))
+    policy = infra.policy_for("prod", fn)
+    param = "arn:aws:ssm:*:*:parameter/cskh/prod/"
+    assert ssm_grants(policy) == {("ssm:GetParameter", param + "zalo-refresh-token"),
+                                  ("ssm:GetParameter", param + "zalo-app-secret"),
+                                  ("ssm:PutParameter", param + "zalo-refresh-token"),
+                                  ("ssm:PutParameter", param + "zalo-access-token")}
+    for name in ("zalo-refresh-token", "zalo-access-token"):
+        assert allows(policy, "ssm:PutParameter", arn("ssm", f"parameter/cskh/prod/{name}"))
+    assert not allows(policy, "ssm:GetParameter", arn("ssm", "parameter/cskh/prod/zalo-access-token"))
+    assert not allows(policy, "ssm:PutParameter", arn("ssm", "parameter/cskh/prod/zalo-app-secret"))
+    assert not allows(policy, "ssm:GetParameter", arn("ssm", "parameter/cskh/prod/jwt-secret"))
+    assert not allows(policy, "ssm:PutParameter", arn("ssm", "parameter/cskh/dev/zalo-refresh-token"))
+    kms = [st for st in policy["Statement"] if any(a.startswith("kms:") for a in _as_list(st["Action"]))]
+    assert [sorted(st["Action"]) for st in kms] == [["kms:Decrypt", "kms:Encrypt"]]
+    assert kms[0]["Condition"] == {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}}
+    assert not any(a.startswith(("dynamodb:", "sqs:", "sns:", "s3:")) for st in policy["Statement"]
+                   for a in _as_list(st["Action"]))
+    # The workers that read the access token still only read it.
+    for name in ("chat_worker", "reminders_worker"):
+        worker = infra.policy_for("prod", next(f for f in infra.app_functions() if f.name == name))
+        assert allows(worker, "ssm:GetParameter", arn("ssm", "parameter/cskh/prod/zalo-access-token"))
+        assert not allows(worker, "ssm:PutParameter", arn("ssm", "parameter/cskh/prod/zalo-access-token"))
 
 
 @pytest.mark.parametrize("stage", STAGES)
