@@ -1,0 +1,218 @@
+"""Each job's AWS calls against its own generated IAM policy.
+
+moto and DynamoDB Local check no IAM, so a worker whose role lacks a permission
+passes every other test and fails only in AWS (the imports worker could not
+queue its next chunk). Here each job's flow runs in-process on the local
+engines while every botocore call is recorded (the one choke point boto3 and
+PynamoDB share); each call becomes the IAM action and resource AWS would
+authorise, and the function's policy (`infra.package.policy_for`, what is
+deployed) must allow it."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from fnmatch import fnmatchcase
+from urllib.parse import urlsplit
+
+import pytest
+
+from chalicelib import deps
+from chalicelib.adapters.clock import VN_TZ
+
+TEST_PREFIX, STAGE = "cskh-test-", "dev"
+REGION, ACCOUNT = "ap-southeast-1", "123456789012"
+# Calls that need no permission of the function's role: a request signed with the caller's
+# own pre-signed URL, or read-only metadata botocore asks for itself.
+NOT_AUTHORISED = {("sts", "GetCallerIdentity")}
+TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+
+
+class AwsCalls:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict]] = []
+
+    def record(self, client, operation: str, params: dict) -> None:
+        self.calls.append((client.meta.service_model.service_name, operation, params))
+
+
+@pytest.fixture
+def aws_calls(monkeypatch):
+    import botocore.client
+    recorder = AwsCalls()
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self, operation_name, api_params):
+        recorder.record(self, operation_name, api_params)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return recorder
+
+
+def _deployed(name: str) -> str:
+    assert name.startswith(TEST_PREFIX), name
+    return f"cskh-{STAGE}-" + name[len(TEST_PREFIX):]
+
+
+def _table(name: str, index: str | None = None) -> str:
+    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{_deployed(name)}"
+    return f"{arn}/index/{index}" if index else arn
+
+
+def authorisations(service: str, operation: str, params: dict) -> list[tuple[str, str]]:
+    """(IAM action, resource ARN) pairs AWS checks for one API call."""
+    if (service, operation) in NOT_AUTHORISED:
+        return []
+    if service == "dynamodb":
+        if operation == "TransactWriteItems":
+            out = []
+            for item in params["TransactItems"]:
+                (kind, body), = item.items()
+                out.append((f"dynamodb:{TRANSACT[kind]}", _table(body["TableName"])))
+            return out
+        if operation == "TransactGetItems":
+            return [("dynamodb:GetItem", _table(i["Get"]["TableName"])) for i in params["TransactItems"]]
+        if operation in ("BatchGetItem", "BatchWriteItem"):
+            return [(f"dynamodb:{operation}", _table(name)) for name in params["RequestItems"]]
+        return [(f"dynamodb:{operation}", _table(params["TableName"], params.get("IndexName")))]
+    if service == "sqs":
+        name = params.get("QueueName") or urlsplit(params["QueueUrl"]).path.rsplit("/", 1)[-1]
+        action = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage"}.get(operation, operation)
+        return [(f"sqs:{action}", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{_deployed(name)}")]
+    if service == "sns":
+        target = params.get("TopicArn") or params.get("TargetArn") or "*"
+        return [(f"sns:{operation}", target)]
+    if service == "ssm":
+        return [(f"ssm:{operation}", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{params['Name'].lstrip('/')}")]
+    if service == "s3":
+        action = {"HeadObject": "GetObject"}.get(operation, operation)
+        bucket = params["Bucket"]
+        return [(f"s3:{action}", f"arn:aws:s3:::{bucket}/{params['Key']}")]
+    if service == "ses":
+        return [(f"ses:{operation}", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/*")]
+    raise AssertionError(f"no IAM mapping for {service}.{operation}: add one")
+
+
+def _allows(policy: dict, action: str, resource: str) -> bool:
+    for st in policy["Statement"]:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        if st["Effect"] == "Allow" and any(fnmatchcase(action, a) for a in actions) \
+                and any(fnmatchcase(resource, r) for r in resources):
+            return True
+    return False
+
+
+def denied(function_name: str, calls: list, bucket_alias: dict | None = None) -> list[str]:
+    """What the function did that its deployed policy would refuse."""
+    from infra.package import app_functions, policy_for
+    fn = next(f for f in app_functions() if f.name == function_name)
+    policy = policy_for(STAGE, fn)
+    out = []
+    for service, operation, params in calls:
+        for action, resource in authorisations(service, operation, params):
+            for local, deployed in (bucket_alias or {}).items():
+                resource = resource.replace(f":::{local}/", f":::{deployed}/")
+            if not _allows(policy, action, resource):
+                out.append(f"{action} on {resource}")
+    return sorted(set(out))
+
+
+def _sqs_event(*bodies: dict) -> dict:
+    return {"Records": [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": json.dumps(body),
+                         "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                         "md5OfBody": "", "eventSource": "aws:sqs",
+                         "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:queue", "awsRegion": REGION}
+                        for i, body in enumerate(bodies)]}
+
+
+# -- the jobs ------------------------------------------------------------------------------
+
+def test_the_readings_worker_may_do_what_billing_a_reading_does(app, new_customer, aws_calls):
+    from chalicelib.domain.tokens import Identity
+    from chalicelib.jobs.readings import handle_batch
+    from chalicelib.store.models import CustomerModel
+    c = new_customer(invoices=[("2024-04", 100, 111, 66000, "paid")])
+    c.update(actions=[CustomerModel.last_index.set(111), CustomerModel.last_read_on.set("2024-05-05")])
+    reading_id = f"iam-{c.code}-{int(time.time())}"
+    deps.get("readings").submit(Identity(account_id="staff:ghithu01", role="staff", device="356938035643801"), {
+        "reading_id": reading_id, "customer_code": c.code, "period": "2024-05", "new_index": 122,
+        "read_at": "2024-06-05T09:30:00+07:00"})
+    aws_calls.calls.clear()
+    assert handle_batch(_sqs_event({"reading_id": reading_id})) == {"batchItemFailures": []}
+    assert any(op == "TransactWriteItems" for _, op, _ in aws_calls.calls), "the reading was not billed"
+    assert denied("readings_worker", aws_calls.calls) == []
+
+
+def test_the_reminders_plan_and_worker_may_do_what_they_do(app, new_customer, aws_calls, monkeypatch):
+    from chalicelib.jobs.reminders import handle_batch
+    from chalicelib.store.models import InvoiceModel
+    today = datetime.now(VN_TZ).date()
+    c = new_customer(invoices=[("2024-05", 100, 111, 66000, "unpaid")])
+    InvoiceModel(f"INV-{c.code}-202405").update(actions=[InvoiceModel.due_date.set(today.isoformat())])
+    aws_calls.calls.clear()
+    deps.get("reminders").plan(today)
+    planned = list(aws_calls.calls)
+    assert any(op == "SendMessageBatch" for _, op, _ in planned), "nothing was queued"
+    assert denied("plan_reminders", planned) == []
+    aws_calls.calls.clear()
+    handle_batch(_sqs_event({"invoice_id": f"INV-{c.code}-202405", "level": "due_today"}))
+    assert any(s in ("sns", "sqs") for s, _, _ in aws_calls.calls), "neither sent nor deferred"
+    assert denied("reminders_worker", aws_calls.calls) == []
+
+
+def test_the_reconciliation_and_the_daily_report_may_do_what_they_do(app, registered, api, aws_calls):
+    from chalicelib.adapters.clock import FixedClock
+    from tests.api.test_payments import PERIODS, order_for
+    from tests.api.test_reconcile_refund import FakeVnpay, paid_answer
+    customer, tokens = registered(invoices=PERIODS)
+    token = tokens["access_token"]
+    ids = [i["invoice_id"] for i in api.get(f"/v1/customers/{customer.code}/invoices", token=token).json["invoices"]]
+    order_for(api, token, ids)
+    deps.override("vnpay_client", FakeVnpay(paid_answer))
+    deps.override("clock", FixedClock(int(time.time()) + 1800))
+    try:
+        aws_calls.calls.clear()
+        counts = deps.get("payments").reconcile(limit=1000)
+        assert counts["paid"] >= 1
+        assert denied("reconcile_payments", aws_calls.calls) == []
+        aws_calls.calls.clear()
+        deps.get("payments").daily_report()
+        assert aws_calls.calls and denied("payments_report", aws_calls.calls) == []
+    finally:
+        deps.reset()
+
+
+def test_the_imports_worker_may_do_what_a_two_chunk_import_does(app, aws_calls, monkeypatch):
+    import requests
+
+    import chalicelib.services.imports as imports
+    from chalicelib.config import get_settings
+    from chalicelib.jobs.imports import handle_batch
+    from infra.package import stage_settings
+    monkeypatch.setattr(imports, "CHUNK_BYTES", 300)
+    service = deps.get("imports")
+    created = service.create("admin:test")
+    rows = "".join(f"0781{n:04d},L{n},N {n},A {n},,household,1,M,R,TT,{n},1\n" for n in range(1, 12))
+    book = ("code,ledger_no,name,address,phone,class,persons,meter,route,payment_channel,last_index,house_no\n"
+            + rows).encode()
+    assert requests.put(created["upload"]["url"], data=book, headers=created["upload"]["headers"],
+                        timeout=10).status_code == 200
+    service.start(created["import_id"])
+    aws_calls.calls.clear()
+    assert handle_batch(_sqs_event({"import_id": created["import_id"], "offset": 0})) == {"batchItemFailures": []}
+    assert any(op == "SendMessage" for _, op, _ in aws_calls.calls), "the next chunk was not queued"
+    alias = {get_settings().imports_bucket: stage_settings(STAGE).imports_bucket}
+    assert denied("imports_worker", aws_calls.calls, alias) == []
+
+
+def test_the_check_refuses_what_a_role_does_not_grant():
+    """The matcher itself: the readings worker may not queue reminders nor read the accounts."""
+    calls = [("sqs", "SendMessage", {"QueueUrl": f"http://localhost/{ACCOUNT}/{TEST_PREFIX}reminders"}),
+             ("dynamodb", "GetItem", {"TableName": f"{TEST_PREFIX}accounts"}),
+             ("dynamodb", "GetItem", {"TableName": f"{TEST_PREFIX}readings"})]
+    assert denied("readings_worker", calls) == [
+        f"dynamodb:GetItem on {_table(TEST_PREFIX + 'accounts')}",
+        f"sqs:SendMessage on arn:aws:sqs:{REGION}:{ACCOUNT}:cskh-{STAGE}-reminders"]
+
