@@ -5,9 +5,12 @@ No Chalice, no boto3: the store, the queue, the notifier and the push
 registrar are handed in.
 
 Exactly once per level: the plan claims '<invoice_id>#<level>' with a
-conditional Put and only the winner enqueues, so a re-run enqueues nothing
-again; the worker records each channel once it is sent, so a redelivered or
-retried message never repeats a channel that went out."""
+conditional Put ('claimed') and only the winner enqueues, then marks it
+'queued', so a re-run enqueues nothing again; the worker records each channel
+once it is sent, so a redelivered or retried message never repeats a channel
+that went out. A claim left 'claimed' by a run that died before enqueueing
+(Lambda retries a failed scheduled run) is enqueued by the next run, if it is
+older than that run (RECLAIM_AFTER_S) so two runs at once never both send it."""
 from __future__ import annotations
 
 import re
@@ -31,6 +34,7 @@ PAGE = 500                      # invoices per Query page (a checkpoint: the cur
 CLAIM_THREADS = 16              # conditional Puts and SendMessageBatch calls in flight
 KEEP_DAYS = 120                 # reminder records expire (TTL) after the last level could matter
 STOP_MARGIN_MS = 60_000         # stop planning when less than this is left of the Lambda's time
+RECLAIM_AFTER_S = 60            # a claim this much older than the current run was left by a run that died
 EMAIL_RE = re.compile(r"^[^@\s<>]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9:_.\-]{16,4096}$")
 PLATFORMS = ("android", "ios")
@@ -73,7 +77,7 @@ class ReminderStore:
     @storage_errors
     def claim(self, key: str, code: str, level: str, now: int) -> bool:
         """Record the reminder unless it exists: True for the one caller that creates it."""
-        item = ReminderModel(key, customer_code=code, level=level, status="queued", channels=[], created_at=now,
+        item = ReminderModel(key, customer_code=code, level=level, status="claimed", channels=[], created_at=now,
                              expires_at=now + KEEP_DAYS * 86400)
         return save_if(item, ReminderModel.reminder_key.does_not_exist())
 
@@ -81,10 +85,25 @@ class ReminderStore:
     def release(self, key: str) -> None:
         """Undo a claim whose message could not be enqueued, so a re-run plans it again."""
         try:
-            ReminderModel(key).delete(condition=ReminderModel.status == "queued")
+            ReminderModel(key).delete(condition=ReminderModel.status == "claimed")
         except DeleteError as exc:
             if not _is_condition_failure(exc):
                 raise
+
+    @storage_errors
+    def mark_queued(self, key: str) -> None:
+        """Its message is on the queue (the worker may already have moved it on: then nothing)."""
+        update_if(ReminderModel(key), [ReminderModel.status.set("queued")], ReminderModel.status == "claimed")
+
+    @storage_errors
+    def stale_claims(self, keys: list[str], before: int) -> list[str]:
+        """Of these reminders, those still 'claimed' since before `before`: their run died unqueued."""
+        out = []
+        for start in range(0, len(keys), 100):
+            for item in ReminderModel.batch_get(keys[start:start + 100]):
+                if item.status == "claimed" and int(item.created_at) < before:
+                    out.append(item.reminder_key)
+        return out
 
     @storage_errors
     def set_status(self, key: str, status: str, now: Optional[int] = None) -> None:
@@ -142,6 +161,7 @@ class ReminderService:
         Returns counts, and `complete: false` with a `cursor` to continue from
         when the time left (`time_left_ms`, the Lambda's) ran under the margin."""
         today = today or rules.vn_today(self._now())
+        self._run_started = self.clock.now()
         start_level = int((cursor or {}).get("level", 0))
         key = (cursor or {}).get("key")
         out = {"today": today.isoformat(), "complete": True, "cursor": None, "levels": {}}
@@ -192,12 +212,21 @@ class ReminderService:
         won = list(pool.map(lambda inv: self.store.claim(f"{inv.invoice_id}#{level.name}", inv.customer_code,
                                                          level.name, now), wanted))
         bodies = [{"invoice_id": inv.invoice_id, "level": level.name} for inv, w in zip(wanted, won) if w]
+        lost = [f"{inv.invoice_id}#{level.name}" for inv, w in zip(wanted, won) if not w]
+        started = getattr(self, "_run_started", now)
+        stale = self.store.stale_claims(lost, started - RECLAIM_AFTER_S) if lost else []
+        if stale:
+            logger.warning("reminders claimed by a run that died before queueing them: queued now",
+                           extra={"count": len(stale)})
+            bodies += [{"invoice_id": key.rsplit("#", 1)[0], "level": level.name} for key in stale]
         counts["already"] = len(wanted) - len(bodies)
         batches = [bodies[i:i + 10] for i in range(0, len(bodies), 10)]
         for batch, result in zip(batches, pool.map(self._enqueue, batches)):
             failed, error = result
+            keys = [f"{body['invoice_id']}#{level.name}" for body in batch]
             for i in failed:
-                self.store.release(f"{batch[i]['invoice_id']}#{level.name}")
+                self.store.release(keys[i])
+            list(pool.map(self.store.mark_queued, [k for i, k in enumerate(keys) if i not in set(failed)]))
             counts["released"] += len(failed)
             counts["enqueued"] += len(batch) - len(failed)
             if error is not None:

@@ -575,7 +575,7 @@ class ReminderModel(Model):
     reminder_key = UnicodeAttribute(hash_key=True)    # '<invoice_id>#<level>'
     customer_code = UnicodeAttribute()
     level = UnicodeAttribute()
-    status = UnicodeAttribute()                       # queued | sent | deferred | skipped
+    status = UnicodeAttribute()                       # claimed | queued | sent | deferred | skipped
     channels = ListAttribute(of=UnicodeAttribute, default=list)
     created_at = NumberAttribute()
     sent_at = NumberAttribute(null=True)

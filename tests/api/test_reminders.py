@@ -212,6 +212,33 @@ def test_a_reminder_none_of_whose_channels_is_configured_is_skipped_not_sent(rem
     assert rem.sent_to(d) == [("sms", "due_today")] and rem.record(d).status == "sent"
 
 
+class Killed(BaseException):
+    """Lambda's timeout or out-of-memory: nothing in the handler runs after it."""
+
+
+def test_claims_of_a_plan_that_died_before_queueing_are_queued_by_its_retry_and_only_then(rem, monkeypatch):
+    cs = [rem.customer("due_today") for _ in range(3)]
+
+    def killed(bodies):
+        raise Killed()
+    monkeypatch.setattr(rem.queue, "enqueue_batch", killed)
+    with pytest.raises(Killed):
+        rem.plan()
+    assert {rem.record(c).status for c in cs} == {"claimed"} and rem.queue.messages == []
+    monkeypatch.undo()
+    # A second run started at the same moment (EventBridge delivered the event twice) leaves them alone:
+    # the first run may still be about to queue them.
+    assert rem.plan()["enqueued"] == 0 and rem.queue.messages == []
+    # Lambda retries the failed run a minute or more later: it queues them, once.
+    rem.clock.advance(70)
+    assert rem.plan()["enqueued"] == 3
+    assert {rem.record(c).status for c in cs} == {"queued"}
+    assert rem.plan()["enqueued"] == 0                 # and not again
+    rem.deliver()
+    assert sorted(m["customer_code"] for m in rem.notifier.sent) == sorted(c.code for c in cs)
+    assert {rem.record(c).status for c in cs} == {"sent"}
+
+
 def test_the_plan_stops_for_time_and_a_continuation_finishes_it(rem, monkeypatch):
     from chalicelib.services import reminders as svc
     from chalicelib.jobs import reminders as job
