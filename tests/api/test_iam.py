@@ -216,3 +216,35 @@ def test_the_check_refuses_what_a_role_does_not_grant():
         f"dynamodb:GetItem on {_table(TEST_PREFIX + 'accounts')}",
         f"sqs:SendMessage on arn:aws:sqs:{REGION}:{ACCOUNT}:cskh-{STAGE}-reminders"]
 
+
+
+def test_the_api_may_do_what_its_main_flows_do(app, api, admin, registered, aws_calls):
+    """Registration (SMS through the queue), login, invoices and the PDF, an order and its IPN, a reading
+    sent, an import opened, the audit: every call the API function makes, against the API's policy."""
+    from tests.api.test_payments import PERIODS, ipn_params
+    from tests.api.test_staff import PASSWORD as STAFF_PASSWORD
+    customer, tokens = registered(invoices=PERIODS)
+    token = tokens["access_token"]
+    invoices = api.get(f"/v1/customers/{customer.code}/invoices", token=token).json["invoices"]
+    assert api.get(f"/v1/invoices/{invoices[0]['invoice_id']}/pdf", token=token,
+                   headers={"Accept": "application/pdf"}).status_code == 200
+    order = api.post("/v1/payments", {"invoice_ids": [i["invoice_id"] for i in invoices]}, token=token).json
+    assert api.get("/v1/vnpay/ipn?" + "&".join(f"{k}={v}" for k, v in ipn_params(order).items()),
+                   token="").json["RspCode"] == "00"
+    assert api.get("/v1/me/data", token=token).status_code == 200
+    login = f"iam{int(time.time()) % 100000}"
+    assert api.post("/v1/admin/staff", {"username": login, "password": STAFF_PASSWORD, "full_name": "Nguyễn Văn A",
+                                        "branch": "TP Ca Mau"}, token=admin).status_code == 201
+    staff = api.post("/v1/staff/login", {"username": login, "password": STAFF_PASSWORD,
+                                         "device_imei": "356938035699901", "app_version": "1.2.0"}, token="").json
+    headers = {"X-Device-Imei": "356938035699901", "X-App-Version": "1.2.0"}
+    r = api.post("/v1/staff/readings", {"reading_id": f"iam-{login}-1", "customer_code": "01031070",
+                                        "period": "2026-11", "new_index": 1,
+                                        "read_at": "2026-11-20T09:00:00+07:00"},
+                 token=staff["access_token"], headers=headers)
+    assert r.status_code == 202, r.json
+    assert api.post("/v1/admin/imports/customers", {}, token=admin).status_code == 201
+    assert api.get("/v1/admin/kpis?period=2026-11", token=admin).status_code == 200
+    services = {s for s, _, _ in aws_calls.calls}
+    assert {"dynamodb", "sqs"} <= services, services
+    assert denied("api_handler", aws_calls.calls) == []
