@@ -149,3 +149,24 @@ def test_credits_are_listed_and_the_daily_report_names_them(api, order, later):
     report = later(FakeVnpay(lambda order: None)).daily_report()
     assert f"credit#16000004#{ids[1]}" in [c["payment_id"] for c in report["credits_to_refund"]]
     assert report["mismatches"] >= 1
+
+
+def test_a_run_stops_asking_a_silent_vnpay_after_three_orders(api, registered, later):
+    """Each unanswered querydr costs up to its 10 s timeout: with VNPay down, asking about 100 orders would
+    outlast the function (300 s) and the run would die before reporting (no metric, no alarm)."""
+    from chalicelib.adapters.vnpay_client import VnpayUnavailable
+    from chalicelib.services.payments import UNANSWERED_IN_A_ROW
+    for _ in range(UNANSWERED_IN_A_ROW + 2):
+        customer, tokens = registered(invoices=PERIODS[:1])
+        ids = [i["invoice_id"] for i in api.get(f"/v1/customers/{customer.code}/invoices",
+                                                 token=tokens["access_token"]).json["invoices"]]
+        order_for(api, tokens["access_token"], ids)
+    fake = FakeVnpay(lambda order: VnpayUnavailable("timeout"))
+    counts = later(fake).reconcile(limit=1000)
+    assert len(fake.calls) == UNANSWERED_IN_A_ROW == counts["unanswered"] == counts["checked"]
+    assert counts["postponed"] >= 2
+    # VNPay answering again: one answer resets the count, every order is asked about.
+    answers = iter([VnpayUnavailable("timeout"), VnpayUnavailable("timeout")])
+    fake = FakeVnpay(lambda order: next(answers, {"vnp_ResponseCode": "91"}))
+    counts = later(fake).reconcile(limit=1000)
+    assert counts["postponed"] == 0 and counts["unanswered"] == 2 and len(fake.calls) == counts["checked"]
