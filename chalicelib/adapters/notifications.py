@@ -28,10 +28,9 @@ class QueuedSms:
 
 @functools.lru_cache(maxsize=1)
 def _sns():
-    import boto3
+    from chalicelib.adapters.aws import client
 
-    s = get_settings()
-    return boto3.client("sns", region_name=s.region, endpoint_url=s.aws_endpoint)
+    return client("sns")
 
 
 class SnsSms:

@@ -40,10 +40,9 @@ def reachable(channel: str, customer) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _ses():
-    import boto3
+    from chalicelib.adapters.aws import client
 
-    s = get_settings()
-    return boto3.client("ses", region_name=s.region, endpoint_url=s.aws_endpoint)
+    return client("ses")
 
 
 @functools.lru_cache(maxsize=1)

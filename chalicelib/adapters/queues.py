@@ -23,10 +23,9 @@ class MessagePublisher(Protocol):
 
 @functools.lru_cache(maxsize=1)
 def _sqs():
-    import boto3
+    from chalicelib.adapters.aws import client
 
-    s = get_settings()
-    return boto3.client("sqs", region_name=s.region, endpoint_url=s.aws_endpoint)
+    return client("sqs")
 
 
 @functools.lru_cache(maxsize=8)

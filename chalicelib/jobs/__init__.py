@@ -1,6 +1,19 @@
 """Scheduled jobs and queue workers (Chalice blueprints)."""
 
 
+class Postponed(Exception):
+    """Too little of the invocation is left to handle this record: it goes back to SQS untouched."""
+
+
+def enough_time(context, needed_ms: int) -> bool:
+    """Whether a record that may take `needed_ms` (its outside calls at their timeouts) can start.
+    A record cut off by the Lambda timeout would bring its whole batch back, including messages
+    already sent (a chat reply or an SMS twice); one not started comes back alone."""
+    if context is None or not hasattr(context, "get_remaining_time_in_millis"):
+        return True
+    return context.get_remaining_time_in_millis() >= needed_ms
+
+
 def sqs_partial_batch(event: dict, context, record_handler) -> dict:
     """Handle each SQS record on its own and report only the failed ones
     (`batchItemFailures`), so SQS redelivers those and not the whole batch."""

@@ -13,19 +13,27 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.config import get_settings
+from chalicelib.jobs import enough_time
 from chalicelib.middleware import start_job
 from chalicelib.observability import logger
 
 bp = Blueprint(__name__)
 
 
-def handle_batch(records) -> dict:
+# One reply: the platform's API at its timeouts (chat_platforms.TIMEOUT_S: 3.05 s + 10 s), and a margin.
+RECORD_MS = 15_000
+
+
+def handle_batch(records, context=None) -> dict:
     from chalicelib.adapters.chat_platforms import ChannelUnavailable
 
     failures = []
     sender = deps.get("chat_sender")
     for record in records:
         message_id = record.to_dict()["messageId"]
+        if not enough_time(context, RECORD_MS):
+            failures.append({"itemIdentifier": message_id})
+            continue
         try:
             message = json.loads(record.body)
             platform = message["platform"]
@@ -45,4 +53,4 @@ def handle_batch(records) -> dict:
 @bp.on_sqs_message(queue=get_settings().queue_name("chat"), batch_size=10)
 def chat_worker(event):
     start_job(event)
-    return handle_batch(event)
+    return handle_batch(event, event.context)

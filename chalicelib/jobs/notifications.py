@@ -11,16 +11,24 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.config import get_settings
+from chalicelib.jobs import enough_time
 from chalicelib.middleware import start_job
 from chalicelib.observability import logger
 
 bp = Blueprint(__name__)
 
 
-def handle_batch(records) -> dict:
+# One SMS: an SNS Publish at the bounded client's timeouts (adapters/aws.py), and a margin.
+RECORD_MS = 12_000
+
+
+def handle_batch(records, context=None) -> dict:
     failures = []
     sms = deps.get("sms_gateway")
     for record in records:
+        if not enough_time(context, RECORD_MS):
+            failures.append({"itemIdentifier": record.to_dict()["messageId"]})
+            continue
         try:
             message = json.loads(record.body)
             if message.get("kind") != "sms":
@@ -41,4 +49,4 @@ def handle_batch(records) -> dict:
 @bp.on_sqs_message(queue=get_settings().queue_name("notifications"), batch_size=10)
 def notifications_worker(event):
     start_job(event)
-    return handle_batch(event)
+    return handle_batch(event, event.context)

@@ -15,7 +15,7 @@ from chalice import Blueprint, Cron
 from chalicelib import deps
 from chalicelib.config import get_settings
 from chalicelib.domain.reminders import vn_time_to_utc_cron
-from chalicelib.jobs import sqs_partial_batch
+from chalicelib.jobs import Postponed, enough_time, sqs_partial_batch
 from chalicelib.middleware import start_job
 
 bp = Blueprint(__name__)
@@ -38,6 +38,8 @@ def _continue(result: dict) -> dict:
         deps.get("reminder_queue").enqueue({"kind": "plan", "today": result["today"], "cursor": result["cursor"]})
     return result
 
+# One reminder: up to four channels (SNS, SES, Zalo ZNS at 3.05 s + 10 s), and a margin.
+RECORD_MS = 25_000
 
 def run_plan(today=None, cursor=None, context=None, stop_margin_ms=None) -> dict:
     kw = {"stop_margin_ms": stop_margin_ms} if stop_margin_ms is not None else {}
@@ -52,6 +54,8 @@ def _record_handler(record, lambda_context=None) -> str:
         result = run_plan(date.fromisoformat(message["today"]), message.get("cursor"), lambda_context,
                           WORKER_STOP_MARGIN_MS)
         return "planned" if result["complete"] else "continued"
+    if not enough_time(lambda_context, RECORD_MS):
+        raise Postponed("too little time left for a reminder: SQS delivers it again")
     return deps.get("reminders").send(message["invoice_id"], message["level"])
 
 
