@@ -706,7 +706,12 @@ def _share_one_connection(models) -> Connection:
     """PynamoDB gives each model its own Connection (and so its own botocore
     client and HTTP pool): a cold container would pay that once per table. One
     Connection serves them all, and the transactions too."""
-    shared = Connection(region=_settings.region, host=_settings.dynamodb_endpoint)
+    # On AWS, bounded calls (PynamoDB's defaults: 15 s to connect, 30 s to read): a stalled connection
+    # is retried within the API's 20 s instead of outlasting it; a write whose answer is lost this way
+    # is recognised when it is retried (conditional and idempotent writes, tests/api/test_faults.py).
+    # DynamoDB Local (a JVM on a loaded laptop or CI) keeps the defaults: its pauses are not outages.
+    bounded = {} if _settings.dynamodb_endpoint else {"connect_timeout_seconds": 2, "read_timeout_seconds": 5}
+    shared = Connection(region=_settings.region, host=_settings.dynamodb_endpoint, max_retry_attempts=3, **bounded)
     for model in models:
         table = model._get_connection()
         shared.add_meta_table(table.get_meta_table())

@@ -530,3 +530,17 @@ def test_the_vnpay_alarms_watch_the_metrics_the_reconciliation_job_emits(monkeyp
         props = resources[alarm_id]["Properties"]
         assert props["Namespace"] == directive["Namespace"] and props["MetricName"] in emitted
         assert {d["Name"]: d["Value"] for d in props["Dimensions"]} == {d: emf[d] for d in directive["Dimensions"][0]}
+
+
+def test_dynamodb_calls_are_bounded_on_aws_and_not_on_dynamodb_local():
+    """PynamoDB's defaults (15 s connect, 30 s read) would let one stalled call outlast the API's 20 s."""
+    snippet = ("from chalicelib.store import models as m; c = m.CONNECTION; "
+               "print(c._connect_timeout_seconds, c._read_timeout_seconds)")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_ENDPOINT") and k not in ("DYNAMODB_ENDPOINT", "JWT_SECRET", "VNPAY_HASH_SECRET")}
+    env.update(infra.stage_environment("prod"), AWS_DEFAULT_REGION="ap-southeast-1")
+    deployed = subprocess.run([sys.executable, "-c", snippet], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=60)
+    assert deployed.stdout.split() == ["2", "5"], deployed.stdout + deployed.stderr
+    local = subprocess.run([sys.executable, "-c", snippet], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert local.stdout.split() == ["15", "30"], local.stdout + local.stderr
