@@ -605,13 +605,21 @@ PLACEHOLDER_MARKS = ("changeme", "example.vn", "cskhdemo")
 
 
 def placeholders(stage: str) -> list[str]:
-    """'SETTING=value' for each setting of the stage that still holds a shipped placeholder."""
+    """'SETTING=value' for each setting of the stage that still holds a shipped placeholder, and each
+    chat channel that is half set up."""
     s = stage_settings(stage)
     values = {"VNPAY_TMN_CODE": s.vnpay_tmn_code, "IMPORTS_BUCKET": s.imports_bucket,
               "PAYMENT_LINK_BASE": s.payment_link_base, "REMINDER_EMAIL_FROM": s.reminder_email_from,
               "SELLER_TAX_CODE": s.seller_tax_code}
-    return [f"{name}={value}" for name, value in values.items()
-            if any(mark in str(value).lower() for mark in PLACEHOLDER_MARKS) or set(str(value)) == {"0"}]
+    out = [f"{name}={value}" for name, value in values.items()
+           if any(mark in str(value).lower() for mark in PLACEHOLDER_MARKS) or set(str(value)) == {"0"}]
+    # A chat channel half set up: switched on by its secret, but unable to work.
+    if s.facebook_app_secret_param and not s.facebook_verify_token:
+        out.append("FACEBOOK_VERIFY_TOKEN unset while FACEBOOK_APP_SECRET_PARAM switches Messenger on "
+                   "(Meta cannot verify the webhook)")
+    if s.zalo_oa_secret_param and not s.zalo_app_id:
+        out.append("ZALO_APP_ID unset while ZALO_OA_SECRET_PARAM is set (Zalo's webhook stays off)")
+    return out
 
 
 def _check_policies(stage: str) -> None:

@@ -495,8 +495,9 @@ def test_prod_is_not_packaged_with_the_shipped_placeholders(monkeypatch, tmp_pat
     a 0000000000 tax code on every invoice: refused at packaging, each one named."""
     from infra import package as pkg
     left = pkg.placeholders("prod")
-    assert {item.split("=")[0] for item in left} == {"VNPAY_TMN_CODE", "IMPORTS_BUCKET", "PAYMENT_LINK_BASE",
-                                                     "REMINDER_EMAIL_FROM", "SELLER_TAX_CODE"}
+    assert {item.split("=")[0].split(" ")[0] for item in left} == {
+        "VNPAY_TMN_CODE", "IMPORTS_BUCKET", "PAYMENT_LINK_BASE", "REMINDER_EMAIL_FROM", "SELLER_TAX_CODE",
+        "FACEBOOK_VERIFY_TOKEN", "ZALO_APP_ID"}
     # (In its own process: packaging sets the stage's environment.)
     proc = subprocess.run([sys.executable, "-m", "infra.package", "--stage", "prod", "--template-only",
                            "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -505,7 +506,8 @@ def test_prod_is_not_packaged_with_the_shipped_placeholders(monkeypatch, tmp_pat
     # Set, they are gone from the list.
     real = {"VNPAY_TMN_CODE": "CAWACO01", "IMPORTS_BUCKET": "cskh-prod-imports-123456789012",
             "PAYMENT_LINK_BASE": "https://cskh.capnuoccamau.vn/?invoice=", "SELLER_TAX_CODE": "2000100190",
-            "REMINDER_EMAIL_FROM": "CAWACO <no-reply@capnuoccamau.vn>"}
+            "REMINDER_EMAIL_FROM": "CAWACO <no-reply@capnuoccamau.vn>",
+            "FACEBOOK_VERIFY_TOKEN": "the-utility-chose-this", "ZALO_APP_ID": "4291763606161179100"}
     environment = pkg.stage_environment
     monkeypatch.setattr(pkg, "stage_environment", lambda stage: dict(environment(stage), **real))
     assert pkg.placeholders("prod") == []
