@@ -301,6 +301,10 @@ def function_resources(stage: str) -> Template:
             "with VNPay's merchant portal before settling it by hand.",
             "CSKH", "ReconcileAmountMismatch", [{"Name": "service", "Value": SERVICE}]),
     }
+    out["PaymentsNeedingAPersonAlarm"] = _alarm(
+        "The 08:00 payments report found money to refund, refunds failed or unconfirmed, or orders VNPay never "
+        "settled: GET /v1/admin/credits and the payments_report log list them.",
+        "CSKH", "PaymentsNeedingAPerson", [{"Name": "service", "Value": SERVICE}])
     out["VnpayUnansweredAlarm"]["Properties"]["EvaluationPeriods"] = 3   # three runs in a row
     for fn in app_functions():
         name = fn.function_name(stage, app_name)

@@ -27,6 +27,21 @@ def reconcile_payments(event):
 def record_vnpay_health(counts: dict) -> None:
     """What VNPay's querydr did not answer, or answered with another amount: metrics with alarms
     (infra: VnpayUnansweredAlarm, VnpayAmountMismatchAlarm). A log line alone would go unseen."""
+    _emit({"ReconcileUnanswered": counts.get("unanswered", 0),
+           "ReconcileAmountMismatch": counts.get("mismatch", 0)})
+
+
+@bp.schedule(Cron(0, 1, "*", "*", "?", "*"))   # 01:00 UTC = 08:00 in Vietnam
+def payments_report(event):
+    start_job(event)
+    report = deps.get("payments").daily_report()
+    # Money to refund, refunds failed or unconfirmed, orders VNPay never settled: PaymentsNeedingAPersonAlarm.
+    _emit({"PaymentsNeedingAPerson": report["mismatches"]})
+    return report
+
+
+def _emit(values: dict) -> None:
+    """EMF metrics (namespace CSKH, dimension service) in a deployed stage; nothing locally."""
     from chalicelib.config import get_settings
     if get_settings().is_local:
         return
@@ -34,12 +49,6 @@ def record_vnpay_health(counts: dict) -> None:
 
     from chalicelib.observability import metrics
     m = metrics()
-    m.add_metric(name="ReconcileUnanswered", unit=MetricUnit.Count, value=counts.get("unanswered", 0))
-    m.add_metric(name="ReconcileAmountMismatch", unit=MetricUnit.Count, value=counts.get("mismatch", 0))
+    for name, value in values.items():
+        m.add_metric(name=name, unit=MetricUnit.Count, value=value)
     m.flush_metrics()
-
-
-@bp.schedule(Cron(0, 1, "*", "*", "?", "*"))   # 01:00 UTC = 08:00 in Vietnam
-def payments_report(event):
-    start_job(event)
-    return deps.get("payments").daily_report()

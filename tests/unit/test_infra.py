@@ -532,6 +532,23 @@ def test_the_vnpay_alarms_watch_the_metrics_the_reconciliation_job_emits(monkeyp
         props = resources[alarm_id]["Properties"]
         assert props["Namespace"] == directive["Namespace"] and props["MetricName"] in emitted
         assert {d["Name"]: d["Value"] for d in props["Dimensions"]} == {d: emf[d] for d in directive["Dimensions"][0]}
+    # The daily report: a credit waiting for its refund makes the morning's alarm.
+    from chalicelib.jobs import reconcile
+
+    class Payments:
+        def daily_report(self):
+            return {"credits_to_refund": [{"payment_id": "credit#1#INV"}], "refunds_failed": [],
+                    "refunds_unconfirmed": [], "orders_unsettled": [], "mismatches": 1}
+    monkeypatch.setattr(reconcile.deps, "get", lambda name: Payments())
+    metrics.cache_clear()
+    capsys.readouterr()
+    reconcile.payments_report.func(type("Event", (), {"context": None})())
+    metrics.cache_clear()
+    emf = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    props = resources["PaymentsNeedingAPersonAlarm"]["Properties"]
+    assert props["MetricName"] in {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert emf[props["MetricName"]] in (1, 1.0, [1.0]) and props["Namespace"] == emf["_aws"]["CloudWatchMetrics"][0][
+        "Namespace"]
 
 
 def test_dynamodb_calls_are_bounded_on_aws_and_not_on_dynamodb_local():
