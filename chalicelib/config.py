@@ -325,11 +325,9 @@ def _secret(value: Optional[str], param: Optional[str], names: str, min_length: 
         return value
     if not param:
         raise ConfigError(f"no {names} configured")
-    import boto3  # deferred: only a cold start in a deployed stage pays for it
+    from chalicelib.adapters.aws import client  # deferred: only a deployed stage reads SSM
 
-    settings = get_settings()
-    ssm = boto3.client("ssm", region_name=settings.region, endpoint_url=settings.aws_endpoint)
-    secret = ssm.get_parameter(Name=param, WithDecryption=True)["Parameter"]["Value"]
+    secret = client("ssm").get_parameter(Name=param, WithDecryption=True)["Parameter"]["Value"]
     if len(secret) < min_length:
         raise ConfigError(f"the secret in {param} must be at least {min_length} characters")
     return secret

@@ -46,6 +46,20 @@ def metrics():
     return Metrics(namespace="CSKH", service=SERVICE)
 
 
+def emit_counts(values: dict) -> None:
+    """Count metrics (EMF: namespace CSKH, dimension service) that alarms watch, in a deployed
+    stage; nothing locally."""
+    from chalicelib.config import get_settings
+    if get_settings().is_local:
+        return
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    m = metrics()
+    for name, value in values.items():
+        m.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    m.flush_metrics()
+
+
 @functools.lru_cache(maxsize=1)
 def tracer():
     # Creating the Tracer imports aws_xray_sdk and patches botocore: worth it

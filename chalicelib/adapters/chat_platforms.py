@@ -39,7 +39,9 @@ def _http():
     return requests.Session()
 
 
-class _CachedToken:
+class CachedToken:
+    """A platform token read from the environment or SSM, kept TOKEN_REFRESH_S (they are rotated in SSM)."""
+
     def __init__(self, read: Callable[[], Optional[str]]) -> None:
         self._read = read
         self._value: tuple[float, Optional[str]] = (0.0, None)
@@ -66,8 +68,8 @@ class _CachedToken:
 class HttpChatSender:
     def __init__(self, facebook_token: Callable[[], Optional[str]] = facebook_page_token,
                  zalo_token: Callable[[], Optional[str]] = zalo_access_token) -> None:
-        self._facebook = _CachedToken(facebook_token)
-        self._zalo = _CachedToken(zalo_token)
+        self._facebook = CachedToken(facebook_token)
+        self._zalo = CachedToken(zalo_token)
 
     def send(self, platform: str, recipient: str, text: str) -> None:
         if platform == "facebook":

@@ -8,11 +8,11 @@ from __future__ import annotations
 import functools
 import json
 import threading
-import time
 from typing import Optional, Protocol
 
-from chalicelib.config import get_settings, zalo_access_token
+from chalicelib.adapters.chat_platforms import CachedToken
 from chalicelib.adapters.notifications import SnsSms, _sns, to_e164
+from chalicelib.config import get_settings, zalo_access_token
 from chalicelib.domain.reminders import Message
 
 ZALO_TIMEOUT_S = 10
@@ -86,20 +86,11 @@ class ZaloZns:
     POST {ZALO_ZNS_URL} with the OA access token; `error` 0 is success."""
 
     def __init__(self) -> None:
-        self._token: tuple[float, Optional[str]] = (0.0, None)
-        self._lock = threading.Lock()
-
-    def _access_token(self) -> Optional[str]:
-        with self._lock:
-            fetched_at, token = self._token
-            if token is None or time.monotonic() - fetched_at > 600:   # re-read SSM every 10 minutes
-                token = zalo_access_token()
-                self._token = (time.monotonic(), token)
-            return token
+        self._token = CachedToken(lambda: zalo_access_token())
 
     def send(self, customer, message: Message) -> None:
         s = get_settings()
-        token = self._access_token()
+        token = self._token.get()
         if not token or not s.zalo_template_id:
             raise ChannelUnavailable("Zalo ZNS is not configured (ZALO_ACCESS_TOKEN[_PARAM], ZALO_TEMPLATE_ID)")
         body = {"phone": to_e164(customer.phone).lstrip("+"), "template_id": s.zalo_template_id,
@@ -115,9 +106,7 @@ class ZaloZns:
         except ValueError:
             answer = {}
         if resp.status_code != 200 or answer.get("error") != 0:
-            with self._lock:   # refused: read the token again next time (it may have been refreshed), once a minute
-                if time.monotonic() - self._token[0] > 60:
-                    self._token = (0.0, None)
+            self._token.refused()    # it may have been refreshed in SSM meanwhile
             raise DeliveryFailed(f"Zalo ZNS answered HTTP {resp.status_code}, error {answer.get('error')}: "
                                  f"{answer.get('message')}")
 

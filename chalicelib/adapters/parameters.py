@@ -23,16 +23,10 @@ class Parameters(Protocol):
 
 @functools.lru_cache(maxsize=1)
 def _ssm():
-    import boto3   # deferred: importing the app stays light
-    from botocore.config import Config
+    # Bounded calls (adapters/aws.py): the refresher must finish its writes well inside its Lambda timeout.
+    from chalicelib.adapters.aws import client
 
-    from chalicelib.config import get_settings
-
-    s = get_settings()
-    # Bounded calls: the refresher must finish its writes well inside its Lambda timeout.
-    return boto3.client("ssm", region_name=s.region, endpoint_url=s.aws_endpoint,
-                        config=Config(connect_timeout=5, read_timeout=10,
-                                      retries={"max_attempts": 4, "mode": "standard"}))
+    return client("ssm")
 
 
 class SsmParameters:

@@ -6,6 +6,7 @@ from chalice import Blueprint, Cron, Rate
 
 from chalicelib import deps
 from chalicelib.middleware import start_job
+from chalicelib.observability import emit_counts
 
 bp = Blueprint(__name__)
 
@@ -27,7 +28,7 @@ def reconcile_payments(event):
 def record_vnpay_health(counts: dict) -> None:
     """What VNPay's querydr did not answer, or answered with another amount: metrics with alarms
     (infra: VnpayUnansweredAlarm, VnpayAmountMismatchAlarm). A log line alone would go unseen."""
-    _emit({"ReconcileUnanswered": counts.get("unanswered", 0),
+    emit_counts({"ReconcileUnanswered": counts.get("unanswered", 0),
            "ReconcileAmountMismatch": counts.get("mismatch", 0)})
 
 
@@ -36,19 +37,6 @@ def payments_report(event):
     start_job(event)
     report = deps.get("payments").daily_report()
     # Money to refund, refunds failed or unconfirmed, orders VNPay never settled: PaymentsNeedingAPersonAlarm.
-    _emit({"PaymentsNeedingAPerson": report["mismatches"]})
+    emit_counts({"PaymentsNeedingAPerson": report["mismatches"]})
     return report
 
-
-def _emit(values: dict) -> None:
-    """EMF metrics (namespace CSKH, dimension service) in a deployed stage; nothing locally."""
-    from chalicelib.config import get_settings
-    if get_settings().is_local:
-        return
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    from chalicelib.observability import metrics
-    m = metrics()
-    for name, value in values.items():
-        m.add_metric(name=name, unit=MetricUnit.Count, value=value)
-    m.flush_metrics()

@@ -98,12 +98,8 @@ class ReminderStore:
     @storage_errors
     def stale_claims(self, keys: list[str], before: int) -> list[str]:
         """Of these reminders, those still 'claimed' since before `before`: their run died unqueued."""
-        out = []
-        for start in range(0, len(keys), 100):
-            for item in ReminderModel.batch_get(keys[start:start + 100]):
-                if item.status == "claimed" and int(item.created_at) < before:
-                    out.append(item.reminder_key)
-        return out
+        return [item.reminder_key for item in ReminderModel.batch_get(keys)
+                if item.status == "claimed" and int(item.created_at) < before]
 
     @storage_errors
     def set_status(self, key: str, status: str, now: Optional[int] = None) -> None:
@@ -226,7 +222,7 @@ class ReminderService:
             keys = [f"{body['invoice_id']}#{level.name}" for body in batch]
             for i in failed:
                 self.store.release(keys[i])
-            list(pool.map(self.store.mark_queued, [k for i, k in enumerate(keys) if i not in set(failed)]))
+            list(pool.map(self.store.mark_queued, [k for i, k in enumerate(keys) if i not in failed]))
             counts["released"] += len(failed)
             counts["enqueued"] += len(batch) - len(failed)
             if error is not None:

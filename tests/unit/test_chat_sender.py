@@ -59,7 +59,7 @@ def test_refusals_and_outages_are_retried_and_a_missing_token_is_not():
 
 def test_tokens_are_read_once_per_ten_minutes(monkeypatch):
     reads = []
-    token = chat_platforms._CachedToken(lambda: reads.append(1) or "T")
+    token = chat_platforms.CachedToken(lambda: reads.append(1) or "T")
     assert token.get() == token.get() == "T" and len(reads) == 1
     now = chat_platforms.time.monotonic()
     monkeypatch.setattr(chat_platforms.time, "monotonic", lambda: now + 601)

@@ -336,7 +336,8 @@ def test_zns_reads_a_refused_token_again(monkeypatch):
     monkeypatch.setattr(n, "get_settings", lambda: type("S", (), {
         "zalo_template_id": "tpl-1", "zalo_zns_url": "https://zns.test/message/template"})())
     now = [1000.0]
-    monkeypatch.setattr(n.time, "monotonic", lambda: now[0])
+    from chalicelib.adapters import chat_platforms       # the token cache the ZNS sender shares
+    monkeypatch.setattr(chat_platforms.time, "monotonic", lambda: now[0])
     customer = CustomerModel("09999003", ledger_no="L", name="N", address="A", phone="0988000333")
     message = rules.compose(rules.find_level("overdue_7"), "zalo", invoice_id="INV-3", customer_code="09999003",
                             period="2030-12", amount=78255, due_date="2031-01-15", link_base="https://x.vn/p?i=")
@@ -344,7 +345,7 @@ def test_zns_reads_a_refused_token_again(monkeypatch):
         mock.post("https://zns.test/message/template", json={"error": -124, "message": "Access token invalid"})
         mock.post("https://zns.test/message/template", json={"error": 0, "message": "Success"})
         zns = n.ZaloZns()
-        zns._access_token()                               # read at t=1000
+        zns._token.get()                                  # read at t=1000
         now[0] += 61
         with pytest.raises(n.DeliveryFailed):
             zns.send(customer, message)
