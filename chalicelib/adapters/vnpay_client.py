@@ -3,7 +3,7 @@ requests and answers are checked against VNPay's '|'-joined checksums."""
 from __future__ import annotations
 
 import secrets
-from typing import Callable
+from typing import Callable, Optional
 
 from chalicelib.config import Settings
 from chalicelib.domain import vnpay
@@ -11,6 +11,10 @@ from chalicelib.domain import vnpay
 
 class VnpayUnavailable(Exception):
     """No trustworthy answer (network, HTTP status, bad checksum): try later."""
+
+
+class VnpayUnsigned(VnpayUnavailable):
+    """VNPay answered, but without a checksum that verifies: the answer is not acted on."""
 
 
 class VnpayClient:
@@ -32,10 +36,10 @@ class VnpayClient:
             raise VnpayUnavailable(type(exc).__name__) from None
         if not isinstance(answer, dict):
             raise VnpayUnavailable("not a JSON object")
-        # VNPay signs its answers except some error answers; only a signed answer is acted on.
-        if answer.get("vnp_ResponseCode") == "00" and not vnpay.verify_response(self._secret(), answer,
-                                                                                 response_fields):
-            raise VnpayUnavailable("bad checksum on VNPay's answer")
+        # Only a signed answer is acted on, whatever its code: an unsigned "91 not found" would
+        # otherwise expire an order a forged or garbled answer says VNPay never saw.
+        if not vnpay.verify_response(self._secret(), answer, response_fields):
+            raise VnpayUnsigned(f"no valid checksum on VNPay's answer ({str(answer.get('vnp_ResponseCode'))[:4]})")
         return answer
 
     def _base(self, command: str, order) -> dict:
@@ -46,12 +50,22 @@ class VnpayClient:
             "vnp_CreateDate": vnpay.vn_time(self.clock.now()), "vnp_IpAddr": self.s.server_ip,
         }
 
-    def querydr(self, order) -> dict:
-        return self._post(self._base("querydr", order), vnpay.QUERYDR_FIELDS, vnpay.QUERYDR_RESPONSE_FIELDS)
+    def querydr(self, order, transaction_no: Optional[str] = None) -> dict:
+        """VNPay's word on the order's transaction: `transaction_no` names one when the order has several
+        (optional, and outside the checksum); a refund of it shows as vnp_TransactionType 02/03."""
+        body = self._base("querydr", order)
+        if transaction_no:
+            body["vnp_TransactionNo"] = transaction_no
+        return self._post(body, vnpay.QUERYDR_FIELDS, vnpay.QUERYDR_RESPONSE_FIELDS)
 
-    def refund(self, order, *, amount_vnd: int, transaction_no: str, created_by: str) -> dict:
+    def refund(self, order, *, amount_vnd: int, transaction_no: str, created_by: str,
+               transaction_type: Optional[str] = None, request_id: Optional[str] = None) -> dict:
+        """`transaction_type` 02 (full) / 03 (partial) as the caller decides from the transaction; `request_id`
+        the vnp_RequestId the caller recorded before sending."""
         body = self._base("refund", order)
-        body.update({"vnp_TransactionType": "02" if amount_vnd == int(order.amount) else "03",
+        if request_id:
+            body["vnp_RequestId"] = request_id
+        body.update({"vnp_TransactionType": transaction_type or ("02" if amount_vnd == int(order.amount) else "03"),
                      "vnp_Amount": str(amount_vnd * 100), "vnp_TransactionNo": transaction_no,
                      "vnp_CreateBy": created_by[:250]})
         return self._post(body, vnpay.REFUND_FIELDS, vnpay.REFUND_RESPONSE_FIELDS)

@@ -101,12 +101,23 @@ def _result_page(r: dict) -> str:
                    if confirmed else
                    "<p>Hệ thống đang chờ xác nhận từ VNPay; hoá đơn sẽ được cập nhật trong giây lát.</p>"
                    "<p lang='en'>Waiting for VNPay's confirmation; your invoices update in a moment.</p>"))
+    elif r["response_code"] == "07":
+        # Debited at the bank, held by VNPay as suspicious: the money exists, the outcome is not known yet.
+        title = "Giao dịch đang được xác minh / Payment under review"
+        body = (f"<p>Đơn <b>{html.escape(r['order_id'])}</b>: {html.escape(r['response_text'])}.</p>"
+                "<p>Tài khoản của quý khách có thể đã bị trừ tiền. Khi VNPay xác nhận, số tiền được ghi vào "
+                "hoá đơn hoặc tài khoản khách hàng; nếu không, VNPay hoàn lại. Vui lòng không thanh toán lại "
+                "ngay.</p><p lang='en'>Your account may have been debited. Once VNPay confirms, the money is "
+                "applied to your invoices or kept on your account; otherwise VNPay returns it. Please do not pay "
+                "again right away.</p>")
     else:
         title = "Thanh toán chưa thành công / Payment not completed"
         body = (f"<p>Đơn <b>{html.escape(r['order_id'])}</b>: {html.escape(r['response_text'])} "
                 f"(mã {html.escape(str(r['response_code']))}).</p>"
-                "<p>Quý khách chưa bị trừ tiền cho đơn này; có thể thử lại từ ứng dụng.</p>"
-                "<p lang='en'>This order was not paid; you can try again from the app.</p>")
+                "<p>Đơn này chưa được thanh toán; có thể thử lại từ ứng dụng. Nếu tài khoản đã bị trừ tiền, "
+                "số tiền sẽ được ghi vào tài khoản khách hàng hoặc hoàn lại.</p>"
+                "<p lang='en'>This order was not paid; you can try again from the app. If your account was "
+                "debited, the money is kept on your customer account or returned.</p>")
     return ("<!doctype html><html lang='vi'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;"

@@ -16,15 +16,20 @@ from chalicelib.domain.tokens import Identity
 from chalicelib.errors import Conflict, NotFound, ValidationError
 from chalicelib.errors import ServiceUnavailable as ServiceUnavailableError
 from chalicelib.observability import logger
+from chalicelib.services.ledger import IncomingPayment, Target
+from chalicelib.store.ledger import PostingFailed
 from chalicelib.store.models import OrderModel
-from chalicelib.store.payments import ApplyConflict, InvoicesBusy, Receipt
+from chalicelib.store.payments import InvoicesBusy
 
 MAX_INVOICES = 20
 APPLY_ATTEMPTS = 5
+OPEN_STATES = ("pending", "failed", "expired", "review")   # no transaction has settled the order yet
 ORDER_ID_RE = re.compile(r"^[A-Z0-9]{8,40}$")
 
 
 UNANSWERED_IN_A_ROW = 3   # querydr calls VNPay leaves unanswered before a reconciliation run stops asking
+UNCLEAR_BEFORE_REVIEW = 3  # answers that cannot be acted on before an order goes to a person
+PENDING_SCAN_MAX = 2000    # pending orders past expiry read per run (one Query, paged)
 
 
 class ReconcileIncomplete(RuntimeError):
@@ -41,7 +46,7 @@ def _order_not_found() -> NotFound:
 
 class PaymentService:
     def __init__(self, *, settings: Settings, orders, clock, hash_secret: Callable[[], str],
-                 qr_payload: Callable[..., str], vnpay_client=None, audit=None) -> None:
+                 qr_payload: Callable[..., str], vnpay_client=None, audit=None, ledger=None) -> None:
         self.s = settings
         self.orders = orders
         self.clock = clock
@@ -49,6 +54,7 @@ class PaymentService:
         self._qr_payload = qr_payload
         self.vnpay = vnpay_client
         self.audit = audit
+        self.ledger = ledger
 
     # -- orders ------------------------------------------------------------
 
@@ -169,71 +175,118 @@ class PaymentService:
         order = self.orders.get(order_id, consistent=True) if ORDER_ID_RE.match(order_id) else None
         if order is None:
             return vnpay.RSP_ORDER_NOT_FOUND
-        if vnpay.amount_from(params) != int(order.amount):
+        paid = vnpay.amount_from(params)
+        if paid != int(order.amount):
             logger.warning("IPN amount differs from the order", extra={"order_id": order_id})
-            return vnpay.RSP_INVALID_AMOUNT
+            if not vnpay.succeeded(params) or paid is None or paid <= 0:
+                return vnpay.RSP_INVALID_AMOUNT
+            # Signed by VNPay, so it is what the customer was charged: the money is recorded
+            # (flagged) before VNPay hears 04; its retries then find it recorded.
+            rsp = self.settle(order, params, applied_by="ipn", amount=paid)
+            return vnpay.RSP_INVALID_AMOUNT if rsp == vnpay.RSP_CONFIRMED else rsp
         return self.settle(order, params, applied_by="ipn")
 
-    def settle(self, order: OrderModel, params: Mapping[str, str], applied_by: str) -> tuple[str, str]:
-        """Apply VNPay's word on an order (from the IPN or from querydr)."""
+    def settle(self, order: OrderModel, params: Mapping[str, str], applied_by: str,
+               amount: Optional[int] = None) -> tuple[str, str]:
+        """Apply VNPay's word on an order (from the IPN or from querydr). Every
+        distinct successful transaction is posted to the customer accounts, in
+        the same transaction that decides the answer: the first one pays the
+        order's invoices at what they owe now, any other becomes credit."""
         transaction_no = str(params.get("vnp_TransactionNo") or "")
-        receipt = Receipt(transaction_no=transaction_no, amount=int(order.amount),
-                          bank_code=params.get("vnp_BankCode"), bank_tran_no=params.get("vnp_BankTranNo"),
-                          pay_date=params.get("vnp_PayDate"), response_code=str(params.get("vnp_ResponseCode") or ""),
-                          received_at=self.clock.now(), applied_by=applied_by)
-        if order.status == "paid":
-            if transaction_no and transaction_no != order.transaction_no and vnpay.succeeded(params):
-                # The same order paid twice (two scans of one QR): keep the money as a credit to refund.
-                if self.orders.record_credit(order, receipt):
-                    logger.warning("second payment for a paid order kept as a credit", extra={"order_id": order.order_id})
-            return vnpay.RSP_ALREADY_CONFIRMED
-        if order.status == "refunded":
-            return vnpay.RSP_ALREADY_CONFIRMED
         if not vnpay.succeeded(params):
-            if order.status != "pending":
-                return vnpay.RSP_ALREADY_CONFIRMED
-            if not self.orders.record_failure(order, receipt.response_code or "99", transaction_no or None):
-                # Lost to a concurrent write: say 00 only once the order is no longer pending.
-                current = self.orders.get(order.order_id, consistent=True)
-                if current is None or current.status == "pending":
-                    return vnpay.RSP_UNKNOWN_ERROR   # VNPay will call again
-                return vnpay.RSP_ALREADY_CONFIRMED
-            logger.info("payment failed at VNPay", extra={"order_id": order.order_id,
-                                                          "response_code": receipt.response_code})
-            return vnpay.RSP_CONFIRMED
+            return self._fail(order, params, transaction_no)
         if not transaction_no:
             return vnpay.RSP_UNKNOWN_ERROR
+        if order.status in ("paid", "refunded") and order.transaction_no == transaction_no:
+            return vnpay.RSP_ALREADY_CONFIRMED       # the same IPN again: one read, nothing to write
+        paid = int(order.amount) if amount is None else amount
         for _ in range(APPLY_ATTEMPTS):
-            invoices = self.orders.invoices(list(order.invoice_ids), consistent=True)
-            pay = [i for i in invoices.values() if i.status == "unpaid"]
-            credit = [i for i in invoices.values() if i.status != "unpaid"]
+            first = order.status in OPEN_STATES
+            money = self._money(order, params, transaction_no, paid, applied_by, first)
+            target = Target(items=[(str(i["invoice_id"]), str(i["customer_code"]), int(i["amount"]))
+                                   for i in order.items], credit_only=not first)
             try:
-                self.orders.apply(order, receipt, pay, credit)
-            except ApplyConflict as conflict:
-                if conflict.reason in ("order", "payment"):
-                    # Someone applied it first (a duplicate IPN, or reconciliation): once is enough.
-                    return vnpay.RSP_ALREADY_CONFIRMED
-                continue   # an invoice changed, or a concurrent write: look again
-            logger.info("payment applied", extra={"order_id": order.order_id, "applied_by": applied_by,
-                                                  "credited_invoices": len(credit)})
-            return vnpay.RSP_CONFIRMED
-        current = self.orders.get(order.order_id, consistent=True)
-        if current is not None and current.status == "paid":
+                posted = self.ledger.post_payment(money, target, extras=self._order_paid(order, money) if first
+                                                  else None, extra_labels=("order",), release_hold=order.order_id)
+            except PostingFailed:
+                # Another transaction settled the order first: read it again; this one's money
+                # is then posted as a second payment (credit), never dropped.
+                current = self.orders.get(order.order_id, consistent=True)
+                if current is None:
+                    return vnpay.RSP_UNKNOWN_ERROR
+                order = current
+                continue
+            if posted.duplicate:
+                return vnpay.RSP_ALREADY_CONFIRMED
+            if first:
+                logger.info("payment applied", extra={"order_id": order.order_id, "applied_by": applied_by,
+                                                      "credited": posted.credited, "flags": ",".join(money.flags)})
+                return vnpay.RSP_CONFIRMED
+            logger.warning("second payment for a settled order kept as credit",
+                           extra={"order_id": order.order_id, "amount": paid})
             return vnpay.RSP_ALREADY_CONFIRMED
         return vnpay.RSP_UNKNOWN_ERROR   # VNPay will call again
+
+    def _money(self, order: OrderModel, params: Mapping[str, str], transaction_no: str, paid: int,
+               applied_by: str, first: bool) -> IncomingPayment:
+        now = self.clock.now()
+        flags = []
+        if paid != int(order.amount):
+            flags.append("AMOUNT_MISMATCH")
+        if not first:
+            flags.append("SECOND_PAYMENT")
+        elif order.status != "pending":
+            flags.append(f"LATE_{order.status.upper()}")     # the order had expired or failed
+        return IncomingPayment(
+            channel="vnpay", payment_id=f"vnpay#{transaction_no}", external_ref=transaction_no, amount=paid,
+            received_at=now, posted_by=applied_by, paid_at=_iso(now), order_id=order.order_id,
+            transaction_no=transaction_no, flags=flags,
+            display={"order_id": order.order_id, "transaction_no": transaction_no,
+                     "bank_code": str(params.get("vnp_BankCode") or ""),
+                     "pay_date": str(params.get("vnp_PayDate") or "")})
+
+    def _order_paid(self, order: OrderModel, money: IncomingPayment):
+        """The order's own change, in the posting's transaction: from the state read to paid."""
+        def extra(tx, posting) -> None:
+            tx.update("order", OrderModel(order.order_id), [
+                OrderModel.status.set("paid"), OrderModel.transaction_no.set(money.external_ref),
+                OrderModel.paid_at.set(money.received_at), OrderModel.applied_by.set(money.posted_by),
+                OrderModel.credit_amount.set(sum(posting.credit.values())),
+                OrderModel.paid_amount.set(money.amount),
+                OrderModel.response_code.set("00")], condition=OrderModel.status == order.status)
+        return extra
+
+    def _fail(self, order: OrderModel, params: Mapping[str, str], transaction_no: str) -> tuple[str, str]:
+        response_code = str(params.get("vnp_ResponseCode") or "99")
+        if order.status != "pending":
+            return vnpay.RSP_ALREADY_CONFIRMED
+        if not self.orders.record_failure(order, response_code, transaction_no or None):
+            # Lost to a concurrent write: say 00 only once the order is no longer pending.
+            current = self.orders.get(order.order_id, consistent=True)
+            if current is None or current.status == "pending":
+                return vnpay.RSP_UNKNOWN_ERROR   # VNPay will call again
+            return vnpay.RSP_ALREADY_CONFIRMED
+        logger.info("payment failed at VNPay", extra={"order_id": order.order_id, "response_code": response_code})
+        return vnpay.RSP_CONFIRMED
 
     # -- reconciliation: orders whose IPN never came -------------------------
 
     def reconcile(self, limit: int = 100) -> dict:
         """Ask VNPay (querydr) about orders still pending past their expiry and
-        apply the answer through the same path as the IPN."""
-        from chalicelib.adapters.vnpay_client import VnpayUnavailable
+        apply the answer through the same path as the IPN. Fair: the orders
+        asked about longest ago (or never) go first, so orders VNPay cannot
+        settle do not hold up newer ones; an answer that cannot be acted on
+        three times puts the order up for review (the daily report lists it)."""
+        from chalicelib.adapters.vnpay_client import VnpayUnavailable, VnpayUnsigned
 
         now = self.clock.now()
         counts = {"checked": 0, "paid": 0, "failed": 0, "expired": 0, "unanswered": 0, "mismatch": 0, "errors": 0,
-                  "postponed": 0}
+                  "postponed": 0, "unclear": 0, "review": 0}
+        due = self.orders.pending_expired_before(now - self.s.reconcile_grace_minutes * 60, limit=PENDING_SCAN_MAX)
+        due.sort(key=lambda o: (int(o.checked_at or 0), int(o.expires_at)))
+        counts["postponed"] += max(0, len(due) - limit)
         silent = 0     # VNPay's unanswered calls in a row
-        for order in self.orders.pending_expired_before(now - self.s.reconcile_grace_minutes * 60, limit=limit):
+        for order in due[:limit]:
             if silent >= UNANSWERED_IN_A_ROW:
                 # VNPay is down: asking about the rest (10 s each) would outlast the function's 300 s and
                 # kill the run before it reports; they wait for the next run (5 minutes).
@@ -242,14 +295,19 @@ class PaymentService:
             counts["checked"] += 1
             try:
                 answer = self.vnpay.querydr(order)
+            except VnpayUnsigned as exc:
+                silent = 0
+                self._unclear(order, f"unsigned answer: {exc}", counts, now)
+                continue
             except VnpayUnavailable as exc:
                 counts["unanswered"] += 1
                 silent += 1
+                self.orders.mark_checked(order.order_id, now)
                 logger.warning("querydr unanswered", extra={"order_id": order.order_id, "why": str(exc)})
                 continue
             silent = 0
             try:
-                self._reconcile_one(order, answer, counts)
+                self._reconcile_one(order, answer, counts, now)
             except Exception:   # a throttled or busy store on one order must not hold up the others
                 counts["errors"] += 1
                 logger.exception("reconciling an order failed; the next run tries again",
@@ -260,30 +318,47 @@ class PaymentService:
             raise ReconcileIncomplete(counts)
         return counts
 
-    def _reconcile_one(self, order: OrderModel, answer: dict, counts: dict) -> None:
-        """Apply one querydr answer, counting the outcome."""
+    def _reconcile_one(self, order: OrderModel, answer: dict, counts: dict, now: Optional[int] = None) -> None:
+        """Apply one signed querydr answer, counting the outcome."""
+        now = self.clock.now() if now is None else now
         code, status = answer.get("vnp_ResponseCode"), answer.get("vnp_TransactionStatus")
         if code == "91":      # VNPay never saw a payment for it: the customer did not pay
             counts["expired"] += self.orders.record_failure(order, "91", None, status="expired")
             return
         if code != "00":
-            counts["unanswered"] += 1
+            self._unclear(order, f"querydr answered {str(code)[:4]}", counts, now)
             return
         if status == "00":
-            if vnpay.amount_from({"vnp_Amount": str(answer.get("vnp_Amount", ""))}) != int(order.amount):
+            paid = vnpay.amount_from({"vnp_Amount": str(answer.get("vnp_Amount", ""))})
+            if paid is None or paid <= 0:
+                self._unclear(order, "querydr gave no amount", counts, now)
+                return
+            if paid != int(order.amount):
+                # What VNPay took is posted (flagged): the money is real even when it is not the order's.
                 counts["mismatch"] += 1
                 logger.error("querydr amount differs from the order", extra={"order_id": order.order_id})
-                return
             params = {"vnp_ResponseCode": "00", "vnp_TransactionStatus": "00",
                       "vnp_TransactionNo": str(answer.get("vnp_TransactionNo") or ""),
                       "vnp_BankCode": answer.get("vnp_BankCode"), "vnp_PayDate": answer.get("vnp_PayDate")}
-            rsp, _ = self.settle(order, params, applied_by="reconciliation")
-            counts["paid"] += rsp == "00"
-            counts["errors"] += rsp == "99"   # the store stayed busy: the next run tries again
+            rsp = self.settle(order, params, applied_by="reconciliation", amount=paid)
+            counts["paid"] += rsp == vnpay.RSP_CONFIRMED
+            counts["errors"] += rsp == vnpay.RSP_UNKNOWN_ERROR   # the store stayed busy: the next run tries again
         elif status == "01":  # not completed: nothing will come any more once it expired
             counts["expired"] += self.orders.record_failure(order, "11", None, status="expired")
+        elif status in ("02", "04"):   # an error, or reversed at VNPay: no money for the order
+            counts["failed"] += self.orders.record_failure(order, str(status), None)
         else:
-            counts["failed"] += self.orders.record_failure(order, str(status or "99"), None)
+            # 05/06/09 (a refund's states), 07 (debited, suspected fraud): a person decides.
+            self._unclear(order, f"transaction status {str(status)[:4]}", counts, now, at_once=status == "07")
+
+    def _unclear(self, order: OrderModel, why: str, counts: dict, now: int, at_once: bool = False) -> None:
+        counts["unclear"] += 1
+        if self.orders.note_unclear(order, why, now, review_after=1 if at_once else UNCLEAR_BEFORE_REVIEW):
+            counts["review"] += 1
+            logger.error("order needs a person: VNPay's answer cannot be acted on",
+                         extra={"order_id": order.order_id, "why": why})
+        else:
+            logger.warning("querydr answer not acted on", extra={"order_id": order.order_id, "why": why})
 
     # -- refunds of credits --------------------------------------------------
 
@@ -338,6 +413,8 @@ class PaymentService:
             "refunds_unconfirmed": [_credit_view(c) for c in self.orders.by_status("refund_sent")],
             "orders_unsettled": [{"order_id": o.order_id, "amount": int(o.amount), "expired_at": _iso(o.expires_at)}
                                  for o in stale],
+            "orders_in_review": [{"order_id": o.order_id, "amount": int(o.amount), "expired_at": _iso(o.expires_at),
+                                  "reason": o.review_reason} for o in self.orders.in_review()],
         }
         report["mismatches"] = sum(len(v) for v in report.values())
         logger.info("daily payments report", extra={k: (len(v) if isinstance(v, list) else v)

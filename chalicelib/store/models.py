@@ -262,6 +262,10 @@ class InvoiceModel(Model):
     # on the spot, 0 not (the reading's reasons say why); None: not from the field.
     field_collect = NumberAttribute(null=True)
     reading_id = UnicodeAttribute(null=True)
+    # The customer account's view of the invoice (domain/ledger.py): what its allocations add up to and
+    # what was written off. None on items written before the ledger: paid means the total was paid.
+    paid_amount = NumberAttribute(null=True)
+    written_off = NumberAttribute(null=True)
 
     by_customer = InvoicesByCustomer()
     by_customer_status = InvoicesByCustomerStatus()
@@ -300,7 +304,7 @@ class OrderModel(Model):
     items = ListAttribute(of=MapAttribute)     # {invoice_id, customer_code, period, amount}
     amount = NumberAttribute()                 # whole VND
     fee = NumberAttribute(default=0)
-    status = UnicodeAttribute()                # pending | paid | failed | expired | refunded
+    status = UnicodeAttribute()                # pending | paid | failed | expired | refunded | review
     created_at = NumberAttribute()
     expires_at = NumberAttribute()
     vnp_create_date = UnicodeAttribute()       # yyyyMMddHHmmss, GMT+7: querydr needs it
@@ -317,6 +321,11 @@ class OrderModel(Model):
     paid_at = NumberAttribute(null=True)
     applied_by = UnicodeAttribute(null=True)   # 'ipn' | 'reconciliation'
     credit_amount = NumberAttribute(default=0)
+    paid_amount = NumberAttribute(null=True)   # what VNPay took for it (differs from amount: flagged)
+    # Reconciliation: when querydr was last asked, how often its answer could not be acted on.
+    checked_at = NumberAttribute(null=True)
+    unclear_answers = NumberAttribute(null=True)
+    review_reason = UnicodeAttribute(null=True)
 
     by_status = OrdersByStatus()
     by_account = OrdersByAccount()
@@ -333,23 +342,89 @@ class PaymentsByStatus(GlobalSecondaryIndex):
 
 
 class PaymentModel(Model):
-    """Money received, keyed by the provider's transaction: one item per
-    transaction ('vnpay#<TransactionNo>'), so a payment cannot be recorded
-    twice. Money for an invoice that was already paid is a credit
-    ('credit#<TransactionNo>#<invoice_id>') flagged for refund."""
+    """Money received, one item per (channel, external reference): 'vnpay#<TransactionNo>',
+    'cash#<collection_id>', 'bank#<BANK>#<bank reference>'. Written in the same transaction that posts
+    the money to the customer accounts, with a does-not-exist condition, so a payment is posted once
+    whatever the retries. Refunds are items too ('refund#<id>', kind 'refund'), and so are the
+    credits of before the ledger ('credit#…', kind 'credit')."""
     Meta = _meta("payments")
 
     payment_id = UnicodeAttribute(hash_key=True)
-    kind = UnicodeAttribute()                  # payment | credit
-    order_id = UnicodeAttribute()
+    kind = UnicodeAttribute()                  # payment | refund | credit (before the ledger)
+    channel = UnicodeAttribute(null=True)      # vnpay | cash | bank_transfer | authorised_debit | ...
+    order_id = UnicodeAttribute(null=True)
     amount = NumberAttribute()
     invoice_ids = ListAttribute(of=UnicodeAttribute, default=list)
-    transaction_no = UnicodeAttribute()
+    customer_codes = ListAttribute(of=UnicodeAttribute, default=list)
+    transaction_no = UnicodeAttribute(null=True)
+    external_ref = UnicodeAttribute(null=True)
     received_at = NumberAttribute()
-    status = UnicodeAttribute()                # applied | refund_pending | refund_sent | refunded | refund_failed
+    # payment: applied; refund: requested | sending | unconfirmed | refunded | failed | rejected;
+    # before the ledger: refund_pending | refund_sent | refunded | refund_failed
+    status = UnicodeAttribute()
     note = UnicodeAttribute(null=True)
+    allocated = NumberAttribute(null=True)     # of `amount`, applied to invoices when posted
+    credited = NumberAttribute(null=True)      # of `amount`, left on the accounts as credit
+    refunded = NumberAttribute(null=True)      # refunds sent back through the same channel (VNPay)
+    flags = ListAttribute(of=UnicodeAttribute, default=list)   # e.g. AMOUNT_MISMATCH, SECOND_PAYMENT
+    posted_by = UnicodeAttribute(null=True)
+    # refunds: the account, the payment they go back through, who asked and who approved
+    customer_code = UnicodeAttribute(null=True)
+    source_payment_id = UnicodeAttribute(null=True)
+    method = UnicodeAttribute(null=True)       # vnpay | cash
+    requested_by = UnicodeAttribute(null=True)
+    approved_by = UnicodeAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)   # vnp_RequestId of the refund call: querydr finds it again
+    sent_at = NumberAttribute(null=True)       # refunds: when approved (sent to VNPay, or paid out in cash)
+    outcome = UnicodeAttribute(null=True)      # refunds: VNPay's answer, or what settled it, in a line
 
     by_status = PaymentsByStatus()
+
+
+# -- the customer account: one ledger per customer code ----------------------
+
+class LedgerEntryModel(Model):
+    """One posting on one customer account, never changed or deleted: its lines are the entries
+    (charge, adjustment, payment, allocation, refund, write_off; domain/ledger.py). entry_id is
+    '<posted at, ms, 13 digits>#<event>#<reference>', so an account's Query returns it in order."""
+    Meta = _meta("ledger")
+
+    customer_code = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+    event = UnicodeAttribute()                 # payment | charge | correction | refund | refund_cancelled |
+    #                                            write_off | credit_applied | migration
+    posted_at = NumberAttribute()              # epoch seconds
+    lines = ListAttribute(of=MapAttribute)     # {kind, amount, invoice_id?}
+    credit_delta = NumberAttribute(default=0)  # how the account's credit moved
+    payment_id = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    external_ref = UnicodeAttribute(null=True)
+    posted_by = UnicodeAttribute()             # 'ipn', 'reconciliation', 'staff:<login>', 'admin:<login>', ...
+    note = UnicodeAttribute(null=True)
+    flags = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+class AccountsWithCredit(GlobalSecondaryIndex):
+    """Accounts holding credit (sparse: only they carry `credit_flag`): the refunds report."""
+    class Meta:
+        index_name = "with_credit"
+        projection = AllProjection()
+
+    credit_flag = UnicodeAttribute(hash_key=True)
+    customer_code = UnicodeAttribute(range_key=True)
+
+
+class CustomerAccountModel(Model):
+    """The account's running state: the credit it holds (money no invoice has taken yet). Moved only
+    in the transaction that posts the ledger entry explaining it."""
+    Meta = _meta("customer_accounts")
+
+    customer_code = UnicodeAttribute(hash_key=True)
+    credit = NumberAttribute(default=0)
+    credit_flag = UnicodeAttribute(null=True)  # 'credit' while credit > 0
+    updated_at = NumberAttribute(null=True)
+
+    with_credit = AccountsWithCredit()
 
 
 # -- field work: routes, readings, receipts ---------------------------------
@@ -442,6 +517,10 @@ class ReceiptModel(Model):
     staff_day = UnicodeAttribute()              # '<staff>#<day>': the day's receipts in one Query
     lat = NumberAttribute(null=True)
     lng = NumberAttribute(null=True)
+    # How the ledger posted it (payment 'cash#<collection_id>'): applied to the invoice, and kept on the
+    # account as credit when the invoice was paid meanwhile. None before the ledger: all applied.
+    allocated = NumberAttribute(null=True)
+    credited = NumberAttribute(null=True)
 
     by_staff_day = ReceiptsByStaffDay()
 
@@ -537,9 +616,14 @@ class StatementLineModel(Model):
     import_id = UnicodeAttribute()
     imported_at = NumberAttribute()
     status = UnicodeAttribute()                    # matched | suspense | resolved | ignored
-    invoice_id = UnicodeAttribute(null=True)
+    invoice_id = UnicodeAttribute(null=True)       # the first invoice it paid (all of them: invoice_ids)
     reason = UnicodeAttribute(null=True)           # why it is in suspense
     resolved_by = UnicodeAttribute(null=True)
+    # Posted to a customer account (payment 'bank#<line_id>'): what went to invoices, what stayed as credit.
+    customer_code = UnicodeAttribute(null=True)
+    invoice_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    allocated = NumberAttribute(null=True)
+    credited = NumberAttribute(null=True)
 
     by_status = StatementLinesByStatus()
 
@@ -687,6 +771,8 @@ ALL_MODELS = (
     AuditModel,
     OrderModel,
     PaymentModel,
+    LedgerEntryModel,
+    CustomerAccountModel,
     RouteModel,
     ReadingModel,
     ReceiptModel,

@@ -134,7 +134,8 @@ def test_ipn_checks_in_vnpays_order(api, payer):
     tampered["vnp_Amount"] = "100"
     assert ipn(api, tampered)[0] == "97"                        # changed after signing
     assert ipn(api, ipn_params(dict(order, order_id="999999999999999999")))[0] == "01"
-    assert ipn(api, ipn_params(order, amount=total - 1))[0] == "04"
+    # A failed payment of another amount: no money moved, VNPay hears 04.
+    assert ipn(api, ipn_params(order, amount=total - 1, code="24", status="02"))[0] == "04"
     assert ipn(api, {k: v for k, v in ipn_params(order).items() if k != "vnp_SecureHash"})[0] == "97"
     assert ipn(api, {})[0] == "97"
     assert api.get(f"/v1/payments/{order['order_id']}", token=token).json["status"] == "pending"
@@ -143,6 +144,25 @@ def test_ipn_checks_in_vnpays_order(api, payer):
     del extra["vnp_SecureHash"], extra["vnp_BankTranNo"]
     extra["vnp_SecureHash"] = vnp_sign(extra)
     assert ipn(api, extra)[0] == "00"
+
+
+def test_a_different_amount_signed_by_vnpay_is_posted_flagged_and_answered_04(api, payer):
+    """VNPay signed it, so the customer was charged that much: the money is recorded as what VNPay
+    says was paid (flagged), VNPay hears 04, and its retries find it recorded (02), never posted twice."""
+    from chalicelib.store.models import CustomerAccountModel, InvoiceModel, PaymentModel
+    customer, token, ids, total = payer
+    order = order_for(api, token, ids)
+    params = ipn_params(order, amount=total - 1)
+    assert ipn(api, params)[0] == "04"
+    assert ipn(api, params)[0] == "02"
+    payment = PaymentModel.get(f"vnpay#{order['_txn']}", consistent_read=True)
+    assert int(payment.amount) == total - 1 and "AMOUNT_MISMATCH" in payment.flags
+    paid = sum(int(InvoiceModel.get(i, consistent_read=True).paid_amount or 0) for i in ids)
+    assert paid == total - 1                                        # 1 VND still open, nothing invented
+    assert api.get(f"/v1/payments/{order['order_id']}", token=token).json["status"] == "paid"
+    account = CustomerAccountModel.get(customer.code, consistent_read=True) \
+        if CustomerAccountModel.count(customer.code) else None
+    assert account is None or int(account.credit) == 0
 
 
 def test_a_failed_payment_is_recorded_and_frees_the_invoices(api, payer):
@@ -250,7 +270,7 @@ def test_an_ipn_allow_list_refuses_other_callers(app, api, payer):
     order = order_for(api, token, ids)
     strict = PaymentService(settings=dataclasses.replace(get_settings(), vnpay_ipn_allowed_ips=("113.160.92.202",)),
                             orders=OrderStore(), clock=deps.get("clock"), hash_secret=vnpay_hash_secret,
-                            qr_payload=merchant_payload)
+                            qr_payload=merchant_payload, ledger=deps.get("ledger"))
     params = ipn_params(order)
     assert strict.handle_ipn(params, "127.0.0.1")[0] == "99"
     assert api.get(f"/v1/payments/{order['order_id']}", token=token).json["status"] == "pending"

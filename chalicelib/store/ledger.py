@@ -1,0 +1,255 @@
+"""The customer accounts in DynamoDB: ledger entries, the credit each account
+holds, and the one transaction that posts money.
+
+A posting is one TransactWriteItems: the payment's guard item (its
+'<channel>#<reference>' key must not exist: exactly once), one ledger item per
+account touched (never overwritten), each invoice's paid amount moved from
+the value read to the new one (a condition on the value read, so two postings
+racing on one invoice cannot both take its open amount), each account's
+credit moved (a decrease only from the value read), and whatever the channel
+adds (the order's state, the receipt and its number, the bank line). It all
+happens or none of it does; the names of the failed conditions say what to
+read again."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain import ledger as rules
+from chalicelib.errors import ServiceUnavailable
+from chalicelib.store.models import (
+    CONNECTION,
+    CustomerAccountModel,
+    InvoiceModel,
+    LedgerEntryModel,
+    PaymentModel,
+)
+from chalicelib.store.repositories import _THROTTLED, get_or_none, storage_errors
+
+
+class PostingFailed(Exception):
+    """The transaction was cancelled: `failed` names the conditions that did not hold;
+    `contended` says another transaction held one of the items at that moment."""
+
+    def __init__(self, failed: set[str], contended: bool) -> None:
+        super().__init__(f"failed: {sorted(failed)}; contended: {contended}")
+        self.failed = failed
+        self.contended = contended
+
+
+class LabelledTx:
+    """A TransactWrite whose items have names, kept in the order PynamoDB sends
+    them (condition checks, puts, updates), so a cancellation names what failed."""
+
+    def __init__(self) -> None:
+        self.tx = TransactWrite(connection=CONNECTION)
+        self._checks: list[str] = []
+        self._puts: list[str] = []
+        self._updates: list[str] = []
+
+    def check(self, label: str, model_cls, hash_key, range_key=None, condition=None) -> None:
+        self.tx.condition_check(model_cls, hash_key, range_key, condition=condition)
+        self._checks.append(label)
+
+    def put(self, label: str, item, condition=None) -> None:
+        self.tx.save(item, condition=condition)
+        self._puts.append(label)
+
+    def update(self, label: str, item, actions: list, condition=None) -> None:
+        self.tx.update(item, actions=actions, condition=condition)
+        self._updates.append(label)
+
+    def commit(self) -> None:
+        labels = self._checks + self._puts + self._updates
+        try:
+            with self.tx:
+                pass
+        except TransactWriteError as exc:
+            reasons = [None if r is None else r.code for r in (getattr(exc, "cancellation_reasons", None) or [])]
+            failed = {labels[i] for i, r in enumerate(reasons) if r == "ConditionalCheckFailed" and i < len(labels)}
+            code = getattr(exc, "cause_response_code", None)
+            # A conflict with another transaction, or throttling, is worth another try after a pause:
+            # nothing was written.
+            contended = "TransactionConflict" in reasons or code in (
+                "TransactionConflictException", "TransactionInProgressException") or \
+                any(r in _THROTTLED or r == "ThrottlingError" for r in reasons if r) or code in _THROTTLED
+            if failed or contended:
+                raise PostingFailed(failed, contended) from None
+            if code == "TransactionCanceledException":
+                raise ServiceUnavailable() from exc
+            raise
+
+
+def paid_of(invoice: InvoiceModel) -> int:
+    """What is allocated to an invoice; one written before the ledger was paid in full or not at all."""
+    if invoice.paid_amount is not None:
+        return int(invoice.paid_amount)
+    return int(invoice.total) if invoice.status == "paid" else 0
+
+
+def open_invoice(invoice: InvoiceModel) -> rules.OpenInvoice:
+    return rules.OpenInvoice(invoice.invoice_id, invoice.customer_code, int(invoice.total), paid_of(invoice),
+                             int(invoice.written_off or 0), invoice.status, invoice.period)
+
+
+def unchanged(invoice: InvoiceModel):
+    """The condition that the invoice is still as read: its total, status and paid amount."""
+    paid = (InvoiceModel.paid_amount == int(invoice.paid_amount)) if invoice.paid_amount is not None \
+        else InvoiceModel.paid_amount.does_not_exist()
+    return (InvoiceModel.total == int(invoice.total)) & (InvoiceModel.status == invoice.status) & paid
+
+
+@dataclass
+class InvoiceMove:
+    """An invoice as read, and how much more is allocated to it (negative: given back)."""
+    invoice: InvoiceModel
+    allocate: int
+    display: Optional[dict] = None      # what the invoice's payment list shows
+    paid_at: Optional[str] = None       # set when this move pays it off
+    release_hold: Optional[str] = None  # the order whose hold ends with this move
+
+    def actions(self) -> list:
+        inv = self.invoice
+        paid = paid_of(inv) + self.allocate
+        status = rules.status_after(int(inv.total), paid, int(inv.written_off or 0), inv.status)
+        out = [InvoiceModel.paid_amount.set(paid), InvoiceModel.status.set(status),
+               InvoiceModel.customer_status.set(f"{inv.customer_code}#{status}")]
+        if self.display is not None:
+            out.append(InvoiceModel.payments.set(InvoiceModel.payments.append([self.display])))
+        if status == "paid" and inv.status != "paid":
+            out.append(InvoiceModel.paid_at.set(self.paid_at or ""))
+        elif status != "paid" and inv.paid_at:
+            out.append(InvoiceModel.paid_at.remove())
+        if status == "paid" or (self.release_hold and inv.pending_order_id == self.release_hold):
+            out += [InvoiceModel.pending_order_id.remove(), InvoiceModel.pending_until.remove()]
+        return out
+
+
+@dataclass
+class Posting:
+    """Everything one event does to the accounts, written in one transaction."""
+    event: str
+    reference: str
+    posted_at: int
+    posted_by: str
+    lines: dict[str, list[dict]] = field(default_factory=dict)       # customer code -> entries
+    credit: dict[str, int] = field(default_factory=dict)             # customer code -> credit delta
+    credit_seen: dict[str, int] = field(default_factory=dict)        # for decreases: the credit read
+    invoices: list[InvoiceMove] = field(default_factory=list)
+    guard: Optional[PaymentModel] = None
+    payment_id: Optional[str] = None
+    channel: Optional[str] = None
+    external_ref: Optional[str] = None
+    note: Optional[str] = None
+    flags: list[str] = field(default_factory=list)
+
+    def entry_id(self, code: str) -> str:
+        ms = int(self.posted_at * 1000) if self.posted_at < 10 ** 11 else int(self.posted_at)
+        return f"{ms:013d}#{self.event}#{self.reference}#{secrets.token_hex(2)}"
+
+    def codes(self) -> list[str]:
+        return list(dict.fromkeys(list(self.lines) + list(self.credit)))
+
+
+class LedgerStore:
+    # -- reads -------------------------------------------------------------
+
+    @storage_errors
+    def invoices(self, invoice_ids: Iterable[str], consistent: bool = True) -> dict[str, InvoiceModel]:
+        keys = list(dict.fromkeys(invoice_ids))
+        if not keys:
+            return {}
+        return {i.invoice_id: i for i in InvoiceModel.batch_get(keys, consistent_read=consistent)}
+
+    @storage_errors
+    def invoice(self, invoice_id: str) -> Optional[InvoiceModel]:
+        return get_or_none(InvoiceModel, invoice_id, consistent_read=True)
+
+    @storage_errors
+    def open_invoices(self, code: str, limit: int = 100) -> list[InvoiceModel]:
+        """The account's open invoices, oldest period first (one Query on the status index)."""
+        return list(InvoiceModel.by_customer_status.query(f"{code}#unpaid", scan_index_forward=True, limit=limit))
+
+    @storage_errors
+    def all_invoices(self, code: str) -> list[InvoiceModel]:
+        return list(InvoiceModel.by_customer.query(code, scan_index_forward=True))
+
+    @storage_errors
+    def account(self, code: str, consistent: bool = True) -> Optional[CustomerAccountModel]:
+        return get_or_none(CustomerAccountModel, code, consistent_read=consistent)
+
+    @storage_errors
+    def accounts(self, codes: Iterable[str]) -> dict[str, CustomerAccountModel]:
+        keys = list(dict.fromkeys(codes))
+        return {a.customer_code: a for a in CustomerAccountModel.batch_get(keys, consistent_read=True)} \
+            if keys else {}
+
+    @storage_errors
+    def entries(self, code: str) -> list[LedgerEntryModel]:
+        """Every posting of the account, oldest first (one Query, paged by PynamoDB)."""
+        return list(LedgerEntryModel.query(code, scan_index_forward=True, consistent_read=True))
+
+    @storage_errors
+    def payment(self, payment_id: str) -> Optional[PaymentModel]:
+        return get_or_none(PaymentModel, payment_id, consistent_read=True)
+
+    @storage_errors
+    def with_credit(self, limit: int = 500) -> list[CustomerAccountModel]:
+        return list(CustomerAccountModel.with_credit.query("credit", limit=limit))
+
+    # -- the posting -------------------------------------------------------
+
+    def post(self, posting: Posting, extras: Optional[Callable[[LabelledTx, Posting], None]] = None) -> None:
+        """Write the posting (and the channel's own items) in one transaction,
+        or raise PostingFailed naming what changed: 'guard' (posted before),
+        'invoice:<id>', 'credit:<code>', 'entry:<code>' or an extra's label."""
+        tx = LabelledTx()
+        if posting.guard is not None:
+            tx.put("guard", posting.guard, condition=PaymentModel.payment_id.does_not_exist())
+        for code in posting.codes():
+            entry = LedgerEntryModel(code, posting.entry_id(code), event=posting.event, posted_at=int(posting.posted_at),
+                                     lines=posting.lines.get(code, []), credit_delta=posting.credit.get(code, 0),
+                                     payment_id=posting.payment_id, channel=posting.channel,
+                                     external_ref=posting.external_ref, posted_by=posting.posted_by,
+                                     note=posting.note, flags=list(posting.flags))
+            tx.put(f"entry:{code}", entry, condition=LedgerEntryModel.entry_id.does_not_exist())
+        for move in posting.invoices:
+            tx.update(f"invoice:{move.invoice.invoice_id}", InvoiceModel(move.invoice.invoice_id),
+                      move.actions(), condition=unchanged(move.invoice))
+        for code, delta in posting.credit.items():
+            if delta == 0:
+                continue
+            item = CustomerAccountModel(code)
+            if delta > 0:
+                tx.update(f"credit:{code}", item, [CustomerAccountModel.credit.add(delta),
+                                                   CustomerAccountModel.credit_flag.set("credit"),
+                                                   CustomerAccountModel.updated_at.set(int(posting.posted_at))])
+            else:
+                seen = posting.credit_seen[code]
+                after = seen + delta
+                if after < 0:
+                    raise ValueError("credit would go negative")
+                actions = [CustomerAccountModel.credit.set(after),
+                           CustomerAccountModel.updated_at.set(int(posting.posted_at))]
+                actions.append(CustomerAccountModel.credit_flag.set("credit") if after > 0
+                               else CustomerAccountModel.credit_flag.remove())
+                tx.update(f"credit:{code}", item, actions, condition=CustomerAccountModel.credit == seen)
+        if extras is not None:
+            extras(tx, posting)
+        tx.commit()
+
+
+def payment_lines(plan: rules.Plan) -> tuple[dict[str, list[dict]], dict[str, int]]:
+    """A plan as entries per account: the payment, its allocations; and each account's credit delta."""
+    lines: dict[str, list[dict]] = {}
+    for code, received in plan.received.items():
+        lines.setdefault(code, []).append({"kind": "payment", "amount": received})
+    for a in plan.allocations:
+        lines.setdefault(a.customer_code, []).append({"kind": "allocation", "amount": a.amount,
+                                                      "invoice_id": a.invoice_id})
+    credit = {code: c for code, c in plan.credit.items() if c}
+    return lines, credit

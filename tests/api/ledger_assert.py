@@ -1,0 +1,37 @@
+"""Reading a customer account back from the tables and checking that it adds
+up (domain.ledger.breaches): the check every money test ends with."""
+from __future__ import annotations
+
+from chalicelib.domain import ledger as rules
+
+
+def account_state(code: str) -> dict:
+    from chalicelib.store.ledger import LedgerStore, open_invoice
+    store = LedgerStore()
+    entries = store.entries(code)
+    lines = [dict(line) for e in entries for line in e.lines]
+    account = store.account(code)
+    invoices = [open_invoice(i) for i in store.all_invoices(code)]
+    return {"entries": entries, "lines": lines, "credit": int(account.credit) if account else 0,
+            "invoices": invoices, "totals": rules.totals(lines)}
+
+
+def assert_sound(code: str, *, charged_by_ledger: bool = False) -> dict:
+    """The account's entries agree with its credit and with every invoice's paid amount. Invoices
+    written before the ledger (test data) carry no charge entry: their totals stand in for it."""
+    state = account_state(code)
+    lines = list(state["lines"])
+    if not charged_by_ledger:
+        charged = {line.get("invoice_id") for line in lines if line["kind"] in ("charge", "adjustment")}
+        allocated = rules.invoice_allocations(lines)
+        for i in state["invoices"]:
+            if i.invoice_id in charged:
+                continue
+            lines.append({"kind": "charge", "amount": i.total, "invoice_id": i.invoice_id})
+            before = i.paid - allocated.get(i.invoice_id, 0)     # paid before the ledger existed
+            if before:
+                lines += [{"kind": "payment", "amount": before},
+                          {"kind": "allocation", "amount": before, "invoice_id": i.invoice_id}]
+    problems = rules.breaches(lines, credit=state["credit"], invoices=state["invoices"])
+    assert problems == [], problems
+    return state
