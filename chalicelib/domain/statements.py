@@ -1,7 +1,7 @@
 """Bank statements (CK) and the State Treasury's authorised collections (NT):
 reading the banks' CSV exports into credit lines, finding customer codes and
-invoice ids in free-text transfer descriptions, and deciding whether a line
-pays exactly one invoice. Pure: no AWS, no clock.
+invoice ids in free-text transfer descriptions, and deciding which one
+customer account a line pays. Pure: no AWS, no clock.
 
 CSV only. Excel (.xlsx) exports must be saved as CSV first: no spreadsheet
 reader (openpyxl) is among the project's requirements.
@@ -65,7 +65,10 @@ BANK_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
              "credit": ("So tien",), "description": ("Noi dung",)},
 }
 
-REASONS = ("NO_REFERENCE", "UNKNOWN_CUSTOMER", "AMOUNT_MISMATCH", "SEVERAL_INVOICES", "ALREADY_PAID")
+# Why a line is in suspense. decide() gives the first three; the last three are on lines recorded before
+# the customer account (issue 13), when a line had to pay exactly one invoice's total.
+REASONS = ("NO_REFERENCE", "UNKNOWN_CUSTOMER", "SEVERAL_CUSTOMERS", "AMOUNT_MISMATCH", "SEVERAL_INVOICES",
+           "ALREADY_PAID")
 
 
 class StatementError(ValueError):
@@ -390,45 +393,37 @@ class InvoiceFacts:
 
 @dataclass(frozen=True)
 class Decision:
-    status: str                  # matched | suspense
-    invoice_id: Optional[str] = None
+    status: str                  # matched (post to customer_code's account) | suspense
+    customer_code: Optional[str] = None
+    invoice_ids: tuple[str, ...] = ()   # the invoices it names, oldest first; none: the account's oldest open ones
     reason: Optional[str] = None
 
 
-def decide(amount: int, refs: References, invoices: Mapping[str, InvoiceFacts],
-           unpaid_by_code: Mapping[str, Iterable[InvoiceFacts]], known_codes: Iterable[str]) -> Decision:
-    """Does this credit pay exactly one invoice?
+def decide(refs: References, invoices: Mapping[str, InvoiceFacts], known_codes: Iterable[str]) -> Decision:
+    """Which one customer account does this credit name? The amount does not
+    matter any more (issue 13): the ledger applies the money to the invoices
+    named, or the oldest open ones, up to what each still owes, and keeps the
+    rest as credit, so a round sum, a part payment or a bill paid twice is
+    posted, not parked.
 
-    - invoice ids named in the description that exist (`invoices`): exactly
-      one of them unpaid with total == amount is a match; several are
-      SEVERAL_INVOICES; none unpaid is ALREADY_PAID; unpaid with another total
-      is AMOUNT_MISMATCH;
-    - otherwise the customer codes that exist (`known_codes`): exactly one
-      unpaid invoice among theirs (`unpaid_by_code`) with total == amount is a
-      match; several are SEVERAL_INVOICES; unpaid ones of other totals are
-      AMOUNT_MISMATCH; nothing unpaid is ALREADY_PAID;
-    - no code at all is NO_REFERENCE, codes of no customer UNKNOWN_CUSTOMER."""
+    - the accounts named are the customers of the invoice ids that exist
+      (`invoices`, not cancelled) plus the customer codes that exist
+      (`known_codes`); exactly one is a match, with the named invoices of it;
+    - no code at all is NO_REFERENCE, codes of no customer UNKNOWN_CUSTOMER,
+      two or more customers SEVERAL_CUSTOMERS (whose money is it? a person
+      decides)."""
     if refs.empty:
         return Decision("suspense", reason="NO_REFERENCE")
-    named = [invoices[i] for i in refs.invoice_ids if i in invoices and invoices[i].status != "cancelled"]
-    if named:
-        return _choose(amount, named, [i for i in named if i.status == "unpaid"])
-    known = [c for c in refs.customer_codes if c in set(known_codes)]
-    if not known:
+    known = set(known_codes)
+    named = [invoices[i] for i in refs.invoice_ids
+             if i in invoices and invoices[i].status != "cancelled" and invoices[i].customer_code in known]
+    codes = list(dict.fromkeys([i.customer_code for i in named] + [c for c in refs.customer_codes if c in known]))
+    if not codes:
         return Decision("suspense", reason="UNKNOWN_CUSTOMER")
-    unpaid = [i for c in known for i in unpaid_by_code.get(c, ()) if i.status == "unpaid"]
-    return _choose(amount, unpaid, unpaid)
-
-
-def _choose(amount: int, candidates: list[InvoiceFacts], unpaid: list[InvoiceFacts]) -> Decision:
-    exact = list({i.invoice_id: i for i in unpaid if int(i.total) == amount}.values())
-    if len(exact) == 1:
-        return Decision("matched", invoice_id=exact[0].invoice_id)
-    if len(exact) > 1:
-        return Decision("suspense", reason="SEVERAL_INVOICES")
-    if not unpaid:
-        return Decision("suspense", reason="ALREADY_PAID")
-    return Decision("suspense", reason="AMOUNT_MISMATCH")
+    if len(codes) > 1:
+        return Decision("suspense", reason="SEVERAL_CUSTOMERS")
+    # Ids are INV-<code>-<YYYYMM>: sorted, one customer's invoices are oldest first.
+    return Decision("matched", customer_code=codes[0], invoice_ids=tuple(sorted({i.invoice_id for i in named})))
 
 
 def booked_on_is_plausible(booked_on: str, today: date) -> bool:

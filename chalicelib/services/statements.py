@@ -1,16 +1,18 @@
 """Bank statements (CK) and the State Treasury's authorised collections (NT,
-bank code KBNN): import a CSV export, pay the invoices it pays exactly, keep
-the rest in a suspense list that managers resolve by hand. No Chalice, no
-boto3.
+bank code KBNN): import a CSV export, post every line that names one
+customer account to that account, keep the rest in a suspense list that
+managers resolve by hand. No Chalice, no boto3.
 
 Importing is synchronous and bounded (MAX_BYTES, MAX_LINES): a day's file of
 one bank is hundreds to a few thousand lines. Every line is recorded once
-(its key is '<bank>#<bank reference>'): importing the same file again changes
-nothing and reports the lines as duplicates. A line pays an invoice in the
-same transaction that records it, under the invoice's 'still unpaid for this
-amount' condition, so a line never pays twice and an invoice paid meanwhile
-(VNPay, cash) leaves the line in suspense as ALREADY_PAID: never applied
-twice, never lost."""
+(its key is '<bank>#<bank reference>'; its payment 'bank#<bank>#<bank
+reference>'): importing the same file again changes nothing and reports the
+lines as duplicates. A line is posted through the ledger's one path
+(services/ledger.py) in the transaction that records it: the money goes to
+the invoices the line names, or the account's oldest open ones, up to what
+each still owes at that moment, and the rest stays on the account as credit.
+An invoice paid meanwhile (VNPay, cash) takes nothing more and the money is
+credit: never applied twice, never lost."""
 from __future__ import annotations
 
 import re
@@ -19,20 +21,23 @@ from datetime import datetime
 from typing import Optional
 
 from chalicelib.adapters.clock import VN_TZ
+from chalicelib.domain import ledger as money_rules
 from chalicelib.domain import statements as rules
 from chalicelib.domain.invoices import INVOICE_ID_RE, format_vnd
 from chalicelib.errors import AppError, Conflict, NotFound, ServiceUnavailable, ValidationError
 from chalicelib.observability import logger
+from chalicelib.services.ledger import IncomingPayment, Posted, Target
+from chalicelib.store.ledger import Posting, PostingFailed, paid_of
 from chalicelib.store.models import StatementLineModel
-from chalicelib.store.statements import Contended, InvoiceChanged, LineExists, LineNotInSuspense
+from chalicelib.store.statements import LINE, Contended, LineNotInSuspense, add_line, resolve_line
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 5000
-APPLY_ATTEMPTS = 5
 PAGE_DEFAULT = 100
 PAGE_MAX = 500
 MAX_NOTE = 500
 LINE_ID_RE = re.compile(r"^[A-Z]{2,10}#[^\x00-\x1f]{1,64}$")
+CUSTOMER_CODE_RE = re.compile(r"^\d{6,12}$")
 
 
 class PayloadTooLarge(AppError):
@@ -46,9 +51,15 @@ def channel_of(bank: str) -> str:
     return "authorised_debit" if bank == rules.TREASURY else "bank_transfer"
 
 
+def payment_id_of(line_id: str) -> str:
+    """The exactly-once key of a line's money in the ledger: 'bank#<bank>#<bank reference>'."""
+    return f"bank#{line_id}"
+
+
 class StatementService:
-    def __init__(self, *, store, clock, audit_entry, audit=None) -> None:
+    def __init__(self, *, store, ledger, clock, audit_entry, audit=None) -> None:
         self.store = store
+        self.ledger = ledger
         self.clock = clock
         self._audit_entry = audit_entry
         self._audit = audit
@@ -86,36 +97,26 @@ class StatementService:
         errors.sort(key=lambda e: e["row"])
         import_id = f"BS-{bank}-{datetime.fromtimestamp(now, VN_TZ):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
 
-        # Reads in batches: lines already recorded, customers and invoices named.
+        # Reads in batches: lines already recorded, customers and invoices named. Which account a line
+        # names needs no more; the ledger reads the invoices it pays again when it posts.
         recorded = self.store.existing_lines(f"{bank}#{x.bank_ref}" for x in lines)
         fresh = [x for x in lines if f"{bank}#{x.bank_ref}" not in recorded]
         refs = {x.bank_ref: rules.find_references(x.description) for x in fresh}
         known = self.store.known_customers(c for r in refs.values() for c in r.customer_codes)
         facts = {i: _facts(inv) for i, inv in self.store.invoices(
-            i for r in refs.values() for i in r.invoice_ids if r.customer_codes and i.split("-")[1] in known
-        ).items()}
-        unpaid: dict[str, list] = {}
+            i for r in refs.values() for i in r.invoice_ids if i.split("-")[1] in known).items()}
 
         results = [{"row": x.row, "line_id": f"{bank}#{x.bank_ref}", "status": "duplicate"}
                    for x in lines if f"{bank}#{x.bank_ref}" in recorded]
         for line in fresh:
-            r = refs[line.bank_ref]
-            named = [i for i in r.invoice_ids if i in facts and facts[i].status != "cancelled"]
-            if not named:
-                for code in r.customer_codes:
-                    if code in known and code not in unpaid:
-                        unpaid[code] = [_facts(i) for i in self.store.unpaid_of(code)]
-                        for f in unpaid[code]:
-                            facts.setdefault(f.invoice_id, f)
-            decision = rules.decide(line.amount, r, facts,
-                                    {c: [facts[f.invoice_id] for f in fs] for c, fs in unpaid.items()}, known)
-            status, invoice_id, reason = self._record(bank, line, import_id, now, decision, facts)
-            results.append({"row": line.row, "line_id": f"{bank}#{line.bank_ref}", "status": status,
-                            "invoice_id": invoice_id, "reason": reason, "amount": line.amount})
+            decision = rules.decide(refs[line.bank_ref], facts, known)
+            results.append(self._record(actor, bank, line, import_id, now, decision))
         results.sort(key=lambda x: x["row"])
         counts = {k: sum(1 for x in results if x["status"] == k) for k in ("matched", "suspense", "duplicate")}
         out = {"import_id": import_id, "bank": bank, "channel": channel_of(bank), "lines": len(lines),
                "matched": counts["matched"], "suspense": counts["suspense"], "duplicates": counts["duplicate"],
+               "allocated": sum(x.get("allocated") or 0 for x in results),
+               "credited": sum(x.get("credited") or 0 for x in results),
                "skipped": parsed.skipped, "errors": errors, "results": results}
         if self._audit is not None:
             self._audit(f"statement_import#{import_id}", actor, "statement.import", None,
@@ -125,47 +126,37 @@ class StatementService:
                                                       "duplicates": counts["duplicate"], "errors": len(errors)})
         return out
 
-    def _record(self, bank: str, line: rules.StatementLine, import_id: str, now: int,
-                decision: rules.Decision, facts: dict) -> tuple[str, Optional[str], Optional[str]]:
-        """Pay the matched invoice with the line, or put the line in suspense.
-        Returns (matched | suspense | duplicate, invoice_id, reason)."""
-        def item(status, invoice_id=None, reason=None):
-            return StatementLineModel(f"{bank}#{line.bank_ref}", bank_code=bank, bank_ref=line.bank_ref,
-                                      booked_on=line.booked_on, amount=line.amount, description=line.description,
-                                      import_id=import_id, imported_at=now, status=status, invoice_id=invoice_id,
-                                      reason=reason)
+    def _record(self, actor: str, bank: str, line: rules.StatementLine, import_id: str, now: int,
+                decision: rules.Decision) -> dict:
+        """Post the line to the account it names, or put it in suspense; either records it once."""
+        line_id = f"{bank}#{line.bank_ref}"
+        out = {"row": line.row, "line_id": line_id, "amount": line.amount}
 
-        reason = decision.reason
-        if decision.status == "matched":
-            invoice = facts[decision.invoice_id]
-            payment = _payment(bank, line.bank_ref, line.amount, line.booked_on, import_id)
-            for _ in range(APPLY_ATTEMPTS):
-                try:
-                    self.store.apply(item("matched", invoice.invoice_id), invoice, payment, _paid_at(line.booked_on))
-                except LineExists:
-                    return "duplicate", None, None
-                except (InvoiceChanged, Contended) as exc:
-                    current = self.store.invoice(invoice.invoice_id)
-                    if current is not None and current.status == "unpaid" and int(current.total) == line.amount \
-                            and isinstance(exc, Contended):
-                        continue
-                    reason = "ALREADY_PAID" if current is not None and current.status == "paid" \
-                        else "AMOUNT_MISMATCH"
-                    if current is not None:
-                        facts[invoice.invoice_id] = _facts(current)
-                    break
-                else:
-                    facts[invoice.invoice_id] = rules.InvoiceFacts(invoice.invoice_id, invoice.customer_code,
-                                                                   "paid", invoice.total)
-                    return "matched", invoice.invoice_id, None
-            else:
-                raise ServiceUnavailable()
-            logger.info("statement line not applied: the invoice changed",
-                        extra={"line_id": f"{bank}#{line.bank_ref}", "invoice_id": invoice.invoice_id,
-                               "reason": reason})
-        if not self.store.record(item("suspense", reason=reason)):
-            return "duplicate", None, None
-        return "suspense", None, reason
+        def item(status: str, **fields) -> StatementLineModel:
+            return StatementLineModel(line_id, bank_code=bank, bank_ref=line.bank_ref, booked_on=line.booked_on,
+                                      amount=line.amount, description=line.description, import_id=import_id,
+                                      imported_at=now, status=status, **fields)
+
+        if decision.status != "matched":
+            if not self.store.record(item("suspense", reason=decision.reason)):
+                return dict(out, status="duplicate")
+            return dict(out, status="suspense", invoice_id=None, reason=decision.reason)
+
+        code = decision.customer_code
+
+        def with_line(tx, posting: Posting) -> None:
+            # The plan of this attempt: a retry after a race plans (and records) again.
+            add_line(tx, item("matched", **_outcome(posting, code)))
+
+        money = _money(bank, line, import_id, now, actor)
+        try:
+            posted = self.ledger.post_payment(money, Target(customer_code=code, invoice_ids=list(decision.invoice_ids)),
+                                              extras=with_line, extra_labels=(LINE,))
+        except PostingFailed:
+            return dict(out, status="duplicate")         # recorded meanwhile, by an import of the same line
+        if posted.duplicate:
+            return dict(out, status="duplicate")
+        return dict(out, status="matched", reason=None, **_result(posted, code))
 
     # -- the suspense list -------------------------------------------------
 
@@ -178,22 +169,11 @@ class StatementService:
         return {"items": [_view(x) for x in items], "next_cursor": next_cursor}
 
     def resolve(self, actor: str, line_id: str, body: dict) -> dict:
-        """A manager applies a suspense line to an invoice ({invoice_id}) or sets
-        it aside ({ignore: true, note}). Audited; applying is exactly-once."""
+        """A manager posts a suspense line to a customer account ({customer_code}: its oldest open invoices
+        first; {invoice_id}: that invoice first; either way the rest is credit) or sets it aside
+        ({ignore: true, note}). Audited; posting is exactly-once."""
         line_id = _line_id(line_id)
-        invoice_id, ignore, note = body.get("invoice_id"), body.get("ignore"), body.get("note")
-        if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
-            raise ValidationError(f"note: up to {MAX_NOTE} characters", f"Ghi chú tối đa {MAX_NOTE} ký tự.",
-                                  field="note")
-        if ignore not in (None, False, True):
-            raise ValidationError("ignore must be true or false", "Trường ignore phải là true hoặc false.",
-                                  field="ignore")
-        if (invoice_id is None) == (ignore is not True):
-            raise ValidationError("give either invoice_id or ignore: true", "Cần mã hoá đơn hoặc ignore: true.",
-                                  field="invoice_id")
-        if ignore is True and not (note or "").strip():
-            raise ValidationError("note: say why the line is set aside", "Cần ghi chú lý do bỏ qua.",
-                                  field="note")
+        kind, value, note = _resolution(body)
         line = self.store.line(line_id)
         if line is None:
             raise NotFound("no such statement line", "Không tìm thấy dòng sao kê.",
@@ -201,65 +181,133 @@ class StatementService:
         if line.status != "suspense":
             raise _not_in_suspense(line)
         before = _view(line)
-        if ignore is True:
-            after = dict(before, status="ignored", resolved_by=actor, note=note.strip())
-            try:
-                self.store.ignore(line_id, actor, self._audit_entry(
-                    f"statement_line#{line_id}", actor, "statement.ignore", before, after, self.clock.now()))
-            except LineNotInSuspense:
-                raise _not_in_suspense(self.store.line(line_id) or line) from None
-            except Contended:
-                raise ServiceUnavailable() from None
-            return after
+        if kind == "ignore":
+            return self._ignore(actor, line, before, note)
+        return self._post_by_hand(actor, line, before, self._target(kind, value), note)
 
-        if not isinstance(invoice_id, str) or not INVOICE_ID_RE.match(invoice_id):
-            raise ValidationError("invoice_id is not valid", "Mã hoá đơn không hợp lệ.", field="invoice_id")
-        amount = int(line.amount)
-        for _ in range(APPLY_ATTEMPTS):
-            invoice = self.store.invoice(invoice_id)
-            if invoice is None:
-                raise NotFound(f"no such invoice: {invoice_id}", f"Không tìm thấy hoá đơn {invoice_id}.",
-                               field="invoice_id", code="INVOICE_NOT_FOUND")
-            if invoice.status == "paid":
-                raise Conflict("the invoice is already paid", "Hoá đơn đã được thanh toán.",
-                               code="INVOICE_ALREADY_PAID")
-            if invoice.status != "unpaid":
-                raise Conflict(f"the invoice is {invoice.status}", "Hoá đơn không còn phải thanh toán.",
-                               code="INVOICE_NOT_PAYABLE")
-            if int(invoice.total) != amount:
-                total = int(invoice.total)
-                raise Conflict(f"the line's amount {amount} is not the invoice's total {total}",
-                               f"Số tiền {format_vnd(amount)} khác tổng hoá đơn {format_vnd(total)}.",
-                               code="AMOUNT_MISMATCH")
-            now = self.clock.now()
-            after = dict(before, status="resolved", invoice_id=invoice_id, resolved_by=actor)
+    def _ignore(self, actor: str, line: StatementLineModel, before: dict, note: str) -> dict:
+        after = dict(before, status="ignored", resolved_by=actor, note=note)
+        try:
+            self.store.ignore(line.line_id, actor, self._audit_entry(
+                f"statement_line#{line.line_id}", actor, "statement.ignore", before, after, self.clock.now()))
+        except LineNotInSuspense:
+            raise _not_in_suspense(self.store.line(line.line_id) or line) from None
+        except Contended:
+            raise ServiceUnavailable() from None
+        return after
+
+    def _target(self, kind: str, value: str) -> Target:
+        if kind == "customer_code":
+            if not self.store.known_customers([value]):
+                raise NotFound(f"no such customer: {value}", f"Không tìm thấy khách hàng {value}.",
+                               field="customer_code", code="CUSTOMER_NOT_FOUND")
+            return Target(customer_code=value)
+        invoice = self.store.invoice(value)
+        if invoice is None:
+            raise NotFound(f"no such invoice: {value}", f"Không tìm thấy hoá đơn {value}.",
+                           field="invoice_id", code="INVOICE_NOT_FOUND")
+        return Target(customer_code=invoice.customer_code, invoice_ids=[value])
+
+    def _post_by_hand(self, actor: str, line: StatementLineModel, before: dict, target: Target,
+                      note: Optional[str]) -> dict:
+        code = target.customer_code
+        done: dict = {}
+
+        def resolved(tx, posting: Posting) -> None:
+            # Built per attempt: the audit says what this posting did, and its keys are fresh on a retry.
+            outcome = _outcome(posting, code)
+            after = dict(before, status="resolved", resolved_by=actor, **outcome)
             if note:
-                after["note"] = note.strip()
-            payment = dict(_payment(line.bank_code, line.bank_ref, amount, line.booked_on, line.import_id),
-                           resolved_by=actor)
-            audits = [self._audit_entry(f"statement_line#{line_id}", actor, "statement.resolve", before, after, now),
-                      self._audit_entry(f"invoice#{invoice_id}", actor, "invoice.pay_from_statement",
-                                        {"status": invoice.status}, {"status": "paid", "payment": payment}, now)]
-            try:
-                self.store.resolve(line, invoice, payment, _paid_at(line.booked_on), actor, audits)
-            except LineNotInSuspense:
-                raise _not_in_suspense(self.store.line(line_id) or line) from None
-            except (InvoiceChanged, Contended):
-                continue                      # read the invoice again: paid meanwhile is a 409 above
-            logger.info("statement line resolved by hand", extra={"line_id": line_id, "invoice_id": invoice_id})
-            return after
-        raise ServiceUnavailable()
+                after["note"] = note
+            now = self.clock.now()
+            audits = [self._audit_entry(f"statement_line#{line.line_id}", actor, "statement.resolve", before,
+                                        after, now)]
+            audits += [self._audit_entry(f"invoice#{m.invoice.invoice_id}", actor, "invoice.pay_from_statement",
+                                         _paid_view(m.invoice, 0), _paid_view(m.invoice, m.allocate, m.display),
+                                         now) for m in posting.invoices]
+            resolve_line(tx, line.line_id, actor, code, outcome["invoice_ids"], outcome["allocated"],
+                         outcome["credited"], audits)
+            done["after"] = after
+
+        money = _money(line.bank_code, line, line.import_id, self.clock.now(), actor, resolved_by=actor)
+        try:
+            posted = self.ledger.post_payment(money, target, extras=resolved, extra_labels=(LINE,))
+        except PostingFailed:
+            raise _not_in_suspense(self.store.line(line.line_id) or line) from None
+        if posted.duplicate:                  # resolved by another request at the same moment
+            raise _not_in_suspense(self.store.line(line.line_id) or line)
+        logger.info("statement line resolved by hand", extra={
+            "line_id": line.line_id, "customer_code": code, "allocated": posted.allocated,
+            "credited": posted.credited})
+        return done["after"]
 
 
 # -- helpers ------------------------------------------------------------------
+
+def _resolution(body: dict) -> tuple[str, Optional[str], Optional[str]]:
+    """('customer_code' | 'invoice_id' | 'ignore', the value, the note) from a resolution's body."""
+    invoice_id, code, ignore, note = (body.get("invoice_id"), body.get("customer_code"), body.get("ignore"),
+                                      body.get("note"))
+    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
+        raise ValidationError(f"note: up to {MAX_NOTE} characters", f"Ghi chú tối đa {MAX_NOTE} ký tự.",
+                              field="note")
+    if ignore not in (None, False, True):
+        raise ValidationError("ignore must be true or false", "Trường ignore phải là true hoặc false.",
+                              field="ignore")
+    if (invoice_id is not None) + (code is not None) + (ignore is True) != 1:
+        raise ValidationError("give one of customer_code, invoice_id or ignore: true",
+                              "Cần một trong: mã khách hàng, mã hoá đơn hoặc ignore: true.", field="invoice_id")
+    note = (note or "").strip() or None
+    if ignore is True:
+        if note is None:
+            raise ValidationError("note: say why the line is set aside", "Cần ghi chú lý do bỏ qua.",
+                                  field="note")
+        return "ignore", None, note
+    if code is not None:
+        if not isinstance(code, str) or not CUSTOMER_CODE_RE.match(code):
+            raise ValidationError("customer_code is 6-12 digits", "Mã khách hàng gồm 6-12 chữ số.",
+                                  field="customer_code")
+        return "customer_code", code, note
+    if not isinstance(invoice_id, str) or not INVOICE_ID_RE.match(invoice_id):
+        raise ValidationError("invoice_id is not valid", "Mã hoá đơn không hợp lệ.", field="invoice_id")
+    return "invoice_id", invoice_id, note
+
 
 def _facts(inv) -> rules.InvoiceFacts:
     return rules.InvoiceFacts(inv.invoice_id, inv.customer_code, inv.status, int(inv.total))
 
 
-def _payment(bank: str, bank_ref: str, amount: int, booked_on: str, import_id: str) -> dict:
-    return {"channel": channel_of(bank), "bank_code": bank, "bank_ref": bank_ref, "amount": amount,
-            "booked_on": booked_on, "line_id": f"{bank}#{bank_ref}", "import_id": import_id}
+def _money(bank: str, line, import_id: str, now: int, actor: str, **display) -> IncomingPayment:
+    """A line's money for the ledger; `display` is what each invoice's payment list shows of it (the ledger
+    adds channel, the amount applied to that invoice, payment_id and received_at)."""
+    line_id = f"{bank}#{line.bank_ref}"
+    amount = int(line.amount)
+    return IncomingPayment(
+        channel=channel_of(bank), payment_id=payment_id_of(line_id), external_ref=line_id, amount=amount,
+        received_at=now, posted_by=actor, paid_at=_paid_at(line.booked_on),
+        display={"bank_code": bank, "bank_ref": line.bank_ref, "booked_on": line.booked_on, "line_id": line_id,
+                 "import_id": import_id, **display})
+
+
+def _outcome(posting: Posting, code: str) -> dict:
+    """What a posting does with a line's money: the invoices it pays (oldest first), how much, the credit."""
+    invoice_ids = [m.invoice.invoice_id for m in posting.invoices if m.allocate > 0]
+    return {"customer_code": code, "invoice_id": invoice_ids[0] if invoice_ids else None,
+            "invoice_ids": invoice_ids, "allocated": sum(m.allocate for m in posting.invoices),
+            "credited": int(posting.credit.get(code, 0))}
+
+
+def _result(posted: Posted, code: str) -> dict:
+    invoice_ids = [a.invoice_id for a in posted.plan.allocations]
+    return {"customer_code": code, "invoice_id": invoice_ids[0] if invoice_ids else None,
+            "invoice_ids": invoice_ids, "allocated": posted.allocated, "credited": posted.credited}
+
+
+def _paid_view(invoice, allocate: int, payment: Optional[dict] = None) -> dict:
+    paid = paid_of(invoice) + allocate
+    out = {"status": money_rules.status_after(int(invoice.total), paid, int(invoice.written_off or 0),
+                                              invoice.status), "paid_amount": paid}
+    return out if payment is None else dict(out, payment=payment)
 
 
 def _paid_at(booked_on: str) -> str:
@@ -274,7 +322,10 @@ def _view(line: StatementLineModel) -> dict:
             "amount_text": format_vnd(amount), "description": line.description, "status": line.status,
             "reason": line.reason, "invoice_id": line.invoice_id, "import_id": line.import_id,
             "imported_at": datetime.fromtimestamp(int(line.imported_at), VN_TZ).isoformat(timespec="seconds"),
-            "resolved_by": line.resolved_by}
+            "resolved_by": line.resolved_by, "customer_code": line.customer_code,
+            "invoice_ids": list(line.invoice_ids or ([line.invoice_id] if line.invoice_id else [])),
+            "allocated": None if line.allocated is None else int(line.allocated),
+            "credited": None if line.credited is None else int(line.credited)}
 
 
 def _not_in_suspense(line: StatementLineModel) -> Conflict:
