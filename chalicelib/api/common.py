@@ -60,6 +60,16 @@ def query(request, allow_empty: tuple = ()) -> dict:
     return params
 
 
+def wants_csv(request, params: dict) -> bool:
+    """CSV for a spreadsheet: `format=csv`, or no format and `Accept: text/csv`; JSON otherwise."""
+    fmt = params.get("format")
+    if fmt not in (None, "", "json", "csv"):
+        raise ValidationError("format must be json or csv", "Định dạng phải là json hoặc csv.", field="format")
+    if fmt:
+        return fmt == "csv"
+    return "text/csv" in (request.headers.get("accept") or "").lower()
+
+
 def client_ip(request) -> str:
     return (request.context.get("identity") or {}).get("sourceIp") or "unknown"
 

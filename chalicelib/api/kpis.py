@@ -5,8 +5,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, query
-from chalicelib.errors import ValidationError
+from chalicelib.api.common import handled, query, wants_csv
 
 bp = Blueprint(__name__)
 api = handled(bp)
@@ -16,21 +15,12 @@ def kpis():
     return deps.get("kpis")
 
 
-def _wants_csv(request, params: dict) -> bool:
-    fmt = params.get("format")
-    if fmt not in (None, "", "json", "csv"):
-        raise ValidationError("format must be json or csv", "Định dạng phải là json hoặc csv.", field="format")
-    if fmt:
-        return fmt == "csv"
-    return "text/csv" in (request.headers.get("accept") or "").lower()
-
-
 @bp.route("/v1/admin/kpis", methods=["GET"], authorizer=bearer)
 @api
 def kpi_report():
     request = bp.current_request
     params = query(request)
-    as_csv = _wants_csv(request, params)
+    as_csv = wants_csv(request, params)
     report = kpis().report(params.get("period"), params.get("branch"), params.get("round1_day"),
                            params.get("sweep_day"))
     if not as_csv:

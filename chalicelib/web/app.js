@@ -31,13 +31,21 @@
       amountCol: "Thành tiền", total: "Tổng cộng", inWords: "Bằng chữ: {w}", l_water: "Tiền nước ({q} m³)",
       l_vat: "Thuế GTGT {r}%", l_env_fee: "Phí bảo vệ môi trường đối với nước thải {r}%",
       payThis: "Thanh toán hoá đơn này", pdf: "Tải hoá đơn PDF", pdfDone: "Đã tải hoá đơn PDF.",
+      stOpen: "Sổ theo dõi công nợ của mã {code}", stTitle: "Sổ theo dõi công nợ – mã {code}",
+      stOwes: "Còn phải trả {a}", stInCredit: "Đang có tiền thừa {a}", stSettled: "Không còn nợ",
+      stCredit: "Tiền thừa trên tài khoản", stOpenSum: "Còn nợ trên hoá đơn", stOpenTitle: "Hoá đơn còn nợ",
+      stNoOpen: "Không còn hoá đơn nợ.", stEntries: "Các khoản phát sinh", stNone: "Chưa có phát sinh nào.",
+      stDate: "Ngày", stDesc: "Nội dung", stAmount: "Phát sinh", stBalance: "Số dư", stPeriod: "Kỳ",
+      stPaid: "Đã trả", stLeft: "Còn nợ",
+      stNote: "Số dư dương là số tiền còn phải trả; số dư âm là tiền thừa, được trừ vào hoá đơn kỳ sau.",
+      csv: "Tải file CSV (Excel)",
       payTitle: "Thanh toán qua VNPay", payItems: "Hoá đơn: {list}",
       qrAlt: "Mã VNPAY-QR để thanh toán {amount}",
       qrHelp: "Mở ứng dụng ngân hàng hoặc ví có VNPAY-QR, chọn “Quét mã” và quét mã này.",
       payLink: "Mở cổng thanh toán VNPay", expires: "Mã có hiệu lực đến {t}",
       paidDetail: "Lúc {t} · mã giao dịch VNPay {n}",
       s_pending: "Đang chờ thanh toán…", s_paid: "Đã thanh toán. Cảm ơn quý khách!",
-      s_failed: "Thanh toán không thành công. Quý khách chưa bị trừ tiền.",
+      s_failed: "Thanh toán không thành công. Nếu tài khoản đã bị trừ tiền, số tiền được ghi vào tài khoản khách hàng hoặc hoàn lại.",
       s_expired: "Mã thanh toán đã hết hạn.", s_refunded: "Đã hoàn tiền.", payAgain: "Tạo mã thanh toán mới",
       hotline: "Tổng đài hỗ trợ", network: "Không kết nối được máy chủ. Vui lòng thử lại.",
       sessionEnded: "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.",
@@ -63,13 +71,21 @@
       total: "Total", inWords: "In words: {w}", l_water: "Water ({q} m³)", l_vat: "VAT {r}%",
       l_env_fee: "Waste-water environmental fee {r}%",
       payThis: "Pay this bill", pdf: "Download the PDF", pdfDone: "The PDF is downloaded.",
+      stOpen: "Account statement of code {code}", stTitle: "Account statement – code {code}",
+      stOwes: "You owe {a}", stInCredit: "In credit: {a}", stSettled: "Nothing owed",
+      stCredit: "Credit on the account", stOpenSum: "Open on bills", stOpenTitle: "Bills still open",
+      stNoOpen: "No open bills.", stEntries: "Entries", stNone: "No entries yet.",
+      stDate: "Date", stDesc: "Description", stAmount: "Amount", stBalance: "Balance", stPeriod: "Period",
+      stPaid: "Paid", stLeft: "Open",
+      stNote: "A positive balance is what you owe; a negative one is credit, taken off your next bill.",
+      csv: "Download CSV (Excel)",
       payTitle: "Pay with VNPay", payItems: "Bills: {list}",
       qrAlt: "VNPAY-QR code to pay {amount}",
       qrHelp: "Open your bank or wallet app that supports VNPAY-QR, choose “Scan QR” and scan this code.",
       payLink: "Open the VNPay payment page", expires: "The code is valid until {t}",
       paidDetail: "At {t} · VNPay transaction {n}",
       s_pending: "Waiting for your payment…", s_paid: "Paid. Thank you!",
-      s_failed: "The payment did not go through. You were not charged.",
+      s_failed: "The payment did not go through. If your account was debited, the money is kept on your customer account or returned.",
       s_expired: "This payment code has expired.", s_refunded: "Refunded.", payAgain: "Make a new payment code",
       hotline: "Hotline", network: "Cannot reach the server. Please try again.",
       sessionEnded: "Your session has ended. Please log in again.",
@@ -82,7 +98,7 @@
 
   var state = {
     lang: "vi", me: null, code: null, invoices: [], cursor: null, selected: {}, invoice: null, order: null,
-    view: null, loads: 0
+    view: null, loads: 0, statement: null
   };
   var session = { access: null, accessUntil: 0, refresh: null, refreshing: null };
   var poll = { orderId: null, timer: null };
@@ -207,7 +223,7 @@
 
   // -- views -----------------------------------------------------------------
 
-  var VIEWS = ["view-login", "view-account", "view-invoice", "view-pay"];
+  var VIEWS = ["view-login", "view-account", "view-invoice", "view-pay", "view-statement"];
 
   function show(id, focus) {
     VIEWS.forEach(function (v) { $(v).hidden = v !== id; });
@@ -233,6 +249,7 @@
     save("sessionStorage", REFRESH_KEY, null);
     stopPolling();
     state.me = null; state.invoices = []; state.invoice = null; state.order = null; state.selected = {};
+    state.statement = null;
     if (location.hash) { history.replaceState(null, "", location.pathname + location.search); }
     show("view-login");
     if (message) { showError($("login-error"), { message: message }); }
@@ -301,6 +318,8 @@
         on: { click: function () { if (state.code !== c.customer_code) { state.code = c.customer_code; renderCodes(); loadInvoices(false); } } }
       }, h("b", { text: c.customer_code + (c.name ? " · " + c.name : "") }), h("span", { class: "muted", text: c.address || "" }))));
     });
+    $("open-statement").hidden = !state.code;
+    $("open-statement").textContent = state.code ? t("stOpen", { code: state.code }) : "";
   }
 
   function loadInvoices(more) {
@@ -418,15 +437,90 @@
     hideError(err);
     button.disabled = true;
     api("GET", "v1/invoices/" + encodeURIComponent(inv.invoice_id) + "/pdf", { accept: "application/pdf" })
-      .then(function (blob) {
-        var url = URL.createObjectURL(blob);
-        var a = h("a", { href: url, download: "hoa-don-" + inv.customer_code + "-" + inv.period + ".pdf", hidden: true });
-        document.body.appendChild(a);
-        a.click();
-        a.remove();
-        setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
-      })
+      .then(function (blob) { saveBlob(blob, "hoa-don-" + inv.customer_code + "-" + inv.period + ".pdf"); })
       .catch(function (e) { showError(err, e); })
+      .then(function () { button.disabled = false; });
+  }
+
+  function saveBlob(blob, name) {
+    var url = URL.createObjectURL(blob);
+    var a = h("a", { href: url, download: name, hidden: true });
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+  }
+
+  // -- the account statement (sổ theo dõi công nợ) ----------------------------
+  // The API writes each row's description in the language asked for, and the
+  // balance after it: positive the customer owes, negative the account is in credit.
+
+  function openStatement(code) {
+    show("view-statement");
+    hideError($("statement-error"));
+    $("statement-title").textContent = t("stTitle", { code: code });
+    $("statement-csv").hidden = true;
+    state.statement = null;
+    clear($("statement-body")).appendChild(h("p", { class: "muted", role: "status", text: t("loading") }));
+    return api("GET", "v1/me/account?customer_code=" + encodeURIComponent(code)).then(function (s) {
+      if (state.view !== "view-statement" || s.customer_code !== code) { return; }
+      state.statement = s; renderStatement();
+    }).catch(function (e) { clear($("statement-body")); showError($("statement-error"), e); });
+  }
+
+  function signed(n) { return (n > 0 ? "+" : "") + vnd(n); }
+
+  // A table under its own heading; cells are [text, class].
+  function grid(id, title, heads, rows, empty) {
+    var out = [h("h2", { class: "sub", id: id, text: title })];
+    if (!rows.length) { out.push(h("p", { class: "muted", text: empty })); return out; }
+    var head = h("tr"), body = h("tbody");
+    heads.forEach(function (c, i) { head.appendChild(h("th", { scope: "col", class: /num/.test(rows[0][i][1] || "") ? "num" : null, text: c })); });
+    rows.forEach(function (r) {
+      var tr = h("tr");
+      r.forEach(function (c) { tr.appendChild(h("td", { class: c[1] || null, text: c[0] })); });
+      body.appendChild(tr);
+    });
+    out.push(h("div", { class: "scroll", tabindex: "0", role: "region", "aria-labelledby": id },
+      h("table", { class: "lines", "aria-labelledby": id }, h("thead", null, head), body)));
+    return out;
+  }
+
+  function renderStatement() {
+    var s = state.statement, target = clear($("statement-body"));
+    if (!s) { return; }
+    var headline = s.balance > 0 ? t("stOwes", { a: vnd(s.balance) })
+      : s.balance < 0 ? t("stInCredit", { a: vnd(-s.balance) }) : t("stSettled");
+    target.appendChild(h("p", { class: "amount" + (s.balance < 0 ? " credit" : ""), id: "statement-balance", text: headline }));
+    var dl = h("dl", { class: "facts" });
+    [["stCredit", s.credit], ["stOpenSum", s.open_amount]].forEach(function (f) {
+      dl.appendChild(h("dt", { text: t(f[0]) }));
+      dl.appendChild(h("dd", { text: vnd(f[1]) }));
+    });
+    target.appendChild(dl);
+    var parts = grid("st-open", t("stOpenTitle"), [t("stPeriod"), t("total"), t("stPaid"), t("stLeft")],
+      (s.open_invoices || []).map(function (i) {
+        return [[period(i.period)], [vnd(i.total), "num"], [vnd(i.paid_amount), "num"], [vnd(i.open_amount), "num"]];
+      }), t("stNoOpen"));
+    parts = parts.concat(grid("st-entries", t("stEntries"), [t("stDate"), t("stDesc"), t("stAmount"), t("stBalance")],
+      (s.entries || []).map(function (e) {
+        return [[e.date ? day(e.date) : "–"], [e.description + (e.reference ? " · " + e.reference : "")],
+          e.effect ? [signed(e.effect), "num"] : ["(" + vnd(e.amount) + ")", "num muted"],
+          [vnd(e.balance), "num" + (e.balance < 0 ? " credit" : "")]];
+      }), t("stNone")));
+    parts.push(h("p", { class: "muted", text: t("stNote") }));
+    parts.forEach(function (el) { target.appendChild(el); });
+    $("statement-csv").hidden = false;
+  }
+
+  function downloadStatement() {
+    var s = state.statement, button = $("statement-csv");
+    if (!s) { return; }
+    hideError($("statement-error"));
+    button.disabled = true;
+    api("GET", "v1/me/account?format=csv&customer_code=" + encodeURIComponent(s.customer_code), { accept: "text/csv" })
+      .then(function (blob) { saveBlob(blob, "so-cong-no-" + s.customer_code + ".csv"); })
+      .catch(function (e) { showError($("statement-error"), e); })
       .then(function () { button.disabled = false; });
   }
 
@@ -540,16 +634,18 @@
     renderInvoice();
     renderOrder(false);
     Array.prototype.forEach.call(document.querySelectorAll(".alert"), function (el) { hideError(el); });
+    if (state.view === "view-statement") { route(); }   // the descriptions come in the language asked for
   }
 
-  // -- routes: #/ (invoices), #/hoa-don/<id>, #/thanh-toan/<order id> ---------
+  // -- routes: #/ (invoices), #/hoa-don/<id>, #/thanh-toan/<order id>, #/so-cong-no/<code>
 
   function go(hash) { if (location.hash === hash) { route(); } else { location.hash = hash; } }
 
   function route() {
     if (!session.refresh) { show("view-login"); return; }
-    var m = /^#\/(hoa-don|thanh-toan)\/([^/]+)$/.exec(location.hash);
+    var m = /^#\/(hoa-don|thanh-toan|so-cong-no)\/([^/]+)$/.exec(location.hash);
     if (m && m[1] === "hoa-don") { openInvoice(decodeURIComponent(m[2])); return; }
+    if (m && m[1] === "so-cong-no") { openStatement(decodeURIComponent(m[2])); return; }
     if (m) { openOrder(decodeURIComponent(m[2])); return; }
     openAccount();
   }
@@ -574,6 +670,8 @@
       startPayment(ids, $("pay-again"), $("pay-error"));
     });
     $("pdf").addEventListener("click", downloadPdf);
+    $("statement-csv").addEventListener("click", downloadStatement);
+    $("open-statement").addEventListener("click", function () { go("#/so-cong-no/" + encodeURIComponent(state.code)); });
     window.addEventListener("hashchange", route);
     // A printed bill's QR and the reminders link to PAYMENT_LINK_BASE + invoice id: with
     // PAYMENT_LINK_BASE = https://<host>/api/?invoice= they open that invoice here, after login.
