@@ -36,8 +36,9 @@ def record_print():
 @api
 def print_preview(invoice_id):
     request = bp.current_request
-    return collections().print_preview(staff_identity(request), invoice_id,
-                                       query(request).get("kind"))
+    params = query(request)
+    return collections().print_preview(staff_identity(request), invoice_id, params.get("kind"),
+                                       params.get("collection_id"))
 
 
 @bp.route("/v1/staff/reconciliation", methods=["GET"], authorizer=bearer)

@@ -123,12 +123,19 @@ def _amount(label: str, amount: int) -> list[str]:
     return pair(label, format_vnd(int(amount))) + field("Bằng chữ", amount_in_words(int(amount)))
 
 
-def receipt(slip: Slip, *, receipt_no: str, collector: str, collected_at) -> str:
-    """BIÊN NHẬN THU TIỀN NƯỚC: the customer's copy (liên 2) of cash taken at home."""
+def receipt(slip: Slip, *, receipt_no: str, collector: str, collected_at, credited: int = 0) -> str:
+    """BIÊN NHẬN THU TIỀN NƯỚC: the customer's copy (liên 2) of cash taken at home.
+    `credited`: the part that went on the customer's account because the invoice
+    was paid meanwhile (the customer may ask for it back)."""
     lines = _header(slip, "BIÊN NHẬN THU TIỀN NƯỚC")
     lines += center(f"Số: {receipt_no}")
     lines += [RULE] + _reading(slip) + [RULE]
     lines += _amount("Đã thu", slip.amount)
+    if credited > 0:
+        lines += pair("Trả hoá đơn", format_vnd(max(0, slip.amount - credited)))
+        lines += pair("Ghi có tài khoản", format_vnd(credited))
+        lines += wrap("Hoá đơn đã được thanh toán trước đó: số tiền ghi có được trừ vào kỳ sau, "
+                      "hoặc hoàn lại khi Quý khách yêu cầu.")
     lines += [RULE]
     lines += field("Nhân viên thu", collector)
     lines += field("Thời gian", time_vn(collected_at))

@@ -1,8 +1,14 @@
 """Cash collected on the spot by field staff (seed 003, "ghi thu chung"):
 take the exact amount of an invoice the rules allow, once per collection_id,
-under a gap-free receipt number; count printed notices and receipts; the
-day's receipts per staff member and the cash an admin received. No Chalice,
-no boto3.
+under a gap-free receipt number, posted to the customer's account (the
+ledger, channel 'cash'); count printed notices and receipts; the day's
+receipts per staff member and the cash an admin received. No Chalice, no boto3.
+
+Cash already in a worker's hand is always recorded: a device that was offline
+may send a collection for an invoice VNPay or a bank paid meanwhile; it still
+gets its receipt, the part beyond what the invoice still owes stays on the
+account as credit (taken off the next bill, or given back), and the answer
+says so.
 
 A worker collects, prints and previews only for customers of their own branch
 (seed 003's hand-over between workers happens inside a branch; a manager moves
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Optional
 
@@ -23,7 +30,9 @@ from chalicelib.domain.tokens import Identity
 from chalicelib.domain.words import amount_in_words
 from chalicelib.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationError
 from chalicelib.observability import logger
-from chalicelib.store.collections import InvoiceChanged, ReceiptExists, SeriesTaken
+from chalicelib.services.ledger import IncomingPayment, Target
+from chalicelib.store.collections import RECEIPT_LABELS
+from chalicelib.store.ledger import PostingFailed, paid_of
 from chalicelib.store.models import HandoverModel, ReceiptModel
 
 COLLECT_ATTEMPTS = 8
@@ -32,9 +41,12 @@ STAFF_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MAX_AMOUNT = 10 ** 12
 MAX_FUTURE = timedelta(minutes=10)      # device clocks drift
 MAX_PAST = timedelta(days=7)            # a device that was offline for a while
+ONLINE_WINDOW = timedelta(minutes=10)   # a collection sent within this of its time came from a device online
 KINDS = ("notice", "receipt")
 CHANNEL_NAMES_VI = {"bank_transfer": "chuyển khoản", "authorised_debit": "nhờ thu"}
 CHANNEL_NAMES_VI_PAID = {"vnpay": "VNPay", "cash": "tiền mặt"}
+CHANNEL_NAMES_VI_ONLINE = {"vnpay": "VNPay", "bank_transfer": "chuyển khoản", "bank_statement": "chuyển khoản",
+                           "authorised_debit": "nhờ thu"}
 
 
 def _invoice_not_found(invoice_id: str) -> NotFound:
@@ -55,12 +67,18 @@ def _not_allowed(message_en: str, message_vi: str) -> Conflict:
     return Conflict(message_en, message_vi, code="COLLECTION_NOT_ALLOWED")
 
 
+def _no_receipt() -> Conflict:
+    return Conflict("no cash receipt for this invoice: print a notice",
+                    "Hoá đơn chưa có biên nhận thu tiền mặt: in giấy báo.", code="NO_RECEIPT")
+
+
 class CollectionService:
-    def __init__(self, *, settings: Settings, store, clock, audit_entry=None) -> None:
+    def __init__(self, *, settings: Settings, store, clock, audit_entry=None, ledger=None) -> None:
         self.s = settings
         self.store = store
         self.clock = clock
         self._audit_entry = audit_entry
+        self.ledger = ledger
 
     # -- taking cash -------------------------------------------------------
 
@@ -90,49 +108,54 @@ class CollectionService:
         invoice = self.store.invoice(invoice_id)
         if invoice is None:
             raise _invoice_not_found(invoice_id)
-        self._check_collectable(invoice, amount, identity.branch)
+        # Sent at once from a device online, a wrong amount is a typo to fix before the receipt is
+        # printed; sent later by a device that was offline, the money is already in the worker's hand.
+        offline = now - collected.timestamp() > ONLINE_WINDOW.total_seconds()
+        self._check_collectable(invoice, amount, identity.branch, amount_checked=not offline)
 
         day = collected.date().isoformat()
         series = f"receipt#{staff}#{collected.year}"
+        target = Target(customer_code=invoice.customer_code, invoice_ids=[invoice_id])
         for _ in range(COLLECT_ATTEMPTS):
             number = self.store.last_number(series) + 1
-            receipt_no = f"{_staff_code(staff)}-{collected.year}-{number:06d}"
-            receipt = ReceiptModel(collection_id, staff=staff, receipt_no=receipt_no, invoice_id=invoice_id,
-                                   customer_code=invoice.customer_code, amount=amount, collected_at=collected_at,
-                                   day=day, staff_day=f"{staff}#{day}", lat=lat, lng=lng)
-            payment = {"channel": "cash", "receipt_no": receipt_no, "staff": staff, "amount": amount,
-                       "collected_at": collected_at, "collection_id": collection_id}
+            receipt = ReceiptModel(collection_id, staff=staff,
+                                   receipt_no=f"{_staff_code(staff)}-{collected.year}-{number:06d}",
+                                   invoice_id=invoice_id, customer_code=invoice.customer_code, amount=amount,
+                                   collected_at=collected_at, day=day, staff_day=f"{staff}#{day}", lat=lat, lng=lng)
             try:
-                self.store.collect(receipt, series, number, invoice, payment, paid_at=collected_at)
-            except SeriesTaken:
-                continue
-            except ReceiptExists:
+                posted = self.ledger.post_payment(self._money(receipt), target,
+                                                  extras=self.store.receipt_items(receipt, series, number),
+                                                  extra_labels=RECEIPT_LABELS)
+            except PostingFailed as failed:
+                if "receipt" not in failed.failed:
+                    continue        # another collection of this worker took the number: the next one
+                posted = None
+            if posted is None or posted.duplicate:
                 # The same collection_id sent twice at once: the first one wrote it.
                 first = self.store.receipt(collection_id)
                 if first is None:
                     continue
                 return self._replay(first, staff, invoice_id, amount, collected_at), False
-            except InvoiceChanged:
-                # Lost to VNPay (or the invoice was corrected or cancelled): look at it again.
-                current = self.store.invoice(invoice_id)
-                if current is None:
-                    raise _invoice_not_found(invoice_id) from None
-                self._check_collectable(current, amount, identity.branch)
-                invoice = current
-                continue
-            logger.info("cash collected", extra={"receipt_no": receipt_no, "invoice_id": invoice_id,
-                                                 "amount": amount})
-            return _receipt_view(receipt), True
+            logger.info("cash collected", extra={"receipt_no": receipt.receipt_no, "invoice_id": invoice_id,
+                                                 "amount": amount, "credited": posted.credited})
+            return self._view(receipt), True
         raise ServiceUnavailable()
 
-    def _check_collectable(self, invoice, amount: int, branch: str) -> None:
+    def _money(self, receipt: ReceiptModel) -> IncomingPayment:
+        """The receipt as money received on the 'cash' channel, once per collection_id. Posted now
+        (the account's entries stay in posting order); the invoice is paid at the collection's time."""
+        return IncomingPayment(
+            channel="cash", payment_id=f"cash#{receipt.collection_id}", external_ref=receipt.receipt_no,
+            amount=int(receipt.amount), received_at=self.clock.now(), posted_by=f"staff:{receipt.staff}",
+            paid_at=receipt.collected_at,
+            display={"receipt_no": receipt.receipt_no, "staff": receipt.staff,
+                     "collected_at": receipt.collected_at, "collection_id": receipt.collection_id})
+
+    def _check_collectable(self, invoice, amount: int, branch: str, amount_checked: bool = True) -> None:
+        """What refuses cash before any is recorded. An invoice paid meanwhile is not one of them:
+        the cash is in the worker's hand, and what the invoice no longer owes becomes credit."""
         customer = self.store.customer(invoice.customer_code)
         _check_branch(branch, customer)
-        if invoice.status == "paid":
-            raise _already_paid(invoice)
-        if invoice.status != "unpaid":
-            raise Conflict(f"the invoice is {invoice.status}", f"Hoá đơn ở trạng thái {invoice.status}: không thu tiền.",
-                           code="INVOICE_NOT_PAYABLE")
         if invoice.field_collect is not None and int(invoice.field_collect) == 0:
             raise _not_allowed("the reading's rules do not allow collecting cash for this invoice: print a notice",
                                "Không được thu tiền mặt hoá đơn này (theo kết quả kiểm tra chỉ số): "
@@ -142,10 +165,21 @@ class CollectionService:
             raise _not_allowed(f"the customer pays by {channel}: do not collect cash, print a notice",
                                f"Khách hàng thanh toán bằng {CHANNEL_NAMES_VI.get(channel, channel)}: "
                                "không thu tiền mặt, in giấy báo.")
-        if amount != int(invoice.total):
+        # A typo is caught only while nothing else was paid: once something was, any amount
+        # the worker holds is recorded (the invoice takes what it still owes).
+        if amount_checked and paid_of(invoice) == 0 and amount != int(invoice.total):
             raise ValidationError(f"the amount must be the outstanding total, {int(invoice.total)} VND",
                                   f"Số tiền phải đúng bằng số tiền còn nợ: {format_vnd(int(invoice.total))}.",
                                   field="amount", code="AMOUNT_MISMATCH")
+
+    def _view(self, receipt: ReceiptModel) -> dict:
+        """The receipt, and when some of it went on the account, what to tell the worker
+        (read from the invoice as it is now: who paid it)."""
+        view = _receipt_view(receipt)
+        if view["credited"] > 0:
+            invoice = self.store.invoice(receipt.invoice_id)
+            view["notice"] = _credit_notice(receipt, _payments(invoice) if invoice is not None else [])
+        return view
 
     def _replay(self, receipt: ReceiptModel, staff: str, invoice_id: str, amount: int, collected_at: str) -> dict:
         same = (receipt.staff == staff and receipt.invoice_id == invoice_id and int(receipt.amount) == amount
@@ -154,7 +188,7 @@ class CollectionService:
             raise Conflict("this collection_id was already used for a different collection",
                            "Mã thu (collection_id) đã được dùng cho một lần thu khác.", field="collection_id",
                            code="COLLECTION_ID_REUSED")
-        return _receipt_view(receipt)
+        return self._view(receipt)
 
     # -- prints ------------------------------------------------------------
 
@@ -165,19 +199,21 @@ class CollectionService:
         reason = body.get("reason")
         if reason is not None and (not isinstance(reason, str) or len(reason) > 300):
             raise ValidationError("reason: up to 300 characters", "Lý do tối đa 300 ký tự.", field="reason")
-        text = self._text(identity.branch, invoice_id, kind, reason)
+        text = self._text(identity.branch, invoice_id, kind, reason, _print_collection(body.get("collection_id")))
         count = self.store.count_print(invoice_id, kind, staff, self.clock.now())
         return {"invoice_id": invoice_id, "kind": kind, "print_count": count, "reprint": count > 1, "text": text}
 
-    def print_preview(self, identity: Identity, invoice_id: str, kind: Optional[str]) -> dict:
+    def print_preview(self, identity: Identity, invoice_id: str, kind: Optional[str],
+                      collection_id: Optional[str] = None) -> dict:
         """What would print, without counting it."""
         _staff_login(identity)
         invoice_id, kind = _print_target(invoice_id, kind or "notice")
-        text = self._text(identity.branch, invoice_id, kind, None)
+        text = self._text(identity.branch, invoice_id, kind, None, _print_collection(collection_id))
         count = self.store.print_count(invoice_id, kind)
         return {"invoice_id": invoice_id, "kind": kind, "print_count": count, "text": text}
 
-    def _text(self, branch: str, invoice_id: str, kind: str, reason: Optional[str]) -> str:
+    def _text(self, branch: str, invoice_id: str, kind: str, reason: Optional[str],
+              collection_id: Optional[str] = None) -> str:
         invoice = self.store.invoice(invoice_id)
         if invoice is None:
             raise _invoice_not_found(invoice_id)
@@ -192,22 +228,32 @@ class CollectionService:
             consumption_m3=int(invoice.consumption_m3), amount=int(invoice.total), invoice_id=invoice.invoice_id,
             due_date=invoice.due_date)
         if kind == "receipt":
-            cash = [p for p in _payments(invoice) if p.get("channel") == "cash"]
-            if invoice.status != "paid" or not cash:
-                raise Conflict("no cash receipt for this invoice: print a notice",
-                               "Hoá đơn chưa có biên nhận thu tiền mặt: in giấy báo.", code="NO_RECEIPT")
-            paid = cash[-1]
-            collector = str(paid.get("staff") or "")
-            account = self.store.account(f"staff:{collector}") if collector else None
+            receipt = self._receipt_of(invoice, collection_id)
+            slip = replace(slip, amount=int(receipt.amount))      # what was taken, whatever the invoice owes
+            collector = str(receipt.staff)
+            account = self.store.account(f"staff:{collector}")
             name = getattr(account, "full_name", None)
-            return receipt_text.receipt(slip, receipt_no=str(paid.get("receipt_no")),
+            return receipt_text.receipt(slip, receipt_no=receipt.receipt_no,
                                         collector=f"{name} ({collector})" if name else collector,
-                                        collected_at=str(paid.get("collected_at")))
+                                        collected_at=receipt.collected_at, credited=int(receipt.credited or 0))
         if invoice.status != "unpaid":
             raise _already_paid(invoice) if invoice.status == "paid" else Conflict(
                 f"the invoice is {invoice.status}", f"Hoá đơn ở trạng thái {invoice.status}.",
                 code="INVOICE_NOT_PAYABLE")
         return receipt_text.notice(slip, reason=reason or self._why_not_collected(invoice, customer))
+
+    def _receipt_of(self, invoice, collection_id: Optional[str]) -> ReceiptModel:
+        """The cash receipt to print: the one named, else the invoice's latest cash payment, else (all
+        of it went on the account: the invoice was paid meanwhile) the account's latest one for it."""
+        if collection_id is not None:
+            receipt = self.store.receipt(collection_id)
+        else:
+            cash = [p for p in _payments(invoice) if p.get("channel") == "cash" and p.get("collection_id")]
+            receipt = self.store.receipt(str(cash[-1]["collection_id"])) if cash else \
+                self.store.credited_receipt(invoice.customer_code, invoice.invoice_id)
+        if receipt is None or receipt.invoice_id != invoice.invoice_id:
+            raise _no_receipt()
+        return receipt
 
     def _why_not_collected(self, invoice, customer) -> Optional[str]:
         channel = getattr(customer, "payment_channel", None) or "cash"
@@ -239,7 +285,9 @@ class CollectionService:
             "cash_total_text": format_vnd(total),
             "receipts": [{"receipt_no": r.receipt_no, "invoice_id": r.invoice_id, "customer_code": r.customer_code,
                           "amount": int(r.amount), "collected_at": r.collected_at,
-                          "print_count": prints.get(r.invoice_id, 0)} for r in receipts],
+                          "print_count": prints.get(r.invoice_id, 0),
+                          # cash in hand all the same: the invoice was paid meanwhile, this went on the account
+                          "credited": int(r.credited or 0)} for r in receipts],
             "handover": None,
             "not_handed_over": total,
         }
@@ -286,10 +334,39 @@ class CollectionService:
 
 def _receipt_view(r: ReceiptModel) -> dict:
     amount = int(r.amount)
+    credited = int(r.credited or 0)
     return {"collection_id": r.collection_id, "receipt_no": r.receipt_no, "invoice_id": r.invoice_id,
             "customer_code": r.customer_code, "amount": amount, "amount_text": format_vnd(amount),
             "amount_in_words": amount_in_words(amount), "collected_at": r.collected_at, "staff": r.staff,
-            "date": r.day}
+            "date": r.day, "allocated": amount - credited if r.allocated is None else int(r.allocated),
+            "credited": credited}
+
+
+def _credit_notice(r: ReceiptModel, payments: list[dict]) -> dict:
+    """What the app shows when cash went on the account: who paid the invoice
+    meanwhile, and that the worker keeps the money as credit or gives it back."""
+    credited = int(r.credited or 0)
+    allocated = int(r.amount) - credited
+    others = [p for p in payments if p.get("collection_id") != r.collection_id]
+    last = others[-1] if others else {}
+    channel = str(last.get("channel") or "")
+    partly_en, partly_vi = ("partly ", " một phần") if allocated > 0 else ("", "")
+    if channel == "cash":
+        code = "ALREADY_PAID_IN_CASH"
+        what_en = f"{partly_en}collected in cash already (receipt {last.get('receipt_no')})"
+        what_vi = f"Hoá đơn đã được thu tiền mặt{partly_vi} (biên nhận {last.get('receipt_no')})"
+    else:
+        code = "ALREADY_PAID_ONLINE"
+        how = CHANNEL_NAMES_VI_ONLINE.get(channel, channel)
+        what_en = f"{partly_en or 'already '}paid online{f' ({channel})' if channel else ''}"
+        what_vi = f"Hoá đơn đã được thanh toán trực tuyến{partly_vi}{f' ({how})' if how else ''}"
+    rest_en = f"; {format_vnd(allocated)} paid the rest of it" if allocated > 0 else ""
+    rest_vi = f"; {format_vnd(allocated)} trả nốt hoá đơn" if allocated > 0 else ""
+    return {"code": code,
+            "message_en": f"The invoice was {what_en}{rest_en} — the money goes on the account "
+                          f"({format_vnd(credited)}, taken off the next bill), or give it back.",
+            "message_vi": f"{what_vi}{rest_vi}. Số tiền {format_vnd(credited)} được ghi có vào tài khoản "
+                          "khách hàng (trừ vào kỳ sau), hoặc trả lại tiền cho khách."}
 
 
 def _payments(invoice) -> list[dict]:
@@ -335,6 +412,11 @@ def _collection_id(value) -> str:
         raise ValidationError("collection_id: 8-64 of letters, digits, '_.:-'",
                               "Mã thu (collection_id) không hợp lệ.", field="collection_id")
     return value
+
+
+def _print_collection(value) -> Optional[str]:
+    """Which cash receipt to print (several may name one invoice); absent: the latest."""
+    return None if value is None else _collection_id(value)
 
 
 def _print_target(invoice_id, kind) -> tuple[str, str]:

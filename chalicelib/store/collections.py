@@ -1,16 +1,17 @@
 """Cash collected in the field, print counters and end-of-day handovers in
-DynamoDB. Taking cash is one transaction with conditions: the receipt is
-written once (its collection_id), the staff member's receipt series moves
-from n to n+1 (gap-free numbers), and the invoice goes unpaid -> paid. Any
-of them failing writes nothing, so cash and VNPay cannot both pay an invoice."""
+DynamoDB. Taking cash is posted to the customer's account (store/ledger.py)
+in one transaction that also writes the receipt once (its collection_id) and
+moves the staff member's receipt series from n to n+1 (gap-free numbers):
+the money, its receipt and its number are all written or none of them."""
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import ServiceUnavailable
+from chalicelib.store.ledger import LabelledTx, Posting
 from chalicelib.store.models import (
     CONNECTION,
     AccountModel,
@@ -19,27 +20,15 @@ from chalicelib.store.models import (
     HandoverModel,
     InvoiceModel,
     InvoiceSeriesModel,
+    LedgerEntryModel,
     PrintModel,
     ReadingModel,
     ReceiptModel,
 )
 from chalicelib.store.repositories import _THROTTLED, get_or_none, storage_errors
 
-
-class ReceiptExists(Exception):
-    """A receipt with this collection_id was written first (a replay racing the original)."""
-
-
-class InvoiceChanged(Exception):
-    """The invoice is no longer unpaid for this amount (paid by VNPay meanwhile, corrected, cancelled)."""
-
-
-class SeriesTaken(Exception):
-    """Another collection of the same staff member took the next number; read again and retry."""
-
-
-def _reasons(exc: TransactWriteError) -> list:
-    return [None if r is None else r.code for r in (getattr(exc, "cancellation_reasons", None) or [])]
+# The labels of the receipt's own items in the posting's transaction (LedgerService.post_payment).
+RECEIPT_LABELS = ("receipt", "series")
 
 
 class CollectionStore:
@@ -72,40 +61,34 @@ class CollectionStore:
         except DoesNotExist:
             return 0
 
+    @storage_errors
+    def credited_receipt(self, customer_code: str, invoice_id: str, limit: int = 20) -> Optional[ReceiptModel]:
+        """The newest cash receipt for an invoice that none of its money reached (the invoice was paid
+        meanwhile): found among the account's `limit` latest postings (one Query, one BatchGetItem)."""
+        entries = LedgerEntryModel.query(customer_code, scan_index_forward=False, limit=limit, consistent_read=True)
+        ids = [e.payment_id.partition("#")[2] for e in entries if e.channel == "cash" and e.payment_id]
+        if not ids:
+            return None
+        receipts = [r for r in ReceiptModel.batch_get(list(dict.fromkeys(ids)), consistent_read=True)
+                    if r.invoice_id == invoice_id]
+        return max(receipts, key=lambda r: r.collected_at, default=None)
+
     # -- taking cash -------------------------------------------------------
 
-    def collect(self, receipt: ReceiptModel, series: str, number: int, invoice: InvoiceModel,
-                payment: dict, paid_at: str) -> None:
-        """Receipt, series and invoice in one transaction. Raises ReceiptExists,
-        InvoiceChanged or SeriesTaken for the condition that failed (in that order
-        of precedence); a concurrent transaction on the same items is SeriesTaken
-        (the caller reads again and retries)."""
-        amount = int(receipt.amount)
-        try:
-            with TransactWrite(connection=CONNECTION) as tx:
-                tx.save(receipt, condition=ReceiptModel.collection_id.does_not_exist())
-                tx.update(InvoiceSeriesModel(series), actions=[InvoiceSeriesModel.last_number.set(number)],
-                          condition=InvoiceSeriesModel.series.does_not_exist() if number == 1
-                          else InvoiceSeriesModel.last_number == number - 1)
-                tx.update(InvoiceModel(invoice.invoice_id), actions=[
-                    InvoiceModel.status.set("paid"),
-                    InvoiceModel.customer_status.set(f"{invoice.customer_code}#paid"),
-                    InvoiceModel.paid_at.set(paid_at),
-                    InvoiceModel.payments.set(InvoiceModel.payments.append([payment]))],
-                    # Unpaid, for exactly this amount, and still one the rules let the worker collect.
-                    condition=(InvoiceModel.status == "unpaid") & (InvoiceModel.total == amount)
-                    & (InvoiceModel.field_collect.does_not_exist() | (InvoiceModel.field_collect != 0)))
-        except TransactWriteError as exc:
-            reasons = _reasons(exc)
-            # PynamoDB sends puts before updates: 0 the receipt, 1 the series, 2 the invoice.
-            failed = {i for i, r in enumerate(reasons) if r == "ConditionalCheckFailed"}
-            if 0 in failed:
-                raise ReceiptExists(receipt.collection_id) from None
-            if 2 in failed:
-                raise InvoiceChanged(invoice.invoice_id) from None
-            if 1 in failed or "TransactionConflict" in reasons:
-                raise SeriesTaken(series) from None
-            raise ServiceUnavailable() from exc
+    @staticmethod
+    def receipt_items(receipt: ReceiptModel, series: str, number: int) -> Callable[[LabelledTx, Posting], None]:
+        """The receipt and its number, as items of the posting's transaction ('receipt': this
+        collection_id was written first; 'series': another collection took the number). The
+        receipt records how the posting spread the money."""
+        def extra(tx: LabelledTx, posting: Posting) -> None:
+            credited = sum(posting.credit.values())
+            receipt.credited = credited
+            receipt.allocated = int(receipt.amount) - credited
+            tx.put("receipt", receipt, condition=ReceiptModel.collection_id.does_not_exist())
+            tx.update("series", InvoiceSeriesModel(series), [InvoiceSeriesModel.last_number.set(number)],
+                      condition=InvoiceSeriesModel.series.does_not_exist() if number == 1
+                      else InvoiceSeriesModel.last_number == number - 1)
+        return extra
 
     # -- prints ------------------------------------------------------------
 

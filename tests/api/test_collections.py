@@ -6,7 +6,7 @@ import itertools
 import secrets
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -81,6 +81,31 @@ def _service():
     return collections()
 
 
+def _account_credit(code):
+    from chalicelib.store.models import CustomerAccountModel
+    from chalicelib.store.repositories import get_or_none
+    account = get_or_none(CustomerAccountModel, code, consistent_read=True)
+    return int(account.credit or 0) if account is not None else 0
+
+
+def _cash_entries(code):
+    """The account's ledger postings on the cash channel."""
+    from chalicelib.store.models import LedgerEntryModel
+    return [e for e in LedgerEntryModel.query(code, consistent_read=True) if e.channel == "cash"]
+
+
+def _bank_pays(invoice_id, amount, ref=None):
+    """Another channel pays the invoice, through the ledger: a bank transfer naming it."""
+    from chalicelib import deps
+    from chalicelib.services.ledger import IncomingPayment, Target
+    ref = ref or f"FT{secrets.token_hex(6).upper()}"
+    code = _invoice(invoice_id).customer_code
+    money = IncomingPayment(channel="bank_transfer", payment_id=f"bank#TEST#{ref}", external_ref=ref, amount=amount,
+                            received_at=int(time.time()), posted_by="test",
+                            paid_at=datetime.now(VN_TZ).isoformat(timespec="seconds"), display={"bank_ref": ref})
+    return deps.get("ledger").post_payment(money, Target(customer_code=code, invoice_ids=[invoice_id]))
+
+
 def test_collecting_writes_a_receipt_and_pays_the_invoice_with_consecutive_numbers(staff, unpaid):
     worker = staff()
     year = datetime.now(VN_TZ).year
@@ -93,9 +118,11 @@ def test_collecting_writes_a_receipt_and_pays_the_invoice_with_consecutive_numbe
         assert receipt["invoice_id"] == invoice_id and receipt["amount"] == TOTAL
         assert receipt["amount_text"] == "75.900 đ" and receipt["staff"] == worker.login
         assert receipt["amount_in_words"] == "Bảy mươi lăm nghìn chín trăm đồng"
+        assert receipt["allocated"] == TOTAL and receipt["credited"] == 0 and "notice" not in receipt
         numbers.append(receipt["receipt_no"])
         inv = _invoice(invoice_id)
         assert inv.status == "paid" and inv.customer_status == f"{customer.code}#paid"
+        assert int(inv.paid_amount) == TOTAL and _account_credit(customer.code) == 0
         [payment] = [dict(p) for p in inv.payments]
         assert payment["channel"] == "cash" and payment["receipt_no"] == receipt["receipt_no"]
         assert payment["staff"] == worker.login and int(payment["amount"]) == TOTAL
@@ -147,11 +174,15 @@ def test_the_same_collection_id_again_returns_the_first_receipt_and_pays_once(st
     r = worker.post("/v1/staff/collections", dict(body, invoice_id=other_invoice))
     assert r.status_code == 409 and r.json["code"] == "COLLECTION_ID_REUSED"
     assert _invoice(other_invoice).status == "unpaid"
-    # Same invoice, a new id (a double tap that made a new id): already paid.
+    # Same invoice, a new id (a double tap that made a new id, or a second worker): the cash is in a
+    # hand, so it is recorded (issue 13) as credit, and the worker is told the invoice was paid in cash.
     r, _ = worker.collect(invoice_id)
-    assert r.status_code == 409 and r.json["code"] == "INVOICE_ALREADY_PAID"
-    assert "tiền mặt" in r.json["message"]
-    assert len(_invoice(invoice_id).payments) == 1
+    assert r.status_code == 201 and r.json["credited"] == TOTAL and r.json["allocated"] == 0, r.json
+    assert r.json["receipt_no"].endswith("-000002")
+    assert r.json["notice"]["code"] == "ALREADY_PAID_IN_CASH"
+    assert "tiền mặt" in r.json["notice"]["message_vi"] and first.json["receipt_no"] in r.json["notice"]["message_vi"]
+    assert len(_invoice(invoice_id).payments) == 1 and int(_invoice(invoice_id).paid_amount) == TOTAL
+    assert _account_credit(_invoice(invoice_id).customer_code) == TOTAL
 
 
 def test_the_amount_must_be_exactly_the_outstanding_total(staff, unpaid):
@@ -162,6 +193,24 @@ def test_the_amount_must_be_exactly_the_outstanding_total(staff, unpaid):
         assert r.status_code == 400 and r.json["code"] == "AMOUNT_MISMATCH" and r.json["field"] == "amount"
         assert "75.900 đ" in r.json["message"]
     assert _invoice(invoice_id).status == "unpaid"
+
+
+def test_cash_taken_offline_for_a_bill_corrected_meanwhile_is_recorded_whatever_the_amount(staff, unpaid):
+    """An offline device took the bill's amount as it stood; the bill was corrected before it came
+    back online. The money is in the worker's hand: it is recorded, the invoice takes what it owes
+    and the rest goes on the account (or the invoice stays partly open)."""
+    from chalicelib.store.models import InvoiceModel
+    worker = staff()
+    two_days_ago = (datetime.now(VN_TZ) - timedelta(days=2)).isoformat(timespec="seconds")
+    for new_total, allocated, credited in ((TOTAL - 20000, TOTAL - 20000, 20000), (TOTAL + 10000, TOTAL, 0)):
+        customer, invoice_id = unpaid()
+        InvoiceModel(invoice_id).update(actions=[InvoiceModel.total.set(new_total)])   # the correction
+        r, _ = worker.collect(invoice_id, amount=TOTAL, collected_at=two_days_ago)
+        assert r.status_code == 201, r.json
+        assert (r.json["allocated"], r.json["credited"]) == (allocated, credited)
+        inv = _invoice(invoice_id)
+        assert int(inv.paid_amount) == allocated and _account_credit(customer.code) == credited
+        assert inv.status == ("paid" if allocated == new_total else "unpaid")
 
 
 @pytest.mark.parametrize("change,field", [
@@ -250,17 +299,121 @@ def _vnpay_pays(order, txn):
                                                "vnp_TransactionNo": txn, "vnp_BankCode": "NCB"}, applied_by="ipn")
 
 
-def test_an_invoice_paid_by_vnpay_meanwhile_is_a_clear_conflict(staff, unpaid):
+@pytest.mark.parametrize("paid_by", ["vnpay", "bank_transfer"])
+def test_cash_taken_offline_for_an_invoice_paid_meanwhile_is_recorded_as_credit(api, admin, staff, unpaid, paid_by):
+    """Issue 13, defect 4: a device offline for days sends the cash it took for an invoice VNPay
+    (or a bank) paid meanwhile. It used to be a 409 and the cash was recorded nowhere; now it has
+    a receipt, is posted once to the customer's account as credit, and is in the hand-over."""
+    from chalicelib.store.models import PaymentModel
     worker = staff()
-    _, invoice_id = unpaid()
-    order = _open_order(invoice_id)
-    assert _vnpay_pays(order, f"77{secrets.randbelow(10 ** 6):06d}")[0] == "00"
-    r, _ = worker.collect(invoice_id)
-    assert r.status_code == 409 and r.json["code"] == "INVOICE_ALREADY_PAID"
-    assert r.json["message"] == "Hoá đơn đã được thanh toán (VNPay): không thu tiền."
-    r, _ = worker.collect(invoice_id)
-    assert r.status_code == 409
-    assert [dict(p)["channel"] for p in _invoice(invoice_id).payments] == ["vnpay"]
+    customer, invoice_id = unpaid()
+    if paid_by == "vnpay":
+        assert _vnpay_pays(_open_order(invoice_id), f"77{secrets.randbelow(10 ** 6):06d}")[0] == "00"
+    else:
+        _bank_pays(invoice_id, TOTAL)
+    assert _invoice(invoice_id).status == "paid"
+    collected = (datetime.now(VN_TZ) - timedelta(days=3)).replace(microsecond=0)
+    r, body = worker.collect(invoice_id, collected_at=collected.isoformat())
+    assert r.status_code == 201, r.json
+    receipt = r.json
+    assert receipt["receipt_no"] == f"{worker.login.upper()}-{collected.year}-000001"
+    assert receipt["amount"] == TOTAL and receipt["allocated"] == 0 and receipt["credited"] == TOTAL
+    assert receipt["date"] == collected.date().isoformat()
+    notice = receipt["notice"]
+    assert notice["code"] == "ALREADY_PAID_ONLINE"
+    assert "already paid online" in notice["message_en"] and "give it back" in notice["message_en"]
+    assert "75.900 đ" in notice["message_vi"] and "ghi có vào tài khoản" in notice["message_vi"]
+    assert {"vnpay": "VNPay", "bank_transfer": "chuyển khoản"}[paid_by] in notice["message_vi"]
+    # Posted once on the cash channel: all of it credit on the customer's account.
+    [entry] = _cash_entries(customer.code)
+    assert entry.payment_id == f"cash#{body['collection_id']}" and entry.external_ref == receipt["receipt_no"]
+    assert [(line["kind"], int(line["amount"])) for line in entry.lines] == [("payment", TOTAL)]
+    assert int(entry.credit_delta) == TOTAL and entry.posted_by == f"staff:{worker.login}"
+    assert _account_credit(customer.code) == TOTAL
+    payment = PaymentModel.get(f"cash#{body['collection_id']}", consistent_read=True)
+    assert (payment.channel, int(payment.amount), int(payment.allocated), int(payment.credited)) == \
+        ("cash", TOTAL, 0, TOTAL)
+    # The invoice keeps the one payment that paid it.
+    inv = _invoice(invoice_id)
+    assert [dict(p)["channel"] for p in inv.payments] == [paid_by] and int(inv.paid_amount) == TOTAL
+    # The device sends it again after a lost answer: the first receipt, nothing posted twice.
+    again = worker.post("/v1/staff/collections", body)
+    assert again.status_code == 200 and again.json == receipt
+    assert len(_cash_entries(customer.code)) == 1 and _account_credit(customer.code) == TOTAL
+    # The customer gets a receipt that says where the money went.
+    for r in (worker.post("/v1/staff/prints", {"invoice_id": invoice_id, "kind": "receipt"}),
+              worker.get(f"/v1/staff/invoices/{invoice_id}/print?kind=receipt&collection_id={body['collection_id']}")):
+        assert r.status_code == 200, r.json
+        flat = " ".join(r.json["text"].split())
+        assert f"Số: {receipt['receipt_no']}" in flat and "Ghi có tài khoản 75.900 đ" in flat, flat
+        assert "Bảy mươi lăm nghìn chín trăm đồng" in flat and worker.full_name in flat
+    # The hand-over of that day counts it: it is cash the worker holds.
+    day = worker.get(f"/v1/staff/reconciliation?date={collected.date().isoformat()}").json
+    assert day["count"] == 1 and day["cash_total"] == TOTAL and day["not_handed_over"] == TOTAL
+    [row] = day["receipts"]
+    assert row["receipt_no"] == receipt["receipt_no"] and row["credited"] == TOTAL and row["print_count"] == 1
+    r = api.post("/v1/admin/reconciliation/handover", {"staff": worker.login, "date": collected.date().isoformat(),
+                                                       "handed_over": TOTAL}, token=admin)
+    assert r.status_code == 200 and r.json["handover"]["expected"] == TOTAL and r.json["not_handed_over"] == 0
+
+
+def test_cash_for_an_invoice_partly_paid_meanwhile_pays_the_rest_and_credits_the_excess(staff, unpaid):
+    worker = staff()
+    customer, invoice_id = unpaid()
+    _bank_pays(invoice_id, 50000)
+    assert _invoice(invoice_id).status == "unpaid" and int(_invoice(invoice_id).paid_amount) == 50000
+    r, body = worker.collect(invoice_id)
+    assert r.status_code == 201, r.json
+    assert (r.json["amount"], r.json["allocated"], r.json["credited"]) == (TOTAL, TOTAL - 50000, 50000)
+    notice = r.json["notice"]
+    assert notice["code"] == "ALREADY_PAID_ONLINE" and "partly" in notice["message_en"]
+    assert "25.900 đ" in notice["message_vi"] and "50.000 đ" in notice["message_vi"]
+    inv = _invoice(invoice_id)
+    assert inv.status == "paid" and int(inv.paid_amount) == TOTAL
+    cash = [dict(p) for p in inv.payments if dict(p)["channel"] == "cash"]
+    assert [(p["receipt_no"], int(p["amount"]), p["collection_id"]) for p in cash] == \
+        [(r.json["receipt_no"], TOTAL - 50000, body["collection_id"])]
+    assert _account_credit(customer.code) == 50000
+    [entry] = _cash_entries(customer.code)
+    assert sorted((line["kind"], int(line["amount"])) for line in entry.lines) == \
+        [("allocation", TOTAL - 50000), ("payment", TOTAL)]
+    printed = " ".join(worker.post("/v1/staff/prints", {"invoice_id": invoice_id, "kind": "receipt"})
+                       .json["text"].split())
+    assert "Đã thu 75.900 đ" in printed and "Trả hoá đơn 25.900 đ" in printed
+    assert "Ghi có tài khoản 50.000 đ" in printed
+    # Once something was paid, whatever the worker holds is recorded (no AMOUNT_MISMATCH).
+    other, other_invoice = unpaid()
+    _bank_pays(other_invoice, 70000)
+    r, _ = worker.collect(other_invoice, amount=10000)
+    assert r.status_code == 201 and (r.json["allocated"], r.json["credited"]) == (TOTAL - 70000, 10000 - 5900)
+    assert _invoice(other_invoice).status == "paid" and _account_credit(other.code) == 4100
+
+
+def test_what_refuses_cash_still_refuses_it_when_the_invoice_was_paid_meanwhile(staff, unpaid):
+    from chalicelib.store.models import InvoiceModel, ReceiptModel
+    worker, elsewhere = staff(), staff(branch="Nam Can")
+    year = datetime.now(VN_TZ).year
+    by_bank, bank_invoice = unpaid(payment_channel="bank_transfer")
+    flagged, flagged_invoice = unpaid()
+    InvoiceModel(flagged_invoice).update(actions=[InvoiceModel.field_collect.set(0)])
+    other_branch, other_invoice = unpaid()
+    for invoice_id in (bank_invoice, flagged_invoice, other_invoice):
+        _bank_pays(invoice_id, TOTAL)
+    for who, invoice_id, status, code in ((worker, bank_invoice, 409, "COLLECTION_NOT_ALLOWED"),
+                                          (worker, flagged_invoice, 409, "COLLECTION_NOT_ALLOWED"),
+                                          (elsewhere, other_invoice, 403, "OUTSIDE_BRANCH")):
+        r, body = who.collect(invoice_id)
+        assert r.status_code == status and r.json["code"] == code, r.json
+        assert ReceiptModel.count(body["collection_id"]) == 0
+    for customer in (by_bank, flagged, other_branch):
+        assert _cash_entries(customer.code) == [] and _account_credit(customer.code) == 0
+    for who in (worker, elsewhere):
+        assert _service().store.last_number(f"receipt#{who.login}#{year}") == 0
+    # Nothing paid yet: a wrong amount is still a typo to fix before anything is recorded.
+    _, fresh = unpaid()
+    r, body = worker.collect(fresh, amount=TOTAL + 100)
+    assert r.status_code == 400 and r.json["code"] == "AMOUNT_MISMATCH"
+    assert ReceiptModel.count(body["collection_id"]) == 0
 
 
 def test_cash_with_an_open_vnpay_order_wins_and_the_later_vnpay_money_is_a_credit(staff, unpaid):
@@ -273,18 +426,20 @@ def test_cash_with_an_open_vnpay_order_wins_and_the_later_vnpay_money_is_a_credi
     txn = f"78{secrets.randbelow(10 ** 6):06d}"
     assert _vnpay_pays(order, txn)[0] == "00"
     assert [dict(p)["channel"] for p in _invoice(invoice_id).payments] == ["cash"]
-    credit = PaymentModel.get(f"credit#{txn}#{invoice_id}")
-    assert credit.status == "refund_pending" and credit.amount == TOTAL
+    # On the ledger (issue 13) VNPay's money is posted, all of it credit on the account, not a credit item.
+    online = PaymentModel.get(f"vnpay#{txn}", consistent_read=True)
+    assert int(online.amount) == TOTAL and int(online.credited) == TOTAL and int(online.allocated) == 0
+    assert _account_credit(_invoice(invoice_id).customer_code) == TOTAL
 
 
-def test_cash_racing_vnpay_exactly_one_takes_the_invoice(staff, unpaid):
+def test_cash_racing_vnpay_exactly_one_takes_the_invoice_and_the_other_is_credit(staff, unpaid):
     from chalicelib.errors import AppError
     from chalicelib.store.models import PaymentModel, ReceiptModel
     worker = staff()
     service, ident = _service(), worker.identity
     outcomes = []
     for round_ in range(6):
-        _, invoice_id = unpaid()
+        customer, invoice_id = unpaid()
         order = _open_order(invoice_id)
         txn = f"79{secrets.randbelow(10 ** 6):06d}"
         collection_id = f"race-{invoice_id}"
@@ -300,9 +455,8 @@ def test_cash_racing_vnpay_exactly_one_takes_the_invoice(staff, unpaid):
                 cash["error"] = (err.status, err.code, err.message_vi)
 
         def pay_online():
-            if round_ % 2:
-                time.sleep(0.002)
             barrier.wait()
+            time.sleep((0, 0.002, 0.2)[round_ % 3])     # cash does more reads first: let it win sometimes
             vnpay["rsp"] = _vnpay_pays(order, txn)[0]
 
         threads = [threading.Thread(target=take_cash), threading.Thread(target=pay_online)]
@@ -314,20 +468,70 @@ def test_cash_racing_vnpay_exactly_one_takes_the_invoice(staff, unpaid):
         payments = [dict(p) for p in inv.payments]
         assert inv.status == "paid" and len(payments) == 1, payments       # one payment, whoever won
         assert vnpay["rsp"] == "00"                                           # VNPay is always answered
+        # The cash in the worker's hand always has its receipt (issue 13); the loser's money is credit.
+        assert "error" not in cash, cash
+        receipt = cash["receipt"]
+        assert ReceiptModel.count(collection_id) == 1
+        online = PaymentModel.get(f"vnpay#{txn}", consistent_read=True)
         if payments[0]["channel"] == "cash":
-            assert "receipt" in cash and payments[0]["receipt_no"] == cash["receipt"]["receipt_no"]
-            # The online money is kept to refund, never applied.
-            assert PaymentModel.get(f"credit#{txn}#{invoice_id}").status == "refund_pending"
+            assert payments[0]["receipt_no"] == receipt["receipt_no"] and receipt["credited"] == 0
+            assert int(online.credited) == TOTAL                            # the online money is kept as credit
             outcomes.append("cash")
         else:
-            assert cash["error"] == (409, "INVOICE_ALREADY_PAID",
-                                     "Hoá đơn đã được thanh toán (VNPay): không thu tiền.")
-            assert ReceiptModel.count(collection_id) == 0                   # no receipt: no money taken
+            assert receipt["credited"] == TOTAL and receipt["notice"]["code"] == "ALREADY_PAID_ONLINE"
+            assert int(online.credited) == 0
             outcomes.append("vnpay")
-    # Receipt numbers stay gap-free whoever won.
-    won = outcomes.count("cash")
+        # Money is conserved: both amounts are on the invoice or on the account, once.
+        assert int(inv.paid_amount) == TOTAL and _account_credit(customer.code) == TOTAL
+    # Every round issued a receipt: the numbers stay gap-free whoever won.
     year = datetime.now(VN_TZ).year
-    assert _service().store.last_number(f"receipt#{worker.login}#{year}") == won
+    assert _service().store.last_number(f"receipt#{worker.login}#{year}") == len(outcomes) == 6
+
+
+def test_one_collection_sent_many_times_racing_another_payment_records_the_money_once(staff, unpaid):
+    """The device re-sends one collection from several threads while a bank transfer for the same
+    invoice is posted: one receipt, one posting, and every dong is on the invoice or the account."""
+    from chalicelib.errors import AppError
+    from chalicelib.store.models import PaymentModel, ReceiptModel
+    worker = staff()
+    service, ident = _service(), worker.identity
+    senders = 4
+    for round_ in range(4):
+        customer, invoice_id = unpaid()
+        transfer = 30000 if round_ % 2 else TOTAL         # another payment of part, or all, of the invoice
+        body = {"collection_id": f"dup-{invoice_id}", "invoice_id": invoice_id, "amount": TOTAL,
+                "collected_at": datetime.now(VN_TZ).isoformat(timespec="seconds")}
+        barrier, answers, errors = threading.Barrier(senders + 1), [], []
+
+        def send():
+            barrier.wait()
+            try:
+                answers.append(service.collect(ident, dict(body)))
+            except AppError as err:
+                errors.append(err.code)
+
+        def transfer_in():
+            barrier.wait()
+            time.sleep(0.2 if round_ >= 2 else 0)       # the cash first, sometimes
+            _bank_pays(invoice_id, transfer)
+
+        threads = [threading.Thread(target=send) for _ in range(senders)] + [threading.Thread(target=transfer_in)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert errors == []
+        assert sorted(created for _, created in answers) == [False] * (senders - 1) + [True]
+        first = next(view for view, created in answers if created)
+        assert all(view == first for view, _ in answers), answers              # replays give the first receipt
+        assert ReceiptModel.count(body["collection_id"]) == 1 and len(_cash_entries(customer.code)) == 1
+        cash = PaymentModel.get(f"cash#{body['collection_id']}", consistent_read=True)
+        assert (int(cash.allocated), int(cash.credited)) == (first["allocated"], first["credited"])
+        inv = _invoice(invoice_id)
+        assert inv.status == "paid" and int(inv.paid_amount) == TOTAL
+        assert int(inv.paid_amount) + _account_credit(customer.code) == TOTAL + transfer     # conserved
+    year = datetime.now(VN_TZ).year
+    assert _service().store.last_number(f"receipt#{worker.login}#{year}") == 4
 
 
 def test_prints_are_counted_and_reprints_show(staff, unpaid):

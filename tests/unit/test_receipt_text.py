@@ -43,6 +43,19 @@ def test_receipt_has_every_field_and_fits_the_paper():
     assert any(line.startswith("Chỉ số cũ") and line.endswith("264") for line in lines)
 
 
+def test_a_receipt_for_cash_that_went_on_the_account_says_so():
+    text = rt.receipt(SLIP, receipt_no="GHITHU01-2026-000124", collector="ghithu01",
+                      collected_at="2023-06-05T14:37:00+07:00", credited=50000)
+    lines = _lines(text)
+    assert all(len(line) <= 32 for line in lines)
+    assert any(line.startswith("Đã thu") and line.endswith("78.255 đ") for line in lines)
+    assert any(line.startswith("Trả hoá đơn") and line.endswith("28.255 đ") for line in lines)
+    assert any(line.startswith("Ghi có tài khoản") and line.endswith("50.000 đ") for line in lines)
+    assert "trừ vào kỳ sau" in " ".join(" ".join(lines).split())
+    plain = rt.receipt(SLIP, receipt_no="A-1", collector="b", collected_at="2023-06-05T14:37:00+07:00")
+    assert "Ghi có" not in plain and "Trả hoá đơn" not in plain
+
+
 def test_notice_says_what_is_owed_how_to_pay_and_why_no_cash():
     text = rt.notice(SLIP, reason="Khách hàng thanh toán bằng chuyển khoản.")
     lines = _lines(text)
