@@ -472,7 +472,35 @@ def _lines_table(page: _Page, invoice: dict, y: float) -> float:
                 money(line.get("amount")), size=8.5)
     summary([("Tổng cộng thanh toán", 11.5, True, DARK), ("  (Total payment)", 8, False, GREY)],
             money_vnd(invoice.get("total")), h=10, size=14, fill=True, color=RED)
+    credit, paid, to_pay = _settled(invoice)
+    if credit:
+        summary([("Trừ tiền thừa kỳ trước", 9, False, DARK), (" (Credit from the previous bill)", 7.5, False, GREY)],
+                "-" + money(credit))
+    if paid:
+        summary([("Đã thanh toán", 9, False, DARK), (" (Already paid)", 7.5, False, GREY)], "-" + money(paid))
+    if to_pay is not None:
+        summary([("Còn phải thanh toán", 11.5, True, DARK), ("  (Amount to pay)", 8, False, GREY)],
+                money_vnd(to_pay), h=10, size=14, fill=True, color=RED)
     return y + 3.5
+
+
+def _settled(invoice: dict) -> tuple[int, int, int | None]:
+    """What the customer account has already put on the bill: the credit it
+    carried from the previous bill, the other payments, and the amount still to
+    pay when that is not the total (None otherwise, or for a dict of before the
+    ledger)."""
+    def whole(value) -> int:
+        try:
+            return int(value or 0)
+        except (TypeError, ValueError):
+            return 0
+    payments = [p for p in (invoice.get("payments") or []) if isinstance(p, dict)]
+    credit = sum(whole(p.get("amount")) for p in payments if p.get("channel") == "credit")
+    if invoice.get("paid_amount") is None or invoice.get("open_amount") is None:
+        return credit, 0, None
+    paid = max(0, whole(invoice.get("paid_amount")) - credit)
+    to_pay = whole(invoice.get("open_amount"))
+    return credit, paid, (None if to_pay == whole(invoice.get("total")) else to_pay)
 
 
 def _in_words(page: _Page, invoice: dict, y: float) -> float:

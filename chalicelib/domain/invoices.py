@@ -28,7 +28,26 @@ def summary(inv) -> dict:
         "total_text": format_vnd(int(inv.total)),
         "due_date": inv.due_date,
         "status": inv.status,
+        "paid_amount": paid_amount(inv),
+        "open_amount": open_amount(inv),
     }
+
+
+def paid_amount(inv) -> int:
+    """What the customer account has allocated to the invoice. Items written
+    before the ledger have none: paid means the whole total was paid."""
+    paid = getattr(inv, "paid_amount", None)
+    if paid is not None:
+        return int(paid)
+    return int(inv.total) if inv.status == "paid" else 0
+
+
+def open_amount(inv) -> int:
+    """What is still to pay: total - paid - written off, never below 0."""
+    if inv.status == "cancelled":
+        return 0
+    written_off = int(getattr(inv, "written_off", None) or 0)
+    return max(0, int(inv.total) - paid_amount(inv) - written_off)
 
 
 def detail(inv) -> dict:

@@ -11,16 +11,20 @@ from typing import Optional
 
 from chalicelib.config import Settings
 from chalicelib.domain import invoices as invoice_rules
+from chalicelib.domain import ledger as ledger_rules
 from chalicelib.domain import tariff as tariff_rules
 from chalicelib.errors import Conflict, NotFound, ServiceUnavailable, ValidationError
 from chalicelib.services.auth import customer_code
+from chalicelib.store.ledger import Posting, paid_of
 from chalicelib.store.models import AuditModel, InvoiceLine, InvoiceModel, TariffModel
-from chalicelib.store.repositories import ConditionFailed, InvoiceExists, SeriesTaken
+from chalicelib.store.repositories import ConditionFailed, CreditChanged, InvoiceExists, IssueUnclear, SeriesTaken
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_INDEX = 10 ** 8
 DUE_DAYS = 15
 ISSUE_ATTEMPTS = 10
+CREDIT_NOTE = "Trừ tiền thừa kỳ trước / credit from the previous bill"
+CORRECTION_NOTE = "Điều chỉnh hoá đơn: tiền thừa chuyển vào tài khoản / correction: the excess goes to the account"
 
 
 def _back_off(attempt: int) -> None:
@@ -63,7 +67,8 @@ def _two_dp(x) -> Optional[float]:
 
 
 class BillingService:
-    def __init__(self, *, settings: Settings, customers, tariffs, invoices, invoice_writer, audit, clock) -> None:
+    def __init__(self, *, settings: Settings, customers, tariffs, invoices, invoice_writer, audit, clock,
+                 ledger) -> None:
         self.s = settings
         self.customers = customers
         self.tariffs = tariffs
@@ -71,6 +76,7 @@ class BillingService:
         self.writer = invoice_writer
         self.audit = audit
         self.clock = clock
+        self.ledger = ledger        # store.ledger.LedgerStore: the account's credit, invoices read consistently
 
     # -- tariffs -----------------------------------------------------------
 
@@ -137,9 +143,11 @@ class BillingService:
     def issue(self, actor: str, customer, period: str, old_index: int, new_index: int, read_on: date,
               start: date, *, consumption: Optional[int] = None, field_collect: Optional[int] = None,
               reading_id: Optional[str] = None, replace_unpaid: bool = False) -> dict:
-        """Price and write one invoice. `consumption` overrides new - old (a meter
-        that rolled over or was replaced); `replace_unpaid` makes it a correction
-        of the period's unpaid invoice (audited); a paid one is never replaced."""
+        """Price and write one invoice with its charge on the customer's account
+        (the account's credit applied to it). `consumption` overrides new - old (a
+        meter that rolled over or was replaced); `replace_unpaid` makes it a
+        correction of the period's invoice, paid or not (audited): what was paid
+        stays paid, the difference is an adjustment."""
         code = customer.code
         if not start < read_on <= start + timedelta(days=400):
             raise ValidationError("previous_read_on must be before read_on, at most 400 days",
@@ -174,36 +182,109 @@ class BillingService:
                                                    if v.tariff_id in bill.tariff_ids),
             invoice_template=self.s.invoice_template, invoice_symbol=symbol,
             period_start=start.isoformat(), period_end=read_on.isoformat(), proration=bill.proration,
-            issued_by=actor, payments=[], field_collect=field_collect, reading_id=reading_id)
-        before = None
-        if replace_unpaid:
-            current = self.invoices.get(invoice_id)
-            if current is not None and current.status != "unpaid":
-                raise Conflict("this period's invoice is already paid; a correction cannot replace it",
-                               "Hoá đơn kỳ này đã thanh toán: không thể điều chỉnh.", code="INVOICE_ALREADY_PAID")
-            before = invoice_rules.detail(current) if current is not None else None
+            issued_by=actor, payments=[], field_collect=field_collect, reading_id=reading_id, paid_amount=0)
         if bill.charges == 0 and not invoice_rules.lines_add_up(invoice.lines, bill.subtotal, bill.vat,
                                                                 bill.env_fee, bill.total):
             raise AssertionError("invoice lines do not add up")  # never expected: the engine guarantees it
+        now = self.clock.now()
+        current = self.ledger.invoice(invoice_id) if replace_unpaid else None
+        unclear: set[int] = set()       # numbers of attempts that may have been written all the same
         for attempt in range(ISSUE_ATTEMPTS):
+            if current is not None:
+                _correctable(current, now)
+                posting = self._correction(invoice, current, actor, now)
+            else:
+                posting = self._charge(invoice, actor, now)
             number = self.writer.last_number(series) + 1
             try:
-                self.writer.issue(invoice, series, number,
-                                  replace_unpaid_at=self.clock.now() if before is not None else None)
+                self.writer.issue(invoice, series, number, posting, replacing=current, at=now)
                 break
-            except SeriesTaken:
+            except IssueUnclear:
+                unclear.add(number)
+                _back_off(attempt)
+            except (SeriesTaken, CreditChanged):
                 _back_off(attempt)
             except InvoiceExists:
-                if before is not None:
-                    raise Conflict("the invoice was paid, or is being paid, meanwhile; it cannot be replaced",
-                                   "Hoá đơn vừa được thanh toán hoặc đang thanh toán: không thể điều chỉnh.",
-                                   code="INVOICE_ALREADY_PAID") from None
-                raise Conflict("this customer already has an invoice for this period",
-                               "Khách hàng đã có hoá đơn kỳ này.", code="INVOICE_EXISTS") from None
+                stored = self.ledger.invoice(invoice_id)
+                if _ours(stored, invoice, unclear):
+                    invoice = stored        # an earlier attempt was written; its answer was lost
+                    break
+                if current is None:
+                    raise Conflict("this customer already has an invoice for this period",
+                                   "Khách hàng đã có hoá đơn kỳ này.", code="INVOICE_EXISTS") from None
+                if stored is None:
+                    raise ServiceUnavailable()      # never expected: invoices are not deleted
+                current = stored            # paid, partly paid or held meanwhile: correct it as it is now
+                _back_off(attempt)
         else:
             raise ServiceUnavailable()
         detail = invoice_rules.detail(invoice)
-        if before is not None:
+        if current is not None:
             from chalicelib.store import audit
-            audit.record(f"invoice#{invoice_id}", actor, "invoice.correct", before, detail)
+            audit.record(f"invoice#{invoice_id}", actor, "invoice.correct", invoice_rules.detail(current), detail)
         return detail
+
+    def _charge(self, invoice: InvoiceModel, actor: str, now: int) -> Posting:
+        """A new invoice's charge; the account's credit pays what it covers at
+        once (the bill shows it), from the credit as read: a credit that moved
+        meanwhile fails the transaction, and the issue reads it again."""
+        code, invoice_id, total = invoice.customer_code, invoice.invoice_id, int(invoice.total)
+        account = self.ledger.account(code)
+        credit = int(account.credit or 0) if account is not None else 0
+        taken = ledger_rules.apply_credit(credit, total)
+        lines = [{"kind": "charge", "amount": total, "invoice_id": invoice_id}]
+        shown = []
+        if taken:
+            lines.append({"kind": "allocation", "amount": taken, "invoice_id": invoice_id})
+            shown.append({"channel": "credit", "amount": taken, "received_at": now, "note": CREDIT_NOTE})
+        self._settle(invoice, taken, 0, shown, paid_at=None)
+        return Posting(event="charge", reference=invoice_id, posted_at=now, posted_by=actor,
+                       lines={code: lines}, credit={code: -taken} if taken else {}, credit_seen={code: credit})
+
+    def _correction(self, invoice: InvoiceModel, current: InvoiceModel, actor: str, now: int) -> Posting:
+        """A correction of `current` as read: the difference is an adjustment;
+        what was paid stays paid up to the new total, the excess goes back to
+        the account as credit (domain.ledger.correct)."""
+        code, invoice_id = invoice.customer_code, invoice.invoice_id
+        fix = ledger_rules.correct(int(current.total), int(invoice.total), paid_of(current))
+        lines = [{"kind": "adjustment", "amount": fix.adjustment, "invoice_id": invoice_id}]
+        shown = [dict(p) for p in (current.payments or [])]
+        if fix.reversal:
+            lines.append({"kind": "allocation", "amount": -fix.reversal, "invoice_id": invoice_id})
+            shown.append({"channel": "correction", "amount": -fix.reversal, "received_at": now,
+                          "note": CORRECTION_NOTE})
+        self._settle(invoice, fix.paid_after, int(current.written_off or 0), shown,
+                     paid_at=current.paid_at if current.status == "paid" else None)
+        return Posting(event="correction", reference=invoice_id, posted_at=now, posted_by=actor,
+                       lines={code: lines}, credit={code: fix.reversal} if fix.reversal else {})
+
+    def _settle(self, invoice: InvoiceModel, paid: int, written_off: int, shown: list, paid_at: Optional[str]) -> None:
+        """The invoice's paid amount, status and payment list as the posting leaves them."""
+        status = ledger_rules.status_after(int(invoice.total), paid, written_off)
+        invoice.paid_amount = paid
+        invoice.written_off = written_off or None
+        invoice.status = status
+        invoice.customer_status = f"{invoice.customer_code}#{status}"
+        invoice.payments = shown
+        invoice.paid_at = (paid_at or self.clock.vn_now().isoformat(timespec="seconds")) if status == "paid" else None
+
+
+def _ours(stored: Optional[InvoiceModel], invoice: InvoiceModel, numbers: set[int]) -> bool:
+    """Whether the invoice found is this issue's own write: the same series, a number one of its unclear
+    attempts took, and the same reading, author and total."""
+    return stored is not None and stored.invoice_number is not None and int(stored.invoice_number) in numbers \
+        and (stored.invoice_template, stored.invoice_symbol, stored.reading_id, stored.issued_by) == \
+        (invoice.invoice_template, invoice.invoice_symbol, invoice.reading_id, invoice.issued_by) \
+        and int(stored.total) == int(invoice.total)
+
+
+def _correctable(invoice: InvoiceModel, now: int) -> None:
+    """Paid or not, an invoice can be corrected, except a cancelled one, and one an
+    open VNPay order holds at its amount (until the order is paid, fails or lapses)."""
+    if invoice.status == "cancelled":
+        raise Conflict("this period's invoice is cancelled; it cannot be corrected",
+                       "Hoá đơn kỳ này đã huỷ: không thể điều chỉnh.", code="INVOICE_CANCELLED")
+    if invoice.pending_order_id and int(invoice.pending_until or 0) > now:
+        raise Conflict("this invoice is being paid in an open order; correct it when the order ends",
+                       "Hoá đơn đang được thanh toán trong một đơn mở: điều chỉnh sau khi đơn kết thúc.",
+                       code="INVOICE_PAYMENT_PENDING")

@@ -154,11 +154,8 @@ class ReadingService:
                 self.customers.advance_index(item.customer_code, int(current.new_index), current.period_end)
             return self._finish(item, "flagged" if current.field_collect == 0 and item.reasons else "billed",
                                 None, invoice=current)
+        # A second reading of the period corrects its invoice, paid or not (billing keeps what was paid).
         correction = current is not None
-        if correction and current.status != "unpaid":
-            return self._finish(item, "rejected", [rules.Reason(
-                "INVOICE_ALREADY_PAID", "Hoá đơn kỳ này đã thanh toán: không điều chỉnh chỉ số.",
-                "This period's invoice is paid: the reading cannot correct it.")])
         read_on = date.fromisoformat(_vn_date(item.read_at))
         if correction:
             old_index, start = int(current.old_index), date.fromisoformat(current.period_start or _prev(read_on))
@@ -200,8 +197,13 @@ class ReadingService:
             # The corrected index replaces the misread one, unless a later reading has moved on since.
             self.customers.correct_index(item.customer_code, int(item.new_index), read_on.isoformat(),
                                          replaced_read_on=current.period_end)
-        return self._finish(item, decision.status, decision.reasons, invoice_id=invoice["invoice_id"],
-                            collect=decision.collect_on_spot)
+        reasons, collect = decision.reasons, decision.collect_on_spot
+        if collect and invoice["open_amount"] == 0:
+            # The account's credit, or what was paid before a correction, covers it: no cash to take.
+            reasons, collect = reasons + [rules.Reason(
+                "NOTHING_TO_COLLECT", "Hoá đơn đã được thanh toán đủ: không thu tiền.",
+                "The invoice is already paid in full: no cash to collect.")], False
+        return self._finish(item, decision.status, reasons, invoice_id=invoice["invoice_id"], collect=collect)
 
     def _finish(self, item, status: str, reasons, invoice=None, invoice_id: Optional[str] = None,
                 collect: bool = False) -> str:

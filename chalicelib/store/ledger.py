@@ -13,6 +13,7 @@ read again."""
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
@@ -148,7 +149,9 @@ class Posting:
     flags: list[str] = field(default_factory=list)
 
     def entry_id(self, code: str) -> str:
-        ms = int(self.posted_at * 1000) if self.posted_at < 10 ** 11 else int(self.posted_at)
+        # posted_at is in seconds (the clock's); the wall clock's milliseconds keep postings of one
+        # second in the order they were made, so a statement's running balance reads in order.
+        ms = int(self.posted_at) * 1000 + time.time_ns() // 1_000_000 % 1000
         return f"{ms:013d}#{self.event}#{self.reference}#{secrets.token_hex(2)}"
 
     def codes(self) -> list[str]:

@@ -363,13 +363,25 @@ class SeriesTaken(Exception):
 
 
 class InvoiceExists(Exception):
-    pass
+    """The invoice is not as the issue expected: it exists already, or (a correction) it changed since it was
+    read or an open payment order holds it."""
+
+
+class CreditChanged(Exception):
+    """The account's credit moved since it was read (a payment or another charge): read it again and retry."""
+
+
+class IssueUnclear(SeriesTaken):
+    """The transaction failed without naming a condition (another transaction held an item, a throttle, an
+    answer lost): retry with the series read again, but the invoice may have been written with this number."""
 
 
 class InvoiceWriter:
     """Issues invoices with gap-free numbers: the series counter moves from n
     to n+1 in the same transaction that creates invoice n+1, so a number is
-    never skipped or used twice, whatever runs at the same time."""
+    never skipped or used twice, whatever runs at the same time. The invoice's
+    ledger posting (its charge, or a correction's adjustment) is written in
+    that transaction too, so the account never misses or repeats one."""
 
     @storage_errors
     def last_number(self, series: str) -> int:
@@ -378,36 +390,37 @@ class InvoiceWriter:
         except DoesNotExist:
             return 0
 
-    def issue(self, invoice: InvoiceModel, series: str, number: int, replace_unpaid_at: Optional[int] = None) -> None:
-        """`replace_unpaid_at`: a correction; the invoice must exist, be unpaid
-        and not held by an open payment order at that instant."""
+    def issue(self, invoice: InvoiceModel, series: str, number: int, posting,
+              replacing: Optional[InvoiceModel] = None, at: Optional[int] = None) -> None:
+        """One transaction: series n-1 -> n, the invoice, and `posting` (a store.ledger.Posting).
+        `replacing`: a correction of that invoice as read; it must be unchanged since
+        and not held by an open payment order at `at`."""
+        # Imported here: store.ledger builds on this module.
+        from chalicelib.store.ledger import LedgerStore, PostingFailed, unchanged
         invoice.invoice_number = number
-        if replace_unpaid_at is None:
+        if replacing is None:
             invoice_condition = InvoiceModel.invoice_id.does_not_exist()
         else:
-            invoice_condition = (InvoiceModel.status == "unpaid") & (
-                InvoiceModel.pending_order_id.does_not_exist() | (InvoiceModel.pending_until < replace_unpaid_at))
+            invoice_condition = unchanged(replacing) & (
+                InvoiceModel.pending_order_id.does_not_exist() | (InvoiceModel.pending_until < at))
+        counter_condition = InvoiceSeriesModel.series.does_not_exist() if number == 1 \
+            else InvoiceSeriesModel.last_number == number - 1
+
+        def numbered(tx, _posting) -> None:
+            tx.update("series", InvoiceSeriesModel(series), [InvoiceSeriesModel.last_number.set(number)],
+                      condition=counter_condition)
+            tx.put("invoice", invoice, condition=invoice_condition)
+
         try:
-            with TransactWrite(connection=_connection()) as tx:
-                counter = InvoiceSeriesModel(series)
-                if number == 1:
-                    condition = InvoiceSeriesModel.series.does_not_exist()
-                else:
-                    condition = InvoiceSeriesModel.last_number == number - 1
-                tx.update(counter, actions=[InvoiceSeriesModel.last_number.set(number)], condition=condition)
-                tx.save(invoice, condition=invoice_condition)
-        except TransactWriteError as exc:
-            reasons = getattr(exc, "cancellation_reasons", None) or []
-            failed = [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
-            # PynamoDB sends puts before updates: reason 0 is the invoice, 1 the series.
-            if 0 in failed:
+            LedgerStore().post(posting, extras=numbered)
+        except PostingFailed as failed:
+            if "invoice" in failed.failed:
                 raise InvoiceExists(invoice.invoice_id) from None
-            if 1 in failed or getattr(exc, "cause_response_code", "") == "TransactionConflict" or any(
-                    r is not None and r.code == "TransactionConflict" for r in reasons):
-                raise SeriesTaken(series) from None
-            if getattr(exc, "cause_response_code", None) in _THROTTLED | {"TransactionCanceledException"}:
-                raise ServiceUnavailable() from exc
-            raise
+            if any(label.startswith("credit:") for label in failed.failed):
+                raise CreditChanged(invoice.customer_code) from None
+            if not failed.failed:
+                raise IssueUnclear(series) from None
+            raise SeriesTaken(series) from None       # the series moved: read the number again
 
 
 class TariffRepository:

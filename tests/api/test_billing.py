@@ -1,6 +1,7 @@
 """Tariff versions and invoice issuance through the admin API."""
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -9,8 +10,29 @@ from chalicelib.domain.tariff import version_to_dict
 from chalicelib.domain.tariff_tables import published_versions
 
 
+_refs = itertools.count(1)
+
+
 def _reading(code, period="2023-06", old=275, new=286, read_on="2023-07-05", **kw):
     return dict(customer_code=code, period=period, old_index=old, new_index=new, read_on=read_on, **kw)
+
+
+def _credit(code: str, amount: int) -> None:
+    """A transfer that names the customer and no bill: all of it stays on the account as credit."""
+    from chalicelib import deps
+    from chalicelib.services.ledger import IncomingPayment, Target
+    ref = f"FT{next(_refs):08d}{code}"
+    deps.get("ledger").post_payment(
+        IncomingPayment(channel="bank_transfer", payment_id=f"bank#TEST#{ref}", external_ref=ref, amount=amount,
+                        received_at=deps.get("clock").now(), posted_by="test", paid_at="2023-07-01T08:00:00+07:00"),
+        Target(customer_code=code, credit_only=True))
+
+
+def _account(code: str) -> tuple[int, list]:
+    """The account's credit and its postings (event, lines), once its entries are checked against its invoices."""
+    from tests.api.ledger_assert import assert_sound
+    state = assert_sound(code, charged_by_ledger=True)
+    return state["credit"], [(e.event, [(ln["kind"], int(ln["amount"])) for ln in e.lines]) for e in state["entries"]]
 
 
 def test_issue_an_invoice_under_qd_13_2023(api, admin, registered):
@@ -26,6 +48,9 @@ def test_issue_an_invoice_under_qd_13_2023(api, admin, registered):
     assert "QĐ 13/2023/QĐ-UBND" in inv["tariff_ref"]
     assert inv["invoice_template"] == "1" and inv["invoice_symbol"].startswith("C") and inv["invoice_number"] >= 1
     assert (inv["period_start"], inv["period_end"]) == ("2023-06-05", "2023-07-05")
+    # Charged on the customer's account in the same transaction; nothing paid yet.
+    assert (inv["paid_amount"], inv["open_amount"], inv["payments"]) == (0, 77568, [])
+    assert _account(customer.code) == (0, [("charge", [("charge", 77568)])])
     # The customer sees it.
     mine = api.get(f"/v1/invoices/{inv['invoice_id']}", token=tokens["access_token"])
     assert mine.status_code == 200 and mine.json["total"] == 77568
@@ -116,3 +141,66 @@ def test_admin_routes_refuse_customers(api, registered):
     assert api.post("/v1/admin/tariffs", {}, token=token).status_code == 403
     assert api.post("/v1/admin/invoices", {}, token=token).status_code == 403
     assert api.get("/v1/admin/tariffs?area=camau-city&customer_class=household", token=token).status_code == 403
+
+
+def test_the_accounts_credit_pays_the_next_invoice_and_the_bill_shows_it(api, admin, registered):
+    """Issue 13: credit on the account (an overpayment, a correction down) is applied to the next
+    charge when it is issued; the invoice, its detail and its PDF show it."""
+    from tests.unit.test_invoice_pdf import text_of
+    customer, tokens = registered()
+    _credit(customer.code, 30000)
+    r = api.post("/v1/admin/invoices", _reading(customer.code), token=admin)
+    assert r.status_code == 201, r.json
+    inv = r.json
+    assert (inv["total"], inv["paid_amount"], inv["open_amount"], inv["status"]) == (77568, 30000, 47568, "unpaid")
+    assert [(p["channel"], p["amount"]) for p in inv["payments"]] == [("credit", 30000)]
+    credit, postings = _account(customer.code)
+    assert credit == 0 and sorted(postings) == [("charge", [("charge", 77568), ("allocation", 30000)]),
+                                                ("payment", [("payment", 30000)])]
+    mine = api.get(f"/v1/invoices/{inv['invoice_id']}", token=tokens["access_token"]).json
+    assert (mine["paid_amount"], mine["open_amount"], mine["payments"][0]["channel"]) == (30000, 47568, "credit")
+    listed = api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid", token=tokens["access_token"]).json
+    assert [(i["paid_amount"], i["open_amount"]) for i in listed["invoices"]] == [(30000, 47568)]
+    pdf = api.get(f"/v1/invoices/{inv['invoice_id']}/pdf", token=tokens["access_token"],
+                  headers={"Accept": "application/pdf"})
+    assert pdf.status_code == 200
+    text = text_of(pdf.body)
+    for expected in ("Tổng cộng thanh toán", "77.568", "Trừ tiền thừa kỳ trước", "-30.000", "Còn phải thanh toán",
+                     "47.568"):
+        assert expected in text, expected
+
+    # More credit than the bill: the invoice is issued paid, the rest waits for the next one.
+    rich, _ = registered()
+    _credit(rich.code, 100000)
+    inv = api.post("/v1/admin/invoices", _reading(rich.code), token=admin).json
+    assert (inv["status"], inv["paid_amount"], inv["open_amount"]) == ("paid", 77568, 0) and inv["paid_at"]
+    assert _account(rich.code)[0] == 100000 - 77568
+    from chalicelib.store.models import InvoiceModel
+    assert InvoiceModel.get(inv["invoice_id"], consistent_read=True).customer_status == f"{rich.code}#paid"
+
+
+def test_credit_that_moves_while_an_invoice_is_issued_is_read_again(app, new_customer):
+    """The charge takes the credit as read, on the condition that it has not moved: a payment posted
+    between the read and the write fails the transaction, and the issue reads the account again."""
+    from chalicelib import deps
+    customer = new_customer()
+    _credit(customer.code, 10000)
+    billing = deps.get("billing")
+    read = billing.ledger.account
+    seen = []
+
+    def racing(code, *a, **kw):
+        seen.append(read(code, *a, **kw))
+        if len(seen) == 1:
+            _credit(code, 5000)            # arrives after the read, before the invoice is written
+        return seen[-1]
+
+    billing.ledger.account = racing
+    try:
+        inv = billing.issue_invoice("admin:test", _reading(customer.code))
+    finally:
+        del billing.ledger.account
+    assert [int(a.credit) for a in seen] == [10000, 15000]
+    assert (inv["paid_amount"], inv["open_amount"]) == (15000, 77568 - 15000)
+    credit, postings = _account(customer.code)
+    assert credit == 0 and ("charge", [("charge", 77568), ("allocation", 15000)]) in postings

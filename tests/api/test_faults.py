@@ -372,8 +372,8 @@ def _prepare(field, n=5):  # noqa: F811
 
 
 # Every DynamoDB call the worker makes for a billed reading: GetItem (reading, customer, invoice), Query (recent
-# invoices, tariffs), GetItem (series), TransactWriteItems (series + invoice), UpdateItem (customer index,
-# reading). The third reading of the batch meets the fault.
+# invoices, tariffs), GetItem (account, series), TransactWriteItems (series + invoice + its charge on the account),
+# UpdateItem (customer index, reading). The third reading of the batch meets the fault.
 WORKER_FAULTS = {
     "reading read throttled": dict(operation="GetItem", table="readings", nth=3),
     "customer read throttled": dict(operation="GetItem", table="customers", nth=3),
@@ -389,6 +389,9 @@ WORKER_FAULTS = {
     "reading status updated, answer lost": dict(operation="UpdateItem", table="readings", nth=3,
                                                 error="timeout", after=True),
 }
+# Retried in place by the issue itself (a ledger posting tries a throttled or unanswered transaction again, and
+# an invoice found with the number of an unanswered attempt is its own): nothing goes back to SQS.
+ISSUE_RETRIES_IN_PLACE = {"invoice write throttled", "invoice written, answer lost"}
 
 
 @pytest.mark.parametrize("name", list(WORKER_FAULTS))
@@ -399,9 +402,10 @@ def test_a_fault_on_one_record_retries_that_record_alone_and_bills_it_once(field
     fault = faults.add(**WORKER_FAULTS[name])
     retry = _deliver(ids)
     assert fault.fired
-    assert retry == [ids[2]], retry                       # only the record that met the fault goes back to SQS
+    # Only the record that met the fault goes back to SQS (none when the issue retried it in place).
+    assert retry == ([] if name in ISSUE_RETRIES_IN_PLACE else [ids[2]]), retry
     faults.clear()
-    assert _deliver(retry) == []                          # SQS delivers it again: done
+    assert not retry or _deliver(retry) == []             # SQS delivers it again: done
     _billed_once(readings)
     assert _series_number() - before == len(ids)          # five invoice numbers taken, none twice, none skipped
     assert _deliver(ids) == []                            # and a redelivery of the whole batch changes nothing

@@ -111,7 +111,26 @@ def test_each_rule_over_the_pipeline(field):
     assert rolled["status"] == "billed" and rolled["invoice"]["consumption_m3"] == 12
 
 
-def test_a_second_reading_corrects_an_unpaid_invoice_and_is_refused_for_a_paid_one(field):
+def _pay_cash(code: str, invoice_id: str, amount: int) -> None:
+    """Money received for the invoice, posted on the customer's account as every channel posts it."""
+    from chalicelib.services.ledger import IncomingPayment, Target
+    ref = f"test-{next(_ids):06d}"
+    deps.get("ledger").post_payment(
+        IncomingPayment(channel="cash", payment_id=f"cash#{ref}", external_ref=ref, amount=amount,
+                        received_at=deps.get("clock").now(), posted_by="staff:ghithu99",
+                        paid_at="2024-06-05T10:00:00+07:00"),
+        Target(customer_code=code, invoice_ids=[invoice_id]))
+
+
+def _account_adds_up(code: str) -> int:
+    """The account's entries agree with its credit and its invoices; returns the credit."""
+    from tests.api.ledger_assert import assert_sound
+    return assert_sound(code)["credit"]
+
+
+def test_a_second_reading_corrects_the_invoice_paid_or_not_and_what_was_paid_stays_paid(field):
+    """Issue 13: a correction of an invoice with payments is an adjustment; what was paid stays paid,
+    the difference becomes open (up) or credit on the account (down). (It was refused once paid.)"""
     from chalicelib.store.models import InvoiceModel
     from chalicelib.store.repositories import AuditRepository
     service, staff, queue, customer, send, run = field
@@ -123,9 +142,39 @@ def test_a_second_reading_corrects_an_unpaid_invoice_and_is_refused_for_a_paid_o
     assert corrected["invoice"]["invoice_number"] != first["invoice"]["invoice_number"]
     [entry] = AuditRepository().for_entity(f"invoice#{first['invoice']['invoice_id']}")
     assert entry.action == "invoice.correct" and entry.actor == "staff:ghithu99"
-    InvoiceModel(first["invoice"]["invoice_id"]).update(actions=[InvoiceModel.status.set("paid")])
-    refused = run(send(c.code, 287))
-    assert refused["status"] == "rejected" and refused["reasons"][0]["code"] == "INVOICE_ALREADY_PAID"
+    invoice_id, paid = corrected["invoice"]["invoice_id"], corrected["invoice"]["total"]
+    assert (corrected["invoice"]["paid_amount"], corrected["invoice"]["open_amount"]) == (0, paid)
+    _pay_cash(c.code, invoice_id, paid)
+    assert InvoiceModel.get(invoice_id, consistent_read=True).status == "paid"
+
+    up = run(send(c.code, 288))                                # paid, then corrected up: 13 m³
+    assert up["status"] == "billed" and up["invoice"]["consumption_m3"] == 13
+    inv = up["invoice"]
+    assert inv["status"] == "unpaid" and inv["paid_amount"] == paid and inv["open_amount"] == inv["total"] - paid > 0
+    assert [p["channel"] for p in inv["payments"]] == ["cash"]     # the payment stays on the invoice
+    assert up["collect_on_spot"] is True                       # the difference can be collected
+    assert _account_adds_up(c.code) == 0
+
+    down = run(send(c.code, 284))                              # and down: 9 m³, below what was paid
+    inv = down["invoice"]
+    assert down["status"] == "billed" and inv["consumption_m3"] == 9
+    assert inv["status"] == "paid" and inv["paid_amount"] == inv["total"] and inv["open_amount"] == 0
+    assert inv["paid_at"] and [p["amount"] for p in inv["payments"]] == [paid, inv["total"] - paid]
+    assert down["collect_on_spot"] is False and down["reasons"][-1]["code"] == "NOTHING_TO_COLLECT"
+    assert _account_adds_up(c.code) == paid - inv["total"]     # the excess is credit for the next bill
+    assert [a.action for a in AuditRepository().for_entity(f"invoice#{invoice_id}")] == ["invoice.correct"] * 3
+
+    # An open VNPay order holds the invoice at its amount: no correction until it ends.
+    now = deps.get("clock").now()
+    InvoiceModel(invoice_id).update(actions=[InvoiceModel.pending_order_id.set("240605093000000001"),
+                                             InvoiceModel.pending_until.set(now + 600)])
+    held = run(send(c.code, 286))
+    assert held["status"] == "rejected" and held["reasons"][0]["code"] == "INVOICE_PAYMENT_PENDING"
+    InvoiceModel(invoice_id).update(actions=[InvoiceModel.pending_until.set(now - 1)])     # the order lapsed
+    back = run(send(c.code, 286))["invoice"]
+    assert back["consumption_m3"] == 11 and back["open_amount"] == back["total"] - back["paid_amount"] > 0
+    # A correction posts only its adjustment: the credit waits for the next charge (or a refund).
+    assert _account_adds_up(c.code) == paid - back["paid_amount"]
 
 
 @pytest.mark.parametrize("bad,field_name", [

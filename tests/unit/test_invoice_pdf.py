@@ -145,6 +145,26 @@ def test_paid_invoice_with_proration_and_fractional_quantities():
         assert expected in text, expected
 
 
+def test_credit_from_the_previous_bill_and_the_amount_still_to_pay():
+    """Issue 13: the account's credit applied to the bill is a line of its own, and the bill says what
+    is left to pay when that is not the total; a bill nothing was applied to shows neither."""
+    inv = demo_invoice(paid_amount=30000, open_amount=48255,
+                       payments=[{"channel": "credit", "amount": 30000, "received_at": 1685600000}])
+    text = text_of(render_invoice_pdf(inv, SELLER, QR))
+    for expected in ("Tổng cộng thanh toán", "78.255", "Trừ tiền thừa kỳ trước", "Credit from the previous bill",
+                     "-30.000", "Còn phải thanh toán", "Amount to pay", "48.255 đ"):
+        assert expected in text, expected
+    assert "Đã thanh toán (Already paid)" not in text
+    # Paid in part by VNPay after a correction: the payment shows, then what is left.
+    inv = demo_invoice(paid_amount=50000, open_amount=28255,
+                       payments=[{"channel": "vnpay", "amount": 50000, "transaction_no": "14000001"}])
+    text = text_of(render_invoice_pdf(inv, SELLER, QR))
+    assert "Đã thanh toán" in text and "-50.000" in text and "28.255 đ" in text
+    assert "Trừ tiền thừa kỳ trước" not in text
+    plain = text_of(render_invoice_pdf(demo_invoice(), SELLER, QR))
+    assert "Trừ tiền thừa kỳ trước" not in plain and "Còn phải thanh toán" not in plain
+
+
 def test_long_invoices_flow_onto_more_pages():
     lines = [{"kind": "water", "description": f"Bậc {i}: điều chỉnh", "quantity": 1, "unit_price": 1000,
               "amount": 1000} for i in range(1, 41)]
