@@ -1,4 +1,4 @@
-"""Managers: tariff versions (audited) and issuing an invoice from a reading."""
+"""Managers: tariff versions (audited), issuing an invoice from a reading, refunds of account credit."""
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -28,14 +28,53 @@ def list_tariffs():
 @bp.route("/v1/admin/credits", methods=["GET"], authorizer=bearer)
 @api
 def list_credits():
-    return deps.get("payments").credits(query(bp.current_request).get("status"))
+    """Accounts holding credit (what may be refunded; otherwise it goes to the next bill)."""
+    return deps.get("refunds").credits(query(bp.current_request).get("limit"))
 
 
 @bp.route("/v1/admin/refunds", methods=["POST"], authorizer=bearer)
 @api
-def refund_credit():
+def request_refund():
     request = bp.current_request
-    return deps.get("payments").refund_credit(identity(request).account_id, json_body(request).get("payment_id"))
+    return json_response(deps.get("refunds").request(identity(request).account_id, json_body(request)), 201)
+
+
+@bp.route("/v1/admin/refunds", methods=["GET"], authorizer=bearer)
+@api
+def list_refunds():
+    params = query(bp.current_request)
+    return deps.get("refunds").list_refunds(params.get("status"), params.get("limit"))
+
+
+@bp.route("/v1/admin/refunds/{refund_id}", methods=["GET"], authorizer=bearer)
+@api
+def get_refund(refund_id):
+    return deps.get("refunds").get(refund_id)
+
+
+def _optional_body(request) -> dict:
+    return json_body(request) if (request.raw_body or b"").strip() else {}
+
+
+@bp.route("/v1/admin/refunds/{refund_id}/approve", methods=["POST"], authorizer=bearer)
+@api
+def approve_refund(refund_id):
+    request = bp.current_request
+    return deps.get("refunds").approve(identity(request).account_id, refund_id, _optional_body(request))
+
+
+@bp.route("/v1/admin/refunds/{refund_id}/reject", methods=["POST"], authorizer=bearer)
+@api
+def reject_refund(refund_id):
+    request = bp.current_request
+    return deps.get("refunds").reject(identity(request).account_id, refund_id, json_body(request))
+
+
+@bp.route("/v1/admin/refunds/{refund_id}/check", methods=["POST"], authorizer=bearer)
+@api
+def check_refund(refund_id):
+    request = bp.current_request
+    return deps.get("refunds").check(identity(request).account_id, refund_id, _optional_body(request))
 
 
 @bp.route("/v1/admin/invoices", methods=["POST"], authorizer=bearer)

@@ -14,7 +14,6 @@ from chalicelib.domain import vnpay
 from chalicelib.domain.invoices import INVOICE_ID_RE
 from chalicelib.domain.tokens import Identity
 from chalicelib.errors import Conflict, NotFound, ValidationError
-from chalicelib.errors import ServiceUnavailable as ServiceUnavailableError
 from chalicelib.observability import logger
 from chalicelib.services.ledger import IncomingPayment, Target
 from chalicelib.store.ledger import PostingFailed
@@ -360,57 +359,13 @@ class PaymentService:
         else:
             logger.warning("querydr answer not acted on", extra={"order_id": order.order_id, "why": why})
 
-    # -- refunds of credits --------------------------------------------------
-
-    def refund_credit(self, actor: str, payment_id: object) -> dict:
-        """Send a credit (money received for an invoice already paid) back
-        through VNPay's refund API, and record the result."""
-        from chalicelib.adapters.vnpay_client import VnpayUnavailable
-
-        if not isinstance(payment_id, str) or not payment_id.startswith("credit#") or len(payment_id) > 120:
-            raise ValidationError("payment_id must name a credit ('credit#...')", "Mã khoản cần hoàn không hợp lệ.",
-                                  field="payment_id")
-        credit = self.orders.credit(payment_id)
-        if credit is None or credit.kind != "credit":
-            raise NotFound("no such credit", "Không tìm thấy khoản cần hoàn.", code="CREDIT_NOT_FOUND")
-        if credit.status != "refund_pending":
-            raise Conflict(f"this credit is {credit.status}", f"Khoản này đang ở trạng thái {credit.status}.",
-                           code="CREDIT_NOT_REFUNDABLE")
-        if not self.orders.mark_credit(payment_id, "refund_pending", "refund_sent", f"sent by {actor}"):
-            raise Conflict("a refund of this credit is already under way", "Khoản này đang được hoàn.",
-                           code="CREDIT_NOT_REFUNDABLE")
-        order = self.orders.get(credit.order_id, consistent=True)
-        try:
-            answer = self.vnpay.refund(order, amount_vnd=int(credit.amount), transaction_no=credit.transaction_no,
-                                       created_by=actor)
-        except VnpayUnavailable as exc:
-            self.orders.mark_credit(payment_id, "refund_sent", "refund_pending", f"VNPay unreachable: {exc}")
-            raise ServiceUnavailableError() from None
-        ok = answer.get("vnp_ResponseCode") == "00"
-        result = "refunded" if ok else "refund_failed"
-        note = f"VNPay {answer.get('vnp_ResponseCode')}: {str(answer.get('vnp_Message', ''))[:200]}"
-        self.orders.mark_credit(payment_id, "refund_sent", result, note)
-        if self.audit is not None:
-            self.audit(entity=f"credit#{payment_id}", actor=actor, action="refund", after={"status": result,
-                                                                                          "note": note})
-        return {"payment_id": payment_id, "amount": int(credit.amount), "status": result, "vnpay_response": note}
-
-    def credits(self, status: object) -> dict:
-        status = status or "refund_pending"
-        if status not in ("refund_pending", "refund_sent", "refunded", "refund_failed"):
-            raise ValidationError("status must be refund_pending, refund_sent, refunded or refund_failed",
-                                  "Trạng thái không hợp lệ.", field="status")
-        return {"credits": [_credit_view(c) for c in self.orders.by_status(status) if c.kind == "credit"]}
-
     def daily_report(self) -> dict:
-        """What needs a person: money to refund, refunds that failed or hang,
-        orders VNPay has not answered for long after their expiry."""
+        """What needs a person: orders VNPay has not answered for long after
+        their expiry, or answered in a way nothing can act on. (Credits and
+        refunds: RefundService.daily_report, merged by the payments_report job.)"""
         now = self.clock.now()
         stale = self.orders.pending_expired_before(now - 3600, limit=100)
         report = {
-            "credits_to_refund": [_credit_view(c) for c in self.orders.by_status("refund_pending")],
-            "refunds_failed": [_credit_view(c) for c in self.orders.by_status("refund_failed")],
-            "refunds_unconfirmed": [_credit_view(c) for c in self.orders.by_status("refund_sent")],
             "orders_unsettled": [{"order_id": o.order_id, "amount": int(o.amount), "expired_at": _iso(o.expires_at)}
                                  for o in stale],
             "orders_in_review": [{"order_id": o.order_id, "amount": int(o.amount), "expired_at": _iso(o.expires_at),
@@ -436,12 +391,6 @@ class PaymentService:
             "order_status": order.status if order is not None else None,
             "transaction_no": params.get("vnp_TransactionNo"),
         }
-
-
-def _credit_view(c) -> dict:
-    return {"payment_id": c.payment_id, "order_id": c.order_id, "amount": int(c.amount),
-            "invoice_ids": list(c.invoice_ids), "transaction_no": c.transaction_no,
-            "received_at": _iso(c.received_at), "status": c.status, "note": c.note}
 
 
 def _iso(epoch) -> str:

@@ -428,6 +428,28 @@ def test_refunds_partial_then_full(sandbox, merchant):
     assert api(sandbox, refund(failed, fparams["vnp_CreateDate"], 1000, "03"))["vnp_ResponseCode"] == "95"
 
 
+def test_querydr_names_the_transaction_whose_refund_it_shows(sandbox, merchant):
+    """An order paid twice (one QR scanned twice): querydr with vnp_TransactionNo answers about that
+    transaction, its refunds included (the merchant settles an unconfirmed refund this way); without it,
+    about the latest."""
+    ref = new_ref()
+    params = pay_params(ref, amount_vnd=50000)
+    _, first = post_json(sandbox, "/sandbox/pay", {"payment_url": pay_url(sandbox, params)})
+    _, second = post_json(sandbox, "/sandbox/pay", {"payment_url": pay_url(sandbox, params), "force": True})
+    date = params["vnp_CreateDate"]
+    assert api(sandbox, refund(ref, date, 20000, "03", first["transaction_no"]))["vnp_ResponseCode"] == "00"
+    named = api(sandbox, querydr(ref, date, vnp_TransactionNo=first["transaction_no"]))
+    assert (named["vnp_TransactionNo"], named["vnp_TransactionType"], named["vnp_TransactionStatus"]) == \
+        (first["transaction_no"], "03", "05")
+    other = api(sandbox, querydr(ref, date, vnp_TransactionNo=second["transaction_no"]))
+    assert (other["vnp_TransactionType"], other["vnp_TransactionStatus"]) == ("01", "00")
+    assert api(sandbox, querydr(ref, date))["vnp_TransactionNo"] == second["transaction_no"]
+    assert api(sandbox, refund(ref, date, 50000, "02", first["transaction_no"]))["vnp_ResponseCode"] == "03"
+    assert api(sandbox, refund(ref, date, 30000, "03", first["transaction_no"]))["vnp_ResponseCode"] == "00"
+    full = api(sandbox, querydr(ref, date, vnp_TransactionNo=first["transaction_no"]))
+    assert full["vnp_TransactionType"] == "02"      # refunded in full, over two partial refunds
+
+
 def test_the_bank_app_reads_a_qr_and_pays_it(sandbox, merchant):
     ref = new_ref()
     payload = qr_payload(ref, deadline=stamp(11))
