@@ -8,7 +8,9 @@ from chalicelib.jobs import reminders as reminder_jobs
 from chalicelib.api import chat
 from chalicelib.jobs import chat as chat_jobs
 from chalicelib.jobs import zalo_token
+from chalicelib.jobs import ledger as ledger_jobs
 from chalicelib.api import web
+from chalicelib.api import accounts
 from chalicelib.middleware import observe_http
 
 app = Chalice(app_name="cskh")
@@ -23,9 +25,11 @@ for blueprint in (
     privacy.bp,                                                 # personal data: the right of access
     staff.bp, readings.bp, collections.bp,                      # field staff
     admin.bp, statements.bp, imports.bp, kpis.bp,               # managers
+    accounts.bp,                                                # the customer account statement
     notifications.bp, readings_jobs.bp, imports_jobs.bp, reconcile.bp,   # queues and schedules
     reminder_jobs.bp,
     web.bp,                                                     # the customer website (/ and /web/*)
     chat.bp, chat_jobs.bp, zalo_token.bp,                       # chat assistants (Zalo, Facebook)
+    ledger_jobs.bp,                                             # the customer accounts' nightly check
 ):
     app.register_blueprint(blueprint)

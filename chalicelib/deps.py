@@ -64,9 +64,10 @@ def _invoice_service():
 def _billing_service():
     from chalicelib.services.billing import BillingService
     from chalicelib.store import repositories as r
+    from chalicelib.store.ledger import LedgerStore
     return BillingService(settings=get_settings(), customers=r.CustomerRepository(), tariffs=r.TariffRepository(),
                           invoices=r.InvoiceRepository(), invoice_writer=r.InvoiceWriter(),
-                          audit=r.AuditRepository(), clock=get("clock"))
+                          audit=r.AuditRepository(), clock=get("clock"), ledger=LedgerStore())
 
 
 def _payment_service():
@@ -77,7 +78,44 @@ def _payment_service():
     from chalicelib.store import audit
     return PaymentService(settings=get_settings(), orders=OrderStore(), clock=get("clock"),
                           hash_secret=vnpay_hash_secret, qr_payload=merchant_payload,
-                          vnpay_client=get("vnpay_client"), audit=audit.record)
+                          vnpay_client=get("vnpay_client"), audit=audit.record, ledger=get("ledger"))
+
+
+def _ledger_service():
+    from chalicelib.services.ledger import LedgerService
+    from chalicelib.store.ledger import LedgerStore
+    return LedgerService(store=LedgerStore(), clock=get("clock"))
+
+
+def _account_service():
+    from chalicelib.services.accounts import AccountService
+    from chalicelib.store.ledger import LedgerStore
+    from chalicelib.store.repositories import CustomerRepository
+    return AccountService(store=LedgerStore(), customers=CustomerRepository(), clock=get("clock"))
+
+
+def _refund_service():
+    from chalicelib.config import vnpay_hash_secret
+    from chalicelib.services.refunds import RefundService
+    from chalicelib.store import audit
+    from chalicelib.store.ledger import LedgerStore
+    from chalicelib.store.refunds import RefundStore
+    return RefundService(settings=get_settings(), store=RefundStore(), ledger=LedgerStore(), clock=get("clock"),
+                         vnpay_client=get("vnpay_client"), hash_secret=vnpay_hash_secret, audit_entry=audit.entry)
+
+
+def _ledger_invariant():
+    from chalicelib.services.ledger_jobs import LedgerInvariant
+    from chalicelib.store.ledger import LedgerStore
+    from chalicelib.store.ledger_jobs import AccountWalk
+    return LedgerInvariant(ledger=LedgerStore(), walk=AccountWalk())
+
+
+def _ledger_migration():
+    from chalicelib.services.ledger_jobs import LedgerMigration
+    from chalicelib.store.ledger import LedgerStore
+    from chalicelib.store.ledger_jobs import AccountWalk, MigrationStore
+    return LedgerMigration(ledger=LedgerStore(), store=MigrationStore(), walk=AccountWalk(), clock=get("clock"))
 
 
 def _vnpay_client():
@@ -106,7 +144,7 @@ def _collection_service():
     from chalicelib.store import audit
     from chalicelib.store.collections import CollectionStore
     return CollectionService(settings=get_settings(), store=CollectionStore(), clock=get("clock"),
-                             audit_entry=audit.entry)
+                             audit_entry=audit.entry, ledger=get("ledger"))
 
 
 def _channel_service():
@@ -130,7 +168,8 @@ def _statement_service():
     from chalicelib.services.statements import StatementService
     from chalicelib.store import audit
     from chalicelib.store.statements import StatementStore
-    return StatementService(store=StatementStore(), clock=get("clock"), audit_entry=audit.entry, audit=audit.record)
+    return StatementService(store=StatementStore(), ledger=get("ledger"), clock=get("clock"), audit_entry=audit.entry,
+                            audit=audit.record)
 
 
 def _kpi_service():
@@ -214,6 +253,11 @@ _FACTORIES: dict[str, Callable[[], Any]] = {
     "invoices": _invoice_service,
     "billing": _billing_service,
     "payments": _payment_service,
+    "ledger": _ledger_service,
+    "ledger_invariant": _ledger_invariant,
+    "ledger_migration": _ledger_migration,
+    "accounts": _account_service,
+    "refunds": _refund_service,
     "vnpay_client": _vnpay_client,
     "readings": _reading_service,
     "staff": _staff_service,

@@ -302,9 +302,18 @@ def function_resources(stage: str) -> Template:
             "CSKH", "ReconcileAmountMismatch", [{"Name": "service", "Value": SERVICE}]),
     }
     out["PaymentsNeedingAPersonAlarm"] = _alarm(
-        "The 08:00 payments report found money to refund, refunds failed or unconfirmed, or orders VNPay never "
-        "settled: GET /v1/admin/credits and the payments_report log list them.",
+        "The 08:00 payments report found refunds to approve, unconfirmed or failed, or orders VNPay never "
+        "settled: GET /v1/admin/refunds?status=requested|unconfirmed|failed and the payments_report log list them.",
         "CSKH", "PaymentsNeedingAPerson", [{"Name": "service", "Value": SERVICE}])
+    # The nightly check of the customer accounts (chalicelib/jobs/ledger.py, EMF metrics).
+    out["LedgerInvariantAlarm"] = _alarm(
+        "The nightly ledger check found customer accounts that do not add up (payments != allocations + "
+        "credit + refunds, or charges - allocations - adjustments != open amounts): the ledger_invariant log "
+        "names them.", "CSKH", "LedgerInvariantBreaches", [{"Name": "service", "Value": SERVICE}])
+    out["LedgerInvariantIncompleteAlarm"] = _alarm(
+        "The nightly ledger check ran out of time before it reached every account: give ledger_invariant "
+        "more time or segments (docs/deploy.md).",
+        "CSKH", "LedgerInvariantIncomplete", [{"Name": "service", "Value": SERVICE}])
     out["VnpayUnansweredAlarm"]["Properties"]["EvaluationPeriods"] = 3   # three runs in a row
     for fn in app_functions():
         name = fn.function_name(stage, app_name)
@@ -375,6 +384,7 @@ TABLE_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem",
                  "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
                  "dynamodb:UpdateItem"]
 INDEX_ACTIONS = ["dynamodb:Query"]
+READ_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query"]
 
 
 def policy_for(stage: str, fn: Function) -> dict:
@@ -389,9 +399,13 @@ def policy_for(stage: str, fn: Function) -> dict:
     log_group = f"arn:aws:logs:*:*:log-group:/aws/lambda/{fn.function_name(stage, app_name)}"
     statements = []
     # What each scheduled job touches (least privilege per function).
-    job_tables = {"reconcile_payments": ("orders", "payments", "invoices", "audit"),
-                  "payments_report": ("orders", "payments"),
-                  "readings_worker": ("readings", "customers", "invoices", "tariffs", "invoice_series", "audit"),
+    job_tables = {"reconcile_payments": ("orders", "payments", "invoices", "audit", "ledger", "customer_accounts"),
+                  "payments_report": ("orders", "payments", "customer_accounts"),
+                  # Billing a reading posts its charge (and the credit it takes) to the customer account.
+                  "readings_worker": ("readings", "customers", "invoices", "tariffs", "invoice_series", "audit",
+                                      "ledger", "customer_accounts"),
+                  # The nightly walk over every account (jobs/ledger.py).
+                  "ledger_invariant": ("customers", "invoices", "ledger", "customer_accounts"),
                   "imports_worker": ("imports", "customers"),
                   "plan_reminders": ("invoices", "customers", "reminders"),
                   "reminders_worker": ("invoices", "customers", "reminders")}
@@ -406,9 +420,15 @@ def policy_for(stage: str, fn: Function) -> dict:
             indexes += [f"{table}/index/{ix.Meta.index_name}" for ix in model._indexes.values()]
         # The customer-book import writes customers 25 at a time (BatchWriteItem); nothing else does.
         batch_write = ["dynamodb:BatchWriteItem"] if fn.name == "imports_worker" else []
-        statements.append(_statement("Tables", TABLE_ACTIONS + batch_write, tables))
+        # The nightly invariant only reads.
+        actions = READ_ACTIONS if fn.name == "ledger_invariant" else TABLE_ACTIONS + batch_write
+        statements.append(_statement("Tables", actions, tables))
         if indexes:
             statements.append(_statement("Indexes", INDEX_ACTIONS, indexes))
+        if fn.name == "ledger_invariant":
+            # It pages through the customers table (store/ledger_jobs.py says why); no other function may Scan.
+            statements.append(_statement("WalkCustomers", ["dynamodb:Scan"],
+                                         [f"arn:aws:dynamodb:*:*:table/{s.table_name('customers')}"]))
         if fn.kind == "api":
             statements.append(_statement("Enqueue", ["sqs:GetQueueUrl", "sqs:SendMessage"],
                                          [f"arn:aws:sqs:*:*:{s.queue_name(q)}" for q in QUEUES]))

@@ -1,7 +1,9 @@
 """Demo data for the local stage: the customer of seed 000 and a neighbour,
 and (seed 003) field worker `ghithu01` with today's read-and-collect route.
 Idempotent: items are created only where absent, so a second run changes
-nothing (not even a demo invoice the developer has since paid)."""
+nothing (not even a demo invoice the developer has since paid). The invoices
+reach the customer accounts through the ledger migration (charges, and the
+paid history as payments), which writes nothing the second time."""
 from __future__ import annotations
 
 import os
@@ -215,6 +217,10 @@ def load(demo_password: str | None = None, admin_password: str | None = None) ->
     from chalicelib import deps
     from chalicelib.domain.tariff_tables import published_versions
     counts["tariff_versions"] = deps.get("billing").load_published("system:seed", published_versions())
+    # The customer accounts: the invoices above become charges and their paid history payments (the
+    # ledger migration, which also brings in whatever this local stage recorded before the ledger).
+    # A second run writes nothing.
+    counts["ledger_accounts"] = deps.get("ledger_migration").run()["accounts_migrated"]
     return counts
 
 

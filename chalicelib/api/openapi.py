@@ -111,7 +111,8 @@ STAFF_HEADERS = [{"name": "X-Device-Imei", "in": "header", "required": True, "sc
 SUMMARY_PROPS = dict(invoice_id=_STR, customer_code=_STR, customer_name=_STR,
                      period={"type": "string", "pattern": r"^\d{4}-\d{2}$"}, old_index=_INT, new_index=_INT,
                      consumption_m3=_INT, total=_INT, total_text=_STR, due_date={"type": "string", "format": "date"},
-                     status={"type": "string", "enum": ["unpaid", "paid", "cancelled"]})
+                     status={"type": "string", "enum": ["unpaid", "paid", "cancelled"]},
+                     paid_amount=_INT, open_amount=_INT)
 SUMMARY = _obj(list(SUMMARY_PROPS), **SUMMARY_PROPS)
 DETAIL = _obj(list(SUMMARY_PROPS) + ["lines", "subtotal", "vat", "env_fee", "amount_in_words", "issued_on"],
               **SUMMARY_PROPS, lines={"type": "array", "items": LINE}, subtotal=_INT, vat=_INT, env_fee=_INT,
@@ -272,19 +273,6 @@ def document() -> dict:
             "responses": {"200": {"description": "HTML result page", "content": {"text/html": {"schema": _STR}}},
                           "400": {"description": "Signature not valid (HTML page)",
                                   "content": {"text/html": {"schema": _STR}}}}}},
-        "/v1/admin/credits": {"get": _op(
-            "Credits: money received for invoices already paid, by refund state",
-            (200, "Credits", _obj(["credits"], credits={"type": "array", "items": {"type": "object"}})),
-            secured=True, errors=(400,), tag="managers", params=[_query("status", {"type": "string", "enum": [
-                "refund_pending", "refund_sent", "refunded", "refund_failed"]})])},
-        "/v1/admin/refunds": {"post": _op(
-            "Refund a credit (money received for an invoice already paid) through VNPay",
-            (200, "Result", _obj(["payment_id", "amount", "status"], payment_id=_STR, amount=_INT,
-                                 status={"type": "string", "enum": ["refunded", "refund_failed"]},
-                                 vnpay_response=_STR)),
-            body=_obj(["payment_id"], payment_id={"type": "string", "pattern": "^credit#", "maxLength": 120}),
-            secured=True, errors=(400, 404, 409, 503),
-            tag="managers")},
         "/v1/staff/readings": {"post": dict(_op(
             "Send a reading, or an offline batch {readings: [...]}: stored once per reading_id, queued, 202",
             (202, "Accepted", _obj(["accepted", "readings"], accepted=_INT, readings={"type": "array", "items": _obj(
@@ -342,9 +330,11 @@ def document() -> dict:
     from chalicelib.api import openapi_collections, openapi_managers, openapi_reminders, openapi_staff
     from chalicelib.api import openapi_chat, openapi_privacy, openapi_statements
     from chalicelib.api import openapi_web
+    from chalicelib.api import openapi_accounts
+    from chalicelib.api import openapi_refunds
     for part in (openapi_staff.PATHS, openapi_collections.PATHS, openapi_managers.PATHS, openapi_reminders.PATHS,
                  openapi_statements.PATHS, openapi_privacy.PATHS, openapi_chat.PATHS,
-                 openapi_web.PATHS):
+                 openapi_web.PATHS, openapi_accounts.PATHS, openapi_refunds.PATHS):
         for path, ops in part.items():
             paths.setdefault(path, {}).update(ops)
     _no_empty_query_values(paths)

@@ -184,6 +184,35 @@ def test_the_reconciliation_and_the_daily_report_may_do_what_they_do(app, regist
         deps.reset()
 
 
+def test_the_schedules_may_settle_refunds_and_report_credits(app, new_customer, aws_calls):
+    """reconcile_payments settles unconfirmed refunds (querydr; one that did not happen puts the money back:
+    ledger, customer_accounts, audit); payments_report reads the accounts holding credit (with_credit)."""
+    from chalicelib.adapters.clock import FixedClock
+    from tests.api.test_refunds import FakeVnpay, pay_by_vnpay, querydr_answer, unavailable
+    code = new_customer().code
+    pay_by_vnpay(code, 50_000)
+    clock = FixedClock(int(time.time()))
+    deps.override("vnpay_client", FakeVnpay(refund=lambda order, amount, kind: unavailable("ReadTimeout"),
+                                            querydr=lambda order, number: querydr_answer(order, number)))
+    deps.override("clock", clock)
+    try:
+        service = deps.get("refunds")
+        refund = service.request("admin:admin", {"customer_code": code, "amount": 20_000, "method": "vnpay",
+                                                 "note": "iam"})
+        assert service.approve("admin:other", refund["refund_id"], {})["status"] == "unconfirmed"
+        clock.advance(3600)
+        aws_calls.calls.clear()
+        assert service.settle_unconfirmed()["failed"] >= 1
+        assert {"TransactWriteItems", "Query"} <= {op for _, op, _ in aws_calls.calls}
+        assert denied("reconcile_payments", aws_calls.calls) == []
+        assert service.get(refund["refund_id"])["status"] == "failed"
+        aws_calls.calls.clear()
+        assert code in [c["customer_code"] for c in service.daily_report()["credits_to_refund"]]
+        assert denied("payments_report", aws_calls.calls) == []
+    finally:
+        deps.reset()
+
+
 def test_the_imports_worker_may_do_what_a_two_chunk_import_does(app, aws_calls, monkeypatch):
     import requests
 
@@ -205,6 +234,24 @@ def test_the_imports_worker_may_do_what_a_two_chunk_import_does(app, aws_calls, 
     assert any(op == "SendMessage" for _, op, _ in aws_calls.calls), "the next chunk was not queued"
     alias = {get_settings().imports_bucket: stage_settings(STAGE).imports_bucket}
     assert denied("imports_worker", aws_calls.calls, alias) == []
+
+
+def test_the_ledger_invariant_may_do_what_it_does(app, new_customer, aws_calls):
+    """The nightly walk: a Scan of the customers table (the only Scan any function may do), then each
+    account's invoices, entries and credit, read again when it does not add up. It only reads."""
+    from chalicelib.services.ledger_jobs import LedgerInvariant
+    from chalicelib.store.ledger import LedgerStore
+    from chalicelib.store.ledger_jobs import AccountWalk
+    c = new_customer(invoices=[("2024-05", 100, 111, 66000, "unpaid")])   # no charge in the ledger: a breach
+    aws_calls.calls.clear()
+    result = LedgerInvariant(ledger=LedgerStore(), walk=AccountWalk(), segments=2, recheck_delay_s=0).run()
+    assert c.code in result["codes"]
+    assert {"Scan", "Query", "BatchGetItem", "GetItem"} <= {op for _, op, _ in aws_calls.calls}
+    assert denied("ledger_invariant", aws_calls.calls) == []
+    writes = [("dynamodb", op, {"TableName": f"{TEST_PREFIX}ledger"}) for op in ("PutItem", "UpdateItem")]
+    scans = [("dynamodb", "Scan", {"TableName": f"{TEST_PREFIX}{t}"}) for t in ("ledger", "invoices")]
+    assert len(denied("ledger_invariant", writes + scans)) == 4
+    assert denied("api_handler", [("dynamodb", "Scan", {"TableName": f"{TEST_PREFIX}customers"})])
 
 
 def test_the_check_refuses_what_a_role_does_not_grant():

@@ -206,6 +206,52 @@ def _invoices_of_b(w):
     assert r.status_code == 403 and r.json["code"] == "CUSTOMER_NOT_LINKED"
 
 
+@case("GET /v1/me/account")
+def _account_of_b(w):
+    for fmt in ("", "&format=csv"):
+        r = w.api.get(f"/v1/me/account?customer_code={w.b[0].code}{fmt}", token=w.a[1])
+        assert r.status_code == 403 and r.json["code"] == "CUSTOMER_NOT_LINKED", (fmt, r.status_code)
+    r = w.api.get(f"/v1/me/account?customer_code={w.a[0].code}", token=w.a[1])
+    assert r.status_code == 200 and w.b[0].code not in r.body.decode("utf-8")
+
+
+@case("GET /v1/admin/customers/{code}/account")
+def _managers_account_view_is_theirs(w):
+    """Managers read any code (one trust level); a customer's token cannot reach it, not even for its own code."""
+    r = w.api.get(f"/v1/admin/customers/{w.a[0].code}/account", token=w.a[1])
+    assert r.status_code == 403, r.status_code
+    assert w.as_staff("x", "GET", f"/v1/admin/customers/{w.a[0].code}/account").status_code == 403
+    assert w.api.get(f"/v1/admin/customers/{w.b[0].code}/account", token=w.admin).status_code == 200
+
+
+@case("POST /v1/admin/refunds", "GET /v1/admin/refunds", "GET /v1/admin/refunds/{refund_id}",
+      "POST /v1/admin/refunds/{refund_id}/approve", "POST /v1/admin/refunds/{refund_id}/reject",
+      "POST /v1/admin/refunds/{refund_id}/check", "GET /v1/admin/credits")
+def _refunds_are_for_managers_and_four_eyes(w):
+    """Refunds move money out: neither a customer (not even the account's own) nor a staff member reaches
+    them; the admin who asked cannot approve; a request cannot choose its state or approver."""
+    from tests.api.test_refunds import pay_by_vnpay
+    code = w.a[0].code
+    pay_by_vnpay(code, 30_000)
+    body = {"customer_code": code, "amount": 10_000, "method": "cash", "note": "owasp", "status": "refunded",
+            "approved_by": "customer:" + code}
+    for method, path, sent in (("POST", "/v1/admin/refunds", body), ("GET", "/v1/admin/refunds", None),
+                               ("GET", "/v1/admin/credits", None)):
+        assert w.api.call(method, path, sent, token=w.a[1]).status_code == 403, path
+        assert w.as_staff("x", method, path, sent).status_code == 403, path
+    r = w.api.post("/v1/admin/refunds", body, token=w.admin)
+    assert r.status_code == 201 and r.json["status"] == "requested" and r.json["approved_by"] is None, r.json
+    refund = f"/v1/admin/refunds/{r.json['refund_id']}"
+    for action in ("/approve", "/reject", "/check"):
+        assert w.api.post(refund + action, {"note": "x"}, token=w.a[1]).status_code == 403, action
+        assert w.as_staff("x", "POST", refund + action, {"note": "x"}).status_code == 403, action
+    assert w.api.get(refund, token=w.a[1]).status_code == 403
+    r = w.api.post(refund + "/approve", token=w.admin)
+    assert r.status_code == 403 and r.json["code"] == "REFUND_SAME_ADMIN"
+    assert w.api.get(refund, token=w.admin).json["status"] == "requested"
+    assert w.api.post(refund + "/reject", {"note": "owasp"}, token=w.admin).json["status"] == "rejected"
+
+
 @case("GET /v1/invoices/{invoice_id}", "GET /v1/invoices/{invoice_id}/pdf")
 def _invoice_of_b(w):
     for suffix in ("", "/pdf"):

@@ -336,7 +336,7 @@ def test_functions_have_the_stage_names_and_log_retention(packaged):
     assert names == {"cskh-dev", "cskh-dev-bearer", "cskh-dev-notifications_worker", "cskh-dev-reconcile_payments",
                      "cskh-dev-payments_report", "cskh-dev-readings_worker",
                      "cskh-dev-imports_worker", "cskh-dev-plan_reminders", "cskh-dev-reminders_worker",
-                     "cskh-dev-chat_worker", "cskh-dev-refresh_zalo_token"}
+                     "cskh-dev-chat_worker", "cskh-dev-refresh_zalo_token", "cskh-dev-ledger_invariant"}
     groups = {r["Properties"]["LogGroupName"] for r in packaged["Resources"].values()
               if r["Type"] == "AWS::Logs::LogGroup"}
     assert groups == {f"/aws/lambda/{n}" for n in names}
@@ -549,6 +549,53 @@ def test_the_vnpay_alarms_watch_the_metrics_the_reconciliation_job_emits(monkeyp
     assert props["MetricName"] in {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert emf[props["MetricName"]] in (1, 1.0, [1.0]) and props["Namespace"] == emf["_aws"]["CloudWatchMetrics"][0][
         "Namespace"]
+
+
+def test_the_ledger_alarms_watch_the_metrics_the_invariant_job_emits(monkeypatch, capsys):
+    """Accounts that do not add up (or a run that could not reach them all) raise an alarm, not a log line."""
+    import chalicelib.config as config
+    from chalicelib.jobs import ledger
+    from chalicelib.observability import metrics
+    settings = config.get_settings()
+    monkeypatch.setattr(config, "get_settings", lambda: type(settings)(**{**settings.__dict__, "stage": "prod"}))
+
+    class Invariant:
+        def run(self, time_left_ms=None):
+            assert time_left_ms is not None and time_left_ms() == 840_000
+            return {"complete": False, "checked": 41, "breaching": 2, "codes": ["01031059", "01031060"]}
+
+    monkeypatch.setattr(ledger.deps, "get", lambda name: Invariant())
+    context = type("Context", (), {"aws_request_id": "r-1", "get_remaining_time_in_millis": lambda self: 840_000})()
+    metrics.cache_clear()
+    capsys.readouterr()
+    assert ledger.ledger_invariant.func(type("Event", (), {"context": context})())["breaching"] == 2
+    metrics.cache_clear()
+    emf = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    directive = emf["_aws"]["CloudWatchMetrics"][0]
+    resources = infra.build_template("prod")["Resources"]
+    for alarm_id, value in (("LedgerInvariantAlarm", 2), ("LedgerInvariantIncompleteAlarm", 1)):
+        props = resources[alarm_id]["Properties"]
+        assert props["Namespace"] == directive["Namespace"]
+        assert props["MetricName"] in {m["Name"] for m in directive["Metrics"]}
+        assert emf[props["MetricName"]] in (value, float(value), [float(value)])
+        assert {d["Name"]: d["Value"] for d in props["Dimensions"]} == {d: emf[d] for d in directive["Dimensions"][0]}
+        assert props["Threshold"] == 1 and props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert _is_alarm_to_topic(resources[alarm_id])
+    # Daily, and the only function that may Scan: the customers table, nothing else, and no writes.
+    fn = next(f for f in infra.app_functions() if f.name == "ledger_invariant")
+    assert fn.kind == "event"
+    for stage in STAGES:
+        policy = infra.policy_for(stage, fn)
+        assert allows(policy, "dynamodb:Scan", arn("dynamodb", f"table/cskh-{stage}-customers"))
+        for table in ("ledger", "invoices", "customer_accounts", "accounts"):
+            assert not allows(policy, "dynamodb:Scan", arn("dynamodb", f"table/cskh-{stage}-{table}"))
+        for action in ("PutItem", "UpdateItem", "DeleteItem"):
+            assert not allows(policy, f"dynamodb:{action}", arn("dynamodb", f"table/cskh-{stage}-ledger"))
+        assert allows(policy, "dynamodb:Query", arn("dynamodb", f"table/cskh-{stage}-ledger"))
+        for other in infra.app_functions():
+            if other.name != "ledger_invariant":
+                assert not allows(infra.policy_for(stage, other), "dynamodb:Scan",
+                                  arn("dynamodb", f"table/cskh-{stage}-customers")), other.name
 
 
 def test_dynamodb_calls_are_bounded_on_aws_and_not_on_dynamodb_local():
