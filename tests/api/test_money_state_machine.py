@@ -1,24 +1,31 @@
-"""Model-based test of the money paths (hypothesis' stateful testing): a
-customer's unpaid invoices are hit, in any order, by orders opened for any
-subset of them, VNPay's IPNs (success, failure, the same one again, a second
-payment of one order), cash taken in the field, and the reconciliation job's
-querydr answers (paid, never seen). After every step, on the stored data:
+"""Model-based test of the money paths (hypothesis' stateful testing), run
+concurrently: a customer's invoices are hit by rounds of events that start at
+the same moment on threads against DynamoDB Local: VNPay's IPNs (success with
+a new or the same transaction, failure), the reconciliation job's querydr
+answers, cash taken in the field (online, offline days ago, the same
+collection sent again), bank transfers from a statement (new, or the same
+file again), corrections of an invoice from the field, and refunds of credit
+whose VNPay call times out. Orders are opened between rounds.
 
-- an invoice carries at most one payment entry, and is paid exactly when it
-  carries one, for its exact total;
-- every VNPay transaction we confirmed (RspCode 00 or 02) is recorded once,
-  for its order's amount, as the payment or as a credit to refund;
-- money is conserved: what VNPay took plus the cash taken equals the totals
-  of the paid invoices plus the credits to refund.
+After every round, on the stored data:
+- the account adds up (tests/api/ledger_assert: payments = allocations +
+  credit + refunds; charges + adjustments - allocations - write-offs = open
+  amounts; each invoice's paid amount = what is allocated to it, never above
+  its total);
+- every payment is posted once: one ledger posting per payment id;
+- no money is dropped: every VNPay transaction VNPay took (a success IPN we
+  answered, a querydr saying paid) and every cash receipt and bank line the
+  test sent is posted, for its amount, and nothing else is.
 
-Runs on the services (the handlers on top are covered elsewhere) against
-DynamoDB Local, like the rest of tests/api: 40 sequences of 12 steps in
-`make test`, more with MONEY_EXAMPLES=500."""
+60 examples of up to 8 steps in `make test` (about 20 s), more with MONEY_EXAMPLES=1000."""
 from __future__ import annotations
 
 import itertools
 import os
-from datetime import datetime
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -29,148 +36,271 @@ from chalicelib import deps
 from chalicelib.adapters.clock import VN_TZ
 from chalicelib.domain.tokens import Identity
 from chalicelib.errors import AppError
+from tests.api.ledger_assert import assert_sound
 from tests.api.test_payments import ipn_params
 
 INVOICES = [("2024-01", 100, 111, 66000, "unpaid"), ("2024-02", 111, 120, 54000, "unpaid"),
             ("2024-03", 120, 134, 84000, "unpaid")]
-_txns = itertools.count(31000000)
-_collections = itertools.count(1)
+ACTIONS = ("ipn_new", "ipn_same", "ipn_fail", "querydr_paid", "cash_online", "cash_offline", "cash_again",
+           "bank_new", "bank_again", "correct", "refund")
+_txns = itertools.count(51000000)
+_refs = itertools.count(1)
 
 
-class MoneyMachine(RuleBasedStateMachine):
-    """One customer, three unpaid invoices, one field worker; VNPay played by the test."""
+def together(calls):
+    """Start the calls at the same moment; return what each returned or raised."""
+    barrier = threading.Barrier(len(calls))
+    out = [None] * len(calls)
+
+    def run(n, fn):
+        barrier.wait()
+        try:
+            out[n] = fn()
+        except Exception as exc:     # noqa: BLE001 - each outcome is checked by the caller
+            out[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n, fn)) for n, fn in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return out
+
+
+class TimingOutVnpay:
+    """VNPay's merchant API when the refund's answer never comes back (it may have been done)."""
+
+    def __init__(self) -> None:
+        self.refunds: Counter = Counter()      # VNPay refund calls per request id
+
+    def refund(self, *a, request_id=None, **kw):
+        from chalicelib.adapters.vnpay_client import VnpayUnavailable
+        self.refunds[request_id] += 1
+        raise VnpayUnavailable("ReadTimeout")
+
+    def querydr(self, *a, **kw):
+        from chalicelib.adapters.vnpay_client import VnpayUnavailable
+        raise VnpayUnavailable("ReadTimeout")
+
+
+class ConcurrentMoney(RuleBasedStateMachine):
+    """One customer, three invoices, one field worker; VNPay and the bank played by the test."""
 
     def __init__(self, new_customer) -> None:
         super().__init__()
-        from chalicelib.store.models import InvoiceModel
         customer = new_customer(invoices=INVOICES)
         self.code = customer.code
         self.customer = Identity(account_id=f"customer:{self.code}", role="customer", customer_codes=(self.code,))
         self.staff = Identity(account_id="staff:ghithu01", role="staff", device="356938035643801")
         self.invoice_ids = [f"INV-{self.code}-{p.replace('-', '')}" for p, *_ in INVOICES]
-        self.totals = {i: int(InvoiceModel.get(i).total) for i in self.invoice_ids}
-        self.orders: dict[str, dict] = {}          # order_id -> {"amount", "invoice_ids", "txn"}
-        self.confirmed: dict[str, int] = {}        # VNPay transaction -> amount VNPay took (we said 00/02)
-        self.cash = 0
+        self.orders: list[dict] = []                 # {"order_id", "amount", "txn"}
+        self.money: dict[str, int] = {}              # payment id -> amount that reached us
+        self.collections: list[tuple[str, dict]] = []
+        self.bank_files: list[bytes] = []
+        self.vnpay = TimingOutVnpay()
+        self.vnpay_refunds_approved = 0
+        deps.override("vnpay_client", self.vnpay)
 
-    def _payments(self):
-        return deps.get("payments")
-
-    def _pick_order(self, data) -> str:
-        # By position in the order they were opened: order ids are random, so a replayed
-        # example must not depend on how they sort.
-        return list(self.orders)[data.draw(st.integers(0, len(self.orders) - 1))]
-
-    # -- what happens -----------------------------------------------------------------
+    # -- between rounds ---------------------------------------------------------------
 
     @rule(picks=st.lists(st.sampled_from(range(3)), min_size=1, max_size=3, unique=True))
     def open_order(self, picks):
         ids = [self.invoice_ids[i] for i in sorted(picks)]
         try:
-            view, created = self._payments().create_order(self.customer, {"invoice_ids": ids}, client_ip="127.0.0.1",
-                                                          locale="vn", return_url="http://127.0.0.1/return")
+            view, created = deps.get("payments").create_order(
+                self.customer, {"invoice_ids": ids}, client_ip="127.0.0.1", locale="vn",
+                return_url="http://127.0.0.1/return")
         except AppError as err:
-            # Paid already, or held by another open order: refused as a whole, never half-opened.
-            assert err.status == 409, (err.status, err.code)
+            assert err.status == 409, (err.status, err.code)      # paid, or held by an open order
             return
-        if not created:     # the same invoices asked for again (a double tap): the order already open
-            assert view["order_id"] in self.orders and view["status"] == "pending", view
-            return
-        assert view["amount"] == sum(self.totals[i] for i in ids)
-        self.orders[view["order_id"]] = {"amount": view["amount"], "invoice_ids": ids, "txn": None}
+        if created:
+            self.orders.append({"order_id": view["order_id"], "amount": view["amount"], "txn": None})
+
+    # -- a round of events at the same moment -------------------------------------------
 
     @precondition(lambda self: self.orders)
-    @rule(data=st.data(), again=st.booleans())
-    def vnpay_pays(self, data, again):
-        """The IPN of a successful payment: the order's transaction (again, if it had one)
-        or a new one (the QR scanned a second time)."""
-        order_id = self._pick_order(data)
-        order = self.orders[order_id]
-        txn = order["txn"] if again and order["txn"] else str(next(_txns))
-        order["txn"] = order["txn"] or txn
-        params = ipn_params({"order_id": order_id, "amount": order["amount"]}, txn=txn)
-        code, _ = self._payments().handle_ipn(params, "127.0.0.1")
-        assert code in ("00", "02"), code
-        self.confirmed[txn] = order["amount"]
+    @rule(actions=st.lists(st.sampled_from(ACTIONS), min_size=2, max_size=5), data=st.data())
+    def a_round_at_once(self, actions, data):
+        calls = [self._prepare(action, data) for action in actions]
+        results = together([fn for fn, _ in calls])
+        for (_, settle), result in zip(calls, results):
+            settle(result)
 
-    @precondition(lambda self: self.orders)
-    @rule(data=st.data())
-    def vnpay_fails(self, data):
-        order_id = self._pick_order(data)
-        order = self.orders[order_id]
-        params = ipn_params({"order_id": order_id, "amount": order["amount"]}, txn=str(next(_txns)),
-                            code="24", status="02")
-        code, _ = self._payments().handle_ipn(params, "127.0.0.1")
-        assert code in ("00", "02"), code
+    def _prepare(self, action, data):
+        """Draw everything the event needs now (hypothesis draws are not thread-safe);
+        return (what the thread runs, what to note of its outcome)."""
+        # The same draws whatever the action and whatever earlier rounds' threads did: hypothesis replays
+        # an example by its draws, so they may not depend on outcomes.
+        pick = data.draw(st.integers(0, 999), label="pick")
+        order = self.orders[pick % len(self.orders)]
+        invoice_id = self.invoice_ids[data.draw(st.integers(0, 2), label="invoice")]
+        bank_amount = data.draw(st.sampled_from([20000, 62100, 100000, 150000]), label="amount")
+        m3 = data.draw(st.integers(0, 25), label="m3")
+        payments = deps.get("payments")
 
-    @rule(pick=st.sampled_from(range(3)))
-    def cash_in_the_field(self, pick):
-        invoice_id = self.invoice_ids[pick]
-        body = {"collection_id": f"sm-{self.code}-{next(_collections):06d}", "invoice_id": invoice_id,
-                "amount": self.totals[invoice_id], "collected_at": datetime.now(VN_TZ).isoformat(timespec="seconds")}
-        try:
-            receipt, created = deps.get("collections").collect(self.staff, body)
-        except AppError as err:
-            assert err.code == "INVOICE_ALREADY_PAID", err.code     # the worker is told not to take the money
-            return
-        assert created
-        self.cash += receipt["amount"]
+        if action in ("ipn_new", "ipn_same", "querydr_paid"):
+            txn = order["txn"] if action == "ipn_same" and order["txn"] else str(next(_txns))
+            order["txn"] = order["txn"] or txn
+            if action == "querydr_paid":
+                answer = {"vnp_ResponseCode": "00", "vnp_TransactionStatus": "00",
+                          "vnp_Amount": str(order["amount"] * 100), "vnp_TransactionNo": txn,
+                          "vnp_BankCode": "NCB", "vnp_PayDate": "20240505101010"}
 
-    @precondition(lambda self: self.orders)
-    @rule(data=st.data(), paid=st.booleans())
-    def reconciliation_asks_vnpay(self, data, paid):
-        """The job's querydr for an order still pending after it expired: paid (its IPN was lost)
-        or never seen by VNPay (91)."""
-        from chalicelib.store.models import OrderModel
-        order_id = self._pick_order(data)
-        stored = OrderModel.get(order_id, consistent_read=True)
-        if stored.status != "pending":
-            return                                   # the job lists pending orders only
-        order = self.orders[order_id]
-        txn = order["txn"] or str(next(_txns))
-        if paid:
-            answer = {"vnp_ResponseCode": "00", "vnp_TransactionStatus": "00",
-                      "vnp_Amount": str(order["amount"] * 100), "vnp_TransactionNo": txn,
-                      "vnp_BankCode": "NCB", "vnp_PayDate": "20240505101010"}
-        else:
-            answer = {"vnp_ResponseCode": "91"}
-        counts = {"checked": 0, "paid": 0, "failed": 0, "expired": 0, "unanswered": 0, "mismatch": 0, "errors": 0}
-        self._payments()._reconcile_one(stored, answer, counts)
-        assert counts["errors"] == 0 and counts["mismatch"] == 0, counts
-        if paid:
-            order["txn"] = txn
-            self.confirmed[txn] = order["amount"]
+                def run():
+                    from chalicelib.store.models import OrderModel
+                    stored = OrderModel.get(order["order_id"], consistent_read=True)
+                    counts = Counter()
+                    payments._reconcile_one(stored, answer, counts)
+                    return counts
+            else:
+                def run():
+                    return payments.handle_ipn(ipn_params(order, txn=txn), "127.0.0.1")[0]
 
-    # -- what must always hold ----------------------------------------------------------
+            def settle(result):
+                assert not isinstance(result, Exception), result
+                if isinstance(result, str):
+                    assert result in ("00", "02"), result       # VNPay stops calling: the money is ours
+                else:
+                    assert result["errors"] == 0, result
+                self.money[f"vnpay#{txn}"] = order["amount"]
+            return run, settle
+
+        if action == "ipn_fail":
+            params = ipn_params(order, txn=str(next(_txns)), code="24", status="02")
+            return (lambda: payments.handle_ipn(params, "127.0.0.1")[0]), \
+                (lambda r: self._expect(r, lambda x: x in ("00", "02")))
+
+        if action in ("cash_online", "cash_offline", "cash_again"):
+            if action == "cash_again" and self.collections:
+                collection_id, body = self.collections[pick % len(self.collections)]
+            else:
+                from chalicelib.store.ledger import open_invoice
+                from chalicelib.store.models import InvoiceModel
+                invoice = open_invoice(InvoiceModel.get(invoice_id, consistent_read=True))
+                when = datetime.now(VN_TZ) - (timedelta(days=2) if action == "cash_offline" else timedelta())
+                amount = invoice.open_amount or invoice.total or 10000   # what the worker was shown
+                collection_id = f"sm-{self.code}-{next(_refs):06d}"
+                body = {"collection_id": collection_id, "invoice_id": invoice_id, "amount": amount,
+                        "collected_at": when.isoformat(timespec="seconds")}
+            collections = deps.get("collections")
+
+            def settle(result):
+                if isinstance(result, AppError):
+                    # Refused before the money changed hands (the worker was shown another amount).
+                    assert result.code == "AMOUNT_MISMATCH", (result.code, result)
+                    return
+                assert not isinstance(result, Exception), result
+                receipt, _ = result
+                self.money[f"cash#{collection_id}"] = int(receipt["amount"])
+                if (collection_id, body) not in self.collections:
+                    self.collections.append((collection_id, body))
+            return (lambda: collections.collect(self.staff, body)), settle
+
+        if action in ("bank_new", "bank_again"):
+            if action == "bank_again" and self.bank_files:
+                text, ref, amount = self.bank_files[pick % len(self.bank_files)]
+            else:
+                amount = bank_amount
+                ref = f"FT{self.code}{next(_refs):06d}"
+                text = ("Ngày giao dịch;Số tham chiếu;Số tiền ghi có;Mô tả\n"
+                        f"20/05/2024;{ref};{amount};TT TIEN NUOC KH {self.code}\n").encode("utf-8")
+            statements = deps.get("statements")
+
+            def settle(result):
+                assert not isinstance(result, Exception), result
+                assert result["matched"] + result["duplicates"] == 1, result
+                self.money[f"bank#VCB#{ref}"] = amount
+                if (text, ref, amount) not in self.bank_files:
+                    self.bank_files.append((text, ref, amount))
+            return (lambda: statements.import_statement("admin:test", "VCB", text)), settle
+
+        if action == "correct":
+            new_index = m3
+            billing = deps.get("billing")
+
+            def run():
+                from chalicelib.store.models import CustomerModel, InvoiceModel
+                from datetime import date
+                invoice = InvoiceModel.get(invoice_id, consistent_read=True)
+                customer = CustomerModel.get(self.code)
+                end = date(int(invoice.period[:4]), int(invoice.period[5:]), 28)
+                return billing.issue("staff:ghithu01", customer, invoice.period, int(invoice.old_index),
+                                     int(invoice.old_index) + new_index, end, end - timedelta(days=30),
+                                     replace_unpaid=True)
+
+            def settle(result):
+                if isinstance(result, AppError):
+                    # An open VNPay order holds it, or another correction won the race.
+                    assert result.status in (409, 503), (result.code, result)
+                    return
+                assert not isinstance(result, Exception), result
+            return run, settle
+
+        if action == "refund":
+            refunds = deps.get("refunds")
+            by_vnpay = any(p.startswith("vnpay#") for p in self.money)
+
+            def run():
+                from chalicelib.store.ledger import LedgerStore
+                account = LedgerStore().account(self.code)
+                credit = int(account.credit) if account else 0
+                if credit <= 0:
+                    return None
+                body = {"customer_code": self.code, "amount": min(credit, 10000), "note": "test"}
+                try:
+                    asked = refunds.request("admin:asker", dict(body, method="vnpay" if by_vnpay else "cash"))
+                except AppError as err:
+                    if err.code != "NO_REFUNDABLE_PAYMENT":
+                        raise
+                    asked = refunds.request("admin:asker", dict(body, method="cash"))
+                done = refunds.approve("admin:checker", asked["refund_id"], {})
+                try:        # a second click on an unclear refund never calls VNPay again
+                    again = refunds.approve("admin:checker", asked["refund_id"], {})
+                except AppError as err:
+                    again = err
+                return done, again
+
+            def settle(result):
+                if result is None:
+                    return
+                if isinstance(result, AppError):
+                    assert result.status == 409, (result.code, result)   # the credit was taken meanwhile
+                    return
+                assert not isinstance(result, Exception), result
+                done, again = result
+                assert done["status"] in ("unconfirmed", "refunded"), done   # VNPay timed out: unclear
+                assert isinstance(again, AppError) and again.status == 409, again
+                self.vnpay_refunds_approved += done["method"] == "vnpay"
+            return run, settle
+
+        raise AssertionError(action)
+
+    @staticmethod
+    def _expect(result, ok):
+        assert not isinstance(result, Exception), result
+        assert ok(result), result
+
+    # -- what must always hold -------------------------------------------------------
 
     @invariant()
-    def money_is_applied_once_and_conserved(self):
-        from chalicelib.store.models import InvoiceModel, PaymentModel
+    def the_account_adds_up_and_no_money_is_lost_or_counted_twice(self):
+        from chalicelib.store.models import PaymentModel
         from chalicelib.store.repositories import get_or_none
-        paid_total = 0
-        for invoice_id in self.invoice_ids:
-            invoice = InvoiceModel.get(invoice_id, consistent_read=True)
-            entries = [dict(p) for p in (invoice.payments or [])]
-            assert len(entries) <= 1, (invoice_id, entries)
-            assert (invoice.status == "paid") == (len(entries) == 1), (invoice_id, invoice.status, entries)
-            if entries:
-                assert int(entries[0]["amount"]) == self.totals[invoice_id], entries
-                paid_total += self.totals[invoice_id]
-        credits = 0
-        for txn, amount in self.confirmed.items():
-            payment = get_or_none(PaymentModel, f"vnpay#{txn}", consistent_read=True)
-            whole = get_or_none(PaymentModel, f"credit#{txn}#order", consistent_read=True)
-            # Recorded once: as the order's payment, or whole as a credit (a second payment of a paid order).
-            assert (payment is None) != (whole is None), (txn, payment, whole)
-            if payment is not None:
-                assert int(payment.amount) == amount
-            else:
-                credits += int(whole.amount)
-            for invoice_id in self.invoice_ids:
-                part = get_or_none(PaymentModel, f"credit#{txn}#{invoice_id}", consistent_read=True)
-                credits += int(part.amount) if part is not None else 0
-        assert sum(self.confirmed.values()) + self.cash == paid_total + credits, (
-            self.confirmed, self.cash, paid_total, credits)
+        state = assert_sound(self.code)
+        posted = Counter(e.payment_id for e in state["entries"] if e.event == "payment")
+        assert all(n == 1 for n in posted.values()), posted
+        assert set(posted) == set(self.money), (set(posted) ^ set(self.money))
+        for payment_id, amount in self.money.items():
+            guard = get_or_none(PaymentModel, payment_id, consistent_read=True)
+            assert guard is not None and int(guard.amount) == amount, (payment_id, amount, guard)
+        assert state["totals"].payments == sum(self.money.values())
+        for invoice in state["invoices"]:
+            assert 0 <= invoice.paid <= invoice.total, invoice
+        # One VNPay refund call per VNPay refund approved, however often it was clicked.
+        assert sum(self.vnpay.refunds.values()) == self.vnpay_refunds_approved, self.vnpay.refunds
+
+    def teardown(self):
+        deps.reset()
 
 
 @pytest.fixture
@@ -179,9 +309,11 @@ def fresh_deps(app):
     deps.reset()
 
 
-def test_money_is_applied_exactly_once_in_any_order_of_events(app, new_customer, fresh_deps):
+def test_money_is_posted_exactly_once_whatever_happens_at_the_same_time(app, new_customer, fresh_deps):
+    started = time.monotonic()
     run_state_machine_as_test(
-        lambda: MoneyMachine(new_customer),
-        settings=settings(max_examples=int(os.environ.get("MONEY_EXAMPLES", "40")), stateful_step_count=12,
+        lambda: ConcurrentMoney(new_customer),
+        settings=settings(max_examples=int(os.environ.get("MONEY_EXAMPLES", "60")), stateful_step_count=8,
                           deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    assert time.monotonic() - started < 900

@@ -11,6 +11,8 @@ from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
 
 import pytest
 
+from tests.api.ledger_assert import assert_sound
+
 SECRET = os.environ["VNPAY_HASH_SECRET"]
 PERIODS = [("2024-03", 10, 21, 66000, "unpaid"), ("2024-04", 21, 30, 54000, "unpaid")]
 
@@ -215,15 +217,19 @@ def test_money_for_an_invoice_paid_meanwhile_is_kept_as_a_credit(app, api, payer
     InvoiceModel(ids[0]).update(actions=[InvoiceModel.status.set("paid"),
                                          InvoiceModel.customer_status.set(f"{customer.code}#paid")])
     assert ipn(api, ipn_params(order, txn="14000088"))[0] == "00"
-    credit = PaymentModel.get(f"credit#14000088#{ids[0]}")
-    assert credit.status == "refund_pending" and credit.amount == \
-        [i["amount"] for i in order["items"] if i["invoice_id"] == ids[0]][0]
+    first_amount = [i["amount"] for i in order["items"] if i["invoice_id"] == ids[0]][0]
+    payment = PaymentModel.get("vnpay#14000088")
+    # The money is posted whole; the share of the invoice paid meanwhile stays on the account as credit.
+    assert (int(payment.amount), int(payment.credited)) == (total, first_amount)
+    assert assert_sound(customer.code)["credit"] == first_amount
     assert api.get(f"/v1/invoices/{ids[1]}", token=token).json["status"] == "paid"
     view = api.get(f"/v1/payments/{order['order_id']}", token=token).json
-    assert view["status"] == "paid" and view["credit_amount"] == credit.amount
-    # A second, different payment of the same (paid) order: all of it is a credit.
+    assert view["status"] == "paid" and view["credit_amount"] == first_amount
+    # A second, different payment of the same (paid) order: all of it is credit.
     assert ipn(api, ipn_params(order, txn="14000089"))[0] == "02"
-    assert PaymentModel.get("credit#14000089#order").amount == total
+    second = PaymentModel.get("vnpay#14000089")
+    assert (int(second.amount), int(second.credited)) == (total, total) and "SECOND_PAYMENT" in second.flags
+    assert assert_sound(customer.code)["credit"] == first_amount + total
 
 
 def test_one_order_for_two_linked_customer_codes(api, sms, registered, new_customer):
