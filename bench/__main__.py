@@ -145,6 +145,12 @@ def markdown(result: dict) -> str:
                      f"median {ms(a['median_s'])} (p90 {ms(a['p90_s'])}), {a['dynamodb_calls']} DynamoDB calls "
                      f"({a['operations']})",
                      f"bare 3-item transaction {ms(i['bare_transaction']['median_s'])}"))
+        for key, label in (("cash", "Cash receipt posted (collect)"),
+                           ("transfer", "Bank transfer posted (100,000 for a 78,255 bill: allocation + credit)")):
+            if key in i:
+                rows.append((f"{label}, DynamoDB Local (n={i[key]['samples']})",
+                             f"median {ms(i[key]['median_s'])} (p90 {ms(i[key]['p90_s'])}), "
+                             f"{i[key]['dynamodb_calls']} DynamoDB calls ({i[key]['operations']})", ""))
     rd = result.get("readings") or {}
     w = rd.get("worker")
     if w:

@@ -164,6 +164,8 @@ def _measure(reps: int) -> dict:
             failures.append(f"{len(unpaid)} invoices still unpaid after their IPN, e.g. {unpaid[0]}")
 
     bare = _bare_transactions(reps, get_settings())
+    posting = _other_channels(reps, log) if not failures else {}
+    failures += posting.pop("failures", [])
 
     rows, report = [], {}
     for kind, label, expect in KINDS:
@@ -180,6 +182,12 @@ def _measure(reps: int) -> dict:
     rows.append(["bare TransactWriteItems, 3 items (boto3)", "", 1, "TransactWriteItems(orders,payments,invoices)",
                  ms(bare["median_s"]), ms(bare["p90_s"])])
 
+    for key, label in (("cash", "cash receipt (collect, 1 invoice)"),
+                       ("transfer", "bank transfer, 100,000 for a 78,255 bill (oldest open + credit)")):
+        if key in posting:
+            r = posting[key]
+            report[key] = r
+            rows.append([label, "", r["dynamodb_calls"], r["operations"], ms(r["median_s"]), ms(r["p90_s"])])
     print(f"\nIn-process through chalice.test.Client, {reps} orders after one warm-up; each order gets its "
           f"first IPN, then a duplicate, then one with a bad signature. Latencies are on DynamoDB Local, not AWS:")
     print(table(["IPN", "RspCode", "DynamoDB calls", "operations (table)", "median", "p90"], rows,
@@ -191,6 +199,58 @@ def _measure(reps: int) -> dict:
         print(f"!!! IPN FAILED: {failure}")
     return {"reps": reps, **report, "bare_transaction": bare,
             "overhead_over_bare_s": overhead, "failures": failures}
+
+
+def _other_channels(reps: int, log) -> dict:
+    """The same posting path from the other channels, in-process on the services: a cash receipt
+    taken in the field and a bank transfer naming only the customer code."""
+    from datetime import datetime
+
+    from bench.dynamo import _describe
+    from chalicelib import deps
+    from chalicelib.adapters.clock import VN_TZ
+    from chalicelib.domain.tokens import Identity
+    from chalicelib.services.ledger import IncomingPayment, Target
+    from chalicelib.store.models import InvoiceModel
+    from local.seed import invoice_item
+
+    out: dict = {"failures": []}
+    staff = Identity(account_id="staff:benchcash", role="staff", device="356938035643801")
+    codes = {"cash": [f"0991{i:04d}" for i in range(reps + 1)], "transfer": [f"0992{i:04d}" for i in range(reps + 1)]}
+    with InvoiceModel.batch_write() as batch:
+        for key, water in (("cash", 66000), ("transfer", 66000)):
+            for code in codes[key]:
+                batch.save(invoice_item(code, PERIOD, 1, 12, water, "unpaid", "Bench"))
+    ledger = deps.get("ledger")
+    collections = deps.get("collections")
+    for key in ("cash", "transfer"):
+        times, calls = [], None
+        for n, code in enumerate(codes[key]):
+            invoice_id = f"INV-{code}-{PERIOD.replace('-', '')}"
+            total = int(InvoiceModel.get(invoice_id).total)
+            with log.record():
+                t = time.perf_counter()
+                if key == "cash":
+                    collections.collect(staff, {"collection_id": f"bench-cash-{code}", "invoice_id": invoice_id,
+                                                "amount": total,
+                                                "collected_at": datetime.now(VN_TZ).isoformat(timespec="seconds")})
+                else:
+                    now = int(time.time())
+                    ledger.post_payment(IncomingPayment(
+                        channel="bank_transfer", payment_id=f"bank#BENCH#{code}", external_ref=f"BENCH{code}",
+                        amount=100000, received_at=now, posted_by="bench", paid_at="2024-05-05T00:00:00+07:00"),
+                        Target(customer_code=code))
+                elapsed = time.perf_counter() - t
+            if n:
+                times.append(elapsed)
+            calls = calls or list(log.calls)
+        paid = InvoiceModel.get(f"INV-{codes[key][-1]}-{PERIOD.replace('-', '')}", consistent_read=True)
+        if paid.status != "paid":
+            out["failures"].append(f"{key}: invoice left {paid.status}")
+        dynamo = [c for c in calls if c[0] == "dynamodb"]
+        out[key] = {"median_s": median(times), "p90_s": p90(times), "samples": len(times),
+                    "dynamodb_calls": len(dynamo), "operations": _describe(calls)}
+    return out
 
 
 def _bare_transactions(reps: int, settings) -> dict:

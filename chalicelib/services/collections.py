@@ -115,7 +115,7 @@ class CollectionService:
 
         day = collected.date().isoformat()
         series = f"receipt#{staff}#{collected.year}"
-        target = Target(customer_code=invoice.customer_code, invoice_ids=[invoice_id])
+        target = Target(customer_code=invoice.customer_code, invoice_ids=[invoice_id], read={invoice_id: invoice})
         for _ in range(COLLECT_ATTEMPTS):
             number = self.store.last_number(series) + 1
             receipt = ReceiptModel(collection_id, staff=staff,

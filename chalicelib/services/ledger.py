@@ -51,6 +51,9 @@ class Target:
     customer_code: Optional[str] = None
     invoice_ids: Sequence[str] = ()
     credit_only: bool = False       # keep it all as credit (a second payment of a paid order)
+    # The named invoices as the caller just read them (consistently): the first attempt plans with
+    # them instead of reading them again; a changed one fails its condition and is read afresh.
+    read: Optional[dict[str, InvoiceModel]] = None
 
     def codes(self) -> list[str]:
         if self.items:
@@ -84,7 +87,8 @@ class LedgerService:
 
     # -- posting money -----------------------------------------------------
 
-    def plan(self, money: IncomingPayment, target: Target) -> tuple[rules.Plan, dict[str, InvoiceModel]]:
+    def plan(self, money: IncomingPayment, target: Target,
+             read: Optional[dict[str, InvoiceModel]] = None) -> tuple[rules.Plan, dict[str, InvoiceModel]]:
         """Read the invoices the money is for (as they are now) and spread it."""
         if target.credit_only:
             if target.items:
@@ -101,7 +105,8 @@ class LedgerService:
         if code is None:
             raise ValueError("a payment needs an account")
         if target.invoice_ids:
-            invoices = self.store.invoices(target.invoice_ids)
+            invoices = read if read is not None and set(target.invoice_ids) <= set(read) \
+                else self.store.invoices(target.invoice_ids)
             ordered = [invoices[i] for i in target.invoice_ids if i in invoices and invoices[i].customer_code == code]
         else:
             # The index is eventually consistent: read the open invoices it lists again, consistently.
@@ -139,7 +144,7 @@ class LedgerService:
         if money.amount <= 0:
             raise ValueError("a payment is positive")
         for attempt in range(POST_ATTEMPTS):
-            plan, invoices = self.plan(money, target)
+            plan, invoices = self.plan(money, target, target.read if attempt == 0 else None)
             posting = self.posting(money, plan, invoices, release_hold)
             try:
                 self.store.post(posting, extras)
