@@ -28,10 +28,14 @@ PATHS: dict = {
             "Ask to refund an account's credit, in cash or back through a VNPay payment (the one named, or the "
             "account's latest with enough left): the credit is taken at once; another admin approves",
             (201, "Requested", REFUND),
-            body=_obj(["customer_code", "amount", "method", "note"], customer_code=CODE,
-                      amount={"type": "integer", "minimum": 1, "maximum": 999_999_999},
-                      method={"type": "string", "enum": ["vnpay", "cash"]},
-                      payment_id={"type": "string", "pattern": r"^vnpay#[0-9A-Za-z]{1,40}$"}, note=_NOTE),
+            body=dict(_obj(["customer_code", "amount", "method", "note"], customer_code=CODE,
+                           amount={"type": "integer", "minimum": 1, "maximum": 999_999_999},
+                           method={"type": "string", "enum": ["vnpay", "cash"]},
+                           payment_id={"type": "string", "pattern": r"^vnpay#[0-9A-Za-z]{1,40}$",
+                                       "description": "only with method vnpay"}, note=_NOTE),
+                      # A cash refund goes back through no payment: naming one is a contradiction (400).
+                      oneOf=[{"properties": {"method": {"enum": ["vnpay"]}}},
+                             {"properties": {"method": {"enum": ["cash"]}}, "not": {"required": ["payment_id"]}}]),
             secured=True, errors=(400, 404, 409, 503), tag="managers"),
         "get": _op(
             "Refunds in one state, newest first", (200, "Refunds", _obj(["status", "refunds"], status=_STATUS,

@@ -23,7 +23,9 @@ def vnp_sign(params: dict, secret: str = SECRET) -> str:
     return hmac.new(secret.encode(), data.encode(), hashlib.sha512).hexdigest()
 
 
-_txn = itertools.count(15000000)
+# VNPay's transaction numbers are unique, and a payment is posted once per number whatever the order:
+# every test process (pytest-xdist worker) that imports this counter gets its own range on the shared engines.
+_txn = itertools.count(10 ** 9 + (os.getpid() % 4000) * 10 ** 5)
 
 
 def ipn_params(order: dict, *, txn=None, code="00", status="00", amount=None, secret=SECRET, **extra):
