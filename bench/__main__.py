@@ -146,7 +146,7 @@ def markdown(result: dict) -> str:
                      f"({a['operations']})",
                      f"bare 3-item transaction {ms(i['bare_transaction']['median_s'])}"))
         for key, label in (("cash", "Cash receipt posted (collect)"),
-                           ("transfer", "Bank transfer posted (100,000 for a 78,255 bill: allocation + credit)")):
+                           ("transfer", "Bank transfer posted (100,000 for a 75,900 bill: allocation + credit)")):
             if key in i:
                 rows.append((f"{label}, DynamoDB Local (n={i[key]['samples']})",
                              f"median {ms(i[key]['median_s'])} (p90 {ms(i[key]['p90_s'])}), "

@@ -183,7 +183,7 @@ def _measure(reps: int) -> dict:
                  ms(bare["median_s"]), ms(bare["p90_s"])])
 
     for key, label in (("cash", "cash receipt (collect, 1 invoice)"),
-                       ("transfer", "bank transfer, 100,000 for a 78,255 bill (oldest open + credit)")):
+                       ("transfer", "bank transfer, 100,000 for a 75,900 bill (oldest open + credit)")):
         if key in posting:
             r = posting[key]
             report[key] = r

@@ -498,16 +498,19 @@ def _payments(stack, counter: CallCounter, meter: LogMeter, n: int, failures: li
                                                                  consistent_read=True)}
     invoices = {i.invoice_id: i for i in InvoiceModel.batch_get([o["invoice_ids"][0] for o in orders],
                                                                consistent_read=True)}
-    credits = list(PaymentModel.by_status.query("refund_pending"))
+    from chalicelib.store.models import CustomerAccountModel
+    holders = {o["items"][0]["customer_code"] for o in orders}
+    credits = [a for a in CustomerAccountModel.batch_get(list(holders), consistent_read=True) if int(a.credit or 0)]
     problems = collections.Counter()
     for o in orders:
         stored = by_id.get(o["order_id"])
         pay = payments.get(f"vnpay#{txns[o['order_id']]}")
         inv = invoices.get(o["invoice_ids"][0])
         problems["order not paid"] += stored is None or stored.status != "paid"
-        problems["payment record missing or wrong"] += pay is None or int(pay.amount) != o["amount"]
+        problems["payment record missing or wrong"] += pay is None or int(pay.amount) != o["amount"] \
+            or int(pay.credited or 0) != 0
         problems["invoice not paid exactly once"] += inv is None or inv.status != "paid" or len(inv.payments) != 1
-    problems["credits created"] = len(credits)
+    problems["accounts left with credit"] = len(credits)
     problems = {k: v for k, v in problems.items() if v}
     figures["exactly_once"] = {"orders_checked": len(orders), "problems": problems}
     if problems:

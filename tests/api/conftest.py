@@ -142,3 +142,13 @@ def registered(api, sms, new_customer):
         assert r.status_code == 201, r.json
         return customer, r.json
     return make
+
+
+@pytest.fixture
+def payer(api, registered):
+    """A registered customer with two unpaid invoices: (customer, token, invoice ids, their total)."""
+    from tests.api.test_payments import PERIODS
+    customer, tokens = registered(invoices=PERIODS)
+    token = tokens["access_token"]
+    invoices = api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid", token=token).json["invoices"]
+    return customer, token, [i["invoice_id"] for i in invoices], sum(i["total"] for i in invoices)

@@ -2,6 +2,7 @@
 up (domain.ledger.breaches): the check every money test ends with."""
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 from chalicelib.domain import ledger as rules
@@ -42,3 +43,24 @@ def assert_sound(code: str, *, charged_by_ledger: bool = False) -> dict:
     problems = rules.breaches(lines, credit=state["credit"], invoices=state["invoices"])
     assert problems == [], problems
     return state
+
+
+def at_once(*calls):
+    """Start the calls at the same moment on threads (a barrier); return what each returned, or the
+    exception it raised, in order."""
+    barrier = threading.Barrier(len(calls))
+    out = [None] * len(calls)
+
+    def run(n, fn):
+        barrier.wait()
+        try:
+            out[n] = fn()
+        except Exception as exc:     # noqa: BLE001 - the caller checks each outcome
+            out[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n, fn)) for n, fn in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return out

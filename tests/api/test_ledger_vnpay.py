@@ -5,42 +5,16 @@ names the defect it reproduces; each failed on the code before the ledger."""
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 
 import pytest
 
 from chalicelib import deps
 from chalicelib.adapters.clock import FixedClock
-from tests.api.ledger_assert import assert_sound
+from tests.api.ledger_assert import assert_sound, at_once
 from tests.api.test_payments import PERIODS, ipn_params, order_for
 
 _txns = itertools.count(47000000)
-
-
-def _together(calls):
-    """Run the calls at the same moment (a barrier), return their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, fn):
-        barrier.wait()
-        results[i] = fn()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
-
-
-@pytest.fixture
-def payer(api, registered):
-    customer, tokens = registered(invoices=PERIODS)
-    token = tokens["access_token"]
-    invoices = api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid", token=token).json["invoices"]
-    return customer, token, [i["invoice_id"] for i in invoices], sum(i["total"] for i in invoices)
 
 
 @pytest.mark.parametrize("payments", [2, 4])
@@ -52,7 +26,7 @@ def test_distinct_payments_of_one_order_arriving_together_are_all_recorded(api, 
     order = order_for(api, token, ids)
     txns = [str(next(_txns)) for _ in range(payments)]
     service = deps.get("payments")
-    answers = _together([lambda t=t: service.handle_ipn(ipn_params(order, txn=t), "127.0.0.1")[0] for t in txns])
+    answers = at_once(*[lambda t=t: service.handle_ipn(ipn_params(order, txn=t), "127.0.0.1")[0] for t in txns])
     assert sorted(answers) == ["00"] + ["02"] * (payments - 1), answers
     for txn in txns:                                  # every transaction's money is on record, once
         assert int(PaymentModel.get(f"vnpay#{txn}", consistent_read=True).amount) == total
@@ -60,7 +34,7 @@ def test_distinct_payments_of_one_order_arriving_together_are_all_recorded(api, 
     assert state["credit"] == total * (payments - 1)  # the others wait on the account for the next bill
     assert state["totals"].payments == total * payments
     # VNPay calling again with any of them changes nothing.
-    again = _together([lambda t=t: service.handle_ipn(ipn_params(order, txn=t), "127.0.0.1")[0] for t in txns])
+    again = at_once(*[lambda t=t: service.handle_ipn(ipn_params(order, txn=t), "127.0.0.1")[0] for t in txns])
     assert again == ["02"] * payments
     assert assert_sound(customer.code)["credit"] == total * (payments - 1)
 
@@ -70,7 +44,7 @@ def test_the_same_ipn_eight_times_at_once_posts_once(api, payer):
     order = order_for(api, token, ids)
     params = ipn_params(order)
     service = deps.get("payments")
-    answers = _together([lambda: service.handle_ipn(params, "127.0.0.1")[0] for _ in range(8)])
+    answers = at_once(*[lambda: service.handle_ipn(params, "127.0.0.1")[0] for _ in range(8)])
     assert sorted(answers) == ["00"] + ["02"] * 7
     state = assert_sound(customer.code)
     assert state["credit"] == 0 and state["totals"].payments == total

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -36,7 +35,7 @@ from chalicelib import deps
 from chalicelib.adapters.clock import VN_TZ
 from chalicelib.domain.tokens import Identity
 from chalicelib.errors import AppError
-from tests.api.ledger_assert import assert_sound
+from tests.api.ledger_assert import assert_sound, at_once
 from tests.api.test_payments import ipn_params
 
 INVOICES = [("2024-01", 100, 111, 66000, "unpaid"), ("2024-02", 111, 120, 54000, "unpaid"),
@@ -45,26 +44,6 @@ ACTIONS = ("ipn_new", "ipn_same", "ipn_fail", "querydr_paid", "cash_online", "ca
            "bank_new", "bank_again", "correct", "refund")
 _txns = itertools.count(51000000)
 _refs = itertools.count(1)
-
-
-def together(calls):
-    """Start the calls at the same moment; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    out = [None] * len(calls)
-
-    def run(n, fn):
-        barrier.wait()
-        try:
-            out[n] = fn()
-        except Exception as exc:     # noqa: BLE001 - each outcome is checked by the caller
-            out[n] = exc
-
-    threads = [threading.Thread(target=run, args=(n, fn)) for n, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return out
 
 
 class TimingOutVnpay:
@@ -122,7 +101,7 @@ class ConcurrentMoney(RuleBasedStateMachine):
     @rule(actions=st.lists(st.sampled_from(ACTIONS), min_size=2, max_size=5), data=st.data())
     def a_round_at_once(self, actions, data):
         calls = [self._prepare(action, data) for action in actions]
-        results = together([fn for fn, _ in calls])
+        results = at_once(*[fn for fn, _ in calls])
         for (_, settle), result in zip(calls, results):
             settle(result)
 

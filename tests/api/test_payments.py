@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import itertools
 import os
+import secrets
 import threading
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
 
@@ -23,9 +24,10 @@ def vnp_sign(params: dict, secret: str = SECRET) -> str:
     return hmac.new(secret.encode(), data.encode(), hashlib.sha512).hexdigest()
 
 
-# VNPay's transaction numbers are unique, and a payment is posted once per number whatever the order:
-# every test process (pytest-xdist worker) that imports this counter gets its own range on the shared engines.
-_txn = itertools.count(10 ** 9 + (os.getpid() % 4000) * 10 ** 5)
+# VNPay's transaction numbers are unique, and a payment is posted once per number whatever the order.
+# This module is imported twice in one process (collected as `test_payments`, imported by other tests
+# as `tests.api.test_payments`): each copy's counter starts at its own random place.
+_txn = itertools.count(10 ** 9 + secrets.randbelow(8 * 10 ** 9))
 
 
 def ipn_params(order: dict, *, txn=None, code="00", status="00", amount=None, secret=SECRET, **extra):
@@ -42,14 +44,6 @@ def ipn(api, params: dict):
     r = api.get("/v1/vnpay/ipn?" + urlencode(params), token="")
     assert r.status_code == 200
     return r.json["RspCode"], r.json["Message"]
-
-
-@pytest.fixture
-def payer(api, registered):
-    customer, tokens = registered(invoices=PERIODS)
-    token = tokens["access_token"]
-    invoices = api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid", token=token).json["invoices"]
-    return customer, token, [i["invoice_id"] for i in invoices], sum(i["total"] for i in invoices)
 
 
 def order_for(api, token, ids, **body):

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from chalicelib import deps
-from tests.api.ledger_assert import assert_sound
+from tests.api.ledger_assert import assert_sound, at_once
 
 WATER = 66000                 # invoice_item: + VAT 5 % 3,300 + fee 10 % 6,600
 TOTAL = 75900
@@ -97,26 +97,6 @@ def _vnpay(code, invoice_id, amount=TOTAL):
                             received_at=int(time.time()), posted_by="ipn", paid_at="2024-05-15T10:00:00+07:00",
                             transaction_no=txn),
             Target(customer_code=code, invoice_ids=[invoice_id]))
-
-
-def _run_together(*calls):
-    """Start the calls at the same moment on threads; their results (or exceptions), in order."""
-    barrier = threading.Barrier(len(calls))
-    out = [None] * len(calls)
-
-    def run(n, fn):
-        barrier.wait()
-        try:
-            out[n] = fn()
-        except Exception as exc:   # noqa: BLE001 - the test looks at what each call ended with
-            out[n] = exc
-
-    threads = [threading.Thread(target=run, args=(n, fn)) for n, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return out
 
 
 @pytest.fixture
@@ -259,7 +239,7 @@ def test_the_same_file_imported_twice_at_once_posts_once(app, new_customer):
     invoice_id, ref = f"INV-{customer.code}-202405", _ref()
     data = _csv([["15/05/2024", ref, "", "100.000", f"INV-{customer.code}-202405"]]).encode()
     services = [_service() for _ in range(4)]
-    results = _run_together(*[lambda s=s: s.import_statement("admin:admin", "VCB", data) for s in services])
+    results = at_once(*[lambda s=s: s.import_statement("admin:admin", "VCB", data) for s in services])
     assert not [x for x in results if isinstance(x, Exception)], results
     assert sorted((x["matched"], x["duplicates"]) for x in results) == [(0, 1), (0, 1), (0, 1), (1, 0)]
     [won] = [x for x in results if x["matched"]]
@@ -295,7 +275,7 @@ def test_a_line_racing_another_payment_of_the_same_invoice_conserves_the_money(a
         barrier = threading.Barrier(2)
         ledger = LedgerService(store=Together(barrier), clock=Clock())
         money, target = _vnpay(customer.code, invoice_id)
-        statement, vnpay = _run_together(
+        statement, vnpay = at_once(
             lambda: _service(Together(barrier)).import_statement("admin:admin", "VCB", data),
             lambda: ledger.post_payment(money, target))
         assert not isinstance(statement, Exception) and not isinstance(vnpay, Exception), (statement, vnpay)
@@ -429,7 +409,7 @@ def test_two_managers_resolving_one_line_at_once_post_it_once(api, admin, new_cu
     other = new_customer(invoices=[("2024-05", 100, 111, WATER, "unpaid")])
     ref = _ref()
     assert _import(api, admin, _csv([["17/05/2024", ref, "", "75.900", "CK"]])).json["suspense"] == 1
-    results = _run_together(
+    results = at_once(
         lambda: _service().resolve("admin:a", f"VCB#{ref}", {"customer_code": one.code}),
         lambda: _service().resolve("admin:b", f"VCB#{ref}", {"invoice_id": f"INV-{other.code}-202405"}))
     assert sorted(type(x).__name__ for x in results) == ["Conflict", "dict"], results
