@@ -1,35 +1,72 @@
 """The Chalice app: blueprints and middleware, nothing else."""
+
 from chalice import Chalice
 
-from chalicelib.api import (admin, auth, authorizer, channels, collections, imports, invoices, kpis, me, payments,
-                            privacy, readings, reminders, service, staff, statements)
-from chalicelib.jobs import imports as imports_jobs, notifications, readings as readings_jobs, reconcile
-from chalicelib.jobs import reminders as reminder_jobs
-from chalicelib.api import chat
+from chalicelib.api import (
+    accounts,
+    admin,
+    auth,
+    authorizer,
+    channels,
+    chat,
+    collections,
+    imports,
+    invoices,
+    kpis,
+    me,
+    payments,
+    privacy,
+    readings,
+    reminders,
+    service,
+    staff,
+    statements,
+    web,
+)
 from chalicelib.jobs import chat as chat_jobs
-from chalicelib.jobs import zalo_token
+from chalicelib.jobs import imports as imports_jobs
 from chalicelib.jobs import ledger as ledger_jobs
-from chalicelib.api import web
-from chalicelib.api import accounts
+from chalicelib.jobs import notifications, reconcile, zalo_token
+from chalicelib.jobs import readings as readings_jobs
+from chalicelib.jobs import reminders as reminder_jobs
 from chalicelib.middleware import observe_http
 
 app = Chalice(app_name="cskh")
-app.api.binary_types.extend(["application/pdf",   # invoice PDFs out; Excel bank statements in
-                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"])
+app.api.binary_types.extend(
+    [
+        "application/pdf",  # invoice PDFs out; Excel bank statements in
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ]
+)
 app.register_middleware(observe_http, "http")
 
 for blueprint in (
-    authorizer.bp, service.bp,
-    auth.bp, me.bp, invoices.bp, payments.bp, channels.bp,      # customers and VNPay
-    reminders.bp,                                               # reminder preferences
-    privacy.bp,                                                 # personal data: the right of access
-    staff.bp, readings.bp, collections.bp,                      # field staff
-    admin.bp, statements.bp, imports.bp, kpis.bp,               # managers
-    accounts.bp,                                                # the customer account statement
-    notifications.bp, readings_jobs.bp, imports_jobs.bp, reconcile.bp,   # queues and schedules
+    authorizer.bp,
+    service.bp,
+    auth.bp,
+    me.bp,
+    invoices.bp,
+    payments.bp,
+    channels.bp,  # customers and VNPay
+    reminders.bp,  # reminder preferences
+    privacy.bp,  # personal data: the right of access
+    staff.bp,
+    readings.bp,
+    collections.bp,  # field staff
+    admin.bp,
+    statements.bp,
+    imports.bp,
+    kpis.bp,  # managers
+    accounts.bp,  # the customer account statement
+    notifications.bp,
+    readings_jobs.bp,
+    imports_jobs.bp,
+    reconcile.bp,  # queues and schedules
     reminder_jobs.bp,
-    web.bp,                                                     # the customer website (/ and /web/*)
-    chat.bp, chat_jobs.bp, zalo_token.bp,                       # chat assistants (Zalo, Facebook)
-    ledger_jobs.bp,                                             # the customer accounts' nightly check
+    web.bp,  # the customer website (/ and /web/*)
+    chat.bp,
+    chat_jobs.bp,
+    zalo_token.bp,  # chat assistants (Zalo, Facebook)
+    ledger_jobs.bp,  # the customer accounts' nightly check
 ):
     app.register_blueprint(blueprint)

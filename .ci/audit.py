@@ -12,6 +12,7 @@ Fallback: some registries pass PyPI's project JSON (`/pypi/<name>/json`) but not
 the per-release one. The project JSON carries the advisories of the project's
 latest release, so every pin *at* the latest release is audited with PyPI's own
 data; a pin behind it is named as not audited. Any advisory fails the build."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -21,7 +22,7 @@ import re
 import subprocess
 import sys
 import urllib.request
-from typing import Callable, Optional
+from collections.abc import Callable
 
 PROBES = (
     ("pypi", "https://pypi.org/pypi/requests/2.32.3/json", None),
@@ -47,7 +48,7 @@ def pins(lock_text: str) -> list[tuple[str, str]]:
     return PIN_RE.findall(lock_text)
 
 
-def project_json(name: str) -> Optional[dict]:
+def project_json(name: str) -> dict | None:
     try:
         with urllib.request.urlopen(f"https://pypi.org/pypi/{name}/json", timeout=20) as answer:
             return json.load(answer) if answer.status == 200 else None
@@ -55,7 +56,7 @@ def project_json(name: str) -> Optional[dict]:
         return None
 
 
-def audit_latest(pinned: list[tuple[str, str]], fetch: Callable[[str], Optional[dict]]) -> dict:
+def audit_latest(pinned: list[tuple[str, str]], fetch: Callable[[str], dict | None]) -> dict:
     """Advisories of every pin at its project's latest release; the others named."""
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         projects = list(pool.map(lambda pin: fetch(pin[0]), pinned))
@@ -75,15 +76,17 @@ def audit_latest(pinned: list[tuple[str, str]], fetch: Callable[[str], Optional[
     return out
 
 
-def fallback(lock: str, fetch: Callable[[str], Optional[dict]] = project_json) -> Optional[int]:
+def fallback(lock: str, fetch: Callable[[str], dict | None] = project_json) -> int | None:
     """The exit code, or None when PyPI's project JSON does not answer either."""
     with open(lock, encoding="utf-8") as f:
         pinned = pins(f.read())
     result = audit_latest(pinned, fetch)
     if not result["audited"]:
         return None
-    print(f"make audit: PARTIAL: pip-audit's sources are not reachable from here; PyPI's advisories for the latest "
-          f"release cover {len(result['audited'])} of {len(pinned)} pins")
+    print(
+        f"make audit: PARTIAL: pip-audit's sources are not reachable from here; PyPI's advisories for the latest "
+        f"release cover {len(result['audited'])} of {len(pinned)} pins"
+    )
     for name, version, latest in result["behind"]:
         print(f"  not audited: {name} {version} (latest {latest})")
     for name in result["unreachable"]:
@@ -96,18 +99,30 @@ def fallback(lock: str, fetch: Callable[[str], Optional[dict]] = project_json) -
     return 0
 
 
-def main(lock: str, fetch: Callable[[str], Optional[dict]] = project_json) -> int:
+def main(lock: str, fetch: Callable[[str], dict | None] = project_json) -> int:
     source = os.environ.get("AUDIT_SOURCE") or reachable_source()
     if source is None:
         code = fallback(lock, fetch)
         if code is not None:
             return code
-        print("make audit: SKIPPED: no vulnerability source is reachable from here (PyPI's JSON API and OSV do not "
-              "answer); run `make audit` where one is.")
+        print(
+            "make audit: SKIPPED: no vulnerability source is reachable from here (PyPI's JSON API and OSV do not "
+            "answer); run `make audit` where one is."
+        )
         return 0
     tool = os.path.join(os.path.dirname(sys.executable), "pip-audit")
-    command = [tool, "--strict", "--require-hashes", "--disable-pip", "--progress-spinner", "off",
-               "--vulnerability-service", source, "--requirement", lock]
+    command = [
+        tool,
+        "--strict",
+        "--require-hashes",
+        "--disable-pip",
+        "--progress-spinner",
+        "off",
+        "--vulnerability-service",
+        source,
+        "--requirement",
+        lock,
+    ]
     print("make audit:", " ".join(command[1:]), flush=True)
     return subprocess.call(command)
 

@@ -1,6 +1,7 @@
 """The tariff engine: invoices priced per second, in this process, with the
 published tables (no storage). A plain month, a VAT-included table, and a
 period across a tariff change (prorated)."""
+
 from __future__ import annotations
 
 import time
@@ -11,8 +12,7 @@ from bench.common import heading, table
 CASES = (
     ("Cà Mau household, 11 m³, one month", "camau-city#household", 11, date(2023, 6, 5), date(2023, 7, 5)),
     ("Cần Thơ household, VAT included, 10 m³", "cantho-urban#household", 10, date(2024, 2, 5), date(2024, 3, 5)),
-    ("Cần Thơ across 2024-02-01, prorated, 30 m³", "cantho-urban#household", 30, date(2024, 1, 16),
-     date(2024, 2, 15)),
+    ("Cần Thơ across 2024-02-01, prorated, 30 m³", "cantho-urban#household", 30, date(2024, 1, 16), date(2024, 2, 15)),
 )
 
 

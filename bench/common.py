@@ -1,11 +1,12 @@
 """Shared helpers: paths, the environment of a clean subprocess, statistics and
 plain-text tables."""
+
 from __future__ import annotations
 
 import os
 import statistics
 import sys
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
@@ -22,8 +23,7 @@ _PASS = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "JAVA_HOME")
 
 def clean_env(**extra: str) -> dict:
     env = {k: os.environ[k] for k in _PASS if k in os.environ}
-    env.update(STAGE="test", JWT_SECRET=JWT_SECRET, AWS_DEFAULT_REGION=REGION,
-               AWS_EC2_METADATA_DISABLED="true")
+    env.update(STAGE="test", JWT_SECRET=JWT_SECRET, AWS_DEFAULT_REGION=REGION, AWS_EC2_METADATA_DISABLED="true")
     env.update(extra)
     return env
 
@@ -61,8 +61,9 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]], right: Seque
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
 
     def line(cells):
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
 

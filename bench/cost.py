@@ -10,6 +10,7 @@ makes. Free tiers, storage and data transfer are left out.
 
 Every price is in PRICES, with where it comes from. Run alone on a saved
 result: `python -m bench.cost build/bench.json`."""
+
 from __future__ import annotations
 
 import json
@@ -36,17 +37,17 @@ PRICES = {
     # X-Ray (tracing is on): traces recorded.
     "xray_trace": (5.00 / 1e6, "per trace recorded", "aws.amazon.com/xray/pricing"),
 }
-UNVERIFIED = ("dynamodb_wru", "dynamodb_rru", "logs_gb")   # Singapore figures the search tool could not confirm
+UNVERIFIED = ("dynamodb_wru", "dynamodb_rru", "logs_gb")  # Singapore figures the search tool could not confirm
 
 # Assumptions about the flows (not measured): stated here, printed with the figures.
 PAYMENT_JOURNEY = {"orders": 1, "qr": 1, "poll": 3, "return": 1, "ipn_applied": 1}
-AUTHORIZER_S = 0.010          # the JWT authorizer's duration (a signature check); its answer is cached 300 s
-AUTHORIZER_PER_PAYMENT = 1    # one token, one cache entry for the whole journey
-LAMBDA_PLATFORM_LOG_BYTES = 350   # START / END / REPORT lines Lambda writes for each invocation
-READINGS_PER_MONTH = 63_410   # seed 003: customers read each month
+AUTHORIZER_S = 0.010  # the JWT authorizer's duration (a signature check); its answer is cached 300 s
+AUTHORIZER_PER_PAYMENT = 1  # one token, one cache entry for the whole journey
+LAMBDA_PLATFORM_LOG_BYTES = 350  # START / END / REPORT lines Lambda writes for each invocation
+READINGS_PER_MONTH = 63_410  # seed 003: customers read each month
 SQS_PER_READING = 1 + 2 / 10  # SendMessage, then ReceiveMessage and DeleteMessageBatch per batch of 10
-SQS_IDLE_POLLS_PER_MONTH = 5 * 3 * 60 * 24 * 30   # Lambda's 5 pollers, one 20 s long poll each
-XRAY_RESERVOIR_PER_S, XRAY_RATE = 1, 0.05         # X-Ray's default sampling rule
+SQS_IDLE_POLLS_PER_MONTH = 5 * 3 * 60 * 24 * 30  # Lambda's 5 pollers, one 20 s long poll each
+XRAY_RESERVOIR_PER_S, XRAY_RATE = 1, 0.05  # X-Ray's default sampling rule
 MONTH_S = 30 * 24 * 3600
 
 
@@ -55,8 +56,11 @@ def memory_mb() -> dict:
         prod = json.load(f)["stages"]["prod"]
     functions = prod.get("lambda_functions", {})
     api = prod.get("lambda_memory_size", 128)
-    return {"api": api, "bearer": functions.get("bearer", {}).get("lambda_memory_size", api),
-            "readings_worker": functions.get("readings_worker", {}).get("lambda_memory_size", api)}
+    return {
+        "api": api,
+        "bearer": functions.get("bearer", {}).get("lambda_memory_size", api),
+        "readings_worker": functions.get("readings_worker", {}).get("lambda_memory_size", api),
+    }
 
 
 def price(key: str) -> float:
@@ -76,9 +80,13 @@ def payments(load: dict, mem: dict, n: int = 1_000_000) -> dict:
     wru = sum(k * u[name]["dynamodb"]["wru"] for name, k in PAYMENT_JOURNEY.items())
     api_s = sum(k * u[name]["p50_s"] for name, k in PAYMENT_JOURNEY.items())
     gb_s = api_s * mem["api"] / 1024 + AUTHORIZER_PER_PAYMENT * AUTHORIZER_S * mem["bearer"] / 1024
-    log_bytes = sum(k * load["payments"][name if name != "ipn_applied" else "ipn"]["log_bytes"]
-                    for name, k in PAYMENT_JOURNEY.items()) \
+    log_bytes = (
+        sum(
+            k * load["payments"][name if name != "ipn_applied" else "ipn"]["log_bytes"]
+            for name, k in PAYMENT_JOURNEY.items()
+        )
         + (api_requests + AUTHORIZER_PER_PAYMENT) * LAMBDA_PLATFORM_LOG_BYTES
+    )
     lines = {
         "API Gateway (REST)": n * api_requests * price("apigw_rest_request"),
         "Lambda requests": n * (api_requests + AUTHORIZER_PER_PAYMENT) * price("lambda_request"),
@@ -88,8 +96,14 @@ def payments(load: dict, mem: dict, n: int = 1_000_000) -> dict:
         "CloudWatch Logs": n * log_bytes / 1e9 * price("logs_gb"),
         "X-Ray traces": _xray(n * api_requests) * price("xray_trace"),
     }
-    per = {"api_requests": api_requests, "lambda_invocations": api_requests + AUTHORIZER_PER_PAYMENT,
-           "gb_s": gb_s, "rru": rru, "wru": wru, "log_bytes": log_bytes}
+    per = {
+        "api_requests": api_requests,
+        "lambda_invocations": api_requests + AUTHORIZER_PER_PAYMENT,
+        "gb_s": gb_s,
+        "rru": rru,
+        "wru": wru,
+        "log_bytes": log_bytes,
+    }
     return {"payments": n, "per_payment": per, "lines": lines, "total": sum(lines.values())}
 
 
@@ -102,13 +116,19 @@ def readings(load: dict, mem: dict, n: int = READINGS_PER_MONTH) -> dict:
     wru = r["api"]["dynamodb"]["wru"] + r["worker"]["dynamodb"]["wru"] + r["status"]["dynamodb"]["wru"]
     batches = n / r["worker"]["batch_size"]
     api_requests = 2 * n
-    log_bytes = n * (r["api"]["log_bytes"] + r["worker"]["log_bytes"]) + (api_requests + n + batches) \
-        * LAMBDA_PLATFORM_LOG_BYTES
+    log_bytes = (
+        n * (r["api"]["log_bytes"] + r["worker"]["log_bytes"])
+        + (api_requests + n + batches) * LAMBDA_PLATFORM_LOG_BYTES
+    )
     lines = {
         "API Gateway (REST)": api_requests * price("apigw_rest_request"),
-        "Lambda requests": (api_requests + n + batches) * price("lambda_request"),   # + one authorizer each
-        "Lambda duration": (n * api_s * mem["api"] / 1024 + n * AUTHORIZER_S * mem["bearer"] / 1024
-                            + n * worker_s * mem["readings_worker"] / 1024) * price("lambda_gb_s"),
+        "Lambda requests": (api_requests + n + batches) * price("lambda_request"),  # + one authorizer each
+        "Lambda duration": (
+            n * api_s * mem["api"] / 1024
+            + n * AUTHORIZER_S * mem["bearer"] / 1024
+            + n * worker_s * mem["readings_worker"] / 1024
+        )
+        * price("lambda_gb_s"),
         "DynamoDB writes": n * wru * price("dynamodb_wru"),
         "DynamoDB reads": n * rru * price("dynamodb_rru"),
         "SQS (messages + idle polling)": (n * SQS_PER_READING + SQS_IDLE_POLLS_PER_MONTH) * price("sqs_request"),
@@ -127,22 +147,36 @@ def run(load: dict) -> dict:
     rows = [[k, f"${pay['lines'].get(k, 0):,.2f}", f"${rd['lines'].get(k, 0):,.2f}"] for k in keys]
     rows.append(["total", f"${pay['total']:,.2f}", f"${rd['total']:,.2f}"])
     p, r = pay["per_payment"], rd["per_reading"]
-    print(f"per payment: {p['api_requests']} API requests (open, QR, 3 polls, return, IPN), "
-          f"{p['lambda_invocations']} Lambda invocations, {p['gb_s']:.3f} GB-s, {p['rru']:g} RRU + {p['wru']:g} WRU, "
-          f"{p['log_bytes'] / 1024:.1f} KiB of logs; per reading: 2 API requests (send, result), "
-          f"worker {r['worker_s'] * 1000:.0f} ms, {r['rru']:g} RRU + {r['wru']:g} WRU, {r['sqs']:g} SQS requests")
+    print(
+        f"per payment: {p['api_requests']} API requests (open, QR, 3 polls, return, IPN), "
+        f"{p['lambda_invocations']} Lambda invocations, {p['gb_s']:.3f} GB-s, {p['rru']:g} RRU + {p['wru']:g} WRU, "
+        f"{p['log_bytes'] / 1024:.1f} KiB of logs; per reading: 2 API requests (send, result), "
+        f"worker {r['worker_s'] * 1000:.0f} ms, {r['rru']:g} RRU + {r['wru']:g} WRU, {r['sqs']:g} SQS requests"
+    )
     print(table(["", "1,000,000 payments", f"a month of readings ({rd['readings']:,})"], rows, right=(1, 2)))
-    print(f"Lambda memory (prod): API {mem['api']} MB, authorizer {mem['bearer']} MB, readings worker "
-          f"{mem['readings_worker']} MB. Free tiers, storage and data transfer left out. Prices: "
-          + "; ".join(f"{k} ${v[0] * (1e6 if v[0] < 1e-3 else 1):g}{' per million' if v[0] < 1e-3 else ''} "
-                      f"{'(not confirmed for Singapore) ' if k in UNVERIFIED else ''}"
-                      for k, v in PRICES.items()))
-    return {"region": "ap-southeast-1", "prices": {k: {"usd": v[0], "unit": v[1], "source": v[2]}
-                                                   for k, v in PRICES.items()},
-            "memory_mb": mem, "payments": pay, "readings": rd,
-            "assumptions": {"payment_journey": PAYMENT_JOURNEY, "authorizer_s": AUTHORIZER_S,
-                            "platform_log_bytes": LAMBDA_PLATFORM_LOG_BYTES, "sqs_per_reading": SQS_PER_READING,
-                            "sqs_idle_polls_per_month": SQS_IDLE_POLLS_PER_MONTH}}
+    print(
+        f"Lambda memory (prod): API {mem['api']} MB, authorizer {mem['bearer']} MB, readings worker "
+        f"{mem['readings_worker']} MB. Free tiers, storage and data transfer left out. Prices: "
+        + "; ".join(
+            f"{k} ${v[0] * (1e6 if v[0] < 1e-3 else 1):g}{' per million' if v[0] < 1e-3 else ''} "
+            f"{'(not confirmed for Singapore) ' if k in UNVERIFIED else ''}"
+            for k, v in PRICES.items()
+        )
+    )
+    return {
+        "region": "ap-southeast-1",
+        "prices": {k: {"usd": v[0], "unit": v[1], "source": v[2]} for k, v in PRICES.items()},
+        "memory_mb": mem,
+        "payments": pay,
+        "readings": rd,
+        "assumptions": {
+            "payment_journey": PAYMENT_JOURNEY,
+            "authorizer_s": AUTHORIZER_S,
+            "platform_log_bytes": LAMBDA_PLATFORM_LOG_BYTES,
+            "sqs_per_reading": SQS_PER_READING,
+            "sqs_idle_polls_per_month": SQS_IDLE_POLLS_PER_MONTH,
+        },
+    }
 
 
 if __name__ == "__main__":

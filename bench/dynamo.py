@@ -5,6 +5,7 @@ Calls are counted below PynamoDB, at botocore's `BaseClient._make_api_call`
 boto3 directly or through a TransactWrite's own connection is counted too, and
 calls to other AWS services show up separately. A Scan on any request path
 fails the benchmark."""
+
 from __future__ import annotations
 
 import contextlib
@@ -14,16 +15,16 @@ import os
 import subprocess
 import time
 from collections import Counter
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from bench.common import JWT_SECRET, PY, REGION, ROOT, heading, median, ms, p90, table
 
 CODE = "01031059"
 PASSWORD = "cawaco-demo-2023"
 INVOICE = "INV-01031059-202305"
-NEW_CODE = "01031061"            # seeded without an account: registered once per run
+NEW_CODE = "01031061"  # seeded without an account: registered once per run
 NEW_PASSWORD = "bench-Registers-2023"
-SCRYPT_LOG2_N = "14"   # the production cost
+SCRYPT_LOG2_N = "14"  # the production cost
 
 
 class CallLog:
@@ -62,7 +63,7 @@ class CallLog:
         names += list(params.get("RequestItems") or {})
         for item in params.get("TransactItems") or []:
             names += [op.get("TableName", "?") for op in item.values()]
-        return ",".join(n[len(self.prefix):] if n.startswith(self.prefix) else n for n in names)
+        return ",".join(n[len(self.prefix) :] if n.startswith(self.prefix) else n for n in names)
 
     @contextlib.contextmanager
     def record(self):
@@ -103,8 +104,10 @@ def run(reps: int = 50, cold_runs: int = 5) -> dict:
     started = time.perf_counter()
     engines = _start(env)
     try:
-        print(f"engines up, tables and demo data loaded in {time.perf_counter() - started:.1f} s "
-              f"(DynamoDB on port {engines.dynamodb_port}, moto on {engines.moto_port}; SCRYPT_LOG2_N={SCRYPT_LOG2_N})")
+        print(
+            f"engines up, tables and demo data loaded in {time.perf_counter() - started:.1f} s "
+            f"(DynamoDB on port {engines.dynamodb_port}, moto on {engines.moto_port}; SCRYPT_LOG2_N={SCRYPT_LOG2_N})"
+        )
         return _measure(env, reps, cold_runs)
     finally:
         engines.__exit__(None, None, None)
@@ -114,9 +117,9 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
     log = CallLog()
     log.install()
 
-    import app
     from chalice.test import Client
 
+    import app
     from chalicelib import deps
     from chalicelib.adapters.notifications import MemorySms
     from chalicelib.config import get_settings
@@ -144,10 +147,18 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
         ("invoice list", f"GET /v1/customers/{CODE}/invoices", get(f"/v1/customers/{CODE}/invoices"), True),
         ("invoice detail", f"GET /v1/invoices/{INVOICE}", get(f"/v1/invoices/{INVOICE}"), True),
         ("me", "GET /v1/me", get("/v1/me"), True),
-        ("refresh", "POST /v1/auth/refresh",
-         lambda: post("/v1/auth/refresh", {"refresh_token": state["refresh"]})(), True),
-        ("unpaid invoices", f"GET /v1/customers/{CODE}/invoices?status=unpaid",
-         get(f"/v1/customers/{CODE}/invoices?status=unpaid"), False),
+        (
+            "refresh",
+            "POST /v1/auth/refresh",
+            lambda: post("/v1/auth/refresh", {"refresh_token": state["refresh"]})(),
+            True,
+        ),
+        (
+            "unpaid invoices",
+            f"GET /v1/customers/{CODE}/invoices?status=unpaid",
+            get(f"/v1/customers/{CODE}/invoices?status=unpaid"),
+            False,
+        ),
         ("health", "GET /v1/health", lambda: http.get("/v1/health"), False),
     ]
     samples: dict[str, list[float]] = {name: [] for name, *_ in requests}
@@ -200,10 +211,16 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
     once = []
     if not failures:
         for name, label, fn in (
-                ("register", "POST /v1/auth/register", post("/v1/auth/register", {"customer_code": NEW_CODE})),
-                ("register confirm", "POST /v1/auth/register/confirm", lambda: post(
-                    "/v1/auth/register/confirm", {"customer_code": NEW_CODE, "otp": _last_otp(sms),
-                                                  "password": NEW_PASSWORD})())):
+            ("register", "POST /v1/auth/register", post("/v1/auth/register", {"customer_code": NEW_CODE})),
+            (
+                "register confirm",
+                "POST /v1/auth/register/confirm",
+                lambda: post(
+                    "/v1/auth/register/confirm",
+                    {"customer_code": NEW_CODE, "otp": _last_otp(sms), "password": NEW_PASSWORD},
+                )(),
+            ),
+        ):
             body, elapsed = send(name, label, fn, 202 if name == "register" else 201)
             if body is None:
                 break
@@ -216,16 +233,30 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
         if any(op == "Scan" for _, op, _ in calls):
             scans.append(label)
         entry = {
-            "request": label, "core": core, "dynamodb_calls": len(dynamo), "operations": _describe(calls),
+            "request": label,
+            "core": core,
+            "dynamodb_calls": len(dynamo),
+            "operations": _describe(calls),
             "other_aws_calls": [f"{svc}:{op}" for svc, op, _ in calls if svc != "dynamodb"],
-            "stable": len(variants) <= 1, "variants": variants,
+            "stable": len(variants) <= 1,
+            "variants": variants,
             "new_botocore_clients_per_request": new_clients,
-            "median_s": median(times), "p90_s": p90(times), "samples": len(times),
+            "median_s": median(times),
+            "p90_s": p90(times),
+            "samples": len(times),
         }
         report.append(entry)
-        rows.append([name, label, len(dynamo),
-                     entry["operations"] if len(variants) <= 1 else "VARIES: " + " | ".join(variants),
-                     new_clients, ms(entry["median_s"]), ms(entry["p90_s"]) if len(times) > 1 else "(n=1)"])
+        rows.append(
+            [
+                name,
+                label,
+                len(dynamo),
+                entry["operations"] if len(variants) <= 1 else "VARIES: " + " | ".join(variants),
+                new_clients,
+                ms(entry["median_s"]),
+                ms(entry["p90_s"]) if len(times) > 1 else "(n=1)",
+            ]
+        )
 
     for name, label, _, core in requests:
         if name in first_calls:
@@ -234,36 +265,69 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
     for name, label, calls, new_clients, elapsed in once:
         add(name, label, calls, [_describe(calls)], new_clients, [elapsed], False)
 
-    print(f"\nIn-process through chalice.test.Client (the authorizer runs on every request: API Gateway's "
-          f"cache is not there), {reps} timed passes after one warm-up; latencies are on DynamoDB Local, not AWS:")
-    print(table(["request", "route", "DynamoDB calls", "operations (table)", "new clients", "median", "p90"],
-                rows, right=(2, 4, 5, 6)))
-    print(f"new clients = botocore clients built during a warm request (each costs a botocore session load and "
-          f"a new HTTP connection; should be 0).\nscrypt verify alone (N=2^{SCRYPT_LOG2_N}, r=8, p=1): "
-          f"{ms(median(scrypt))} median of 10 on this machine; login's remainder is Chalice + 3 DynamoDB calls.")
+    print(
+        f"\nIn-process through chalice.test.Client (the authorizer runs on every request: API Gateway's "
+        f"cache is not there), {reps} timed passes after one warm-up; latencies are on DynamoDB Local, not AWS:"
+    )
+    print(
+        table(
+            ["request", "route", "DynamoDB calls", "operations (table)", "new clients", "median", "p90"],
+            rows,
+            right=(2, 4, 5, 6),
+        )
+    )
+    print(
+        f"new clients = botocore clients built during a warm request (each costs a botocore session load and "
+        f"a new HTTP connection; should be 0).\nscrypt verify alone (N=2^{SCRYPT_LOG2_N}, r=8, p=1): "
+        f"{ms(median(scrypt))} median of 10 on this machine; login's remainder is Chalice + 3 DynamoDB calls."
+    )
 
     connection_cost = _connection_cost(env)
-    print(f"Cost of one new PynamoDB Connection (own botocore session + client): "
-          f"{ms(connection_cost['new_connection_s'])}; one more client from a shared botocore session: "
-          f"{ms(connection_cost['shared_session_client_s'])} (median of 5 each).")
+    print(
+        f"Cost of one new PynamoDB Connection (own botocore session + client): "
+        f"{ms(connection_cost['new_connection_s'])}; one more client from a shared botocore session: "
+        f"{ms(connection_cost['shared_session_client_s'])} (median of 5 each)."
+    )
 
     cold = _cold(env, cold_runs, state.get("access")) if not failures else None
     if cold:
         print(f"\nA cold container (fresh interpreter, handlers called as Lambda calls them, median of {cold_runs}):")
-        print(table(["step", "first call", "warm call", "first - warm"], [
-            ["import app", ms(cold["import_s"]), "", ""],
-            ["authorizer (token check)", ms(cold["authorize_first_s"]), ms(cold["authorize_warm_s"]),
-             ms(cold["authorize_first_s"] - cold["authorize_warm_s"])],
-            ["invoice detail, 1st request", ms(cold["detail_first_s"]), ms(cold["detail_warm_s"]),
-             ms(cold["detail_first_s"] - cold["detail_warm_s"])],
-            ["login, right after", ms(cold["login_first_s"]), ms(cold["login_warm_s"]),
-             ms(cold["login_first_s"] - cold["login_warm_s"])],
-        ], right=(1, 2, 3)))
+        print(
+            table(
+                ["step", "first call", "warm call", "first - warm"],
+                [
+                    ["import app", ms(cold["import_s"]), "", ""],
+                    [
+                        "authorizer (token check)",
+                        ms(cold["authorize_first_s"]),
+                        ms(cold["authorize_warm_s"]),
+                        ms(cold["authorize_first_s"] - cold["authorize_warm_s"]),
+                    ],
+                    [
+                        "invoice detail, 1st request",
+                        ms(cold["detail_first_s"]),
+                        ms(cold["detail_warm_s"]),
+                        ms(cold["detail_first_s"] - cold["detail_warm_s"]),
+                    ],
+                    [
+                        "login, right after",
+                        ms(cold["login_first_s"]),
+                        ms(cold["login_warm_s"]),
+                        ms(cold["login_first_s"] - cold["login_warm_s"]),
+                    ],
+                ],
+                right=(1, 2, 3),
+            )
+        )
         if cold.get("cryptography_loaded"):
-            print("The authorizer's first call imports PyJWT, which here also imports `cryptography` (installed in "
-                  "the venv by moto); the Lambda zip has no cryptography, so it is cheaper there.")
-        print("The first request pays the deferred imports (PynamoDB, botocore) and a botocore session + client "
-              "shared by every table (chalicelib/store/models.py), so the next request's first use of other tables is cheap.")
+            print(
+                "The authorizer's first call imports PyJWT, which here also imports `cryptography` (installed in "
+                "the venv by moto); the Lambda zip has no cryptography, so it is cheaper there."
+            )
+        print(
+            "The first request pays the deferred imports (PynamoDB, botocore) and a botocore session + client "
+            "shared by every table (chalicelib/store/models.py), so the next request's first use of other tables is cheap."
+        )
 
     for failure in failures:
         print(f"!!! REQUEST FAILED: {failure}")
@@ -274,9 +338,18 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
         print("!" * 78)
     else:
         print("\nNo Scan on any request path.")
-    return {"engine": "DynamoDB Local" if env.get("AWS_ENDPOINT_URL_DYNAMODB") != env.get("AWS_ENDPOINT_URL")
-            else "moto (no java)", "reps": reps, "requests": report, "scans": scans, "failures": failures,
-            "scrypt_verify_median_s": median(scrypt), "connection_cost": connection_cost, "cold_container": cold}
+    return {
+        "engine": "DynamoDB Local"
+        if env.get("AWS_ENDPOINT_URL_DYNAMODB") != env.get("AWS_ENDPOINT_URL")
+        else "moto (no java)",
+        "reps": reps,
+        "requests": report,
+        "scans": scans,
+        "failures": failures,
+        "scrypt_verify_median_s": median(scrypt),
+        "connection_cost": connection_cost,
+        "cold_container": cold,
+    }
 
 
 def _last_otp(sms) -> str:
@@ -307,15 +380,21 @@ def _connection_cost(env: dict) -> dict:
     return {"new_connection_s": median(fresh), "shared_session_client_s": median(shared)}
 
 
-def _cold(env: dict, runs: int, access_token: Optional[str]) -> Optional[dict]:
+def _cold(env: dict, runs: int, access_token: str | None) -> dict | None:
     if not access_token or runs < 1:
         return None
     base = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
     base.update(env)
     results: dict[str, list[float]] = {}
     for _ in range(runs):
-        out = subprocess.run([PY, "-m", "bench._first_request", CODE, INVOICE, PASSWORD, access_token],
-                             cwd=ROOT, env=base, capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [PY, "-m", "bench._first_request", CODE, INVOICE, PASSWORD, access_token],
+            cwd=ROOT,
+            env=base,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if out.returncode != 0:
             raise RuntimeError(f"cold-container run failed:\n{(out.stdout + out.stderr).strip()[-2000:]}")
         line = [ln for ln in out.stdout.splitlines() if ln.startswith('{"import_s"')][-1]

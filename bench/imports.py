@@ -2,6 +2,7 @@
 rows per second through the real worker code (upload, chunks, validation,
 batch upsert), and the projection for a 100,000-row book. Runs in its own
 interpreter (`python -m bench.imports`) like bench/ipn.py."""
+
 from __future__ import annotations
 
 import json
@@ -18,13 +19,18 @@ def run(rows: int = ROWS) -> dict:
     heading("Customer-book import (DynamoDB Local + moto S3)")
     sys.stdout.flush()
     result = run_child("bench.imports", [rows], clean_env(), timeout=600)
-    print(table(["measure", "value"], [
-        ["rows imported", f"{result['rows']:,} ({result['rows_failed']} refused on purpose)"],
-        ["file", f"{result['file_kib']:,} KiB in {result['chunks']} chunks"],
-        ["rows/s (one worker)", f"{result['rows_per_s']:,.0f}"],
-        ["slowest chunk", f"{result['slowest_chunk_s']:.1f} s (Lambda allows 900 s)"],
-        ["100,000 rows, projected", f"{100_000 / result['rows_per_s'] / 60:.1f} min of chunks"],
-    ]))
+    print(
+        table(
+            ["measure", "value"],
+            [
+                ["rows imported", f"{result['rows']:,} ({result['rows_failed']} refused on purpose)"],
+                ["file", f"{result['file_kib']:,} KiB in {result['chunks']} chunks"],
+                ["rows/s (one worker)", f"{result['rows_per_s']:,.0f}"],
+                ["slowest chunk", f"{result['slowest_chunk_s']:.1f} s (Lambda allows 900 s)"],
+                ["100,000 rows, projected", f"{100_000 / result['rows_per_s'] / 60:.1f} min of chunks"],
+            ],
+        )
+    )
     return result
 
 
@@ -38,6 +44,7 @@ def _child(rows: int) -> dict:
     with engines:
         from chalicelib import deps
         from local import bootstrap
+
         bootstrap.create_tables()
         bootstrap.create_queues()
         bootstrap.create_buckets()
@@ -54,10 +61,12 @@ def _child(rows: int) -> dict:
         service = deps.get("imports")
         lines = ["code,ledger_no,name,address,phone,class,persons,meter,route,payment_channel,last_index"]
         for n in range(rows):
-            code = f"{50000000 + n}" if n % 500 else "BAD"        # one refused row in 500
-            lines.append(f'{code},LB{n},Khách hàng {n},"{n} Đường {n % 97}, Phường {n % 9}, TP Cà Mau",'
-                         f"09{n % 100000000:08d},household,{1 + n % 6},M{n},R{n % 23},{'CK' if n % 7 == 0 else 'TT'},"
-                         f"{n % 9000}")
+            code = f"{50000000 + n}" if n % 500 else "BAD"  # one refused row in 500
+            lines.append(
+                f'{code},LB{n},Khách hàng {n},"{n} Đường {n % 97}, Phường {n % 9}, TP Cà Mau",'
+                f"09{n % 100000000:08d},household,{1 + n % 6},M{n},R{n % 23},{'CK' if n % 7 == 0 else 'TT'},"
+                f"{n % 9000}"
+            )
         data = ("\n".join(lines) + "\n").encode("utf-8")
         created = service.create("admin:bench")
         requests.put(created["upload"]["url"], data=data, headers=created["upload"]["headers"], timeout=60)
@@ -71,9 +80,16 @@ def _child(rows: int) -> dict:
             chunks += 1
         elapsed = time.perf_counter() - started
         view = service.view(created["import_id"])
-        return {"rows": view["rows_done"], "rows_ok": view["rows_ok"], "rows_failed": view["rows_failed"],
-                "seconds": elapsed, "rows_per_s": view["rows_done"] / elapsed, "chunks": chunks,
-                "slowest_chunk_s": slowest, "file_kib": len(data) // 1024}
+        return {
+            "rows": view["rows_done"],
+            "rows_ok": view["rows_ok"],
+            "rows_failed": view["rows_failed"],
+            "seconds": elapsed,
+            "rows_per_s": view["rows_done"] / elapsed,
+            "chunks": chunks,
+            "slowest_chunk_s": slowest,
+            "file_kib": len(data) // 1024,
+        }
 
 
 if __name__ == "__main__":

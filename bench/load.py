@@ -30,6 +30,7 @@ are counted too (CloudWatch Logs is billed by them).
 Runs in its own interpreter (`python -m bench.load`), like the other
 sections that need their own engines. `bench/cost.py` turns the figures
 into AWS prices."""
+
 from __future__ import annotations
 
 import collections
@@ -50,16 +51,16 @@ from urllib.parse import urlencode
 from bench.common import clean_env, heading, ms, run_child, table
 
 DEMO_PASSWORD = "bench-Demo-Pass-2023"
-CUSTOMER = "01031059"                 # the demo customer: its token owns this code
+CUSTOMER = "01031059"  # the demo customer: its token owns this code
 N_ORDERS = 300
-DUPLICATES = 0.30                     # share of IPNs VNPay sends twice (retries after a lost answer)
+DUPLICATES = 0.30  # share of IPNs VNPay sends twice (retries after a lost answer)
 IPN_CLIENTS = 12
 ORDER_CLIENTS = 8
-SAMPLE = 100                          # status polls / return pages measured; QR images: SAMPLE // 2
-UNLOADED = 20                         # requests of each kind sent one at a time: the service time
+SAMPLE = 100  # status polls / return pages measured; QR images: SAMPLE // 2
+UNLOADED = 20  # requests of each kind sent one at a time: the service time
 N_STAFF = 23
-DAY_PER_STAFF = 125                   # a working day: 63,410 / 23 / 22 working days
-READINGS_PER_STAFF = 20               # sent by default (bounded); --load-readings-per-staff 125 sends the whole day
+DAY_PER_STAFF = 125  # a working day: 63,410 / 23 / 22 working days
+READINGS_PER_STAFF = 20  # sent by default (bounded); --load-readings-per-staff 125 sends the whole day
 READ_PERIOD = "2024-05"
 READ_AT = "2024-06-05T09:30:00+07:00"
 HISTORY = (("2024-02", 11), ("2024-03", 12), ("2024-04", 10))
@@ -68,6 +69,7 @@ APP_VERSION = "1.4.2"
 
 # -- the parent: one child interpreter ------------------------------------------------
 
+
 def run(orders: int = N_ORDERS, readings_per_staff: int = READINGS_PER_STAFF) -> dict:
     heading("Load on the local stack: an IPN burst, and a day of readings from 23 devices (loopback only)")
     sys.stdout.flush()
@@ -75,11 +77,13 @@ def run(orders: int = N_ORDERS, readings_per_staff: int = READINGS_PER_STAFF) ->
     if result.get("failures"):
         raise RuntimeError("; ".join(result["failures"][:3]))
     from bench import cost
+
     result["cost"] = cost.run(result)
     return result
 
 
 # -- counting DynamoDB calls on the way to DynamoDB Local --------------------------------
+
 
 def _peer_inode(port: int, server_port: int) -> str | None:
     """The socket inode of the client's end of the loopback connection
@@ -140,7 +144,7 @@ class CallCounter:
                 pass
 
             def do_POST(self):
-                if self.process not in counter.pids:   # until the owner is known (pids are set after start)
+                if self.process not in counter.pids:  # until the owner is known (pids are set after start)
                     self.process = _owner(_peer_inode(self.client_address[1], counter.port), counter.pids)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 target = self.headers.get("X-Amz-Target", "")
@@ -152,8 +156,9 @@ class CallCounter:
                         body = json.dumps(request).encode()
                 except ValueError:
                     request = {}
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("content-length", "connection", "host")}
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("content-length", "connection", "host")
+                }
                 headers["Content-Length"] = str(len(body))
                 for attempt in (1, 2):
                     try:
@@ -243,8 +248,12 @@ def summarize(rows: list[tuple], per: int) -> dict:
         rru += r
         wru += w
     per = max(per, 1)
-    return {"calls": round(len(rows) / per, 2), "rru": round(rru / per, 2), "wru": round(wru / per, 2),
-            "operations": {k: round(v / per, 2) for k, v in ops.most_common()}}
+    return {
+        "calls": round(len(rows) / per, 2),
+        "rru": round(rru / per, 2),
+        "wru": round(wru / per, 2),
+        "operations": {k: round(v / per, 2) for k, v in ops.most_common()},
+    }
 
 
 def _describe(summary: dict) -> str:
@@ -252,6 +261,7 @@ def _describe(summary: dict) -> str:
 
 
 # -- log bytes (CloudWatch Logs ingestion) -------------------------------------------------
+
 
 class LogMeter:
     """The stack's output file: JSON log lines written by the API and the worker, in bytes."""
@@ -276,6 +286,7 @@ class LogMeter:
 
 # -- HTTP clients --------------------------------------------------------------------------
 
+
 class Http:
     """One requests.Session per thread, against 127.0.0.1 only."""
 
@@ -289,6 +300,7 @@ class Http:
     @property
     def session(self):
         import requests
+
         if not hasattr(self.local, "s"):
             self.local.s = requests.Session()
         return self.local.s
@@ -298,6 +310,7 @@ class Http:
         if token:
             h["Authorization"] = f"Bearer {token}"
         import requests
+
         t = time.perf_counter()
         for attempt in range(4):
             try:
@@ -323,8 +336,12 @@ def pct(values, q: float) -> float:
 
 
 def lat(values) -> dict:
-    return {"n": len(values), "p50_s": pct(values, 0.5), "p99_s": pct(values, 0.99),
-            "mean_s": statistics.fmean(values) if values else float("nan")}
+    return {
+        "n": len(values),
+        "p50_s": pct(values, 0.5),
+        "p99_s": pct(values, 0.99),
+        "mean_s": statistics.fmean(values) if values else float("nan"),
+    }
 
 
 def _parallel(clients: int, jobs, fn):
@@ -334,13 +351,15 @@ def _parallel(clients: int, jobs, fn):
 
 # -- the child ---------------------------------------------------------------------------------
 
+
 def _child(n_orders: int, per_staff: int) -> dict:
     from local import engines
     from local.run import Stack, StackConfig
 
     state = tempfile.mkdtemp(prefix="cskh-load-")
-    config = StackConfig.ephemeral(state, demo_password=DEMO_PASSWORD,
-                                   extra_env={"LOCAL_QUEUE_VISIBILITY_SECONDS": "30"})
+    config = StackConfig.ephemeral(
+        state, demo_password=DEMO_PASSWORD, extra_env={"LOCAL_QUEUE_VISIBILITY_SECONDS": "30"}
+    )
     upstream = config.dynamodb_port if engines.java_available() else config.moto_port
     counter = CallCounter(upstream)
     config.extra_env["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://127.0.0.1:{counter.port}"
@@ -352,20 +371,28 @@ def _child(n_orders: int, per_staff: int) -> dict:
             stack.start()
             counter.pids = {name: proc.pid for name, proc in stack.procs if name in ("api", "events")}
             counter.pids["bench"] = os.getpid()
-            print(f"local stack up in {time.perf_counter() - started:.1f} s (API {stack.api_url}, "
-                  f"{'DynamoDB Local' if engines.java_available() else 'moto'} behind the call counter)")
+            print(
+                f"local stack up in {time.perf_counter() - started:.1f} s (API {stack.api_url}, "
+                f"{'DynamoDB Local' if engines.java_available() else 'moto'} behind the call counter)"
+            )
             # This process prepares data straight in the stack's tables: its settings are the stack's.
             os.environ.update(stack.env)
             meter = LogMeter(log_path)
-            result = {"engine": "DynamoDB Local" if engines.java_available() else "moto (no java)",
-                      "cpus": os.cpu_count(), "load_average_before": os.getloadavg()[0], "failures": []}
+            result = {
+                "engine": "DynamoDB Local" if engines.java_available() else "moto (no java)",
+                "cpus": os.cpu_count(),
+                "load_average_before": os.getloadavg()[0],
+                "failures": [],
+            }
             result["payments"] = _payments(stack, counter, meter, n_orders, result["failures"])
             result["readings"] = _readings(stack, counter, meter, per_staff, result["failures"])
             result["seconds"] = round(time.perf_counter() - started, 1)
             result["load_average_after"] = os.getloadavg()[0]
-            print(f"\nthe section took {result['seconds']:.0f} s; the machine's load average was "
-                  f"{result['load_average_before']:.1f} before and {result['load_average_after']:.1f} after "
-                  f"({result['cpus']} cores, shared with whatever else runs)")
+            print(
+                f"\nthe section took {result['seconds']:.0f} s; the machine's load average was "
+                f"{result['load_average_before']:.1f} before and {result['load_average_after']:.1f} after "
+                f"({result['cpus']} cores, shared with whatever else runs)"
+            )
             return result
         finally:
             stack.stop()
@@ -373,6 +400,7 @@ def _child(n_orders: int, per_staff: int) -> dict:
 
 
 # -- (a) payments ------------------------------------------------------------------------------
+
 
 def _payments(stack, counter: CallCounter, meter: LogMeter, n: int, failures: list) -> dict:
     from chalicelib.domain import vnpay
@@ -397,7 +425,7 @@ def _payments(stack, counter: CallCounter, meter: LogMeter, n: int, failures: li
         t = time.perf_counter()
         out = _parallel(clients, jobs, fn)
         wall = time.perf_counter() - t
-        time.sleep(0.3)   # the last log lines
+        time.sleep(0.3)  # the last log lines
         return out, wall, counter.since(mark, "api"), meter.json_bytes(logs)
 
     # Orders, one invoice each, 8 clients.
@@ -415,10 +443,17 @@ def _payments(stack, counter: CallCounter, meter: LogMeter, n: int, failures: li
     orders = [body for status, body, _ in created if status == 201]
     if len(orders) != n:
         failures.append(f"{n - len(orders)} orders not created: {[b for s, b, _ in created if s != 201][:2]}")
-    figures = {"orders": {"count": len(orders), "clients": ORDER_CLIENTS, "wall_s": wall,
-                          "per_s": len(orders) / wall, **lat([s for _, _, s in created]),
-                          "dynamodb": summarize(rows, len(created)),
-                          "log_bytes": logs.get("api", 0) / max(len(created), 1)}}
+    figures = {
+        "orders": {
+            "count": len(orders),
+            "clients": ORDER_CLIENTS,
+            "wall_s": wall,
+            "per_s": len(orders) / wall,
+            **lat([s for _, _, s in created]),
+            "dynamodb": summarize(rows, len(created)),
+            "log_bytes": logs.get("api", 0) / max(len(created), 1),
+        }
+    }
 
     # A sample of what the customer's app does next: poll the status, show the QR; and the return page.
     sample = orders[:SAMPLE]
@@ -428,17 +463,25 @@ def _payments(stack, counter: CallCounter, meter: LogMeter, n: int, failures: li
         return r.status_code, s
 
     def qr(o):
-        r, s = http_.call("GET", f"/v1/payments/{o['order_id']}/qr.png", token=token,
-                          headers={"Accept": "image/png"})
+        r, s = http_.call("GET", f"/v1/payments/{o['order_id']}/qr.png", token=token, headers={"Accept": "image/png"})
         return r.status_code, s
 
     txns = {o["order_id"]: str(30000000 + i) for i, o in enumerate(orders + extra_orders)}
 
     def ipn_params(o: dict) -> dict:
-        p = {"vnp_TmnCode": stack.config.vnpay_tmn_code, "vnp_Amount": str(o["amount"] * 100),
-             "vnp_BankCode": "NCB", "vnp_BankTranNo": "VNP" + txns[o["order_id"]], "vnp_CardType": "ATM",
-             "vnp_OrderInfo": "Thanh toan tien nuoc", "vnp_PayDate": "20240505101010", "vnp_ResponseCode": "00",
-             "vnp_TransactionNo": txns[o["order_id"]], "vnp_TransactionStatus": "00", "vnp_TxnRef": o["order_id"]}
+        p = {
+            "vnp_TmnCode": stack.config.vnpay_tmn_code,
+            "vnp_Amount": str(o["amount"] * 100),
+            "vnp_BankCode": "NCB",
+            "vnp_BankTranNo": "VNP" + txns[o["order_id"]],
+            "vnp_CardType": "ATM",
+            "vnp_OrderInfo": "Thanh toan tien nuoc",
+            "vnp_PayDate": "20240505101010",
+            "vnp_ResponseCode": "00",
+            "vnp_TransactionNo": txns[o["order_id"]],
+            "vnp_TransactionStatus": "00",
+            "vnp_TxnRef": o["order_id"],
+        }
         p["vnp_SecureHash"] = vnpay.sign(secret, vnpay.canonical(p))
         return p
 
@@ -451,8 +494,11 @@ def _payments(stack, counter: CallCounter, meter: LogMeter, n: int, failures: li
         bad = [st for st, _ in out if st != 200]
         if bad:
             failures.append(f"{name}: {len(bad)} answers not 200, e.g. {bad[0]}")
-        figures[name] = {**lat([s for _, s in out]), "dynamodb": summarize(rows, len(out)),
-                         "log_bytes": logs.get("api", 0) / max(len(out), 1)}
+        figures[name] = {
+            **lat([s for _, s in out]),
+            "dynamodb": summarize(rows, len(out)),
+            "log_bytes": logs.get("api", 0) / max(len(out), 1),
+        }
 
     for name, fn, jobs in (("poll", poll, extra_orders), ("qr", qr, extra_orders), ("return", back, extra_orders)):
         out, wall, rows, _ = timed_phase(name, 1, jobs, fn)
@@ -470,20 +516,29 @@ def _payments(stack, counter: CallCounter, meter: LogMeter, n: int, failures: li
 
     out, wall, rows, logs = timed_phase("ipn", IPN_CLIENTS, burst, ipn)
     codes = collections.Counter(c for c, _ in out)
-    figures["ipn"] = {"ipns": len(burst), "orders": len(orders), "duplicates": len(burst) - len(orders),
-                      "clients": IPN_CLIENTS, "wall_s": wall, "per_s": len(burst) / wall,
-                      **lat([s for _, s in out]), "rsp_codes": dict(codes),
-                      "dynamodb": summarize(rows, len(burst)), "dynamodb_per_order": summarize(rows, len(orders)),
-                      "log_bytes": logs.get("api", 0) / max(len(burst), 1)}
+    figures["ipn"] = {
+        "ipns": len(burst),
+        "orders": len(orders),
+        "duplicates": len(burst) - len(orders),
+        "clients": IPN_CLIENTS,
+        "wall_s": wall,
+        "per_s": len(burst) / wall,
+        **lat([s for _, s in out]),
+        "rsp_codes": dict(codes),
+        "dynamodb": summarize(rows, len(burst)),
+        "dynamodb_per_order": summarize(rows, len(orders)),
+        "log_bytes": logs.get("api", 0) / max(len(burst), 1),
+    }
     # One 00 per order and 02 for the duplicates (a request sent again after a dropped connection may turn a
     # 00 into a 02); anything else is a failure. Exactly-once is checked on the stored data below.
-    if set(codes) - {"00", "02"} or codes.get("00", 0) > len(orders) \
-            or codes.get("00", 0) + http_.resent < len(orders):
+    if set(codes) - {"00", "02"} or codes.get("00", 0) > len(orders) or codes.get("00", 0) + http_.resent < len(orders):
         failures.append(f"IPN answers {dict(codes)}: expected 00 x {len(orders)}, 02 x {len(burst) - len(orders)}")
 
     # The extra orders' IPNs one at a time: the applied IPN's and the duplicate's service time and calls.
-    for name, jobs in (("ipn_applied", [ipn_params(o) for o in extra_orders]),
-                       ("ipn_duplicate", [ipn_params(o) for o in extra_orders])):
+    for name, jobs in (
+        ("ipn_applied", [ipn_params(o) for o in extra_orders]),
+        ("ipn_duplicate", [ipn_params(o) for o in extra_orders]),
+    ):
         out, wall, rows, _ = timed_phase(name, 1, jobs, ipn)
         expect = "00" if name == "ipn_applied" else "02"
         if any(c != expect for c, _ in out):
@@ -494,11 +549,14 @@ def _payments(stack, counter: CallCounter, meter: LogMeter, n: int, failures: li
 
     # Exactly once: every order paid, one payment record each, one payment entry per invoice, no credit.
     by_id = {o.order_id: o for o in OrderModel.batch_get([o["order_id"] for o in orders], consistent_read=True)}
-    payments = {p.payment_id: p for p in PaymentModel.batch_get([f"vnpay#{t}" for t in txns.values()],
-                                                                 consistent_read=True)}
-    invoices = {i.invoice_id: i for i in InvoiceModel.batch_get([o["invoice_ids"][0] for o in orders],
-                                                               consistent_read=True)}
+    payments = {
+        p.payment_id: p for p in PaymentModel.batch_get([f"vnpay#{t}" for t in txns.values()], consistent_read=True)
+    }
+    invoices = {
+        i.invoice_id: i for i in InvoiceModel.batch_get([o["invoice_ids"][0] for o in orders], consistent_read=True)
+    }
     from chalicelib.store.models import CustomerAccountModel
+
     holders = {o["items"][0]["customer_code"] for o in orders}
     credits = [a for a in CustomerAccountModel.batch_get(list(holders), consistent_read=True) if int(a.credit or 0)]
     problems = collections.Counter()
@@ -507,8 +565,9 @@ def _payments(stack, counter: CallCounter, meter: LogMeter, n: int, failures: li
         pay = payments.get(f"vnpay#{txns[o['order_id']]}")
         inv = invoices.get(o["invoice_ids"][0])
         problems["order not paid"] += stored is None or stored.status != "paid"
-        problems["payment record missing or wrong"] += pay is None or int(pay.amount) != o["amount"] \
-            or int(pay.credited or 0) != 0
+        problems["payment record missing or wrong"] += (
+            pay is None or int(pay.amount) != o["amount"] or int(pay.credited or 0) != 0
+        )
         problems["invoice not paid exactly once"] += inv is None or inv.status != "paid" or len(inv.payments) != 1
     problems["accounts left with credit"] = len(credits)
     problems = {k: v for k, v in problems.items() if v}
@@ -517,25 +576,50 @@ def _payments(stack, counter: CallCounter, meter: LogMeter, n: int, failures: li
         failures.append(f"IPN burst broke exactly-once: {problems}")
 
     rows_out = []
-    for key, label in (("orders", "POST /v1/payments (open an order)"), ("poll", "GET /v1/payments/{id}"),
-                       ("qr", "GET /v1/payments/{id}/qr.png"), ("return", "GET /v1/vnpay/return"),
-                       ("ipn", "GET /v1/vnpay/ipn (burst, 30 % duplicates)")):
+    for key, label in (
+        ("orders", "POST /v1/payments (open an order)"),
+        ("poll", "GET /v1/payments/{id}"),
+        ("qr", "GET /v1/payments/{id}/qr.png"),
+        ("return", "GET /v1/vnpay/return"),
+        ("ipn", "GET /v1/vnpay/ipn (burst, 30 % duplicates)"),
+    ):
         f = figures[key]
-        rows_out.append([label, f["n"], ms(f["p50_s"]), ms(f["p99_s"]), f"{f['dynamodb']['calls']:g}",
-                         f"{f['dynamodb']['rru']:g} / {f['dynamodb']['wru']:g}", _describe(f["dynamodb"])])
-    print(f"\n(a) Payments: {len(orders)} orders, {len(burst)} IPNs ({len(burst) - len(orders)} duplicates, shuffled) "
-          f"from {IPN_CLIENTS} clients in {figures['ipn']['wall_s']:.1f} s = {figures['ipn']['per_s']:.0f} IPNs/s; "
-          f"answers {dict(codes)}; orders opened at {figures['orders']['per_s']:.0f}/s by {ORDER_CLIENTS} clients")
-    print(table(["request", "n", "p50", "p99", "DynamoDB calls", "RRU / WRU", "operations (per request)"],
-                rows_out, right=(1, 2, 3, 4)))
-    print(f"one client at a time (n={UNLOADED} each; the service time, used for Lambda's duration): "
-          + ", ".join(f"{k} {ms(v['p50_s'])}" for k, v in unloaded.items()))
-    print("exactly once after the burst: " + ("yes (every order paid once, one payment record each, no credit)"
-                                             if not problems else f"NO: {problems}"))
+        rows_out.append(
+            [
+                label,
+                f["n"],
+                ms(f["p50_s"]),
+                ms(f["p99_s"]),
+                f"{f['dynamodb']['calls']:g}",
+                f"{f['dynamodb']['rru']:g} / {f['dynamodb']['wru']:g}",
+                _describe(f["dynamodb"]),
+            ]
+        )
+    print(
+        f"\n(a) Payments: {len(orders)} orders, {len(burst)} IPNs ({len(burst) - len(orders)} duplicates, shuffled) "
+        f"from {IPN_CLIENTS} clients in {figures['ipn']['wall_s']:.1f} s = {figures['ipn']['per_s']:.0f} IPNs/s; "
+        f"answers {dict(codes)}; orders opened at {figures['orders']['per_s']:.0f}/s by {ORDER_CLIENTS} clients"
+    )
+    print(
+        table(
+            ["request", "n", "p50", "p99", "DynamoDB calls", "RRU / WRU", "operations (per request)"],
+            rows_out,
+            right=(1, 2, 3, 4),
+        )
+    )
+    print(
+        f"one client at a time (n={UNLOADED} each; the service time, used for Lambda's duration): "
+        + ", ".join(f"{k} {ms(v['p50_s'])}" for k, v in unloaded.items())
+    )
+    print(
+        "exactly once after the burst: "
+        + ("yes (every order paid once, one payment record each, no credit)" if not problems else f"NO: {problems}")
+    )
     return figures
 
 
 # -- (b) readings ----------------------------------------------------------------------------
+
 
 def _readings(stack, counter: CallCounter, meter: LogMeter, per_staff: int, failures: list) -> dict:
     from chalicelib.config import get_settings
@@ -549,7 +633,7 @@ def _readings(stack, counter: CallCounter, meter: LogMeter, per_staff: int, fail
 
     # Customers: per_staff for each of the 23, three paid months and a last index; written directly.
     t = time.perf_counter()
-    plan = []   # (staff index, customer code, new index)
+    plan = []  # (staff index, customer code, new index)
     with CustomerModel.batch_write() as customers, InvoiceModel.batch_write() as invoices:
         for s in range(N_STAFF):
             for k in range(per_staff):
@@ -558,12 +642,23 @@ def _readings(stack, counter: CallCounter, meter: LogMeter, per_staff: int, fail
                 for period, m3 in HISTORY:
                     invoices.save(invoice_item(code, period, index, index + m3, m3 * 6000, "paid", "Khách Đo Tải"))
                     index += m3
-                customers.save(CustomerModel(
-                    code, ledger_no=f"LD{s:02d}{k:04d}", name="Khách Đo Tải",
-                    address=f"{k} Lý Thường Kiệt, TP Cà Mau",
-                    house_no=str(k), phone=f"09{s:02d}{k:06d}", customer_class="household", branch="TP Ca Mau",
-                    persons=2, payment_channel="cash", tariff_area="camau-city", last_index=275,
-                    last_read_on="2024-05-05"))
+                customers.save(
+                    CustomerModel(
+                        code,
+                        ledger_no=f"LD{s:02d}{k:04d}",
+                        name="Khách Đo Tải",
+                        address=f"{k} Lý Thường Kiệt, TP Cà Mau",
+                        house_no=str(k),
+                        phone=f"09{s:02d}{k:06d}",
+                        customer_class="household",
+                        branch="TP Ca Mau",
+                        persons=2,
+                        payment_channel="cash",
+                        tariff_area="camau-city",
+                        last_index=275,
+                        last_read_on="2024-05-05",
+                    )
+                )
                 plan.append((s, code, 275 + 9 + (k % 5)))
     setup_customers_s = time.perf_counter() - t
 
@@ -573,31 +668,45 @@ def _readings(stack, counter: CallCounter, meter: LogMeter, per_staff: int, fail
     for s in range(N_STAFF):
         login, imei = f"tai{s:02d}", f"35693803{s:07d}"
         password = f"Load-{s:02d}-Duong-Nuoc-2024"
-        r, _ = http_.call("POST", "/v1/admin/staff", {"username": login, "password": password,
-                                                      "full_name": f"Nhân viên {s:02d}", "branch": "TP Ca Mau"},
-                          token=admin)
+        r, _ = http_.call(
+            "POST",
+            "/v1/admin/staff",
+            {"username": login, "password": password, "full_name": f"Nhân viên {s:02d}", "branch": "TP Ca Mau"},
+            token=admin,
+        )
         assert r.status_code == 201, r.text
-        r, _ = http_.call("POST", "/v1/staff/login", {"username": login, "password": password, "device_imei": imei,
-                                                      "app_version": APP_VERSION})
+        r, _ = http_.call(
+            "POST",
+            "/v1/staff/login",
+            {"username": login, "password": password, "device_imei": imei, "app_version": APP_VERSION},
+        )
         assert r.status_code == 200, r.text
         tokens.append(r.json()["access_token"])
         imeis.append(imei)
         passwords.append((login, password))
         codes = [c for i, c, _ in plan if i == s]
-        r, _ = http_.call("POST", "/v1/admin/routes", {"staff": login, "period": READ_PERIOD, "days": [5],
-                                                       "customer_codes": codes}, token=admin)
+        r, _ = http_.call(
+            "POST",
+            "/v1/admin/routes",
+            {"staff": login, "period": READ_PERIOD, "days": [5], "customer_codes": codes},
+            token=admin,
+        )
         assert r.status_code == 201, r.text
     setup_staff_s = time.perf_counter() - t
-    print(f"\n{len(plan):,} customers with 3 paid months written in {setup_customers_s:.1f} s; {N_STAFF} staff "
-          f"created, logged in (device bound) and given a route through the API in {setup_staff_s:.1f} s")
+    print(
+        f"\n{len(plan):,} customers with 3 paid months written in {setup_customers_s:.1f} s; {N_STAFF} staff "
+        f"created, logged in (device bound) and given a route through the API in {setup_staff_s:.1f} s"
+    )
 
     s = get_settings()
     import datetime as dt
+
     year = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).year
     series = f"{s.invoice_template}{s.invoice_symbol.replace('{yy}', f'{year % 100:02d}')}"
 
     def last_number() -> int:
         from chalicelib.store.repositories import get_or_none
+
         item = get_or_none(InvoiceSeriesModel, series, consistent_read=True)
         return int(item.last_number) if item else 0
 
@@ -614,10 +723,22 @@ def _readings(stack, counter: CallCounter, meter: LogMeter, per_staff: int, fail
 
     def device(i: int, readings=None):
         headers = {"X-Device-Imei": imeis[i], "X-App-Version": APP_VERSION, "X-Geo": "9.1769,105.1524"}
-        for reading_id, code, new_index in (by_staff[i] if readings is None else readings):
-            r, sec = http_.call("POST", "/v1/staff/readings", {
-                "reading_id": reading_id, "customer_code": code, "period": READ_PERIOD, "new_index": new_index,
-                "read_at": READ_AT, "lat": 9.1769, "lng": 105.1524}, token=tokens[i], headers=headers)
+        for reading_id, code, new_index in by_staff[i] if readings is None else readings:
+            r, sec = http_.call(
+                "POST",
+                "/v1/staff/readings",
+                {
+                    "reading_id": reading_id,
+                    "customer_code": code,
+                    "period": READ_PERIOD,
+                    "new_index": new_index,
+                    "read_at": READ_AT,
+                    "lat": 9.1769,
+                    "lng": 105.1524,
+                },
+                token=tokens[i],
+                headers=headers,
+            )
             with lock:
                 latencies.append(sec)
                 statuses[r.status_code] += 1
@@ -630,8 +751,10 @@ def _readings(stack, counter: CallCounter, meter: LogMeter, per_staff: int, fail
     _parallel(N_STAFF, range(N_STAFF), device)
     sent_s = time.perf_counter() - t0
     api_rows = counter.since(api_mark, "api")
-    print(f"{len(latencies):,} readings sent by {N_STAFF} devices in {sent_s:.1f} s "
-          f"({len(latencies) / sent_s:.1f}/s; answers {dict(statuses)}); waiting for the worker to bill them ...")
+    print(
+        f"{len(latencies):,} readings sent by {N_STAFF} devices in {sent_s:.1f} s "
+        f"({len(latencies) / sent_s:.1f}/s; answers {dict(statuses)}); waiting for the worker to bill them ..."
+    )
     if statuses.get(202, 0) != len(plan):
         failures.append(f"readings answered {dict(statuses)}")
 
@@ -642,7 +765,7 @@ def _readings(stack, counter: CallCounter, meter: LogMeter, per_staff: int, fail
     while time.monotonic() < deadline:
         pending = 0
         for start in range(0, len(ids), 100):
-            pending += sum(1 for r in ReadingModel.batch_get(ids[start:start + 100]) if r.status == "queued")
+            pending += sum(1 for r in ReadingModel.batch_get(ids[start : start + 100]) if r.status == "queued")
         if pending == 0:
             done_at = time.perf_counter() - t0
             break
@@ -659,17 +782,19 @@ def _readings(stack, counter: CallCounter, meter: LogMeter, per_staff: int, fail
     # and the invoice series moved by exactly the number of readings (no invoice issued twice).
     readings = {}
     for start in range(0, len(ids), 100):
-        readings.update({r.reading_id: r for r in ReadingModel.batch_get(ids[start:start + 100],
-                                                                       consistent_read=True)})
+        readings.update(
+            {r.reading_id: r for r in ReadingModel.batch_get(ids[start : start + 100], consistent_read=True)}
+        )
     invoice_ids = [f"INV-{code}-{READ_PERIOD.replace('-', '')}" for _, code, _ in plan]
     invoices = {}
     for start in range(0, len(invoice_ids), 100):
-        invoices.update({i.invoice_id: i for i in InvoiceModel.batch_get(invoice_ids[start:start + 100],
-                                                                         consistent_read=True)})
+        invoices.update(
+            {i.invoice_id: i for i in InvoiceModel.batch_get(invoice_ids[start : start + 100], consistent_read=True)}
+        )
     customers = {}
     codes = [code for _, code, _ in plan]
     for start in range(0, len(codes), 100):
-        customers.update({c.code: c for c in CustomerModel.batch_get(codes[start:start + 100], consistent_read=True)})
+        customers.update({c.code: c for c in CustomerModel.batch_get(codes[start : start + 100], consistent_read=True)})
     problems = collections.Counter()
     outcomes = collections.Counter()
     processed = []
@@ -695,8 +820,11 @@ def _readings(stack, counter: CallCounter, meter: LogMeter, per_staff: int, fail
     # What the device asks next: the reading's result (status, invoice, what to print), for a sample.
     # (Access tokens last 15 minutes and the whole day takes longer here: log in again first.)
     for i, (login, password) in enumerate(passwords):
-        r, _ = http_.call("POST", "/v1/staff/login", {"username": login, "password": password,
-                                                      "device_imei": imeis[i], "app_version": APP_VERSION})
+        r, _ = http_.call(
+            "POST",
+            "/v1/staff/login",
+            {"username": login, "password": password, "device_imei": imeis[i], "app_version": APP_VERSION},
+        )
         if r.status_code == 200:
             tokens[i] = r.json()["access_token"]
     mark = counter.mark()
@@ -704,8 +832,12 @@ def _readings(stack, counter: CallCounter, meter: LogMeter, per_staff: int, fail
 
     def status(job):
         i, reading_id = job
-        r, sec = http_.call("GET", f"/v1/staff/readings/{reading_id}", token=tokens[i],
-                            headers={"X-Device-Imei": imeis[i], "X-App-Version": APP_VERSION})
+        r, sec = http_.call(
+            "GET",
+            f"/v1/staff/readings/{reading_id}",
+            token=tokens[i],
+            headers={"X-Device-Imei": imeis[i], "X-App-Version": APP_VERSION},
+        )
         return r.status_code, sec
 
     got = _parallel(4, sample, status)
@@ -714,35 +846,80 @@ def _readings(stack, counter: CallCounter, meter: LogMeter, per_staff: int, fail
     time.sleep(0.3)
     status_summary = summarize(counter.since(mark, "api"), len(got))
     figures = {
-        "staff": N_STAFF, "per_staff": per_staff, "readings": n, "devices": N_STAFF,
-        "send_wall_s": sent_s, "send_per_s": n / sent_s, "all_billed_after_s": done_at,
-        "compression": 3600 / done_at, "unloaded": unloaded, "day": N_STAFF * DAY_PER_STAFF,
+        "staff": N_STAFF,
+        "per_staff": per_staff,
+        "readings": n,
+        "devices": N_STAFF,
+        "send_wall_s": sent_s,
+        "send_per_s": n / sent_s,
+        "all_billed_after_s": done_at,
+        "compression": 3600 / done_at,
+        "unloaded": unloaded,
+        "day": N_STAFF * DAY_PER_STAFF,
         "day_billed_in_s": N_STAFF * DAY_PER_STAFF * (worker_span / n),
-        "api": {**lat(latencies), "dynamodb": api_summary,
-                                               "log_bytes": log_bytes.get("api", 0) / n},
-        "worker": {"readings_per_s": n / max(worker_span, 1e-9), "span_s": worker_span,
-                   "per_reading_s": worker_span / n, "dynamodb": worker_summary,
-                   "log_bytes": log_bytes.get("events", 0) / n, "batch_size": 10},
+        "api": {**lat(latencies), "dynamodb": api_summary, "log_bytes": log_bytes.get("api", 0) / n},
+        "worker": {
+            "readings_per_s": n / max(worker_span, 1e-9),
+            "span_s": worker_span,
+            "per_reading_s": worker_span / n,
+            "dynamodb": worker_summary,
+            "log_bytes": log_bytes.get("events", 0) / n,
+            "batch_size": 10,
+        },
         "status": {**lat([s for _, s in got]), "dynamodb": status_summary},
         "resent_after_connection_reset": http_.resent,
-        "outcomes": dict(outcomes), "exactly_once": {"readings_checked": n, "problems": problems,
-                                                     "invoice_numbers_taken": numbers},
+        "outcomes": dict(outcomes),
+        "exactly_once": {"readings_checked": n, "problems": problems, "invoice_numbers_taken": numbers},
     }
-    print(f"all billed {done_at:.1f} s after the first reading was sent; one worker (the local event runner, one "
-          f"invocation at a time) billed {figures['worker']['readings_per_s']:.1f} readings/s, so a whole day "
-          f"({N_STAFF * DAY_PER_STAFF:,} readings) takes {figures['day_billed_in_s'] / 60:.1f} minutes of it "
-          f"(the day's hour: {N_STAFF * DAY_PER_STAFF / 3600:.2f} readings/s); outcomes {dict(outcomes)}")
-    print(table(["step", "n", "p50", "p99", "DynamoDB calls", "RRU / WRU", "operations (per reading)"], [
-        ["POST /v1/staff/readings (23 devices at once)", n, ms(figures["api"]["p50_s"]), ms(figures["api"]["p99_s"]),
-         f"{api_summary['calls']:g}", f"{api_summary['rru']:g} / {api_summary['wru']:g}", _describe(api_summary)],
-        ["readings_worker, per reading", n, ms(figures["worker"]["per_reading_s"]), "", f"{worker_summary['calls']:g}",
-         f"{worker_summary['rru']:g} / {worker_summary['wru']:g}", _describe(worker_summary)],
-        ["GET /v1/staff/readings/{id} (sample)", len(got), ms(figures["status"]["p50_s"]),
-         ms(figures["status"]["p99_s"]), f"{status_summary['calls']:g}",
-         f"{status_summary['rru']:g} / {status_summary['wru']:g}", _describe(status_summary)],
-    ], right=(1, 2, 3, 4)))
-    print("exactly once: " + (f"yes ({n:,} readings, {numbers:,} invoice numbers taken, every index moved)"
-                              if not problems else f"NO: {problems}"))
+    print(
+        f"all billed {done_at:.1f} s after the first reading was sent; one worker (the local event runner, one "
+        f"invocation at a time) billed {figures['worker']['readings_per_s']:.1f} readings/s, so a whole day "
+        f"({N_STAFF * DAY_PER_STAFF:,} readings) takes {figures['day_billed_in_s'] / 60:.1f} minutes of it "
+        f"(the day's hour: {N_STAFF * DAY_PER_STAFF / 3600:.2f} readings/s); outcomes {dict(outcomes)}"
+    )
+    print(
+        table(
+            ["step", "n", "p50", "p99", "DynamoDB calls", "RRU / WRU", "operations (per reading)"],
+            [
+                [
+                    "POST /v1/staff/readings (23 devices at once)",
+                    n,
+                    ms(figures["api"]["p50_s"]),
+                    ms(figures["api"]["p99_s"]),
+                    f"{api_summary['calls']:g}",
+                    f"{api_summary['rru']:g} / {api_summary['wru']:g}",
+                    _describe(api_summary),
+                ],
+                [
+                    "readings_worker, per reading",
+                    n,
+                    ms(figures["worker"]["per_reading_s"]),
+                    "",
+                    f"{worker_summary['calls']:g}",
+                    f"{worker_summary['rru']:g} / {worker_summary['wru']:g}",
+                    _describe(worker_summary),
+                ],
+                [
+                    "GET /v1/staff/readings/{id} (sample)",
+                    len(got),
+                    ms(figures["status"]["p50_s"]),
+                    ms(figures["status"]["p99_s"]),
+                    f"{status_summary['calls']:g}",
+                    f"{status_summary['rru']:g} / {status_summary['wru']:g}",
+                    _describe(status_summary),
+                ],
+            ],
+            right=(1, 2, 3, 4),
+        )
+    )
+    print(
+        "exactly once: "
+        + (
+            f"yes ({n:,} readings, {numbers:,} invoice numbers taken, every index moved)"
+            if not problems
+            else f"NO: {problems}"
+        )
+    )
     return figures
 
 

@@ -4,6 +4,7 @@ Uses `python -m infra.package` (build/package/deployment.zip) when that module
 exists, otherwise `chalice package --stage dev` on a copy of the project under
 build/bench-work/, with fake AWS credentials and the stage's environment from
 .chalice/config.json."""
+
 from __future__ import annotations
 
 import json
@@ -17,23 +18,41 @@ from collections import defaultdict
 from bench.common import BUILD, PY, REGION, ROOT, heading, table
 
 MIB = 1024 * 1024
-ZIP_LIMIT = 50 * MIB          # direct upload, zipped
-UNZIPPED_LIMIT = 250 * MIB    # function code and layers, unzipped
+ZIP_LIMIT = 50 * MIB  # direct upload, zipped
+UNZIPPED_LIMIT = 250 * MIB  # function code and layers, unzipped
 WORK = os.path.join(BUILD, "bench-work")
 # Top-level entries with no use at run time in Lambda, by why they are there.
 _CHALICE_CLI = "chalice CLI dependency"
 _RUNTIME = "also in the Lambda runtime"
 _TEST = "test-only"
-SUSPECT = {name: _CHALICE_CLI for name in (
-    "pip", "setuptools", "pkg_resources", "_distutils_hack", "distutils-precedence.pth", "wheel", "click",
-    "inquirer", "blessed", "jinxed", "wcwidth", "editor", "readchar", "runs", "xmod", "yaml", "_yaml")}
-SUSPECT.update({name: _RUNTIME for name in ("boto3", "botocore", "s3transfer")})
-SUSPECT.update({name: _TEST for name in ("moto", "pytest", "_pytest", "hypothesis", "cryptography")})
+SUSPECT = dict.fromkeys(
+    (
+        "pip",
+        "setuptools",
+        "pkg_resources",
+        "_distutils_hack",
+        "distutils-precedence.pth",
+        "wheel",
+        "click",
+        "inquirer",
+        "blessed",
+        "jinxed",
+        "wcwidth",
+        "editor",
+        "readchar",
+        "runs",
+        "xmod",
+        "yaml",
+        "_yaml",
+    ),
+    _CHALICE_CLI,
+)
+SUSPECT.update(dict.fromkeys(("boto3", "botocore", "s3transfer"), _RUNTIME))
+SUSPECT.update(dict.fromkeys(("moto", "pytest", "_pytest", "hypothesis", "cryptography"), _TEST))
 WHY = {
     _CHALICE_CLI: "there because requirements.txt lists chalice; `chalice package` adds the chalice runtime "
-                  "(chalice/app.py) by itself, so chalice belongs in requirements-dev.txt",
-    _RUNTIME: "the Lambda Python runtime has them; vendoring only pins the version (botocore also comes "
-              "with pynamodb)",
+    "(chalice/app.py) by itself, so chalice belongs in requirements-dev.txt",
+    _RUNTIME: "the Lambda Python runtime has them; vendoring only pins the version (botocore also comes with pynamodb)",
     _TEST: "test dependencies have no place in the package",
 }
 # What the app's settings need to import in the dev stage, when no config says otherwise.
@@ -45,8 +64,9 @@ def _env(stage_env: dict) -> dict:
     # drop any real AWS settings and the app's own settings.
     drop = ("AWS_", "STAGE", "JWT_", "TABLE_PREFIX", "LOCAL_SMS_OUTBOX", "SCRYPT_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION=REGION,
-               AWS_EC2_METADATA_DISABLED="true")
+    env.update(
+        AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION=REGION, AWS_EC2_METADATA_DISABLED="true"
+    )
     env.update({k: str(v) for k, v in stage_env.items()})
     return env
 
@@ -64,8 +84,7 @@ def _stage_env(config_path: str, stage: str = "dev") -> dict:
 def _run(cmd: list[str], cwd: str, env: dict) -> None:
     out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
-        raise RuntimeError(f"`{' '.join(cmd)}` failed ({out.returncode}):\n"
-                           f"{(out.stdout + out.stderr).strip()[-3000:]}")
+        raise RuntimeError(f"`{' '.join(cmd)}` failed ({out.returncode}):\n{(out.stdout + out.stderr).strip()[-3000:]}")
 
 
 def build_zip() -> tuple[str, str]:
@@ -97,8 +116,11 @@ def _chalice_package(config: str, note: str) -> tuple[str, str]:
     for name in ("chalicelib", "vendor"):
         shutil.rmtree(os.path.join(project, name), ignore_errors=True)
         if os.path.isdir(os.path.join(ROOT, name)):
-            shutil.copytree(os.path.join(ROOT, name), os.path.join(project, name),
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                os.path.join(ROOT, name),
+                os.path.join(project, name),
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            )
     copied_config = os.path.join(project, ".chalice", "config.json")
     for old in os.listdir(os.path.join(project, ".chalice")):
         if old.endswith(".json"):
@@ -115,8 +137,15 @@ def _chalice_package(config: str, note: str) -> tuple[str, str]:
             how += f"; stubbed missing {', '.join(stubbed)}"
     else:
         with open(copied_config, "w", encoding="utf-8") as f:
-            json.dump({"version": "2.0", "app_name": "cskh", "stages": {
-                "dev": {"api_gateway_stage": "api", "environment_variables": DEFAULT_STAGE_ENV}}}, f, indent=2)
+            json.dump(
+                {
+                    "version": "2.0",
+                    "app_name": "cskh",
+                    "stages": {"dev": {"api_gateway_stage": "api", "environment_variables": DEFAULT_STAGE_ENV}},
+                },
+                f,
+                indent=2,
+            )
         how = "chalice package --stage dev with a minimal config (no .chalice/config.json, no infra/package.py)"
     chalice = os.path.join(os.path.dirname(PY), "chalice")
     _run([chalice, "package", "--stage", "dev", out_dir], project, _env(_stage_env(copied_config)))
@@ -135,8 +164,13 @@ def _stub_policies(config: dict, chalice_dir: str, stage: str = "dev") -> list[s
         path = os.path.join(chalice_dir, name)
         if not os.path.exists(path):
             with open(path, "w", encoding="utf-8") as f:
-                json.dump({"Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": "*"}]}, f)
+                json.dump(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": "*"}],
+                    },
+                    f,
+                )
             stubbed.append(f".chalice/{name}")
     return stubbed
 
@@ -157,14 +191,17 @@ def analyse(path: str) -> dict:
     suspects: dict[str, dict] = {}
     for name, category in SUSPECT.items():
         if name in by_top:
-            group = suspects.setdefault(category, {"entries": [], "unzipped_bytes": 0, "zipped_bytes": 0,
-                                                   "why": WHY[category]})
+            group = suspects.setdefault(
+                category, {"entries": [], "unzipped_bytes": 0, "zipped_bytes": 0, "why": WHY[category]}
+            )
             group["entries"].append(name)
             group["unzipped_bytes"] += by_top[name][0]
             group["zipped_bytes"] += by_top[name][1]
     return {
-        "zip_bytes": zipped, "unzipped_bytes": unzipped,
-        "zip_limit_bytes": ZIP_LIMIT, "unzipped_limit_bytes": UNZIPPED_LIMIT,
+        "zip_bytes": zipped,
+        "unzipped_bytes": unzipped,
+        "zip_limit_bytes": ZIP_LIMIT,
+        "unzipped_limit_bytes": UNZIPPED_LIMIT,
         "within_limits": zipped <= ZIP_LIMIT and unzipped <= UNZIPPED_LIMIT,
         "biggest": [{"name": n, "unzipped_bytes": u, "zipped_bytes": c} for n, (u, c) in biggest],
         "suspects": suspects,
@@ -176,25 +213,45 @@ def run() -> dict:
     started = time.perf_counter()
     path, how = build_zip()
     result = analyse(path)
-    result.update(zip_path=os.path.relpath(path, ROOT), built_with=how,
-                  build_seconds=round(time.perf_counter() - started, 1))
+    result.update(
+        zip_path=os.path.relpath(path, ROOT), built_with=how, build_seconds=round(time.perf_counter() - started, 1)
+    )
 
     def mib(n: int) -> str:
         return f"{n / MIB:.1f} MiB"
 
     print(f"built with: {how} ({result['build_seconds']} s) -> {result['zip_path']}")
-    print(table(["", "size", "Lambda limit", "share"], [
-        ["zipped", mib(result["zip_bytes"]), mib(ZIP_LIMIT), f"{result['zip_bytes'] / ZIP_LIMIT:.0%}"],
-        ["unzipped", mib(result["unzipped_bytes"]), mib(UNZIPPED_LIMIT),
-         f"{result['unzipped_bytes'] / UNZIPPED_LIMIT:.0%}"],
-    ], right=(1, 2, 3)))
+    print(
+        table(
+            ["", "size", "Lambda limit", "share"],
+            [
+                ["zipped", mib(result["zip_bytes"]), mib(ZIP_LIMIT), f"{result['zip_bytes'] / ZIP_LIMIT:.0%}"],
+                [
+                    "unzipped",
+                    mib(result["unzipped_bytes"]),
+                    mib(UNZIPPED_LIMIT),
+                    f"{result['unzipped_bytes'] / UNZIPPED_LIMIT:.0%}",
+                ],
+            ],
+            right=(1, 2, 3),
+        )
+    )
     if not result["within_limits"]:
         print("!!! OVER LAMBDA'S PACKAGE LIMITS: the deployment would be refused !!!")
     print("\n10 biggest top-level entries in the zip:")
-    print(table(["entry", "unzipped", "zipped", "note"],
-                [[b["name"], mib(b["unzipped_bytes"]), mib(b["zipped_bytes"]), SUSPECT.get(b["name"], "")]
-                 for b in result["biggest"]], right=(1, 2)))
+    print(
+        table(
+            ["entry", "unzipped", "zipped", "note"],
+            [
+                [b["name"], mib(b["unzipped_bytes"]), mib(b["zipped_bytes"]), SUSPECT.get(b["name"], "")]
+                for b in result["biggest"]
+            ],
+            right=(1, 2),
+        )
+    )
     for category, group in result["suspects"].items():
-        print(f"{category}: {mib(group['unzipped_bytes'])} unzipped, {mib(group['zipped_bytes'])} zipped "
-              f"({', '.join(group['entries'])}): {group['why']}")
+        print(
+            f"{category}: {mib(group['unzipped_bytes'])} unzipped, {mib(group['zipped_bytes'])} zipped "
+            f"({', '.join(group['entries'])}): {group['why']}"
+        )
     return result

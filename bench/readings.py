@@ -18,6 +18,7 @@
 It runs in its own interpreter (`python -m bench.readings`), like bench.ipn:
 the app binds its settings and PynamoDB connection at import, so it must be
 imported after its own engines are up."""
+
 from __future__ import annotations
 
 import contextlib
@@ -33,7 +34,7 @@ from datetime import date
 
 from bench.common import JWT_SECRET, clean_env, heading, median, ms, p90, run_child, table
 
-SCRYPT_LOG2_N = "10"   # no login is measured here
+SCRYPT_LOG2_N = "10"  # no login is measured here
 N_READINGS = 300
 STAFF_ID = "bench01"
 DEVICE = "356938035643809"
@@ -43,34 +44,39 @@ HISTORY_PERIODS = ("2024-02", "2024-03", "2024-04")
 
 # -- the simulated month: the seed's scale and the assumptions -------------------
 
-SIM_SEED = 3                          # the generator's seed: the same month every run
+SIM_SEED = 3  # the generator's seed: the same month every run
 SIM_CUSTOMERS = 63_410
 # (branch, staff, seed's round-1 rate %, seed's after-sweep figure). The seed gives
 # no branch sizes: staff are split 10/6/3/4 so that the branches' round-1 rates,
 # weighted by size, give the company's 66.6 %.
-BRANCHES = (("CNCN số 1", 10, 69.6, ">96"), ("CNCN An Bình", 6, 66.5, ">95"),
-            ("CNCN Bông Vang", 3, 61.6, ">96"), ("XNCN Hưng Phú", 4, 62.8, ">95"))
-READING_DAYS = 15                     # days 1-15; the sweep is days 17-22
+BRANCHES = (
+    ("CNCN số 1", 10, 69.6, ">96"),
+    ("CNCN An Bình", 6, 66.5, ">95"),
+    ("CNCN Bông Vang", 3, 61.6, ">96"),
+    ("XNCN Hưng Phú", 4, 62.8, ">95"),
+)
+READING_DAYS = 15  # days 1-15; the sweep is days 17-22
 SIM_START, SIM_END = date(2023, 6, 5), date(2023, 7, 5)
 CHANNELS = (("cash", 0.80), ("bank_transfer", 0.15), ("authorised_debit", 0.05))
-P_ABSENT = 0.01                       # not read at the visit (per staff 0.5-1.5 %)
-MEAN_M3, SIGMA = 12.0, 0.45           # a customer's usual month: lognormal around 12 m³
-MONTH_NOISE = 0.12                    # month-to-month variation (lognormal sigma)
-P_DROP, P_ZERO, P_SPIKE, P_BELOW = 0.025, 0.007, 0.003, 0.003   # real drops, vacant, leaks, misreads
+P_ABSENT = 0.01  # not read at the visit (per staff 0.5-1.5 %)
+MEAN_M3, SIGMA = 12.0, 0.45  # a customer's usual month: lognormal around 12 m³
+MONTH_NOISE = 0.12  # month-to-month variation (lognormal sigma)
+P_DROP, P_ZERO, P_SPIKE, P_BELOW = 0.025, 0.007, 0.003, 0.003  # real drops, vacant, leaks, misreads
 # Home and willing to pay cash at the visit (round 1), cash payers with a clean
 # reading, per branch (± 3 points per staff member): chosen to land near the
 # seed's branch figures.
 P_PAY_AT_VISIT = {"CNCN số 1": 0.82, "CNCN An Bình": 0.77, "CNCN Bông Vang": 0.715, "XNCN Hưng Phú": 0.73}
-P_LATER_R1 = 0.05                     # cash payer not paid at the visit pays at a counter/VNPay by day 15
-P_FLAGGED_R1 = 0.10                   # flagged (notice, no cash taken) paid by day 15 anyway
-P_CHANNEL_R1 = {"bank_transfer": 0.30, "authorised_debit": 0.40}   # paid through the channel by day 15
+P_LATER_R1 = 0.05  # cash payer not paid at the visit pays at a counter/VNPay by day 15
+P_FLAGGED_R1 = 0.10  # flagged (notice, no cash taken) paid by day 15 anyway
+P_CHANNEL_R1 = {"bank_transfer": 0.30, "authorised_debit": 0.40}  # paid through the channel by day 15
 P_CHANNEL_SWEEP = {"bank_transfer": 0.97, "authorised_debit": 0.99}  # by day 22
-P_SWEEP = 0.86                        # an unpaid cash invoice collected at the sweep visit (2nd visit)
+P_SWEEP = 0.86  # an unpaid cash invoice collected at the sweep visit (2nd visit)
 
 ASSUMPTIONS = [
     f"branches by staff 10/6/3/4 (the seed gives no sizes); customers split evenly over staff; "
     f"reading days 1-{READING_DAYS} in route order, sweep days 17-22 (collection only, absent meters stay unread)",
-    "channels: " + ", ".join(f"{c} {p:.0%}" for c, p in CHANNELS)
+    "channels: "
+    + ", ".join(f"{c} {p:.0%}" for c, p in CHANNELS)
     + f"; absent at the reading visit {P_ABSENT:.0%} (0.5-1.5 % per staff)",
     f"consumption: usual month lognormal(ln {MEAN_M3:g}, {SIGMA}), months vary lognormal(0, {MONTH_NOISE}); "
     f"this month also real drops {P_DROP:.1%}, vacant (0 m³) {P_ZERO:.1%}, leaks (spike) {P_SPIKE:.1%}, "
@@ -84,13 +90,16 @@ ASSUMPTIONS = [
     f"sweep (2nd visit, days 17-22): {P_SWEEP:.0%} of the cash invoices still unpaid are collected "
     "(flagged ones included, once checked)",
 ]
-DEFINITIONS = ("reading rate = customers read (a reading taken, whatever the rules decided) / customers; "
-               "collection rate = invoices paid by any channel (cash at the visit, counter/online, bank transfer, "
-               "authorised debit) by the end of the round / invoices issued (billed + flagged; rejected readings "
-               "issue none)")
+DEFINITIONS = (
+    "reading rate = customers read (a reading taken, whatever the rules decided) / customers; "
+    "collection rate = invoices paid by any channel (cash at the visit, counter/online, bank transfer, "
+    "authorised debit) by the end of the round / invoices issued (billed + flagged; rejected readings "
+    "issue none)"
+)
 
 
 # -- the parent: one child interpreter ------------------------------------------
+
 
 def run() -> dict:
     heading("Field readings: the worker on DynamoDB Local, and a simulated month at the seed's scale")
@@ -102,6 +111,7 @@ def run() -> dict:
 
 
 # -- the child ----------------------------------------------------------------
+
 
 def _child() -> dict:
     from local.engines import Engines
@@ -123,8 +133,10 @@ def _child() -> dict:
             deps.get("billing").load_published("system:bench", published_versions())
             deps.reset()
         engine = "DynamoDB Local" if engines.use_dynamodb_local else "moto (no java)"
-        print(f"engines up, tables and published tariffs loaded in {time.perf_counter() - started:.1f} s "
-              f"({engine} on port {engines.dynamodb_port})")
+        print(
+            f"engines up, tables and published tariffs loaded in {time.perf_counter() - started:.1f} s "
+            f"({engine} on port {engines.dynamodb_port})"
+        )
         worker = _worker(N_READINGS)
         worker["engine"] = engine
     finally:
@@ -134,8 +146,9 @@ def _child() -> dict:
 
 def _kind(i: int) -> str:
     """The mix: 6 in 10 cash and normal, then bank transfer, authorised debit, a drop, a misread."""
-    return ("cash", "cash", "cash", "cash", "cash", "cash", "bank_transfer", "authorised_debit", "drop",
-            "below")[i % 10]
+    return ("cash", "cash", "cash", "cash", "cash", "cash", "bank_transfer", "authorised_debit", "drop", "below")[
+        i % 10
+    ]
 
 
 def _worker(n: int) -> dict:
@@ -179,12 +192,23 @@ def _worker(n: int) -> dict:
             for period, m3 in zip(HISTORY_PERIODS, history):
                 invoices.save(invoice_item(code, period, index, index + m3, m3 * 6000, "paid", "Nguyễn Văn Đo"))
                 index += m3
-            customers.save(CustomerModel(
-                code, ledger_no=f"BNR{i:06d}", name="Nguyễn Văn Đo", address=f"{i} Lý Thường Kiệt, TP Cà Mau",
-                house_no=str(i), phone=f"0977{i:06d}", customer_class="household", branch="TP Ca Mau",
-                persons=2,
-                payment_channel=kind if kind in ("bank_transfer", "authorised_debit") else "cash",
-                tariff_area="camau-city", last_index=last_index, last_read_on="2024-05-05"))
+            customers.save(
+                CustomerModel(
+                    code,
+                    ledger_no=f"BNR{i:06d}",
+                    name="Nguyễn Văn Đo",
+                    address=f"{i} Lý Thường Kiệt, TP Cà Mau",
+                    house_no=str(i),
+                    phone=f"0977{i:06d}",
+                    customer_class="household",
+                    branch="TP Ca Mau",
+                    persons=2,
+                    payment_channel=kind if kind in ("bank_transfer", "authorised_debit") else "cash",
+                    tariff_area="camau-city",
+                    last_index=last_index,
+                    last_read_on="2024-05-05",
+                )
+            )
             new_index = {"drop": 285, "below": 270}.get(kind, 275 + 9 + i % 5)
             plan.append((f"bench-rd-{i:06d}", code, new_index, kind))
     setup_s = time.perf_counter() - t
@@ -192,14 +216,26 @@ def _worker(n: int) -> dict:
     submit_times = []
     for reading_id, code, new_index, _ in plan:
         t = time.perf_counter()
-        service.submit(staff, {"reading_id": reading_id, "customer_code": code, "period": PERIOD,
-                               "new_index": new_index, "read_at": READ_AT, "lat": 9.18, "lng": 105.15})
+        service.submit(
+            staff,
+            {
+                "reading_id": reading_id,
+                "customer_code": code,
+                "period": PERIOD,
+                "new_index": new_index,
+                "read_at": READ_AT,
+                "lat": 9.18,
+                "lng": 105.15,
+            },
+        )
         submit_times.append(time.perf_counter() - t)
     failures = []
     if [body["reading_id"] for _, body in queue.messages] != [p[0] for p in plan]:
         failures.append(f"{len(queue.messages)} messages published for {len(plan)} readings")
-    print(f"{n + 1} customers with 3 paid months written in {setup_s:.1f} s, {n + 1} readings submitted "
-          f"(median {ms(median(submit_times[1:]))} each; not part of the worker's figures)")
+    print(
+        f"{n + 1} customers with 3 paid months written in {setup_s:.1f} s, {n + 1} readings submitted "
+        f"(median {ms(median(submit_times[1:]))} each; not part of the worker's figures)"
+    )
 
     times, outcomes, per_op = [], Counter(), Counter()
     by_kind: dict = defaultdict(lambda: {"outcomes": Counter(), "variants": Counter(), "calls": []})
@@ -210,7 +246,7 @@ def _worker(n: int) -> dict:
             status = service.process(reading_id)
             elapsed = time.perf_counter() - t
         if number == 0:
-            continue   # warm-up
+            continue  # warm-up
         times.append(elapsed)
         total_s += elapsed
         outcomes[status] += 1
@@ -222,44 +258,81 @@ def _worker(n: int) -> dict:
         k["variants"][_describe(log.calls)] += 1
         k["calls"].append(len(calls))
 
-    expected = {"cash": "billed", "bank_transfer": "billed", "authorised_debit": "billed", "drop": "flagged",
-                "below": "rejected"}
+    expected = {
+        "cash": "billed",
+        "bank_transfer": "billed",
+        "authorised_debit": "billed",
+        "drop": "flagged",
+        "below": "rejected",
+    }
     for kind, k in by_kind.items():
         wrong = {s: c for s, c in k["outcomes"].items() if s != expected[kind]}
         if wrong:
             failures.append(f"{kind}: expected {expected[kind]}, got {dict(wrong)}")
 
-    labels = {"cash": "cash, normal", "bank_transfer": "bank transfer", "authorised_debit": "authorised debit",
-              "drop": "drop vs last month", "below": "new index < old"}
+    labels = {
+        "cash": "cash, normal",
+        "bank_transfer": "bank transfer",
+        "authorised_debit": "authorised debit",
+        "drop": "drop vs last month",
+        "below": "new index < old",
+    }
     rows, kinds = [], {}
     for kind in ("cash", "bank_transfer", "authorised_debit", "drop", "below"):
         k = by_kind[kind]
         variants = [v for v, _ in k["variants"].most_common()]
         calls = statistics.mean(k["calls"])
-        kinds[kind] = {"readings": len(k["calls"]), "outcome": expected[kind], "dynamodb_calls": calls,
-                       "operations": variants[0], "variants": len(variants)}
-        rows.append([labels[kind], len(k["calls"]), expected[kind], f"{calls:g}",
-                     variants[0] + (f"  (+{len(variants) - 1} other shape(s))" if len(variants) > 1 else "")])
+        kinds[kind] = {
+            "readings": len(k["calls"]),
+            "outcome": expected[kind],
+            "dynamodb_calls": calls,
+            "operations": variants[0],
+            "variants": len(variants),
+        }
+        rows.append(
+            [
+                labels[kind],
+                len(k["calls"]),
+                expected[kind],
+                f"{calls:g}",
+                variants[0] + (f"  (+{len(variants) - 1} other shape(s))" if len(variants) > 1 else ""),
+            ]
+        )
     rate = len(times) / total_s
     calls_per = {op: round(c / len(times), 2) for op, c in per_op.most_common()}
-    print(f"\nReadingService.process, {len(times)} readings one after the other (one worker, after one warm-up), "
-          f"on the local engines, not AWS:")
+    print(
+        f"\nReadingService.process, {len(times)} readings one after the other (one worker, after one warm-up), "
+        f"on the local engines, not AWS:"
+    )
     print(table(["reading", "n", "outcome", "DynamoDB calls", "operations (table)"], rows, right=(1, 3)))
-    print(f"\n{rate:.0f} readings/s; per reading median {ms(median(times))}, p90 {ms(p90(times))}; "
-          f"outcomes {dict(outcomes)}")
-    print("DynamoDB calls per reading (all readings): "
-          + ", ".join(f"{op} {v:g}" for op, v in calls_per.items())
-          + f" = {sum(per_op.values()) / len(times):.2f}")
+    print(
+        f"\n{rate:.0f} readings/s; per reading median {ms(median(times))}, p90 {ms(p90(times))}; "
+        f"outcomes {dict(outcomes)}"
+    )
+    print(
+        "DynamoDB calls per reading (all readings): "
+        + ", ".join(f"{op} {v:g}" for op, v in calls_per.items())
+        + f" = {sum(per_op.values()) / len(times):.2f}"
+    )
     for failure in failures:
         print(f"!!! READING FAILED: {failure}")
     deps.reset()
-    return {"readings": len(times), "readings_per_s": round(rate, 1), "median_s": median(times),
-            "p90_s": p90(times), "submit_median_s": median(submit_times[1:]), "outcomes": dict(outcomes),
-            "dynamodb_calls_per_reading": round(sum(per_op.values()) / len(times), 2),
-            "calls_per_reading_by_operation": calls_per, "by_kind": kinds, "failures": failures}
+    return {
+        "readings": len(times),
+        "readings_per_s": round(rate, 1),
+        "median_s": median(times),
+        "p90_s": p90(times),
+        "submit_median_s": median(submit_times[1:]),
+        "outcomes": dict(outcomes),
+        "dynamodb_calls_per_reading": round(sum(per_op.values()) / len(times), 2),
+        "calls_per_reading_by_operation": calls_per,
+        "by_kind": kinds,
+        "failures": failures,
+    }
 
 
 # -- the simulated month (pure domain functions, no storage) -------------------------
+
 
 def _pick(rng: random.Random, weighted) -> str:
     r, acc = rng.random(), 0.0
@@ -283,7 +356,7 @@ def _month() -> dict:
     thresholds = rules.Thresholds()
 
     # Staff and their routes: 23 staff over the branches, customers split evenly over staff.
-    staff = []   # (staff_id, branch, p_pay_at_visit, p_absent)
+    staff = []  # (staff_id, branch, p_pay_at_visit, p_absent)
     for branch, count, *_ in BRANCHES:
         for _ in range(count):
             sid = f"ghithu{len(staff) + 1:02d}"
@@ -314,8 +387,18 @@ def _month() -> dict:
                 else:
                     m3 = max(0, round(usual * rng.lognormvariate(0, MONTH_NOISE)))
                 new = (old + m3) % 100_000
-            customers.append((sid, branch, _pick(rng, CHANNELS), 1 + position * READING_DAYS // size,
-                              rng.random() < p_absent, old, new, history))
+            customers.append(
+                (
+                    sid,
+                    branch,
+                    _pick(rng, CHANNELS),
+                    1 + position * READING_DAYS // size,
+                    rng.random() < p_absent,
+                    old,
+                    new,
+                    history,
+                )
+            )
     drawn_s = time.perf_counter() - t
 
     # The pipeline: each reading judged by the rules, and priced when it issues an invoice. Timed.
@@ -327,8 +410,14 @@ def _month() -> dict:
         if absent:
             continue
         read += 1
-        d = rules.evaluate(new, rules.Meter(old_index=old, digits=5, last_read_on=SIM_START), history, channel,
-                           thresholds, read_on=SIM_END)
+        d = rules.evaluate(
+            new,
+            rules.Meter(old_index=old, digits=5, last_read_on=SIM_START),
+            history,
+            channel,
+            thresholds,
+            read_on=SIM_END,
+        )
         decisions[n] = d
         if d.status != "rejected":
             totals[n] = price(d.consumption, SIM_START, SIM_END, versions, persons=1).total
@@ -355,15 +444,16 @@ def _month() -> dict:
                 money["billed"] += totals[n]
                 if channel != "cash":
                     r1 = rng.random() < P_CHANNEL_R1[channel]
-                    swept = r1 or rng.random() < (P_CHANNEL_SWEEP[channel] - P_CHANNEL_R1[channel]) \
-                        / (1 - P_CHANNEL_R1[channel])
+                    swept = r1 or rng.random() < (P_CHANNEL_SWEEP[channel] - P_CHANNEL_R1[channel]) / (
+                        1 - P_CHANNEL_R1[channel]
+                    )
                 elif d.collect_on_spot:
                     spot = rng.random() < p_pay[sid]
                     row["on_spot"] = int(spot)
                     money["on_spot"] += totals[n] if spot else 0
                     r1 = spot or rng.random() < P_LATER_R1
                     swept = r1 or rng.random() < P_SWEEP
-                else:   # a cash payer whose reading was flagged: a notice, no cash taken
+                else:  # a cash payer whose reading was flagged: a notice, no cash taken
                     r1 = rng.random() < P_FLAGGED_R1
                     swept = r1 or rng.random() < P_SWEEP
                 row["paid_r1"] = int(r1)
@@ -373,19 +463,24 @@ def _month() -> dict:
             agg[key].update(row)
 
     def rates(c: Counter) -> tuple:
-        return (100 * c["read"] / c["customers"], 100 * c["paid_r1"] / c["issued"],
-                100 * c["paid_sweep"] / c["issued"])
+        return (100 * c["read"] / c["customers"], 100 * c["paid_r1"] / c["issued"], 100 * c["paid_sweep"] / c["issued"])
 
     company = agg["company"]
-    print(f"{SIM_CUSTOMERS:,} customers, {len(staff)} staff (~{per_staff:,} each), {len(BRANCHES)} branches; "
-          f"customers and meters drawn in {drawn_s:.1f} s (seed {SIM_SEED}, not timed)")
-    print(f"rules.evaluate + tariff.price (Cà Mau city household, {SIM_START}..{SIM_END}) for {read:,} readings "
-          f"in {pipeline_s:.1f} s = {rate:,.0f} readings/s in one process "
-          f"(peak day {max(per_day.values()):,} readings for the whole company)")
-    print(f"read {read:,}, invoices issued {company['issued']:,} (billed {company['billed']:,}, flagged "
-          f"{company['flagged']:,}), rejected {company['rejected']:,}, not read {SIM_CUSTOMERS - read:,}; "
-          f"collected on the spot {company['on_spot']:,} invoices, {money['on_spot'] / 1e6:,.1f} M VND of "
-          f"{money['billed'] / 1e6:,.1f} M VND billed")
+    print(
+        f"{SIM_CUSTOMERS:,} customers, {len(staff)} staff (~{per_staff:,} each), {len(BRANCHES)} branches; "
+        f"customers and meters drawn in {drawn_s:.1f} s (seed {SIM_SEED}, not timed)"
+    )
+    print(
+        f"rules.evaluate + tariff.price (Cà Mau city household, {SIM_START}..{SIM_END}) for {read:,} readings "
+        f"in {pipeline_s:.1f} s = {rate:,.0f} readings/s in one process "
+        f"(peak day {max(per_day.values()):,} readings for the whole company)"
+    )
+    print(
+        f"read {read:,}, invoices issued {company['issued']:,} (billed {company['billed']:,}, flagged "
+        f"{company['flagged']:,}), rejected {company['rejected']:,}, not read {SIM_CUSTOMERS - read:,}; "
+        f"collected on the spot {company['on_spot']:,} invoices, {money['on_spot'] / 1e6:,.1f} M VND of "
+        f"{money['billed'] / 1e6:,.1f} M VND billed"
+    )
     print("reasons: " + ", ".join(f"{code} {count:,}" for code, count in reasons.most_common()))
 
     print("\nASSUMED (simulated, not measured) — the payment behaviour is set so the rates have the seed's shape:")
@@ -397,37 +492,87 @@ def _month() -> dict:
     for branch, count, seed_r1, seed_sweep in BRANCHES:
         c = agg[branch]
         reading, r1, sweep = rates(c)
-        branches[branch] = {"staff": count, "customers": c["customers"], "issued": c["issued"],
-                            "reading_rate": round(reading, 1), "round1_rate": round(r1, 1),
-                            "after_sweep_rate": round(sweep, 1), "seed_round1": seed_r1, "seed_after_sweep": seed_sweep}
-        rows.append([branch, count, f"{c['customers']:,}", f"{reading:.1f}", f"{r1:.1f}", f"{sweep:.1f}",
-                     f"{seed_r1:.1f}".replace(".", ","), seed_sweep])
+        branches[branch] = {
+            "staff": count,
+            "customers": c["customers"],
+            "issued": c["issued"],
+            "reading_rate": round(reading, 1),
+            "round1_rate": round(r1, 1),
+            "after_sweep_rate": round(sweep, 1),
+            "seed_round1": seed_r1,
+            "seed_after_sweep": seed_sweep,
+        }
+        rows.append(
+            [
+                branch,
+                count,
+                f"{c['customers']:,}",
+                f"{reading:.1f}",
+                f"{r1:.1f}",
+                f"{sweep:.1f}",
+                f"{seed_r1:.1f}".replace(".", ","),
+                seed_sweep,
+            ]
+        )
     reading, r1, sweep = rates(company)
-    rows.append(["Công ty", len(staff), f"{company['customers']:,}", f"{reading:.1f}", f"{r1:.1f}", f"{sweep:.1f}",
-                 "66,6", ""])
+    rows.append(
+        ["Công ty", len(staff), f"{company['customers']:,}", f"{reading:.1f}", f"{r1:.1f}", f"{sweep:.1f}", "66,6", ""]
+    )
     print("\nSimulated results in the seed's form (%):")
-    print(table(["Branch", "staff", "customers", "Tỷ lệ ghi", "Ghi thu chung lần 1", "Thu vét lần 2",
-                 "seed lần 1", "seed lần 2"], rows, right=(1, 2, 3, 4, 5, 6)))
+    print(
+        table(
+            [
+                "Branch",
+                "staff",
+                "customers",
+                "Tỷ lệ ghi",
+                "Ghi thu chung lần 1",
+                "Thu vét lần 2",
+                "seed lần 1",
+                "seed lần 2",
+            ],
+            rows,
+            right=(1, 2, 3, 4, 5, 6),
+        )
+    )
 
     all_staff = [rates(agg[s[0]]) for s in staff]
     spread = {}
     rows = []
     for i, label in enumerate(("reading rate", "collection, round 1", "collection, after the sweep")):
         values = [r[i] for r in all_staff]
-        spread[label] = {"min": round(min(values), 1), "median": round(statistics.median(values), 1),
-                         "max": round(max(values), 1)}
+        spread[label] = {
+            "min": round(min(values), 1),
+            "median": round(statistics.median(values), 1),
+            "max": round(max(values), 1),
+        }
         rows.append([label, f"{min(values):.1f}", f"{statistics.median(values):.1f}", f"{max(values):.1f}"])
     print(f"\nPer staff member ({len(staff)}; rules: ghi ≥ 99 %, thu ≥ 95 %):")
     print(table(["rate (%)", "min", "median", "max"], rows, right=(1, 2, 3)))
     below = sum(1 for r in all_staff if r[0] < 99), sum(1 for r in all_staff if r[2] < 95)
     print(f"staff under the rules: {below[0]} below 99 % read, {below[1]} below 95 % collected after the sweep")
 
-    return {"customers": SIM_CUSTOMERS, "staff": len(staff), "read": read, "pipeline_s": round(pipeline_s, 2),
-            "readings_per_s": round(rate), "issued": company["issued"], "billed": company["billed"],
-            "flagged": company["flagged"], "rejected": company["rejected"], "collected_on_spot": company["on_spot"],
-            "reading_rate": round(reading, 1), "round1_rate": round(r1, 1), "after_sweep_rate": round(sweep, 1),
-            "branches": branches, "per_staff": spread, "reasons": dict(reasons), "assumptions": ASSUMPTIONS,
-            "definitions": DEFINITIONS, "simulated": True}
+    return {
+        "customers": SIM_CUSTOMERS,
+        "staff": len(staff),
+        "read": read,
+        "pipeline_s": round(pipeline_s, 2),
+        "readings_per_s": round(rate),
+        "issued": company["issued"],
+        "billed": company["billed"],
+        "flagged": company["flagged"],
+        "rejected": company["rejected"],
+        "collected_on_spot": company["on_spot"],
+        "reading_rate": round(reading, 1),
+        "round1_rate": round(r1, 1),
+        "after_sweep_rate": round(sweep, 1),
+        "branches": branches,
+        "per_staff": spread,
+        "reasons": dict(reasons),
+        "assumptions": ASSUMPTIONS,
+        "definitions": DEFINITIONS,
+        "simulated": True,
+    }
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ given day, so each of the 4 levels looks at ~33,300 invoices a day (all
 unpaid: the upper bound) = ~133,000 a day.
 
 It runs in its own interpreter (`python -m bench.reminders`), like bench.readings."""
+
 from __future__ import annotations
 
 import contextlib
@@ -36,11 +37,11 @@ from bench.common import JWT_SECRET, clean_env, heading, median, ms, p90, run_ch
 N_DUE = 2_000
 N_PAID = 200
 N_SEND = 500
-OPT_OUT_EVERY = 20            # 5 %
-TODAY = date(2033, 3, 10)     # a day no other data uses
+OPT_OUT_EVERY = 20  # 5 %
+TODAY = date(2033, 3, 10)  # a day no other data uses
 CUSTOMERS = 1_000_000
 LEVELS = 4
-PER_DAY = CUSTOMERS * LEVELS / 30     # invoices the plan looks at per day at that scale
+PER_DAY = CUSTOMERS * LEVELS / 30  # invoices the plan looks at per day at that scale
 LAMBDA_LIMIT_S = 900
 
 
@@ -63,6 +64,7 @@ def _child() -> dict:
         os.environ.update(STAGE="test", JWT_SECRET=JWT_SECRET)
         with contextlib.redirect_stdout(io.StringIO()):
             from local import bootstrap
+
             bootstrap.main()
         result = _measure()
         result["engine"] = "DynamoDB Local + moto SQS" if engines.use_dynamodb_local else "moto (no java)"
@@ -94,24 +96,39 @@ def _measure() -> dict:
     with CustomerModel.batch_write() as customers, InvoiceModel.batch_write() as invoices:
         for i in range(N_DUE + N_PAID):
             code = f"0660{i:05d}"
-            customers.save(CustomerModel(code, ledger_no=f"BRM{i:06d}", name="Nguyễn Văn Nhắc",
-                                         address=f"{i} Phan Ngọc Hiển, TP Cà Mau", phone=f"0966{i:06d}",
-                                         reminders_opt_out=1 if i % OPT_OUT_EVERY == 7 else 0))
-            inv = invoice_item(code, "2033-01", 264, 275, 67500, "paid" if i >= N_DUE else "unpaid",
-                               "Nguyễn Văn Nhắc")
+            customers.save(
+                CustomerModel(
+                    code,
+                    ledger_no=f"BRM{i:06d}",
+                    name="Nguyễn Văn Nhắc",
+                    address=f"{i} Phan Ngọc Hiển, TP Cà Mau",
+                    phone=f"0966{i:06d}",
+                    reminders_opt_out=1 if i % OPT_OUT_EVERY == 7 else 0,
+                )
+            )
+            inv = invoice_item(code, "2033-01", 264, 275, 67500, "paid" if i >= N_DUE else "unpaid", "Nguyễn Văn Nhắc")
             inv.due_date = due_dates[i % LEVELS]
             invoices.save(inv)
     setup_s = time.perf_counter() - t
     expected = sum(1 for i in range(N_DUE) if i % OPT_OUT_EVERY != 7)
-    print(f"{N_DUE + N_PAID:,} customers and invoices written in {setup_s:.1f} s ({N_DUE:,} unpaid over the "
-          f"{LEVELS} level dates of {TODAY}, {N_PAID} paid, every {OPT_OUT_EVERY}th customer opted out)")
+    print(
+        f"{N_DUE + N_PAID:,} customers and invoices written in {setup_s:.1f} s ({N_DUE:,} unpaid over the "
+        f"{LEVELS} level dates of {TODAY}, {N_PAID} paid, every {OPT_OUT_EVERY}th customer opted out)"
+    )
 
     clock = FixedClock(int(datetime.combine(TODAY, datetime.min.time(), rules.VN_TZ).timestamp()) + 9 * 3600)
     from chalicelib.adapters.notifier import MemoryReminderQueue
+
     queue = MemoryReminderQueue()
     notifier = MemoryNotifier()
-    service = ReminderService(settings=get_settings(), store=ReminderStore(), queue=queue, notifier=notifier,
-                              push=MemoryPushRegistrar(), clock=clock)
+    service = ReminderService(
+        settings=get_settings(),
+        store=ReminderStore(),
+        queue=queue,
+        notifier=notifier,
+        push=MemoryPushRegistrar(),
+        clock=clock,
+    )
 
     # 1. The plan, then its retry.
     with log.record():
@@ -129,10 +146,11 @@ def _measure() -> dict:
     db_rate = looked / plan_s
     # SendMessageBatch on moto's SQS, 16 at a time like the plan, for the same messages.
     from concurrent.futures import ThreadPoolExecutor
+
     bodies = [b for b, _ in queue.take()]
-    batches = [bodies[i:i + 10] for i in range(0, len(bodies), 10)]
+    batches = [bodies[i : i + 10] for i in range(0, len(bodies), 10)]
     sqs = SqsReminderQueue()
-    sqs.enqueue_batch(batches[0])   # warm-up (queue URL, client)
+    sqs.enqueue_batch(batches[0])  # warm-up (queue URL, client)
     t = time.perf_counter()
     with ThreadPoolExecutor(CLAIM_THREADS) as pool:
         failed = sum(len(f) for f in pool.map(sqs.enqueue_batch, batches[1:]))
@@ -142,16 +160,22 @@ def _measure() -> dict:
     per_batch_s = sqs_s / max(1, len(batches) - 1)
     rate = looked / (plan_s + per_batch_s * len(batches))
     projected_s = PER_DAY / rate
-    print(f"\nplan on DynamoDB Local: {looked:,} unpaid invoices looked at, {first['enqueued']:,} claimed, "
-          f"{first['opted_out']} opted out, in {plan_s:.2f} s = {db_rate:,.0f} invoices/s ({CLAIM_THREADS} threads)")
+    print(
+        f"\nplan on DynamoDB Local: {looked:,} unpaid invoices looked at, {first['enqueued']:,} claimed, "
+        f"{first['opted_out']} opted out, in {plan_s:.2f} s = {db_rate:,.0f} invoices/s ({CLAIM_THREADS} threads)"
+    )
     print("      calls: " + ", ".join(f"{k} {v}" for k, v in plan_ops.most_common()))
-    print(f"SendMessageBatch on moto, {CLAIM_THREADS} at a time: {len(batches) - 1} batches in {sqs_s:.2f} s "
-          f"= {ms(per_batch_s)} of wall time a batch; planned+enqueued: {rate:,.0f} invoices/s")
+    print(
+        f"SendMessageBatch on moto, {CLAIM_THREADS} at a time: {len(batches) - 1} batches in {sqs_s:.2f} s "
+        f"= {ms(per_batch_s)} of wall time a batch; planned+enqueued: {rate:,.0f} invoices/s"
+    )
     print(f"retry of the job: {again['already']:,} already claimed, 0 enqueued, in {again_s:.2f} s")
-    print(f"projection, {CUSTOMERS:,} customers (due dates spread over ~30 days: ~1/30 due per level-day, "
-          f"{LEVELS} levels = {PER_DAY:,.0f} invoices a day): {projected_s:,.0f} s at this rate "
-          f"(Lambda's limit {LAMBDA_LIMIT_S} s; the job stops at a page boundary and continues through the queue "
-          f"if it must)")
+    print(
+        f"projection, {CUSTOMERS:,} customers (due dates spread over ~30 days: ~1/30 due per level-day, "
+        f"{LEVELS} levels = {PER_DAY:,.0f} invoices a day): {projected_s:,.0f} s at this rate "
+        f"(Lambda's limit {LAMBDA_LIMIT_S} s; the job stops at a page boundary and continues through the queue "
+        f"if it must)"
+    )
 
     # 2. The worker: the first N_SEND of those messages, one after the other.
     bodies = bodies[:N_SEND]
@@ -168,22 +192,44 @@ def _measure() -> dict:
         failures.append(f"worker outcomes {dict(outcomes)}, {len(notifier.sent)} sent")
     send_rate = len(times) / sum(times)
     calls = sum(per_op.values()) / len(times)
-    print(f"\nworker (one, sequential, fake notifier): {len(times):,} reminders, {send_rate:.0f} sends/s, "
-          f"median {ms(median(times))}, p90 {ms(p90(times))}; {calls:g} DynamoDB calls each: "
-          f"{shapes.most_common(1)[0][0]}")
+    print(
+        f"\nworker (one, sequential, fake notifier): {len(times):,} reminders, {send_rate:.0f} sends/s, "
+        f"median {ms(median(times))}, p90 {ms(p90(times))}; {calls:g} DynamoDB calls each: "
+        f"{shapes.most_common(1)[0][0]}"
+    )
     for failure in failures:
         print(f"!!! REMINDERS FAILED: {failure}")
-    return {"plan": {"invoices": looked, "enqueued": first["enqueued"], "opted_out": first["opted_out"],
-                     "seconds": round(plan_s, 2), "dynamodb_invoices_per_s": round(db_rate),
-                     "sqs_batch_s": per_batch_s, "invoices_per_s": round(rate), "threads": CLAIM_THREADS,
-                     "calls": dict(plan_ops), "retry_seconds": round(again_s, 2),
-                     "retry_enqueued": again["enqueued"]},
-            "projection": {"customers": CUSTOMERS, "invoices_per_day": round(PER_DAY),
-                           "seconds_dynamodb_local": round(PER_DAY / db_rate),
-                           "seconds_with_moto_sqs": round(projected_s), "limit_s": LAMBDA_LIMIT_S},
-            "worker": {"reminders": len(times), "sends_per_s": round(send_rate, 1), "median_s": median(times),
-                       "p90_s": p90(times), "dynamodb_calls": calls, "operations": shapes.most_common(1)[0][0]},
-            "failures": failures}
+    return {
+        "plan": {
+            "invoices": looked,
+            "enqueued": first["enqueued"],
+            "opted_out": first["opted_out"],
+            "seconds": round(plan_s, 2),
+            "dynamodb_invoices_per_s": round(db_rate),
+            "sqs_batch_s": per_batch_s,
+            "invoices_per_s": round(rate),
+            "threads": CLAIM_THREADS,
+            "calls": dict(plan_ops),
+            "retry_seconds": round(again_s, 2),
+            "retry_enqueued": again["enqueued"],
+        },
+        "projection": {
+            "customers": CUSTOMERS,
+            "invoices_per_day": round(PER_DAY),
+            "seconds_dynamodb_local": round(PER_DAY / db_rate),
+            "seconds_with_moto_sqs": round(projected_s),
+            "limit_s": LAMBDA_LIMIT_S,
+        },
+        "worker": {
+            "reminders": len(times),
+            "sends_per_s": round(send_rate, 1),
+            "median_s": median(times),
+            "p90_s": p90(times),
+            "dynamodb_calls": calls,
+            "operations": shapes.most_common(1)[0][0],
+        },
+        "failures": failures,
+    }
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ creates a manager account (never with a default password):
 credits waiting for a refund) into the ledger, once (a second run writes nothing).
 
 The password is asked for twice (or read from ADMIN_PASSWORD for automation)."""
+
 from __future__ import annotations
 
 import argparse
@@ -40,6 +41,7 @@ def create_admin(username: str) -> int:
 
 def load_tariffs() -> int:
     from chalicelib.domain.tariff_tables import published_versions
+
     added = deps.get("billing").load_published("system:cli", published_versions())
     print(f"{added} published tariff versions added (the others were there already)")
     return 0
@@ -49,11 +51,11 @@ def migrate_ledger(codes: list[str] | None, segments: int) -> int:
     """Existing invoices, payments and credits become customer-account entries (services/ledger_jobs.py).
     Safe to repeat: a second run writes nothing; an account left over (a posting raced it) goes next time."""
     import json
+
     result = deps.get("ledger_migration").run(codes or None, segments=segments)
     print(json.dumps(result, indent=2))
     if result["failed"]:
-        print(f"{len(result['failed'])} account(s) or credit(s) not migrated: run the command again",
-              file=sys.stderr)
+        print(f"{len(result['failed'])} account(s) or credit(s) not migrated: run the command again", file=sys.stderr)
         return 1
     return 0
 
@@ -64,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     admin = sub.add_parser("create-admin", help="create a manager account")
     admin.add_argument("--username", required=True)
     sub.add_parser("load-tariffs", help="add the published tariff tables that are not there yet")
-    migrate = sub.add_parser("migrate-ledger", help="bring the invoices, payments and credits of before the "
-                                                    "customer account into the ledger (idempotent)")
+    migrate = sub.add_parser(
+        "migrate-ledger",
+        help="bring the invoices, payments and credits of before the customer account into the ledger (idempotent)",
+    )
     migrate.add_argument("--code", action="append", dest="codes", help="only this customer code (repeatable)")
     migrate.add_argument("--segments", type=int, default=8, help="parallel segments of the customers table")
     args = parser.parse_args(argv)

@@ -4,13 +4,14 @@ Secrets are never in the environment of a deployed stage: there the environment
 names an SSM SecureString parameter, fetched on first use (not at import, so
 importing the app needs no credentials and no network).
 """
+
 from __future__ import annotations
 
 import functools
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 STAGES = ("local", "test", "dev", "prod")
 
@@ -37,11 +38,11 @@ class Settings:
     stage: str
     region: str
     table_prefix: str
-    dynamodb_endpoint: Optional[str]
-    aws_endpoint: Optional[str]
+    dynamodb_endpoint: str | None
+    aws_endpoint: str | None
     # Secrets: either the value (local/test) or the SSM parameter that holds it.
-    jwt_secret: Optional[str] = field(repr=False, default=None)
-    jwt_secret_param: Optional[str] = None
+    jwt_secret: str | None = field(repr=False, default=None)
+    jwt_secret_param: str | None = None
     jwt_issuer: str = "cskh"
     access_token_ttl: int = 900
     refresh_token_ttl: int = 30 * 24 * 3600
@@ -53,30 +54,30 @@ class Settings:
     lookup_per_ip_per_hour: int = 20
     otp_requests_per_code_per_hour: int = 5
     password_min_length: int = 8
-    scrypt_n: int = 2 ** 14
+    scrypt_n: int = 2**14
     invoice_page_max: int = 50
     sms_sender_id: str = "CAWACO"
     # The seller printed on every invoice, and the e-invoice series
     # (Thông tư 78/2021: template '1' = VAT invoice; symbol 'C<yy>TAA', the
     # year filled in at issue time).
     seller_name: str = "Công ty Cổ phần Cấp nước Cà Mau (CAWACO)"
-    seller_tax_code: str = "0000000000"   # placeholder: a deployed stage sets SELLER_TAX_CODE
+    seller_tax_code: str = "0000000000"  # placeholder: a deployed stage sets SELLER_TAX_CODE
     seller_address: str = "TP Cà Mau, tỉnh Cà Mau"
-    seller_hotline: str = "02903 836 360"   # seed 000
+    seller_hotline: str = "02903 836 360"  # seed 000
     invoice_template: str = "1"
     invoice_symbol: str = "C{yy}TAA"
     # VNPay (Payment Gateway v2.1.0). The hash secret is a secret: the
     # environment locally, SSM (VNPAY_HASH_SECRET_PARAM) in a deployed stage.
     vnpay_tmn_code: str = "CSKHDEMO"
-    vnpay_hash_secret: Optional[str] = field(repr=False, default=None)
-    vnpay_hash_secret_param: Optional[str] = None
+    vnpay_hash_secret: str | None = field(repr=False, default=None)
+    vnpay_hash_secret_param: str | None = None
     vnpay_pay_url: str = "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html"
     vnpay_api_url: str = "https://sandbox.vnpayment.vn/merchant_webapi/api/transaction"
-    vnpay_return_url: Optional[str] = None   # None: this API's own /v1/vnpay/return, from the request
+    vnpay_return_url: str | None = None  # None: this API's own /v1/vnpay/return, from the request
     vnpay_ipn_allowed_ips: tuple = ()
     order_ttl_minutes: int = 15
-    reconcile_grace_minutes: int = 5      # after expiry, before asking VNPay (the IPN usually came)
-    server_ip: str = "127.0.0.1"          # vnp_IpAddr of the merchant API calls
+    reconcile_grace_minutes: int = 5  # after expiry, before asking VNPay (the IPN usually came)
+    server_ip: str = "127.0.0.1"  # vnp_IpAddr of the merchant API calls
     merchant_name: str = "CAWACO"
     merchant_city: str = "CA MAU"
     # Field staff: devices older than this app version must update before any call.
@@ -84,39 +85,39 @@ class Settings:
     # Payment reminders: days relative to the due date, quiet hours (Vietnam
     # time, [start, end) in minutes of the day), the daily run, the channels.
     reminder_offsets: tuple = (-3, 0, 7, 14)
-    reminder_quiet_hours: tuple = ((660, 810), (1260, 420))   # 11:00-13:30, 21:00-07:00
+    reminder_quiet_hours: tuple = ((660, 810), (1260, 420))  # 11:00-13:30, 21:00-07:00
     reminder_run_at: str = "08:00"
     payment_link_base: str = "https://cskh.example.vn/pay?invoice="
     reminder_email_from: str = "CAWACO <no-reply@cskh.example.vn>"
     zalo_zns_url: str = "https://business.openapi.zalo.me/message/template"
-    zalo_template_id: Optional[str] = None
-    zalo_access_token: Optional[str] = field(repr=False, default=None)
-    zalo_access_token_param: Optional[str] = None
-    sns_push_app_arn_android: Optional[str] = None
-    sns_push_app_arn_ios: Optional[str] = None
+    zalo_template_id: str | None = None
+    zalo_access_token: str | None = field(repr=False, default=None)
+    zalo_access_token_param: str | None = None
+    sns_push_app_arn_android: str | None = None
+    sns_push_app_arn_ios: str | None = None
     # Where uploaded files go (customer book); a globally unique S3 bucket name in AWS.
     imports_bucket: str = "cskh-local-imports"
     # Local stage only: where the notification worker also writes SMS so a
     # developer (and the end-to-end tests) can read one-time codes.
-    local_sms_outbox: Optional[str] = None
+    local_sms_outbox: str | None = None
     # Chat assistants (docs/chat.md). A channel is on only when its webhook secret is configured;
     # secrets come from the environment locally and from SSM (the *_param names) in a deployed stage.
-    facebook_app_secret: Optional[str] = field(repr=False, default=None)
-    facebook_app_secret_param: Optional[str] = None
-    facebook_verify_token: Optional[str] = field(repr=False, default=None)
-    facebook_page_token: Optional[str] = field(repr=False, default=None)
-    facebook_page_token_param: Optional[str] = None
+    facebook_app_secret: str | None = field(repr=False, default=None)
+    facebook_app_secret_param: str | None = None
+    facebook_verify_token: str | None = field(repr=False, default=None)
+    facebook_page_token: str | None = field(repr=False, default=None)
+    facebook_page_token_param: str | None = None
     facebook_graph_url: str = "https://graph.facebook.com/v25.0"
-    zalo_app_id: Optional[str] = None
-    zalo_oa_secret: Optional[str] = field(repr=False, default=None)
-    zalo_oa_secret_param: Optional[str] = None
+    zalo_app_id: str | None = None
+    zalo_oa_secret: str | None = field(repr=False, default=None)
+    zalo_oa_secret_param: str | None = None
     zalo_api_url: str = "https://openapi.zalo.me"
-    chat_event_max_age: int = 3600        # seconds: older (replayed) message events are not answered
+    chat_event_max_age: int = 3600  # seconds: older (replayed) message events are not answered
     # The Zalo OA token refresher (jobs/zalo_token.py, docs/chat.md): the Zalo app's secret key (OAuth; not
     # the OA secret key that signs webhooks) and the SSM parameter holding the single-use refresh token.
-    zalo_app_secret: Optional[str] = field(repr=False, default=None)
-    zalo_app_secret_param: Optional[str] = None
-    zalo_refresh_token_param: Optional[str] = None
+    zalo_app_secret: str | None = field(repr=False, default=None)
+    zalo_app_secret_param: str | None = None
+    zalo_refresh_token_param: str | None = None
     zalo_oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
 
     def table_name(self, short: str) -> str:
@@ -133,10 +134,12 @@ class Settings:
     def zalo_refresher_missing(self) -> tuple[str, ...]:
         """What the Zalo token refresher still needs; empty: it is on. It rotates both tokens in SSM,
         so both must be SSM parameters (an access token in the environment would never change)."""
-        need = {"ZALO_APP_ID": self.zalo_app_id,
-                "ZALO_APP_SECRET[_PARAM]": self.zalo_app_secret or self.zalo_app_secret_param,
-                "ZALO_REFRESH_TOKEN_PARAM": self.zalo_refresh_token_param,
-                "ZALO_ACCESS_TOKEN_PARAM": self.zalo_access_token_param}
+        need = {
+            "ZALO_APP_ID": self.zalo_app_id,
+            "ZALO_APP_SECRET[_PARAM]": self.zalo_app_secret or self.zalo_app_secret_param,
+            "ZALO_REFRESH_TOKEN_PARAM": self.zalo_refresh_token_param,
+            "ZALO_ACCESS_TOKEN_PARAM": self.zalo_access_token_param,
+        }
         return tuple(name for name, value in need.items() if not value)
 
 
@@ -159,8 +162,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     vnpay_secret = env.get("VNPAY_HASH_SECRET") or None
     vnpay_param = env.get("VNPAY_HASH_SECRET_PARAM") or None
     if stage in ("dev", "prod") and (vnpay_secret or not vnpay_param):
-        raise ConfigError("a deployed stage reads the VNPay hash secret from SSM: set VNPAY_HASH_SECRET_PARAM, "
-                          "not VNPAY_HASH_SECRET")
+        raise ConfigError(
+            "a deployed stage reads the VNPay hash secret from SSM: set VNPAY_HASH_SECRET_PARAM, not VNPAY_HASH_SECRET"
+        )
     outbox = env.get("LOCAL_SMS_OUTBOX") or None
     if outbox and stage not in ("local", "test"):
         raise ConfigError("LOCAL_SMS_OUTBOX is for the local stage only")
@@ -197,9 +201,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         vnpay_pay_url=_https_or_local(env.get("VNPAY_PAY_URL") or Settings.vnpay_pay_url, "VNPAY_PAY_URL", stage),
         vnpay_api_url=_https_or_local(env.get("VNPAY_API_URL") or Settings.vnpay_api_url, "VNPAY_API_URL", stage),
         vnpay_return_url=_https_or_local(env["VNPAY_RETURN_URL"], "VNPAY_RETURN_URL", stage)
-        if env.get("VNPAY_RETURN_URL") else None,
-        vnpay_ipn_allowed_ips=tuple(ip.strip() for ip in (env.get("VNPAY_IPN_ALLOWED_IPS") or "").split(",")
-                                    if ip.strip()),
+        if env.get("VNPAY_RETURN_URL")
+        else None,
+        vnpay_ipn_allowed_ips=tuple(
+            ip.strip() for ip in (env.get("VNPAY_IPN_ALLOWED_IPS") or "").split(",") if ip.strip()
+        ),
         order_ttl_minutes=_int(env, "ORDER_TTL_MINUTES", 15, 5, 60),
         reconcile_grace_minutes=_int(env, "RECONCILE_GRACE_MINUTES", 5, 0, 120),
         server_ip=env.get("SERVER_IP") or "127.0.0.1",
@@ -238,13 +244,19 @@ def _reminder_settings(env: Mapping[str, str], stage: str) -> dict:
             raise ConfigError(f"SNS_PUSH_APP_ARN_{platform.upper()} must be an SNS platform application ARN")
         arns[f"sns_push_app_arn_{platform}"] = arn
     return dict(
-        reminder_offsets=offsets, reminder_quiet_hours=quiet, reminder_run_at=run_at,
-        payment_link_base=_https_or_local(env.get("PAYMENT_LINK_BASE") or Settings.payment_link_base,
-                                          "PAYMENT_LINK_BASE", stage),
+        reminder_offsets=offsets,
+        reminder_quiet_hours=quiet,
+        reminder_run_at=run_at,
+        payment_link_base=_https_or_local(
+            env.get("PAYMENT_LINK_BASE") or Settings.payment_link_base, "PAYMENT_LINK_BASE", stage
+        ),
         reminder_email_from=sender,
         zalo_zns_url=_https_or_local(env.get("ZALO_ZNS_URL") or Settings.zalo_zns_url, "ZALO_ZNS_URL", stage),
         zalo_template_id=env.get("ZALO_TEMPLATE_ID") or None,
-        zalo_access_token=token, zalo_access_token_param=token_param, **arns)
+        zalo_access_token=token,
+        zalo_access_token_param=token_param,
+        **arns,
+    )
 
 
 def _chat_settings(env: Mapping[str, str], stage: str) -> dict:
@@ -260,36 +272,47 @@ def _chat_settings(env: Mapping[str, str], stage: str) -> dict:
     refresh_param = env.get("ZALO_REFRESH_TOKEN_PARAM") or None
     if env.get("ZALO_REFRESH_TOKEN"):
         # Single use: each refresh replaces it, so it can only live where the refresher writes it back.
-        raise ConfigError("ZALO_REFRESH_TOKEN is not read: the refresh token lives in SSM, name it with "
-                          "ZALO_REFRESH_TOKEN_PARAM")
+        raise ConfigError(
+            "ZALO_REFRESH_TOKEN is not read: the refresh token lives in SSM, name it with ZALO_REFRESH_TOKEN_PARAM"
+        )
     if refresh_param and refresh_param == env.get("ZALO_ACCESS_TOKEN_PARAM"):
         raise ConfigError("ZALO_REFRESH_TOKEN_PARAM and ZALO_ACCESS_TOKEN_PARAM must name two parameters")
     if refresh_param and env.get("ZALO_ACCESS_TOKEN"):
-        raise ConfigError("ZALO_ACCESS_TOKEN would hide the token the refresher writes to SSM: with "
-                          "ZALO_REFRESH_TOKEN_PARAM, set ZALO_ACCESS_TOKEN_PARAM instead")
-    return dict(out, facebook_verify_token=env.get("FACEBOOK_VERIFY_TOKEN") or None, zalo_app_id=app_id,
-                zalo_refresh_token_param=refresh_param,
-                zalo_oauth_url=_https_or_local(env.get("ZALO_OAUTH_URL") or Settings.zalo_oauth_url,
-                                               "ZALO_OAUTH_URL", stage),
-                facebook_graph_url=_https_or_local(env.get("FACEBOOK_GRAPH_URL") or Settings.facebook_graph_url,
-                                                   "FACEBOOK_GRAPH_URL", stage).rstrip("/"),
-                zalo_api_url=_https_or_local((env.get("ZALO_API_URL") or Settings.zalo_api_url).rstrip("/") + "/",
-                                             "ZALO_API_URL", stage).rstrip("/"),
-                chat_event_max_age=_int(env, "CHAT_EVENT_MAX_AGE", 3600, 60, 86400))
+        raise ConfigError(
+            "ZALO_ACCESS_TOKEN would hide the token the refresher writes to SSM: with "
+            "ZALO_REFRESH_TOKEN_PARAM, set ZALO_ACCESS_TOKEN_PARAM instead"
+        )
+    return dict(
+        out,
+        facebook_verify_token=env.get("FACEBOOK_VERIFY_TOKEN") or None,
+        zalo_app_id=app_id,
+        zalo_refresh_token_param=refresh_param,
+        zalo_oauth_url=_https_or_local(env.get("ZALO_OAUTH_URL") or Settings.zalo_oauth_url, "ZALO_OAUTH_URL", stage),
+        facebook_graph_url=_https_or_local(
+            env.get("FACEBOOK_GRAPH_URL") or Settings.facebook_graph_url, "FACEBOOK_GRAPH_URL", stage
+        ).rstrip("/"),
+        zalo_api_url=_https_or_local(
+            (env.get("ZALO_API_URL") or Settings.zalo_api_url).rstrip("/") + "/", "ZALO_API_URL", stage
+        ).rstrip("/"),
+        chat_event_max_age=_int(env, "CHAT_EVENT_MAX_AGE", 3600, 60, 86400),
+    )
 
 
 def _matching(pattern: str, complaint: str):
     """A validator: the value whole-matches `pattern`, or ConfigError(complaint)."""
+
     def check(value: str) -> str:
         if not re.fullmatch(pattern, value):
             raise ConfigError(complaint)
         return value
+
     return check
 
 
 _app_version = _matching(r"\d{1,4}(\.\d{1,4}){0,3}", "MIN_STAFF_APP_VERSION must be a dotted version such as 1.4.2")
-_bucket = _matching(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
-                    "IMPORTS_BUCKET must be a valid S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
+_bucket = _matching(
+    r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "IMPORTS_BUCKET must be a valid S3 bucket name (3-63 of a-z, 0-9, '.', '-')"
+)
 _tmn_code = _matching(r"[A-Za-z0-9]{8}", "VNPAY_TMN_CODE must be 8 letters or digits")
 _tax_code = _matching(r"\d{10}(-\d{3})?", "SELLER_TAX_CODE must be a 10-digit tax code (optionally -NNN)")
 
@@ -319,7 +342,7 @@ def get_settings() -> Settings:
     return load_settings(os.environ)
 
 
-def _secret(value: Optional[str], param: Optional[str], names: str, min_length: int) -> str:
+def _secret(value: str | None, param: str | None, names: str, min_length: int) -> str:
     """A secret from the environment (local) or SSM SecureString (deployed)."""
     if value:
         return value
@@ -345,7 +368,7 @@ def vnpay_hash_secret() -> str:
     return _secret(s.vnpay_hash_secret, s.vnpay_hash_secret_param, "VNPAY_HASH_SECRET or VNPAY_HASH_SECRET_PARAM", 8)
 
 
-def zalo_access_token() -> Optional[str]:
+def zalo_access_token() -> str | None:
     """The Zalo OA access token (environment locally, SSM in AWS); None when not configured.
     Not cached: Zalo's tokens expire (about a day), and whoever refreshes it updates SSM."""
     s = get_settings()
@@ -373,7 +396,7 @@ def zalo_app_secret() -> str:
     return _secret(s.zalo_app_secret, s.zalo_app_secret_param, "ZALO_APP_SECRET[_PARAM]", 8)
 
 
-def facebook_page_token() -> Optional[str]:
+def facebook_page_token() -> str | None:
     """The Page access token the Send API needs; None when not configured. Not cached here (the adapter
     keeps it for minutes), so a token rotated in SSM is picked up."""
     s = get_settings()

@@ -1,9 +1,8 @@
 """Errors a client can act on. Each has a stable code, an HTTP status and a
 message in Vietnamese and English; the API layer turns them into responses.
 Nothing here knows about Chalice or AWS."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 
 class AppError(Exception):
@@ -12,9 +11,15 @@ class AppError(Exception):
     message_vi = "Yêu cầu không hợp lệ."
     message_en = "The request is not valid."
 
-    def __init__(self, message_en: Optional[str] = None, message_vi: Optional[str] = None,
-                 *, field: Optional[str] = None, code: Optional[str] = None,
-                 headers: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        message_en: str | None = None,
+        message_vi: str | None = None,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        headers: dict | None = None,
+    ) -> None:
         super().__init__(message_en or self.message_en)
         if message_en:
             self.message_en = message_en

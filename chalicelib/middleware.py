@@ -1,5 +1,6 @@
 """Chalice middleware: correlation id, one access log line, metrics and X-Ray
 annotations for every request and event."""
+
 from __future__ import annotations
 
 import json
@@ -14,6 +15,7 @@ from chalicelib.observability import logger
 def _traced() -> bool:
     # Only in Lambda with active tracing; elsewhere the X-Ray SDK is never imported.
     import os
+
     return bool(os.environ.get("_X_AMZN_TRACE_ID")) and not get_settings().is_local
 
 
@@ -22,22 +24,25 @@ def observe_http(event, get_response):
     context = event.context or {}
     # API Gateway's request id; chalice local has none, so a caller's own
     # X-Request-Id (if sane) or a fresh one keeps the logs joinable.
-    request_id = context.get("requestId") or _sane_id((event.headers or {}).get("x-request-id")) \
-        or uuid.uuid4().hex
+    request_id = context.get("requestId") or _sane_id((event.headers or {}).get("x-request-id")) or uuid.uuid4().hex
     logger.set_correlation_id(request_id)
     route = context.get("resourcePath") or event.path
     if _traced():
         from chalicelib.observability import tracer
+
         tracer().put_annotation("route", route)
     response = _uniform_error(get_response(event))
     elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     response.headers["X-Request-Id"] = request_id
-    logger.info("request", extra={"method": event.method, "route": route, "status": response.status_code,
-                                  "duration_ms": elapsed_ms})
+    logger.info(
+        "request",
+        extra={"method": event.method, "route": route, "status": response.status_code, "duration_ms": elapsed_ms},
+    )
     if not get_settings().is_local:
         from aws_lambda_powertools.metrics import MetricUnit
 
         from chalicelib.observability import metrics
+
         m = metrics()
         m.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
         if response.status_code >= 500:
@@ -72,7 +77,6 @@ def _uniform_error(response):
             return response
     if isinstance(body, dict) and set(body) == {"Code", "Message"}:
         name = re.sub(r"(Error)$", "", body["Code"])
-        response.body = json.dumps({"code": re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper(),
-                                    "message": body["Message"]})
+        response.body = json.dumps({"code": re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper(), "message": body["Message"]})
         response.headers["Content-Type"] = "application/json"
     return response

@@ -4,6 +4,7 @@ Logs are JSON with the API Gateway request id as correlation id. Personal data
 stays out: phone numbers are masked anywhere in a written line (message, extra
 fields, exception text), and fields named like personal data or secrets are
 replaced before a record is written."""
+
 from __future__ import annotations
 
 import functools
@@ -15,9 +16,24 @@ from aws_lambda_powertools import Logger
 from chalicelib.domain.masking import redact_phones
 
 SERVICE = "cskh"
-_PERSONAL_FIELDS = ("phone", "full_name", "customer_name", "address", "password", "otp", "new_password",
-                    "customer_address", "account_holder", "account_no", "email", "access_token", "refresh_token",
-                    "token", "push_token", "push_endpoint")
+_PERSONAL_FIELDS = (
+    "phone",
+    "full_name",
+    "customer_name",
+    "address",
+    "password",
+    "otp",
+    "new_password",
+    "customer_address",
+    "account_holder",
+    "account_no",
+    "email",
+    "access_token",
+    "refresh_token",
+    "token",
+    "push_token",
+    "push_endpoint",
+)
 
 
 class _PersonalDataFilter(logging.Filter):
@@ -50,6 +66,7 @@ def emit_counts(values: dict) -> None:
     """Count metrics (EMF: namespace CSKH, dimension service) that alarms watch, in a deployed
     stage; nothing locally."""
     from chalicelib.config import get_settings
+
     if get_settings().is_local:
         return
     from aws_lambda_powertools.metrics import MetricUnit

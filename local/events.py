@@ -14,6 +14,7 @@ local stack (`chalice local` serves HTTP only).
 Run `python -m local.events` with the local stack's environment (local/run.py
 does); `python -m local.jobs NAME` runs one scheduled job once.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,13 +31,14 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 log = logging.getLogger("local.events")
 
-ACCOUNT = "123456789012"          # moto's default account
-UTC = dt.timezone.utc
+ACCOUNT = "123456789012"  # moto's default account
+UTC = dt.UTC
 # An asynchronous Lambda invocation (what EventBridge does) is retried twice.
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
 
@@ -45,11 +47,12 @@ ASYNC_RETRY_DELAYS = (60.0, 120.0)
 # Schedule expressions: rate(N unit) and AWS's six-field cron, in UTC.
 # --------------------------------------------------------------------------
 
+
 class ScheduleError(ValueError):
     """A schedule expression EventBridge would reject (or this parser cannot read)."""
 
 
-_MONTHS = {m.upper(): i for i, m in enumerate(calendar.month_abbr) if m}          # JAN=1 .. DEC=12
+_MONTHS = {m.upper(): i for i, m in enumerate(calendar.month_abbr) if m}  # JAN=1 .. DEC=12
 _DAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], start=1)}  # SUN=1
 
 
@@ -70,7 +73,7 @@ def _value(token: str, lo: int, hi: int, names: dict, what: str) -> int:
     return value
 
 
-def _parse_set(text: str, lo: int, hi: int, what: str, names: Optional[dict] = None) -> frozenset:
+def _parse_set(text: str, lo: int, hi: int, what: str, names: dict | None = None) -> frozenset:
     """'*', '5', '1,15', '1-5', '*/15', '10/5', '1-10/2', 'MON-FRI' -> the set of values."""
     names = names or {}
     out: set[int] = set()
@@ -110,11 +113,13 @@ def _dom_predicate(text: str) -> Callable[[dt.date], bool]:
     if text == "L":
         return lambda d: d.day == last_day(d)
     if text == "LW":
+
         def last_weekday(d: dt.date) -> bool:
             day = last_day(d)
             while dt.date(d.year, d.month, day).weekday() >= 5:
                 day -= 1
             return d.day == day
+
         return last_weekday
     m = re.fullmatch(r"(\d{1,2})W", text)
     if m:
@@ -131,6 +136,7 @@ def _dom_predicate(text: str) -> Callable[[dt.date], bool]:
             elif wd == 6:
                 day = day + 1 if day < last_day(d) else day - 2
             return d.day == day
+
         return nearest_weekday
     days = _parse_set(text, 1, 31, "day-of-month")
     return lambda d: d.day in days
@@ -140,14 +146,14 @@ def _dow_predicate(text: str) -> Callable[[dt.date], bool]:
     if text == "?":
         return lambda d: True
     text = text.upper()
-    if text == "L":                                   # the last day of the week: Saturday
+    if text == "L":  # the last day of the week: Saturday
         return lambda d: _aws_dow(d) == 7
     m = re.fullmatch(r"([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)L", text)
-    if m:                                             # 5L: the month's last Thursday
+    if m:  # 5L: the month's last Thursday
         wanted = _value(m.group(1), 1, 7, _DAYS, "day-of-week")
         return lambda d: _aws_dow(d) == wanted and d.day + 7 > calendar.monthrange(d.year, d.month)[1]
     m = re.fullmatch(r"([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)#([1-5])", text)
-    if m:                                             # 3#2: the month's second Tuesday
+    if m:  # 3#2: the month's second Tuesday
         wanted = _value(m.group(1), 1, 7, _DAYS, "day-of-week")
         nth = int(m.group(2))
         return lambda d: _aws_dow(d) == wanted and (d.day - 1) // 7 + 1 == nth
@@ -158,7 +164,7 @@ def _dow_predicate(text: str) -> Callable[[dt.date], bool]:
 class Schedule:
     expression: str
 
-    def next_after(self, when: dt.datetime) -> Optional[dt.datetime]:
+    def next_after(self, when: dt.datetime) -> dt.datetime | None:
         raise NotImplementedError
 
 
@@ -184,20 +190,24 @@ class CronSchedule(Schedule):
     minutes: frozenset
     hours: frozenset
     months: frozenset
-    years: Optional[frozenset]
+    years: frozenset | None
     dom: Callable[[dt.date], bool]
     dow: Callable[[dt.date], bool]
 
     def matches_day(self, day: dt.date) -> bool:
-        return (day.month in self.months and (self.years is None or day.year in self.years)
-                and self.dom(day) and self.dow(day))
+        return (
+            day.month in self.months
+            and (self.years is None or day.year in self.years)
+            and self.dom(day)
+            and self.dow(day)
+        )
 
     def matches(self, when: dt.datetime) -> bool:
         """Whether the schedule fires in this minute (UTC)."""
         when = _utc(when)
         return when.minute in self.minutes and when.hour in self.hours and self.matches_day(when.date())
 
-    def next_after(self, when: dt.datetime) -> Optional[dt.datetime]:
+    def next_after(self, when: dt.datetime) -> dt.datetime | None:
         """The first firing strictly after `when`, or None within the next 5 years."""
         when = _utc(when)
         day = when.date()
@@ -219,7 +229,7 @@ def _utc(when: dt.datetime) -> dt.datetime:
 _RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
 
 
-def parse_schedule(expression: Any, anchor: Optional[dt.datetime] = None) -> Schedule:
+def parse_schedule(expression: Any, anchor: dt.datetime | None = None) -> Schedule:
     """'rate(5 minutes)', 'cron(0 2 * * ? *)' or a chalice Rate/Cron object."""
     if hasattr(expression, "to_string"):
         expression = expression.to_string()
@@ -257,13 +267,17 @@ def parse_schedule(expression: Any, anchor: Optional[dt.datetime] = None) -> Sch
 # Lambda-shaped events.
 # --------------------------------------------------------------------------
 
+
 def _lambda_message_attributes(attrs: dict) -> dict:
     out = {}
     for name, value in (attrs or {}).items():
-        out[name] = {"stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
-                     "stringListValues": value.get("StringListValues", []),
-                     "binaryListValues": value.get("BinaryListValues", []),
-                     "dataType": value.get("DataType")}
+        out[name] = {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": value.get("BinaryValue"),
+            "stringListValues": value.get("StringListValues", []),
+            "binaryListValues": value.get("BinaryListValues", []),
+            "dataType": value.get("DataType"),
+        }
     return out
 
 
@@ -272,17 +286,19 @@ def sqs_event(messages: Iterable[dict], queue_arn: str, region: str) -> dict:
     records = []
     for msg in messages:
         body = msg.get("Body", "")
-        records.append({
-            "messageId": msg["MessageId"],
-            "receiptHandle": msg["ReceiptHandle"],
-            "body": body,
-            "attributes": dict(msg.get("Attributes") or {}),
-            "messageAttributes": _lambda_message_attributes(msg.get("MessageAttributes")),
-            "md5OfBody": msg.get("MD5OfBody") or hashlib.md5(body.encode()).hexdigest(),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": queue_arn,
-            "awsRegion": region,
-        })
+        records.append(
+            {
+                "messageId": msg["MessageId"],
+                "receiptHandle": msg["ReceiptHandle"],
+                "body": body,
+                "attributes": dict(msg.get("Attributes") or {}),
+                "messageAttributes": _lambda_message_attributes(msg.get("MessageAttributes")),
+                "md5OfBody": msg.get("MD5OfBody") or hashlib.md5(body.encode()).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+        )
     return {"Records": records}
 
 
@@ -317,12 +333,13 @@ def _region() -> str:
 # The runner.
 # --------------------------------------------------------------------------
 
+
 @dataclass
 class BatchResult:
     received: int = 0
-    succeeded: list = field(default_factory=list)   # message ids deleted
-    failed: list = field(default_factory=list)      # message ids left for redelivery
-    error: Optional[str] = None                     # why the whole batch failed, if it did
+    succeeded: list = field(default_factory=list)  # message ids deleted
+    failed: list = field(default_factory=list)  # message ids left for redelivery
+    error: str | None = None  # why the whole batch failed, if it did
 
 
 class _WholeBatchFailed(Exception):
@@ -337,8 +354,9 @@ def failed_message_ids(response: Any, message_ids: list[str]) -> set[str]:
     if response is None:
         return set()
     if not isinstance(response, dict):
-        raise _WholeBatchFailed(f"the handler returned {type(response).__name__}; "
-                                "expected None or {'batchItemFailures': [...]}")
+        raise _WholeBatchFailed(
+            f"the handler returned {type(response).__name__}; expected None or {{'batchItemFailures': [...]}}"
+        )
     items = response.get("batchItemFailures")
     if not items:
         return set()
@@ -354,10 +372,17 @@ def failed_message_ids(response: Any, message_ids: list[str]) -> set[str]:
 
 
 class EventRunner:
-    def __init__(self, chalice_app, *, sqs_client=None, region: Optional[str] = None,
-                 stage: Optional[str] = None, wait_seconds: int = 1,
-                 retry_delays: tuple = ASYNC_RETRY_DELAYS,
-                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        chalice_app,
+        *,
+        sqs_client=None,
+        region: str | None = None,
+        stage: str | None = None,
+        wait_seconds: int = 1,
+        retry_delays: tuple = ASYNC_RETRY_DELAYS,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(UTC),
+    ) -> None:
         from chalice.app import ScheduledEventConfig, SQSEventConfig
 
         self.app = chalice_app
@@ -372,11 +397,11 @@ class EventRunner:
         self.sqs_sources = [s for s in chalice_app.event_sources if isinstance(s, SQSEventConfig)]
         self.schedule_sources = [s for s in chalice_app.event_sources if isinstance(s, ScheduledEventConfig)]
         started = self.now()
-        self.schedules = {s.name: parse_schedule(s.schedule_expression, anchor=started)
-                          for s in self.schedule_sources}
-        self._next_due: dict[str, Optional[dt.datetime]] = {
-            name: sched.next_after(started) for name, sched in self.schedules.items()}
-        self._retries: list[tuple[float, Any, dict, int]] = []   # (due monotonic, source, event, attempt)
+        self.schedules = {s.name: parse_schedule(s.schedule_expression, anchor=started) for s in self.schedule_sources}
+        self._next_due: dict[str, dt.datetime | None] = {
+            name: sched.next_after(started) for name, sched in self.schedules.items()
+        }
+        self._retries: list[tuple[float, Any, dict, int]] = []  # (due monotonic, source, event, attempt)
 
     # -- invoking handlers, the way Lambda does --------------------------------
 
@@ -385,7 +410,7 @@ class EventRunner:
 
     def invoke(self, name: str, event: dict) -> Any:
         handler = self.app.handler_map[name]
-        with self._invoke_lock:   # one invocation at a time keeps the local log readable
+        with self._invoke_lock:  # one invocation at a time keeps the local log readable
             return handler(event, lambda_context(self.function_name(name)))
 
     # -- SQS ---------------------------------------------------------------------
@@ -395,8 +420,9 @@ class EventRunner:
         if self._sqs is None:
             import boto3
 
-            self._sqs = boto3.client("sqs", region_name=self.region,
-                                     endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
+            self._sqs = boto3.client(
+                "sqs", region_name=self.region, endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None
+            )
         return self._sqs
 
     def queue(self, source) -> tuple[str, str]:
@@ -409,13 +435,16 @@ class EventRunner:
             self._queues[key] = (url, arn)
         return self._queues[key]
 
-    def poll_once(self, source, wait_seconds: Optional[int] = None) -> BatchResult:
+    def poll_once(self, source, wait_seconds: int | None = None) -> BatchResult:
         """One receive (long poll) and, if messages came, one handler invocation."""
         url, arn = self.queue(source)
         wait = self.wait_seconds if wait_seconds is None else wait_seconds
         messages = self.sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=max(1, min(int(source.batch_size or 10), 10)),
-            WaitTimeSeconds=wait, MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
+            QueueUrl=url,
+            MaxNumberOfMessages=max(1, min(int(source.batch_size or 10), 10)),
+            WaitTimeSeconds=wait,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
         ).get("Messages", [])
         result = BatchResult(received=len(messages))
         if not messages:
@@ -428,19 +457,32 @@ class EventRunner:
             failed, result.error = set(ids), str(exc)
         except Exception as exc:  # the function errored: Lambda deletes nothing
             failed, result.error = set(ids), f"{type(exc).__name__}: {exc}"
-            log.error("%s raised on a batch of %d from %s:\n%s", source.name, len(ids), source.queue or arn,
-                      traceback.format_exc().rstrip())
+            log.error(
+                "%s raised on a batch of %d from %s:\n%s",
+                source.name,
+                len(ids),
+                source.queue or arn,
+                traceback.format_exc().rstrip(),
+            )
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
-            chunk = done[start:start + 10]
-            self.sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)])
+            chunk = done[start : start + 10]
+            self.sqs.delete_message_batch(
+                QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
+            )
         result.succeeded = [m["MessageId"] for m in done]
         result.failed = [i for i in ids if i in failed]
         level = logging.WARNING if result.failed else logging.INFO
-        log.log(level, "%s: %d message(s) from %s, %d done, %d to retry%s", source.name, len(ids),
-                url.rsplit("/", 1)[-1], len(done), len(result.failed),
-                f" ({result.error})" if result.error else "")
+        log.log(
+            level,
+            "%s: %d message(s) from %s, %d done, %d to retry%s",
+            source.name,
+            len(ids),
+            url.rsplit("/", 1)[-1],
+            len(done),
+            len(result.failed),
+            f" ({result.error})" if result.error else "",
+        )
         return result
 
     # -- schedules ---------------------------------------------------------------
@@ -448,15 +490,19 @@ class EventRunner:
     def rule_arn(self, source) -> str:
         return f"arn:aws:events:{self.region}:{ACCOUNT}:rule/{self.function_name(source.name)}-event"
 
-    def fire(self, source, when: Optional[dt.datetime] = None, attempt: int = 1) -> Any:
+    def fire(self, source, when: dt.datetime | None = None, attempt: int = 1) -> Any:
         """Run one scheduled handler now, with the event of a firing at `when`.
         Raises what the handler raises."""
         event = scheduled_event(self.rule_arn(source), when or self.now(), self.region)
         return self._fire_event(source, event, attempt)
 
     def _fire_event(self, source, event: dict, attempt: int) -> Any:
-        log.info("%s: fired (%s)%s", source.name, self.schedules[source.name].expression
-                 if source.name in self.schedules else "on demand", f", attempt {attempt}" if attempt > 1 else "")
+        log.info(
+            "%s: fired (%s)%s",
+            source.name,
+            self.schedules[source.name].expression if source.name in self.schedules else "on demand",
+            f", attempt {attempt}" if attempt > 1 else "",
+        )
         return self.invoke(source.name, event)
 
     def _fire_async(self, source, event: dict, attempt: int) -> None:
@@ -469,7 +515,7 @@ class EventRunner:
                 self._retries.append((time.monotonic() + delay, source, event, attempt + 1))
                 log.info("%s: retrying in %gs", source.name, delay)
 
-    def tick(self, now: Optional[dt.datetime] = None) -> list[str]:
+    def tick(self, now: dt.datetime | None = None) -> list[str]:
         """Fire every schedule that is due by `now` (once, even if several
         firings were missed while the machine slept) and due retries.
         Returns the names fired."""
@@ -491,7 +537,7 @@ class EventRunner:
             fired.append(source.name)
         return fired
 
-    def next_due(self, name: str) -> Optional[dt.datetime]:
+    def next_due(self, name: str) -> dt.datetime | None:
         return self._next_due.get(name)
 
     # -- the loop ----------------------------------------------------------------
@@ -505,9 +551,11 @@ class EventRunner:
             except Exception as exc:
                 if "NonExistentQueue" in str(exc) or "QueueDoesNotExist" in str(exc):
                     misses += 1
-                    if misses == 10:   # bootstrap normally creates it within a few seconds
-                        log.warning("queue %s does not exist (run local.bootstrap); still waiting",
-                                    source.queue or source.queue_arn)
+                    if misses == 10:  # bootstrap normally creates it within a few seconds
+                        log.warning(
+                            "queue %s does not exist (run local.bootstrap); still waiting",
+                            source.queue or source.queue_arn,
+                        )
                     self._queues.pop(source.name, None)
                 else:
                     log.error("polling %s failed: %s", source.queue or source.queue_arn, exc)
@@ -519,7 +567,7 @@ class EventRunner:
                 self.tick()
             except Exception:
                 log.error("scheduler error:\n%s", traceback.format_exc().rstrip())
-            stop.wait(1.0 - time.time() % 1.0 + 0.01)   # just after each second
+            stop.wait(1.0 - time.time() % 1.0 + 0.01)  # just after each second
 
     def describe(self) -> list[str]:
         lines = []
@@ -527,16 +575,19 @@ class EventRunner:
             lines.append(f"queue {s.queue or s.queue_arn} -> {s.name} (batch {s.batch_size})")
         for s in self.schedule_sources:
             due = self._next_due.get(s.name)
-            lines.append(f"schedule {self.schedules[s.name].expression} -> {s.name} (next "
-                         f"{due.strftime('%Y-%m-%d %H:%M UTC') if due else 'never'})")
+            lines.append(
+                f"schedule {self.schedules[s.name].expression} -> {s.name} (next "
+                f"{due.strftime('%Y-%m-%d %H:%M UTC') if due else 'never'})"
+            )
         return lines
 
     def run(self, stop: threading.Event) -> None:
-        threads = [threading.Thread(target=self._poll_forever, args=(s, stop), name=f"sqs-{s.name}", daemon=True)
-                   for s in self.sqs_sources]
+        threads = [
+            threading.Thread(target=self._poll_forever, args=(s, stop), name=f"sqs-{s.name}", daemon=True)
+            for s in self.sqs_sources
+        ]
         if self.schedule_sources:
-            threads.append(threading.Thread(target=self._schedule_forever, args=(stop,), name="schedules",
-                                            daemon=True))
+            threads.append(threading.Thread(target=self._schedule_forever, args=(stop,), name="schedules", daemon=True))
         for t in threads:
             t.start()
         stop.wait()
@@ -555,7 +606,7 @@ def configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Deliver SQS messages and fire schedules to the Chalice app.")
     parser.add_argument("--app", default="app:app", help="module:attribute of the Chalice app (default app:app)")
     parser.add_argument("--wait", type=int, default=1, help="SQS long-poll seconds (1-20)")

@@ -12,6 +12,7 @@ OpenAPI document promises.
 
     python -m local.gateway --project-dir . local --no-autoreload --port 8000
 """
+
 from __future__ import annotations
 
 import json
@@ -20,15 +21,18 @@ import sys
 from chalice import local as chalice_local
 
 # chalice local's exception -> API Gateway's response type (infra/package.py)
-_RESPONSE_TYPES = {chalice_local.NotAuthorizedError: "UNAUTHORIZED",
-                   chalice_local.ForbiddenError: "ACCESS_DENIED",
-                   chalice_local.InvalidAuthorizerError: "DEFAULT_5XX"}
+_RESPONSE_TYPES = {
+    chalice_local.NotAuthorizedError: "UNAUTHORIZED",
+    chalice_local.ForbiddenError: "ACCESS_DENIED",
+    chalice_local.InvalidAuthorizerError: "DEFAULT_5XX",
+}
 
 
 def gateway_answer(response_type: str) -> tuple[int, bytes]:
     """The status and body the deployed API sends for one of API Gateway's response types."""
     from chalicelib import errors
     from infra.package import GATEWAY_RESPONSES, INTERNAL_ERROR
+
     error_name, status = GATEWAY_RESPONSES[response_type]
     if error_name:
         err = getattr(errors, error_name)
@@ -42,8 +46,9 @@ def gateway_answer(response_type: str) -> tuple[int, bytes]:
 def _send_error_response(self, error) -> None:
     response_type = _RESPONSE_TYPES.get(type(error), "DEFAULT_4XX")
     if b"Missing Authentication Token" in (error.body or b"") or b"Authorization header requires" in (
-            error.body or b""):
-        response_type = "MISSING_AUTHENTICATION_TOKEN"    # no such path or method
+        error.body or b""
+    ):
+        response_type = "MISSING_AUTHENTICATION_TOKEN"  # no such path or method
     status, body = gateway_answer(response_type)
     headers = {k: v for k, v in (error.headers or {}).items() if k.lower() != "content-type"}
     self._send_http_response(status, {**headers, "Content-Type": "application/json"}, body)
@@ -73,6 +78,7 @@ def patch() -> None:
 def main() -> int:
     patch()
     from chalice.cli import main as chalice_main
+
     sys.argv[0] = "chalice"
     return chalice_main()
 

@@ -2,14 +2,14 @@
 local stack: `make job NAME=<function name>` (`python -m local.jobs NAME`).
 Without NAME, or with an unknown one, lists the jobs. Start `make run` in
 another terminal first: the job talks to its DynamoDB Local and moto."""
+
 from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     from local import engines, run
 
@@ -42,8 +42,11 @@ def main(argv: Optional[list[str]] = None) -> int:
             print("the app has no scheduled jobs (@app.schedule) yet")
         return 2
     if not (engines.port_open(config.dynamodb_port) and engines.port_open(config.moto_port)):
-        print(f"make job: the local stack is not running (nothing on DYNAMODB_PORT={config.dynamodb_port} / "
-              f"MOTO_PORT={config.moto_port}); start `make run` in another terminal first", file=sys.stderr)
+        print(
+            f"make job: the local stack is not running (nothing on DYNAMODB_PORT={config.dynamodb_port} / "
+            f"MOTO_PORT={config.moto_port}); start `make run` in another terminal first",
+            file=sys.stderr,
+        )
         return 1
     try:
         result = runner.fire(jobs[name])

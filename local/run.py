@@ -10,6 +10,7 @@ VNPAY-QR), and the SMS outbox shown on the console (local stage only). Ctrl-C st
 The end-to-end tests start the same `Stack` on free ports, with DynamoDB in
 memory and a temporary state directory.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -29,25 +30,44 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import IO, Optional
+from typing import IO
 
 from local import engines
 
 ROOT = engines.ROOT
-DEFAULT_PORTS = {"API_PORT": 8000, "DYNAMODB_PORT": 8010, "MOTO_PORT": 8011, "VNPAY_SANDBOX_PORT": 8001,
-                 "CHAT_FAKES_PORT": 8002}
-DEMO_CUSTOMERS = (("01031059", "Dương Tấn Hiền: invoice 05/2023, 264 -> 275, 11 m³, 78.255 đ unpaid"),
-                  ("01031060", "a neighbour: one unpaid invoice"))
+DEFAULT_PORTS = {
+    "API_PORT": 8000,
+    "DYNAMODB_PORT": 8010,
+    "MOTO_PORT": 8011,
+    "VNPAY_SANDBOX_PORT": 8001,
+    "CHAT_FAKES_PORT": 8002,
+}
+DEMO_CUSTOMERS = (
+    ("01031059", "Dương Tấn Hiền: invoice 05/2023, 264 -> 275, 11 m³, 78.255 đ unpaid"),
+    ("01031060", "a neighbour: one unpaid invoice"),
+)
 UNREGISTERED_CODE = "01031061"
 # Settings the stack owns: a developer's shell must not redirect them.
 # (VNPAY_TMN_CODE and VNPAY_HASH_SECRET are the developer's to choose: see StackConfig
 # and vnpay_hash_secret(); the URLs point at the local sandbox, always.)
-_STACK_KEYS = ("STAGE", "TABLE_PREFIX", "JWT_SECRET", "JWT_SECRET_PARAM", "LOCAL_SMS_OUTBOX",
-               "NOTIFICATIONS_QUEUE", "_X_AMZN_TRACE_ID", "VNPAY_PAY_URL", "VNPAY_API_URL",
-               "VNPAY_RETURN_URL", "VNPAY_HASH_SECRET_PARAM", "VNPAY_IPN_ALLOWED_IPS")
+_STACK_KEYS = (
+    "STAGE",
+    "TABLE_PREFIX",
+    "JWT_SECRET",
+    "JWT_SECRET_PARAM",
+    "LOCAL_SMS_OUTBOX",
+    "NOTIFICATIONS_QUEUE",
+    "_X_AMZN_TRACE_ID",
+    "VNPAY_PAY_URL",
+    "VNPAY_API_URL",
+    "VNPAY_RETURN_URL",
+    "VNPAY_HASH_SECRET_PARAM",
+    "VNPAY_IPN_ALLOWED_IPS",
+)
 DEFAULT_VNPAY_TMN_CODE = "CSKHDEMO"
-_PREPARE = ("from local import bootstrap, seed; bootstrap.main(); "
-            "print('demo data created (0 = already there):', seed.load())")
+_PREPARE = (
+    "from local import bootstrap, seed; bootstrap.main(); print('demo data created (0 = already there):', seed.load())"
+)
 
 
 class StackError(RuntimeError):
@@ -62,22 +82,23 @@ class StackInterrupted(Exception):
 # Configuration
 # --------------------------------------------------------------------------
 
+
 @dataclass
 class StackConfig:
     api_port: int = DEFAULT_PORTS["API_PORT"]
     dynamodb_port: int = DEFAULT_PORTS["DYNAMODB_PORT"]
     moto_port: int = DEFAULT_PORTS["MOTO_PORT"]
     vnpay_sandbox_port: int = DEFAULT_PORTS["VNPAY_SANDBOX_PORT"]
-    chat_fakes_port: int = DEFAULT_PORTS["CHAT_FAKES_PORT"]   # local/chat_fakes.py: Messenger and Zalo OA
+    chat_fakes_port: int = DEFAULT_PORTS["CHAT_FAKES_PORT"]  # local/chat_fakes.py: Messenger and Zalo OA
     state_dir: str = os.path.join(ROOT, ".local")
-    persistent: bool = True               # DynamoDB Local on disk (make run) or in memory (tests)
-    demo_password: Optional[str] = None   # None: $DEMO_PASSWORD, else seed's documented default
+    persistent: bool = True  # DynamoDB Local on disk (make run) or in memory (tests)
+    demo_password: str | None = None  # None: $DEMO_PASSWORD, else seed's documented default
     vnpay_tmn_code: str = DEFAULT_VNPAY_TMN_CODE
     vnpay_ipn_retry_seconds: float = 2.0  # VNPay waits 5 minutes between IPN attempts; compressed locally
     extra_env: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env=None) -> "StackConfig":
+    def from_env(cls, env=None) -> StackConfig:
         env = os.environ if env is None else env
         ports = {}
         for name, default in DEFAULT_PORTS.items():
@@ -91,26 +112,42 @@ class StackConfig:
         tmn_code = (env.get("VNPAY_TMN_CODE") or "").strip() or DEFAULT_VNPAY_TMN_CODE
         if not re.fullmatch(r"[A-Za-z0-9]{8}", tmn_code):
             raise StackError(f"VNPAY_TMN_CODE must be 8 letters or digits, got {tmn_code!r}")
-        return cls(api_port=ports["API_PORT"], dynamodb_port=ports["DYNAMODB_PORT"],
-                   moto_port=ports["MOTO_PORT"], vnpay_sandbox_port=ports["VNPAY_SANDBOX_PORT"],
-                   chat_fakes_port=ports["CHAT_FAKES_PORT"],
-                   vnpay_tmn_code=tmn_code)
+        return cls(
+            api_port=ports["API_PORT"],
+            dynamodb_port=ports["DYNAMODB_PORT"],
+            moto_port=ports["MOTO_PORT"],
+            vnpay_sandbox_port=ports["VNPAY_SANDBOX_PORT"],
+            chat_fakes_port=ports["CHAT_FAKES_PORT"],
+            vnpay_tmn_code=tmn_code,
+        )
 
     @classmethod
-    def ephemeral(cls, state_dir: str, **overrides) -> "StackConfig":
+    def ephemeral(cls, state_dir: str, **overrides) -> StackConfig:
         """Free ports, DynamoDB in memory, state in `state_dir`: for tests."""
         ports = set()
         while len(ports) < 5:
             ports.add(engines.free_port())
         api, ddb, moto, vnpay, chat = sorted(ports)
         overrides.setdefault("vnpay_ipn_retry_seconds", 1.0)
-        return cls(api_port=api, dynamodb_port=ddb, moto_port=moto, vnpay_sandbox_port=vnpay, chat_fakes_port=chat,
-                   state_dir=str(state_dir), persistent=False, **overrides)
+        return cls(
+            api_port=api,
+            dynamodb_port=ddb,
+            moto_port=moto,
+            vnpay_sandbox_port=vnpay,
+            chat_fakes_port=chat,
+            state_dir=str(state_dir),
+            persistent=False,
+            **overrides,
+        )
 
     def ports(self) -> dict[str, int]:
-        return {"API_PORT": self.api_port, "DYNAMODB_PORT": self.dynamodb_port,
-                "MOTO_PORT": self.moto_port, "VNPAY_SANDBOX_PORT": self.vnpay_sandbox_port,
-                "CHAT_FAKES_PORT": self.chat_fakes_port}
+        return {
+            "API_PORT": self.api_port,
+            "DYNAMODB_PORT": self.dynamodb_port,
+            "MOTO_PORT": self.moto_port,
+            "VNPAY_SANDBOX_PORT": self.vnpay_sandbox_port,
+            "CHAT_FAKES_PORT": self.chat_fakes_port,
+        }
 
     @property
     def lock_path(self) -> str:
@@ -141,7 +178,7 @@ class StackConfig:
         return f"http://127.0.0.1:{self.api_port}"
 
 
-def read_jwt_secret(path: str) -> Optional[str]:
+def read_jwt_secret(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as f:
             return f.read().strip() or None
@@ -172,7 +209,7 @@ def _ensure_secret_file(path: str, generate, what: str) -> str:
     return secret
 
 
-def vnpay_hash_secret(config: StackConfig, env=None, create: bool = True) -> Optional[str]:
+def vnpay_hash_secret(config: StackConfig, env=None, create: bool = True) -> str | None:
     """The VNPay terminal's hash secret the API and the sandbox share:
     $VNPAY_HASH_SECRET if set, else one generated once into
     .local/vnpay_hash_secret (0600; 32 characters like VNPay's)."""
@@ -181,12 +218,12 @@ def vnpay_hash_secret(config: StackConfig, env=None, create: bool = True) -> Opt
         return env["VNPAY_HASH_SECRET"].strip()
     if not create:
         return read_jwt_secret(config.vnpay_hash_secret_path)
-    return _ensure_secret_file(config.vnpay_hash_secret_path, lambda: secrets.token_hex(16).upper(),
-                               "a VNPay hash secret")
+    return _ensure_secret_file(
+        config.vnpay_hash_secret_path, lambda: secrets.token_hex(16).upper(), "a VNPay hash secret"
+    )
 
 
-def app_env(config: StackConfig, jwt_secret: Optional[str], base=None,
-            vnpay_secret: Optional[str] = None) -> dict:
+def app_env(config: StackConfig, jwt_secret: str | None, base=None, vnpay_secret: str | None = None) -> dict:
     """The environment of the API, the event runner, bootstrap/seed, jobs and
     the VNPay sandbox. `vnpay_secret` None: $VNPAY_HASH_SECRET or the one in
     the state directory, if any (jobs read it; `make run` creates it)."""
@@ -194,22 +231,26 @@ def app_env(config: StackConfig, jwt_secret: Optional[str], base=None,
     env = {k: v for k, v in source.items() if not k.startswith("AWS_") and k not in _STACK_KEYS}
     ddb_port = config.dynamodb_port if engines.java_available() else config.moto_port
     env.update(engines.aws_env(ddb_port, config.moto_port))
-    env.update({
-        "AWS_CONFIG_FILE": os.devnull,                 # no profile of the developer's can leak in
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "STAGE": "local",
-        "LOCAL_SMS_OUTBOX": config.outbox_path,
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
-    })
+    env.update(
+        {
+            "AWS_CONFIG_FILE": os.devnull,  # no profile of the developer's can leak in
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "STAGE": "local",
+            "LOCAL_SMS_OUTBOX": config.outbox_path,
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
+        }
+    )
     if jwt_secret:
         env["JWT_SECRET"] = jwt_secret
     # VNPay: the local sandbox plays VNPay (VNPAY_RETURN_URL stays unset: the API derives it).
-    env.update({
-        "VNPAY_TMN_CODE": config.vnpay_tmn_code,
-        "VNPAY_PAY_URL": f"{config.vnpay_url}/paymentv2/vpcpay.html",
-        "VNPAY_API_URL": f"{config.vnpay_url}/merchant_webapi/api/transaction",
-    })
+    env.update(
+        {
+            "VNPAY_TMN_CODE": config.vnpay_tmn_code,
+            "VNPAY_PAY_URL": f"{config.vnpay_url}/paymentv2/vpcpay.html",
+            "VNPAY_API_URL": f"{config.vnpay_url}/merchant_webapi/api/transaction",
+        }
+    )
     vnpay_secret = vnpay_secret or vnpay_hash_secret(config, source, create=False)
     if vnpay_secret:
         env["VNPAY_HASH_SECRET"] = vnpay_secret
@@ -225,12 +266,14 @@ def chat_env(config: StackConfig, base: dict) -> dict:
     $FACEBOOK_APP_SECRET etc. in the developer's shell win."""
     fakes = f"http://127.0.0.1:{config.chat_fakes_port}"
     env = {"FACEBOOK_GRAPH_URL": f"{fakes}/graph/v25.0", "ZALO_API_URL": f"{fakes}/zalo"}
-    for name, make in (("FACEBOOK_APP_SECRET", lambda: secrets.token_hex(16)),
-                       ("FACEBOOK_PAGE_TOKEN", lambda: "EAA" + secrets.token_urlsafe(32)),
-                       ("FACEBOOK_VERIFY_TOKEN", lambda: secrets.token_urlsafe(16)),
-                       ("ZALO_APP_ID", lambda: str(1000000000000000000 + secrets.randbelow(10 ** 18))),
-                       ("ZALO_OA_SECRET", lambda: secrets.token_urlsafe(15)),
-                       ("ZALO_ACCESS_TOKEN", lambda: secrets.token_urlsafe(48))):
+    for name, make in (
+        ("FACEBOOK_APP_SECRET", lambda: secrets.token_hex(16)),
+        ("FACEBOOK_PAGE_TOKEN", lambda: "EAA" + secrets.token_urlsafe(32)),
+        ("FACEBOOK_VERIFY_TOKEN", lambda: secrets.token_urlsafe(16)),
+        ("ZALO_APP_ID", lambda: str(1000000000000000000 + secrets.randbelow(10**18))),
+        ("ZALO_OA_SECRET", lambda: secrets.token_urlsafe(15)),
+        ("ZALO_ACCESS_TOKEN", lambda: secrets.token_urlsafe(48)),
+    ):
         env[name] = base.get(name) or make()
     return env
 
@@ -239,15 +282,16 @@ def chat_env(config: StackConfig, base: dict) -> dict:
 # One `make run` at a time; ports free
 # --------------------------------------------------------------------------
 
+
 class RunLock:
     """`.local/run.pid`, held with flock for the life of the process: the
     kernel drops it when the process dies, so a stale file never blocks."""
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.fd: Optional[int] = None
+        self.fd: int | None = None
 
-    def acquire(self) -> "RunLock":
+    def acquire(self) -> RunLock:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -260,7 +304,8 @@ class RunLock:
                     os.close(fd)
                 raise StackError(
                     f"another `make run` is already running (pid {pid}, state in {os.path.dirname(self.path)}). "
-                    f"Stop it first (Ctrl-C in its terminal, or `kill -INT {pid}`).") from None
+                    f"Stop it first (Ctrl-C in its terminal, or `kill -INT {pid}`)."
+                ) from None
             try:
                 same = os.path.samestat(os.fstat(fd), os.stat(self.path))
             except FileNotFoundError:
@@ -287,7 +332,7 @@ class RunLock:
 
 def port_in_use(port: int) -> bool:
     with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # ignore TIME_WAIT leftovers
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # ignore TIME_WAIT leftovers
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -303,12 +348,14 @@ def check_ports(config: StackConfig) -> None:
             raise StackError(f"{seen[port]} and {name} are both {port}; give each its own port")
         seen[port] = name
     wanted = ["API_PORT", "MOTO_PORT", "VNPAY_SANDBOX_PORT", "CHAT_FAKES_PORT"] + (
-        ["DYNAMODB_PORT"] if engines.java_available() else [])
+        ["DYNAMODB_PORT"] if engines.java_available() else []
+    )
     for name in wanted:
         if port_in_use(ports[name]):
             raise StackError(
                 f"port {ports[name]} ({name}) is already in use by another program; stop it, or pick another "
-                f"port, e.g. `{name}={ports[name] + 100} make run`")
+                f"port, e.g. `{name}={ports[name] + 100} make run`"
+            )
 
 
 # --------------------------------------------------------------------------
@@ -331,7 +378,7 @@ class Output:
             try:
                 self.stream.write(f"{name:>8} | {text}\n")
                 self.stream.flush()
-            except (ValueError, OSError):   # the stream was closed under us (end of a test session)
+            except (ValueError, OSError):  # the stream was closed under us (end of a test session)
                 pass
 
     def say(self, text: str = "") -> None:
@@ -348,6 +395,7 @@ class Output:
                     text = raw.decode("utf-8", "replace").rstrip("\r\n")
                     if quiet is None or not quiet.search(text):
                         self.line(name, text)
+
         thread = threading.Thread(target=run, name=f"out-{name}", daemon=True)
         thread.start()
         return thread
@@ -356,7 +404,7 @@ class Output:
         return "\n".join(f"    {line}" for line in self.recent.get(name, ()))
 
 
-def format_sms(line: str) -> Optional[str]:
+def format_sms(line: str) -> str | None:
     try:
         sms = json.loads(line)
         return f"SMS to {sms['to']} for {sms['customer_code']}: {sms['text']}"
@@ -368,18 +416,19 @@ def format_sms(line: str) -> Optional[str]:
 # The stack
 # --------------------------------------------------------------------------
 
+
 class Stack:
-    def __init__(self, config: StackConfig, out: Optional[IO[str]] = None) -> None:
+    def __init__(self, config: StackConfig, out: IO[str] | None = None) -> None:
         self.config = config
         self.out = Output(out or sys.stdout)
         self.procs: list[tuple[str, subprocess.Popen]] = []
         self.env: dict = {}
         self.dynamodb_on_moto = not engines.java_available()
-        self._lock: Optional[RunLock] = None
+        self._lock: RunLock | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._abort = threading.Event()
-        self.launched = 0       # children started, ever
+        self.launched = 0  # children started, ever
 
     @property
     def api_url(self) -> str:
@@ -398,11 +447,11 @@ class Stack:
 
     def _check_abort(self) -> None:
         if self._abort.is_set():
-            raise StackInterrupted()
+            raise StackInterrupted
 
     # -- start -------------------------------------------------------------------
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         cfg = self.config
         self._lock = RunLock(cfg.lock_path).acquire()
         atexit.register(self.stop)
@@ -417,17 +466,55 @@ class Stack:
             # runner start (the runner waits for its queues); ready = all three.
             setup = self._spawn("setup", [sys.executable, "-c", _PREPARE])
             # The hash secret reaches the sandbox through its environment, not its command line (ps).
-            self._spawn("vnpay", [sys.executable, "-m", "local.vnpay_sandbox", "--port", str(cfg.vnpay_sandbox_port),
-                                  "--tmn-code", cfg.vnpay_tmn_code, "--ipn-url", f"{self.api_url}/v1/vnpay/ipn",
-                                  "--ipn-retry-seconds", f"{cfg.vnpay_ipn_retry_seconds:g}"])
+            self._spawn(
+                "vnpay",
+                [
+                    sys.executable,
+                    "-m",
+                    "local.vnpay_sandbox",
+                    "--port",
+                    str(cfg.vnpay_sandbox_port),
+                    "--tmn-code",
+                    cfg.vnpay_tmn_code,
+                    "--ipn-url",
+                    f"{self.api_url}/v1/vnpay/ipn",
+                    "--ipn-retry-seconds",
+                    f"{cfg.vnpay_ipn_retry_seconds:g}",
+                ],
+            )
             # chalice local, with API Gateway's own refusals in the API's error format (local/gateway.py)
             self._chalice()
-            self._spawn("api", [sys.executable, "-m", "local.gateway", "--project-dir", ROOT, "local",
-                                "--no-autoreload",
-                                "--stage", "local", "--host", "127.0.0.1", "--port", str(cfg.api_port)])
+            self._spawn(
+                "api",
+                [
+                    sys.executable,
+                    "-m",
+                    "local.gateway",
+                    "--project-dir",
+                    ROOT,
+                    "local",
+                    "--no-autoreload",
+                    "--stage",
+                    "local",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(cfg.api_port),
+                ],
+            )
             self._spawn("events", [sys.executable, "-m", "local.events"])
-            self._spawn("chat", [sys.executable, "-m", "local.chat_fakes", "--port", str(cfg.chat_fakes_port),
-                                 "--api-url", self.api_url])
+            self._spawn(
+                "chat",
+                [
+                    sys.executable,
+                    "-m",
+                    "local.chat_fakes",
+                    "--port",
+                    str(cfg.chat_fakes_port),
+                    "--api-url",
+                    self.api_url,
+                ],
+            )
             self._start_sms_tail()
             self._wait_setup(setup)
             self._wait_api()
@@ -445,14 +532,15 @@ class Stack:
             self.out.line("run", "java is missing: DynamoDB runs on moto (in memory) instead of DynamoDB Local")
         else:
             starters["dynamodb"] = lambda: engines.start_dynamodb(
-                cfg.dynamodb_port, db_path=cfg.dynamodb_dir if cfg.persistent else None, log=subprocess.PIPE)
+                cfg.dynamodb_port, db_path=cfg.dynamodb_dir if cfg.persistent else None, log=subprocess.PIPE
+            )
         results: dict[str, object] = {}
         done = {name: threading.Event() for name in starters}
 
         def run(name: str) -> None:
             try:
                 results[name] = starters[name]()
-            except BaseException as exc:   # noqa: BLE001 - reported below
+            except BaseException as exc:
                 results[name] = exc
             finally:
                 done[name].set()
@@ -464,7 +552,7 @@ class Stack:
                 while not event.wait(0.2):
                     pass
         finally:
-            for event in done.values():   # even on KeyboardInterrupt: collect what started, so stop() ends it
+            for event in done.values():  # even on KeyboardInterrupt: collect what started, so stop() ends it
                 event.wait(120)
             for name in starters:
                 proc = results.get(name)
@@ -477,8 +565,15 @@ class Stack:
                 raise StackError(f"{name} did not start: {results[name]}")
 
     def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.procs.append((name, proc))
         self.launched += 1
         self._threads.append(self.out.pump(name, proc.stdout))
@@ -491,15 +586,15 @@ class Stack:
         while proc.poll() is None:
             self._check_abort()
             if time.monotonic() > deadline:
-                raise StackError("creating tables, queues and demo data took over 3 minutes:\n"
-                                 + self.out.tail("setup"))
+                raise StackError(
+                    "creating tables, queues and demo data took over 3 minutes:\n" + self.out.tail("setup")
+                )
             time.sleep(0.1)
         rc = proc.returncode
         self.procs.remove(("setup", proc))
         if rc != 0:
-            time.sleep(0.2)   # let the pump print the last lines
-            raise StackError(f"creating tables, queues and demo data failed (exit {rc}):\n"
-                             + self.out.tail("setup"))
+            time.sleep(0.2)  # let the pump print the last lines
+            raise StackError(f"creating tables, queues and demo data failed (exit {rc}):\n" + self.out.tail("setup"))
 
     @staticmethod
     def _chalice() -> str:
@@ -518,8 +613,9 @@ class Stack:
             for name, proc in self.procs:
                 if proc.poll() is not None:
                     time.sleep(0.2)
-                    raise StackError(f"{name} exited with code {proc.returncode} while starting:\n"
-                                     + self.out.tail(name))
+                    raise StackError(
+                        f"{name} exited with code {proc.returncode} while starting:\n" + self.out.tail(name)
+                    )
             try:
                 with urllib.request.urlopen(url, timeout=5) as resp:
                     if resp.status == 200:
@@ -562,7 +658,7 @@ class Stack:
                 except FileNotFoundError:
                     continue
                 if size < offset:
-                    offset = 0     # truncated or replaced
+                    offset = 0  # truncated or replaced
                 if size == offset:
                     continue
                 with open(path, "rb") as f:
@@ -582,14 +678,14 @@ class Stack:
 
     # -- running, stopping -----------------------------------------------------------
 
-    def poll(self) -> Optional[tuple[str, int]]:
+    def poll(self) -> tuple[str, int] | None:
         """(name, exit code) of a child that has exited, if any."""
         for name, proc in self.procs:
             if proc.poll() is not None:
                 return name, proc.returncode
         return None
 
-    def wait(self) -> Optional[tuple[str, int]]:
+    def wait(self) -> tuple[str, int] | None:
         """Block until a child exits on its own, (name, exit code), or until
         request_stop(), None."""
         while not self._abort.wait(0.5):
@@ -621,7 +717,7 @@ class Stack:
             self._lock = None
         atexit.unregister(self.stop)
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -631,11 +727,17 @@ class Stack:
 
     def banner(self) -> str:
         cfg, url = self.config, self.api_url
-        password = ("the value of $DEMO_PASSWORD" if (cfg.demo_password or os.environ.get("DEMO_PASSWORD"))
-                    else _default_demo_password())
-        ddb = ("moto (in memory; java is missing)" if self.dynamodb_on_moto else
-               f"DynamoDB Local http://127.0.0.1:{cfg.dynamodb_port}"
-               + (f" (data in {os.path.relpath(cfg.dynamodb_dir, ROOT)})" if cfg.persistent else " (in memory)"))
+        password = (
+            "the value of $DEMO_PASSWORD"
+            if (cfg.demo_password or os.environ.get("DEMO_PASSWORD"))
+            else _default_demo_password()
+        )
+        ddb = (
+            "moto (in memory; java is missing)"
+            if self.dynamodb_on_moto
+            else f"DynamoDB Local http://127.0.0.1:{cfg.dynamodb_port}"
+            + (f" (data in {os.path.relpath(cfg.dynamodb_dir, ROOT)})" if cfg.persistent else " (in memory)")
+        )
         lines = [
             "",
             "The CSKH backend is running locally (stage local).",
@@ -647,8 +749,9 @@ class Stack:
             f"  moto       http://127.0.0.1:{cfg.moto_port} (SQS, SNS, SES, SSM, EventBridge; in memory)",
             f"  VNPay      {cfg.vnpay_url} (local sandbox: payment page, IPN every "
             f"{cfg.vnpay_ipn_retry_seconds:g}s up to 10 times, querydr/refund; terminal {cfg.vnpay_tmn_code},",
-            "             hash secret " + ("$VNPAY_HASH_SECRET" if os.environ.get("VNPAY_HASH_SECRET")
-                                          else _shown_path(cfg.vnpay_hash_secret_path)) + ")",
+            "             hash secret "
+            + ("$VNPAY_HASH_SECRET" if os.environ.get("VNPAY_HASH_SECRET") else _shown_path(cfg.vnpay_hash_secret_path))
+            + ")",
             f"  bank app   {cfg.vnpay_url}/bank-app (paste an order's qr_payload, see it, pay it)",
             f"  IPN log    {cfg.vnpay_url}/sandbox/ipn-log",
             f"  chat       http://127.0.0.1:{cfg.chat_fakes_port} (fake Messenger + Zalo OA: POST /fake/facebook/send "
@@ -666,7 +769,7 @@ class Stack:
             "",
             "Try:",
             f"  curl -s {url}/v1/auth/login -H 'Content-Type: application/json' \\",
-            "       -d '{\"customer_code\": \"01031059\", \"password\": \"<demo password>\"}'",
+            '       -d \'{"customer_code": "01031059", "password": "<demo password>"}\'',
             "",
             "Demo accounts keep the password they were first created with; `rm -rf .local/dynamodb` starts afresh.",
             "Ctrl-C stops everything.",
@@ -681,7 +784,7 @@ def _shown_path(path: str) -> str:
 
 
 def _default_demo_password() -> str:
-    from local.seed import DEFAULT_DEMO_PASSWORD   # noqa: PLC0415 - keeps this module light
+    from local.seed import DEFAULT_DEMO_PASSWORD
 
     return DEFAULT_DEMO_PASSWORD
 

@@ -2,14 +2,14 @@
 defaults (60 s to connect, 60 s to read, several attempts) let one hung call outlast a worker's
 Lambda timeout, which brings the whole SQS batch back, messages already sent included; and a
 client costs tens of milliseconds to build, so a cold start builds each one once."""
+
 from __future__ import annotations
 
 import functools
-from typing import Optional
 
 CONNECT_TIMEOUT_S = 3
 READ_TIMEOUT_S = 10
-ATTEMPTS = 3        # botocore's standard retry mode, with its backoff
+ATTEMPTS = 3  # botocore's standard retry mode, with its backoff
 
 
 def client(service: str):
@@ -19,11 +19,18 @@ def client(service: str):
     return _client(service, s.region, s.aws_endpoint)
 
 
-@functools.lru_cache(maxsize=None)
-def _client(service: str, region: str, endpoint: Optional[str]):
-    import boto3   # deferred: importing the app stays light
+@functools.cache
+def _client(service: str, region: str, endpoint: str | None):
+    import boto3  # deferred: importing the app stays light
     from botocore.config import Config
 
-    return boto3.client(service, region_name=region, endpoint_url=endpoint,
-                        config=Config(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S,
-                                      retries={"max_attempts": ATTEMPTS, "mode": "standard"}))
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=endpoint,
+        config=Config(
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=READ_TIMEOUT_S,
+            retries={"max_attempts": ATTEMPTS, "mode": "standard"},
+        ),
+    )

@@ -5,19 +5,21 @@ with recipient.id = the PSID and messaging_type RESPONSE (a reply to the person'
 Zalo: the OA API's customer-service message, POST {ZALO_API_URL}/v3.0/oa/message/cs with the OA
 access token in the `access_token` header; the answer's `error` is 0 on success.
 Base URLs come from the settings, so the local fakes (local/chat_fakes.py) stand in for both."""
+
 from __future__ import annotations
 
 import functools
 import threading
 import time
-from typing import Callable, Optional, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from chalicelib.config import facebook_page_token, get_settings, zalo_access_token
 
-TIMEOUT_S = (3.05, 10)        # connect, read
-MAX_TEXT = 2000               # both platforms cap a text message at 2,000 characters
-TOKEN_REFRESH_S = 600         # re-read a token from SSM every 10 minutes (they are rotated there)
-REREAD_AFTER_REFUSAL_S = 60   # a token the platform refused is read again, at most once a minute
+TIMEOUT_S = (3.05, 10)  # connect, read
+MAX_TEXT = 2000  # both platforms cap a text message at 2,000 characters
+TOKEN_REFRESH_S = 600  # re-read a token from SSM every 10 minutes (they are rotated there)
+REREAD_AFTER_REFUSAL_S = 60  # a token the platform refused is read again, at most once a minute
 
 
 class ChannelUnavailable(Exception):
@@ -34,7 +36,7 @@ class ChatSender(Protocol):
 
 @functools.lru_cache(maxsize=1)
 def _http():
-    import requests   # deferred: importing the app stays light
+    import requests  # deferred: importing the app stays light
 
     return requests.Session()
 
@@ -42,12 +44,12 @@ def _http():
 class CachedToken:
     """A platform token read from the environment or SSM, kept TOKEN_REFRESH_S (they are rotated in SSM)."""
 
-    def __init__(self, read: Callable[[], Optional[str]]) -> None:
+    def __init__(self, read: Callable[[], str | None]) -> None:
         self._read = read
-        self._value: tuple[float, Optional[str]] = (0.0, None)
+        self._value: tuple[float, str | None] = (0.0, None)
         self._lock = threading.Lock()
 
-    def get(self) -> Optional[str]:
+    def get(self) -> str | None:
         with self._lock:
             fetched_at, value = self._value
             if value is None or time.monotonic() - fetched_at > TOKEN_REFRESH_S:
@@ -66,8 +68,11 @@ class CachedToken:
 
 
 class HttpChatSender:
-    def __init__(self, facebook_token: Callable[[], Optional[str]] = facebook_page_token,
-                 zalo_token: Callable[[], Optional[str]] = zalo_access_token) -> None:
+    def __init__(
+        self,
+        facebook_token: Callable[[], str | None] = facebook_page_token,
+        zalo_token: Callable[[], str | None] = zalo_access_token,
+    ) -> None:
         self._facebook = CachedToken(facebook_token)
         self._zalo = CachedToken(zalo_token)
 
@@ -82,33 +87,40 @@ class HttpChatSender:
     def _post(self, url: str, **kw):
         try:
             return _http().post(url, timeout=TIMEOUT_S, **kw)
-        except Exception as exc:   # network: retried through SQS
+        except Exception as exc:  # network: retried through SQS
             raise DeliveryFailed(f"{url.split('?')[0]} unreachable: {type(exc).__name__}") from None
 
     def _send_facebook(self, psid: str, text: str) -> None:
         token = self._facebook.get()
         if not token:
             raise ChannelUnavailable("FACEBOOK_PAGE_TOKEN[_PARAM] is not configured")
-        resp = self._post(f"{get_settings().facebook_graph_url}/me/messages", params={"access_token": token},
-                          json={"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": {"text": text}})
+        resp = self._post(
+            f"{get_settings().facebook_graph_url}/me/messages",
+            params={"access_token": token},
+            json={"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": {"text": text}},
+        )
         answer = _json(resp)
         if resp.status_code != 200 or not answer.get("message_id"):
             error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
-            raise DeliveryFailed(f"Send API answered HTTP {resp.status_code}, error {error.get('code')}: "
-                                 f"{error.get('message')}")
+            raise DeliveryFailed(
+                f"Send API answered HTTP {resp.status_code}, error {error.get('code')}: {error.get('message')}"
+            )
 
     def _send_zalo(self, user_id: str, text: str) -> None:
         token = self._zalo.get()
         if not token:
             raise ChannelUnavailable("ZALO_ACCESS_TOKEN[_PARAM] is not configured")
-        resp = self._post(f"{get_settings().zalo_api_url}/v3.0/oa/message/cs",
-                          headers={"access_token": token, "Content-Type": "application/json"},
-                          json={"recipient": {"user_id": user_id}, "message": {"text": text}})
+        resp = self._post(
+            f"{get_settings().zalo_api_url}/v3.0/oa/message/cs",
+            headers={"access_token": token, "Content-Type": "application/json"},
+            json={"recipient": {"user_id": user_id}, "message": {"text": text}},
+        )
         answer = _json(resp)
         if resp.status_code != 200 or answer.get("error") != 0:
             self._zalo.refused()
-            raise DeliveryFailed(f"Zalo OA API answered HTTP {resp.status_code}, error {answer.get('error')}: "
-                                 f"{answer.get('message')}")
+            raise DeliveryFailed(
+                f"Zalo OA API answered HTTP {resp.status_code}, error {answer.get('error')}: {answer.get('message')}"
+            )
 
 
 class MemoryChatSender:

@@ -1,4 +1,5 @@
 """Time, in one place so tests can move it. Vietnam has no DST: UTC+7 all year."""
+
 from __future__ import annotations
 
 import time

@@ -1,5 +1,6 @@
 """SMS to the phone on file. The API enqueues; the notification worker sends
 through SNS. Tests use MemorySms."""
+
 from __future__ import annotations
 
 import functools
@@ -22,8 +23,9 @@ class QueuedSms:
         self._publisher = publisher
 
     def send_sms(self, customer_code: str, phone: str, text: str) -> None:
-        self._publisher.publish("notifications", {"kind": "sms", "customer_code": customer_code,
-                                                  "phone": phone, "text": text})
+        self._publisher.publish(
+            "notifications", {"kind": "sms", "customer_code": customer_code, "phone": phone, "text": text}
+        )
 
 
 @functools.lru_cache(maxsize=1)
@@ -39,17 +41,23 @@ class SnsSms:
     def send_sms(self, customer_code: str, phone: str, text: str) -> None:
         s = get_settings()
         _sns().publish(
-            PhoneNumber=to_e164(phone), Message=text,
+            PhoneNumber=to_e164(phone),
+            Message=text,
             MessageAttributes={
                 "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
                 "AWS.SNS.SMS.SenderID": {"DataType": "String", "StringValue": s.sms_sender_id},
-            })
+            },
+        )
         if s.local_sms_outbox:
             # Local stage only (config refuses it elsewhere): a file a developer can tail.
             os.makedirs(os.path.dirname(s.local_sms_outbox) or ".", exist_ok=True)
             with open(s.local_sms_outbox, "a", encoding="utf-8") as f:
-                f.write(json.dumps({"customer_code": customer_code, "to": mask_phone(phone), "text": text},
-                                   ensure_ascii=False) + "\n")
+                f.write(
+                    json.dumps(
+                        {"customer_code": customer_code, "to": mask_phone(phone), "text": text}, ensure_ascii=False
+                    )
+                    + "\n"
+                )
 
 
 class MemorySms:

@@ -3,12 +3,13 @@ over SMS (SNS), mobile push (SNS platform endpoints), e-mail (SES) and Zalo ZNS
 (HTTP). Also the reminders queue (batches of 10, delays) and the push-token
 registrar. Tests use MemoryNotifier / MemoryReminderQueue; moto and `responses`
 stand in for AWS and Zalo where the real adapters are tested."""
+
 from __future__ import annotations
 
 import functools
 import json
 import threading
-from typing import Optional, Protocol
+from typing import Protocol
 
 from chalicelib.adapters.chat_platforms import CachedToken
 from chalicelib.adapters.notifications import SnsSms, _sns, to_e164
@@ -32,11 +33,15 @@ class Notifier(Protocol):
 
 def reachable(channel: str, customer) -> bool:
     """Whether the customer has an address for the channel (Zalo ZNS addresses a phone number)."""
-    return bool({"sms": customer.phone, "email": customer.email, "push": customer.push_endpoint,
-                 "zalo": customer.phone}.get(channel))
+    return bool(
+        {"sms": customer.phone, "email": customer.email, "push": customer.push_endpoint, "zalo": customer.phone}.get(
+            channel
+        )
+    )
 
 
 # -- AWS and Zalo -------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=1)
 def _ses():
@@ -59,11 +64,19 @@ class SnsPush:
         payload = {"title": message.subject, "body": message.text, "data": message.data}
         android = {"notification": {"title": message.subject, "body": message.text}, "data": message.data}
         ios = {"aps": {"alert": {"title": message.subject, "body": message.text}}, "data": message.data}
-        _sns().publish(TargetArn=customer.push_endpoint, MessageStructure="json", Message=json.dumps({
-            "default": json.dumps(payload, ensure_ascii=False),
-            "GCM": json.dumps(android, ensure_ascii=False),
-            "APNS": json.dumps(ios, ensure_ascii=False),
-            "APNS_SANDBOX": json.dumps(ios, ensure_ascii=False)}, ensure_ascii=False))
+        _sns().publish(
+            TargetArn=customer.push_endpoint,
+            MessageStructure="json",
+            Message=json.dumps(
+                {
+                    "default": json.dumps(payload, ensure_ascii=False),
+                    "GCM": json.dumps(android, ensure_ascii=False),
+                    "APNS": json.dumps(ios, ensure_ascii=False),
+                    "APNS_SANDBOX": json.dumps(ios, ensure_ascii=False),
+                },
+                ensure_ascii=False,
+            ),
+        )
 
 
 class SesEmail:
@@ -76,9 +89,14 @@ class SesEmail:
             # moto, like SES's sandbox, refuses an unverified sender.
             _ses().verify_email_identity(EmailAddress=s.reminder_email_from.split("<")[-1].rstrip(">"))
             self._verified = True
-        _ses().send_email(Source=s.reminder_email_from, Destination={"ToAddresses": [customer.email]},
-                          Message={"Subject": {"Data": message.subject, "Charset": "UTF-8"},
-                                   "Body": {"Text": {"Data": message.text, "Charset": "UTF-8"}}})
+        _ses().send_email(
+            Source=s.reminder_email_from,
+            Destination={"ToAddresses": [customer.email]},
+            Message={
+                "Subject": {"Data": message.subject, "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": message.text, "Charset": "UTF-8"}},
+            },
+        )
 
 
 class ZaloZns:
@@ -93,22 +111,30 @@ class ZaloZns:
         token = self._token.get()
         if not token or not s.zalo_template_id:
             raise ChannelUnavailable("Zalo ZNS is not configured (ZALO_ACCESS_TOKEN[_PARAM], ZALO_TEMPLATE_ID)")
-        body = {"phone": to_e164(customer.phone).lstrip("+"), "template_id": s.zalo_template_id,
-                "template_data": {**message.data, "title": message.subject, "content": message.text},
-                "tracking_id": f"{message.data.get('invoice_id')}#{message.data.get('level')}"}
+        body = {
+            "phone": to_e164(customer.phone).lstrip("+"),
+            "template_id": s.zalo_template_id,
+            "template_data": {**message.data, "title": message.subject, "content": message.text},
+            "tracking_id": f"{message.data.get('invoice_id')}#{message.data.get('level')}",
+        }
         try:
-            resp = _http().post(s.zalo_zns_url, json=body, timeout=ZALO_TIMEOUT_S,
-                                headers={"access_token": token, "Content-Type": "application/json"})
-        except Exception as exc:   # network: retried through SQS
+            resp = _http().post(
+                s.zalo_zns_url,
+                json=body,
+                timeout=ZALO_TIMEOUT_S,
+                headers={"access_token": token, "Content-Type": "application/json"},
+            )
+        except Exception as exc:  # network: retried through SQS
             raise DeliveryFailed(f"Zalo ZNS unreachable: {type(exc).__name__}") from None
         try:
             answer = resp.json()
         except ValueError:
             answer = {}
         if resp.status_code != 200 or answer.get("error") != 0:
-            self._token.refused()    # it may have been refreshed in SSM meanwhile
-            raise DeliveryFailed(f"Zalo ZNS answered HTTP {resp.status_code}, error {answer.get('error')}: "
-                                 f"{answer.get('message')}")
+            self._token.refused()  # it may have been refreshed in SSM meanwhile
+            raise DeliveryFailed(
+                f"Zalo ZNS answered HTTP {resp.status_code}, error {answer.get('error')}: {answer.get('message')}"
+            )
 
 
 class ChannelNotifier:
@@ -133,7 +159,7 @@ class MemoryNotifier:
     """For tests and the bench: records what would be sent; `fail` names channels that raise
     (down for now), `unavailable` channels that are not configured at all."""
 
-    def __init__(self, fail: Optional[set] = None, unavailable: Optional[set] = None) -> None:
+    def __init__(self, fail: set | None = None, unavailable: set | None = None) -> None:
         self.sent: list[dict] = []
         self.fail = set(fail or ())
         self.unavailable = set(unavailable or ())
@@ -145,11 +171,19 @@ class MemoryNotifier:
         if channel in self.fail:
             raise DeliveryFailed(f"{channel} is down (test)")
         with self._lock:
-            self.sent.append({"channel": channel, "customer_code": customer.code, "subject": message.subject,
-                              "text": message.text, "data": message.data})
+            self.sent.append(
+                {
+                    "channel": channel,
+                    "customer_code": customer.code,
+                    "subject": message.subject,
+                    "text": message.text,
+                    "data": message.data,
+                }
+            )
 
 
 # -- the reminders queue -------------------------------------------------------
+
 
 class ReminderQueue(Protocol):
     def enqueue_batch(self, bodies: list[dict]) -> list[int]:
@@ -169,20 +203,25 @@ class SqsReminderQueue:
             return []
         if len(bodies) > 10:
             raise ValueError("SQS batches hold at most 10 messages")
-        answer = _sqs().send_message_batch(QueueUrl=queue_url(self.queue), Entries=[
-            {"Id": str(i), "MessageBody": json.dumps(b, ensure_ascii=False)} for i, b in enumerate(bodies)])
+        answer = _sqs().send_message_batch(
+            QueueUrl=queue_url(self.queue),
+            Entries=[{"Id": str(i), "MessageBody": json.dumps(b, ensure_ascii=False)} for i, b in enumerate(bodies)],
+        )
         return sorted(int(f["Id"]) for f in answer.get("Failed", []))
 
     def enqueue(self, body: dict, delay_seconds: int = 0) -> None:
         from chalicelib.adapters.queues import _sqs, queue_url
 
-        _sqs().send_message(QueueUrl=queue_url(self.queue), MessageBody=json.dumps(body, ensure_ascii=False),
-                            DelaySeconds=max(0, min(900, int(delay_seconds))))
+        _sqs().send_message(
+            QueueUrl=queue_url(self.queue),
+            MessageBody=json.dumps(body, ensure_ascii=False),
+            DelaySeconds=max(0, min(900, int(delay_seconds))),
+        )
 
 
 class MemoryReminderQueue:
     def __init__(self) -> None:
-        self.messages: list[tuple[dict, int]] = []     # (body, delay seconds)
+        self.messages: list[tuple[dict, int]] = []  # (body, delay seconds)
         self.batches = 0
         self._lock = threading.Lock()
 
@@ -204,6 +243,7 @@ class MemoryReminderQueue:
 
 # -- push tokens ---------------------------------------------------------------
 
+
 class SnsPushRegistrar:
     """Turns an app's device token into an SNS platform endpoint ARN."""
 
@@ -220,14 +260,17 @@ class SnsPushRegistrar:
         if platform not in self._local_apps:
             # Locally (moto): a platform application of our own, created on first use.
             answer = _sns().create_platform_application(
-                Name=f"{s.table_prefix}{platform}", Platform="GCM" if platform == "android" else "APNS_SANDBOX",
-                Attributes={"PlatformCredential": "local-fake", "PlatformPrincipal": "local-fake"})
+                Name=f"{s.table_prefix}{platform}",
+                Platform="GCM" if platform == "android" else "APNS_SANDBOX",
+                Attributes={"PlatformCredential": "local-fake", "PlatformPrincipal": "local-fake"},
+            )
             self._local_apps[platform] = answer["PlatformApplicationArn"]
         return self._local_apps[platform]
 
     def register(self, platform: str, token: str, user_data: str) -> str:
-        answer = _sns().create_platform_endpoint(PlatformApplicationArn=self._app_arn(platform), Token=token,
-                                                 CustomUserData=user_data)
+        answer = _sns().create_platform_endpoint(
+            PlatformApplicationArn=self._app_arn(platform), Token=token, CustomUserData=user_data
+        )
         arn = answer["EndpointArn"]
         # An endpoint SNS disabled (app reinstalled, token refreshed) is enabled again with the new token.
         _sns().set_endpoint_attributes(EndpointArn=arn, Attributes={"Token": token, "Enabled": "true"})
@@ -240,5 +283,7 @@ class MemoryPushRegistrar:
 
     def register(self, platform: str, token: str, user_data: str) -> str:
         self.registered.append((platform, token, user_data))
-        return f"arn:aws:sns:ap-southeast-1:000000000000:endpoint/{'GCM' if platform == 'android' else 'APNS'}/" \
-               f"cskh/{len(self.registered):04d}"
+        return (
+            f"arn:aws:sns:ap-southeast-1:000000000000:endpoint/{'GCM' if platform == 'android' else 'APNS'}/"
+            f"cskh/{len(self.registered):04d}"
+        )

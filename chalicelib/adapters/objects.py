@@ -1,4 +1,5 @@
 """Files in S3 (moto locally): presigned upload/download links, ranged reads."""
+
 from __future__ import annotations
 
 import functools
@@ -12,8 +13,9 @@ def _s3():
     from botocore.config import Config
 
     s = get_settings()
-    return boto3.client("s3", region_name=s.region, endpoint_url=s.aws_endpoint,
-                        config=Config(signature_version="s3v4"))
+    return boto3.client(
+        "s3", region_name=s.region, endpoint_url=s.aws_endpoint, config=Config(signature_version="s3v4")
+    )
 
 
 class S3Objects:
@@ -21,15 +23,16 @@ class S3Objects:
         self.bucket = bucket
 
     def upload_url(self, key: str, content_type: str, expires: int = 900) -> str:
-        return _s3().generate_presigned_url("put_object", ExpiresIn=expires, Params={
-            "Bucket": self.bucket, "Key": key, "ContentType": content_type})
+        return _s3().generate_presigned_url(
+            "put_object", ExpiresIn=expires, Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type}
+        )
 
     def download_url(self, key: str, expires: int = 900) -> str:
-        return _s3().generate_presigned_url("get_object", ExpiresIn=expires,
-                                            Params={"Bucket": self.bucket, "Key": key})
+        return _s3().generate_presigned_url("get_object", ExpiresIn=expires, Params={"Bucket": self.bucket, "Key": key})
 
     def size(self, key: str):
         from botocore.exceptions import ClientError
+
         try:
             return _s3().head_object(Bucket=self.bucket, Key=key)["ContentLength"]
         except ClientError:
@@ -40,5 +43,6 @@ class S3Objects:
         return body.read()
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        _s3().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
-                         ServerSideEncryption="AES256")
+        _s3().put_object(
+            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, ServerSideEncryption="AES256"
+        )

@@ -3,6 +3,7 @@
 Read-only secrets go through `chalicelib.config._secret`; this adapter also writes. Values are
 SecureString (encrypted with the account's `aws/ssm` key unless the parameter names another),
 written with Overwrite. Locally and in the tests, moto serves SSM at AWS_ENDPOINT_URL."""
+
 from __future__ import annotations
 
 import functools
@@ -63,7 +64,7 @@ class MemoryParameters:
 
     def __init__(self, values=None) -> None:
         self.values: dict[str, str] = dict(values or {})
-        self.writes: list[str] = []             # names, in the order written
+        self.writes: list[str] = []  # names, in the order written
         self.failing_puts: set[str] = set()
         self._lock = threading.Lock()
 

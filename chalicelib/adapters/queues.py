@@ -1,4 +1,5 @@
 """Queues the code expects; infra/package.py deploys these (tests/unit/test_infra.py checks)."""
+
 from __future__ import annotations
 
 import functools

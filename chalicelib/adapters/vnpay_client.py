@@ -1,9 +1,10 @@
 """VNPay's merchant API (querydr, refund) over HTTPS with `requests`: both
 requests and answers are checked against VNPay's '|'-joined checksums."""
+
 from __future__ import annotations
 
 import secrets
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from chalicelib.config import Settings
 from chalicelib.domain import vnpay
@@ -44,13 +45,18 @@ class VnpayClient:
 
     def _base(self, command: str, order) -> dict:
         return {
-            "vnp_RequestId": secrets.token_hex(16), "vnp_Version": vnpay.VERSION, "vnp_Command": command,
-            "vnp_TmnCode": self.s.vnpay_tmn_code, "vnp_TxnRef": order.order_id,
-            "vnp_OrderInfo": order.order_info, "vnp_TransactionDate": order.vnp_create_date,
-            "vnp_CreateDate": vnpay.vn_time(self.clock.now()), "vnp_IpAddr": self.s.server_ip,
+            "vnp_RequestId": secrets.token_hex(16),
+            "vnp_Version": vnpay.VERSION,
+            "vnp_Command": command,
+            "vnp_TmnCode": self.s.vnpay_tmn_code,
+            "vnp_TxnRef": order.order_id,
+            "vnp_OrderInfo": order.order_info,
+            "vnp_TransactionDate": order.vnp_create_date,
+            "vnp_CreateDate": vnpay.vn_time(self.clock.now()),
+            "vnp_IpAddr": self.s.server_ip,
         }
 
-    def querydr(self, order, transaction_no: Optional[str] = None) -> dict:
+    def querydr(self, order, transaction_no: str | None = None) -> dict:
         """VNPay's word on the order's transaction: `transaction_no` names one when the order has several
         (optional, and outside the checksum); a refund of it shows as vnp_TransactionType 02/03."""
         body = self._base("querydr", order)
@@ -58,14 +64,27 @@ class VnpayClient:
             body["vnp_TransactionNo"] = transaction_no
         return self._post(body, vnpay.QUERYDR_FIELDS, vnpay.QUERYDR_RESPONSE_FIELDS)
 
-    def refund(self, order, *, amount_vnd: int, transaction_no: str, created_by: str,
-               transaction_type: Optional[str] = None, request_id: Optional[str] = None) -> dict:
+    def refund(
+        self,
+        order,
+        *,
+        amount_vnd: int,
+        transaction_no: str,
+        created_by: str,
+        transaction_type: str | None = None,
+        request_id: str | None = None,
+    ) -> dict:
         """`transaction_type` 02 (full) / 03 (partial) as the caller decides from the transaction; `request_id`
         the vnp_RequestId the caller recorded before sending."""
         body = self._base("refund", order)
         if request_id:
             body["vnp_RequestId"] = request_id
-        body.update({"vnp_TransactionType": transaction_type or ("02" if amount_vnd == int(order.amount) else "03"),
-                     "vnp_Amount": str(amount_vnd * 100), "vnp_TransactionNo": transaction_no,
-                     "vnp_CreateBy": created_by[:250]})
+        body.update(
+            {
+                "vnp_TransactionType": transaction_type or ("02" if amount_vnd == int(order.amount) else "03"),
+                "vnp_Amount": str(amount_vnd * 100),
+                "vnp_TransactionNo": transaction_no,
+                "vnp_CreateBy": created_by[:250],
+            }
+        )
         return self._post(body, vnpay.REFUND_FIELDS, vnpay.REFUND_RESPONSE_FIELDS)

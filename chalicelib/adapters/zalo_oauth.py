@@ -9,21 +9,22 @@
 As several public clients use it; not checked against Zalo's own pages from here (docs/chat.md).
 The refresh token is single use: the answer carries the next one, and the one sent stops working.
 No token or secret ever goes into a log line or an exception's text."""
+
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Optional
 
-TIMEOUT_S = (3.05, 10)        # connect, read
+TIMEOUT_S = (3.05, 10)  # connect, read
 
 
 class ZaloOAuthError(Exception):
     """Zalo refused the refresh with an error (`answered`; `error` is its code when numeric), or could not
     be reached, or gave an answer that is neither an error nor a pair (`answered` False)."""
 
-    def __init__(self, message: str, error: Optional[int] = None, error_name: Optional[str] = None,
-                 answered: bool = True) -> None:
+    def __init__(
+        self, message: str, error: int | None = None, error_name: str | None = None, answered: bool = True
+    ) -> None:
         super().__init__(message)
         self.error, self.error_name, self.answered = error, error_name, answered
 
@@ -32,12 +33,12 @@ class ZaloOAuthError(Exception):
 class TokenPair:
     access_token: str = field(repr=False)
     refresh_token: str = field(repr=False)
-    expires_in: Optional[int] = None       # seconds the access token lives, as Zalo says
+    expires_in: int | None = None  # seconds the access token lives, as Zalo says
 
 
 @functools.lru_cache(maxsize=1)
 def _http():
-    import requests   # deferred: importing the app stays light
+    import requests  # deferred: importing the app stays light
 
     return requests.Session()
 
@@ -45,12 +46,18 @@ def _http():
 def refresh_oa_token(url: str, app_id: str, secret_key: str, refresh_token: str) -> TokenPair:
     """One refresh: the new pair, or ZaloOAuthError naming Zalo's error."""
     try:
-        resp = _http().post(url, timeout=TIMEOUT_S, headers={"secret_key": secret_key},
-                            data={"app_id": app_id, "grant_type": "refresh_token", "refresh_token": refresh_token})
-    except Exception as exc:   # the text of a requests error may carry the URL, never the form; keep it out anyway
-        raise ZaloOAuthError(f"Zalo OAuth unreachable: {type(exc).__name__} (if Zalo did rotate the refresh token, "
-                             "its answer is lost and the next run reports the stored one as invalid)",
-                             answered=False) from None
+        resp = _http().post(
+            url,
+            timeout=TIMEOUT_S,
+            headers={"secret_key": secret_key},
+            data={"app_id": app_id, "grant_type": "refresh_token", "refresh_token": refresh_token},
+        )
+    except Exception as exc:  # the text of a requests error may carry the URL, never the form; keep it out anyway
+        raise ZaloOAuthError(
+            f"Zalo OAuth unreachable: {type(exc).__name__} (if Zalo did rotate the refresh token, "
+            "its answer is lost and the next run reports the stored one as invalid)",
+            answered=False,
+        ) from None
     try:
         answer = resp.json()
     except ValueError:
@@ -64,17 +71,25 @@ def refresh_oa_token(url: str, app_id: str, secret_key: str, refresh_token: str)
         description = _text(answer.get("error_description") or answer.get("error_reason") or answer.get("message"))
         text = " ".join(t for t in (name, f"({description})" if description else "") if t)
         shown = code if code is not None else _text(str(raw_error))
-        raise ZaloOAuthError(_scrub(f"Zalo refused the token refresh: error {shown} {text}".rstrip(),
-                                    refresh_token, secret_key), error=code, error_name=name or None)
+        raise ZaloOAuthError(
+            _scrub(f"Zalo refused the token refresh: error {shown} {text}".rstrip(), refresh_token, secret_key),
+            error=code,
+            error_name=name or None,
+        )
     access, refresh = answer.get("access_token"), answer.get("refresh_token")
     if resp.status_code != 200 or not (isinstance(access, str) and access and isinstance(refresh, str) and refresh):
-        missing = [k for k, v in (("access_token", access), ("refresh_token", refresh)) if not isinstance(v, str) or not v]
-        raise ZaloOAuthError(f"Zalo OAuth answered HTTP {resp.status_code} without an error code"
-                             + (f" and without {', '.join(missing)}" if missing else ""), answered=False)
+        missing = [
+            k for k, v in (("access_token", access), ("refresh_token", refresh)) if not isinstance(v, str) or not v
+        ]
+        raise ZaloOAuthError(
+            f"Zalo OAuth answered HTTP {resp.status_code} without an error code"
+            + (f" and without {', '.join(missing)}" if missing else ""),
+            answered=False,
+        )
     return TokenPair(access_token=access, refresh_token=refresh, expires_in=_int(answer.get("expires_in")))
 
 
-def _int(value) -> Optional[int]:
+def _int(value) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

@@ -1,6 +1,7 @@
 """The customer account statement ("sổ theo dõi công nợ"): the customer's own
 (a linked code) and the managers' (any code, with references and who posted),
 as JSON or CSV for a spreadsheet."""
+
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -22,9 +23,15 @@ def accounts():
 def _answer(statement: dict, as_csv: bool, internal: bool) -> Response:
     if not as_csv:
         return json_response(statement, headers=NO_STORE)
-    return Response(body=accounts().csv(statement, internal), status_code=200,
-                    headers={"Content-Type": "text/csv; charset=utf-8", **NO_STORE,
-                             "Content-Disposition": f'attachment; filename="{accounts().filename(statement)}"'})
+    return Response(
+        body=accounts().csv(statement, internal),
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            **NO_STORE,
+            "Content-Disposition": f'attachment; filename="{accounts().filename(statement)}"',
+        },
+    )
 
 
 @bp.route("/v1/me/account", methods=["GET"], authorizer=bearer)

@@ -1,4 +1,5 @@
 """Managers: tariff versions (audited), issuing an invoice from a reading, refunds of account credit."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

@@ -1,4 +1,5 @@
 """Customer accounts (API.md, 'Customers') and the managers' login."""
+
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -18,8 +19,12 @@ def _auth():
 @api
 def customer_code_lookup():
     body = json_body(bp.current_request)
-    return _auth().lookup(client_ip(bp.current_request), phone=body.get("phone"),
-                          ledger_no=body.get("ledger_no"), house_no=body.get("house_no"))
+    return _auth().lookup(
+        client_ip(bp.current_request),
+        phone=body.get("phone"),
+        ledger_no=body.get("ledger_no"),
+        house_no=body.get("house_no"),
+    )
 
 
 @bp.route("/v1/auth/register", methods=["POST"])
@@ -34,7 +39,8 @@ def register():
 def register_confirm():
     body = json_body(bp.current_request)
     return json_response(
-        _auth().confirm_registration(body.get("customer_code"), body.get("otp"), body.get("password")), 201)
+        _auth().confirm_registration(body.get("customer_code"), body.get("otp"), body.get("password")), 201
+    )
 
 
 @bp.route("/v1/auth/login", methods=["POST"])
@@ -76,4 +82,3 @@ def password_reset():
 def admin_login():
     body = json_body(bp.current_request)
     return _auth().admin_login(client_ip(bp.current_request), body.get("username"), body.get("password"))
-

@@ -1,5 +1,6 @@
 """The built-in (Lambda TOKEN) authorizer: verifies the access token and
 grants each role its own routes. API Gateway caches the answer per token."""
+
 from __future__ import annotations
 
 from chalice import AuthResponse, Blueprint
@@ -26,13 +27,20 @@ def authorize(header: str) -> AuthResponse:
     except tokens.TokenError:
         if not settings.is_local:
             # API Gateway's convention for a 401 from a Lambda authorizer.
-            raise Exception("Unauthorized")  # noqa: TRY002
+            raise Exception("Unauthorized")
         return AuthResponse(routes=[], principal_id="anonymous")  # chalice local: a 403
     ident = tokens.identity_from_claims(claims)
     return AuthResponse(
-        routes=ROLE_ROUTES[ident.role], principal_id=ident.account_id,
-        context={"account_id": ident.account_id, "role": ident.role, "codes": ",".join(ident.customer_codes),
-                 "family_id": ident.family_id, "device": ident.device})
+        routes=ROLE_ROUTES[ident.role],
+        principal_id=ident.account_id,
+        context={
+            "account_id": ident.account_id,
+            "role": ident.role,
+            "codes": ",".join(ident.customer_codes),
+            "family_id": ident.family_id,
+            "device": ident.device,
+        },
+    )
 
 
 @bp.authorizer(ttl_seconds=300)

@@ -1,4 +1,5 @@
 """Registering online for bank transfer / authorised debit, and the utility's decision."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

@@ -1,5 +1,6 @@
 """Chat assistants: the platforms' webhooks (public, signed) and the
 customer's own links (bearer). Thin: the service does the work."""
+
 from __future__ import annotations
 
 from chalice import Blueprint, Response

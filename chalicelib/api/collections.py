@@ -1,5 +1,6 @@
 """Field staff: cash collected on the spot, printed notices and receipts, the
 day's reconciliation; managers: the cash handed over and the same view."""
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -37,15 +38,18 @@ def record_print():
 def print_preview(invoice_id):
     request = bp.current_request
     params = query(request)
-    return collections().print_preview(staff_identity(request), invoice_id, params.get("kind"),
-                                       params.get("collection_id"))
+    return collections().print_preview(
+        staff_identity(request), invoice_id, params.get("kind"), params.get("collection_id")
+    )
 
 
 @bp.route("/v1/staff/reconciliation", methods=["GET"], authorizer=bearer)
 @api
 def staff_reconciliation():
     request = bp.current_request
-    return collections().staff_reconciliation(staff_identity(request), query(request, allow_empty=("date",)).get("date"))
+    return collections().staff_reconciliation(
+        staff_identity(request), query(request, allow_empty=("date",)).get("date")
+    )
 
 
 @bp.route("/v1/admin/reconciliation/handover", methods=["POST"], authorizer=bearer)

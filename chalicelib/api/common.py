@@ -1,10 +1,12 @@
 """What every route handler shares: body parsing, the caller's identity, and
 turning errors into the API's error format (never a stack trace)."""
+
 from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalice import Response
 
@@ -13,7 +15,7 @@ from chalicelib.errors import AppError, Unauthorized, ValidationError
 from chalicelib.observability import logger
 
 MAX_BODY_BYTES = 16 * 1024
-LARGE_BODY_BYTES = 256 * 1024    # an offline batch of 100 readings, a route of 3,000 customers
+LARGE_BODY_BYTES = 256 * 1024  # an offline batch of 100 readings, a route of 3,000 customers
 
 
 def lang(request) -> str:
@@ -22,8 +24,11 @@ def lang(request) -> str:
 
 
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
-                    headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+    return Response(
+        body=json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
 
 
 def error_response(err: AppError, language: str) -> Response:
@@ -39,11 +44,13 @@ def json_body(request, max_bytes: int = MAX_BODY_BYTES) -> dict:
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):
-        raise ValidationError("the body is not valid JSON", "Dữ liệu không phải JSON hợp lệ.",
-                              code="INVALID_JSON") from None
+        raise ValidationError(
+            "the body is not valid JSON", "Dữ liệu không phải JSON hợp lệ.", code="INVALID_JSON"
+        ) from None
     if not isinstance(body, dict):
-        raise ValidationError("the body must be a JSON object", "Dữ liệu phải là một đối tượng JSON.",
-                              code="INVALID_JSON")
+        raise ValidationError(
+            "the body must be a JSON object", "Dữ liệu phải là một đối tượng JSON.", code="INVALID_JSON"
+        )
     return body
 
 
@@ -55,8 +62,11 @@ def query(request, allow_empty: tuple = ()) -> dict:
     params = request.query_params or {}
     for name, value in params.items():
         if value == "" and name not in allow_empty:
-            raise ValidationError(f"{name} has no value: give one or leave the parameter out",
-                                  f"Tham số {name} không có giá trị.", field=name)
+            raise ValidationError(
+                f"{name} has no value: give one or leave the parameter out",
+                f"Tham số {name} không có giá trị.",
+                field=name,
+            )
     return params
 
 
@@ -79,13 +89,19 @@ def identity(request) -> Identity:
     if not ctx.get("account_id"):
         raise Unauthorized()
     codes = tuple(c for c in (ctx.get("codes") or "").split(",") if c)
-    return Identity(account_id=ctx["account_id"], role=ctx.get("role", ""), customer_codes=codes,
-                    family_id=ctx.get("family_id", ""), device=ctx.get("device", ""))
+    return Identity(
+        account_id=ctx["account_id"],
+        role=ctx.get("role", ""),
+        customer_codes=codes,
+        family_id=ctx.get("family_id", ""),
+        device=ctx.get("device", ""),
+    )
 
 
 def handled(app_or_bp) -> Callable:
     """Wrap a view so domain errors become the API's JSON errors and anything
     unexpected becomes a logged 500 with no internals in the body."""
+
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def view(*args, **kwargs):
@@ -97,10 +113,17 @@ def handled(app_or_bp) -> Callable:
                 return error_response(err, lang(request))
             except Exception:
                 logger.exception("unhandled error")
-                return json_response({"code": "INTERNAL_ERROR",
-                                      "message": "Đã có lỗi xảy ra. Vui lòng thử lại sau."
-                                      if lang(request) == "vi" else "Something went wrong; try again later."},
-                                     500)
+                return json_response(
+                    {
+                        "code": "INTERNAL_ERROR",
+                        "message": "Đã có lỗi xảy ra. Vui lòng thử lại sau."
+                        if lang(request) == "vi"
+                        else "Something went wrong; try again later.",
+                    },
+                    500,
+                )
             return result if isinstance(result, Response) else json_response(result)
+
         return view
+
     return decorate

@@ -1,4 +1,5 @@
 """Managers import the customer book: get an upload link, upload, start, watch progress."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

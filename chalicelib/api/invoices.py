@@ -1,4 +1,5 @@
 """Invoices, read side: a customer reads only codes linked to its account."""
+
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -16,8 +17,9 @@ api = handled(bp)
 def list_invoices(code):
     request = bp.current_request
     params = query(request)
-    return deps.get("invoices").list_for_customer(identity(request), code, params.get("status"),
-                                                  params.get("limit"), params.get("cursor"))
+    return deps.get("invoices").list_for_customer(
+        identity(request), code, params.get("status"), params.get("limit"), params.get("cursor")
+    )
 
 
 @bp.route("/v1/invoices/{invoice_id}", methods=["GET"], authorizer=bearer)
@@ -32,6 +34,12 @@ def get_invoice_pdf(invoice_id):
     # API Gateway returns binary only when the caller's Accept names the type:
     # the apps ask with `Accept: application/pdf`.
     filename, pdf = deps.get("invoices").pdf(identity(bp.current_request), invoice_id)
-    return Response(body=pdf, status_code=200, headers={
-        "Content-Type": "application/pdf", "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "private, no-store"})
+    return Response(
+        body=pdf,
+        status_code=200,
+        headers={
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

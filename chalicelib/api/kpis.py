@@ -1,4 +1,5 @@
 """Managers: the period's KPIs (JSON or CSV for Excel) and the audit trail of an entity."""
+
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -21,15 +22,21 @@ def kpi_report():
     request = bp.current_request
     params = query(request)
     as_csv = wants_csv(request, params)
-    report = kpis().report(params.get("period"), params.get("branch"), params.get("round1_day"),
-                           params.get("sweep_day"))
+    report = kpis().report(
+        params.get("period"), params.get("branch"), params.get("round1_day"), params.get("sweep_day")
+    )
     if not as_csv:
         return report
     name = f"kpis-{report['period']}" + (f"-{report['branch']}" if report["branch"] else "")
     safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in name)
-    return Response(body=kpis().csv(report), status_code=200,
-                    headers={"Content-Type": "text/csv; charset=utf-8",
-                             "Content-Disposition": f'attachment; filename="{safe}.csv"'})
+    return Response(
+        body=kpis().csv(report),
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{safe}.csv"',
+        },
+    )
 
 
 @bp.route("/v1/admin/audit", methods=["GET"], authorizer=bearer)

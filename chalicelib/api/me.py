@@ -1,4 +1,5 @@
 """The signed-in customer's account and the customer codes it holds."""
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -22,8 +23,9 @@ def me():
 def link_customer():
     request = bp.current_request
     body = json_body(request)
-    return json_response(deps.get("auth").start_link(client_ip(request), identity(request),
-                                                     body.get("customer_code")), 202)
+    return json_response(
+        deps.get("auth").start_link(client_ip(request), identity(request), body.get("customer_code")), 202
+    )
 
 
 @bp.route("/v1/me/customers/confirm", methods=["POST"], authorizer=bearer)

@@ -1,37 +1,64 @@
 """OpenAPI paths of the customer website (merged by openapi.document()): the
 page and its static files. They answer HTML, CSS, JS or SVG, not JSON."""
+
 from __future__ import annotations
 
 from chalicelib.api.openapi import _ERR, _STR, _json
 
-_HEADERS = {name: {"schema": _STR, "description": what} for name, what in (
-    ("Content-Security-Policy", "Strict: no inline or foreign script or style, no framing"),
-    ("ETag", "Content hash; If-None-Match answers 304"),
-    ("Cache-Control", "The page: no-cache. An asset named with its current ?v= hash: a year, immutable"),
-)}
+_HEADERS = {
+    name: {"schema": _STR, "description": what}
+    for name, what in (
+        ("Content-Security-Policy", "Strict: no inline or foreign script or style, no framing"),
+        ("ETag", "Content hash; If-None-Match answers 304"),
+        ("Cache-Control", "The page: no-cache. An asset named with its current ?v= hash: a year, immutable"),
+    )
+}
 _NOT_MODIFIED = {"304": {"description": "Not modified (If-None-Match matched the ETag)"}}
 
 PATHS = {
-    "/": {"get": {
-        "summary": "The customer website: log in, invoices, PDF, pay with VNPAY-QR (Vietnamese, English switch)",
-        "tags": ["website"],
-        "responses": {
-            "200": {"description": "The page", "headers": _HEADERS,
-                    "content": {"text/html": {"schema": _STR}}},
-            "301": {"description": "Deployed, /<stage> without the slash: to /<stage>/ (relative URLs need it)"},
-            **_NOT_MODIFIED}}},
-    "/web/{asset}": {"get": {
-        "summary": "A static file of the website (a fixed list: app.css, app.js, icon.svg)",
-        "tags": ["website"],
-        "parameters": [
-            {"name": "asset", "in": "path", "required": True,
-             "schema": {"type": "string", "enum": ["app.css", "app.js", "icon.svg"]}},
-            {"name": "v", "in": "query", "required": False, "schema": _STR,
-             "description": "The content hash the page names; when current, the answer may be cached a year"}],
-        "responses": {
-            "200": {"description": "The file", "headers": _HEADERS, "content": {
-                "text/css": {"schema": _STR}, "text/javascript": {"schema": _STR},
-                "image/svg+xml": {"schema": _STR}}},
-            **_NOT_MODIFIED,
-            "404": {"description": "Not one of the website's files", **_json(_ERR)}}}},
+    "/": {
+        "get": {
+            "summary": "The customer website: log in, invoices, PDF, pay with VNPAY-QR (Vietnamese, English switch)",
+            "tags": ["website"],
+            "responses": {
+                "200": {"description": "The page", "headers": _HEADERS, "content": {"text/html": {"schema": _STR}}},
+                "301": {"description": "Deployed, /<stage> without the slash: to /<stage>/ (relative URLs need it)"},
+                **_NOT_MODIFIED,
+            },
+        }
+    },
+    "/web/{asset}": {
+        "get": {
+            "summary": "A static file of the website (a fixed list: app.css, app.js, icon.svg)",
+            "tags": ["website"],
+            "parameters": [
+                {
+                    "name": "asset",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "enum": ["app.css", "app.js", "icon.svg"]},
+                },
+                {
+                    "name": "v",
+                    "in": "query",
+                    "required": False,
+                    "schema": _STR,
+                    "description": "The content hash the page names; when current, the answer may be cached a year",
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "The file",
+                    "headers": _HEADERS,
+                    "content": {
+                        "text/css": {"schema": _STR},
+                        "text/javascript": {"schema": _STR},
+                        "image/svg+xml": {"schema": _STR},
+                    },
+                },
+                **_NOT_MODIFIED,
+                "404": {"description": "Not one of the website's files", **_json(_ERR)},
+            },
+        }
+    },
 }

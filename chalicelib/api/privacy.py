@@ -1,4 +1,5 @@
 """Personal data (Decree 13/2023/ND-CP): the signed-in customer's right of access."""
+
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -24,7 +25,13 @@ def my_data():
     headers = {"Cache-Control": "no-store"}
     if wanted == "json":
         body, filename = service.as_download(export)
-        return Response(body=body, status_code=200, headers={
-            **headers, "Content-Type": "application/json; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(
+            body=body,
+            status_code=200,
+            headers={
+                **headers,
+                "Content-Type": "application/json; charset=utf-8",
+                "Content-Disposition": f'attachment; filename="{filename}"',
+            },
+        )
     return json_response(export, headers=headers)

@@ -1,4 +1,5 @@
 """Field staff send meter readings (queued, 202) and read back what became of them."""
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -13,6 +14,7 @@ api = handled(bp)
 
 def _staff(request):
     from chalicelib.api.staff_common import staff_identity
+
     return staff_identity(request)
 
 

@@ -1,4 +1,5 @@
 """The customer's reminder preferences: channels, opt-out, e-mail, and the app's push token."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

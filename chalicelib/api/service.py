@@ -1,4 +1,5 @@
 """Service routes: health and the OpenAPI document. No auth."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

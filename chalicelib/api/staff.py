@@ -1,5 +1,6 @@
 """Field staff: login bound to a device, today's route; managers: staff
 accounts, devices and routes (every change audited)."""
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -48,13 +49,13 @@ def rebind_device(username):
 @api
 def create_route():
     request = bp.current_request
-    return json_response(staff_service().create_route(identity(request).account_id,
-                                                      json_body(request, LARGE_BODY_BYTES)), 201)
+    return json_response(
+        staff_service().create_route(identity(request).account_id, json_body(request, LARGE_BODY_BYTES)), 201
+    )
 
 
 @bp.route("/v1/admin/routes/{route_id}", methods=["PUT"], authorizer=bearer)
 @api
 def update_route(route_id):
     request = bp.current_request
-    return staff_service().update_route(identity(request).account_id, route_id,
-                                        json_body(request, LARGE_BODY_BYTES))
+    return staff_service().update_route(identity(request).account_id, route_id, json_body(request, LARGE_BODY_BYTES))

@@ -1,5 +1,6 @@
 """Managers: import bank statements (CK) and the State Treasury's authorised
 collections (NT), see the suspense list, resolve a line by hand."""
+
 from __future__ import annotations
 
 from urllib.parse import unquote
@@ -18,14 +19,22 @@ def statements():
     return deps.get("statements")
 
 
-@bp.route("/v1/admin/imports/bank-statements", methods=["POST"], authorizer=bearer,
-          content_types=["text/csv", "application/octet-stream",
-                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"])
+@bp.route(
+    "/v1/admin/imports/bank-statements",
+    methods=["POST"],
+    authorizer=bearer,
+    content_types=[
+        "text/csv",
+        "application/octet-stream",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ],
+)
 @api
 def import_bank_statement():
     request = bp.current_request
-    result = statements().import_statement(identity(request).account_id, query(request).get("bank"),
-                                           request.raw_body or b"")
+    result = statements().import_statement(
+        identity(request).account_id, query(request).get("bank"), request.raw_body or b""
+    )
     return json_response(result, 201)
 
 

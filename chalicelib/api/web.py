@@ -10,6 +10,7 @@ hash (`web/app.js?v=<hash>`), so the assets can be cached for a year and a new
 deployment is picked up at once; the page itself is revalidated every time.
 Every URL in the page is relative: deployed, API Gateway serves it under the
 stage path (/api/)."""
+
 from __future__ import annotations
 
 import functools
@@ -32,8 +33,10 @@ ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
-       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -54,7 +57,7 @@ def _read(name: str) -> bytes:
         return f.read()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached(name: str) -> bytes:
     return _read(name)
 
@@ -72,7 +75,7 @@ def _page() -> bytes:
     return _build_page() if get_settings().is_local else _cached_page()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached_page() -> bytes:
     # Deployed, the files never change: hash the assets once per container, not per page view.
     return _build_page()

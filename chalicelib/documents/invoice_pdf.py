@@ -19,6 +19,7 @@ fonts-dejavu-core 2.37 with fontTools:
 (and the same for DejaVuSans-Bold.ttf). The full fonts would work unchanged.
 fpdf2 then embeds only the glyphs a page uses.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -39,7 +40,7 @@ LEFT = 14.0
 WIDTH = PAGE_W - 2 * LEFT
 RIGHT = LEFT + WIDTH
 TOP = 12.0
-FOOTER_Y = PAGE_H - 16.0     # content stops above this line
+FOOTER_Y = PAGE_H - 16.0  # content stops above this line
 
 # Colours.
 BLUE = (0, 82, 147)
@@ -68,6 +69,7 @@ assert abs(sum(c[2] for c in COLUMNS) - WIDTH) < 1e-6
 
 
 # --- formatting -------------------------------------------------------------
+
 
 def _t(value) -> str:
     """Text as printed: None is empty, everything NFC (precomposed Vietnamese
@@ -161,6 +163,7 @@ def _creation_date(invoice: dict):
 
 # --- drawing helpers ---------------------------------------------------------
 
+
 class _Page:
     """Thin helpers over an fpdf2 document: fonts by size/weight/colour,
     label-value rows, runs of mixed type on one line."""
@@ -204,8 +207,20 @@ class _Page:
     def label_width(self, vi: str, en: str, size: float = 9.0) -> float:
         return sum(self.width(t, s, b) for t, s, b, _ in self.label_runs(vi, en, size))
 
-    def field(self, x: float, y: float, w: float, label_w: float, vi: str, en: str, value: str,
-              bold: bool = False, color=DARK, size: float = 9.0, line_h: float = 4.8) -> float:
+    def field(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        label_w: float,
+        vi: str,
+        en: str,
+        value: str,
+        bold: bool = False,
+        color=DARK,
+        size: float = 9.0,
+        line_h: float = 4.8,
+    ) -> float:
         """'Label (English): value', the value wrapping under itself. Returns
         the y below it."""
         self.runs(x, y, line_h, self.label_runs(vi, en, size))
@@ -228,14 +243,15 @@ class _Page:
 
 # --- the page ---------------------------------------------------------------
 
+
 def render_invoice_pdf(invoice: dict, seller: dict, qr_payload: str | None = None) -> bytes:
     """The invoice (the dict of `chalicelib.domain.invoices.detail`, plus the
     optional e-invoice keys) as a one-page A4 PDF."""
-    from fpdf import FPDF   # noqa: PLC0415 - lazy: keeps fpdf and Pillow out of a cold start
+    from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_margins(LEFT, TOP, LEFT)
-    pdf.set_auto_page_break(False)     # sections ask for room themselves
+    pdf.set_auto_page_break(False)  # sections ask for room themselves
     pdf.c_margin = 1.5
     pdf.add_font(FAMILY, "", str(FONT_REGULAR))
     pdf.add_font(FAMILY, "B", str(FONT_BOLD))
@@ -252,7 +268,7 @@ def render_invoice_pdf(invoice: dict, seller: dict, qr_payload: str | None = Non
         pdf.set_creation_date(created)
 
     page = _Page(pdf)
-    pdf.footer = lambda: _footer(page, invoice, seller)   # fpdf2 calls it as each page closes
+    pdf.footer = lambda: _footer(page, invoice, seller)  # fpdf2 calls it as each page closes
     pdf.add_page()
 
     y = _header(page, invoice, seller)
@@ -273,16 +289,17 @@ def _header(page: _Page, invoice: dict, seller: dict) -> float:
     pdf.set_xy(LEFT, TOP)
     pdf.multi_cell(left_w, 5.6, _t(seller.get("name")) or DASH, align="L", new_x="LMARGIN", new_y="NEXT")
     y = pdf.get_y() + 0.8
-    rows = (("Mã số thuế", "Tax code", _t(seller.get("tax_code")), True),
-            ("Địa chỉ", "Address", _t(seller.get("address")), False),
-            ("Điện thoại", "Hotline", _t(seller.get("hotline")), False))
+    rows = (
+        ("Mã số thuế", "Tax code", _t(seller.get("tax_code")), True),
+        ("Địa chỉ", "Address", _t(seller.get("address")), False),
+        ("Điện thoại", "Hotline", _t(seller.get("hotline")), False),
+    )
     label_w = max(page.label_width(vi, en, 8.5) for vi, en, _, _ in rows) + 1.5
     for vi, en, value, bold in rows:
         y = page.field(LEFT, y, left_w, label_w, vi, en, value, bold=bold, size=8.5, line_h=4.4)
 
     # The status stamp, top right.
-    vi, en, color = STATUS.get(_t(invoice.get("status")).lower(),
-                               (_t(invoice.get("status")).upper() or DASH, "", GREY))
+    vi, en, color = STATUS.get(_t(invoice.get("status")).lower(), (_t(invoice.get("status")).upper() or DASH, "", GREY))
     x = RIGHT - stamp_w
     pdf.set_draw_color(*color)
     pdf.set_line_width(0.6)
@@ -319,15 +336,25 @@ def _title(page: _Page, invoice: dict, y: float) -> float:
         issued_vi = f"Ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
     except ValueError:
         issued_vi = f"Ngày {DASH}"
-    page.runs(LEFT, y, 5, [(issued_vi, 9.5, False, DARK),
-                           (f"  (Date of issue: {date_vn(issued)})", 7.5, False, GREY)], align="C")
+    page.runs(
+        LEFT,
+        y,
+        5,
+        [(issued_vi, 9.5, False, DARK), (f"  (Date of issue: {date_vn(issued)})", 7.5, False, GREY)],
+        align="C",
+    )
     y += 5.6
 
     template = _t(invoice.get("invoice_template")) or DASH
     symbol = _t(invoice.get("invoice_symbol")) or DASH
     number = invoice_no(invoice.get("invoice_number"))
-    page.runs(LEFT, y, 5.5, [(f"Mẫu số {template} — Ký hiệu {symbol} — Số ", 10, False, DARK),
-                             (number, 11.5, True, RED)], align="C")
+    page.runs(
+        LEFT,
+        y,
+        5.5,
+        [(f"Mẫu số {template} — Ký hiệu {symbol} — Số ", 10, False, DARK), (number, 11.5, True, RED)],
+        align="C",
+    )
     y += 5.4
     page.runs(LEFT, y, 4, [(f"Form {template} · Serial {symbol} · No. {number}", 7.5, False, GREY)], align="C")
     return y + 7
@@ -344,23 +371,27 @@ def _customer(page: _Page, invoice: dict, y: float) -> float:
 
     start, end = invoice.get("period_start"), invoice.get("period_end")
     reading = f"{date_vn(start)} – {date_vn(end)}" if (start or end) else ""
-    left_rows = [("Khách hàng", "Customer"), ("Mã khách hàng", "Customer code"),
-                 ("Địa chỉ", "Address"), ("Kỳ hóa đơn", "Billing period")]
+    left_rows = [
+        ("Khách hàng", "Customer"),
+        ("Mã khách hàng", "Customer code"),
+        ("Địa chỉ", "Address"),
+        ("Kỳ hóa đơn", "Billing period"),
+    ]
     lw1 = max(page.label_width(vi, en) for vi, en in left_rows) + 2
     right_rows = [("Số danh bộ", "Ledger no.")] + ([("Ngày đọc số", "Readings")] if reading else [])
     lw2 = max(page.label_width(vi, en) for vi, en in right_rows) + 2
 
-    y = page.field(x1, y, inner, lw1, "Khách hàng", "Customer", _t(invoice.get("customer_name")),
-                   bold=True, size=9.5) + 0.6
+    y = (
+        page.field(x1, y, inner, lw1, "Khách hàng", "Customer", _t(invoice.get("customer_name")), bold=True, size=9.5)
+        + 0.6
+    )
     row = y
-    y1 = page.field(x1, row, half, lw1, "Mã khách hàng", "Customer code", _t(invoice.get("customer_code")),
-                    bold=True)
+    y1 = page.field(x1, row, half, lw1, "Mã khách hàng", "Customer code", _t(invoice.get("customer_code")), bold=True)
     y2 = page.field(x2, row, inner - half - 2, lw2, "Số danh bộ", "Ledger no.", _t(invoice.get("ledger_no")))
     y = max(y1, y2) + 0.6
     y = page.field(x1, y, inner, lw1, "Địa chỉ", "Address", _t(invoice.get("customer_address"))) + 0.6
     row = y
-    y1 = page.field(x1, row, half, lw1, "Kỳ hóa đơn", "Billing period", period_vn(invoice.get("period")),
-                    bold=True)
+    y1 = page.field(x1, row, half, lw1, "Kỳ hóa đơn", "Billing period", period_vn(invoice.get("period")), bold=True)
     y2 = row
     if reading:
         y2 = page.field(x2, row, inner - half - 2, lw2, "Ngày đọc số", "Readings", reading)
@@ -375,9 +406,11 @@ def _customer(page: _Page, invoice: dict, y: float) -> float:
 def _meter(page: _Page, invoice: dict, y: float) -> float:
     pdf = page.pdf
     y = page.room(20, y)
-    cells = (("Chỉ số cũ", "Previous reading", number(invoice.get("old_index")) or DASH),
-             ("Chỉ số mới", "Current reading", number(invoice.get("new_index")) or DASH),
-             ("Tiêu thụ", "Consumption", f"{number(invoice.get('consumption_m3')) or DASH} m³"))
+    cells = (
+        ("Chỉ số cũ", "Previous reading", number(invoice.get("old_index")) or DASH),
+        ("Chỉ số mới", "Current reading", number(invoice.get("new_index")) or DASH),
+        ("Tiêu thụ", "Consumption", f"{number(invoice.get('consumption_m3')) or DASH} m³"),
+    )
     w = WIDTH / len(cells)
     pdf.set_draw_color(*LINE)
     pdf.set_line_width(0.3)
@@ -425,8 +458,7 @@ def _lines_table(page: _Page, invoice: dict, y: float) -> float:
         n = page.lines_needed(desc, desc_w, 8.5)
         h = max(6.6, n * 4.2 + 2.4)
         y = page.room(h + 30, y)
-        cells = (str(i), None, number(line.get("quantity")), number(line.get("unit_price")),
-                 money(line.get("amount")))
+        cells = (str(i), None, number(line.get("quantity")), number(line.get("unit_price")), money(line.get("amount")))
         x = LEFT
         for (_, _, w, align), text in zip(COLUMNS, cells):
             pdf.rect(x, y, w, h)
@@ -461,26 +493,46 @@ def _lines_table(page: _Page, invoice: dict, y: float) -> float:
         pdf.cell(amount_w, h, amount, align="R")
         y += h
 
-    summary([("Cộng tiền nước", 9, True, DARK), (" (Water subtotal)", 7.5, False, GREY)],
-            money(invoice.get("subtotal")))
+    summary(
+        [("Cộng tiền nước", 9, True, DARK), (" (Water subtotal)", 7.5, False, GREY)], money(invoice.get("subtotal"))
+    )
     for line in taxes or [{"description": "Thuế GTGT / VAT", "amount": invoice.get("vat")}]:
-        summary([(_t(line.get("description")) or "Thuế GTGT / VAT", 8.5, False, DARK)], money(line.get("amount")),
-                size=8.5)
-    for line in fees or [{"description": "Phí bảo vệ môi trường / Environmental fee",
-                          "amount": invoice.get("env_fee")}]:
-        summary([(_t(line.get("description")) or "Phí bảo vệ môi trường", 8.5, False, DARK)],
-                money(line.get("amount")), size=8.5)
-    summary([("Tổng cộng thanh toán", 11.5, True, DARK), ("  (Total payment)", 8, False, GREY)],
-            money_vnd(invoice.get("total")), h=10, size=14, fill=True, color=RED)
+        summary(
+            [(_t(line.get("description")) or "Thuế GTGT / VAT", 8.5, False, DARK)], money(line.get("amount")), size=8.5
+        )
+    for line in fees or [
+        {"description": "Phí bảo vệ môi trường / Environmental fee", "amount": invoice.get("env_fee")}
+    ]:
+        summary(
+            [(_t(line.get("description")) or "Phí bảo vệ môi trường", 8.5, False, DARK)],
+            money(line.get("amount")),
+            size=8.5,
+        )
+    summary(
+        [("Tổng cộng thanh toán", 11.5, True, DARK), ("  (Total payment)", 8, False, GREY)],
+        money_vnd(invoice.get("total")),
+        h=10,
+        size=14,
+        fill=True,
+        color=RED,
+    )
     credit, paid, to_pay = _settled(invoice)
     if credit:
-        summary([("Trừ tiền thừa kỳ trước", 9, False, DARK), (" (Credit from the previous bill)", 7.5, False, GREY)],
-                "-" + money(credit))
+        summary(
+            [("Trừ tiền thừa kỳ trước", 9, False, DARK), (" (Credit from the previous bill)", 7.5, False, GREY)],
+            "-" + money(credit),
+        )
     if paid:
         summary([("Đã thanh toán", 9, False, DARK), (" (Already paid)", 7.5, False, GREY)], "-" + money(paid))
     if to_pay is not None:
-        summary([("Còn phải thanh toán", 11.5, True, DARK), ("  (Amount to pay)", 8, False, GREY)],
-                money_vnd(to_pay), h=10, size=14, fill=True, color=RED)
+        summary(
+            [("Còn phải thanh toán", 11.5, True, DARK), ("  (Amount to pay)", 8, False, GREY)],
+            money_vnd(to_pay),
+            h=10,
+            size=14,
+            fill=True,
+            color=RED,
+        )
     return y + 3.5
 
 
@@ -489,11 +541,13 @@ def _settled(invoice: dict) -> tuple[int, int, int | None]:
     carried from the previous bill, the other payments, and the amount still to
     pay when that is not the total (None otherwise, or for a dict of before the
     ledger)."""
+
     def whole(value) -> int:
         try:
             return int(value or 0)
         except (TypeError, ValueError):
             return 0
+
     payments = [p for p in (invoice.get("payments") or []) if isinstance(p, dict)]
     credit = sum(whole(p.get("amount")) for p in payments if p.get("channel") == "credit")
     if invoice.get("paid_amount") is None or invoice.get("open_amount") is None:
@@ -526,8 +580,10 @@ def _payment(page: _Page, invoice: dict, qr_payload: str | None, y: float) -> fl
 
     status = _t(invoice.get("status")).lower()
     vi, en, color = STATUS.get(status, (_t(invoice.get("status")).upper() or DASH, "", DARK))
-    rows = [("Hạn thanh toán", "Due date", date_vn(invoice.get("due_date")), True, DARK),
-            ("Trạng thái", "Status", f"{vi} ({en})" if en else vi, True, color)]
+    rows = [
+        ("Hạn thanh toán", "Due date", date_vn(invoice.get("due_date")), True, DARK),
+        ("Trạng thái", "Status", f"{vi} ({en})" if en else vi, True, color),
+    ]
     if invoice.get("paid_at"):
         rows.append(("Thanh toán lúc", "Paid at", datetime_vn(invoice.get("paid_at")), False, DARK))
     rows.append(("Biểu giá áp dụng", "Tariff", _t(invoice.get("tariff_ref")) or DASH, False, DARK))
@@ -540,8 +596,9 @@ def _payment(page: _Page, invoice: dict, qr_payload: str | None, y: float) -> fl
     notes = [_t(n) for n in (invoice.get("proration") or []) if _t(n)]
     if notes:
         y += 1
-        page.runs(LEFT, y, 4.8, [("Ghi chú tính giá theo ngày", 9, True, DARK),
-                                 (" (Proration notes):", 7.5, False, GREY)])
+        page.runs(
+            LEFT, y, 4.8, [("Ghi chú tính giá theo ngày", 9, True, DARK), (" (Proration notes):", 7.5, False, GREY)]
+        )
         y += 5
         for note in notes:
             page.font(8.5)
@@ -570,12 +627,16 @@ def qr_matrix(payload: str) -> list[list[bool]]:
     qrcode 8.2 fails some payloads with `ValueError: glog(0)` in its
     Reed-Solomon step (lincolnloop/python-qrcode#330, fixed after 8.2), and
     another error-correction level encodes those."""
-    import qrcode   # noqa: PLC0415 - lazy, like fpdf (qrcode imports Pillow when present)
-    from qrcode import constants   # noqa: PLC0415
+    import qrcode
+    from qrcode import constants
 
     error = None
-    for level in (constants.ERROR_CORRECT_M, constants.ERROR_CORRECT_Q, constants.ERROR_CORRECT_L,
-                  constants.ERROR_CORRECT_H):
+    for level in (
+        constants.ERROR_CORRECT_M,
+        constants.ERROR_CORRECT_Q,
+        constants.ERROR_CORRECT_L,
+        constants.ERROR_CORRECT_H,
+    ):
         qr = qrcode.QRCode(error_correction=level, border=0)
         qr.add_data(payload)
         try:
@@ -613,10 +674,20 @@ def _footer(page: _Page, invoice: dict, seller: dict) -> None:
     pdf.set_line_width(0.3)
     pdf.line(LEFT, y, RIGHT, y)
     invoice_id = _t(invoice.get("invoice_id")) or DASH
-    page.runs(LEFT, y + 1.2, 4, [("Bản thể hiện của hóa đơn điện tử", 7.2, False, DARK),
-                                 (f" (E-invoice display copy) · Mã tra cứu (Lookup code): {invoice_id}",
-                                  7, False, GREY)], align="C")
-    contact = " · ".join(p for p in (_t(seller.get("name")),
-                                     f"Hotline {_t(seller.get('hotline'))}" if seller.get("hotline") else "") if p)
+    page.runs(
+        LEFT,
+        y + 1.2,
+        4,
+        [
+            ("Bản thể hiện của hóa đơn điện tử", 7.2, False, DARK),
+            (f" (E-invoice display copy) · Mã tra cứu (Lookup code): {invoice_id}", 7, False, GREY),
+        ],
+        align="C",
+    )
+    contact = " · ".join(
+        p
+        for p in (_t(seller.get("name")), f"Hotline {_t(seller.get('hotline'))}" if seller.get("hotline") else "")
+        if p
+    )
     page.runs(LEFT, y + 5, 4, [(contact, 7, False, GREY)], align="C")
     page.runs(LEFT, y + 5, 4, [(f"Trang {pdf.page_no()}/{{nb}}", 7, False, GREY)], align="R")

@@ -16,58 +16,96 @@ Rows beyond the ledger's own lines:
 A customer sees the channel and a masked reference at most; the managers'
 view adds the entry, payment and external references, who posted, flags and
 notes."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Iterable, Mapping, Optional, Sequence
 
 from chalicelib.domain import ledger
 from chalicelib.domain.kpis import VN_TZ
 
 ROW_KINDS = ledger.KINDS + ("credit", "opening")
 PERIOD_IN_ID = re.compile(r"-(\d{4})(\d{2})$")
-CREDIT_EVENTS = ("charge", "credit_applied")     # an allocation in these takes the account's credit
+CREDIT_EVENTS = ("charge", "credit_applied")  # an allocation in these takes the account's credit
 
-CSV_COLUMNS = ("date", "description", "kind", "event", "invoice_id", "period", "channel", "reference", "amount",
-               "effect", "balance")
+CSV_COLUMNS = (
+    "date",
+    "description",
+    "kind",
+    "event",
+    "invoice_id",
+    "period",
+    "channel",
+    "reference",
+    "amount",
+    "effect",
+    "balance",
+)
 CSV_INTERNAL = ("entry_id", "payment_id", "external_ref", "posted_by", "flags", "note")
 INTERNAL_FIELDS = ("entry_id", "payment_id", "external_ref", "posted_by", "flags", "note", "credit_delta")
 
 _PAYMENT = {
-    "vi": {"vnpay": "Thanh toán VNPay", "cash": "Thanh toán tiền mặt", "bank_transfer": "Thanh toán chuyển khoản",
-           "bank_statement": "Thanh toán chuyển khoản", "authorised_debit": "Thanh toán trích nợ tự động",
-           "partner": "Thanh toán qua đối tác thu hộ", "migration": "Thanh toán (ghi nhận trước khi mở sổ)",
-           None: "Thanh toán"},
-    "en": {"vnpay": "Payment by VNPay", "cash": "Payment in cash", "bank_transfer": "Payment by bank transfer",
-           "bank_statement": "Payment by bank transfer", "authorised_debit": "Payment by direct debit",
-           "partner": "Payment through a collection partner", "migration": "Payment (recorded before the ledger)",
-           None: "Payment"},
+    "vi": {
+        "vnpay": "Thanh toán VNPay",
+        "cash": "Thanh toán tiền mặt",
+        "bank_transfer": "Thanh toán chuyển khoản",
+        "bank_statement": "Thanh toán chuyển khoản",
+        "authorised_debit": "Thanh toán trích nợ tự động",
+        "partner": "Thanh toán qua đối tác thu hộ",
+        "migration": "Thanh toán (ghi nhận trước khi mở sổ)",
+        None: "Thanh toán",
+    },
+    "en": {
+        "vnpay": "Payment by VNPay",
+        "cash": "Payment in cash",
+        "bank_transfer": "Payment by bank transfer",
+        "bank_statement": "Payment by bank transfer",
+        "authorised_debit": "Payment by direct debit",
+        "partner": "Payment through a collection partner",
+        "migration": "Payment (recorded before the ledger)",
+        None: "Payment",
+    },
 }
 _REFUND = {
     "vi": {"vnpay": "Hoàn tiền qua VNPay", "cash": "Hoàn tiền mặt", None: "Hoàn tiền"},
     "en": {"vnpay": "Refund through VNPay", "cash": "Refund in cash", None: "Refund"},
 }
 _TEXT = {
-    "vi": {"charge": "Hoá đơn {p}", "adjustment": "Điều chỉnh hoá đơn {p}", "allocation": "Phân bổ vào hoá đơn {p}",
-           "from_credit": "Trừ tiền thừa vào hoá đơn {p}", "returned": "Hoàn lại từ hoá đơn {p} vào tài khoản",
-           "refund_cancelled": "Huỷ hoàn tiền", "write_off": "Xoá nợ hoá đơn {p}",
-           "credit": "Tiền thừa chuyển kỳ sau", "opening": "Số dư chuyển sang (trước khi mở sổ)"},
-    "en": {"charge": "Bill {p}", "adjustment": "Correction of bill {p}", "allocation": "Applied to bill {p}",
-           "from_credit": "Credit applied to bill {p}", "returned": "Returned from bill {p} to the account",
-           "refund_cancelled": "Refund cancelled", "write_off": "Bill {p} written off",
-           "credit": "Overpayment carried to the next bill", "opening": "Balance brought forward (before the ledger)"},
+    "vi": {
+        "charge": "Hoá đơn {p}",
+        "adjustment": "Điều chỉnh hoá đơn {p}",
+        "allocation": "Phân bổ vào hoá đơn {p}",
+        "from_credit": "Trừ tiền thừa vào hoá đơn {p}",
+        "returned": "Hoàn lại từ hoá đơn {p} vào tài khoản",
+        "refund_cancelled": "Huỷ hoàn tiền",
+        "write_off": "Xoá nợ hoá đơn {p}",
+        "credit": "Tiền thừa chuyển kỳ sau",
+        "opening": "Số dư chuyển sang (trước khi mở sổ)",
+    },
+    "en": {
+        "charge": "Bill {p}",
+        "adjustment": "Correction of bill {p}",
+        "allocation": "Applied to bill {p}",
+        "from_credit": "Credit applied to bill {p}",
+        "returned": "Returned from bill {p} to the account",
+        "refund_cancelled": "Refund cancelled",
+        "write_off": "Bill {p} written off",
+        "credit": "Overpayment carried to the next bill",
+        "opening": "Balance brought forward (before the ledger)",
+    },
 }
 
 
-def vn_time(epoch: Optional[int]) -> Optional[str]:
+def vn_time(epoch: int | None) -> str | None:
     """Epoch seconds as Vietnam time, ISO 8601 with its offset: '2023-06-10T09:30:00+07:00'."""
     if epoch is None:
         return None
     return datetime.fromtimestamp(int(epoch), VN_TZ).isoformat(timespec="seconds")
 
 
-def period_label(period: Optional[str], invoice_id: Optional[str] = None) -> str:
+def period_label(period: str | None, invoice_id: str | None = None) -> str:
     """'2023-05' -> '05/2023'; without a period, the one in the invoice id ('INV-<code>-202305'), else the id."""
     if period and re.fullmatch(r"\d{4}-\d{2}", period):
         return f"{period[5:]}/{period[:4]}"
@@ -77,7 +115,7 @@ def period_label(period: Optional[str], invoice_id: Optional[str] = None) -> str
     return invoice_id or ""
 
 
-def mask_reference(ref: Optional[str]) -> Optional[str]:
+def mask_reference(ref: str | None) -> str | None:
     """What a customer sees of an external reference: its last 4 characters, not even its length."""
     if not ref:
         return None
@@ -103,8 +141,9 @@ def describe(row: Mapping, lang: str = "vi") -> str:
     return text[kind].format(p=p)
 
 
-def rows(entries: Sequence[Mapping], *, balance: int, periods: Mapping[str, str], lang: str = "vi",
-         internal: bool = False) -> list[dict]:
+def rows(
+    entries: Sequence[Mapping], *, balance: int, periods: Mapping[str, str], lang: str = "vi", internal: bool = False
+) -> list[dict]:
     """The statement's rows: every line of every entry (oldest first), a
     `credit` row where a posting left money on the account, an `opening` row
     first when the entries do not explain today's `balance`, and the balance
@@ -122,20 +161,34 @@ def rows(entries: Sequence[Mapping], *, balance: int, periods: Mapping[str, str]
             invoice_id = line.get("invoice_id")
             if invoice_id is not None and not internal and invoice_id not in periods:
                 invoice_id = None
-            flat.append(dict(base, kind=kind, amount=amount, invoice_id=invoice_id,
-                             period=periods.get(invoice_id) if invoice_id else None,
-                             reference=(ref if internal else mask_reference(ref))
-                             if kind in ("payment", "refund") else None))
+            flat.append(
+                dict(
+                    base,
+                    kind=kind,
+                    amount=amount,
+                    invoice_id=invoice_id,
+                    period=periods.get(invoice_id) if invoice_id else None,
+                    reference=(ref if internal else mask_reference(ref)) if kind in ("payment", "refund") else None,
+                )
+            )
         credit = int(entry.get("credit_delta") or 0)
         if credit > 0:
             flat.append(dict(base, kind="credit", amount=credit, invoice_id=None, period=None, reference=None))
     out = ledger.running(flat)
     opening = balance - (out[-1]["balance"] if out else 0)
     if opening:
-        first = {"date": None, "event": "opening", "channel": None, "kind": "opening", "amount": opening,
-                 "invoice_id": None, "period": None, "reference": None}
+        first = {
+            "date": None,
+            "event": "opening",
+            "channel": None,
+            "kind": "opening",
+            "amount": opening,
+            "invoice_id": None,
+            "period": None,
+            "reference": None,
+        }
         if internal:
-            first.update({name: None for name in INTERNAL_FIELDS}, flags=[])
+            first.update(dict.fromkeys(INTERNAL_FIELDS), flags=[])
         out = [dict(first, balance=0)] + out
         for row in out:
             row["balance"] += opening
@@ -147,9 +200,18 @@ def rows(entries: Sequence[Mapping], *, balance: int, periods: Mapping[str, str]
 
 def open_amounts(invoices: Iterable[ledger.OpenInvoice]) -> list[dict]:
     """The invoices still open, in the order given (oldest first), with what was paid and what is open."""
-    return [{"invoice_id": i.invoice_id, "period": i.period, "total": i.total, "paid_amount": i.paid,
-             "written_off": i.written_off, "open_amount": i.open_amount}
-            for i in invoices if i.status != "cancelled" and i.open_amount > 0]
+    return [
+        {
+            "invoice_id": i.invoice_id,
+            "period": i.period,
+            "total": i.total,
+            "paid_amount": i.paid,
+            "written_off": i.written_off,
+            "open_amount": i.open_amount,
+        }
+        for i in invoices
+        if i.status != "cancelled" and i.open_amount > 0
+    ]
 
 
 def _cell(value) -> object:

@@ -5,6 +5,7 @@ look. Facts relied on are in docs/chat.md.
 Privacy rule: a reply to a chat identity that has not been linked to an
 account (or about a code its account does not hold) says the same thing
 whatever the code is: nothing tells whether the code exists."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,17 +15,17 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from typing import Optional
 
 from chalicelib.domain.invoices import format_vnd
 
 PLATFORMS = ("facebook", "zalo")
 LINK_CODE_DIGITS = 8
-MAX_TEXT = 640                    # longer messages are not commands; only their start is read
+MAX_TEXT = 640  # longer messages are not commands; only their start is read
 CUSTOMER_CODE = r"\d{6,12}"
 
 
 # -- reading a message ---------------------------------------------------------
+
 
 def fold(text: str) -> str:
     """Lower case, no diacritics (đ -> d), single spaces: 'Tra Cứu' -> 'tra cuu'."""
@@ -35,8 +36,8 @@ def fold(text: str) -> str:
 
 @dataclass(frozen=True)
 class Intent:
-    kind: str                     # lookup | link | unlink | help | unknown
-    code: Optional[str] = None    # the customer code (lookup) or the one-time link code (link)
+    kind: str  # lookup | link | unlink | help | unknown
+    code: str | None = None  # the customer code (lookup) or the one-time link code (link)
     lang: str = "vi"
 
 
@@ -77,8 +78,9 @@ def parse(text: object) -> Intent:
 
 # -- one-time link codes -------------------------------------------------------
 
+
 def new_link_code() -> str:
-    return f"{secrets.randbelow(10 ** LINK_CODE_DIGITS):0{LINK_CODE_DIGITS}d}"
+    return f"{secrets.randbelow(10**LINK_CODE_DIGITS):0{LINK_CODE_DIGITS}d}"
 
 
 def link_code_hash(key: str, code: str) -> str:
@@ -103,12 +105,13 @@ def user_hint(user_id: str) -> str:
 
 # -- signatures ----------------------------------------------------------------
 
+
 def facebook_signature(app_secret: str, raw_body: bytes) -> str:
     """Meta's X-Hub-Signature-256: 'sha256=' + hex HMAC-SHA256 of the raw body, keyed with the app secret."""
     return "sha256=" + hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
 
 
-def facebook_signature_ok(app_secret: str, raw_body: bytes, header: Optional[str]) -> bool:
+def facebook_signature_ok(app_secret: str, raw_body: bytes, header: str | None) -> bool:
     if not header or not app_secret:
         return False
     return hmac.compare_digest(facebook_signature(app_secret, raw_body).encode(), header.strip().lower().encode())
@@ -121,8 +124,7 @@ def zalo_signature(app_id: str, raw_body: bytes, timestamp: str, oa_secret: str)
     return "mac=" + hashlib.sha256(data).hexdigest()
 
 
-def zalo_signature_ok(app_id: str, oa_secret: str, raw_body: bytes, timestamp: Optional[str],
-                      header: Optional[str]) -> bool:
+def zalo_signature_ok(app_id: str, oa_secret: str, raw_body: bytes, timestamp: str | None, header: str | None) -> bool:
     if not header or not oa_secret or not app_id or not timestamp:
         return False
     expected = zalo_signature(app_id, raw_body, timestamp, oa_secret)
@@ -130,6 +132,7 @@ def zalo_signature_ok(app_id: str, oa_secret: str, raw_body: bytes, timestamp: O
 
 
 # -- platform events -----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ChatMessage:
@@ -140,7 +143,7 @@ class ChatMessage:
     sent_at_ms: int
 
 
-def _str_id(value) -> Optional[str]:
+def _str_id(value) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -157,7 +160,7 @@ def _ms(value) -> int:
         return 0
 
 
-def loads(raw_body: bytes) -> Optional[dict]:
+def loads(raw_body: bytes) -> dict | None:
     try:
         body = json.loads(raw_body)
     except (ValueError, RecursionError, UnicodeDecodeError):
@@ -187,7 +190,7 @@ def facebook_messages(body: dict) -> list[ChatMessage]:
     return out
 
 
-def zalo_message(body: dict) -> Optional[ChatMessage]:
+def zalo_message(body: dict) -> ChatMessage | None:
     """A `user_send_text` event: sender.id, message.text, message.msg_id, timestamp (ms, a string)."""
     if not isinstance(body, dict) or body.get("event_name") != "user_send_text":
         return None
@@ -202,8 +205,10 @@ def zalo_message(body: dict) -> Optional[ChatMessage]:
 
 # -- replies -------------------------------------------------------------------
 
-_STATUS = {"vi": {"unpaid": "Chưa thanh toán", "paid": "Đã thanh toán", "cancelled": "Đã huỷ"},
-           "en": {"unpaid": "Unpaid", "paid": "Paid", "cancelled": "Cancelled"}}
+_STATUS = {
+    "vi": {"unpaid": "Chưa thanh toán", "paid": "Đã thanh toán", "cancelled": "Đã huỷ"},
+    "en": {"unpaid": "Unpaid", "paid": "Paid", "cancelled": "Cancelled"},
+}
 
 
 def _dmy(iso: str) -> str:
@@ -216,7 +221,7 @@ def _my(period: str) -> str:
     return f"{m.group(2)}/{m.group(1)}" if m else (period or "")
 
 
-def render_invoice(summary: dict, payment_link: Optional[str], lang: str = "vi") -> str:
+def render_invoice(summary: dict, payment_link: str | None, lang: str = "vi") -> str:
     """The latest invoice of a code the asker's account holds. `summary` is domain.invoices.summary()."""
     en = lang == "en"
     status = _STATUS["en" if en else "vi"].get(summary["status"], summary["status"])
@@ -235,60 +240,82 @@ def render_invoice(summary: dict, payment_link: Optional[str], lang: str = "vi")
 
 
 def render_no_invoice(code: str, lang: str = "vi") -> str:
-    return (f"Customer {code} has no invoice yet." if lang == "en"
-            else f"Mã KH {code} chưa có hoá đơn nào.")
+    return f"Customer {code} has no invoice yet." if lang == "en" else f"Mã KH {code} chưa có hoá đơn nào."
 
 
 def render_how_to_link(lang: str = "vi") -> str:
     """For an identity with no link, or a code its account does not hold: says nothing about the code."""
     if lang == "en":
-        return ("To look up invoices here, link this chat to your CSKH account first: sign in to the CSKH app "
-                "or website, choose 'Link chat' to get an 8-digit code, then send 'link <code>' here. "
-                "You can look up only the customer codes of your own account.")
-    return ("Để tra cứu hoá đơn tại đây, vui lòng liên kết cuộc trò chuyện với tài khoản CSKH: đăng nhập ứng "
-            "dụng hoặc website CSKH, chọn 'Liên kết chat' để lấy mã 8 số, rồi gửi 'liên kết <mã>' tại đây. "
-            "Chỉ tra cứu được các mã khách hàng thuộc tài khoản của bạn.")
+        return (
+            "To look up invoices here, link this chat to your CSKH account first: sign in to the CSKH app "
+            "or website, choose 'Link chat' to get an 8-digit code, then send 'link <code>' here. "
+            "You can look up only the customer codes of your own account."
+        )
+    return (
+        "Để tra cứu hoá đơn tại đây, vui lòng liên kết cuộc trò chuyện với tài khoản CSKH: đăng nhập ứng "
+        "dụng hoặc website CSKH, chọn 'Liên kết chat' để lấy mã 8 số, rồi gửi 'liên kết <mã>' tại đây. "
+        "Chỉ tra cứu được các mã khách hàng thuộc tài khoản của bạn."
+    )
 
 
 def render_linked(codes: list[str], lang: str = "vi") -> str:
     shown = ", ".join(codes[:5]) + (" …" if len(codes) > 5 else "")
     if lang == "en":
-        return (f"This chat is now linked to your account (customer codes: {shown}). "
-                f"Send 'lookup <code>' for the latest invoice; 'unlink' to undo.")
-    return (f"Đã liên kết cuộc trò chuyện với tài khoản của bạn (mã KH: {shown}). "
-            f"Gửi 'tra cứu <mã KH>' để xem hoá đơn mới nhất; 'hủy liên kết' để huỷ.")
+        return (
+            f"This chat is now linked to your account (customer codes: {shown}). "
+            f"Send 'lookup <code>' for the latest invoice; 'unlink' to undo."
+        )
+    return (
+        f"Đã liên kết cuộc trò chuyện với tài khoản của bạn (mã KH: {shown}). "
+        f"Gửi 'tra cứu <mã KH>' để xem hoá đơn mới nhất; 'hủy liên kết' để huỷ."
+    )
 
 
 def render_link_failed(lang: str = "vi") -> str:
-    return ("The link code is wrong or has expired. Get a new one in the CSKH app or website."
-            if lang == "en" else
-            "Mã liên kết không đúng hoặc đã hết hạn. Vui lòng lấy mã mới trong ứng dụng hoặc website CSKH.")
+    return (
+        "The link code is wrong or has expired. Get a new one in the CSKH app or website."
+        if lang == "en"
+        else "Mã liên kết không đúng hoặc đã hết hạn. Vui lòng lấy mã mới trong ứng dụng hoặc website CSKH."
+    )
 
 
 def render_link_usage(lang: str = "vi") -> str:
-    return ("Send 'link' followed by the 8-digit code from the CSKH app, e.g. 'link 12345678'." if lang == "en"
-            else "Gửi 'liên kết' kèm mã 8 số lấy trong ứng dụng CSKH, ví dụ: 'liên kết 12345678'.")
+    return (
+        "Send 'link' followed by the 8-digit code from the CSKH app, e.g. 'link 12345678'."
+        if lang == "en"
+        else "Gửi 'liên kết' kèm mã 8 số lấy trong ứng dụng CSKH, ví dụ: 'liên kết 12345678'."
+    )
 
 
 def render_unlinked(was_linked: bool, lang: str = "vi") -> str:
     if lang == "en":
         return "This chat is no longer linked to any account." if was_linked else "This chat is not linked."
-    return ("Đã huỷ liên kết cuộc trò chuyện với tài khoản." if was_linked
-            else "Cuộc trò chuyện này chưa liên kết với tài khoản nào.")
+    return (
+        "Đã huỷ liên kết cuộc trò chuyện với tài khoản."
+        if was_linked
+        else "Cuộc trò chuyện này chưa liên kết với tài khoản nào."
+    )
 
 
 def render_rate_limited(lang: str = "vi") -> str:
-    return ("Too many attempts. Please try again later." if lang == "en"
-            else "Bạn đã thử quá nhiều lần. Vui lòng thử lại sau.")
+    return (
+        "Too many attempts. Please try again later."
+        if lang == "en"
+        else "Bạn đã thử quá nhiều lần. Vui lòng thử lại sau."
+    )
 
 
 def render_help(lang: str = "vi") -> str:
     if lang == "en":
-        return ("CAWACO water – invoice look-up:\n"
-                "• lookup <customer code> – the latest invoice and a payment link\n"
-                "• link <code> – link this chat to your account (code from the CSKH app)\n"
-                "• unlink – remove the link")
-    return ("CAWACO – tra cứu hoá đơn tiền nước:\n"
-            "• tra cứu <mã KH> – hoá đơn mới nhất và đường dẫn thanh toán\n"
-            "• liên kết <mã> – liên kết cuộc trò chuyện với tài khoản (mã lấy trong ứng dụng CSKH)\n"
-            "• hủy liên kết – huỷ liên kết")
+        return (
+            "CAWACO water – invoice look-up:\n"
+            "• lookup <customer code> – the latest invoice and a payment link\n"
+            "• link <code> – link this chat to your account (code from the CSKH app)\n"
+            "• unlink – remove the link"
+        )
+    return (
+        "CAWACO – tra cứu hoá đơn tiền nước:\n"
+        "• tra cứu <mã KH> – hoá đơn mới nhất và đường dẫn thanh toán\n"
+        "• liên kết <mã> – liên kết cuộc trò chuyện với tài khoản (mã lấy trong ứng dụng CSKH)\n"
+        "• hủy liên kết – huỷ liên kết"
+    )

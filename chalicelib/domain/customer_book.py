@@ -1,19 +1,42 @@
 """The utility's customer book (CSV), row by row: what a valid row is, and a
 clear reason for each one that is not. Plain functions; no AWS."""
+
 from __future__ import annotations
 
 import re
-from typing import Optional
 
-COLUMNS = ("code", "ledger_no", "name", "address", "phone", "class", "persons", "meter", "route",
-           "payment_channel", "last_index")
+COLUMNS = (
+    "code",
+    "ledger_no",
+    "name",
+    "address",
+    "phone",
+    "class",
+    "persons",
+    "meter",
+    "route",
+    "payment_channel",
+    "last_index",
+)
 OPTIONAL = ("house_no", "tariff_area", "meter_size", "meter_digits", "branch", "email", "last_read_on")
 CLASSES = {name: name for name in ("household", "poor_household", "public_service", "production", "business")}
-CLASSES.update({  # the utility's own labels, without diacritics
-    "ho_gia_dinh": "household", "ho_ngheo": "poor_household", "hanh_chinh_su_nghiep": "public_service",
-    "san_xuat": "production", "kinh_doanh": "business"})
-CHANNELS = {"cash": "cash", "tt": "cash", "bank_transfer": "bank_transfer", "ck": "bank_transfer",
-            "authorised_debit": "authorised_debit", "nt": "authorised_debit"}
+CLASSES.update(
+    {  # the utility's own labels, without diacritics
+        "ho_gia_dinh": "household",
+        "ho_ngheo": "poor_household",
+        "hanh_chinh_su_nghiep": "public_service",
+        "san_xuat": "production",
+        "kinh_doanh": "business",
+    }
+)
+CHANNELS = {
+    "cash": "cash",
+    "tt": "cash",
+    "bank_transfer": "bank_transfer",
+    "ck": "bank_transfer",
+    "authorised_debit": "authorised_debit",
+    "nt": "authorised_debit",
+}
 
 
 class RowError(ValueError):
@@ -49,10 +72,20 @@ def customer_from_row(header: list[str], values: list[str]) -> dict:
     channel = CHANNELS.get(row["payment_channel"].lower())
     if channel is None:
         raise RowError("BAD_CHANNEL", "payment_channel: cash (TT), bank_transfer (CK) or authorised_debit (NT)")
-    last_index = _int(row["last_index"], "last_index", 0, 10 ** 9 - 1)
-    out = {"code": code, "ledger_no": row["ledger_no"].upper(), "name": row["name"], "address": row["address"],
-           "phone": phone, "customer_class": klass, "persons": persons, "meter_serial": row["meter"] or None,
-           "route": row["route"] or None, "payment_channel": channel, "last_index": last_index}
+    last_index = _int(row["last_index"], "last_index", 0, 10**9 - 1)
+    out = {
+        "code": code,
+        "ledger_no": row["ledger_no"].upper(),
+        "name": row["name"],
+        "address": row["address"],
+        "phone": phone,
+        "customer_class": klass,
+        "persons": persons,
+        "meter_serial": row["meter"] or None,
+        "route": row["route"] or None,
+        "payment_channel": channel,
+        "last_index": last_index,
+    }
     if row.get("house_no"):
         out["house_no"] = row["house_no"][:20]
     if row.get("tariff_area"):
@@ -76,7 +109,7 @@ def customer_from_row(header: list[str], values: list[str]) -> dict:
     return out
 
 
-def _phone(value: str) -> Optional[str]:
+def _phone(value: str) -> str | None:
     if not value:
         return None
     digits = re.sub(r"[\s.\-()]", "", value)

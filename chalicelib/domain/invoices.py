@@ -1,5 +1,6 @@
 """How an invoice is shown to its owner. Plain functions over any object with
 the invoice's attributes; money stays integer VND."""
+
 from __future__ import annotations
 
 import re
@@ -52,26 +53,28 @@ def open_amount(inv) -> int:
 
 def detail(inv) -> dict:
     out = summary(inv)
-    out.update({
-        "issued_on": inv.issued_on,
-        "lines": [_line(line) for line in inv.lines],
-        "subtotal": int(inv.subtotal),
-        "vat": int(inv.vat),
-        "env_fee": int(inv.env_fee),
-        "amount_in_words": amount_in_words(int(inv.total)),
-        "source": inv.source,
-        "tariff_ref": inv.tariff_ref,
-        "paid_at": inv.paid_at,
-        "payments": [dict(p) for p in (inv.payments or [])],
-        "invoice_template": getattr(inv, "invoice_template", None),
-        "invoice_symbol": getattr(inv, "invoice_symbol", None),
-        "invoice_number": _int_or_none(getattr(inv, "invoice_number", None)),
-        "customer_address": getattr(inv, "customer_address", None),
-        "ledger_no": getattr(inv, "ledger_no", None),
-        "period_start": getattr(inv, "period_start", None),
-        "period_end": getattr(inv, "period_end", None),
-        "proration": list(getattr(inv, "proration", None) or []),
-    })
+    out.update(
+        {
+            "issued_on": inv.issued_on,
+            "lines": [_line(line) for line in inv.lines],
+            "subtotal": int(inv.subtotal),
+            "vat": int(inv.vat),
+            "env_fee": int(inv.env_fee),
+            "amount_in_words": amount_in_words(int(inv.total)),
+            "source": inv.source,
+            "tariff_ref": inv.tariff_ref,
+            "paid_at": inv.paid_at,
+            "payments": [dict(p) for p in (inv.payments or [])],
+            "invoice_template": getattr(inv, "invoice_template", None),
+            "invoice_symbol": getattr(inv, "invoice_symbol", None),
+            "invoice_number": _int_or_none(getattr(inv, "invoice_number", None)),
+            "customer_address": getattr(inv, "customer_address", None),
+            "ledger_no": getattr(inv, "ledger_no", None),
+            "period_start": getattr(inv, "period_start", None),
+            "period_end": getattr(inv, "period_end", None),
+            "proration": list(getattr(inv, "proration", None) or []),
+        }
+    )
     return out
 
 

@@ -25,14 +25,15 @@ Rows come per staff member, per branch (a customer's branch is its route's,
 else its staff member's), and for the company; the company's counts and
 amounts are the sums of the branches' (and of the staff's).
 """
+
 from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable, Mapping, Optional
 
 VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -41,17 +42,44 @@ SWEEP_ENDS_DAY = 22
 READING_GOAL = 99
 COLLECTION_GOAL = 95
 
-COUNTS = ("customers", "readings", "invoices", "billed", "paid_round1", "paid_after_sweep", "paid",
-          "outstanding", "outstanding_invoices")
-CSV_COLUMNS = ("level", "staff", "full_name", "branch", "customers", "readings", "reading_rate", "invoices",
-               "billed", "paid_round1", "collection_rate_round1", "paid_after_sweep",
-               "collection_rate_after_sweep", "paid", "paid_cash", "paid_vnpay", "paid_other", "outstanding",
-               "outstanding_rate")
+COUNTS = (
+    "customers",
+    "readings",
+    "invoices",
+    "billed",
+    "paid_round1",
+    "paid_after_sweep",
+    "paid",
+    "outstanding",
+    "outstanding_invoices",
+)
+CSV_COLUMNS = (
+    "level",
+    "staff",
+    "full_name",
+    "branch",
+    "customers",
+    "readings",
+    "reading_rate",
+    "invoices",
+    "billed",
+    "paid_round1",
+    "collection_rate_round1",
+    "paid_after_sweep",
+    "collection_rate_after_sweep",
+    "paid",
+    "paid_cash",
+    "paid_vnpay",
+    "paid_other",
+    "outstanding",
+    "outstanding_rate",
+)
 
 
 @dataclass(frozen=True)
 class Cutoffs:
     """The last day (inclusive, Vietnam time) of round 1 and of the sweep."""
+
     round1_ends: date
     sweep_ends: date
 
@@ -81,18 +109,19 @@ def cutoffs(period: str, round1_day: int = ROUND1_ENDS_DAY, sweep_day: int = SWE
 @dataclass(frozen=True)
 class CustomerFact:
     """What is known about one customer on the period's routes."""
+
     customer_code: str
     staff: str
-    branch: Optional[str]
-    read: bool = False                  # a reading of the period exists (any status)
-    invoiced: bool = False              # the period's invoice exists and is not cancelled
-    total: int = 0                      # the invoice's total, whole VND
-    paid: bool = False                  # the invoice's status is paid now
-    paid_at: Optional[datetime] = None  # when (an aware datetime; naive means Vietnam time)
-    channel: Optional[str] = None       # the last payment's channel: cash | vnpay | ...
+    branch: str | None
+    read: bool = False  # a reading of the period exists (any status)
+    invoiced: bool = False  # the period's invoice exists and is not cancelled
+    total: int = 0  # the invoice's total, whole VND
+    paid: bool = False  # the invoice's status is paid now
+    paid_at: datetime | None = None  # when (an aware datetime; naive means Vietnam time)
+    channel: str | None = None  # the last payment's channel: cash | vnpay | ...
 
 
-def parse_instant(value: Optional[str]) -> Optional[datetime]:
+def parse_instant(value: str | None) -> datetime | None:
     """An ISO instant ('2024-05-03T09:00:00+07:00', '...Z'); naive means Vietnam time; None if unreadable."""
     if not value:
         return None
@@ -103,7 +132,7 @@ def parse_instant(value: Optional[str]) -> Optional[datetime]:
     return moment if moment.tzinfo else moment.replace(tzinfo=VN_TZ)
 
 
-def rate(numerator: int, denominator: int) -> Optional[float]:
+def rate(numerator: int, denominator: int) -> float | None:
     """numerator / denominator as a percentage, one decimal, half up; None for 0 / 0."""
     if not denominator:
         return None
@@ -147,27 +176,33 @@ class _Tally:
         reading_rate = rate(self.readings, self.customers)
         after_sweep = rate(self.paid_after_sweep, self.invoices)
         return {
-            "customers": self.customers, "readings": self.readings, "reading_rate": reading_rate,
-            "invoices": self.invoices, "billed": self.billed,
-            "paid_round1": self.paid_round1, "collection_rate_round1": rate(self.paid_round1, self.invoices),
-            "paid_after_sweep": self.paid_after_sweep, "collection_rate_after_sweep": after_sweep,
-            "paid": self.paid, "paid_by_channel": dict(sorted(self.channels.items())),
-            "outstanding": self.outstanding, "outstanding_invoices": self.outstanding_invoices,
+            "customers": self.customers,
+            "readings": self.readings,
+            "reading_rate": reading_rate,
+            "invoices": self.invoices,
+            "billed": self.billed,
+            "paid_round1": self.paid_round1,
+            "collection_rate_round1": rate(self.paid_round1, self.invoices),
+            "paid_after_sweep": self.paid_after_sweep,
+            "collection_rate_after_sweep": after_sweep,
+            "paid": self.paid,
+            "paid_by_channel": dict(sorted(self.channels.items())),
+            "outstanding": self.outstanding,
+            "outstanding_invoices": self.outstanding_invoices,
             "outstanding_rate": rate(self.outstanding, self.billed),
             "meets_reading_goal": None if reading_rate is None else reading_rate >= READING_GOAL,
             "meets_collection_goal": None if after_sweep is None else after_sweep >= COLLECTION_GOAL,
         }
 
 
-def compute(facts: Iterable[CustomerFact], c: Cutoffs,
-            staff_info: Mapping[str, Mapping[str, Optional[str]]] = ()) -> dict:
+def compute(facts: Iterable[CustomerFact], c: Cutoffs, staff_info: Mapping[str, Mapping[str, str | None]] = ()) -> dict:
     """{staff: [...], branches: [...], company: {...}}: one row per staff
     member with customers on route (by branch, then login), one per branch
     (by name; None last), and the company line. `staff_info` gives each
     login's full_name and branch."""
     staff_info = dict(staff_info)
     per_staff: dict[str, _Tally] = {}
-    per_branch: dict[Optional[str], _Tally] = {}
+    per_branch: dict[str | None, _Tally] = {}
     company = _Tally()
     seen: set[str] = set()
     for f in sorted(facts, key=lambda f: (f.staff, f.customer_code)):
@@ -177,20 +212,31 @@ def compute(facts: Iterable[CustomerFact], c: Cutoffs,
         for tally in (per_staff.setdefault(f.staff, _Tally()), per_branch.setdefault(f.branch, _Tally()), company):
             tally.add(f, c)
     info = {login: staff_info.get(login) or {} for login in per_staff}
-    staff_rows = [dict({"staff": login, "full_name": info[login].get("full_name"),
-                        "branch": info[login].get("branch")}, **per_staff[login].view())
-                  for login in sorted(per_staff, key=lambda s: (info[s].get("branch") or "\uffff", s))]
-    branch_rows = [dict({"branch": b}, **per_branch[b].view())
-                   for b in sorted(per_branch, key=lambda b: (b is None, b or ""))]
+    staff_rows = [
+        dict(
+            {"staff": login, "full_name": info[login].get("full_name"), "branch": info[login].get("branch")},
+            **per_staff[login].view(),
+        )
+        for login in sorted(per_staff, key=lambda s: (info[s].get("branch") or "\uffff", s))
+    ]
+    branch_rows = [
+        dict({"branch": b}, **per_branch[b].view()) for b in sorted(per_branch, key=lambda b: (b is None, b or ""))
+    ]
     return {"staff": staff_rows, "branches": branch_rows, "company": company.view()}
 
 
 def csv_rows(report: dict) -> list[list]:
     """The table as rows for a CSV: a header, then staff, branches, company."""
+
     def row(level: str, r: dict) -> list:
         channels = dict(r.get("paid_by_channel") or {})
         cash, vnpay = channels.pop("cash", 0), channels.pop("vnpay", 0)
         values = dict(r, level=level, paid_cash=cash, paid_vnpay=vnpay, paid_other=sum(channels.values()))
         return ["" if values.get(k) is None else values.get(k) for k in CSV_COLUMNS]
-    return ([list(CSV_COLUMNS)] + [row("staff", r) for r in report["staff"]]
-            + [row("branch", r) for r in report["branches"]] + [row("company", report["company"])])
+
+    return (
+        [list(CSV_COLUMNS)]
+        + [row("staff", r) for r in report["staff"]]
+        + [row("branch", r) for r in report["branches"]]
+        + [row("company", report["company"])]
+    )

@@ -20,25 +20,26 @@ and an invoice's open amount is its total - what was allocated to it - what
 was written off, never below 0. Credit is what the account holds that no
 invoice has taken yet; it goes to the next charge unless it is refunded.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Optional, Sequence
 
 KINDS = ("charge", "adjustment", "payment", "allocation", "refund", "write_off")
-CHANNELS = ("vnpay", "cash", "bank_transfer", "bank_statement", "authorised_debit", "partner", "credit",
-            "migration")
+CHANNELS = ("vnpay", "cash", "bank_transfer", "bank_statement", "authorised_debit", "partner", "credit", "migration")
 
 
 @dataclass(frozen=True)
 class OpenInvoice:
     """What a posting needs to know of an invoice, as read just before it."""
+
     invoice_id: str
     customer_code: str
     total: int
     paid: int = 0
     written_off: int = 0
-    status: str = "unpaid"        # unpaid | paid | cancelled
+    status: str = "unpaid"  # unpaid | paid | cancelled
     period: str = ""
 
     @property
@@ -58,9 +59,10 @@ class Allocation:
 @dataclass
 class Plan:
     """How money is spread: what goes to which invoice, and what stays as credit per account."""
+
     allocations: list[Allocation] = field(default_factory=list)
-    credit: dict[str, int] = field(default_factory=dict)       # customer code -> credit left
-    received: dict[str, int] = field(default_factory=dict)     # customer code -> its part of the money
+    credit: dict[str, int] = field(default_factory=dict)  # customer code -> credit left
+    received: dict[str, int] = field(default_factory=dict)  # customer code -> its part of the money
 
     @property
     def allocated(self) -> int:
@@ -105,8 +107,7 @@ def split_by_items(amount: int, items: Sequence[tuple[str, int]]) -> dict[str, i
     return parts
 
 
-def allocate_order(amount: int, items: Sequence[tuple[str, str, int]],
-                   invoices: Mapping[str, OpenInvoice]) -> Plan:
+def allocate_order(amount: int, items: Sequence[tuple[str, str, int]], invoices: Mapping[str, OpenInvoice]) -> Plan:
     """A payment for an order's items `(invoice_id, customer_code, amount)`:
     each account gets its items' part, applied to those invoices at their open
     amounts now (a corrected invoice pays what is open, not what the order said)."""
@@ -124,9 +125,9 @@ def allocate_order(amount: int, items: Sequence[tuple[str, str, int]],
 
 @dataclass(frozen=True)
 class Correction:
-    adjustment: int        # new total - old total
-    reversal: int          # allocation given back to the account (>= 0)
-    paid_after: int        # what stays allocated to the invoice
+    adjustment: int  # new total - old total
+    reversal: int  # allocation given back to the account (>= 0)
+    paid_after: int  # what stays allocated to the invoice
 
 
 def correct(old_total: int, new_total: int, paid: int) -> Correction:
@@ -145,6 +146,7 @@ def apply_credit(credit: int, total: int) -> int:
 
 # -- balances and the invariant ----------------------------------------------
 
+
 @dataclass
 class Totals:
     charges: int = 0
@@ -155,8 +157,14 @@ class Totals:
     write_offs: int = 0
 
     def add(self, kind: str, amount: int) -> None:
-        name = {"charge": "charges", "adjustment": "adjustments", "payment": "payments",
-                "allocation": "allocations", "refund": "refunds", "write_off": "write_offs"}[kind]
+        name = {
+            "charge": "charges",
+            "adjustment": "adjustments",
+            "payment": "payments",
+            "allocation": "allocations",
+            "refund": "refunds",
+            "write_off": "write_offs",
+        }[kind]
         setattr(self, name, getattr(self, name) + amount)
 
     @property
@@ -188,7 +196,7 @@ def line_balance_effect(kind: str, amount: int) -> int:
         return amount
     if kind in ("payment", "write_off"):
         return -amount
-    return 0          # allocations move money inside the account
+    return 0  # allocations move money inside the account
 
 
 def invoice_allocations(lines: Iterable[Mapping]) -> dict[str, int]:
@@ -210,13 +218,16 @@ def breaches(lines: Sequence[Mapping], *, credit: int, invoices: Sequence[OpenIn
         out.append(f"credit is negative: {credit}")
     open_sum = sum(i.open_amount for i in invoices if i.status != "cancelled")
     if t.owed != open_sum:
-        out.append(f"charges {t.charges} + adjustments {t.adjustments} - allocations {t.allocations} - "
-                   f"write-offs {t.write_offs} != open amounts {open_sum}")
+        out.append(
+            f"charges {t.charges} + adjustments {t.adjustments} - allocations {t.allocations} - "
+            f"write-offs {t.write_offs} != open amounts {open_sum}"
+        )
     allocated = invoice_allocations(lines)
     for invoice in invoices:
         if allocated.get(invoice.invoice_id, 0) != invoice.paid:
-            out.append(f"{invoice.invoice_id}: allocations {allocated.get(invoice.invoice_id, 0)} != "
-                       f"paid {invoice.paid}")
+            out.append(
+                f"{invoice.invoice_id}: allocations {allocated.get(invoice.invoice_id, 0)} != paid {invoice.paid}"
+            )
         if invoice.paid + invoice.written_off > invoice.total and invoice.status != "cancelled":
             out.append(f"{invoice.invoice_id}: paid {invoice.paid} over its total {invoice.total}")
     return out
@@ -232,7 +243,7 @@ def running(entries: Sequence[Mapping]) -> list[dict]:
     return out
 
 
-def status_after(total: int, paid: int, written_off: int = 0, current: Optional[str] = None) -> str:
+def status_after(total: int, paid: int, written_off: int = 0, current: str | None = None) -> str:
     if current == "cancelled":
         return "cancelled"
     return "paid" if paid + written_off >= total else "unpaid"

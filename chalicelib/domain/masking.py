@@ -1,5 +1,6 @@
 """Masking of personal data (Decree 13/2023/ND-CP): what a caller who has not
 proved ownership of a customer code may see, and what logs may carry."""
+
 from __future__ import annotations
 
 import re

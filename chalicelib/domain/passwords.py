@@ -1,4 +1,5 @@
 """Password policy and hashing (scrypt, per-user salt). No default passwords exist."""
+
 from __future__ import annotations
 
 import base64
@@ -10,11 +11,30 @@ from chalicelib.errors import ValidationError
 
 _R, _P, _DKLEN = 8, 1, 32
 # Passwords people pick first; the utility's old hotline reset value is among them.
-_COMMON = frozenset({
-    "123456", "1234567", "12345678", "123456789", "1234567890", "11111111", "00000000",
-    "88888888", "66666666", "password", "password1", "matkhau", "matkhau123", "abc12345",
-    "qwerty123", "iloveyou", "12341234", "87654321", "cawaco123", "capnuoc123",
-})
+_COMMON = frozenset(
+    {
+        "123456",
+        "1234567",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "11111111",
+        "00000000",
+        "88888888",
+        "66666666",
+        "password",
+        "password1",
+        "matkhau",
+        "matkhau123",
+        "abc12345",
+        "qwerty123",
+        "iloveyou",
+        "12341234",
+        "87654321",
+        "cawaco123",
+        "capnuoc123",
+    }
+)
 
 
 def check_policy(password: object, *, login: str = "", min_length: int = 8) -> str:
@@ -23,16 +43,22 @@ def check_policy(password: object, *, login: str = "", min_length: int = 8) -> s
     if not min_length <= len(password) <= 128:
         raise ValidationError(
             f"password must be {min_length} to 128 characters",
-            f"Mật khẩu phải dài từ {min_length} đến 128 ký tự.", field="password", code="WEAK_PASSWORD")
+            f"Mật khẩu phải dài từ {min_length} đến 128 ký tự.",
+            field="password",
+            code="WEAK_PASSWORD",
+        )
     lowered = password.lower()
     if lowered in _COMMON or (login and login.lower() in lowered) or len(set(password)) < 4:
         raise ValidationError(
-            "password is too easy to guess", "Mật khẩu quá dễ đoán, vui lòng chọn mật khẩu khác.",
-            field="password", code="WEAK_PASSWORD")
+            "password is too easy to guess",
+            "Mật khẩu quá dễ đoán, vui lòng chọn mật khẩu khác.",
+            field="password",
+            code="WEAK_PASSWORD",
+        )
     return password
 
 
-def hash_password(password: str, *, n: int = 2 ** 14) -> str:
+def hash_password(password: str, *, n: int = 2**14) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=_R, p=_P, dklen=_DKLEN, maxmem=64 * 1024 * 1024)
     b64 = base64.b64encode
@@ -45,8 +71,9 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         salt, expected = base64.b64decode(salt_b64), base64.b64decode(digest_b64)
-        digest = hashlib.scrypt(password.encode(), salt=salt, n=int(n), r=int(r), p=int(p),
-                                dklen=len(expected), maxmem=64 * 1024 * 1024)
+        digest = hashlib.scrypt(
+            password.encode(), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected), maxmem=64 * 1024 * 1024
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(digest, expected)

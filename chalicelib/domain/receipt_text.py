@@ -3,13 +3,13 @@ nhận) or a notice (giấy báo), seed 003. Plain text, 32 characters a line,
 Vietnamese with diacritics (precomposed, NFC: one character is one column),
 words wrapped, never cut unless a single word is longer than a line.
 Pure functions; money is integer VND, shown as '78.255 đ'."""
+
 from __future__ import annotations
 
 import textwrap
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Optional
 
 from chalicelib.domain.invoices import format_vnd
 from chalicelib.domain.words import amount_in_words
@@ -21,19 +21,20 @@ RULE = "-" * WIDTH
 @dataclass(frozen=True)
 class Slip:
     """The reading and billing data both documents print."""
+
     seller_name: str
     customer_name: str
     customer_code: str
     address: str
-    period: str                      # YYYY-MM
+    period: str  # YYYY-MM
     old_index: int
     new_index: int
     consumption_m3: int
-    amount: int                      # whole VND
-    ledger_no: Optional[str] = None
-    seller_hotline: Optional[str] = None
-    invoice_id: Optional[str] = None
-    due_date: Optional[str] = None   # YYYY-MM-DD
+    amount: int  # whole VND
+    ledger_no: str | None = None
+    seller_hotline: str | None = None
+    invoice_id: str | None = None
+    due_date: str | None = None  # YYYY-MM-DD
 
 
 def _nfc(text) -> str:
@@ -47,8 +48,9 @@ def wrap(text, width: int = WIDTH, indent: str = "") -> list[str]:
     text = _nfc(text)
     if not text:
         return [""]
-    return textwrap.wrap(text, width=width, subsequent_indent=indent, break_long_words=True,
-                         break_on_hyphens=False) or [""]
+    return textwrap.wrap(
+        text, width=width, subsequent_indent=indent, break_long_words=True, break_on_hyphens=False
+    ) or [""]
 
 
 def center(text, width: int = WIDTH) -> list[str]:
@@ -75,7 +77,7 @@ def period_vn(period: str) -> str:
     return f"{month}/{year}" if month else str(period)
 
 
-def date_vn(value: Optional[str]) -> str:
+def date_vn(value: str | None) -> str:
     """'2023-06-15' -> '15/06/2023'."""
     if not value:
         return ""
@@ -134,8 +136,10 @@ def receipt(slip: Slip, *, receipt_no: str, collector: str, collected_at, credit
     if credited > 0:
         lines += pair("Trả hoá đơn", format_vnd(max(0, slip.amount - credited)))
         lines += pair("Ghi có tài khoản", format_vnd(credited))
-        lines += wrap("Hoá đơn đã được thanh toán trước đó: số tiền ghi có được trừ vào kỳ sau, "
-                      "hoặc hoàn lại khi Quý khách yêu cầu.")
+        lines += wrap(
+            "Hoá đơn đã được thanh toán trước đó: số tiền ghi có được trừ vào kỳ sau, "
+            "hoặc hoàn lại khi Quý khách yêu cầu."
+        )
     lines += [RULE]
     lines += field("Nhân viên thu", collector)
     lines += field("Thời gian", time_vn(collected_at))
@@ -145,7 +149,7 @@ def receipt(slip: Slip, *, receipt_no: str, collector: str, collected_at, credit
     return _finish(lines)
 
 
-def notice(slip: Slip, *, reason: Optional[str] = None) -> str:
+def notice(slip: Slip, *, reason: str | None = None) -> str:
     """GIẤY BÁO TIỀN NƯỚC: what is owed and how to pay it when no cash was taken."""
     lines = _header(slip, "GIẤY BÁO TIỀN NƯỚC")
     lines += [RULE] + _reading(slip) + [RULE]
@@ -155,10 +159,14 @@ def notice(slip: Slip, *, reason: Optional[str] = None) -> str:
     if slip.invoice_id:
         lines += field("Hoá đơn", slip.invoice_id)
     lines += [RULE] + wrap("Cách thanh toán:")
-    lines += wrap("- Ứng dụng Cấp nước CSKH hoặc website: thanh toán VNPay, quét mã VNPay-QR "
-                  "bằng ứng dụng ngân hàng.", indent="  ")
-    lines += wrap(f"- Chuyển khoản ngân hàng, nội dung: Tien nuoc {_nfc(slip.customer_code)} "
-                  f"{period_vn(slip.period)}.", indent="  ")
+    lines += wrap(
+        "- Ứng dụng Cấp nước CSKH hoặc website: thanh toán VNPay, quét mã VNPay-QR bằng ứng dụng ngân hàng.",
+        indent="  ",
+    )
+    lines += wrap(
+        f"- Chuyển khoản ngân hàng, nội dung: Tien nuoc {_nfc(slip.customer_code)} {period_vn(slip.period)}.",
+        indent="  ",
+    )
     if reason:
         lines += [RULE] + field("Chưa thu tại nhà", reason)
     lines += [RULE] + center("(Không phải biên nhận thu tiền)")

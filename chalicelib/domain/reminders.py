@@ -1,13 +1,14 @@
 """Payment reminders (dunning), pure rules: which levels exist, which due dates
 each day looks at, when messages may go out (quiet hours, Vietnam time) and
 what they say. No AWS here; times are aware datetimes, Vietnam has no DST."""
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Optional
 from urllib.parse import quote
 
 from chalicelib.domain.invoices import format_vnd
@@ -19,16 +20,17 @@ DEFAULT_OFFSETS = (-3, 0, 7, 14)
 # Seed: field visits around lunchtime annoyed customers; and nobody wants a
 # payment reminder at night.
 DEFAULT_QUIET = "11:00-13:30,21:00-07:00"
-MAX_DELAY_SECONDS = 900          # SQS's longest DelaySeconds: a longer wait takes several hops
+MAX_DELAY_SECONDS = 900  # SQS's longest DelaySeconds: a longer wait takes several hops
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 # -- levels --------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Level:
     name: str
-    offset_days: int     # relative to the due date: -3 = three days before, 7 = a week after
+    offset_days: int  # relative to the due date: -3 = three days before, 7 = a week after
 
     def due_date(self, today: date) -> date:
         """The due date an invoice has if this level is due today."""
@@ -60,7 +62,7 @@ def parse_offsets(raw: str) -> tuple[int, ...]:
     return tuple(sorted(values))
 
 
-def find_level(name: str, offsets: Iterable[int] = DEFAULT_OFFSETS) -> Optional[Level]:
+def find_level(name: str, offsets: Iterable[int] = DEFAULT_OFFSETS) -> Level | None:
     return next((lv for lv in levels(offsets) if lv.name == name), None)
 
 
@@ -74,6 +76,7 @@ def due_dates_for(today: date, offsets: Iterable[int] = DEFAULT_OFFSETS) -> list
 
 
 # -- quiet hours ---------------------------------------------------------------
+
 
 def _minutes(hhmm: str) -> int:
     m = _HHMM.match(hhmm.strip())
@@ -121,18 +124,18 @@ class QuietHours:
         """The first instant at or after `now` outside every quiet window (in
         Vietnam time): `now` itself when it is not quiet."""
         t = now.astimezone(VN_TZ)
-        for _ in range(2 * len(self.windows) + 2):   # each jump ends a window; chained windows take several
+        for _ in range(2 * len(self.windows) + 2):  # each jump ends a window; chained windows take several
             for window in self.windows:
                 minute = t.hour * 60 + t.minute + (t.second + t.microsecond / 1e6) / 60
                 if self._inside(minute, window):
                     end = datetime.combine(t.date(), time(window[1] // 60, window[1] % 60), VN_TZ)
-                    if end <= t:              # the window runs past midnight: it ends tomorrow
+                    if end <= t:  # the window runs past midnight: it ends tomorrow
                         end += timedelta(days=1)
                     t = end
                     break
             else:
                 return t
-        raise ValueError("quiet hours cover the whole day")    # parse_quiet refuses such a setting
+        raise ValueError("quiet hours cover the whole day")  # parse_quiet refuses such a setting
 
     def delay_seconds(self, now: datetime, cap: int = MAX_DELAY_SECONDS) -> int:
         """How long to hold a message now: 0 outside quiet hours, else the wait
@@ -152,12 +155,13 @@ def vn_time_to_utc_cron(hhmm: str) -> tuple[int, int]:
 
 # -- messages ------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Message:
     channel: str
-    subject: str          # e-mail subject / push title / Zalo template title
+    subject: str  # e-mail subject / push title / Zalo template title
     text: str
-    data: dict            # the facts, for templates (Zalo ZNS) and push payloads
+    data: dict  # the facts, for templates (Zalo ZNS) and push payloads
 
 
 def payment_link(base: str, invoice_id: str) -> str:
@@ -183,8 +187,18 @@ def _vn_period(period: str) -> str:
     return f"{m}/{y}"
 
 
-def compose(level: Level, channel: str, *, invoice_id: str, customer_code: str, period: str, amount: int,
-            due_date: str, link_base: str, sender: str = "CAWACO") -> Message:
+def compose(
+    level: Level,
+    channel: str,
+    *,
+    invoice_id: str,
+    customer_code: str,
+    period: str,
+    amount: int,
+    due_date: str,
+    link_base: str,
+    sender: str = "CAWACO",
+) -> Message:
     """The reminder in Vietnamese: period, amount, due date, payment link.
     SMS is plain ASCII; e-mail, push and Zalo keep the diacritics."""
     if channel not in CHANNELS:
@@ -200,15 +214,26 @@ def compose(level: Level, channel: str, *, invoice_id: str, customer_code: str, 
     else:
         when = f"đã quá hạn thanh toán {level.offset_days} ngày (hạn ngày {due})"
         title = "Hóa đơn tiền nước đã quá hạn"
-    body = (f"{sender}: Hóa đơn tiền nước kỳ {month} của mã khách hàng {customer_code}, số tiền {money}, "
-            f"{when}. Thanh toán trực tuyến: {link}")
-    data = {"invoice_id": invoice_id, "customer_code": customer_code, "period": month, "amount": money,
-            "due_date": due, "payment_link": link, "level": level.name}
+    body = (
+        f"{sender}: Hóa đơn tiền nước kỳ {month} của mã khách hàng {customer_code}, số tiền {money}, "
+        f"{when}. Thanh toán trực tuyến: {link}"
+    )
+    data = {
+        "invoice_id": invoice_id,
+        "customer_code": customer_code,
+        "period": month,
+        "amount": money,
+        "due_date": due,
+        "payment_link": link,
+        "level": level.name,
+    }
     if channel == "sms":
         return Message(channel, ascii_text(title), ascii_text(body), data)
     if channel == "email":
-        text = (f"Kính gửi quý khách,\n\n{body[len(sender) + 2:]}\n\n"
-                "Nếu quý khách đã thanh toán, xin vui lòng bỏ qua thông báo này.\n\n"
-                f"Trân trọng,\n{sender}")
+        text = (
+            f"Kính gửi quý khách,\n\n{body[len(sender) + 2 :]}\n\n"
+            "Nếu quý khách đã thanh toán, xin vui lòng bỏ qua thông báo này.\n\n"
+            f"Trân trọng,\n{sender}"
+        )
         return Message(channel, f"{sender}: {title} (kỳ {month})", text, data)
     return Message(channel, title, body, data)

@@ -11,64 +11,154 @@ headers Vietnamese banks commonly use, not from real exports of the
 utility's banks: check them against a real file before relying on them. A
 file whose headers are not in its bank's mapping is read by the generic
 header names (Vietnamese or English, with or without diacritics)."""
+
 from __future__ import annotations
 
 import csv
 import io
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterable, Mapping, Optional, Sequence
 
 # Bank codes accepted by the import (seed 003: "13 banks"; VCB, AGR, STB are
 # the linked ones). KBNN is the State Treasury (Kho bạc Nhà nước): public
 # bodies' authorised collection (NT).
 BANKS = {
-    "VCB": "Vietcombank", "AGR": "Agribank", "STB": "Sacombank", "BIDV": "BIDV", "CTG": "VietinBank",
-    "TCB": "Techcombank", "MB": "MB Bank", "ACB": "ACB", "VPB": "VPBank", "SHB": "SHB", "HDB": "HDBank",
-    "LPB": "LPBank", "OCB": "OCB", "KBNN": "Kho bạc Nhà nước",
+    "VCB": "Vietcombank",
+    "AGR": "Agribank",
+    "STB": "Sacombank",
+    "BIDV": "BIDV",
+    "CTG": "VietinBank",
+    "TCB": "Techcombank",
+    "MB": "MB Bank",
+    "ACB": "ACB",
+    "VPB": "VPBank",
+    "SHB": "SHB",
+    "HDB": "HDBank",
+    "LPB": "LPBank",
+    "OCB": "OCB",
+    "KBNN": "Kho bạc Nhà nước",
 }
 TREASURY = "KBNN"
 MAX_REF = 64
 MAX_DESCRIPTION = 500
-MAX_AMOUNT = 10 ** 12
-HEADER_SEARCH_ROWS = 30          # exports often start with the account's details above the header
+MAX_AMOUNT = 10**12
+HEADER_SEARCH_ROWS = 30  # exports often start with the account's details above the header
 ROLES = ("bank_ref", "booked_on", "credit", "description")
 
 # Generic header names (compared without diacritics, case or punctuation).
 GENERIC_COLUMNS: dict[str, tuple[str, ...]] = {
-    "bank_ref": ("so tham chieu", "ma tham chieu", "so but toan", "ma giao dich", "so giao dich", "ma gd",
-                 "so gd", "so chung tu", "so ct", "reference", "reference no", "ref", "ref no",
-                 "transaction id", "transaction no", "transaction number", "trans no"),
-    "booked_on": ("ngay giao dich", "ngay gd", "ngay hach toan", "ngay hieu luc", "ngay", "ngay chung tu",
-                  "transaction date", "booking date", "posting date", "value date", "effective date", "date"),
-    "credit": ("so tien ghi co", "ghi co", "so tien co", "phat sinh co", "tien vao", "credit",
-               "credit amount", "so tien", "amount"),
+    "bank_ref": (
+        "so tham chieu",
+        "ma tham chieu",
+        "so but toan",
+        "ma giao dich",
+        "so giao dich",
+        "ma gd",
+        "so gd",
+        "so chung tu",
+        "so ct",
+        "reference",
+        "reference no",
+        "ref",
+        "ref no",
+        "transaction id",
+        "transaction no",
+        "transaction number",
+        "trans no",
+    ),
+    "booked_on": (
+        "ngay giao dich",
+        "ngay gd",
+        "ngay hach toan",
+        "ngay hieu luc",
+        "ngay",
+        "ngay chung tu",
+        "transaction date",
+        "booking date",
+        "posting date",
+        "value date",
+        "effective date",
+        "date",
+    ),
+    "credit": (
+        "so tien ghi co",
+        "ghi co",
+        "so tien co",
+        "phat sinh co",
+        "tien vao",
+        "credit",
+        "credit amount",
+        "so tien",
+        "amount",
+    ),
     "debit": ("so tien ghi no", "ghi no", "so tien no", "phat sinh no", "tien ra", "debit", "debit amount"),
-    "description": ("noi dung", "noi dung giao dich", "noi dung chi tiet", "dien giai", "mo ta", "chi tiet",
-                    "description", "details", "narrative", "remarks", "transaction details"),
+    "description": (
+        "noi dung",
+        "noi dung giao dich",
+        "noi dung chi tiet",
+        "dien giai",
+        "mo ta",
+        "chi tiet",
+        "description",
+        "details",
+        "narrative",
+        "remarks",
+        "transaction details",
+    ),
 }
 
 # ASSUMED formats (see the module's docstring): header names per bank, tried
 # before the generic names.
 BANK_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    "VCB": {"bank_ref": ("So tham chieu",), "booked_on": ("Ngay giao dich",),
-            "credit": ("So tien ghi co",), "debit": ("So tien ghi no",), "description": ("Mo ta",)},
-    "AGR": {"bank_ref": ("So but toan",), "booked_on": ("Ngay hach toan",),
-            "credit": ("Phat sinh co",), "debit": ("Phat sinh no",), "description": ("Dien giai",)},
-    "STB": {"bank_ref": ("So giao dich",), "booked_on": ("Ngay giao dich",),
-            "credit": ("Ghi co",), "debit": ("Ghi no",), "description": ("Noi dung",)},
-    "BIDV": {"bank_ref": ("So tham chieu",), "booked_on": ("Ngay hieu luc",),
-             "credit": ("Ghi co",), "debit": ("Ghi no",), "description": ("Mo ta",)},
-    "KBNN": {"bank_ref": ("So chung tu",), "booked_on": ("Ngay hach toan",),
-             "credit": ("So tien",), "description": ("Noi dung",)},
+    "VCB": {
+        "bank_ref": ("So tham chieu",),
+        "booked_on": ("Ngay giao dich",),
+        "credit": ("So tien ghi co",),
+        "debit": ("So tien ghi no",),
+        "description": ("Mo ta",),
+    },
+    "AGR": {
+        "bank_ref": ("So but toan",),
+        "booked_on": ("Ngay hach toan",),
+        "credit": ("Phat sinh co",),
+        "debit": ("Phat sinh no",),
+        "description": ("Dien giai",),
+    },
+    "STB": {
+        "bank_ref": ("So giao dich",),
+        "booked_on": ("Ngay giao dich",),
+        "credit": ("Ghi co",),
+        "debit": ("Ghi no",),
+        "description": ("Noi dung",),
+    },
+    "BIDV": {
+        "bank_ref": ("So tham chieu",),
+        "booked_on": ("Ngay hieu luc",),
+        "credit": ("Ghi co",),
+        "debit": ("Ghi no",),
+        "description": ("Mo ta",),
+    },
+    "KBNN": {
+        "bank_ref": ("So chung tu",),
+        "booked_on": ("Ngay hach toan",),
+        "credit": ("So tien",),
+        "description": ("Noi dung",),
+    },
 }
 
 # Why a line is in suspense. decide() gives the first three; the last three are on lines recorded before
 # the customer account (issue 13), when a line had to pay exactly one invoice's total.
-REASONS = ("NO_REFERENCE", "UNKNOWN_CUSTOMER", "SEVERAL_CUSTOMERS", "AMOUNT_MISMATCH", "SEVERAL_INVOICES",
-           "ALREADY_PAID")
+REASONS = (
+    "NO_REFERENCE",
+    "UNKNOWN_CUSTOMER",
+    "SEVERAL_CUSTOMERS",
+    "AMOUNT_MISMATCH",
+    "SEVERAL_INVOICES",
+    "ALREADY_PAID",
+)
 
 
 class StatementError(ValueError):
@@ -77,23 +167,24 @@ class StatementError(ValueError):
 
 @dataclass(frozen=True)
 class StatementLine:
-    row: int                     # the CSV record's number in the file, header rows included (1-based)
+    row: int  # the CSV record's number in the file, header rows included (1-based)
     bank_ref: str
-    booked_on: str               # YYYY-MM-DD
-    amount: int                  # whole VND, > 0
+    booked_on: str  # YYYY-MM-DD
+    amount: int  # whole VND, > 0
     description: str
 
 
 @dataclass
 class ParsedStatement:
     lines: list[StatementLine] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)       # {row, message}
-    skipped: int = 0                                       # debit lines, totals, blank rows
+    errors: list[dict] = field(default_factory=list)  # {row, message}
+    skipped: int = 0  # debit lines, totals, blank rows
     header_row: int = 0
     delimiter: str = ","
 
 
 # -- text -----------------------------------------------------------------------
+
 
 def fold(text: str) -> str:
     """Upper case ASCII: no diacritics ('Nội dung' -> 'NOI DUNG'; 'đ' -> 'D')."""
@@ -108,7 +199,7 @@ def _header_key(text: str) -> str:
 
 def xlsx_to_csv(data: bytes) -> str:
     """An Excel (.xlsx) export's first sheet as CSV text, so one parser reads both."""
-    from openpyxl import load_workbook   # deferred: only statement imports need it
+    from openpyxl import load_workbook  # deferred: only statement imports need it
 
     try:
         sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
@@ -211,7 +302,8 @@ def parse_date(text: str) -> str:
 
 # -- the file ---------------------------------------------------------------
 
-def _columns(header: Sequence[str], bank: str) -> Optional[dict[str, int]]:
+
+def _columns(header: Sequence[str], bank: str) -> dict[str, int] | None:
     """Which column plays which role, from the bank's mapping first, then the
     generic names. None unless reference, date, credit and description are found."""
     keys = [_header_key(h) for h in header]
@@ -268,22 +360,22 @@ def _read_rows(rows, columns: dict[str, int], header_row: int, delimiter: str) -
         except csv.Error as exc:
             number += 1
             out.errors.append({"row": number, "message": f"not valid CSV: {exc}"})
-            break                     # the reader cannot resume after a broken quote
+            break  # the reader cannot resume after a broken quote
         number += 1
         cell = {role: (row[i].strip() if i < len(row) else None) for role, i in columns.items()}
         if not any(c.strip() for c in row):
             out.skipped += 1
             continue
         if not cell.get("bank_ref") and not _is_date(cell.get("booked_on")):
-            out.skipped += 1          # a total, a sub-heading, a signature line
+            out.skipped += 1  # a total, a sub-heading, a signature line
             continue
         credit = cell.get("credit")
         if credit and credit.lstrip().startswith(("-", "(")) and "debit" not in columns:
-            out.skipped += 1          # one signed amount column: a negative one goes out
+            out.skipped += 1  # one signed amount column: a negative one goes out
             continue
         if not credit or _is_zero(credit):
             if cell.get("debit") and not _is_zero(cell["debit"]):
-                out.skipped += 1      # money going out: not a payment to us
+                out.skipped += 1  # money going out: not a payment to us
                 continue
             if credit is None:
                 out.errors.append({"row": number, "message": "too few columns"})
@@ -297,13 +389,19 @@ def _read_rows(rows, columns: dict[str, int], header_row: int, delimiter: str) -
             out.errors.append({"row": number, "message": f"reference {ref} appears twice in the file"})
             continue
         seen.add(ref)
-        out.lines.append(StatementLine(row=number, bank_ref=ref, booked_on=parse_date(cell["booked_on"]),
-                                       amount=parse_amount(credit), description=" ".join(
-                                           (cell.get("description") or "").split())[:MAX_DESCRIPTION]))
+        out.lines.append(
+            StatementLine(
+                row=number,
+                bank_ref=ref,
+                booked_on=parse_date(cell["booked_on"]),
+                amount=parse_amount(credit),
+                description=" ".join((cell.get("description") or "").split())[:MAX_DESCRIPTION],
+            )
+        )
     return out
 
 
-def _is_date(text: Optional[str]) -> bool:
+def _is_date(text: str | None) -> bool:
     try:
         parse_date(text or "")
         return True
@@ -318,7 +416,7 @@ def _is_zero(text: str) -> bool:
         return False
 
 
-def _line_problem(cell: Mapping[str, Optional[str]]) -> Optional[str]:
+def _line_problem(cell: Mapping[str, str | None]) -> str | None:
     ref = cell.get("bank_ref") or ""
     if not ref:
         return "the reference is missing"
@@ -341,13 +439,15 @@ def _line_problem(cell: Mapping[str, Optional[str]]) -> Optional[str]:
 
 _INVOICE_ID = re.compile(r"INV[\s\-_.]*(\d{6,12})[\s\-_.]*(\d{4})[\s\-_./]?(\d{2})(?!\d)")
 _CODE = re.compile(r"(?<!\d)(\d{6,12})(?!\d)")
-_PERIOD = re.compile(r"(?:\bTHANG|\bKY|(?<![A-Z])T)\s*(\d{1,2})\s*(?:[/.\-]|\s+NAM\s+|\s+)\s*(20\d{2})(?!\d)"
-                     r"|(?<![\d/])(\d{1,2})/(20\d{2})(?!\d)")
+_PERIOD = re.compile(
+    r"(?:\bTHANG|\bKY|(?<![A-Z])T)\s*(\d{1,2})\s*(?:[/.\-]|\s+NAM\s+|\s+)\s*(20\d{2})(?!\d)"
+    r"|(?<![\d/])(\d{1,2})/(20\d{2})(?!\d)"
+)
 
 
 @dataclass(frozen=True)
 class References:
-    invoice_ids: tuple[str, ...] = ()     # written out ('INV-01031059-202305') or code + period ('HD 01031059 T5/2023')
+    invoice_ids: tuple[str, ...] = ()  # written out ('INV-01031059-202305') or code + period ('HD 01031059 T5/2023')
     customer_codes: tuple[str, ...] = ()  # every 6-12 digit number, in order of appearance
 
     @property
@@ -383,20 +483,21 @@ def find_references(description: str, max_codes: int = 5) -> References:
 
 # -- the decision -----------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class InvoiceFacts:
     invoice_id: str
     customer_code: str
-    status: str                  # unpaid | paid | cancelled
+    status: str  # unpaid | paid | cancelled
     total: int
 
 
 @dataclass(frozen=True)
 class Decision:
-    status: str                  # matched (post to customer_code's account) | suspense
-    customer_code: Optional[str] = None
-    invoice_ids: tuple[str, ...] = ()   # the invoices it names, oldest first; none: the account's oldest open ones
-    reason: Optional[str] = None
+    status: str  # matched (post to customer_code's account) | suspense
+    customer_code: str | None = None
+    invoice_ids: tuple[str, ...] = ()  # the invoices it names, oldest first; none: the account's oldest open ones
+    reason: str | None = None
 
 
 def decide(refs: References, invoices: Mapping[str, InvoiceFacts], known_codes: Iterable[str]) -> Decision:
@@ -415,8 +516,11 @@ def decide(refs: References, invoices: Mapping[str, InvoiceFacts], known_codes: 
     if refs.empty:
         return Decision("suspense", reason="NO_REFERENCE")
     known = set(known_codes)
-    named = [invoices[i] for i in refs.invoice_ids
-             if i in invoices and invoices[i].status != "cancelled" and invoices[i].customer_code in known]
+    named = [
+        invoices[i]
+        for i in refs.invoice_ids
+        if i in invoices and invoices[i].status != "cancelled" and invoices[i].customer_code in known
+    ]
     codes = list(dict.fromkeys([i.customer_code for i in named] + [c for c in refs.customer_codes if c in known]))
     if not codes:
         return Decision("suspense", reason="UNKNOWN_CUSTOMER")

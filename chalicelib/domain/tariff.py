@@ -10,13 +10,14 @@ its share of the consumption (by days) and tiers scaled by its share of a
 month. A period of 27 to 33 days counts as one month (so a normal month is
 never re-scaled); a longer or shorter one is measured in 30-day months.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Optional, Sequence
 
 CUSTOMER_CLASSES = ("household", "poor_household", "public_service", "production", "business")
 PRICINGS = ("tiers", "per_person", "flat")
@@ -30,23 +31,24 @@ class TariffError(ValueError):
 
 @dataclass(frozen=True)
 class Tier:
-    up_to: Optional[int]   # m³ per household (per person for 'per_person'); None: no upper bound
-    price: int             # VND per m³, as published (before VAT, or VAT included: see the version)
+    up_to: int | None  # m³ per household (per person for 'per_person'); None: no upper bound
+    price: int  # VND per m³, as published (before VAT, or VAT included: see the version)
 
 
 @dataclass(frozen=True)
 class Charge:
     """A per-m³ charge billed on its own line (drainage, forest environment service)."""
+
     code: str
     description: str
-    unit_price: int        # VND per m³
+    unit_price: int  # VND per m³
     vat_percent: int = 0
 
 
 @dataclass(frozen=True)
 class TariffVersion:
     tariff_id: str
-    area: str              # e.g. 'camau-city'
+    area: str  # e.g. 'camau-city'
     customer_class: str
     valid_from: date
     pricing: str
@@ -54,7 +56,7 @@ class TariffVersion:
     legal_ref: str
     prices_include_vat: bool = False
     vat_percent: int = 5
-    env_fee_percent: int = 10   # of the pre-VAT water amount, outside VAT
+    env_fee_percent: int = 10  # of the pre-VAT water amount, outside VAT
     charges: tuple = ()
     utility: str = ""
     description: str = ""
@@ -100,8 +102,7 @@ def validate(v: TariffVersion) -> TariffVersion:
         if not isinstance(value, int) or not 0 <= value <= 30:
             raise TariffError(f"{name} must be a whole percentage 0-30")
     for c in v.charges:
-        if not re.fullmatch(r"[a-z_]{2,30}", c.code) or not 0 < c.unit_price <= 100_000 \
-                or not 0 <= c.vat_percent <= 30:
+        if not re.fullmatch(r"[a-z_]{2,30}", c.code) or not 0 < c.unit_price <= 100_000 or not 0 <= c.vat_percent <= 30:
             raise TariffError(f"charge {c.code!r} is not valid")
     return v
 
@@ -113,12 +114,12 @@ def round_half_up(x: Fraction) -> int:
 
 @dataclass
 class Line:
-    kind: str              # water | charge | vat | env_fee
+    kind: str  # water | charge | vat | env_fee
     description: str
     amount: int
-    quantity: Optional[Fraction] = None
-    unit_price: Optional[Fraction] = None
-    rate_percent: Optional[int] = None
+    quantity: Fraction | None = None
+    unit_price: Fraction | None = None
+    rate_percent: int | None = None
     exact: Fraction = field(default=Fraction(0), repr=False)
 
 
@@ -127,13 +128,13 @@ class Bill:
     consumption_m3: int
     days: int
     lines: list
-    subtotal: int          # water, before VAT
+    subtotal: int  # water, before VAT
     vat: int
     env_fee: int
-    charges: int           # per-m³ charges with their own VAT
+    charges: int  # per-m³ charges with their own VAT
     total: int
     tariff_ids: tuple
-    proration: list        # human-readable notes; empty for a plain month
+    proration: list  # human-readable notes; empty for a plain month
 
 
 def _segments(start: date, end: date, versions: Sequence[TariffVersion]) -> list:
@@ -188,8 +189,7 @@ def _m3(x: Fraction) -> str:
     return f"{float(x):.2f}".rstrip("0").rstrip(".")
 
 
-def price(consumption_m3: int, start: date, end: date, versions: Sequence[TariffVersion],
-          persons: int = 1) -> Bill:
+def price(consumption_m3: int, start: date, end: date, versions: Sequence[TariffVersion], persons: int = 1) -> Bill:
     """Price `consumption_m3` used between the readings of `start` and `end`."""
     if not isinstance(consumption_m3, int) or consumption_m3 < 0:
         raise TariffError("consumption must be a whole, non-negative number of m³")
@@ -214,15 +214,29 @@ def price(consumption_m3: int, start: date, end: date, versions: Sequence[Tariff
         volume = consumption_m3 * share
         incl_flags.add(version.prices_include_vat)
         if len(parts) > 1 or month != days:
-            notes.append(f"{first.isoformat()}..{last.isoformat()}: {part_days} days, {version.tariff_id}, "
-                         f"{_m3(volume)} m³, tiers x{_m3(scale)}")
+            notes.append(
+                f"{first.isoformat()}..{last.isoformat()}: {part_days} days, {version.tariff_id}, "
+                f"{_m3(volume)} m³, tiers x{_m3(scale)}"
+            )
         for tier, lo, hi, qty in _fill(volume, version.tiers, scale):
-            pre_vat_price = Fraction(tier.price * 100, 100 + vat_rate) if version.prices_include_vat \
-                else Fraction(tier.price)
-            band = "" if version.pricing == "flat" else \
-                (f" {_m3(lo)}–{_m3(hi)} m³" if hi is not None else f" > {_m3(lo)} m³")
-            water_lines.append(Line("water", f"Tiền nước{band} ({version.tariff_id})", 0, quantity=qty,
-                                    unit_price=pre_vat_price, exact=qty * pre_vat_price))
+            pre_vat_price = (
+                Fraction(tier.price * 100, 100 + vat_rate) if version.prices_include_vat else Fraction(tier.price)
+            )
+            band = (
+                ""
+                if version.pricing == "flat"
+                else (f" {_m3(lo)}–{_m3(hi)} m³" if hi is not None else f" > {_m3(lo)} m³")
+            )
+            water_lines.append(
+                Line(
+                    "water",
+                    f"Tiền nước{band} ({version.tariff_id})",
+                    0,
+                    quantity=qty,
+                    unit_price=pre_vat_price,
+                    exact=qty * pre_vat_price,
+                )
+            )
             gross_exact += qty * tier.price
     if len(incl_flags) > 1:
         raise TariffError("tariff versions in one period must all be before-VAT or all VAT-included")
@@ -246,33 +260,66 @@ def price(consumption_m3: int, start: date, end: date, versions: Sequence[Tariff
     for c in charge_defs.values():
         amount = round_half_up(Fraction(consumption_m3 * c.unit_price))
         charge_vat = round_half_up(Fraction(amount * c.vat_percent, 100))
-        lines.append(Line("charge", c.description, amount, quantity=Fraction(consumption_m3),
-                          unit_price=Fraction(c.unit_price)))
+        lines.append(
+            Line("charge", c.description, amount, quantity=Fraction(consumption_m3), unit_price=Fraction(c.unit_price))
+        )
         if charge_vat:
-            lines.append(Line("vat", f"Thuế GTGT {c.vat_percent}% ({c.description})", charge_vat,
-                              rate_percent=c.vat_percent))
+            lines.append(
+                Line("vat", f"Thuế GTGT {c.vat_percent}% ({c.description})", charge_vat, rate_percent=c.vat_percent)
+            )
         charges_total += amount + charge_vat
     lines.append(Line("vat", f"Thuế GTGT {vat_rate}% / VAT {vat_rate}%", vat, rate_percent=vat_rate))
     if fee_rate:
-        lines.append(Line("env_fee", f"Phí BVMT nước thải {fee_rate}% / Waste-water fee {fee_rate}%", env_fee,
-                          rate_percent=fee_rate))
-    return Bill(consumption_m3=consumption_m3, days=days, lines=lines, subtotal=subtotal, vat=vat,
-                env_fee=env_fee, charges=charges_total, total=subtotal + vat + env_fee + charges_total,
-                tariff_ids=tuple(dict.fromkeys(v.tariff_id for v, *_ in parts)), proration=notes)
+        lines.append(
+            Line(
+                "env_fee",
+                f"Phí BVMT nước thải {fee_rate}% / Waste-water fee {fee_rate}%",
+                env_fee,
+                rate_percent=fee_rate,
+            )
+        )
+    return Bill(
+        consumption_m3=consumption_m3,
+        days=days,
+        lines=lines,
+        subtotal=subtotal,
+        vat=vat,
+        env_fee=env_fee,
+        charges=charges_total,
+        total=subtotal + vat + env_fee + charges_total,
+        tariff_ids=tuple(dict.fromkeys(v.tariff_id for v, *_ in parts)),
+        proration=notes,
+    )
 
 
 def version_from_dict(d: dict) -> TariffVersion:
     """Build (and validate) a version from its JSON form; TariffError on anything off."""
     try:
         tiers = tuple(Tier(up_to=t.get("up_to"), price=t["price"]) for t in d["tiers"])
-        charges = tuple(Charge(code=c["code"], description=c["description"], unit_price=c["unit_price"],
-                               vat_percent=c.get("vat_percent", 0)) for c in d.get("charges", ()))
+        charges = tuple(
+            Charge(
+                code=c["code"],
+                description=c["description"],
+                unit_price=c["unit_price"],
+                vat_percent=c.get("vat_percent", 0),
+            )
+            for c in d.get("charges", ())
+        )
         version = TariffVersion(
-            tariff_id=d["tariff_id"], area=d["area"], customer_class=d["customer_class"],
-            valid_from=date.fromisoformat(d["valid_from"]), pricing=d["pricing"], tiers=tiers,
-            legal_ref=d["legal_ref"], prices_include_vat=bool(d.get("prices_include_vat", False)),
-            vat_percent=d.get("vat_percent", 5), env_fee_percent=d.get("env_fee_percent", 10), charges=charges,
-            utility=d.get("utility", ""), description=d.get("description", ""))
+            tariff_id=d["tariff_id"],
+            area=d["area"],
+            customer_class=d["customer_class"],
+            valid_from=date.fromisoformat(d["valid_from"]),
+            pricing=d["pricing"],
+            tiers=tiers,
+            legal_ref=d["legal_ref"],
+            prices_include_vat=bool(d.get("prices_include_vat", False)),
+            vat_percent=d.get("vat_percent", 5),
+            env_fee_percent=d.get("env_fee_percent", 10),
+            charges=charges,
+            utility=d.get("utility", ""),
+            description=d.get("description", ""),
+        )
     except (KeyError, TypeError, AttributeError) as exc:
         raise TariffError(f"tariff version is missing or has a malformed field: {exc}") from None
     except ValueError as exc:
@@ -281,18 +328,26 @@ def version_from_dict(d: dict) -> TariffVersion:
         raise TariffError("prices_include_vat must be true or false")
     try:
         return validate(version)
-    except (TypeError, AttributeError) as exc:     # a field of the wrong JSON type (a list for a string, ...)
+    except (TypeError, AttributeError) as exc:  # a field of the wrong JSON type (a list for a string, ...)
         raise TariffError(f"tariff version has a field of the wrong type: {exc}") from None
 
 
 def version_to_dict(v: TariffVersion) -> dict:
     return {
-        "tariff_id": v.tariff_id, "area": v.area, "customer_class": v.customer_class,
-        "valid_from": v.valid_from.isoformat(), "pricing": v.pricing,
-        "tiers": [{"up_to": t.up_to, "price": t.price} for t in v.tiers], "legal_ref": v.legal_ref,
-        "prices_include_vat": v.prices_include_vat, "vat_percent": v.vat_percent,
+        "tariff_id": v.tariff_id,
+        "area": v.area,
+        "customer_class": v.customer_class,
+        "valid_from": v.valid_from.isoformat(),
+        "pricing": v.pricing,
+        "tiers": [{"up_to": t.up_to, "price": t.price} for t in v.tiers],
+        "legal_ref": v.legal_ref,
+        "prices_include_vat": v.prices_include_vat,
+        "vat_percent": v.vat_percent,
         "env_fee_percent": v.env_fee_percent,
-        "charges": [{"code": c.code, "description": c.description, "unit_price": c.unit_price,
-                     "vat_percent": c.vat_percent} for c in v.charges],
-        "utility": v.utility, "description": v.description,
+        "charges": [
+            {"code": c.code, "description": c.description, "unit_price": c.unit_price, "vat_percent": c.vat_percent}
+            for c in v.charges
+        ],
+        "utility": v.utility,
+        "description": v.description,
     }

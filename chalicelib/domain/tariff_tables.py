@@ -9,6 +9,7 @@ Sources and what is confirmed: docs/tariffs.md. Prices in VND per m³.
   class, urban and rural areas; the waste-water fee (10 % of the pre-VAT
   price) is billed on top.
 """
+
 from __future__ import annotations
 
 from chalicelib.domain.tariff import TariffVersion, Tier, validate
@@ -30,18 +31,29 @@ def _ca_mau() -> list:
     out = []
     for area, household in (("camau-city", (6000, 7450, 8250, 9100)), ("camau-district", (5900, 7150, 7900, 8850))):
         rows = {
-            "household": ("tiers", _tiers((10, household[0]), (20, household[1]), (30, household[2]),
-                                          (None, household[3]))),
+            "household": (
+                "tiers",
+                _tiers((10, household[0]), (20, household[1]), (30, household[2]), (None, household[3])),
+            ),
             "poor_household": ("tiers", _tiers((10, 4900), (None, 7150))),
             "public_service": ("flat", _flat(8900)),
             "production": ("flat", _flat(11150)),
             "business": ("flat", _flat(12400)),
         }
         for cls, (pricing, tiers) in rows.items():
-            out.append(TariffVersion(
-                tariff_id=f"{area}-{cls.replace('_', '-')}-2023-06", area=area, customer_class=cls,
-                valid_from=_d("2023-06-01"), pricing=pricing, tiers=tiers, legal_ref=CA_MAU_2023,
-                utility="CAWACO", prices_include_vat=False))
+            out.append(
+                TariffVersion(
+                    tariff_id=f"{area}-{cls.replace('_', '-')}-2023-06",
+                    area=area,
+                    customer_class=cls,
+                    valid_from=_d("2023-06-01"),
+                    pricing=pricing,
+                    tiers=tiers,
+                    legal_ref=CA_MAU_2023,
+                    utility="CAWACO",
+                    prices_include_vat=False,
+                )
+            )
     return out
 
 
@@ -55,25 +67,47 @@ def _can_tho() -> list:
         "business": ("flat", _flat(11100)),
     }
     rows_2024 = {  # (urban, rural)
-        "household": (9020, 8240), "poor_household": (5640, 4820), "public_service": (11170, 9310),
-        "production": (12400, 9930), "business": (15580, 11520),
+        "household": (9020, 8240),
+        "poor_household": (5640, 4820),
+        "public_service": (11170, 9310),
+        "production": (12400, 9930),
+        "business": (15580, 11520),
     }
     for area, column in (("cantho-urban", 0), ("cantho-rural", 1)):
         for cls, (pricing, tiers) in rows_2019.items():
-            out.append(TariffVersion(
-                tariff_id=f"{area}-{cls.replace('_', '-')}-2019-02", area=area, customer_class=cls,
-                valid_from=_d("2019-02-12"), pricing=pricing, tiers=tiers, legal_ref=CAN_THO_2019,
-                utility="CTNCT", prices_include_vat=True))
+            out.append(
+                TariffVersion(
+                    tariff_id=f"{area}-{cls.replace('_', '-')}-2019-02",
+                    area=area,
+                    customer_class=cls,
+                    valid_from=_d("2019-02-12"),
+                    pricing=pricing,
+                    tiers=tiers,
+                    legal_ref=CAN_THO_2019,
+                    utility="CTNCT",
+                    prices_include_vat=True,
+                )
+            )
         for cls, prices in rows_2024.items():
-            out.append(TariffVersion(
-                tariff_id=f"{area}-{cls.replace('_', '-')}-2024-02", area=area, customer_class=cls,
-                valid_from=_d("2024-02-01"), pricing="flat", tiers=_flat(prices[column]), legal_ref=CAN_THO_2024,
-                utility="CTNCT", prices_include_vat=True))
+            out.append(
+                TariffVersion(
+                    tariff_id=f"{area}-{cls.replace('_', '-')}-2024-02",
+                    area=area,
+                    customer_class=cls,
+                    valid_from=_d("2024-02-01"),
+                    pricing="flat",
+                    tiers=_flat(prices[column]),
+                    legal_ref=CAN_THO_2024,
+                    utility="CTNCT",
+                    prices_include_vat=True,
+                )
+            )
     return out
 
 
 def _d(iso: str):
     from datetime import date
+
     return date.fromisoformat(iso)
 
 

@@ -4,11 +4,12 @@ Access tokens are short-lived and stateless: the authorizer checks them without
 a database call. Refresh tokens belong to a session family stored server-side,
 rotate on every use, and reuse of an old one revokes the whole family.
 """
+
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 ALGORITHM = "HS256"
 ROLES = ("customer", "staff", "admin")
@@ -25,7 +26,7 @@ class Identity:
     customer_codes: tuple = ()
     family_id: str = ""
     device: str = ""
-    branch: str = ""        # staff: read from the account on each call, never from the token
+    branch: str = ""  # staff: read from the account on each call, never from the token
 
     def owns(self, customer_code: str) -> bool:
         return customer_code in self.customer_codes
@@ -43,8 +44,13 @@ def _jwt():
 
 def encode_access(key: str, issuer: str, identity: Identity, now: int, ttl: int) -> str:
     claims = {
-        "iss": issuer, "sub": identity.account_id, "role": identity.role, "typ": "access",
-        "iat": now, "exp": now + ttl, "fam": identity.family_id,
+        "iss": issuer,
+        "sub": identity.account_id,
+        "role": identity.role,
+        "typ": "access",
+        "iat": now,
+        "exp": now + ttl,
+        "fam": identity.family_id,
     }
     if identity.customer_codes:
         claims["codes"] = list(identity.customer_codes)
@@ -53,10 +59,16 @@ def encode_access(key: str, issuer: str, identity: Identity, now: int, ttl: int)
     return _jwt().encode(claims, key, algorithm=ALGORITHM)
 
 
-def encode_refresh(key: str, issuer: str, account_id: str, family_id: str, token_id: str,
-                   now: int, ttl: int) -> str:
-    claims = {"iss": issuer, "sub": account_id, "typ": "refresh", "fam": family_id,
-              "jti": token_id, "iat": now, "exp": now + ttl}
+def encode_refresh(key: str, issuer: str, account_id: str, family_id: str, token_id: str, now: int, ttl: int) -> str:
+    claims = {
+        "iss": issuer,
+        "sub": account_id,
+        "typ": "refresh",
+        "fam": family_id,
+        "jti": token_id,
+        "iat": now,
+        "exp": now + ttl,
+    }
     return _jwt().encode(claims, key, algorithm=ALGORITHM)
 
 
@@ -77,5 +89,10 @@ def decode(key: str, issuer: str, token: str, expected_type: str) -> dict:
 
 def identity_from_claims(claims: dict) -> Identity:
     codes: Sequence[str] = claims.get("codes") or ()
-    return Identity(account_id=claims["sub"], role=claims["role"], customer_codes=tuple(codes),
-                    family_id=claims.get("fam", ""), device=claims.get("dev", ""))
+    return Identity(
+        account_id=claims["sub"],
+        role=claims["role"],
+        customer_codes=tuple(codes),
+        family_id=claims.get("fam", ""),
+        device=claims.get("dev", ""),
+    )

@@ -10,14 +10,15 @@ functions (no HTTP, no AWS). See ../shared/VNPAY.md for the facts used here.
 - querydr / refund: HMAC-SHA512 over '|'-joined fields in VNPay's fixed order.
 - Dates are yyyyMMddHHmmss in Vietnam time (GMT+7), whatever the server's zone.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Mapping, Optional
 from urllib.parse import quote_plus
 
 VERSION = "2.1.0"
@@ -53,7 +54,7 @@ def vn_time(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, VN).strftime("%Y%m%d%H%M%S")
 
 
-def parse_vn_time(value: str) -> Optional[int]:
+def parse_vn_time(value: str) -> int | None:
     try:
         return int(datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=VN).timestamp())
     except (TypeError, ValueError):
@@ -70,9 +71,11 @@ def plain_ascii(text: str, limit: int = 255) -> str:
 
 def canonical(params: Mapping[str, str]) -> str:
     """The string VNPay signs: sorted vnp_* fields, quote_plus-encoded, '&'-joined."""
-    fields = sorted((k, v) for k, v in params.items()
-                    if k.startswith("vnp_") and k not in ("vnp_SecureHash", "vnp_SecureHashType")
-                    and v is not None)
+    fields = sorted(
+        (k, v)
+        for k, v in params.items()
+        if k.startswith("vnp_") and k not in ("vnp_SecureHash", "vnp_SecureHashType") and v is not None
+    )
     return "&".join(f"{quote_plus(k)}={quote_plus(str(v))}" for k, v in fields)
 
 
@@ -89,9 +92,22 @@ def verify(secret: str, params: Mapping[str, str]) -> bool:
     return hmac.compare_digest(expected.lower().encode(), received.lower().encode("utf-8", "replace"))
 
 
-def pay_url(base_url: str, secret: str, *, tmn_code: str, amount_vnd: int, txn_ref: str, order_info: str,
-            return_url: str, ip_addr: str, created_at: int, expires_at: int, locale: str = "vn",
-            bank_code: Optional[str] = None, order_type: str = "billpayment") -> tuple[str, dict]:
+def pay_url(
+    base_url: str,
+    secret: str,
+    *,
+    tmn_code: str,
+    amount_vnd: int,
+    txn_ref: str,
+    order_info: str,
+    return_url: str,
+    ip_addr: str,
+    created_at: int,
+    expires_at: int,
+    locale: str = "vn",
+    bank_code: str | None = None,
+    order_type: str = "billpayment",
+) -> tuple[str, dict]:
     """The payment URL for the `pay` command, and the signed parameters."""
     if not isinstance(amount_vnd, int) or amount_vnd <= 0:
         raise ValueError("the amount must be a positive whole number of VND")
@@ -122,7 +138,7 @@ def succeeded(params: Mapping[str, str]) -> bool:
     return params.get("vnp_ResponseCode") == "00" and params.get("vnp_TransactionStatus") == "00"
 
 
-def amount_from(params: Mapping[str, str]) -> Optional[int]:
+def amount_from(params: Mapping[str, str]) -> int | None:
     """vnp_Amount is VND x 100; anything that is not a whole VND amount is None."""
     raw = params.get("vnp_Amount")
     if not isinstance(raw, str) or not raw.isdigit():
@@ -133,15 +149,49 @@ def amount_from(params: Mapping[str, str]) -> Optional[int]:
 
 # -- querydr and refund (JSON API) --------------------------------------------
 
-QUERYDR_FIELDS = ("vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TxnRef",
-                  "vnp_TransactionDate", "vnp_CreateDate", "vnp_IpAddr", "vnp_OrderInfo")
-REFUND_FIELDS = ("vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TransactionType",
-                 "vnp_TxnRef", "vnp_Amount", "vnp_TransactionNo", "vnp_TransactionDate", "vnp_CreateBy",
-                 "vnp_CreateDate", "vnp_IpAddr", "vnp_OrderInfo")
-QUERYDR_RESPONSE_FIELDS = ("vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "vnp_Message", "vnp_TmnCode",
-                           "vnp_TxnRef", "vnp_Amount", "vnp_BankCode", "vnp_PayDate", "vnp_TransactionNo",
-                           "vnp_TransactionType", "vnp_TransactionStatus", "vnp_OrderInfo", "vnp_PromotionCode",
-                           "vnp_PromotionAmount")
+QUERYDR_FIELDS = (
+    "vnp_RequestId",
+    "vnp_Version",
+    "vnp_Command",
+    "vnp_TmnCode",
+    "vnp_TxnRef",
+    "vnp_TransactionDate",
+    "vnp_CreateDate",
+    "vnp_IpAddr",
+    "vnp_OrderInfo",
+)
+REFUND_FIELDS = (
+    "vnp_RequestId",
+    "vnp_Version",
+    "vnp_Command",
+    "vnp_TmnCode",
+    "vnp_TransactionType",
+    "vnp_TxnRef",
+    "vnp_Amount",
+    "vnp_TransactionNo",
+    "vnp_TransactionDate",
+    "vnp_CreateBy",
+    "vnp_CreateDate",
+    "vnp_IpAddr",
+    "vnp_OrderInfo",
+)
+QUERYDR_RESPONSE_FIELDS = (
+    "vnp_ResponseId",
+    "vnp_Command",
+    "vnp_ResponseCode",
+    "vnp_Message",
+    "vnp_TmnCode",
+    "vnp_TxnRef",
+    "vnp_Amount",
+    "vnp_BankCode",
+    "vnp_PayDate",
+    "vnp_TransactionNo",
+    "vnp_TransactionType",
+    "vnp_TransactionStatus",
+    "vnp_OrderInfo",
+    "vnp_PromotionCode",
+    "vnp_PromotionAmount",
+)
 REFUND_RESPONSE_FIELDS = QUERYDR_RESPONSE_FIELDS[:-2]
 
 
@@ -157,5 +207,6 @@ def verify_response(secret: str, body: Mapping[str, object], fields) -> bool:
     received = body.get("vnp_SecureHash")
     if not isinstance(received, str) or not received:
         return False
-    return hmac.compare_digest(pipe_hash(secret, body, fields).lower().encode(),
-                               received.lower().encode("utf-8", "replace"))
+    return hmac.compare_digest(
+        pipe_hash(secret, body, fields).lower().encode(), received.lower().encode("utf-8", "replace")
+    )

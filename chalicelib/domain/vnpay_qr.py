@@ -37,12 +37,12 @@ Rendering uses `qrcode` with its pure-Python PNG writer (pypng) and its SVG
 factory, never Pillow (not in the Lambda package). qrcode is imported inside
 `png`/`svg`, so importing this module stays cheap on a cold start.
 """
+
 from __future__ import annotations
 
 import io
 import re
 import unicodedata
-from typing import Optional
 
 VNPAY_GUID = "A000000775"
 PAYLOAD_FORMAT = "01"
@@ -55,7 +55,7 @@ NAME_MAX = 25
 CITY_MAX = 15
 BILL_MAX = 25
 PURPOSE_MAX = 25
-AMOUNT_MAX_DIGITS = 13   # EMVCo: tag 54 is at most 13 characters
+AMOUNT_MAX_DIGITS = 13  # EMVCo: tag 54 is at most 13 characters
 
 # Templates whose value is itself a list of TLVs: 26-51 merchant account
 # information, 62 additional data, 64 merchant information in another language.
@@ -67,6 +67,7 @@ _CRC = re.compile(r"^[0-9A-F]{4}$")
 
 
 # --- TLV and CRC -------------------------------------------------------------
+
 
 def tlv(tag: str, value: str) -> str:
     """One data object: tag, two-digit length, value. Lengths are 01-99."""
@@ -107,6 +108,7 @@ def _crc_hex(text: str) -> str:
 
 # --- Text --------------------------------------------------------------------
 
+
 def ascii_text(text: str, limit: int) -> str:
     """Vietnamese (or any Latin) text as printable ASCII of at most `limit`
     characters: diacritics stripped (đ/Đ become d/D), other characters
@@ -119,7 +121,7 @@ def ascii_text(text: str, limit: int) -> str:
     if len(kept) <= limit:
         return kept
     cut = kept[:limit]
-    if kept[limit] != " " and " " in cut:   # don't end on half a word
+    if kept[limit] != " " and " " in cut:  # don't end on half a word
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ([{<-,;:/&")
 
@@ -140,9 +142,18 @@ def _verbatim(field: str, value: str, limit: int) -> str:
 
 # --- Payload -----------------------------------------------------------------
 
-def merchant_payload(*, merchant_name: str, merchant_city: str, merchant_id: str, amount_vnd: int,
-                     bill_number: str, purpose: str = "Thanh toan hoa don", expires_at: Optional[int] = None,
-                     mcc: str = MCC_UTILITIES) -> str:
+
+def merchant_payload(
+    *,
+    merchant_name: str,
+    merchant_city: str,
+    merchant_id: str,
+    amount_vnd: int,
+    bill_number: str,
+    purpose: str = "Thanh toan hoa don",
+    expires_at: int | None = None,
+    mcc: str = MCC_UTILITIES,
+) -> str:
     """The VNPAY-QR payload for one order (dynamic: it carries the amount).
 
     `merchant_id` goes into template 26 after VNPay's GUID (we pass our VNPay
@@ -157,7 +168,7 @@ def merchant_payload(*, merchant_name: str, merchant_city: str, merchant_id: str
     if isinstance(amount_vnd, bool) or not isinstance(amount_vnd, int):
         raise TypeError("amount_vnd must be an int (whole VND)")
     if amount_vnd <= 0 or len(str(amount_vnd)) > AMOUNT_MAX_DIGITS:
-        raise ValueError(f"amount_vnd must be 1..{10 ** AMOUNT_MAX_DIGITS - 1}, got {amount_vnd}")
+        raise ValueError(f"amount_vnd must be 1..{10**AMOUNT_MAX_DIGITS - 1}, got {amount_vnd}")
     if expires_at is not None and (isinstance(expires_at, bool) or not isinstance(expires_at, int)):
         raise TypeError("expires_at must be epoch seconds (int) or None")
     if not isinstance(mcc, str) or not re.fullmatch(r"\d{4}", mcc):
@@ -169,18 +180,23 @@ def merchant_payload(*, merchant_name: str, merchant_city: str, merchant_id: str
     if purpose_ascii:
         additional += tlv("08", purpose_ascii)
 
-    body = "".join([
-        tlv("00", PAYLOAD_FORMAT),
-        tlv("01", DYNAMIC),
-        tlv("26", account),
-        tlv("52", mcc),
-        tlv("53", CURRENCY_VND),
-        tlv("54", str(amount_vnd)),
-        tlv("58", COUNTRY_VN),
-        tlv("59", _required_ascii("merchant_name", merchant_name, NAME_MAX)),
-        tlv("60", _required_ascii("merchant_city", merchant_city, CITY_MAX)),
-        tlv("62", additional),
-    ]) + "6304"
+    body = (
+        "".join(
+            [
+                tlv("00", PAYLOAD_FORMAT),
+                tlv("01", DYNAMIC),
+                tlv("26", account),
+                tlv("52", mcc),
+                tlv("53", CURRENCY_VND),
+                tlv("54", str(amount_vnd)),
+                tlv("58", COUNTRY_VN),
+                tlv("59", _required_ascii("merchant_name", merchant_name, NAME_MAX)),
+                tlv("60", _required_ascii("merchant_city", merchant_city, CITY_MAX)),
+                tlv("62", additional),
+            ]
+        )
+        + "6304"
+    )
     return body + _crc_hex(body)
 
 
@@ -189,11 +205,11 @@ def _objects(text: str, where: str) -> dict[str, str]:
     out: dict[str, str] = {}
     i = 0
     while i < len(text):
-        head = text[i:i + 4]
+        head = text[i : i + 4]
         if len(head) < 4 or not head.isdigit() or not head.isascii():
             raise ValueError(f"malformed TLV header {head!r} at {where}[{i}]")
         tag, length = head[:2], int(head[2:])
-        value = text[i + 4:i + 4 + length]
+        value = text[i + 4 : i + 4 + length]
         if length == 0 or len(value) != length:
             raise ValueError(f"TLV {tag} at {where}[{i}] declares {length} characters, has {len(value)}")
         if tag in out:
@@ -223,27 +239,30 @@ def parse(payload: str) -> dict:
     expected = _crc_hex(payload[:-4])
     if root["63"] != expected:
         raise ValueError(f"bad CRC: payload says {root['63']}, computed {expected}")
-    return {tag: _objects(value, f"tag {tag}") if tag in TEMPLATE_TAGS else value
-            for tag, value in root.items()}
+    return {tag: _objects(value, f"tag {tag}") if tag in TEMPLATE_TAGS else value for tag, value in root.items()}
 
 
 # --- Images ------------------------------------------------------------------
+
 
 def _qr(payload: str, image_factory, box_size: int, border: int = 4):
     """A built qrcode.QRCode. Level M first; qrcode 8.2 fails some payloads
     with `ValueError: glog(0)` in its Reed-Solomon step
     (lincolnloop/python-qrcode#330), and another error-correction level,
     which splits the data into different blocks, encodes those."""
-    import qrcode   # noqa: PLC0415 - lazy: keep cold starts cheap
-    from qrcode import constants   # noqa: PLC0415
+    import qrcode
+    from qrcode import constants
 
     if isinstance(box_size, bool) or not isinstance(box_size, int) or box_size < 1:
         raise ValueError(f"box_size must be a positive int, got {box_size!r}")
-    error: Optional[ValueError] = None
-    for level in (constants.ERROR_CORRECT_M, constants.ERROR_CORRECT_Q, constants.ERROR_CORRECT_L,
-                  constants.ERROR_CORRECT_H):
-        qr = qrcode.QRCode(error_correction=level, box_size=box_size, border=border,
-                           image_factory=image_factory)
+    error: ValueError | None = None
+    for level in (
+        constants.ERROR_CORRECT_M,
+        constants.ERROR_CORRECT_Q,
+        constants.ERROR_CORRECT_L,
+        constants.ERROR_CORRECT_H,
+    ):
+        qr = qrcode.QRCode(error_correction=level, box_size=box_size, border=border, image_factory=image_factory)
         qr.add_data(payload)
         try:
             qr.make(fit=True)
@@ -253,12 +272,12 @@ def _qr(payload: str, image_factory, box_size: int, border: int = 4):
             error = exc
             continue
         return qr
-    raise error   # type: ignore[misc]
+    raise error  # type: ignore[misc]
 
 
 def png(payload: str, box_size: int = 8) -> bytes:
     """The QR as a black-on-white 1-bit PNG (pypng, no Pillow), 4-module quiet zone."""
-    from qrcode.image.pure import PyPNGImage   # noqa: PLC0415
+    from qrcode.image.pure import PyPNGImage
 
     buf = io.BytesIO()
     _qr(payload, PyPNGImage, box_size).make_image().save(buf)
@@ -268,7 +287,7 @@ def png(payload: str, box_size: int = 8) -> bytes:
 def svg(payload: str) -> str:
     """The QR as a standalone SVG document: one path on a white background,
     4-module quiet zone, scalable (sized in mm, with a viewBox)."""
-    from qrcode.image.svg import SvgPathFillImage   # noqa: PLC0415
+    from qrcode.image.svg import SvgPathFillImage
 
     buf = io.BytesIO()
     _qr(payload, SvgPathFillImage, box_size=10).make_image().save(buf)

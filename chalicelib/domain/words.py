@@ -5,6 +5,7 @@ ten before a unit reads "lẻ"; units after a ten above one read "mốt" (1) and
 "lăm" (5); "mười lăm" but "mười một". Scales repeat every nine digits
 (nghìn, triệu, tỷ, nghìn tỷ, ...).
 """
+
 from __future__ import annotations
 
 _DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
@@ -37,7 +38,7 @@ def _triple(n: int, leading: bool) -> list[str]:
 
 def _below_billion(n: int, leading: bool) -> list[str]:
     out: list[str] = []
-    for scale, name in ((10 ** 6, "triệu"), (10 ** 3, "nghìn"), (1, "")):
+    for scale, name in ((10**6, "triệu"), (10**3, "nghìn"), (1, "")):
         group = n // scale % 1000
         if group == 0:
             continue
@@ -48,8 +49,8 @@ def _below_billion(n: int, leading: bool) -> list[str]:
 
 
 def _words(n: int, leading: bool = True) -> list[str]:
-    if n >= 10 ** 9:
-        head, rest = divmod(n, 10 ** 9)
+    if n >= 10**9:
+        head, rest = divmod(n, 10**9)
         out = _words(head, leading) + ["tỷ"]
         return out + (_below_billion(rest, False) if rest else [])
     return _below_billion(n, leading)

@@ -19,5 +19,6 @@ def sqs_partial_batch(event: dict, context, record_handler) -> dict:
     (`batchItemFailures`), so SQS redelivers those and not the whole batch."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-    return process_partial_response(event=event, record_handler=record_handler,
-                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=BatchProcessor(event_type=EventType.SQS), context=context
+    )

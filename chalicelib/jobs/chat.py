@@ -5,6 +5,7 @@ Each record is handled on its own; failures are reported back so SQS retries
 only them (ReportBatchItemFailures), and after five receives a message rests
 in the dead-letter queue. A platform that is not configured here drops the
 reply with a warning (retrying cannot help)."""
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,7 @@ def handle_batch(records, context=None) -> dict:
         except ChannelUnavailable as exc:
             logger.warning("chat reply dropped: channel not configured", extra={"reason": str(exc)})
         except (ValueError, KeyError, TypeError, AttributeError):
-            logger.exception("malformed chat reply")     # to the DLQ through failures
+            logger.exception("malformed chat reply")  # to the DLQ through failures
             failures.append({"itemIdentifier": message_id})
         except Exception:
             logger.exception("chat reply failed, will be retried")

@@ -1,4 +1,5 @@
 """The import worker: one SQS message is one chunk of an uploaded file."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ bp = Blueprint(__name__)
 
 
 def _record_handler(record) -> str:
-    from chalicelib.services.imports import validate_offset   # deferred: keeps PynamoDB out of app's import
+    from chalicelib.services.imports import validate_offset  # deferred: keeps PynamoDB out of app's import
 
     message = json.loads(record.body)
     return deps.get("imports").process_chunk(str(message["import_id"]), validate_offset(message["offset"]))

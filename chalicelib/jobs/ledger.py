@@ -5,6 +5,7 @@ counted in the metric LedgerInvariantBreaches, which raises
 LedgerInvariantAlarm; a run cut short by the Lambda's time counts in
 LedgerInvariantIncomplete (LedgerInvariantIncompleteAlarm).
 `make job NAME=ledger_invariant` runs it locally."""
+
 from __future__ import annotations
 
 from chalice import Blueprint, Cron
@@ -23,11 +24,12 @@ def _time_left(context):
 
 def record_ledger_health(result: dict) -> None:
     """What the alarms watch (infra: LedgerInvariantAlarm, LedgerInvariantIncompleteAlarm)."""
-    emit_counts({"LedgerInvariantBreaches": result["breaching"],
-                 "LedgerInvariantIncomplete": 0 if result["complete"] else 1})
+    emit_counts(
+        {"LedgerInvariantBreaches": result["breaching"], "LedgerInvariantIncomplete": 0 if result["complete"] else 1}
+    )
 
 
-@bp.schedule(Cron(0, 19, "*", "*", "?", "*"))   # 19:00 UTC = 02:00 in Vietnam, before the day's postings
+@bp.schedule(Cron(0, 19, "*", "*", "?", "*"))  # 19:00 UTC = 02:00 in Vietnam, before the day's postings
 def ledger_invariant(event):
     start_job(event)
     result = deps.get("ledger_invariant").run(time_left_ms=_time_left(event.context))

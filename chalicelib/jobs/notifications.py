@@ -3,6 +3,7 @@
 Each record is handled on its own; the ones that fail are reported back so SQS
 retries only them (ReportBatchItemFailures, switched on in infra/), and after
 five receives a message rests in the dead-letter queue."""
+
 from __future__ import annotations
 
 import json

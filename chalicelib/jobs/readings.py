@@ -2,6 +2,7 @@
 Powertools' batch processor reports only the failed records back to SQS
 (ReportBatchItemFailures, switched on in infra/), so a poison message is
 retried alone and, after five receives, rests in the dead-letter queue."""
+
 from __future__ import annotations
 
 import json

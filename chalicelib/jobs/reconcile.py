@@ -1,5 +1,6 @@
 """Every five minutes: orders still pending past their expiry are checked
 with VNPay (querydr), so a lost IPN costs nothing."""
+
 from __future__ import annotations
 
 from chalice import Blueprint, Cron, Rate
@@ -39,11 +40,12 @@ def settle_refunds() -> dict:
 def record_vnpay_health(counts: dict) -> None:
     """What VNPay's querydr did not answer, or answered with another amount: metrics with alarms
     (infra: VnpayUnansweredAlarm, VnpayAmountMismatchAlarm). A log line alone would go unseen."""
-    emit_counts({"ReconcileUnanswered": counts.get("unanswered", 0),
-           "ReconcileAmountMismatch": counts.get("mismatch", 0)})
+    emit_counts(
+        {"ReconcileUnanswered": counts.get("unanswered", 0), "ReconcileAmountMismatch": counts.get("mismatch", 0)}
+    )
 
 
-@bp.schedule(Cron(0, 1, "*", "*", "?", "*"))   # 01:00 UTC = 08:00 in Vietnam
+@bp.schedule(Cron(0, 1, "*", "*", "?", "*"))  # 01:00 UTC = 08:00 in Vietnam
 def payments_report(event):
     start_job(event)
     report = deps.get("payments").daily_report()
@@ -54,4 +56,3 @@ def payments_report(event):
     # Refunds to decide or settle, orders VNPay never settled: PaymentsNeedingAPersonAlarm.
     emit_counts({"PaymentsNeedingAPerson": report["mismatches"]})
     return report
-

@@ -6,6 +6,7 @@ to SQS; after five receives a message rests in the dead-letter queue).
 If the plan runs short of Lambda time it stops at a page boundary and puts a
 continuation message {"kind": "plan", "today", "cursor"} on the same queue;
 the worker carries on from there with its own time budget, and so on."""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,7 @@ from chalicelib.jobs import Postponed, enough_time, sqs_partial_batch
 from chalicelib.middleware import start_job
 
 bp = Blueprint(__name__)
-WORKER_STOP_MARGIN_MS = 20_000   # a continuation in the worker (60 s timeout) plans for ~40 s at most
+WORKER_STOP_MARGIN_MS = 20_000  # a continuation in the worker (60 s timeout) plans for ~40 s at most
 
 
 def vn_daily_cron(hhmm: str) -> Cron:
@@ -38,8 +39,10 @@ def _continue(result: dict) -> dict:
         deps.get("reminder_queue").enqueue({"kind": "plan", "today": result["today"], "cursor": result["cursor"]})
     return result
 
+
 # One reminder: up to four channels (SNS, SES, Zalo ZNS at 3.05 s + 10 s), and a margin.
 RECORD_MS = 25_000
+
 
 def run_plan(today=None, cursor=None, context=None, stop_margin_ms=None) -> dict:
     kw = {"stop_margin_ms": stop_margin_ms} if stop_margin_ms is not None else {}
@@ -51,8 +54,9 @@ def _record_handler(record, lambda_context=None) -> str:
     if message.get("kind") == "plan":
         from datetime import date
 
-        result = run_plan(date.fromisoformat(message["today"]), message.get("cursor"), lambda_context,
-                          WORKER_STOP_MARGIN_MS)
+        result = run_plan(
+            date.fromisoformat(message["today"]), message.get("cursor"), lambda_context, WORKER_STOP_MARGIN_MS
+        )
         return "planned" if result["complete"] else "continued"
     if not enough_time(lambda_context, RECORD_MS):
         raise Postponed("too little time left for a reminder: SQS delivers it again")

@@ -2,6 +2,7 @@
 the new pair is written to SSM, where the chat and reminders workers read it
 (chalicelib/services/zalo_tokens.py). A failed run raises, so the function's Errors alarm fires;
 one failure still leaves the current token valid for at least half a day."""
+
 from __future__ import annotations
 
 from chalice import Blueprint, Rate

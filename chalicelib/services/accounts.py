@@ -8,6 +8,7 @@ ledger entries (oldest first), one GetItem for its credit, one Query for its
 invoices (by_customer). The managers' view of a code with none of these asks
 the customer book once more (GetItem), to tell an empty account from an
 unknown code."""
+
 from __future__ import annotations
 
 import csv
@@ -27,11 +28,19 @@ def _line(line) -> dict:
 
 def _entry(item) -> dict:
     """A ledger item as the plain mapping domain/accounts.py reads."""
-    return {"entry_id": item.entry_id, "event": item.event, "posted_at": int(item.posted_at),
-            "lines": [_line(line) for line in item.lines or []],
-            "credit_delta": int(item.credit_delta or 0), "payment_id": item.payment_id, "channel": item.channel,
-            "external_ref": item.external_ref, "posted_by": item.posted_by, "note": item.note,
-            "flags": list(item.flags or [])}
+    return {
+        "entry_id": item.entry_id,
+        "event": item.event,
+        "posted_at": int(item.posted_at),
+        "lines": [_line(line) for line in item.lines or []],
+        "credit_delta": int(item.credit_delta or 0),
+        "payment_id": item.payment_id,
+        "channel": item.channel,
+        "external_ref": item.external_ref,
+        "posted_by": item.posted_by,
+        "note": item.note,
+        "flags": list(item.flags or []),
+    }
 
 
 class AccountService:
@@ -43,9 +52,11 @@ class AccountService:
     def for_customer(self, identity: Identity, code: object, lang: str = "vi") -> dict:
         code = customer_code(code)
         if not identity.owns(code):
-            raise Forbidden("this customer code is not linked to your account",
-                            "Mã khách hàng này chưa được liên kết với tài khoản của bạn.",
-                            code="CUSTOMER_NOT_LINKED")
+            raise Forbidden(
+                "this customer code is not linked to your account",
+                "Mã khách hàng này chưa được liên kết với tài khoản của bạn.",
+                code="CUSTOMER_NOT_LINKED",
+            )
         statement, _ = self._statement(code, lang, internal=False)
         return statement
 
@@ -67,11 +78,19 @@ class AccountService:
         due = {i.invoice_id: i.due_date for i in invoices}
         for item in open_list:
             item["due_date"] = due.get(item["invoice_id"])
-        rows = view.rows(entries, balance=balance, periods={i.invoice_id: i.period for i in invoices}, lang=lang,
-                         internal=internal)
-        statement = {"customer_code": code, "generated_at": view.vn_time(self.clock.now()), "currency": "VND",
-                     "balance": balance, "credit": credit, "open_amount": open_amount, "entries": rows,
-                     "open_invoices": open_list}
+        rows = view.rows(
+            entries, balance=balance, periods={i.invoice_id: i.period for i in invoices}, lang=lang, internal=internal
+        )
+        statement = {
+            "customer_code": code,
+            "generated_at": view.vn_time(self.clock.now()),
+            "currency": "VND",
+            "balance": balance,
+            "credit": credit,
+            "open_amount": open_amount,
+            "entries": rows,
+            "open_invoices": open_list,
+        }
         return statement, not entries and account is None and not invoices
 
     @staticmethod

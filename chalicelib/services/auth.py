@@ -2,16 +2,16 @@
 ownership, login with lockout, rotating refresh tokens, password reset and
 linking further customer codes. No Chalice, no boto3: repositories and the SMS
 sender are handed in."""
+
 from __future__ import annotations
 
 import functools
 import re
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from chalicelib.config import Settings
 from chalicelib.domain import otp as otp_rules
-from chalicelib.domain import passwords
-from chalicelib.domain import tokens
+from chalicelib.domain import passwords, tokens
 from chalicelib.domain.masking import mask_address, mask_name, mask_phone
 from chalicelib.errors import (
     Conflict,
@@ -33,8 +33,7 @@ LOGIN_FAILURES_PER_IP = 30  # per 15 minutes, across all codes: stops spraying o
 
 def customer_code(value: object, field: str = "customer_code") -> str:
     if not isinstance(value, str) or not CUSTOMER_CODE_RE.match(value):
-        raise ValidationError(f"{field} must be 6 to 12 digits", "Mã khách hàng phải gồm 6 đến 12 chữ số.",
-                              field=field)
+        raise ValidationError(f"{field} must be 6 to 12 digits", "Mã khách hàng phải gồm 6 đến 12 chữ số.", field=field)
     return value
 
 
@@ -47,23 +46,40 @@ def normalize_phone(value: object) -> str:
     elif digits.startswith("84") and len(digits) >= 11:
         digits = "0" + digits[2:]
     if not PHONE_RE.match(digits):
-        raise ValidationError("phone must be a Vietnamese phone number", "Số điện thoại không hợp lệ.",
-                              field="phone")
+        raise ValidationError("phone must be a Vietnamese phone number", "Số điện thoại không hợp lệ.", field="phone")
     return digits
 
 
-def _otp_invalid(remaining: Optional[int] = None) -> ValidationError:
+def _otp_invalid(remaining: int | None = None) -> ValidationError:
     if remaining is None:
-        return ValidationError("the one-time code has expired or was used up; request a new one",
-                               "Mã xác thực đã hết hạn hoặc đã dùng hết số lần nhập. Vui lòng lấy mã mới.",
-                               field="otp", code="OTP_EXPIRED")
-    return ValidationError(f"wrong one-time code; {remaining} attempts left",
-                           f"Mã xác thực không đúng, còn {remaining} lần thử.", field="otp", code="OTP_INVALID")
+        return ValidationError(
+            "the one-time code has expired or was used up; request a new one",
+            "Mã xác thực đã hết hạn hoặc đã dùng hết số lần nhập. Vui lòng lấy mã mới.",
+            field="otp",
+            code="OTP_EXPIRED",
+        )
+    return ValidationError(
+        f"wrong one-time code; {remaining} attempts left",
+        f"Mã xác thực không đúng, còn {remaining} lần thử.",
+        field="otp",
+        code="OTP_INVALID",
+    )
 
 
 class AuthService:
-    def __init__(self, *, settings: Settings, customers, accounts, sessions, otps, counters, sms, clock,
-                 signing_key: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        customers,
+        accounts,
+        sessions,
+        otps,
+        counters,
+        sms,
+        clock,
+        signing_key: Callable[[], str],
+    ) -> None:
         self.s = settings
         self.customers = customers
         self.accounts = accounts
@@ -100,13 +116,22 @@ class AuthService:
                 raise ValidationError("house_no is not valid", "Số nhà không hợp lệ.", field="house_no")
             self._limit("lookup-ip", ip, self.s.lookup_per_ip_per_hour, 3600)
             wanted = _norm_house(house_no)
-            found = [c for c in self.customers.find_by_ledger(ledger_no.upper())
-                     if c.house_no and _norm_house(c.house_no) == wanted]
+            found = [
+                c
+                for c in self.customers.find_by_ledger(ledger_no.upper())
+                if c.house_no and _norm_house(c.house_no) == wanted
+            ]
         else:
-            raise ValidationError("give either phone, or ledger_no and house_no",
-                                  "Vui lòng nhập số điện thoại, hoặc số danh bộ và số nhà.", field="phone")
-        return {"customers": [{"customer_code": c.code, "name": mask_name(c.name),
-                               "address": mask_address(c.address)} for c in found]}
+            raise ValidationError(
+                "give either phone, or ledger_no and house_no",
+                "Vui lòng nhập số điện thoại, hoặc số danh bộ và số nhà.",
+                field="phone",
+            )
+        return {
+            "customers": [
+                {"customer_code": c.code, "name": mask_name(c.name), "address": mask_address(c.address)} for c in found
+            ]
+        }
 
     # -- one-time codes ----------------------------------------------------
 
@@ -116,15 +141,18 @@ class AuthService:
         now = self.clock.now()
         value = otp_rules.new_code()
         digest = otp_rules.code_hash(self._key(), purpose, code, value)
-        stored = self.otps.put(f"{purpose}#{code}", digest, tokens.new_token_id(), now, self.s.otp_ttl,
-                               self.s.otp_resend_after)
+        stored = self.otps.put(
+            f"{purpose}#{code}", digest, tokens.new_token_id(), now, self.s.otp_ttl, self.s.otp_resend_after
+        )
         if not stored:
-            raise RateLimited(retry_after=self.s.otp_resend_after, code="OTP_RECENTLY_SENT",
-                              message_en="a code was sent moments ago; wait before asking again",
-                              message_vi="Mã xác thực vừa được gửi. Vui lòng chờ trước khi yêu cầu lại.")
+            raise RateLimited(
+                retry_after=self.s.otp_resend_after,
+                code="OTP_RECENTLY_SENT",
+                message_en="a code was sent moments ago; wait before asking again",
+                message_vi="Mã xác thực vừa được gửi. Vui lòng chờ trước khi yêu cầu lại.",
+            )
         self.sms.send_sms(code, phone, otp_rules.sms_text(purpose, value, self.s.otp_ttl))
-        return {"otp_sent_to": mask_phone(phone), "expires_in": self.s.otp_ttl,
-                "resend_after": self.s.otp_resend_after}
+        return {"otp_sent_to": mask_phone(phone), "expires_in": self.s.otp_ttl, "resend_after": self.s.otp_resend_after}
 
     def _check_otp(self, purpose: str, code: str, value: object) -> tuple[str, str]:
         if not isinstance(value, str) or not re.fullmatch(r"\d{6}", value):
@@ -143,9 +171,11 @@ class AuthService:
         if customer is None:
             raise NotFound("no customer has this code", "Không tìm thấy mã khách hàng.", code="CUSTOMER_NOT_FOUND")
         if not customer.phone:
-            raise Conflict("no phone number is on file for this customer; call the hotline",
-                           "Chưa có số điện thoại đăng ký cho mã khách hàng này. Vui lòng liên hệ tổng đài.",
-                           code="NO_PHONE_ON_FILE")
+            raise Conflict(
+                "no phone number is on file for this customer; call the hotline",
+                "Chưa có số điện thoại đăng ký cho mã khách hàng này. Vui lòng liên hệ tổng đài.",
+                code="NO_PHONE_ON_FILE",
+            )
         return customer
 
     # -- registration ------------------------------------------------------
@@ -162,10 +192,17 @@ class AuthService:
         password = passwords.check_policy(password, login=code, min_length=self.s.password_min_length)
         otp_ref = self._check_otp("register", code, otp_value)
         now = self.clock.now()
-        account = AccountModel(f"customer:{code}", role="customer", login=code,
-                               password_hash=passwords.hash_password(password, n=self.s.scrypt_n),
-                               customer_codes=[code], created_at=now, password_changed_at=now,
-                               failed_logins=0, locked_until=0)
+        account = AccountModel(
+            f"customer:{code}",
+            role="customer",
+            login=code,
+            password_hash=passwords.hash_password(password, n=self.s.scrypt_n),
+            customer_codes=[code],
+            created_at=now,
+            password_changed_at=now,
+            failed_logins=0,
+            locked_until=0,
+        )
         try:
             self.accounts.create(account, link_code=code, now=now, consume_otp=otp_ref)
         except ConditionFailed:
@@ -187,8 +224,16 @@ class AuthService:
             raise ValidationError("username is not valid", "Tên đăng nhập không hợp lệ.", field="username")
         return self._password_login(ip, f"admin:{username}", password)
 
-    def staff_login(self, ip: str, username: object, password: object, device_imei: str, app_version: str,
-                    *, bind_device: Optional[Callable[[AccountModel, str, str], None]] = None) -> dict:
+    def staff_login(
+        self,
+        ip: str,
+        username: object,
+        password: object,
+        device_imei: str,
+        app_version: str,
+        *,
+        bind_device: Callable[[AccountModel, str, str], None] | None = None,
+    ) -> dict:
         """Field staff: the same lockout and IP limits as every password login.
         Once the password is right, `bind_device` (the staff service) binds a
         first device or refuses another one; the tokens then carry the device."""
@@ -217,35 +262,46 @@ class AuthService:
         if not ok or account is None:
             self.counters.hit(ip_key, expires_at=now + 1000)
             if account is not None:
-                self.accounts.record_failure(account_id, self.s.login_max_failures,
-                                             now + self.s.login_lock_seconds)
-            raise InvalidCredentials() if account_id.startswith("customer:") else InvalidCredentials(
-                "wrong username or password", "Tên đăng nhập hoặc mật khẩu không đúng.")
+                self.accounts.record_failure(account_id, self.s.login_max_failures, now + self.s.login_lock_seconds)
+            raise (
+                InvalidCredentials()
+                if account_id.startswith("customer:")
+                else InvalidCredentials("wrong username or password", "Tên đăng nhập hoặc mật khẩu không đúng.")
+            )
         if account.failed_logins:
             self.accounts.clear_failures(account_id)
         return account
 
-    def _issue(self, account: AccountModel, device: Optional[str] = None) -> dict:
+    def _issue(self, account: AccountModel, device: str | None = None) -> dict:
         now = self.clock.now()
         family, token_id = tokens.new_token_id(), tokens.new_token_id()
-        self.sessions.create(family, account.account_id, token_id, now, now + self.s.refresh_token_ttl,
-                             account_epoch=account.session_epoch or 0)
+        self.sessions.create(
+            family,
+            account.account_id,
+            token_id,
+            now,
+            now + self.s.refresh_token_ttl,
+            account_epoch=account.session_epoch or 0,
+        )
         return self._token_pair(account, family, token_id, now, device)
 
-    def _access(self, account: AccountModel, family: str, now: int, device: Optional[str] = None) -> str:
+    def _access(self, account: AccountModel, family: str, now: int, device: str | None = None) -> str:
         # A staff token carries the device the account is bound to (Identity.device, claim 'dev').
         if device is None:
             device = (account.device_imei or "") if account.role == "staff" else ""
-        identity = tokens.Identity(account.account_id, account.role, tuple(account.customer_codes), family,
-                                   device=device)
+        identity = tokens.Identity(
+            account.account_id, account.role, tuple(account.customer_codes), family, device=device
+        )
         return tokens.encode_access(self._key(), self.s.jwt_issuer, identity, now, self.s.access_token_ttl)
 
-    def _token_pair(self, account: AccountModel, family: str, token_id: str, now: int,
-                    device: Optional[str] = None) -> dict:
+    def _token_pair(
+        self, account: AccountModel, family: str, token_id: str, now: int, device: str | None = None
+    ) -> dict:
         return {
             "access_token": self._access(account, family, now, device),
-            "refresh_token": tokens.encode_refresh(self._key(), self.s.jwt_issuer, account.account_id, family,
-                                                   token_id, now, self.s.refresh_token_ttl),
+            "refresh_token": tokens.encode_refresh(
+                self._key(), self.s.jwt_issuer, account.account_id, family, token_id, now, self.s.refresh_token_ttl
+            ),
             "token_type": "Bearer",
             "expires_in": self.s.access_token_ttl,
             "role": account.role,
@@ -257,8 +313,9 @@ class AuthService:
         try:
             return tokens.decode(self._key(), self.s.jwt_issuer, token, "refresh")
         except tokens.TokenError:
-            raise Unauthorized("the refresh token is not valid", "Phiên đăng nhập không hợp lệ.",
-                               code="INVALID_REFRESH_TOKEN") from None
+            raise Unauthorized(
+                "the refresh token is not valid", "Phiên đăng nhập không hợp lệ.", code="INVALID_REFRESH_TOKEN"
+            ) from None
 
     def refresh(self, token: object) -> dict:
         claims = self._refresh_claims(token)
@@ -269,14 +326,19 @@ class AuthService:
             # A refresh token that is not the family's current one has been used
             # before, by someone: end the whole session (reuse detection).
             self.sessions.revoke(claims["fam"])
-            raise Unauthorized("this session has ended; log in again", "Phiên đăng nhập đã kết thúc.",
-                               code="SESSION_ENDED")
+            raise Unauthorized(
+                "this session has ended; log in again", "Phiên đăng nhập đã kết thúc.", code="SESSION_ENDED"
+            )
         account = self.accounts.get(claims["sub"])
-        if account is None or session.account_id != account.account_id \
-                or (session.account_epoch or 0) != (account.session_epoch or 0):
+        if (
+            account is None
+            or session.account_id != account.account_id
+            or (session.account_epoch or 0) != (account.session_epoch or 0)
+        ):
             self.sessions.revoke(claims["fam"])
-            raise Unauthorized("this session has ended; log in again", "Phiên đăng nhập đã kết thúc.",
-                               code="SESSION_ENDED")
+            raise Unauthorized(
+                "this session has ended; log in again", "Phiên đăng nhập đã kết thúc.", code="SESSION_ENDED"
+            )
         return self._token_pair(account, claims["fam"], new_id, now)
 
     def logout(self, token: object) -> None:
@@ -288,8 +350,11 @@ class AuthService:
     def forgot_password(self, ip: str, code: object) -> dict:
         code = customer_code(code)
         if self.accounts.get(f"customer:{code}") is None:
-            raise NotFound("this customer code has no account yet; register first",
-                           "Mã khách hàng này chưa đăng ký tài khoản.", code="NOT_REGISTERED")
+            raise NotFound(
+                "this customer code has no account yet; register first",
+                "Mã khách hàng này chưa đăng ký tài khoản.",
+                code="NOT_REGISTERED",
+            )
         customer = self._customer_with_phone(code)
         return self._send_otp(ip, "reset", code, customer.phone)
 
@@ -298,8 +363,12 @@ class AuthService:
         password = passwords.check_policy(password, login=code, min_length=self.s.password_min_length)
         otp_ref = self._check_otp("reset", code, otp_value)
         try:
-            self.accounts.set_password(f"customer:{code}", passwords.hash_password(password, n=self.s.scrypt_n),
-                                       self.clock.now(), consume_otp=otp_ref)
+            self.accounts.set_password(
+                f"customer:{code}",
+                passwords.hash_password(password, n=self.s.scrypt_n),
+                self.clock.now(),
+                consume_otp=otp_ref,
+            )
         except ConditionFailed:
             raise _otp_invalid() from None
         return {"password_changed": True}
@@ -312,15 +381,20 @@ class AuthService:
             raise Unauthorized()
         customers = self.customers.get_many(account.customer_codes)
         return {
-            "account_id": account.account_id, "role": account.role, "login": account.login,
+            "account_id": account.account_id,
+            "role": account.role,
+            "login": account.login,
             "customers": [_customer_view(customers[c]) for c in account.customer_codes if c in customers],
         }
 
     def start_link(self, ip: str, identity: tokens.Identity, code: object) -> dict:
         code = customer_code(code)
         if identity.owns(code):
-            raise Conflict("this customer code is already linked to your account",
-                           "Mã khách hàng đã được liên kết với tài khoản của bạn.", code="ALREADY_LINKED")
+            raise Conflict(
+                "this customer code is already linked to your account",
+                "Mã khách hàng đã được liên kết với tài khoản của bạn.",
+                code="ALREADY_LINKED",
+            )
         customer = self._customer_with_phone(code)
         return self._send_otp(ip, "link", code, customer.phone)
 
@@ -330,13 +404,18 @@ class AuthService:
         try:
             self.accounts.link_customer(identity.account_id, code, self.clock.now(), otp_ref)
         except ConditionFailed:
-            raise Conflict("this customer code is already held by an account",
-                           "Mã khách hàng này đã thuộc một tài khoản khác.", code="ALREADY_LINKED") from None
+            raise Conflict(
+                "this customer code is already held by an account",
+                "Mã khách hàng này đã thuộc một tài khoản khác.",
+                code="ALREADY_LINKED",
+            ) from None
         account = self.accounts.get(identity.account_id)
         # A fresh access token carries the new code; the refresh token stays valid.
-        return {"customer_codes": list(account.customer_codes),
-                "access_token": self._access(account, identity.family_id, self.clock.now()),
-                "expires_in": self.s.access_token_ttl}
+        return {
+            "customer_codes": list(account.customer_codes),
+            "access_token": self._access(account, identity.family_id, self.clock.now()),
+            "expires_in": self.s.access_token_ttl,
+        }
 
     # -- managers ----------------------------------------------------------
 
@@ -345,10 +424,17 @@ class AuthService:
             raise ValidationError("username: 3-32 of a-z, 0-9, '.', '_', '-'", field="username")
         passwords.check_policy(password, login=username, min_length=max(12, self.s.password_min_length))
         now = self.clock.now()
-        account = AccountModel(f"admin:{username}", role="admin", login=username,
-                               password_hash=passwords.hash_password(password, n=self.s.scrypt_n),
-                               customer_codes=[], created_at=now, password_changed_at=now,
-                               failed_logins=0, locked_until=0)
+        account = AccountModel(
+            f"admin:{username}",
+            role="admin",
+            login=username,
+            password_hash=passwords.hash_password(password, n=self.s.scrypt_n),
+            customer_codes=[],
+            created_at=now,
+            password_changed_at=now,
+            failed_logins=0,
+            locked_until=0,
+        )
         try:
             self.accounts.create(account)
         except ConditionFailed:
@@ -356,9 +442,11 @@ class AuthService:
 
 
 def _already_registered() -> Conflict:
-    return Conflict("this customer code already has an account; log in or reset the password",
-                    "Mã khách hàng đã có tài khoản. Vui lòng đăng nhập hoặc lấy lại mật khẩu.",
-                    code="ALREADY_REGISTERED")
+    return Conflict(
+        "this customer code already has an account; log in or reset the password",
+        "Mã khách hàng đã có tài khoản. Vui lòng đăng nhập hoặc lấy lại mật khẩu.",
+        code="ALREADY_REGISTERED",
+    )
 
 
 def _norm_house(value: str) -> str:
@@ -366,6 +454,12 @@ def _norm_house(value: str) -> str:
 
 
 def _customer_view(c) -> dict:
-    return {"customer_code": c.code, "name": c.name, "address": c.address, "ledger_no": c.ledger_no,
-            "customer_class": c.customer_class, "payment_channel": c.payment_channel,
-            "phone": mask_phone(c.phone) if c.phone else None}
+    return {
+        "customer_code": c.code,
+        "name": c.name,
+        "address": c.address,
+        "ledger_no": c.ledger_no,
+        "customer_class": c.customer_class,
+        "payment_channel": c.payment_channel,
+        "phone": mask_phone(c.phone) if c.phone else None,
+    }

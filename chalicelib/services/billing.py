@@ -1,5 +1,6 @@
 """Tariff versions and invoice issuance: a reading becomes a numbered invoice
 priced by the tariff in force. No Chalice, no boto3."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,6 @@ import random
 import re
 import time
 from datetime import date, timedelta
-from typing import Optional
 
 from chalicelib.config import Settings
 from chalicelib.domain import invoices as invoice_rules
@@ -20,7 +20,7 @@ from chalicelib.store.models import AuditModel, InvoiceLine, InvoiceModel, Tarif
 from chalicelib.store.repositories import ConditionFailed, CreditChanged, InvoiceExists, IssueUnclear, SeriesTaken
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-MAX_INDEX = 10 ** 8
+MAX_INDEX = 10**8
 DUE_DAYS = 15
 ISSUE_ATTEMPTS = 10
 CREDIT_NOTE = "Trừ tiền thừa kỳ trước / credit from the previous bill"
@@ -31,24 +31,29 @@ def _back_off(attempt: int) -> None:
     """Full jitter before trying the series again: without it, racers that lost
     retry in lockstep and conflict again (seen with 12 concurrent issues on a
     loaded machine). At most about 1.6 s over all attempts."""
-    time.sleep(random.uniform(0, min(0.25, 0.01 * 2 ** attempt)))
+    time.sleep(random.uniform(0, min(0.25, 0.01 * 2**attempt)))
 
 
 def _date(value: object, field: str) -> date:
     if not isinstance(value, str):
-        raise ValidationError(f"{field} must be a date YYYY-MM-DD", f"{field} phải là ngày dạng YYYY-MM-DD.",
-                              field=field)
+        raise ValidationError(
+            f"{field} must be a date YYYY-MM-DD", f"{field} phải là ngày dạng YYYY-MM-DD.", field=field
+        )
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValidationError(f"{field} must be a date YYYY-MM-DD", f"{field} phải là ngày dạng YYYY-MM-DD.",
-                              field=field) from None
+        raise ValidationError(
+            f"{field} must be a date YYYY-MM-DD", f"{field} phải là ngày dạng YYYY-MM-DD.", field=field
+        ) from None
 
 
 def _index(value: object, field: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < MAX_INDEX:
-        raise ValidationError(f"{field} must be a whole number of m³ from 0 to {MAX_INDEX - 1}",
-                              f"{field} phải là số nguyên từ 0 đến {MAX_INDEX - 1}.", field=field)
+        raise ValidationError(
+            f"{field} must be a whole number of m³ from 0 to {MAX_INDEX - 1}",
+            f"{field} phải là số nguyên từ 0 đến {MAX_INDEX - 1}.",
+            field=field,
+        )
     return value
 
 
@@ -62,13 +67,14 @@ def _month_before(d: date) -> date:
     raise AssertionError("unreachable")
 
 
-def _two_dp(x) -> Optional[float]:
+def _two_dp(x) -> float | None:
     return None if x is None else round(float(x), 2)
 
 
 class BillingService:
-    def __init__(self, *, settings: Settings, customers, tariffs, invoices, invoice_writer, audit, clock,
-                 ledger) -> None:
+    def __init__(
+        self, *, settings: Settings, customers, tariffs, invoices, invoice_writer, audit, clock, ledger
+    ) -> None:
         self.s = settings
         self.customers = customers
         self.tariffs = tariffs
@@ -76,7 +82,7 @@ class BillingService:
         self.writer = invoice_writer
         self.audit = audit
         self.clock = clock
-        self.ledger = ledger        # store.ledger.LedgerStore: the account's credit, invoices read consistently
+        self.ledger = ledger  # store.ledger.LedgerStore: the account's credit, invoices read consistently
 
     # -- tariffs -----------------------------------------------------------
 
@@ -87,21 +93,30 @@ class BillingService:
             raise ValidationError(str(exc), f"Biểu giá không hợp lệ: {exc}", code="INVALID_TARIFF") from None
         data = tariff_rules.version_to_dict(version)
         now = self.clock.now()
-        item = TariffModel(version.key, version.valid_from.isoformat(), tariff_id=version.tariff_id,
-                           version=json.dumps(data, ensure_ascii=False), created_at=now, created_by=actor)
+        item = TariffModel(
+            version.key,
+            version.valid_from.isoformat(),
+            tariff_id=version.tariff_id,
+            version=json.dumps(data, ensure_ascii=False),
+            created_at=now,
+            created_by=actor,
+        )
         try:
             self.tariffs.add(item, self._audit(f"tariff#{version.key}", actor, "tariff.add", None, data, now))
         except ConditionFailed:
-            raise Conflict("a version of this tariff already starts on that date; versions never change, "
-                           "add one with a later valid_from",
-                           "Đã có biểu giá bắt đầu từ ngày này; biểu giá không được sửa, hãy thêm phiên bản mới.",
-                           code="TARIFF_VERSION_EXISTS") from None
+            raise Conflict(
+                "a version of this tariff already starts on that date; versions never change, "
+                "add one with a later valid_from",
+                "Đã có biểu giá bắt đầu từ ngày này; biểu giá không được sửa, hãy thêm phiên bản mới.",
+                code="TARIFF_VERSION_EXISTS",
+            ) from None
         return data
 
     def list_tariffs(self, area: object, customer_class: object) -> dict:
         if not isinstance(area, str) or not isinstance(customer_class, str):
-            raise ValidationError("area and customer_class are required", "Thiếu area hoặc customer_class.",
-                                  field="area")
+            raise ValidationError(
+                "area and customer_class are required", "Thiếu area hoặc customer_class.", field="area"
+            )
         items = self.tariffs.list(f"{area}#{customer_class}")
         return {"versions": [dict(json.loads(i.version), created_by=i.created_by) for i in items]}
 
@@ -118,6 +133,7 @@ class BillingService:
 
     def _audit(self, entity: str, actor: str, action: str, before, after, now: int) -> AuditModel:
         from chalicelib.store import audit
+
         return audit.entry(entity, actor, action, before, after)
 
     # -- invoices ----------------------------------------------------------
@@ -130,8 +146,12 @@ class BillingService:
         old_index = _index(body.get("old_index"), "old_index")
         new_index = _index(body.get("new_index"), "new_index")
         if new_index < old_index:
-            raise ValidationError("the new index is below the old one", "Chỉ số mới nhỏ hơn chỉ số cũ.",
-                                  field="new_index", code="NEW_INDEX_BELOW_OLD")
+            raise ValidationError(
+                "the new index is below the old one",
+                "Chỉ số mới nhỏ hơn chỉ số cũ.",
+                field="new_index",
+                code="NEW_INDEX_BELOW_OLD",
+            )
         read_on = _date(body.get("read_on"), "read_on")
         previous = body.get("previous_read_on")
         start = _date(previous, "previous_read_on") if previous is not None else _month_before(read_on)
@@ -140,9 +160,21 @@ class BillingService:
             raise NotFound("no customer has this code", "Không tìm thấy mã khách hàng.", code="CUSTOMER_NOT_FOUND")
         return self.issue(actor, customer, period, old_index, new_index, read_on, start)
 
-    def issue(self, actor: str, customer, period: str, old_index: int, new_index: int, read_on: date,
-              start: date, *, consumption: Optional[int] = None, field_collect: Optional[int] = None,
-              reading_id: Optional[str] = None, replace_unpaid: bool = False) -> dict:
+    def issue(
+        self,
+        actor: str,
+        customer,
+        period: str,
+        old_index: int,
+        new_index: int,
+        read_on: date,
+        start: date,
+        *,
+        consumption: int | None = None,
+        field_collect: int | None = None,
+        reading_id: str | None = None,
+        replace_unpaid: bool = False,
+    ) -> dict:
         """Price and write one invoice with its charge on the customer's account
         (the account's credit applied to it). `consumption` overrides new - old (a
         meter that rolled over or was replaced); `replace_unpaid` makes it a
@@ -150,9 +182,11 @@ class BillingService:
         stays paid, the difference is an adjustment."""
         code = customer.code
         if not start < read_on <= start + timedelta(days=400):
-            raise ValidationError("previous_read_on must be before read_on, at most 400 days",
-                                  "Ngày đọc trước phải trước ngày đọc này, cách nhau tối đa 400 ngày.",
-                                  field="previous_read_on")
+            raise ValidationError(
+                "previous_read_on must be before read_on, at most 400 days",
+                "Ngày đọc trước phải trước ngày đọc này, cách nhau tối đa 400 ngày.",
+                field="previous_read_on",
+            )
         m3 = new_index - old_index if consumption is None else consumption
 
         key = f"{customer.tariff_area}#{customer.customer_class}"
@@ -161,34 +195,64 @@ class BillingService:
         try:
             bill = tariff_rules.price(m3, start, read_on, versions, persons=int(customer.persons))
         except tariff_rules.TariffError as exc:
-            raise Conflict(f"cannot price this reading: {exc}", f"Không tính được tiền nước: {exc}",
-                           code="NO_TARIFF") from None
+            raise Conflict(
+                f"cannot price this reading: {exc}", f"Không tính được tiền nước: {exc}", code="NO_TARIFF"
+            ) from None
 
         today = self.clock.vn_now().date()
         symbol = self.s.invoice_symbol.replace("{yy}", f"{today.year % 100:02d}")
         series = f"{self.s.invoice_template}{symbol}"
         invoice_id = f"INV-{code}-{period.replace('-', '')}"
         invoice = InvoiceModel(
-            invoice_id, customer_code=code, period=period, period_key=f"{period}#{invoice_id}",
-            customer_status=f"{code}#unpaid", status="unpaid", customer_name=customer.name,
-            customer_address=customer.address, ledger_no=customer.ledger_no,
-            old_index=old_index, new_index=new_index, consumption_m3=bill.consumption_m3,
-            lines=[InvoiceLine(kind=ln.kind, description=ln.description, amount=ln.amount,
-                               quantity=_two_dp(ln.quantity), unit_price=_two_dp(ln.unit_price),
-                               rate_percent=ln.rate_percent) for ln in bill.lines],
-            subtotal=bill.subtotal, vat=bill.vat, env_fee=bill.env_fee, total=bill.total,
-            issued_on=today.isoformat(), due_date=(today + timedelta(days=DUE_DAYS)).isoformat(),
-            source="billing", tariff_ref=", ".join(f"{v.tariff_id}: {v.legal_ref}" for v in versions
-                                                   if v.tariff_id in bill.tariff_ids),
-            invoice_template=self.s.invoice_template, invoice_symbol=symbol,
-            period_start=start.isoformat(), period_end=read_on.isoformat(), proration=bill.proration,
-            issued_by=actor, payments=[], field_collect=field_collect, reading_id=reading_id, paid_amount=0)
-        if bill.charges == 0 and not invoice_rules.lines_add_up(invoice.lines, bill.subtotal, bill.vat,
-                                                                bill.env_fee, bill.total):
+            invoice_id,
+            customer_code=code,
+            period=period,
+            period_key=f"{period}#{invoice_id}",
+            customer_status=f"{code}#unpaid",
+            status="unpaid",
+            customer_name=customer.name,
+            customer_address=customer.address,
+            ledger_no=customer.ledger_no,
+            old_index=old_index,
+            new_index=new_index,
+            consumption_m3=bill.consumption_m3,
+            lines=[
+                InvoiceLine(
+                    kind=ln.kind,
+                    description=ln.description,
+                    amount=ln.amount,
+                    quantity=_two_dp(ln.quantity),
+                    unit_price=_two_dp(ln.unit_price),
+                    rate_percent=ln.rate_percent,
+                )
+                for ln in bill.lines
+            ],
+            subtotal=bill.subtotal,
+            vat=bill.vat,
+            env_fee=bill.env_fee,
+            total=bill.total,
+            issued_on=today.isoformat(),
+            due_date=(today + timedelta(days=DUE_DAYS)).isoformat(),
+            source="billing",
+            tariff_ref=", ".join(f"{v.tariff_id}: {v.legal_ref}" for v in versions if v.tariff_id in bill.tariff_ids),
+            invoice_template=self.s.invoice_template,
+            invoice_symbol=symbol,
+            period_start=start.isoformat(),
+            period_end=read_on.isoformat(),
+            proration=bill.proration,
+            issued_by=actor,
+            payments=[],
+            field_collect=field_collect,
+            reading_id=reading_id,
+            paid_amount=0,
+        )
+        if bill.charges == 0 and not invoice_rules.lines_add_up(
+            invoice.lines, bill.subtotal, bill.vat, bill.env_fee, bill.total
+        ):
             raise AssertionError("invoice lines do not add up")  # never expected: the engine guarantees it
         now = self.clock.now()
         current = self.ledger.invoice(invoice_id) if replace_unpaid else None
-        unclear: set[int] = set()       # numbers of attempts that may have been written all the same
+        unclear: set[int] = set()  # numbers of attempts that may have been written all the same
         for attempt in range(ISSUE_ATTEMPTS):
             if current is not None:
                 _correctable(current, now)
@@ -207,20 +271,24 @@ class BillingService:
             except InvoiceExists:
                 stored = self.ledger.invoice(invoice_id)
                 if _ours(stored, invoice, unclear):
-                    invoice = stored        # an earlier attempt was written; its answer was lost
+                    invoice = stored  # an earlier attempt was written; its answer was lost
                     break
                 if current is None:
-                    raise Conflict("this customer already has an invoice for this period",
-                                   "Khách hàng đã có hoá đơn kỳ này.", code="INVOICE_EXISTS") from None
+                    raise Conflict(
+                        "this customer already has an invoice for this period",
+                        "Khách hàng đã có hoá đơn kỳ này.",
+                        code="INVOICE_EXISTS",
+                    ) from None
                 if stored is None:
-                    raise ServiceUnavailable()      # never expected: invoices are not deleted
-                current = stored            # paid, partly paid or held meanwhile: correct it as it is now
+                    raise ServiceUnavailable()  # never expected: invoices are not deleted
+                current = stored  # paid, partly paid or held meanwhile: correct it as it is now
                 _back_off(attempt)
         else:
             raise ServiceUnavailable()
         detail = invoice_rules.detail(invoice)
         if current is not None:
             from chalicelib.store import audit
+
             audit.record(f"invoice#{invoice_id}", actor, "invoice.correct", invoice_rules.detail(current), detail)
         return detail
 
@@ -238,8 +306,15 @@ class BillingService:
             lines.append({"kind": "allocation", "amount": taken, "invoice_id": invoice_id})
             shown.append({"channel": "credit", "amount": taken, "received_at": now, "note": CREDIT_NOTE})
         self._settle(invoice, taken, 0, shown, paid_at=None)
-        return Posting(event="charge", reference=invoice_id, posted_at=now, posted_by=actor,
-                       lines={code: lines}, credit={code: -taken} if taken else {}, credit_seen={code: credit})
+        return Posting(
+            event="charge",
+            reference=invoice_id,
+            posted_at=now,
+            posted_by=actor,
+            lines={code: lines},
+            credit={code: -taken} if taken else {},
+            credit_seen={code: credit},
+        )
 
     def _correction(self, invoice: InvoiceModel, current: InvoiceModel, actor: str, now: int) -> Posting:
         """A correction of `current` as read: the difference is an adjustment;
@@ -251,14 +326,26 @@ class BillingService:
         shown = [dict(p) for p in (current.payments or [])]
         if fix.reversal:
             lines.append({"kind": "allocation", "amount": -fix.reversal, "invoice_id": invoice_id})
-            shown.append({"channel": "correction", "amount": -fix.reversal, "received_at": now,
-                          "note": CORRECTION_NOTE})
-        self._settle(invoice, fix.paid_after, int(current.written_off or 0), shown,
-                     paid_at=current.paid_at if current.status == "paid" else None)
-        return Posting(event="correction", reference=invoice_id, posted_at=now, posted_by=actor,
-                       lines={code: lines}, credit={code: fix.reversal} if fix.reversal else {})
+            shown.append(
+                {"channel": "correction", "amount": -fix.reversal, "received_at": now, "note": CORRECTION_NOTE}
+            )
+        self._settle(
+            invoice,
+            fix.paid_after,
+            int(current.written_off or 0),
+            shown,
+            paid_at=current.paid_at if current.status == "paid" else None,
+        )
+        return Posting(
+            event="correction",
+            reference=invoice_id,
+            posted_at=now,
+            posted_by=actor,
+            lines={code: lines},
+            credit={code: fix.reversal} if fix.reversal else {},
+        )
 
-    def _settle(self, invoice: InvoiceModel, paid: int, written_off: int, shown: list, paid_at: Optional[str]) -> None:
+    def _settle(self, invoice: InvoiceModel, paid: int, written_off: int, shown: list, paid_at: str | None) -> None:
         """The invoice's paid amount, status and payment list as the posting leaves them."""
         status = ledger_rules.status_after(int(invoice.total), paid, written_off)
         invoice.paid_amount = paid
@@ -269,22 +356,31 @@ class BillingService:
         invoice.paid_at = (paid_at or self.clock.vn_now().isoformat(timespec="seconds")) if status == "paid" else None
 
 
-def _ours(stored: Optional[InvoiceModel], invoice: InvoiceModel, numbers: set[int]) -> bool:
+def _ours(stored: InvoiceModel | None, invoice: InvoiceModel, numbers: set[int]) -> bool:
     """Whether the invoice found is this issue's own write: the same series, a number one of its unclear
     attempts took, and the same reading, author and total."""
-    return stored is not None and stored.invoice_number is not None and int(stored.invoice_number) in numbers \
-        and (stored.invoice_template, stored.invoice_symbol, stored.reading_id, stored.issued_by) == \
-        (invoice.invoice_template, invoice.invoice_symbol, invoice.reading_id, invoice.issued_by) \
+    return (
+        stored is not None
+        and stored.invoice_number is not None
+        and int(stored.invoice_number) in numbers
+        and (stored.invoice_template, stored.invoice_symbol, stored.reading_id, stored.issued_by)
+        == (invoice.invoice_template, invoice.invoice_symbol, invoice.reading_id, invoice.issued_by)
         and int(stored.total) == int(invoice.total)
+    )
 
 
 def _correctable(invoice: InvoiceModel, now: int) -> None:
     """Paid or not, an invoice can be corrected, except a cancelled one, and one an
     open VNPay order holds at its amount (until the order is paid, fails or lapses)."""
     if invoice.status == "cancelled":
-        raise Conflict("this period's invoice is cancelled; it cannot be corrected",
-                       "Hoá đơn kỳ này đã huỷ: không thể điều chỉnh.", code="INVOICE_CANCELLED")
+        raise Conflict(
+            "this period's invoice is cancelled; it cannot be corrected",
+            "Hoá đơn kỳ này đã huỷ: không thể điều chỉnh.",
+            code="INVOICE_CANCELLED",
+        )
     if invoice.pending_order_id and int(invoice.pending_until or 0) > now:
-        raise Conflict("this invoice is being paid in an open order; correct it when the order ends",
-                       "Hoá đơn đang được thanh toán trong một đơn mở: điều chỉnh sau khi đơn kết thúc.",
-                       code="INVOICE_PAYMENT_PENDING")
+        raise Conflict(
+            "this invoice is being paid in an open order; correct it when the order ends",
+            "Hoá đơn đang được thanh toán trong một đơn mở: điều chỉnh sau khi đơn kết thúc.",
+            code="INVOICE_PAYMENT_PENDING",
+        )

@@ -7,13 +7,14 @@ A chat identity sees invoices only after it has been linked, with a
 one-time code the account owner got from the app, to an account; it then
 sees only the codes that account holds. Everything else gets the same
 how-to-link answer, whatever the code. No Chalice, no boto3 here."""
+
 from __future__ import annotations
 
 import hmac
 import re
 import secrets
-from datetime import datetime, timezone
-from typing import Callable, Optional
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from chalicelib.domain import chat as rules
 from chalicelib.domain.invoices import summary as invoice_summary
@@ -21,11 +22,11 @@ from chalicelib.domain.tokens import Identity
 from chalicelib.errors import Forbidden, NotFound, RateLimited, ServiceUnavailable, Unauthorized, ValidationError
 from chalicelib.observability import logger
 
-LINK_CODE_TTL = 600                      # seconds a one-time link code lives
+LINK_CODE_TTL = 600  # seconds a one-time link code lives
 LINK_CODES_PER_ACCOUNT_PER_HOUR = 5
-LINK_TRIES_PER_IDENTITY_PER_HOUR = 5     # guessing a code: per chat identity ...
-LINK_TRIES_PER_PLATFORM_PER_HOUR = 300   # ... and across a whole platform (many identities)
-LOOKUP_CODES_MAX = 3                     # 'tra cứu' without a code answers for the account's first codes
+LINK_TRIES_PER_IDENTITY_PER_HOUR = 5  # guessing a code: per chat identity ...
+LINK_TRIES_PER_PLATFORM_PER_HOUR = 300  # ... and across a whole platform (many identities)
+LOOKUP_CODES_MAX = 3  # 'tra cứu' without a code answers for the account's first codes
 MAX_WEBHOOK_BYTES = 256 * 1024
 LINK_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -35,9 +36,21 @@ class ChannelOff(NotFound):
 
 
 class ChatService:
-    def __init__(self, *, settings, store, accounts, invoices, counters, publisher, clock,
-                 key: Callable[[], str], audit_entry, facebook_secret: Callable[[], str],
-                 zalo_secret: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        *,
+        settings,
+        store,
+        accounts,
+        invoices,
+        counters,
+        publisher,
+        clock,
+        key: Callable[[], str],
+        audit_entry,
+        facebook_secret: Callable[[], str],
+        zalo_secret: Callable[[], str],
+    ) -> None:
         self.s = settings
         self.store = store
         self.accounts = accounts
@@ -68,11 +81,12 @@ class ChatService:
         if params.get("hub.mode") != "subscribe" or not hmac.compare_digest(given.encode(), token.encode()):
             raise Forbidden("the verify token does not match", "Mã xác minh không khớp.", code="INVALID_VERIFY_TOKEN")
         if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,256}", challenge):
-            raise ValidationError("hub.challenge is missing or not valid", "Thiếu hub.challenge.",
-                                  field="hub.challenge")
+            raise ValidationError(
+                "hub.challenge is missing or not valid", "Thiếu hub.challenge.", field="hub.challenge"
+            )
         return challenge
 
-    def facebook_webhook(self, raw: bytes, signature: Optional[str]) -> dict:
+    def facebook_webhook(self, raw: bytes, signature: str | None) -> dict:
         if not self.facebook_enabled():
             raise ChannelOff("the Facebook channel is not configured", "Kênh Facebook chưa được cấu hình.")
         _size(raw)
@@ -83,7 +97,7 @@ class ChatService:
             self.handle(message)
         return {"status": "EVENT_RECEIVED", "messages": len(messages)}
 
-    def zalo_webhook(self, raw: bytes, signature: Optional[str]) -> dict:
+    def zalo_webhook(self, raw: bytes, signature: str | None) -> dict:
         if not self.zalo_enabled():
             raise ChannelOff("the Zalo channel is not configured", "Kênh Zalo chưa được cấu hình.")
         _size(raw)
@@ -91,8 +105,9 @@ class ChatService:
         # Zalo signs the body together with the body's own timestamp: read that one field, nothing else.
         stamp = body.get("timestamp") if body else None
         stamp = str(stamp) if isinstance(stamp, (str, int)) and not isinstance(stamp, bool) else None
-        if not rules.zalo_signature_ok(self.s.zalo_app_id, _read_secret(self._zalo_secret, "Zalo"), raw, stamp,
-                                       signature):
+        if not rules.zalo_signature_ok(
+            self.s.zalo_app_id, _read_secret(self._zalo_secret, "Zalo"), raw, stamp, signature
+        ):
             raise _bad_signature()
         message = rules.zalo_message(body)
         if message is not None:
@@ -116,12 +131,19 @@ class ChatService:
         try:
             intent = rules.parse(message.text)
             text, outcome = self._answer(message, ident, intent, now)
-            self.publisher.publish("chat", {"platform": message.platform, "recipient": message.user_id,
-                                            "text": text, "reply_to": message.message_id})
+            self.publisher.publish(
+                "chat",
+                {
+                    "platform": message.platform,
+                    "recipient": message.user_id,
+                    "text": text,
+                    "reply_to": message.message_id,
+                },
+            )
         except Exception:
             try:
-                self.store.release_event(event_key)   # the platform's redelivery gets another go
-            except Exception:   # the store is down too: the original error is the one to report
+                self.store.release_event(event_key)  # the platform's redelivery gets another go
+            except Exception:  # the store is down too: the original error is the one to report
                 logger.exception("could not release a chat event claim", extra=ref)
             raise
         logger.info("chat message answered", extra={**ref, "intent": intent.kind, "outcome": outcome})
@@ -136,14 +158,18 @@ class ChatService:
             link = self.store.link_of(ident)
             if link is None:
                 return rules.render_unlinked(False, lang), "not_linked"
-            self.store.unlink(link, self._audit_entry(f"chat_link#{link.link_id}", self._chat_actor(message, ident),
-                                                      "unlink", _link_view(link), None))
+            self.store.unlink(
+                link,
+                self._audit_entry(
+                    f"chat_link#{link.link_id}", self._chat_actor(message, ident), "unlink", _link_view(link), None
+                ),
+            )
             return rules.render_unlinked(True, lang), "unlinked"
         if intent.kind == "lookup":
             return self._lookup(ident, intent.code, lang)
         return rules.render_help(lang), "help"
 
-    def _lookup(self, ident: str, code: Optional[str], lang: str) -> tuple[str, str]:
+    def _lookup(self, ident: str, code: str | None, lang: str) -> tuple[str, str]:
         link = self.store.link_of(ident)
         account = self.accounts.get(link.account_id) if link is not None else None
         held = list(account.customer_codes) if account is not None else []
@@ -164,8 +190,7 @@ class ChatService:
             parts.append(rules.render_invoice(inv, f"{self.s.payment_link_base}{inv['invoice_id']}", lang))
         return "\n\n".join(parts), "answered"
 
-    def _link(self, message: rules.ChatMessage, ident: str, code: str, lang: str,
-              now: int) -> tuple[str, str]:
+    def _link(self, message: rules.ChatMessage, ident: str, code: str, lang: str, now: int) -> tuple[str, str]:
         try:
             self._limit("chat-link-id", ident, LINK_TRIES_PER_IDENTITY_PER_HOUR, 3600, now)
             self._limit("chat-link-platform", message.platform, LINK_TRIES_PER_PLATFORM_PER_HOUR, 3600, now)
@@ -175,17 +200,27 @@ class ChatService:
         account = self.accounts.get(item.account_id) if item is not None else None
         if account is None:
             return rules.render_link_failed(lang), "link_failed"
-        from chalicelib.store.models import ChatLinkModel   # deferred like every store import of a service
+        from chalicelib.store.models import ChatLinkModel  # deferred like every store import of a service
 
         old = self.store.link_of(ident)
-        link = ChatLinkModel(ident, link_id=secrets.token_urlsafe(12), account_id=account.account_id,
-                             platform=message.platform, user_hint=rules.user_hint(message.user_id), linked_at=now)
+        link = ChatLinkModel(
+            ident,
+            link_id=secrets.token_urlsafe(12),
+            account_id=account.account_id,
+            platform=message.platform,
+            user_hint=rules.user_hint(message.user_id),
+            linked_at=now,
+        )
         actor = self._chat_actor(message, ident)
         audit = [self._audit_entry(f"chat_link#{link.link_id}", actor, "link", None, _link_view(link))]
         if old is not None:
-            audit.append(self._audit_entry(f"chat_link#{old.link_id}", actor, "unlink", _link_view(old),
-                                           {"replaced_by": link.link_id}))
+            audit.append(
+                self._audit_entry(
+                    f"chat_link#{old.link_id}", actor, "unlink", _link_view(old), {"replaced_by": link.link_id}
+                )
+            )
         from chalicelib.store.repositories import ConditionFailed
+
         try:
             self.store.link_with_code(item, link, audit, now)
         except ConditionFailed:
@@ -209,15 +244,20 @@ class ChatService:
         self._limit("chat-code-account", identity.account_id, LINK_CODES_PER_ACCOUNT_PER_HOUR, 3600, now)
         for _ in range(5):
             code = rules.new_link_code()
-            if self.store.put_code(rules.link_code_hash(self._key(), code), identity.account_id, now,
-                                   now + LINK_CODE_TTL):
+            if self.store.put_code(
+                rules.link_code_hash(self._key(), code), identity.account_id, now, now + LINK_CODE_TTL
+            ):
                 break
-        else:   # five live codes with the same hash in a row: not going to happen
+        else:  # five live codes with the same hash in a row: not going to happen
             raise RuntimeError("could not draw a free link code")
-        return {"code": code, "expires_in": LINK_CODE_TTL, "expires_at": _iso(now + LINK_CODE_TTL),
-                "send": f"liên kết {code}",
-                "how_vi": f"Gửi 'liên kết {code}' tới Zalo OA hoặc trang Facebook của CAWACO trong 10 phút.",
-                "how_en": f"Send 'link {code}' to CAWACO's Zalo OA or Facebook Page within 10 minutes."}
+        return {
+            "code": code,
+            "expires_in": LINK_CODE_TTL,
+            "expires_at": _iso(now + LINK_CODE_TTL),
+            "send": f"liên kết {code}",
+            "how_vi": f"Gửi 'liên kết {code}' tới Zalo OA hoặc trang Facebook của CAWACO trong 10 phút.",
+            "how_en": f"Send 'link {code}' to CAWACO's Zalo OA or Facebook Page within 10 minutes.",
+        }
 
     def list_links(self, identity: Identity) -> dict:
         _customer(identity)
@@ -229,8 +269,8 @@ class ChatService:
         if LINK_ID_RE.match(link_id or ""):
             link = next((x for x in self.store.links_of_account(identity.account_id) if x.link_id == link_id), None)
         if link is None or not self.store.unlink(
-                link, self._audit_entry(f"chat_link#{link.link_id}", identity.account_id, "unlink",
-                                        _link_view(link), None)):
+            link, self._audit_entry(f"chat_link#{link.link_id}", identity.account_id, "unlink", _link_view(link), None)
+        ):
             raise NotFound("no such chat link", "Không tìm thấy liên kết chat.", code="CHAT_LINK_NOT_FOUND")
 
 
@@ -247,21 +287,29 @@ def _size(raw: bytes) -> None:
 def _read_secret(read: Callable[[], str], channel: str) -> str:
     try:
         return read()
-    except Exception:   # a parameter missing from SSM, or SSM unreachable: the channel is down, say so
+    except Exception:  # a parameter missing from SSM, or SSM unreachable: the channel is down, say so
         logger.exception("chat channel secret cannot be read", extra={"channel": channel})
-        raise ServiceUnavailable(f"the {channel} channel is not available", f"Kênh {channel} đang tạm ngưng.",
-                                 code="CHAT_CHANNEL_UNAVAILABLE") from None
+        raise ServiceUnavailable(
+            f"the {channel} channel is not available",
+            f"Kênh {channel} đang tạm ngưng.",
+            code="CHAT_CHANNEL_UNAVAILABLE",
+        ) from None
 
 
 def _bad_signature() -> Unauthorized:
-    return Unauthorized("the request signature is missing or not valid", "Chữ ký yêu cầu không hợp lệ.",
-                        code="INVALID_SIGNATURE")
+    return Unauthorized(
+        "the request signature is missing or not valid", "Chữ ký yêu cầu không hợp lệ.", code="INVALID_SIGNATURE"
+    )
 
 
 def _iso(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _link_view(link) -> dict:
-    return {"link_id": link.link_id, "platform": link.platform, "user_hint": link.user_hint,
-            "linked_at": _iso(int(link.linked_at))}
+    return {
+        "link_id": link.link_id,
+        "platform": link.platform,
+        "user_hint": link.user_hint,
+        "linked_at": _iso(int(link.linked_at)),
+    }

@@ -14,13 +14,13 @@ A worker collects, prints and previews only for customers of their own branch
 (seed 003's hand-over between workers happens inside a branch; a manager moves
 a customer to another branch by the customer book). A customer or a
 worker with no branch on record is not limited."""
+
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Optional
 
 from chalicelib.adapters.clock import VN_TZ
 from chalicelib.config import Settings
@@ -38,29 +38,34 @@ from chalicelib.store.models import HandoverModel, ReceiptModel
 COLLECT_ATTEMPTS = 8
 COLLECTION_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 STAFF_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-MAX_AMOUNT = 10 ** 12
-MAX_FUTURE = timedelta(minutes=10)      # device clocks drift
-MAX_PAST = timedelta(days=7)            # a device that was offline for a while
-ONLINE_WINDOW = timedelta(minutes=10)   # a collection sent within this of its time came from a device online
+MAX_AMOUNT = 10**12
+MAX_FUTURE = timedelta(minutes=10)  # device clocks drift
+MAX_PAST = timedelta(days=7)  # a device that was offline for a while
+ONLINE_WINDOW = timedelta(minutes=10)  # a collection sent within this of its time came from a device online
 KINDS = ("notice", "receipt")
 CHANNEL_NAMES_VI = {"bank_transfer": "chuyển khoản", "authorised_debit": "nhờ thu"}
 CHANNEL_NAMES_VI_PAID = {"vnpay": "VNPay", "cash": "tiền mặt"}
-CHANNEL_NAMES_VI_ONLINE = {"vnpay": "VNPay", "bank_transfer": "chuyển khoản", "bank_statement": "chuyển khoản",
-                           "authorised_debit": "nhờ thu"}
+CHANNEL_NAMES_VI_ONLINE = {
+    "vnpay": "VNPay",
+    "bank_transfer": "chuyển khoản",
+    "bank_statement": "chuyển khoản",
+    "authorised_debit": "nhờ thu",
+}
 
 
 def _invoice_not_found(invoice_id: str) -> NotFound:
-    return NotFound(f"no such invoice: {invoice_id}", f"Không tìm thấy hoá đơn {invoice_id}.",
-                    code="INVOICE_NOT_FOUND")
+    return NotFound(f"no such invoice: {invoice_id}", f"Không tìm thấy hoá đơn {invoice_id}.", code="INVOICE_NOT_FOUND")
 
 
 def _already_paid(invoice) -> Conflict:
     payments = _payments(invoice)
     channel = payments[-1].get("channel") if payments else None
     how = CHANNEL_NAMES_VI_PAID.get(channel or "", channel)
-    return Conflict(f"the invoice is already paid{f' ({channel})' if channel else ''}: do not take the money",
-                    f"Hoá đơn đã được thanh toán{f' ({how})' if how else ''}: không thu tiền.",
-                    code="INVOICE_ALREADY_PAID")
+    return Conflict(
+        f"the invoice is already paid{f' ({channel})' if channel else ''}: do not take the money",
+        f"Hoá đơn đã được thanh toán{f' ({how})' if how else ''}: không thu tiền.",
+        code="INVOICE_ALREADY_PAID",
+    )
 
 
 def _not_allowed(message_en: str, message_vi: str) -> Conflict:
@@ -68,8 +73,11 @@ def _not_allowed(message_en: str, message_vi: str) -> Conflict:
 
 
 def _no_receipt() -> Conflict:
-    return Conflict("no cash receipt for this invoice: print a notice",
-                    "Hoá đơn chưa có biên nhận thu tiền mặt: in giấy báo.", code="NO_RECEIPT")
+    return Conflict(
+        "no cash receipt for this invoice: print a notice",
+        "Hoá đơn chưa có biên nhận thu tiền mặt: in giấy báo.",
+        code="NO_RECEIPT",
+    )
 
 
 class CollectionService:
@@ -89,12 +97,16 @@ class CollectionService:
         collection_id = _collection_id(body.get("collection_id"))
         invoice_id = body.get("invoice_id")
         if not isinstance(invoice_id, str) or not INVOICE_ID_RE.match(invoice_id):
-            raise ValidationError("invoice_id is required", "Thiếu mã hoá đơn hoặc mã không hợp lệ.",
-                                  field="invoice_id")
+            raise ValidationError(
+                "invoice_id is required", "Thiếu mã hoá đơn hoặc mã không hợp lệ.", field="invoice_id"
+            )
         amount = body.get("amount")
         if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
-            raise ValidationError("amount must be a positive whole number of VND",
-                                  "Số tiền phải là số nguyên dương (đồng).", field="amount")
+            raise ValidationError(
+                "amount must be a positive whole number of VND",
+                "Số tiền phải là số nguyên dương (đồng).",
+                field="amount",
+            )
         now = self.clock.now()
         collected = _instant(body.get("collected_at"), now)
         lat = _coordinate(body.get("lat"), "lat", 90)
@@ -118,17 +130,29 @@ class CollectionService:
         target = Target(customer_code=invoice.customer_code, invoice_ids=[invoice_id], read={invoice_id: invoice})
         for _ in range(COLLECT_ATTEMPTS):
             number = self.store.last_number(series) + 1
-            receipt = ReceiptModel(collection_id, staff=staff,
-                                   receipt_no=f"{_staff_code(staff)}-{collected.year}-{number:06d}",
-                                   invoice_id=invoice_id, customer_code=invoice.customer_code, amount=amount,
-                                   collected_at=collected_at, day=day, staff_day=f"{staff}#{day}", lat=lat, lng=lng)
+            receipt = ReceiptModel(
+                collection_id,
+                staff=staff,
+                receipt_no=f"{_staff_code(staff)}-{collected.year}-{number:06d}",
+                invoice_id=invoice_id,
+                customer_code=invoice.customer_code,
+                amount=amount,
+                collected_at=collected_at,
+                day=day,
+                staff_day=f"{staff}#{day}",
+                lat=lat,
+                lng=lng,
+            )
             try:
-                posted = self.ledger.post_payment(self._money(receipt), target,
-                                                  extras=self.store.receipt_items(receipt, series, number),
-                                                  extra_labels=RECEIPT_LABELS)
+                posted = self.ledger.post_payment(
+                    self._money(receipt),
+                    target,
+                    extras=self.store.receipt_items(receipt, series, number),
+                    extra_labels=RECEIPT_LABELS,
+                )
             except PostingFailed as failed:
                 if "receipt" not in failed.failed:
-                    continue        # another collection of this worker took the number: the next one
+                    continue  # another collection of this worker took the number: the next one
                 posted = None
             if posted is None or posted.duplicate:
                 # The same collection_id sent twice at once: the first one wrote it.
@@ -136,8 +160,15 @@ class CollectionService:
                 if first is None:
                     continue
                 return self._replay(first, staff, invoice_id, amount, collected_at), False
-            logger.info("cash collected", extra={"receipt_no": receipt.receipt_no, "invoice_id": invoice_id,
-                                                 "amount": amount, "credited": posted.credited})
+            logger.info(
+                "cash collected",
+                extra={
+                    "receipt_no": receipt.receipt_no,
+                    "invoice_id": invoice_id,
+                    "amount": amount,
+                    "credited": posted.credited,
+                },
+            )
             return self._view(receipt), True
         raise ServiceUnavailable()
 
@@ -145,11 +176,20 @@ class CollectionService:
         """The receipt as money received on the 'cash' channel, once per collection_id. Posted now
         (the account's entries stay in posting order); the invoice is paid at the collection's time."""
         return IncomingPayment(
-            channel="cash", payment_id=f"cash#{receipt.collection_id}", external_ref=receipt.receipt_no,
-            amount=int(receipt.amount), received_at=self.clock.now(), posted_by=f"staff:{receipt.staff}",
+            channel="cash",
+            payment_id=f"cash#{receipt.collection_id}",
+            external_ref=receipt.receipt_no,
+            amount=int(receipt.amount),
+            received_at=self.clock.now(),
+            posted_by=f"staff:{receipt.staff}",
             paid_at=receipt.collected_at,
-            display={"receipt_no": receipt.receipt_no, "staff": receipt.staff,
-                     "collected_at": receipt.collected_at, "collection_id": receipt.collection_id})
+            display={
+                "receipt_no": receipt.receipt_no,
+                "staff": receipt.staff,
+                "collected_at": receipt.collected_at,
+                "collection_id": receipt.collection_id,
+            },
+        )
 
     def _check_collectable(self, invoice, amount: int, branch: str, amount_checked: bool = True) -> None:
         """What refuses cash before any is recorded. An invoice paid meanwhile is not one of them:
@@ -157,20 +197,26 @@ class CollectionService:
         customer = self.store.customer(invoice.customer_code)
         _check_branch(branch, customer)
         if invoice.field_collect is not None and int(invoice.field_collect) == 0:
-            raise _not_allowed("the reading's rules do not allow collecting cash for this invoice: print a notice",
-                               "Không được thu tiền mặt hoá đơn này (theo kết quả kiểm tra chỉ số): "
-                               "in giấy báo cho khách hàng.")
+            raise _not_allowed(
+                "the reading's rules do not allow collecting cash for this invoice: print a notice",
+                "Không được thu tiền mặt hoá đơn này (theo kết quả kiểm tra chỉ số): in giấy báo cho khách hàng.",
+            )
         channel = getattr(customer, "payment_channel", None) or "cash"
         if channel != "cash":
-            raise _not_allowed(f"the customer pays by {channel}: do not collect cash, print a notice",
-                               f"Khách hàng thanh toán bằng {CHANNEL_NAMES_VI.get(channel, channel)}: "
-                               "không thu tiền mặt, in giấy báo.")
+            raise _not_allowed(
+                f"the customer pays by {channel}: do not collect cash, print a notice",
+                f"Khách hàng thanh toán bằng {CHANNEL_NAMES_VI.get(channel, channel)}: "
+                "không thu tiền mặt, in giấy báo.",
+            )
         # A typo is caught only while nothing else was paid: once something was, any amount
         # the worker holds is recorded (the invoice takes what it still owes).
         if amount_checked and paid_of(invoice) == 0 and amount != int(invoice.total):
-            raise ValidationError(f"the amount must be the outstanding total, {int(invoice.total)} VND",
-                                  f"Số tiền phải đúng bằng số tiền còn nợ: {format_vnd(int(invoice.total))}.",
-                                  field="amount", code="AMOUNT_MISMATCH")
+            raise ValidationError(
+                f"the amount must be the outstanding total, {int(invoice.total)} VND",
+                f"Số tiền phải đúng bằng số tiền còn nợ: {format_vnd(int(invoice.total))}.",
+                field="amount",
+                code="AMOUNT_MISMATCH",
+            )
 
     def _view(self, receipt: ReceiptModel) -> dict:
         """The receipt, and when some of it went on the account, what to tell the worker
@@ -182,12 +228,19 @@ class CollectionService:
         return view
 
     def _replay(self, receipt: ReceiptModel, staff: str, invoice_id: str, amount: int, collected_at: str) -> dict:
-        same = (receipt.staff == staff and receipt.invoice_id == invoice_id and int(receipt.amount) == amount
-                and _same_instant(receipt.collected_at, collected_at))
+        same = (
+            receipt.staff == staff
+            and receipt.invoice_id == invoice_id
+            and int(receipt.amount) == amount
+            and _same_instant(receipt.collected_at, collected_at)
+        )
         if not same:
-            raise Conflict("this collection_id was already used for a different collection",
-                           "Mã thu (collection_id) đã được dùng cho một lần thu khác.", field="collection_id",
-                           code="COLLECTION_ID_REUSED")
+            raise Conflict(
+                "this collection_id was already used for a different collection",
+                "Mã thu (collection_id) đã được dùng cho một lần thu khác.",
+                field="collection_id",
+                code="COLLECTION_ID_REUSED",
+            )
         return self._view(receipt)
 
     # -- prints ------------------------------------------------------------
@@ -203,8 +256,9 @@ class CollectionService:
         count = self.store.count_print(invoice_id, kind, staff, self.clock.now())
         return {"invoice_id": invoice_id, "kind": kind, "print_count": count, "reprint": count > 1, "text": text}
 
-    def print_preview(self, identity: Identity, invoice_id: str, kind: Optional[str],
-                      collection_id: Optional[str] = None) -> dict:
+    def print_preview(
+        self, identity: Identity, invoice_id: str, kind: str | None, collection_id: str | None = None
+    ) -> dict:
         """What would print, without counting it."""
         _staff_login(identity)
         invoice_id, kind = _print_target(invoice_id, kind or "notice")
@@ -212,50 +266,71 @@ class CollectionService:
         count = self.store.print_count(invoice_id, kind)
         return {"invoice_id": invoice_id, "kind": kind, "print_count": count, "text": text}
 
-    def _text(self, branch: str, invoice_id: str, kind: str, reason: Optional[str],
-              collection_id: Optional[str] = None) -> str:
+    def _text(
+        self, branch: str, invoice_id: str, kind: str, reason: str | None, collection_id: str | None = None
+    ) -> str:
         invoice = self.store.invoice(invoice_id)
         if invoice is None:
             raise _invoice_not_found(invoice_id)
         customer = self.store.customer(invoice.customer_code)
         _check_branch(branch, customer)
         slip = receipt_text.Slip(
-            seller_name=self.s.seller_name, seller_hotline=self.s.seller_hotline,
-            customer_name=invoice.customer_name, customer_code=invoice.customer_code,
+            seller_name=self.s.seller_name,
+            seller_hotline=self.s.seller_hotline,
+            customer_name=invoice.customer_name,
+            customer_code=invoice.customer_code,
             address=invoice.customer_address or getattr(customer, "address", "") or "",
             ledger_no=invoice.ledger_no or getattr(customer, "ledger_no", None),
-            period=invoice.period, old_index=int(invoice.old_index), new_index=int(invoice.new_index),
-            consumption_m3=int(invoice.consumption_m3), amount=int(invoice.total), invoice_id=invoice.invoice_id,
-            due_date=invoice.due_date)
+            period=invoice.period,
+            old_index=int(invoice.old_index),
+            new_index=int(invoice.new_index),
+            consumption_m3=int(invoice.consumption_m3),
+            amount=int(invoice.total),
+            invoice_id=invoice.invoice_id,
+            due_date=invoice.due_date,
+        )
         if kind == "receipt":
             receipt = self._receipt_of(invoice, collection_id)
-            slip = replace(slip, amount=int(receipt.amount))      # what was taken, whatever the invoice owes
+            slip = replace(slip, amount=int(receipt.amount))  # what was taken, whatever the invoice owes
             collector = str(receipt.staff)
             account = self.store.account(f"staff:{collector}")
             name = getattr(account, "full_name", None)
-            return receipt_text.receipt(slip, receipt_no=receipt.receipt_no,
-                                        collector=f"{name} ({collector})" if name else collector,
-                                        collected_at=receipt.collected_at, credited=int(receipt.credited or 0))
+            return receipt_text.receipt(
+                slip,
+                receipt_no=receipt.receipt_no,
+                collector=f"{name} ({collector})" if name else collector,
+                collected_at=receipt.collected_at,
+                credited=int(receipt.credited or 0),
+            )
         if invoice.status != "unpaid":
-            raise _already_paid(invoice) if invoice.status == "paid" else Conflict(
-                f"the invoice is {invoice.status}", f"Hoá đơn ở trạng thái {invoice.status}.",
-                code="INVOICE_NOT_PAYABLE")
+            raise (
+                _already_paid(invoice)
+                if invoice.status == "paid"
+                else Conflict(
+                    f"the invoice is {invoice.status}",
+                    f"Hoá đơn ở trạng thái {invoice.status}.",
+                    code="INVOICE_NOT_PAYABLE",
+                )
+            )
         return receipt_text.notice(slip, reason=reason or self._why_not_collected(invoice, customer))
 
-    def _receipt_of(self, invoice, collection_id: Optional[str]) -> ReceiptModel:
+    def _receipt_of(self, invoice, collection_id: str | None) -> ReceiptModel:
         """The cash receipt to print: the one named, else the invoice's latest cash payment, else (all
         of it went on the account: the invoice was paid meanwhile) the account's latest one for it."""
         if collection_id is not None:
             receipt = self.store.receipt(collection_id)
         else:
             cash = [p for p in _payments(invoice) if p.get("channel") == "cash" and p.get("collection_id")]
-            receipt = self.store.receipt(str(cash[-1]["collection_id"])) if cash else \
-                self.store.credited_receipt(invoice.customer_code, invoice.invoice_id)
+            receipt = (
+                self.store.receipt(str(cash[-1]["collection_id"]))
+                if cash
+                else self.store.credited_receipt(invoice.customer_code, invoice.invoice_id)
+            )
         if receipt is None or receipt.invoice_id != invoice.invoice_id:
             raise _no_receipt()
         return receipt
 
-    def _why_not_collected(self, invoice, customer) -> Optional[str]:
+    def _why_not_collected(self, invoice, customer) -> str | None:
         channel = getattr(customer, "payment_channel", None) or "cash"
         if channel != "cash":
             return f"Khách hàng thanh toán bằng {CHANNEL_NAMES_VI.get(channel, channel)}."
@@ -267,10 +342,10 @@ class CollectionService:
 
     # -- reconciliation ----------------------------------------------------
 
-    def staff_reconciliation(self, identity: Identity, day: Optional[str]) -> dict:
+    def staff_reconciliation(self, identity: Identity, day: str | None) -> dict:
         return self.reconciliation(_staff_login(identity), self._day(day))
 
-    def admin_reconciliation(self, staff: Optional[str], day: Optional[str]) -> dict:
+    def admin_reconciliation(self, staff: str | None, day: str | None) -> dict:
         return self.reconciliation(_staff_param(staff), self._day(day))
 
     def reconciliation(self, staff: str, day: str) -> dict:
@@ -281,13 +356,24 @@ class CollectionService:
         total = sum(int(r.amount) for r in receipts)
         handover = self.store.handover(staff, day)
         out = {
-            "staff": staff, "date": day, "count": len(receipts), "cash_total": total,
+            "staff": staff,
+            "date": day,
+            "count": len(receipts),
+            "cash_total": total,
             "cash_total_text": format_vnd(total),
-            "receipts": [{"receipt_no": r.receipt_no, "invoice_id": r.invoice_id, "customer_code": r.customer_code,
-                          "amount": int(r.amount), "collected_at": r.collected_at,
-                          "print_count": prints.get(r.invoice_id, 0),
-                          # cash in hand all the same: the invoice was paid meanwhile, this went on the account
-                          "credited": int(r.credited or 0)} for r in receipts],
+            "receipts": [
+                {
+                    "receipt_no": r.receipt_no,
+                    "invoice_id": r.invoice_id,
+                    "customer_code": r.customer_code,
+                    "amount": int(r.amount),
+                    "collected_at": r.collected_at,
+                    "print_count": prints.get(r.invoice_id, 0),
+                    # cash in hand all the same: the invoice was paid meanwhile, this went on the account
+                    "credited": int(r.credited or 0),
+                }
+                for r in receipts
+            ],
             "handover": None,
             "not_handed_over": total,
         }
@@ -303,8 +389,11 @@ class CollectionService:
         day = _date(body.get("date"), "date")
         handed_over = body.get("handed_over")
         if not isinstance(handed_over, int) or isinstance(handed_over, bool) or not 0 <= handed_over <= MAX_AMOUNT:
-            raise ValidationError("handed_over must be a whole, non-negative number of VND",
-                                  "Số tiền nộp phải là số nguyên không âm (đồng).", field="handed_over")
+            raise ValidationError(
+                "handed_over must be a whole, non-negative number of VND",
+                "Số tiền nộp phải là số nguyên không âm (đồng).",
+                field="handed_over",
+            )
         note = body.get("note")
         if note is not None and (not isinstance(note, str) or len(note) > 500):
             raise ValidationError("note: up to 500 characters", "Ghi chú tối đa 500 ký tự.", field="note")
@@ -314,17 +403,31 @@ class CollectionService:
         expected = sum(int(r.amount) for r in receipts)
         before = self.store.handover(staff, day)
         now = self.clock.now()
-        item = HandoverModel(staff, day, expected=expected, handed_over=handed_over, received_by=actor,
-                             received_at=now, note=note or None)
-        audit = self._audit_entry(f"handover#{staff}#{day}", actor, "handover.record",
-                                  _handover_view(before) if before is not None else None,
-                                  dict(_handover_view(item), receipts=len(receipts)), now)
+        item = HandoverModel(
+            staff,
+            day,
+            expected=expected,
+            handed_over=handed_over,
+            received_by=actor,
+            received_at=now,
+            note=note or None,
+        )
+        audit = self._audit_entry(
+            f"handover#{staff}#{day}",
+            actor,
+            "handover.record",
+            _handover_view(before) if before is not None else None,
+            dict(_handover_view(item), receipts=len(receipts)),
+            now,
+        )
         self.store.record_handover(item, audit)
-        logger.info("cash handover recorded", extra={"staff": staff, "day": day, "expected": expected,
-                                                     "handed_over": handed_over})
+        logger.info(
+            "cash handover recorded",
+            extra={"staff": staff, "day": day, "expected": expected, "handed_over": handed_over},
+        )
         return self.reconciliation(staff, day)
 
-    def _day(self, value: Optional[str]) -> str:
+    def _day(self, value: str | None) -> str:
         if value in (None, ""):
             return datetime.fromtimestamp(self.clock.now(), VN_TZ).date().isoformat()
         return _date(value, "date")
@@ -332,14 +435,24 @@ class CollectionService:
 
 # -- views and parsing ------------------------------------------------------
 
+
 def _receipt_view(r: ReceiptModel) -> dict:
     amount = int(r.amount)
     credited = int(r.credited or 0)
-    return {"collection_id": r.collection_id, "receipt_no": r.receipt_no, "invoice_id": r.invoice_id,
-            "customer_code": r.customer_code, "amount": amount, "amount_text": format_vnd(amount),
-            "amount_in_words": amount_in_words(amount), "collected_at": r.collected_at, "staff": r.staff,
-            "date": r.day, "allocated": amount - credited if r.allocated is None else int(r.allocated),
-            "credited": credited}
+    return {
+        "collection_id": r.collection_id,
+        "receipt_no": r.receipt_no,
+        "invoice_id": r.invoice_id,
+        "customer_code": r.customer_code,
+        "amount": amount,
+        "amount_text": format_vnd(amount),
+        "amount_in_words": amount_in_words(amount),
+        "collected_at": r.collected_at,
+        "staff": r.staff,
+        "date": r.day,
+        "allocated": amount - credited if r.allocated is None else int(r.allocated),
+        "credited": credited,
+    }
 
 
 def _credit_notice(r: ReceiptModel, payments: list[dict]) -> dict:
@@ -362,11 +475,13 @@ def _credit_notice(r: ReceiptModel, payments: list[dict]) -> dict:
         what_vi = f"Hoá đơn đã được thanh toán trực tuyến{partly_vi}{f' ({how})' if how else ''}"
     rest_en = f"; {format_vnd(allocated)} paid the rest of it" if allocated > 0 else ""
     rest_vi = f"; {format_vnd(allocated)} trả nốt hoá đơn" if allocated > 0 else ""
-    return {"code": code,
-            "message_en": f"The invoice was {what_en}{rest_en} — the money goes on the account "
-                          f"({format_vnd(credited)}, taken off the next bill), or give it back.",
-            "message_vi": f"{what_vi}{rest_vi}. Số tiền {format_vnd(credited)} được ghi có vào tài khoản "
-                          "khách hàng (trừ vào kỳ sau), hoặc trả lại tiền cho khách."}
+    return {
+        "code": code,
+        "message_en": f"The invoice was {what_en}{rest_en} — the money goes on the account "
+        f"({format_vnd(credited)}, taken off the next bill), or give it back.",
+        "message_vi": f"{what_vi}{rest_vi}. Số tiền {format_vnd(credited)} được ghi có vào tài khoản "
+        "khách hàng (trừ vào kỳ sau), hoặc trả lại tiền cho khách.",
+    }
 
 
 def _payments(invoice) -> list[dict]:
@@ -374,18 +489,24 @@ def _payments(invoice) -> list[dict]:
 
 
 def _handover_view(h: HandoverModel) -> dict:
-    return {"expected": int(h.expected), "handed_over": int(h.handed_over),
-            "difference": int(h.handed_over) - int(h.expected), "received_by": h.received_by,
-            "received_at": datetime.fromtimestamp(int(h.received_at), VN_TZ).isoformat(timespec="seconds"),
-            "note": h.note}
+    return {
+        "expected": int(h.expected),
+        "handed_over": int(h.handed_over),
+        "difference": int(h.handed_over) - int(h.expected),
+        "received_by": h.received_by,
+        "received_at": datetime.fromtimestamp(int(h.received_at), VN_TZ).isoformat(timespec="seconds"),
+        "note": h.note,
+    }
 
 
 def _check_branch(staff_branch: str, customer) -> None:
     customer_branch = getattr(customer, "branch", None)
     if staff_branch and customer_branch and staff_branch != customer_branch:
-        raise Forbidden("the customer belongs to another branch: collect and print only for your branch",
-                        "Khách hàng thuộc chi nhánh khác: chỉ thu tiền và in cho khách hàng của chi nhánh mình.",
-                        code="OUTSIDE_BRANCH")
+        raise Forbidden(
+            "the customer belongs to another branch: collect and print only for your branch",
+            "Khách hàng thuộc chi nhánh khác: chỉ thu tiền và in cho khách hàng của chi nhánh mình.",
+            code="OUTSIDE_BRANCH",
+        )
 
 
 def _staff_login(identity: Identity) -> str:
@@ -402,19 +523,23 @@ def _staff_code(login: str) -> str:
 
 def _staff_param(value) -> str:
     if not isinstance(value, str) or not STAFF_RE.match(value):
-        raise ValidationError("staff: the staff member's login", "Thiếu hoặc sai tên đăng nhập nhân viên.",
-                              field="staff")
+        raise ValidationError(
+            "staff: the staff member's login", "Thiếu hoặc sai tên đăng nhập nhân viên.", field="staff"
+        )
     return value
 
 
 def _collection_id(value) -> str:
     if not isinstance(value, str) or not COLLECTION_ID_RE.match(value):
-        raise ValidationError("collection_id: 8-64 of letters, digits, '_.:-'",
-                              "Mã thu (collection_id) không hợp lệ.", field="collection_id")
+        raise ValidationError(
+            "collection_id: 8-64 of letters, digits, '_.:-'",
+            "Mã thu (collection_id) không hợp lệ.",
+            field="collection_id",
+        )
     return value
 
 
-def _print_collection(value) -> Optional[str]:
+def _print_collection(value) -> str | None:
     """Which cash receipt to print (several may name one invoice); absent: the latest."""
     return None if value is None else _collection_id(value)
 
@@ -423,8 +548,7 @@ def _print_target(invoice_id, kind) -> tuple[str, str]:
     if not isinstance(invoice_id, str) or not INVOICE_ID_RE.match(invoice_id):
         raise ValidationError("invoice_id is required", "Thiếu mã hoá đơn hoặc mã không hợp lệ.", field="invoice_id")
     if kind not in KINDS:
-        raise ValidationError("kind must be notice or receipt", "Loại phiếu phải là notice hoặc receipt.",
-                              field="kind")
+        raise ValidationError("kind must be notice or receipt", "Loại phiếu phải là notice hoặc receipt.", field="kind")
     return invoice_id, kind
 
 
@@ -435,13 +559,19 @@ def _instant(value, now: int) -> datetime:
             raise ValueError
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationError("collected_at must be an ISO 8601 date and time",
-                              "Thời điểm thu (collected_at) không hợp lệ.", field="collected_at") from None
+        raise ValidationError(
+            "collected_at must be an ISO 8601 date and time",
+            "Thời điểm thu (collected_at) không hợp lệ.",
+            field="collected_at",
+        ) from None
     moment = moment.replace(tzinfo=VN_TZ) if moment.tzinfo is None else moment.astimezone(VN_TZ)
     current = datetime.fromtimestamp(now, VN_TZ)
     if not current - MAX_PAST <= moment <= current + MAX_FUTURE:
-        raise ValidationError("collected_at is too far from now (at most 7 days ago)",
-                              "Thời điểm thu không hợp lệ (quá xa so với hiện tại).", field="collected_at")
+        raise ValidationError(
+            "collected_at is too far from now (at most 7 days ago)",
+            "Thời điểm thu không hợp lệ (quá xa so với hiện tại).",
+            field="collected_at",
+        )
     return moment.replace(microsecond=0)
 
 
@@ -452,14 +582,19 @@ def _same_instant(a: str, b: str) -> bool:
         return a == b
 
 
-def _coordinate(value, name: str, bound: int) -> Optional[float]:
+def _coordinate(value, name: str, bound: int) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not -bound <= value <= bound:
-        raise ValidationError(f"{name} must be a number between -{bound} and {bound}",
-                              f"Toạ độ {name} không hợp lệ.", field=name)
-    return round(float(value), 6)     # 0.1 m; DynamoDB refuses a magnitude below 1e-130
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not -bound <= value <= bound
+    ):
+        raise ValidationError(
+            f"{name} must be a number between -{bound} and {bound}", f"Toạ độ {name} không hợp lệ.", field=name
+        )
+    return round(float(value), 6)  # 0.1 m; DynamoDB refuses a magnitude below 1e-130
 
 
 def _date(value, name: str) -> str:
@@ -468,5 +603,6 @@ def _date(value, name: str) -> str:
             raise ValueError
         return date.fromisoformat(value).isoformat()
     except ValueError:
-        raise ValidationError(f"{name} must be a date, YYYY-MM-DD", "Ngày phải có dạng YYYY-MM-DD.",
-                              field=name) from None
+        raise ValidationError(
+            f"{name} must be a date, YYYY-MM-DD", "Ngày phải có dạng YYYY-MM-DD.", field=name
+        ) from None

@@ -4,6 +4,7 @@ chunk well inside Lambda's limits, the next one queued by the last), checks it
 row by row, and upserts customers with batch writes. Progress and a
 downloadable error report are kept on the import. No Chalice; storage and
 files come in through small interfaces."""
+
 from __future__ import annotations
 
 import csv
@@ -16,7 +17,7 @@ from chalicelib.errors import Conflict, NotFound, ValidationError
 from chalicelib.observability import logger
 from chalicelib.store.models import ImportModel
 
-CHUNK_BYTES = 512 * 1024      # about 5,000 rows: seconds of work, far from the 15-minute limit
+CHUNK_BYTES = 512 * 1024  # about 5,000 rows: seconds of work, far from the 15-minute limit
 MAX_ERRORS_KEPT = 5000
 IMPORT_ID_RE = re.compile(r"^IMP[0-9A-F]{12}$")
 
@@ -31,20 +32,37 @@ class ImportService:
     def create(self, actor: str) -> dict:
         import_id = f"IMP{secrets.token_hex(6).upper()}"
         now = self.clock.now()
-        item = ImportModel(import_id, kind="customers", status="awaiting_upload",
-                           object_key=f"imports/customers/{import_id}.csv", created_by=actor, created_at=now,
-                           updated_at=now)
+        item = ImportModel(
+            import_id,
+            kind="customers",
+            status="awaiting_upload",
+            object_key=f"imports/customers/{import_id}.csv",
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
         self.store.create(item)
-        return {"import_id": import_id, "status": item.status, "upload": {
-            "method": "PUT", "url": self.objects.upload_url(item.object_key, "text/csv"),
-            "headers": {"Content-Type": "text/csv"}, "expires_in": 900},
-            "columns": list(book.COLUMNS), "optional_columns": list(book.OPTIONAL)}
+        return {
+            "import_id": import_id,
+            "status": item.status,
+            "upload": {
+                "method": "PUT",
+                "url": self.objects.upload_url(item.object_key, "text/csv"),
+                "headers": {"Content-Type": "text/csv"},
+                "expires_in": 900,
+            },
+            "columns": list(book.COLUMNS),
+            "optional_columns": list(book.OPTIONAL),
+        }
 
     def start(self, import_id: str) -> dict:
         item = self._get(import_id)
         if item.status != "awaiting_upload":
-            raise Conflict(f"this import is {item.status}", f"Lần nhập này đang ở trạng thái {item.status}.",
-                           code="IMPORT_ALREADY_STARTED")
+            raise Conflict(
+                f"this import is {item.status}",
+                f"Lần nhập này đang ở trạng thái {item.status}.",
+                code="IMPORT_ALREADY_STARTED",
+            )
         if self.objects.size(item.object_key) is None:
             raise Conflict("the file has not been uploaded yet", "Chưa tải tệp lên.", code="FILE_NOT_UPLOADED")
         if not self.store.move(import_id, "awaiting_upload", "queued", self.clock.now()):
@@ -56,10 +74,16 @@ class ImportService:
         item = self._get(import_id)
         size = self.objects.size(item.object_key) or 0
         return {
-            "import_id": item.import_id, "status": item.status, "rows_done": int(item.rows_done),
-            "rows_ok": int(item.rows_ok), "rows_failed": int(item.rows_failed),
-            "progress_percent": 100.0 if item.status == "done" else
-            round(100 * int(item.next_offset) / size, 1) if size else 0.0,
+            "import_id": item.import_id,
+            "status": item.status,
+            "rows_done": int(item.rows_done),
+            "rows_ok": int(item.rows_ok),
+            "rows_failed": int(item.rows_failed),
+            "progress_percent": 100.0
+            if item.status == "done"
+            else round(100 * int(item.next_offset) / size, 1)
+            if size
+            else 0.0,
             "errors": [dict(e) for e in (item.errors or [])[:50]],
             "error_report_url": self.objects.download_url(item.error_key) if item.error_key else None,
         }
@@ -82,7 +106,7 @@ class ImportService:
                 # send failed, so SQS delivered this message again): queue it now.
                 self._hand_on(import_id, int(item.next_offset))
                 return "handed on"
-            return "skipped"   # a redelivered message for a chunk already done and handed on
+            return "skipped"  # a redelivered message for a chunk already done and handed on
         size = self.objects.size(item.object_key) or 0
         data = self.objects.read(item.object_key, offset, CHUNK_BYTES) if size > offset else b""
         last = offset + len(data) >= size
@@ -90,7 +114,7 @@ class ImportService:
             cut = data.rfind(b"\n")
             if cut < 0:
                 return self._fail(item, "a row is longer than a chunk")
-            data = data[:cut + 1]
+            data = data[: cut + 1]
         text = data.decode("utf-8-sig" if offset == 0 else "utf-8", errors="replace")
         rows = list(csv.reader(io.StringIO(text)))
         header = list(item.header or [])
@@ -113,9 +137,20 @@ class ImportService:
             row_no += 1
         written = self.store.upsert_customers(good)
         done = last
-        self.store.advance(import_id, offset, offset + len(data), row_no, header, len(good) + len(errors),
-                           written, len(errors), errors, "done" if done else "running", self.clock.now(),
-                           MAX_ERRORS_KEPT)
+        self.store.advance(
+            import_id,
+            offset,
+            offset + len(data),
+            row_no,
+            header,
+            len(good) + len(errors),
+            written,
+            len(errors),
+            errors,
+            "done" if done else "running",
+            self.clock.now(),
+            MAX_ERRORS_KEPT,
+        )
         if done:
             self._error_report(import_id)
             logger.info("customer import done", extra={"import_id": import_id})
@@ -129,10 +164,20 @@ class ImportService:
         self.store.mark_sent(import_id, offset)
 
     def _fail(self, item, why: str) -> str:
-        self.store.advance(item.import_id, int(item.next_offset), int(item.next_offset), int(item.next_row),
-                           list(item.header or []), 0, 0, 1, [{"row": int(item.next_row), "code": "FILE",
-                                                              "message": why}], "failed", self.clock.now(),
-                           MAX_ERRORS_KEPT)
+        self.store.advance(
+            item.import_id,
+            int(item.next_offset),
+            int(item.next_offset),
+            int(item.next_row),
+            list(item.header or []),
+            0,
+            0,
+            1,
+            [{"row": int(item.next_row), "code": "FILE", "message": why}],
+            "failed",
+            self.clock.now(),
+            MAX_ERRORS_KEPT,
+        )
         return "failed"
 
     def _error_report(self, import_id: str) -> None:

@@ -1,7 +1,6 @@
 """Reading invoices: a customer sees only the codes linked to its account."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from chalicelib.domain import invoices as rules
 from chalicelib.domain.tokens import Identity
@@ -15,39 +14,47 @@ class InvoiceService:
         self.settings = settings
         self.page_max = page_max
 
-    def list_for_customer(self, identity: Identity, code: str, status: Optional[str], limit: Optional[str],
-                          cursor: Optional[str]) -> dict:
+    def list_for_customer(
+        self, identity: Identity, code: str, status: str | None, limit: str | None, cursor: str | None
+    ) -> dict:
         code = customer_code(code)
         if not identity.owns(code):
-            raise Forbidden("this customer code is not linked to your account",
-                            "Mã khách hàng này chưa được liên kết với tài khoản của bạn.",
-                            code="CUSTOMER_NOT_LINKED")
+            raise Forbidden(
+                "this customer code is not linked to your account",
+                "Mã khách hàng này chưa được liên kết với tài khoản của bạn.",
+                code="CUSTOMER_NOT_LINKED",
+            )
         status = status or "all"
         if status not in rules.STATUSES + ("all",):
-            raise ValidationError("status must be unpaid, paid or all",
-                                  "status phải là unpaid, paid hoặc all.", field="status")
+            raise ValidationError(
+                "status must be unpaid, paid or all", "status phải là unpaid, paid hoặc all.", field="status"
+            )
         try:
             size = int(limit) if limit not in (None, "") else 12
         except ValueError:
             size = 0
         if not 1 <= size <= self.page_max:
-            raise ValidationError(f"limit must be 1 to {self.page_max}",
-                                  f"limit phải từ 1 đến {self.page_max}.", field="limit")
+            raise ValidationError(
+                f"limit must be 1 to {self.page_max}", f"limit phải từ 1 đến {self.page_max}.", field="limit"
+            )
         if cursor is not None and len(cursor) > 1024:
-            raise ValidationError("cursor is not valid", "Tham số cursor không hợp lệ.", field="cursor",
-                                  code="INVALID_CURSOR")
-        items, next_cursor = self.invoices.list_for_customer(code, None if status == "all" else status,
-                                                             size, cursor)
-        return {"customer_code": code, "invoices": [rules.summary(i) for i in items],
-                "next_cursor": next_cursor}
+            raise ValidationError(
+                "cursor is not valid", "Tham số cursor không hợp lệ.", field="cursor", code="INVALID_CURSOR"
+            )
+        items, next_cursor = self.invoices.list_for_customer(code, None if status == "all" else status, size, cursor)
+        return {"customer_code": code, "invoices": [rules.summary(i) for i in items], "next_cursor": next_cursor}
 
     def pdf(self, identity: Identity, invoice_id: str) -> tuple[str, bytes]:
         from chalicelib.documents.invoice_pdf import render_invoice_pdf  # deferred: fpdf2 is a cold-start cost
 
         invoice = self.get(identity, invoice_id)
         s = self.settings
-        seller = {"name": s.seller_name, "tax_code": s.seller_tax_code, "address": s.seller_address,
-                  "hotline": s.seller_hotline}
+        seller = {
+            "name": s.seller_name,
+            "tax_code": s.seller_tax_code,
+            "address": s.seller_address,
+            "hotline": s.seller_hotline,
+        }
         # An unpaid bill carries a QR that opens the payment page for it (VNPay
         # QR codes are per order and expire in minutes; a printed bill lives longer).
         qr = f"{s.payment_link_base}{invoice['invoice_id']}" if invoice["status"] == "unpaid" else None

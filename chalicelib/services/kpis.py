@@ -9,6 +9,7 @@ routes of the period (routes.by_staff) and one for its readings
 period's invoices by their deterministic ids 'INV-<code>-<YYYYMM>', 100 keys a
 call. With S staff and C customers: 1 + 2·S + ⌈C / 100⌉ calls (plus any
 retries of unprocessed keys), e.g. 23 staff and 63,410 customers: 681."""
+
 from __future__ import annotations
 
 import csv
@@ -16,7 +17,6 @@ import io
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional
 
 from chalicelib.domain import kpis
 from chalicelib.errors import ValidationError
@@ -32,8 +32,9 @@ AUDIT_LIMIT_MAX = 200
 
 def _period(value: object) -> str:
     if not isinstance(value, str) or not kpis.PERIOD_RE.match(value) or not 2000 <= int(value[:4]) <= 2099:
-        raise ValidationError("period must be YYYY-MM (2000 to 2099)", "Kỳ báo cáo phải có dạng YYYY-MM.",
-                              field="period")
+        raise ValidationError(
+            "period must be YYYY-MM (2000 to 2099)", "Kỳ báo cáo phải có dạng YYYY-MM.", field="period"
+        )
     return value
 
 
@@ -41,8 +42,11 @@ def _day(value: object, name: str, default: int) -> int:
     if value is None or value == "":
         return default
     if not isinstance(value, str) or not value.isdigit() or not 1 <= int(value) <= 31:
-        raise ValidationError(f"{name} must be a day of the month (1-31)",
-                              "Ngày kết thúc đợt thu phải là một ngày trong tháng (1-31).", field=name)
+        raise ValidationError(
+            f"{name} must be a day of the month (1-31)",
+            "Ngày kết thúc đợt thu phải là một ngày trong tháng (1-31).",
+            field=name,
+        )
     return int(value)
 
 
@@ -50,12 +54,13 @@ def _limit(value: object) -> int:
     if value is None or value == "":
         return AUDIT_LIMIT_DEFAULT
     if not isinstance(value, str) or not value.isdigit() or not 1 <= int(value) <= AUDIT_LIMIT_MAX:
-        raise ValidationError(f"limit must be 1-{AUDIT_LIMIT_MAX}", f"limit phải từ 1 đến {AUDIT_LIMIT_MAX}.",
-                              field="limit")
+        raise ValidationError(
+            f"limit must be 1-{AUDIT_LIMIT_MAX}", f"limit phải từ 1 đến {AUDIT_LIMIT_MAX}.", field="limit"
+        )
     return int(value)
 
 
-def _json(value: Optional[str]):
+def _json(value: str | None):
     if value is None:
         return None
     try:
@@ -65,8 +70,9 @@ def _json(value: Optional[str]):
 
 
 class KpiService:
-    def __init__(self, *, store, audit, round1_day: int = kpis.ROUND1_ENDS_DAY,
-                 sweep_day: int = kpis.SWEEP_ENDS_DAY) -> None:
+    def __init__(
+        self, *, store, audit, round1_day: int = kpis.ROUND1_ENDS_DAY, sweep_day: int = kpis.SWEEP_ENDS_DAY
+    ) -> None:
         self.store = store
         self.audit = audit
         self.round1_day = round1_day
@@ -74,8 +80,9 @@ class KpiService:
 
     # -- KPIs --------------------------------------------------------------
 
-    def report(self, period: object, branch: object = None, round1_day: object = None,
-               sweep_day: object = None) -> dict:
+    def report(
+        self, period: object, branch: object = None, round1_day: object = None, sweep_day: object = None
+    ) -> dict:
         """The period's KPIs per staff member, per branch and for the company
         (definitions: chalicelib/domain/kpis.py). `branch` keeps the staff of
         that branch (and their customers on routes of that branch)."""
@@ -86,14 +93,17 @@ class KpiService:
         r1 = _day(round1_day, "round1_day", self.round1_day)
         sw = _day(sweep_day, "sweep_day", self.sweep_day)
         if r1 > sw:
-            raise ValidationError("round1_day must not be after sweep_day",
-                                  "Ngày kết thúc đợt 1 phải trước ngày kết thúc đợt thu vét.", field="round1_day")
+            raise ValidationError(
+                "round1_day must not be after sweep_day",
+                "Ngày kết thúc đợt 1 phải trước ngày kết thúc đợt thu vét.",
+                field="round1_day",
+            )
         cut = kpis.cutoffs(period, r1, sw)
 
         staff = [a for a in self.store.staff_accounts() if branch is None or a.branch == branch]
         info = {a.login: {"full_name": a.full_name, "branch": a.branch} for a in staff}
         routes, read = self.store.routes_and_readings(sorted(info), period)
-        on_route: dict[str, tuple[str, Optional[str]]] = {}
+        on_route: dict[str, tuple[str, str | None]] = {}
         for route in sorted(routes, key=lambda r: (r.staff, r.route_id)):
             route_branch = route.branch or info.get(route.staff, {}).get("branch")
             if branch is not None and route_branch != branch:
@@ -107,15 +117,28 @@ class KpiService:
             inv = invoices.get(f"INV-{code}-{suffix}")
             issued = inv is not None and inv.status != "cancelled"
             payments = list(inv.payments or []) if issued else []
-            facts.append(kpis.CustomerFact(
-                customer_code=code, staff=login, branch=route_branch, read=code in read, invoiced=issued,
-                total=int(inv.total) if issued else 0, paid=issued and inv.status == "paid",
-                paid_at=kpis.parse_instant(inv.paid_at) if issued else None,
-                channel=(payments[-1].get("channel") if payments else None)))
+            facts.append(
+                kpis.CustomerFact(
+                    customer_code=code,
+                    staff=login,
+                    branch=route_branch,
+                    read=code in read,
+                    invoiced=issued,
+                    total=int(inv.total) if issued else 0,
+                    paid=issued and inv.status == "paid",
+                    paid_at=kpis.parse_instant(inv.paid_at) if issued else None,
+                    channel=(payments[-1].get("channel") if payments else None),
+                )
+            )
         table = kpis.compute(facts, cut, info)
-        return {"period": period, "branch": branch, "round1_ends": cut.round1_ends.isoformat(),
-                "sweep_ends": cut.sweep_ends.isoformat(), **table,
-                "goals": {"reading": kpis.READING_GOAL, "collection": kpis.COLLECTION_GOAL}}
+        return {
+            "period": period,
+            "branch": branch,
+            "round1_ends": cut.round1_ends.isoformat(),
+            "sweep_ends": cut.sweep_ends.isoformat(),
+            **table,
+            "goals": {"reading": kpis.READING_GOAL, "collection": kpis.COLLECTION_GOAL},
+        }
 
     @staticmethod
     def csv(report: dict) -> str:
@@ -133,22 +156,47 @@ class KpiService:
         """An entity's changes, or one person's (`actor`, e.g. admin:hoa.nguyen),
         newest first (one Query): who, when, what, before/after as JSON values."""
         if entity is None and actor is not None:
-            if not isinstance(actor, str) or not re.fullmatch(r"(admin|staff|customer|system):[A-Za-z0-9._-]{1,64}",
-                                                              actor):
-                raise ValidationError("actor must look like admin:<username>", "Người thực hiện không hợp lệ.",
-                                      field="actor")
+            if not isinstance(actor, str) or not re.fullmatch(
+                r"(admin|staff|customer|system):[A-Za-z0-9._-]{1,64}", actor
+            ):
+                raise ValidationError(
+                    "actor must look like admin:<username>", "Người thực hiện không hợp lệ.", field="actor"
+                )
             items = self.audit.by_actor(actor, _limit(limit))
-            return {"actor": actor, "entries": [
-                {"at": i.at.split("#", 1)[0], "entity": i.entity, "actor": i.actor, "action": i.action,
-                 "before": _json(i.before), "after": _json(i.after)} for i in items]}
+            return {
+                "actor": actor,
+                "entries": [
+                    {
+                        "at": i.at.split("#", 1)[0],
+                        "entity": i.entity,
+                        "actor": i.actor,
+                        "action": i.action,
+                        "before": _json(i.before),
+                        "after": _json(i.after),
+                    }
+                    for i in items
+                ],
+            }
         if not isinstance(entity, str) or not ENTITY_RE.match(entity):
-            raise ValidationError("entity must be '<kind>#<id>', e.g. tariff#camau-city#household or "
-                                  "route#RT-202405-ghithu01-a1b2c3",
-                                  "Đối tượng cần tra cứu không hợp lệ (ví dụ: route#RT-...).", field="entity")
+            raise ValidationError(
+                "entity must be '<kind>#<id>', e.g. tariff#camau-city#household or route#RT-202405-ghithu01-a1b2c3",
+                "Đối tượng cần tra cứu không hợp lệ (ví dụ: route#RT-...).",
+                field="entity",
+            )
         items = self.audit.for_entity(entity, _limit(limit))
-        return {"entity": entity, "entries": [
-            {"at": i.at.split("#", 1)[0], "actor": i.actor, "action": i.action,
-             "before": _json(i.before), "after": _json(i.after)} for i in items]}
+        return {
+            "entity": entity,
+            "entries": [
+                {
+                    "at": i.at.split("#", 1)[0],
+                    "actor": i.actor,
+                    "action": i.action,
+                    "before": _json(i.before),
+                    "after": _json(i.after),
+                }
+                for i in items
+            ],
+        }
 
 
 class KpiStore:

@@ -3,12 +3,13 @@ channel (VNPay, cash, bank transfer, bank statement, authorised debit, a
 bill-pay partner): posted once per (channel, external reference), applied to
 the invoices it names (or the oldest open ones) up to what each still owes at
 that moment, the rest kept on the account as credit. No Chalice, no boto3."""
+
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence
 
 from chalicelib.domain import ledger as rules
 from chalicelib.errors import ServiceUnavailable
@@ -24,36 +25,38 @@ from chalicelib.store.ledger import (
 )
 from chalicelib.store.models import InvoiceModel, PaymentModel
 
-POST_ATTEMPTS = 5   # a busy account or invoice is read and planned again this often
+POST_ATTEMPTS = 5  # a busy account or invoice is read and planned again this often
 
 
 @dataclass
 class IncomingPayment:
     """Money received: who sent it through which channel, under which reference."""
+
     channel: str
-    payment_id: str                 # '<channel>#<reference>': the exactly-once key
+    payment_id: str  # '<channel>#<reference>': the exactly-once key
     external_ref: str
     amount: int
-    received_at: int                # epoch seconds
+    received_at: int  # epoch seconds
     posted_by: str
-    paid_at: str                    # ISO instant an invoice it pays off is paid at
-    display: dict = field(default_factory=dict)   # channel fields shown in each invoice's payment list
-    order_id: Optional[str] = None
-    transaction_no: Optional[str] = None
+    paid_at: str  # ISO instant an invoice it pays off is paid at
+    display: dict = field(default_factory=dict)  # channel fields shown in each invoice's payment list
+    order_id: str | None = None
+    transaction_no: str | None = None
     flags: list[str] = field(default_factory=list)
-    note: Optional[str] = None
+    note: str | None = None
 
 
 @dataclass
 class Target:
     """What a payment is meant for: an order's items, or invoices of one account (or its oldest open ones)."""
-    items: Optional[Sequence[tuple[str, str, int]]] = None    # (invoice_id, customer_code, amount asked)
-    customer_code: Optional[str] = None
+
+    items: Sequence[tuple[str, str, int]] | None = None  # (invoice_id, customer_code, amount asked)
+    customer_code: str | None = None
     invoice_ids: Sequence[str] = ()
-    credit_only: bool = False       # keep it all as credit (a second payment of a paid order)
+    credit_only: bool = False  # keep it all as credit (a second payment of a paid order)
     # The named invoices as the caller just read them (consistently): the first attempt plans with
     # them instead of reading them again; a changed one fails its condition and is read afresh.
-    read: Optional[dict[str, InvoiceModel]] = None
+    read: dict[str, InvoiceModel] | None = None
 
     def codes(self) -> list[str]:
         if self.items:
@@ -65,7 +68,7 @@ class Target:
 class Posted:
     plan: rules.Plan
     duplicate: bool = False
-    payment: Optional[PaymentModel] = None
+    payment: PaymentModel | None = None
 
     @property
     def credited(self) -> int:
@@ -77,7 +80,7 @@ class Posted:
 
 
 def _back_off(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.2, 0.01 * 2 ** attempt)))
+    time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))
 
 
 class LedgerService:
@@ -87,8 +90,9 @@ class LedgerService:
 
     # -- posting money -----------------------------------------------------
 
-    def plan(self, money: IncomingPayment, target: Target,
-             read: Optional[dict[str, InvoiceModel]] = None) -> tuple[rules.Plan, dict[str, InvoiceModel]]:
+    def plan(
+        self, money: IncomingPayment, target: Target, read: dict[str, InvoiceModel] | None = None
+    ) -> tuple[rules.Plan, dict[str, InvoiceModel]]:
         """Read the invoices the money is for (as they are now) and spread it."""
         if target.credit_only:
             if target.items:
@@ -99,14 +103,18 @@ class LedgerService:
             return plan, {}
         if target.items:
             invoices = self.store.invoices([i for i, _, _ in target.items])
-            return rules.allocate_order(money.amount, list(target.items),
-                                        {i: open_invoice(inv) for i, inv in invoices.items()}), invoices
+            return rules.allocate_order(
+                money.amount, list(target.items), {i: open_invoice(inv) for i, inv in invoices.items()}
+            ), invoices
         code = target.customer_code
         if code is None:
             raise ValueError("a payment needs an account")
         if target.invoice_ids:
-            invoices = read if read is not None and set(target.invoice_ids) <= set(read) \
+            invoices = (
+                read
+                if read is not None and set(target.invoice_ids) <= set(read)
                 else self.store.invoices(target.invoice_ids)
+            )
             ordered = [invoices[i] for i in target.invoice_ids if i in invoices and invoices[i].customer_code == code]
         else:
             # The index is eventually consistent: read the open invoices it lists again, consistently.
@@ -115,28 +123,73 @@ class LedgerService:
             ordered = sorted(invoices.values(), key=lambda i: i.period_key)
         return rules.allocate(money.amount, [open_invoice(i) for i in ordered], code), invoices
 
-    def posting(self, money: IncomingPayment, plan: rules.Plan, invoices: dict[str, InvoiceModel],
-                release_hold: Optional[str] = None) -> Posting:
+    def posting(
+        self,
+        money: IncomingPayment,
+        plan: rules.Plan,
+        invoices: dict[str, InvoiceModel],
+        release_hold: str | None = None,
+    ) -> Posting:
         lines, credit = payment_lines(plan)
-        moves = [InvoiceMove(invoices[a.invoice_id], a.amount,
-                             display=dict(money.display, channel=money.channel, amount=a.amount,
-                                          payment_id=money.payment_id, received_at=money.received_at),
-                             paid_at=money.paid_at, release_hold=release_hold)
-                 for a in plan.allocations]
-        guard = PaymentModel(money.payment_id, kind="payment", channel=money.channel, order_id=money.order_id,
-                             amount=money.amount, invoice_ids=[a.invoice_id for a in plan.allocations],
-                             customer_codes=list(plan.received), transaction_no=money.transaction_no,
-                             external_ref=money.external_ref, received_at=money.received_at, status="applied",
-                             allocated=plan.allocated, credited=sum(credit.values()), refunded=0,
-                             flags=list(money.flags), posted_by=money.posted_by, note=money.note)
-        return Posting(event="payment", reference=money.payment_id, posted_at=money.received_at,
-                       posted_by=money.posted_by, lines=lines, credit=credit, invoices=moves, guard=guard,
-                       payment_id=money.payment_id, channel=money.channel, external_ref=money.external_ref,
-                       note=money.note, flags=list(money.flags))
+        moves = [
+            InvoiceMove(
+                invoices[a.invoice_id],
+                a.amount,
+                display=dict(
+                    money.display,
+                    channel=money.channel,
+                    amount=a.amount,
+                    payment_id=money.payment_id,
+                    received_at=money.received_at,
+                ),
+                paid_at=money.paid_at,
+                release_hold=release_hold,
+            )
+            for a in plan.allocations
+        ]
+        guard = PaymentModel(
+            money.payment_id,
+            kind="payment",
+            channel=money.channel,
+            order_id=money.order_id,
+            amount=money.amount,
+            invoice_ids=[a.invoice_id for a in plan.allocations],
+            customer_codes=list(plan.received),
+            transaction_no=money.transaction_no,
+            external_ref=money.external_ref,
+            received_at=money.received_at,
+            status="applied",
+            allocated=plan.allocated,
+            credited=sum(credit.values()),
+            refunded=0,
+            flags=list(money.flags),
+            posted_by=money.posted_by,
+            note=money.note,
+        )
+        return Posting(
+            event="payment",
+            reference=money.payment_id,
+            posted_at=money.received_at,
+            posted_by=money.posted_by,
+            lines=lines,
+            credit=credit,
+            invoices=moves,
+            guard=guard,
+            payment_id=money.payment_id,
+            channel=money.channel,
+            external_ref=money.external_ref,
+            note=money.note,
+            flags=list(money.flags),
+        )
 
-    def post_payment(self, money: IncomingPayment, target: Target,
-                     extras: Optional[Callable[[LabelledTx, Posting], None]] = None,
-                     extra_labels: Sequence[str] = (), release_hold: Optional[str] = None) -> Posted:
+    def post_payment(
+        self,
+        money: IncomingPayment,
+        target: Target,
+        extras: Callable[[LabelledTx, Posting], None] | None = None,
+        extra_labels: Sequence[str] = (),
+        release_hold: str | None = None,
+    ) -> Posted:
         """Post `money` once. A failed condition on an invoice or an account is
         read again and planned again; the payment posted before is a duplicate
         (`Posted.duplicate`); a failed condition of the channel's own items
@@ -155,9 +208,16 @@ class LedgerService:
                     raise
                 _back_off(attempt)
                 continue
-            logger.info("payment posted", extra={"payment_id": money.payment_id, "channel": money.channel,
-                                                 "amount": money.amount, "allocated": plan.allocated,
-                                                 "credited": sum(plan.credit.values()),
-                                                 "flags": ",".join(money.flags)})
+            logger.info(
+                "payment posted",
+                extra={
+                    "payment_id": money.payment_id,
+                    "channel": money.channel,
+                    "amount": money.amount,
+                    "allocated": plan.allocated,
+                    "credited": sum(plan.credit.values()),
+                    "flags": ",".join(money.flags),
+                },
+            )
             return Posted(plan=plan, payment=posting.guard)
         raise ServiceUnavailable()

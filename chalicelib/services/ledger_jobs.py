@@ -31,16 +31,18 @@ IPN finds it posted. Idempotent: every entry has a deterministic key written
 only if absent, each invoice changes only if it is still as read (what was
 read is consistent with the entries), the credit item only from the status
 read, so a second run, or two at once, write nothing twice."""
+
 from __future__ import annotations
 
 import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime
-from typing import Callable, Iterable, Optional, Sequence
+from datetime import date, datetime
+from datetime import time as dtime
 
 from chalicelib.adapters.clock import VN_TZ
 from chalicelib.domain import ledger as rules
@@ -49,14 +51,14 @@ from chalicelib.store.ledger import LedgerStore, PostingFailed, open_invoice, pa
 from chalicelib.store.ledger_jobs import AccountWalk, MigrationStore
 from chalicelib.store.models import InvoiceModel, LedgerEntryModel, PaymentModel
 
-SEGMENTS = 8                    # parallel Scan segments of the customers table, one thread each
-STOP_MARGIN_MS = 60_000         # stop when less than this is left of the Lambda's time
-RECHECK_DELAY_S = 2.0           # a breach is read again after this, to tell a posting in flight from a fault
-REPORT_CODES = 100              # breaching codes in the run's answer (the log names every one)
+SEGMENTS = 8  # parallel Scan segments of the customers table, one thread each
+STOP_MARGIN_MS = 60_000  # stop when less than this is left of the Lambda's time
+RECHECK_DELAY_S = 2.0  # a breach is read again after this, to tell a posting in flight from a fault
+REPORT_CODES = 100  # breaching codes in the run's answer (the log names every one)
 MIGRATED_BY = "system:migration"
-MAX_ITEMS = 90                  # items in one migration transaction (DynamoDB takes 100)
+MAX_ITEMS = 90  # items in one migration transaction (DynamoDB takes 100)
 ATTEMPTS = 4
-LEGACY_CREDIT_STATUSES = ("refund_pending", "refund_failed")   # money still held for the customer
+LEGACY_CREDIT_STATUSES = ("refund_pending", "refund_failed")  # money still held for the customer
 
 
 def _plain(line) -> dict:
@@ -67,10 +69,12 @@ def _lines(entries: Iterable[LedgerEntryModel]) -> list[dict]:
     return [_plain(line) for entry in entries for line in (entry.lines or [])]
 
 
-def _walk(walk: AccountWalk, segments: int, visit: Callable[[list[str]], None],
-          time_short: Callable[[], bool]) -> list[bool]:
+def _walk(
+    walk: AccountWalk, segments: int, visit: Callable[[list[str]], None], time_short: Callable[[], bool]
+) -> list[bool]:
     """Every customer code, page by page in parallel segments, handed to `visit`; a segment stops when
     `time_short()`. Returns, per segment, whether it got to its end."""
+
     def segment(n: int) -> bool:
         key = None
         while True:
@@ -88,15 +92,22 @@ def _walk(walk: AccountWalk, segments: int, visit: Callable[[list[str]], None],
 
 # -- the invariant ---------------------------------------------------------------
 
+
 class LedgerInvariant:
-    def __init__(self, *, ledger: LedgerStore, walk: AccountWalk, segments: int = SEGMENTS,
-                 recheck_delay_s: float = RECHECK_DELAY_S) -> None:
+    def __init__(
+        self,
+        *,
+        ledger: LedgerStore,
+        walk: AccountWalk,
+        segments: int = SEGMENTS,
+        recheck_delay_s: float = RECHECK_DELAY_S,
+    ) -> None:
         self.ledger = ledger
         self.walk = walk
         self.segments = segments
         self.recheck_delay_s = recheck_delay_s
 
-    def breaches(self, code: str, credit: Optional[int] = None, consistent: bool = False) -> list[str]:
+    def breaches(self, code: str, credit: int | None = None, consistent: bool = False) -> list[str]:
         """What does not add up for one account now (empty: sound)."""
         listed = self.ledger.all_invoices(code)
         invoices = list(self.ledger.invoices([i.invoice_id for i in listed]).values()) if consistent else listed
@@ -110,8 +121,9 @@ class LedgerInvariant:
         """{code: breaches} of the breaching ones among `codes`. An account that does not add up is read
         again (consistently), once for the whole page after RECHECK_DELAY_S, before it counts."""
         accounts = self.ledger.accounts(codes)
-        suspects = [code for code in codes if self.breaches(
-            code, int(accounts[code].credit or 0) if code in accounts else 0)]
+        suspects = [
+            code for code in codes if self.breaches(code, int(accounts[code].credit or 0) if code in accounts else 0)
+        ]
         if not suspects:
             return {}
         time.sleep(self.recheck_delay_s)
@@ -123,7 +135,7 @@ class LedgerInvariant:
                 out[code] = found
         return out
 
-    def run(self, time_left_ms: Optional[Callable[[], int]] = None, stop_margin_ms: int = STOP_MARGIN_MS) -> dict:
+    def run(self, time_left_ms: Callable[[], int] | None = None, stop_margin_ms: int = STOP_MARGIN_MS) -> dict:
         """Check every account. `time_left_ms`: the Lambda's; the run stops with `complete: false` when
         less than the margin (at most a third of the time there was) is left."""
         if time_left_ms is not None:
@@ -138,15 +150,24 @@ class LedgerInvariant:
                 checked[0] += len(codes)
                 breaching.update(found)
 
-        done = _walk(self.walk, self.segments, visit,
-                     lambda: time_left_ms is not None and time_left_ms() < stop_margin_ms)
+        done = _walk(
+            self.walk, self.segments, visit, lambda: time_left_ms is not None and time_left_ms() < stop_margin_ms
+        )
         codes = sorted(breaching)
         out = {"complete": all(done), "checked": checked[0], "breaching": len(codes), "codes": codes[:REPORT_CODES]}
-        summary = {"checked": out["checked"], "breaching": out["breaching"], "complete": out["complete"],
-                   "breaching_codes": ",".join(codes[:REPORT_CODES])}
+        summary = {
+            "checked": out["checked"],
+            "breaching": out["breaching"],
+            "complete": out["complete"],
+            "breaching_codes": ",".join(codes[:REPORT_CODES]),
+        }
         if codes or not out["complete"]:
-            logger.warning("ledger invariant: accounts that do not add up" if codes else
-                           "ledger invariant stopped for time: accounts left unchecked", extra=summary)
+            logger.warning(
+                "ledger invariant: accounts that do not add up"
+                if codes
+                else "ledger invariant stopped for time: accounts left unchecked",
+                extra=summary,
+            )
         else:
             logger.info("ledger invariant holds", extra=summary)
         return out
@@ -154,7 +175,8 @@ class LedgerInvariant:
 
 # -- the migration ------------------------------------------------------------------
 
-def _epoch(value, default: Optional[int] = None) -> Optional[int]:
+
+def _epoch(value, default: int | None = None) -> int | None:
     """Epoch seconds of an epoch number, an ISO instant or a date (Vietnam's midnight)."""
     if value is None or value == "":
         return default
@@ -181,10 +203,11 @@ def _entry_id(at: int, event: str, reference: str) -> str:
 @dataclass
 class _PaidBefore:
     """One payment of before the ledger, as an account's invoices show it."""
+
     reference: str
     channel: str
-    external_ref: Optional[str]
-    payment_id: Optional[str]
+    external_ref: str | None
+    payment_id: str | None
     at: int
     allocations: list[tuple[str, int]] = field(default_factory=list)
 
@@ -194,11 +217,16 @@ def _paid_before(invoice: InvoiceModel) -> _PaidBefore:
     shown = [_plain(p) for p in (invoice.payments or [])]
     p = shown[-1] if shown else {}
     channel = p.get("channel") if p.get("channel") in rules.CHANNELS else "migration"
-    at = _epoch(p.get("received_at") or p.get("collected_at") or p.get("booked_on"),
-                _epoch(invoice.paid_at, _epoch(invoice.due_date, _epoch(invoice.issued_on, 0))))
+    at = _epoch(
+        p.get("received_at") or p.get("collected_at") or p.get("booked_on"),
+        _epoch(invoice.paid_at, _epoch(invoice.due_date, _epoch(invoice.issued_on, 0))),
+    )
     if p.get("payment_id"):
-        ref, external, payment_id = str(p["payment_id"]), p.get("external_ref") or p.get("transaction_no"), \
-            str(p["payment_id"])
+        ref, external, payment_id = (
+            str(p["payment_id"]),
+            p.get("external_ref") or p.get("transaction_no"),
+            str(p["payment_id"]),
+        )
     elif p.get("transaction_no"):
         ref = payment_id = f"vnpay#{p['transaction_no']}"
         external = str(p["transaction_no"])
@@ -214,6 +242,7 @@ def _paid_before(invoice: InvoiceModel) -> _PaidBefore:
 @dataclass
 class Chunk:
     """What one migration transaction writes for an account."""
+
     entries: list[LedgerEntryModel] = field(default_factory=list)
     invoices: list[tuple[InvoiceModel, int]] = field(default_factory=list)
 
@@ -222,8 +251,9 @@ class Chunk:
         return len(self.entries) + len(self.invoices)
 
 
-def plan_account(code: str, invoices: Sequence[InvoiceModel], entries: Sequence[LedgerEntryModel],
-                 now: int) -> list[Chunk]:
+def plan_account(
+    code: str, invoices: Sequence[InvoiceModel], entries: Sequence[LedgerEntryModel], now: int
+) -> list[Chunk]:
     """What brings one account's invoices into its ledger (empty: nothing left to do), in transactions
     of at most MAX_ITEMS items; an invoice and the payment that paid it stay in one."""
     charged: dict[str, int] = {}
@@ -236,7 +266,7 @@ def plan_account(code: str, invoices: Sequence[InvoiceModel], entries: Sequence[
             charged[invoice_id] = charged.get(invoice_id, 0) + int(line["amount"])
         elif line["kind"] == "allocation":
             allocated[invoice_id] = allocated.get(invoice_id, 0) + int(line["amount"])
-    units: dict[str, list[tuple[InvoiceModel, int, int]]] = {}    # payment (or invoice) -> invoices in it
+    units: dict[str, list[tuple[InvoiceModel, int, int]]] = {}  # payment (or invoice) -> invoices in it
     paid_by: dict[str, _PaidBefore] = {}
     for invoice in sorted(invoices, key=lambda i: i.period_key):
         if invoice.customer_code != code or invoice.status == "cancelled":
@@ -257,21 +287,43 @@ def plan_account(code: str, invoices: Sequence[InvoiceModel], entries: Sequence[
         for invoice, charge, _ in members:
             if charge:
                 at = _epoch(invoice.issued_on, _epoch(f"{invoice.period}-01", now))
-                unit.entries.append(LedgerEntryModel(
-                    code, _entry_id(at, "charge", invoice.invoice_id), event="charge", posted_at=at,
-                    lines=[{"kind": "charge", "amount": charge, "invoice_id": invoice.invoice_id}], credit_delta=0,
-                    posted_by=MIGRATED_BY, note="issued before the customer account", flags=["MIGRATED"]))
+                unit.entries.append(
+                    LedgerEntryModel(
+                        code,
+                        _entry_id(at, "charge", invoice.invoice_id),
+                        event="charge",
+                        posted_at=at,
+                        lines=[{"kind": "charge", "amount": charge, "invoice_id": invoice.invoice_id}],
+                        credit_delta=0,
+                        posted_by=MIGRATED_BY,
+                        note="issued before the customer account",
+                        flags=["MIGRATED"],
+                    )
+                )
             unit.invoices.append((invoice, paid_of(invoice)))
         paid = paid_by.get(key)
         if paid is not None:
             received = sum(amount for _, amount in paid.allocations)
-            unit.entries.append(LedgerEntryModel(
-                code, _entry_id(paid.at, "payment", paid.reference), event="payment", posted_at=paid.at,
-                lines=[{"kind": "payment", "amount": received}] + [
-                    {"kind": "allocation", "amount": amount, "invoice_id": invoice_id}
-                    for invoice_id, amount in paid.allocations],
-                credit_delta=0, payment_id=paid.payment_id, channel=paid.channel, external_ref=paid.external_ref,
-                posted_by=MIGRATED_BY, note="paid before the customer account", flags=["MIGRATED"]))
+            unit.entries.append(
+                LedgerEntryModel(
+                    code,
+                    _entry_id(paid.at, "payment", paid.reference),
+                    event="payment",
+                    posted_at=paid.at,
+                    lines=[{"kind": "payment", "amount": received}]
+                    + [
+                        {"kind": "allocation", "amount": amount, "invoice_id": invoice_id}
+                        for invoice_id, amount in paid.allocations
+                    ],
+                    credit_delta=0,
+                    payment_id=paid.payment_id,
+                    channel=paid.channel,
+                    external_ref=paid.external_ref,
+                    posted_by=MIGRATED_BY,
+                    note="paid before the customer account",
+                    flags=["MIGRATED"],
+                )
+            )
         if chunks[-1].items and chunks[-1].items + unit.items > MAX_ITEMS:
             chunks.append(Chunk())
         chunks[-1].entries += unit.entries
@@ -280,19 +332,20 @@ def plan_account(code: str, invoices: Sequence[InvoiceModel], entries: Sequence[
 
 
 def _back_off(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.5, 0.02 * 2 ** attempt)))
+    time.sleep(random.uniform(0, min(0.5, 0.02 * 2**attempt)))
 
 
 class LedgerMigration:
-    def __init__(self, *, ledger: LedgerStore, store: MigrationStore, walk: AccountWalk, clock,
-                 segments: int = SEGMENTS) -> None:
+    def __init__(
+        self, *, ledger: LedgerStore, store: MigrationStore, walk: AccountWalk, clock, segments: int = SEGMENTS
+    ) -> None:
         self.ledger = ledger
         self.store = store
         self.walk = walk
         self.clock = clock
         self.segments = segments
 
-    def run(self, codes: Optional[Sequence[str]] = None, segments: Optional[int] = None) -> dict:
+    def run(self, codes: Sequence[str] | None = None, segments: int | None = None) -> dict:
         """Migrate the credits of before the ledger, then every account (or only `codes`)."""
         counts: Counter = Counter()
         failed: list[str] = []
@@ -324,10 +377,19 @@ class LedgerMigration:
             visit(list(codes))
         else:
             _walk(self.walk, segments or self.segments, visit, lambda: False)
-        out = {"accounts_seen": 0, "accounts_migrated": 0, "charges": 0, "payments": 0, "invoices_updated": 0,
-               "credits_migrated": 0, **counts, "failed": sorted(failed)}
-        (logger.warning if failed else logger.info)("ledger migration done", extra={
-            k: (",".join(v) if isinstance(v, list) else v) for k, v in out.items()})
+        out = {
+            "accounts_seen": 0,
+            "accounts_migrated": 0,
+            "charges": 0,
+            "payments": 0,
+            "invoices_updated": 0,
+            "credits_migrated": 0,
+            **counts,
+            "failed": sorted(failed),
+        }
+        (logger.warning if failed else logger.info)(
+            "ledger migration done", extra={k: (",".join(v) if isinstance(v, list) else v) for k, v in out.items()}
+        )
         return out
 
     # -- one account -------------------------------------------------------------
@@ -353,8 +415,10 @@ class LedgerMigration:
                     counts["invoices_updated"] += len(chunk.invoices)
             except PostingFailed as lost:
                 if attempt == ATTEMPTS - 1:
-                    logger.warning("ledger migration: account left for the next run",
-                                   extra={"customer_code": code, "failed": ",".join(sorted(lost.failed))})
+                    logger.warning(
+                        "ledger migration: account left for the next run",
+                        extra={"customer_code": code, "failed": ",".join(sorted(lost.failed))},
+                    )
                     raise
                 _back_off(attempt)
                 continue
@@ -367,8 +431,11 @@ class LedgerMigration:
     def _credit_parts(self, credit: PaymentModel) -> dict[str, int]:
         """Whose money it is: the invoice's account, or an order's accounts by their items."""
         invoices = self.ledger.invoices(credit.invoice_ids or [], consistent=False)
-        order = self.store.order(credit.order_id) if credit.order_id and (
-            credit.payment_id.endswith("#order") or len(credit.invoice_ids or []) != 1) else None
+        order = (
+            self.store.order(credit.order_id)
+            if credit.order_id and (credit.payment_id.endswith("#order") or len(credit.invoice_ids or []) != 1)
+            else None
+        )
         if order is not None and order.items:
             items = []
             for item in order.items:
@@ -381,43 +448,71 @@ class LedgerMigration:
         codes = [invoices[i].customer_code for i in credit.invoice_ids or [] if i in invoices]
         return {codes[0]: int(credit.amount)} if codes else {}
 
-    def migrate_credit(self, credit: PaymentModel, wanted: Optional[set] = None) -> Counter:
+    def migrate_credit(self, credit: PaymentModel, wanted: set | None = None) -> Counter:
         counts: Counter = Counter()
         for attempt in range(ATTEMPTS):
             parts = self._credit_parts(credit)
             if not parts:
-                logger.warning("ledger migration: a credit with no account, left as it is",
-                               extra={"payment_id": credit.payment_id})
+                logger.warning(
+                    "ledger migration: a credit with no account, left as it is", extra={"payment_id": credit.payment_id}
+                )
                 counts["credits_without_account"] += 1
                 return counts
             if wanted is not None and not set(parts) & wanted:
                 return counts
             at = _epoch(credit.received_at, self.clock.now())
             txn = credit.transaction_no
-            entries = [LedgerEntryModel(
-                code, _entry_id(at, "payment", credit.payment_id), event="payment", posted_at=at,
-                lines=[{"kind": "payment", "amount": amount}], credit_delta=amount, payment_id=credit.payment_id,
-                channel="vnpay", external_ref=txn, posted_by=MIGRATED_BY,
-                note=f"VNPay money waiting for a refund before the customer account ({credit.status})",
-                flags=["MIGRATED"]) for code, amount in parts.items()]
+            entries = [
+                LedgerEntryModel(
+                    code,
+                    _entry_id(at, "payment", credit.payment_id),
+                    event="payment",
+                    posted_at=at,
+                    lines=[{"kind": "payment", "amount": amount}],
+                    credit_delta=amount,
+                    payment_id=credit.payment_id,
+                    channel="vnpay",
+                    external_ref=txn,
+                    posted_by=MIGRATED_BY,
+                    note=f"VNPay money waiting for a refund before the customer account ({credit.status})",
+                    flags=["MIGRATED"],
+                )
+                for code, amount in parts.items()
+            ]
             guard = None
             if txn and self.store.payment(f"vnpay#{txn}") is None:
                 # A second payment of an order left no 'vnpay#<TransactionNo>': without it a late retry of
                 # its IPN would be posted again.
-                guard = PaymentModel(f"vnpay#{txn}", kind="payment", channel="vnpay", order_id=credit.order_id,
-                                     amount=int(credit.amount), invoice_ids=[], customer_codes=list(parts),
-                                     transaction_no=txn, external_ref=txn, received_at=at, status="applied",
-                                     allocated=0, credited=int(credit.amount), refunded=0, flags=["MIGRATED"],
-                                     posted_by=MIGRATED_BY, note=f"recorded by the migration of {credit.payment_id}")
+                guard = PaymentModel(
+                    f"vnpay#{txn}",
+                    kind="payment",
+                    channel="vnpay",
+                    order_id=credit.order_id,
+                    amount=int(credit.amount),
+                    invoice_ids=[],
+                    customer_codes=list(parts),
+                    transaction_no=txn,
+                    external_ref=txn,
+                    received_at=at,
+                    status="applied",
+                    allocated=0,
+                    credited=int(credit.amount),
+                    refunded=0,
+                    flags=["MIGRATED"],
+                    posted_by=MIGRATED_BY,
+                    note=f"recorded by the migration of {credit.payment_id}",
+                )
             try:
                 self.store.write(entries, credit=parts, credit_item=credit, guard=guard)
             except PostingFailed as lost:
                 fresh = self.store.payment(credit.payment_id)
                 if fresh is None or fresh.status not in LEGACY_CREDIT_STATUSES:
-                    return counts        # migrated (or settled) by someone else meanwhile
+                    return counts  # migrated (or settled) by someone else meanwhile
                 if attempt == ATTEMPTS - 1:
-                    logger.warning("ledger migration: credit left for the next run",
-                                   extra={"payment_id": credit.payment_id, "failed": ",".join(sorted(lost.failed))})
+                    logger.warning(
+                        "ledger migration: credit left for the next run",
+                        extra={"payment_id": credit.payment_id, "failed": ",".join(sorted(lost.failed))},
+                    )
                     raise
                 credit = fresh
                 _back_off(attempt)

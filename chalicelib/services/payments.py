@@ -1,13 +1,14 @@
 """Paying invoices through VNPay: open an order, answer VNPay's IPN, apply a
 payment exactly once (IPN and reconciliation share one path), and read an
 order's state. No Chalice, no boto3."""
+
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Callable, Mapping, Optional
 
 from chalicelib.config import Settings
 from chalicelib.domain import vnpay
@@ -22,13 +23,13 @@ from chalicelib.store.payments import InvoicesBusy
 
 MAX_INVOICES = 20
 APPLY_ATTEMPTS = 5
-OPEN_STATES = ("pending", "failed", "expired", "review")   # no transaction has settled the order yet
+OPEN_STATES = ("pending", "failed", "expired", "review")  # no transaction has settled the order yet
 ORDER_ID_RE = re.compile(r"^[A-Z0-9]{8,40}$")
 
 
-UNANSWERED_IN_A_ROW = 3   # querydr calls VNPay leaves unanswered before a reconciliation run stops asking
+UNANSWERED_IN_A_ROW = 3  # querydr calls VNPay leaves unanswered before a reconciliation run stops asking
 UNCLEAR_BEFORE_REVIEW = 3  # answers that cannot be acted on before an order goes to a person
-PENDING_SCAN_MAX = 2000    # pending orders past expiry read per run (one Query, paged)
+PENDING_SCAN_MAX = 2000  # pending orders past expiry read per run (one Query, paged)
 
 
 class ReconcileIncomplete(RuntimeError):
@@ -44,8 +45,18 @@ def _order_not_found() -> NotFound:
 
 
 class PaymentService:
-    def __init__(self, *, settings: Settings, orders, clock, hash_secret: Callable[[], str],
-                 qr_payload: Callable[..., str], vnpay_client=None, audit=None, ledger=None) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        orders,
+        clock,
+        hash_secret: Callable[[], str],
+        qr_payload: Callable[..., str],
+        vnpay_client=None,
+        audit=None,
+        ledger=None,
+    ) -> None:
         self.s = settings
         self.orders = orders
         self.clock = clock
@@ -57,22 +68,42 @@ class PaymentService:
 
     # -- orders ------------------------------------------------------------
 
-    def create_order(self, identity: Identity, body: dict, *, client_ip: str, locale: str, return_url: str,
-                     idempotency_key: Optional[str] = None) -> tuple[dict, bool]:
+    def create_order(
+        self,
+        identity: Identity,
+        body: dict,
+        *,
+        client_ip: str,
+        locale: str,
+        return_url: str,
+        idempotency_key: str | None = None,
+    ) -> tuple[dict, bool]:
         """Returns (order view, created?)."""
         ids = body.get("invoice_ids")
-        if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_INVOICES or \
-                not all(isinstance(i, str) and INVOICE_ID_RE.match(i) for i in ids) or len(set(ids)) != len(ids):
-            raise ValidationError(f"invoice_ids must list 1 to {MAX_INVOICES} distinct invoice ids",
-                                  f"invoice_ids phải có từ 1 đến {MAX_INVOICES} mã hoá đơn khác nhau.",
-                                  field="invoice_ids")
+        if (
+            not isinstance(ids, list)
+            or not 1 <= len(ids) <= MAX_INVOICES
+            or not all(isinstance(i, str) and INVOICE_ID_RE.match(i) for i in ids)
+            or len(set(ids)) != len(ids)
+        ):
+            raise ValidationError(
+                f"invoice_ids must list 1 to {MAX_INVOICES} distinct invoice ids",
+                f"invoice_ids phải có từ 1 đến {MAX_INVOICES} mã hoá đơn khác nhau.",
+                field="invoice_ids",
+            )
         bank_code = body.get("bank_code")
         if bank_code is not None and bank_code not in vnpay.BANK_CODES:
-            raise ValidationError(f"bank_code must be one of {', '.join(vnpay.BANK_CODES)}",
-                                  "Mã phương thức thanh toán không hợp lệ.", field="bank_code")
+            raise ValidationError(
+                f"bank_code must be one of {', '.join(vnpay.BANK_CODES)}",
+                "Mã phương thức thanh toán không hợp lệ.",
+                field="bank_code",
+            )
         if idempotency_key is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{8,128}", idempotency_key):
-            raise ValidationError("Idempotency-Key: 8-128 of letters, digits, '_.:-'",
-                                  "Idempotency-Key không hợp lệ.", field="Idempotency-Key")
+            raise ValidationError(
+                "Idempotency-Key: 8-128 of letters, digits, '_.:-'",
+                "Idempotency-Key không hợp lệ.",
+                field="Idempotency-Key",
+            )
         now = self.clock.now()
         order_id = self._order_id(identity, idempotency_key, now)
         if idempotency_key:
@@ -84,73 +115,127 @@ class PaymentService:
         for invoice_id in ids:
             invoice = invoices.get(invoice_id)
             if invoice is None or not identity.owns(invoice.customer_code):
-                raise NotFound(f"no such invoice: {invoice_id}", f"Không tìm thấy hoá đơn {invoice_id}.",
-                               code="INVOICE_NOT_FOUND")
+                raise NotFound(
+                    f"no such invoice: {invoice_id}", f"Không tìm thấy hoá đơn {invoice_id}.", code="INVOICE_NOT_FOUND"
+                )
             if invoice.status != "unpaid":
-                raise Conflict(f"invoice {invoice_id} is already paid", f"Hoá đơn {invoice_id} đã được thanh toán.",
-                               code="INVOICE_ALREADY_PAID")
-        holders = {i.pending_order_id for i in invoices.values()
-                   if i.pending_order_id and (i.pending_until or 0) > now}
+                raise Conflict(
+                    f"invoice {invoice_id} is already paid",
+                    f"Hoá đơn {invoice_id} đã được thanh toán.",
+                    code="INVOICE_ALREADY_PAID",
+                )
+        holders = {i.pending_order_id for i in invoices.values() if i.pending_order_id and (i.pending_until or 0) > now}
         if holders:
             # The same customer asking again for the same invoices gets the order
             # that is already open (a double tap must not open a second one).
             if len(holders) == 1:
                 current = self.orders.get(holders.pop(), consistent=True)
-                if current is not None and current.account_id == identity.account_id \
-                        and sorted(current.invoice_ids) == sorted(ids) and current.status == "pending":
+                if (
+                    current is not None
+                    and current.account_id == identity.account_id
+                    and sorted(current.invoice_ids) == sorted(ids)
+                    and current.status == "pending"
+                ):
                     return self.view(current), False
-            raise Conflict("an invoice is being paid in another open order; wait for it to finish or expire",
-                           "Hoá đơn đang được thanh toán trong một đơn khác; vui lòng chờ đơn đó hoàn tất hoặc hết hạn.",
-                           code="INVOICE_PAYMENT_PENDING")
+            raise Conflict(
+                "an invoice is being paid in another open order; wait for it to finish or expire",
+                "Hoá đơn đang được thanh toán trong một đơn khác; vui lòng chờ đơn đó hoàn tất hoặc hết hạn.",
+                code="INVOICE_PAYMENT_PENDING",
+            )
 
-        items = [{"invoice_id": i, "customer_code": invoices[i].customer_code, "period": invoices[i].period,
-                  "amount": int(invoices[i].total)} for i in ids]
+        items = [
+            {
+                "invoice_id": i,
+                "customer_code": invoices[i].customer_code,
+                "period": invoices[i].period,
+                "amount": int(invoices[i].total),
+            }
+            for i in ids
+        ]
         amount = sum(item["amount"] for item in items)
         expires_at = now + self.s.order_ttl_minutes * 60
         codes = sorted({item["customer_code"] for item in items})
         order_info = f"Thanh toan tien nuoc {' '.join(codes)} don {order_id}"
         url, params = vnpay.pay_url(
-            self.s.vnpay_pay_url, self._secret(), tmn_code=self.s.vnpay_tmn_code, amount_vnd=amount,
-            txn_ref=order_id, order_info=order_info, return_url=return_url, ip_addr=client_ip, created_at=now,
-            expires_at=expires_at, locale=locale, bank_code=bank_code)
-        qr = self._qr_payload(merchant_name=self.s.merchant_name, merchant_city=self.s.merchant_city,
-                              merchant_id=self.s.vnpay_tmn_code, amount_vnd=amount, bill_number=order_id,
-                              expires_at=expires_at)
-        order = OrderModel(order_id, account_id=identity.account_id, invoice_ids=ids, items=items, amount=amount,
-                           fee=0, status="pending", created_at=now, expires_at=expires_at,
-                           vnp_create_date=params["vnp_CreateDate"], order_info=params["vnp_OrderInfo"],
-                           bank_code=bank_code, locale=params["vnp_Locale"], client_ip=client_ip,
-                           payment_url=url, qr_payload=qr, credit_amount=0)
+            self.s.vnpay_pay_url,
+            self._secret(),
+            tmn_code=self.s.vnpay_tmn_code,
+            amount_vnd=amount,
+            txn_ref=order_id,
+            order_info=order_info,
+            return_url=return_url,
+            ip_addr=client_ip,
+            created_at=now,
+            expires_at=expires_at,
+            locale=locale,
+            bank_code=bank_code,
+        )
+        qr = self._qr_payload(
+            merchant_name=self.s.merchant_name,
+            merchant_city=self.s.merchant_city,
+            merchant_id=self.s.vnpay_tmn_code,
+            amount_vnd=amount,
+            bill_number=order_id,
+            expires_at=expires_at,
+        )
+        order = OrderModel(
+            order_id,
+            account_id=identity.account_id,
+            invoice_ids=ids,
+            items=items,
+            amount=amount,
+            fee=0,
+            status="pending",
+            created_at=now,
+            expires_at=expires_at,
+            vnp_create_date=params["vnp_CreateDate"],
+            order_info=params["vnp_OrderInfo"],
+            bank_code=bank_code,
+            locale=params["vnp_Locale"],
+            client_ip=client_ip,
+            payment_url=url,
+            qr_payload=qr,
+            credit_amount=0,
+        )
         try:
             self.orders.open(order, now)
         except InvoicesBusy:
-            raise Conflict("an invoice was paid or taken by another order just now",
-                           "Hoá đơn vừa được thanh toán hoặc đang thuộc một đơn khác.",
-                           code="INVOICE_PAYMENT_PENDING") from None
+            raise Conflict(
+                "an invoice was paid or taken by another order just now",
+                "Hoá đơn vừa được thanh toán hoặc đang thuộc một đơn khác.",
+                code="INVOICE_PAYMENT_PENDING",
+            ) from None
         logger.info("order opened", extra={"order_id": order_id, "amount": amount, "invoices": len(ids)})
         return self.view(order), True
 
-    def _order_id(self, identity: Identity, key: Optional[str], now: int) -> str:
+    def _order_id(self, identity: Identity, key: str | None, now: int) -> str:
         stamp = datetime.fromtimestamp(now, vnpay.VN).strftime("%y%m%d%H%M%S")
         if key:
             digest = hashlib.sha256(f"{identity.account_id}|{key}".encode()).hexdigest()[:12].upper()
             return f"K{digest}"
-        return f"{stamp}{secrets.randbelow(10 ** 6):06d}"
+        return f"{stamp}{secrets.randbelow(10**6):06d}"
 
     def view(self, order: OrderModel) -> dict:
         now = self.clock.now()
         status = order.status
         if status == "pending" and order.expires_at <= now:
-            status = "expired"   # shown as expired; only VNPay's answer changes what is stored
+            status = "expired"  # shown as expired; only VNPay's answer changes what is stored
         return {
-            "order_id": order.order_id, "status": status, "amount": int(order.amount), "fee": int(order.fee or 0),
-            "currency": "VND", "invoice_ids": list(order.invoice_ids),
+            "order_id": order.order_id,
+            "status": status,
+            "amount": int(order.amount),
+            "fee": int(order.fee or 0),
+            "currency": "VND",
+            "invoice_ids": list(order.invoice_ids),
             "items": [{k: (int(v) if k == "amount" else v) for k, v in dict(i).items()} for i in order.items],
-            "payment_url": order.payment_url, "qr_payload": order.qr_payload,
+            "payment_url": order.payment_url,
+            "qr_payload": order.qr_payload,
             "qr_png_url": f"/v1/payments/{order.order_id}/qr.png",
-            "created_at": _iso(order.created_at), "expires_at": _iso(order.expires_at),
+            "created_at": _iso(order.created_at),
+            "expires_at": _iso(order.expires_at),
             "paid_at": _iso(order.paid_at) if order.paid_at else None,
-            "transaction_no": order.transaction_no, "credit_amount": int(order.credit_amount or 0),
+            "transaction_no": order.transaction_no,
+            "credit_amount": int(order.credit_amount or 0),
         }
 
     def get(self, identity: Identity, order_id: str) -> OrderModel:
@@ -185,8 +270,9 @@ class PaymentService:
             return vnpay.RSP_INVALID_AMOUNT if rsp == vnpay.RSP_CONFIRMED else rsp
         return self.settle(order, params, applied_by="ipn")
 
-    def settle(self, order: OrderModel, params: Mapping[str, str], applied_by: str,
-               amount: Optional[int] = None) -> tuple[str, str]:
+    def settle(
+        self, order: OrderModel, params: Mapping[str, str], applied_by: str, amount: int | None = None
+    ) -> tuple[str, str]:
         """Apply VNPay's word on an order (from the IPN or from querydr). Every
         distinct successful transaction is posted to the customer accounts, in
         the same transaction that decides the answer: the first one pays the
@@ -197,16 +283,23 @@ class PaymentService:
         if not transaction_no:
             return vnpay.RSP_UNKNOWN_ERROR
         if order.status in ("paid", "refunded") and order.transaction_no == transaction_no:
-            return vnpay.RSP_ALREADY_CONFIRMED       # the same IPN again: one read, nothing to write
+            return vnpay.RSP_ALREADY_CONFIRMED  # the same IPN again: one read, nothing to write
         paid = int(order.amount) if amount is None else amount
         for _ in range(APPLY_ATTEMPTS):
             first = order.status in OPEN_STATES
             money = self._money(order, params, transaction_no, paid, applied_by, first)
-            target = Target(items=[(str(i["invoice_id"]), str(i["customer_code"]), int(i["amount"]))
-                                   for i in order.items], credit_only=not first)
+            target = Target(
+                items=[(str(i["invoice_id"]), str(i["customer_code"]), int(i["amount"])) for i in order.items],
+                credit_only=not first,
+            )
             try:
-                posted = self.ledger.post_payment(money, target, extras=self._order_paid(order, money) if first
-                                                  else None, extra_labels=("order",), release_hold=order.order_id)
+                posted = self.ledger.post_payment(
+                    money,
+                    target,
+                    extras=self._order_paid(order, money) if first else None,
+                    extra_labels=("order",),
+                    release_hold=order.order_id,
+                )
             except PostingFailed:
                 # Another transaction settled the order first: read it again; this one's money
                 # is then posted as a second payment (credit), never dropped.
@@ -218,16 +311,25 @@ class PaymentService:
             if posted.duplicate:
                 return vnpay.RSP_ALREADY_CONFIRMED
             if first:
-                logger.info("payment applied", extra={"order_id": order.order_id, "applied_by": applied_by,
-                                                      "credited": posted.credited, "flags": ",".join(money.flags)})
+                logger.info(
+                    "payment applied",
+                    extra={
+                        "order_id": order.order_id,
+                        "applied_by": applied_by,
+                        "credited": posted.credited,
+                        "flags": ",".join(money.flags),
+                    },
+                )
                 return vnpay.RSP_CONFIRMED
-            logger.warning("second payment for a settled order kept as credit",
-                           extra={"order_id": order.order_id, "amount": paid})
+            logger.warning(
+                "second payment for a settled order kept as credit", extra={"order_id": order.order_id, "amount": paid}
+            )
             return vnpay.RSP_ALREADY_CONFIRMED
-        return vnpay.RSP_UNKNOWN_ERROR   # VNPay will call again
+        return vnpay.RSP_UNKNOWN_ERROR  # VNPay will call again
 
-    def _money(self, order: OrderModel, params: Mapping[str, str], transaction_no: str, paid: int,
-               applied_by: str, first: bool) -> IncomingPayment:
+    def _money(
+        self, order: OrderModel, params: Mapping[str, str], transaction_no: str, paid: int, applied_by: str, first: bool
+    ) -> IncomingPayment:
         now = self.clock.now()
         flags = []
         if paid != int(order.amount):
@@ -235,24 +337,45 @@ class PaymentService:
         if not first:
             flags.append("SECOND_PAYMENT")
         elif order.status != "pending":
-            flags.append(f"LATE_{order.status.upper()}")     # the order had expired or failed
+            flags.append(f"LATE_{order.status.upper()}")  # the order had expired or failed
         return IncomingPayment(
-            channel="vnpay", payment_id=f"vnpay#{transaction_no}", external_ref=transaction_no, amount=paid,
-            received_at=now, posted_by=applied_by, paid_at=_iso(now), order_id=order.order_id,
-            transaction_no=transaction_no, flags=flags,
-            display={"order_id": order.order_id, "transaction_no": transaction_no,
-                     "bank_code": str(params.get("vnp_BankCode") or ""),
-                     "pay_date": str(params.get("vnp_PayDate") or "")})
+            channel="vnpay",
+            payment_id=f"vnpay#{transaction_no}",
+            external_ref=transaction_no,
+            amount=paid,
+            received_at=now,
+            posted_by=applied_by,
+            paid_at=_iso(now),
+            order_id=order.order_id,
+            transaction_no=transaction_no,
+            flags=flags,
+            display={
+                "order_id": order.order_id,
+                "transaction_no": transaction_no,
+                "bank_code": str(params.get("vnp_BankCode") or ""),
+                "pay_date": str(params.get("vnp_PayDate") or ""),
+            },
+        )
 
     def _order_paid(self, order: OrderModel, money: IncomingPayment):
         """The order's own change, in the posting's transaction: from the state read to paid."""
+
         def extra(tx, posting) -> None:
-            tx.update("order", OrderModel(order.order_id), [
-                OrderModel.status.set("paid"), OrderModel.transaction_no.set(money.external_ref),
-                OrderModel.paid_at.set(money.received_at), OrderModel.applied_by.set(money.posted_by),
-                OrderModel.credit_amount.set(sum(posting.credit.values())),
-                OrderModel.paid_amount.set(money.amount),
-                OrderModel.response_code.set("00")], condition=OrderModel.status == order.status)
+            tx.update(
+                "order",
+                OrderModel(order.order_id),
+                [
+                    OrderModel.status.set("paid"),
+                    OrderModel.transaction_no.set(money.external_ref),
+                    OrderModel.paid_at.set(money.received_at),
+                    OrderModel.applied_by.set(money.posted_by),
+                    OrderModel.credit_amount.set(sum(posting.credit.values())),
+                    OrderModel.paid_amount.set(money.amount),
+                    OrderModel.response_code.set("00"),
+                ],
+                condition=OrderModel.status == order.status,
+            )
+
         return extra
 
     def _fail(self, order: OrderModel, params: Mapping[str, str], transaction_no: str) -> tuple[str, str]:
@@ -263,7 +386,7 @@ class PaymentService:
             # Lost to a concurrent write: say 00 only once the order is no longer pending.
             current = self.orders.get(order.order_id, consistent=True)
             if current is None or current.status == "pending":
-                return vnpay.RSP_UNKNOWN_ERROR   # VNPay will call again
+                return vnpay.RSP_UNKNOWN_ERROR  # VNPay will call again
             return vnpay.RSP_ALREADY_CONFIRMED
         logger.info("payment failed at VNPay", extra={"order_id": order.order_id, "response_code": response_code})
         return vnpay.RSP_CONFIRMED
@@ -279,12 +402,22 @@ class PaymentService:
         from chalicelib.adapters.vnpay_client import VnpayUnavailable, VnpayUnsigned
 
         now = self.clock.now()
-        counts = {"checked": 0, "paid": 0, "failed": 0, "expired": 0, "unanswered": 0, "mismatch": 0, "errors": 0,
-                  "postponed": 0, "unclear": 0, "review": 0}
+        counts = {
+            "checked": 0,
+            "paid": 0,
+            "failed": 0,
+            "expired": 0,
+            "unanswered": 0,
+            "mismatch": 0,
+            "errors": 0,
+            "postponed": 0,
+            "unclear": 0,
+            "review": 0,
+        }
         due = self.orders.pending_expired_before(now - self.s.reconcile_grace_minutes * 60, limit=PENDING_SCAN_MAX)
         due.sort(key=lambda o: (int(o.checked_at or 0), int(o.expires_at)))
         counts["postponed"] += max(0, len(due) - limit)
-        silent = 0     # VNPay's unanswered calls in a row
+        silent = 0  # VNPay's unanswered calls in a row
         for order in due[:limit]:
             if silent >= UNANSWERED_IN_A_ROW:
                 # VNPay is down: asking about the rest (10 s each) would outlast the function's 300 s and
@@ -307,21 +440,22 @@ class PaymentService:
             silent = 0
             try:
                 self._reconcile_one(order, answer, counts, now)
-            except Exception:   # a throttled or busy store on one order must not hold up the others
+            except Exception:  # a throttled or busy store on one order must not hold up the others
                 counts["errors"] += 1
-                logger.exception("reconciling an order failed; the next run tries again",
-                                 extra={"order_id": order.order_id})
+                logger.exception(
+                    "reconciling an order failed; the next run tries again", extra={"order_id": order.order_id}
+                )
         logger.info("reconciliation done", extra=counts)
         if counts["errors"]:
             # Fail the run (Lambda's error metric and alarm see it); every order is retried by the next run.
             raise ReconcileIncomplete(counts)
         return counts
 
-    def _reconcile_one(self, order: OrderModel, answer: dict, counts: dict, now: Optional[int] = None) -> None:
+    def _reconcile_one(self, order: OrderModel, answer: dict, counts: dict, now: int | None = None) -> None:
         """Apply one signed querydr answer, counting the outcome."""
         now = self.clock.now() if now is None else now
         code, status = answer.get("vnp_ResponseCode"), answer.get("vnp_TransactionStatus")
-        if code == "91":      # VNPay never saw a payment for it: the customer did not pay
+        if code == "91":  # VNPay never saw a payment for it: the customer did not pay
             counts["expired"] += self.orders.record_failure(order, "91", None, status="expired")
             return
         if code != "00":
@@ -336,15 +470,19 @@ class PaymentService:
                 # What VNPay took is posted (flagged): the money is real even when it is not the order's.
                 counts["mismatch"] += 1
                 logger.error("querydr amount differs from the order", extra={"order_id": order.order_id})
-            params = {"vnp_ResponseCode": "00", "vnp_TransactionStatus": "00",
-                      "vnp_TransactionNo": str(answer.get("vnp_TransactionNo") or ""),
-                      "vnp_BankCode": answer.get("vnp_BankCode"), "vnp_PayDate": answer.get("vnp_PayDate")}
+            params = {
+                "vnp_ResponseCode": "00",
+                "vnp_TransactionStatus": "00",
+                "vnp_TransactionNo": str(answer.get("vnp_TransactionNo") or ""),
+                "vnp_BankCode": answer.get("vnp_BankCode"),
+                "vnp_PayDate": answer.get("vnp_PayDate"),
+            }
             rsp = self.settle(order, params, applied_by="reconciliation", amount=paid)
             counts["paid"] += rsp == vnpay.RSP_CONFIRMED
-            counts["errors"] += rsp == vnpay.RSP_UNKNOWN_ERROR   # the store stayed busy: the next run tries again
+            counts["errors"] += rsp == vnpay.RSP_UNKNOWN_ERROR  # the store stayed busy: the next run tries again
         elif status == "01":  # not completed: nothing will come any more once it expired
             counts["expired"] += self.orders.record_failure(order, "11", None, status="expired")
-        elif status in ("02", "04"):   # an error, or reversed at VNPay: no money for the order
+        elif status in ("02", "04"):  # an error, or reversed at VNPay: no money for the order
             counts["failed"] += self.orders.record_failure(order, str(status), None)
         else:
             # 05/06/09 (a refund's states), 07 (debited, suspected fraud): a person decides.
@@ -354,8 +492,10 @@ class PaymentService:
         counts["unclear"] += 1
         if self.orders.note_unclear(order, why, now, review_after=1 if at_once else UNCLEAR_BEFORE_REVIEW):
             counts["review"] += 1
-            logger.error("order needs a person: VNPay's answer cannot be acted on",
-                         extra={"order_id": order.order_id, "why": why})
+            logger.error(
+                "order needs a person: VNPay's answer cannot be acted on",
+                extra={"order_id": order.order_id, "why": why},
+            )
         else:
             logger.warning("querydr answer not acted on", extra={"order_id": order.order_id, "why": why})
 
@@ -366,14 +506,23 @@ class PaymentService:
         now = self.clock.now()
         stale = self.orders.pending_expired_before(now - 3600, limit=100)
         report = {
-            "orders_unsettled": [{"order_id": o.order_id, "amount": int(o.amount), "expired_at": _iso(o.expires_at)}
-                                 for o in stale],
-            "orders_in_review": [{"order_id": o.order_id, "amount": int(o.amount), "expired_at": _iso(o.expires_at),
-                                  "reason": o.review_reason} for o in self.orders.in_review()],
+            "orders_unsettled": [
+                {"order_id": o.order_id, "amount": int(o.amount), "expired_at": _iso(o.expires_at)} for o in stale
+            ],
+            "orders_in_review": [
+                {
+                    "order_id": o.order_id,
+                    "amount": int(o.amount),
+                    "expired_at": _iso(o.expires_at),
+                    "reason": o.review_reason,
+                }
+                for o in self.orders.in_review()
+            ],
         }
         report["mismatches"] = sum(len(v) for v in report.values())
-        logger.info("daily payments report", extra={k: (len(v) if isinstance(v, list) else v)
-                                                    for k, v in report.items()})
+        logger.info(
+            "daily payments report", extra={k: (len(v) if isinstance(v, list) else v) for k, v in report.items()}
+        )
         return report
 
     # -- the customer's return ---------------------------------------------
@@ -385,8 +534,11 @@ class PaymentService:
         order_id = params.get("vnp_TxnRef") or ""
         order = self.orders.get(order_id) if ORDER_ID_RE.match(order_id) else None
         return {
-            "valid": True, "succeeded": vnpay.succeeded(params), "order_id": order_id,
-            "amount": vnpay.amount_from(params), "response_code": params.get("vnp_ResponseCode"),
+            "valid": True,
+            "succeeded": vnpay.succeeded(params),
+            "order_id": order_id,
+            "amount": vnpay.amount_from(params),
+            "response_code": params.get("vnp_ResponseCode"),
             "response_text": vnpay.RESPONSE_CODES.get(params.get("vnp_ResponseCode") or "", "Lỗi khác / Other error"),
             "order_status": order.status if order is not None else None,
             "transaction_no": params.get("vnp_TransactionNo"),

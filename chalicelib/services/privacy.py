@@ -6,11 +6,12 @@ bounded by a limit that the answer states (`limits`) and flags when reached
 (`truncated`). Secrets are never returned: the password is shown as "a hash is
 held", one-time codes as "a code is pending", session token ids not at all,
 push endpoints masked. No Chalice, no boto3 (PynamoDB models only)."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from chalicelib.domain import reminders as reminder_rules
 from chalicelib.domain.tokens import Identity
@@ -21,8 +22,8 @@ from chalicelib.store.repositories import get_or_none, storage_errors
 LIMITS = {
     "sessions": 100,
     "orders": 100,
-    "invoices_per_code": 120,            # ten years of monthly bills
-    "invoice_detail_per_code": 24,       # audit entries, readings and reminders of the newest invoices
+    "invoices_per_code": 120,  # ten years of monthly bills
+    "invoice_detail_per_code": 24,  # audit entries, readings and reminders of the newest invoices
     "channel_requests_per_code": 50,
     "audit_per_entity": 100,
 }
@@ -30,16 +31,16 @@ OTP_PURPOSES = ("register", "reset", "link")
 FORMAT_VERSION = 1
 
 
-def _mask_tail(value: Optional[str], keep: int = 6) -> Optional[str]:
+def _mask_tail(value: str | None, keep: int = 6) -> str | None:
     if not value:
         return None
     return "…" + value[-keep:] if len(value) > keep else "*" * len(value)
 
 
-def _iso(epoch: Optional[int]) -> Optional[str]:
+def _iso(epoch: int | None) -> str | None:
     if epoch is None:
         return None
-    return datetime.fromtimestamp(int(epoch), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _plain(value):
@@ -57,7 +58,7 @@ def _plain(value):
 
 def _chunks(items: list, size: int) -> Iterable[list]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 class PrivacyStore:
@@ -66,37 +67,47 @@ class PrivacyStore:
     @storage_errors
     def account(self, account_id: str):
         from chalicelib.store.models import AccountModel
+
         return get_or_none(AccountModel, account_id, consistent_read=True)
 
     @storage_errors
     def customers(self, codes: list[str]) -> dict:
         from chalicelib.store.models import CustomerModel
+
         return {c.code: c for c in CustomerModel.batch_get(codes)} if codes else {}
 
     @storage_errors
     def links(self, codes: list[str]) -> dict:
         from chalicelib.store.models import CustomerLinkModel
+
         return {item.customer_code: item for item in CustomerLinkModel.batch_get(codes)} if codes else {}
 
     @storage_errors
     def sessions(self, account_id: str, limit: int) -> list:
         from chalicelib.store.models import SessionModel
+
         return list(SessionModel.by_account.query(account_id, scan_index_forward=False, limit=limit))
 
     @storage_errors
     def pending_codes(self, keys: list[str]) -> list:
         from chalicelib.store.models import OneTimeCodeModel
-        return list(OneTimeCodeModel.batch_get(keys, attributes_to_get=["otp_key", "sent_at", "expires_at",
-                                                                         "attempts"])) if keys else []
+
+        return (
+            list(OneTimeCodeModel.batch_get(keys, attributes_to_get=["otp_key", "sent_at", "expires_at", "attempts"]))
+            if keys
+            else []
+        )
 
     @storage_errors
     def orders(self, account_id: str, limit: int) -> list:
         from chalicelib.store.models import OrderModel
+
         return list(OrderModel.by_account.query(account_id, scan_index_forward=False, limit=limit))
 
     @storage_errors
     def payments(self, payment_ids: list[str]) -> list:
         from chalicelib.store.models import PaymentModel
+
         out = []
         for chunk in _chunks(sorted(set(payment_ids)), 100):
             out.extend(PaymentModel.batch_get(chunk))
@@ -105,26 +116,31 @@ class PrivacyStore:
     @storage_errors
     def invoices(self, code: str, limit: int) -> list:
         from chalicelib.store.models import InvoiceModel
+
         return list(InvoiceModel.by_customer.query(code, scan_index_forward=False, limit=limit))
 
     @storage_errors
     def invoice_count(self, code: str) -> int:
         from chalicelib.store.models import InvoiceModel
-        return InvoiceModel.by_customer.count(code)   # a Query with Select=COUNT
+
+        return InvoiceModel.by_customer.count(code)  # a Query with Select=COUNT
 
     @storage_errors
     def channel_requests(self, code: str, limit: int) -> list:
         from chalicelib.store.models import ChannelRequestModel
+
         return list(ChannelRequestModel.by_customer.query(code, scan_index_forward=False, limit=limit))
 
     @storage_errors
     def audit(self, entity: str, limit: int) -> list:
         from chalicelib.store.models import AuditModel
+
         return list(AuditModel.query(entity, scan_index_forward=False, limit=limit))
 
     @storage_errors
     def readings(self, reading_ids: list[str]) -> list:
         from chalicelib.store.models import ReadingModel
+
         out = []
         for chunk in _chunks(sorted(set(reading_ids)), 100):
             out.extend(ReadingModel.batch_get(chunk))
@@ -133,19 +149,21 @@ class PrivacyStore:
     @storage_errors
     def reminders(self, keys: list[str]) -> list:
         from chalicelib.store.models import ReminderModel
+
         out = []
         for chunk in _chunks(sorted(set(keys)), 100):
             out.extend(ReminderModel.batch_get(chunk))
         return out
 
     @storage_errors
-    def chat_links(self, account_id: str, codes: list[str]) -> Optional[list]:
+    def chat_links(self, account_id: str, codes: list[str]) -> list | None:
         """Chat links (Zalo OA / Messenger) of the account, where the deployed code has them.
 
         Hook: a model named ChatLinkModel in chalicelib.store.models is read through its
         `by_account` index (or by customer code through `by_customer`); None means the
         system keeps no chat links, which the export says."""
         from chalicelib.store import models
+
         model = getattr(models, "ChatLinkModel", None)
         if model is None:
             return None
@@ -163,8 +181,11 @@ class PrivacyService:
 
     def export(self, identity: Identity) -> dict:
         if identity.role != "customer":
-            raise Forbidden("only a customer's own account can be exported here",
-                            "Chỉ khách hàng mới xem được dữ liệu của chính mình tại đây.", code="CUSTOMERS_ONLY")
+            raise Forbidden(
+                "only a customer's own account can be exported here",
+                "Chỉ khách hàng mới xem được dữ liệu của chính mình tại đây.",
+                code="CUSTOMERS_ONLY",
+            )
         account = self.store.account(identity.account_id)
         if account is None:
             raise Unauthorized()
@@ -197,11 +218,14 @@ class PrivacyService:
             requests = self.store.channel_requests(code, LIMITS["channel_requests_per_code"])
             if len(requests) >= LIMITS["channel_requests_per_code"]:
                 truncated.append(f"payment_channel_requests:{code}")
-            detail_invoices += invoices[:LIMITS["invoice_detail_per_code"]]
+            detail_invoices += invoices[: LIMITS["invoice_detail_per_code"]]
             per_code.append((code, invoices, count, requests))
 
-        audit_entities = [f"customer#{c}" for c in codes] + [f"invoice#{i.invoice_id}" for i in detail_invoices] \
+        audit_entities = (
+            [f"customer#{c}" for c in codes]
+            + [f"invoice#{i.invoice_id}" for i in detail_invoices]
             + [f"credit#{p.payment_id}" for p in payments if p.kind == "credit"]
+        )
         audit = []
         for entity in audit_entities:
             items = self.store.audit(entity, LIMITS["audit_per_entity"])
@@ -220,14 +244,19 @@ class PrivacyService:
             "generated_at": _iso(now),
             "legal_basis": "Nghị định 13/2023/NĐ-CP, Điều 14 (quyền truy cập dữ liệu cá nhân)",
             "account": {
-                "account_id": account.account_id, "login": account.login, "role": account.role,
-                "created_at": _iso(account.created_at), "password_changed_at": _iso(account.password_changed_at),
+                "account_id": account.account_id,
+                "login": account.login,
+                "role": account.role,
+                "created_at": _iso(account.created_at),
+                "password_changed_at": _iso(account.password_changed_at),
                 "password": "a salted scrypt hash is held; the password itself is never stored",
                 "failed_logins": account.failed_logins or 0,
                 "locked_until": _iso(account.locked_until) if account.locked_until else None,
             },
-            "customers": [_customer(customers.get(code), links.get(code), invoices, count, requests)
-                          for code, invoices, count, requests in per_code],
+            "customers": [
+                _customer(customers.get(code), links.get(code), invoices, count, requests)
+                for code, invoices, count, requests in per_code
+            ],
             "sessions": [_session(s, identity.family_id) for s in sessions],
             "one_time_codes": [_pending_code(p) for p in pending],
             "orders": [_order(o) for o in orders],
@@ -257,18 +286,34 @@ def _customer(c, link, invoices: list, count: int, requests: list) -> dict:
     if c is None:
         return {"customer_code": link.customer_code if link else None, "missing": True}
     return {
-        "customer_code": c.code, "linked_at": _iso(link.linked_at) if link else None,
-        "name": c.name, "phone": c.phone, "address": c.address, "house_no": c.house_no,
-        "ledger_no": c.ledger_no, "customer_class": c.customer_class, "business_type": c.business_type,
-        "persons": c.persons, "branch": c.branch, "tariff_area": c.tariff_area,
+        "customer_code": c.code,
+        "linked_at": _iso(link.linked_at) if link else None,
+        "name": c.name,
+        "phone": c.phone,
+        "address": c.address,
+        "house_no": c.house_no,
+        "ledger_no": c.ledger_no,
+        "customer_class": c.customer_class,
+        "business_type": c.business_type,
+        "persons": c.persons,
+        "branch": c.branch,
+        "tariff_area": c.tariff_area,
         "payment_channel": c.payment_channel,
-        "meter": {"serial": c.meter_serial, "size": c.meter_size, "digits": c.meter_digits,
-                  "replaced_on": c.meter_replaced_on, "start_index": c.meter_start_index,
-                  "last_index": c.last_index, "last_read_on": c.last_read_on},
+        "meter": {
+            "serial": c.meter_serial,
+            "size": c.meter_size,
+            "digits": c.meter_digits,
+            "replaced_on": c.meter_replaced_on,
+            "start_index": c.meter_start_index,
+            "last_index": c.last_index,
+            "last_read_on": c.last_read_on,
+        },
         "notifications": {
             "channels": list(c.notify_channels) if c.notify_channels is not None else None,
-            "reminders_opt_out": bool(c.reminders_opt_out), "email": c.email,
-            "push_endpoint": _mask_tail(c.push_endpoint), "zalo_user_id": _mask_tail(c.zalo_user_id, 4),
+            "reminders_opt_out": bool(c.reminders_opt_out),
+            "email": c.email,
+            "push_endpoint": _mask_tail(c.push_endpoint),
+            "zalo_user_id": _mask_tail(c.zalo_user_id, 4),
         },
         "invoices": {"count": count, "items": [_invoice(i) for i in invoices]},
         "payment_channel_requests": [_channel_request(r) for r in requests],
@@ -276,57 +321,116 @@ def _customer(c, link, invoices: list, count: int, requests: list) -> dict:
 
 
 def _invoice(i) -> dict:
-    return {"invoice_id": i.invoice_id, "period": i.period, "status": i.status, "total": int(i.total),
-            "consumption_m3": _plain(i.consumption_m3), "issued_on": i.issued_on, "due_date": i.due_date,
-            "paid_at": i.paid_at, "customer_name": i.customer_name, "customer_address": i.customer_address,
-            "payments": _plain(list(i.payments or []))}
+    return {
+        "invoice_id": i.invoice_id,
+        "period": i.period,
+        "status": i.status,
+        "total": int(i.total),
+        "consumption_m3": _plain(i.consumption_m3),
+        "issued_on": i.issued_on,
+        "due_date": i.due_date,
+        "paid_at": i.paid_at,
+        "customer_name": i.customer_name,
+        "customer_address": i.customer_address,
+        "payments": _plain(list(i.payments or [])),
+    }
 
 
 def _session(s, current_family: str) -> dict:
-    return {"session": _mask_tail(s.family_id), "current": s.family_id == current_family,
-            "created_at": _iso(s.created_at), "last_used_at": _iso(s.rotated_at),
-            "expires_at": _iso(s.expires_at), "revoked": bool(s.revoked),
-            "device": None}   # no device or user agent is stored for customer sessions
+    return {
+        "session": _mask_tail(s.family_id),
+        "current": s.family_id == current_family,
+        "created_at": _iso(s.created_at),
+        "last_used_at": _iso(s.rotated_at),
+        "expires_at": _iso(s.expires_at),
+        "revoked": bool(s.revoked),
+        "device": None,
+    }  # no device or user agent is stored for customer sessions
 
 
 def _pending_code(p) -> dict:
     purpose, _, code = p.otp_key.partition("#")
-    return {"purpose": purpose, "customer_code": code, "sent_at": _iso(p.sent_at),
-            "expires_at": _iso(p.expires_at), "attempts": p.attempts or 0,
-            "code": "only a keyed hash is held; it expires with the code"}
+    return {
+        "purpose": purpose,
+        "customer_code": code,
+        "sent_at": _iso(p.sent_at),
+        "expires_at": _iso(p.expires_at),
+        "attempts": p.attempts or 0,
+        "code": "only a keyed hash is held; it expires with the code",
+    }
 
 
 def _order(o) -> dict:
-    return {"order_id": o.order_id, "status": o.status, "amount": int(o.amount), "fee": int(o.fee or 0),
-            "items": _plain(list(o.items or [])), "created_at": _iso(o.created_at),
-            "expires_at": _iso(o.expires_at), "bank_code": o.bank_code, "client_ip": o.client_ip,
-            "transaction_no": o.transaction_no, "bank_tran_no": o.bank_tran_no, "pay_date": o.pay_date,
-            "response_code": o.response_code, "paid_at": _iso(o.paid_at),
-            "credit_amount": int(o.credit_amount or 0)}
+    return {
+        "order_id": o.order_id,
+        "status": o.status,
+        "amount": int(o.amount),
+        "fee": int(o.fee or 0),
+        "items": _plain(list(o.items or [])),
+        "created_at": _iso(o.created_at),
+        "expires_at": _iso(o.expires_at),
+        "bank_code": o.bank_code,
+        "client_ip": o.client_ip,
+        "transaction_no": o.transaction_no,
+        "bank_tran_no": o.bank_tran_no,
+        "pay_date": o.pay_date,
+        "response_code": o.response_code,
+        "paid_at": _iso(o.paid_at),
+        "credit_amount": int(o.credit_amount or 0),
+    }
 
 
 def _payment(p) -> dict:
-    return {"payment_id": p.payment_id, "kind": p.kind, "order_id": p.order_id, "amount": int(p.amount),
-            "invoice_ids": list(p.invoice_ids or []), "received_at": _iso(p.received_at), "status": p.status,
-            "note": p.note}
+    return {
+        "payment_id": p.payment_id,
+        "kind": p.kind,
+        "order_id": p.order_id,
+        "amount": int(p.amount),
+        "invoice_ids": list(p.invoice_ids or []),
+        "received_at": _iso(p.received_at),
+        "status": p.status,
+        "note": p.note,
+    }
 
 
 def _reading(r) -> dict:
-    return {"reading_id": r.reading_id, "customer_code": r.customer_code, "period": r.period,
-            "new_index": _plain(r.new_index), "read_at": r.read_at, "status": r.status,
-            "lat": _plain(r.lat), "lng": _plain(r.lng), "read_by": r.staff}
+    return {
+        "reading_id": r.reading_id,
+        "customer_code": r.customer_code,
+        "period": r.period,
+        "new_index": _plain(r.new_index),
+        "read_at": r.read_at,
+        "status": r.status,
+        "lat": _plain(r.lat),
+        "lng": _plain(r.lng),
+        "read_by": r.staff,
+    }
 
 
 def _reminder(r) -> dict:
-    return {"invoice_id": r.reminder_key.rsplit("#", 1)[0], "level": r.level, "status": r.status,
-            "channels": list(r.channels or []), "created_at": _iso(r.created_at), "sent_at": _iso(r.sent_at),
-            "expires_at": _iso(r.expires_at)}
+    return {
+        "invoice_id": r.reminder_key.rsplit("#", 1)[0],
+        "level": r.level,
+        "status": r.status,
+        "channels": list(r.channels or []),
+        "created_at": _iso(r.created_at),
+        "sent_at": _iso(r.sent_at),
+        "expires_at": _iso(r.expires_at),
+    }
 
 
 def _channel_request(r) -> dict:
-    return {"request_id": r.request_id, "channel": r.channel, "bank_code": r.bank_code,
-            "account_holder": r.account_holder, "account_no": f"****{r.account_last4}", "status": r.status,
-            "requested_at": _iso(r.requested_at), "decided_at": _iso(r.decided_at), "note": r.note}
+    return {
+        "request_id": r.request_id,
+        "channel": r.channel,
+        "bank_code": r.bank_code,
+        "account_holder": r.account_holder,
+        "account_no": f"****{r.account_last4}",
+        "status": r.status,
+        "requested_at": _iso(r.requested_at),
+        "decided_at": _iso(r.decided_at),
+        "note": r.note,
+    }
 
 
 def _audit(a) -> dict:
@@ -335,8 +439,15 @@ def _audit(a) -> dict:
             return json.loads(text) if text else None
         except ValueError:
             return text
-    return {"entity": a.entity, "at": a.at.split("#", 1)[0], "actor": a.actor, "action": a.action,
-            "before": load(a.before), "after": load(a.after)}
+
+    return {
+        "entity": a.entity,
+        "at": a.at.split("#", 1)[0],
+        "actor": a.actor,
+        "action": a.action,
+        "before": load(a.before),
+        "after": load(a.after),
+    }
 
 
 def _chat(c) -> dict:

@@ -1,12 +1,12 @@
 """Meter readings from the field: accepted at once (202), queued through SQS,
 then judged by the reading rules and billed by the worker. The device's
 reading_id makes every step idempotent. No Chalice, no boto3."""
+
 from __future__ import annotations
 
 import math
 import re
 from datetime import date, datetime, timedelta
-from typing import Optional
 
 from chalicelib.config import Settings
 from chalicelib.domain import readings as rules
@@ -22,12 +22,12 @@ MAX_BATCH = 100
 VN_OFFSET = timedelta(hours=7)
 
 
-def _bad(field: str, en: str, vi: str, index: Optional[int] = None) -> ValidationError:
+def _bad(field: str, en: str, vi: str, index: int | None = None) -> ValidationError:
     name = field if index is None else f"readings[{index}].{field}"
     return ValidationError(f"{name}: {en}", f"{name}: {vi}", field=name)
 
 
-def parse_reading(raw: object, index: Optional[int] = None) -> dict:
+def parse_reading(raw: object, index: int | None = None) -> dict:
     if not isinstance(raw, dict):
         raise _bad("reading", "must be an object", "phải là một đối tượng", index)
     reading_id = raw.get("reading_id")
@@ -41,7 +41,7 @@ def parse_reading(raw: object, index: Optional[int] = None) -> dict:
     if not isinstance(period, str) or not PERIOD_RE.match(period):
         raise _bad("period", "YYYY-MM", "dạng YYYY-MM", index)
     new_index = raw.get("new_index")
-    if not isinstance(new_index, int) or isinstance(new_index, bool) or not 0 <= new_index < 10 ** 9:
+    if not isinstance(new_index, int) or isinstance(new_index, bool) or not 0 <= new_index < 10**9:
         raise _bad("new_index", "a whole number of m³", "phải là số nguyên", index)
     read_at = raw.get("read_at")
     try:
@@ -50,12 +50,21 @@ def parse_reading(raw: object, index: Optional[int] = None) -> dict:
         instant = None
     if instant is None or instant.tzinfo is None:
         raise _bad("read_at", "an ISO 8601 instant with its offset", "thời điểm ISO 8601 có múi giờ", index)
-    out = {"reading_id": reading_id, "customer_code": code, "period": period, "new_index": new_index,
-           "read_at": instant.isoformat()}
+    out = {
+        "reading_id": reading_id,
+        "customer_code": code,
+        "period": period,
+        "new_index": new_index,
+        "read_at": instant.isoformat(),
+    }
     for name, lo, hi in (("lat", -90, 90), ("lng", -180, 180)):
         value = raw.get(name)
-        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
-                                  or not math.isfinite(value) or not lo <= value <= hi):
+        if value is not None and (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or not lo <= value <= hi
+        ):
             raise _bad(name, f"a number from {lo} to {hi}", f"phải là số từ {lo} đến {hi}", index)
         # 6 decimals (0.1 m): DynamoDB refuses a number of magnitude below 1e-130.
         out[name] = None if value is None else round(float(value), 6)
@@ -63,8 +72,18 @@ def parse_reading(raw: object, index: Optional[int] = None) -> dict:
 
 
 class ReadingService:
-    def __init__(self, *, settings: Settings, readings, customers, invoices, billing, publisher, clock,
-                 thresholds: rules.Thresholds = rules.Thresholds()) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        readings,
+        customers,
+        invoices,
+        billing,
+        publisher,
+        clock,
+        thresholds: rules.Thresholds = rules.Thresholds(),
+    ) -> None:
         self.s = settings
         self.readings = readings
         self.customers = customers
@@ -80,30 +99,51 @@ class ReadingService:
         """One reading, or {readings: [...]} from a device that was offline."""
         batch = body.get("readings") if "readings" in body else [body]
         if not isinstance(batch, list) or not 1 <= len(batch) <= MAX_BATCH:
-            raise ValidationError(f"readings: 1 to {MAX_BATCH} readings", f"readings: từ 1 đến {MAX_BATCH} chỉ số.",
-                                  field="readings")
+            raise ValidationError(
+                f"readings: 1 to {MAX_BATCH} readings", f"readings: từ 1 đến {MAX_BATCH} chỉ số.", field="readings"
+            )
         parsed = [parse_reading(raw, i if "readings" in body else None) for i, raw in enumerate(batch)]
         if len({p["reading_id"] for p in parsed}) != len(parsed):
-            raise ValidationError("a reading_id appears twice in the batch", "Trùng reading_id trong lô.",
-                                  field="readings")
+            raise ValidationError(
+                "a reading_id appears twice in the batch", "Trùng reading_id trong lô.", field="readings"
+            )
         staff = identity.account_id.split(":", 1)[1]
         now = self.clock.now()
         results = []
         for p in parsed:
-            item = ReadingModel(p["reading_id"], staff=staff, staff_period=f"{staff}#{p['period']}",
-                                device_imei=identity.device or None, staff_branch=identity.branch or None,
-                                customer_code=p["customer_code"], period=p["period"], new_index=p["new_index"],
-                                read_at=p["read_at"], lat=p["lat"], lng=p["lng"], received_at=now, status="queued",
-                                reasons=[], collect_on_spot=0)
+            item = ReadingModel(
+                p["reading_id"],
+                staff=staff,
+                staff_period=f"{staff}#{p['period']}",
+                device_imei=identity.device or None,
+                staff_branch=identity.branch or None,
+                customer_code=p["customer_code"],
+                period=p["period"],
+                new_index=p["new_index"],
+                read_at=p["read_at"],
+                lat=p["lat"],
+                lng=p["lng"],
+                received_at=now,
+                status="queued",
+                reasons=[],
+                collect_on_spot=0,
+            )
             existing = self.readings.create(item)
             if existing is None:
                 results.append({"reading_id": p["reading_id"], "status": "queued", "duplicate": False})
                 self.publisher.publish("readings", {"reading_id": p["reading_id"]})
                 continue
-            if (existing.customer_code, existing.period, int(existing.new_index), existing.staff) != \
-                    (p["customer_code"], p["period"], p["new_index"], staff):
-                raise Conflict(f"reading_id {p['reading_id']} was already used for another reading",
-                               f"reading_id {p['reading_id']} đã dùng cho một chỉ số khác.", code="READING_ID_REUSED")
+            if (existing.customer_code, existing.period, int(existing.new_index), existing.staff) != (
+                p["customer_code"],
+                p["period"],
+                p["new_index"],
+                staff,
+            ):
+                raise Conflict(
+                    f"reading_id {p['reading_id']} was already used for another reading",
+                    f"reading_id {p['reading_id']} đã dùng cho một chỉ số khác.",
+                    code="READING_ID_REUSED",
+                )
             if existing.status == "queued":
                 # Stored before but perhaps never queued (a send that failed): queue again; the worker is idempotent.
                 self.publisher.publish("readings", {"reading_id": p["reading_id"]})
@@ -120,6 +160,7 @@ class ReadingService:
             invoice = self.invoices.get(item.invoice_id)
             if invoice is not None:
                 from chalicelib.domain.invoices import detail
+
                 out["invoice"] = detail(invoice)
         return out
 
@@ -137,13 +178,24 @@ class ReadingService:
             return item.status
         customer = self.customers.get(item.customer_code)
         if customer is None:
-            return self._finish(item, "rejected", [rules.Reason("CUSTOMER_NOT_FOUND", "Không tìm thấy khách hàng.",
-                                                                "No such customer.")])
+            return self._finish(
+                item,
+                "rejected",
+                [rules.Reason("CUSTOMER_NOT_FOUND", "Không tìm thấy khách hàng.", "No such customer.")],
+            )
         if item.staff_branch and customer.branch and item.staff_branch != customer.branch:
             # Like cash: a worker reads only their own branch's meters (the customer's bill follows the reading).
-            return self._finish(item, "rejected", [rules.Reason(
-                "OUTSIDE_BRANCH", "Khách hàng thuộc chi nhánh khác: không ghi chỉ số.",
-                "The customer belongs to another branch: the reading is not billed.")])
+            return self._finish(
+                item,
+                "rejected",
+                [
+                    rules.Reason(
+                        "OUTSIDE_BRANCH",
+                        "Khách hàng thuộc chi nhánh khác: không ghi chỉ số.",
+                        "The customer belongs to another branch: the reading is not billed.",
+                    )
+                ],
+            )
         invoice_id = f"INV-{item.customer_code}-{item.period.replace('-', '')}"
         current = self.invoices.get(invoice_id)
         if current is not None and current.reading_id == item.reading_id:
@@ -152,8 +204,9 @@ class ReadingService:
             # so this is a no-op when it had got that far).
             if current.period_end and current.new_index is not None:
                 self.customers.advance_index(item.customer_code, int(current.new_index), current.period_end)
-            return self._finish(item, "flagged" if current.field_collect == 0 and item.reasons else "billed",
-                                None, invoice=current)
+            return self._finish(
+                item, "flagged" if current.field_collect == 0 and item.reasons else "billed", None, invoice=current
+            )
         # A second reading of the period corrects its invoice, paid or not (billing keeps what was paid).
         correction = current is not None
         read_on = date.fromisoformat(_vn_date(item.read_at))
@@ -165,54 +218,102 @@ class ReadingService:
             last_read = date.fromisoformat(customer.last_read_on) if customer.last_read_on else None
             start = last_read or date.fromisoformat(_prev(read_on))
         if old_index is None:
-            return self._finish(item, "rejected", [rules.Reason(
-                "NO_PREVIOUS_INDEX", "Chưa có chỉ số cũ của khách hàng: liên hệ văn phòng.",
-                "No previous index on file: call the office.")])
-        history = [int(i.consumption_m3) for i in self.invoices.recent(item.customer_code, 4)
-                   if i.invoice_id != invoice_id][:3]
-        meter = rules.Meter(old_index=old_index, digits=int(customer.meter_digits or 5), last_read_on=last_read,
-                            replaced_on=date.fromisoformat(customer.meter_replaced_on)
-                            if customer.meter_replaced_on else None,
-                            start_index=int(customer.meter_start_index)
-                            if customer.meter_start_index is not None else None)
-        decision = rules.evaluate(int(item.new_index), meter, history, customer.payment_channel or "cash",
-                                  self.thresholds, read_on=read_on)
+            return self._finish(
+                item,
+                "rejected",
+                [
+                    rules.Reason(
+                        "NO_PREVIOUS_INDEX",
+                        "Chưa có chỉ số cũ của khách hàng: liên hệ văn phòng.",
+                        "No previous index on file: call the office.",
+                    )
+                ],
+            )
+        history = [
+            int(i.consumption_m3) for i in self.invoices.recent(item.customer_code, 4) if i.invoice_id != invoice_id
+        ][:3]
+        meter = rules.Meter(
+            old_index=old_index,
+            digits=int(customer.meter_digits or 5),
+            last_read_on=last_read,
+            replaced_on=date.fromisoformat(customer.meter_replaced_on) if customer.meter_replaced_on else None,
+            start_index=int(customer.meter_start_index) if customer.meter_start_index is not None else None,
+        )
+        decision = rules.evaluate(
+            int(item.new_index), meter, history, customer.payment_channel or "cash", self.thresholds, read_on=read_on
+        )
         if decision.status == "rejected":
             return self._finish(item, "rejected", decision.reasons)
         if read_on <= start:
-            return self._finish(item, "rejected", [rules.Reason(
-                "READ_BEFORE_LAST_READING", "Ngày đọc không sau lần đọc trước.", "Read on or before the last reading.")])
+            return self._finish(
+                item,
+                "rejected",
+                [
+                    rules.Reason(
+                        "READ_BEFORE_LAST_READING",
+                        "Ngày đọc không sau lần đọc trước.",
+                        "Read on or before the last reading.",
+                    )
+                ],
+            )
         try:
             invoice = self.billing.issue(
-                f"staff:{item.staff}", customer, item.period, decision.old_index, int(item.new_index), read_on, start,
-                consumption=decision.consumption, field_collect=1 if decision.collect_on_spot else 0,
-                reading_id=item.reading_id, replace_unpaid=correction)
+                f"staff:{item.staff}",
+                customer,
+                item.period,
+                decision.old_index,
+                int(item.new_index),
+                read_on,
+                start,
+                consumption=decision.consumption,
+                field_collect=1 if decision.collect_on_spot else 0,
+                reading_id=item.reading_id,
+                replace_unpaid=correction,
+            )
         except AppError as err:
             if err.status >= 500:
-                raise   # the store is busy: let SQS retry
+                raise  # the store is busy: let SQS retry
             return self._finish(item, "rejected", [rules.Reason(err.code, err.message_vi, err.message_en)])
         if not correction:
             self.customers.advance_index(item.customer_code, int(item.new_index), read_on.isoformat())
         else:
             # The corrected index replaces the misread one, unless a later reading has moved on since.
-            self.customers.correct_index(item.customer_code, int(item.new_index), read_on.isoformat(),
-                                         replaced_read_on=current.period_end)
+            self.customers.correct_index(
+                item.customer_code, int(item.new_index), read_on.isoformat(), replaced_read_on=current.period_end
+            )
         reasons, collect = decision.reasons, decision.collect_on_spot
         if collect and invoice["open_amount"] == 0:
             # The account's credit, or what was paid before a correction, covers it: no cash to take.
-            reasons, collect = reasons + [rules.Reason(
-                "NOTHING_TO_COLLECT", "Hoá đơn đã được thanh toán đủ: không thu tiền.",
-                "The invoice is already paid in full: no cash to collect.")], False
+            reasons, collect = (
+                reasons
+                + [
+                    rules.Reason(
+                        "NOTHING_TO_COLLECT",
+                        "Hoá đơn đã được thanh toán đủ: không thu tiền.",
+                        "The invoice is already paid in full: no cash to collect.",
+                    )
+                ],
+                False,
+            )
         return self._finish(item, decision.status, reasons, invoice_id=invoice["invoice_id"], collect=collect)
 
-    def _finish(self, item, status: str, reasons, invoice=None, invoice_id: Optional[str] = None,
-                collect: bool = False) -> str:
+    def _finish(
+        self, item, status: str, reasons, invoice=None, invoice_id: str | None = None, collect: bool = False
+    ) -> str:
         if invoice is not None:
             invoice_id, collect = invoice.invoice_id, bool(invoice.field_collect)
-        self.readings.finish(item.reading_id, status, [r.as_dict() for r in reasons] if reasons is not None else None,
-                             invoice_id, collect, self.clock.now())
-        logger.info("reading processed", extra={"reading_id": item.reading_id, "status": status,
-                                                "reasons": [r.code for r in reasons or []]})
+        self.readings.finish(
+            item.reading_id,
+            status,
+            [r.as_dict() for r in reasons] if reasons is not None else None,
+            invoice_id,
+            collect,
+            self.clock.now(),
+        )
+        logger.info(
+            "reading processed",
+            extra={"reading_id": item.reading_id, "status": status, "reasons": [r.code for r in reasons or []]},
+        )
         return status
 
 
@@ -220,13 +321,22 @@ def view(item) -> dict:
     reasons = [dict(r) for r in (item.reasons or [])]
     collect = bool(item.collect_on_spot)
     return {
-        "reading_id": item.reading_id, "status": item.status, "customer_code": item.customer_code,
-        "period": item.period, "new_index": int(item.new_index), "read_at": item.read_at,
-        "reasons": reasons, "invoice_id": item.invoice_id, "collect_on_spot": collect,
+        "reading_id": item.reading_id,
+        "status": item.status,
+        "customer_code": item.customer_code,
+        "period": item.period,
+        "new_index": int(item.new_index),
+        "read_at": item.read_at,
+        "reasons": reasons,
+        "invoice_id": item.invoice_id,
+        "collect_on_spot": collect,
         "print": "receipt" if collect else ("notice" if item.status in ("billed", "flagged") else "none"),
-        "why_not_collect": None if collect else ([r["message_vi"] for r in reasons] or
-                                                 (["Đang xử lý / still being processed"]
-                                                  if item.status == "queued" else [])),
+        "why_not_collect": None
+        if collect
+        else (
+            [r["message_vi"] for r in reasons]
+            or (["Đang xử lý / still being processed"] if item.status == "queued" else [])
+        ),
     }
 
 
@@ -237,4 +347,5 @@ def _vn_date(iso: str) -> str:
 
 def _prev(d: date) -> str:
     from chalicelib.services.billing import _month_before
+
     return _month_before(d).isoformat()

@@ -14,6 +14,7 @@ The request takes the money off the account's credit in the transaction that rec
 it). Approving a VNPay refund adds it to the payment's `refunded` in the transaction that moves the refund
 to `sending` (never more than the payment), and only then calls VNPay, once. A refund that did not happen
 (failed, rejected) posts `refund_cancelled`: the money is back on the account's credit."""
+
 from __future__ import annotations
 
 import random
@@ -21,7 +22,6 @@ import re
 import secrets
 import time
 from datetime import datetime
-from typing import Optional
 
 from chalicelib.config import Settings
 from chalicelib.domain import vnpay
@@ -52,24 +52,37 @@ def _refund_not_found() -> NotFound:
 
 
 def _back_off(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.2, 0.01 * 2 ** attempt)))
+    time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))
 
 
-def _note(value: object, *, required: bool, field: str = "note") -> Optional[str]:
+def _note(value: object, *, required: bool, field: str = "note") -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > NOTE_MAX:
-        raise ValidationError(f"{field}: 1 to {NOTE_MAX} characters saying why", f"Cần ghi chú lý do (tối đa "
-                              f"{NOTE_MAX} ký tự).", field=field)
+        raise ValidationError(
+            f"{field}: 1 to {NOTE_MAX} characters saying why",
+            f"Cần ghi chú lý do (tối đa {NOTE_MAX} ký tự).",
+            field=field,
+        )
     return value.strip()
 
 
 class RefundService:
-    def __init__(self, *, settings: Settings, store, ledger, clock, vnpay_client, hash_secret,
-                 audit_entry, four_eyes: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store,
+        ledger,
+        clock,
+        vnpay_client,
+        hash_secret,
+        audit_entry,
+        four_eyes: bool = True,
+    ) -> None:
         self.s = settings
-        self.store = store            # RefundStore
-        self.ledger = ledger          # LedgerStore
+        self.store = store  # RefundStore
+        self.ledger = ledger  # LedgerStore
         self.clock = clock
         self.vnpay = vnpay_client
         self._secret = hash_secret
@@ -85,45 +98,75 @@ class RefundService:
         code = customer_code(body.get("customer_code"))
         amount = body.get("amount")
         if not isinstance(amount, int) or isinstance(amount, bool) or not 1 <= amount <= MAX_AMOUNT:
-            raise ValidationError("amount: a whole number of VND, at least 1", "Số tiền hoàn không hợp lệ.",
-                                  field="amount")
+            raise ValidationError(
+                "amount: a whole number of VND, at least 1", "Số tiền hoàn không hợp lệ.", field="amount"
+            )
         method = body.get("method")
         if method not in METHODS:
-            raise ValidationError("method must be vnpay or cash", "Hình thức hoàn phải là vnpay hoặc cash.",
-                                  field="method")
+            raise ValidationError(
+                "method must be vnpay or cash", "Hình thức hoàn phải là vnpay hoặc cash.", field="method"
+            )
         note = _note(body.get("note"), required=True)
         payment_id = body.get("payment_id")
         if payment_id is not None:
             if method != "vnpay":
-                raise ValidationError("payment_id is for VNPay refunds only",
-                                      "Chỉ hoàn qua VNPay mới cần mã giao dịch.", field="payment_id")
+                raise ValidationError(
+                    "payment_id is for VNPay refunds only",
+                    "Chỉ hoàn qua VNPay mới cần mã giao dịch.",
+                    field="payment_id",
+                )
             if not isinstance(payment_id, str) or not PAYMENT_ID_RE.match(payment_id):
-                raise ValidationError("payment_id names a VNPay payment ('vnpay#<TransactionNo>')",
-                                      "Mã giao dịch VNPay không hợp lệ.", field="payment_id")
+                raise ValidationError(
+                    "payment_id names a VNPay payment ('vnpay#<TransactionNo>')",
+                    "Mã giao dịch VNPay không hợp lệ.",
+                    field="payment_id",
+                )
         self._credit_at_least(code, amount)
         source = self._source(code, amount, payment_id) if method == "vnpay" else None
         refund_id = self._new_id()
         for attempt in range(ATTEMPTS):
             credit = self._credit_at_least(code, amount)
             now = self.clock.now()
-            item = PaymentModel(f"refund#{refund_id}", kind="refund", channel=method, method=method, amount=amount,
-                                customer_code=code, customer_codes=[code], received_at=now, status="requested",
-                                requested_by=actor, note=note, flags=[],
-                                source_payment_id=source.payment_id if source else None,
-                                order_id=source.order_id if source else None,
-                                transaction_no=source.transaction_no if source else None)
-            posting = Posting(event="refund", reference=item.payment_id, posted_at=now, posted_by=actor,
-                              lines={code: [{"kind": "refund", "amount": amount}]}, credit={code: -amount},
-                              credit_seen={code: credit}, guard=item, payment_id=item.payment_id, channel=method,
-                              external_ref=item.source_payment_id, note=note)
+            item = PaymentModel(
+                f"refund#{refund_id}",
+                kind="refund",
+                channel=method,
+                method=method,
+                amount=amount,
+                customer_code=code,
+                customer_codes=[code],
+                received_at=now,
+                status="requested",
+                requested_by=actor,
+                note=note,
+                flags=[],
+                source_payment_id=source.payment_id if source else None,
+                order_id=source.order_id if source else None,
+                transaction_no=source.transaction_no if source else None,
+            )
+            posting = Posting(
+                event="refund",
+                reference=item.payment_id,
+                posted_at=now,
+                posted_by=actor,
+                lines={code: [{"kind": "refund", "amount": amount}]},
+                credit={code: -amount},
+                credit_seen={code: credit},
+                guard=item,
+                payment_id=item.payment_id,
+                channel=method,
+                external_ref=item.source_payment_id,
+                note=note,
+            )
             audit = self._audit_entry(f"refund#{refund_id}", actor, "refund.request", None, _view(item))
             try:
-                self.ledger.post(posting, lambda tx, _: tx.put("audit", audit,
-                                                               condition=AuditModel.entity.does_not_exist()))
+                self.ledger.post(
+                    posting, lambda tx, _: tx.put("audit", audit, condition=AuditModel.entity.does_not_exist())
+                )
             except PostingFailed as failed:
-                if "guard" in failed.failed:     # the random id was taken: another one
+                if "guard" in failed.failed:  # the random id was taken: another one
                     refund_id = self._new_id()
-                else:                            # the credit moved meanwhile: read it again
+                else:  # the credit moved meanwhile: read it again
                     _back_off(attempt)
                 continue
             logger.info("refund requested", extra={"refund_id": refund_id, "method": method, "amount": amount})
@@ -136,29 +179,40 @@ class RefundService:
         credit = int(account.credit or 0) if account is not None else 0
         if amount > credit:
             held = f"{credit:,}".replace(",", ".")
-            raise Conflict(f"the account holds {credit} VND of credit, less than {amount}",
-                           f"Tài khoản chỉ còn {held} đồng tiền dư, ít hơn số tiền cần hoàn.",
-                           code="INSUFFICIENT_CREDIT")
+            raise Conflict(
+                f"the account holds {credit} VND of credit, less than {amount}",
+                f"Tài khoản chỉ còn {held} đồng tiền dư, ít hơn số tiền cần hoàn.",
+                code="INSUFFICIENT_CREDIT",
+            )
         return credit
 
     def _new_id(self) -> str:
         day = datetime.fromtimestamp(self.clock.now(), vnpay.VN).strftime("%y%m%d")
         return f"RF{day}{secrets.token_hex(4).upper()}"
 
-    def _source(self, code: str, amount: int, payment_id: Optional[str]) -> PaymentModel:
+    def _source(self, code: str, amount: int, payment_id: str | None) -> PaymentModel:
         """The VNPay payment the money goes back through: the one named, or the account's most recent one
         with enough left to refund."""
         if payment_id is not None:
             payment = self.store.payment(payment_id)
             if payment is None or payment.kind != "payment" or not self._belongs(payment, code):
-                raise NotFound("no such VNPay payment of this account", "Không tìm thấy giao dịch VNPay này "
-                               "của khách hàng.", code="PAYMENT_NOT_FOUND")
+                raise NotFound(
+                    "no such VNPay payment of this account",
+                    "Không tìm thấy giao dịch VNPay này của khách hàng.",
+                    code="PAYMENT_NOT_FOUND",
+                )
             if _refundable(payment) < amount:
-                raise Conflict(f"this payment has {_refundable(payment)} VND left to refund",
-                               "Giao dịch này không còn đủ tiền để hoàn.", code="REFUND_EXCEEDS_PAYMENT")
+                raise Conflict(
+                    f"this payment has {_refundable(payment)} VND left to refund",
+                    "Giao dịch này không còn đủ tiền để hoàn.",
+                    code="REFUND_EXCEEDS_PAYMENT",
+                )
             if not payment.order_id or self.store.order(payment.order_id) is None:
-                raise Conflict("this payment has no VNPay order to refund through",
-                               "Giao dịch này không hoàn được qua VNPay.", code="REFUND_EXCEEDS_PAYMENT")
+                raise Conflict(
+                    "this payment has no VNPay order to refund through",
+                    "Giao dịch này không hoàn được qua VNPay.",
+                    code="REFUND_EXCEEDS_PAYMENT",
+                )
             return payment
         seen = set()
         for entry in reversed(self.ledger.entries(code)):
@@ -167,17 +221,24 @@ class RefundService:
                 continue
             seen.add(pid)
             payment = self.store.payment(pid)
-            if payment is not None and payment.kind == "payment" and _refundable(payment) >= amount \
-                    and payment.order_id and self.store.order(payment.order_id) is not None:
+            if (
+                payment is not None
+                and payment.kind == "payment"
+                and _refundable(payment) >= amount
+                and payment.order_id
+                and self.store.order(payment.order_id) is not None
+            ):
                 return payment
-        raise Conflict("no VNPay payment of this account has that much left to refund: refund in cash",
-                       "Không có giao dịch VNPay nào của khách hàng còn đủ tiền để hoàn; hãy hoàn tiền mặt.",
-                       code="NO_REFUNDABLE_PAYMENT")
+        raise Conflict(
+            "no VNPay payment of this account has that much left to refund: refund in cash",
+            "Không có giao dịch VNPay nào của khách hàng còn đủ tiền để hoàn; hãy hoàn tiền mặt.",
+            code="NO_REFUNDABLE_PAYMENT",
+        )
 
     def _belongs(self, payment: PaymentModel, code: str) -> bool:
         if payment.customer_codes:
             return code in payment.customer_codes
-        order = self.store.order(payment.order_id) if payment.order_id else None   # written before the ledger
+        order = self.store.order(payment.order_id) if payment.order_id else None  # written before the ledger
         return order is not None and any(dict(i).get("customer_code") == code for i in order.items)
 
     # -- approve, reject --------------------------------------------------------------------------
@@ -187,16 +248,21 @@ class RefundService:
         item = self._refund(refund_id)
         _must_be_requested(item)
         if self.four_eyes and item.requested_by == actor:
-            raise Forbidden("a refund is approved by another admin than the one who asked for it",
-                            "Yêu cầu hoàn tiền phải được một quản lý khác duyệt.", code="REFUND_SAME_ADMIN")
+            raise Forbidden(
+                "a refund is approved by another admin than the one who asked for it",
+                "Yêu cầu hoàn tiền phải được một quản lý khác duyệt.",
+                code="REFUND_SAME_ADMIN",
+            )
         if item.method == "cash":
             return self._paid_out_in_cash(actor, item, note)
         source = self.store.payment(item.source_payment_id or "")
         order = self.store.order(source.order_id) if source is not None and source.order_id else None
         if source is None or order is None:
-            raise Conflict("the VNPay payment of this refund is gone: reject it",
-                           "Không còn giao dịch VNPay của yêu cầu này; hãy từ chối yêu cầu.",
-                           code="REFUND_EXCEEDS_PAYMENT")
+            raise Conflict(
+                "the VNPay payment of this refund is gone: reject it",
+                "Không còn giao dịch VNPay của yêu cầu này; hãy từ chối yêu cầu.",
+                code="REFUND_EXCEEDS_PAYMENT",
+            )
         amount = int(item.amount)
         kind = "02" if not int(source.refunded or 0) and amount == int(source.amount) else "03"
         request_id = secrets.token_hex(16)
@@ -204,37 +270,64 @@ class RefundService:
         self._mark_sending(actor, item, source, request_id, now, note)
         # Sent once: whatever happens from here on, only VNPay's word (querydr) settles it.
         from chalicelib.adapters.vnpay_client import VnpayUnavailable
+
         try:
-            answer = self.vnpay.refund(order, amount_vnd=amount, transaction_no=source.transaction_no,
-                                       created_by=actor, transaction_type=kind, request_id=request_id)
+            answer = self.vnpay.refund(
+                order,
+                amount_vnd=amount,
+                transaction_no=source.transaction_no,
+                created_by=actor,
+                transaction_type=kind,
+                request_id=request_id,
+            )
             verdict, why = self._refund_verdict(answer, order.order_id)
         except VnpayUnavailable as exc:
             verdict, why = "unconfirmed", f"no clear answer from VNPay: {exc}"
-        except Exception as exc:    # noqa: BLE001 (whatever broke, the request may have reached VNPay)
+        except Exception as exc:
             logger.exception("refund call failed", extra={"refund_id": refund_id})
             verdict, why = "unconfirmed", f"the call to VNPay broke: {type(exc).__name__}"
         logger.info("refund sent", extra={"refund_id": refund_id, "verdict": verdict, "type": kind})
         self._settle(actor, item, "sending", verdict, why)
         return _view(self._refund(refund_id))
 
-    def _mark_sending(self, actor: str, item: PaymentModel, source: PaymentModel, request_id: str, now: int,
-                      note: Optional[str]) -> None:
+    def _mark_sending(
+        self, actor: str, item: PaymentModel, source: PaymentModel, request_id: str, now: int, note: str | None
+    ) -> None:
         amount = int(item.amount)
         for attempt in range(ATTEMPTS):
             tx = LabelledTx()
-            tx.update("refund", PaymentModel(item.payment_id),
-                      [PaymentModel.status.set("sending"), PaymentModel.approved_by.set(actor),
-                       PaymentModel.request_id.set(request_id), PaymentModel.sent_at.set(now)],
-                      condition=PaymentModel.status == "requested")
+            tx.update(
+                "refund",
+                PaymentModel(item.payment_id),
+                [
+                    PaymentModel.status.set("sending"),
+                    PaymentModel.approved_by.set(actor),
+                    PaymentModel.request_id.set(request_id),
+                    PaymentModel.sent_at.set(now),
+                ],
+                condition=PaymentModel.status == "requested",
+            )
             # Never more back through a payment than it brought (DynamoDB conditions do no sums: the limit
             # is the payment's amount, which never changes, less this refund).
             room = int(source.amount) - amount
-            tx.update("source", PaymentModel(source.payment_id), [PaymentModel.refunded.add(amount)],
-                      condition=(PaymentModel.kind == "payment")
-                      & (PaymentModel.refunded.does_not_exist() | (PaymentModel.refunded <= room)))
-            tx.put("audit", self._audit_entry(item_entity(item), actor, "refund.approve", {"status": "requested"},
-                                              {"status": "sending", "request_id": request_id, "note": note}),
-                   condition=AuditModel.entity.does_not_exist())
+            tx.update(
+                "source",
+                PaymentModel(source.payment_id),
+                [PaymentModel.refunded.add(amount)],
+                condition=(PaymentModel.kind == "payment")
+                & (PaymentModel.refunded.does_not_exist() | (PaymentModel.refunded <= room)),
+            )
+            tx.put(
+                "audit",
+                self._audit_entry(
+                    item_entity(item),
+                    actor,
+                    "refund.approve",
+                    {"status": "requested"},
+                    {"status": "sending", "request_id": request_id, "note": note},
+                ),
+                condition=AuditModel.entity.does_not_exist(),
+            )
             try:
                 tx.commit()
                 return
@@ -242,24 +335,41 @@ class RefundService:
                 if "refund" in failed.failed:
                     _must_be_requested(self._refund(_refund_id(item)))
                 if "source" in failed.failed:
-                    raise Conflict("the VNPay payment has less left to refund than this: reject it",
-                                   "Giao dịch VNPay không còn đủ tiền để hoàn; hãy từ chối yêu cầu.",
-                                   code="REFUND_EXCEEDS_PAYMENT") from None
+                    raise Conflict(
+                        "the VNPay payment has less left to refund than this: reject it",
+                        "Giao dịch VNPay không còn đủ tiền để hoàn; hãy từ chối yêu cầu.",
+                        code="REFUND_EXCEEDS_PAYMENT",
+                    ) from None
                 _back_off(attempt)
         raise ServiceUnavailable()
 
-    def _paid_out_in_cash(self, actor: str, item: PaymentModel, note: Optional[str]) -> dict:
+    def _paid_out_in_cash(self, actor: str, item: PaymentModel, note: str | None) -> dict:
         now = self.clock.now()
         outcome = f"paid out in cash at the office, recorded by {actor}" + (f": {note}" if note else "")
         for attempt in range(ATTEMPTS):
             tx = LabelledTx()
-            tx.update("refund", PaymentModel(item.payment_id),
-                      [PaymentModel.status.set("refunded"), PaymentModel.approved_by.set(actor),
-                       PaymentModel.sent_at.set(now), PaymentModel.outcome.set(outcome[:NOTE_MAX])],
-                      condition=PaymentModel.status == "requested")
-            tx.put("audit", self._audit_entry(item_entity(item), actor, "refund.cash_paid_out",
-                                              {"status": "requested"}, {"status": "refunded", "note": note}),
-                   condition=AuditModel.entity.does_not_exist())
+            tx.update(
+                "refund",
+                PaymentModel(item.payment_id),
+                [
+                    PaymentModel.status.set("refunded"),
+                    PaymentModel.approved_by.set(actor),
+                    PaymentModel.sent_at.set(now),
+                    PaymentModel.outcome.set(outcome[:NOTE_MAX]),
+                ],
+                condition=PaymentModel.status == "requested",
+            )
+            tx.put(
+                "audit",
+                self._audit_entry(
+                    item_entity(item),
+                    actor,
+                    "refund.cash_paid_out",
+                    {"status": "requested"},
+                    {"status": "refunded", "note": note},
+                ),
+                condition=AuditModel.entity.does_not_exist(),
+            )
             try:
                 tx.commit()
                 break
@@ -311,14 +421,16 @@ class RefundService:
         kind, status = str(answer.get("vnp_TransactionType") or ""), str(answer.get("vnp_TransactionStatus") or "")
         amount = int(item.amount)
         others = [r for r in self.store.in_flight(source.payment_id) if r.payment_id != item.payment_id]
-        before = int(source.refunded or 0) - amount - sum(int(r.amount) for r in others)   # confirmed earlier
+        before = int(source.refunded or 0) - amount - sum(int(r.amount) for r in others)  # confirmed earlier
         late = self.clock.now() - int(item.sent_at or item.received_at) >= self.settle_after
         if kind == "01" and status != "00":
             return "unconfirmed", f"querydr: payment status {status or '?'}"
         if kind == "01":
             if before > 0:
-                return "unconfirmed", "querydr shows no refund of the payment, not even the earlier ones: " \
-                                      "check VNPay's merchant portal"
+                return (
+                    "unconfirmed",
+                    "querydr shows no refund of the payment, not even the earlier ones: check VNPay's merchant portal",
+                )
             if not late:
                 return "unconfirmed", "querydr shows no refund yet"
             return "failed", "querydr shows no refund of the payment: it did not happen"
@@ -326,8 +438,10 @@ class RefundService:
             return "unconfirmed", f"querydr: transaction type {kind or '?'}"
         ours = not others and (before == 0 or (kind == "02" and before + amount == int(source.amount)))
         if not ours:
-            return "unconfirmed", (f"querydr shows a refund ({kind}/{status}) of the payment, but it had others: "
-                                   "check VNPay's merchant portal")
+            return "unconfirmed", (
+                f"querydr shows a refund ({kind}/{status}) of the payment, but it had others: "
+                "check VNPay's merchant portal"
+            )
         if status == "09":
             return "failed", "querydr: VNPay rejected the refund (09)"
         if status in ("00", "05", "06"):
@@ -343,11 +457,16 @@ class RefundService:
         else:
             moved = self.store.move(item.payment_id, from_status, "unconfirmed", why)
             if from_status == "unconfirmed":
-                return moved       # the latest word recorded; not a change worth an audit entry
+                return moved  # the latest word recorded; not a change worth an audit entry
         if moved:
             to_status = "refunded" if verdict == "refunded" else "unconfirmed"
-            self._audit_entry(item_entity(item), actor, f"refund.{to_status}", {"status": from_status},
-                              {"status": to_status, "outcome": why}).save(condition=AuditModel.entity.does_not_exist())
+            self._audit_entry(
+                item_entity(item),
+                actor,
+                f"refund.{to_status}",
+                {"status": from_status},
+                {"status": to_status, "outcome": why},
+            ).save(condition=AuditModel.entity.does_not_exist())
         return moved
 
     def _give_back(self, actor: str, item: PaymentModel, from_status: str, to_status: str, why: str) -> bool:
@@ -359,21 +478,43 @@ class RefundService:
         flags: list[str] = []
         for attempt in range(ATTEMPTS):
             now = self.clock.now()
-            posting = Posting(event="refund_cancelled", reference=item.payment_id, posted_at=now, posted_by=actor,
-                              lines={code: [{"kind": "refund", "amount": -amount}]}, credit={code: amount},
-                              payment_id=item.payment_id, channel=item.method, external_ref=item.source_payment_id,
-                              note=why[:NOTE_MAX], flags=list(flags))
-            audit = self._audit_entry(item_entity(item), actor, f"refund.{to_status}", {"status": from_status},
-                                      {"status": to_status, "outcome": why, "credit_back": amount})
+            posting = Posting(
+                event="refund_cancelled",
+                reference=item.payment_id,
+                posted_at=now,
+                posted_by=actor,
+                lines={code: [{"kind": "refund", "amount": -amount}]},
+                credit={code: amount},
+                payment_id=item.payment_id,
+                channel=item.method,
+                external_ref=item.source_payment_id,
+                note=why[:NOTE_MAX],
+                flags=list(flags),
+            )
+            audit = self._audit_entry(
+                item_entity(item),
+                actor,
+                f"refund.{to_status}",
+                {"status": from_status},
+                {"status": to_status, "outcome": why, "credit_back": amount},
+            )
 
             def extras(tx: LabelledTx, _posting: Posting) -> None:
-                tx.update("refund", PaymentModel(item.payment_id),
-                          [PaymentModel.status.set(to_status), PaymentModel.outcome.set(why[:NOTE_MAX])],
-                          condition=PaymentModel.status == from_status)
+                tx.update(
+                    "refund",
+                    PaymentModel(item.payment_id),
+                    [PaymentModel.status.set(to_status), PaymentModel.outcome.set(why[:NOTE_MAX])],
+                    condition=PaymentModel.status == from_status,
+                )
                 if with_source:
-                    tx.update("source", PaymentModel(item.source_payment_id), [PaymentModel.refunded.add(-amount)],
-                              condition=PaymentModel.refunded >= amount)
+                    tx.update(
+                        "source",
+                        PaymentModel(item.source_payment_id),
+                        [PaymentModel.refunded.add(-amount)],
+                        condition=PaymentModel.refunded >= amount,
+                    )
                 tx.put("audit", audit, condition=AuditModel.entity.does_not_exist())
+
             try:
                 self.ledger.post(posting, extras)
             except PostingFailed as failed:
@@ -386,8 +527,10 @@ class RefundService:
                 else:
                     _back_off(attempt)
                 continue
-            logger.info("refund cancelled, credit back", extra={"refund_id": item.payment_id, "status": to_status,
-                                                                "amount": amount})
+            logger.info(
+                "refund cancelled, credit back",
+                extra={"refund_id": item.payment_id, "status": to_status, "amount": amount},
+            )
             return True
         raise ServiceUnavailable()
 
@@ -431,23 +574,35 @@ class RefundService:
 
     def _resolve(self, actor: str, item: PaymentModel, outcome: object, note: str) -> dict:
         if outcome not in ("refunded", "failed"):
-            raise ValidationError("outcome must be refunded or failed", "Kết quả phải là refunded hoặc failed.",
-                                  field="outcome")
+            raise ValidationError(
+                "outcome must be refunded or failed", "Kết quả phải là refunded hoặc failed.", field="outcome"
+            )
         if not self._unsettled(item):
-            raise Conflict(f"only an unconfirmed VNPay refund is settled by hand; this one is {item.status}",
-                           f"Chỉ yêu cầu hoàn qua VNPay chưa rõ kết quả mới được xác nhận thủ công; yêu cầu này "
-                           f"đang ở trạng thái {item.status}.", code="REFUND_NOT_UNCONFIRMED")
+            raise Conflict(
+                f"only an unconfirmed VNPay refund is settled by hand; this one is {item.status}",
+                f"Chỉ yêu cầu hoàn qua VNPay chưa rõ kết quả mới được xác nhận thủ công; yêu cầu này "
+                f"đang ở trạng thái {item.status}.",
+                code="REFUND_NOT_UNCONFIRMED",
+            )
         why = f"settled by {actor} from VNPay's merchant portal: {note}"
         if not self._settle(actor, item, item.status, outcome, why):
-            raise Conflict("this refund was settled meanwhile", "Yêu cầu này vừa được xử lý.",
-                           code="REFUND_NOT_UNCONFIRMED")
+            raise Conflict(
+                "this refund was settled meanwhile", "Yêu cầu này vừa được xử lý.", code="REFUND_NOT_UNCONFIRMED"
+            )
         return _view(self._refund(_refund_id(item)))
 
     def settle_unconfirmed(self, limit: int = 50) -> dict:
         """The reconciliation schedule: ask VNPay about every unconfirmed refund (and approvals left in
         `sending`), oldest first; stop asking after a few calls in a row go unanswered."""
-        counts = {"checked": 0, "refunded": 0, "failed": 0, "unconfirmed": 0, "unanswered": 0, "errors": 0,
-                  "postponed": 0}
+        counts = {
+            "checked": 0,
+            "refunded": 0,
+            "failed": 0,
+            "unconfirmed": 0,
+            "unanswered": 0,
+            "errors": 0,
+            "postponed": 0,
+        }
         items = self.store.by_status("unconfirmed", limit=limit, newest_first=False)
         items += [i for i in self.store.by_status("sending", limit=limit, newest_first=False) if self._unsettled(i)]
         silent = 0
@@ -458,10 +613,11 @@ class RefundService:
             counts["checked"] += 1
             try:
                 verdict = self._ask_vnpay("reconciliation", item)
-            except Exception:   # one refund's store trouble must not hold up the others
+            except Exception:  # one refund's store trouble must not hold up the others
                 counts["errors"] += 1
-                logger.exception("settling a refund failed; the next run tries again",
-                                 extra={"refund_id": item.payment_id})
+                logger.exception(
+                    "settling a refund failed; the next run tries again", extra={"refund_id": item.payment_id}
+                )
                 continue
             silent = silent + 1 if verdict == "unanswered" else 0
             counts[verdict] += 1
@@ -485,8 +641,9 @@ class RefundService:
     def list_refunds(self, status: object, limit: object = None) -> dict:
         status = status or "requested"
         if status not in STATUSES:
-            raise ValidationError(f"status must be one of {', '.join(STATUSES)}", "Trạng thái không hợp lệ.",
-                                  field="status")
+            raise ValidationError(
+                f"status must be one of {', '.join(STATUSES)}", "Trạng thái không hợp lệ.", field="status"
+            )
         size = _limit(limit, 100)
         return {"status": status, "refunds": [_view(r) for r in self.store.by_status(status, limit=size)]}
 
@@ -503,14 +660,15 @@ class RefundService:
         a person must act on (credit itself goes to the next bill)."""
         now = self.clock.now()
         unconfirmed = self.store.by_status("unconfirmed", limit=100, newest_first=False)
-        unconfirmed += [i for i in self.store.by_status("sending", limit=100, newest_first=False)
-                        if self._unsettled(i)]
+        unconfirmed += [i for i in self.store.by_status("sending", limit=100, newest_first=False) if self._unsettled(i)]
         requested = self.store.by_status("requested", limit=100, newest_first=False)
         failed = self.store.by_status("failed", limit=100, since=now - FAILED_REPORT_DAYS * 86400)
-        report = {"credits_to_refund": self.credits()["credits"],
-                  "refunds_requested": [_view(r) for r in requested],
-                  "refunds_unconfirmed": [_view(r) for r in unconfirmed],
-                  "refunds_failed": [_view(r) for r in failed]}
+        report = {
+            "credits_to_refund": self.credits()["credits"],
+            "refunds_requested": [_view(r) for r in requested],
+            "refunds_unconfirmed": [_view(r) for r in unconfirmed],
+            "refunds_failed": [_view(r) for r in failed],
+        }
         report["needing_a_person"] = len(requested) + len(unconfirmed) + len(failed)
         return report
 
@@ -524,14 +682,16 @@ def _refund_id(item: PaymentModel) -> str:
 
 
 def item_entity(item: PaymentModel) -> str:
-    return item.payment_id      # 'refund#<id>': the audit trail's entity
+    return item.payment_id  # 'refund#<id>': the audit trail's entity
 
 
 def _must_be_requested(item: PaymentModel) -> None:
     if item.status != "requested":
-        raise Conflict(f"this refund is {item.status}, not waiting for a decision",
-                       f"Yêu cầu hoàn tiền này đang ở trạng thái {item.status}, không còn chờ duyệt.",
-                       code="REFUND_NOT_REQUESTED")
+        raise Conflict(
+            f"this refund is {item.status}, not waiting for a decision",
+            f"Yêu cầu hoàn tiền này đang ở trạng thái {item.status}, không còn chờ duyệt.",
+            code="REFUND_NOT_REQUESTED",
+        )
 
 
 def _limit(value: object, most: int) -> int:
@@ -542,15 +702,27 @@ def _limit(value: object, most: int) -> int:
     return int(value)
 
 
-def _iso(epoch) -> Optional[str]:
+def _iso(epoch) -> str | None:
     return datetime.fromtimestamp(int(epoch), vnpay.VN).isoformat(timespec="seconds") if epoch else None
 
 
 def _view(r: PaymentModel) -> dict:
-    return {"refund_id": _refund_id(r), "customer_code": r.customer_code, "amount": int(r.amount),
-            "method": r.method, "status": r.status, "payment_id": r.source_payment_id, "order_id": r.order_id,
-            "transaction_no": r.transaction_no, "requested_by": r.requested_by, "requested_at": _iso(r.received_at),
-            "approved_by": r.approved_by, "sent_at": _iso(r.sent_at), "note": r.note, "outcome": r.outcome}
+    return {
+        "refund_id": _refund_id(r),
+        "customer_code": r.customer_code,
+        "amount": int(r.amount),
+        "method": r.method,
+        "status": r.status,
+        "payment_id": r.source_payment_id,
+        "order_id": r.order_id,
+        "transaction_no": r.transaction_no,
+        "requested_by": r.requested_by,
+        "requested_at": _iso(r.received_at),
+        "approved_by": r.approved_by,
+        "sent_at": _iso(r.sent_at),
+        "note": r.note,
+        "outcome": r.outcome,
+    }
 
 
 def _credit_view(a) -> dict:

@@ -11,12 +11,13 @@ once it is sent, so a redelivered or retried message never repeats a channel
 that went out. A claim left 'claimed' by a run that died before enqueueing
 (Lambda retries a failed scheduled run) is enqueued by the next run, if it is
 older than that run (RECLAIM_AFTER_S) so two runs at once never both send it."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
-from typing import Callable, Iterable, Optional
 
 from pynamodb.exceptions import DeleteError
 
@@ -27,34 +28,47 @@ from chalicelib.errors import Forbidden, NotFound, ValidationError
 from chalicelib.observability import logger
 from chalicelib.services.auth import customer_code
 from chalicelib.store.models import CustomerModel, InvoiceModel, ReminderModel
-from chalicelib.store.repositories import (ConditionFailed, _is_condition_failure, get_or_none, save_if, storage_errors,
-                                           update_if)
+from chalicelib.store.repositories import (
+    ConditionFailed,
+    _is_condition_failure,
+    get_or_none,
+    save_if,
+    storage_errors,
+    update_if,
+)
 
-PAGE = 500                      # invoices per Query page (a checkpoint: the cursor moves page by page)
-CLAIM_THREADS = 16              # conditional Puts and SendMessageBatch calls in flight
-KEEP_DAYS = 120                 # reminder records expire (TTL) after the last level could matter
-STOP_MARGIN_MS = 60_000         # stop planning when less than this is left of the Lambda's time
-RECLAIM_AFTER_S = 60            # a claim this much older than the current run was left by a run that died
+PAGE = 500  # invoices per Query page (a checkpoint: the cursor moves page by page)
+CLAIM_THREADS = 16  # conditional Puts and SendMessageBatch calls in flight
+KEEP_DAYS = 120  # reminder records expire (TTL) after the last level could matter
+STOP_MARGIN_MS = 60_000  # stop planning when less than this is left of the Lambda's time
+RECLAIM_AFTER_S = 60  # a claim this much older than the current run was left by a run that died
 EMAIL_RE = re.compile(r"^[^@\s<>]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9:_.\-]{16,4096}$")
 PLATFORMS = ("android", "ios")
 
 
 def _not_linked() -> Forbidden:
-    return Forbidden("this customer code is not linked to your account",
-                     "Mã khách hàng này chưa được liên kết với tài khoản của bạn.", code="CUSTOMER_NOT_LINKED")
+    return Forbidden(
+        "this customer code is not linked to your account",
+        "Mã khách hàng này chưa được liên kết với tài khoản của bạn.",
+        code="CUSTOMER_NOT_LINKED",
+    )
 
 
 class ReminderStore:
     """DynamoDB access of the reminders (PynamoDB models; calls counted by the bench)."""
 
     @storage_errors
-    def due_page(self, due_date: str, start_key: Optional[dict],
-                 limit: Optional[int] = None) -> tuple[list, Optional[dict]]:
+    def due_page(self, due_date: str, start_key: dict | None, limit: int | None = None) -> tuple[list, dict | None]:
         """One page of unpaid invoices due on `due_date` (the by_due_date index: a Query, never a Scan)."""
         limit = limit or PAGE
-        it = InvoiceModel.by_due_date.query(due_date, filter_condition=InvoiceModel.status == "unpaid",
-                                            last_evaluated_key=start_key, limit=limit, page_size=limit)
+        it = InvoiceModel.by_due_date.query(
+            due_date,
+            filter_condition=InvoiceModel.status == "unpaid",
+            last_evaluated_key=start_key,
+            limit=limit,
+            page_size=limit,
+        )
         items = list(it)
         return items, it.last_evaluated_key
 
@@ -77,8 +91,15 @@ class ReminderStore:
     @storage_errors
     def claim(self, key: str, code: str, level: str, now: int) -> bool:
         """Record the reminder unless it exists: True for the one caller that creates it."""
-        item = ReminderModel(key, customer_code=code, level=level, status="claimed", channels=[], created_at=now,
-                             expires_at=now + KEEP_DAYS * 86400)
+        item = ReminderModel(
+            key,
+            customer_code=code,
+            level=level,
+            status="claimed",
+            channels=[],
+            created_at=now,
+            expires_at=now + KEEP_DAYS * 86400,
+        )
         return save_if(item, ReminderModel.reminder_key.does_not_exist())
 
     @storage_errors
@@ -98,11 +119,14 @@ class ReminderStore:
     @storage_errors
     def stale_claims(self, keys: list[str], before: int) -> list[str]:
         """Of these reminders, those still 'claimed' since before `before`: their run died unqueued."""
-        return [item.reminder_key for item in ReminderModel.batch_get(keys)
-                if item.status == "claimed" and int(item.created_at) < before]
+        return [
+            item.reminder_key
+            for item in ReminderModel.batch_get(keys)
+            if item.status == "claimed" and int(item.created_at) < before
+        ]
 
     @storage_errors
-    def set_status(self, key: str, status: str, now: Optional[int] = None) -> None:
+    def set_status(self, key: str, status: str, now: int | None = None) -> None:
         actions = [ReminderModel.status.set(status)]
         if status == "sent":
             actions.append(ReminderModel.sent_at.set(now))
@@ -110,12 +134,14 @@ class ReminderStore:
 
     @storage_errors
     def add_channel(self, key: str, channel: str) -> None:
-        update_if(ReminderModel(key), [ReminderModel.channels.set(ReminderModel.channels.append([channel]))],
-                  ReminderModel.reminder_key.exists() & ~ReminderModel.channels.contains(channel))
+        update_if(
+            ReminderModel(key),
+            [ReminderModel.channels.set(ReminderModel.channels.append([channel]))],
+            ReminderModel.reminder_key.exists() & ~ReminderModel.channels.contains(channel),
+        )
 
     @storage_errors
-    def set_preferences(self, code: str, channels: Optional[list], opt_out: Optional[bool],
-                        email: Optional[str]) -> object:
+    def set_preferences(self, code: str, channels: list | None, opt_out: bool | None, email: str | None) -> object:
         actions = []
         if channels is not None:
             actions.append(CustomerModel.notify_channels.set(channels))
@@ -129,13 +155,15 @@ class ReminderStore:
 
     @storage_errors
     def set_push_endpoint(self, code: str, arn: str) -> None:
-        CustomerModel(code).update(actions=[CustomerModel.push_endpoint.set(arn)],
-                                   condition=CustomerModel.code.exists())
+        CustomerModel(code).update(
+            actions=[CustomerModel.push_endpoint.set(arn)], condition=CustomerModel.code.exists()
+        )
 
 
 class ReminderService:
-    def __init__(self, *, settings: Settings, store: ReminderStore, queue, notifier, push, clock,
-                 threads: int = CLAIM_THREADS) -> None:
+    def __init__(
+        self, *, settings: Settings, store: ReminderStore, queue, notifier, push, clock, threads: int = CLAIM_THREADS
+    ) -> None:
         self.settings = settings
         self.store = store
         self.queue = queue
@@ -151,8 +179,13 @@ class ReminderService:
 
     # -- the daily plan ----------------------------------------------------------
 
-    def plan(self, today: Optional[date] = None, cursor: Optional[dict] = None,
-             time_left_ms: Optional[Callable[[], int]] = None, stop_margin_ms: int = STOP_MARGIN_MS) -> dict:
+    def plan(
+        self,
+        today: date | None = None,
+        cursor: dict | None = None,
+        time_left_ms: Callable[[], int] | None = None,
+        stop_margin_ms: int = STOP_MARGIN_MS,
+    ) -> dict:
         """Claim and enqueue today's reminders, level by level, page by page.
         Returns counts, and `complete: false` with a `cursor` to continue from
         when the time left (`time_left_ms`, the Lambda's) ran under the margin."""
@@ -173,8 +206,9 @@ class ReminderService:
                 while True:
                     if time_left_ms is not None and time_left_ms() < stop_margin_ms:
                         out.update(complete=False, cursor={"level": index, "key": key})
-                        logger.warning("reminders plan stopped for time; continue from the cursor",
-                                       extra={"cursor_level": index})
+                        logger.warning(
+                            "reminders plan stopped for time; continue from the cursor", extra={"cursor_level": index}
+                        )
                         out.update(totals)
                         return out
                     invoices, next_key = self.store.due_page(due.isoformat(), key)
@@ -205,18 +239,23 @@ class ReminderService:
                 counts["opted_out"] += 1
             else:
                 wanted.append(inv)
-        won = list(pool.map(lambda inv: self.store.claim(f"{inv.invoice_id}#{level.name}", inv.customer_code,
-                                                         level.name, now), wanted))
+        won = list(
+            pool.map(
+                lambda inv: self.store.claim(f"{inv.invoice_id}#{level.name}", inv.customer_code, level.name, now),
+                wanted,
+            )
+        )
         bodies = [{"invoice_id": inv.invoice_id, "level": level.name} for inv, w in zip(wanted, won) if w]
         lost = [f"{inv.invoice_id}#{level.name}" for inv, w in zip(wanted, won) if not w]
         started = getattr(self, "_run_started", now)
         stale = self.store.stale_claims(lost, started - RECLAIM_AFTER_S) if lost else []
         if stale:
-            logger.warning("reminders claimed by a run that died before queueing them: queued now",
-                           extra={"count": len(stale)})
+            logger.warning(
+                "reminders claimed by a run that died before queueing them: queued now", extra={"count": len(stale)}
+            )
             bodies += [{"invoice_id": key.rsplit("#", 1)[0], "level": level.name} for key in stale]
         counts["already"] = len(wanted) - len(bodies)
-        batches = [bodies[i:i + 10] for i in range(0, len(bodies), 10)]
+        batches = [bodies[i : i + 10] for i in range(0, len(bodies), 10)]
         for batch, result in zip(batches, pool.map(self._enqueue, batches)):
             failed, error = result
             keys = [f"{body['invoice_id']}#{level.name}" for body in batch]
@@ -229,10 +268,10 @@ class ReminderService:
                 raise error
         return counts
 
-    def _enqueue(self, batch: list[dict]) -> tuple[list[int], Optional[Exception]]:
+    def _enqueue(self, batch: list[dict]) -> tuple[list[int], Exception | None]:
         try:
             return self.queue.enqueue_batch(batch), None
-        except Exception as exc:      # the whole batch: release its claims, then fail the run
+        except Exception as exc:  # the whole batch: release its claims, then fail the run
             return list(range(len(batch))), exc
 
     # -- the worker ------------------------------------------------------------------
@@ -278,10 +317,17 @@ class ReminderService:
         for channel in chosen:
             if channel in done:
                 continue
-            message = rules.compose(level, channel, invoice_id=invoice_id, customer_code=invoice.customer_code,
-                                    period=invoice.period, amount=int(invoice.total), due_date=invoice.due_date,
-                                    link_base=self.settings.payment_link_base,
-                                    sender=self.settings.sms_sender_id)
+            message = rules.compose(
+                level,
+                channel,
+                invoice_id=invoice_id,
+                customer_code=invoice.customer_code,
+                period=invoice.period,
+                amount=int(invoice.total),
+                due_date=invoice.due_date,
+                link_base=self.settings.payment_link_base,
+                sender=self.settings.sms_sender_id,
+            )
             try:
                 self.notifier.send(channel, customer, message)
             except ChannelUnavailable as exc:
@@ -296,8 +342,7 @@ class ReminderService:
             raise DeliveryFailed("; ".join(failures))
         if not delivered:
             # Every channel the customer chose is switched off here: nothing went out, so not "sent".
-            logger.warning("reminder skipped: none of the customer's channels is available",
-                           extra={"channels": chosen})
+            logger.warning("reminder skipped: none of the customer's channels is available", extra={"channels": chosen})
             self.store.set_status(key, "skipped")
             return "skipped"
         self.store.set_status(key, "sent", self.clock.now())
@@ -319,52 +364,63 @@ class ReminderService:
         codes = self._codes(identity, body.get("customer_code"))
         channels, opt_out, email = body.get("channels"), body.get("opt_out"), body.get("email")
         if channels is None and opt_out is None and email is None:
-            raise ValidationError("send channels, opt_out or email", "Cần gửi channels, opt_out hoặc email.",
-                                  field="channels")
+            raise ValidationError(
+                "send channels, opt_out or email", "Cần gửi channels, opt_out hoặc email.", field="channels"
+            )
         if channels is not None:
-            if not isinstance(channels, list) or not channels or len(channels) > len(rules.CHANNELS) \
-                    or any(c not in rules.CHANNELS for c in channels) or len(set(channels)) != len(channels):
-                raise ValidationError("channels: a non-empty list of distinct sms, email, push, zalo",
-                                      "channels phải là danh sách không trùng gồm sms, email, push, zalo.",
-                                      field="channels")
+            if (
+                not isinstance(channels, list)
+                or not channels
+                or len(channels) > len(rules.CHANNELS)
+                or any(c not in rules.CHANNELS for c in channels)
+                or len(set(channels)) != len(channels)
+            ):
+                raise ValidationError(
+                    "channels: a non-empty list of distinct sms, email, push, zalo",
+                    "channels phải là danh sách không trùng gồm sms, email, push, zalo.",
+                    field="channels",
+                )
         if opt_out is not None and not isinstance(opt_out, bool):
-            raise ValidationError("opt_out must be true or false", "opt_out phải là true hoặc false.",
-                                  field="opt_out")
+            raise ValidationError("opt_out must be true or false", "opt_out phải là true hoặc false.", field="opt_out")
         if email is not None and (not isinstance(email, str) or len(email) > 254 or not EMAIL_RE.match(email)):
-            raise ValidationError("email is not a valid e-mail address", "Địa chỉ email không hợp lệ.",
-                                  field="email")
+            raise ValidationError("email is not a valid e-mail address", "Địa chỉ email không hợp lệ.", field="email")
         if channels and "email" in channels and email is None:
             for code in codes:
                 current = self.store.customer(code)
                 if current is not None and not current.email:
-                    raise ValidationError("choosing e-mail needs an email address", "Vui lòng nhập địa chỉ email.",
-                                          field="email")
+                    raise ValidationError(
+                        "choosing e-mail needs an email address", "Vui lòng nhập địa chỉ email.", field="email"
+                    )
         out = []
         for code in codes:
             try:
                 self.store.set_preferences(code, channels, opt_out, email)
             except ConditionFailed:
-                raise NotFound("customer not found", "Không tìm thấy khách hàng.",
-                               code="CUSTOMER_NOT_FOUND") from None
+                raise NotFound("customer not found", "Không tìm thấy khách hàng.", code="CUSTOMER_NOT_FOUND") from None
             customer = self.store.customer(code)
             out.append(self._preferences(customer))
         return {"customers": out}
 
     @staticmethod
     def _preferences(customer) -> dict:
-        return {"customer_code": customer.code,
-                "channels": list(customer.notify_channels or rules.DEFAULT_CHANNELS),
-                "opt_out": bool(customer.reminders_opt_out), "email": customer.email,
-                "push_registered": bool(customer.push_endpoint)}
+        return {
+            "customer_code": customer.code,
+            "channels": list(customer.notify_channels or rules.DEFAULT_CHANNELS),
+            "opt_out": bool(customer.reminders_opt_out),
+            "email": customer.email,
+            "push_registered": bool(customer.push_endpoint),
+        }
 
     def register_push(self, identity: Identity, body: dict) -> dict:
         token, platform = body.get("token"), body.get("platform")
         if platform not in PLATFORMS:
-            raise ValidationError("platform must be android or ios", "platform phải là android hoặc ios.",
-                                  field="platform")
+            raise ValidationError(
+                "platform must be android or ios", "platform phải là android hoặc ios.", field="platform"
+            )
         if not isinstance(token, str) or not TOKEN_RE.match(token):
-            raise ValidationError("token must be the app's device token", "Mã thiết bị (token) không hợp lệ.",
-                                  field="token")
+            raise ValidationError(
+                "token must be the app's device token", "Mã thiết bị (token) không hợp lệ.", field="token"
+            )
         codes = self._codes(identity, body.get("customer_code"))
         from chalicelib.adapters.notifier import ChannelUnavailable
 
@@ -372,8 +428,8 @@ class ReminderService:
             arn = self.push.register(platform, token, identity.account_id)
         except ChannelUnavailable:
             from chalicelib.errors import ServiceUnavailable
-            raise ServiceUnavailable("push notifications are not configured",
-                                     "Chưa cấu hình thông báo đẩy.") from None
+
+            raise ServiceUnavailable("push notifications are not configured", "Chưa cấu hình thông báo đẩy.") from None
         for code in codes:
             try:
                 self.store.set_push_endpoint(code, arn)

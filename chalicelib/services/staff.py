@@ -6,14 +6,14 @@ Each staff call costs one UpdateItem (`touch`), which is also where a device
 that was re-bound away loses access. `routes/today` is one Query for the
 routes, one BatchGetItem for the customers and two small Queries per customer
 (recent invoices; unpaid invoices), run a few at a time."""
+
 from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Callable, Iterable, Optional
-
 
 from chalicelib.config import Settings
 from chalicelib.domain import passwords
@@ -29,7 +29,7 @@ DEVICE_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 ROUTE_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 ACTIVE_SECONDS = 15 * 60
-MAX_ROUTE_CUSTOMERS = 3000     # seed 003: 2,757 customers per staff member a month
+MAX_ROUTE_CUSTOMERS = 3000  # seed 003: 2,757 customers per staff member a month
 HISTORY_MONTHS = 3
 LOOKUP_THREADS = 8
 
@@ -42,49 +42,57 @@ class UpgradeRequired(AppError):
 
 
 def device_not_bound() -> Forbidden:
-    return Forbidden("this account is bound to another device; ask an admin to re-bind",
-                     "Tài khoản này đã gắn với một thiết bị khác. Vui lòng liên hệ quản trị viên để gắn lại thiết bị.",
-                     code="DEVICE_NOT_BOUND")
+    return Forbidden(
+        "this account is bound to another device; ask an admin to re-bind",
+        "Tài khoản này đã gắn với một thiết bị khác. Vui lòng liên hệ quản trị viên để gắn lại thiết bị.",
+        code="DEVICE_NOT_BOUND",
+    )
 
 
 def parse_version(value: object, field: str = "app_version") -> tuple:
     if not isinstance(value, str) or not VERSION_RE.match(value.strip()):
-        raise ValidationError(f"{field} must be a dotted version such as 1.4.2",
-                              "Phiên bản ứng dụng không hợp lệ.", field=field)
+        raise ValidationError(
+            f"{field} must be a dotted version such as 1.4.2", "Phiên bản ứng dụng không hợp lệ.", field=field
+        )
     parts = tuple(int(p) for p in value.strip().split("."))
     return parts + (0,) * (4 - len(parts))
 
 
 def device_id(value: object, field: str = "device_imei") -> str:
     if not isinstance(value, str) or not DEVICE_RE.match(value):
-        raise ValidationError(f"{field} must be the device's IMEI (15 digits) or device id",
-                              "Mã IMEI của thiết bị không hợp lệ.", field=field)
+        raise ValidationError(
+            f"{field} must be the device's IMEI (15 digits) or device id",
+            "Mã IMEI của thiết bị không hợp lệ.",
+            field=field,
+        )
     return value
 
 
 def username(value: object, field: str = "username") -> str:
     if not isinstance(value, str) or not USERNAME_RE.match(value):
-        raise ValidationError(f"{field}: 3-32 of a-z, 0-9, '.', '_', '-'", "Tên đăng nhập không hợp lệ.",
-                              field=field)
+        raise ValidationError(f"{field}: 3-32 of a-z, 0-9, '.', '_', '-'", "Tên đăng nhập không hợp lệ.", field=field)
     return value
 
 
 def position(lat: object, lng: object) -> tuple[float, float]:
-    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lng)) \
-        and -90 <= lat <= 90 and -180 <= lng <= 180
+    ok = (
+        all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lng))
+        and -90 <= lat <= 90
+        and -180 <= lng <= 180
+    )
     if not ok:
-        raise ValidationError("position must be latitude,longitude in degrees", "Toạ độ GPS không hợp lệ.",
-                              field="X-Geo")
+        raise ValidationError(
+            "position must be latitude,longitude in degrees", "Toạ độ GPS không hợp lệ.", field="X-Geo"
+        )
     return round(float(lat), 6), round(float(lng), 6)
 
 
-def _text(body: dict, name: str, vi: str, max_len: int = 100, required: bool = True) -> Optional[str]:
+def _text(body: dict, name: str, vi: str, max_len: int = 100, required: bool = True) -> str | None:
     value = body.get(name)
     if value is None and not required:
         return None
     if not isinstance(value, str) or not 0 < len(value.strip()) <= max_len:
-        raise ValidationError(f"{name} is required (at most {max_len} characters)", f"Vui lòng nhập {vi}.",
-                              field=name)
+        raise ValidationError(f"{name} is required (at most {max_len} characters)", f"Vui lòng nhập {vi}.", field=name)
     return value.strip()
 
 
@@ -95,25 +103,37 @@ def _period(value: object) -> str:
 
 
 def _days(value: object) -> list[int]:
-    if not isinstance(value, list) or not value or not all(
-            isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 31 for d in value):
-        raise ValidationError("days must be a non-empty list of days of the month (1-31)",
-                              "Ngày đi tuyến phải là danh sách ngày trong tháng (1-31).", field="days")
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 31 for d in value)
+    ):
+        raise ValidationError(
+            "days must be a non-empty list of days of the month (1-31)",
+            "Ngày đi tuyến phải là danh sách ngày trong tháng (1-31).",
+            field="days",
+        )
     return sorted(set(value))
 
 
 def _codes(value: object) -> list[str]:
     if not isinstance(value, list) or not 0 < len(value) <= MAX_ROUTE_CUSTOMERS:
-        raise ValidationError(f"customer_codes must list 1 to {MAX_ROUTE_CUSTOMERS} customer codes in visiting order",
-                              "Danh sách khách hàng của tuyến không hợp lệ.", field="customer_codes")
+        raise ValidationError(
+            f"customer_codes must list 1 to {MAX_ROUTE_CUSTOMERS} customer codes in visiting order",
+            "Danh sách khách hàng của tuyến không hợp lệ.",
+            field="customer_codes",
+        )
     codes = [customer_code(c, "customer_codes") for c in value]
     if len(set(codes)) != len(codes):
-        raise ValidationError("a customer appears twice in customer_codes",
-                              "Một khách hàng xuất hiện hai lần trong tuyến.", field="customer_codes")
+        raise ValidationError(
+            "a customer appears twice in customer_codes",
+            "Một khách hàng xuất hiện hai lần trong tuyến.",
+            field="customer_codes",
+        )
     return codes
 
 
-def _iso(epoch: Optional[int], tz) -> Optional[str]:
+def _iso(epoch: int | None, tz) -> str | None:
     return None if epoch is None else datetime.fromtimestamp(int(epoch), tz).isoformat()
 
 
@@ -142,15 +162,17 @@ class StaffService:
 
     @staticmethod
     def _too_old(minimum: str) -> UpgradeRequired:
-        return UpgradeRequired(f"this app version is too old; please update the app to {minimum} or later",
-                               f"Phiên bản ứng dụng đã cũ. Vui lòng cập nhật ứng dụng lên phiên bản {minimum} "
-                               "trở lên.")
+        return UpgradeRequired(
+            f"this app version is too old; please update the app to {minimum} or later",
+            f"Phiên bản ứng dụng đã cũ. Vui lòng cập nhật ứng dụng lên phiên bản {minimum} trở lên.",
+        )
 
     def login(self, ip: str, body: dict) -> dict:
         imei = device_id(body.get("device_imei"))
         version = self.check_app_version(body.get("app_version"))
-        return self.auth.staff_login(ip, body.get("username"), body.get("password"), imei, version,
-                                     bind_device=self._bind)
+        return self.auth.staff_login(
+            ip, body.get("username"), body.get("password"), imei, version, bind_device=self._bind
+        )
 
     def _bind(self, account: AccountModel, imei: str, version: str) -> None:
         """Called once the password is right: the first device binds (a
@@ -161,8 +183,7 @@ class StaffService:
             raise device_not_bound()
         account.device_imei = imei
 
-    def touch(self, identity: Identity, app_version: Optional[str], lat: Optional[float],
-              lng: Optional[float]) -> Optional[str]:
+    def touch(self, identity: Identity, app_version: str | None, lat: float | None, lng: float | None) -> str | None:
         """Every staff call: last seen, position and app version, in one
         UpdateItem that also requires the account to be bound to this device still.
         Returns the staff member's branch as the account holds it now."""
@@ -181,13 +202,26 @@ class StaffService:
         branch = _text(body, "branch", "chi nhánh")
         password = passwords.check_policy(body.get("password"), login=login, min_length=self.s.password_min_length)
         now = self.clock.now()
-        account = AccountModel(f"staff:{login}", role="staff", login=login,
-                               password_hash=passwords.hash_password(password, n=self.s.scrypt_n),
-                               customer_codes=[], created_at=now, password_changed_at=now, failed_logins=0,
-                               locked_until=0, full_name=full_name, branch=branch)
+        account = AccountModel(
+            f"staff:{login}",
+            role="staff",
+            login=login,
+            password_hash=passwords.hash_password(password, n=self.s.scrypt_n),
+            customer_codes=[],
+            created_at=now,
+            password_changed_at=now,
+            failed_logins=0,
+            locked_until=0,
+            full_name=full_name,
+            branch=branch,
+        )
         if not self.store.create_account(account):
-            raise Conflict("a staff member with this username exists",
-                           "Tên đăng nhập của nhân viên đã tồn tại.", code="ALREADY_EXISTS", field="username")
+            raise Conflict(
+                "a staff member with this username exists",
+                "Tên đăng nhập của nhân viên đã tồn tại.",
+                code="ALREADY_EXISTS",
+                field="username",
+            )
         view = {"username": login, "full_name": full_name, "branch": branch}
         self.audit(f"staff#{login}", actor, "staff.create", None, view)
         return dict(view, device_imei=None, status="unbound")
@@ -213,10 +247,19 @@ class StaffService:
                 status = "active"
             else:
                 status = "idle"
-            out.append({"device_imei": a.device_imei, "staff": a.login, "full_name": a.full_name,
-                        "branch": a.branch, "app_version": a.app_version,
-                        "last_lat": _num(a.last_lat), "last_lng": _num(a.last_lng),
-                        "last_seen_at": _iso(a.last_seen_at, tz), "status": status})
+            out.append(
+                {
+                    "device_imei": a.device_imei,
+                    "staff": a.login,
+                    "full_name": a.full_name,
+                    "branch": a.branch,
+                    "app_version": a.app_version,
+                    "last_lat": _num(a.last_lat),
+                    "last_lng": _num(a.last_lng),
+                    "last_seen_at": _iso(a.last_seen_at, tz),
+                    "status": status,
+                }
+            )
         return {"devices": out, "generated_at": _iso(now, tz)}
 
     # -- managers: routes --------------------------------------------------
@@ -225,8 +268,9 @@ class StaffService:
         login = username(value, "staff")
         account = self.store.account(f"staff:{login}")
         if account is None:
-            raise ValidationError("no staff member has this username", "Không tìm thấy nhân viên.",
-                                  field="staff", code="UNKNOWN_STAFF")
+            raise ValidationError(
+                "no staff member has this username", "Không tìm thấy nhân viên.", field="staff", code="UNKNOWN_STAFF"
+            )
         return account
 
     def _known_customers(self, codes: list[str]) -> None:
@@ -234,8 +278,12 @@ class StaffService:
         missing = [c for c in codes if c not in found]
         if missing:
             shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
-            raise ValidationError(f"unknown customer codes: {shown}", f"Không tìm thấy mã khách hàng: {shown}",
-                                  field="customer_codes", code="UNKNOWN_CUSTOMERS")
+            raise ValidationError(
+                f"unknown customer codes: {shown}",
+                f"Không tìm thấy mã khách hàng: {shown}",
+                field="customer_codes",
+                code="UNKNOWN_CUSTOMERS",
+            )
 
     def create_route(self, actor: str, body: dict) -> dict:
         period = _period(body.get("period"))
@@ -244,9 +292,16 @@ class StaffService:
         staff = self._staff(body.get("staff"))
         branch = _text(body, "branch", "chi nhánh", required=False) or staff.branch
         self._known_customers(codes)
-        route = RouteModel(f"RT-{period.replace('-', '')}-{staff.login}-{secrets.token_hex(3)}", staff=staff.login,
-                           period=period, branch=branch, days=days, customer_codes=codes,
-                           updated_at=self.clock.now(), updated_by=actor)
+        route = RouteModel(
+            f"RT-{period.replace('-', '')}-{staff.login}-{secrets.token_hex(3)}",
+            staff=staff.login,
+            period=period,
+            branch=branch,
+            days=days,
+            customer_codes=codes,
+            updated_at=self.clock.now(),
+            updated_by=actor,
+        )
         self.store.create_route(route)
         view = _route_view(route)
         self.audit(f"route#{route.route_id}", actor, "route.create", None, view)
@@ -256,8 +311,9 @@ class StaffService:
         """Reassign to another staff member, change the days, or replace the
         customer list; audited, and refused (409) if the route changed meanwhile."""
         if not any(k in body for k in ("staff", "customer_codes", "days")):
-            raise ValidationError("give staff, customer_codes or days", "Vui lòng nhập nội dung cần thay đổi.",
-                                  field="staff")
+            raise ValidationError(
+                "give staff, customer_codes or days", "Vui lòng nhập nội dung cần thay đổi.", field="staff"
+            )
         route = self.store.route(route_id) if ROUTE_ID_RE.match(route_id or "") else None
         if route is None:
             raise NotFound("no route has this id", "Không tìm thấy tuyến.", code="ROUTE_NOT_FOUND")
@@ -274,8 +330,11 @@ class StaffService:
         try:
             route = self.store.update_route(route, changes, self.clock.now(), actor)
         except ConditionFailed:
-            raise Conflict("the route was changed meanwhile; read it again",
-                           "Tuyến vừa được người khác thay đổi. Vui lòng tải lại.", code="ROUTE_CHANGED") from None
+            raise Conflict(
+                "the route was changed meanwhile; read it again",
+                "Tuyến vừa được người khác thay đổi. Vui lòng tải lại.",
+                code="ROUTE_CHANGED",
+            ) from None
         after = _route_view(route)
         action = "route.reassign" if before["staff"] != after["staff"] else "route.update"
         self.audit(f"route#{route_id}", actor, action, before, after)
@@ -292,11 +351,20 @@ class StaffService:
         customers = self.store.customers(codes)
         history = self.store.invoices_of([c for c in dict.fromkeys(codes) if c in customers], HISTORY_MONTHS + 1)
         return {
-            "staff": login, "reading_period": period, "day": today.date().isoformat(),
+            "staff": login,
+            "reading_period": period,
+            "day": today.date().isoformat(),
             "generated_at": today.isoformat(timespec="seconds"),
-            "routes": [dict(_route_view(r), customers=[
-                _customer_card(i + 1, customers[c], *history.get(c, ([], [])))
-                for i, c in enumerate([c for c in r.customer_codes if c in customers])]) for r in routes],
+            "routes": [
+                dict(
+                    _route_view(r),
+                    customers=[
+                        _customer_card(i + 1, customers[c], *history.get(c, ([], [])))
+                        for i, c in enumerate([c for c in r.customer_codes if c in customers])
+                    ],
+                )
+                for r in routes
+            ],
         }
 
 
@@ -305,26 +373,48 @@ def _staff_not_found() -> NotFound:
 
 
 def _route_view(r: RouteModel) -> dict:
-    return {"route_id": r.route_id, "staff": r.staff, "period": r.period, "branch": r.branch,
-            "days": [int(d) for d in r.days], "customer_codes": list(r.customer_codes),
-            "customer_count": len(r.customer_codes)}
+    return {
+        "route_id": r.route_id,
+        "staff": r.staff,
+        "period": r.period,
+        "branch": r.branch,
+        "days": [int(d) for d in r.days],
+        "customer_codes": list(r.customer_codes),
+        "customer_count": len(r.customer_codes),
+    }
 
 
 def _customer_card(order: int, c: CustomerModel, recent: list, unpaid: list) -> dict:
     billed = [i for i in recent if i.status != "cancelled"]
     old_index = c.last_index if c.last_index is not None else (billed[0].new_index if billed else None)
     return {
-        "order": order, "customer_code": c.code, "ledger_no": c.ledger_no, "name": c.name, "address": c.address,
-        "house_no": c.house_no, "phone": c.phone, "customer_class": c.customer_class,
-        "business_type": c.business_type, "payment_channel": c.payment_channel,
-        "meter": {"serial": c.meter_serial, "size": c.meter_size, "digits": int(c.meter_digits or 5),
-                  "replaced_on": c.meter_replaced_on, "start_index": _num(c.meter_start_index)},
-        "old_index": _num(old_index), "last_read_on": c.last_read_on,
-        "recent_consumption": [{"period": i.period, "consumption_m3": _num(i.consumption_m3)}
-                               for i in billed[:HISTORY_MONTHS]],
+        "order": order,
+        "customer_code": c.code,
+        "ledger_no": c.ledger_no,
+        "name": c.name,
+        "address": c.address,
+        "house_no": c.house_no,
+        "phone": c.phone,
+        "customer_class": c.customer_class,
+        "business_type": c.business_type,
+        "payment_channel": c.payment_channel,
+        "meter": {
+            "serial": c.meter_serial,
+            "size": c.meter_size,
+            "digits": int(c.meter_digits or 5),
+            "replaced_on": c.meter_replaced_on,
+            "start_index": _num(c.meter_start_index),
+        },
+        "old_index": _num(old_index),
+        "last_read_on": c.last_read_on,
+        "recent_consumption": [
+            {"period": i.period, "consumption_m3": _num(i.consumption_m3)} for i in billed[:HISTORY_MONTHS]
+        ],
         "unpaid_amount": sum(int(i.total) for i in unpaid),
-        "unpaid_invoices": [{"invoice_id": i.invoice_id, "period": i.period, "total": int(i.total),
-                             "due_date": i.due_date} for i in sorted(unpaid, key=lambda i: i.period_key)],
+        "unpaid_invoices": [
+            {"invoice_id": i.invoice_id, "period": i.period, "total": int(i.total), "due_date": i.due_date}
+            for i in sorted(unpaid, key=lambda i: i.period_key)
+        ],
     }
 
 
@@ -332,7 +422,7 @@ class StaffStore:
     """DynamoDB access for the staff service (PynamoDB models; errors mapped at this edge)."""
 
     @storage_errors
-    def account(self, account_id: str) -> Optional[AccountModel]:
+    def account(self, account_id: str) -> AccountModel | None:
         return get_or_none(AccountModel, account_id)
 
     @storage_errors
@@ -342,15 +432,21 @@ class StaffStore:
     @storage_errors
     def bind_device(self, account_id: str, imei: str, version: str, now: int) -> bool:
         """Bind if no device is bound (or this one already is); False if another device won."""
-        return update_if(AccountModel(account_id),
-                         [AccountModel.device_imei.set(imei), AccountModel.app_version.set(version),
-                          AccountModel.last_seen_at.set(now)],
-                         AccountModel.account_id.exists() & (AccountModel.device_imei.does_not_exist()
-                                                             | (AccountModel.device_imei == imei)))
+        return update_if(
+            AccountModel(account_id),
+            [
+                AccountModel.device_imei.set(imei),
+                AccountModel.app_version.set(version),
+                AccountModel.last_seen_at.set(now),
+            ],
+            AccountModel.account_id.exists()
+            & (AccountModel.device_imei.does_not_exist() | (AccountModel.device_imei == imei)),
+        )
 
     @storage_errors
-    def touch(self, account_id: str, imei: str, now: int, version: Optional[str], lat: Optional[float],
-              lng: Optional[float]) -> Optional[AccountModel]:
+    def touch(
+        self, account_id: str, imei: str, now: int, version: str | None, lat: float | None, lng: float | None
+    ) -> AccountModel | None:
         """The account as it is after the update (UpdateItem returns ALL_NEW, so
         the branch comes with no extra read); None if not bound to this device."""
         actions = [AccountModel.last_seen_at.set(now)]
@@ -362,7 +458,7 @@ class StaffStore:
         return account if update_if(account, actions, AccountModel.device_imei == imei) else None
 
     @storage_errors
-    def unbind_device(self, account_id: str) -> Optional[str]:
+    def unbind_device(self, account_id: str) -> str | None:
         """Clear the device and end its sessions: the device it had ('' if
         none), None if there is no such staff member."""
         account = self.account(account_id)
@@ -371,7 +467,7 @@ class StaffStore:
         bound = account.device_imei
         condition = AccountModel.device_imei.does_not_exist() if not bound else AccountModel.device_imei == bound
         if not update_if(account, [AccountModel.device_imei.remove(), AccountModel.session_epoch.add(1)], condition):
-            return self.unbind_device(account_id)   # bound meanwhile by a first login: clear that one
+            return self.unbind_device(account_id)  # bound meanwhile by a first login: clear that one
         return bound or ""
 
     @storage_errors
@@ -384,7 +480,7 @@ class StaffStore:
         return {c.code: c for c in CustomerModel.batch_get(codes)} if codes else {}
 
     @storage_errors
-    def route(self, route_id: str) -> Optional[RouteModel]:
+    def route(self, route_id: str) -> RouteModel | None:
         return get_or_none(RouteModel, route_id, consistent_read=True)
 
     @storage_errors

@@ -13,12 +13,12 @@ the invoices the line names, or the account's oldest open ones, up to what
 each still owes at that moment, and the rest stays on the account as credit.
 An invoice paid meanwhile (VNPay, cash) takes nothing more and the money is
 credit: never applied twice, never lost."""
+
 from __future__ import annotations
 
 import re
 import secrets
 from datetime import datetime
-from typing import Optional
 
 from chalicelib.adapters.clock import VN_TZ
 from chalicelib.domain import ledger as money_rules
@@ -66,24 +66,30 @@ class StatementService:
 
     # -- importing ---------------------------------------------------------
 
-    def import_statement(self, actor: str, bank: Optional[str], data: bytes) -> dict:
+    def import_statement(self, actor: str, bank: str | None, data: bytes) -> dict:
         bank = _bank(bank)
         if len(data) > MAX_BYTES:
-            raise PayloadTooLarge(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB: split it",
-                                  f"Tệp lớn hơn {MAX_BYTES // (1024 * 1024)} MB: hãy chia nhỏ tệp.")
+            raise PayloadTooLarge(
+                f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB: split it",
+                f"Tệp lớn hơn {MAX_BYTES // (1024 * 1024)} MB: hãy chia nhỏ tệp.",
+            )
         if not data.strip():
-            raise ValidationError("the body must be the statement's CSV", "Thiếu nội dung tệp sao kê (CSV).",
-                                  code="INVALID_STATEMENT")
+            raise ValidationError(
+                "the body must be the statement's CSV", "Thiếu nội dung tệp sao kê (CSV).", code="INVALID_STATEMENT"
+            )
         try:
             parsed = rules.parse_statement(data, bank)
         except rules.StatementError as exc:
             raise ValidationError(
                 f"the statement cannot be read: {exc}",
                 "Không đọc được tệp sao kê (cần tệp CSV UTF-8 hoặc Excel .xlsx có dòng tiêu đề: ngày giao dịch, "
-                "số tham chiếu, số tiền ghi có, nội dung).", code="INVALID_STATEMENT") from None
+                "số tham chiếu, số tiền ghi có, nội dung).",
+                code="INVALID_STATEMENT",
+            ) from None
         if len(parsed.lines) > MAX_LINES:
-            raise PayloadTooLarge(f"more than {MAX_LINES} lines: split the file",
-                                  f"Tệp có hơn {MAX_LINES} dòng: hãy chia nhỏ tệp.")
+            raise PayloadTooLarge(
+                f"more than {MAX_LINES} lines: split the file", f"Tệp có hơn {MAX_LINES} dòng: hãy chia nhỏ tệp."
+            )
         now = self.clock.now()
         today = datetime.fromtimestamp(now, VN_TZ).date()
         errors = list(parsed.errors)
@@ -92,8 +98,9 @@ class StatementService:
             if rules.booked_on_is_plausible(line.booked_on, today):
                 lines.append(line)
             else:
-                errors.append({"row": line.row, "message": f"booking date {line.booked_on} is in the future "
-                                                           "or before 2000"})
+                errors.append(
+                    {"row": line.row, "message": f"booking date {line.booked_on} is in the future or before 2000"}
+                )
         errors.sort(key=lambda e: e["row"])
         import_id = f"BS-{bank}-{datetime.fromtimestamp(now, VN_TZ):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
 
@@ -103,39 +110,79 @@ class StatementService:
         fresh = [x for x in lines if f"{bank}#{x.bank_ref}" not in recorded]
         refs = {x.bank_ref: rules.find_references(x.description) for x in fresh}
         known = self.store.known_customers(c for r in refs.values() for c in r.customer_codes)
-        facts = {i: _facts(inv) for i, inv in self.store.invoices(
-            i for r in refs.values() for i in r.invoice_ids if i.split("-")[1] in known).items()}
+        facts = {
+            i: _facts(inv)
+            for i, inv in self.store.invoices(
+                i for r in refs.values() for i in r.invoice_ids if i.split("-")[1] in known
+            ).items()
+        }
 
-        results = [{"row": x.row, "line_id": f"{bank}#{x.bank_ref}", "status": "duplicate"}
-                   for x in lines if f"{bank}#{x.bank_ref}" in recorded]
+        results = [
+            {"row": x.row, "line_id": f"{bank}#{x.bank_ref}", "status": "duplicate"}
+            for x in lines
+            if f"{bank}#{x.bank_ref}" in recorded
+        ]
         for line in fresh:
             decision = rules.decide(refs[line.bank_ref], facts, known)
             results.append(self._record(actor, bank, line, import_id, now, decision))
         results.sort(key=lambda x: x["row"])
         counts = {k: sum(1 for x in results if x["status"] == k) for k in ("matched", "suspense", "duplicate")}
-        out = {"import_id": import_id, "bank": bank, "channel": channel_of(bank), "lines": len(lines),
-               "matched": counts["matched"], "suspense": counts["suspense"], "duplicates": counts["duplicate"],
-               "allocated": sum(x.get("allocated") or 0 for x in results),
-               "credited": sum(x.get("credited") or 0 for x in results),
-               "skipped": parsed.skipped, "errors": errors, "results": results}
+        out = {
+            "import_id": import_id,
+            "bank": bank,
+            "channel": channel_of(bank),
+            "lines": len(lines),
+            "matched": counts["matched"],
+            "suspense": counts["suspense"],
+            "duplicates": counts["duplicate"],
+            "allocated": sum(x.get("allocated") or 0 for x in results),
+            "credited": sum(x.get("credited") or 0 for x in results),
+            "skipped": parsed.skipped,
+            "errors": errors,
+            "results": results,
+        }
         if self._audit is not None:
-            self._audit(f"statement_import#{import_id}", actor, "statement.import", None,
-                        {k: v for k, v in out.items() if k not in ("results", "errors")} | {"errors": len(errors)})
-        logger.info("bank statement imported", extra={"import_id": import_id, "bank": bank, "lines": len(lines),
-                                                      "matched": counts["matched"], "suspense": counts["suspense"],
-                                                      "duplicates": counts["duplicate"], "errors": len(errors)})
+            self._audit(
+                f"statement_import#{import_id}",
+                actor,
+                "statement.import",
+                None,
+                {k: v for k, v in out.items() if k not in ("results", "errors")} | {"errors": len(errors)},
+            )
+        logger.info(
+            "bank statement imported",
+            extra={
+                "import_id": import_id,
+                "bank": bank,
+                "lines": len(lines),
+                "matched": counts["matched"],
+                "suspense": counts["suspense"],
+                "duplicates": counts["duplicate"],
+                "errors": len(errors),
+            },
+        )
         return out
 
-    def _record(self, actor: str, bank: str, line: rules.StatementLine, import_id: str, now: int,
-                decision: rules.Decision) -> dict:
+    def _record(
+        self, actor: str, bank: str, line: rules.StatementLine, import_id: str, now: int, decision: rules.Decision
+    ) -> dict:
         """Post the line to the account it names, or put it in suspense; either records it once."""
         line_id = f"{bank}#{line.bank_ref}"
         out = {"row": line.row, "line_id": line_id, "amount": line.amount}
 
         def item(status: str, **fields) -> StatementLineModel:
-            return StatementLineModel(line_id, bank_code=bank, bank_ref=line.bank_ref, booked_on=line.booked_on,
-                                      amount=line.amount, description=line.description, import_id=import_id,
-                                      imported_at=now, status=status, **fields)
+            return StatementLineModel(
+                line_id,
+                bank_code=bank,
+                bank_ref=line.bank_ref,
+                booked_on=line.booked_on,
+                amount=line.amount,
+                description=line.description,
+                import_id=import_id,
+                imported_at=now,
+                status=status,
+                **fields,
+            )
 
         if decision.status != "matched":
             if not self.store.record(item("suspense", reason=decision.reason)):
@@ -150,21 +197,26 @@ class StatementService:
 
         money = _money(bank, line, import_id, now, actor)
         try:
-            posted = self.ledger.post_payment(money, Target(customer_code=code, invoice_ids=list(decision.invoice_ids)),
-                                              extras=with_line, extra_labels=(LINE,))
+            posted = self.ledger.post_payment(
+                money,
+                Target(customer_code=code, invoice_ids=list(decision.invoice_ids)),
+                extras=with_line,
+                extra_labels=(LINE,),
+            )
         except PostingFailed:
-            return dict(out, status="duplicate")         # recorded meanwhile, by an import of the same line
+            return dict(out, status="duplicate")  # recorded meanwhile, by an import of the same line
         if posted.duplicate:
             return dict(out, status="duplicate")
         return dict(out, status="matched", reason=None, **_result(posted, code))
 
     # -- the suspense list -------------------------------------------------
 
-    def suspense(self, limit: Optional[str], cursor: Optional[str]) -> dict:
+    def suspense(self, limit: str | None, cursor: str | None) -> dict:
         size = _limit(limit)
         if cursor is not None and len(cursor) > 1024:
-            raise ValidationError("cursor is not valid", "Tham số cursor không hợp lệ.", field="cursor",
-                                  code="INVALID_CURSOR")
+            raise ValidationError(
+                "cursor is not valid", "Tham số cursor không hợp lệ.", field="cursor", code="INVALID_CURSOR"
+            )
         items, next_cursor = self.store.by_status("suspense", size, cursor or None)
         return {"items": [_view(x) for x in items], "next_cursor": next_cursor}
 
@@ -176,8 +228,7 @@ class StatementService:
         kind, value, note = _resolution(body)
         line = self.store.line(line_id)
         if line is None:
-            raise NotFound("no such statement line", "Không tìm thấy dòng sao kê.",
-                           code="STATEMENT_LINE_NOT_FOUND")
+            raise NotFound("no such statement line", "Không tìm thấy dòng sao kê.", code="STATEMENT_LINE_NOT_FOUND")
         if line.status != "suspense":
             raise _not_in_suspense(line)
         before = _view(line)
@@ -188,8 +239,13 @@ class StatementService:
     def _ignore(self, actor: str, line: StatementLineModel, before: dict, note: str) -> dict:
         after = dict(before, status="ignored", resolved_by=actor, note=note)
         try:
-            self.store.ignore(line.line_id, actor, self._audit_entry(
-                f"statement_line#{line.line_id}", actor, "statement.ignore", before, after, self.clock.now()))
+            self.store.ignore(
+                line.line_id,
+                actor,
+                self._audit_entry(
+                    f"statement_line#{line.line_id}", actor, "statement.ignore", before, after, self.clock.now()
+                ),
+            )
         except LineNotInSuspense:
             raise _not_in_suspense(self.store.line(line.line_id) or line) from None
         except Contended:
@@ -199,17 +255,26 @@ class StatementService:
     def _target(self, kind: str, value: str) -> Target:
         if kind == "customer_code":
             if not self.store.known_customers([value]):
-                raise NotFound(f"no such customer: {value}", f"Không tìm thấy khách hàng {value}.",
-                               field="customer_code", code="CUSTOMER_NOT_FOUND")
+                raise NotFound(
+                    f"no such customer: {value}",
+                    f"Không tìm thấy khách hàng {value}.",
+                    field="customer_code",
+                    code="CUSTOMER_NOT_FOUND",
+                )
             return Target(customer_code=value)
         invoice = self.store.invoice(value)
         if invoice is None:
-            raise NotFound(f"no such invoice: {value}", f"Không tìm thấy hoá đơn {value}.",
-                           field="invoice_id", code="INVOICE_NOT_FOUND")
+            raise NotFound(
+                f"no such invoice: {value}",
+                f"Không tìm thấy hoá đơn {value}.",
+                field="invoice_id",
+                code="INVOICE_NOT_FOUND",
+            )
         return Target(customer_code=invoice.customer_code, invoice_ids=[value])
 
-    def _post_by_hand(self, actor: str, line: StatementLineModel, before: dict, target: Target,
-                      note: Optional[str]) -> dict:
+    def _post_by_hand(
+        self, actor: str, line: StatementLineModel, before: dict, target: Target, note: str | None
+    ) -> dict:
         code = target.customer_code
         done: dict = {}
 
@@ -220,13 +285,23 @@ class StatementService:
             if note:
                 after["note"] = note
             now = self.clock.now()
-            audits = [self._audit_entry(f"statement_line#{line.line_id}", actor, "statement.resolve", before,
-                                        after, now)]
-            audits += [self._audit_entry(f"invoice#{m.invoice.invoice_id}", actor, "invoice.pay_from_statement",
-                                         _paid_view(m.invoice, 0), _paid_view(m.invoice, m.allocate, m.display),
-                                         now) for m in posting.invoices]
-            resolve_line(tx, line.line_id, actor, code, outcome["invoice_ids"], outcome["allocated"],
-                         outcome["credited"], audits)
+            audits = [
+                self._audit_entry(f"statement_line#{line.line_id}", actor, "statement.resolve", before, after, now)
+            ]
+            audits += [
+                self._audit_entry(
+                    f"invoice#{m.invoice.invoice_id}",
+                    actor,
+                    "invoice.pay_from_statement",
+                    _paid_view(m.invoice, 0),
+                    _paid_view(m.invoice, m.allocate, m.display),
+                    now,
+                )
+                for m in posting.invoices
+            ]
+            resolve_line(
+                tx, line.line_id, actor, code, outcome["invoice_ids"], outcome["allocated"], outcome["credited"], audits
+            )
             done["after"] = after
 
         money = _money(line.bank_code, line, line.import_id, self.clock.now(), actor, resolved_by=actor)
@@ -234,39 +309,51 @@ class StatementService:
             posted = self.ledger.post_payment(money, target, extras=resolved, extra_labels=(LINE,))
         except PostingFailed:
             raise _not_in_suspense(self.store.line(line.line_id) or line) from None
-        if posted.duplicate:                  # resolved by another request at the same moment
+        if posted.duplicate:  # resolved by another request at the same moment
             raise _not_in_suspense(self.store.line(line.line_id) or line)
-        logger.info("statement line resolved by hand", extra={
-            "line_id": line.line_id, "customer_code": code, "allocated": posted.allocated,
-            "credited": posted.credited})
+        logger.info(
+            "statement line resolved by hand",
+            extra={
+                "line_id": line.line_id,
+                "customer_code": code,
+                "allocated": posted.allocated,
+                "credited": posted.credited,
+            },
+        )
         return done["after"]
 
 
 # -- helpers ------------------------------------------------------------------
 
-def _resolution(body: dict) -> tuple[str, Optional[str], Optional[str]]:
+
+def _resolution(body: dict) -> tuple[str, str | None, str | None]:
     """('customer_code' | 'invoice_id' | 'ignore', the value, the note) from a resolution's body."""
-    invoice_id, code, ignore, note = (body.get("invoice_id"), body.get("customer_code"), body.get("ignore"),
-                                      body.get("note"))
+    invoice_id, code, ignore, note = (
+        body.get("invoice_id"),
+        body.get("customer_code"),
+        body.get("ignore"),
+        body.get("note"),
+    )
     if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
-        raise ValidationError(f"note: up to {MAX_NOTE} characters", f"Ghi chú tối đa {MAX_NOTE} ký tự.",
-                              field="note")
+        raise ValidationError(f"note: up to {MAX_NOTE} characters", f"Ghi chú tối đa {MAX_NOTE} ký tự.", field="note")
     if ignore not in (None, False, True):
-        raise ValidationError("ignore must be true or false", "Trường ignore phải là true hoặc false.",
-                              field="ignore")
+        raise ValidationError("ignore must be true or false", "Trường ignore phải là true hoặc false.", field="ignore")
     if (invoice_id is not None) + (code is not None) + (ignore is True) != 1:
-        raise ValidationError("give one of customer_code, invoice_id or ignore: true",
-                              "Cần một trong: mã khách hàng, mã hoá đơn hoặc ignore: true.", field="invoice_id")
+        raise ValidationError(
+            "give one of customer_code, invoice_id or ignore: true",
+            "Cần một trong: mã khách hàng, mã hoá đơn hoặc ignore: true.",
+            field="invoice_id",
+        )
     note = (note or "").strip() or None
     if ignore is True:
         if note is None:
-            raise ValidationError("note: say why the line is set aside", "Cần ghi chú lý do bỏ qua.",
-                                  field="note")
+            raise ValidationError("note: say why the line is set aside", "Cần ghi chú lý do bỏ qua.", field="note")
         return "ignore", None, note
     if code is not None:
         if not isinstance(code, str) or not CUSTOMER_CODE_RE.match(code):
-            raise ValidationError("customer_code is 6-12 digits", "Mã khách hàng gồm 6-12 chữ số.",
-                                  field="customer_code")
+            raise ValidationError(
+                "customer_code is 6-12 digits", "Mã khách hàng gồm 6-12 chữ số.", field="customer_code"
+            )
         return "customer_code", code, note
     if not isinstance(invoice_id, str) or not INVOICE_ID_RE.match(invoice_id):
         raise ValidationError("invoice_id is not valid", "Mã hoá đơn không hợp lệ.", field="invoice_id")
@@ -283,30 +370,53 @@ def _money(bank: str, line, import_id: str, now: int, actor: str, **display) -> 
     line_id = f"{bank}#{line.bank_ref}"
     amount = int(line.amount)
     return IncomingPayment(
-        channel=channel_of(bank), payment_id=payment_id_of(line_id), external_ref=line_id, amount=amount,
-        received_at=now, posted_by=actor, paid_at=_paid_at(line.booked_on),
-        display={"bank_code": bank, "bank_ref": line.bank_ref, "booked_on": line.booked_on, "line_id": line_id,
-                 "import_id": import_id, **display})
+        channel=channel_of(bank),
+        payment_id=payment_id_of(line_id),
+        external_ref=line_id,
+        amount=amount,
+        received_at=now,
+        posted_by=actor,
+        paid_at=_paid_at(line.booked_on),
+        display={
+            "bank_code": bank,
+            "bank_ref": line.bank_ref,
+            "booked_on": line.booked_on,
+            "line_id": line_id,
+            "import_id": import_id,
+            **display,
+        },
+    )
 
 
 def _outcome(posting: Posting, code: str) -> dict:
     """What a posting does with a line's money: the invoices it pays (oldest first), how much, the credit."""
     invoice_ids = [m.invoice.invoice_id for m in posting.invoices if m.allocate > 0]
-    return {"customer_code": code, "invoice_id": invoice_ids[0] if invoice_ids else None,
-            "invoice_ids": invoice_ids, "allocated": sum(m.allocate for m in posting.invoices),
-            "credited": int(posting.credit.get(code, 0))}
+    return {
+        "customer_code": code,
+        "invoice_id": invoice_ids[0] if invoice_ids else None,
+        "invoice_ids": invoice_ids,
+        "allocated": sum(m.allocate for m in posting.invoices),
+        "credited": int(posting.credit.get(code, 0)),
+    }
 
 
 def _result(posted: Posted, code: str) -> dict:
     invoice_ids = [a.invoice_id for a in posted.plan.allocations]
-    return {"customer_code": code, "invoice_id": invoice_ids[0] if invoice_ids else None,
-            "invoice_ids": invoice_ids, "allocated": posted.allocated, "credited": posted.credited}
+    return {
+        "customer_code": code,
+        "invoice_id": invoice_ids[0] if invoice_ids else None,
+        "invoice_ids": invoice_ids,
+        "allocated": posted.allocated,
+        "credited": posted.credited,
+    }
 
 
-def _paid_view(invoice, allocate: int, payment: Optional[dict] = None) -> dict:
+def _paid_view(invoice, allocate: int, payment: dict | None = None) -> dict:
     paid = paid_of(invoice) + allocate
-    out = {"status": money_rules.status_after(int(invoice.total), paid, int(invoice.written_off or 0),
-                                              invoice.status), "paid_amount": paid}
+    out = {
+        "status": money_rules.status_after(int(invoice.total), paid, int(invoice.written_off or 0), invoice.status),
+        "paid_amount": paid,
+    }
     return out if payment is None else dict(out, payment=payment)
 
 
@@ -317,38 +427,54 @@ def _paid_at(booked_on: str) -> str:
 
 def _view(line: StatementLineModel) -> dict:
     amount = int(line.amount)
-    return {"line_id": line.line_id, "bank_code": line.bank_code, "bank": rules.BANKS.get(line.bank_code),
-            "bank_ref": line.bank_ref, "booked_on": line.booked_on, "amount": amount,
-            "amount_text": format_vnd(amount), "description": line.description, "status": line.status,
-            "reason": line.reason, "invoice_id": line.invoice_id, "import_id": line.import_id,
-            "imported_at": datetime.fromtimestamp(int(line.imported_at), VN_TZ).isoformat(timespec="seconds"),
-            "resolved_by": line.resolved_by, "customer_code": line.customer_code,
-            "invoice_ids": list(line.invoice_ids or ([line.invoice_id] if line.invoice_id else [])),
-            "allocated": None if line.allocated is None else int(line.allocated),
-            "credited": None if line.credited is None else int(line.credited)}
+    return {
+        "line_id": line.line_id,
+        "bank_code": line.bank_code,
+        "bank": rules.BANKS.get(line.bank_code),
+        "bank_ref": line.bank_ref,
+        "booked_on": line.booked_on,
+        "amount": amount,
+        "amount_text": format_vnd(amount),
+        "description": line.description,
+        "status": line.status,
+        "reason": line.reason,
+        "invoice_id": line.invoice_id,
+        "import_id": line.import_id,
+        "imported_at": datetime.fromtimestamp(int(line.imported_at), VN_TZ).isoformat(timespec="seconds"),
+        "resolved_by": line.resolved_by,
+        "customer_code": line.customer_code,
+        "invoice_ids": list(line.invoice_ids or ([line.invoice_id] if line.invoice_id else [])),
+        "allocated": None if line.allocated is None else int(line.allocated),
+        "credited": None if line.credited is None else int(line.credited),
+    }
 
 
 def _not_in_suspense(line: StatementLineModel) -> Conflict:
-    return Conflict(f"the line is not in suspense (it is {line.status})",
-                    "Dòng sao kê không còn trong danh sách chờ xử lý.", code="LINE_NOT_IN_SUSPENSE")
+    return Conflict(
+        f"the line is not in suspense (it is {line.status})",
+        "Dòng sao kê không còn trong danh sách chờ xử lý.",
+        code="LINE_NOT_IN_SUSPENSE",
+    )
 
 
-def _bank(value: Optional[str]) -> str:
+def _bank(value: str | None) -> str:
     bank = (value or "").strip().upper()
     if bank not in rules.BANKS:
-        raise ValidationError(f"bank must be one of {', '.join(rules.BANKS)}",
-                              f"Mã ngân hàng phải là một trong: {', '.join(rules.BANKS)}.", field="bank")
+        raise ValidationError(
+            f"bank must be one of {', '.join(rules.BANKS)}",
+            f"Mã ngân hàng phải là một trong: {', '.join(rules.BANKS)}.",
+            field="bank",
+        )
     return bank
 
 
 def _line_id(value: str) -> str:
     if not isinstance(value, str) or not LINE_ID_RE.match(value):
-        raise ValidationError("line_id is '<bank>#<bank reference>'", "Mã dòng sao kê không hợp lệ.",
-                              field="line_id")
+        raise ValidationError("line_id is '<bank>#<bank reference>'", "Mã dòng sao kê không hợp lệ.", field="line_id")
     return value
 
 
-def _limit(value: Optional[str]) -> int:
+def _limit(value: str | None) -> int:
     if value in (None, ""):
         return PAGE_DEFAULT
     if not re.fullmatch(r"\d{1,4}", value) or not 1 <= int(value) <= PAGE_MAX:

@@ -20,9 +20,10 @@ SSM has no compare-and-set, so the runs are told apart by Zalo and by reading ba
   refresh token back after its writes; if it is no longer the one it wrote, another run refreshed
   meanwhile and this run fails, and Lambda's retry (a minute later) writes a consistent pair.
 No token value is ever logged or put into an exception's text."""
+
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from chalicelib.adapters.parameters import Parameters
 from chalicelib.adapters.zalo_oauth import TokenPair, ZaloOAuthError
@@ -36,8 +37,9 @@ class TokenRefreshFailed(RuntimeError):
 
 
 class ZaloTokenRefresher:
-    def __init__(self, *, params: Parameters, refresh_param: str, access_param: str,
-                 oauth: Callable[[str], TokenPair]) -> None:
+    def __init__(
+        self, *, params: Parameters, refresh_param: str, access_param: str, oauth: Callable[[str], TokenPair]
+    ) -> None:
         """`oauth(refresh_token)` trades a refresh token with Zalo (app id and secret bound in)."""
         if refresh_param == access_param:
             raise ValueError("the refresh and access tokens need two parameters")
@@ -46,48 +48,69 @@ class ZaloTokenRefresher:
 
     def refresh(self) -> dict:
         names = {"refresh_param": self._refresh_param, "access_param": self._access_param}
-        spent = self._params.get(self._refresh_param)          # nothing spent yet if this fails
+        spent = self._params.get(self._refresh_param)  # nothing spent yet if this fails
         try:
             pair = self._oauth(spent)
         except ZaloOAuthError as exc:
             now = self._read_back()
             if now is not None and now != spent:
-                logger.error("zalo token refresh refused: another run rotated the refresh token meanwhile",
-                             extra={**names, "zalo_error": exc.error})
-                raise TokenRefreshFailed(f"{exc}; SSM already holds the refresh token another run got, so "
-                                         "the stored pair is that run's and nothing needs doing") from None
-            logger.error("zalo token refresh failed, nothing written",
-                         extra={**names, "zalo_error": exc.error, "zalo_error_name": exc.error_name,
-                                "answered": exc.answered})
-            hint = ("the stored refresh token is spent or expired: get a new pair in Zalo and put it in SSM "
-                    "(docs/chat.md)") if exc.answered else "the next run tries again with the same refresh token"
+                logger.error(
+                    "zalo token refresh refused: another run rotated the refresh token meanwhile",
+                    extra={**names, "zalo_error": exc.error},
+                )
+                raise TokenRefreshFailed(
+                    f"{exc}; SSM already holds the refresh token another run got, so "
+                    "the stored pair is that run's and nothing needs doing"
+                ) from None
+            logger.error(
+                "zalo token refresh failed, nothing written",
+                extra={**names, "zalo_error": exc.error, "zalo_error_name": exc.error_name, "answered": exc.answered},
+            )
+            hint = (
+                (
+                    "the stored refresh token is spent or expired: get a new pair in Zalo and put it in SSM "
+                    "(docs/chat.md)"
+                )
+                if exc.answered
+                else "the next run tries again with the same refresh token"
+            )
             raise TokenRefreshFailed(f"{exc}; {hint}") from None
         try:
             self._params.put(self._refresh_param, pair.refresh_token)
         except Exception as exc:
             logger.error("zalo refresh token NOT stored: the pair Zalo just issued is lost", extra=names)
-            raise TokenRefreshFailed(f"{_safe(exc, pair)}; Zalo has spent the stored refresh token, so the app "
-                                     "must be authorised again in Zalo (docs/chat.md)") from None
+            raise TokenRefreshFailed(
+                f"{_safe(exc, pair)}; Zalo has spent the stored refresh token, so the app "
+                "must be authorised again in Zalo (docs/chat.md)"
+            ) from None
         try:
             self._params.put(self._access_param, pair.access_token)
         except Exception as exc:
-            logger.error("zalo access token not stored; the new refresh token is, the next run refreshes again",
-                         extra=names)
-            raise TokenRefreshFailed(f"{_safe(exc, pair)}; the new refresh token is stored, so the next run "
-                                     "(or Lambda's retry of this one) refreshes again") from None
-        back = self._read_back()     # (unreadable: the writes did succeed, so the run stands)
+            logger.error(
+                "zalo access token not stored; the new refresh token is, the next run refreshes again", extra=names
+            )
+            raise TokenRefreshFailed(
+                f"{_safe(exc, pair)}; the new refresh token is stored, so the next run "
+                "(or Lambda's retry of this one) refreshes again"
+            ) from None
+        back = self._read_back()  # (unreadable: the writes did succeed, so the run stands)
         if back is not None and back != pair.refresh_token:
-            logger.error("zalo tokens refreshed by two runs at once; the access token may be the older one",
-                         extra=names)
-            raise TokenRefreshFailed("another run refreshed the Zalo tokens while this one wrote them: the stored "
-                                     "access token may be the older of the two; Lambda's retry refreshes again")
+            logger.error(
+                "zalo tokens refreshed by two runs at once; the access token may be the older one", extra=names
+            )
+            raise TokenRefreshFailed(
+                "another run refreshed the Zalo tokens while this one wrote them: the stored "
+                "access token may be the older of the two; Lambda's retry refreshes again"
+            )
         if pair.expires_in is not None and pair.expires_in < RUN_EVERY_S + 3600:
-            logger.warning("zalo access token lives less than the refresh interval plus an hour",
-                           extra={**names, "expires_in": pair.expires_in})
+            logger.warning(
+                "zalo access token lives less than the refresh interval plus an hour",
+                extra={**names, "expires_in": pair.expires_in},
+            )
         logger.info("zalo tokens refreshed", extra={**names, "expires_in": pair.expires_in})
         return {"status": "refreshed", "expires_in": pair.expires_in}
 
-    def _read_back(self) -> Optional[str]:
+    def _read_back(self) -> str | None:
         try:
             return self._params.get(self._refresh_param)
         except Exception:

@@ -1,7 +1,6 @@
 """Storage of the chat assistants: links, one-time link codes, handled events."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -32,7 +31,7 @@ class ChatStore:
         return save_if(item, ChatLinkCodeModel.code_hash.does_not_exist() | (ChatLinkCodeModel.expires_at <= now))
 
     @storage_errors
-    def live_code(self, code_hash: str, now: int) -> Optional[ChatLinkCodeModel]:
+    def live_code(self, code_hash: str, now: int) -> ChatLinkCodeModel | None:
         item = get_or_none(ChatLinkCodeModel, code_hash, consistent_read=True)
         return item if item is not None and item.expires_at > now else None
 
@@ -42,9 +41,10 @@ class ChatStore:
         nothing: a code links one identity, once. ConditionFailed when the code was used meanwhile."""
         try:
             with TransactWrite(connection=CONNECTION) as tx:
-                tx.delete(ChatLinkCodeModel(code.code_hash),
-                          condition=(ChatLinkCodeModel.account_id == code.account_id)
-                          & (ChatLinkCodeModel.expires_at > now))
+                tx.delete(
+                    ChatLinkCodeModel(code.code_hash),
+                    condition=(ChatLinkCodeModel.account_id == code.account_id) & (ChatLinkCodeModel.expires_at > now),
+                )
                 tx.save(link)
                 for entry in audit:
                     tx.save(entry, condition=AuditModel.entity.does_not_exist())
@@ -56,7 +56,7 @@ class ChatStore:
     # -- links ----------------------------------------------------------------------
 
     @storage_errors
-    def link_of(self, identity_hash: str) -> Optional[ChatLinkModel]:
+    def link_of(self, identity_hash: str) -> ChatLinkModel | None:
         return get_or_none(ChatLinkModel, identity_hash)
 
     @storage_errors
@@ -75,4 +75,3 @@ class ChatStore:
                 return False
             raise
         return True
-

@@ -3,9 +3,10 @@ DynamoDB. Taking cash is posted to the customer's account (store/ledger.py)
 in one transaction that also writes the receipt once (its collection_id) and
 moves the staff member's receipt series from n to n+1 (gap-free numbers):
 the money, its receipt and its number are all written or none of them."""
+
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -35,23 +36,23 @@ class CollectionStore:
     # -- reads -------------------------------------------------------------
 
     @storage_errors
-    def receipt(self, collection_id: str) -> Optional[ReceiptModel]:
+    def receipt(self, collection_id: str) -> ReceiptModel | None:
         return get_or_none(ReceiptModel, collection_id, consistent_read=True)
 
     @storage_errors
-    def invoice(self, invoice_id: str) -> Optional[InvoiceModel]:
+    def invoice(self, invoice_id: str) -> InvoiceModel | None:
         return get_or_none(InvoiceModel, invoice_id, consistent_read=True)
 
     @storage_errors
-    def customer(self, code: str) -> Optional[CustomerModel]:
+    def customer(self, code: str) -> CustomerModel | None:
         return get_or_none(CustomerModel, code)
 
     @storage_errors
-    def account(self, account_id: str) -> Optional[AccountModel]:
+    def account(self, account_id: str) -> AccountModel | None:
         return get_or_none(AccountModel, account_id)
 
     @storage_errors
-    def reading(self, reading_id: str) -> Optional[ReadingModel]:
+    def reading(self, reading_id: str) -> ReadingModel | None:
         return get_or_none(ReadingModel, reading_id)
 
     @storage_errors
@@ -62,15 +63,18 @@ class CollectionStore:
             return 0
 
     @storage_errors
-    def credited_receipt(self, customer_code: str, invoice_id: str, limit: int = 20) -> Optional[ReceiptModel]:
+    def credited_receipt(self, customer_code: str, invoice_id: str, limit: int = 20) -> ReceiptModel | None:
         """The newest cash receipt for an invoice that none of its money reached (the invoice was paid
         meanwhile): found among the account's `limit` latest postings (one Query, one BatchGetItem)."""
         entries = LedgerEntryModel.query(customer_code, scan_index_forward=False, limit=limit, consistent_read=True)
         ids = [e.payment_id.partition("#")[2] for e in entries if e.channel == "cash" and e.payment_id]
         if not ids:
             return None
-        receipts = [r for r in ReceiptModel.batch_get(list(dict.fromkeys(ids)), consistent_read=True)
-                    if r.invoice_id == invoice_id]
+        receipts = [
+            r
+            for r in ReceiptModel.batch_get(list(dict.fromkeys(ids)), consistent_read=True)
+            if r.invoice_id == invoice_id
+        ]
         return max(receipts, key=lambda r: r.collected_at, default=None)
 
     # -- taking cash -------------------------------------------------------
@@ -80,14 +84,21 @@ class CollectionStore:
         """The receipt and its number, as items of the posting's transaction ('receipt': this
         collection_id was written first; 'series': another collection took the number). The
         receipt records how the posting spread the money."""
+
         def extra(tx: LabelledTx, posting: Posting) -> None:
             credited = sum(posting.credit.values())
             receipt.credited = credited
             receipt.allocated = int(receipt.amount) - credited
             tx.put("receipt", receipt, condition=ReceiptModel.collection_id.does_not_exist())
-            tx.update("series", InvoiceSeriesModel(series), [InvoiceSeriesModel.last_number.set(number)],
-                      condition=InvoiceSeriesModel.series.does_not_exist() if number == 1
-                      else InvoiceSeriesModel.last_number == number - 1)
+            tx.update(
+                "series",
+                InvoiceSeriesModel(series),
+                [InvoiceSeriesModel.last_number.set(number)],
+                condition=InvoiceSeriesModel.series.does_not_exist()
+                if number == 1
+                else InvoiceSeriesModel.last_number == number - 1,
+            )
+
         return extra
 
     # -- prints ------------------------------------------------------------
@@ -96,8 +107,9 @@ class CollectionStore:
     def count_print(self, invoice_id: str, kind: str, staff: str, now: int) -> int:
         """One more print of this document: an atomic counter, so two devices never lose a count."""
         item = PrintModel(invoice_id, kind)
-        item.update(actions=[PrintModel.count.add(1), PrintModel.last_printed_at.set(now),
-                             PrintModel.last_staff.set(staff)])
+        item.update(
+            actions=[PrintModel.count.add(1), PrintModel.last_printed_at.set(now), PrintModel.last_staff.set(staff)]
+        )
         return int(item.count)
 
     @storage_errors
@@ -120,7 +132,7 @@ class CollectionStore:
         return list(ReceiptModel.by_staff_day.query(f"{staff}#{day}"))
 
     @storage_errors
-    def handover(self, staff: str, day: str) -> Optional[HandoverModel]:
+    def handover(self, staff: str, day: str) -> HandoverModel | None:
         return get_or_none(HandoverModel, staff, day, consistent_read=True)
 
     def record_handover(self, item: HandoverModel, audit: AuditModel) -> None:

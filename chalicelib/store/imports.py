@@ -1,17 +1,30 @@
 """Imports and the customer upsert in DynamoDB."""
+
 from __future__ import annotations
-
-from typing import Optional
-
 
 from chalicelib.store.models import CustomerModel, ImportModel
 from chalicelib.store.repositories import get_or_none, storage_errors, update_if
 
 # Fields the customer book owns; everything else on a customer (e-mail set in
 # the app, push endpoint, notification choices, meter replacement...) is kept.
-BOOK_FIELDS = ("ledger_no", "name", "address", "phone", "customer_class", "persons", "meter_serial",
-               "payment_channel", "last_index", "house_no", "tariff_area", "meter_digits", "meter_size", "branch",
-               "email", "last_read_on")
+BOOK_FIELDS = (
+    "ledger_no",
+    "name",
+    "address",
+    "phone",
+    "customer_class",
+    "persons",
+    "meter_serial",
+    "payment_channel",
+    "last_index",
+    "house_no",
+    "tariff_area",
+    "meter_digits",
+    "meter_size",
+    "branch",
+    "email",
+    "last_read_on",
+)
 
 
 class ImportStore:
@@ -20,33 +33,49 @@ class ImportStore:
         item.save(condition=ImportModel.import_id.does_not_exist())
 
     @storage_errors
-    def get(self, import_id: str, consistent: bool = False) -> Optional[ImportModel]:
+    def get(self, import_id: str, consistent: bool = False) -> ImportModel | None:
         return get_or_none(ImportModel, import_id, consistent_read=consistent)
 
     @storage_errors
     def move(self, import_id: str, from_status: str, to_status: str, now: int) -> bool:
-        return update_if(ImportModel(import_id), [ImportModel.status.set(to_status), ImportModel.updated_at.set(now)],
-                         ImportModel.status == from_status)
+        return update_if(
+            ImportModel(import_id),
+            [ImportModel.status.set(to_status), ImportModel.updated_at.set(now)],
+            ImportModel.status == from_status,
+        )
 
     @storage_errors
-    def advance(self, import_id, offset, next_offset, next_row, header, rows, ok, failed, errors, status, now,
-                max_errors) -> None:
+    def advance(
+        self, import_id, offset, next_offset, next_row, header, rows, ok, failed, errors, status, now, max_errors
+    ) -> None:
         """Record a chunk's outcome, once: only if the import is still at `offset`."""
         item = self.get(import_id, consistent=True)
         room = max(0, max_errors - len(item.errors or []))
         # A chunk delivered twice finds the offset moved on: nothing to record.
-        update_if(ImportModel(import_id), [
-            ImportModel.next_offset.set(next_offset), ImportModel.next_row.set(next_row),
-            ImportModel.header.set(header), ImportModel.rows_done.add(rows), ImportModel.rows_ok.add(ok),
-            ImportModel.rows_failed.add(failed), ImportModel.status.set(status), ImportModel.updated_at.set(now)]
+        update_if(
+            ImportModel(import_id),
+            [
+                ImportModel.next_offset.set(next_offset),
+                ImportModel.next_row.set(next_row),
+                ImportModel.header.set(header),
+                ImportModel.rows_done.add(rows),
+                ImportModel.rows_ok.add(ok),
+                ImportModel.rows_failed.add(failed),
+                ImportModel.status.set(status),
+                ImportModel.updated_at.set(now),
+            ]
             + ([ImportModel.errors.set(ImportModel.errors.append(errors[:room]))] if errors[:room] else []),
-            ImportModel.next_offset == offset)
+            ImportModel.next_offset == offset,
+        )
 
     @storage_errors
     def mark_sent(self, import_id: str, offset: int) -> None:
         """The message for the chunk at `offset` is on the queue (only ever forward)."""
-        update_if(ImportModel(import_id), [ImportModel.sent_offset.set(offset)],
-                  ImportModel.sent_offset.does_not_exist() | (ImportModel.sent_offset < offset))
+        update_if(
+            ImportModel(import_id),
+            [ImportModel.sent_offset.set(offset)],
+            ImportModel.sent_offset.does_not_exist() | (ImportModel.sent_offset < offset),
+        )
 
     @storage_errors
     def set_error_key(self, import_id: str, key: str) -> None:
@@ -58,7 +87,7 @@ class ImportStore:
         what the book does not own. Writing the same row again changes nothing."""
         written = 0
         for start in range(0, len(rows), 100):
-            chunk = rows[start:start + 100]
+            chunk = rows[start : start + 100]
             existing = {c.code: c for c in CustomerModel.batch_get([r["code"] for r in chunk])}
             with CustomerModel.batch_write() as batch:
                 for row in chunk:

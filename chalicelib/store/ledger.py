@@ -10,12 +10,13 @@ credit moved (a decrease only from the value read), and whatever the channel
 adds (the order's state, the receipt and its number, the bank line). It all
 happens or none of it does; the names of the failed conditions say what to
 read again."""
+
 from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -75,9 +76,12 @@ class LabelledTx:
             code = getattr(exc, "cause_response_code", None)
             # A conflict with another transaction, or throttling, is worth another try after a pause:
             # nothing was written.
-            contended = "TransactionConflict" in reasons or code in (
-                "TransactionConflictException", "TransactionInProgressException") or \
-                any(r in _THROTTLED or r == "ThrottlingError" for r in reasons if r) or code in _THROTTLED
+            contended = (
+                "TransactionConflict" in reasons
+                or code in ("TransactionConflictException", "TransactionInProgressException")
+                or any(r in _THROTTLED or r == "ThrottlingError" for r in reasons if r)
+                or code in _THROTTLED
+            )
             if failed or contended:
                 raise PostingFailed(failed, contended) from None
             if code == "TransactionCanceledException":
@@ -93,32 +97,46 @@ def paid_of(invoice: InvoiceModel) -> int:
 
 
 def open_invoice(invoice: InvoiceModel) -> rules.OpenInvoice:
-    return rules.OpenInvoice(invoice.invoice_id, invoice.customer_code, int(invoice.total), paid_of(invoice),
-                             int(invoice.written_off or 0), invoice.status, invoice.period)
+    return rules.OpenInvoice(
+        invoice.invoice_id,
+        invoice.customer_code,
+        int(invoice.total),
+        paid_of(invoice),
+        int(invoice.written_off or 0),
+        invoice.status,
+        invoice.period,
+    )
 
 
 def unchanged(invoice: InvoiceModel):
     """The condition that the invoice is still as read: its total, status and paid amount."""
-    paid = (InvoiceModel.paid_amount == int(invoice.paid_amount)) if invoice.paid_amount is not None \
+    paid = (
+        (InvoiceModel.paid_amount == int(invoice.paid_amount))
+        if invoice.paid_amount is not None
         else InvoiceModel.paid_amount.does_not_exist()
+    )
     return (InvoiceModel.total == int(invoice.total)) & (InvoiceModel.status == invoice.status) & paid
 
 
 @dataclass
 class InvoiceMove:
     """An invoice as read, and how much more is allocated to it (negative: given back)."""
+
     invoice: InvoiceModel
     allocate: int
-    display: Optional[dict] = None      # what the invoice's payment list shows
-    paid_at: Optional[str] = None       # set when this move pays it off
-    release_hold: Optional[str] = None  # the order whose hold ends with this move
+    display: dict | None = None  # what the invoice's payment list shows
+    paid_at: str | None = None  # set when this move pays it off
+    release_hold: str | None = None  # the order whose hold ends with this move
 
     def actions(self) -> list:
         inv = self.invoice
         paid = paid_of(inv) + self.allocate
         status = rules.status_after(int(inv.total), paid, int(inv.written_off or 0), inv.status)
-        out = [InvoiceModel.paid_amount.set(paid), InvoiceModel.status.set(status),
-               InvoiceModel.customer_status.set(f"{inv.customer_code}#{status}")]
+        out = [
+            InvoiceModel.paid_amount.set(paid),
+            InvoiceModel.status.set(status),
+            InvoiceModel.customer_status.set(f"{inv.customer_code}#{status}"),
+        ]
         if self.display is not None:
             out.append(InvoiceModel.payments.set(InvoiceModel.payments.append([self.display])))
         if status == "paid" and inv.status != "paid":
@@ -133,19 +151,20 @@ class InvoiceMove:
 @dataclass
 class Posting:
     """Everything one event does to the accounts, written in one transaction."""
+
     event: str
     reference: str
     posted_at: int
     posted_by: str
-    lines: dict[str, list[dict]] = field(default_factory=dict)       # customer code -> entries
-    credit: dict[str, int] = field(default_factory=dict)             # customer code -> credit delta
-    credit_seen: dict[str, int] = field(default_factory=dict)        # for decreases: the credit read
+    lines: dict[str, list[dict]] = field(default_factory=dict)  # customer code -> entries
+    credit: dict[str, int] = field(default_factory=dict)  # customer code -> credit delta
+    credit_seen: dict[str, int] = field(default_factory=dict)  # for decreases: the credit read
     invoices: list[InvoiceMove] = field(default_factory=list)
-    guard: Optional[PaymentModel] = None
-    payment_id: Optional[str] = None
-    channel: Optional[str] = None
-    external_ref: Optional[str] = None
-    note: Optional[str] = None
+    guard: PaymentModel | None = None
+    payment_id: str | None = None
+    channel: str | None = None
+    external_ref: str | None = None
+    note: str | None = None
     flags: list[str] = field(default_factory=list)
 
     def entry_id(self, code: str) -> str:
@@ -169,7 +188,7 @@ class LedgerStore:
         return {i.invoice_id: i for i in InvoiceModel.batch_get(keys, consistent_read=consistent)}
 
     @storage_errors
-    def invoice(self, invoice_id: str) -> Optional[InvoiceModel]:
+    def invoice(self, invoice_id: str) -> InvoiceModel | None:
         return get_or_none(InvoiceModel, invoice_id, consistent_read=True)
 
     @storage_errors
@@ -182,14 +201,13 @@ class LedgerStore:
         return list(InvoiceModel.by_customer.query(code, scan_index_forward=True))
 
     @storage_errors
-    def account(self, code: str, consistent: bool = True) -> Optional[CustomerAccountModel]:
+    def account(self, code: str, consistent: bool = True) -> CustomerAccountModel | None:
         return get_or_none(CustomerAccountModel, code, consistent_read=consistent)
 
     @storage_errors
     def accounts(self, codes: Iterable[str]) -> dict[str, CustomerAccountModel]:
         keys = list(dict.fromkeys(codes))
-        return {a.customer_code: a for a in CustomerAccountModel.batch_get(keys, consistent_read=True)} \
-            if keys else {}
+        return {a.customer_code: a for a in CustomerAccountModel.batch_get(keys, consistent_read=True)} if keys else {}
 
     @storage_errors
     def entries(self, code: str) -> list[LedgerEntryModel]:
@@ -197,7 +215,7 @@ class LedgerStore:
         return list(LedgerEntryModel.query(code, scan_index_forward=True, consistent_read=True))
 
     @storage_errors
-    def payment(self, payment_id: str) -> Optional[PaymentModel]:
+    def payment(self, payment_id: str) -> PaymentModel | None:
         return get_or_none(PaymentModel, payment_id, consistent_read=True)
 
     @storage_errors
@@ -206,7 +224,7 @@ class LedgerStore:
 
     # -- the posting -------------------------------------------------------
 
-    def post(self, posting: Posting, extras: Optional[Callable[[LabelledTx, Posting], None]] = None) -> None:
+    def post(self, posting: Posting, extras: Callable[[LabelledTx, Posting], None] | None = None) -> None:
         """Write the posting (and the channel's own items) in one transaction,
         or raise PostingFailed naming what changed: 'guard' (posted before),
         'invoice:<id>', 'credit:<code>', 'entry:<code>' or an extra's label."""
@@ -214,32 +232,56 @@ class LedgerStore:
         if posting.guard is not None:
             tx.put("guard", posting.guard, condition=PaymentModel.payment_id.does_not_exist())
         for code in posting.codes():
-            entry = LedgerEntryModel(code, posting.entry_id(code), event=posting.event, posted_at=int(posting.posted_at),
-                                     lines=posting.lines.get(code, []), credit_delta=posting.credit.get(code, 0),
-                                     payment_id=posting.payment_id, channel=posting.channel,
-                                     external_ref=posting.external_ref, posted_by=posting.posted_by,
-                                     note=posting.note, flags=list(posting.flags))
+            entry = LedgerEntryModel(
+                code,
+                posting.entry_id(code),
+                event=posting.event,
+                posted_at=int(posting.posted_at),
+                lines=posting.lines.get(code, []),
+                credit_delta=posting.credit.get(code, 0),
+                payment_id=posting.payment_id,
+                channel=posting.channel,
+                external_ref=posting.external_ref,
+                posted_by=posting.posted_by,
+                note=posting.note,
+                flags=list(posting.flags),
+            )
             tx.put(f"entry:{code}", entry, condition=LedgerEntryModel.entry_id.does_not_exist())
         for move in posting.invoices:
-            tx.update(f"invoice:{move.invoice.invoice_id}", InvoiceModel(move.invoice.invoice_id),
-                      move.actions(), condition=unchanged(move.invoice))
+            tx.update(
+                f"invoice:{move.invoice.invoice_id}",
+                InvoiceModel(move.invoice.invoice_id),
+                move.actions(),
+                condition=unchanged(move.invoice),
+            )
         for code, delta in posting.credit.items():
             if delta == 0:
                 continue
             item = CustomerAccountModel(code)
             if delta > 0:
-                tx.update(f"credit:{code}", item, [CustomerAccountModel.credit.add(delta),
-                                                   CustomerAccountModel.credit_flag.set("credit"),
-                                                   CustomerAccountModel.updated_at.set(int(posting.posted_at))])
+                tx.update(
+                    f"credit:{code}",
+                    item,
+                    [
+                        CustomerAccountModel.credit.add(delta),
+                        CustomerAccountModel.credit_flag.set("credit"),
+                        CustomerAccountModel.updated_at.set(int(posting.posted_at)),
+                    ],
+                )
             else:
                 seen = posting.credit_seen[code]
                 after = seen + delta
                 if after < 0:
                     raise ValueError("credit would go negative")
-                actions = [CustomerAccountModel.credit.set(after),
-                           CustomerAccountModel.updated_at.set(int(posting.posted_at))]
-                actions.append(CustomerAccountModel.credit_flag.set("credit") if after > 0
-                               else CustomerAccountModel.credit_flag.remove())
+                actions = [
+                    CustomerAccountModel.credit.set(after),
+                    CustomerAccountModel.updated_at.set(int(posting.posted_at)),
+                ]
+                actions.append(
+                    CustomerAccountModel.credit_flag.set("credit")
+                    if after > 0
+                    else CustomerAccountModel.credit_flag.remove()
+                )
                 tx.update(f"credit:{code}", item, actions, condition=CustomerAccountModel.credit == seen)
         if extras is not None:
             extras(tx, posting)
@@ -252,7 +294,8 @@ def payment_lines(plan: rules.Plan) -> tuple[dict[str, list[dict]], dict[str, in
     for code, received in plan.received.items():
         lines.setdefault(code, []).append({"kind": "payment", "amount": received})
     for a in plan.allocations:
-        lines.setdefault(a.customer_code, []).append({"kind": "allocation", "amount": a.amount,
-                                                      "invoice_id": a.invoice_id})
+        lines.setdefault(a.customer_code, []).append(
+            {"kind": "allocation", "amount": a.amount, "invoice_id": a.invoice_id}
+        )
     credit = {code: c for code, c in plan.credit.items() if c}
     return lines, credit

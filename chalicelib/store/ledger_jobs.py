@@ -11,9 +11,10 @@ with invoices and no ledger entry at all (a charge never posted, an account
 not migrated) is still found, which a walk over the ledger would never show;
 and the customers table holds one item per account, while the ledger grows
 with every posting (a Scan is paid by the items it reads, whatever it returns)."""
+
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from chalicelib.store.ledger import LabelledTx, unchanged
 from chalicelib.store.models import (
@@ -31,11 +32,18 @@ PAGE = 100
 
 class AccountWalk:
     @storage_errors
-    def codes_page(self, segment: int, segments: int, start_key: Optional[dict] = None,
-                   limit: int = PAGE) -> tuple[list[str], Optional[dict]]:
+    def codes_page(
+        self, segment: int, segments: int, start_key: dict | None = None, limit: int = PAGE
+    ) -> tuple[list[str], dict | None]:
         """One page of customer codes of one segment, and the key to go on from (None: the segment is done)."""
-        it = CustomerModel.scan(segment=segment, total_segments=segments, last_evaluated_key=start_key,
-                                limit=limit, page_size=limit, attributes_to_get=["code"])
+        it = CustomerModel.scan(
+            segment=segment,
+            total_segments=segments,
+            last_evaluated_key=start_key,
+            limit=limit,
+            page_size=limit,
+            attributes_to_get=["code"],
+        )
         codes = [c.code for c in it]
         return codes, it.last_evaluated_key
 
@@ -50,16 +58,21 @@ class MigrationStore:
         return [p for p in PaymentModel.by_status.query(status, page_size=PAGE) if p.kind == "credit"]
 
     @storage_errors
-    def order(self, order_id: str) -> Optional[OrderModel]:
+    def order(self, order_id: str) -> OrderModel | None:
         return get_or_none(OrderModel, order_id, consistent_read=True)
 
     @storage_errors
-    def payment(self, payment_id: str) -> Optional[PaymentModel]:
+    def payment(self, payment_id: str) -> PaymentModel | None:
         return get_or_none(PaymentModel, payment_id, consistent_read=True)
 
-    def write(self, entries: Iterable[LedgerEntryModel], invoices: Iterable[tuple[InvoiceModel, int]] = (),
-              credit: Optional[dict[str, int]] = None, credit_item: Optional[PaymentModel] = None,
-              guard: Optional[PaymentModel] = None) -> None:
+    def write(
+        self,
+        entries: Iterable[LedgerEntryModel],
+        invoices: Iterable[tuple[InvoiceModel, int]] = (),
+        credit: dict[str, int] | None = None,
+        credit_item: PaymentModel | None = None,
+        guard: PaymentModel | None = None,
+    ) -> None:
         """One transaction: the entries (each only if absent), each invoice's paid amount set (only if the
         invoice is unchanged since read), each account's credit raised, the old credit item marked
         'migrated' (only from the status read) and the channel's exactly-once item (only if absent).
@@ -68,18 +81,33 @@ class MigrationStore:
         if guard is not None:
             tx.put("guard", guard, condition=PaymentModel.payment_id.does_not_exist())
         for entry in entries:
-            tx.put(f"entry:{entry.customer_code}:{entry.entry_id}", entry,
-                   condition=LedgerEntryModel.entry_id.does_not_exist())
+            tx.put(
+                f"entry:{entry.customer_code}:{entry.entry_id}",
+                entry,
+                condition=LedgerEntryModel.entry_id.does_not_exist(),
+            )
         for invoice, paid in invoices:
-            tx.update(f"invoice:{invoice.invoice_id}", InvoiceModel(invoice.invoice_id),
-                      [InvoiceModel.paid_amount.set(paid)], condition=unchanged(invoice))
+            tx.update(
+                f"invoice:{invoice.invoice_id}",
+                InvoiceModel(invoice.invoice_id),
+                [InvoiceModel.paid_amount.set(paid)],
+                condition=unchanged(invoice),
+            )
         for code, amount in (credit or {}).items():
             if amount > 0:
-                tx.update(f"credit:{code}", CustomerAccountModel(code), [
-                    CustomerAccountModel.credit.add(amount), CustomerAccountModel.credit_flag.set("credit")])
+                tx.update(
+                    f"credit:{code}",
+                    CustomerAccountModel(code),
+                    [CustomerAccountModel.credit.add(amount), CustomerAccountModel.credit_flag.set("credit")],
+                )
         if credit_item is not None:
-            tx.update("credit_item", PaymentModel(credit_item.payment_id), [
-                PaymentModel.status.set("migrated"),
-                PaymentModel.note.set(f"moved to the customer account's credit (was {credit_item.status})")],
-                condition=PaymentModel.status == credit_item.status)
+            tx.update(
+                "credit_item",
+                PaymentModel(credit_item.payment_id),
+                [
+                    PaymentModel.status.set("migrated"),
+                    PaymentModel.note.set(f"moved to the customer account's credit (was {credit_item.status})"),
+                ],
+                condition=PaymentModel.status == credit_item.status,
+            )
         tx.commit()

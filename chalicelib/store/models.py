@@ -3,6 +3,7 @@
 `infra/package.py` generates the deployed tables from these models, and
 tests/unit/test_infra.py checks the packaged template against them. Table names carry the stage prefix from the settings.
 """
+
 from __future__ import annotations
 
 from pynamodb.attributes import (
@@ -35,6 +36,7 @@ def _meta(short_name: str, ttl_attribute: str | None = None) -> type:
 
 # -- customers: the utility's customer book ---------------------------------
 
+
 class CustomerByPhone(GlobalSecondaryIndex):
     class Meta:
         index_name = "by_phone"
@@ -63,21 +65,21 @@ class CustomerModel(Model):
     customer_class = UnicodeAttribute(default="household")
     branch = UnicodeAttribute(null=True)
     persons = NumberAttribute(default=1)
-    payment_channel = UnicodeAttribute(default="cash")     # cash | bank_transfer | authorised_debit
+    payment_channel = UnicodeAttribute(default="cash")  # cash | bank_transfer | authorised_debit
     meter_serial = UnicodeAttribute(null=True)
-    tariff_area = UnicodeAttribute(default="camau-city")   # with customer_class, picks the tariff
-    meter_size = UnicodeAttribute(null=True)               # e.g. 'DN15'
-    meter_digits = NumberAttribute(default=5)              # the index rolls over after 10**digits - 1
-    meter_replaced_on = UnicodeAttribute(null=True)        # YYYY-MM-DD of the last meter change
-    meter_start_index = NumberAttribute(null=True)         # the new meter's first index
-    business_type = UnicodeAttribute(null=True)            # trade, for non-household classes
-    last_index = NumberAttribute(null=True)                # the index of the last billed reading
-    last_read_on = UnicodeAttribute(null=True)             # YYYY-MM-DD
+    tariff_area = UnicodeAttribute(default="camau-city")  # with customer_class, picks the tariff
+    meter_size = UnicodeAttribute(null=True)  # e.g. 'DN15'
+    meter_digits = NumberAttribute(default=5)  # the index rolls over after 10**digits - 1
+    meter_replaced_on = UnicodeAttribute(null=True)  # YYYY-MM-DD of the last meter change
+    meter_start_index = NumberAttribute(null=True)  # the new meter's first index
+    business_type = UnicodeAttribute(null=True)  # trade, for non-household classes
+    last_index = NumberAttribute(null=True)  # the index of the last billed reading
+    last_read_on = UnicodeAttribute(null=True)  # YYYY-MM-DD
     # Reminders: the channels the customer wants (sms, email, push, zalo), or none at all.
     email = UnicodeAttribute(null=True)
-    push_endpoint = UnicodeAttribute(null=True)            # SNS platform endpoint ARN of the CSKH app
+    push_endpoint = UnicodeAttribute(null=True)  # SNS platform endpoint ARN of the CSKH app
     zalo_user_id = UnicodeAttribute(null=True)
-    notify_channels = ListAttribute(of=UnicodeAttribute, null=True)   # None: the utility's default (sms)
+    notify_channels = ListAttribute(of=UnicodeAttribute, null=True)  # None: the utility's default (sms)
     reminders_opt_out = NumberAttribute(default=0)
 
     by_phone = CustomerByPhone()
@@ -86,8 +88,10 @@ class CustomerModel(Model):
 
 # -- accounts: logins of customers, staff and admins ------------------------
 
+
 class AccountsByRole(GlobalSecondaryIndex):
     """Staff (and admins) by role: the managers' device list without a Scan."""
+
     class Meta:
         index_name = "by_role"
         projection = AllProjection()
@@ -97,6 +101,7 @@ class AccountsByRole(GlobalSecondaryIndex):
 
 class AccountModel(Model):
     """account_id is '<role>:<login>', e.g. 'customer:01031059', 'admin:admin'."""
+
     Meta = _meta("accounts")
 
     account_id = UnicodeAttribute(hash_key=True)
@@ -124,6 +129,7 @@ class AccountModel(Model):
 
 class CustomerLinkModel(Model):
     """One item per customer code held by an account: makes a code linkable to one account only."""
+
     Meta = _meta("customer_links")
 
     customer_code = UnicodeAttribute(hash_key=True)
@@ -133,8 +139,10 @@ class CustomerLinkModel(Model):
 
 # -- sessions: refresh-token families ---------------------------------------
 
+
 class SessionsByAccount(GlobalSecondaryIndex):
     """An account's sessions (what GET /v1/me/data lists); no token ids projected."""
+
     class Meta:
         index_name = "by_account"
         projection = IncludeProjection(["rotated_at", "expires_at", "revoked"])
@@ -160,8 +168,10 @@ class SessionModel(Model):
 
 # -- one-time codes and rate-limit counters ---------------------------------
 
+
 class OneTimeCodeModel(Model):
     """Key '<purpose>#<subject>': one live code per purpose and customer code."""
+
     Meta = _meta("one_time_codes", ttl_attribute="expires_at")
 
     otp_key = UnicodeAttribute(hash_key=True)
@@ -174,6 +184,7 @@ class OneTimeCodeModel(Model):
 
 class CounterModel(Model):
     """Fixed-window counters for rate limits and lockouts; TTL removes old windows."""
+
     Meta = _meta("counters", ttl_attribute="expires_at")
 
     counter_key = UnicodeAttribute(hash_key=True)
@@ -183,13 +194,14 @@ class CounterModel(Model):
 
 # -- invoices ---------------------------------------------------------------
 
+
 class InvoiceLine(MapAttribute):
-    kind = UnicodeAttribute()          # water | vat | env_fee | charge
+    kind = UnicodeAttribute()  # water | vat | env_fee | charge
     description = UnicodeAttribute()
-    quantity = NumberAttribute(null=True)    # m³ for water tiers
+    quantity = NumberAttribute(null=True)  # m³ for water tiers
     unit_price = NumberAttribute(null=True)  # VND per m³
     rate_percent = NumberAttribute(null=True)
-    amount = NumberAttribute()         # whole VND
+    amount = NumberAttribute()  # whole VND
 
 
 class InvoicesByCustomer(GlobalSecondaryIndex):
@@ -212,6 +224,7 @@ class InvoicesByCustomerStatus(GlobalSecondaryIndex):
 
 class InvoicesByDueDate(GlobalSecondaryIndex):
     """Invoices falling due on a day: what the reminders job reads (never a Scan)."""
+
     class Meta:
         index_name = "by_due_date"
         projection = AllProjection()
@@ -225,10 +238,10 @@ class InvoiceModel(Model):
 
     invoice_id = UnicodeAttribute(hash_key=True)
     customer_code = UnicodeAttribute()
-    period = UnicodeAttribute()                 # YYYY-MM
-    period_key = UnicodeAttribute()             # 'YYYY-MM#<invoice_id>': newest-first ordering
-    customer_status = UnicodeAttribute()        # '<code>#<status>': the status filter is a key
-    status = UnicodeAttribute()                 # unpaid | paid | cancelled
+    period = UnicodeAttribute()  # YYYY-MM
+    period_key = UnicodeAttribute()  # 'YYYY-MM#<invoice_id>': newest-first ordering
+    customer_status = UnicodeAttribute()  # '<code>#<status>': the status filter is a key
+    status = UnicodeAttribute()  # unpaid | paid | cancelled
     customer_name = UnicodeAttribute()
     old_index = NumberAttribute()
     new_index = NumberAttribute()
@@ -238,8 +251,8 @@ class InvoiceModel(Model):
     vat = NumberAttribute()
     env_fee = NumberAttribute()
     total = NumberAttribute()
-    issued_on = UnicodeAttribute()              # YYYY-MM-DD
-    due_date = UnicodeAttribute()               # YYYY-MM-DD
+    issued_on = UnicodeAttribute()  # YYYY-MM-DD
+    due_date = UnicodeAttribute()  # YYYY-MM-DD
     source = UnicodeAttribute(default="billing")  # 'imported' for legacy history
     tariff_ref = UnicodeAttribute(null=True)
     paid_at = UnicodeAttribute(null=True)
@@ -274,8 +287,10 @@ class InvoiceModel(Model):
 
 # -- payments ---------------------------------------------------------------
 
+
 class OrdersByStatus(GlobalSecondaryIndex):
     """Pending orders by expiry: what the reconciliation job asks VNPay about."""
+
     class Meta:
         index_name = "by_status"
         projection = AllProjection()
@@ -286,6 +301,7 @@ class OrdersByStatus(GlobalSecondaryIndex):
 
 class OrdersByAccount(GlobalSecondaryIndex):
     """An account's payment orders, newest first (GET /v1/me/data)."""
+
     class Meta:
         index_name = "by_account"
         projection = AllProjection()
@@ -296,18 +312,19 @@ class OrdersByAccount(GlobalSecondaryIndex):
 
 class OrderModel(Model):
     """A VNPay payment order: order_id is the vnp_TxnRef."""
+
     Meta = _meta("orders")
 
     order_id = UnicodeAttribute(hash_key=True)
     account_id = UnicodeAttribute()
     invoice_ids = ListAttribute(of=UnicodeAttribute)
-    items = ListAttribute(of=MapAttribute)     # {invoice_id, customer_code, period, amount}
-    amount = NumberAttribute()                 # whole VND
+    items = ListAttribute(of=MapAttribute)  # {invoice_id, customer_code, period, amount}
+    amount = NumberAttribute()  # whole VND
     fee = NumberAttribute(default=0)
-    status = UnicodeAttribute()                # pending | paid | failed | expired | refunded | review
+    status = UnicodeAttribute()  # pending | paid | failed | expired | refunded | review
     created_at = NumberAttribute()
     expires_at = NumberAttribute()
-    vnp_create_date = UnicodeAttribute()       # yyyyMMddHHmmss, GMT+7: querydr needs it
+    vnp_create_date = UnicodeAttribute()  # yyyyMMddHHmmss, GMT+7: querydr needs it
     order_info = UnicodeAttribute()
     bank_code = UnicodeAttribute(null=True)
     locale = UnicodeAttribute(default="vn")
@@ -319,9 +336,9 @@ class OrderModel(Model):
     pay_date = UnicodeAttribute(null=True)
     response_code = UnicodeAttribute(null=True)
     paid_at = NumberAttribute(null=True)
-    applied_by = UnicodeAttribute(null=True)   # 'ipn' | 'reconciliation'
+    applied_by = UnicodeAttribute(null=True)  # 'ipn' | 'reconciliation'
     credit_amount = NumberAttribute(default=0)
-    paid_amount = NumberAttribute(null=True)   # what VNPay took for it (differs from amount: flagged)
+    paid_amount = NumberAttribute(null=True)  # what VNPay took for it (differs from amount: flagged)
     # Reconciliation: when querydr was last asked, how often its answer could not be acted on.
     checked_at = NumberAttribute(null=True)
     unclear_answers = NumberAttribute(null=True)
@@ -333,6 +350,7 @@ class OrderModel(Model):
 
 class PaymentsByStatus(GlobalSecondaryIndex):
     """Credits to refund (and refunds that failed), oldest first: the managers' list and the daily report."""
+
     class Meta:
         index_name = "by_status"
         projection = AllProjection()
@@ -347,11 +365,12 @@ class PaymentModel(Model):
     the money to the customer accounts, with a does-not-exist condition, so a payment is posted once
     whatever the retries. Refunds are items too ('refund#<id>', kind 'refund'), and so are the
     credits of before the ledger ('credit#…', kind 'credit')."""
+
     Meta = _meta("payments")
 
     payment_id = UnicodeAttribute(hash_key=True)
-    kind = UnicodeAttribute()                  # payment | refund | credit (before the ledger)
-    channel = UnicodeAttribute(null=True)      # vnpay | cash | bank_transfer | authorised_debit | ...
+    kind = UnicodeAttribute()  # payment | refund | credit (before the ledger)
+    channel = UnicodeAttribute(null=True)  # vnpay | cash | bank_transfer | authorised_debit | ...
     order_id = UnicodeAttribute(null=True)
     amount = NumberAttribute()
     invoice_ids = ListAttribute(of=UnicodeAttribute, default=list)
@@ -363,49 +382,52 @@ class PaymentModel(Model):
     # before the ledger: refund_pending | refund_sent | refunded | refund_failed
     status = UnicodeAttribute()
     note = UnicodeAttribute(null=True)
-    allocated = NumberAttribute(null=True)     # of `amount`, applied to invoices when posted
-    credited = NumberAttribute(null=True)      # of `amount`, left on the accounts as credit
-    refunded = NumberAttribute(null=True)      # refunds sent back through the same channel (VNPay)
-    flags = ListAttribute(of=UnicodeAttribute, default=list)   # e.g. AMOUNT_MISMATCH, SECOND_PAYMENT
+    allocated = NumberAttribute(null=True)  # of `amount`, applied to invoices when posted
+    credited = NumberAttribute(null=True)  # of `amount`, left on the accounts as credit
+    refunded = NumberAttribute(null=True)  # refunds sent back through the same channel (VNPay)
+    flags = ListAttribute(of=UnicodeAttribute, default=list)  # e.g. AMOUNT_MISMATCH, SECOND_PAYMENT
     posted_by = UnicodeAttribute(null=True)
     # refunds: the account, the payment they go back through, who asked and who approved
     customer_code = UnicodeAttribute(null=True)
     source_payment_id = UnicodeAttribute(null=True)
-    method = UnicodeAttribute(null=True)       # vnpay | cash
+    method = UnicodeAttribute(null=True)  # vnpay | cash
     requested_by = UnicodeAttribute(null=True)
     approved_by = UnicodeAttribute(null=True)
-    request_id = UnicodeAttribute(null=True)   # vnp_RequestId of the refund call: querydr finds it again
-    sent_at = NumberAttribute(null=True)       # refunds: when approved (sent to VNPay, or paid out in cash)
-    outcome = UnicodeAttribute(null=True)      # refunds: VNPay's answer, or what settled it, in a line
+    request_id = UnicodeAttribute(null=True)  # vnp_RequestId of the refund call: querydr finds it again
+    sent_at = NumberAttribute(null=True)  # refunds: when approved (sent to VNPay, or paid out in cash)
+    outcome = UnicodeAttribute(null=True)  # refunds: VNPay's answer, or what settled it, in a line
 
     by_status = PaymentsByStatus()
 
 
 # -- the customer account: one ledger per customer code ----------------------
 
+
 class LedgerEntryModel(Model):
     """One posting on one customer account, never changed or deleted: its lines are the entries
     (charge, adjustment, payment, allocation, refund, write_off; domain/ledger.py). entry_id is
     '<posted at, ms, 13 digits>#<event>#<reference>', so an account's Query returns it in order."""
+
     Meta = _meta("ledger")
 
     customer_code = UnicodeAttribute(hash_key=True)
     entry_id = UnicodeAttribute(range_key=True)
-    event = UnicodeAttribute()                 # payment | charge | correction | refund | refund_cancelled |
+    event = UnicodeAttribute()  # payment | charge | correction | refund | refund_cancelled |
     #                                            write_off | credit_applied | migration
-    posted_at = NumberAttribute()              # epoch seconds
-    lines = ListAttribute(of=MapAttribute)     # {kind, amount, invoice_id?}
+    posted_at = NumberAttribute()  # epoch seconds
+    lines = ListAttribute(of=MapAttribute)  # {kind, amount, invoice_id?}
     credit_delta = NumberAttribute(default=0)  # how the account's credit moved
     payment_id = UnicodeAttribute(null=True)
     channel = UnicodeAttribute(null=True)
     external_ref = UnicodeAttribute(null=True)
-    posted_by = UnicodeAttribute()             # 'ipn', 'reconciliation', 'staff:<login>', 'admin:<login>', ...
+    posted_by = UnicodeAttribute()  # 'ipn', 'reconciliation', 'staff:<login>', 'admin:<login>', ...
     note = UnicodeAttribute(null=True)
     flags = ListAttribute(of=UnicodeAttribute, default=list)
 
 
 class AccountsWithCredit(GlobalSecondaryIndex):
     """Accounts holding credit (sparse: only they carry `credit_flag`): the refunds report."""
+
     class Meta:
         index_name = "with_credit"
         projection = AllProjection()
@@ -417,6 +439,7 @@ class AccountsWithCredit(GlobalSecondaryIndex):
 class CustomerAccountModel(Model):
     """The account's running state: the credit it holds (money no invoice has taken yet). Moved only
     in the transaction that posts the ledger entry explaining it."""
+
     Meta = _meta("customer_accounts")
 
     customer_code = UnicodeAttribute(hash_key=True)
@@ -429,25 +452,27 @@ class CustomerAccountModel(Model):
 
 # -- field work: routes, readings, receipts ---------------------------------
 
+
 class RoutesByStaff(GlobalSecondaryIndex):
     class Meta:
         index_name = "by_staff"
         projection = AllProjection()
 
-    staff = UnicodeAttribute(hash_key=True)     # login of the staff member
+    staff = UnicodeAttribute(hash_key=True)  # login of the staff member
     period = UnicodeAttribute(range_key=True)
 
 
 class RouteModel(Model):
     """Customers in visiting order, for one staff member, one billing period,
     on given days of the month."""
+
     Meta = _meta("routes")
 
     route_id = UnicodeAttribute(hash_key=True)
     staff = UnicodeAttribute()
-    period = UnicodeAttribute()                 # YYYY-MM
+    period = UnicodeAttribute()  # YYYY-MM
     branch = UnicodeAttribute(null=True)
-    days = ListAttribute(of=NumberAttribute)    # days of the month it is walked
+    days = ListAttribute(of=NumberAttribute)  # days of the month it is walked
     customer_codes = ListAttribute(of=UnicodeAttribute)
     updated_at = NumberAttribute()
     updated_by = UnicodeAttribute()
@@ -457,16 +482,18 @@ class RouteModel(Model):
 
 class ReadingsByStaffPeriod(GlobalSecondaryIndex):
     """A staff member's readings of a billing period: the managers' reading rate."""
+
     class Meta:
         index_name = "by_staff_period"
         projection = AllProjection()
 
-    staff_period = UnicodeAttribute(hash_key=True)   # '<staff>#<YYYY-MM>'
+    staff_period = UnicodeAttribute(hash_key=True)  # '<staff>#<YYYY-MM>'
     reading_id = UnicodeAttribute(range_key=True)
 
 
 class ReadingModel(Model):
     """A meter reading sent by a device; reading_id (the device's) makes it idempotent."""
+
     Meta = _meta("readings")
 
     reading_id = UnicodeAttribute(hash_key=True)
@@ -475,12 +502,12 @@ class ReadingModel(Model):
     customer_code = UnicodeAttribute()
     period = UnicodeAttribute()
     new_index = NumberAttribute()
-    read_at = UnicodeAttribute()                # ISO instant from the device
+    read_at = UnicodeAttribute()  # ISO instant from the device
     lat = NumberAttribute(null=True)
     lng = NumberAttribute(null=True)
     received_at = NumberAttribute()
-    status = UnicodeAttribute()                 # queued | billed | flagged | rejected
-    reasons = ListAttribute(of=MapAttribute, default=list)   # {code, message_vi}
+    status = UnicodeAttribute()  # queued | billed | flagged | rejected
+    reasons = ListAttribute(of=MapAttribute, default=list)  # {code, message_vi}
     old_index = NumberAttribute(null=True)
     consumption_m3 = NumberAttribute(null=True)
     invoice_id = UnicodeAttribute(null=True)
@@ -497,13 +524,14 @@ class ReceiptsByStaffDay(GlobalSecondaryIndex):
         index_name = "by_staff_day"
         projection = AllProjection()
 
-    staff_day = UnicodeAttribute(hash_key=True)   # '<staff>#<YYYY-MM-DD>'
+    staff_day = UnicodeAttribute(hash_key=True)  # '<staff>#<YYYY-MM-DD>'
     receipt_no = UnicodeAttribute(range_key=True)
 
 
 class ReceiptModel(Model):
     """Cash taken in the field: one item per collection_id (the device's);
     receipt numbers run per staff member."""
+
     Meta = _meta("receipts")
 
     collection_id = UnicodeAttribute(hash_key=True)
@@ -513,8 +541,8 @@ class ReceiptModel(Model):
     customer_code = UnicodeAttribute()
     amount = NumberAttribute()
     collected_at = UnicodeAttribute()
-    day = UnicodeAttribute()                    # YYYY-MM-DD, Vietnam time
-    staff_day = UnicodeAttribute()              # '<staff>#<day>': the day's receipts in one Query
+    day = UnicodeAttribute()  # YYYY-MM-DD, Vietnam time
+    staff_day = UnicodeAttribute()  # '<staff>#<day>': the day's receipts in one Query
     lat = NumberAttribute(null=True)
     lng = NumberAttribute(null=True)
     # How the ledger posted it (payment 'cash#<collection_id>'): applied to the invoice, and kept on the
@@ -527,10 +555,11 @@ class ReceiptModel(Model):
 
 class PrintModel(Model):
     """How many times a notice or receipt was printed for an invoice (reprints show)."""
+
     Meta = _meta("prints")
 
     invoice_id = UnicodeAttribute(hash_key=True)
-    kind = UnicodeAttribute(range_key=True)     # notice | receipt
+    kind = UnicodeAttribute(range_key=True)  # notice | receipt
     count = NumberAttribute(default=0)
     last_printed_at = NumberAttribute(null=True)
     last_staff = UnicodeAttribute(null=True)
@@ -538,11 +567,12 @@ class PrintModel(Model):
 
 class HandoverModel(Model):
     """End of day: the cash a staff member handed over, as counted by an admin."""
+
     Meta = _meta("handovers")
 
     staff = UnicodeAttribute(hash_key=True)
-    day = UnicodeAttribute(range_key=True)      # YYYY-MM-DD
-    expected = NumberAttribute()                # sum of the day's receipts
+    day = UnicodeAttribute(range_key=True)  # YYYY-MM-DD
+    expected = NumberAttribute()  # sum of the day's receipts
     handed_over = NumberAttribute()
     received_by = UnicodeAttribute()
     received_at = NumberAttribute()
@@ -560,6 +590,7 @@ class ChannelRequestsByStatus(GlobalSecondaryIndex):
 
 class ChannelRequestsByCustomer(GlobalSecondaryIndex):
     """A customer code's payment-channel requests (GET /v1/me/data)."""
+
     class Meta:
         index_name = "by_customer"
         projection = AllProjection()
@@ -572,16 +603,17 @@ class ChannelRequestModel(Model):
     """A customer's request to pay by bank transfer or authorised debit at a
     linked bank; the utility confirms it, and from then on the field rules
     treat the customer as a non-cash payer."""
+
     Meta = _meta("channel_requests")
 
     request_id = UnicodeAttribute(hash_key=True)
     customer_code = UnicodeAttribute()
     account_id = UnicodeAttribute()
-    channel = UnicodeAttribute()                   # bank_transfer | authorised_debit
-    bank_code = UnicodeAttribute()                 # VCB | AGR | STB | ...
+    channel = UnicodeAttribute()  # bank_transfer | authorised_debit
+    bank_code = UnicodeAttribute()  # VCB | AGR | STB | ...
     account_holder = UnicodeAttribute()
-    account_last4 = UnicodeAttribute()             # only the last digits are kept
-    status = UnicodeAttribute()                    # pending | confirmed | rejected
+    account_last4 = UnicodeAttribute()  # only the last digits are kept
+    status = UnicodeAttribute()  # pending | confirmed | rejected
     requested_at = NumberAttribute()
     decided_at = NumberAttribute(null=True)
     decided_by = UnicodeAttribute(null=True)
@@ -593,6 +625,7 @@ class ChannelRequestModel(Model):
 
 class StatementLinesByStatus(GlobalSecondaryIndex):
     """Unmatched bank lines (the suspense list) and the rest, oldest first."""
+
     class Meta:
         index_name = "by_status"
         projection = AllProjection()
@@ -605,19 +638,20 @@ class StatementLineModel(Model):
     """One credit line of a bank statement (CK, or the State Treasury's NT).
     line_id is '<bank>#<the bank's own transaction reference>', so importing
     the same file twice changes nothing."""
+
     Meta = _meta("statement_lines")
 
     line_id = UnicodeAttribute(hash_key=True)
     bank_code = UnicodeAttribute()
     bank_ref = UnicodeAttribute()
-    booked_on = UnicodeAttribute()                 # YYYY-MM-DD
-    amount = NumberAttribute()                     # whole VND
+    booked_on = UnicodeAttribute()  # YYYY-MM-DD
+    amount = NumberAttribute()  # whole VND
     description = UnicodeAttribute()
     import_id = UnicodeAttribute()
     imported_at = NumberAttribute()
-    status = UnicodeAttribute()                    # matched | suspense | resolved | ignored
-    invoice_id = UnicodeAttribute(null=True)       # the first invoice it paid (all of them: invoice_ids)
-    reason = UnicodeAttribute(null=True)           # why it is in suspense
+    status = UnicodeAttribute()  # matched | suspense | resolved | ignored
+    invoice_id = UnicodeAttribute(null=True)  # the first invoice it paid (all of them: invoice_ids)
+    reason = UnicodeAttribute(null=True)  # why it is in suspense
     resolved_by = UnicodeAttribute(null=True)
     # Posted to a customer account (payment 'bank#<line_id>'): what went to invoices, what stayed as credit.
     customer_code = UnicodeAttribute(null=True)
@@ -630,22 +664,23 @@ class StatementLineModel(Model):
 
 class ImportModel(Model):
     """A customer-book import: the uploaded file, where the worker got to, what failed."""
+
     Meta = _meta("imports")
 
     import_id = UnicodeAttribute(hash_key=True)
-    kind = UnicodeAttribute()                      # customers
-    status = UnicodeAttribute()                    # awaiting_upload | queued | running | done | failed
+    kind = UnicodeAttribute()  # customers
+    status = UnicodeAttribute()  # awaiting_upload | queued | running | done | failed
     object_key = UnicodeAttribute()
     created_by = UnicodeAttribute()
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
-    next_offset = NumberAttribute(default=0)       # byte offset of the next unread row
-    next_row = NumberAttribute(default=2)          # its row number (row 1 is the header)
+    next_offset = NumberAttribute(default=0)  # byte offset of the next unread row
+    next_row = NumberAttribute(default=2)  # its row number (row 1 is the header)
     header = ListAttribute(of=UnicodeAttribute, default=list)
     rows_done = NumberAttribute(default=0)
     rows_ok = NumberAttribute(default=0)
     rows_failed = NumberAttribute(default=0)
-    errors = ListAttribute(of=MapAttribute, default=list)   # the first 5,000: {row, code, message}
+    errors = ListAttribute(of=MapAttribute, default=list)  # the first 5,000: {row, code, message}
     error_key = UnicodeAttribute(null=True)
     # The offset whose chunk message has been sent: a chunk recorded but not handed on (the
     # worker died, or the send failed) is handed on when SQS delivers that chunk's message again.
@@ -654,12 +689,13 @@ class ImportModel(Model):
 
 class ReminderModel(Model):
     """One item per invoice and dunning level sent: a level goes out once, whatever the retries."""
+
     Meta = _meta("reminders", ttl_attribute="expires_at")
 
-    reminder_key = UnicodeAttribute(hash_key=True)    # '<invoice_id>#<level>'
+    reminder_key = UnicodeAttribute(hash_key=True)  # '<invoice_id>#<level>'
     customer_code = UnicodeAttribute()
     level = UnicodeAttribute()
-    status = UnicodeAttribute()                       # claimed | queued | sent | deferred | skipped
+    status = UnicodeAttribute()  # claimed | queued | sent | deferred | skipped
     channels = ListAttribute(of=UnicodeAttribute, default=list)
     created_at = NumberAttribute()
     sent_at = NumberAttribute(null=True)
@@ -668,8 +704,10 @@ class ReminderModel(Model):
 
 # -- chat assistants (Zalo OA, Facebook Messenger) --------------------------
 
+
 class ChatLinksByAccount(GlobalSecondaryIndex):
     """An account's linked chat identities: GET /v1/me/chat-links in one Query."""
+
     class Meta:
         index_name = "by_account"
         projection = AllProjection()
@@ -681,13 +719,14 @@ class ChatLinksByAccount(GlobalSecondaryIndex):
 class ChatLinkModel(Model):
     """A chat identity linked to an account. Keyed by a keyed hash of platform + user id, so the
     table holds no chat id in clear; one identity, one account."""
+
     Meta = _meta("chat_links")
 
     identity_hash = UnicodeAttribute(hash_key=True)
     link_id = UnicodeAttribute()
     account_id = UnicodeAttribute()
-    platform = UnicodeAttribute()                 # facebook | zalo
-    user_hint = UnicodeAttribute()                # '…1234': enough for the owner to tell two apart
+    platform = UnicodeAttribute()  # facebook | zalo
+    user_hint = UnicodeAttribute()  # '…1234': enough for the owner to tell two apart
     linked_at = NumberAttribute()
 
     by_account = ChatLinksByAccount()
@@ -696,6 +735,7 @@ class ChatLinkModel(Model):
 class ChatLinkCodeModel(Model):
     """A one-time code that links a chat identity to the account that asked for it: stored as a keyed
     hash, single use (deleted when used), gone after its TTL."""
+
     Meta = _meta("chat_link_codes", ttl_attribute="expires_at")
 
     code_hash = UnicodeAttribute(hash_key=True)
@@ -706,6 +746,7 @@ class ChatLinkCodeModel(Model):
 
 class ChatEventModel(Model):
     """A platform message already handled ('<platform>#<message id>'): redeliveries are answered once."""
+
     Meta = _meta("chat_events", ttl_attribute="expires_at")
 
     event_key = UnicodeAttribute(hash_key=True)
@@ -714,20 +755,23 @@ class ChatEventModel(Model):
 
 # -- tariffs, invoice series, audit -----------------------------------------
 
+
 class TariffModel(Model):
     """One item per tariff version; versions are never changed, only added."""
+
     Meta = _meta("tariffs")
 
-    tariff_key = UnicodeAttribute(hash_key=True)    # '<area>#<customer_class>'
-    valid_from = UnicodeAttribute(range_key=True)   # YYYY-MM-DD
+    tariff_key = UnicodeAttribute(hash_key=True)  # '<area>#<customer_class>'
+    valid_from = UnicodeAttribute(range_key=True)  # YYYY-MM-DD
     tariff_id = UnicodeAttribute()
-    version = UnicodeAttribute()                    # the version's JSON form
+    version = UnicodeAttribute()  # the version's JSON form
     created_at = NumberAttribute()
     created_by = UnicodeAttribute()
 
 
 class InvoiceSeriesModel(Model):
     """The last number issued in an e-invoice series ('1C26TAA'): gap-free numbering."""
+
     Meta = _meta("invoice_series")
 
     series = UnicodeAttribute(hash_key=True)
@@ -736,6 +780,7 @@ class InvoiceSeriesModel(Model):
 
 class AuditByActor(GlobalSecondaryIndex):
     """One manager's changes, newest first."""
+
     class Meta:
         index_name = "by_actor"
         projection = AllProjection()
@@ -746,14 +791,15 @@ class AuditByActor(GlobalSecondaryIndex):
 
 class AuditModel(Model):
     """Who changed what, when: one item per change, newest last within an entity."""
+
     Meta = _meta("audit")
 
-    entity = UnicodeAttribute(hash_key=True)        # e.g. 'tariff#camau-city#household'
-    at = UnicodeAttribute(range_key=True)           # ISO instant + '#' + a random suffix
+    entity = UnicodeAttribute(hash_key=True)  # e.g. 'tariff#camau-city#household'
+    at = UnicodeAttribute(range_key=True)  # ISO instant + '#' + a random suffix
     actor = UnicodeAttribute()
     action = UnicodeAttribute()
-    before = UnicodeAttribute(null=True)            # JSON
-    after = UnicodeAttribute(null=True)             # JSON
+    before = UnicodeAttribute(null=True)  # JSON
+    after = UnicodeAttribute(null=True)  # JSON
 
     by_actor = AuditByActor()
 

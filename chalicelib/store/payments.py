@@ -1,9 +1,8 @@
 """Payment orders in DynamoDB: an order opens only on invoices nobody else is
 collecting (one transaction with conditions), fails or expires once. The
 money a VNPay transaction brings is posted through the ledger (store/ledger.py)."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -23,7 +22,7 @@ def _reasons(exc: TransactWriteError) -> list:
 
 class OrderStore:
     @storage_errors
-    def get(self, order_id: str, consistent: bool = False) -> Optional[OrderModel]:
+    def get(self, order_id: str, consistent: bool = False) -> OrderModel | None:
         return get_or_none(OrderModel, order_id, consistent_read=consistent)
 
     @storage_errors
@@ -36,15 +35,18 @@ class OrderStore:
             with TransactWrite(connection=CONNECTION) as tx:
                 tx.save(order, condition=OrderModel.order_id.does_not_exist())
                 for invoice_id in order.invoice_ids:
-                    tx.update(InvoiceModel(invoice_id),
-                              actions=[InvoiceModel.pending_order_id.set(order.order_id),
-                                       InvoiceModel.pending_until.set(order.expires_at)],
-                              condition=(InvoiceModel.status == "unpaid")
-                              & (InvoiceModel.pending_order_id.does_not_exist()
-                                 | (InvoiceModel.pending_until < now)))
+                    tx.update(
+                        InvoiceModel(invoice_id),
+                        actions=[
+                            InvoiceModel.pending_order_id.set(order.order_id),
+                            InvoiceModel.pending_until.set(order.expires_at),
+                        ],
+                        condition=(InvoiceModel.status == "unpaid")
+                        & (InvoiceModel.pending_order_id.does_not_exist() | (InvoiceModel.pending_until < now)),
+                    )
         except TransactWriteError as exc:
             if "ConditionalCheckFailed" in _reasons(exc) or "TransactionConflict" in _reasons(exc):
-                raise InvoicesBusy() from None
+                raise InvoicesBusy from None
             raise ServiceUnavailable() from exc
 
     @storage_errors
@@ -65,25 +67,33 @@ class OrderStore:
         """One more answer that could not be acted on; at `review_after` the order leaves the
         pending list for a person (status review). True when it did."""
         seen = int(order.unclear_answers or 0) + 1
-        actions = [OrderModel.checked_at.set(now), OrderModel.unclear_answers.set(seen),
-                   OrderModel.review_reason.set(why[:200])]
+        actions = [
+            OrderModel.checked_at.set(now),
+            OrderModel.unclear_answers.set(seen),
+            OrderModel.review_reason.set(why[:200]),
+        ]
         if seen >= review_after:
             actions.append(OrderModel.status.set("review"))
         return update_if(OrderModel(order.order_id), actions, OrderModel.status == "pending") and seen >= review_after
 
-    def record_failure(self, order: OrderModel, response_code: str, transaction_no: Optional[str],
-                       status: str = "failed") -> bool:
+    def record_failure(
+        self, order: OrderModel, response_code: str, transaction_no: str | None, status: str = "failed"
+    ) -> bool:
         """pending -> failed (or expired), and let go of the invoices. False if the order was not pending."""
         try:
             with TransactWrite(connection=CONNECTION) as tx:
-                tx.update(OrderModel(order.order_id),
-                          actions=[OrderModel.status.set(status), OrderModel.response_code.set(response_code)]
-                          + ([OrderModel.transaction_no.set(transaction_no)] if transaction_no else []),
-                          condition=OrderModel.status == "pending")
+                tx.update(
+                    OrderModel(order.order_id),
+                    actions=[OrderModel.status.set(status), OrderModel.response_code.set(response_code)]
+                    + ([OrderModel.transaction_no.set(transaction_no)] if transaction_no else []),
+                    condition=OrderModel.status == "pending",
+                )
                 for invoice_id in order.invoice_ids:
-                    tx.update(InvoiceModel(invoice_id),
-                              actions=[InvoiceModel.pending_order_id.remove(), InvoiceModel.pending_until.remove()],
-                              condition=InvoiceModel.pending_order_id == order.order_id)
+                    tx.update(
+                        InvoiceModel(invoice_id),
+                        actions=[InvoiceModel.pending_order_id.remove(), InvoiceModel.pending_until.remove()],
+                        condition=InvoiceModel.pending_order_id == order.order_id,
+                    )
         except TransactWriteError as exc:
             reasons = _reasons(exc)
             if reasons and reasons[0] == "ConditionalCheckFailed":
@@ -98,12 +108,14 @@ class OrderStore:
 
     @storage_errors
     def _fail_order_only(self, order: OrderModel, response_code: str, status: str) -> bool:
-        return update_if(OrderModel(order.order_id),
-                         [OrderModel.status.set(status), OrderModel.response_code.set(response_code)],
-                         OrderModel.status == "pending")
+        return update_if(
+            OrderModel(order.order_id),
+            [OrderModel.status.set(status), OrderModel.response_code.set(response_code)],
+            OrderModel.status == "pending",
+        )
 
     @storage_errors
-    def payments_of(self, transaction_no: str) -> Optional[PaymentModel]:
+    def payments_of(self, transaction_no: str) -> PaymentModel | None:
         return get_or_none(PaymentModel, f"vnpay#{transaction_no}", consistent_read=True)
 
     @storage_errors
@@ -111,10 +123,13 @@ class OrderStore:
         return list(PaymentModel.by_status.query(status, limit=limit))
 
     @storage_errors
-    def credit(self, payment_id: str) -> Optional[PaymentModel]:
+    def credit(self, payment_id: str) -> PaymentModel | None:
         return get_or_none(PaymentModel, payment_id, consistent_read=True)
 
     @storage_errors
     def mark_credit(self, payment_id: str, from_status: str, to_status: str, note: str) -> bool:
-        return update_if(PaymentModel(payment_id), [PaymentModel.status.set(to_status), PaymentModel.note.set(note)],
-                         PaymentModel.status == from_status)
+        return update_if(
+            PaymentModel(payment_id),
+            [PaymentModel.status.set(to_status), PaymentModel.note.set(note)],
+            PaymentModel.status == from_status,
+        )

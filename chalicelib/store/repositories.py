@@ -1,13 +1,15 @@
 """Data access behind small interfaces. Infrastructure errors become domain
 errors here, at the edge: a throttled table is a 503 to the client, a failed
 condition is the domain answer the service expects, never a stack trace."""
+
 from __future__ import annotations
 
 import base64
 import binascii
 import functools
 import json
-from typing import Callable, Iterable, Optional, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import (
@@ -24,19 +26,24 @@ from chalicelib.store.models import (
     CONNECTION,
     AccountModel,
     AuditModel,
-    InvoiceSeriesModel,
-    TariffModel,
     CounterModel,
     CustomerLinkModel,
     CustomerModel,
     InvoiceModel,
+    InvoiceSeriesModel,
     OneTimeCodeModel,
     SessionModel,
+    TariffModel,
 )
 
 T = TypeVar("T")
-_THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-              "InternalServerError", "ServiceUnavailable"}
+_THROTTLED = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
 
 
 class ConditionFailed(Exception):
@@ -70,6 +77,7 @@ def storage_errors(fn: Callable[..., T]) -> Callable[..., T]:
             if getattr(exc, "cause_response_code", None) in _THROTTLED:
                 raise ServiceUnavailable() from exc
             raise
+
     return wrapper
 
 
@@ -119,17 +127,19 @@ def _unb64(token: str) -> dict:
         padded = token + "=" * (-len(token) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ValidationError("cursor is not valid", "Tham số cursor không hợp lệ.", field="cursor",
-                              code="INVALID_CURSOR") from None
+        raise ValidationError(
+            "cursor is not valid", "Tham số cursor không hợp lệ.", field="cursor", code="INVALID_CURSOR"
+        ) from None
     if not isinstance(value, dict):
-        raise ValidationError("cursor is not valid", "Tham số cursor không hợp lệ.", field="cursor",
-                              code="INVALID_CURSOR")
+        raise ValidationError(
+            "cursor is not valid", "Tham số cursor không hợp lệ.", field="cursor", code="INVALID_CURSOR"
+        )
     return value
 
 
 class CustomerRepository:
     @storage_errors
-    def get(self, code: str) -> Optional[CustomerModel]:
+    def get(self, code: str) -> CustomerModel | None:
         return get_or_none(CustomerModel, code)
 
     @storage_errors
@@ -148,28 +158,34 @@ class CustomerRepository:
     @storage_errors
     def advance_index(self, code: str, index: int, read_on: str) -> None:
         """The customer's last billed index moves forward, never back (a late, older reading changes nothing)."""
-        update_if(CustomerModel(code), [CustomerModel.last_index.set(index), CustomerModel.last_read_on.set(read_on)],
-                  CustomerModel.code.exists() & (CustomerModel.last_read_on.does_not_exist()
-                                                 | (CustomerModel.last_read_on < read_on)))
+        update_if(
+            CustomerModel(code),
+            [CustomerModel.last_index.set(index), CustomerModel.last_read_on.set(read_on)],
+            CustomerModel.code.exists()
+            & (CustomerModel.last_read_on.does_not_exist() | (CustomerModel.last_read_on < read_on)),
+        )
 
     @storage_errors
-    def correct_index(self, code: str, index: int, read_on: str, replaced_read_on: Optional[str]) -> None:
+    def correct_index(self, code: str, index: int, read_on: str, replaced_read_on: str | None) -> None:
         """A correction of a period's reading: the customer's index becomes the
         corrected one if it is still the one the replaced reading set (or older)."""
         on_file = CustomerModel.last_read_on.does_not_exist() | (CustomerModel.last_read_on < read_on)
         if replaced_read_on:
             on_file = on_file | (CustomerModel.last_read_on == replaced_read_on)
-        update_if(CustomerModel(code), [CustomerModel.last_index.set(index), CustomerModel.last_read_on.set(read_on)],
-                  CustomerModel.code.exists() & on_file)
+        update_if(
+            CustomerModel(code),
+            [CustomerModel.last_index.set(index), CustomerModel.last_read_on.set(read_on)],
+            CustomerModel.code.exists() & on_file,
+        )
 
 
 class AccountRepository:
     @storage_errors
-    def get(self, account_id: str) -> Optional[AccountModel]:
+    def get(self, account_id: str) -> AccountModel | None:
         return get_or_none(AccountModel, account_id)
 
     @storage_errors
-    def holder_of(self, code: str) -> Optional[str]:
+    def holder_of(self, code: str) -> str | None:
         """The account that holds a customer code, if any."""
         try:
             return CustomerLinkModel.get(code).account_id
@@ -177,8 +193,14 @@ class AccountRepository:
             return None
 
     @storage_errors
-    def create(self, account: AccountModel, *, link_code: Optional[str] = None, now: int = 0,
-               consume_otp: Optional[tuple[str, str]] = None) -> None:
+    def create(
+        self,
+        account: AccountModel,
+        *,
+        link_code: str | None = None,
+        now: int = 0,
+        consume_otp: tuple[str, str] | None = None,
+    ) -> None:
         """Create the account, claim its first customer code, and use up the
         one-time code, all or nothing."""
         with TransactWrite(connection=_connection()) as tx:
@@ -194,23 +216,29 @@ class AccountRepository:
         with TransactWrite(connection=_connection()) as tx:
             link = CustomerLinkModel(code, account_id=account_id, linked_at=now)
             tx.save(link, condition=CustomerLinkModel.customer_code.does_not_exist())
-            tx.update(AccountModel(account_id),
-                      actions=[AccountModel.customer_codes.set(
-                          AccountModel.customer_codes.append([code]))],
-                      condition=AccountModel.account_id.exists())
+            tx.update(
+                AccountModel(account_id),
+                actions=[AccountModel.customer_codes.set(AccountModel.customer_codes.append([code]))],
+                condition=AccountModel.account_id.exists(),
+            )
             _consume_otp(tx, *consume_otp)
 
     @storage_errors
-    def set_password(self, account_id: str, password_hash: str, now: int,
-                     consume_otp: Optional[tuple[str, str]] = None) -> None:
+    def set_password(
+        self, account_id: str, password_hash: str, now: int, consume_otp: tuple[str, str] | None = None
+    ) -> None:
         with TransactWrite(connection=_connection()) as tx:
-            tx.update(AccountModel(account_id),
-                      actions=[AccountModel.password_hash.set(password_hash),
-                               AccountModel.password_changed_at.set(now),
-                               AccountModel.session_epoch.add(1),
-                               AccountModel.failed_logins.set(0),
-                               AccountModel.locked_until.set(0)],
-                      condition=AccountModel.account_id.exists())
+            tx.update(
+                AccountModel(account_id),
+                actions=[
+                    AccountModel.password_hash.set(password_hash),
+                    AccountModel.password_changed_at.set(now),
+                    AccountModel.session_epoch.add(1),
+                    AccountModel.failed_logins.set(0),
+                    AccountModel.locked_until.set(0),
+                ],
+                condition=AccountModel.account_id.exists(),
+            )
             if consume_otp:
                 _consume_otp(tx, *consume_otp)
 
@@ -220,14 +248,14 @@ class AccountRepository:
         item = AccountModel(account_id)
         item.update(actions=[AccountModel.failed_logins.add(1)], condition=AccountModel.account_id.exists())
         if item.failed_logins >= max_failures:
-            item.update(actions=[AccountModel.locked_until.set(lock_until),
-                                 AccountModel.failed_logins.set(0)])
+            item.update(actions=[AccountModel.locked_until.set(lock_until), AccountModel.failed_logins.set(0)])
         return item.failed_logins
 
     @storage_errors
     def clear_failures(self, account_id: str) -> None:
-        AccountModel(account_id).update(actions=[AccountModel.failed_logins.set(0)],
-                                        condition=AccountModel.account_id.exists())
+        AccountModel(account_id).update(
+            actions=[AccountModel.failed_logins.set(0)], condition=AccountModel.account_id.exists()
+        )
 
 
 def _consume_otp(tx: TransactWrite, otp_key: str, nonce: str) -> None:
@@ -237,23 +265,38 @@ def _consume_otp(tx: TransactWrite, otp_key: str, nonce: str) -> None:
 
 class SessionRepository:
     @storage_errors
-    def create(self, family_id: str, account_id: str, token_id: str, now: int, expires_at: int,
-               account_epoch: int = 0) -> None:
-        SessionModel(family_id, account_id=account_id, current_token_id=token_id, account_epoch=account_epoch,
-                     revoked=0,
-                     created_at=now, rotated_at=now, expires_at=expires_at
-                     ).save(condition=SessionModel.family_id.does_not_exist())
+    def create(
+        self, family_id: str, account_id: str, token_id: str, now: int, expires_at: int, account_epoch: int = 0
+    ) -> None:
+        SessionModel(
+            family_id,
+            account_id=account_id,
+            current_token_id=token_id,
+            account_epoch=account_epoch,
+            revoked=0,
+            created_at=now,
+            rotated_at=now,
+            expires_at=expires_at,
+        ).save(condition=SessionModel.family_id.does_not_exist())
 
     @storage_errors
-    def rotate(self, family_id: str, presented_token_id: str, new_token_id: str, now: int,
-               expires_at: int) -> Optional[SessionModel]:
+    def rotate(
+        self, family_id: str, presented_token_id: str, new_token_id: str, now: int, expires_at: int
+    ) -> SessionModel | None:
         """Swap the family's current token if the presented one is current.
         Returns None when it is not (a reused or forged token)."""
         item = SessionModel(family_id)
-        rotated = update_if(item, [SessionModel.current_token_id.set(new_token_id), SessionModel.rotated_at.set(now),
-                                   SessionModel.expires_at.set(expires_at)],
-                            (SessionModel.current_token_id == presented_token_id) & (SessionModel.revoked == 0)
-                            & (SessionModel.expires_at > now))
+        rotated = update_if(
+            item,
+            [
+                SessionModel.current_token_id.set(new_token_id),
+                SessionModel.rotated_at.set(now),
+                SessionModel.expires_at.set(expires_at),
+            ],
+            (SessionModel.current_token_id == presented_token_id)
+            & (SessionModel.revoked == 0)
+            & (SessionModel.expires_at > now),
+        )
         return item if rotated else None
 
     @storage_errors
@@ -265,19 +308,25 @@ class OneTimeCodeRepository:
     @storage_errors
     def put(self, otp_key: str, code_hash: str, nonce: str, now: int, ttl: int, resend_after: int) -> bool:
         """Store a new code unless one was sent less than `resend_after` seconds ago."""
-        item = OneTimeCodeModel(otp_key, code_hash=code_hash, nonce=nonce, attempts=0, sent_at=now,
-                                expires_at=now + ttl)
-        return save_if(item, OneTimeCodeModel.otp_key.does_not_exist()
-                       | (OneTimeCodeModel.sent_at <= now - resend_after))
+        item = OneTimeCodeModel(
+            otp_key, code_hash=code_hash, nonce=nonce, attempts=0, sent_at=now, expires_at=now + ttl
+        )
+        return save_if(
+            item, OneTimeCodeModel.otp_key.does_not_exist() | (OneTimeCodeModel.sent_at <= now - resend_after)
+        )
 
     @storage_errors
-    def take_attempt(self, otp_key: str, now: int, max_attempts: int) -> Optional[OneTimeCodeModel]:
+    def take_attempt(self, otp_key: str, now: int, max_attempts: int) -> OneTimeCodeModel | None:
         """Count one verification attempt on a live code; None when there is no
         live code or its attempts are used up."""
         item = OneTimeCodeModel(otp_key)
-        counted = update_if(item, [OneTimeCodeModel.attempts.add(1)],
-                            OneTimeCodeModel.otp_key.exists() & (OneTimeCodeModel.attempts < max_attempts)
-                            & (OneTimeCodeModel.expires_at > now))
+        counted = update_if(
+            item,
+            [OneTimeCodeModel.attempts.add(1)],
+            OneTimeCodeModel.otp_key.exists()
+            & (OneTimeCodeModel.attempts < max_attempts)
+            & (OneTimeCodeModel.expires_at > now),
+        )
         return item if counted else None
 
 
@@ -298,12 +347,13 @@ class CounterRepository:
 
 class InvoiceRepository:
     @storage_errors
-    def get(self, invoice_id: str) -> Optional[InvoiceModel]:
+    def get(self, invoice_id: str) -> InvoiceModel | None:
         return get_or_none(InvoiceModel, invoice_id)
 
     @storage_errors
-    def list_for_customer(self, code: str, status: Optional[str], limit: int,
-                          cursor: Optional[str]) -> tuple[list[InvoiceModel], Optional[str]]:
+    def list_for_customer(
+        self, code: str, status: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[InvoiceModel], str | None]:
         """Newest first, one Query: the status filter is the key of its own index."""
         start = None
         if cursor:
@@ -311,14 +361,20 @@ class InvoiceRepository:
             hash_attr = "customer_status" if status else "customer_code"
             expected = f"{code}#{status}" if status else code
             if start.get(hash_attr, {}).get("S") != expected:
-                raise ValidationError("cursor does not belong to this query", "Tham số cursor không hợp lệ.",
-                                      field="cursor", code="INVALID_CURSOR")
+                raise ValidationError(
+                    "cursor does not belong to this query",
+                    "Tham số cursor không hợp lệ.",
+                    field="cursor",
+                    code="INVALID_CURSOR",
+                )
         if status:
             results = InvoiceModel.by_customer_status.query(
-                f"{code}#{status}", scan_index_forward=False, limit=limit, last_evaluated_key=start)
+                f"{code}#{status}", scan_index_forward=False, limit=limit, last_evaluated_key=start
+            )
         else:
             results = InvoiceModel.by_customer.query(
-                code, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+                code, scan_index_forward=False, limit=limit, last_evaluated_key=start
+            )
         items = list(results)
         lek = results.last_evaluated_key
         return items, (_b64(lek) if lek and len(items) == limit else None)
@@ -334,9 +390,10 @@ class InvoiceRepository:
 
 class ReadingStore:
     @storage_errors
-    def create(self, item) -> Optional[object]:
+    def create(self, item) -> object | None:
         """Store a new reading; if its id is taken, return the stored one instead."""
         from chalicelib.store.models import ReadingModel
+
         if save_if(item, ReadingModel.reading_id.does_not_exist()):
             return None
         return ReadingModel.get(item.reading_id, consistent_read=True)
@@ -344,13 +401,18 @@ class ReadingStore:
     @storage_errors
     def get(self, reading_id: str, consistent: bool = False):
         from chalicelib.store.models import ReadingModel
+
         return get_or_none(ReadingModel, reading_id, consistent_read=consistent)
 
     @storage_errors
     def finish(self, reading_id: str, status: str, reasons, invoice_id, collect: bool, now: int) -> None:
         from chalicelib.store.models import ReadingModel
-        actions = [ReadingModel.status.set(status), ReadingModel.collect_on_spot.set(1 if collect else 0),
-                   ReadingModel.processed_at.set(now)]
+
+        actions = [
+            ReadingModel.status.set(status),
+            ReadingModel.collect_on_spot.set(1 if collect else 0),
+            ReadingModel.processed_at.set(now),
+        ]
         if reasons is not None:
             actions.append(ReadingModel.reasons.set(reasons))
         if invoice_id:
@@ -390,25 +452,39 @@ class InvoiceWriter:
         except DoesNotExist:
             return 0
 
-    def issue(self, invoice: InvoiceModel, series: str, number: int, posting,
-              replacing: Optional[InvoiceModel] = None, at: Optional[int] = None) -> None:
+    def issue(
+        self,
+        invoice: InvoiceModel,
+        series: str,
+        number: int,
+        posting,
+        replacing: InvoiceModel | None = None,
+        at: int | None = None,
+    ) -> None:
         """One transaction: series n-1 -> n, the invoice, and `posting` (a store.ledger.Posting).
         `replacing`: a correction of that invoice as read; it must be unchanged since
         and not held by an open payment order at `at`."""
         # Imported here: store.ledger builds on this module.
         from chalicelib.store.ledger import LedgerStore, PostingFailed, unchanged
+
         invoice.invoice_number = number
         if replacing is None:
             invoice_condition = InvoiceModel.invoice_id.does_not_exist()
         else:
             invoice_condition = unchanged(replacing) & (
-                InvoiceModel.pending_order_id.does_not_exist() | (InvoiceModel.pending_until < at))
-        counter_condition = InvoiceSeriesModel.series.does_not_exist() if number == 1 \
-            else InvoiceSeriesModel.last_number == number - 1
+                InvoiceModel.pending_order_id.does_not_exist() | (InvoiceModel.pending_until < at)
+            )
+        counter_condition = (
+            InvoiceSeriesModel.series.does_not_exist() if number == 1 else InvoiceSeriesModel.last_number == number - 1
+        )
 
         def numbered(tx, _posting) -> None:
-            tx.update("series", InvoiceSeriesModel(series), [InvoiceSeriesModel.last_number.set(number)],
-                      condition=counter_condition)
+            tx.update(
+                "series",
+                InvoiceSeriesModel(series),
+                [InvoiceSeriesModel.last_number.set(number)],
+                condition=counter_condition,
+            )
             tx.put("invoice", invoice, condition=invoice_condition)
 
         try:
@@ -420,7 +496,7 @@ class InvoiceWriter:
                 raise CreditChanged(invoice.customer_code) from None
             if not failed.failed:
                 raise IssueUnclear(series) from None
-            raise SeriesTaken(series) from None       # the series moved: read the number again
+            raise SeriesTaken(series) from None  # the series moved: read the number again
 
 
 class TariffRepository:

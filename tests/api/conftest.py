@@ -1,4 +1,5 @@
 """Handlers through chalice.test.Client, on DynamoDB Local (and moto)."""
+
 from __future__ import annotations
 
 import collections
@@ -17,8 +18,10 @@ _codes = itertools.count(1)
 @pytest.fixture(scope="session")
 def app(engines):
     from local import seed
+
     seed.load("cawaco-demo-2023")
     import app as app_module
+
     return app_module.app
 
 
@@ -37,6 +40,7 @@ def _fresh_counters(request):
     yield
     if "app" in request.fixturenames:
         from chalicelib.store.models import CounterModel
+
         for item in CounterModel.scan():
             item.delete()
 
@@ -53,6 +57,7 @@ def admin(api):
 def calls(monkeypatch):
     """DynamoDB operations made while a test runs, by name (PynamoDB's one choke point)."""
     from pynamodb.connection.base import Connection
+
     seen = collections.Counter()
     original = Connection._make_api_call
 
@@ -101,6 +106,7 @@ class Api:
 @pytest.fixture
 def api(app, sms):
     from chalice.test import Client
+
     with Client(app, stage_name="test") as client:
         yield Api(client)
 
@@ -114,14 +120,23 @@ def new_customer(app):
     def make(invoices=(), phone=None, house_no="7", ledger_no=None):
         n = next(_codes)
         code = f"09{n:06d}"
-        customer = CustomerModel(code, ledger_no=ledger_no or f"TST{n:06d}", name="Nguyễn Văn Thử",
-                                 address=f"{house_no} Lý Thường Kiệt, Phường 7, TP Cà Mau", house_no=house_no,
-                                 phone=phone or f"0988{n:06d}", customer_class="household", branch="TP Ca Mau",
-                                 persons=2, payment_channel="cash")
+        customer = CustomerModel(
+            code,
+            ledger_no=ledger_no or f"TST{n:06d}",
+            name="Nguyễn Văn Thử",
+            address=f"{house_no} Lý Thường Kiệt, Phường 7, TP Cà Mau",
+            house_no=house_no,
+            phone=phone or f"0988{n:06d}",
+            customer_class="household",
+            branch="TP Ca Mau",
+            persons=2,
+            payment_channel="cash",
+        )
         customer.save()
         for period, old, new, water, status in invoices:
             invoice_item(code, period, old, new, water, status, customer.name).save()
         return customer
+
     return make
 
 
@@ -134,13 +149,17 @@ def otp_from(sms: MemorySms, code: str) -> str:
 @pytest.fixture
 def registered(api, sms, new_customer):
     """A customer who has registered through the API; returns (customer, tokens)."""
+
     def make(invoices=(), password="Nuoc-sach-2024", **kw):
         customer = new_customer(invoices, **kw)
         assert api.post("/v1/auth/register", {"customer_code": customer.code}).status_code == 202
-        r = api.post("/v1/auth/register/confirm", {"customer_code": customer.code,
-                                                   "otp": otp_from(sms, customer.code), "password": password})
+        r = api.post(
+            "/v1/auth/register/confirm",
+            {"customer_code": customer.code, "otp": otp_from(sms, customer.code), "password": password},
+        )
         assert r.status_code == 201, r.json
         return customer, r.json
+
     return make
 
 
@@ -148,6 +167,7 @@ def registered(api, sms, new_customer):
 def payer(api, registered):
     """A registered customer with two unpaid invoices: (customer, token, invoice ids, their total)."""
     from tests.api.test_payments import PERIODS
+
     customer, tokens = registered(invoices=PERIODS)
     token = tokens["access_token"]
     invoices = api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid", token=token).json["invoices"]

@@ -1,5 +1,6 @@
 """Reading a customer account back from the tables and checking that it adds
 up (domain.ledger.breaches): the check every money test ends with."""
+
 from __future__ import annotations
 
 import threading
@@ -10,13 +11,19 @@ from chalicelib.domain import ledger as rules
 
 def account_state(code: str) -> dict:
     from chalicelib.store.ledger import LedgerStore, open_invoice
+
     store = LedgerStore()
     entries = store.entries(code)
     lines = [dict(line) for e in entries for line in e.lines]
     account = store.account(code)
     invoices = [open_invoice(i) for i in store.all_invoices(code)]
-    return {"entries": entries, "lines": lines, "credit": int(account.credit) if account else 0,
-            "invoices": invoices, "totals": rules.totals(lines)}
+    return {
+        "entries": entries,
+        "lines": lines,
+        "credit": int(account.credit) if account else 0,
+        "invoices": invoices,
+        "totals": rules.totals(lines),
+    }
 
 
 def assert_sound(code: str, *, charged_by_ledger: bool = False) -> dict:
@@ -36,10 +43,12 @@ def assert_sound(code: str, *, charged_by_ledger: bool = False) -> dict:
                 continue
             # Its charge, as first issued: today's total less the corrections the ledger recorded since.
             lines.append({"kind": "charge", "amount": i.total - adjusted[i.invoice_id], "invoice_id": i.invoice_id})
-            before = i.paid - allocated.get(i.invoice_id, 0)     # paid before the ledger existed
+            before = i.paid - allocated.get(i.invoice_id, 0)  # paid before the ledger existed
             if before:
-                lines += [{"kind": "payment", "amount": before},
-                          {"kind": "allocation", "amount": before, "invoice_id": i.invoice_id}]
+                lines += [
+                    {"kind": "payment", "amount": before},
+                    {"kind": "allocation", "amount": before, "invoice_id": i.invoice_id},
+                ]
     problems = rules.breaches(lines, credit=state["credit"], invoices=state["invoices"])
     assert problems == [], problems
     return state
@@ -55,7 +64,7 @@ def at_once(*calls):
         barrier.wait()
         try:
             out[n] = fn()
-        except Exception as exc:     # noqa: BLE001 - the caller checks each outcome
+        except Exception as exc:
             out[n] = exc
 
     threads = [threading.Thread(target=run, args=(n, fn)) for n, fn in enumerate(calls)]

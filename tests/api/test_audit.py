@@ -1,11 +1,12 @@
 """The audit trail query: manager changes show up with who, when, the action
 and before/after, newest first, in one Query."""
+
 from __future__ import annotations
 
 import collections
 import secrets
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pynamodb.connection.base import Connection
 
@@ -14,15 +15,18 @@ PASSWORD = "Ghi-thu-2024!"
 
 def _staff(api, admin, branch="TP Ca Mau") -> str:
     login = f"aud.{secrets.token_hex(4)}"
-    r = api.post("/v1/admin/staff", {"username": login, "full_name": "Đỗ Văn Kiểm", "branch": branch,
-                                     "password": PASSWORD}, token=admin)
+    r = api.post(
+        "/v1/admin/staff",
+        {"username": login, "full_name": "Đỗ Văn Kiểm", "branch": branch, "password": PASSWORD},
+        token=admin,
+    )
     assert r.status_code == 201, r.json
     return login
 
 
 def _recent(at: str) -> bool:
     moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
-    return timedelta(0) <= datetime.now(timezone.utc) - moment < timedelta(minutes=5)
+    return timedelta(0) <= datetime.now(UTC) - moment < timedelta(minutes=5)
 
 
 def _next_second() -> None:
@@ -35,9 +39,15 @@ def _next_second() -> None:
 
 def test_a_tariff_added_shows_up_with_actor_and_after(api, admin):
     area = f"kpi-{secrets.token_hex(4)}"
-    body = {"tariff_id": f"{area}-household-2025-01", "area": area, "customer_class": "household",
-            "valid_from": "2025-01-01", "pricing": "tiers", "legal_ref": "QĐ thử nghiệm / test decision",
-            "tiers": [{"up_to": 10, "price": 6200}, {"up_to": 20, "price": 7700}, {"up_to": None, "price": 9400}]}
+    body = {
+        "tariff_id": f"{area}-household-2025-01",
+        "area": area,
+        "customer_class": "household",
+        "valid_from": "2025-01-01",
+        "pricing": "tiers",
+        "legal_ref": "QĐ thử nghiệm / test decision",
+        "tiers": [{"up_to": 10, "price": 6200}, {"up_to": 20, "price": 7700}, {"up_to": None, "price": 9400}],
+    }
     assert api.post("/v1/admin/tariffs", body, token=admin).status_code == 201
     r = api.get(f"/v1/admin/audit?entity=tariff%23{area}%23household", token=admin)
     assert r.status_code == 200, r.json
@@ -51,8 +61,9 @@ def test_a_tariff_added_shows_up_with_actor_and_after(api, admin):
 def test_a_route_reassigned_shows_up_newest_first_with_before_and_after(api, admin, new_customer):
     first, second = _staff(api, admin), _staff(api, admin)
     codes = [new_customer().code for _ in range(2)]
-    r = api.post("/v1/admin/routes", {"staff": first, "period": "2040-01", "days": [1, 2],
-                                      "customer_codes": codes}, token=admin)
+    r = api.post(
+        "/v1/admin/routes", {"staff": first, "period": "2040-01", "days": [1, 2], "customer_codes": codes}, token=admin
+    )
     assert r.status_code == 201, r.json
     route_id = r.json["route_id"]
     _next_second()
@@ -96,9 +107,14 @@ def test_staff_changes_and_unknown_entities(api, admin):
 
 
 def test_bad_input_and_roles(api, admin, registered):
-    for query, field in (("", "entity"), ("entity=route", "entity"), ("entity=%23x", "entity"),
-                         ("entity=route%23RT-1&limit=0", "limit"), ("entity=route%23RT-1&limit=201", "limit"),
-                         ("entity=route%23RT-1&limit=abc", "limit")):
+    for query, field in (
+        ("", "entity"),
+        ("entity=route", "entity"),
+        ("entity=%23x", "entity"),
+        ("entity=route%23RT-1&limit=0", "limit"),
+        ("entity=route%23RT-1&limit=201", "limit"),
+        ("entity=route%23RT-1&limit=abc", "limit"),
+    ):
         r = api.get(f"/v1/admin/audit?{query}", token=admin)
         assert r.status_code == 400 and r.json["field"] == field, (query, r.json)
     _, tokens = registered()
@@ -108,13 +124,21 @@ def test_bad_input_and_roles(api, admin, registered):
 
 def test_one_managers_changes_across_entities(api):
     admin = api.post("/v1/admin/login", {"username": "admin", "password": "cawaco-demo-2023"}).json["access_token"]
-    body = {"tariff_id": "camau-district-business-2027-01", "area": "camau-district", "customer_class": "business",
-            "valid_from": "2027-01-01", "pricing": "flat", "legal_ref": "test", "tiers": [{"up_to": None, "price": 13000}]}
+    body = {
+        "tariff_id": "camau-district-business-2027-01",
+        "area": "camau-district",
+        "customer_class": "business",
+        "valid_from": "2027-01-01",
+        "pricing": "flat",
+        "legal_ref": "test",
+        "tiers": [{"up_to": None, "price": 13000}],
+    }
     assert api.post("/v1/admin/tariffs", body, token=admin).status_code == 201
     r = api.get("/v1/admin/audit?actor=admin:admin&limit=200", token=admin)
     assert r.status_code == 200 and r.json["actor"] == "admin:admin"
-    assert any(e["entity"] == "tariff#camau-district#business" and e["action"] == "tariff.add"
-               for e in r.json["entries"])
+    assert any(
+        e["entity"] == "tariff#camau-district#business" and e["action"] == "tariff.add" for e in r.json["entries"]
+    )
     ats = [e["at"] for e in r.json["entries"]]
     assert ats == sorted(ats, reverse=True)
     assert api.get("/v1/admin/audit?actor=robert'); drop", token=admin).status_code == 400

@@ -1,4 +1,5 @@
 """Customer accounts through the handlers: registration, login, tokens, reset, linking."""
+
 from __future__ import annotations
 
 from tests.api.conftest import otp_from
@@ -11,9 +12,11 @@ def test_register_confirm_login_and_me(api, sms, new_customer):
     r = api.post("/v1/auth/register", {"customer_code": customer.code})
     assert r.status_code == 202
     assert r.json["otp_sent_to"].endswith(customer.phone[-3:]) and customer.phone not in r.json["otp_sent_to"]
-    assert sms.sent[-1]["phone"] == customer.phone   # to the phone on file, nowhere else
-    r = api.post("/v1/auth/register/confirm", {"customer_code": customer.code, "otp": otp_from(sms, customer.code),
-                                               "password": STRONG})
+    assert sms.sent[-1]["phone"] == customer.phone  # to the phone on file, nowhere else
+    r = api.post(
+        "/v1/auth/register/confirm",
+        {"customer_code": customer.code, "otp": otp_from(sms, customer.code), "password": STRONG},
+    )
     assert r.status_code == 201
     assert r.json["token_type"] == "Bearer" and r.json["expires_in"] == 900
     me = api.get("/v1/me", token=api.login(customer.code, STRONG)["access_token"])
@@ -93,7 +96,7 @@ def test_many_failures_from_one_ip_are_rate_limited(api, registered):
 
 
 def test_refresh_rotates_and_reuse_ends_the_session(api, registered):
-    customer, tokens = registered()
+    _customer, tokens = registered()
     first = tokens["refresh_token"]
     r = api.post("/v1/auth/refresh", {"refresh_token": first})
     assert r.status_code == 200
@@ -119,7 +122,9 @@ def test_forged_and_wrong_type_tokens(api, registered):
     assert api.get("/v1/me", token=tokens["refresh_token"]).status_code == 403
     head, body, sig = tokens["access_token"].split(".")
     assert api.get("/v1/me", token=f"{head}.{body}.{sig[:-2]}xx").status_code == 403
-    import base64, json
+    import base64
+    import json
+
     none_head = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).decode().rstrip("=")
     assert api.get("/v1/me", token=f"{none_head}.{body}.").status_code == 403
     assert api.get("/v1/me", token="").status_code == 401
@@ -130,12 +135,14 @@ def test_password_reset_ends_old_sessions(api, sms, registered):
     r = api.post("/v1/auth/password/forgot", {"customer_code": customer.code})
     assert r.status_code == 202
     otp = otp_from(sms, customer.code)
-    r = api.post("/v1/auth/password/reset", {"customer_code": customer.code, "otp": otp,
-                                             "new_password": "Mat-khau-moi-99"})
+    r = api.post(
+        "/v1/auth/password/reset", {"customer_code": customer.code, "otp": otp, "new_password": "Mat-khau-moi-99"}
+    )
     assert r.status_code == 200
     assert api.post("/v1/auth/login", {"customer_code": customer.code, "password": STRONG}).status_code == 401
-    assert api.post("/v1/auth/login", {"customer_code": customer.code,
-                                       "password": "Mat-khau-moi-99"}).status_code == 200
+    assert (
+        api.post("/v1/auth/login", {"customer_code": customer.code, "password": "Mat-khau-moi-99"}).status_code == 200
+    )
     # Every session from before the reset is over, even one from the same second.
     r = api.post("/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]})
     assert r.status_code == 401 and r.json["code"] == "SESSION_ENDED"
@@ -154,8 +161,9 @@ def test_link_second_code_and_pay_for_two_houses(api, sms, registered, new_custo
     assert api.get(f"/v1/customers/{other.code}/invoices", token=token).status_code == 403
     r = api.post("/v1/me/customers", {"customer_code": other.code}, token=token)
     assert r.status_code == 202 and sms.sent[-1]["phone"] == other.phone
-    r = api.post("/v1/me/customers/confirm", {"customer_code": other.code, "otp": otp_from(sms, other.code)},
-                 token=token)
+    r = api.post(
+        "/v1/me/customers/confirm", {"customer_code": other.code, "otp": otp_from(sms, other.code)}, token=token
+    )
     assert r.status_code == 200 and r.json["customer_codes"] == [customer.code, other.code]
     new_token = r.json["access_token"]
     assert api.get(f"/v1/customers/{other.code}/invoices", token=new_token).json["invoices"][0]["total"] > 0
@@ -167,12 +175,15 @@ def test_link_second_code_and_pay_for_two_houses(api, sms, registered, new_custo
 
 
 def test_cannot_link_a_code_that_has_its_own_account(api, sms, registered):
-    mine, tokens = registered()
+    _mine, tokens = registered()
     theirs, _ = registered()
     r = api.post("/v1/me/customers", {"customer_code": theirs.code}, token=tokens["access_token"])
     assert r.status_code == 202
-    r = api.post("/v1/me/customers/confirm", {"customer_code": theirs.code, "otp": otp_from(sms, theirs.code)},
-                 token=tokens["access_token"])
+    r = api.post(
+        "/v1/me/customers/confirm",
+        {"customer_code": theirs.code, "otp": otp_from(sms, theirs.code)},
+        token=tokens["access_token"],
+    )
     assert r.status_code == 409 and r.json["code"] == "ALREADY_LINKED"
 
 
@@ -190,8 +201,7 @@ def test_lookup_by_phone_and_ledger_is_masked(api, new_customer):
 
 
 def test_lookup_is_rate_limited(api):
-    statuses = [api.post("/v1/auth/customer-code-lookup", {"phone": f"09000000{i:02d}"}).status_code
-                for i in range(21)]
+    statuses = [api.post("/v1/auth/customer-code-lookup", {"phone": f"09000000{i:02d}"}).status_code for i in range(21)]
     assert statuses[:20] == [200] * 20 and statuses[20] == 429
 
 

@@ -1,5 +1,6 @@
 """Chat assistants through chalice.test.Client: signed webhooks, linking with a
 one-time code, look-ups that tell an unlinked chat nothing, dedupe, rate limits."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,18 +36,33 @@ def _service(settings, publisher):
     from chalicelib.store import audit
     from chalicelib.store import repositories as r
     from chalicelib.store.chat import ChatStore
-    return ChatService(settings=settings, store=ChatStore(), accounts=r.AccountRepository(),
-                       invoices=r.InvoiceRepository(), counters=r.CounterRepository(), publisher=publisher,
-                       clock=Clock(), key=jwt_signing_key, audit_entry=audit.entry,
-                       facebook_secret=lambda: settings.facebook_app_secret,
-                       zalo_secret=lambda: settings.zalo_oa_secret)
+
+    return ChatService(
+        settings=settings,
+        store=ChatStore(),
+        accounts=r.AccountRepository(),
+        invoices=r.InvoiceRepository(),
+        counters=r.CounterRepository(),
+        publisher=publisher,
+        clock=Clock(),
+        key=jwt_signing_key,
+        audit_entry=audit.entry,
+        facebook_secret=lambda: settings.facebook_app_secret,
+        zalo_secret=lambda: settings.zalo_oa_secret,
+    )
 
 
 @pytest.fixture
 def outbox(api):
     captured = Captured()
-    settings = dataclasses.replace(get_settings(), facebook_app_secret=FB_SECRET, facebook_verify_token=VERIFY,
-                                   zalo_app_id=ZALO_APP, zalo_oa_secret=ZALO_SECRET, payment_link_base=PAY)
+    settings = dataclasses.replace(
+        get_settings(),
+        facebook_app_secret=FB_SECRET,
+        facebook_verify_token=VERIFY,
+        zalo_app_id=ZALO_APP,
+        zalo_oa_secret=ZALO_SECRET,
+        payment_link_base=PAY,
+    )
     deps.override("chat", _service(settings, captured))
     return captured
 
@@ -57,9 +73,30 @@ def _user() -> str:
 
 def fb(api, psid, text, mid=None, secret=FB_SECRET, signature=None, ts_ms=None, body=None):
     mid = mid or f"m_{_user()}"
-    raw = body if body is not None else json.dumps({"object": "page", "entry": [{"id": "PAGE", "time": 1, "messaging": [
-        {"sender": {"id": psid}, "recipient": {"id": "PAGE"}, "timestamp": ts_ms or int(time.time() * 1000),
-         "message": {"mid": mid, "text": text}}]}]}, ensure_ascii=False).encode()
+    raw = (
+        body
+        if body is not None
+        else json.dumps(
+            {
+                "object": "page",
+                "entry": [
+                    {
+                        "id": "PAGE",
+                        "time": 1,
+                        "messaging": [
+                            {
+                                "sender": {"id": psid},
+                                "recipient": {"id": "PAGE"},
+                                "timestamp": ts_ms or int(time.time() * 1000),
+                                "message": {"mid": mid, "text": text},
+                            }
+                        ],
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        ).encode()
+    )
     sig = signature if signature is not None else "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     headers = {"X-Hub-Signature-256": sig} if sig else {}
     return api.call("POST", "/v1/chat/facebook", raw=raw, headers=headers, token="")
@@ -67,17 +104,30 @@ def fb(api, psid, text, mid=None, secret=FB_SECRET, signature=None, ts_ms=None, 
 
 def zalo(api, user, text, msg_id=None, secret=ZALO_SECRET, ts_ms=None, signature=None):
     stamp = str(ts_ms or int(time.time() * 1000))
-    raw = json.dumps({"app_id": ZALO_APP, "user_id_by_app": "x", "event_name": "user_send_text", "timestamp": stamp,
-                      "sender": {"id": user}, "recipient": {"id": "OA1"},
-                      "message": {"text": text, "msg_id": msg_id or f"z{_user()}"}}, ensure_ascii=False).encode()
-    sig = signature if signature is not None else "mac=" + hashlib.sha256(
-        ZALO_APP.encode() + raw + stamp.encode() + secret.encode()).hexdigest()
+    raw = json.dumps(
+        {
+            "app_id": ZALO_APP,
+            "user_id_by_app": "x",
+            "event_name": "user_send_text",
+            "timestamp": stamp,
+            "sender": {"id": user},
+            "recipient": {"id": "OA1"},
+            "message": {"text": text, "msg_id": msg_id or f"z{_user()}"},
+        },
+        ensure_ascii=False,
+    ).encode()
+    sig = (
+        signature
+        if signature is not None
+        else "mac=" + hashlib.sha256(ZALO_APP.encode() + raw + stamp.encode() + secret.encode()).hexdigest()
+    )
     return api.call("POST", "/v1/chat/zalo", raw=raw, headers={"X-ZEvent-Signature": sig} if sig else {}, token="")
 
 
 def _customer_with_invoice(registered):
-    customer, tokens = registered(invoices=[("2024-04", 264, 275, 71000, "paid"), ("2024-05", 275, 286, 71500,
-                                                                                   "unpaid")])
+    customer, tokens = registered(
+        invoices=[("2024-04", 264, 275, 71000, "paid"), ("2024-05", 275, 286, 71500, "unpaid")]
+    )
     return customer, tokens["access_token"]
 
 
@@ -89,6 +139,7 @@ def _link_code(api, token):
 
 
 # -- the platforms' checks -------------------------------------------------------
+
 
 def test_facebook_verification_handshake(api, outbox):
     ok = api.get(f"/v1/chat/facebook?hub.mode=subscribe&hub.verify_token={VERIFY}&hub.challenge=1158201444", token="")
@@ -102,19 +153,38 @@ def test_a_channel_without_its_secret_is_off(api):
     r = fb(api, "123", "help")
     assert r.status_code == 404 and r.json["code"] == "CHAT_CHANNEL_OFF"
     assert zalo(api, "123", "help").json["code"] == "CHAT_CHANNEL_OFF"
-    assert api.get("/v1/chat/facebook?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1",
-                   token="").status_code == 404
+    assert (
+        api.get("/v1/chat/facebook?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1", token="").status_code == 404
+    )
 
 
 def test_a_missing_or_wrong_signature_is_refused_before_anything_is_done(api, outbox):
     psid, mid = _user(), f"m_{_user()}"
-    raw = json.dumps({"object": "page", "entry": [{"id": "P", "messaging": [
-        {"sender": {"id": psid}, "timestamp": int(time.time() * 1000),
-         "message": {"mid": mid, "text": "help"}}]}]}).encode()
+    raw = json.dumps(
+        {
+            "object": "page",
+            "entry": [
+                {
+                    "id": "P",
+                    "messaging": [
+                        {
+                            "sender": {"id": psid},
+                            "timestamp": int(time.time() * 1000),
+                            "message": {"mid": mid, "text": "help"},
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
     good = "sha256=" + hmac.new(FB_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    for body, sig in ((raw, ""), (raw, "sha256=" + "0" * 64), (raw.replace(b"help", b"hel0"), good),
-                      (raw, good.replace("sha256=", "sha1=")),
-                      (raw, "sha256=" + hmac.new(b"another-secret", raw, hashlib.sha256).hexdigest())):
+    for body, sig in (
+        (raw, ""),
+        (raw, "sha256=" + "0" * 64),
+        (raw.replace(b"help", b"hel0"), good),
+        (raw, good.replace("sha256=", "sha1=")),
+        (raw, "sha256=" + hmac.new(b"another-secret", raw, hashlib.sha256).hexdigest()),
+    ):
         r = fb(api, psid, "", body=body, signature=sig)
         assert r.status_code == 401 and r.json["code"] == "INVALID_SIGNATURE", (body, sig)
     assert outbox.messages == []
@@ -132,6 +202,7 @@ def test_a_missing_or_wrong_signature_is_refused_before_anything_is_done(api, ou
 
 
 # -- linking and looking up ------------------------------------------------------
+
 
 def test_an_unlinked_chat_learns_nothing_about_any_code(api, outbox, registered):
     customer, _ = _customer_with_invoice(registered)
@@ -153,14 +224,16 @@ def test_link_with_a_one_time_code_then_look_up(api, outbox, registered):
     reply = outbox.replies(psid)[-1]
     from chalicelib.domain.invoices import summary
     from chalicelib.store.models import InvoiceModel
+
     invoice_id = f"INV-{customer.code}-202405"
     assert reply == rules.render_invoice(summary(InvoiceModel.get(invoice_id)), f"{PAY}{invoice_id}")
     assert f"Thanh toán: {PAY}INV-{customer.code}-202405" in reply and "82.225 đ" in reply
-    fb(api, psid, "tra cứu")      # no code: the account's codes
+    fb(api, psid, "tra cứu")  # no code: the account's codes
     assert outbox.replies(psid)[-1] == reply
     links = api.get("/v1/me/chat-links", token=token).json["links"]
     assert [(x["platform"], x["user_hint"]) for x in links] == [("facebook", "…" + psid[-4:])]
     from chalicelib.store.models import AuditModel
+
     audit = list(AuditModel.query(f"chat_link#{links[0]['link_id']}"))
     assert [a.action for a in audit] == ["link"] and psid not in (audit[0].after or "")
     # The code was used up: another chat cannot link with it.
@@ -204,21 +277,22 @@ def test_an_old_message_is_not_answered(api, outbox):
 def test_guessing_link_codes_is_rate_limited_per_chat_and_per_platform(api, outbox, registered, monkeypatch):
     _, token = _customer_with_invoice(registered)
     code = _link_code(api, token)
-    wrong = f"{(int(code) + 1) % 10 ** 8:08d}"
+    wrong = f"{(int(code) + 1) % 10**8:08d}"
     psid = _user()
     for _ in range(5):
         fb(api, psid, f"liên kết {wrong}")
-    fb(api, psid, f"liên kết {code}")          # even the right code, once the chat is over its limit
+    fb(api, psid, f"liên kết {code}")  # even the right code, once the chat is over its limit
     assert outbox.replies(psid) == [rules.render_link_failed()] * 5 + [rules.render_rate_limited()]
     # Across the platform: many chats guessing share one budget.
     from chalicelib.services import chat as service
-    monkeypatch.setattr(service, "LINK_TRIES_PER_PLATFORM_PER_HOUR", 6)   # 5 tries counted so far
+
+    monkeypatch.setattr(service, "LINK_TRIES_PER_PLATFORM_PER_HOUR", 6)  # 5 tries counted so far
     others = [_user() for _ in range(2)]
     for other in others:
         fb(api, other, f"liên kết {wrong}")
     assert outbox.replies(others[0]) == [rules.render_link_failed()]
     assert outbox.replies(others[1]) == [rules.render_rate_limited()]
-    user = _user()                                # another platform has its own budget
+    user = _user()  # another platform has its own budget
     zalo(api, user, f"liên kết {code}")
     assert "Đã liên kết" in outbox.replies(user)[0]
 
@@ -250,6 +324,7 @@ def test_unlink_from_the_chat_and_from_the_account(api, outbox, registered):
     fb(api, psid, f"tra cứu {customer.code}")
     assert outbox.replies(psid)[-1] == rules.render_how_to_link()
     from chalicelib.store.models import AuditModel
+
     assert [a.action for a in AuditModel.query(f"chat_link#{link_id}")] == ["link", "unlink"]
 
 
@@ -259,7 +334,7 @@ def test_zalo_link_and_look_up_and_identities_are_per_platform(api, outbox, regi
     assert zalo(api, user, f"lien ket {_link_code(api, token)}").status_code == 200
     zalo(api, user, f"TC {customer.code}")
     assert "82.225 đ" in outbox.replies(user)[-1] and f"{PAY}INV-{customer.code}-202405" in outbox.replies(user)[-1]
-    fb(api, user, f"tra cứu {customer.code}")       # the same id on Facebook is another person
+    fb(api, user, f"tra cứu {customer.code}")  # the same id on Facebook is another person
     assert outbox.replies(user)[-1] == rules.render_how_to_link()
     assert [q for q, _ in outbox.messages] == ["chat"] * len(outbox.messages)
 
@@ -271,6 +346,7 @@ def test_the_chat_routes_need_a_customer_token(api, outbox):
 
 def test_logs_name_chat_users_only_by_a_short_hash(api, outbox, registered, caplog):
     from chalicelib.observability import logger
+
     customer, token = _customer_with_invoice(registered)
     psid, user = _user() + "1234567", _user() + "7654321"
     level = logger.log_level
@@ -279,7 +355,7 @@ def test_logs_name_chat_users_only_by_a_short_hash(api, outbox, registered, capl
         with caplog.at_level("INFO", logger="cskh"):
             fb(api, psid, f"liên kết {_link_code(api, token)}")
             fb(api, psid, f"tra cứu {customer.code}")
-            zalo(api, user, "help", ts_ms=int((time.time() - 7200) * 1000))     # the warning for an old message
+            zalo(api, user, "help", ts_ms=int((time.time() - 7200) * 1000))  # the warning for an old message
     finally:
         logger.setLevel(level)
     records = [r for r in caplog.records if r.name == "cskh"]
@@ -322,5 +398,5 @@ def test_a_message_whose_reply_could_not_be_queued_is_answered_on_redelivery(api
     psid, mid = _user(), f"m_{_user()}"
     first = fb(api, psid, "hướng dẫn", mid=mid)
     assert first.status_code == 500 and first.json["code"] == "INTERNAL_ERROR"
-    assert fb(api, psid, "hướng dẫn", mid=mid).status_code == 200      # Meta retries: the claim was released
+    assert fb(api, psid, "hướng dẫn", mid=mid).status_code == 200  # Meta retries: the claim was released
     assert publisher.replies(psid) == [rules.render_help()]

@@ -1,15 +1,14 @@
 """No Scan on any request path, and the DynamoDB calls each request makes.
 (The figures themselves are measured by bench/, not asserted on time.)"""
+
 from __future__ import annotations
-
-
 
 
 def test_request_paths_never_scan_and_stay_small(api, calls, registered):
     customer, tokens = registered(invoices=[("2024-01", 1, 9, 48000, "unpaid")])
     calls.clear()
     token = api.login(customer.code, "Nuoc-sach-2024")["access_token"]
-    assert sum(calls.values()) <= 3, calls        # failure counter peek, account, session
+    assert sum(calls.values()) <= 3, calls  # failure counter peek, account, session
     calls.clear()
     page = api.get(f"/v1/customers/{customer.code}/invoices", token=token).json
     assert dict(calls) == {"Query": 1}

@@ -1,19 +1,41 @@
 """Bad input gets a clear 4xx with a code and a message; never a 500 or a trace."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-POSTS = ["/v1/auth/customer-code-lookup", "/v1/auth/register", "/v1/auth/register/confirm", "/v1/auth/login",
-         "/v1/auth/refresh", "/v1/auth/logout", "/v1/auth/password/forgot", "/v1/auth/password/reset",
-         "/v1/admin/login"]
-GARBAGE = [b"", b"{", b"[]", b"null", b"42", b'"text"', b'{"customer_code": 1059}',
-           b'{"customer_code": ["01031059"]}', b'{"customer_code": "01O31059", "password": null}',
-           b'{"customer_code": "0103105\\u0000"}', b'{"refresh_token": {"a": 1}}', b'{"phone": 907186555}',
-           b'{"ledger_no": "x", "house_no": 5}', b'{"otp": 123456, "customer_code": "1031059 "}',
-           ("[" * 5000 + "]" * 5000).encode(), json.dumps({"customer_code": "0" * 10000}).encode(),
-           b"\xff\xfe\x00garbage"]
+POSTS = [
+    "/v1/auth/customer-code-lookup",
+    "/v1/auth/register",
+    "/v1/auth/register/confirm",
+    "/v1/auth/login",
+    "/v1/auth/refresh",
+    "/v1/auth/logout",
+    "/v1/auth/password/forgot",
+    "/v1/auth/password/reset",
+    "/v1/admin/login",
+]
+GARBAGE = [
+    b"",
+    b"{",
+    b"[]",
+    b"null",
+    b"42",
+    b'"text"',
+    b'{"customer_code": 1059}',
+    b'{"customer_code": ["01031059"]}',
+    b'{"customer_code": "01O31059", "password": null}',
+    b'{"customer_code": "0103105\\u0000"}',
+    b'{"refresh_token": {"a": 1}}',
+    b'{"phone": 907186555}',
+    b'{"ledger_no": "x", "house_no": 5}',
+    b'{"otp": 123456, "customer_code": "1031059 "}',
+    ("[" * 5000 + "]" * 5000).encode(),
+    json.dumps({"customer_code": "0" * 10000}).encode(),
+    b"\xff\xfe\x00garbage",
+]
 
 
 @pytest.mark.parametrize("path", POSTS)
@@ -41,11 +63,19 @@ def test_messages_follow_accept_language(api):
 def test_extra_fields_cannot_set_role_or_codes(api, sms, new_customer):
     """Mass assignment: a client cannot choose its role or extra customer codes."""
     from tests.api.conftest import otp_from
+
     customer = new_customer()
     api.post("/v1/auth/register", {"customer_code": customer.code})
-    r = api.post("/v1/auth/register/confirm", {
-        "customer_code": customer.code, "otp": otp_from(sms, customer.code), "password": "Nuoc-sach-2024",
-        "role": "admin", "customer_codes": ["01031059"]})
+    r = api.post(
+        "/v1/auth/register/confirm",
+        {
+            "customer_code": customer.code,
+            "otp": otp_from(sms, customer.code),
+            "password": "Nuoc-sach-2024",
+            "role": "admin",
+            "customer_codes": ["01031059"],
+        },
+    )
     assert r.status_code == 201 and r.json["role"] == "customer"
     me = api.get("/v1/me", token=r.json["access_token"]).json
     assert [c["customer_code"] for c in me["customers"]] == [customer.code]
@@ -59,8 +89,9 @@ def test_health(api):
 
 
 def test_errors_chalice_answers_itself_have_our_shape(api):
-    r = api.call("POST", "/v1/auth/login", raw=b"a=b", token="",
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = api.call(
+        "POST", "/v1/auth/login", raw=b"a=b", token="", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert r.status_code == 415 and r.json["code"] == "UNSUPPORTED_MEDIA_TYPE"
     r = api.call("PUT", "/v1/auth/login", raw=b"{}", token="")
     assert r.status_code == 405 and r.json["code"] == "METHOD_NOT_ALLOWED"
@@ -73,13 +104,16 @@ def test_every_answer_carries_a_request_id(api):
     assert r.headers["X-Request-Id"] not in ("", "<script>")
 
 
-@pytest.mark.parametrize("path, name, who", [
-    ("/v1/admin/credits?status=", "status", "admin"),
-    ("/v1/me/data?format=", "format", "customer"),
-    ("/v1/customers/01031059/invoices?limit=", "limit", "customer"),
-    ("/v1/customers/01031059/invoices?status=unpaid&cursor=", "cursor", "customer"),
-    ("/v1/admin/kpis?period=", "period", "admin"),
-])
+@pytest.mark.parametrize(
+    "path, name, who",
+    [
+        ("/v1/admin/credits?status=", "status", "admin"),
+        ("/v1/me/data?format=", "format", "customer"),
+        ("/v1/customers/01031059/invoices?limit=", "limit", "customer"),
+        ("/v1/customers/01031059/invoices?status=unpaid&cursor=", "cursor", "customer"),
+        ("/v1/admin/kpis?period=", "period", "admin"),
+    ],
+)
 def test_a_query_parameter_given_without_a_value_is_400_naming_it(api, admin, path, name, who):
     """`?status=` is not the same as leaving status out (found by schemathesis at 100 examples)."""
     token = admin if who == "admin" else api.login("01031059")["access_token"]

@@ -8,6 +8,7 @@ so SQS delivers them again.
 
 An injected error is what the application sees after botocore's own retries
 have given up (standard mode: 3 attempts), so it is the worst case."""
+
 from __future__ import annotations
 
 import collections
@@ -21,11 +22,10 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from chalicelib import deps
+from chalicelib.services.billing import ISSUE_ATTEMPTS
 from tests.api.test_payments import PERIODS, ipn, ipn_params, order_for
 from tests.api.test_readings import field  # noqa: F401  (the readings fixture)
 from tests.api.test_reconcile_refund import FakeVnpay, later, paid_answer  # noqa: F401
-
-from chalicelib.services.billing import ISSUE_ATTEMPTS
 
 THROTTLE = "ProvisionedThroughputExceededException"
 
@@ -92,6 +92,7 @@ class Faults:
     @staticmethod
     def error_for(fault: Fault, operation: str, kwargs: dict) -> BaseException:
         from pynamodb.exceptions import CancellationReason, VerboseClientError
+
         if isinstance(fault.error, type) and issubclass(fault.error, BaseException):
             return fault.error(f"injected: {operation}")
         if fault.error == "timeout":
@@ -99,15 +100,19 @@ class Faults:
         if fault.error == "conflict":
             n = len(kwargs.get("TransactItems", [])) or 1
             reasons = [CancellationReason(code="TransactionConflict", message="injected")] + [None] * (n - 1)
-            return VerboseClientError({"Error": {"Code": "TransactionCanceledException",
-                                                 "Message": "Transaction cancelled (injected)"}},
-                                      operation, {}, cancellation_reasons=reasons)
+            return VerboseClientError(
+                {"Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled (injected)"}},
+                operation,
+                {},
+                cancellation_reasons=reasons,
+            )
         return VerboseClientError({"Error": {"Code": fault.error, "Message": "injected"}}, operation, {})
 
 
 @pytest.fixture
 def faults(monkeypatch):
     from pynamodb.connection.base import Connection
+
     state = Faults()
     original = Connection._make_api_call
 
@@ -125,28 +130,49 @@ def faults(monkeypatch):
 
 # -- VNPay's IPN -----------------------------------------------------------------------
 
+
 def _payment_state(order: dict, ids: list[str], txn: str) -> dict:
     """What is stored for an order: read straight from the tables."""
     from chalicelib.store.models import InvoiceModel, OrderModel, PaymentModel
     from chalicelib.store.repositories import get_or_none
+
     invoices = [InvoiceModel.get(i, consistent_read=True) for i in ids]
-    credits = [p for p in (get_or_none(PaymentModel, f"credit#{txn}#{k}", consistent_read=True)
-                           for k in ids + ["order"]) if p is not None]
+    credits = [
+        p
+        for p in (get_or_none(PaymentModel, f"credit#{txn}#{k}", consistent_read=True) for k in ids + ["order"])
+        if p is not None
+    ]
     payment = get_or_none(PaymentModel, f"vnpay#{txn}", consistent_read=True)
-    return {"order": OrderModel.get(order["order_id"], consistent_read=True).status,
-            "invoices": [i.status for i in invoices], "entries": [len(i.payments or []) for i in invoices],
-            "held": [bool(i.pending_order_id) for i in invoices],
-            "payment": None if payment is None else int(payment.amount), "credits": len(credits)}
+    return {
+        "order": OrderModel.get(order["order_id"], consistent_read=True).status,
+        "invoices": [i.status for i in invoices],
+        "entries": [len(i.payments or []) for i in invoices],
+        "held": [bool(i.pending_order_id) for i in invoices],
+        "payment": None if payment is None else int(payment.amount),
+        "credits": len(credits),
+    }
 
 
 def _nothing_applied(state: dict) -> bool:
-    return state == {"order": "pending", "invoices": ["unpaid", "unpaid"], "entries": [0, 0], "held": [True, True],
-                     "payment": None, "credits": 0}
+    return state == {
+        "order": "pending",
+        "invoices": ["unpaid", "unpaid"],
+        "entries": [0, 0],
+        "held": [True, True],
+        "payment": None,
+        "credits": 0,
+    }
 
 
 def _applied_once(state: dict, amount: int) -> bool:
-    return state == {"order": "paid", "invoices": ["paid", "paid"], "entries": [1, 1], "held": [False, False],
-                     "payment": amount, "credits": 0}
+    return state == {
+        "order": "paid",
+        "invoices": ["paid", "paid"],
+        "entries": [1, 1],
+        "held": [False, False],
+        "payment": amount,
+        "credits": 0,
+    }
 
 
 _txns = itertools.count(17000000)
@@ -161,8 +187,7 @@ IPN_FAULTS = {
     "apply throttled every time": dict(operation="TransactWriteItems", times=99),
     "apply loses to a concurrent transaction": dict(operation="TransactWriteItems", error="conflict"),
     "apply loses every time": dict(operation="TransactWriteItems", error="conflict", times=99),
-    "apply committed, answer lost (500)": dict(operation="TransactWriteItems", error="InternalServerError",
-                                               after=True),
+    "apply committed, answer lost (500)": dict(operation="TransactWriteItems", error="InternalServerError", after=True),
     "apply committed, connection timed out": dict(operation="TransactWriteItems", error="timeout", after=True),
 }
 
@@ -171,8 +196,10 @@ IPN_FAULTS = {
 def test_a_fault_in_the_ipn_applies_all_or_nothing_and_vnpays_retry_applies_once(api, registered, faults, name):
     customer, tokens = registered(invoices=PERIODS)
     token = tokens["access_token"]
-    ids = [i["invoice_id"] for i in api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid",
-                                             token=token).json["invoices"]]
+    ids = [
+        i["invoice_id"]
+        for i in api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid", token=token).json["invoices"]
+    ]
     order = order_for(api, token, ids)
     txn = str(next(_txns))
     params = ipn_params(order, txn=txn)
@@ -204,15 +231,17 @@ def test_vnpay_never_heard_our_answer_and_calls_again(api, registered, faults):
     02 and changes nothing."""
     customer, tokens = registered(invoices=PERIODS)
     token = tokens["access_token"]
-    ids = [i["invoice_id"] for i in api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid",
-                                             token=token).json["invoices"]]
+    ids = [
+        i["invoice_id"]
+        for i in api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid", token=token).json["invoices"]
+    ]
     order = order_for(api, token, ids)
     txn = str(next(_txns))
     params = ipn_params(order, txn=txn)
     assert ipn(api, params)[0] == "00"
     faults.calls.clear()
     assert [ipn(api, params)[0] for _ in range(9)] == ["02"] * 9
-    assert dict(faults.calls) == {"GetItem": 9}          # a read each, never a write
+    assert dict(faults.calls) == {"GetItem": 9}  # a read each, never a write
     assert _applied_once(_payment_state(order, ids, txn), order["amount"])
 
 
@@ -223,18 +252,21 @@ def test_a_failed_payment_is_not_confirmed_until_it_is_recorded(api, registered,
     pending and its invoices held, or VNPay stops calling."""
     customer, tokens = registered(invoices=PERIODS)
     token = tokens["access_token"]
-    ids = [i["invoice_id"] for i in api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid",
-                                             token=token).json["invoices"]]
+    ids = [
+        i["invoice_id"]
+        for i in api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid", token=token).json["invoices"]
+    ]
     order = order_for(api, token, ids)
     params = ipn_params(order, txn=str(next(_txns)), code="24", status="02")
     faults.add("TransactWriteItems", error=error)
     assert ipn(api, params)[0] == "99"
     faults.clear()
     from chalicelib.store.models import OrderModel
+
     assert OrderModel.get(order["order_id"], consistent_read=True).status == "pending"
     assert ipn(api, params)[0] == "00"
     assert api.get(f"/v1/payments/{order['order_id']}", token=token).json["status"] == "failed"
-    assert api.post("/v1/payments", {"invoice_ids": ids}, token=token).status_code == 201   # invoices let go
+    assert api.post("/v1/payments", {"invoice_ids": ids}, token=token).status_code == 201  # invoices let go
 
 
 def test_ipn_and_reconciliation_race_for_many_rounds_under_conflicts(api, registered, faults, later):  # noqa: F811
@@ -242,21 +274,25 @@ def test_ipn_and_reconciliation_race_for_many_rounds_under_conflicts(api, regist
     once, with one TransactWriteItems in four failing as a conflict or a
     throttle: every order is applied exactly once."""
     from chalicelib.store.models import OrderModel
+
     customer, tokens = registered(invoices=[(f"2023-{m:02d}", 10, 20, 60000, "unpaid") for m in range(1, 9)])
     token = tokens["access_token"]
-    ids = [i["invoice_id"] for i in api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid&limit=50",
-                                             token=token).json["invoices"]]
-    rounds = [ids[i:i + 2] for i in range(0, len(ids), 2)]
+    ids = [
+        i["invoice_id"]
+        for i in api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid&limit=50", token=token).json["invoices"]
+    ]
+    rounds = [ids[i : i + 2] for i in range(0, len(ids), 2)]
     applied_by = collections.Counter()
     for pair in rounds:
         deps.reset()
         order = order_for(api, token, pair)
         txn = str(next(_txns))
         params = ipn_params(order, txn=txn)
-        service = later(FakeVnpay(lambda o, oid=order["order_id"], t=txn: paid_answer(o, t if o.order_id == oid
-                                                                                       else None)))
-        faults.add("TransactWriteItems", error="conflict", probability=0.15, times=10 ** 6)
-        faults.add("TransactWriteItems", error=THROTTLE, probability=0.10, times=10 ** 6)
+        service = later(
+            FakeVnpay(lambda o, oid=order["order_id"], t=txn: paid_answer(o, t if o.order_id == oid else None))
+        )
+        faults.add("TransactWriteItems", error="conflict", probability=0.15, times=10**6)
+        faults.add("TransactWriteItems", error=THROTTLE, probability=0.10, times=10**6)
         answers, errors, barrier = [], [], threading.Barrier(5)
 
         def by_ipn():
@@ -267,11 +303,12 @@ def test_ipn_and_reconciliation_race_for_many_rounds_under_conflicts(api, regist
             barrier.wait()
             try:
                 service.reconcile()
-            except Exception as exc:   # a run that met a fault fails; the next run retries
+            except Exception as exc:  # a run that met a fault fails; the next run retries
                 errors.append(exc)
 
-        threads = [threading.Thread(target=by_ipn) for _ in range(3)] + \
-                  [threading.Thread(target=by_job) for _ in range(2)]
+        threads = [threading.Thread(target=by_ipn) for _ in range(3)] + [
+            threading.Thread(target=by_job) for _ in range(2)
+        ]
         for th in threads:
             th.start()
         for th in threads:
@@ -296,24 +333,29 @@ def test_a_throttled_order_does_not_stop_the_reconciliation_run(api, registered,
     """The store throttles while one order is settled: the others are still
     settled, the run fails (Lambda's error alarm) and the next run settles the rest."""
     from chalicelib.services.payments import ReconcileIncomplete
+
     customer, tokens = registered(invoices=PERIODS)
     token = tokens["access_token"]
-    ids = [i["invoice_id"] for i in api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid",
-                                             token=token).json["invoices"]]
+    ids = [
+        i["invoice_id"]
+        for i in api.get(f"/v1/customers/{customer.code}/invoices?status=unpaid", token=token).json["invoices"]
+    ]
     orders = [order_for(api, token, [i]) for i in ids]
     service = later(FakeVnpay(paid_answer))
-    faults.add("TransactWriteItems", times=5)     # the first order's apply: five attempts, all throttled
+    faults.add("TransactWriteItems", times=5)  # the first order's apply: five attempts, all throttled
     with pytest.raises(ReconcileIncomplete) as failed:
         service.reconcile()
     assert failed.value.counts["errors"] == 1 and failed.value.counts["paid"] >= 1
     faults.clear()
     service.reconcile()
     from chalicelib.store.models import InvoiceModel, OrderModel
+
     assert [OrderModel.get(o["order_id"]).status for o in orders] == ["paid", "paid"]
     assert [len(InvoiceModel.get(i).payments) for i in ids] == [1, 1]
 
 
 # -- the readings worker --------------------------------------------------------------------
+
 
 class Killed(BaseException):
     """The Lambda runtime ending an invocation (timeout, out of memory): not an Exception, so nothing
@@ -321,16 +363,28 @@ class Killed(BaseException):
 
 
 def _sqs_event(reading_ids):
-    return {"Records": [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": json.dumps({"reading_id": rid}),
-                         "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
-                         "eventSource": "aws:sqs",
-                         "eventSourceARN": "arn:aws:sqs:ap-southeast-1:000000000000:cskh-test-readings",
-                         "awsRegion": "ap-southeast-1"} for i, rid in enumerate(reading_ids)]}
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": f"r{i}",
+                "body": json.dumps({"reading_id": rid}),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:ap-southeast-1:000000000000:cskh-test-readings",
+                "awsRegion": "ap-southeast-1",
+            }
+            for i, rid in enumerate(reading_ids)
+        ]
+    }
 
 
 def _deliver(reading_ids) -> list[str]:
     """One invocation of the worker, as SQS would make it; returns the ids SQS keeps (to deliver again)."""
     from chalicelib.jobs.readings import handle_batch
+
     out = handle_batch(_sqs_event(reading_ids))
     return [reading_ids[int(f["itemIdentifier"][1:])] for f in out["batchItemFailures"]]
 
@@ -339,6 +393,7 @@ def _series_number() -> int:
     """The last number of this year's invoice series (the worker takes the next one per invoice)."""
     from chalicelib.config import get_settings
     from chalicelib.store.repositories import InvoiceWriter
+
     s = get_settings()
     year = deps.get("clock").vn_now().year
     return InvoiceWriter().last_number(f"{s.invoice_template}{s.invoice_symbol.replace('{yy}', f'{year % 100:02d}')}")
@@ -347,6 +402,7 @@ def _series_number() -> int:
 def _billed_once(readings: dict) -> None:
     """Each reading billed by exactly one invoice of the period, the customer's index moved to it."""
     from chalicelib.store.models import CustomerModel, InvoiceModel, ReadingModel
+
     for rid, (code, new_index) in readings.items():
         reading = ReadingModel.get(rid, consistent_read=True)
         invoice = InvoiceModel.get(f"INV-{code}-202405", consistent_read=True)
@@ -362,7 +418,7 @@ def _reading_id() -> str:
 
 
 def _prepare(field, n=5):  # noqa: F811
-    service, staff, queue, customer, send, run = field
+    _service, _staff, _queue, customer, send, _run = field
     readings = {}
     for k in range(n):
         c = customer()
@@ -380,14 +436,17 @@ WORKER_FAULTS = {
     "invoices query throttled": dict(operation="Query", table="invoices", nth=3),
     "tariffs query throttled": dict(operation="Query", table="tariffs", nth=3),
     "invoice write throttled": dict(operation="TransactWriteItems", nth=3),
-    "invoice write loses every time": dict(operation="TransactWriteItems", nth=3, error="conflict",
-                                           times=ISSUE_ATTEMPTS),
-    "invoice written, answer lost": dict(operation="TransactWriteItems", nth=3, error="InternalServerError",
-                                         after=True),
+    "invoice write loses every time": dict(
+        operation="TransactWriteItems", nth=3, error="conflict", times=ISSUE_ATTEMPTS
+    ),
+    "invoice written, answer lost": dict(
+        operation="TransactWriteItems", nth=3, error="InternalServerError", after=True
+    ),
     "customer index update throttled": dict(operation="UpdateItem", table="customers", nth=3),
     "reading status update throttled": dict(operation="UpdateItem", table="readings", nth=3),
-    "reading status updated, answer lost": dict(operation="UpdateItem", table="readings", nth=3,
-                                                error="timeout", after=True),
+    "reading status updated, answer lost": dict(
+        operation="UpdateItem", table="readings", nth=3, error="timeout", after=True
+    ),
 }
 # Retried in place by the issue itself (a ledger posting tries a throttled or unanswered transaction again, and
 # an invoice found with the number of an unanswered attempt is its own): nothing goes back to SQS.
@@ -405,29 +464,35 @@ def test_a_fault_on_one_record_retries_that_record_alone_and_bills_it_once(field
     # Only the record that met the fault goes back to SQS (none when the issue retried it in place).
     assert retry == ([] if name in ISSUE_RETRIES_IN_PLACE else [ids[2]]), retry
     faults.clear()
-    assert not retry or _deliver(retry) == []             # SQS delivers it again: done
+    assert not retry or _deliver(retry) == []  # SQS delivers it again: done
     _billed_once(readings)
-    assert _series_number() - before == len(ids)          # five invoice numbers taken, none twice, none skipped
-    assert _deliver(ids) == []                            # and a redelivery of the whole batch changes nothing
+    assert _series_number() - before == len(ids)  # five invoice numbers taken, none twice, none skipped
+    assert _deliver(ids) == []  # and a redelivery of the whole batch changes nothing
     assert _series_number() - before == len(ids)
 
 
-@pytest.mark.parametrize("when", ["before the invoice", "after the invoice, before the index",
-                                  "after the index, before the reading is marked"])
-def test_a_worker_killed_mid_batch_gets_the_whole_batch_again_and_bills_each_reading_once(field, faults,  # noqa: F811
-                                                                                           when):
+@pytest.mark.parametrize(
+    "when",
+    ["before the invoice", "after the invoice, before the index", "after the index, before the reading is marked"],
+)
+def test_a_worker_killed_mid_batch_gets_the_whole_batch_again_and_bills_each_reading_once(
+    field,
+    faults,  # noqa: F811
+    when,
+):
     readings = _prepare(field)
     ids = list(readings)
     before = _series_number()
-    op = {"before the invoice": dict(operation="TransactWriteItems", nth=3),
-          "after the invoice, before the index": dict(operation="UpdateItem", table="customers", nth=3),
-          "after the index, before the reading is marked": dict(operation="UpdateItem", table="readings",
-                                                                 nth=3)}[when]
+    op = {
+        "before the invoice": dict(operation="TransactWriteItems", nth=3),
+        "after the invoice, before the index": dict(operation="UpdateItem", table="customers", nth=3),
+        "after the index, before the reading is marked": dict(operation="UpdateItem", table="readings", nth=3),
+    }[when]
     faults.add(**op, error=Killed)
     with pytest.raises(Killed):
-        _deliver(ids)                                     # the invocation dies: SQS keeps the whole batch
+        _deliver(ids)  # the invocation dies: SQS keeps the whole batch
     faults.clear()
-    assert _deliver(ids) == []                            # delivered again after the visibility timeout
+    assert _deliver(ids) == []  # delivered again after the visibility timeout
     _billed_once(readings)
     assert _series_number() - before == len(ids)
 
@@ -437,8 +502,8 @@ def test_redelivered_readings_are_read_and_left_alone(field, faults):  # noqa: F
     ids = list(readings)
     assert _deliver(ids) == []
     faults.calls.clear()
-    assert _deliver(ids + ids) == []                      # at-least-once: the same messages twice more
-    assert dict(faults.calls) == {"GetItem": 8}           # one consistent read each, no write
+    assert _deliver(ids + ids) == []  # at-least-once: the same messages twice more
+    assert dict(faults.calls) == {"GetItem": 8}  # one consistent read each, no write
     _billed_once(readings)
 
 
@@ -446,13 +511,13 @@ def test_a_corrected_reading_moves_the_customers_index_to_the_corrected_one(fiel
     """A misread corrected within the period: the next month must start from
     the corrected index, or its m³ are billed twice (or never)."""
     from chalicelib.store.models import CustomerModel
-    service, staff, queue, customer, send, run = field
+
+    _service, _staff, _queue, customer, send, run = field
     c = customer()
-    assert run(send(c.code, 290, reading_id=_reading_id()))["status"] == "billed"   # misread: 15 m³
+    assert run(send(c.code, 290, reading_id=_reading_id()))["status"] == "billed"  # misread: 15 m³
     assert run(send(c.code, 286, reading_id=_reading_id()))["invoice"]["consumption_m3"] == 11
     assert int(CustomerModel.get(c.code, consistent_read=True).last_index) == 286
-    june = run(send(c.code, 298, period="2024-06", read_at="2024-07-05T09:00:00+07:00",
-                    reading_id=_reading_id()))
+    june = run(send(c.code, 298, period="2024-06", read_at="2024-07-05T09:00:00+07:00", reading_id=_reading_id()))
     assert june["invoice"]["old_index"] == 286 and june["invoice"]["consumption_m3"] == 12
 
 
@@ -468,9 +533,16 @@ def test_a_throttled_conditional_update_is_an_error_never_a_lost_race(app, fault
 
     store = OrderStore()
     suffix = next(_txns)
-    PaymentModel(f"credit#throttle#{suffix}", kind="credit", status="refund_pending", amount=1000,
-                 received_at=1, order_id=f"ORD-T{suffix}", transaction_no=str(suffix)).save()
-    assert store.mark_credit(f"credit#throttle#{suffix}", "refunded", "refund_sent", "x") is False   # condition
+    PaymentModel(
+        f"credit#throttle#{suffix}",
+        kind="credit",
+        status="refund_pending",
+        amount=1000,
+        received_at=1,
+        order_id=f"ORD-T{suffix}",
+        transaction_no=str(suffix),
+    ).save()
+    assert store.mark_credit(f"credit#throttle#{suffix}", "refunded", "refund_sent", "x") is False  # condition
     faults.add("UpdateItem", table="payments", times=50)
     with pytest.raises(ServiceUnavailable):
         store.mark_credit(f"credit#throttle#{suffix}", "refund_pending", "refund_sent", "x")

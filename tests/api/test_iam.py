@@ -7,6 +7,7 @@ engines while every botocore call is recorded (the one choke point boto3 and
 PynamoDB share); each call becomes the IAM action and resource AWS would
 authorise, and the function's policy (`infra.package.policy_for`, what is
 deployed) must allow it."""
+
 from __future__ import annotations
 
 import json
@@ -39,6 +40,7 @@ class AwsCalls:
 @pytest.fixture
 def aws_calls(monkeypatch):
     import botocore.client
+
     recorder = AwsCalls()
     original = botocore.client.BaseClient._make_api_call
 
@@ -52,7 +54,7 @@ def aws_calls(monkeypatch):
 
 def _deployed(name: str) -> str:
     assert name.startswith(TEST_PREFIX), name
-    return f"cskh-{STAGE}-" + name[len(TEST_PREFIX):]
+    return f"cskh-{STAGE}-" + name[len(TEST_PREFIX) :]
 
 
 def _table(name: str, index: str | None = None) -> str:
@@ -68,7 +70,7 @@ def authorisations(service: str, operation: str, params: dict) -> list[tuple[str
         if operation == "TransactWriteItems":
             out = []
             for item in params["TransactItems"]:
-                (kind, body), = item.items()
+                ((kind, body),) = item.items()
                 out.append((f"dynamodb:{TRANSACT[kind]}", _table(body["TableName"])))
             return out
         if operation == "TransactGetItems":
@@ -98,8 +100,11 @@ def _allows(policy: dict, action: str, resource: str) -> bool:
     for st in policy["Statement"]:
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
-        if st["Effect"] == "Allow" and any(fnmatchcase(action, a) for a in actions) \
-                and any(fnmatchcase(resource, r) for r in resources):
+        if (
+            st["Effect"] == "Allow"
+            and any(fnmatchcase(action, a) for a in actions)
+            and any(fnmatchcase(resource, r) for r in resources)
+        ):
             return True
     return False
 
@@ -107,6 +112,7 @@ def _allows(policy: dict, action: str, resource: str) -> bool:
 def denied(function_name: str, calls: list, bucket_alias: dict | None = None) -> list[str]:
     """What the function did that its deployed policy would refuse."""
     from infra.package import app_functions, policy_for
+
     fn = next(f for f in app_functions() if f.name == function_name)
     policy = policy_for(STAGE, fn)
     out = []
@@ -120,25 +126,45 @@ def denied(function_name: str, calls: list, bucket_alias: dict | None = None) ->
 
 
 def _sqs_event(*bodies: dict) -> dict:
-    return {"Records": [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": json.dumps(body),
-                         "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
-                         "md5OfBody": "", "eventSource": "aws:sqs",
-                         "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:queue", "awsRegion": REGION}
-                        for i, body in enumerate(bodies)]}
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": f"r{i}",
+                "body": json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:queue",
+                "awsRegion": REGION,
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
 
 
 # -- the jobs ------------------------------------------------------------------------------
+
 
 def test_the_readings_worker_may_do_what_billing_a_reading_does(app, new_customer, aws_calls):
     from chalicelib.domain.tokens import Identity
     from chalicelib.jobs.readings import handle_batch
     from chalicelib.store.models import CustomerModel
+
     c = new_customer(invoices=[("2024-04", 100, 111, 66000, "paid")])
     c.update(actions=[CustomerModel.last_index.set(111), CustomerModel.last_read_on.set("2024-05-05")])
     reading_id = f"iam-{c.code}-{int(time.time())}"
-    deps.get("readings").submit(Identity(account_id="staff:ghithu01", role="staff", device="356938035643801"), {
-        "reading_id": reading_id, "customer_code": c.code, "period": "2024-05", "new_index": 122,
-        "read_at": "2024-06-05T09:30:00+07:00"})
+    deps.get("readings").submit(
+        Identity(account_id="staff:ghithu01", role="staff", device="356938035643801"),
+        {
+            "reading_id": reading_id,
+            "customer_code": c.code,
+            "period": "2024-05",
+            "new_index": 122,
+            "read_at": "2024-06-05T09:30:00+07:00",
+        },
+    )
     aws_calls.calls.clear()
     assert handle_batch(_sqs_event({"reading_id": reading_id})) == {"batchItemFailures": []}
     assert any(op == "TransactWriteItems" for _, op, _ in aws_calls.calls), "the reading was not billed"
@@ -148,6 +174,7 @@ def test_the_readings_worker_may_do_what_billing_a_reading_does(app, new_custome
 def test_the_reminders_plan_and_worker_may_do_what_they_do(app, new_customer, aws_calls, monkeypatch):
     from chalicelib.jobs.reminders import handle_batch
     from chalicelib.store.models import InvoiceModel
+
     today = datetime.now(VN_TZ).date()
     c = new_customer(invoices=[("2024-05", 100, 111, 66000, "unpaid")])
     InvoiceModel(f"INV-{c.code}-202405").update(actions=[InvoiceModel.due_date.set(today.isoformat())])
@@ -166,6 +193,7 @@ def test_the_reconciliation_and_the_daily_report_may_do_what_they_do(app, regist
     from chalicelib.adapters.clock import FixedClock
     from tests.api.test_payments import PERIODS, order_for
     from tests.api.test_reconcile_refund import FakeVnpay, paid_answer
+
     customer, tokens = registered(invoices=PERIODS)
     token = tokens["access_token"]
     ids = [i["invoice_id"] for i in api.get(f"/v1/customers/{customer.code}/invoices", token=token).json["invoices"]]
@@ -189,16 +217,23 @@ def test_the_schedules_may_settle_refunds_and_report_credits(app, new_customer, 
     ledger, customer_accounts, audit); payments_report reads the accounts holding credit (with_credit)."""
     from chalicelib.adapters.clock import FixedClock
     from tests.api.test_refunds import FakeVnpay, pay_by_vnpay, querydr_answer, unavailable
+
     code = new_customer().code
     pay_by_vnpay(code, 50_000)
     clock = FixedClock(int(time.time()))
-    deps.override("vnpay_client", FakeVnpay(refund=lambda order, amount, kind: unavailable("ReadTimeout"),
-                                            querydr=lambda order, number: querydr_answer(order, number)))
+    deps.override(
+        "vnpay_client",
+        FakeVnpay(
+            refund=lambda order, amount, kind: unavailable("ReadTimeout"),
+            querydr=lambda order, number: querydr_answer(order, number),
+        ),
+    )
     deps.override("clock", clock)
     try:
         service = deps.get("refunds")
-        refund = service.request("admin:admin", {"customer_code": code, "amount": 20_000, "method": "vnpay",
-                                                 "note": "iam"})
+        refund = service.request(
+            "admin:admin", {"customer_code": code, "amount": 20_000, "method": "vnpay", "note": "iam"}
+        )
         assert service.approve("admin:other", refund["refund_id"], {})["status"] == "unconfirmed"
         clock.advance(3600)
         aws_calls.calls.clear()
@@ -220,14 +255,18 @@ def test_the_imports_worker_may_do_what_a_two_chunk_import_does(app, aws_calls, 
     from chalicelib.config import get_settings
     from chalicelib.jobs.imports import handle_batch
     from infra.package import stage_settings
+
     monkeypatch.setattr(imports, "CHUNK_BYTES", 300)
     service = deps.get("imports")
     created = service.create("admin:test")
     rows = "".join(f"0781{n:04d},L{n},N {n},A {n},,household,1,M,R,TT,{n},1\n" for n in range(1, 12))
-    book = ("code,ledger_no,name,address,phone,class,persons,meter,route,payment_channel,last_index,house_no\n"
-            + rows).encode()
-    assert requests.put(created["upload"]["url"], data=book, headers=created["upload"]["headers"],
-                        timeout=10).status_code == 200
+    book = (
+        "code,ledger_no,name,address,phone,class,persons,meter,route,payment_channel,last_index,house_no\n" + rows
+    ).encode()
+    assert (
+        requests.put(created["upload"]["url"], data=book, headers=created["upload"]["headers"], timeout=10).status_code
+        == 200
+    )
     service.start(created["import_id"])
     aws_calls.calls.clear()
     assert handle_batch(_sqs_event({"import_id": created["import_id"], "offset": 0})) == {"batchItemFailures": []}
@@ -242,7 +281,8 @@ def test_the_ledger_invariant_may_do_what_it_does(app, new_customer, aws_calls):
     from chalicelib.services.ledger_jobs import LedgerInvariant
     from chalicelib.store.ledger import LedgerStore
     from chalicelib.store.ledger_jobs import AccountWalk
-    c = new_customer(invoices=[("2024-05", 100, 111, 66000, "unpaid")])   # no charge in the ledger: a breach
+
+    c = new_customer(invoices=[("2024-05", 100, 111, 66000, "unpaid")])  # no charge in the ledger: a breach
     aws_calls.calls.clear()
     invariant = LedgerInvariant(ledger=LedgerStore(), walk=AccountWalk(), segments=2, recheck_delay_s=0)
     result = invariant.run()
@@ -258,13 +298,15 @@ def test_the_ledger_invariant_may_do_what_it_does(app, new_customer, aws_calls):
 
 def test_the_check_refuses_what_a_role_does_not_grant():
     """The matcher itself: the readings worker may not queue reminders nor read the accounts."""
-    calls = [("sqs", "SendMessage", {"QueueUrl": f"http://localhost/{ACCOUNT}/{TEST_PREFIX}reminders"}),
-             ("dynamodb", "GetItem", {"TableName": f"{TEST_PREFIX}accounts"}),
-             ("dynamodb", "GetItem", {"TableName": f"{TEST_PREFIX}readings"})]
+    calls = [
+        ("sqs", "SendMessage", {"QueueUrl": f"http://localhost/{ACCOUNT}/{TEST_PREFIX}reminders"}),
+        ("dynamodb", "GetItem", {"TableName": f"{TEST_PREFIX}accounts"}),
+        ("dynamodb", "GetItem", {"TableName": f"{TEST_PREFIX}readings"}),
+    ]
     assert denied("readings_worker", calls) == [
         f"dynamodb:GetItem on {_table(TEST_PREFIX + 'accounts')}",
-        f"sqs:SendMessage on arn:aws:sqs:{REGION}:{ACCOUNT}:cskh-{STAGE}-reminders"]
-
+        f"sqs:SendMessage on arn:aws:sqs:{REGION}:{ACCOUNT}:cskh-{STAGE}-reminders",
+    ]
 
 
 def test_the_api_may_do_what_its_main_flows_do(app, api, admin, registered, aws_calls):
@@ -272,25 +314,53 @@ def test_the_api_may_do_what_its_main_flows_do(app, api, admin, registered, aws_
     sent, an import opened, the audit: every call the API function makes, against the API's policy."""
     from tests.api.test_payments import PERIODS, ipn_params
     from tests.api.test_staff import PASSWORD as STAFF_PASSWORD
+
     customer, tokens = registered(invoices=PERIODS)
     token = tokens["access_token"]
     invoices = api.get(f"/v1/customers/{customer.code}/invoices", token=token).json["invoices"]
-    assert api.get(f"/v1/invoices/{invoices[0]['invoice_id']}/pdf", token=token,
-                   headers={"Accept": "application/pdf"}).status_code == 200
+    assert (
+        api.get(
+            f"/v1/invoices/{invoices[0]['invoice_id']}/pdf", token=token, headers={"Accept": "application/pdf"}
+        ).status_code
+        == 200
+    )
     order = api.post("/v1/payments", {"invoice_ids": [i["invoice_id"] for i in invoices]}, token=token).json
-    assert api.get("/v1/vnpay/ipn?" + "&".join(f"{k}={v}" for k, v in ipn_params(order, txn=f"44{time.time_ns() % 10 ** 8:08d}").items()),
-                   token="").json["RspCode"] == "00"
+    assert (
+        api.get(
+            "/v1/vnpay/ipn?"
+            + "&".join(f"{k}={v}" for k, v in ipn_params(order, txn=f"44{time.time_ns() % 10**8:08d}").items()),
+            token="",
+        ).json["RspCode"]
+        == "00"
+    )
     assert api.get("/v1/me/data", token=token).status_code == 200
     login = f"iam{int(time.time()) % 100000}"
-    assert api.post("/v1/admin/staff", {"username": login, "password": STAFF_PASSWORD, "full_name": "Nguyễn Văn A",
-                                        "branch": "TP Ca Mau"}, token=admin).status_code == 201
-    staff = api.post("/v1/staff/login", {"username": login, "password": STAFF_PASSWORD,
-                                         "device_imei": "356938035699901", "app_version": "1.2.0"}, token="").json
+    assert (
+        api.post(
+            "/v1/admin/staff",
+            {"username": login, "password": STAFF_PASSWORD, "full_name": "Nguyễn Văn A", "branch": "TP Ca Mau"},
+            token=admin,
+        ).status_code
+        == 201
+    )
+    staff = api.post(
+        "/v1/staff/login",
+        {"username": login, "password": STAFF_PASSWORD, "device_imei": "356938035699901", "app_version": "1.2.0"},
+        token="",
+    ).json
     headers = {"X-Device-Imei": "356938035699901", "X-App-Version": "1.2.0"}
-    r = api.post("/v1/staff/readings", {"reading_id": f"iam-{login}-1", "customer_code": "01031070",
-                                        "period": "2026-11", "new_index": 1,
-                                        "read_at": "2026-11-20T09:00:00+07:00"},
-                 token=staff["access_token"], headers=headers)
+    r = api.post(
+        "/v1/staff/readings",
+        {
+            "reading_id": f"iam-{login}-1",
+            "customer_code": "01031070",
+            "period": "2026-11",
+            "new_index": 1,
+            "read_at": "2026-11-20T09:00:00+07:00",
+        },
+        token=staff["access_token"],
+        headers=headers,
+    )
     assert r.status_code == 202, r.json
     assert api.post("/v1/admin/imports/customers", {}, token=admin).status_code == 201
     assert api.get("/v1/admin/kpis?period=2026-11", token=admin).status_code == 200

@@ -1,4 +1,5 @@
 """Importing the customer book: upload to S3, chunks through the queue, row errors reported."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,11 +11,11 @@ from chalicelib.adapters.queues import MemoryPublisher
 HEADER = "code,ledger_no,name,address,phone,class,persons,meter,route,payment_channel,last_index,house_no\n"
 
 
-
 @pytest.fixture
 def importer(app, monkeypatch):
     import chalicelib.services.imports as imports
-    monkeypatch.setattr(imports, "CHUNK_BYTES", 400)       # several chunks even for a small file
+
+    monkeypatch.setattr(imports, "CHUNK_BYTES", 400)  # several chunks even for a small file
     queue = MemoryPublisher()
     deps.override("publisher", queue)
     yield deps.get("imports"), queue
@@ -33,16 +34,22 @@ def _book(rows):
 
 def test_upload_import_with_bad_rows_and_an_error_report(api, importer):
     from chalicelib.store.models import CustomerModel
+
     service, queue = importer
     admin = api.post("/v1/admin/login", {"username": "admin", "password": "cawaco-demo-2023"}).json["access_token"]
     created = api.post("/v1/admin/imports/customers", {}, token=admin)
     assert created.status_code == 201
     upload = created.json["upload"]
-    good = [f'0777{n:04d},LB{n:04d},Khách {n},"{n} Trần Hưng Đạo, Phường 1, TP Cà Mau",09123400{n:02d},'
-            f"ho_gia_dinh,4,M{n},R1,{'CK' if n % 5 == 0 else 'TT'},{100 + n},{n}\n" for n in range(1, 31)]
-    bad = ["12AB,LB9,Sai mã,Đâu đó,0912340099,household,4,M,R1,TT,1,1\n",          # row 32: bad code
-           "07779999,LB9,Sai lớp,Đâu đó,0912340099,vip,4,M,R1,TT,1,1\n",          # row 33: bad class
-           "07779998,LB9,Thiếu cột,Đâu đó\n"]                                    # row 34: too few values
+    good = [
+        f'0777{n:04d},LB{n:04d},Khách {n},"{n} Trần Hưng Đạo, Phường 1, TP Cà Mau",09123400{n:02d},'
+        f"ho_gia_dinh,4,M{n},R1,{'CK' if n % 5 == 0 else 'TT'},{100 + n},{n}\n"
+        for n in range(1, 31)
+    ]
+    bad = [
+        "12AB,LB9,Sai mã,Đâu đó,0912340099,household,4,M,R1,TT,1,1\n",  # row 32: bad code
+        "07779999,LB9,Sai lớp,Đâu đó,0912340099,vip,4,M,R1,TT,1,1\n",  # row 33: bad class
+        "07779998,LB9,Thiếu cột,Đâu đó\n",
+    ]  # row 34: too few values
     put = requests.put(upload["url"], data=_book(good + bad), headers=upload["headers"], timeout=10)
     assert put.status_code == 200
     started = api.post(f"/v1/admin/imports/{created.json['import_id']}/start", {}, token=admin)
@@ -52,19 +59,27 @@ def test_upload_import_with_bad_rows_and_an_error_report(api, importer):
     view = api.get(f"/v1/admin/imports/{created.json['import_id']}", token=admin).json
     assert view["status"] == "done" and view["progress_percent"] == 100.0
     assert (view["rows_done"], view["rows_ok"], view["rows_failed"]) == (33, 30, 3)
-    assert [(e["row"], e["code"]) for e in view["errors"]] == [(32, "BAD_CODE"), (33, "BAD_CLASS"),
-                                                                (34, "COLUMN_COUNT")]
+    assert [(e["row"], e["code"]) for e in view["errors"]] == [
+        (32, "BAD_CODE"),
+        (33, "BAD_CLASS"),
+        (34, "COLUMN_COUNT"),
+    ]
     report = requests.get(view["error_report_url"], timeout=10)
     assert report.status_code == 200 and "BAD_CLASS" in report.content.decode("utf-8-sig")
     c = CustomerModel.get("07770005")
-    assert (c.name, c.payment_channel, c.last_index, c.address) == \
-        ("Khách 5", "bank_transfer", 105, "5 Trần Hưng Đạo, Phường 1, TP Cà Mau")
+    assert (c.name, c.payment_channel, c.last_index, c.address) == (
+        "Khách 5",
+        "bank_transfer",
+        105,
+        "5 Trần Hưng Đạo, Phường 1, TP Cà Mau",
+    )
 
 
 def test_reimporting_changes_nothing_and_keeps_what_the_book_does_not_own(api, importer):
     from chalicelib.store.models import CustomerModel
+
     service, queue = importer
-    row = "07770101,LB101,Chị Mai,\"1 Lê Lợi, P2\",0912341111,household,3,M9,R2,TT,50,1\n"
+    row = '07770101,LB101,Chị Mai,"1 Lê Lợi, P2",0912341111,household,3,M9,R2,TT,50,1\n'
     for attempt in range(2):
         created = service.create("admin:test")
         requests.put(created["upload"]["url"], data=_book([row]), headers=created["upload"]["headers"], timeout=10)
@@ -84,7 +99,7 @@ def test_a_redelivered_chunk_is_not_counted_twice(api, importer):
     service.start(created["import_id"])
     first = queue.messages[0][1]
     service.process_chunk(first["import_id"], first["offset"])
-    assert service.process_chunk(first["import_id"], first["offset"]) == "skipped"   # SQS delivered it again
+    assert service.process_chunk(first["import_id"], first["offset"]) == "skipped"  # SQS delivered it again
     queue.messages.pop(0)
     _drain(service, queue)
     assert service.view(created["import_id"])["rows_ok"] == 20
@@ -93,8 +108,9 @@ def test_a_redelivered_chunk_is_not_counted_twice(api, importer):
 def test_a_file_without_the_columns_fails_clearly(api, importer):
     service, queue = importer
     created = service.create("admin:test")
-    requests.put(created["upload"]["url"], data=b"ma_kh,ten\n0101,A\n", headers=created["upload"]["headers"],
-                 timeout=10)
+    requests.put(
+        created["upload"]["url"], data=b"ma_kh,ten\n0101,A\n", headers=created["upload"]["headers"], timeout=10
+    )
     service.start(created["import_id"])
     _drain(service, queue)
     view = service.view(created["import_id"])
@@ -114,6 +130,7 @@ def test_only_admins_and_not_before_upload(api, importer, registered):
 def _may_send(function_name: str, queue: str) -> bool:
     """Whether the function's generated IAM policy lets it send to the queue (moto checks no IAM)."""
     from tests.api.test_iam import TEST_PREFIX, denied
+
     return not denied(function_name, [("sqs", "SendMessage", {"QueueUrl": f"http://sqs/000/{TEST_PREFIX}{queue}"})])
 
 
@@ -139,7 +156,7 @@ def test_a_chunk_recorded_but_not_handed_on_is_handed_on_when_sqs_delivers_it_ag
     # SQS delivers the first chunk's message again: not imported twice, the next chunk is queued.
     assert service.process_chunk(first["import_id"], first["offset"]) == "handed on"
     assert len(queue.messages) == 1 and queue.messages[0][1]["offset"] > 0
-    assert service.process_chunk(first["import_id"], first["offset"]) == "skipped"   # and only once
+    assert service.process_chunk(first["import_id"], first["offset"]) == "skipped"  # and only once
     _drain(service, queue)
     view = service.view(created["import_id"])
     assert view["status"] == "done" and view["rows_ok"] == 30 and view["rows_done"] == 30
@@ -153,7 +170,7 @@ def test_the_imports_worker_may_send_what_it_sends(api, importer):
     rows = [f"0780{n:04d},L{n},N {n},A {n},,household,1,M,R,TT,{n},1\n" for n in range(1, 21)]
     requests.put(created["upload"]["url"], data=_book(rows), headers=created["upload"]["headers"], timeout=10)
     service.start(created["import_id"])
-    queue.messages.pop(0)                                   # the API's (its role may send to every queue)
+    queue.messages.pop(0)  # the API's (its role may send to every queue)
     service.process_chunk(created["import_id"], 0)
     sent = {name for name, _ in queue.messages}
     assert sent == {"imports"} and all(_may_send("imports_worker", name) for name in sent)

@@ -1,11 +1,16 @@
 """Invoice read side: the demo invoice of seed 000, ordering, filters, pages, and ownership."""
+
 from __future__ import annotations
 
 import pytest
 
-HISTORY = [("2023-09", 100, 110, 60000, "paid"), ("2023-10", 110, 121, 66000, "paid"),
-           ("2023-11", 121, 130, 54000, "unpaid"), ("2023-12", 130, 142, 72000, "unpaid"),
-           ("2024-01", 142, 150, 48000, "unpaid")]
+HISTORY = [
+    ("2023-09", 100, 110, 60000, "paid"),
+    ("2023-10", 110, 121, 66000, "paid"),
+    ("2023-11", 121, 130, 54000, "unpaid"),
+    ("2023-12", 130, 142, 72000, "unpaid"),
+    ("2024-01", 142, 150, 48000, "unpaid"),
+]
 
 
 def test_demo_customer_sees_the_may_2023_invoice(api):
@@ -13,8 +18,13 @@ def test_demo_customer_sees_the_may_2023_invoice(api):
     r = api.get("/v1/customers/01031059/invoices?status=unpaid", token=token)
     assert r.status_code == 200
     [inv] = r.json["invoices"]
-    assert (inv["period"], inv["old_index"], inv["new_index"], inv["consumption_m3"], inv["total"]) == \
-        ("2023-05", 264, 275, 11, 78255)
+    assert (inv["period"], inv["old_index"], inv["new_index"], inv["consumption_m3"], inv["total"]) == (
+        "2023-05",
+        264,
+        275,
+        11,
+        78255,
+    )
     detail = api.get(f"/v1/invoices/{inv['invoice_id']}", token=token).json
     assert detail["amount_in_words"] == "Bảy mươi tám nghìn hai trăm năm mươi lăm đồng"
     assert detail["total_text"] == "78.255 đ"
@@ -54,8 +64,14 @@ def test_cursor_pages_cover_everything_once(api, registered, status):
 def test_bad_query_parameters_are_400(api, registered):
     customer, tokens = registered(invoices=HISTORY)
     base = f"/v1/customers/{customer.code}/invoices"
-    for query, field in [("?status=overdue", "status"), ("?limit=0", "limit"), ("?limit=51", "limit"),
-                         ("?limit=abc", "limit"), ("?cursor=!!!", "cursor"), ("?cursor=eyJ4IjoxfQ", "cursor")]:
+    for query, field in [
+        ("?status=overdue", "status"),
+        ("?limit=0", "limit"),
+        ("?limit=51", "limit"),
+        ("?limit=abc", "limit"),
+        ("?cursor=!!!", "cursor"),
+        ("?cursor=eyJ4IjoxfQ", "cursor"),
+    ]:
         r = api.get(base + query, token=tokens["access_token"])
         assert r.status_code == 400 and r.json["field"] == field, query
 
@@ -69,7 +85,7 @@ def test_a_cursor_from_another_customer_is_refused(api, sms, registered, new_cus
 
 
 def test_customer_a_cannot_read_customer_b(api, registered):
-    a, a_tokens = registered(invoices=HISTORY[:1])
+    _a, a_tokens = registered(invoices=HISTORY[:1])
     b, b_tokens = registered(invoices=HISTORY[:1])
     a_token = a_tokens["access_token"]
     b_invoice = api.get(f"/v1/customers/{b.code}/invoices", token=b_tokens["access_token"]).json["invoices"][0]
@@ -101,15 +117,22 @@ def test_invoice_pdf_is_the_owners_and_reads_in_vietnamese(api, registered):
     import io
 
     from pypdf import PdfReader
+
     token = api.login("01031059")["access_token"]
     r = api.get("/v1/invoices/INV-01031059-202305/pdf", token=token, headers={"Accept": "application/pdf"})
     assert r.status_code == 200 and r.headers["Content-Type"] == "application/pdf"
     assert r.body.startswith(b"%PDF") and "hoa-don-INV-01031059-202305.pdf" in r.headers["Content-Disposition"]
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.body)).pages)
-    for expected in ("Dương Tấn Hiền", "01031059", "78.255", "Bảy mươi tám nghìn hai trăm năm mươi lăm đồng",
-                     "Quét mã để thanh toán"):   # an unpaid bill carries a QR to pay it
+    for expected in (
+        "Dương Tấn Hiền",
+        "01031059",
+        "78.255",
+        "Bảy mươi tám nghìn hai trăm năm mươi lăm đồng",
+        "Quét mã để thanh toán",
+    ):  # an unpaid bill carries a QR to pay it
         assert expected in text, expected
     _, other = registered()
-    r = api.get("/v1/invoices/INV-01031059-202305/pdf", token=other["access_token"],
-                headers={"Accept": "application/pdf"})
+    r = api.get(
+        "/v1/invoices/INV-01031059-202305/pdf", token=other["access_token"], headers={"Accept": "application/pdf"}
+    )
     assert r.status_code == 404 and r.json["code"] == "INVOICE_NOT_FOUND"

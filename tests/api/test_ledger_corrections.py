@@ -8,6 +8,7 @@ the order's old item amount: the difference up was never collected, the
 difference down silently kept. Now the money is posted at the invoice's open
 amount at that moment: up, the invoice stays open for the difference; down,
 it is paid and the excess is credit on the customer's account."""
+
 from __future__ import annotations
 
 import itertools
@@ -25,8 +26,8 @@ from tests.api.test_payments import ipn, ipn_params, order_for
 from tests.api.test_reconcile_refund import FakeVnpay, paid_answer
 
 _ids = itertools.count(1)
-OLD_TOTAL = 77568            # 11 m³, household, Cà Mau city, QĐ 13/2023 (test_billing.py)
-CORRECTED = {"up": 290, "down": 282}      # 15 m³ and 7 m³ instead of 11
+OLD_TOTAL = 77568  # 11 m³, household, Cà Mau city, QĐ 13/2023 (test_billing.py)
+CORRECTED = {"up": 290, "down": 282}  # 15 m³ and 7 m³ instead of 11
 
 
 @pytest.fixture
@@ -34,8 +35,17 @@ def lapsed(api, admin, registered):
     """A customer's invoice issued through billing (charged on the account), an order opened for it,
     and services that see the clock 30 minutes later: the order's 15-minute hold has lapsed."""
     customer, tokens = registered()
-    r = api.post("/v1/admin/invoices", {"customer_code": customer.code, "period": "2023-06", "old_index": 275,
-                                        "new_index": 286, "read_on": "2023-07-05"}, token=admin)
+    r = api.post(
+        "/v1/admin/invoices",
+        {
+            "customer_code": customer.code,
+            "period": "2023-06",
+            "old_index": 275,
+            "new_index": 286,
+            "read_on": "2023-07-05",
+        },
+        token=admin,
+    )
     assert r.status_code == 201 and r.json["total"] == OLD_TOTAL, r.json
     invoice_id = r.json["invoice_id"]
     order = order_for(api, tokens["access_token"], [invoice_id])
@@ -51,8 +61,16 @@ def _correct(code: str, new_index: int) -> dict:
     service = deps.get("readings")
     staff = Identity(account_id="staff:ghithu99", role="staff", device="356938035643809")
     reading_id = f"corr-{next(_ids):06d}-{code}"
-    service.submit(staff, {"reading_id": reading_id, "customer_code": code, "period": "2023-06",
-                           "new_index": new_index, "read_at": "2023-07-05T15:00:00+07:00"})
+    service.submit(
+        staff,
+        {
+            "reading_id": reading_id,
+            "customer_code": code,
+            "period": "2023-06",
+            "new_index": new_index,
+            "read_at": "2023-07-05T15:00:00+07:00",
+        },
+    )
     service.process(reading_id)
     out = service.get(staff, reading_id)
     assert out["status"] in ("billed", "flagged"), out
@@ -67,7 +85,7 @@ def _account(code: str) -> int:
 def _vnpay_says_paid(api, order: dict, how: str) -> None:
     """VNPay's success for the order, for the order's (old) amount."""
     if how == "ipn":
-        assert ipn(api, ipn_params(order))[0] == "00"     # the money is real: posted, not refused
+        assert ipn(api, ipn_params(order))[0] == "00"  # the money is real: posted, not refused
         return
     ours = order["order_id"]
     # Other tests' stale orders: VNPay never saw them.
@@ -81,6 +99,7 @@ def _vnpay_says_paid(api, order: dict, how: str) -> None:
 @pytest.mark.parametrize("direction", ["up", "down"])
 def test_a_late_payment_of_a_corrected_invoice_pays_its_open_amount(api, lapsed, direction, how):
     from chalicelib.store.models import InvoiceModel
+
     customer, invoice_id, order = lapsed
     corrected = _correct(customer.code, CORRECTED[direction])
     new_total = corrected["total"]
@@ -108,9 +127,19 @@ def test_a_correction_waits_while_the_order_still_holds_the_invoice(api, admin, 
     """Before the hold lapses the order may still be paid at its amount: the reading is refused, and the
     invoice, its payment and the account are left as they were."""
     from chalicelib.store.models import InvoiceModel
+
     customer, tokens = registered()
-    r = api.post("/v1/admin/invoices", {"customer_code": customer.code, "period": "2023-06", "old_index": 275,
-                                        "new_index": 286, "read_on": "2023-07-05"}, token=admin)
+    r = api.post(
+        "/v1/admin/invoices",
+        {
+            "customer_code": customer.code,
+            "period": "2023-06",
+            "old_index": 275,
+            "new_index": 286,
+            "read_on": "2023-07-05",
+        },
+        token=admin,
+    )
     invoice_id = r.json["invoice_id"]
     order = order_for(api, tokens["access_token"], [invoice_id])
     deps.override("publisher", MemoryPublisher())
@@ -118,8 +147,16 @@ def test_a_correction_waits_while_the_order_still_holds_the_invoice(api, admin, 
         service = deps.get("readings")
         staff = Identity(account_id="staff:ghithu99", role="staff", device="356938035643809")
         reading_id = f"corr-{next(_ids):06d}-{customer.code}"
-        service.submit(staff, {"reading_id": reading_id, "customer_code": customer.code, "period": "2023-06",
-                               "new_index": 290, "read_at": "2023-07-05T15:00:00+07:00"})
+        service.submit(
+            staff,
+            {
+                "reading_id": reading_id,
+                "customer_code": customer.code,
+                "period": "2023-06",
+                "new_index": 290,
+                "read_at": "2023-07-05T15:00:00+07:00",
+            },
+        )
         service.process(reading_id)
         out = service.get(staff, reading_id)
     finally:
@@ -138,9 +175,19 @@ def test_a_correction_whose_answer_was_lost_is_recognised_not_repeated(api, admi
     from chalicelib.store.ledger import LedgerStore
     from chalicelib.store.repositories import AuditRepository
     from tests.api.test_faults import _series_number
+
     customer, _ = registered()
-    r = api.post("/v1/admin/invoices", {"customer_code": customer.code, "period": "2023-06", "old_index": 275,
-                                        "new_index": 286, "read_on": "2023-07-05"}, token=admin)
+    r = api.post(
+        "/v1/admin/invoices",
+        {
+            "customer_code": customer.code,
+            "period": "2023-06",
+            "old_index": 275,
+            "new_index": 286,
+            "read_on": "2023-07-05",
+        },
+        token=admin,
+    )
     invoice_id = r.json["invoice_id"]
     deps.override("publisher", MemoryPublisher())
     try:

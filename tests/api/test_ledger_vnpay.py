@@ -2,6 +2,7 @@
 successful transaction is posted once, in the transaction that decides the
 answer; reconciliation is fair and trusts only signed answers. Each test here
 names the defect it reproduces; each failed on the code before the ledger."""
+
 from __future__ import annotations
 
 import itertools
@@ -22,13 +23,14 @@ def test_distinct_payments_of_one_order_arriving_together_are_all_recorded(api, 
     """Defect 1: two VNPay transactions for one vnp_TxnRef (a QR paid twice from a screenshot)
     racing each other: the loser answered 02 and its money was recorded nowhere."""
     from chalicelib.store.models import PaymentModel
+
     customer, token, ids, total = payer
     order = order_for(api, token, ids)
     txns = [str(next(_txns)) for _ in range(payments)]
     service = deps.get("payments")
     answers = at_once(*[lambda t=t: service.handle_ipn(ipn_params(order, txn=t), "127.0.0.1")[0] for t in txns])
     assert sorted(answers) == ["00"] + ["02"] * (payments - 1), answers
-    for txn in txns:                                  # every transaction's money is on record, once
+    for txn in txns:  # every transaction's money is on record, once
         assert int(PaymentModel.get(f"vnpay#{txn}", consistent_read=True).amount) == total
     state = assert_sound(customer.code)
     assert state["credit"] == total * (payments - 1)  # the others wait on the account for the next bill
@@ -54,7 +56,8 @@ def test_a_late_success_for_an_expired_order_pays_what_is_open_now(api, payer):
     """A late IPN for an order whose hold lapsed, after one invoice was paid another way:
     the money pays what is still open and the rest stays on the account."""
     from chalicelib.store.models import InvoiceModel
-    customer, token, ids, total = payer
+
+    customer, token, ids, _total = payer
     order = order_for(api, token, ids)
     first = InvoiceModel.get(ids[0], consistent_read=True)
     later = int(time.time()) + 3600
@@ -62,16 +65,25 @@ def test_a_late_success_for_an_expired_order_pays_what_is_open_now(api, payer):
     try:
         ledger = deps.get("ledger")
         from chalicelib.services.ledger import IncomingPayment, Target
-        ledger.post_payment(IncomingPayment(channel="cash", payment_id="cash#late-order-test-" + ids[0],
-                                            external_ref="late", amount=int(first.total), received_at=later,
-                                            posted_by="test", paid_at="2024-05-05T10:00:00+07:00"),
-                            Target(customer_code=customer.code, invoice_ids=[ids[0]]))
+
+        ledger.post_payment(
+            IncomingPayment(
+                channel="cash",
+                payment_id="cash#late-order-test-" + ids[0],
+                external_ref="late",
+                amount=int(first.total),
+                received_at=later,
+                posted_by="test",
+                paid_at="2024-05-05T10:00:00+07:00",
+            ),
+            Target(customer_code=customer.code, invoice_ids=[ids[0]]),
+        )
         code, _ = deps.get("payments").handle_ipn(ipn_params(order), "127.0.0.1")
     finally:
         deps.reset()
     assert code == "00"
     state = assert_sound(customer.code)
-    assert state["credit"] == int(first.total)        # paid twice over: once by cash, kept for next time
+    assert state["credit"] == int(first.total)  # paid twice over: once by cash, kept for next time
     assert all(i.open_amount == 0 for i in state["invoices"] if i.invoice_id in ids)
 
 
@@ -90,8 +102,14 @@ class Answers:
 
 
 def _paid(order, txn):
-    return {"vnp_ResponseCode": "00", "vnp_TransactionStatus": "00", "vnp_Amount": str(int(order.amount) * 100),
-            "vnp_TransactionNo": txn, "vnp_BankCode": "NCB", "vnp_PayDate": "20240505101010"}
+    return {
+        "vnp_ResponseCode": "00",
+        "vnp_TransactionStatus": "00",
+        "vnp_Amount": str(int(order.amount) * 100),
+        "vnp_TransactionNo": txn,
+        "vnp_BankCode": "NCB",
+        "vnp_PayDate": "20240505101010",
+    }
 
 
 def _reconciler(fake, minutes_later=30):
@@ -107,10 +125,11 @@ def orders(api, registered):
     for _ in range(5):
         customer, tokens = registered(invoices=PERIODS[:1])
         token = tokens["access_token"]
-        ids = [i["invoice_id"] for i in api.get(f"/v1/customers/{customer.code}/invoices",
-                                                token=token).json["invoices"]]
+        ids = [
+            i["invoice_id"] for i in api.get(f"/v1/customers/{customer.code}/invoices", token=token).json["invoices"]
+        ]
         out.append((customer, order_for(api, token, ids)))
-        time.sleep(1.01)          # distinct expiries: the index orders them
+        time.sleep(1.01)  # distinct expiries: the index orders them
     yield out
     deps.reset()
 
@@ -119,6 +138,7 @@ def test_reconciliation_does_not_starve_behind_orders_it_cannot_settle(orders):
     """Defect 5: the job always took the oldest pending orders; ones whose answer it could not act on
     stayed at the head for ever, and newer orders were never reconciled."""
     from chalicelib.store.models import OrderModel
+
     stuck = {o["order_id"] for _, o in orders[:3]}
     mine = {o["order_id"] for _, o in orders}
 
@@ -132,10 +152,11 @@ def test_reconciliation_does_not_starve_behind_orders_it_cannot_settle(orders):
     # Only this test's orders: others in the table (other tests) are answered 'not found'.
     fake.by_order = lambda o: answer(o) if o.order_id in mine else {"vnp_ResponseCode": "91"}
     newer = [o["order_id"] for _, o in orders[3:]]
-    for _ in range(30):      # other tests' orders share the table: a bounded number of runs, not exactly four
+    for _ in range(30):  # other tests' orders share the table: a bounded number of runs, not exactly four
         service.reconcile(limit=3)
-        if all(OrderModel.get(i, consistent_read=True).status == "paid" for i in newer) and \
-                all(OrderModel.get(i, consistent_read=True).status != "pending" for i in stuck):
+        if all(OrderModel.get(i, consistent_read=True).status == "paid" for i in newer) and all(
+            OrderModel.get(i, consistent_read=True).status != "pending" for i in stuck
+        ):
             break
     assert all(OrderModel.get(i, consistent_read=True).status == "paid" for i in newer)
     # The ones VNPay could not answer went to a person after three unclear answers.
@@ -148,6 +169,7 @@ def test_an_unsigned_answer_is_never_acted_on(orders):
     """Defect 6: an unsigned non-00 querydr answer ('91 not found') expired the order."""
     from chalicelib.adapters.vnpay_client import VnpayUnsigned
     from chalicelib.store.models import OrderModel
+
     _, order = orders[0]
     mine = order["order_id"]
     fake = Answers(lambda o: VnpayUnsigned("91") if o.order_id == mine else {"vnp_ResponseCode": "91"})
@@ -181,6 +203,7 @@ def test_the_client_refuses_an_unsigned_error_answer(monkeypatch):
 
 def test_querydr_of_another_amount_posts_what_vnpay_took(orders):
     from chalicelib.store.models import OrderModel, PaymentModel
+
     customer, order = orders[0]
     mine = order["order_id"]
     txn = "49" + mine[-8:]
@@ -202,6 +225,7 @@ def test_the_return_page_does_not_say_not_charged_for_07(api, payer):
     _, token, ids, _ = payer
     order = order_for(api, token, ids)
     from urllib.parse import urlencode
+
     r = api.get("/v1/vnpay/return?" + urlencode(ipn_params(order, code="07", status="07")), token="")
     page = r.body.decode()
     assert r.status_code == 200 and "xác minh" in page and "chưa bị trừ tiền" not in page

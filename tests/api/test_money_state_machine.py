@@ -18,6 +18,7 @@ After every round, on the stored data:
   test sent is posted, for its amount, and nothing else is.
 
 60 examples of up to 8 steps in `make test` (about 20 s), more with MONEY_EXAMPLES=1000."""
+
 from __future__ import annotations
 
 import itertools
@@ -38,10 +39,24 @@ from chalicelib.errors import AppError
 from tests.api.ledger_assert import assert_sound, at_once
 from tests.api.test_payments import ipn_params
 
-INVOICES = [("2024-01", 100, 111, 66000, "unpaid"), ("2024-02", 111, 120, 54000, "unpaid"),
-            ("2024-03", 120, 134, 84000, "unpaid")]
-ACTIONS = ("ipn_new", "ipn_same", "ipn_fail", "querydr_paid", "cash_online", "cash_offline", "cash_again",
-           "bank_new", "bank_again", "correct", "refund")
+INVOICES = [
+    ("2024-01", 100, 111, 66000, "unpaid"),
+    ("2024-02", 111, 120, 54000, "unpaid"),
+    ("2024-03", 120, 134, 84000, "unpaid"),
+]
+ACTIONS = (
+    "ipn_new",
+    "ipn_same",
+    "ipn_fail",
+    "querydr_paid",
+    "cash_online",
+    "cash_offline",
+    "cash_again",
+    "bank_new",
+    "bank_again",
+    "correct",
+    "refund",
+)
 _txns = itertools.count(51000000)
 _refs = itertools.count(1)
 
@@ -50,15 +65,17 @@ class TimingOutVnpay:
     """VNPay's merchant API when the refund's answer never comes back (it may have been done)."""
 
     def __init__(self) -> None:
-        self.refunds: Counter = Counter()      # VNPay refund calls per request id
+        self.refunds: Counter = Counter()  # VNPay refund calls per request id
 
     def refund(self, *a, request_id=None, **kw):
         from chalicelib.adapters.vnpay_client import VnpayUnavailable
+
         self.refunds[request_id] += 1
         raise VnpayUnavailable("ReadTimeout")
 
     def querydr(self, *a, **kw):
         from chalicelib.adapters.vnpay_client import VnpayUnavailable
+
         raise VnpayUnavailable("ReadTimeout")
 
 
@@ -72,8 +89,8 @@ class ConcurrentMoney(RuleBasedStateMachine):
         self.customer = Identity(account_id=f"customer:{self.code}", role="customer", customer_codes=(self.code,))
         self.staff = Identity(account_id="staff:ghithu01", role="staff", device="356938035643801")
         self.invoice_ids = [f"INV-{self.code}-{p.replace('-', '')}" for p, *_ in INVOICES]
-        self.orders: list[dict] = []                 # {"order_id", "amount", "txn"}
-        self.money: dict[str, int] = {}              # payment id -> amount that reached us
+        self.orders: list[dict] = []  # {"order_id", "amount", "txn"}
+        self.money: dict[str, int] = {}  # payment id -> amount that reached us
         self.collections: list[tuple[str, dict]] = []
         self.bank_files: list[bytes] = []
         self.vnpay = TimingOutVnpay()
@@ -87,10 +104,14 @@ class ConcurrentMoney(RuleBasedStateMachine):
         ids = [self.invoice_ids[i] for i in sorted(picks)]
         try:
             view, created = deps.get("payments").create_order(
-                self.customer, {"invoice_ids": ids}, client_ip="127.0.0.1", locale="vn",
-                return_url="http://127.0.0.1/return")
+                self.customer,
+                {"invoice_ids": ids},
+                client_ip="127.0.0.1",
+                locale="vn",
+                return_url="http://127.0.0.1/return",
+            )
         except AppError as err:
-            assert err.status == 409, (err.status, err.code)      # paid, or held by an open order
+            assert err.status == 409, (err.status, err.code)  # paid, or held by an open order
             return
         if created:
             self.orders.append({"order_id": view["order_id"], "amount": view["amount"], "txn": None})
@@ -121,33 +142,42 @@ class ConcurrentMoney(RuleBasedStateMachine):
             txn = order["txn"] if action == "ipn_same" and order["txn"] else str(next(_txns))
             order["txn"] = order["txn"] or txn
             if action == "querydr_paid":
-                answer = {"vnp_ResponseCode": "00", "vnp_TransactionStatus": "00",
-                          "vnp_Amount": str(order["amount"] * 100), "vnp_TransactionNo": txn,
-                          "vnp_BankCode": "NCB", "vnp_PayDate": "20240505101010"}
+                answer = {
+                    "vnp_ResponseCode": "00",
+                    "vnp_TransactionStatus": "00",
+                    "vnp_Amount": str(order["amount"] * 100),
+                    "vnp_TransactionNo": txn,
+                    "vnp_BankCode": "NCB",
+                    "vnp_PayDate": "20240505101010",
+                }
 
                 def run():
                     from chalicelib.store.models import OrderModel
+
                     stored = OrderModel.get(order["order_id"], consistent_read=True)
                     counts = Counter()
                     payments._reconcile_one(stored, answer, counts)
                     return counts
             else:
+
                 def run():
                     return payments.handle_ipn(ipn_params(order, txn=txn), "127.0.0.1")[0]
 
             def settle(result):
                 assert not isinstance(result, Exception), result
                 if isinstance(result, str):
-                    assert result in ("00", "02"), result       # VNPay stops calling: the money is ours
+                    assert result in ("00", "02"), result  # VNPay stops calling: the money is ours
                 else:
                     assert result["errors"] == 0, result
                 self.money[f"vnpay#{txn}"] = order["amount"]
+
             return run, settle
 
         if action == "ipn_fail":
             params = ipn_params(order, txn=str(next(_txns)), code="24", status="02")
-            return (lambda: payments.handle_ipn(params, "127.0.0.1")[0]), \
-                (lambda r: self._expect(r, lambda x: x in ("00", "02")))
+            return (lambda: payments.handle_ipn(params, "127.0.0.1")[0]), (
+                lambda r: self._expect(r, lambda x: x in ("00", "02"))
+            )
 
         if action in ("cash_online", "cash_offline", "cash_again"):
             if action == "cash_again" and self.collections:
@@ -155,12 +185,17 @@ class ConcurrentMoney(RuleBasedStateMachine):
             else:
                 from chalicelib.store.ledger import open_invoice
                 from chalicelib.store.models import InvoiceModel
+
                 invoice = open_invoice(InvoiceModel.get(invoice_id, consistent_read=True))
                 when = datetime.now(VN_TZ) - (timedelta(days=2) if action == "cash_offline" else timedelta())
-                amount = invoice.open_amount or invoice.total or 10000   # what the worker was shown
+                amount = invoice.open_amount or invoice.total or 10000  # what the worker was shown
                 collection_id = f"sm-{self.code}-{next(_refs):06d}"
-                body = {"collection_id": collection_id, "invoice_id": invoice_id, "amount": amount,
-                        "collected_at": when.isoformat(timespec="seconds")}
+                body = {
+                    "collection_id": collection_id,
+                    "invoice_id": invoice_id,
+                    "amount": amount,
+                    "collected_at": when.isoformat(timespec="seconds"),
+                }
             collections = deps.get("collections")
 
             def settle(result):
@@ -173,6 +208,7 @@ class ConcurrentMoney(RuleBasedStateMachine):
                 self.money[f"cash#{collection_id}"] = int(receipt["amount"])
                 if (collection_id, body) not in self.collections:
                     self.collections.append((collection_id, body))
+
             return (lambda: collections.collect(self.staff, body)), settle
 
         if action in ("bank_new", "bank_again"):
@@ -181,8 +217,10 @@ class ConcurrentMoney(RuleBasedStateMachine):
             else:
                 amount = bank_amount
                 ref = f"FT{self.code}{next(_refs):06d}"
-                text = ("Ngày giao dịch;Số tham chiếu;Số tiền ghi có;Mô tả\n"
-                        f"20/05/2024;{ref};{amount};TT TIEN NUOC KH {self.code}\n").encode("utf-8")
+                text = (
+                    "Ngày giao dịch;Số tham chiếu;Số tiền ghi có;Mô tả\n"
+                    f"20/05/2024;{ref};{amount};TT TIEN NUOC KH {self.code}\n"
+                ).encode()
             statements = deps.get("statements")
 
             def settle(result):
@@ -191,6 +229,7 @@ class ConcurrentMoney(RuleBasedStateMachine):
                 self.money[f"bank#VCB#{ref}"] = amount
                 if (text, ref, amount) not in self.bank_files:
                     self.bank_files.append((text, ref, amount))
+
             return (lambda: statements.import_statement("admin:test", "VCB", text)), settle
 
         if action == "correct":
@@ -198,14 +237,23 @@ class ConcurrentMoney(RuleBasedStateMachine):
             billing = deps.get("billing")
 
             def run():
-                from chalicelib.store.models import CustomerModel, InvoiceModel
                 from datetime import date
+
+                from chalicelib.store.models import CustomerModel, InvoiceModel
+
                 invoice = InvoiceModel.get(invoice_id, consistent_read=True)
                 customer = CustomerModel.get(self.code)
                 end = date(int(invoice.period[:4]), int(invoice.period[5:]), 28)
-                return billing.issue("staff:ghithu01", customer, invoice.period, int(invoice.old_index),
-                                     int(invoice.old_index) + new_index, end, end - timedelta(days=30),
-                                     replace_unpaid=True)
+                return billing.issue(
+                    "staff:ghithu01",
+                    customer,
+                    invoice.period,
+                    int(invoice.old_index),
+                    int(invoice.old_index) + new_index,
+                    end,
+                    end - timedelta(days=30),
+                    replace_unpaid=True,
+                )
 
             def settle(result):
                 if isinstance(result, AppError):
@@ -213,6 +261,7 @@ class ConcurrentMoney(RuleBasedStateMachine):
                     assert result.status in (409, 503), (result.code, result)
                     return
                 assert not isinstance(result, Exception), result
+
             return run, settle
 
         if action == "refund":
@@ -221,6 +270,7 @@ class ConcurrentMoney(RuleBasedStateMachine):
 
             def run():
                 from chalicelib.store.ledger import LedgerStore
+
                 account = LedgerStore().account(self.code)
                 credit = int(account.credit) if account else 0
                 if credit <= 0:
@@ -233,7 +283,7 @@ class ConcurrentMoney(RuleBasedStateMachine):
                         raise
                     asked = refunds.request("admin:asker", dict(body, method="cash"))
                 done = refunds.approve("admin:checker", asked["refund_id"], {})
-                try:        # a second click on an unclear refund never calls VNPay again
+                try:  # a second click on an unclear refund never calls VNPay again
                     again = refunds.approve("admin:checker", asked["refund_id"], {})
                 except AppError as err:
                     again = err
@@ -243,13 +293,14 @@ class ConcurrentMoney(RuleBasedStateMachine):
                 if result is None:
                     return
                 if isinstance(result, AppError):
-                    assert result.status == 409, (result.code, result)   # the credit was taken meanwhile
+                    assert result.status == 409, (result.code, result)  # the credit was taken meanwhile
                     return
                 assert not isinstance(result, Exception), result
                 done, again = result
-                assert done["status"] in ("unconfirmed", "refunded"), done   # VNPay timed out: unclear
+                assert done["status"] in ("unconfirmed", "refunded"), done  # VNPay timed out: unclear
                 assert isinstance(again, AppError) and again.status == 409, again
                 self.vnpay_refunds_approved += done["method"] == "vnpay"
+
             return run, settle
 
         raise AssertionError(action)
@@ -265,10 +316,11 @@ class ConcurrentMoney(RuleBasedStateMachine):
     def the_account_adds_up_and_no_money_is_lost_or_counted_twice(self):
         from chalicelib.store.models import PaymentModel
         from chalicelib.store.repositories import get_or_none
+
         state = assert_sound(self.code)
         posted = Counter(e.payment_id for e in state["entries"] if e.event == "payment")
         assert all(n == 1 for n in posted.values()), posted
-        assert set(posted) == set(self.money), (set(posted) ^ set(self.money))
+        assert set(posted) == set(self.money), set(posted) ^ set(self.money)
         for payment_id, amount in self.money.items():
             guard = get_or_none(PaymentModel, payment_id, consistent_read=True)
             assert guard is not None and int(guard.amount) == amount, (payment_id, amount, guard)
@@ -292,7 +344,11 @@ def test_money_is_posted_exactly_once_whatever_happens_at_the_same_time(app, new
     started = time.monotonic()
     run_state_machine_as_test(
         lambda: ConcurrentMoney(new_customer),
-        settings=settings(max_examples=int(os.environ.get("MONEY_EXAMPLES", "60")), stateful_step_count=8,
-                          deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+        settings=settings(
+            max_examples=int(os.environ.get("MONEY_EXAMPLES", "60")),
+            stateful_step_count=8,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
     assert time.monotonic() - started < 900

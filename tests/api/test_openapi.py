@@ -1,4 +1,5 @@
 """The OpenAPI document is valid and names exactly the app's operations."""
+
 from __future__ import annotations
 
 from openapi_spec_validator import validate

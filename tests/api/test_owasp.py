@@ -9,6 +9,7 @@ API5 (function-level authorisation): every secured route refuses no token
 (401) and every role it is not granted (403).
 What other files already test is named, not repeated: see docs/security-testing.md.
 """
+
 from __future__ import annotations
 
 import base64
@@ -60,7 +61,7 @@ ROLE_ONLY = {
     "POST /v1/staff/readings": "readings are stored under the caller; another's reading_id is a 409",
 }
 # Managers are one trust level: any admin may act on any managed object (every change audited).
-OBJECT_CASES: dict = {}     # "METHOD path" -> case(world), filled by @case below
+OBJECT_CASES: dict = {}  # "METHOD path" -> case(world), filled by @case below
 
 
 def case(*keys: str):
@@ -68,21 +69,25 @@ def case(*keys: str):
         for key in keys:
             OBJECT_CASES[key] = fn
         return fn
+
     return register
 
 
 def app_routes() -> list[str]:
     import app
+
     return sorted(f"{m} {p}" for p, methods in app.app.routes.items() for m in methods)
 
 
 def secured_routes() -> list[str]:
     import app
+
     return sorted(f"{m} {p}" for p, methods in app.app.routes.items() for m, e in methods.items() if e.authorizer)
 
 
 def granted(path: str) -> set:
     from fnmatch import fnmatchcase
+
     return {role for role, patterns in ROLE_ROUTES.items() if any(fnmatchcase(path, p) for p in patterns)}
 
 
@@ -100,6 +105,7 @@ def test_every_route_is_classified():
 
 
 # -- the world: two customers, two staff members, a manager --------------------
+
 
 def _fill(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "X0000001", path)
@@ -141,12 +147,18 @@ class World:
         out = {}
         for name, branch in (("x", "TP Ca Mau"), ("y", "TP Ca Mau"), ("z", "Nam Can")):
             username = f"owasp.{name}{next(_n):04d}"
-            r = self.api.post("/v1/admin/staff", {"username": username, "full_name": "Nguyễn Văn Thử",
-                                                  "branch": branch, "password": STAFF_PASSWORD}, token=self.admin)
+            r = self.api.post(
+                "/v1/admin/staff",
+                {"username": username, "full_name": "Nguyễn Văn Thử", "branch": branch, "password": STAFF_PASSWORD},
+                token=self.admin,
+            )
             assert r.status_code == 201, r.json
             imei = f"86{next(_n):013d}"
-            r = self.api.post("/v1/staff/login", {"username": username, "password": STAFF_PASSWORD,
-                                                  "device_imei": imei, "app_version": "1.2.0"}, token="")
+            r = self.api.post(
+                "/v1/staff/login",
+                {"username": username, "password": STAFF_PASSWORD, "device_imei": imei, "app_version": "1.2.0"},
+                token="",
+            )
             assert r.status_code == 200, r.json
             out[name] = (username, r.json["access_token"], {"X-Device-Imei": imei, "X-App-Version": "1.2.0"})
         return out
@@ -162,6 +174,7 @@ def world(api, sms, admin, registered, new_customer):
 
 
 # -- API5: every secured route, every role it is not granted, and no token ------
+
 
 @pytest.mark.parametrize("route", secured_routes())
 def test_secured_route_refuses_no_token_and_other_roles(route, api, admin):
@@ -191,14 +204,22 @@ def _foreign_token(role: str, **over) -> str:
     from chalicelib.config import get_settings, jwt_signing_key
     from chalicelib.domain import tokens
     from chalicelib.domain.tokens import Identity
-    ident = Identity(account_id=over.pop("sub", f"{role}:owasp"), role=role, customer_codes=(),
-                     family_id="fam", device="86000000000001" if role == "staff" else "")
+
+    ident = Identity(
+        account_id=over.pop("sub", f"{role}:owasp"),
+        role=role,
+        customer_codes=(),
+        family_id="fam",
+        device="86000000000001" if role == "staff" else "",
+    )
     now = int(time.time()) + over.pop("shift", 0)
-    return tokens.encode_access(over.pop("key", jwt_signing_key()), over.pop("iss", get_settings().jwt_issuer),
-                                ident, now, over.pop("ttl", 900))
+    return tokens.encode_access(
+        over.pop("key", jwt_signing_key()), over.pop("iss", get_settings().jwt_issuer), ident, now, over.pop("ttl", 900)
+    )
 
 
 # -- API1: object-level authorisation, A against B, X against Y -----------------
+
 
 @case("GET /v1/customers/{code}/invoices")
 def _invoices_of_b(w):
@@ -224,19 +245,35 @@ def _managers_account_view_is_theirs(w):
     assert w.api.get(f"/v1/admin/customers/{w.b[0].code}/account", token=w.admin).status_code == 200
 
 
-@case("POST /v1/admin/refunds", "GET /v1/admin/refunds", "GET /v1/admin/refunds/{refund_id}",
-      "POST /v1/admin/refunds/{refund_id}/approve", "POST /v1/admin/refunds/{refund_id}/reject",
-      "POST /v1/admin/refunds/{refund_id}/check", "GET /v1/admin/credits")
+@case(
+    "POST /v1/admin/refunds",
+    "GET /v1/admin/refunds",
+    "GET /v1/admin/refunds/{refund_id}",
+    "POST /v1/admin/refunds/{refund_id}/approve",
+    "POST /v1/admin/refunds/{refund_id}/reject",
+    "POST /v1/admin/refunds/{refund_id}/check",
+    "GET /v1/admin/credits",
+)
 def _refunds_are_for_managers_and_four_eyes(w):
     """Refunds move money out: neither a customer (not even the account's own) nor a staff member reaches
     them; the admin who asked cannot approve; a request cannot choose its state or approver."""
     from tests.api.test_refunds import pay_by_vnpay
+
     code = w.a[0].code
     pay_by_vnpay(code, 30_000)
-    body = {"customer_code": code, "amount": 10_000, "method": "cash", "note": "owasp", "status": "refunded",
-            "approved_by": "customer:" + code}
-    for method, path, sent in (("POST", "/v1/admin/refunds", body), ("GET", "/v1/admin/refunds", None),
-                               ("GET", "/v1/admin/credits", None)):
+    body = {
+        "customer_code": code,
+        "amount": 10_000,
+        "method": "cash",
+        "note": "owasp",
+        "status": "refunded",
+        "approved_by": "customer:" + code,
+    }
+    for method, path, sent in (
+        ("POST", "/v1/admin/refunds", body),
+        ("GET", "/v1/admin/refunds", None),
+        ("GET", "/v1/admin/credits", None),
+    ):
         assert w.api.call(method, path, sent, token=w.a[1]).status_code == 403, path
         assert w.as_staff("x", method, path, sent).status_code == 403, path
     r = w.api.post("/v1/admin/refunds", body, token=w.admin)
@@ -256,7 +293,7 @@ def _refunds_are_for_managers_and_four_eyes(w):
 def _invoice_of_b(w):
     for suffix in ("", "/pdf"):
         r = w.api.get(f"/v1/invoices/{w.b_invoice}{suffix}", token=w.a[1])
-        assert r.status_code == 404, (suffix, r.status_code)     # exactly like a missing one
+        assert r.status_code == 404, (suffix, r.status_code)  # exactly like a missing one
 
 
 @case("POST /v1/payments")
@@ -294,16 +331,25 @@ def _notifications_of_b(w):
 
 @case("POST /v1/me/payment-channel")
 def _channel_of_b(w):
-    r = w.api.post("/v1/me/payment-channel", {"customer_code": w.b[0].code, "channel": "bank_transfer",
-                                              "bank_code": "VCB", "account_holder": "Kẻ Gian",
-                                              "account_no": "0123456789"}, token=w.a[1])
+    r = w.api.post(
+        "/v1/me/payment-channel",
+        {
+            "customer_code": w.b[0].code,
+            "channel": "bank_transfer",
+            "bank_code": "VCB",
+            "account_holder": "Kẻ Gian",
+            "account_no": "0123456789",
+        },
+        token=w.a[1],
+    )
     assert r.status_code == 403 and r.json["code"] == "CUSTOMER_NOT_LINKED"
 
 
 @case("POST /v1/me/push-token")
 def _push_for_b(w):
-    r = w.api.post("/v1/me/push-token", {"customer_code": w.b[0].code, "platform": "android",
-                                         "token": "f" * 40}, token=w.a[1])
+    r = w.api.post(
+        "/v1/me/push-token", {"customer_code": w.b[0].code, "platform": "android", "token": "f" * 40}, token=w.a[1]
+    )
     assert r.status_code == 403 and r.json["code"] == "CUSTOMER_NOT_LINKED"
 
 
@@ -316,17 +362,35 @@ def _chat_link_not_mine(w):
 @case("GET /v1/staff/readings/{reading_id}")
 def _reading_of_y(w):
     reading_id = f"owasp-y-{next(_n):06d}"
-    r = w.as_staff("y", "POST", "/v1/staff/readings", {
-        "reading_id": reading_id, "customer_code": "01031070", "period": "2026-11", "new_index": 1,
-        "read_at": "2026-11-20T09:00:00+07:00"})
+    r = w.as_staff(
+        "y",
+        "POST",
+        "/v1/staff/readings",
+        {
+            "reading_id": reading_id,
+            "customer_code": "01031070",
+            "period": "2026-11",
+            "new_index": 1,
+            "read_at": "2026-11-20T09:00:00+07:00",
+        },
+    )
     assert r.status_code == 202, r.json
     assert w.as_staff("y", "GET", f"/v1/staff/readings/{reading_id}").status_code == 200
     r = w.as_staff("x", "GET", f"/v1/staff/readings/{reading_id}")
     assert r.status_code == 404, r.json
     # Nor can X take Y's reading_id over with a different reading.
-    r = w.as_staff("x", "POST", "/v1/staff/readings", {
-        "reading_id": reading_id, "customer_code": "01031071", "period": "2026-11", "new_index": 2,
-        "read_at": "2026-11-20T09:00:00+07:00"})
+    r = w.as_staff(
+        "x",
+        "POST",
+        "/v1/staff/readings",
+        {
+            "reading_id": reading_id,
+            "customer_code": "01031071",
+            "period": "2026-11",
+            "new_index": 2,
+            "read_at": "2026-11-20T09:00:00+07:00",
+        },
+    )
     assert r.status_code == 409, r.json
 
 
@@ -334,6 +398,7 @@ def _now_vn() -> str:
     from datetime import datetime
 
     from chalicelib.adapters.clock import VN_TZ
+
     return datetime.now(VN_TZ).isoformat(timespec="seconds")
 
 
@@ -341,10 +406,20 @@ def _now_vn() -> str:
 def _customer_of_another_branch(w):
     """Z works in Nam Can; customer B is in TP Ca Mau: no cash, no print, no preview (name, address)."""
     invoice_id = w.b_invoice
-    calls = [("POST", "/v1/staff/collections", {"collection_id": f"owasp-{next(_n):08d}", "invoice_id": invoice_id,
-                                                "amount": 10 ** 6, "collected_at": _now_vn()}),
-             ("POST", "/v1/staff/prints", {"invoice_id": invoice_id, "kind": "notice"}),
-             ("GET", f"/v1/staff/invoices/{invoice_id}/print", None)]
+    calls = [
+        (
+            "POST",
+            "/v1/staff/collections",
+            {
+                "collection_id": f"owasp-{next(_n):08d}",
+                "invoice_id": invoice_id,
+                "amount": 10**6,
+                "collected_at": _now_vn(),
+            },
+        ),
+        ("POST", "/v1/staff/prints", {"invoice_id": invoice_id, "kind": "notice"}),
+        ("GET", f"/v1/staff/invoices/{invoice_id}/print", None),
+    ]
     for method, path, body in calls:
         r = w.as_staff("z", method, path, body)
         assert r.status_code == 403 and r.json["code"] == "OUTSIDE_BRANCH", (path, r.status_code, r.json)
@@ -367,9 +442,13 @@ def test_staff_see_only_their_own_route_and_receipts(world, api, admin):
     from datetime import datetime
 
     from chalicelib.adapters.clock import VN_TZ
+
     now = datetime.now(VN_TZ)
-    r = api.post("/v1/admin/routes", {"staff": y_name, "period": now.strftime("%Y-%m"), "days": [now.day],
-                                      "customer_codes": ["01031075"]}, token=admin)
+    r = api.post(
+        "/v1/admin/routes",
+        {"staff": y_name, "period": now.strftime("%Y-%m"), "days": [now.day], "customer_codes": ["01031075"]},
+        token=admin,
+    )
     assert r.status_code == 201, r.json
     y_route = r.json["route_id"]
     assert y_route in [x["route_id"] for x in world.as_staff("y", "GET", "/v1/staff/routes/today").json["routes"]]
@@ -380,7 +459,7 @@ def test_staff_see_only_their_own_route_and_receipts(world, api, admin):
 
 def test_my_data_is_only_mine(world):
     r = world.api.get("/v1/me/data", token=world.a[1])
-    if r.status_code == 404:      # the export is being added by another change
+    if r.status_code == 404:  # the export is being added by another change
         pytest.skip("GET /v1/me/data not there yet")
     text = json.dumps(r.json, ensure_ascii=False)
     assert world.a[0].code in text and world.b[0].code not in text
@@ -388,12 +467,14 @@ def test_my_data_is_only_mine(world):
 
 # -- API2: broken authentication ------------------------------------------------
 
+
 def _b64(obj) -> str:
     return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("kind", ["expired", "other_key", "other_issuer", "alg_none", "role_escalated",
-                                  "not_yet_valid"])
+@pytest.mark.parametrize(
+    "kind", ["expired", "other_key", "other_issuer", "alg_none", "role_escalated", "not_yet_valid"]
+)
 def test_tampered_or_stale_access_tokens_are_refused(kind, api):
     """(test_auth covers a broken signature, alg none on /v1/me, refresh-as-access and reuse.)"""
     customer = api.login("01031059")["access_token"]
@@ -403,9 +484,13 @@ def test_tampered_or_stale_access_tokens_are_refused(kind, api):
         "other_issuer": lambda: _foreign_token("admin", iss="someone-else"),
         "alg_none": lambda: f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{customer.split('.')[1]}.",
         # The customer's own claims with role: admin, keeping the customer's signature.
-        "role_escalated": lambda: ".".join([customer.split(".")[0], _b64(dict(
-            json.loads(base64.urlsafe_b64decode(customer.split(".")[1] + "==")), role="admin")),
-            customer.split(".")[2]]),
+        "role_escalated": lambda: ".".join(
+            [
+                customer.split(".")[0],
+                _b64(dict(json.loads(base64.urlsafe_b64decode(customer.split(".")[1] + "==")), role="admin")),
+                customer.split(".")[2],
+            ]
+        ),
         "not_yet_valid": lambda: _foreign_token("admin", shift=3600),
     }[kind]()
     for path in ("/v1/me", "/v1/admin/devices"):
@@ -415,10 +500,18 @@ def test_tampered_or_stale_access_tokens_are_refused(kind, api):
 
 def test_refresh_reuse_ends_the_family_for_staff_too(api, admin):
     username = f"owasp.r{next(_n):04d}"
-    assert api.post("/v1/admin/staff", {"username": username, "full_name": "Trần Thị Thử", "branch": "TP Ca Mau",
-                                        "password": STAFF_PASSWORD}, token=admin).status_code == 201
-    tokens = api.post("/v1/staff/login", {"username": username, "password": STAFF_PASSWORD,
-                                          "device_imei": f"86{next(_n):013d}", "app_version": "1.2.0"}).json
+    assert (
+        api.post(
+            "/v1/admin/staff",
+            {"username": username, "full_name": "Trần Thị Thử", "branch": "TP Ca Mau", "password": STAFF_PASSWORD},
+            token=admin,
+        ).status_code
+        == 201
+    )
+    tokens = api.post(
+        "/v1/staff/login",
+        {"username": username, "password": STAFF_PASSWORD, "device_imei": f"86{next(_n):013d}", "app_version": "1.2.0"},
+    ).json
     first = tokens["refresh_token"]
     second = api.post("/v1/auth/refresh", {"refresh_token": first}).json["refresh_token"]
     assert api.post("/v1/auth/refresh", {"refresh_token": first}).status_code == 401
@@ -427,22 +520,34 @@ def test_refresh_reuse_ends_the_family_for_staff_too(api, admin):
 
 # -- API4 / API6: rate limits on every guessing endpoint --------------------------
 
+
 def test_admin_login_locks_and_the_ip_is_limited(api):
     from chalicelib import deps
+
     username = f"owasp.admin{next(_n):04d}"
-    deps.get("auth").create_admin(username, "Quan-ly-2024-dai!")   # not the demo admin: other tests use it
+    deps.get("auth").create_admin(username, "Quan-ly-2024-dai!")  # not the demo admin: other tests use it
     bad = {"username": username, "password": "not-the-password"}
     statuses = [api.post("/v1/admin/login", bad).status_code for _ in range(6)]
     assert statuses[:5] == [401] * 5 and statuses[5] in (423, 429)
-    statuses = [api.post("/v1/admin/login", {"username": f"nobody{i:03d}", "password": "x" * 12}).status_code
-                for i in range(31)]
+    statuses = [
+        api.post("/v1/admin/login", {"username": f"nobody{i:03d}", "password": "x" * 12}).status_code for i in range(31)
+    ]
     assert statuses[-1] == 429
 
 
 def test_staff_login_ip_is_limited(api):
-    statuses = [api.post("/v1/staff/login", {"username": f"nobody{i:03d}", "password": "x" * 12,
-                                             "device_imei": "860000000000099", "app_version": "1.2.0"}).status_code
-                for i in range(31)]
+    statuses = [
+        api.post(
+            "/v1/staff/login",
+            {
+                "username": f"nobody{i:03d}",
+                "password": "x" * 12,
+                "device_imei": "860000000000099",
+                "app_version": "1.2.0",
+            },
+        ).status_code
+        for i in range(31)
+    ]
     assert 429 in statuses and statuses[-1] == 429
 
 
@@ -470,14 +575,26 @@ def test_password_reset_codes_allow_five_guesses(api, sms, registered):
 
 # -- API3 / API6: mass assignment -----------------------------------------------
 
+
 def test_an_order_cannot_choose_its_amount_status_or_return_url(api, registered):
     customer, tokens = registered(invoices=[("2024-03", 10, 21, 66000, "unpaid")])
     token = tokens["access_token"]
     invoice = api.get(f"/v1/customers/{customer.code}/invoices", token=token).json["invoices"][0]
-    r = api.post("/v1/payments", {"invoice_ids": [invoice["invoice_id"]], "amount": 1, "fee": -5000,
-                                  "status": "paid", "paid_at": "2024-01-01", "customer_code": "01031059",
-                                  "return_url": "https://evil.example/steal", "vnp_ReturnUrl": "https://evil.example"},
-                 token=token, headers={"Host": "evil.example"})
+    r = api.post(
+        "/v1/payments",
+        {
+            "invoice_ids": [invoice["invoice_id"]],
+            "amount": 1,
+            "fee": -5000,
+            "status": "paid",
+            "paid_at": "2024-01-01",
+            "customer_code": "01031059",
+            "return_url": "https://evil.example/steal",
+            "vnp_ReturnUrl": "https://evil.example",
+        },
+        token=token,
+        headers={"Host": "evil.example"},
+    )
     assert r.status_code == 201, r.json
     assert r.json["amount"] == invoice["total"] and r.json["fee"] == 0 and r.json["status"] == "pending"
     assert "evil.example" not in json.dumps(r.json)
@@ -486,34 +603,65 @@ def test_an_order_cannot_choose_its_amount_status_or_return_url(api, registered)
 
 def test_a_channel_request_cannot_confirm_itself(api, registered):
     customer, tokens = registered()
-    r = api.post("/v1/me/payment-channel", {"customer_code": customer.code, "channel": "bank_transfer",
-                                            "bank_code": "VCB", "account_holder": "Nguyễn Văn Thử",
-                                            "account_no": "0123456789", "status": "confirmed",
-                                            "decided_by": "admin:admin"}, token=tokens["access_token"])
+    r = api.post(
+        "/v1/me/payment-channel",
+        {
+            "customer_code": customer.code,
+            "channel": "bank_transfer",
+            "bank_code": "VCB",
+            "account_holder": "Nguyễn Văn Thử",
+            "account_no": "0123456789",
+            "status": "confirmed",
+            "decided_by": "admin:admin",
+        },
+        token=tokens["access_token"],
+    )
     assert r.status_code == 202 and r.json["status"] == "pending"
     from chalicelib.store.models import CustomerModel
+
     assert CustomerModel.get(customer.code).payment_channel == "cash"
 
 
 def test_notification_settings_take_only_their_own_fields(api, registered):
     customer, tokens = registered()
-    r = api.call("PUT", "/v1/me/notifications", {"opt_out": False, "push_registered": True,
-                                                 "push_endpoint": "arn:aws:sns:evil", "phone": "0900000000",
-                                                 "payment_channel": "authorised_debit"},
-                 token=tokens["access_token"])
+    r = api.call(
+        "PUT",
+        "/v1/me/notifications",
+        {
+            "opt_out": False,
+            "push_registered": True,
+            "push_endpoint": "arn:aws:sns:evil",
+            "phone": "0900000000",
+            "payment_channel": "authorised_debit",
+        },
+        token=tokens["access_token"],
+    )
     assert r.status_code == 200, r.json
     assert r.json["customers"][0]["push_registered"] is False
     from chalicelib.store.models import CustomerModel
+
     stored = CustomerModel.get(customer.code)
     assert stored.phone == customer.phone and stored.payment_channel == "cash" and not stored.push_endpoint
 
 
 def test_a_reading_cannot_declare_itself_billed(world):
     reading_id = f"owasp-m-{next(_n):06d}"
-    r = world.as_staff("x", "POST", "/v1/staff/readings", {
-        "reading_id": reading_id, "customer_code": "01031072", "period": "2026-11", "new_index": 3,
-        "read_at": "2026-11-20T09:00:00+07:00", "status": "billed", "collect_on_spot": True,
-        "invoice_id": "INV-01031059-202305", "staff": world.staff("y")[0]})
+    r = world.as_staff(
+        "x",
+        "POST",
+        "/v1/staff/readings",
+        {
+            "reading_id": reading_id,
+            "customer_code": "01031072",
+            "period": "2026-11",
+            "new_index": 3,
+            "read_at": "2026-11-20T09:00:00+07:00",
+            "status": "billed",
+            "collect_on_spot": True,
+            "invoice_id": "INV-01031059-202305",
+            "staff": world.staff("y")[0],
+        },
+    )
     assert r.status_code == 202
     got = world.as_staff("x", "GET", f"/v1/staff/readings/{reading_id}").json
     assert got["status"] == "queued" and got["collect_on_spot"] is False
@@ -521,10 +669,15 @@ def test_a_reading_cannot_declare_itself_billed(world):
 
 # -- API7 / API10: URLs a client supplies; the VNPay return page ----------------
 
+
 def test_the_return_page_never_redirects(api):
     from urllib.parse import urlencode
-    for extra in ({"redirect": "https://evil.example"}, {"vnp_ReturnUrl": "https://evil.example"},
-                  {"next": "//evil.example"}):
+
+    for extra in (
+        {"redirect": "https://evil.example"},
+        {"vnp_ReturnUrl": "https://evil.example"},
+        {"next": "//evil.example"},
+    ):
         r = api.get("/v1/vnpay/return?" + urlencode({"vnp_TxnRef": "X1", "vnp_SecureHash": "00", **extra}), token="")
         assert r.status_code in (200, 400) and "Location" not in r.headers
         assert "evil.example" not in r.body.decode()
@@ -543,18 +696,20 @@ def test_the_return_url_ignores_a_client_host_header(api, registered):
     invoice = api.get(f"/v1/customers/{customer.code}/invoices", token=token).json["invoices"][0]["invoice_id"]
     r = api.post("/v1/payments", {"invoice_ids": [invoice]}, token=token, headers={"Host": "evil.example:443"})
     from urllib.parse import parse_qs, urlsplit
+
     return_url = parse_qs(urlsplit(r.json["payment_url"]).query)["vnp_ReturnUrl"][0]
     assert urlsplit(return_url).hostname in ("127.0.0.1", "localhost") and "evil" not in return_url
 
 
 # -- API4: resources ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/v1/auth/login", "/v1/staff/readings", "/v1/admin/routes"])
 def test_a_body_over_one_mebibyte_is_refused(path, api, admin):
     raw = json.dumps({"customer_code": "01031059", "password": "x" * (1024 * 1024 + 1)}).encode()
     r = api.call("POST", path, raw=raw, token="" if path.endswith("login") else admin)
     assert r.status_code in (400, 403, 413)
-    if r.status_code != 403:           # the staff route refuses an admin token before reading the body
+    if r.status_code != 403:  # the staff route refuses an admin token before reading the body
         assert r.json["code"] == "BODY_TOO_LARGE"
 
 
@@ -569,8 +724,14 @@ def test_deeply_nested_json_is_a_400(depth, world):
     assert r.status_code == 400 and r.json["code"] in ("INVALID_JSON", "BODY_TOO_LARGE", "VALIDATION_ERROR")
 
 
-@pytest.mark.parametrize("path", ["/v1/customers/{code}/invoices?limit=1000000", "/v1/admin/suspense?limit=1000000",
-                                  "/v1/admin/audit?entity=route%23x&limit=1000000"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/customers/{code}/invoices?limit=1000000",
+        "/v1/admin/suspense?limit=1000000",
+        "/v1/admin/audit?entity=route%23x&limit=1000000",
+    ],
+)
 def test_huge_page_sizes_are_refused(path, api, admin, registered):
     customer, tokens = registered()
     token = admin if "/admin/" in path else tokens["access_token"]
@@ -580,8 +741,10 @@ def test_huge_page_sizes_are_refused(path, api, admin, registered):
 
 # -- regressions the fuzzer found (docs/security-testing.md) ----------------------
 
+
 def test_a_non_ascii_vnpay_signature_is_refused_not_a_crash(api):
     from urllib.parse import urlencode
+
     q = urlencode({"vnp_TxnRef": "X1", "vnp_Amount": "100", "vnp_SecureHash": "ÂP\u00e9"})
     assert api.get("/v1/vnpay/return?" + q, token="").status_code == 400
     r = api.get("/v1/vnpay/ipn?" + q, token="")
@@ -590,13 +753,31 @@ def test_a_non_ascii_vnpay_signature_is_refused_not_a_crash(api):
 
 def test_wrong_json_types_are_400s(api, admin, registered):
     customer, tokens = registered()
-    r = api.post("/v1/me/payment-channel", {"customer_code": customer.code, "channel": "bank_transfer", "bank_code": {},
-                                            "account_holder": "Ab", "account_no": "000000"},
-                 token=tokens["access_token"])
+    r = api.post(
+        "/v1/me/payment-channel",
+        {
+            "customer_code": customer.code,
+            "channel": "bank_transfer",
+            "bank_code": {},
+            "account_holder": "Ab",
+            "account_no": "000000",
+        },
+        token=tokens["access_token"],
+    )
     assert r.status_code == 400 and r.json["field"] == "bank_code"
-    r = api.post("/v1/admin/tariffs", {"tariff_id": [None], "area": "x", "customer_class": "household",
-                                       "valid_from": "2030-01-01", "pricing": "tiers", "tiers": [{"price": 1}],
-                                       "legal_ref": "x"}, token=admin)
+    r = api.post(
+        "/v1/admin/tariffs",
+        {
+            "tariff_id": [None],
+            "area": "x",
+            "customer_class": "household",
+            "valid_from": "2030-01-01",
+            "pricing": "tiers",
+            "tiers": [{"price": 1}],
+            "legal_ref": "x",
+        },
+        token=admin,
+    )
     assert r.status_code == 400 and r.json["code"] == "INVALID_TARIFF"
     r = api.get("/v1/admin/kpis?period=0000-01", token=admin)
     assert r.status_code == 400 and r.json["field"] == "period"

@@ -1,5 +1,6 @@
 """VNPay orders, IPN and return through the handlers. IPNs here are signed by
 the test's own small signer, written from VNPay's rules, not by the code under test."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,23 +20,36 @@ PERIODS = [("2024-03", 10, 21, 66000, "unpaid"), ("2024-04", 21, 30, 54000, "unp
 
 
 def vnp_sign(params: dict, secret: str = SECRET) -> str:
-    data = "&".join(f"{quote_plus(k)}={quote_plus(str(v))}" for k, v in sorted(params.items())
-                    if k.startswith("vnp_") and k not in ("vnp_SecureHash", "vnp_SecureHashType"))
+    data = "&".join(
+        f"{quote_plus(k)}={quote_plus(str(v))}"
+        for k, v in sorted(params.items())
+        if k.startswith("vnp_") and k not in ("vnp_SecureHash", "vnp_SecureHashType")
+    )
     return hmac.new(secret.encode(), data.encode(), hashlib.sha512).hexdigest()
 
 
 # VNPay's transaction numbers are unique, and a payment is posted once per number whatever the order.
 # This module is imported twice in one process (collected as `test_payments`, imported by other tests
 # as `tests.api.test_payments`): each copy's counter starts at its own random place.
-_txn = itertools.count(10 ** 9 + secrets.randbelow(8 * 10 ** 9))
+_txn = itertools.count(10**9 + secrets.randbelow(8 * 10**9))
 
 
 def ipn_params(order: dict, *, txn=None, code="00", status="00", amount=None, secret=SECRET, **extra):
-    txn = txn or order.setdefault("_txn", str(next(_txn)))   # one VNPay transaction per order unless told
-    p = {"vnp_TmnCode": "CSKHTEST", "vnp_Amount": str((order["amount"] if amount is None else amount) * 100),
-         "vnp_BankCode": "NCB", "vnp_BankTranNo": "VNP" + txn, "vnp_CardType": "ATM",
-         "vnp_OrderInfo": "Thanh toan", "vnp_PayDate": "20240505101010", "vnp_ResponseCode": code,
-         "vnp_TransactionNo": txn, "vnp_TransactionStatus": status, "vnp_TxnRef": order["order_id"], **extra}
+    txn = txn or order.setdefault("_txn", str(next(_txn)))  # one VNPay transaction per order unless told
+    p = {
+        "vnp_TmnCode": "CSKHTEST",
+        "vnp_Amount": str((order["amount"] if amount is None else amount) * 100),
+        "vnp_BankCode": "NCB",
+        "vnp_BankTranNo": "VNP" + txn,
+        "vnp_CardType": "ATM",
+        "vnp_OrderInfo": "Thanh toan",
+        "vnp_PayDate": "20240505101010",
+        "vnp_ResponseCode": code,
+        "vnp_TransactionNo": txn,
+        "vnp_TransactionStatus": status,
+        "vnp_TxnRef": order["order_id"],
+        **extra,
+    }
     p["vnp_SecureHash"] = vnp_sign(p, secret)
     return p
 
@@ -53,9 +67,13 @@ def order_for(api, token, ids, **body):
 
 
 def test_an_order_has_a_signed_vnpay_url_and_a_qr(api, payer):
-    customer, token, ids, total = payer
-    r = api.post("/v1/payments", {"invoice_ids": ids, "bank_code": "VNPAYQR"}, token=token,
-                 headers={"X-Forwarded-For": "1.2.3.4"})
+    _customer, token, ids, total = payer
+    r = api.post(
+        "/v1/payments",
+        {"invoice_ids": ids, "bank_code": "VNPAYQR"},
+        token=token,
+        headers={"X-Forwarded-For": "1.2.3.4"},
+    )
     assert r.status_code == 201
     order = r.json
     assert order["amount"] == total and order["fee"] == 0 and order["status"] == "pending"
@@ -77,7 +95,7 @@ def test_an_order_has_a_signed_vnpay_url_and_a_qr(api, payer):
 
 
 def test_asking_again_returns_the_open_order_and_others_are_refused(api, payer, registered):
-    customer, token, ids, _ = payer
+    _customer, token, ids, _ = payer
     first = order_for(api, token, ids)
     again = api.post("/v1/payments", {"invoice_ids": ids}, token=token)
     assert again.status_code == 200 and again.json["order_id"] == first["order_id"]
@@ -97,11 +115,17 @@ def test_idempotency_key_returns_the_first_result(api, payer):
     assert a.status_code == 201 and b.status_code == 200 and a.json["order_id"] == b.json["order_id"]
 
 
-@pytest.mark.parametrize("body,field", [({}, "invoice_ids"), ({"invoice_ids": []}, "invoice_ids"),
-                                        ({"invoice_ids": ["x", "x"]}, "invoice_ids"),
-                                        ({"invoice_ids": "INV-1"}, "invoice_ids"),
-                                        ({"invoice_ids": ["INV-1"], "bank_code": "PAYPAL"}, "bank_code"),
-                                        ({"invoice_ids": ["INV-1"], "amount": 1}, None)])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({}, "invoice_ids"),
+        ({"invoice_ids": []}, "invoice_ids"),
+        ({"invoice_ids": ["x", "x"]}, "invoice_ids"),
+        ({"invoice_ids": "INV-1"}, "invoice_ids"),
+        ({"invoice_ids": ["INV-1"], "bank_code": "PAYPAL"}, "bank_code"),
+        ({"invoice_ids": ["INV-1"], "amount": 1}, None),
+    ],
+)
 def test_bad_order_requests(api, payer, body, field):
     _, token, _, _ = payer
     r = api.post("/v1/payments", body, token=token)
@@ -109,7 +133,7 @@ def test_bad_order_requests(api, payer, body, field):
 
 
 def test_ipn_success_pays_once_and_duplicates_are_already_confirmed(api, payer):
-    customer, token, ids, total = payer
+    customer, token, ids, _total = payer
     order = order_for(api, token, ids)
     params = ipn_params(order)
     assert ipn(api, params) == ("00", "Confirm Success")
@@ -130,7 +154,7 @@ def test_ipn_checks_in_vnpays_order(api, payer):
     assert ipn(api, ipn_params(order, secret="wrong-secret"))[0] == "97"
     tampered = ipn_params(order)
     tampered["vnp_Amount"] = "100"
-    assert ipn(api, tampered)[0] == "97"                        # changed after signing
+    assert ipn(api, tampered)[0] == "97"  # changed after signing
     assert ipn(api, ipn_params(dict(order, order_id="999999999999999999")))[0] == "01"
     # A failed payment of another amount: no money moved, VNPay hears 04.
     assert ipn(api, ipn_params(order, amount=total - 1, code="24", status="02"))[0] == "04"
@@ -148,6 +172,7 @@ def test_a_different_amount_signed_by_vnpay_is_posted_flagged_and_answered_04(ap
     """VNPay signed it, so the customer was charged that much: the money is recorded as what VNPay
     says was paid (flagged), VNPay hears 04, and its retries find it recorded (02), never posted twice."""
     from chalicelib.store.models import CustomerAccountModel, InvoiceModel, PaymentModel
+
     customer, token, ids, total = payer
     order = order_for(api, token, ids)
     params = ipn_params(order, amount=total - 1)
@@ -156,10 +181,13 @@ def test_a_different_amount_signed_by_vnpay_is_posted_flagged_and_answered_04(ap
     payment = PaymentModel.get(f"vnpay#{order['_txn']}", consistent_read=True)
     assert int(payment.amount) == total - 1 and "AMOUNT_MISMATCH" in payment.flags
     paid = sum(int(InvoiceModel.get(i, consistent_read=True).paid_amount or 0) for i in ids)
-    assert paid == total - 1                                        # 1 VND still open, nothing invented
+    assert paid == total - 1  # 1 VND still open, nothing invented
     assert api.get(f"/v1/payments/{order['order_id']}", token=token).json["status"] == "paid"
-    account = CustomerAccountModel.get(customer.code, consistent_read=True) \
-        if CustomerAccountModel.count(customer.code) else None
+    account = (
+        CustomerAccountModel.get(customer.code, consistent_read=True)
+        if CustomerAccountModel.count(customer.code)
+        else None
+    )
     assert account is None or int(account.credit) == 0
 
 
@@ -183,7 +211,8 @@ def test_success_only_when_both_codes_are_00(api, payer):
 def test_simultaneous_identical_ipns_apply_once(app, api, payer):
     from chalicelib import deps
     from chalicelib.store.models import PaymentModel
-    customer, token, ids, _ = payer
+
+    _customer, token, ids, _ = payer
     order = order_for(api, token, ids)
     params = ipn_params(order, txn="14000077")
     service = deps.get("payments")
@@ -207,11 +236,13 @@ def test_simultaneous_identical_ipns_apply_once(app, api, payer):
 
 def test_money_for_an_invoice_paid_meanwhile_is_kept_as_a_credit(app, api, payer):
     from chalicelib.store.models import InvoiceModel, PaymentModel
+
     customer, token, ids, total = payer
     order = order_for(api, token, ids)
     # Cash collected in the field for the first invoice while the order was open.
-    InvoiceModel(ids[0]).update(actions=[InvoiceModel.status.set("paid"),
-                                         InvoiceModel.customer_status.set(f"{customer.code}#paid")])
+    InvoiceModel(ids[0]).update(
+        actions=[InvoiceModel.status.set("paid"), InvoiceModel.customer_status.set(f"{customer.code}#paid")]
+    )
     assert ipn(api, ipn_params(order, txn="14000088"))[0] == "00"
     first_amount = [i["amount"] for i in order["items"] if i["invoice_id"] == ids[0]][0]
     payment = PaymentModel.get("vnpay#14000088")
@@ -230,14 +261,18 @@ def test_money_for_an_invoice_paid_meanwhile_is_kept_as_a_credit(app, api, payer
 
 def test_one_order_for_two_linked_customer_codes(api, sms, registered, new_customer):
     from tests.api.conftest import otp_from
+
     customer, tokens = registered(invoices=PERIODS[:1])
     other = new_customer(invoices=PERIODS[1:])
     token = tokens["access_token"]
     api.post("/v1/me/customers", {"customer_code": other.code}, token=token)
-    token = api.post("/v1/me/customers/confirm", {"customer_code": other.code, "otp": otp_from(sms, other.code)},
-                     token=token).json["access_token"]
-    ids = [api.get(f"/v1/customers/{c}/invoices", token=token).json["invoices"][0]["invoice_id"]
-           for c in (customer.code, other.code)]
+    token = api.post(
+        "/v1/me/customers/confirm", {"customer_code": other.code, "otp": otp_from(sms, other.code)}, token=token
+    ).json["access_token"]
+    ids = [
+        api.get(f"/v1/customers/{c}/invoices", token=token).json["invoices"][0]["invoice_id"]
+        for c in (customer.code, other.code)
+    ]
     order = order_for(api, token, ids)
     assert {i["customer_code"] for i in order["items"]} == {customer.code, other.code}
     assert ipn(api, ipn_params(order, txn="14000099"))[0] == "00"
@@ -250,7 +285,9 @@ def test_return_page_verifies_and_never_pays(api, payer):
     order = order_for(api, token, ids)
     params = ipn_params(order)
     r = api.get("/v1/vnpay/return?" + urlencode(params), token="")
-    assert r.status_code == 200 and "Thanh toán thành công" in r.body.decode() and "Payment successful" in r.body.decode()
+    assert (
+        r.status_code == 200 and "Thanh toán thành công" in r.body.decode() and "Payment successful" in r.body.decode()
+    )
     assert api.get(f"/v1/payments/{order['order_id']}", token=token).json["status"] == "pending"
     bad = dict(params, vnp_Amount="1")
     r = api.get("/v1/vnpay/return?" + urlencode(bad), token="")
@@ -268,11 +305,17 @@ def test_an_ipn_allow_list_refuses_other_callers(app, api, payer):
     from chalicelib.domain.vnpay_qr import merchant_payload
     from chalicelib.services.payments import PaymentService
     from chalicelib.store.payments import OrderStore
+
     _, token, ids, _ = payer
     order = order_for(api, token, ids)
-    strict = PaymentService(settings=dataclasses.replace(get_settings(), vnpay_ipn_allowed_ips=("113.160.92.202",)),
-                            orders=OrderStore(), clock=deps.get("clock"), hash_secret=vnpay_hash_secret,
-                            qr_payload=merchant_payload, ledger=deps.get("ledger"))
+    strict = PaymentService(
+        settings=dataclasses.replace(get_settings(), vnpay_ipn_allowed_ips=("113.160.92.202",)),
+        orders=OrderStore(),
+        clock=deps.get("clock"),
+        hash_secret=vnpay_hash_secret,
+        qr_payload=merchant_payload,
+        ledger=deps.get("ledger"),
+    )
     params = ipn_params(order)
     assert strict.handle_ipn(params, "127.0.0.1")[0] == "99"
     assert api.get(f"/v1/payments/{order['order_id']}", token=token).json["status"] == "pending"

@@ -1,6 +1,7 @@
 """Reconciliation (querydr for orders whose IPN never came) and refunds of
 account credit, with VNPay's merchant API replaced by a scripted fake
 (tests/api/test_refunds.py has the refunds' every way)."""
+
 from __future__ import annotations
 
 import threading
@@ -26,23 +27,32 @@ class FakeVnpay:
 
     def refund(self, order, *, amount_vnd, transaction_no, created_by, transaction_type=None, request_id=None):
         from tests.api.test_refunds import refund_answer
+
         self.calls.append(("refund", order.order_id, amount_vnd, transaction_no, created_by))
         return refund_answer(order, amount_vnd, transaction_type)
 
 
 def paid_answer(order, txn=None):
-    txn = txn or "16" + order.order_id[-8:]   # each order its own VNPay transaction
-    return {"vnp_ResponseCode": "00", "vnp_TransactionStatus": "00", "vnp_Amount": str(int(order.amount) * 100),
-            "vnp_TransactionNo": txn, "vnp_BankCode": "NCB", "vnp_PayDate": "20240505101010"}
+    txn = txn or "16" + order.order_id[-8:]  # each order its own VNPay transaction
+    return {
+        "vnp_ResponseCode": "00",
+        "vnp_TransactionStatus": "00",
+        "vnp_Amount": str(int(order.amount) * 100),
+        "vnp_TransactionNo": txn,
+        "vnp_BankCode": "NCB",
+        "vnp_PayDate": "20240505101010",
+    }
 
 
 @pytest.fixture
 def later(app):
     """Services that see the clock 30 minutes ahead (orders expire after 15)."""
+
     def use(fake):
         deps.override("vnpay_client", fake)
         deps.override("clock", FixedClock(int(time.time()) + 1800))
         return deps.get("payments")
+
     yield use
     deps.reset()
 
@@ -56,7 +66,7 @@ def order(api, registered):
 
 
 def test_a_lost_ipn_is_applied_by_reconciliation(api, order, later):
-    customer, token, ids, o = order
+    _customer, token, ids, o = order
     txn = "16" + o["order_id"][-8:]
     counts = later(FakeVnpay(paid_answer)).reconcile()
     assert counts["paid"] >= 1
@@ -69,7 +79,7 @@ def test_a_lost_ipn_is_applied_by_reconciliation(api, order, later):
 
 
 def test_an_order_vnpay_never_saw_expires_and_frees_its_invoices(api, order, later):
-    customer, token, ids, o = order
+    _customer, token, ids, o = order
     later(FakeVnpay(lambda order: {"vnp_ResponseCode": "91", "vnp_Message": "not found"})).reconcile()
     deps.reset()
     assert api.get(f"/v1/payments/{o['order_id']}", token=token).json["status"] == "expired"
@@ -78,21 +88,25 @@ def test_an_order_vnpay_never_saw_expires_and_frees_its_invoices(api, order, lat
 
 def test_vnpay_unreachable_leaves_the_order_for_the_next_run(api, order, later):
     from chalicelib.adapters.vnpay_client import VnpayUnavailable
-    customer, token, ids, o = order
+
+    _customer, token, _ids, o = order
     counts = later(FakeVnpay(lambda order: VnpayUnavailable("timeout"))).reconcile()
     assert counts["unanswered"] >= 1
     deps.reset()
     assert api.get(f"/v1/payments/{o['order_id']}", token=token).json["status"] in ("pending", "expired")
     from chalicelib.store.models import OrderModel
+
     assert OrderModel.get(o["order_id"]).status == "pending"
 
 
 def test_ipn_and_reconciliation_at_once_apply_once(api, order, later):
     from chalicelib.store.models import InvoiceModel, PaymentModel
-    customer, token, ids, o = order
+
+    _customer, _token, ids, o = order
     params = ipn_params(o, txn="16000002")
-    service = later(FakeVnpay(lambda order: paid_answer(order, "16000002" if order.order_id == o["order_id"]
-                                                         else None)))
+    service = later(
+        FakeVnpay(lambda order: paid_answer(order, "16000002" if order.order_id == o["order_id"] else None))
+    )
     results, barrier = [], threading.Barrier(6)
 
     def by_ipn():
@@ -109,6 +123,7 @@ def test_ipn_and_reconciliation_at_once_apply_once(api, order, later):
     for th in threads:
         th.join()
     from chalicelib.store.models import OrderModel
+
     ipn_codes = [r for r in results if isinstance(r, str)]
     applied_by = OrderModel.get(o["order_id"]).applied_by
     # Exactly one path applied it; every other IPN heard "already confirmed".
@@ -122,9 +137,11 @@ def test_money_kept_as_credit_is_refunded_once(api, order, later):
     """Money for an invoice paid meanwhile stays on the account as credit; a refund of it is asked, approved
     by another admin and sent once (defect 3: tests/api/test_refunds.py)."""
     from chalicelib.store.models import CustomerAccountModel, InvoiceModel, PaymentModel
+
     customer, token, ids, o = order
-    InvoiceModel(ids[0]).update(actions=[InvoiceModel.status.set("paid"),
-                                         InvoiceModel.customer_status.set(f"{customer.code}#paid")])
+    InvoiceModel(ids[0]).update(
+        actions=[InvoiceModel.status.set("paid"), InvoiceModel.customer_status.set(f"{customer.code}#paid")]
+    )
     assert ipn(api, ipn_params(o, txn="16000003"))[0] == "00"
     credit = int(CustomerAccountModel.get(customer.code, consistent_read=True).credit)
     assert credit == int(InvoiceModel.get(ids[0]).total)
@@ -135,8 +152,11 @@ def test_money_kept_as_credit_is_refunded_once(api, order, later):
     # The old request (a credit record's id) is refused: credit is on the account now.
     r = api.post("/v1/admin/refunds", {"payment_id": "credit#16000003#" + ids[0]}, token=admin)
     assert r.status_code == 400 and r.json["field"] == "customer_code"
-    r = api.post("/v1/admin/refunds", {"customer_code": customer.code, "amount": credit, "method": "vnpay",
-                                       "note": "tiền thừa"}, token=admin)
+    r = api.post(
+        "/v1/admin/refunds",
+        {"customer_code": customer.code, "amount": credit, "method": "vnpay", "note": "tiền thừa"},
+        token=admin,
+    )
     assert r.status_code == 201 and r.json["payment_id"] == "vnpay#16000003", r.json
     refund_id = r.json["refund_id"]
     r = api.post(f"/v1/admin/refunds/{refund_id}/approve", token=other)
@@ -153,17 +173,21 @@ def test_money_kept_as_credit_is_refunded_once(api, order, later):
 
 def _another_admin(api) -> str:
     import secrets
+
     username = f"duyet{secrets.token_hex(3)}"
     deps.get("auth").create_admin(username, "Quan-ly-duyet-hoan-2024")
     return api.post("/v1/admin/login", {"username": username, "password": "Quan-ly-duyet-hoan-2024"}).json[
-        "access_token"]
+        "access_token"
+    ]
 
 
 def test_credits_are_listed_and_the_daily_report_names_them(api, order, later):
     from chalicelib.store.models import InvoiceModel
+
     customer, token, ids, o = order
-    InvoiceModel(ids[1]).update(actions=[InvoiceModel.status.set("paid"),
-                                         InvoiceModel.customer_status.set(f"{customer.code}#paid")])
+    InvoiceModel(ids[1]).update(
+        actions=[InvoiceModel.status.set("paid"), InvoiceModel.customer_status.set(f"{customer.code}#paid")]
+    )
     assert ipn(api, ipn_params(o, txn="16000004"))[0] == "00"
     admin = api.post("/v1/admin/login", {"username": "admin", "password": "cawaco-demo-2023"}).json["access_token"]
     listed = api.get("/v1/admin/credits", token=admin).json["credits"]
@@ -181,10 +205,13 @@ def test_a_run_stops_asking_a_silent_vnpay_after_three_orders(api, registered, l
     outlast the function (300 s) and the run would die before reporting (no metric, no alarm)."""
     from chalicelib.adapters.vnpay_client import VnpayUnavailable
     from chalicelib.services.payments import UNANSWERED_IN_A_ROW
+
     for _ in range(UNANSWERED_IN_A_ROW + 2):
         customer, tokens = registered(invoices=PERIODS[:1])
-        ids = [i["invoice_id"] for i in api.get(f"/v1/customers/{customer.code}/invoices",
-                                                 token=tokens["access_token"]).json["invoices"]]
+        ids = [
+            i["invoice_id"]
+            for i in api.get(f"/v1/customers/{customer.code}/invoices", token=tokens["access_token"]).json["invoices"]
+        ]
         order_for(api, tokens["access_token"], ids)
     fake = FakeVnpay(lambda order: VnpayUnavailable("timeout"))
     counts = later(fake).reconcile(limit=1000)

@@ -1,5 +1,6 @@
 """Payment reminders on DynamoDB Local: the plan, the worker (through Powertools
 batch processing), quiet hours, preferences, and the real adapters on moto."""
+
 from __future__ import annotations
 
 import itertools
@@ -18,10 +19,22 @@ _days = itertools.count(0)
 
 
 def _event(*bodies):
-    return {"Records": [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": json.dumps(body),
-                         "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-                         "eventSourceARN": "arn:aws:sqs:ap-southeast-1:000000000000:cskh-test-reminders",
-                         "awsRegion": "ap-southeast-1"} for i, body in enumerate(bodies)]}
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": f"r{i}",
+                "body": json.dumps(body),
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:ap-southeast-1:000000000000:cskh-test-reminders",
+                "awsRegion": "ap-southeast-1",
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
 
 
 class Reminders:
@@ -32,19 +45,30 @@ class Reminders:
         # The service gets its own clock (the app's clock also signs tokens, which must stay "now").
         from chalicelib.config import get_settings
         from chalicelib.services.reminders import ReminderService, ReminderStore
-        self.service = ReminderService(settings=get_settings(), store=ReminderStore(), queue=self.queue,
-                                       notifier=self.notifier, push=self.push, clock=self.clock)
+
+        self.service = ReminderService(
+            settings=get_settings(),
+            store=ReminderStore(),
+            queue=self.queue,
+            notifier=self.notifier,
+            push=self.push,
+            clock=self.clock,
+        )
         for name, obj in (("reminder_queue", self.queue), ("reminders", self.service)):
             deps.override(name, obj)
         self._new_customer = new_customer
 
     def at(self, hour, minute=0, day=None) -> int:
-        return int(datetime.combine(day or self.today, datetime.min.time(), rules.VN_TZ).timestamp()) \
-            + hour * 3600 + minute * 60
+        return (
+            int(datetime.combine(day or self.today, datetime.min.time(), rules.VN_TZ).timestamp())
+            + hour * 3600
+            + minute * 60
+        )
 
     def customer(self, level="due_today", status="unpaid", **attrs):
         """A customer with one invoice whose due date puts it at `level` today."""
         from chalicelib.store.models import CustomerModel, InvoiceModel
+
         c = self._new_customer(invoices=[("2030-12", 264, 275, 67500, status)])
         due = rules.find_level(level).due_date(self.today).isoformat()
         inv = next(InvoiceModel.by_customer.query(c.code))
@@ -59,19 +83,22 @@ class Reminders:
 
     def deliver(self):
         """Hand every queued message to the worker (as SQS would); returns the batch answer and the delays."""
-        from chalicelib.jobs.reminders import handle_batch
         from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+        from chalicelib.jobs.reminders import handle_batch
+
         taken = self.queue.take()
         if not taken:
             return {"batchItemFailures": []}, []
         try:
             answer = handle_batch(_event(*[body for body, _ in taken]))
-        except BatchProcessingError:      # every record failed: Lambda fails, SQS redelivers them all
+        except BatchProcessingError:  # every record failed: Lambda fails, SQS redelivers them all
             answer = {"batchItemFailures": [{"itemIdentifier": f"m{i}"} for i in range(len(taken))]}
         return answer, taken
 
     def record(self, c, level="due_today"):
         from chalicelib.store.models import ReminderModel
+
         return ReminderModel.get(f"{c.invoice_id}#{level}")
 
     def sent_to(self, c):
@@ -88,14 +115,21 @@ def test_each_level_is_chosen_by_its_due_date(rem):
     cs = {level: rem.customer(level) for level in ("due_soon", "due_today", "overdue_7", "overdue_14")}
     not_today = rem.customer("due_today")
     from chalicelib.store.models import InvoiceModel
-    InvoiceModel(not_today.invoice_id).update(actions=[InvoiceModel.due_date.set(
-        (rem.today + timedelta(days=1)).isoformat())])    # due tomorrow: no level today
+
+    InvoiceModel(not_today.invoice_id).update(
+        actions=[InvoiceModel.due_date.set((rem.today + timedelta(days=1)).isoformat())]
+    )  # due tomorrow: no level today
     out = rem.plan()
     assert out["complete"] and out["enqueued"] == 4
     assert {lv: n["enqueued"] for lv, n in out["levels"].items()} == {
-        "due_soon": 1, "due_today": 1, "overdue_7": 1, "overdue_14": 1}
+        "due_soon": 1,
+        "due_today": 1,
+        "overdue_7": 1,
+        "overdue_14": 1,
+    }
     assert sorted((b["invoice_id"], b["level"]) for b, _ in rem.queue.messages) == sorted(
-        (c.invoice_id, lv) for lv, c in cs.items())
+        (c.invoice_id, lv) for lv, c in cs.items()
+    )
     assert rem.deliver()[0] == {"batchItemFailures": []}
     for level, c in cs.items():
         assert rem.sent_to(c) == [("sms", level)]
@@ -106,14 +140,14 @@ def test_each_level_is_chosen_by_its_due_date(rem):
 def test_each_level_goes_once_though_the_job_runs_twice_and_messages_come_twice(rem):
     c = rem.customer("overdue_7")
     assert rem.plan()["enqueued"] == 1
-    again = rem.plan()                               # a retry of the job: re-plans, enqueues nothing
+    again = rem.plan()  # a retry of the job: re-plans, enqueues nothing
     assert again["enqueued"] == 0 and again["already"] == 1
-    (body, _), = rem.queue.messages
-    rem.queue.messages.append((body, 0))             # SQS delivers the message twice
+    ((body, _),) = rem.queue.messages
+    rem.queue.messages.append((body, 0))  # SQS delivers the message twice
     answer, _ = rem.deliver()
     assert answer == {"batchItemFailures": []}
     assert rem.sent_to(c) == [("sms", "overdue_7")]
-    rem.queue.enqueue(body)                          # and once more, later
+    rem.queue.enqueue(body)  # and once more, later
     rem.deliver()
     assert rem.sent_to(c) == [("sms", "overdue_7")]
     assert rem.record(c, "overdue_7").sent_at == rem.clock.now()
@@ -121,6 +155,7 @@ def test_each_level_goes_once_though_the_job_runs_twice_and_messages_come_twice(
 
 def test_an_invoice_paid_since_the_plan_is_skipped_and_paid_ones_are_not_planned(rem):
     from chalicelib.store.models import InvoiceModel
+
     paid_already = rem.customer("due_today", status="paid")
     paid_since = rem.customer("due_today")
     out = rem.plan()
@@ -137,6 +172,7 @@ def test_opt_out_is_honoured_at_plan_and_at_send(rem):
     out = rem.plan()
     assert out["opted_out"] == 1 and out["enqueued"] == 1
     from chalicelib.store.models import CustomerModel, ReminderModel
+
     CustomerModel(out_after.code).update(actions=[CustomerModel.reminders_opt_out.set(1)])
     rem.deliver()
     assert rem.notifier.sent == []
@@ -150,7 +186,7 @@ def test_channel_preferences_choose_sms_email_push_or_zalo(rem):
     default = rem.customer()
     by_email = rem.customer(notify_channels=["email"], email="khach@example.vn")
     by_push = rem.customer(notify_channels=["push", "zalo"], push_endpoint=arn)
-    unreachable = rem.customer(notify_channels=["email"])            # no address on file: nothing to send
+    unreachable = rem.customer(notify_channels=["email"])  # no address on file: nothing to send
     rem.plan()
     rem.deliver()
     assert rem.sent_to(default) == [("sms", "due_today")]
@@ -158,7 +194,7 @@ def test_channel_preferences_choose_sms_email_push_or_zalo(rem):
     assert rem.sent_to(by_push) == [("push", "due_today"), ("zalo", "due_today")]
     assert rem.sent_to(unreachable) == [] and rem.record(unreachable).status == "skipped"
     email = next(m for m in rem.notifier.sent if m["customer_code"] == by_email.code)
-    assert "Kính gửi quý khách" in email["text"] and "77.625 đ" in email["text"]   # diacritics kept
+    assert "Kính gửi quý khách" in email["text"] and "77.625 đ" in email["text"]  # diacritics kept
     sms = next(m for m in rem.notifier.sent if m["customer_code"] == default.code)
     assert sms["text"].isascii() and f"pay?invoice={default.invoice_id}" in sms["text"]
 
@@ -166,16 +202,16 @@ def test_channel_preferences_choose_sms_email_push_or_zalo(rem):
 def test_quiet_hours_defer_the_message_not_send_it_and_not_lose_it(rem):
     c = rem.customer("due_soon")
     rem.plan()
-    rem.clock.at = rem.at(12, 0)                     # lunchtime in Vietnam
-    answer, delivered = rem.deliver()
+    rem.clock.at = rem.at(12, 0)  # lunchtime in Vietnam
+    answer, _delivered = rem.deliver()
     assert answer == {"batchItemFailures": []}
     assert rem.notifier.sent == [] and rem.record(c, "due_soon").status == "deferred"
-    (body, delay), = rem.queue.messages              # back on the queue, held for 15 minutes
+    ((body, delay),) = rem.queue.messages  # back on the queue, held for 15 minutes
     assert body == {"invoice_id": c.invoice_id, "level": "due_soon"} and delay == 900
     rem.clock.at = rem.at(13, 25)
     rem.deliver()
-    (_, delay), = rem.queue.messages
-    assert delay == 300 and rem.notifier.sent == []   # only what is left of the window
+    ((_, delay),) = rem.queue.messages
+    assert delay == 300 and rem.notifier.sent == []  # only what is left of the window
     rem.clock.at = rem.at(13, 30)
     rem.deliver()
     assert rem.sent_to(c) == [("sms", "due_soon")] and rem.record(c, "due_soon").status == "sent"
@@ -185,14 +221,14 @@ def test_quiet_hours_defer_the_message_not_send_it_and_not_lose_it(rem):
 def test_a_failing_channel_is_retried_without_resending_the_others(rem):
     c = rem.customer(notify_channels=["sms", "email"], email="khach@example.vn")
     rem.plan()
-    (body, _), = rem.queue.messages
+    ((body, _),) = rem.queue.messages
     rem.notifier.fail = {"email"}
     answer, _ = rem.deliver()
-    assert answer == {"batchItemFailures": [{"itemIdentifier": "m0"}]}     # SQS will deliver it again
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m0"}]}  # SQS will deliver it again
     assert rem.sent_to(c) == [("sms", "due_today")]
     assert rem.record(c).channels == ["sms"] and rem.record(c).status == "queued"
     rem.notifier.fail = set()
-    rem.queue.enqueue(body)                           # the redelivery
+    rem.queue.enqueue(body)  # the redelivery
     assert rem.deliver()[0] == {"batchItemFailures": []}
     assert rem.sent_to(c) == [("sms", "due_today"), ("email", "due_today")]
     assert rem.record(c).status == "sent" and rem.record(c).channels == ["sms", "email"]
@@ -203,7 +239,7 @@ def test_a_reminder_none_of_whose_channels_is_configured_is_skipped_not_sent(rem
     c = rem.customer(notify_channels=["email"], email="khach@example.vn")
     rem.plan()
     rem.notifier.unavailable = {"email"}
-    assert rem.deliver()[0] == {"batchItemFailures": []}     # nothing to retry
+    assert rem.deliver()[0] == {"batchItemFailures": []}  # nothing to retry
     assert rem.sent_to(c) == [] and rem.record(c).status == "skipped" and rem.record(c).sent_at is None
     # With another channel that works, the unavailable one does not stop it being sent.
     d = rem.customer(notify_channels=["email", "sms"], email="khach2@example.vn")
@@ -220,7 +256,8 @@ def test_claims_of_a_plan_that_died_before_queueing_are_queued_by_its_retry_and_
     cs = [rem.customer("due_today") for _ in range(3)]
 
     def killed(bodies):
-        raise Killed()
+        raise Killed
+
     monkeypatch.setattr(rem.queue, "enqueue_batch", killed)
     with pytest.raises(Killed):
         rem.plan()
@@ -233,25 +270,28 @@ def test_claims_of_a_plan_that_died_before_queueing_are_queued_by_its_retry_and_
     rem.clock.advance(70)
     assert rem.plan()["enqueued"] == 3
     assert {rem.record(c).status for c in cs} == {"queued"}
-    assert rem.plan()["enqueued"] == 0                 # and not again
+    assert rem.plan()["enqueued"] == 0  # and not again
     rem.deliver()
     assert sorted(m["customer_code"] for m in rem.notifier.sent) == sorted(c.code for c in cs)
     assert {rem.record(c).status for c in cs} == {"sent"}
 
 
 def test_the_plan_stops_for_time_and_a_continuation_finishes_it(rem, monkeypatch):
-    from chalicelib.services import reminders as svc
     from chalicelib.jobs import reminders as job
+    from chalicelib.services import reminders as svc
+
     monkeypatch.setattr(svc, "PAGE", 2)
     cs = [rem.customer("due_today") for _ in range(5)]
-    budget = iter([120_000] * 4)       # the initial reading, due_soon (empty), two pages of due_today, then short
-    out = job.run_plan(rem.today, context=type("Ctx", (), {"get_remaining_time_in_millis":
-                                                            staticmethod(lambda: next(budget, 1_000))})())
+    budget = iter([120_000] * 4)  # the initial reading, due_soon (empty), two pages of due_today, then short
+    out = job.run_plan(
+        rem.today,
+        context=type("Ctx", (), {"get_remaining_time_in_millis": staticmethod(lambda: next(budget, 1_000))})(),
+    )
     assert out["complete"] is False and out["enqueued"] == 4 and out["cursor"]["level"] == 1
     continuation = [b for b, _ in rem.queue.messages if b.get("kind") == "plan"]
     assert continuation == [{"kind": "plan", "today": rem.today.isoformat(), "cursor": out["cursor"]}]
-    rem.deliver()                                     # the worker sends 4 and plans the rest
-    rem.deliver()                                     # then sends the 5th
+    rem.deliver()  # the worker sends 4 and plans the rest
+    rem.deliver()  # then sends the 5th
     assert sorted(c.code for c in cs) == sorted(m["customer_code"] for m in rem.notifier.sent)
     assert len(rem.notifier.sent) == 5
 
@@ -259,19 +299,35 @@ def test_the_plan_stops_for_time_and_a_continuation_finishes_it(rem, monkeypatch
 def test_preferences_are_the_callers_own(api, registered, rem):
     a, a_tokens = registered()
     b, b_tokens = registered()
-    r = api.call("PUT", "/v1/me/notifications", {"channels": ["email", "push"], "email": "a@example.vn"},
-                 token=a_tokens["access_token"])
+    r = api.call(
+        "PUT",
+        "/v1/me/notifications",
+        {"channels": ["email", "push"], "email": "a@example.vn"},
+        token=a_tokens["access_token"],
+    )
     assert r.status_code == 200, r.json
-    assert r.json["customers"] == [{"customer_code": a.code, "channels": ["email", "push"], "opt_out": False,
-                                    "email": "a@example.vn", "push_registered": False}]
+    assert r.json["customers"] == [
+        {
+            "customer_code": a.code,
+            "channels": ["email", "push"],
+            "opt_out": False,
+            "email": "a@example.vn",
+            "push_registered": False,
+        }
+    ]
     # A cannot change B's preferences, nor register a push token for B.
-    r = api.call("PUT", "/v1/me/notifications", {"customer_code": b.code, "opt_out": True},
-                 token=a_tokens["access_token"])
+    r = api.call(
+        "PUT", "/v1/me/notifications", {"customer_code": b.code, "opt_out": True}, token=a_tokens["access_token"]
+    )
     assert r.status_code == 403 and r.json["code"] == "CUSTOMER_NOT_LINKED"
-    r = api.post("/v1/me/push-token", {"token": "x" * 40, "platform": "android", "customer_code": b.code},
-                 token=a_tokens["access_token"])
+    r = api.post(
+        "/v1/me/push-token",
+        {"token": "x" * 40, "platform": "android", "customer_code": b.code},
+        token=a_tokens["access_token"],
+    )
     assert r.status_code == 403
     from chalicelib.store.models import CustomerModel
+
     stored_b = CustomerModel.get(b.code)
     assert stored_b.reminders_opt_out == 0 and stored_b.notify_channels is None and stored_b.push_endpoint is None
     r = api.call("PUT", "/v1/me/notifications", {"opt_out": True}, token=b_tokens["access_token"])
@@ -281,10 +337,19 @@ def test_preferences_are_the_callers_own(api, registered, rem):
     assert api.call("PUT", "/v1/me/notifications", {"opt_out": True}, token="").status_code == 401
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"channels": ["fax"]}, "channels"), ({"channels": []}, "channels"), ({"channels": ["sms", "sms"]}, "channels"),
-    ({"channels": "sms"}, "channels"), ({"opt_out": "yes"}, "opt_out"), ({"email": "not-an-email"}, "email"),
-    ({"channels": ["email"]}, "email"), ({}, "channels")])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"channels": ["fax"]}, "channels"),
+        ({"channels": []}, "channels"),
+        ({"channels": ["sms", "sms"]}, "channels"),
+        ({"channels": "sms"}, "channels"),
+        ({"opt_out": "yes"}, "opt_out"),
+        ({"email": "not-an-email"}, "email"),
+        ({"channels": ["email"]}, "email"),
+        ({}, "channels"),
+    ],
+)
 def test_bad_preferences_are_refused(api, registered, rem, body, field):
     _, tokens = registered()
     r = api.call("PUT", "/v1/me/notifications", body, token=tokens["access_token"])
@@ -293,24 +358,28 @@ def test_bad_preferences_are_refused(api, registered, rem, body, field):
 
 def test_push_token_registers_an_endpoint_on_the_callers_codes(api, registered, rem):
     a, tokens = registered()
-    for body, field in (({"token": "short", "platform": "android"}, "token"),
-                        ({"token": "x" * 40, "platform": "windows"}, "platform")):
+    for body, field in (
+        ({"token": "short", "platform": "android"}, "token"),
+        ({"token": "x" * 40, "platform": "windows"}, "platform"),
+    ):
         r = api.post("/v1/me/push-token", body, token=tokens["access_token"])
         assert r.status_code == 400 and r.json["field"] == field
-    r = api.post("/v1/me/push-token", {"token": "fcm:" + "a" * 60, "platform": "android"},
-                 token=tokens["access_token"])
+    r = api.post("/v1/me/push-token", {"token": "fcm:" + "a" * 60, "platform": "android"}, token=tokens["access_token"])
     assert r.status_code == 201 and r.json == {"registered": True, "platform": "android", "customer_codes": [a.code]}
     from chalicelib.store.models import CustomerModel
+
     assert CustomerModel.get(a.code).push_endpoint.startswith("arn:aws:sns:")
     assert rem.push.registered[0][:2] == ("android", "fcm:" + "a" * 60)
 
 
 # -- the real adapters, on moto (SNS, SES, SQS) and `responses` (Zalo) ----------------
 
+
 def test_sns_push_registrar_and_the_channel_notifier_on_moto(app):
     import boto3
-    from chalicelib.adapters.notifier import ChannelNotifier, SnsPushRegistrar, ZaloZns
+
     from chalicelib.adapters.notifications import MemorySms
+    from chalicelib.adapters.notifier import ChannelNotifier, SnsPushRegistrar, ZaloZns
     from chalicelib.config import get_settings
     from chalicelib.store.models import CustomerModel
 
@@ -318,34 +387,76 @@ def test_sns_push_registrar_and_the_channel_notifier_on_moto(app):
     s = get_settings()
     sns = boto3.client("sns", region_name=s.region, endpoint_url=s.aws_endpoint)
     assert sns.get_endpoint_attributes(EndpointArn=arn)["Attributes"]["Enabled"] == "true"
-    customer = CustomerModel("09999001", ledger_no="L", name="N", address="A", phone="0988000111",
-                             email="khach@example.vn", push_endpoint=arn)
+    customer = CustomerModel(
+        "09999001",
+        ledger_no="L",
+        name="N",
+        address="A",
+        phone="0988000111",
+        email="khach@example.vn",
+        push_endpoint=arn,
+    )
     level = rules.find_level("due_today")
     sms_gateway = MemorySms()
     notifier = ChannelNotifier(sms=sms_gateway, zalo=ZaloZns())
     for channel in ("sms", "push", "email"):
-        notifier.send(channel, customer, rules.compose(level, channel, invoice_id="INV-1", customer_code="09999001",
-                                                       period="2030-12", amount=78255, due_date="2031-01-15",
-                                                       link_base=s.payment_link_base))
+        notifier.send(
+            channel,
+            customer,
+            rules.compose(
+                level,
+                channel,
+                invoice_id="INV-1",
+                customer_code="09999001",
+                period="2030-12",
+                amount=78255,
+                due_date="2031-01-15",
+                link_base=s.payment_link_base,
+            ),
+        )
     assert sms_gateway.sent[0]["phone"] == "0988000111" and sms_gateway.sent[0]["text"].isascii()
     from chalicelib.adapters.notifier import ChannelUnavailable
-    with pytest.raises(ChannelUnavailable):        # not configured in the test stage
-        notifier.send("zalo", customer, rules.compose(level, "zalo", invoice_id="INV-1", customer_code="09999001",
-                                                      period="2030-12", amount=78255, due_date="2031-01-15",
-                                                      link_base=s.payment_link_base))
+
+    with pytest.raises(ChannelUnavailable):  # not configured in the test stage
+        notifier.send(
+            "zalo",
+            customer,
+            rules.compose(
+                level,
+                "zalo",
+                invoice_id="INV-1",
+                customer_code="09999001",
+                period="2030-12",
+                amount=78255,
+                due_date="2031-01-15",
+                link_base=s.payment_link_base,
+            ),
+        )
 
 
 def test_zalo_zns_over_http(monkeypatch):
     import responses
+
     from chalicelib.adapters import notifier as n
     from chalicelib.store.models import CustomerModel
 
     monkeypatch.setattr(n, "zalo_access_token", lambda: "zalo-token-123")
-    monkeypatch.setattr(n, "get_settings", lambda: type("S", (), {
-        "zalo_template_id": "tpl-1", "zalo_zns_url": "https://zns.test/message/template"})())
+    monkeypatch.setattr(
+        n,
+        "get_settings",
+        lambda: type("S", (), {"zalo_template_id": "tpl-1", "zalo_zns_url": "https://zns.test/message/template"})(),
+    )
     customer = CustomerModel("09999002", ledger_no="L", name="N", address="A", phone="0988000222")
-    message = rules.compose(rules.find_level("overdue_7"), "zalo", invoice_id="INV-2", customer_code="09999002",
-                            period="2030-12", amount=78255, due_date="2031-01-15", link_base="https://x.vn/p?i=")
+    message = rules.compose(
+        rules.find_level("overdue_7"),
+        "zalo",
+        invoice_id="INV-2",
+        customer_code="09999002",
+        period="2030-12",
+        amount=78255,
+        due_date="2031-01-15",
+        link_base="https://x.vn/p?i=",
+    )
     with responses.RequestsMock() as mock:
         mock.post("https://zns.test/message/template", json={"error": 0, "message": "Success"})
         mock.post("https://zns.test/message/template", json={"error": -124, "message": "Access token invalid"})
@@ -366,11 +477,11 @@ def test_the_sqs_queue_batches_and_delays_on_moto(app):
     q = SqsReminderQueue()
     url = queue_url("reminders")
     while _sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
-        pass                                                   # (PurgeQueue allows one call a minute)
+        pass  # (PurgeQueue allows one call a minute)
     assert q.enqueue_batch([{"invoice_id": f"INV-{i}", "level": "due_today"} for i in range(10)]) == []
     q.enqueue({"invoice_id": "INV-late", "level": "due_today"}, delay_seconds=900)
     got = []
     for _ in range(5):
         got += _sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     bodies = {json.loads(m["Body"])["invoice_id"] for m in got}
-    assert bodies == {f"INV-{i}" for i in range(10)}          # the delayed one is not visible yet
+    assert bodies == {f"INV-{i}" for i in range(10)}  # the delayed one is not visible yet

@@ -1,5 +1,6 @@
 """Field staff through the handlers: device binding, app version, the staff
 headers, today's route, devices and routes for managers."""
+
 from __future__ import annotations
 
 import collections
@@ -35,6 +36,7 @@ def _today() -> int:
 def _claims(token: str) -> dict:
     from chalicelib.config import get_settings, jwt_signing_key
     from chalicelib.domain import tokens
+
     return tokens.decode(jwt_signing_key(), get_settings().jwt_issuer, token, "access")
 
 
@@ -44,11 +46,18 @@ class Staff:
         self.tokens = None
 
     def login(self, imei: str | None = None, version: str | None = None, password: str = PASSWORD):
-        return self.api.post("/v1/staff/login", {"username": self.username, "password": password,
-                                                 "device_imei": imei or self.imei,
-                                                 "app_version": version or self.version}, token="")
+        return self.api.post(
+            "/v1/staff/login",
+            {
+                "username": self.username,
+                "password": password,
+                "device_imei": imei or self.imei,
+                "app_version": version or self.version,
+            },
+            token="",
+        )
 
-    def signed_in(self) -> "Staff":
+    def signed_in(self) -> Staff:
         r = self.login()
         assert r.status_code == 200, r.json
         self.tokens = r.json
@@ -62,28 +71,37 @@ class Staff:
         return h
 
     def today(self, token: str | None = None, **headers):
-        return self.api.get("/v1/staff/routes/today", token=token or self.tokens["access_token"],
-                            headers=self.headers(**headers))
+        return self.api.get(
+            "/v1/staff/routes/today", token=token or self.tokens["access_token"], headers=self.headers(**headers)
+        )
 
 
 @pytest.fixture
 def new_staff(api, admin):
     def make(branch: str = "TP Ca Mau") -> Staff:
         username = f"tst.staff{next(_names):03d}"
-        r = api.post("/v1/admin/staff", {"username": username, "full_name": "Nguyễn Thị Thu", "branch": branch,
-                                         "password": PASSWORD}, token=admin)
+        r = api.post(
+            "/v1/admin/staff",
+            {"username": username, "full_name": "Nguyễn Thị Thu", "branch": branch, "password": PASSWORD},
+            token=admin,
+        )
         assert r.status_code == 201, r.json
         assert r.json["status"] == "unbound" and r.json["device_imei"] is None
         return Staff(api, username, _imei())
+
     return make
 
 
 def _route(api, admin, staff: str, codes: list, period: str | None = None, days: list | None = None):
-    return api.post("/v1/admin/routes", {"staff": staff, "period": period or _period(), "days": days or [_today()],
-                                         "customer_codes": codes}, token=admin)
+    return api.post(
+        "/v1/admin/routes",
+        {"staff": staff, "period": period or _period(), "days": days or [_today()], "customer_codes": codes},
+        token=admin,
+    )
 
 
 # -- login and device binding ------------------------------------------------
+
 
 def test_first_login_binds_the_device_and_another_is_refused_until_rebind(api, admin, new_staff):
     staff = new_staff()
@@ -91,14 +109,18 @@ def test_first_login_binds_the_device_and_another_is_refused_until_rebind(api, a
     assert first.tokens["role"] == "staff"
     assert _claims(first.tokens["access_token"])["dev"] == staff.imei
     assert staff.today().status_code == 200
-    assert staff.login().status_code == 200          # the bound device logs in again
+    assert staff.login().status_code == 200  # the bound device logs in again
 
     other = _imei()
     r = staff.login(imei=other)
     assert r.status_code == 403 and r.json["code"] == "DEVICE_NOT_BOUND"
     assert "quản trị viên" in r.json["message"]
-    en = api.post("/v1/staff/login", {"username": staff.username, "password": PASSWORD, "device_imei": other,
-                                      "app_version": "1.2.0"}, token="", headers={"Accept-Language": "en"})
+    en = api.post(
+        "/v1/staff/login",
+        {"username": staff.username, "password": PASSWORD, "device_imei": other, "app_version": "1.2.0"},
+        token="",
+        headers={"Accept-Language": "en"},
+    )
     assert "ask an admin to re-bind" in en.json["message"]
 
     r = api.post(f"/v1/admin/staff/{staff.username}/rebind", token=admin)
@@ -116,6 +138,7 @@ def test_first_login_binds_the_device_and_another_is_refused_until_rebind(api, a
     assert r.status_code == 403 and r.json["code"] == "DEVICE_NOT_BOUND"
 
     from chalicelib.store.models import AuditModel
+
     actions = sorted(a.action for a in AuditModel.query(f"staff#{staff.username}"))
     assert actions == ["staff.create", "staff.rebind"]
 
@@ -147,6 +170,7 @@ def test_old_app_version_must_update(api, new_staff):
 
 def test_minimum_version_compares_numbers_not_text(api, new_staff):
     from chalicelib.deps import _staff_service
+
     staff = new_staff().signed_in()
     service = _staff_service()
     service.s = dataclasses.replace(service.s, min_staff_app_version="1.9.0")
@@ -167,21 +191,30 @@ def test_wrong_password_locks_like_every_login(api, new_staff):
     assert statuses == [401] * 5
     r = staff.login()
     assert r.status_code == 423 and r.json["code"] == "ACCOUNT_LOCKED" and int(r.headers["Retry-After"]) > 0
-    unknown = api.post("/v1/staff/login", {"username": "no.such.staff", "password": PASSWORD,
-                                           "device_imei": _imei(), "app_version": "1.2.0"}, token="")
+    unknown = api.post(
+        "/v1/staff/login",
+        {"username": "no.such.staff", "password": PASSWORD, "device_imei": _imei(), "app_version": "1.2.0"},
+        token="",
+    )
     assert unknown.status_code == 401 and unknown.json["code"] == "INVALID_CREDENTIALS"
 
 
 def test_login_validates_its_fields(api, new_staff):
     staff = new_staff()
     for field, value in (("username", "A B"), ("device_imei", "123"), ("password", "")):
-        body = {"username": staff.username, "password": PASSWORD, "device_imei": staff.imei, "app_version": "1.2.0",
-                field: value}
+        body = {
+            "username": staff.username,
+            "password": PASSWORD,
+            "device_imei": staff.imei,
+            "app_version": "1.2.0",
+            field: value,
+        }
         r = api.post("/v1/staff/login", body, token="")
         assert r.status_code == 400 and r.json["field"] == field, field
 
 
 # -- who may call what ----------------------------------------------------------
+
 
 def test_roles_keep_to_their_routes(api, admin, new_staff, registered):
     staff = new_staff().signed_in()
@@ -217,20 +250,29 @@ def test_bad_position_is_refused(api, new_staff):
 
 # -- today's route ---------------------------------------------------------------
 
-def test_today_lists_the_customers_in_visiting_order_with_what_the_device_needs(api, admin, new_staff,
-                                                                                new_customer):
+
+def test_today_lists_the_customers_in_visiting_order_with_what_the_device_needs(api, admin, new_staff, new_customer):
     from chalicelib.store.models import CustomerModel
+
     p3, p2, p1 = _period(3), _period(2), _period(1)
-    regular = new_customer([(p3, 100, 110, 61860, "paid"), (p2, 110, 122, 74232, "paid"),
-                            (p1, 122, 133, 68046, "unpaid")])
-    debtor = new_customer([(p3, 50, 80, 185580, "unpaid"), (p2, 80, 112, 197952, "unpaid"),
-                           (p1, 112, 143, 191766, "paid")])
+    regular = new_customer(
+        [(p3, 100, 110, 61860, "paid"), (p2, 110, 122, 74232, "paid"), (p1, 122, 133, 68046, "unpaid")]
+    )
+    debtor = new_customer(
+        [(p3, 50, 80, 185580, "unpaid"), (p2, 80, 112, 197952, "unpaid"), (p1, 112, 143, 191766, "paid")]
+    )
     fresh = new_customer()
-    CustomerModel(fresh.code).update(actions=[
-        CustomerModel.last_index.set(42), CustomerModel.last_read_on.set(f"{p1}-10"),
-        CustomerModel.payment_channel.set("bank_transfer"), CustomerModel.meter_serial.set("CM-TST-1"),
-        CustomerModel.meter_size.set("DN15"), CustomerModel.business_type.set("Tiệm tạp hoá"),
-        CustomerModel.customer_class.set("business")])
+    CustomerModel(fresh.code).update(
+        actions=[
+            CustomerModel.last_index.set(42),
+            CustomerModel.last_read_on.set(f"{p1}-10"),
+            CustomerModel.payment_channel.set("bank_transfer"),
+            CustomerModel.meter_serial.set("CM-TST-1"),
+            CustomerModel.meter_size.set("DN15"),
+            CustomerModel.business_type.set("Tiệm tạp hoá"),
+            CustomerModel.customer_class.set("business"),
+        ]
+    )
     staff = new_staff().signed_in()
     r = _route(api, admin, staff.username, [fresh.code, debtor.code, regular.code])
     assert r.status_code == 201, r.json
@@ -251,18 +293,26 @@ def test_today_lists_the_customers_in_visiting_order_with_what_the_device_needs(
     assert [c["customer_code"] for c in cards] == [fresh.code, debtor.code, regular.code]
     assert [c["order"] for c in cards] == [1, 2, 3]
     first, second, third = cards
-    assert first["phone"] == fresh.phone                 # in full: the worker calls the customer
+    assert first["phone"] == fresh.phone  # in full: the worker calls the customer
     assert first["name"] == fresh.name and first["address"] == fresh.address
     assert first["ledger_no"] == fresh.ledger_no
-    assert first["meter"] == {"serial": "CM-TST-1", "size": "DN15", "digits": 5, "replaced_on": None,
-                              "start_index": None}
+    assert first["meter"] == {
+        "serial": "CM-TST-1",
+        "size": "DN15",
+        "digits": 5,
+        "replaced_on": None,
+        "start_index": None,
+    }
     assert first["old_index"] == 42 and first["payment_channel"] == "bank_transfer"
     assert first["business_type"] == "Tiệm tạp hoá" and first["customer_class"] == "business"
     assert first["recent_consumption"] == [] and first["unpaid_amount"] == 0
     # Old index from the last invoice when the customer has none recorded; newest month first.
     assert second["old_index"] == 143
-    assert second["recent_consumption"] == [{"period": p1, "consumption_m3": 31}, {"period": p2, "consumption_m3": 32},
-                                            {"period": p3, "consumption_m3": 30}]
+    assert second["recent_consumption"] == [
+        {"period": p1, "consumption_m3": 31},
+        {"period": p2, "consumption_m3": 32},
+        {"period": p3, "consumption_m3": 30},
+    ]
     assert second["unpaid_amount"] == (185580 + 9279 + 18558) + (197952 + 9898 + 19795)
     assert [i["period"] for i in second["unpaid_invoices"]] == [p3, p2]
     assert third["unpaid_amount"] == 68046 + 3402 + 6805 and third["payment_channel"] == "cash"
@@ -304,8 +354,10 @@ def test_today_makes_no_scan(api, admin, new_staff, new_customer, calls):
 
 # -- devices -----------------------------------------------------------------------
 
+
 def test_last_seen_position_and_version_show_in_devices(api, admin, new_staff):
     from chalicelib.store.models import AccountModel
+
     seen = new_staff().signed_in()
     seen.version = "1.3.1"
     assert seen.today(geo="9.1801,105.1502").status_code == 200
@@ -326,6 +378,7 @@ def test_last_seen_position_and_version_show_in_devices(api, admin, new_staff):
 
 
 # -- managers: staff and routes ---------------------------------------------------
+
 
 def test_create_staff_checks_the_password_and_the_name(api, admin, new_staff):
     body = {"username": "tst.weak", "full_name": "Lê Văn Yếu", "branch": "TP Ca Mau"}
@@ -353,6 +406,7 @@ def test_route_needs_known_customers_and_staff(api, admin, new_staff, new_custom
 
 def test_reassign_is_audited_and_moves_the_route(api, admin, new_staff, new_customer):
     from chalicelib.store.models import AuditModel
+
     first, second = new_staff().signed_in(), new_staff().signed_in()
     codes = [new_customer().code, new_customer().code]
     route = _route(api, admin, first.username, codes).json
@@ -365,7 +419,7 @@ def test_reassign_is_audited_and_moves_the_route(api, admin, new_staff, new_cust
 
     r = api.call("PUT", f"/v1/admin/routes/{route['route_id']}", {"customer_codes": codes[::-1]}, token=admin)
     assert r.status_code == 200 and r.json["customer_codes"] == codes[::-1]
-    audit = {a.action: a for a in AuditModel.query(f"route#{route['route_id']}")}   # same second: any order
+    audit = {a.action: a for a in AuditModel.query(f"route#{route['route_id']}")}  # same second: any order
     assert sorted(audit) == ["route.create", "route.reassign", "route.update"]
     reassign = audit["route.reassign"]
     assert json.loads(reassign.before)["staff"] == first.username

@@ -2,6 +2,7 @@
 naming one customer is posted to that account once (its invoices up to what
 they owe, the rest credit), the rest in suspense, re-imports change nothing,
 races with VNPay and with another import, resolving by hand (audited), roles."""
+
 from __future__ import annotations
 
 import secrets
@@ -13,23 +14,30 @@ import pytest
 from chalicelib import deps
 from tests.api.ledger_assert import assert_sound, at_once
 
-WATER = 66000                 # invoice_item: + VAT 5 % 3,300 + fee 10 % 6,600
+WATER = 66000  # invoice_item: + VAT 5 % 3,300 + fee 10 % 6,600
 TOTAL = 75900
 URL = "/v1/admin/imports/bank-statements"
 
 
 def _import(api, token, text: str, bank="VCB", content_type="text/csv; charset=utf-8", raw=None):
-    return api.call("POST", f"{URL}?bank={bank}", raw=raw if raw is not None else text.encode("utf-8"),
-                    token=token, headers={"Content-Type": content_type})
+    return api.call(
+        "POST",
+        f"{URL}?bank={bank}",
+        raw=raw if raw is not None else text.encode("utf-8"),
+        token=token,
+        headers={"Content-Type": content_type},
+    )
 
 
 def _invoice(invoice_id):
     from chalicelib.store.models import InvoiceModel
+
     return InvoiceModel.get(invoice_id, consistent_read=True)
 
 
 def _line(line_id):
     from chalicelib.store.models import StatementLineModel
+
     return StatementLineModel.get(line_id, consistent_read=True)
 
 
@@ -56,12 +64,14 @@ def _csv(rows, header="Ngày giao dịch;Số tham chiếu;Số tiền ghi nợ;
 def _credit(code) -> int:
     from chalicelib.store.models import CustomerAccountModel
     from chalicelib.store.repositories import get_or_none
+
     account = get_or_none(CustomerAccountModel, code, consistent_read=True)
     return int(account.credit) if account is not None else 0
 
 
 def _entries(code) -> list:
     from chalicelib.store.models import LedgerEntryModel
+
     return list(LedgerEntryModel.query(code, consistent_read=True))
 
 
@@ -71,6 +81,7 @@ def _lines(code, kind) -> list:
 
 def _payment(payment_id):
     from chalicelib.store.models import PaymentModel
+
     return PaymentModel.get(payment_id, consistent_read=True)
 
 
@@ -82,6 +93,7 @@ def _service(ledger_store=None):
     from chalicelib.store import audit
     from chalicelib.store.ledger import LedgerStore
     from chalicelib.store.statements import StatementStore
+
     clock = Clock()
     ledger = LedgerService(store=ledger_store or LedgerStore(), clock=clock)
     return StatementService(store=StatementStore(), ledger=ledger, clock=clock, audit_entry=audit.entry)
@@ -92,11 +104,21 @@ def _vnpay(code, invoice_id, amount=TOTAL):
     import time
 
     from chalicelib.services.ledger import IncomingPayment, Target
-    txn = f"{secrets.randbelow(10 ** 8):08d}"
-    return (IncomingPayment(channel="vnpay", payment_id=f"vnpay#{txn}", external_ref=txn, amount=amount,
-                            received_at=int(time.time()), posted_by="ipn", paid_at="2024-05-15T10:00:00+07:00",
-                            transaction_no=txn),
-            Target(customer_code=code, invoice_ids=[invoice_id]))
+
+    txn = f"{secrets.randbelow(10**8):08d}"
+    return (
+        IncomingPayment(
+            channel="vnpay",
+            payment_id=f"vnpay#{txn}",
+            external_ref=txn,
+            amount=amount,
+            received_at=int(time.time()),
+            posted_by="ipn",
+            paid_at="2024-05-15T10:00:00+07:00",
+            transaction_no=txn,
+        ),
+        Target(customer_code=code, invoice_ids=[invoice_id]),
+    )
 
 
 @pytest.fixture
@@ -113,17 +135,17 @@ def book(new_customer):
 def test_a_statement_posts_every_line_naming_one_customer_and_keeps_the_rest_in_suspense(api, admin, book):
     refs = [_ref() for _ in range(10)]
     rows = [
-        ["15/05/2024", refs[0], "", "75.900", f"IBFT INV-{book['by_id']}-202405"],                  # row 4
-        ["15/05/2024", refs[1], "", "75,900", f"TT TIEN NUOC KH {book['by_code']}"],               # row 5
-        ["16/05/2024", refs[2], "", "75.000", f"TT TIEN NUOC KH {book['wrong']} T5/2024"],         # row 6
-        ["16/05/2024", refs[3], "", "75.900", "TT TIEN NUOC KH 0999999999 T5/2024"],               # row 7
-        ["16/05/2024", refs[4], "", "75.900", "CHUYEN TIEN"],                                      # row 8
-        ["17/05/2024", refs[5], "", "75.900", f"TIEN NUOC {book['two']}"],                         # row 9
-        ["17/05/2024", refs[6], "", "75.900", f"HD {book['paid']} T05/2024"],                      # row 10
-        ["17/05/2024", refs[7], "", "75.9OO", f"KH {book['wrong']}"],                              # row 11: bad amount
-        ["18/05/2024", refs[8], "12.000", "", "PHI SMS BANKING"],                                  # row 12: a debit
-        ["18/05/2024", "", "", "75.900", f"KH {book['wrong']}"],                                   # row 13: no reference
-        ["18/05/2024", refs[9], "", "151.800", f"KH {book['by_id']} VA {book['wrong']}"],          # row 14
+        ["15/05/2024", refs[0], "", "75.900", f"IBFT INV-{book['by_id']}-202405"],  # row 4
+        ["15/05/2024", refs[1], "", "75,900", f"TT TIEN NUOC KH {book['by_code']}"],  # row 5
+        ["16/05/2024", refs[2], "", "75.000", f"TT TIEN NUOC KH {book['wrong']} T5/2024"],  # row 6
+        ["16/05/2024", refs[3], "", "75.900", "TT TIEN NUOC KH 0999999999 T5/2024"],  # row 7
+        ["16/05/2024", refs[4], "", "75.900", "CHUYEN TIEN"],  # row 8
+        ["17/05/2024", refs[5], "", "75.900", f"TIEN NUOC {book['two']}"],  # row 9
+        ["17/05/2024", refs[6], "", "75.900", f"HD {book['paid']} T05/2024"],  # row 10
+        ["17/05/2024", refs[7], "", "75.9OO", f"KH {book['wrong']}"],  # row 11: bad amount
+        ["18/05/2024", refs[8], "12.000", "", "PHI SMS BANKING"],  # row 12: a debit
+        ["18/05/2024", "", "", "75.900", f"KH {book['wrong']}"],  # row 13: no reference
+        ["18/05/2024", refs[9], "", "151.800", f"KH {book['by_id']} VA {book['wrong']}"],  # row 14
     ]
     r = _import(api, admin, _csv(rows))
     assert r.status_code == 201, r.json
@@ -133,8 +155,17 @@ def test_a_statement_posts_every_line_naming_one_customer_and_keeps_the_rest_in_
     assert (out["allocated"], out["credited"]) == (3 * TOTAL + 75000, TOTAL)
     assert [e["row"] for e in out["errors"]] == [11, 13]
     assert "amount" in out["errors"][0]["message"] and "reference" in out["errors"][1]["message"]
-    status = {x["line_id"]: (x["status"], x.get("customer_code"), x["invoice_id"], x.get("allocated"),
-                             x.get("credited"), x["reason"]) for x in out["results"]}
+    status = {
+        x["line_id"]: (
+            x["status"],
+            x.get("customer_code"),
+            x["invoice_id"],
+            x.get("allocated"),
+            x.get("credited"),
+            x["reason"],
+        )
+        for x in out["results"]
+    }
     assert status == {
         f"VCB#{refs[0]}": ("matched", book["by_id"], f"INV-{book['by_id']}-202405", TOTAL, 0, None),
         f"VCB#{refs[1]}": ("matched", book["by_code"], f"INV-{book['by_code']}-202405", TOTAL, 0, None),
@@ -186,36 +217,54 @@ def test_a_statement_posts_every_line_naming_one_customer_and_keeps_the_rest_in_
 
 def test_the_issue_example_a_round_sum_pays_the_bill_and_the_rest_is_credit(api, admin, new_customer):
     """Issue 13's worked example: 100,000 VND sent for a 78,255 VND bill, naming the customer code."""
-    customer = new_customer(invoices=[("2024-05", 264, 275, 68048, "unpaid")])      # 11 m³, 78,255 VND
+    customer = new_customer(invoices=[("2024-05", 264, 275, 68048, "unpaid")])  # 11 m³, 78,255 VND
     invoice_id, ref = f"INV-{customer.code}-202405", _ref()
     assert int(_invoice(invoice_id).total) == 78255
     r = _import(api, admin, _csv([["20/05/2024", ref, "", "100.000", f"TT TIEN NUOC KH {customer.code}"]]))
     assert r.status_code == 201, r.json
     [result] = r.json["results"]
-    assert (result["status"], result["customer_code"], result["invoice_ids"]) == ("matched", customer.code,
-                                                                                  [invoice_id])
+    assert (result["status"], result["customer_code"], result["invoice_ids"]) == (
+        "matched",
+        customer.code,
+        [invoice_id],
+    )
     assert (result["amount"], result["allocated"], result["credited"]) == (100000, 78255, 21745)
 
     inv = _invoice(invoice_id)
     assert (inv.status, int(inv.paid_amount), inv.paid_at) == ("paid", 78255, "2024-05-20T00:00:00+07:00")
     [shown] = [dict(p) for p in inv.payments]
     assert {k: shown[k] for k in ("channel", "bank_code", "bank_ref", "booked_on", "line_id")} == {
-        "channel": "bank_transfer", "bank_code": "VCB", "bank_ref": ref, "booked_on": "2024-05-20",
-        "line_id": f"VCB#{ref}"} and int(shown["amount"]) == 78255
+        "channel": "bank_transfer",
+        "bank_code": "VCB",
+        "bank_ref": ref,
+        "booked_on": "2024-05-20",
+        "line_id": f"VCB#{ref}",
+    } and int(shown["amount"]) == 78255
     assert _credit(customer.code) == 21745
     [entry] = _entries(customer.code)
     assert entry.event == "payment" and entry.payment_id == f"bank#VCB#{ref}" and entry.channel == "bank_transfer"
     assert int(entry.credit_delta) == 21745 and entry.posted_by == "admin:admin"
     assert sorted((x["kind"], int(x["amount"]), x.get("invoice_id")) for x in map(dict, entry.lines)) == [
-        ("allocation", 78255, invoice_id), ("payment", 100000, None)]
+        ("allocation", 78255, invoice_id),
+        ("payment", 100000, None),
+    ]
     payment = _payment(f"bank#VCB#{ref}")
     assert (payment.channel, int(payment.amount), int(payment.allocated), int(payment.credited)) == (
-        "bank_transfer", 100000, 78255, 21745)
+        "bank_transfer",
+        100000,
+        78255,
+        21745,
+    )
     assert payment.external_ref == f"VCB#{ref}" and payment.invoice_ids == [invoice_id]
     assert_sound(customer.code)
     line = _line(f"VCB#{ref}")
     assert (line.status, line.customer_code, line.invoice_id, int(line.allocated), int(line.credited)) == (
-        "matched", customer.code, invoice_id, 78255, 21745)
+        "matched",
+        customer.code,
+        invoice_id,
+        78255,
+        21745,
+    )
 
 
 def test_a_transfer_for_an_invoice_paid_before_becomes_credit(api, admin, new_customer):
@@ -225,9 +274,13 @@ def test_a_transfer_for_an_invoice_paid_before_becomes_credit(api, admin, new_cu
     assert r.status_code == 201, r.json
     [result] = r.json["results"]
     assert (result["status"], result["invoice_id"], result["allocated"], result["credited"]) == (
-        "matched", None, 0, TOTAL)
+        "matched",
+        None,
+        0,
+        TOTAL,
+    )
     inv = _invoice(invoice_id)
-    assert inv.status == "paid" and inv.payments == [] and inv.paid_amount is None    # untouched
+    assert inv.status == "paid" and inv.payments == [] and inv.paid_amount is None  # untouched
     assert _credit(customer.code) == TOTAL
     assert _lines(customer.code, "payment") == [{"kind": "payment", "amount": TOTAL}]
     assert _lines(customer.code, "allocation") == []
@@ -259,6 +312,7 @@ def test_a_line_racing_another_payment_of_the_same_invoice_conserves_the_money(a
 
     class Together(LedgerStore):
         """Each side's first transaction waits for the other's: both read the invoice open."""
+
         def __init__(self, barrier):
             self.barrier, self.waited = barrier, False
 
@@ -277,7 +331,8 @@ def test_a_line_racing_another_payment_of_the_same_invoice_conserves_the_money(a
         money, target = _vnpay(customer.code, invoice_id)
         statement, vnpay = at_once(
             lambda: _service(Together(barrier)).import_statement("admin:admin", "VCB", data),
-            lambda: ledger.post_payment(money, target))
+            lambda: ledger.post_payment(money, target),
+        )
         assert not isinstance(statement, Exception) and not isinstance(vnpay, Exception), (statement, vnpay)
         assert statement["matched"] == 1 and not vnpay.duplicate
         inv = _invoice(invoice_id)
@@ -307,7 +362,7 @@ def test_an_invoice_paid_by_vnpay_between_reading_and_posting_leaves_the_money_a
 
         def post(self, posting, extras=None):
             if not VnpayFirst.done:
-                VnpayFirst.done = True        # VNPay's IPN posts its payment just before our transaction
+                VnpayFirst.done = True  # VNPay's IPN posts its payment just before our transaction
                 vnpay.post_payment(*_vnpay(code, invoice_id))
             return super().post(posting, extras)
 
@@ -327,11 +382,20 @@ def test_an_invoice_paid_by_vnpay_between_reading_and_posting_leaves_the_money_a
 
 def test_resolving_by_hand_posts_once_and_is_audited(api, admin, book):
     from chalicelib.store.models import AuditModel
+
     by_invoice, by_code, paid_before, noref = _ref(), _ref(), _ref(), _ref()
-    r = _import(api, admin, _csv([["17/05/2024", by_invoice, "", "75.900", "CK"],
-                                  ["17/05/2024", by_code, "", "100.000", "CHUYEN KHOAN"],
-                                  ["17/05/2024", paid_before, "", "75.000", "KH 0999999999"],
-                                  ["17/05/2024", noref, "", "75.900", "CK"]]))
+    r = _import(
+        api,
+        admin,
+        _csv(
+            [
+                ["17/05/2024", by_invoice, "", "75.900", "CK"],
+                ["17/05/2024", by_code, "", "100.000", "CHUYEN KHOAN"],
+                ["17/05/2024", paid_before, "", "75.000", "KH 0999999999"],
+                ["17/05/2024", noref, "", "75.900", "CK"],
+            ]
+        ),
+    )
     assert r.json["suspense"] == 4, r.json
     line_id = f"VCB#{by_invoice}"
     path = f"/v1/admin/suspense/{quote(line_id, safe='')}"
@@ -363,17 +427,22 @@ def test_resolving_by_hand_posts_once_and_is_audited(api, admin, book):
     assert len(_lines(book["two"], "payment")) == 1
 
     # {customer_code}: the oldest open invoices first, the rest is credit (any amount, issue 13).
-    r = api.post(f"/v1/admin/suspense/{quote(f'VCB#{by_code}', safe='')}", {"customer_code": book["two"],
-                                                                            "note": "KH gọi điện xác nhận"},
-                 token=admin)
+    r = api.post(
+        f"/v1/admin/suspense/{quote(f'VCB#{by_code}', safe='')}",
+        {"customer_code": book["two"], "note": "KH gọi điện xác nhận"},
+        token=admin,
+    )
     assert r.status_code == 200, r.json
     assert (r.json["invoice_ids"], r.json["allocated"], r.json["credited"], r.json["note"]) == (
-        [f"INV-{book['two']}-202405"], TOTAL, 100000 - TOTAL, "KH gọi điện xác nhận")
+        [f"INV-{book['two']}-202405"],
+        TOTAL,
+        100000 - TOTAL,
+        "KH gọi điện xác nhận",
+    )
     assert _invoice(f"INV-{book['two']}-202405").status == "paid" and _credit(book["two"]) == 100000 - TOTAL
 
     # An invoice paid before (was a 409 INVOICE_ALREADY_PAID, issue 13): the money is credit on its account.
-    r = api.post(f"/v1/admin/suspense/{quote(f'VCB#{paid_before}', safe='')}", {"invoice_id": invoice_id},
-                 token=admin)
+    r = api.post(f"/v1/admin/suspense/{quote(f'VCB#{paid_before}', safe='')}", {"invoice_id": invoice_id}, token=admin)
     assert r.status_code == 200, r.json
     assert (r.json["invoice_ids"], r.json["allocated"], r.json["credited"]) == ([], 0, 75000)
     assert _credit(book["two"]) == 100000 - TOTAL + 75000 and len(_invoice(invoice_id).payments) == 1
@@ -386,12 +455,20 @@ def test_resolving_by_hand_posts_once_and_is_audited(api, admin, book):
     assert r.status_code == 404 and r.json["code"] == "CUSTOMER_NOT_FOUND"
     r = api.post(f"/v1/admin/suspense/{quote('VCB#NOSUCHREF', safe='')}", {"ignore": True, "note": "x"}, token=admin)
     assert r.status_code == 404 and r.json["code"] == "STATEMENT_LINE_NOT_FOUND"
-    for body in ({}, {"ignore": True}, {"ignore": "yes", "note": "x"}, {"invoice_id": invoice_id, "ignore": True,
-                                                                          "note": "x"}, {"invoice_id": 5},
-                 {"customer_code": "KH01"}, {"customer_code": book["two"], "invoice_id": invoice_id}):
+    for body in (
+        {},
+        {"ignore": True},
+        {"ignore": "yes", "note": "x"},
+        {"invoice_id": invoice_id, "ignore": True, "note": "x"},
+        {"invoice_id": 5},
+        {"customer_code": "KH01"},
+        {"customer_code": book["two"], "invoice_id": invoice_id},
+    ):
         r = api.post(npath, body, token=admin)
         assert r.status_code == 400 and r.json["field"] in ("invoice_id", "customer_code", "note", "ignore"), (
-            body, r.json)
+            body,
+            r.json,
+        )
 
     # Setting a line aside, with a note: out of the suspense list, audited.
     r = api.post(npath, {"ignore": True, "note": "phí chuyển khoản nội bộ, không phải tiền nước"}, token=admin)
@@ -405,13 +482,15 @@ def test_resolving_by_hand_posts_once_and_is_audited(api, admin, book):
 
 def test_two_managers_resolving_one_line_at_once_post_it_once(api, admin, new_customer):
     from chalicelib.errors import Conflict
+
     one = new_customer(invoices=[("2024-05", 100, 111, WATER, "unpaid")])
     other = new_customer(invoices=[("2024-05", 100, 111, WATER, "unpaid")])
     ref = _ref()
     assert _import(api, admin, _csv([["17/05/2024", ref, "", "75.900", "CK"]])).json["suspense"] == 1
     results = at_once(
         lambda: _service().resolve("admin:a", f"VCB#{ref}", {"customer_code": one.code}),
-        lambda: _service().resolve("admin:b", f"VCB#{ref}", {"invoice_id": f"INV-{other.code}-202405"}))
+        lambda: _service().resolve("admin:b", f"VCB#{ref}", {"invoice_id": f"INV-{other.code}-202405"}),
+    )
     assert sorted(type(x).__name__ for x in results) == ["Conflict", "dict"], results
     [won] = [x for x in results if not isinstance(x, Conflict)]
     [lost] = [x for x in results if isinstance(x, Conflict)]
@@ -427,8 +506,10 @@ def test_two_managers_resolving_one_line_at_once_post_it_once(api, admin, new_cu
 def test_treasury_collections_are_recorded_as_authorised_debit(api, admin, new_customer):
     school = new_customer(invoices=[("2024-05", 100, 111, WATER, "unpaid")])
     ref = f"KB{secrets.token_hex(4).upper()}"
-    text = ("Số chứng từ,Ngày hạch toán,Số tiền,Nội dung\n"
-            f'{ref},20/05/2024,"75,900","TRUONG THCS P5 NOP TIEN NUOC MA KH {school.code} THANG 05/2024"\n')
+    text = (
+        "Số chứng từ,Ngày hạch toán,Số tiền,Nội dung\n"
+        f'{ref},20/05/2024,"75,900","TRUONG THCS P5 NOP TIEN NUOC MA KH {school.code} THANG 05/2024"\n'
+    )
     r = _import(api, admin, text, bank="KBNN")
     assert r.status_code == 201 and r.json["matched"] == 1 and r.json["channel"] == "authorised_debit", r.json
     [payment] = [dict(p) for p in _invoice(f"INV-{school.code}-202405").payments]
@@ -466,8 +547,12 @@ def test_only_managers(api, registered):
     customer = tokens["access_token"]
     assert _import(api, customer, _csv([])).status_code == 403
     assert api.get("/v1/admin/suspense", token=customer).status_code == 403
-    assert api.post(f"/v1/admin/suspense/{quote('VCB#X', safe='')}", {"ignore": True, "note": "x"},
-                    token=customer).status_code == 403
+    assert (
+        api.post(
+            f"/v1/admin/suspense/{quote('VCB#X', safe='')}", {"ignore": True, "note": "x"}, token=customer
+        ).status_code
+        == 403
+    )
     assert _import(api, "", _csv([])).status_code == 401
     assert api.get("/v1/admin/suspense", token="").status_code == 401
 
@@ -477,6 +562,7 @@ def test_an_excel_export_is_read_like_a_csv(api, admin, new_customer):
     import io
 
     from openpyxl import Workbook
+
     customer = new_customer(invoices=[("2024-05", 100, 111, WATER, "unpaid")])
     wb = Workbook()
     sheet = wb.active
@@ -486,10 +572,20 @@ def test_an_excel_export_is_read_like_a_csv(api, admin, new_customer):
     sheet.append([datetime.datetime(2024, 5, 20), ref, None, float(TOTAL), f"TT TIEN NUOC KH {customer.code}"])
     data = io.BytesIO()
     wb.save(data)
-    r = _import(api, admin, "", raw=data.getvalue(),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    r = _import(
+        api,
+        admin,
+        "",
+        raw=data.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     assert r.status_code == 201, r.json
     assert r.json["matched"] == 1 and _invoice(f"INV-{customer.code}-202405").status == "paid"
-    broken = _import(api, admin, "", raw=b"PK\x03\x04 not really a workbook",
-                     content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    broken = _import(
+        api,
+        admin,
+        "",
+        raw=b"PK\x03\x04 not really a workbook",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     assert broken.status_code == 400 and broken.json["code"] == "INVALID_STATEMENT"

@@ -6,6 +6,7 @@ stack: they pay the demo invoices, which the end-to-end tests expect unpaid).
 
 Without Chromium the tests skip and say why; with $CI set they fail instead,
 so CI cannot pass by skipping them."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,15 @@ import pytest
 from tests.e2e.conftest import DEMO_PASSWORD, running_stack
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 PHONE = {"width": 390, "height": 844}
 
 
@@ -35,6 +43,7 @@ def chromium():
     except ImportError:
         _unavailable("playwright is not installed: pip install -r requirements-dev.txt")
     from playwright.sync_api import expect
+
     expect.set_options(timeout=10_000)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -74,8 +83,10 @@ def new_page(chromium):
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-        page.on("console", lambda msg: problems.append(f"console: {msg.text}")
-                if "Content Security Policy" in msg.text else None)
+        page.on(
+            "console",
+            lambda msg: problems.append(f"console: {msg.text}") if "Content Security Policy" in msg.text else None,
+        )
         return page
 
     yield make

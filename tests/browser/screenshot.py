@@ -3,6 +3,7 @@ the 05/2023 invoice, its VNPAY-QR, paid), from the real page on a fresh local st
 
     .venv/bin/python -m tests.browser.screenshot [docs/website.png]
 """
+
 from __future__ import annotations
 
 import base64
@@ -12,18 +13,21 @@ import sys
 import tempfile
 
 import requests
-
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
 from tests.e2e.conftest import DEMO_PASSWORD, running_stack
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-CAPTIONS = ("Hoá đơn của mã khách hàng", "Chi tiết hoá đơn kỳ 05/2023", "Quét mã VNPAY-QR để thanh toán",
-            "Đã thanh toán (không cần tải lại trang)")
+CAPTIONS = (
+    "Hoá đơn của mã khách hàng",
+    "Chi tiết hoá đơn kỳ 05/2023",
+    "Quét mã VNPAY-QR để thanh toán",
+    "Đã thanh toán (không cần tải lại trang)",
+)
 
 
-class _Dirs:   # what running_stack needs of pytest's tmp_path_factory
+class _Dirs:  # what running_stack needs of pytest's tmp_path_factory
     def mktemp(self, name: str) -> pathlib.Path:
         return pathlib.Path(tempfile.mkdtemp(prefix=name + "-"))
 
@@ -44,8 +48,9 @@ def shoot(site: str, sandbox: str, browser) -> list[bytes]:
     page.wait_for_function("() => document.getElementById('qr').naturalWidth >= 100")
     shots.append(page.screenshot(full_page=True))
     # Paid in the sandbox (as a bank app would): the page turns paid by itself.
-    paid = requests.post(sandbox + "/sandbox/pay", json={"payment_url": page.locator("#pay-link").get_attribute("href")},
-                         timeout=15)
+    paid = requests.post(
+        sandbox + "/sandbox/pay", json={"payment_url": page.locator("#pay-link").get_attribute("href")}, timeout=15
+    )
     paid.raise_for_status()
     expect(page.locator("#pay-status")).to_have_attribute("data-status", "paid", timeout=20_000)
     shots.append(page.screenshot(full_page=True))
@@ -57,14 +62,17 @@ def compose(browser, shots: list[bytes]) -> bytes:
     """The phone screens side by side, each with a caption (a page of our own, rendered by the browser)."""
     panels = "".join(
         f'<figure><img src="data:image/png;base64,{base64.b64encode(png).decode()}"><figcaption>{caption}'
-        "</figcaption></figure>" for png, caption in zip(shots, CAPTIONS))
+        "</figcaption></figure>"
+        for png, caption in zip(shots, CAPTIONS)
+    )
     page = browser.new_page(viewport={"width": 4 * PHONE["width"] + 5 * 24, "height": 600})
     page.set_content(
         "<!doctype html><html lang='vi'><meta charset='utf-8'><style>body{margin:0;padding:24px;background:#dfe6ee;"
         "display:flex;gap:24px;align-items:flex-start;font:600 15px system-ui,sans-serif;color:#1b2430}"
         "figure{margin:0;width:390px}img{display:block;width:390px;border-radius:14px;"
         "box-shadow:0 4px 16px #0003}figcaption{text-align:center;margin-top:10px}</style>"
-        f"<body>{panels}</body></html>")
+        f"<body>{panels}</body></html>"
+    )
     png = page.screenshot(full_page=True)
     page.close()
     return png

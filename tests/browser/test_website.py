@@ -3,6 +3,7 @@ local stack and its VNPay sandbox: log in (also keyboard only, and a wrong
 password showing the API's message), linked codes and invoices, the 05/2023
 invoice (78,255 VND) and its PDF, English and back, pay with the on-screen
 QR or VNPay's payment page, and the page turning paid without a reload."""
+
 from __future__ import annotations
 
 import os
@@ -14,14 +15,14 @@ import requests
 
 try:
     from playwright.sync_api import expect
-except ImportError:   # the conftest's fixtures skip (or fail under CI) with the reason
+except ImportError:  # the conftest's fixtures skip (or fail under CI) with the reason
     if os.environ.get("CI"):
         raise
     pytest.skip("playwright is not installed", allow_module_level=True)
 
 INVOICE = "INV-01031059-202305"
 NEIGHBOUR_INVOICE = "INV-01031060-202305"
-PAID_WITHIN_MS = 20_000   # the sandbox sends the IPN at once; the page polls every 3 s
+PAID_WITHIN_MS = 20_000  # the sandbox sends the IPN at once; the page polls every 3 s
 
 
 def login(page, site: str, code: str, password: str) -> None:
@@ -96,7 +97,7 @@ def test_keyboard_only_login_and_the_apis_message_for_a_wrong_password(page, sit
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     expect(page.locator("#view-login")).to_be_visible()
     assert_accessible(page)
-    for _ in range(8):   # skip link, language switch, then the form: Tab until the code field
+    for _ in range(8):  # skip link, language switch, then the form: Tab until the code field
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "code":
             break
@@ -109,11 +110,11 @@ def test_keyboard_only_login_and_the_apis_message_for_a_wrong_password(page, sit
 
     wrong = {"customer_code": "01031060", "password": "not-the-password-either"}
     error = page.locator("#login-error")
-    expect(error).to_have_text(api_message(site, wrong, "vi"))   # "Mã khách hàng hoặc mật khẩu không đúng."
+    expect(error).to_have_text(api_message(site, wrong, "vi"))  # "Mã khách hàng hoặc mật khẩu không đúng."
     expect(error).to_have_attribute("role", "alert")
     expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
-    assert page.evaluate("document.activeElement.id") == "password"   # focus back where the fix is
-    assert_accessible(page)   # the error message too
+    assert page.evaluate("document.activeElement.id") == "password"  # focus back where the fix is
+    assert_accessible(page)  # the error message too
 
     # The same in English: the page asks the API in the chosen language.
     page.locator("#lang").focus()
@@ -124,16 +125,16 @@ def test_keyboard_only_login_and_the_apis_message_for_a_wrong_password(page, sit
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type("still-not-it")
     page.keyboard.press("Enter")
-    expect(error).to_have_text(api_message(site, wrong, "en"))   # "Wrong customer code or password."
+    expect(error).to_have_text(api_message(site, wrong, "en"))  # "Wrong customer code or password."
 
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type(password)
     page.keyboard.press("Enter")
     expect(page.locator("#view-account")).to_be_visible()
-    expect(page.locator("#account-title")).to_be_focused()   # a screen reader hears where it is
+    expect(page.locator("#account-title")).to_be_focused()  # a screen reader hears where it is
     expect(page.locator("li.invoice")).to_have_count(1)
     expect(page.locator("li.invoice").first).to_contain_text("Unpaid")
-    page.locator("#lang").click()   # back to Vietnamese for the next login on this machine
+    page.locator("#lang").click()  # back to Vietnamese for the next login on this machine
     expect(page.locator("html")).to_have_attribute("lang", "vi")
 
 
@@ -142,7 +143,7 @@ def test_invoices_detail_pdf_language_and_paying_on_vnpays_payment_page(page, ne
     expect(page.locator("#codes button")).to_have_count(1)
     expect(page.locator("#codes button")).to_contain_text("01031059 · Dương Tấn Hiền")
     invoices = page.locator("li.invoice")
-    expect(invoices).to_have_count(4)   # newest first: 05, 04, 03, 02/2023
+    expect(invoices).to_have_count(4)  # newest first: 05, 04, 03, 02/2023
     expect(invoices.nth(0)).to_contain_text("Kỳ 05/2023")
     may = page.locator(f"li.invoice[data-invoice='{INVOICE}']")
     expect(may).to_contain_text("78.255 ₫")
@@ -221,8 +222,10 @@ def test_invoices_detail_pdf_language_and_paying_on_vnpays_payment_page(page, ne
     assert_not_reloaded(page)
 
 
-@pytest.mark.skipif(shutil.which("zbarimg") is None, reason="the sandbox's bank app reads QR images with zbarimg "
-                                                            "(apt-get install zbar-tools)")
+@pytest.mark.skipif(
+    shutil.which("zbarimg") is None,
+    reason="the sandbox's bank app reads QR images with zbarimg (apt-get install zbar-tools)",
+)
 def test_paying_by_scanning_the_qr_on_the_screen(page, new_page, site, password, web_stack):
     login(page, site, "01031060", password)
     invoice = page.locator(f"li.invoice[data-invoice='{NEIGHBOUR_INVOICE}']")
@@ -241,7 +244,8 @@ def test_paying_by_scanning_the_qr_on_the_screen(page, new_page, site, password,
     bank = new_page()
     bank.goto(web_stack.config.vnpay_url + "/bank-app")
     bank.locator("input[name=image]").set_input_files(
-        files=[{"name": "qr.png", "mimeType": "image/png", "buffer": photo}])
+        files=[{"name": "qr.png", "mimeType": "image/png", "buffer": photo}]
+    )
     bank.get_by_role("button", name=re.compile("Đọc mã")).click()
     expect(bank.locator("td.amount")).to_have_text(total.replace(" ₫", " VND"))
     bank.get_by_role("button", name="Thanh toán / Pay").click()
@@ -254,14 +258,14 @@ def test_paying_by_scanning_the_qr_on_the_screen(page, new_page, site, password,
 def test_the_session_survives_a_reload_refreshes_an_expired_token_and_logs_out(page, site, password):
     login(page, site, "01031059", password)
     stored = page.evaluate("({session: Object.keys(sessionStorage), local: Object.keys(localStorage)})")
-    assert stored["session"] == ["cskh.refresh"]        # the refresh token: this tab only
-    assert "cskh.refresh" not in stored["local"]         # never kept across tabs or restarts
+    assert stored["session"] == ["cskh.refresh"]  # the refresh token: this tab only
+    assert "cskh.refresh" not in stored["local"]  # never kept across tabs or restarts
     assert page.evaluate("document.cookie") == ""
 
     refreshes = []
     page.on("request", lambda r: refreshes.append(r.url) if r.url.endswith("/v1/auth/refresh") else None)
     page.reload()
-    expect(page.locator("#view-account")).to_be_visible()   # back in with the refresh token, no password
+    expect(page.locator("#view-account")).to_be_visible()  # back in with the refresh token, no password
     expect(page.locator("li.invoice")).to_have_count(4)
     assert len(refreshes) == 1
 
@@ -273,13 +277,16 @@ def test_the_session_survives_a_reload_refreshes_an_expired_token_and_logs_out(p
         if answered:
             return route.fallback()
         answered.append(route.request.url)
-        route.fulfill(status=401, content_type="application/json",
-                      body='{"code": "UNAUTHORIZED", "message": "Chưa đăng nhập hoặc phiên đã hết hạn."}')
+        route.fulfill(
+            status=401,
+            content_type="application/json",
+            body='{"code": "UNAUTHORIZED", "message": "Chưa đăng nhập hoặc phiên đã hết hạn."}',
+        )
 
     page.route("**/v1/customers/*/invoices*", expired_once)
     with page.expect_response(lambda r: "/invoices?" in r.url and r.status == 200) as retried:
         with page.expect_response("**/v1/auth/refresh") as refreshed:
-            page.evaluate("location.hash = '#/'")   # the invoice list again
+            page.evaluate("location.hash = '#/'")  # the invoice list again
     assert refreshed.value.status == 200 and retried.value.ok
     assert len(answered) == 1 and len(refreshes) == 2
     expect(page.locator("li.invoice")).to_have_count(4)
@@ -298,7 +305,7 @@ def test_a_bills_payment_link_opens_that_invoice_after_login(page, site, passwor
     page.get_by_label("Mật khẩu").fill(password)
     page.get_by_label("Mật khẩu").press("Enter")
     expect(page.locator("#invoice-title")).to_have_text("Hoá đơn kỳ 05/2023")
-    assert page.url == f"{site}#/hoa-don/{NEIGHBOUR_INVOICE}"   # the query is gone, the place is kept
+    assert page.url == f"{site}#/hoa-don/{NEIGHBOUR_INVOICE}"  # the query is gone, the place is kept
 
-    page.goto(f"{site}?invoice=INV-01031059-202305")   # someone else's invoice: as if it did not exist
+    page.goto(f"{site}?invoice=INV-01031059-202305")  # someone else's invoice: as if it did not exist
     expect(page.locator("#invoice-error")).to_have_text("Không tìm thấy hoá đơn.")

@@ -2,6 +2,7 @@
 ports, DynamoDB Local in memory and a temporary state directory; tests talk
 to it over HTTP on 127.0.0.1 only. Everything started is stopped, even when
 a test fails; the stack's log is printed if it does not start."""
+
 from __future__ import annotations
 
 import json

@@ -1,6 +1,7 @@
 """The chat assistants over HTTP on the local stack: local/chat_fakes.py plays
 Messenger and a Zalo OA (signs and posts user messages to our webhooks, takes
 our Send API / OA API calls); replies travel through SQS and the chat worker."""
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,9 @@ def _say(stack, platform: str, user: str, text: str, **extra) -> dict:
 def _replies(stack, platform: str, user: str, count: int, timeout: float = 30) -> list[str]:
     deadline = time.monotonic() + timeout
     while True:
-        got = requests.get(f"{_fakes(stack)}/fake/outbox", params={"platform": platform, "recipient": user},
-                           timeout=10).json()["messages"]
+        got = requests.get(
+            f"{_fakes(stack)}/fake/outbox", params={"platform": platform, "recipient": user}, timeout=10
+        ).json()["messages"]
         if len(got) >= count or time.monotonic() > deadline:
             assert len(got) >= count, f"{len(got)} replies to {platform} user, wanted {count}: {got}"
             return [m["text"] for m in got]
@@ -56,13 +58,13 @@ def test_a_messenger_user_links_with_a_code_and_looks_up_the_invoice(stack, api)
     answer = _say(stack, "facebook", psid, "tra cứu 01031059")
     assert answer["status"] == 200 and answer["answer"]["status"] == "EVENT_RECEIVED"
     before = _replies(stack, "facebook", psid, 1)[0]
-    assert "liên kết" in before and "01031059" not in before and not AMOUNT.search(before)   # nothing about it
+    assert "liên kết" in before and "01031059" not in before and not AMOUNT.search(before)  # nothing about it
 
     code = api.call("POST", "/v1/me/chat-link-codes", token=token).json()["code"]
     _say(stack, "facebook", psid, f"liên kết {code}")
     assert "Đã liên kết" in _replies(stack, "facebook", psid, 2)[1]
     again = _say(stack, "facebook", psid, "Tra cứu 01031059", mid="m_e2e_redelivered")
-    _say(stack, "facebook", psid, "Tra cứu 01031059", mid="m_e2e_redelivered")     # Meta redelivers: one answer
+    _say(stack, "facebook", psid, "Tra cứu 01031059", mid="m_e2e_redelivered")  # Meta redelivers: one answer
     assert again["status"] == 200
     reply = _replies(stack, "facebook", psid, 3)[2]
     _check_summary(reply, _latest_invoice(api, token, "01031059"))
@@ -81,7 +83,7 @@ def test_a_zalo_user_links_and_looks_up_and_unlinks(stack, api):
     assert "Đã liên kết" in _replies(stack, "zalo", user, 1)[0]
     _say(stack, "zalo", user, "tc 01031060")
     _check_summary(_replies(stack, "zalo", user, 2)[1], _latest_invoice(api, token, "01031060"))
-    _say(stack, "zalo", user, "tra cứu 01031059")                 # the neighbour's code: refused, says nothing
+    _say(stack, "zalo", user, "tra cứu 01031059")  # the neighbour's code: refused, says nothing
     refused = _replies(stack, "zalo", user, 3)[2]
     assert "01031059" not in refused and not AMOUNT.search(refused)
     _say(stack, "zalo", user, "hủy liên kết")
@@ -93,9 +95,17 @@ def test_the_messenger_handshake_and_forged_calls(stack):
     assert handshake["status"] == 200 and str(handshake["answer"]) == handshake["challenge"]
     wrong = requests.post(f"{_fakes(stack)}/fake/facebook/verify", json={"verify_token": "guess"}, timeout=20).json()
     assert wrong["status"] == 403
-    forged = requests.post(f"{stack.api_url}/v1/chat/zalo", timeout=20, headers={"X-ZEvent-Signature": "mac=00"},
-                           json={"event_name": "user_send_text", "timestamp": "1", "sender": {"id": "1"},
-                                 "message": {"text": "tc 01031059", "msg_id": "x"}})
+    forged = requests.post(
+        f"{stack.api_url}/v1/chat/zalo",
+        timeout=20,
+        headers={"X-ZEvent-Signature": "mac=00"},
+        json={
+            "event_name": "user_send_text",
+            "timestamp": "1",
+            "sender": {"id": "1"},
+            "message": {"text": "tc 01031059", "msg_id": "x"},
+        },
+    )
     assert forged.status_code == 401 and forged.json()["code"] == "INVALID_SIGNATURE"
     unsigned = requests.post(f"{stack.api_url}/v1/chat/facebook", json={"object": "page", "entry": []}, timeout=20)
     assert unsigned.status_code == 401

@@ -4,6 +4,7 @@ accounts and fills tables, so it never shares the end-to-end tests' stack).
 The stack is started with tests/e2e's `running_stack`; tokens for every role
 are taken once, before any fuzzing (the login fuzz soon locks the demo
 accounts and rate-limits this IP, which is what it should do)."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,9 @@ def fuzz_examples() -> int:
 @pytest.fixture(scope="session")
 def fuzz_stack(tmp_path_factory):
     # Access tokens for an hour, so a deep run (FUZZ_EXAMPLES=500) keeps its sessions.
-    yield from running_stack(tmp_path_factory, "fuzz-stack", {"ACCESS_TOKEN_TTL": "3600",
-                                                             "LOCAL_QUEUE_VISIBILITY_SECONDS": "2"})
+    yield from running_stack(
+        tmp_path_factory, "fuzz-stack", {"ACCESS_TOKEN_TTL": "3600", "LOCAL_QUEUE_VISIBILITY_SECONDS": "2"}
+    )
 
 
 def _login(url: str, path: str, body: dict) -> str:
@@ -43,14 +45,20 @@ def role_headers(fuzz_stack) -> dict:
     """Headers that make a request come from each role (anonymous: none)."""
     url = fuzz_stack.api_url
     customer = _login(url, "/v1/auth/login", {"customer_code": CUSTOMER, "password": DEMO_PASSWORD})
-    staff = _login(url, "/v1/staff/login", {"username": STAFF, "password": DEMO_PASSWORD,
-                                             "device_imei": STAFF_DEVICE, "app_version": STAFF_APP_VERSION})
+    staff = _login(
+        url,
+        "/v1/staff/login",
+        {"username": STAFF, "password": DEMO_PASSWORD, "device_imei": STAFF_DEVICE, "app_version": STAFF_APP_VERSION},
+    )
     admin = _login(url, "/v1/admin/login", {"username": "admin", "password": DEMO_PASSWORD})
     return {
         "anonymous": {},
         "customer": {"Authorization": f"Bearer {customer}"},
-        "staff": {"Authorization": f"Bearer {staff}", "X-Device-Imei": STAFF_DEVICE,
-                  "X-App-Version": STAFF_APP_VERSION},
+        "staff": {
+            "Authorization": f"Bearer {staff}",
+            "X-Device-Imei": STAFF_DEVICE,
+            "X-App-Version": STAFF_APP_VERSION,
+        },
         "admin": {"Authorization": f"Bearer {admin}"},
     }
 

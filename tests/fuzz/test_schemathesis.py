@@ -16,6 +16,7 @@ deterministic generation. Checks and the few documented exceptions are in
 tests/fuzz/schemathesis.toml. FUZZ_EXAMPLES (default 12) is the number of
 fuzzed examples per operation; `make fuzz` runs 200.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -46,8 +47,15 @@ def role_regex(*roles: str) -> str:
 
 def test_role_regex_matches_the_authorizer():
     for role, patterns in ROLE_ROUTES.items():
-        for path in ("/v1/me", "/v1/me/customers", "/v1/staff/routes/today", "/v1/admin/kpis",
-                     "/v1/payments", "/v1/invoices/X1/pdf", "/v1/auth/login"):
+        for path in (
+            "/v1/me",
+            "/v1/me/customers",
+            "/v1/staff/routes/today",
+            "/v1/admin/kpis",
+            "/v1/payments",
+            "/v1/invoices/X1/pdf",
+            "/v1/auth/login",
+        ):
             assert bool(re.match(role_regex(role), path)) == any(fnmatch.fnmatchcase(path, p) for p in patterns)
 
 
@@ -56,9 +64,22 @@ def schemathesis_command(url: str, run: str, headers: dict, report_dir: str) -> 
     operation without a token (refused before any handler runs, so a few
     examples each); a role: every operation its token is granted, in full."""
     examples = NO_TOKEN_EXAMPLES if run == "no-token" else fuzz_examples()
-    cmd = [os.path.join(os.path.dirname(sys.executable), "schemathesis"), "--config-file", CONFIG, "run",
-           url + "/v1/openapi.json", "--seed", str(SEED), "--max-examples", str(examples),
-           "--no-color", "--report", "junit,ndjson", "--report-dir", report_dir]
+    cmd = [
+        os.path.join(os.path.dirname(sys.executable), "schemathesis"),
+        "--config-file",
+        CONFIG,
+        "run",
+        url + "/v1/openapi.json",
+        "--seed",
+        str(SEED),
+        "--max-examples",
+        str(examples),
+        "--no-color",
+        "--report",
+        "junit,ndjson",
+        "--report-dir",
+        report_dir,
+    ]
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
     every_role = role_regex(*ROLE_ROUTES)
@@ -92,20 +113,30 @@ def run_schemathesis(role, fuzz_stack, role_headers, served_document, tmp_path, 
     cmd = schemathesis_command(fuzz_stack.api_url, role, headers, report_dir)
     started = time.monotonic()
     # In the test's own directory: schemathesis and hypothesis leave their caches there.
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=str(tmp_path),
-                          env={**os.environ, "SCHEMATHESIS_HOOKS": ""})
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=str(tmp_path),
+        env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+    )
     elapsed = time.monotonic() - started
     figures = summarise(proc.stdout)
-    summary = proc.stdout[proc.stdout.rfind("SUMMARY"):] if "SUMMARY" in proc.stdout else proc.stdout[-3000:]
+    summary = proc.stdout[proc.stdout.rfind("SUMMARY") :] if "SUMMARY" in proc.stdout else proc.stdout[-3000:]
     print(f"[fuzz {role}] {figures} in {elapsed:.0f}s\n{summary}")
-    record_property("fuzz", f"{role}: {figures['operations']} operations, {figures['cases']} test cases, "
-                            f"{elapsed:.0f} s, exit {proc.returncode}")
+    record_property(
+        "fuzz",
+        f"{role}: {figures['operations']} operations, {figures['cases']} test cases, "
+        f"{elapsed:.0f} s, exit {proc.returncode}",
+    )
     os.makedirs(report_dir, exist_ok=True)
     with open(os.path.join(report_dir, "stdout.txt"), "w", encoding="utf-8") as f:
         f.write(proc.stdout + proc.stderr)
     assert proc.returncode == 0, (
         f"schemathesis found problems as {role} (full output: {report_dir}/stdout.txt; reproduce: "
-        "docs/security-testing.md)\n" + headlines(proc.stdout) + proc.stderr[-3000:])
+        "docs/security-testing.md)\n" + headlines(proc.stdout) + proc.stderr[-3000:]
+    )
 
 
 def headlines(stdout: str) -> str:

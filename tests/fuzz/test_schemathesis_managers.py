@@ -1,5 +1,6 @@
 """The staff and admin runs of tests/fuzz/test_schemathesis.py, in a file of their own so
 that `pytest -n 2 --dist loadfile` (make test) fuzzes both halves at once."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """The chat worker and the outbound adapter: the requests each platform expects,
 and what is retried (SQS) or dropped."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,22 @@ from chalicelib.jobs.chat import handle_batch
 
 
 def _event(*bodies):
-    return SQSEvent({"Records": [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": b, "attributes": {},
-                                  "messageAttributes": {}, "eventSourceARN": "arn:aws:sqs:ap-southeast-1:0:q"}
-                                 for i, b in enumerate(bodies)]}, context=None)
+    return SQSEvent(
+        {
+            "Records": [
+                {
+                    "messageId": f"m{i}",
+                    "receiptHandle": f"r{i}",
+                    "body": b,
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "eventSourceARN": "arn:aws:sqs:ap-southeast-1:0:q",
+                }
+                for i, b in enumerate(bodies)
+            ]
+        },
+        context=None,
+    )
 
 
 @responses.activate
@@ -28,8 +42,11 @@ def test_facebook_send_api_request():
     HttpChatSender(facebook_token=lambda: "PAGE-TOKEN", zalo_token=lambda: None).send("facebook", "6001", "xin chào")
     call = responses.calls[0].request
     assert call.url == f"{url}?access_token=PAGE-TOKEN"
-    assert json.loads(call.body) == {"recipient": {"id": "6001"}, "messaging_type": "RESPONSE",
-                                     "message": {"text": "xin chào"}}
+    assert json.loads(call.body) == {
+        "recipient": {"id": "6001"},
+        "messaging_type": "RESPONSE",
+        "message": {"text": "xin chào"},
+    }
 
 
 @responses.activate
@@ -44,10 +61,14 @@ def test_zalo_oa_customer_service_message_request():
 
 @responses.activate
 def test_refusals_and_outages_are_retried_and_a_missing_token_is_not():
-    responses.post(f"{get_settings().zalo_api_url}/v3.0/oa/message/cs",
-                   json={"error": -216, "message": "Access token is invalid"})
-    responses.post(f"{get_settings().facebook_graph_url}/me/messages", status=400,
-                   json={"error": {"message": "Invalid OAuth access token", "code": 190}})
+    responses.post(
+        f"{get_settings().zalo_api_url}/v3.0/oa/message/cs", json={"error": -216, "message": "Access token is invalid"}
+    )
+    responses.post(
+        f"{get_settings().facebook_graph_url}/me/messages",
+        status=400,
+        json={"error": {"message": "Invalid OAuth access token", "code": 190}},
+    )
     sender = HttpChatSender(facebook_token=lambda: "T", zalo_token=lambda: "T")
     with pytest.raises(DeliveryFailed, match="-216"):
         sender.send("zalo", "1", "a")
@@ -84,6 +105,7 @@ def test_the_worker_reports_only_what_can_succeed_later():
         result = handle_batch(_event(msg("1"), msg("down"), msg("off"), "not json", json.dumps({"platform": "x"})))
     finally:
         deps.reset()
-    assert result == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m3"},
-                                            {"itemIdentifier": "m4"}]}
+    assert result == {
+        "batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m3"}, {"itemIdentifier": "m4"}]
+    }
     assert sender.sent == [{"platform": "zalo", "recipient": "1", "text": "t"}]

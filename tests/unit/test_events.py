@@ -1,5 +1,6 @@
 """The local event runner (local/events.py): SQS delivery with partial batch
 responses and redrive to the DLQ, and the schedule expressions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,7 @@ from moto import mock_aws
 
 from local import events
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
 REGION = "ap-southeast-1"
 MAX_RECEIVES = 3
@@ -69,16 +70,20 @@ def sqs(monkeypatch):
 def make_queue(sqs, name: str, visibility: int = 1) -> tuple[str, str]:
     dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    url = sqs.create_queue(QueueName=name, Attributes={
-        "VisibilityTimeout": str(visibility),
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}),
-    })["QueueUrl"]
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": str(visibility),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}),
+        },
+    )["QueueUrl"]
     return url, dlq
 
 
 def depth(sqs, url: str) -> int:
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
     return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
@@ -96,8 +101,9 @@ def test_the_runner_finds_the_apps_event_sources():
 def test_partial_batch_failure_deletes_the_successes_and_redrives_the_failure(sqs):
     url, dlq = make_queue(sqs, "work", visibility=1)
     for body in ("a", "poison", "b"):
-        sqs.send_message(QueueUrl=url, MessageBody=body,
-                         MessageAttributes={"kind": {"DataType": "String", "StringValue": "test"}})
+        sqs.send_message(
+            QueueUrl=url, MessageBody=body, MessageAttributes={"kind": {"DataType": "String", "StringValue": "test"}}
+        )
     app = make_app()
     runner = events.EventRunner(app, sqs_client=sqs, region=REGION, stage="local")
     worker = source(runner, "worker")
@@ -107,8 +113,17 @@ def test_partial_batch_failure_deletes_the_successes_and_redrives_the_failure(sq
 
     # The event is shaped like Lambda's.
     record = app.calls["work"][0]["Records"][0]
-    assert set(record) >= {"messageId", "receiptHandle", "body", "attributes", "messageAttributes",
-                           "md5OfBody", "eventSource", "eventSourceARN", "awsRegion"}
+    assert set(record) >= {
+        "messageId",
+        "receiptHandle",
+        "body",
+        "attributes",
+        "messageAttributes",
+        "md5OfBody",
+        "eventSource",
+        "eventSourceARN",
+        "awsRegion",
+    }
     assert record["eventSource"] == "aws:sqs"
     assert record["eventSourceARN"].endswith(":work")
     assert record["attributes"]["ApproximateReceiveCount"] == "1"
@@ -132,7 +147,7 @@ def test_a_handler_that_raises_deletes_nothing(sqs):
     result = runner.poll_once(source(runner, "crashy"), wait_seconds=1)
     assert result.received == 1 and result.succeeded == [] and len(result.failed) == 1
     assert "RuntimeError: boom" in result.error
-    assert depth(sqs, url) == 1   # in flight, not deleted
+    assert depth(sqs, url) == 1  # in flight, not deleted
 
 
 def test_an_invalid_item_identifier_fails_the_whole_batch(sqs):
@@ -146,24 +161,37 @@ def test_an_invalid_item_identifier_fails_the_whole_batch(sqs):
     assert depth(sqs, url) == 2
 
 
-@pytest.mark.parametrize("response, failed", [
-    (None, set()), ({}, set()), ({"batchItemFailures": []}, set()), ({"batchItemFailures": None}, set()),
-    ({"batchItemFailures": [{"itemIdentifier": "m2"}]}, {"m2"}),
-])
+@pytest.mark.parametrize(
+    "response, failed",
+    [
+        (None, set()),
+        ({}, set()),
+        ({"batchItemFailures": []}, set()),
+        ({"batchItemFailures": None}, set()),
+        ({"batchItemFailures": [{"itemIdentifier": "m2"}]}, {"m2"}),
+    ],
+)
 def test_batch_responses_lambda_accepts(response, failed):
     assert events.failed_message_ids(response, ["m1", "m2"]) == failed
 
 
-@pytest.mark.parametrize("response", [
-    "ok", {"batchItemFailures": [{"itemIdentifier": ""}]}, {"batchItemFailures": [{"itemIdentifier": None}]},
-    {"batchItemFailures": [{"id": "m1"}]}, {"batchItemFailures": [{"itemIdentifier": "m9"}]},
-])
+@pytest.mark.parametrize(
+    "response",
+    [
+        "ok",
+        {"batchItemFailures": [{"itemIdentifier": ""}]},
+        {"batchItemFailures": [{"itemIdentifier": None}]},
+        {"batchItemFailures": [{"id": "m1"}]},
+        {"batchItemFailures": [{"itemIdentifier": "m9"}]},
+    ],
+)
 def test_batch_responses_that_fail_the_whole_batch(response):
     with pytest.raises(events._WholeBatchFailed):
         events.failed_message_ids(response, ["m1", "m2"])
 
 
 # -- schedules ---------------------------------------------------------------
+
 
 def test_cron_nightly_at_two_utc_is_nine_in_vietnam():
     sched = events.parse_schedule("cron(0 2 * * ? *)")
@@ -172,29 +200,31 @@ def test_cron_nightly_at_two_utc_is_nine_in_vietnam():
     assert not sched.matches(dt.datetime(2023, 6, 1, 2, 1, tzinfo=UTC))
     assert not sched.matches(dt.datetime(2023, 6, 1, 9, 0, tzinfo=UTC))
     assert sched.next_after(dt.datetime(2023, 6, 1, 2, 0, tzinfo=UTC)) == dt.datetime(2023, 6, 2, 2, 0, tzinfo=UTC)
-    assert sched.next_after(dt.datetime(2023, 6, 1, 1, 59, 30, tzinfo=UTC)) == \
-        dt.datetime(2023, 6, 1, 2, 0, tzinfo=UTC)
+    assert sched.next_after(dt.datetime(2023, 6, 1, 1, 59, 30, tzinfo=UTC)) == dt.datetime(2023, 6, 1, 2, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("expression, when, expected", [
-    ("cron(0/15 * * * ? *)", dt.datetime(2023, 6, 1, 10, 45), True),
-    ("cron(0/15 * * * ? *)", dt.datetime(2023, 6, 1, 10, 50), False),
-    ("cron(*/10 8-17 ? * MON-FRI *)", dt.datetime(2023, 6, 2, 17, 30), True),      # a Friday
-    ("cron(*/10 8-17 ? * MON-FRI *)", dt.datetime(2023, 6, 3, 9, 0), False),       # a Saturday
-    ("cron(0 0 1 * ? *)", dt.datetime(2023, 7, 1, 0, 0), True),
-    ("cron(0 0 L * ? *)", dt.datetime(2023, 2, 28, 0, 0), True),
-    ("cron(0 0 L * ? *)", dt.datetime(2024, 2, 28, 0, 0), False),                  # 2024 is a leap year
-    ("cron(0 0 LW * ? *)", dt.datetime(2023, 9, 29, 0, 0), True),                  # 30/09/2023 is a Saturday
-    ("cron(0 0 15W * ? *)", dt.datetime(2023, 7, 14, 0, 0), True),                 # 15/07/2023 is a Saturday
-    ("cron(0 0 ? * 6L *)", dt.datetime(2023, 6, 30, 0, 0), True),                  # last Friday of June
-    ("cron(0 0 ? * 6L *)", dt.datetime(2023, 6, 23, 0, 0), False),
-    ("cron(0 0 ? * 3#2 *)", dt.datetime(2023, 6, 13, 0, 0), True),                 # second Tuesday
-    ("cron(0 0 ? * 1 *)", dt.datetime(2023, 6, 4, 0, 0), True),                    # 1 = Sunday
-    ("cron(0 0 ? * SUN *)", dt.datetime(2023, 6, 5, 0, 0), False),
-    ("cron(30 1 1,15 JAN-MAR ? 2024)", dt.datetime(2024, 2, 15, 1, 30), True),
-    ("cron(30 1 1,15 JAN-MAR ? 2024)", dt.datetime(2023, 2, 15, 1, 30), False),
-    ("cron(0 22 ? * FRI-MON *)", dt.datetime(2023, 6, 4, 22, 0), True),            # a wrapping range
-])
+@pytest.mark.parametrize(
+    "expression, when, expected",
+    [
+        ("cron(0/15 * * * ? *)", dt.datetime(2023, 6, 1, 10, 45), True),
+        ("cron(0/15 * * * ? *)", dt.datetime(2023, 6, 1, 10, 50), False),
+        ("cron(*/10 8-17 ? * MON-FRI *)", dt.datetime(2023, 6, 2, 17, 30), True),  # a Friday
+        ("cron(*/10 8-17 ? * MON-FRI *)", dt.datetime(2023, 6, 3, 9, 0), False),  # a Saturday
+        ("cron(0 0 1 * ? *)", dt.datetime(2023, 7, 1, 0, 0), True),
+        ("cron(0 0 L * ? *)", dt.datetime(2023, 2, 28, 0, 0), True),
+        ("cron(0 0 L * ? *)", dt.datetime(2024, 2, 28, 0, 0), False),  # 2024 is a leap year
+        ("cron(0 0 LW * ? *)", dt.datetime(2023, 9, 29, 0, 0), True),  # 30/09/2023 is a Saturday
+        ("cron(0 0 15W * ? *)", dt.datetime(2023, 7, 14, 0, 0), True),  # 15/07/2023 is a Saturday
+        ("cron(0 0 ? * 6L *)", dt.datetime(2023, 6, 30, 0, 0), True),  # last Friday of June
+        ("cron(0 0 ? * 6L *)", dt.datetime(2023, 6, 23, 0, 0), False),
+        ("cron(0 0 ? * 3#2 *)", dt.datetime(2023, 6, 13, 0, 0), True),  # second Tuesday
+        ("cron(0 0 ? * 1 *)", dt.datetime(2023, 6, 4, 0, 0), True),  # 1 = Sunday
+        ("cron(0 0 ? * SUN *)", dt.datetime(2023, 6, 5, 0, 0), False),
+        ("cron(30 1 1,15 JAN-MAR ? 2024)", dt.datetime(2024, 2, 15, 1, 30), True),
+        ("cron(30 1 1,15 JAN-MAR ? 2024)", dt.datetime(2023, 2, 15, 1, 30), False),
+        ("cron(0 22 ? * FRI-MON *)", dt.datetime(2023, 6, 4, 22, 0), True),  # a wrapping range
+    ],
+)
 def test_cron_matching(expression, when, expected):
     assert events.parse_schedule(expression).matches(when.replace(tzinfo=UTC)) is expected
 
@@ -207,10 +237,21 @@ def test_chalice_schedule_objects_parse():
     assert rate.next_after(dt.datetime(2023, 1, 1, 1, 0, tzinfo=UTC)) == dt.datetime(2023, 1, 1, 2, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("expression", [
-    "cron(0 2 * * * *)", "cron(0 2 ? * ? *)", "cron(0 2 * *)", "cron(60 2 * * ? *)", "cron(0 2 * * ? 1960)",
-    "rate(0 minutes)", "rate(1 minutes)", "rate(5 minute)", "rate(5 weeks)", "every 5 minutes",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "cron(0 2 * * * *)",
+        "cron(0 2 ? * ? *)",
+        "cron(0 2 * *)",
+        "cron(60 2 * * ? *)",
+        "cron(0 2 * * ? 1960)",
+        "rate(0 minutes)",
+        "rate(1 minutes)",
+        "rate(5 minute)",
+        "rate(5 weeks)",
+        "every 5 minutes",
+    ],
+)
 def test_invalid_expressions_are_rejected(expression):
     with pytest.raises(events.ScheduleError):
         events.parse_schedule(expression)
@@ -227,7 +268,7 @@ def test_the_scheduler_fires_due_jobs_once_with_a_scheduled_event():
 
     clock["now"] = dt.datetime(2023, 6, 1, 2, 0, 1, tzinfo=UTC)
     assert runner.tick() == ["nightly"]
-    assert runner.tick() == []                       # once per firing
+    assert runner.tick() == []  # once per firing
     event = app.calls["nightly"][0]
     assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
     assert event["time"] == "2023-06-01T02:00:00Z"
@@ -247,9 +288,9 @@ def test_a_failed_scheduled_run_is_retried_like_an_async_invocation():
     app = make_app()
     runner = events.EventRunner(app, region=REGION, now=lambda: clock["now"], retry_delays=(0, 0))
     clock["now"] = start + dt.timedelta(hours=1)
-    assert "flaky" in runner.tick()          # fails; a retry is queued
-    runner.tick()                            # retry 1 fails
-    runner.tick()                            # retry 2 fails; no more
+    assert "flaky" in runner.tick()  # fails; a retry is queued
+    runner.tick()  # retry 1 fails
+    runner.tick()  # retry 2 fails; no more
     runner.tick()
     assert app.calls["flaky"] == 3
 

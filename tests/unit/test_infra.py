@@ -8,6 +8,7 @@ generator's own code path (infra/package.py reads PynamoDB's create-table schema
 and the checks are shown to fail on a tampered template. One real `chalice package`
 of the dev stage runs per module (a few seconds once Chalice has cached the
 dependencies in .chalice/deployments)."""
+
 from __future__ import annotations
 
 import copy
@@ -38,16 +39,25 @@ STAGES = ("dev", "prod")
 ACCOUNT_ARN = "arn:aws:{service}:ap-southeast-1:123456789012:{rest}"
 # What the code calls on the tables (PynamoDB: get, save, update, delete, query, batch_get,
 # TransactWrite's Put/Update/Delete/ConditionCheck, and DescribeTable for metadata).
-TABLE_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem",
-                 "ConditionCheckItem", "DescribeTable")
+TABLE_ACTIONS = (
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "BatchGetItem",
+    "ConditionCheckItem",
+    "DescribeTable",
+)
 
 
 # -- expectations, from the models ------------------------------------------------
 
+
 def short_name(model) -> str:
     prefix = get_settings().table_prefix
     assert model.Meta.table_name.startswith(prefix)
-    return model.Meta.table_name[len(prefix):]
+    return model.Meta.table_name[len(prefix) :]
 
 
 def _keys(attributes) -> list[dict]:
@@ -103,11 +113,20 @@ def table_problems(template: dict, stage: str) -> list[str]:
         defined = {a["AttributeName"]: a["AttributeType"] for a in props.get("AttributeDefinitions", [])}
         if defined != want["AttributeDefinitions"] or len(props.get("AttributeDefinitions", [])) != len(defined):
             problems.append(f"{name}: attribute definitions {defined} != {want['AttributeDefinitions']}")
-        got_gsis = {g["IndexName"]: {"KeySchema": g["KeySchema"],
-                                     "Projection": {**g["Projection"], **({"NonKeyAttributes": sorted(
-                                         g["Projection"]["NonKeyAttributes"])} if "NonKeyAttributes" in
-                                         g["Projection"] else {})}}
-                    for g in props.get("GlobalSecondaryIndexes", [])}
+        got_gsis = {
+            g["IndexName"]: {
+                "KeySchema": g["KeySchema"],
+                "Projection": {
+                    **g["Projection"],
+                    **(
+                        {"NonKeyAttributes": sorted(g["Projection"]["NonKeyAttributes"])}
+                        if "NonKeyAttributes" in g["Projection"]
+                        else {}
+                    ),
+                },
+            }
+            for g in props.get("GlobalSecondaryIndexes", [])
+        }
         if got_gsis != want["GlobalSecondaryIndexes"]:
             problems.append(f"{name}: GSIs {got_gsis} != {want['GlobalSecondaryIndexes']}")
         if props.get("LocalSecondaryIndexes") or _indexes(model, LocalSecondaryIndex):
@@ -133,8 +152,11 @@ def table_problems(template: dict, stage: str) -> list[str]:
 
 
 def _resource_by(resources: dict, type_: str, **props) -> tuple[str, dict]:
-    found = [(k, r) for k, r in resources.items() if r.get("Type") == type_
-             and all(r["Properties"].get(p) == v for p, v in props.items())]
+    found = [
+        (k, r)
+        for k, r in resources.items()
+        if r.get("Type") == type_ and all(r["Properties"].get(p) == v for p, v in props.items())
+    ]
     assert len(found) == 1, f"{type_} {props}: found {len(found)}"
     return found[0]
 
@@ -156,20 +178,29 @@ def queue_problems(template: dict, stage: str) -> list[str]:
         q, d = queue["Properties"], dlq["Properties"]
         if q.get("VisibilityTimeout") != visibility:
             problems.append(f"{name}: visibility {q.get('VisibilityTimeout')} != {visibility}")
-        if q.get("RedrivePolicy") != {"deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
-                                      "maxReceiveCount": max_receives}:
+        if q.get("RedrivePolicy") != {
+            "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+            "maxReceiveCount": max_receives,
+        }:
             problems.append(f"{name}: redrive {q.get('RedrivePolicy')}")
         if d.get("MessageRetentionPeriod") != 14 * 24 * 3600:
             problems.append(f"{dlq_name}: retention is not 14 days")
         if not (q.get("SqsManagedSseEnabled") and d.get("SqsManagedSseEnabled")):
             problems.append(f"{short}: not encrypted")
-        alarms = [r for r in resources.values() if r.get("Type") == "AWS::CloudWatch::Alarm"
-                  and r["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
-                  and {"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}
-                  in r["Properties"].get("Dimensions", [])]
-        if len(alarms) != 1 or not _is_alarm_to_topic(alarms[0]) \
-                or alarms[0]["Properties"]["Threshold"] != 0 \
-                or alarms[0]["Properties"]["ComparisonOperator"] != "GreaterThanThreshold":
+        alarms = [
+            r
+            for r in resources.values()
+            if r.get("Type") == "AWS::CloudWatch::Alarm"
+            and r["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+            and {"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}
+            in r["Properties"].get("Dimensions", [])
+        ]
+        if (
+            len(alarms) != 1
+            or not _is_alarm_to_topic(alarms[0])
+            or alarms[0]["Properties"]["Threshold"] != 0
+            or alarms[0]["Properties"]["ComparisonOperator"] != "GreaterThanThreshold"
+        ):
             problems.append(f"{dlq_name}: no depth > 0 alarm to the alarm topic")
     for extra in set(queues) - {f"cskh-{stage}-{s}{x}" for s in QUEUES for x in ("", "-dlq")}:
         problems.append(f"{extra}: a queue QUEUES does not define")
@@ -178,6 +209,7 @@ def queue_problems(template: dict, stage: str) -> list[str]:
 
 # -- IAM --------------------------------------------------------------------------
 
+
 def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
@@ -185,8 +217,9 @@ def _as_list(value) -> list:
 def allows(policy: dict, action: str, resource: str) -> bool:
     for st in policy["Statement"]:
         assert st["Effect"] == "Allow", "the policies hold no Deny; extend allows() if they do"
-        if any(fnmatch.fnmatch(action.lower(), a.lower()) for a in _as_list(st["Action"])) and \
-                any(fnmatch.fnmatchcase(resource, r) for r in _as_list(st["Resource"])):
+        if any(fnmatch.fnmatch(action.lower(), a.lower()) for a in _as_list(st["Action"])) and any(
+            fnmatch.fnmatchcase(resource, r) for r in _as_list(st["Resource"])
+        ):
             return True
     return False
 
@@ -222,12 +255,18 @@ def policy_problems(policy: dict, stage: str) -> list[str]:
 
 # -- fixtures ---------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def packaged(tmp_path_factory) -> dict:
     """`python -m infra.package --stage dev`: the merge template and a real `chalice package`."""
     out = tmp_path_factory.mktemp("package")
-    proc = subprocess.run([sys.executable, "-m", "infra.package", "--stage", "dev", "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "infra.package", "--stage", "dev", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (out / "deployment.zip").stat().st_size > 0
     return json.loads((out / "sam.json").read_text(encoding="utf-8"))
@@ -239,6 +278,7 @@ def merge_template(request) -> tuple[str, dict]:
 
 
 # -- tables and queues -------------------------------------------------------------
+
 
 def test_tables_match_the_models(merge_template):
     stage, template = merge_template
@@ -253,20 +293,37 @@ def _props(template: dict, table: str) -> dict:
     return template["Resources"][table]["Properties"]
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda t: _props(t, "CustomersTable").pop("GlobalSecondaryIndexes"),
-    lambda t: _props(t, "CustomersTable")["GlobalSecondaryIndexes"][0]["Projection"].update(NonKeyAttributes=["x"]),
-    lambda t: _props(t, "InvoicesTable")["GlobalSecondaryIndexes"][1]["KeySchema"].pop(),
-    lambda t: _props(t, "InvoicesTable")["GlobalSecondaryIndexes"][0]["Projection"].update(ProjectionType="KEYS_ONLY"),
-    lambda t: _props(t, "CustomersTable").update(TableName="cskh-dev-customer"),
-    lambda t: _props(t, "AccountsTable")["KeySchema"][0].update(AttributeName="login"),
-    lambda t: _props(t, "InvoicesTable")["AttributeDefinitions"].pop(),
-    lambda t: _props(t, "CountersTable").update(TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True}),
-    lambda t: _props(t, "CustomersTable").pop("PointInTimeRecoverySpecification"),
-    lambda t: t["Resources"]["CustomersTable"].pop("DeletionPolicy"),
-    lambda t: t["Resources"].pop("CustomerLinksTable"),
-], ids=["gsi-missing", "projection-attrs", "gsi-range", "projection-type", "name", "key", "attribute", "ttl",
-        "pitr", "retain", "table-missing"])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda t: _props(t, "CustomersTable").pop("GlobalSecondaryIndexes"),
+        lambda t: _props(t, "CustomersTable")["GlobalSecondaryIndexes"][0]["Projection"].update(NonKeyAttributes=["x"]),
+        lambda t: _props(t, "InvoicesTable")["GlobalSecondaryIndexes"][1]["KeySchema"].pop(),
+        lambda t: _props(t, "InvoicesTable")["GlobalSecondaryIndexes"][0]["Projection"].update(
+            ProjectionType="KEYS_ONLY"
+        ),
+        lambda t: _props(t, "CustomersTable").update(TableName="cskh-dev-customer"),
+        lambda t: _props(t, "AccountsTable")["KeySchema"][0].update(AttributeName="login"),
+        lambda t: _props(t, "InvoicesTable")["AttributeDefinitions"].pop(),
+        lambda t: _props(t, "CountersTable").update(TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True}),
+        lambda t: _props(t, "CustomersTable").pop("PointInTimeRecoverySpecification"),
+        lambda t: t["Resources"]["CustomersTable"].pop("DeletionPolicy"),
+        lambda t: t["Resources"].pop("CustomerLinksTable"),
+    ],
+    ids=[
+        "gsi-missing",
+        "projection-attrs",
+        "gsi-range",
+        "projection-type",
+        "name",
+        "key",
+        "attribute",
+        "ttl",
+        "pitr",
+        "retain",
+        "table-missing",
+    ],
+)
 def test_table_check_fails_on_a_difference(tamper):
     template = copy.deepcopy(infra.build_template("dev"))
     tamper(template)
@@ -298,6 +355,7 @@ def test_queue_check_fails_on_a_difference():
 
 # -- the packaged template ---------------------------------------------------------
 
+
 def _functions(sam: dict) -> dict[str, dict]:
     return {k: r for k, r in sam["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
 
@@ -307,8 +365,9 @@ def test_every_sqs_event_source_reports_batch_item_failures(packaged):
 
     sqs_handlers = {s.name for s in app.event_sources if type(s).__name__ == "SQSEventConfig"}
     assert sqs_handlers, "the notification worker is an SQS handler"
-    queue_names = {r["Properties"]["QueueName"]: k for k, r in packaged["Resources"].items()
-                   if r["Type"] == "AWS::SQS::Queue"}
+    queue_names = {
+        r["Properties"]["QueueName"]: k for k, r in packaged["Resources"].items() if r["Type"] == "AWS::SQS::Queue"
+    }
     seen = set()
     for logical_id, fn in _functions(packaged).items():
         for event in fn["Properties"].get("Events", {}).values():
@@ -333,23 +392,49 @@ def test_tracing_is_on(packaged):
 
 def test_functions_have_the_stage_names_and_log_retention(packaged):
     names = {fn["Properties"]["FunctionName"] for fn in _functions(packaged).values()}
-    assert names == {"cskh-dev", "cskh-dev-bearer", "cskh-dev-notifications_worker", "cskh-dev-reconcile_payments",
-                     "cskh-dev-payments_report", "cskh-dev-readings_worker",
-                     "cskh-dev-imports_worker", "cskh-dev-plan_reminders", "cskh-dev-reminders_worker",
-                     "cskh-dev-chat_worker", "cskh-dev-refresh_zalo_token", "cskh-dev-ledger_invariant"}
-    groups = {r["Properties"]["LogGroupName"] for r in packaged["Resources"].values()
-              if r["Type"] == "AWS::Logs::LogGroup"}
+    assert names == {
+        "cskh-dev",
+        "cskh-dev-bearer",
+        "cskh-dev-notifications_worker",
+        "cskh-dev-reconcile_payments",
+        "cskh-dev-payments_report",
+        "cskh-dev-readings_worker",
+        "cskh-dev-imports_worker",
+        "cskh-dev-plan_reminders",
+        "cskh-dev-reminders_worker",
+        "cskh-dev-chat_worker",
+        "cskh-dev-refresh_zalo_token",
+        "cskh-dev-ledger_invariant",
+    }
+    groups = {
+        r["Properties"]["LogGroupName"] for r in packaged["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"
+    }
     assert groups == {f"/aws/lambda/{n}" for n in names}
 
 
 def test_gateway_responses_use_the_error_format(packaged):
-    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in packaged["Resources"].values()
-                 if r["Type"] == "AWS::ApiGateway::GatewayResponse"}
-    assert set(responses) == {"UNAUTHORIZED", "ACCESS_DENIED", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED",
-                              "DEFAULT_4XX", "DEFAULT_5XX"}
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in packaged["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::GatewayResponse"
+    }
+    assert set(responses) == {
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "MISSING_AUTHENTICATION_TOKEN",
+        "THROTTLED",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    }
     statuses = {t: p.get("StatusCode") for t, p in responses.items()}
-    assert statuses == {"UNAUTHORIZED": "401", "ACCESS_DENIED": "403", "MISSING_AUTHENTICATION_TOKEN": "404",
-                        "THROTTLED": "429", "DEFAULT_4XX": None, "DEFAULT_5XX": None}
+    assert statuses == {
+        "UNAUTHORIZED": "401",
+        "ACCESS_DENIED": "403",
+        "MISSING_AUTHENTICATION_TOKEN": "404",
+        "THROTTLED": "429",
+        "DEFAULT_4XX": None,
+        "DEFAULT_5XX": None,
+    }
     for props in responses.values():
         assert props["RestApiId"] == {"Ref": "RestAPI"}
         body = json.loads(props["ResponseTemplates"]["application/json"])
@@ -359,12 +444,21 @@ def test_gateway_responses_use_the_error_format(packaged):
 def test_alarms_on_5xx_lambda_errors_and_throttles(packaged):
     res = packaged["Resources"]
     api_name = res["RestAPI"]["Properties"]["Name"]
-    _, api_5xx = _resource_by(res, "AWS::CloudWatch::Alarm", MetricName="5XXError",
-                              Dimensions=[{"Name": "ApiName", "Value": api_name}])
-    _, errors = _resource_by(res, "AWS::CloudWatch::Alarm", MetricName="Errors",
-                             Dimensions=[{"Name": "FunctionName", "Value": {"Ref": "APIHandler"}}])
-    _, throttles = _resource_by(res, "AWS::CloudWatch::Alarm", MetricName="Throttles",
-                                Dimensions=[{"Name": "FunctionName", "Value": {"Ref": "APIHandler"}}])
+    _, api_5xx = _resource_by(
+        res, "AWS::CloudWatch::Alarm", MetricName="5XXError", Dimensions=[{"Name": "ApiName", "Value": api_name}]
+    )
+    _, errors = _resource_by(
+        res,
+        "AWS::CloudWatch::Alarm",
+        MetricName="Errors",
+        Dimensions=[{"Name": "FunctionName", "Value": {"Ref": "APIHandler"}}],
+    )
+    _, throttles = _resource_by(
+        res,
+        "AWS::CloudWatch::Alarm",
+        MetricName="Throttles",
+        Dimensions=[{"Name": "FunctionName", "Value": {"Ref": "APIHandler"}}],
+    )
     for alarm in (api_5xx, errors, throttles):
         assert _is_alarm_to_topic(alarm)
     assert res["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
@@ -372,6 +466,7 @@ def test_alarms_on_5xx_lambda_errors_and_throttles(packaged):
 
 
 # -- IAM and the chalice config -----------------------------------------------------
+
 
 def _role_policy(sam: dict, role: str) -> dict:
     policies = sam["Resources"][role]["Properties"]["Policies"]
@@ -401,7 +496,7 @@ def test_packaged_roles_are_least_privilege(packaged):
     for role in ("ApiHandlerRole", "BearerRole", "NotificationsWorkerRole"):
         doc = _role_policy(packaged, role)
         assert allows(doc, "xray:PutTraceSegments", "*") and allows(doc, "xray:PutTelemetryRecords", "*")
-        fn = packaged["Resources"][role[:-len("Role")] if role != "ApiHandlerRole" else "APIHandler"]
+        fn = packaged["Resources"][role[: -len("Role")] if role != "ApiHandlerRole" else "APIHandler"]
         group = f"log-group:/aws/lambda/{fn['Properties']['FunctionName']}"
         assert allows(doc, "logs:PutLogEvents", arn("logs", f"{group}:log-stream:2024/01/01/[$LATEST]abc"))
 
@@ -414,25 +509,36 @@ def test_the_zalo_token_refresher_may_read_and_write_exactly_its_parameters(monk
     assert fn.kind == "event"
 
     def ssm_grants(policy: dict) -> set:
-        return {(a, r) for st in policy["Statement"] for a in _as_list(st["Action"]) if a.startswith("ssm:")
-                for r in _as_list(st["Resource"])}
+        return {
+            (a, r)
+            for st in policy["Statement"]
+            for a in _as_list(st["Action"])
+            if a.startswith("ssm:")
+            for r in _as_list(st["Resource"])
+        }
 
-    for stage in STAGES:                                     # as shipped: not configured
+    for stage in STAGES:  # as shipped: not configured
         policy = infra.policy_for(stage, fn)
-        assert ssm_grants(policy) == set() and not any(a.startswith("kms:") for st in policy["Statement"]
-                                                       for a in _as_list(st["Action"]))
+        assert ssm_grants(policy) == set() and not any(
+            a.startswith("kms:") for st in policy["Statement"] for a in _as_list(st["Action"])
+        )
         assert json.loads((ROOT / ".chalice" / f"policy-{stage}-refresh_zalo_token.json").read_text()) == policy
     environment = infra.stage_environment
-    zalo = {"ZALO_APP_ID": "3456789012345678", "ZALO_APP_SECRET_PARAM": "/cskh/prod/zalo-app-secret",
-            "ZALO_REFRESH_TOKEN_PARAM": "/cskh/prod/zalo-refresh-token",
-            "ZALO_ACCESS_TOKEN_PARAM": "/cskh/prod/zalo-access-token"}
+    zalo = {
+        "ZALO_APP_ID": "3456789012345678",
+        "ZALO_APP_SECRET_PARAM": "/cskh/prod/zalo-app-secret",
+        "ZALO_REFRESH_TOKEN_PARAM": "/cskh/prod/zalo-refresh-token",
+        "ZALO_ACCESS_TOKEN_PARAM": "/cskh/prod/zalo-access-token",
+    }
     monkeypatch.setattr(infra, "stage_environment", lambda stage: dict(environment(stage), **zalo))
     policy = infra.policy_for("prod", fn)
     param = "arn:aws:ssm:*:*:parameter/cskh/prod/"
-    assert ssm_grants(policy) == {("ssm:GetParameter", param + "zalo-refresh-token"),
-                                  ("ssm:GetParameter", param + "zalo-app-secret"),
-                                  ("ssm:PutParameter", param + "zalo-refresh-token"),
-                                  ("ssm:PutParameter", param + "zalo-access-token")}
+    assert ssm_grants(policy) == {
+        ("ssm:GetParameter", param + "zalo-refresh-token"),
+        ("ssm:GetParameter", param + "zalo-app-secret"),
+        ("ssm:PutParameter", param + "zalo-refresh-token"),
+        ("ssm:PutParameter", param + "zalo-access-token"),
+    }
     for name in ("zalo-refresh-token", "zalo-access-token"):
         assert allows(policy, "ssm:PutParameter", arn("ssm", f"parameter/cskh/prod/{name}"))
     assert not allows(policy, "ssm:GetParameter", arn("ssm", "parameter/cskh/prod/zalo-access-token"))
@@ -442,8 +548,9 @@ def test_the_zalo_token_refresher_may_read_and_write_exactly_its_parameters(monk
     kms = [st for st in policy["Statement"] if any(a.startswith("kms:") for a in _as_list(st["Action"]))]
     assert [sorted(st["Action"]) for st in kms] == [["kms:Decrypt", "kms:Encrypt"]]
     assert kms[0]["Condition"] == {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}}
-    assert not any(a.startswith(("dynamodb:", "sqs:", "sns:", "s3:")) for st in policy["Statement"]
-                   for a in _as_list(st["Action"]))
+    assert not any(
+        a.startswith(("dynamodb:", "sqs:", "sns:", "s3:")) for st in policy["Statement"] for a in _as_list(st["Action"])
+    )
     # The workers that read the access token still only read it.
     for name in ("chat_worker", "reminders_worker"):
         worker = infra.policy_for("prod", next(f for f in infra.app_functions() if f.name == name))
@@ -494,20 +601,37 @@ def test_prod_is_not_packaged_with_the_shipped_placeholders(monkeypatch, tmp_pat
     """A prod stack with VNPay's CHANGEME terminal, an example.vn payment link in every reminder,
     a 0000000000 tax code on every invoice: refused at packaging, each one named."""
     from infra import package as pkg
+
     left = pkg.placeholders("prod")
     assert {item.split("=")[0].split(" ")[0] for item in left} == {
-        "VNPAY_TMN_CODE", "IMPORTS_BUCKET", "PAYMENT_LINK_BASE", "REMINDER_EMAIL_FROM", "SELLER_TAX_CODE",
-        "FACEBOOK_VERIFY_TOKEN", "ZALO_APP_ID"}
+        "VNPAY_TMN_CODE",
+        "IMPORTS_BUCKET",
+        "PAYMENT_LINK_BASE",
+        "REMINDER_EMAIL_FROM",
+        "SELLER_TAX_CODE",
+        "FACEBOOK_VERIFY_TOKEN",
+        "ZALO_APP_ID",
+    }
     # (In its own process: packaging sets the stage's environment.)
-    proc = subprocess.run([sys.executable, "-m", "infra.package", "--stage", "prod", "--template-only",
-                           "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "infra.package", "--stage", "prod", "--template-only", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0 and not list(tmp_path.iterdir())
     assert "VNPAY_TMN_CODE=CHANGEME" in proc.stderr and "--allow-placeholders" in proc.stderr
     # Set, they are gone from the list.
-    real = {"VNPAY_TMN_CODE": "CAWACO01", "IMPORTS_BUCKET": "cskh-prod-imports-123456789012",
-            "PAYMENT_LINK_BASE": "https://cskh.capnuoccamau.vn/?invoice=", "SELLER_TAX_CODE": "2000100190",
-            "REMINDER_EMAIL_FROM": "CAWACO <no-reply@capnuoccamau.vn>",
-            "FACEBOOK_VERIFY_TOKEN": "the-utility-chose-this", "ZALO_APP_ID": "4291763606161179100"}
+    real = {
+        "VNPAY_TMN_CODE": "CAWACO01",
+        "IMPORTS_BUCKET": "cskh-prod-imports-123456789012",
+        "PAYMENT_LINK_BASE": "https://cskh.capnuoccamau.vn/?invoice=",
+        "SELLER_TAX_CODE": "2000100190",
+        "REMINDER_EMAIL_FROM": "CAWACO <no-reply@capnuoccamau.vn>",
+        "FACEBOOK_VERIFY_TOKEN": "the-utility-chose-this",
+        "ZALO_APP_ID": "4291763606161179100",
+    }
     environment = pkg.stage_environment
     monkeypatch.setattr(pkg, "stage_environment", lambda stage: dict(environment(stage), **real))
     assert pkg.placeholders("prod") == []
@@ -518,6 +642,7 @@ def test_the_vnpay_alarms_watch_the_metrics_the_reconciliation_job_emits(monkeyp
     import chalicelib.config as config
     from chalicelib.jobs.reconcile import record_vnpay_health
     from chalicelib.observability import metrics
+
     settings = config.get_settings()
     monkeypatch.setattr(config, "get_settings", lambda: type(settings)(**{**settings.__dict__, "stage": "prod"}))
     metrics.cache_clear()
@@ -537,8 +662,14 @@ def test_the_vnpay_alarms_watch_the_metrics_the_reconciliation_job_emits(monkeyp
 
     class Payments:
         def daily_report(self):
-            return {"credits_to_refund": [{"payment_id": "credit#1#INV"}], "refunds_failed": [],
-                    "refunds_unconfirmed": [], "orders_unsettled": [], "mismatches": 1}
+            return {
+                "credits_to_refund": [{"payment_id": "credit#1#INV"}],
+                "refunds_failed": [],
+                "refunds_unconfirmed": [],
+                "orders_unsettled": [],
+                "mismatches": 1,
+            }
+
     monkeypatch.setattr(reconcile.deps, "get", lambda name: Payments())
     metrics.cache_clear()
     capsys.readouterr()
@@ -547,8 +678,10 @@ def test_the_vnpay_alarms_watch_the_metrics_the_reconciliation_job_emits(monkeyp
     emf = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     props = resources["PaymentsNeedingAPersonAlarm"]["Properties"]
     assert props["MetricName"] in {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
-    assert emf[props["MetricName"]] in (1, 1.0, [1.0]) and props["Namespace"] == emf["_aws"]["CloudWatchMetrics"][0][
-        "Namespace"]
+    assert (
+        emf[props["MetricName"]] in (1, 1.0, [1.0])
+        and props["Namespace"] == emf["_aws"]["CloudWatchMetrics"][0]["Namespace"]
+    )
 
 
 def test_the_ledger_alarms_watch_the_metrics_the_invariant_job_emits(monkeypatch, capsys):
@@ -556,6 +689,7 @@ def test_the_ledger_alarms_watch_the_metrics_the_invariant_job_emits(monkeypatch
     import chalicelib.config as config
     from chalicelib.jobs import ledger
     from chalicelib.observability import metrics
+
     settings = config.get_settings()
     monkeypatch.setattr(config, "get_settings", lambda: type(settings)(**{**settings.__dict__, "stage": "prod"}))
 
@@ -594,19 +728,26 @@ def test_the_ledger_alarms_watch_the_metrics_the_invariant_job_emits(monkeypatch
         assert allows(policy, "dynamodb:Query", arn("dynamodb", f"table/cskh-{stage}-ledger"))
         for other in infra.app_functions():
             if other.name != "ledger_invariant":
-                assert not allows(infra.policy_for(stage, other), "dynamodb:Scan",
-                                  arn("dynamodb", f"table/cskh-{stage}-customers")), other.name
+                assert not allows(
+                    infra.policy_for(stage, other), "dynamodb:Scan", arn("dynamodb", f"table/cskh-{stage}-customers")
+                ), other.name
 
 
 def test_dynamodb_calls_are_bounded_on_aws_and_not_on_dynamodb_local():
     """PynamoDB's defaults (15 s connect, 30 s read) would let one stalled call outlast the API's 20 s."""
-    snippet = ("from chalicelib.store import models as m; c = m.CONNECTION; "
-               "print(c._connect_timeout_seconds, c._read_timeout_seconds)")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("AWS_ENDPOINT") and k not in ("DYNAMODB_ENDPOINT", "JWT_SECRET", "VNPAY_HASH_SECRET")}
+    snippet = (
+        "from chalicelib.store import models as m; c = m.CONNECTION; "
+        "print(c._connect_timeout_seconds, c._read_timeout_seconds)"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_ENDPOINT") and k not in ("DYNAMODB_ENDPOINT", "JWT_SECRET", "VNPAY_HASH_SECRET")
+    }
     env.update(infra.stage_environment("prod"), AWS_DEFAULT_REGION="ap-southeast-1")
-    deployed = subprocess.run([sys.executable, "-c", snippet], cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=60)
+    deployed = subprocess.run(
+        [sys.executable, "-c", snippet], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert deployed.stdout.split() == ["2", "5"], deployed.stdout + deployed.stderr
     local = subprocess.run([sys.executable, "-c", snippet], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert local.stdout.split() == ["15", "30"], local.stdout + local.stderr

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.domain.invoices import format_vnd, lines_add_up
 from local.seed import INVOICES, invoice_item
@@ -24,7 +25,7 @@ def test_every_demo_invoice_adds_up():
         assert lines_add_up(inv.lines, inv.subtotal, inv.vat, inv.env_fee, inv.total)
 
 
-@given(st.integers(min_value=0, max_value=10 ** 10))
+@given(st.integers(min_value=0, max_value=10**10))
 def test_imported_invoice_lines_always_add_up(water):
     inv = invoice_item("01031059", "2023-12", 0, 1, water, "unpaid", "x")
     assert lines_add_up(inv.lines, inv.subtotal, inv.vat, inv.env_fee, inv.total)

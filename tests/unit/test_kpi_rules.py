@@ -1,40 +1,98 @@
 """The managers' KPIs on a known data set, figures computed by hand, and their
 invariants under hypothesis."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain import kpis
 from chalicelib.domain.kpis import CustomerFact as F
 
 P = kpis.parse_instant
 CUT = kpis.cutoffs("2024-05")
-INFO = {"a1": {"full_name": "Nguyễn Văn An", "branch": "CNCN số 1"},
-        "a2": {"full_name": "Trần Thị Bình", "branch": "CNCN số 1"},
-        "b1": {"full_name": "Lê Văn Cường", "branch": "CNCN An Bình"}}
+INFO = {
+    "a1": {"full_name": "Nguyễn Văn An", "branch": "CNCN số 1"},
+    "a2": {"full_name": "Trần Thị Bình", "branch": "CNCN số 1"},
+    "b1": {"full_name": "Lê Văn Cường", "branch": "CNCN An Bình"},
+}
 A, B = "CNCN số 1", "CNCN An Bình"
 
 FACTS = [
     # a1: 4 customers, 3 read; 3 invoices 230,000; round 1: c1 and c2 (23:59:59 on day 15); c3 paid 00:30 on day 16
-    F("c1", "a1", A, read=True, invoiced=True, total=100_000, paid=True, paid_at=P("2024-05-10T10:00:00+07:00"),
-      channel="cash"),
-    F("c2", "a1", A, read=True, invoiced=True, total=50_000, paid=True, paid_at=P("2024-05-15T23:59:59+07:00"),
-      channel="vnpay"),
-    F("c3", "a1", A, read=True, invoiced=True, total=80_000, paid=True, paid_at=P("2024-05-15T17:30:00Z"),
-      channel="vnpay"),
+    F(
+        "c1",
+        "a1",
+        A,
+        read=True,
+        invoiced=True,
+        total=100_000,
+        paid=True,
+        paid_at=P("2024-05-10T10:00:00+07:00"),
+        channel="cash",
+    ),
+    F(
+        "c2",
+        "a1",
+        A,
+        read=True,
+        invoiced=True,
+        total=50_000,
+        paid=True,
+        paid_at=P("2024-05-15T23:59:59+07:00"),
+        channel="vnpay",
+    ),
+    F(
+        "c3",
+        "a1",
+        A,
+        read=True,
+        invoiced=True,
+        total=80_000,
+        paid=True,
+        paid_at=P("2024-05-15T17:30:00Z"),
+        channel="vnpay",
+    ),
     F("c4", "a1", A),
     # a2: 2 customers, both read; c5 unpaid 60,000; c6 paid at the sweep (day 22, evening)
     F("c5", "a2", A, read=True, invoiced=True, total=60_000),
-    F("c6", "a2", A, read=True, invoiced=True, total=40_000, paid=True, paid_at=P("2024-05-22T18:00:00+07:00"),
-      channel="cash"),
+    F(
+        "c6",
+        "a2",
+        A,
+        read=True,
+        invoiced=True,
+        total=40_000,
+        paid=True,
+        paid_at=P("2024-05-22T18:00:00+07:00"),
+        channel="cash",
+    ),
     # b1: 4 customers, all read; c7 round 1, c8 paid after the sweep, c9 unpaid, c10's invoice cancelled
-    F("c7", "b1", B, read=True, invoiced=True, total=30_000, paid=True, paid_at=P("2024-05-03T08:00:00"),
-      channel="cash"),
-    F("c8", "b1", B, read=True, invoiced=True, total=30_000, paid=True, paid_at=P("2024-05-23T08:00:00+07:00"),
-      channel="cash"),
+    F(
+        "c7",
+        "b1",
+        B,
+        read=True,
+        invoiced=True,
+        total=30_000,
+        paid=True,
+        paid_at=P("2024-05-03T08:00:00"),
+        channel="cash",
+    ),
+    F(
+        "c8",
+        "b1",
+        B,
+        read=True,
+        invoiced=True,
+        total=30_000,
+        paid=True,
+        paid_at=P("2024-05-23T08:00:00+07:00"),
+        channel="cash",
+    ),
     F("c9", "b1", B, read=True, invoiced=True, total=30_000),
     F("c10", "b1", B, read=True),
     # c4 is also on b1's route: counted once, for a1
@@ -43,15 +101,25 @@ FACTS = [
 
 
 def _figures(row: dict) -> tuple:
-    return (row["customers"], row["readings"], row["reading_rate"], row["invoices"], row["billed"],
-            row["paid_round1"], row["collection_rate_round1"], row["paid_after_sweep"],
-            row["collection_rate_after_sweep"], row["outstanding"], row["outstanding_rate"])
+    return (
+        row["customers"],
+        row["readings"],
+        row["reading_rate"],
+        row["invoices"],
+        row["billed"],
+        row["paid_round1"],
+        row["collection_rate_round1"],
+        row["paid_after_sweep"],
+        row["collection_rate_after_sweep"],
+        row["outstanding"],
+        row["outstanding_rate"],
+    )
 
 
 def test_the_known_data_set_gives_the_hand_computed_table():
     report = kpis.compute(FACTS, CUT, INFO)
     staff = {r["staff"]: r for r in report["staff"]}
-    assert [r["staff"] for r in report["staff"]] == ["b1", "a1", "a2"]     # by branch name, then login
+    assert [r["staff"] for r in report["staff"]] == ["b1", "a1", "a2"]  # by branch name, then login
     assert _figures(staff["a1"]) == (4, 3, 75.0, 3, 230_000, 2, 66.7, 3, 100.0, 0, 0.0)
     assert _figures(staff["a2"]) == (2, 2, 100.0, 2, 100_000, 0, 0.0, 1, 50.0, 60_000, 60.0)
     assert _figures(staff["b1"]) == (4, 4, 100.0, 3, 90_000, 1, 33.3, 1, 33.3, 30_000, 33.3)
@@ -79,9 +147,8 @@ def test_cut_off_days_are_parameters():
 def test_cutoffs_are_whole_days_in_vietnam_time_and_clamped_to_the_month():
     c = kpis.cutoffs("2024-02", 15, 31)
     assert (c.round1_ends, c.sweep_ends) == (date(2024, 2, 15), date(2024, 2, 29))
-    assert c.round1_deadline == datetime(2024, 2, 15, 17, 0, tzinfo=timezone.utc)
-    for bad in (("2024-13", 15, 22), ("2024-5", 15, 22), ("2024-05", 0, 22), ("2024-05", 23, 22),
-                ("2024-05", 15, 32)):
+    assert c.round1_deadline == datetime(2024, 2, 15, 17, 0, tzinfo=UTC)
+    for bad in (("2024-13", 15, 22), ("2024-5", 15, 22), ("2024-05", 0, 22), ("2024-05", 23, 22), ("2024-05", 15, 32)):
         with pytest.raises(ValueError):
             kpis.cutoffs(*bad)
 
@@ -111,8 +178,12 @@ def test_csv_rows_staff_then_branches_then_company():
     assert (company["paid_cash"], company["paid_vnpay"], company["paid_other"]) == (4, 2, 0)
 
 
-_instants = st.one_of(st.none(), st.datetimes(min_value=datetime(2024, 4, 20), max_value=datetime(2024, 6, 10),
-                                              timezones=st.sampled_from([timezone.utc, kpis.VN_TZ])))
+_instants = st.one_of(
+    st.none(),
+    st.datetimes(
+        min_value=datetime(2024, 4, 20), max_value=datetime(2024, 6, 10), timezones=st.sampled_from([UTC, kpis.VN_TZ])
+    ),
+)
 
 
 @st.composite
@@ -121,11 +192,19 @@ def _facts(draw):
     for i in range(draw(st.integers(0, 40))):
         invoiced = draw(st.booleans())
         paid = invoiced and draw(st.booleans())
-        out.append(F(f"c{draw(st.integers(0, 30))}", draw(st.sampled_from(["s1", "s2", "s3", "s4"])),
-                     draw(st.sampled_from(["X", "Y", None])), read=draw(st.booleans()), invoiced=invoiced,
-                     total=draw(st.integers(0, 10**9)) if invoiced else 0, paid=paid,
-                     paid_at=draw(_instants) if paid else None,
-                     channel=draw(st.sampled_from(["cash", "vnpay", None]))))
+        out.append(
+            F(
+                f"c{draw(st.integers(0, 30))}",
+                draw(st.sampled_from(["s1", "s2", "s3", "s4"])),
+                draw(st.sampled_from(["X", "Y", None])),
+                read=draw(st.booleans()),
+                invoiced=invoiced,
+                total=draw(st.integers(0, 10**9)) if invoiced else 0,
+                paid=paid,
+                paid_at=draw(_instants) if paid else None,
+                channel=draw(st.sampled_from(["cash", "vnpay", None])),
+            )
+        )
     return out
 
 

@@ -1,4 +1,5 @@
 """Logs are JSON with a correlation id and carry no phone numbers or names."""
+
 from __future__ import annotations
 
 import io
@@ -13,8 +14,10 @@ def test_log_lines_are_json_without_personal_data():
     previous = handler.setStream(buffer)
     try:
         logger.set_correlation_id("req-123")
-        logger.warning("sms to 0912345601 failed", extra={"phone": "0912345601", "full_name": "Dương Tấn Hiền",
-                                                          "customer_code": "01031059"})
+        logger.warning(
+            "sms to 0912345601 failed",
+            extra={"phone": "0912345601", "full_name": "Dương Tấn Hiền", "customer_code": "01031059"},
+        )
     finally:
         handler.setStream(previous)
     line = buffer.getvalue().strip().splitlines()[-1]

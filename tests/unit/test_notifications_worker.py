@@ -1,4 +1,5 @@
 """The notification worker reports exactly the records that failed."""
+
 from __future__ import annotations
 
 import json
@@ -20,10 +21,22 @@ class FlakySms:
 
 
 def _event(*bodies):
-    return SQSEvent({"Records": [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": b,
-                                  "attributes": {}, "messageAttributes": {},
-                                  "eventSourceARN": "arn:aws:sqs:ap-southeast-1:000000000000:q"}
-                                 for i, b in enumerate(bodies)]}, context=None)
+    return SQSEvent(
+        {
+            "Records": [
+                {
+                    "messageId": f"m{i}",
+                    "receiptHandle": f"r{i}",
+                    "body": b,
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "eventSourceARN": "arn:aws:sqs:ap-southeast-1:000000000000:q",
+                }
+                for i, b in enumerate(bodies)
+            ]
+        },
+        context=None,
+    )
 
 
 def test_partial_batch_failure_names_only_the_failed_records():
@@ -35,6 +48,7 @@ def test_partial_batch_failure_names_only_the_failed_records():
         result = handle_batch(_event(ok, bad, "not json", json.dumps({"kind": "sms"})))
     finally:
         deps.reset()
-    assert result == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"},
-                                            {"itemIdentifier": "m3"}]}
+    assert result == {
+        "batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]
+    }
     assert sms.sent == ["01031059"]

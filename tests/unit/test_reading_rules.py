@@ -1,10 +1,12 @@
 """The server's decision on a field reading (seed 003's conditions)."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.domain.readings import Meter, Thresholds, evaluate
 
@@ -52,21 +54,26 @@ def test_zero_and_spike_are_flagged():
     assert spike.status == "flagged" and codes(spike) == ["CONSUMPTION_SPIKE"] and not spike.collect_on_spot
 
 
-@pytest.mark.parametrize("channel,code", [("bank_transfer", "PAYS_BY_BANK_TRANSFER"),
-                                          ("authorised_debit", "PAYS_BY_AUTHORISED_DEBIT")])
+@pytest.mark.parametrize(
+    "channel,code", [("bank_transfer", "PAYS_BY_BANK_TRANSFER"), ("authorised_debit", "PAYS_BY_AUTHORISED_DEBIT")]
+)
 def test_non_cash_customers_are_billed_but_not_collected(channel, code):
     d = evaluate(286, Meter(old_index=275), [11, 12], channel)
     assert (d.status, d.collect_on_spot, d.print_kind) == ("billed", False, "notice") and codes(d) == [code]
 
 
 def test_the_drop_threshold_is_configurable():
-    assert evaluate(285, Meter(old_index=275), [20], "cash").status == "flagged"     # 10 m³ < 70 % of 20
-    assert evaluate(290, Meter(old_index=275), [20], "cash").status == "billed"      # 15 m³ is not
+    assert evaluate(285, Meter(old_index=275), [20], "cash").status == "flagged"  # 10 m³ < 70 % of 20
+    assert evaluate(290, Meter(old_index=275), [20], "cash").status == "billed"  # 15 m³ is not
     assert evaluate(285, Meter(old_index=275), [20], "cash", Thresholds(drop_ratio=0.6)).status == "billed"
 
 
-@given(st.integers(0, 10 ** 6), st.integers(0, 10 ** 6), st.lists(st.integers(0, 500), max_size=3),
-       st.sampled_from(["cash", "bank_transfer", "authorised_debit"]))
+@given(
+    st.integers(0, 10**6),
+    st.integers(0, 10**6),
+    st.lists(st.integers(0, 500), max_size=3),
+    st.sampled_from(["cash", "bank_transfer", "authorised_debit"]),
+)
 def test_cash_only_when_nothing_forbids_it(old, new, history, channel):
     d = evaluate(new, Meter(old_index=old, digits=7), history, channel)
     if d.collect_on_spot:

@@ -1,10 +1,12 @@
 """Reminder rules: levels, due dates, quiet hours (Vietnam time), messages, the cron."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.config import ConfigError, load_settings
 from chalicelib.domain import reminders as r
@@ -18,10 +20,18 @@ def vn(y, mo, d, h, mi=0, s=0):
 
 def test_default_levels_and_the_due_dates_each_day_looks_at():
     assert [(lv.name, lv.offset_days) for lv in r.levels()] == [
-        ("due_soon", -3), ("due_today", 0), ("overdue_7", 7), ("overdue_14", 14)]
+        ("due_soon", -3),
+        ("due_today", 0),
+        ("overdue_7", 7),
+        ("overdue_14", 14),
+    ]
     looked = {lv.name: d for lv, d in r.due_dates_for(date(2024, 6, 15))}
-    assert looked == {"due_soon": date(2024, 6, 18), "due_today": date(2024, 6, 15),
-                      "overdue_7": date(2024, 6, 8), "overdue_14": date(2024, 6, 1)}
+    assert looked == {
+        "due_soon": date(2024, 6, 18),
+        "due_today": date(2024, 6, 15),
+        "overdue_7": date(2024, 6, 8),
+        "overdue_14": date(2024, 6, 1),
+    }
 
 
 def test_configured_levels():
@@ -36,7 +46,7 @@ def test_configured_levels():
 
 def test_today_is_the_vietnam_date():
     # 18:30 UTC on 14 June is 01:30 on 15 June in Vietnam.
-    assert r.vn_today(datetime(2024, 6, 14, 18, 30, tzinfo=timezone.utc)) == date(2024, 6, 15)
+    assert r.vn_today(datetime(2024, 6, 14, 18, 30, tzinfo=UTC)) == date(2024, 6, 15)
 
 
 def test_quiet_hours_default_lunch_and_night():
@@ -46,12 +56,12 @@ def test_quiet_hours_default_lunch_and_night():
     assert not q.is_quiet(vn(2024, 6, 15, 13, 30))
     assert q.is_quiet(vn(2024, 6, 15, 21)) and q.is_quiet(vn(2024, 6, 15, 3)) and not q.is_quiet(vn(2024, 6, 15, 7))
     assert q.next_allowed(vn(2024, 6, 15, 12)) == vn(2024, 6, 15, 13, 30)
-    assert q.next_allowed(vn(2024, 6, 15, 22)) == vn(2024, 6, 16, 7)         # past midnight
+    assert q.next_allowed(vn(2024, 6, 15, 22)) == vn(2024, 6, 16, 7)  # past midnight
     assert q.next_allowed(vn(2024, 6, 15, 2)) == vn(2024, 6, 15, 7)
-    assert q.next_allowed(vn(2024, 6, 15, 9, 15)) == vn(2024, 6, 15, 9, 15)   # not quiet: now
+    assert q.next_allowed(vn(2024, 6, 15, 9, 15)) == vn(2024, 6, 15, 9, 15)  # not quiet: now
     # Given in UTC, answered in Vietnam time: 05:00 UTC is noon in Vietnam.
-    assert q.next_allowed(datetime(2024, 6, 15, 5, tzinfo=timezone.utc)) == vn(2024, 6, 15, 13, 30)
-    assert q.delay_seconds(vn(2024, 6, 15, 12)) == 900                        # capped: one SQS hop
+    assert q.next_allowed(datetime(2024, 6, 15, 5, tzinfo=UTC)) == vn(2024, 6, 15, 13, 30)
+    assert q.delay_seconds(vn(2024, 6, 15, 12)) == 900  # capped: one SQS hop
     assert q.delay_seconds(vn(2024, 6, 15, 13, 25)) == 300
     assert q.delay_seconds(vn(2024, 6, 15, 10)) == 0
 
@@ -70,8 +80,7 @@ def test_quiet_hours_are_configurable_and_validated():
 
 _minute = st.integers(0, 24 * 60 - 1)
 _windows = st.lists(st.tuples(_minute, _minute).filter(lambda w: w[0] != w[1]), max_size=4)
-_instants = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1),
-                         timezones=st.just(timezone.utc))
+_instants = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC))
 
 
 @settings(max_examples=400, deadline=None)
@@ -79,7 +88,7 @@ _instants = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035
 def test_next_allowed_is_never_quiet_and_never_later_than_needed(windows, now):
     q = r.QuietHours(tuple(windows))
     if all(q.is_quiet_minute(m) for m in range(24 * 60)):
-        return       # parse_quiet refuses a setting that never lets anything out
+        return  # parse_quiet refuses a setting that never lets anything out
     at = q.next_allowed(now)
     assert at >= now
     assert not q.is_quiet(at)
@@ -96,17 +105,26 @@ def test_next_allowed_is_never_quiet_and_never_later_than_needed(windows, now):
 
 def test_vietnam_time_to_the_utc_cron():
     assert r.vn_time_to_utc_cron("08:00") == (0, 1)
-    assert r.vn_time_to_utc_cron("06:30") == (30, 23)     # the UTC day before
+    assert r.vn_time_to_utc_cron("06:30") == (30, 23)  # the UTC day before
     assert r.vn_time_to_utc_cron("07:00") == (0, 0)
     assert r.vn_time_to_utc_cron("23:59") == (59, 16)
     from chalicelib.jobs.reminders import vn_daily_cron
+
     assert vn_daily_cron("08:00").to_string() == "cron(0 1 * * ? *)"
 
 
 def _compose(level_name, channel):
     level = r.find_level(level_name)
-    return r.compose(level, channel, invoice_id="INV-01031059-202305", customer_code="01031059", period="2023-05",
-                     amount=78255, due_date="2023-06-15", link_base="https://cskh.example.vn/pay?invoice=")
+    return r.compose(
+        level,
+        channel,
+        invoice_id="INV-01031059-202305",
+        customer_code="01031059",
+        period="2023-05",
+        amount=78255,
+        due_date="2023-06-15",
+        link_base="https://cskh.example.vn/pay?invoice=",
+    )
 
 
 def test_messages_in_vietnamese_with_period_amount_due_date_and_link():

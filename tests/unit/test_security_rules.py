@@ -1,4 +1,5 @@
 """Passwords, one-time codes, tokens, masking and config: plain domain rules."""
+
 from __future__ import annotations
 
 import base64
@@ -6,7 +7,8 @@ import json
 import re
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.config import ConfigError, load_settings
 from chalicelib.domain import masking, otp, passwords, tokens
@@ -16,18 +18,19 @@ KEY = "k" * 40
 
 
 def test_password_hash_verifies_and_salts():
-    a = passwords.hash_password("Nuoc-sach-2024", n=2 ** 10)
-    b = passwords.hash_password("Nuoc-sach-2024", n=2 ** 10)
+    a = passwords.hash_password("Nuoc-sach-2024", n=2**10)
+    b = passwords.hash_password("Nuoc-sach-2024", n=2**10)
     assert a != b and a.startswith("scrypt$1024$")
     assert passwords.verify_password("Nuoc-sach-2024", a)
     assert not passwords.verify_password("Nuoc-sach-2025", a)
     assert not passwords.verify_password("Nuoc-sach-2024", "md5$abc")
     assert not passwords.verify_password("x", "garbage")
-    assert passwords.needs_rehash(a, n=2 ** 14) and not passwords.needs_rehash(a, n=2 ** 10)
+    assert passwords.needs_rehash(a, n=2**14) and not passwords.needs_rehash(a, n=2**10)
 
 
-@pytest.mark.parametrize("bad", ["123456", "12345678", "short", "aaaaaaaaaaaa", "x" * 129, None, 12345678,
-                                 "PASSWORD", "my-01031059-pw"])
+@pytest.mark.parametrize(
+    "bad", ["123456", "12345678", "short", "aaaaaaaaaaaa", "x" * 129, None, 12345678, "PASSWORD", "my-01031059-pw"]
+)
 def test_password_policy_refuses(bad):
     with pytest.raises(ValidationError):
         passwords.check_policy(bad, login="01031059")
@@ -42,8 +45,8 @@ def test_one_time_code_shape_and_binding():
     assert all(re.fullmatch(r"\d{6}", c) for c in codes) and len(codes) > 150
     h = otp.code_hash(KEY, "register", "01031059", "123456")
     assert otp.matches(KEY, "register", "01031059", "123456", h)
-    assert not otp.matches(KEY, "reset", "01031059", "123456", h)       # bound to its purpose
-    assert not otp.matches(KEY, "register", "01031060", "123456", h)    # and its customer code
+    assert not otp.matches(KEY, "reset", "01031059", "123456", h)  # bound to its purpose
+    assert not otp.matches(KEY, "register", "01031060", "123456", h)  # and its customer code
     assert not otp.matches("other" * 8, "register", "01031059", "123456", h)
     assert "123456" not in h
 
@@ -61,9 +64,10 @@ def _identity(**kw):
 
 def test_access_token_round_trip():
     tok = tokens.encode_access(KEY, "cskh", _identity(), now=2_000_000_000, ttl=900)
-    with pytest.raises(tokens.TokenError):   # issued in the future: not yet valid
+    with pytest.raises(tokens.TokenError):  # issued in the future: not yet valid
         tokens.decode(KEY, "cskh", tok, "access")
     import time
+
     now = int(time.time())
     tok = tokens.encode_access(KEY, "cskh", _identity(), now=now, ttl=900)
     ident = tokens.identity_from_claims(tokens.decode(KEY, "cskh", tok, "access"))
@@ -72,6 +76,7 @@ def test_access_token_round_trip():
 
 def test_expired_forged_and_none_tokens_are_refused():
     import time
+
     now = int(time.time())
     expired = tokens.encode_access(KEY, "cskh", _identity(), now=now - 1000, ttl=900)
     good = tokens.encode_access(KEY, "cskh", _identity(), now=now, ttl=900)
@@ -116,7 +121,7 @@ def test_config_validation():
     with pytest.raises(ConfigError):
         load_settings({"STAGE": "staging"})
     vnpay = {"VNPAY_HASH_SECRET_PARAM": "/cskh/prod/vnpay-hash-secret"}
-    with pytest.raises(ConfigError):   # a deployed stage never takes the secret from the environment
+    with pytest.raises(ConfigError):  # a deployed stage never takes the secret from the environment
         load_settings({"STAGE": "prod", "JWT_SECRET": "x" * 40, "JWT_SECRET_PARAM": "/p", **vnpay})
     with pytest.raises(ConfigError, match="VNPay"):
         load_settings({"STAGE": "prod", "JWT_SECRET_PARAM": "/p", "VNPAY_HASH_SECRET": "s" * 32, **vnpay})
@@ -141,13 +146,20 @@ def test_secrets_come_from_ssm_in_a_deployed_stage(monkeypatch):
     from moto import mock_aws
 
     from chalicelib import config
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)   # moto's in-process mock, not a server
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # moto's in-process mock, not a server
     with mock_aws():
         ssm = boto3.client("ssm", region_name="ap-southeast-1")
         ssm.put_parameter(Name="/cskh/prod/jwt-secret", Value="s" * 48, Type="SecureString")
         ssm.put_parameter(Name="/cskh/prod/short", Value="short", Type="SecureString")
-        prod = load_settings({"STAGE": "prod", "JWT_SECRET_PARAM": "/cskh/prod/jwt-secret",
-                              "VNPAY_HASH_SECRET_PARAM": "/cskh/prod/short", "AWS_REGION": "ap-southeast-1"})
+        prod = load_settings(
+            {
+                "STAGE": "prod",
+                "JWT_SECRET_PARAM": "/cskh/prod/jwt-secret",
+                "VNPAY_HASH_SECRET_PARAM": "/cskh/prod/short",
+                "AWS_REGION": "ap-southeast-1",
+            }
+        )
         monkeypatch.setattr(config, "get_settings", lambda: prod)
         config.jwt_signing_key.cache_clear()
         config.vnpay_hash_secret.cache_clear()

@@ -2,6 +2,7 @@
 Lambda, requirements.lock for everything), the Makefile installs only from the lock,
 CI runs the secret scan and the audit, the secret scan fails on a planted key, and an
 audit that could not reach a vulnerability source says so instead of passing."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -48,7 +49,7 @@ def test_the_lambda_requirements_are_a_hashed_lock_of_requirements_in():
     wanted, locked = _pins(ROOT / "requirements.in"), _pins(ROOT / "requirements.txt")
     assert wanted and {n: locked.get(n) for n in wanted} == wanted, "run `make lock`"
     assert _unhashed(ROOT / "requirements.txt") == []
-    assert "pip" not in locked and "chalice" not in locked     # neither belongs in the Lambda zip
+    assert "pip" not in locked and "chalice" not in locked  # neither belongs in the Lambda zip
 
 
 def test_the_lock_holds_every_dev_and_runtime_pin_with_hashes():
@@ -88,8 +89,9 @@ def repo(tmp_path):
 
 
 def _baseline(root: pathlib.Path, results: dict) -> None:
-    (root / ".secrets.baseline").write_text(json.dumps({"version": "1.5.0", "plugins_used": [],
-                                                        "filters_used": [], "results": results}), encoding="utf-8")
+    (root / ".secrets.baseline").write_text(
+        json.dumps({"version": "1.5.0", "plugins_used": [], "filters_used": [], "results": results}), encoding="utf-8"
+    )
 
 
 def test_the_secret_scan_fails_on_a_planted_aws_key_and_passes_once_it_is_gone(repo, capsys):
@@ -99,8 +101,9 @@ def test_the_secret_scan_fails_on_a_planted_aws_key_and_passes_once_it_is_gone(r
     # An AWS access key pair, built here so this file itself holds none.
     key_id = "AKIA" + "J7Q2XWZP4R8KLM3N"
     secret = "wJalr" + "XUtnFEMI/K7MDENG/bPxRfiCY" + "Zq81Lm0AbC"
-    (repo / "settings.py").write_text(f'AWS_ACCESS_KEY_ID = "{key_id}"\naws_secret_access_key = "{secret}"\n',
-                                      encoding="utf-8")
+    (repo / "settings.py").write_text(
+        f'AWS_ACCESS_KEY_ID = "{key_id}"\naws_secret_access_key = "{secret}"\n', encoding="utf-8"
+    )
     assert secrets.check(str(repo), ".secrets.baseline") == 1
     out = capsys.readouterr().out
     assert "settings.py:1: AWS Access Key" in out and "FAILED" in out
@@ -137,17 +140,25 @@ def test_an_audit_without_a_vulnerability_source_says_skipped_not_clean(monkeypa
 
 
 def test_without_pip_audits_sources_the_pins_at_their_latest_release_are_audited_with_pypis_data(
-        monkeypatch, capsys, tmp_path):
+    monkeypatch, capsys, tmp_path
+):
     audit = _module("audit")
     monkeypatch.delenv("AUDIT_SOURCE", raising=False)
     monkeypatch.setattr(audit, "reachable_source", lambda: None)
     lock = tmp_path / "requirements.lock"
-    lock.write_text("pynamodb==6.1.0 \\\n    --hash=sha256:ab\nrequests==2.30.0 ; python_version >= '3.9' \\\n"
-                    "    --hash=sha256:cd\nqrcode==8.2 \\\n    --hash=sha256:ef\n", encoding="utf-8")
-    projects = {"pynamodb": {"info": {"version": "6.1.0"}, "vulnerabilities": []},
-                "requests": {"info": {"version": "2.34.2"}, "vulnerabilities": []},
-                "qrcode": {"info": {"version": "8.2"}, "vulnerabilities": [
-                    {"id": "PYSEC-0000-1", "link": "https://osv.dev/PYSEC-0000-1", "withdrawn": None}]}}
+    lock.write_text(
+        "pynamodb==6.1.0 \\\n    --hash=sha256:ab\nrequests==2.30.0 ; python_version >= '3.9' \\\n"
+        "    --hash=sha256:cd\nqrcode==8.2 \\\n    --hash=sha256:ef\n",
+        encoding="utf-8",
+    )
+    projects = {
+        "pynamodb": {"info": {"version": "6.1.0"}, "vulnerabilities": []},
+        "requests": {"info": {"version": "2.34.2"}, "vulnerabilities": []},
+        "qrcode": {
+            "info": {"version": "8.2"},
+            "vulnerabilities": [{"id": "PYSEC-0000-1", "link": "https://osv.dev/PYSEC-0000-1", "withdrawn": None}],
+        },
+    }
     assert audit.main(str(lock), fetch=projects.get) == 1
     out = capsys.readouterr().out
     assert "cover 2 of 3 pins" in out and "not audited: requests 2.30.0 (latest 2.34.2)" in out

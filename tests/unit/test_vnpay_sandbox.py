@@ -1,6 +1,7 @@
 """The local VNPay sandbox (local/vnpay_sandbox.py) over HTTP, against a fake
 merchant IPN endpoint that answers a scripted sequence. Signatures are checked
 here with a third, independent computation of VNPay's rules."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
 
@@ -28,9 +29,13 @@ MAX_ATTEMPTS = 4
 
 # -- an independent implementation of VNPay's rules -------------------------------
 
+
 def sign(params: dict) -> str:
-    data = "&".join(f"{quote_plus(k)}={quote_plus(str(v))}" for k, v in sorted(params.items())
-                    if k.startswith("vnp_") and k not in ("vnp_SecureHash", "vnp_SecureHashType"))
+    data = "&".join(
+        f"{quote_plus(k)}={quote_plus(str(v))}"
+        for k, v in sorted(params.items())
+        if k.startswith("vnp_") and k not in ("vnp_SecureHash", "vnp_SecureHashType")
+    )
     return hmac.new(SECRET.encode(), data.encode(), hashlib.sha512).hexdigest()
 
 
@@ -44,10 +49,19 @@ def stamp(delta_minutes: float = 0, tz=VN) -> str:
 
 def pay_params(ref: str, amount_vnd: int = 78255, **changes) -> dict:
     params = {
-        "vnp_Version": "2.1.0", "vnp_Command": "pay", "vnp_TmnCode": TMN, "vnp_Amount": str(amount_vnd * 100),
-        "vnp_CurrCode": "VND", "vnp_TxnRef": ref, "vnp_OrderInfo": f"Thanh toan tien nuoc 01031059 don {ref}",
-        "vnp_OrderType": "billpayment", "vnp_Locale": "vn", "vnp_ReturnUrl": "http://127.0.0.1:9/v1/vnpay/return",
-        "vnp_IpAddr": "203.0.113.7", "vnp_CreateDate": stamp(), "vnp_ExpireDate": stamp(15),
+        "vnp_Version": "2.1.0",
+        "vnp_Command": "pay",
+        "vnp_TmnCode": TMN,
+        "vnp_Amount": str(amount_vnd * 100),
+        "vnp_CurrCode": "VND",
+        "vnp_TxnRef": ref,
+        "vnp_OrderInfo": f"Thanh toan tien nuoc 01031059 don {ref}",
+        "vnp_OrderType": "billpayment",
+        "vnp_Locale": "vn",
+        "vnp_ReturnUrl": "http://127.0.0.1:9/v1/vnpay/return",
+        "vnp_IpAddr": "203.0.113.7",
+        "vnp_CreateDate": stamp(),
+        "vnp_ExpireDate": stamp(15),
     }
     params.update(changes)
     params = {k: v for k, v in params.items() if v is not None}
@@ -68,16 +82,28 @@ def tlv(tag: str, value: str) -> str:
     return f"{tag}{len(value):02d}{value}"
 
 
-def qr_payload(bill: str, amount: int | None = 78255, deadline: str | None = None, guid_tag="26",
-               guid="A000000775") -> str:
+def qr_payload(
+    bill: str, amount: int | None = 78255, deadline: str | None = None, guid_tag="26", guid="A000000775"
+) -> str:
     additional = tlv("01", bill) + tlv("08", "Tien nuoc") + (tlv("50", deadline) if deadline else "")
-    body = (tlv("00", "01") + tlv("01", "12") + tlv(guid_tag, tlv("00", guid) + tlv("01", TMN))
-            + tlv("52", "4900") + tlv("53", "704") + (tlv("54", str(amount)) if amount else "")
-            + tlv("58", "VN") + tlv("59", "CAWACO") + tlv("60", "CA MAU") + tlv("62", additional) + "6304")
+    body = (
+        tlv("00", "01")
+        + tlv("01", "12")
+        + tlv(guid_tag, tlv("00", guid) + tlv("01", TMN))
+        + tlv("52", "4900")
+        + tlv("53", "704")
+        + (tlv("54", str(amount)) if amount else "")
+        + tlv("58", "VN")
+        + tlv("59", "CAWACO")
+        + tlv("60", "CA MAU")
+        + tlv("62", additional)
+        + "6304"
+    )
     return body + f"{crc16(body.encode()):04X}"
 
 
 # -- a fake merchant IPN endpoint ------------------------------------------------------
+
 
 class FakeMerchant:
     """Records every IPN; answers each order's scripted sequence (then 00):
@@ -102,8 +128,11 @@ class FakeMerchant:
                     step = steps.pop(0) if steps else "00"
                 if step == "timeout":
                     time.sleep(IPN_TIMEOUT + 0.4)
-                body = b"<html>oops</html>" if step == "html" else \
-                    json.dumps({"RspCode": step if step != "timeout" else "00", "Message": "x"}).encode()
+                body = (
+                    b"<html>oops</html>"
+                    if step == "html"
+                    else json.dumps({"RspCode": step if step != "timeout" else "00", "Message": "x"}).encode()
+                )
                 try:
                     self.send_response(200)
                     self.send_header("Content-Length", str(len(body)))
@@ -131,8 +160,16 @@ def merchant():
 
 @pytest.fixture(scope="module")
 def sandbox(merchant):
-    sb = vnpay_sandbox.Sandbox(TMN, SECRET, merchant.url, retry_seconds=0.15, max_attempts=MAX_ATTEMPTS,
-                               ipn_timeout=IPN_TIMEOUT, refund_settle_seconds=0.3, log=lambda line: None)
+    sb = vnpay_sandbox.Sandbox(
+        TMN,
+        SECRET,
+        merchant.url,
+        retry_seconds=0.15,
+        max_attempts=MAX_ATTEMPTS,
+        ipn_timeout=IPN_TIMEOUT,
+        refund_settle_seconds=0.3,
+        log=lambda line: None,
+    )
     server = vnpay_sandbox.serve_in_thread(sb)
     sb.base = f"http://127.0.0.1:{server.server_address[1]}"
     yield sb
@@ -192,6 +229,7 @@ def pay_url(sb, params: dict) -> str:
 
 # -- tests ---------------------------------------------------------------------------
 
+
 def test_crc_and_tlv():
     assert vnpay_sandbox.crc16_ccitt_false(b"123456789") == 0x29B1
     info = vnpay_sandbox.parse_vnpay_qr(qr_payload("ORDQR1", deadline="20300101093000"))
@@ -220,16 +258,19 @@ def test_a_signed_pay_url_shows_the_page_and_a_tampered_one_the_signature_error(
     assert "sandbox-pay" not in text
 
 
-@pytest.mark.parametrize("changes, code", [
-    ({"vnp_TmnCode": "OTHER123"}, "02"),
-    ({"vnp_OrderInfo": "Thanh toán tiền nước"}, "03"),         # diacritics
-    ({"vnp_Amount": "7825550"}, "03"),                          # not × 100
-    ({"vnp_Version": "2.0.0"}, "03"),
-    ({"vnp_CurrCode": "USD"}, "03"),
-    ({"vnp_Locale": None}, "03"),                               # a mandatory field missing
-    ({"vnp_CreateDate": stamp(-60, timezone.utc), "vnp_ExpireDate": stamp(-45, timezone.utc)}, "15"),  # UTC dates
-    ({"vnp_CreateDate": stamp(120), "vnp_ExpireDate": stamp(135)}, "03"),   # in the future
-])
+@pytest.mark.parametrize(
+    "changes, code",
+    [
+        ({"vnp_TmnCode": "OTHER123"}, "02"),
+        ({"vnp_OrderInfo": "Thanh toán tiền nước"}, "03"),  # diacritics
+        ({"vnp_Amount": "7825550"}, "03"),  # not × 100
+        ({"vnp_Version": "2.0.0"}, "03"),
+        ({"vnp_CurrCode": "USD"}, "03"),
+        ({"vnp_Locale": None}, "03"),  # a mandatory field missing
+        ({"vnp_CreateDate": stamp(-60, UTC), "vnp_ExpireDate": stamp(-45, UTC)}, "15"),  # UTC dates
+        ({"vnp_CreateDate": stamp(120), "vnp_ExpireDate": stamp(135)}, "03"),  # in the future
+    ],
+)
 def test_the_page_checks_the_request_as_vnpay_does(sandbox, changes, code):
     status, _, text = http("GET", pay_url(sandbox, pay_params(new_ref(), **changes)))
     assert status == 200 and f'content="{code}"' in text, text[:600]
@@ -240,8 +281,9 @@ def test_the_success_button_redirects_signed_and_the_ipn_is_retried_until_00(san
     params = pay_params(ref, vnp_BankCode="VNPAYQR")
     raw_query = urlsplit(pay_url(sandbox, params)).query
     merchant.script[ref] = ["99", "timeout", "00", "00"]
-    status, headers, _ = http("POST", sandbox.base + "/paymentv2/sandbox-pay",
-                              form={"q": raw_query, "outcome": "success"}, follow=False)
+    status, headers, _ = http(
+        "POST", sandbox.base + "/paymentv2/sandbox-pay", form={"q": raw_query, "outcome": "success"}, follow=False
+    )
     assert status == 302
     location = headers["Location"]
     assert location.startswith("http://127.0.0.1:9/v1/vnpay/return?")
@@ -252,13 +294,15 @@ def test_the_success_button_redirects_signed_and_the_ipn_is_retried_until_00(san
     assert (result["vnp_BankCode"], result["vnp_CardType"]) == ("VNPAYQR", "QRCODE")
     assert result["vnp_BankTranNo"] and result["vnp_PayDate"].isdigit() and len(result["vnp_PayDate"]) == 14
 
-    log = wait_for(lambda: [e for e in sandbox.ipn_attempts(ref) if e["rsp_code"] == "00"] and sandbox.ipn_attempts(ref))
-    time.sleep(0.5)   # no further attempt after 00
+    log = wait_for(
+        lambda: [e for e in sandbox.ipn_attempts(ref) if e["rsp_code"] == "00"] and sandbox.ipn_attempts(ref)
+    )
+    time.sleep(0.5)  # no further attempt after 00
     log = sandbox.ipn_attempts(ref)
     assert [(e["attempt"], e["rsp_code"]) for e in log] == [(1, "99"), (2, None), (3, "00")]
     assert log[1]["error"] == "timeout"
     calls = merchant.calls_for(ref)
-    assert len(calls) == 3 and all(c == result for c in calls)   # the IPN carries the return's parameters
+    assert len(calls) == 3 and all(c == result for c in calls)  # the IPN carries the return's parameters
 
     # Paying an order already paid is refused, like VNPay's "transaction exists".
     status, _, text = http("GET", pay_url(sandbox, params))
@@ -268,8 +312,9 @@ def test_the_success_button_redirects_signed_and_the_ipn_is_retried_until_00(san
 def test_sandbox_pay_cancel_insufficient_and_timeout(sandbox, merchant):
     for outcome, code in (("cancel", "24"), ("insufficient", "51")):
         ref = new_ref()
-        status, body = post_json(sandbox, "/sandbox/pay", {"payment_url": pay_url(sandbox, pay_params(ref)),
-                                                           "outcome": outcome})
+        status, body = post_json(
+            sandbox, "/sandbox/pay", {"payment_url": pay_url(sandbox, pay_params(ref)), "outcome": outcome}
+        )
         assert status == 200, body
         result = dict(parse_qsl(urlsplit(body["return_url"]).query))
         assert_signed(result)
@@ -287,8 +332,12 @@ def test_sandbox_pay_cancel_insufficient_and_timeout(sandbox, merchant):
 
     # The page's timeout button shows a page, no redirect.
     ref = new_ref()
-    status, _, text = http("POST", sandbox.base + "/paymentv2/sandbox-pay", follow=False, form={
-        "q": urlsplit(pay_url(sandbox, pay_params(ref))).query, "outcome": "timeout"})
+    status, _, text = http(
+        "POST",
+        sandbox.base + "/paymentv2/sandbox-pay",
+        follow=False,
+        form={"q": urlsplit(pay_url(sandbox, pay_params(ref))).query, "outcome": "timeout"},
+    )
     assert status == 200 and "quá thời gian chờ thanh toán" in text
 
     status, body = post_json(sandbox, "/sandbox/pay", {"payment_url": pay_url(sandbox, dict(params, vnp_Amount="1"))})
@@ -328,31 +377,93 @@ def test_replay_sends_the_same_ipn_again(sandbox, merchant):
 
 
 def querydr(ref: str, transaction_date: str, request_id: str | None = None, **changes) -> dict:
-    req = {"vnp_RequestId": request_id or f"Q{time.time_ns()}", "vnp_Version": "2.1.0", "vnp_Command": "querydr",
-           "vnp_TmnCode": TMN, "vnp_TxnRef": ref, "vnp_OrderInfo": f"Truy van {ref}",
-           "vnp_TransactionDate": transaction_date, "vnp_CreateDate": stamp(), "vnp_IpAddr": "127.0.0.1"}
+    req = {
+        "vnp_RequestId": request_id or f"Q{time.time_ns()}",
+        "vnp_Version": "2.1.0",
+        "vnp_Command": "querydr",
+        "vnp_TmnCode": TMN,
+        "vnp_TxnRef": ref,
+        "vnp_OrderInfo": f"Truy van {ref}",
+        "vnp_TransactionDate": transaction_date,
+        "vnp_CreateDate": stamp(),
+        "vnp_IpAddr": "127.0.0.1",
+    }
     req.update(changes)
-    req["vnp_SecureHash"] = pipe_sign(*(req[k] for k in (
-        "vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TxnRef", "vnp_TransactionDate",
-        "vnp_CreateDate", "vnp_IpAddr", "vnp_OrderInfo")))
+    req["vnp_SecureHash"] = pipe_sign(
+        *(
+            req[k]
+            for k in (
+                "vnp_RequestId",
+                "vnp_Version",
+                "vnp_Command",
+                "vnp_TmnCode",
+                "vnp_TxnRef",
+                "vnp_TransactionDate",
+                "vnp_CreateDate",
+                "vnp_IpAddr",
+                "vnp_OrderInfo",
+            )
+        )
+    )
     return req
 
 
 def refund(ref: str, transaction_date: str, amount: int, kind: str, transaction_no: str = "") -> dict:
-    req = {"vnp_RequestId": f"R{time.time_ns()}", "vnp_Version": "2.1.0", "vnp_Command": "refund",
-           "vnp_TmnCode": TMN, "vnp_TransactionType": kind, "vnp_TxnRef": ref, "vnp_Amount": str(amount * 100),
-           "vnp_TransactionNo": transaction_no, "vnp_TransactionDate": transaction_date, "vnp_CreateBy": "admin",
-           "vnp_CreateDate": stamp(), "vnp_IpAddr": "127.0.0.1", "vnp_OrderInfo": f"Hoan tien {ref}"}
-    req["vnp_SecureHash"] = pipe_sign(*(req[k] for k in (
-        "vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TransactionType", "vnp_TxnRef",
-        "vnp_Amount", "vnp_TransactionNo", "vnp_TransactionDate", "vnp_CreateBy", "vnp_CreateDate", "vnp_IpAddr",
-        "vnp_OrderInfo")))
+    req = {
+        "vnp_RequestId": f"R{time.time_ns()}",
+        "vnp_Version": "2.1.0",
+        "vnp_Command": "refund",
+        "vnp_TmnCode": TMN,
+        "vnp_TransactionType": kind,
+        "vnp_TxnRef": ref,
+        "vnp_Amount": str(amount * 100),
+        "vnp_TransactionNo": transaction_no,
+        "vnp_TransactionDate": transaction_date,
+        "vnp_CreateBy": "admin",
+        "vnp_CreateDate": stamp(),
+        "vnp_IpAddr": "127.0.0.1",
+        "vnp_OrderInfo": f"Hoan tien {ref}",
+    }
+    req["vnp_SecureHash"] = pipe_sign(
+        *(
+            req[k]
+            for k in (
+                "vnp_RequestId",
+                "vnp_Version",
+                "vnp_Command",
+                "vnp_TmnCode",
+                "vnp_TransactionType",
+                "vnp_TxnRef",
+                "vnp_Amount",
+                "vnp_TransactionNo",
+                "vnp_TransactionDate",
+                "vnp_CreateBy",
+                "vnp_CreateDate",
+                "vnp_IpAddr",
+                "vnp_OrderInfo",
+            )
+        )
+    )
     return req
 
 
-QUERYDR_ANSWER = ("vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "vnp_Message", "vnp_TmnCode", "vnp_TxnRef",
-                  "vnp_Amount", "vnp_BankCode", "vnp_PayDate", "vnp_TransactionNo", "vnp_TransactionType",
-                  "vnp_TransactionStatus", "vnp_OrderInfo", "vnp_PromotionCode", "vnp_PromotionAmount")
+QUERYDR_ANSWER = (
+    "vnp_ResponseId",
+    "vnp_Command",
+    "vnp_ResponseCode",
+    "vnp_Message",
+    "vnp_TmnCode",
+    "vnp_TxnRef",
+    "vnp_Amount",
+    "vnp_BankCode",
+    "vnp_PayDate",
+    "vnp_TransactionNo",
+    "vnp_TransactionType",
+    "vnp_TransactionStatus",
+    "vnp_OrderInfo",
+    "vnp_PromotionCode",
+    "vnp_PromotionAmount",
+)
 
 
 def api(sandbox, body) -> dict:
@@ -368,15 +479,18 @@ def test_querydr_codes_and_signatures(sandbox, merchant):
 
     ref = new_ref()
     params = pay_params(ref)
-    http("GET", pay_url(sandbox, params))                       # seen, never paid
+    http("GET", pay_url(sandbox, params))  # seen, never paid
     seen = api(sandbox, querydr(ref, params["vnp_CreateDate"]))
     assert (seen["vnp_ResponseCode"], seen["vnp_TransactionStatus"]) == ("00", "01")
-    assert api(sandbox, querydr(ref, stamp(-600)))["vnp_ResponseCode"] == "91"   # wrong order date
+    assert api(sandbox, querydr(ref, stamp(-600)))["vnp_ResponseCode"] == "91"  # wrong order date
 
-    status, paid = post_json(sandbox, "/sandbox/pay", {"payment_url": pay_url(sandbox, params)})
+    _status, paid = post_json(sandbox, "/sandbox/pay", {"payment_url": pay_url(sandbox, params)})
     answer = api(sandbox, querydr(ref, params["vnp_CreateDate"]))
-    assert (answer["vnp_ResponseCode"], answer["vnp_TransactionStatus"], answer["vnp_TransactionType"]) == \
-        ("00", "00", "01")
+    assert (answer["vnp_ResponseCode"], answer["vnp_TransactionStatus"], answer["vnp_TransactionType"]) == (
+        "00",
+        "00",
+        "01",
+    )
     assert answer["vnp_Amount"] == "7825500" and answer["vnp_TransactionNo"] == paid["transaction_no"]
     assert answer["vnp_PromotionCode"] == "" and len(answer["vnp_PayDate"]) == 14
 
@@ -390,7 +504,7 @@ def test_querydr_codes_and_signatures(sandbox, merchant):
     assert api(sandbox, querydr(ref, params["vnp_CreateDate"], vnp_TmnCode="OTHER123"))["vnp_ResponseCode"] == "02"
     assert api(sandbox, {"vnp_Command": "querydr"})["vnp_ResponseCode"] == "03"
     assert api(sandbox, querydr(ref, "2024-01-01"))["vnp_ResponseCode"] == "03"
-    utc = querydr(ref, params["vnp_CreateDate"], vnp_CreateDate=stamp(tz=timezone.utc))
+    utc = querydr(ref, params["vnp_CreateDate"], vnp_CreateDate=stamp(tz=UTC))
     assert api(sandbox, utc)["vnp_ResponseCode"] == "03"
 
     failed = new_ref()
@@ -405,7 +519,7 @@ def test_refunds_partial_then_full(sandbox, merchant):
     _, paid = post_json(sandbox, "/sandbox/pay", {"payment_url": pay_url(sandbox, params)})
     date, number = params["vnp_CreateDate"], paid["transaction_no"]
 
-    assert api(sandbox, refund(ref, date, 100001, "03"))["vnp_ResponseCode"] == "03"   # more than paid
+    assert api(sandbox, refund(ref, date, 100001, "03"))["vnp_ResponseCode"] == "03"  # more than paid
     part = api(sandbox, refund(ref, date, 30000, "03", number))
     assert (part["vnp_ResponseCode"], part["vnp_TransactionStatus"], part["vnp_TransactionNo"]) == ("00", "05", number)
     q = api(sandbox, querydr(ref, date))
@@ -415,7 +529,7 @@ def test_refunds_partial_then_full(sandbox, merchant):
     assert api(sandbox, refund(ref, date, 100000, "02"))["vnp_ResponseCode"] == "03"  # full = what is left
     assert api(sandbox, refund(ref, date, 70000, "02"))["vnp_ResponseCode"] == "00"
     assert api(sandbox, querydr(ref, date))["vnp_TransactionType"] == "02"
-    assert api(sandbox, refund(ref, date, 1000, "03"))["vnp_ResponseCode"] == "03"     # nothing left
+    assert api(sandbox, refund(ref, date, 1000, "03"))["vnp_ResponseCode"] == "03"  # nothing left
     assert api(sandbox, refund(ref, date, 1000, "03", "999"))["vnp_ResponseCode"] == "91"
     assert api(sandbox, refund(new_ref(), date, 1000, "03"))["vnp_ResponseCode"] == "91"
     tampered = refund(ref, date, 1000, "03")
@@ -439,15 +553,18 @@ def test_querydr_names_the_transaction_whose_refund_it_shows(sandbox, merchant):
     date = params["vnp_CreateDate"]
     assert api(sandbox, refund(ref, date, 20000, "03", first["transaction_no"]))["vnp_ResponseCode"] == "00"
     named = api(sandbox, querydr(ref, date, vnp_TransactionNo=first["transaction_no"]))
-    assert (named["vnp_TransactionNo"], named["vnp_TransactionType"], named["vnp_TransactionStatus"]) == \
-        (first["transaction_no"], "03", "05")
+    assert (named["vnp_TransactionNo"], named["vnp_TransactionType"], named["vnp_TransactionStatus"]) == (
+        first["transaction_no"],
+        "03",
+        "05",
+    )
     other = api(sandbox, querydr(ref, date, vnp_TransactionNo=second["transaction_no"]))
     assert (other["vnp_TransactionType"], other["vnp_TransactionStatus"]) == ("01", "00")
     assert api(sandbox, querydr(ref, date))["vnp_TransactionNo"] == second["transaction_no"]
     assert api(sandbox, refund(ref, date, 50000, "02", first["transaction_no"]))["vnp_ResponseCode"] == "03"
     assert api(sandbox, refund(ref, date, 30000, "03", first["transaction_no"]))["vnp_ResponseCode"] == "00"
     full = api(sandbox, querydr(ref, date, vnp_TransactionNo=first["transaction_no"]))
-    assert full["vnp_TransactionType"] == "02"      # refunded in full, over two partial refunds
+    assert full["vnp_TransactionType"] == "02"  # refunded in full, over two partial refunds
 
 
 def test_the_bank_app_reads_a_qr_and_pays_it(sandbox, merchant):
@@ -479,7 +596,9 @@ def test_the_bank_app_reads_a_qr_and_pays_it(sandbox, merchant):
     status, _, page = http("POST", sandbox.base + "/bank-app/pay", form={"payload": payload})
     assert status == 200 and "Thanh toán thành công" in page
     wait_for(lambda: len(merchant.calls_for(ref)) == 2)
-    assert post_json(sandbox, "/sandbox/qr-pay", {"payload": qr_payload("X", guid_tag="38", guid="A000000727")})[0] == 400
+    assert (
+        post_json(sandbox, "/sandbox/qr-pay", {"payload": qr_payload("X", guid_tag="38", guid="A000000727")})[0] == 400
+    )
 
 
 @pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbarimg is not installed")
@@ -492,11 +611,21 @@ def test_the_bank_app_reads_an_uploaded_qr_image(sandbox):
     buf = io.BytesIO()
     qrcode.make(qr_payload(ref), image_factory=png.PyPNGImage).save(buf)
     boundary = "sandboxboundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"payload\"\r\n\r\n\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"qr.png\"\r\n"
-            f"Content-Type: image/png\r\n\r\n").encode() + buf.getvalue() + f"\r\n--{boundary}--\r\n".encode()
-    req = urllib.request.Request(sandbox.base + "/bank-app", data=body, method="POST",
-                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="payload"\r\n\r\n\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="qr.png"\r\n'
+            f"Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + buf.getvalue()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    req = urllib.request.Request(
+        sandbox.base + "/bank-app",
+        data=body,
+        method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     with urllib.request.urlopen(req, timeout=20) as resp:
         page = resp.read().decode()
     assert ref in page and "78.255 VND" in page

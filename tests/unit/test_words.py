@@ -1,9 +1,11 @@
 """Amount in words: the hard cases an invoice must get right, and a round trip
 through an independent reader for every number up to the trillions."""
+
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.words import amount_in_words, number_to_words
 
@@ -55,8 +57,20 @@ def test_refuses_non_amounts(bad):
         number_to_words(bad)
 
 
-_UNITS = {"không": 0, "một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "năm": 5, "lăm": 5, "sáu": 6,
-          "bảy": 7, "tám": 8, "chín": 9}
+_UNITS = {
+    "không": 0,
+    "một": 1,
+    "mốt": 1,
+    "hai": 2,
+    "ba": 3,
+    "bốn": 4,
+    "năm": 5,
+    "lăm": 5,
+    "sáu": 6,
+    "bảy": 7,
+    "tám": 8,
+    "chín": 9,
+}
 
 
 def _read_below_thousand(words: list[str]) -> int:
@@ -74,7 +88,7 @@ def _read_below_thousand(words: list[str]) -> int:
         assert rest[0] not in ("một", "không") and len(rest) <= 3
         tail = rest[2:]
         if tail:
-            assert tail[0] not in ("một", "không")   # 21 is 'hai mươi mốt'
+            assert tail[0] not in ("một", "không")  # 21 is 'hai mươi mốt'
         return total + _UNITS[rest[0]] * 10 + (_UNITS[tail[0]] if tail else 0)
     if rest:
         assert len(rest) == 1 and total == 0
@@ -88,23 +102,23 @@ def read_words(text: str) -> int:
     if words == ["không"]:
         return 0
     value, group, current = 0, [], 0
-    scales = {"nghìn": 10 ** 3, "triệu": 10 ** 6}
+    scales = {"nghìn": 10**3, "triệu": 10**6}
     billions = 0
     for w in words:
         if w == "tỷ":
-            billions = billions * 10 ** 9 + (current + (_read_below_thousand(group) if group else 0))
+            billions = billions * 10**9 + (current + (_read_below_thousand(group) if group else 0))
             current, group = 0, []
         elif w in scales:
             current += _read_below_thousand(group) * scales[w]
             group = []
         else:
             group.append(w)
-    value = billions * 10 ** 9 + current + (_read_below_thousand(group) if group else 0)
+    value = billions * 10**9 + current + (_read_below_thousand(group) if group else 0)
     return value
 
 
 @settings(max_examples=2000, deadline=None)
-@given(st.integers(min_value=0, max_value=10 ** 15 - 1))
+@given(st.integers(min_value=0, max_value=10**15 - 1))
 def test_round_trip(n):
     text = number_to_words(n)
     assert read_words(text) == n
@@ -112,7 +126,7 @@ def test_round_trip(n):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.integers(min_value=1, max_value=10 ** 12))
+@given(st.integers(min_value=1, max_value=10**12))
 def test_amount_sentence_shape(n):
     text = amount_in_words(n)
     assert text[0].isupper() and text.endswith(" đồng") and text[1:-5] == text[1:-5].lower()

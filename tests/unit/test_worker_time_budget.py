@@ -1,6 +1,7 @@
 """Workers that call out (SNS, the chat platforms, the reminder channels) start a record only with
 enough of the invocation left for it at its timeouts: a record cut off by Lambda's timeout brings
 the whole batch back, messages already sent included (a reply or an SMS twice)."""
+
 from __future__ import annotations
 
 import json
@@ -24,11 +25,22 @@ class Context:
 
 
 def _records(*bodies):
-    return {"Records": [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": json.dumps(b),
-                         "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
-                         "md5OfBody": "", "eventSource": "aws:sqs", "awsRegion": "ap-southeast-1",
-                         "eventSourceARN": "arn:aws:sqs:ap-southeast-1:000000000000:q"}
-                        for i, b in enumerate(bodies)]}
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": f"r{i}",
+                "body": json.dumps(b),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "awsRegion": "ap-southeast-1",
+                "eventSourceARN": "arn:aws:sqs:ap-southeast-1:000000000000:q",
+            }
+            for i, b in enumerate(bodies)
+        ]
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -40,6 +52,7 @@ def _reset():
 def test_the_chat_worker_sends_what_fits_and_hands_the_rest_back_unsent():
     from chalicelib.adapters.chat_platforms import MemoryChatSender
     from chalicelib.jobs.chat import RECORD_MS, handle_batch
+
     sender = MemoryChatSender()
     deps.override("chat_sender", sender)
     replies = [{"platform": "facebook", "recipient": f"psid{i}", "text": f"reply {i}"} for i in range(4)]
@@ -58,12 +71,12 @@ def test_the_sms_worker_does_the_same():
 
         def send_sms(self, code, phone, text):
             self.sent.append(code)
+
     deps.override("sms_gateway", Sms())
     bodies = [{"kind": "sms", "customer_code": f"0103105{i}", "phone": "0912345601", "text": "x"} for i in range(3)]
     answer = handle_batch(SQSEvent(_records(*bodies), context=None), Context(RECORD_MS - 1))
     assert answer == {"batchItemFailures": [{"itemIdentifier": f"m{i}"} for i in range(3)]} and Sms.sent == []
-    assert handle_batch(SQSEvent(_records(*bodies), context=None), Context(10 * RECORD_MS)) == \
-        {"batchItemFailures": []}
+    assert handle_batch(SQSEvent(_records(*bodies), context=None), Context(10 * RECORD_MS)) == {"batchItemFailures": []}
 
 
 def test_a_reminder_is_not_started_without_time_for_its_channels():
@@ -76,6 +89,7 @@ def test_a_reminder_is_not_started_without_time_for_its_channels():
         def send(self, invoice_id, level):
             self.sent.append(invoice_id)
             return "sent"
+
     deps.override("reminders", Reminders())
     record = type("Record", (), {"body": json.dumps({"invoice_id": "INV-1", "level": "due_today"})})()
     with pytest.raises(Postponed):
