@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: deps run test test-fast package lint-infra bench job admin clean fuzz lock audit secrets secrets-baseline
+.PHONY: deps run test test-fast package lint lint-infra bench job admin clean fuzz lock audit secrets secrets-baseline
 
 # Everything installed comes from requirements.lock: every package pinned, with hashes (pip included:
 # chalice 1.34 needs pip<26.3 to package). `make lock` writes it from requirements.in/-dev.txt.
@@ -34,6 +34,14 @@ package: deps
 # Schemathesis against a whole local stack it starts itself (CI runs 12 examples per operation).
 fuzz: deps
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest -q -n 2 --dist loadfile tests/fuzz
+
+# Static checks: ruff (lint and format), mypy (strict for the domain, ports and services: pyproject.toml),
+# and the layer contracts of .importlinter (api/jobs -> services -> domain; services know no AWS).
+lint: $(STAMP_PY)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 lint-infra: package
 	$(VENV)/bin/cfn-lint build/package/sam.json
