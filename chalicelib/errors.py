@@ -18,7 +18,7 @@ class AppError(Exception):
         *,
         field: str | None = None,
         code: str | None = None,
-        headers: dict | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message_en or self.message_en)
         if message_en:
@@ -30,7 +30,7 @@ class AppError(Exception):
         self.field = field
         self.headers = headers or {}
 
-    def body(self, lang: str = "vi") -> dict:
+    def body(self, lang: str = "vi") -> dict[str, str]:
         out = {"code": self.code, "message": self.message_en if lang == "en" else self.message_vi}
         if self.field:
             out["field"] = self.field
@@ -42,6 +42,11 @@ class ValidationError(AppError):
     code = "VALIDATION_ERROR"
     message_vi = "Dữ liệu gửi lên không hợp lệ."
     message_en = "The request body is not valid."
+
+
+def invalid_cursor(message_en: str = "cursor is not valid") -> ValidationError:
+    """The `cursor` of a paged list is not one this API issued (for this query): 400 INVALID_CURSOR."""
+    return ValidationError(message_en, "Tham số cursor không hợp lệ.", field="cursor", code="INVALID_CURSOR")
 
 
 class Unauthorized(AppError):
@@ -92,7 +97,7 @@ class RateLimited(AppError):
     message_vi = "Bạn thao tác quá nhiều lần. Vui lòng thử lại sau."
     message_en = "Too many requests; try again later."
 
-    def __init__(self, retry_after: int, **kw) -> None:
+    def __init__(self, retry_after: int, **kw: str | None) -> None:
         super().__init__(headers={"Retry-After": str(max(1, int(retry_after)))}, **kw)
         self.retry_after = retry_after
 

@@ -1,45 +1,66 @@
-"""OpenAPI paths of the chat assistants (merged by openapi.document())."""
+"""OpenAPI paths of the chat blueprint (api/chat.py): the Messenger and Zalo webhooks, and chat links."""
 
 from __future__ import annotations
 
-from chalicelib.api.openapi import _INT, _STR, _errors, _json, _obj, _op, _path_param
+from typing import Any
 
-LINK = _obj(
+from chalicelib.api.openapi_common import (
+    DATETIME,
+    INT,
+    STR,
+    array,
+    error_responses,
+    json_content,
+    obj,
+    op,
+    path_param,
+    pattern,
+)
+from chalicelib.domain import identifiers as ids
+
+LINK_ID = pattern(ids.CHAT_LINK_ID)
+LINK = obj(
     ["link_id", "platform", "user_hint", "linked_at"],
-    link_id=_STR,
+    link_id=LINK_ID,
     platform={"type": "string", "enum": ["facebook", "zalo"]},
     user_hint={"type": "string", "description": "the last characters of the chat user id"},
-    linked_at={"type": "string", "format": "date-time"},
+    linked_at=DATETIME,
 )
-_RECEIVED = _obj(["status", "messages"], status=_STR, messages=_INT)
+_RECEIVED = obj(["status", "messages"], status=STR, messages=INT)
 
 
-def _webhook(summary: str, header: str, description: str) -> dict:
+def _webhook(summary: str, header: str, description: str) -> dict[str, Any]:
     return {
         "summary": summary,
         "tags": ["chat"],
         "description": description,
-        "parameters": [{"name": header, "in": "header", "required": True, "schema": _STR}],
-        "requestBody": {"required": True, **_json({"type": "object"})},
+        "parameters": [{"name": header, "in": "header", "required": True, "schema": STR}],
+        "requestBody": {
+            "required": True,
+            **json_content({"type": "object", "description": "the platform's event, as it sends it"}),
+        },
         "responses": {
-            "200": {"description": "Received (each message answered once, through the chat queue)", **_json(_RECEIVED)},
-            **_errors(400, 401, 404, 503),
+            "200": {
+                "description": "Received (each message answered once, through the chat queue)",
+                **json_content(_RECEIVED),
+            },
+            **error_responses(400, 401, 404, 503),
         },
     }
 
 
-PATHS = {
+PATHS: dict[str, Any] = {
     "/v1/chat/facebook": {
         "get": {
             "summary": "Messenger webhook verification: echoes hub.challenge when hub.verify_token matches",
             "tags": ["chat"],
             "parameters": [
-                {"name": n, "in": "query", "required": True, "schema": _STR}
+                {"name": n, "in": "query", "required": True, "schema": STR}
                 for n in ("hub.mode", "hub.verify_token", "hub.challenge")
             ],
             "responses": {
-                "200": {"description": "hub.challenge", "content": {"text/plain": {"schema": _STR}}},
-                **_errors(400, 403, 404),
+                "200": {"description": "hub.challenge", "content": {"text/plain": {"schema": STR}}},
+                **error_responses(400, 403, 404),
             },
         },
         "post": _webhook(
@@ -58,20 +79,20 @@ PATHS = {
         )
     },
     "/v1/me/chat-link-codes": {
-        "post": _op(
+        "post": op(
             "A one-time code (8 digits, 10 minutes, single use) that links a Zalo or Messenger chat to this account "
             "when sent there as 'liên kết <code>'",
             (
                 201,
                 "Code",
-                _obj(
+                obj(
                     ["code", "expires_in", "expires_at"],
                     code={"type": "string", "pattern": r"^\d{8}$"},
-                    expires_in=_INT,
-                    expires_at={"type": "string", "format": "date-time"},
-                    send=_STR,
-                    how_vi=_STR,
-                    how_en=_STR,
+                    expires_in=INT,
+                    expires_at=DATETIME,
+                    send=STR,
+                    how_vi=STR,
+                    how_en=STR,
                 ),
             ),
             secured=True,
@@ -80,22 +101,22 @@ PATHS = {
         )
     },
     "/v1/me/chat-links": {
-        "get": _op(
+        "get": op(
             "Chat identities linked to this account",
-            (200, "Links", _obj(["links"], links={"type": "array", "items": LINK})),
+            (200, "Links", obj(["links"], links=array(LINK))),
             secured=True,
             errors=(),
             tag="chat",
         )
     },
     "/v1/me/chat-links/{link_id}": {
-        "delete": _op(
+        "delete": op(
             "Remove a chat link (audited)",
             (204, "Removed", None),
             secured=True,
             errors=(404,),
             tag="chat",
-            params=[_path_param("link_id")],
+            params=[path_param("link_id", LINK_ID)],
         )
     },
 }

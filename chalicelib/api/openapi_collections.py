@@ -1,39 +1,45 @@
-"""OpenAPI paths of cash collections, prints and reconciliation (merged by openapi.document())."""
+"""OpenAPI paths of the collections blueprint (api/collections.py): cash collected on the spot, prints and the
+day's reconciliation."""
 
 from __future__ import annotations
 
-from chalicelib.api.openapi import _ERR, _INT, _STR, INVOICE_ID, _obj, _op, _path_param, _query
-from chalicelib.api.openapi_staff import _GEO
+from typing import Any
 
-_DATE = {"type": "string", "format": "date"}
-_DAY_OR_TODAY = {"anyOf": [_DATE, {"type": "string", "maxLength": 0}], "description": "empty or absent: today"}
+from chalicelib.api.openapi_common import (
+    BOOL,
+    CODE,
+    COLLECTION_ID,
+    DATE,
+    DATETIME,
+    INT,
+    INVOICE_ID,
+    NSTR,
+    STR,
+    USERNAME,
+    answers_again,
+    array,
+    obj,
+    op,
+    path_param,
+    query,
+    staff_op,
+)
+
+_DAY_OR_TODAY = {"anyOf": [DATE, {"type": "string", "maxLength": 0}], "description": "empty or absent: today"}
 _KIND = {"type": "string", "enum": ["notice", "receipt"]}
-_COLLECTION_ID = {"type": "string", "pattern": r"^[A-Za-z0-9_.:-]{8,64}$"}
-_STAFF = {"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,64}$", "example": "ghithu01"}
-_STAFF_HEADERS = [
-    {
-        "name": "X-Device-Imei",
-        "in": "header",
-        "required": True,
-        "schema": _STR,
-        "description": "the device the staff token is bound to",
-    },
-    {"name": "X-App-Version", "in": "header", "required": True, "schema": _STR},
-    {"name": "X-Geo", "in": "header", "required": False, "schema": _GEO, "description": "'<lat>,<lng>'"},
-]
 
 _VND = {"type": "integer", "minimum": 0}
-CREDIT_NOTICE = _obj(
+CREDIT_NOTICE = obj(
     ["code", "message_vi", "message_en"],
     code={
         "type": "string",
         "enum": ["ALREADY_PAID_ONLINE", "ALREADY_PAID_IN_CASH"],
         "description": "who paid the invoice meanwhile: online (VNPay, bank) or another cash receipt",
     },
-    message_vi=_STR,
-    message_en=_STR,
+    message_vi=STR,
+    message_en=STR,
 )
-RECEIPT = _obj(
+RECEIPT = obj(
     [
         "collection_id",
         "receipt_no",
@@ -45,16 +51,16 @@ RECEIPT = _obj(
         "allocated",
         "credited",
     ],
-    collection_id=_STR,
+    collection_id=COLLECTION_ID,
     receipt_no={"type": "string", "example": "GHITHU01-2026-000123"},
-    invoice_id=_STR,
-    customer_code=_STR,
-    amount=_INT,
-    amount_text=_STR,
-    amount_in_words=_STR,
-    collected_at={"type": "string", "format": "date-time"},
-    staff=_STR,
-    date=_DATE,
+    invoice_id=INVOICE_ID,
+    customer_code=CODE,
+    amount=INT,
+    amount_text=STR,
+    amount_in_words=STR,
+    collected_at=DATETIME,
+    staff=STR,
+    date=DATE,
     allocated=dict(_VND, description="of amount, applied to the invoice"),
     credited=dict(
         _VND,
@@ -66,121 +72,115 @@ RECEIPT = _obj(
         description="present when credited > 0: tell the worker (keep it on the account, or give the money back)",
     ),
 )
-PRINT = _obj(
+PRINT = obj(
     ["invoice_id", "kind", "print_count", "text"],
-    invoice_id=_STR,
+    invoice_id=INVOICE_ID,
     kind=_KIND,
-    print_count=_INT,
-    reprint={"type": "boolean"},
+    print_count=INT,
+    reprint=BOOL,
     text={"type": "string", "description": "plain text for a 58 mm printer, 32 characters a line"},
 )
-HANDOVER = _obj(
+HANDOVER = obj(
     ["expected", "handed_over", "difference", "received_by", "received_at"],
-    expected=_INT,
-    handed_over=_INT,
+    expected=INT,
+    handed_over=INT,
     difference={"type": "integer", "description": "handed_over - expected"},
-    received_by=_STR,
-    received_at={"type": "string", "format": "date-time"},
-    note={"type": "string", "nullable": True},
+    received_by=STR,
+    received_at=DATETIME,
+    note=NSTR,
 )
-RECONCILIATION = _obj(
+RECONCILIATION = obj(
     ["staff", "date", "count", "cash_total", "receipts", "handover", "not_handed_over"],
-    staff=_STR,
-    date=_DATE,
-    count=_INT,
-    cash_total=_INT,
-    cash_total_text=_STR,
-    receipts={
-        "type": "array",
-        "items": _obj(
+    staff=STR,
+    date=DATE,
+    count=INT,
+    cash_total=INT,
+    cash_total_text=STR,
+    receipts=array(
+        obj(
             ["receipt_no", "invoice_id", "customer_code", "amount", "collected_at", "print_count", "credited"],
-            receipt_no=_STR,
-            invoice_id=_STR,
-            customer_code=_STR,
-            amount=_INT,
-            collected_at={"type": "string", "format": "date-time"},
-            print_count=_INT,
+            receipt_no=STR,
+            invoice_id=INVOICE_ID,
+            customer_code=CODE,
+            amount=INT,
+            collected_at=DATETIME,
+            print_count=INT,
             credited=dict(_VND, description="of amount, kept on the customer's account as credit"),
-        ),
-    },
+        )
+    ),
     handover=dict(HANDOVER, nullable=True),
-    not_handed_over=_INT,
+    not_handed_over=INT,
 )
 
 
-def _staff_op(*args, params: list | None = None, **kw) -> dict:
-    op = _op(*args, secured=True, tag="staff", params=(params or []) + _STAFF_HEADERS, **kw)
-    op["responses"]["426"] = {
-        "description": "App too old (or no X-App-Version): APP_UPDATE_REQUIRED",
-        "content": {"application/json": {"schema": _ERR}},
-    }
-    return op
-
-
-PATHS: dict = {
+PATHS: dict[str, Any] = {
     "/v1/staff/collections": {
-        "post": _staff_op(
-            "Record cash collected on the spot for an invoice the rules allow (exact amount, idempotent by "
-            "collection_id); a receipt number from the staff member's series, posted to the customer's account. "
-            "Cash for an invoice paid meanwhile (an offline device) is still recorded: what the invoice no longer "
-            "owes becomes credit (`credited`, `notice`)",
-            (201, "Collected (200: the same collection_id again, the first receipt)", RECEIPT),
-            body=_obj(
-                ["collection_id", "invoice_id", "amount", "collected_at"],
-                collection_id=_COLLECTION_ID,
-                invoice_id=INVOICE_ID,
-                amount={"type": "integer", "minimum": 1, "maximum": 10**12},
-                collected_at={"type": "string", "format": "date-time"},
-                lat={"type": "number"},
-                lng={"type": "number"},
+        "post": answers_again(
+            staff_op(
+                "Record cash collected on the spot for an invoice the rules allow (exact amount, idempotent by "
+                "collection_id); a receipt number from the staff member's series, posted to the customer's account. "
+                "Cash for an invoice paid meanwhile (an offline device) is still recorded: what the invoice no longer "
+                "owes becomes credit (`credited`, `notice`)",
+                (201, "Collected", RECEIPT),
+                body=obj(
+                    ["collection_id", "invoice_id", "amount", "collected_at"],
+                    collection_id=COLLECTION_ID,
+                    invoice_id=INVOICE_ID,
+                    amount={"type": "integer", "minimum": 1, "maximum": 10**12},
+                    collected_at=DATETIME,
+                    lat={"type": "number"},
+                    lng={"type": "number"},
+                ),
+                errors=(400, 404, 409, 503),
             ),
-            errors=(400, 404, 409, 503),
+            "The same collection_id again: the first receipt",
+            RECEIPT,
         )
     },
     "/v1/staff/prints": {
-        "post": _staff_op(
+        "post": staff_op(
             "Count a printed notice or receipt and get its 58 mm text",
             (200, "Counted", PRINT),
-            body=_obj(
+            body=obj(
                 ["invoice_id", "kind"],
                 invoice_id=INVOICE_ID,
                 kind=_KIND,
                 reason={"type": "string", "maxLength": 300, "description": "why no cash was taken (notice)"},
                 collection_id=dict(
-                    _COLLECTION_ID, description="which cash receipt (kind receipt); absent: the invoice's latest"
+                    COLLECTION_ID, description="which cash receipt (kind receipt); absent: the invoice's latest"
                 ),
             ),
             errors=(400, 404, 409),
         )
     },
     "/v1/staff/invoices/{invoice_id}/print": {
-        "get": _staff_op(
+        "get": staff_op(
             "The 58 mm print text of a notice or receipt, without counting a print",
             (200, "Text", PRINT),
             params=[
-                dict(_path_param("invoice_id"), schema=INVOICE_ID),
-                _query("kind", _KIND),
-                _query("collection_id", _COLLECTION_ID),
+                path_param("invoice_id", INVOICE_ID),
+                query("kind", _KIND),
+                query("collection_id", COLLECTION_ID),
             ],
             errors=(400, 404, 409),
         )
     },
     "/v1/staff/reconciliation": {
-        "get": _staff_op(
+        "get": staff_op(
             "The caller's receipts and cash total for a day (default today, Vietnam time), and the handover",
             (200, "Reconciliation", RECONCILIATION),
-            params=[_query("date", _DAY_OR_TODAY)],
+            params=[query("date", _DAY_OR_TODAY)],
             errors=(400,),
         )
     },
     "/v1/admin/reconciliation/handover": {
-        "post": _op(
+        "post": op(
             "Record the cash a staff member handed over for a day (expected = the day's receipts; audited)",
             (200, "The day's reconciliation with the handover", RECONCILIATION),
-            body=_obj(
+            body=obj(
                 ["staff", "date", "handed_over"],
-                staff=_STAFF,
-                date=_DATE,
+                staff=USERNAME,
+                date=DATE,
                 handed_over={"type": "integer", "minimum": 0, "maximum": 10**12},
                 note={"type": "string", "maxLength": 500, "nullable": True},
             ),
@@ -190,15 +190,15 @@ PATHS: dict = {
         )
     },
     "/v1/admin/reconciliation": {
-        "get": _op(
+        "get": op(
             "A staff member's receipts, cash total and handover for a day",
             (200, "Reconciliation", RECONCILIATION),
             secured=True,
             errors=(400,),
             tag="managers",
             params=[
-                {"name": "staff", "in": "query", "required": True, "schema": _STAFF},
-                _query("date", _DAY_OR_TODAY),
+                query("staff", USERNAME, required=True),
+                query("date", _DAY_OR_TODAY),
             ],
         )
     },

@@ -1,29 +1,99 @@
-"""OpenAPI path of the personal-data export (merged by openapi.document())."""
+"""OpenAPI path of the privacy blueprint (api/privacy.py): the personal-data export (services/privacy.py)."""
 
 from __future__ import annotations
 
-from chalicelib.api.openapi import _INT, _STR, _obj, _op, _query
+from typing import Any
 
-_TS = {"type": "string", "format": "date-time", "nullable": True}
-_LIST = {"type": "array", "items": {"type": "object"}}
-_CUSTOMER = {
-    "type": "object",
-    "required": ["customer_code"],
-    "properties": {
-        "customer_code": _STR,
-        "linked_at": _TS,
-        "name": _STR,
-        "phone": {"type": "string", "nullable": True},
-        "address": _STR,
-        "ledger_no": _STR,
-        "payment_channel": _STR,
-        "meter": {"type": "object"},
-        "notifications": {"type": "object"},
-        "invoices": _obj(["count", "items"], count=_INT, items=_LIST),
-        "payment_channel_requests": _LIST,
-    },
-}
-EXPORT = _obj(
+from chalicelib.api.openapi_common import (
+    BOOL,
+    CODE,
+    DATE,
+    INT,
+    INVOICE_ID,
+    INVOICE_PAYMENT,
+    NDATETIME,
+    NNUM,
+    NSTR,
+    NUM,
+    ORDER_ID,
+    ORDER_ITEM,
+    PERIOD,
+    READING_ID,
+    STR,
+    array,
+    obj,
+    op,
+    query,
+)
+
+# Instants here are UTC, to the second ('2024-05-03T02:00:00Z').
+_TS = dict(NDATETIME, description="UTC")
+_JSON_ANY = {"nullable": True, "description": "the JSON value recorded"}
+_MASKED = dict(NSTR, description="masked: its last characters only")
+_INVOICE = obj(
+    ["invoice_id", "period", "status", "total", "consumption_m3", "issued_on", "due_date", "customer_name"],
+    invoice_id=INVOICE_ID,
+    period=PERIOD,
+    status={"type": "string", "enum": ["unpaid", "paid", "cancelled"]},
+    total=INT,
+    consumption_m3=NUM,
+    issued_on=DATE,
+    due_date=DATE,
+    paid_at=NSTR,
+    customer_name=STR,
+    customer_address=NSTR,
+    payments=array(INVOICE_PAYMENT),
+)
+_CHANNEL_REQUEST = obj(
+    ["request_id", "channel", "bank_code", "account_holder", "account_no", "status", "requested_at"],
+    request_id=STR,
+    channel=STR,
+    bank_code=STR,
+    account_holder=STR,
+    account_no={"type": "string", "example": "****6789"},
+    status=STR,
+    requested_at=_TS,
+    decided_at=_TS,
+    note=NSTR,
+)
+_CUSTOMER = obj(
+    ["customer_code"],
+    customer_code=dict(CODE, nullable=True, description="null only when `missing`"),
+    missing={"type": "boolean", "description": "present (true) when the linked code is no longer in the book"},
+    linked_at=_TS,
+    name=STR,
+    phone=NSTR,
+    address=STR,
+    house_no=NSTR,
+    ledger_no=STR,
+    customer_class=STR,
+    business_type=NSTR,
+    persons=NUM,
+    branch=NSTR,
+    tariff_area=STR,
+    payment_channel=STR,
+    meter=obj(
+        ["serial", "size", "digits", "replaced_on", "start_index", "last_index", "last_read_on"],
+        serial=NSTR,
+        size=NSTR,
+        digits=NNUM,
+        replaced_on=NSTR,
+        start_index=NNUM,
+        last_index=NNUM,
+        last_read_on=NSTR,
+    ),
+    notifications=obj(
+        ["channels", "reminders_opt_out", "email", "push_endpoint", "zalo_user_id"],
+        channels=dict(array(STR), nullable=True, description="null: the utility's default"),
+        reminders_opt_out=BOOL,
+        email=NSTR,
+        push_endpoint=_MASKED,
+        zalo_user_id=_MASKED,
+    ),
+    invoices=obj(["count", "items"], count=INT, items=array(_INVOICE)),
+    payment_channel_requests=array(_CHANNEL_REQUEST),
+)
+EXPORT = obj(
     [
         "format_version",
         "generated_at",
@@ -41,37 +111,137 @@ EXPORT = _obj(
         "limits",
         "truncated",
     ],
-    format_version=_INT,
-    generated_at=_STR,
-    legal_basis=_STR,
-    account=_obj(
+    format_version=INT,
+    generated_at=_TS,
+    legal_basis=STR,
+    account=obj(
         ["account_id", "login", "role", "password"],
-        account_id=_STR,
-        login=_STR,
-        role=_STR,
+        account_id=STR,
+        login=STR,
+        role=STR,
         created_at=_TS,
         password_changed_at=_TS,
-        password=_STR,
-        failed_logins=_INT,
+        password=dict(STR, description="what is held: never the password, nor its hash"),
+        failed_logins=INT,
         locked_until=_TS,
     ),
-    customers={"type": "array", "items": _CUSTOMER},
-    sessions=_LIST,
-    one_time_codes=_LIST,
-    orders=_LIST,
-    payments=_LIST,
-    readings=_LIST,
-    reminders_sent=_LIST,
-    audit=_LIST,
-    chat_links={"type": "array", "items": {"type": "object"}, "nullable": True},
-    not_included={"type": "array", "items": _STR},
-    limits={"type": "object"},
-    truncated={"type": "array", "items": _STR},
+    customers=array(_CUSTOMER),
+    sessions=array(
+        obj(
+            ["session", "current", "created_at", "last_used_at", "expires_at", "revoked", "device"],
+            session=_MASKED,
+            current=BOOL,
+            created_at=_TS,
+            last_used_at=_TS,
+            expires_at=_TS,
+            revoked=BOOL,
+            device=dict(NSTR, description="always null: no device is stored for customer sessions"),
+        )
+    ),
+    one_time_codes=array(
+        obj(
+            ["purpose", "customer_code", "sent_at", "expires_at", "attempts", "code"],
+            purpose={"type": "string", "enum": ["register", "reset", "link"]},
+            customer_code=STR,
+            sent_at=_TS,
+            expires_at=_TS,
+            attempts=INT,
+            code=dict(STR, description="what is held: never the code"),
+        )
+    ),
+    orders=array(
+        obj(
+            ["order_id", "status", "amount", "fee", "items", "created_at", "expires_at", "credit_amount"],
+            order_id=ORDER_ID,
+            status=STR,
+            amount=INT,
+            fee=INT,
+            items=array(ORDER_ITEM),
+            created_at=_TS,
+            expires_at=_TS,
+            bank_code=NSTR,
+            client_ip=NSTR,
+            transaction_no=NSTR,
+            bank_tran_no=NSTR,
+            pay_date=NSTR,
+            response_code=NSTR,
+            paid_at=_TS,
+            credit_amount=INT,
+        )
+    ),
+    payments=array(
+        obj(
+            ["payment_id", "kind", "amount", "invoice_ids", "received_at", "status"],
+            payment_id=STR,
+            kind=STR,
+            order_id=NSTR,
+            amount=INT,
+            invoice_ids=array(STR),
+            received_at=_TS,
+            status=STR,
+            note=NSTR,
+        )
+    ),
+    readings=array(
+        obj(
+            ["reading_id", "customer_code", "period", "new_index", "read_at", "status", "read_by"],
+            reading_id=READING_ID,
+            customer_code=CODE,
+            period=PERIOD,
+            new_index=NUM,
+            read_at=STR,
+            status=STR,
+            lat=NNUM,
+            lng=NNUM,
+            read_by=dict(STR, description="the staff member's login"),
+        )
+    ),
+    reminders_sent=array(
+        obj(
+            ["invoice_id", "level", "status", "channels", "created_at", "expires_at"],
+            invoice_id=STR,
+            level=STR,
+            status=STR,
+            channels=array(STR),
+            created_at=_TS,
+            sent_at=_TS,
+            expires_at=_TS,
+        )
+    ),
+    audit=array(
+        obj(
+            ["entity", "at", "actor", "action", "before", "after"],
+            entity=STR,
+            at=STR,
+            actor=STR,
+            action=STR,
+            before=_JSON_ANY,
+            after=_JSON_ANY,
+        )
+    ),
+    chat_links=dict(
+        array(
+            obj(
+                ["link_id", "platform", "user_hint", "linked_at"],
+                identity_hash=_MASKED,
+                link_id=STR,
+                account_id=STR,
+                platform={"type": "string", "enum": ["facebook", "zalo"]},
+                user_hint=STR,
+                linked_at=dict(INT, description="epoch seconds"),
+            )
+        ),
+        nullable=True,
+        description="null when the chat links could not be read",
+    ),
+    not_included=array(STR),
+    limits={"type": "object", "additionalProperties": INT, "description": "the bound of each list, by its name"},
+    truncated=array(STR, description="the lists that reached their bound"),
 )
 
-PATHS = {
+PATHS: dict[str, Any] = {
     "/v1/me/data": {
-        "get": _op(
+        "get": op(
             "Everything held about you (Decree 13/2023/NĐ-CP, right of access): account (a password hash is held, "
             "never shown), linked customer codes with the customer-book data, notification settings (push "
             "endpoints masked), sessions (metadata only), one-time codes pending (never the code), payment orders, "
@@ -81,7 +251,7 @@ PATHS = {
             (200, "The export", EXPORT),
             secured=True,
             errors=(400, 503),
-            params=[_query("format", {"type": "string", "enum": ["json"]})],
+            params=[query("format", {"type": "string", "enum": ["json"]})],
         )
     },
 }

@@ -1,31 +1,29 @@
-"""OpenAPI paths of the reminder preferences (merged by openapi.document())."""
+"""OpenAPI paths of the reminders blueprint (api/reminders.py): payment-reminder preferences and push tokens."""
 
 from __future__ import annotations
 
-from chalicelib.api.openapi import _STR, CODE, _obj, _op
+from typing import Any
 
-EMAIL = r"^[^@\s<>]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
-_CHANNELS = {
-    "type": "array",
-    "minItems": 1,
-    "maxItems": 4,
-    "uniqueItems": True,
-    "items": {"type": "string", "enum": ["sms", "email", "push", "zalo"]},
-}
-PREFERENCES = _obj(
+from chalicelib.api.openapi_common import BOOL, CODE, NSTR, array, obj, op, pattern
+from chalicelib.domain import identifiers as ids
+
+_CHANNELS = array(
+    {"type": "string", "enum": ["sms", "email", "push", "zalo"]}, minItems=1, maxItems=4, uniqueItems=True
+)
+PREFERENCES = obj(
     ["customer_code", "channels", "opt_out", "push_registered"],
-    customer_code=_STR,
+    customer_code=CODE,
     channels=_CHANNELS,
-    opt_out={"type": "boolean"},
-    email={"type": "string", "nullable": True},
-    push_registered={"type": "boolean"},
+    opt_out=BOOL,
+    email=NSTR,
+    push_registered=BOOL,
 )
 
-PATHS = {
+PATHS: dict[str, Any] = {
     "/v1/me/notifications": {
-        "put": _op(
+        "put": op(
             "Payment-reminder preferences of your linked codes (or of one, `customer_code`): channels, opt-out, e-mail",
-            (200, "Preferences now", _obj(["customers"], customers={"type": "array", "items": PREFERENCES})),
+            (200, "Preferences now", obj(["customers"], customers=array(PREFERENCES))),
             body={
                 "type": "object",
                 "description": "null, like absent: unchanged (customer_code: every linked code)",
@@ -33,7 +31,7 @@ PATHS = {
                     "customer_code": dict(CODE, nullable=True),
                     "channels": dict(_CHANNELS, nullable=True),
                     "opt_out": {"type": "boolean", "nullable": True},
-                    "email": {"type": "string", "nullable": True, "maxLength": 254, "pattern": EMAIL},
+                    "email": pattern(ids.EMAIL, nullable=True, maxLength=254),
                 },
                 "anyOf": [
                     {"required": ["channels"], "properties": {"channels": {"type": "array"}}},
@@ -46,21 +44,21 @@ PATHS = {
         )
     },
     "/v1/me/push-token": {
-        "post": _op(
+        "post": op(
             "Register the CSKH app's device token for push reminders (an SNS platform endpoint)",
             (
                 201,
                 "Registered",
-                _obj(
+                obj(
                     ["registered", "platform", "customer_codes"],
-                    registered={"type": "boolean"},
-                    platform=_STR,
-                    customer_codes={"type": "array", "items": _STR},
+                    registered=BOOL,
+                    platform={"type": "string", "enum": ["android", "ios"]},
+                    customer_codes=array(CODE),
                 ),
             ),
-            body=_obj(
+            body=obj(
                 ["token", "platform"],
-                token={"type": "string", "pattern": r"^[A-Za-z0-9:_.\-]{16,4096}$"},
+                token=pattern(ids.PUSH_TOKEN),
                 platform={"type": "string", "enum": ["android", "ios"]},
                 customer_code=dict(CODE, nullable=True),
             ),

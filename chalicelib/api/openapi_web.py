@@ -1,12 +1,14 @@
-"""OpenAPI paths of the customer website (merged by openapi.document()): the
-page and its static files. They answer HTML, CSS, JS or SVG, not JSON."""
+"""OpenAPI paths of the web blueprint (api/web.py): the customer website, the page and its static files.
+They answer HTML, CSS, JS or SVG, not JSON."""
 
 from __future__ import annotations
 
-from chalicelib.api.openapi import _ERR, _STR, _json
+from typing import Any
+
+from chalicelib.api.openapi_common import ERR, STR, json_content
 
 _HEADERS = {
-    name: {"schema": _STR, "description": what}
+    name: {"schema": STR, "description": what}
     for name, what in (
         ("Content-Security-Policy", "Strict: no inline or foreign script or style, no framing"),
         ("ETag", "Content hash; If-None-Match answers 304"),
@@ -15,13 +17,13 @@ _HEADERS = {
 }
 _NOT_MODIFIED = {"304": {"description": "Not modified (If-None-Match matched the ETag)"}}
 
-PATHS = {
+PATHS: dict[str, Any] = {
     "/": {
         "get": {
             "summary": "The customer website: log in, invoices, PDF, pay with VNPAY-QR (Vietnamese, English switch)",
             "tags": ["website"],
             "responses": {
-                "200": {"description": "The page", "headers": _HEADERS, "content": {"text/html": {"schema": _STR}}},
+                "200": {"description": "The page", "headers": _HEADERS, "content": {"text/html": {"schema": STR}}},
                 "301": {"description": "Deployed, /<stage> without the slash: to /<stage>/ (relative URLs need it)"},
                 **_NOT_MODIFIED,
             },
@@ -42,7 +44,7 @@ PATHS = {
                     "name": "v",
                     "in": "query",
                     "required": False,
-                    "schema": _STR,
+                    "schema": STR,
                     "description": "The content hash the page names; when current, the answer may be cached a year",
                 },
             ],
@@ -51,13 +53,13 @@ PATHS = {
                     "description": "The file",
                     "headers": _HEADERS,
                     "content": {
-                        "text/css": {"schema": _STR},
-                        "text/javascript": {"schema": _STR},
-                        "image/svg+xml": {"schema": _STR},
+                        "text/css": {"schema": STR},
+                        "text/javascript": {"schema": STR},
+                        "image/svg+xml": {"schema": STR},
                     },
                 },
                 **_NOT_MODIFIED,
-                "404": {"description": "Not one of the website's files", **_json(_ERR)},
+                "404": {"description": "Not one of the website's files", **json_content(ERR)},
             },
         }
     },

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from typing import Any
 
 from chalicelib.domain import ledger
-from chalicelib.domain.kpis import VN_TZ
+from chalicelib.domain.vntime import iso
 
 ROW_KINDS = ledger.KINDS + ("credit", "opening")
 PERIOD_IN_ID = re.compile(r"-(\d{4})(\d{2})$")
@@ -98,11 +98,9 @@ _TEXT = {
 }
 
 
-def vn_time(epoch: int | None) -> str | None:
-    """Epoch seconds as Vietnam time, ISO 8601 with its offset: '2023-06-10T09:30:00+07:00'."""
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(int(epoch), VN_TZ).isoformat(timespec="seconds")
+# Epoch seconds as Vietnam time, ISO 8601 with its offset: '2023-06-10T09:30:00+07:00' (services/accounts.py
+# calls it by this name).
+vn_time = iso
 
 
 def period_label(period: str | None, invoice_id: str | None = None) -> str:
@@ -122,7 +120,7 @@ def mask_reference(ref: str | None) -> str | None:
     return "****" + ref[-4:] if len(ref) > 4 else "****"
 
 
-def describe(row: Mapping, lang: str = "vi") -> str:
+def describe(row: Mapping[str, Any], lang: str = "vi") -> str:
     """The row's short description, e.g. 'Hoá đơn 05/2023', 'Thanh toán VNPay',
     'Phân bổ vào hoá đơn 05/2023', 'Tiền thừa chuyển kỳ sau'."""
     lang = lang if lang in _TEXT else "vi"
@@ -142,14 +140,19 @@ def describe(row: Mapping, lang: str = "vi") -> str:
 
 
 def rows(
-    entries: Sequence[Mapping], *, balance: int, periods: Mapping[str, str], lang: str = "vi", internal: bool = False
-) -> list[dict]:
+    entries: Sequence[Mapping[str, Any]],
+    *,
+    balance: int,
+    periods: Mapping[str, str],
+    lang: str = "vi",
+    internal: bool = False,
+) -> list[dict[str, Any]]:
     """The statement's rows: every line of every entry (oldest first), a
     `credit` row where a posting left money on the account, an `opening` row
     first when the entries do not explain today's `balance`, and the balance
     after each. `periods` maps the account's own invoices to their period: an
     invoice id not in it is not shown to the customer."""
-    flat: list[dict] = []
+    flat: list[dict[str, Any]] = []
     for entry in entries:
         base = {"date": vn_time(entry.get("posted_at")), "event": entry["event"], "channel": entry.get("channel")}
         if internal:
@@ -177,7 +180,7 @@ def rows(
     out = ledger.running(flat)
     opening = balance - (out[-1]["balance"] if out else 0)
     if opening:
-        first = {
+        first: dict[str, Any] = {
             "date": None,
             "event": "opening",
             "channel": None,
@@ -198,7 +201,7 @@ def rows(
     return out
 
 
-def open_amounts(invoices: Iterable[ledger.OpenInvoice]) -> list[dict]:
+def open_amounts(invoices: Iterable[ledger.OpenInvoice]) -> list[dict[str, Any]]:
     """The invoices still open, in the order given (oldest first), with what was paid and what is open."""
     return [
         {
@@ -214,7 +217,7 @@ def open_amounts(invoices: Iterable[ledger.OpenInvoice]) -> list[dict]:
     ]
 
 
-def _cell(value) -> object:
+def _cell(value: object) -> object:
     """A CSV cell: None is empty, lists are joined, and text that a spreadsheet
     would run as a formula (=, +, -, @, tab, CR first) is quoted with an apostrophe."""
     if value is None:
@@ -226,7 +229,8 @@ def _cell(value) -> object:
     return value
 
 
-def csv_rows(statement: Mapping, internal: bool = False) -> list[list]:
+def csv_rows(statement: Mapping[str, Any], internal: bool = False) -> list[list[object]]:
     """The entries as a table: a header, then one row per statement row."""
     columns = CSV_COLUMNS + (CSV_INTERNAL if internal else ())
-    return [list(columns)] + [[_cell(row.get(c)) for c in columns] for row in statement["entries"]]
+    header: list[object] = list(columns)
+    return [header] + [[_cell(row.get(c)) for c in columns] for row in statement["entries"]]

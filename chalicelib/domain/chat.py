@@ -15,13 +15,14 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
+from chalicelib.domain.identifiers import CUSTOMER_CODE_RE
 from chalicelib.domain.invoices import format_vnd
 
 PLATFORMS = ("facebook", "zalo")
 LINK_CODE_DIGITS = 8
 MAX_TEXT = 640  # longer messages are not commands; only their start is read
-CUSTOMER_CODE = r"\d{6,12}"
 
 
 # -- reading a message ---------------------------------------------------------
@@ -53,7 +54,7 @@ def parse(text: object) -> Intent:
     if not isinstance(text, str):
         return Intent("unknown")
     t = fold(text).strip(" .!?") or fold(text)
-    if re.fullmatch(CUSTOMER_CODE, t):
+    if CUSTOMER_CODE_RE.fullmatch(t):
         return Intent("lookup", t)
     m = _UNLINK.match(t)
     if m:
@@ -66,7 +67,7 @@ def parse(text: object) -> Intent:
     m = _LOOKUP.match(t)
     if m:
         code = m.group(2)
-        if code is not None and not re.fullmatch(CUSTOMER_CODE, code):
+        if code is not None and not CUSTOMER_CODE_RE.fullmatch(code):
             return Intent("help", lang="en" if m.group(1) else "vi")
         return Intent("lookup", code, "en" if m.group(1) else "vi")
     if t in _HELP_EN:
@@ -143,7 +144,7 @@ class ChatMessage:
     sent_at_ms: int
 
 
-def _str_id(value) -> str | None:
+def _str_id(value: Any) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -153,14 +154,14 @@ def _str_id(value) -> str | None:
     return None
 
 
-def _ms(value) -> int:
+def _ms(value: Any) -> int:
     try:
         return int(value) if not isinstance(value, bool) else 0
     except (TypeError, ValueError):
         return 0
 
 
-def loads(raw_body: bytes) -> dict | None:
+def loads(raw_body: bytes) -> dict[str, Any] | None:
     try:
         body = json.loads(raw_body)
     except (ValueError, RecursionError, UnicodeDecodeError):
@@ -168,7 +169,7 @@ def loads(raw_body: bytes) -> dict | None:
     return body if isinstance(body, dict) else None
 
 
-def facebook_messages(body: dict) -> list[ChatMessage]:
+def facebook_messages(body: dict[str, Any] | None) -> list[ChatMessage]:
     """Text messages in a Page webhook call: `entry` is a list (several may come in one call) and each
     entry's `messaging` holds the events. Echoes of the Page's own messages are skipped."""
     out: list[ChatMessage] = []
@@ -190,7 +191,7 @@ def facebook_messages(body: dict) -> list[ChatMessage]:
     return out
 
 
-def zalo_message(body: dict) -> ChatMessage | None:
+def zalo_message(body: dict[str, Any] | None) -> ChatMessage | None:
     """A `user_send_text` event: sender.id, message.text, message.msg_id, timestamp (ms, a string)."""
     if not isinstance(body, dict) or body.get("event_name") != "user_send_text":
         return None
@@ -221,7 +222,7 @@ def _my(period: str) -> str:
     return f"{m.group(2)}/{m.group(1)}" if m else (period or "")
 
 
-def render_invoice(summary: dict, payment_link: str | None, lang: str = "vi") -> str:
+def render_invoice(summary: dict[str, Any], payment_link: str | None, lang: str = "vi") -> str:
     """The latest invoice of a code the asker's account holds. `summary` is domain.invoices.summary()."""
     en = lang == "en"
     status = _STATUS["en" if en else "vi"].get(summary["status"], summary["status"])

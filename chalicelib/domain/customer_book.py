@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from chalicelib.domain.identifiers import CUSTOMER_CODE_RE, PHONE_RE, TARIFF_AREA_RE
+
 COLUMNS = (
     "code",
     "ledger_no",
@@ -53,13 +55,13 @@ def check_header(header: list[str]) -> list[str]:
     return names
 
 
-def customer_from_row(header: list[str], values: list[str]) -> dict:
+def customer_from_row(header: list[str], values: list[str]) -> dict[str, str | int | None]:
     """A customer's fields from one CSV row, or RowError naming what is wrong."""
     if len(values) != len(header):
         raise RowError("COLUMN_COUNT", f"{len(values)} values for {len(header)} columns")
     row = {h: v.strip() for h, v in zip(header, values)}
     code = row["code"]
-    if not re.fullmatch(r"\d{6,12}", code):
+    if not CUSTOMER_CODE_RE.fullmatch(code):
         raise RowError("BAD_CODE", "code: 6 to 12 digits")
     for name in ("ledger_no", "name", "address"):
         if not row[name] or len(row[name]) > 200:
@@ -73,7 +75,7 @@ def customer_from_row(header: list[str], values: list[str]) -> dict:
     if channel is None:
         raise RowError("BAD_CHANNEL", "payment_channel: cash (TT), bank_transfer (CK) or authorised_debit (NT)")
     last_index = _int(row["last_index"], "last_index", 0, 10**9 - 1)
-    out = {
+    out: dict[str, str | int | None] = {
         "code": code,
         "ledger_no": row["ledger_no"].upper(),
         "name": row["name"],
@@ -89,7 +91,7 @@ def customer_from_row(header: list[str], values: list[str]) -> dict:
     if row.get("house_no"):
         out["house_no"] = row["house_no"][:20]
     if row.get("tariff_area"):
-        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,39}", row["tariff_area"]):
+        if not TARIFF_AREA_RE.fullmatch(row["tariff_area"]):
             raise RowError("BAD_TARIFF_AREA", "tariff_area: 2-40 of a-z, 0-9, '-'")
         out["tariff_area"] = row["tariff_area"]
     if row.get("meter_digits"):
@@ -115,7 +117,7 @@ def _phone(value: str) -> str | None:
     digits = re.sub(r"[\s.\-()]", "", value)
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
-    if not re.fullmatch(r"0\d{9,10}", digits):
+    if not PHONE_RE.fullmatch(digits):
         raise RowError("BAD_PHONE", "phone: a Vietnamese number like 0912345678")
     return digits
 

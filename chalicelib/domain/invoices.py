@@ -3,12 +3,12 @@ the invoice's attributes; money stays integer VND."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from chalicelib.domain.words import amount_in_words
 
 STATUSES = ("unpaid", "paid")
-INVOICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def format_vnd(amount: int) -> str:
@@ -16,7 +16,63 @@ def format_vnd(amount: int) -> str:
     return f"{amount:,}".replace(",", ".") + " đ"
 
 
-def summary(inv) -> dict:
+class LineLike(Protocol):
+    """One line of an invoice: the store's InvoiceLine, or tariff.Line."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def amount(self) -> float: ...
+
+
+class InvoiceLike(Protocol):
+    """The attributes these functions read (the store's InvoiceModel has them). Numbers may be floats
+    (DynamoDB's); the optional ones (paid_amount, written_off, the e-invoice identity...) are read
+    with getattr, so items written before they existed still show."""
+
+    @property
+    def invoice_id(self) -> str: ...
+    @property
+    def customer_code(self) -> str: ...
+    @property
+    def customer_name(self) -> str: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def old_index(self) -> float: ...
+    @property
+    def new_index(self) -> float: ...
+    @property
+    def consumption_m3(self) -> float: ...
+    @property
+    def subtotal(self) -> float: ...
+    @property
+    def vat(self) -> float: ...
+    @property
+    def env_fee(self) -> float: ...
+    @property
+    def total(self) -> float: ...
+    @property
+    def issued_on(self) -> str: ...
+    @property
+    def due_date(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def tariff_ref(self) -> str | None: ...
+    @property
+    def paid_at(self) -> str | None: ...
+    @property
+    def lines(self) -> Iterable[LineLike]: ...
+    @property
+    def payments(self) -> Iterable[Any] | None: ...
+
+
+def summary(inv: InvoiceLike) -> dict[str, Any]:
     return {
         "invoice_id": inv.invoice_id,
         "customer_code": inv.customer_code,
@@ -34,7 +90,7 @@ def summary(inv) -> dict:
     }
 
 
-def paid_amount(inv) -> int:
+def paid_amount(inv: InvoiceLike) -> int:
     """What the customer account has allocated to the invoice. Items written
     before the ledger have none: paid means the whole total was paid."""
     paid = getattr(inv, "paid_amount", None)
@@ -43,7 +99,7 @@ def paid_amount(inv) -> int:
     return int(inv.total) if inv.status == "paid" else 0
 
 
-def open_amount(inv) -> int:
+def open_amount(inv: InvoiceLike) -> int:
     """What is still to pay: total - paid - written off, never below 0."""
     if inv.status == "cancelled":
         return 0
@@ -51,7 +107,7 @@ def open_amount(inv) -> int:
     return max(0, int(inv.total) - paid_amount(inv) - written_off)
 
 
-def detail(inv) -> dict:
+def detail(inv: InvoiceLike) -> dict[str, Any]:
     out = summary(inv)
     out.update(
         {
@@ -78,12 +134,12 @@ def detail(inv) -> dict:
     return out
 
 
-def _int_or_none(value):
+def _int_or_none(value: float | str | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _line(line) -> dict:
-    out = {"kind": line.kind, "description": line.description, "amount": int(line.amount)}
+def _line(line: LineLike) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": line.kind, "description": line.description, "amount": int(line.amount)}
     for name in ("quantity", "unit_price", "rate_percent"):
         value = getattr(line, name, None)
         if value is not None:
@@ -91,7 +147,7 @@ def _line(line) -> dict:
     return out
 
 
-def lines_add_up(lines, subtotal: int, vat: int, env_fee: int, total: int) -> bool:
+def lines_add_up(lines: Iterable[LineLike], subtotal: int, vat: int, env_fee: int, total: int) -> bool:
     """The invariant every stored invoice keeps: the lines are the total."""
     water = sum(int(x.amount) for x in lines if x.kind in ("water", "charge"))
     vat_l = sum(int(x.amount) for x in lines if x.kind == "vat")

@@ -29,14 +29,15 @@ amounts are the sums of the branches' (and of the staff's).
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+from chalicelib.domain.identifiers import PERIOD_RE
+from chalicelib.domain.vntime import VN_TZ
+
 ROUND1_ENDS_DAY = 15
 SWEEP_ENDS_DAY = 22
 READING_GOAL = 99
@@ -151,7 +152,7 @@ class _Tally:
     paid: int = 0
     outstanding: int = 0
     outstanding_invoices: int = 0
-    channels: dict = field(default_factory=dict)
+    channels: dict[str, int] = field(default_factory=dict)
 
     def add(self, f: CustomerFact, c: Cutoffs) -> None:
         self.customers += 1
@@ -172,7 +173,7 @@ class _Tally:
             self.outstanding += total
             self.outstanding_invoices += 1
 
-    def view(self) -> dict:
+    def view(self) -> dict[str, Any]:
         reading_rate = rate(self.readings, self.customers)
         after_sweep = rate(self.paid_after_sweep, self.invoices)
         return {
@@ -195,12 +196,14 @@ class _Tally:
         }
 
 
-def compute(facts: Iterable[CustomerFact], c: Cutoffs, staff_info: Mapping[str, Mapping[str, str | None]] = ()) -> dict:
+def compute(
+    facts: Iterable[CustomerFact], c: Cutoffs, staff_info: Mapping[str, Mapping[str, str | None]] | None = None
+) -> dict[str, Any]:
     """{staff: [...], branches: [...], company: {...}}: one row per staff
     member with customers on route (by branch, then login), one per branch
     (by name; None last), and the company line. `staff_info` gives each
     login's full_name and branch."""
-    staff_info = dict(staff_info)
+    staff_info = dict(staff_info or {})
     per_staff: dict[str, _Tally] = {}
     per_branch: dict[str | None, _Tally] = {}
     company = _Tally()
@@ -225,10 +228,10 @@ def compute(facts: Iterable[CustomerFact], c: Cutoffs, staff_info: Mapping[str, 
     return {"staff": staff_rows, "branches": branch_rows, "company": company.view()}
 
 
-def csv_rows(report: dict) -> list[list]:
+def csv_rows(report: Mapping[str, Any]) -> list[list[Any]]:
     """The table as rows for a CSV: a header, then staff, branches, company."""
 
-    def row(level: str, r: dict) -> list:
+    def row(level: str, r: Mapping[str, Any]) -> list[Any]:
         channels = dict(r.get("paid_by_channel") or {})
         cash, vnpay = channels.pop("cash", 0), channels.pop("vnpay", 0)
         values = dict(r, level=level, paid_cash=cash, paid_vnpay=vnpay, paid_other=sum(channels.values()))

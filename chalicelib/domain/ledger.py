@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 KINDS = ("charge", "adjustment", "payment", "allocation", "refund", "write_off")
 CHANNELS = ("vnpay", "cash", "bank_transfer", "bank_statement", "authorised_debit", "partner", "credit", "migration")
@@ -183,7 +184,7 @@ class Totals:
         return self.owed - self.credit
 
 
-def totals(lines: Iterable[Mapping]) -> Totals:
+def totals(lines: Iterable[Mapping[str, Any]]) -> Totals:
     t = Totals()
     for line in lines:
         t.add(str(line["kind"]), int(line["amount"]))
@@ -199,7 +200,7 @@ def line_balance_effect(kind: str, amount: int) -> int:
     return 0  # allocations move money inside the account
 
 
-def invoice_allocations(lines: Iterable[Mapping]) -> dict[str, int]:
+def invoice_allocations(lines: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     out: dict[str, int] = {}
     for line in lines:
         if line["kind"] == "allocation":
@@ -207,7 +208,7 @@ def invoice_allocations(lines: Iterable[Mapping]) -> dict[str, int]:
     return out
 
 
-def breaches(lines: Sequence[Mapping], *, credit: int, invoices: Sequence[OpenInvoice]) -> list[str]:
+def breaches(lines: Sequence[Mapping[str, Any]], *, credit: int, invoices: Sequence[OpenInvoice]) -> list[str]:
     """What does not add up for one account: its entries against the credit
     it holds and the invoices as stored. Empty when the account is sound."""
     t = totals(lines)
@@ -233,7 +234,7 @@ def breaches(lines: Sequence[Mapping], *, credit: int, invoices: Sequence[OpenIn
     return out
 
 
-def running(entries: Sequence[Mapping]) -> list[dict]:
+def running(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The statement: every entry in posting order with the balance after it."""
     balance = 0
     out = []

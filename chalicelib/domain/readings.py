@@ -34,7 +34,7 @@ class Reason:
     message_vi: str
     message_en: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "message_vi": self.message_vi, "message_en": self.message_en}
 
 
@@ -61,7 +61,7 @@ class Decision:
     old_index: int
     collect_on_spot: bool
     print_kind: str  # receipt | notice | none
-    reasons: list = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
 
 
 def evaluate(
@@ -75,10 +75,15 @@ def evaluate(
     """`history`: the last months' consumption in m³, newest first."""
     if not isinstance(new_index, int) or isinstance(new_index, bool) or new_index < 0:
         raise ValueError("new_index must be a whole, non-negative number")
-    reasons: list = []
+    reasons: list[Reason] = []
     old_index = meter.old_index
-    replaced = meter.replaced_on is not None and (meter.last_read_on is None or meter.replaced_on > meter.last_read_on)
-    if replaced and meter.start_index is not None and (read_on is None or meter.replaced_on <= read_on):
+    replaced_on = meter.replaced_on
+    if (
+        replaced_on is not None
+        and (meter.last_read_on is None or replaced_on > meter.last_read_on)
+        and meter.start_index is not None
+        and (read_on is None or replaced_on <= read_on)
+    ):
         # A new meter since the last reading: count from its first index.
         old_index = meter.start_index
         reasons.append(
@@ -88,6 +93,7 @@ def evaluate(
                 "Meter replaced: counted from the new meter's first index.",
             )
         )
+    consumption: int | None
     if new_index >= old_index:
         consumption = new_index - old_index
     else:

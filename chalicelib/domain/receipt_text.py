@@ -37,12 +37,12 @@ class Slip:
     due_date: str | None = None  # YYYY-MM-DD
 
 
-def _nfc(text) -> str:
+def _nfc(text: object) -> str:
     # Collapse any whitespace (a newline in an address must not break the layout).
     return " ".join(unicodedata.normalize("NFC", str(text)).split())
 
 
-def wrap(text, width: int = WIDTH, indent: str = "") -> list[str]:
+def wrap(text: object, width: int = WIDTH, indent: str = "") -> list[str]:
     """Greedy word wrap; continuation lines start with `indent`. A word longer
     than a line is the only thing ever cut."""
     text = _nfc(text)
@@ -53,16 +53,16 @@ def wrap(text, width: int = WIDTH, indent: str = "") -> list[str]:
     ) or [""]
 
 
-def center(text, width: int = WIDTH) -> list[str]:
+def center(text: object, width: int = WIDTH) -> list[str]:
     return [line.strip().center(width).rstrip() for line in wrap(text, width)]
 
 
-def field(label: str, value, width: int = WIDTH) -> list[str]:
+def field(label: str, value: object, width: int = WIDTH) -> list[str]:
     """'Label: value', wrapped with a two-space hanging indent."""
     return wrap(f"{label}: {_nfc(value)}", width, indent="  ")
 
 
-def pair(label: str, value, width: int = WIDTH) -> list[str]:
+def pair(label: str, value: object, width: int = WIDTH) -> list[str]:
     """Label on the left, value flush right when both fit on one line."""
     label, value = _nfc(label), _nfc(value)
     gap = width - len(label) - len(value)
@@ -87,7 +87,7 @@ def date_vn(value: str | None) -> str:
         return str(value)
 
 
-def time_vn(value) -> str:
+def time_vn(value: datetime | str) -> str:
     """An ISO instant (already in Vietnam time) -> '14:37 05/06/2023'."""
     try:
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
@@ -125,7 +125,7 @@ def _amount(label: str, amount: int) -> list[str]:
     return pair(label, format_vnd(int(amount))) + field("Bằng chữ", amount_in_words(int(amount)))
 
 
-def receipt(slip: Slip, *, receipt_no: str, collector: str, collected_at, credited: int = 0) -> str:
+def receipt(slip: Slip, *, receipt_no: str, collector: str, collected_at: datetime | str, credited: int = 0) -> str:
     """BIÊN NHẬN THU TIỀN NƯỚC: the customer's copy (liên 2) of cash taken at home.
     `credited`: the part that went on the customer's account because the invoice
     was paid meanwhile (the customer may ask for it back)."""

@@ -8,12 +8,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
+from typing import Protocol
 from urllib.parse import quote
 
 from chalicelib.domain.invoices import format_vnd
+from chalicelib.domain.vntime import VN_TZ as VN_TZ  # re-exported: services/reminders.py reads rules.VN_TZ
 
-VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 CHANNELS = ("sms", "email", "push", "zalo")
 DEFAULT_CHANNELS = ("sms",)
 DEFAULT_OFFSETS = (-3, 0, 7, 14)
@@ -161,7 +162,7 @@ class Message:
     channel: str
     subject: str  # e-mail subject / push title / Zalo template title
     text: str
-    data: dict  # the facts, for templates (Zalo ZNS) and push payloads
+    data: dict[str, str]  # the facts, for templates (Zalo ZNS) and push payloads
 
 
 def payment_link(base: str, invoice_id: str) -> str:
@@ -237,3 +238,26 @@ def compose(
         )
         return Message(channel, f"{sender}: {title} (kỳ {month})", text, data)
     return Message(channel, title, body, data)
+
+
+# -- addresses -------------------------------------------------------------------
+
+
+class Addresses(Protocol):
+    """Where a customer can be reached (the customer book's fields)."""
+
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def push_endpoint(self) -> str | None: ...
+
+
+def reachable(channel: str, customer: Addresses) -> bool:
+    """Whether the customer has an address for the channel (Zalo ZNS addresses a phone number)."""
+    return bool(
+        {"sms": customer.phone, "email": customer.email, "push": customer.push_endpoint, "zalo": customer.phone}.get(
+            channel
+        )
+    )

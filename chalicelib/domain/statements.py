@@ -18,9 +18,10 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 # Bank codes accepted by the import (seed 003: "13 banks"; VCB, AGR, STB are
 # the linked ones). KBNN is the State Treasury (Kho bạc Nhà nước): public
@@ -177,7 +178,7 @@ class StatementLine:
 @dataclass
 class ParsedStatement:
     lines: list[StatementLine] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)  # {row, message}
+    errors: list[dict[str, Any]] = field(default_factory=list)  # {row: int, message: str}
     skipped: int = 0  # debit lines, totals, blank rows
     header_row: int = 0
     delimiter: str = ","
@@ -212,13 +213,15 @@ def xlsx_to_csv(data: bytes) -> str:
     return out.getvalue()
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if hasattr(value, "date") and hasattr(value, "isoformat"):
-        return value.date().isoformat() if hasattr(value, "hour") else value.isoformat()
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     return str(value)
 
 
@@ -281,7 +284,7 @@ def parse_amount(text: str) -> int:
 def _grouped(whole: str, decimal_mark: str) -> bool:
     """'78,255' before '.00' is grouped with the other mark; '78.255' before ',00' too."""
     g = _GROUPED.fullmatch(whole)
-    return bool(g) and g.group(1) != decimal_mark
+    return g is not None and g.group(1) != decimal_mark
 
 
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d", "%d/%m/%y")
@@ -348,7 +351,7 @@ def _delimiters(text: str) -> list[str]:
     return sorted([",", ";", "\t"], key=lambda d: -head.count(d))
 
 
-def _read_rows(rows, columns: dict[str, int], header_row: int, delimiter: str) -> ParsedStatement:
+def _read_rows(rows: Iterator[list[str]], columns: dict[str, int], header_row: int, delimiter: str) -> ParsedStatement:
     out = ParsedStatement(header_row=header_row, delimiter=delimiter)
     seen: set[str] = set()
     number = header_row
@@ -374,7 +377,8 @@ def _read_rows(rows, columns: dict[str, int], header_row: int, delimiter: str) -
             out.skipped += 1  # one signed amount column: a negative one goes out
             continue
         if not credit or _is_zero(credit):
-            if cell.get("debit") and not _is_zero(cell["debit"]):
+            debit = cell.get("debit")
+            if debit and not _is_zero(debit):
                 out.skipped += 1  # money going out: not a payment to us
                 continue
             if credit is None:
@@ -384,7 +388,7 @@ def _read_rows(rows, columns: dict[str, int], header_row: int, delimiter: str) -
         if problem:
             out.errors.append({"row": number, "message": problem})
             continue
-        ref = cell["bank_ref"]
+        ref = cell["bank_ref"] or ""  # _line_problem: a reference, a date and an amount are there
         if ref in seen:
             out.errors.append({"row": number, "message": f"reference {ref} appears twice in the file"})
             continue
@@ -393,7 +397,7 @@ def _read_rows(rows, columns: dict[str, int], header_row: int, delimiter: str) -
             StatementLine(
                 row=number,
                 bank_ref=ref,
-                booked_on=parse_date(cell["booked_on"]),
+                booked_on=parse_date(cell["booked_on"] or ""),
                 amount=parse_amount(credit),
                 description=" ".join((cell.get("description") or "").split())[:MAX_DESCRIPTION],
             )
@@ -470,9 +474,9 @@ def find_references(description: str, max_codes: int = 5) -> References:
     rest = _INVOICE_ID.sub(" ", text)
     periods = []
     for m in _PERIOD.finditer(rest):
-        month, year = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        if 1 <= int(month) <= 12:
-            periods.append(f"{year}{int(month):02d}")
+        month_text, year = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        if 1 <= int(month_text) <= 12:
+            periods.append(f"{year}{int(month_text):02d}")
     codes = [m.group(1) for m in _CODE.finditer(rest)]
     codes = list(dict.fromkeys([i.split("-")[1] for i in ids] + codes))[:max_codes]
     for code in codes:

@@ -13,11 +13,13 @@ never re-scaled); a longer or shorter one is measured in 30-day months.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
+from typing import Any
+
+from chalicelib.domain.identifiers import CHARGE_CODE_RE, TARIFF_AREA_RE, TARIFF_ID_RE
 
 CUSTOMER_CLASSES = ("household", "poor_household", "public_service", "production", "business")
 PRICINGS = ("tiers", "per_person", "flat")
@@ -52,12 +54,12 @@ class TariffVersion:
     customer_class: str
     valid_from: date
     pricing: str
-    tiers: tuple
+    tiers: tuple[Tier, ...]
     legal_ref: str
     prices_include_vat: bool = False
     vat_percent: int = 5
     env_fee_percent: int = 10  # of the pre-VAT water amount, outside VAT
-    charges: tuple = ()
+    charges: tuple[Charge, ...] = ()
     utility: str = ""
     description: str = ""
 
@@ -68,9 +70,9 @@ class TariffVersion:
 
 def validate(v: TariffVersion) -> TariffVersion:
     """Raises TariffError naming what is wrong; returns the version when sound."""
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{2,79}", v.tariff_id or ""):
+    if not TARIFF_ID_RE.fullmatch(v.tariff_id or ""):
         raise TariffError("tariff_id: 3-80 of a-z, 0-9, '-'")
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,39}", v.area or ""):
+    if not TARIFF_AREA_RE.fullmatch(v.area or ""):
         raise TariffError("area: 2-40 of a-z, 0-9, '-'")
     if v.customer_class not in CUSTOMER_CLASSES:
         raise TariffError(f"customer_class must be one of {', '.join(CUSTOMER_CLASSES)}")
@@ -102,7 +104,7 @@ def validate(v: TariffVersion) -> TariffVersion:
         if not isinstance(value, int) or not 0 <= value <= 30:
             raise TariffError(f"{name} must be a whole percentage 0-30")
     for c in v.charges:
-        if not re.fullmatch(r"[a-z_]{2,30}", c.code) or not 0 < c.unit_price <= 100_000 or not 0 <= c.vat_percent <= 30:
+        if not CHARGE_CODE_RE.fullmatch(c.code) or not 0 < c.unit_price <= 100_000 or not 0 <= c.vat_percent <= 30:
             raise TariffError(f"charge {c.code!r} is not valid")
     return v
 
@@ -127,17 +129,17 @@ class Line:
 class Bill:
     consumption_m3: int
     days: int
-    lines: list
+    lines: list[Line]
     subtotal: int  # water, before VAT
     vat: int
     env_fee: int
     charges: int  # per-m³ charges with their own VAT
     total: int
-    tariff_ids: tuple
-    proration: list  # human-readable notes; empty for a plain month
+    tariff_ids: tuple[str, ...]
+    proration: list[str]  # human-readable notes; empty for a plain month
 
 
-def _segments(start: date, end: date, versions: Sequence[TariffVersion]) -> list:
+def _segments(start: date, end: date, versions: Sequence[TariffVersion]) -> list[tuple[TariffVersion, date, date, int]]:
     """Split the days (start, end] — reading to reading — by the version in force."""
     ordered = sorted(versions, key=lambda v: v.valid_from)
     parts = []
@@ -154,7 +156,9 @@ def _segments(start: date, end: date, versions: Sequence[TariffVersion]) -> list
     return parts
 
 
-def _fill(volume: Fraction, tiers: Sequence[Tier], scale: Fraction) -> list:
+def _fill(
+    volume: Fraction, tiers: Sequence[Tier], scale: Fraction
+) -> list[tuple[Tier, Fraction, Fraction | None, Fraction]]:
     """How much of `volume` falls in each (scaled) tier."""
     out, floor = [], Fraction(0)
     for t in tiers:
@@ -168,7 +172,7 @@ def _fill(volume: Fraction, tiers: Sequence[Tier], scale: Fraction) -> list:
     return out
 
 
-def _allocate(exacts: Sequence[Fraction], total: int) -> list:
+def _allocate(exacts: Sequence[Fraction], total: int) -> list[int]:
     """Whole đồng per line, each within 1 of its exact value, adding up to total."""
     floors = [int(x) for x in exacts]
     short = total - sum(floors)
@@ -292,7 +296,7 @@ def price(consumption_m3: int, start: date, end: date, versions: Sequence[Tariff
     )
 
 
-def version_from_dict(d: dict) -> TariffVersion:
+def version_from_dict(d: Mapping[str, Any]) -> TariffVersion:
     """Build (and validate) a version from its JSON form; TariffError on anything off."""
     try:
         tiers = tuple(Tier(up_to=t.get("up_to"), price=t["price"]) for t in d["tiers"])
@@ -332,7 +336,7 @@ def version_from_dict(d: dict) -> TariffVersion:
         raise TariffError(f"tariff version has a field of the wrong type: {exc}") from None
 
 
-def version_to_dict(v: TariffVersion) -> dict:
+def version_to_dict(v: TariffVersion) -> dict[str, Any]:
     return {
         "tariff_id": v.tariff_id,
         "area": v.area,

@@ -12,6 +12,8 @@ Sources and what is confirmed: docs/tariffs.md. Prices in VND per m³.
 
 from __future__ import annotations
 
+from datetime import date
+
 from chalicelib.domain.tariff import TariffVersion, Tier, validate
 
 CA_MAU_2023 = "QĐ 13/2023/QĐ-UBND (UBND tỉnh Cà Mau, 15/05/2023), áp dụng từ 01/06/2023; giá chưa gồm thuế GTGT"
@@ -19,15 +21,15 @@ CAN_THO_2019 = "QĐ 04/2019/QĐ-UBND (UBND TP Cần Thơ, 12/02/2019); giá đã
 CAN_THO_2024 = "QĐ 215/QĐ-UBND (UBND TP Cần Thơ, 01/02/2024), áp dụng từ 01/02/2024; giá đã gồm thuế GTGT"
 
 
-def _tiers(*pairs) -> tuple:
+def _tiers(*pairs: tuple[int | None, int]) -> tuple[Tier, ...]:
     return tuple(Tier(up_to, price) for up_to, price in pairs)
 
 
-def _flat(price: int) -> tuple:
+def _flat(price: int) -> tuple[Tier, ...]:
     return (Tier(None, price),)
 
 
-def _ca_mau() -> list:
+def _ca_mau() -> list[TariffVersion]:
     out = []
     for area, household in (("camau-city", (6000, 7450, 8250, 9100)), ("camau-district", (5900, 7150, 7900, 8850))):
         rows = {
@@ -57,7 +59,7 @@ def _ca_mau() -> list:
     return out
 
 
-def _can_tho() -> list:
+def _can_tho() -> list[TariffVersion]:
     out = []
     rows_2019 = {
         "household": ("tiers", _tiers((10, 5500), (20, 6800), (30, 7600), (None, 8700))),
@@ -105,11 +107,9 @@ def _can_tho() -> list:
     return out
 
 
-def _d(iso: str):
-    from datetime import date
-
+def _d(iso: str) -> date:
     return date.fromisoformat(iso)
 
 
-def published_versions() -> list:
+def published_versions() -> list[TariffVersion]:
     return [validate(v) for v in _ca_mau() + _can_tho()]

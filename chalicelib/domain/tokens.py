@@ -8,8 +8,9 @@ rotate on every use, and reuse of an old one revokes the whole family.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 ALGORITHM = "HS256"
 ROLES = ("customer", "staff", "admin")
@@ -23,7 +24,7 @@ class TokenError(Exception):
 class Identity:
     account_id: str
     role: str
-    customer_codes: tuple = ()
+    customer_codes: tuple[str, ...] = ()
     family_id: str = ""
     device: str = ""
     branch: str = ""  # staff: read from the account on each call, never from the token
@@ -36,14 +37,10 @@ def new_token_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def _jwt():
+def encode_access(key: str, issuer: str, identity: Identity, now: int, ttl: int) -> str:
     import jwt  # deferred: PyJWT pulls in cryptography when present, a cold-start cost
 
-    return jwt
-
-
-def encode_access(key: str, issuer: str, identity: Identity, now: int, ttl: int) -> str:
-    claims = {
+    claims: dict[str, Any] = {
         "iss": issuer,
         "sub": identity.account_id,
         "role": identity.role,
@@ -56,10 +53,12 @@ def encode_access(key: str, issuer: str, identity: Identity, now: int, ttl: int)
         claims["codes"] = list(identity.customer_codes)
     if identity.device:
         claims["dev"] = identity.device
-    return _jwt().encode(claims, key, algorithm=ALGORITHM)
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
 def encode_refresh(key: str, issuer: str, account_id: str, family_id: str, token_id: str, now: int, ttl: int) -> str:
+    import jwt  # deferred, as above
+
     claims = {
         "iss": issuer,
         "sub": account_id,
@@ -69,15 +68,17 @@ def encode_refresh(key: str, issuer: str, account_id: str, family_id: str, token
         "iat": now,
         "exp": now + ttl,
     }
-    return _jwt().encode(claims, key, algorithm=ALGORITHM)
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-def decode(key: str, issuer: str, token: str, expected_type: str) -> dict:
+def decode(key: str, issuer: str, token: str, expected_type: str) -> dict[str, Any]:
     """Verify signature, algorithm (never 'none'), issuer, expiry and type."""
-    options = {"require": ["exp", "iat", "sub", "typ"]}
-    jwt = _jwt()
+    import jwt  # deferred, as above
+
     try:
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM], issuer=issuer, options=options)
+        claims = jwt.decode(
+            token, key, algorithms=[ALGORITHM], issuer=issuer, options={"require": ["exp", "iat", "sub", "typ"]}
+        )
     except jwt.PyJWTError as exc:
         raise TokenError(type(exc).__name__) from None
     if claims.get("typ") != expected_type:
@@ -87,7 +88,7 @@ def decode(key: str, issuer: str, token: str, expected_type: str) -> dict:
     return claims
 
 
-def identity_from_claims(claims: dict) -> Identity:
+def identity_from_claims(claims: Mapping[str, Any]) -> Identity:
     codes: Sequence[str] = claims.get("codes") or ()
     return Identity(
         account_id=claims["sub"],

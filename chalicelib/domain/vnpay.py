@@ -17,12 +17,14 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from urllib.parse import quote_plus
 
+from chalicelib.domain.vntime import VN_TZ
+
 VERSION = "2.1.0"
-VN = timezone(timedelta(hours=7))
+VN = VN_TZ  # the name services/payments.py and refunds.py still use
 BANK_CODES = ("VNPAYQR", "VNBANK", "INTCARD")
 
 # IPN answers, as VNPay's demos word them.
@@ -51,12 +53,12 @@ RESPONSE_CODES = {
 
 
 def vn_time(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, VN).strftime("%Y%m%d%H%M%S")
+    return datetime.fromtimestamp(epoch, VN_TZ).strftime("%Y%m%d%H%M%S")
 
 
 def parse_vn_time(value: str) -> int | None:
     try:
-        return int(datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=VN).timestamp())
+        return int(datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=VN_TZ).timestamp())
     except (TypeError, ValueError):
         return None
 
@@ -107,7 +109,7 @@ def pay_url(
     locale: str = "vn",
     bank_code: str | None = None,
     order_type: str = "billpayment",
-) -> tuple[str, dict]:
+) -> tuple[str, dict[str, str]]:
     """The payment URL for the `pay` command, and the signed parameters."""
     if not isinstance(amount_vnd, int) or amount_vnd <= 0:
         raise ValueError("the amount must be a positive whole number of VND")
@@ -195,15 +197,15 @@ QUERYDR_RESPONSE_FIELDS = (
 REFUND_RESPONSE_FIELDS = QUERYDR_RESPONSE_FIELDS[:-2]
 
 
-def pipe_hash(secret: str, body: Mapping[str, object], fields) -> str:
+def pipe_hash(secret: str, body: Mapping[str, object], fields: Iterable[str]) -> str:
     return sign(secret, "|".join("" if body.get(f) is None else str(body.get(f)) for f in fields))
 
 
-def signed_request(secret: str, body: dict, fields) -> dict:
+def signed_request(secret: str, body: Mapping[str, str], fields: Iterable[str]) -> dict[str, str]:
     return dict(body, vnp_SecureHash=pipe_hash(secret, body, fields))
 
 
-def verify_response(secret: str, body: Mapping[str, object], fields) -> bool:
+def verify_response(secret: str, body: Mapping[str, object], fields: Iterable[str]) -> bool:
     received = body.get("vnp_SecureHash")
     if not isinstance(received, str) or not received:
         return False

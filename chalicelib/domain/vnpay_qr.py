@@ -43,6 +43,11 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # qrcode is imported on first use: a cold-start cost
+    from qrcode.image.base import BaseImage
+    from qrcode.main import QRCode
 
 VNPAY_GUID = "A000000775"
 PAYLOAD_FORMAT = "01"
@@ -219,7 +224,7 @@ def _objects(text: str, where: str) -> dict[str, str]:
     return out
 
 
-def parse(payload: str) -> dict:
+def parse(payload: str) -> dict[str, str | dict[str, str]]:
     """Read a payload back into {tag: value}, templates (26-51, 62, 64) as
     nested {sub-tag: value} dicts. Raises ValueError when a TLV is malformed,
     when it does not start with 00 and end with a 4-character 63, or when
@@ -245,7 +250,7 @@ def parse(payload: str) -> dict:
 # --- Images ------------------------------------------------------------------
 
 
-def _qr(payload: str, image_factory, box_size: int, border: int = 4):
+def _qr(payload: str, image_factory: type[BaseImage], box_size: int, border: int = 4) -> QRCode:
     """A built qrcode.QRCode. Level M first; qrcode 8.2 fails some payloads
     with `ValueError: glog(0)` in its Reed-Solomon step
     (lincolnloop/python-qrcode#330), and another error-correction level,
@@ -272,7 +277,8 @@ def _qr(payload: str, image_factory, box_size: int, border: int = 4):
             error = exc
             continue
         return qr
-    raise error  # type: ignore[misc]
+    assert error is not None  # every level was tried and failed with that error
+    raise error
 
 
 def png(payload: str, box_size: int = 8) -> bytes:

@@ -1,0 +1,258 @@
+"""What every part of the OpenAPI document shares: the builders (an operation, its errors, its
+parameters), the identifiers' schemas (their patterns are chalicelib/domain/identifiers.py's, the
+ones the checks use), and the staff app's headers. Each blueprint's paths are in the
+openapi_<blueprint>.py beside it; openapi.py assembles the document. This module imports none of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain import identifiers as ids
+
+STR: dict[str, Any] = {"type": "string"}
+INT: dict[str, Any] = {"type": "integer"}
+NUM: dict[str, Any] = {"type": "number"}
+BOOL: dict[str, Any] = {"type": "boolean"}
+NSTR: dict[str, Any] = {"type": "string", "nullable": True}
+NINT: dict[str, Any] = {"type": "integer", "nullable": True}
+NNUM: dict[str, Any] = {"type": "number", "nullable": True}
+DATE: dict[str, Any] = {"type": "string", "format": "date"}
+DATETIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+NDATETIME: dict[str, Any] = {"type": "string", "format": "date-time", "nullable": True}
+ERR: dict[str, Any] = {"$ref": "#/components/schemas/Error"}
+
+
+def json_content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def obj(required: list[str], **props: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": props}
+
+
+def array(items: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {"type": "array", "items": items, **more}
+
+
+def pattern(regex: str, **more: Any) -> dict[str, Any]:
+    """A string of one of the identifiers' shapes (chalicelib/domain/identifiers.py)."""
+    return {"type": "string", "pattern": regex, **more}
+
+
+ERROR_TEXT = {
+    400: "Bad input (the field is named)",
+    401: "Not signed in",
+    403: "Not yours",
+    404: "Not found",
+    409: "Conflict with the current state",
+    423: "Locked after failed logins",
+    426: "The app is too old, or did not send its version (X-App-Version): APP_UPDATE_REQUIRED, update it",
+    429: "Rate limited (Retry-After)",
+    503: "Store unavailable; retry",
+}
+
+
+def error_responses(*statuses: int) -> dict[str, Any]:
+    return {str(s): {"description": ERROR_TEXT[s], **json_content(ERR)} for s in statuses}
+
+
+def op(
+    summary: str,
+    ok: tuple[int, str, dict[str, Any] | None],
+    *,
+    body: dict[str, Any] | None = None,
+    errors: tuple[int, ...] = (400,),
+    secured: bool = False,
+    params: list[dict[str, Any]] | None = None,
+    tag: str = "customers",
+) -> dict[str, Any]:
+    """One operation: its answer `ok` (status, description, JSON schema or None), its errors, and a
+    bearer token (401, 403) when `secured`."""
+    status, description, schema = ok
+    out: dict[str, Any] = {
+        "summary": summary,
+        "tags": [tag],
+        "responses": {
+            str(status): {"description": description, **(json_content(schema) if schema else {})},
+            **error_responses(*errors),
+        },
+    }
+    if body:
+        out["requestBody"] = {"required": True, **json_content(body)}
+    if secured:
+        out["security"] = [{"bearer": []}]
+        out["responses"].update(error_responses(401, 403))
+    if params:
+        out["parameters"] = params
+    return out
+
+
+def answers_again(operation: dict[str, Any], description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """An idempotent create: the same request again answers 200 with what the first one made."""
+    operation["responses"]["200"] = {"description": description, **json_content(schema)}
+    return operation
+
+
+def path_param(name: str, schema: dict[str, Any] = STR) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def query(name: str, schema: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema}
+
+
+# -- identifiers (domain/identifiers.py) ----------------------------------------------------------
+
+CODE = pattern(ids.CUSTOMER_CODE, example="01031059")
+PERIOD = pattern(ids.PERIOD, example="2026-11")
+INVOICE_ID = pattern(ids.INVOICE_ID)
+ORDER_ID = pattern(ids.ORDER_ID)
+USERNAME = pattern(ids.USERNAME, example="ghithu01")
+READING_ID = pattern(ids.READING_ID)
+COLLECTION_ID = pattern(ids.COLLECTION_ID)
+LINE_ID = pattern(ids.LINE_ID, example="VCB#FT23135000123")
+
+# -- sign-in ----------------------------------------------------------------------------------------
+
+OTP = pattern(ids.OTP)
+OTP_SENT = obj(["otp_sent_to", "expires_in", "resend_after"], otp_sent_to=STR, expires_in=INT, resend_after=INT)
+
+
+def tokens(*roles: str) -> dict[str, Any]:
+    """The tokens a login or a refresh answers, for these roles."""
+    return obj(
+        ["access_token", "refresh_token", "token_type", "expires_in", "role"],
+        access_token=STR,
+        refresh_token=STR,
+        token_type={"type": "string", "enum": ["Bearer"]},
+        expires_in=INT,
+        role={"type": "string", "enum": list(roles)},
+    )
+
+
+# -- the staff app ----------------------------------------------------------------------------------
+
+GEO = {
+    "type": "string",
+    "pattern": r"^$|^-?(90(\.0+)?|[1-8]?\d(\.\d+)?),-?(180(\.0+)?|(1[0-7]\d|[1-9]?\d)(\.\d+)?)$",
+    "example": "9.1767,105.1524",
+    "description": "empty: no position",
+}
+# Every call of the staff app sends them (api/staff_common.py checks them).
+STAFF_HEADERS = [
+    {
+        "name": "X-Device-Imei",
+        "in": "header",
+        "required": True,
+        "schema": STR,
+        "description": "the device the staff session is bound to (403 DEVICE_MISMATCH otherwise)",
+    },
+    {
+        "name": "X-App-Version",
+        "in": "header",
+        "required": True,
+        "schema": STR,
+        "description": "the app's version, e.g. 1.2.0; older than the minimum, or absent: 426 APP_UPDATE_REQUIRED",
+    },
+    {
+        "name": "X-Geo",
+        "in": "header",
+        "required": False,
+        "schema": GEO,
+        "description": "'<latitude>,<longitude>' in decimal degrees: recorded as the device's last position",
+    },
+]
+APP_TOO_OLD = error_responses(426)
+
+
+def staff_op(
+    summary: str, ok: tuple[int, str, dict[str, Any] | None], *, params: list[dict[str, Any]] | None = None, **kw: Any
+) -> dict[str, Any]:
+    """An operation of the staff app: a staff token, the staff headers, and 426 for an app too old."""
+    out = op(summary, ok, secured=True, tag="staff", params=(params or []) + STAFF_HEADERS, **kw)
+    out["responses"].update(APP_TOO_OLD)
+    return out
+
+
+# -- shapes several answers share -------------------------------------------------------------------
+
+# A line of an invoice's payment list: the ledger writes channel, amount, payment_id and received_at,
+# and each channel adds its own references.
+INVOICE_PAYMENT = obj(
+    ["channel", "amount"],
+    channel={"type": "string", "example": "vnpay", "description": "vnpay, cash, a bank channel, credit, correction"},
+    amount=dict(INT, description="VND applied to this invoice (negative: a correction gave some back)"),
+    payment_id=STR,
+    received_at=dict(INT, description="epoch seconds"),
+    note=STR,
+    order_id=STR,
+    transaction_no=STR,
+    bank_code=STR,
+    pay_date=STR,
+    receipt_no=STR,
+    staff=STR,
+    collected_at=STR,
+    collection_id=STR,
+    line_id=STR,
+    bank_ref=STR,
+    booked_on=STR,
+    import_id=STR,
+)
+# An invoice line of a payment order.
+ORDER_ITEM = obj(
+    ["invoice_id", "customer_code", "period", "amount"],
+    invoice_id=INVOICE_ID,
+    customer_code=CODE,
+    period=PERIOD,
+    amount=INT,
+)
+
+# -- invoices (domain/invoices.py: summary, detail) -------------------------------------------------
+
+INVOICE_LINE = obj(
+    ["kind", "description", "amount"],
+    kind={"type": "string", "enum": ["water", "charge", "vat", "env_fee"]},
+    description=STR,
+    quantity=NUM,
+    unit_price=NUM,
+    rate_percent=NUM,
+    amount=INT,
+)
+_SUMMARY = dict(
+    invoice_id=INVOICE_ID,
+    customer_code=CODE,
+    customer_name=STR,
+    period=PERIOD,
+    old_index=INT,
+    new_index=INT,
+    consumption_m3=INT,
+    total=INT,
+    total_text=STR,
+    due_date=DATE,
+    status={"type": "string", "enum": ["unpaid", "paid", "cancelled"]},
+    paid_amount=INT,
+    open_amount=INT,
+)
+INVOICE_SUMMARY = obj(list(_SUMMARY), **_SUMMARY)
+INVOICE_DETAIL = obj(
+    list(_SUMMARY) + ["lines", "subtotal", "vat", "env_fee", "amount_in_words", "issued_on"],
+    **_SUMMARY,
+    lines=array(INVOICE_LINE),
+    subtotal=INT,
+    vat=INT,
+    env_fee=INT,
+    amount_in_words=STR,
+    issued_on=DATE,
+    source=STR,
+    tariff_ref=NSTR,
+    paid_at=NSTR,
+    payments=array(INVOICE_PAYMENT),
+    invoice_template=NSTR,
+    invoice_symbol=NSTR,
+    invoice_number=NINT,
+    customer_address=NSTR,
+    ledger_no=NSTR,
+    period_start=NSTR,
+    period_end=NSTR,
+    proration=array(STR),
+)
