@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 STAGES = ("local", "test", "dev", "prod")
@@ -342,15 +342,27 @@ def get_settings() -> Settings:
     return load_settings(os.environ)
 
 
+# How a deployed stage reads a secret: the value of an SSM SecureString parameter, by name. Config knows
+# no AWS (it sits below the adapters): the wiring, chalicelib.deps, which every entry point imports,
+# installs adapters.aws.read_secure_string here.
+_read_parameter: Callable[[str], str] | None = None
+
+
+def read_parameters_with(reader: Callable[[str], str]) -> None:
+    """Secrets named by a *_PARAM setting are read with `reader` (name -> value), on first use."""
+    global _read_parameter
+    _read_parameter = reader
+
+
 def _secret(value: str | None, param: str | None, names: str, min_length: int) -> str:
     """A secret from the environment (local) or SSM SecureString (deployed)."""
     if value:
         return value
     if not param:
         raise ConfigError(f"no {names} configured")
-    from chalicelib.adapters.aws import client  # deferred: only a deployed stage reads SSM
-
-    secret = client("ssm").get_parameter(Name=param, WithDecryption=True)["Parameter"]["Value"]
+    if _read_parameter is None:
+        raise ConfigError(f"no parameter reader to read {param} with: importing chalicelib.deps installs SSM's")
+    secret = _read_parameter(param)
     if len(secret) < min_length:
         raise ConfigError(f"the secret in {param} must be at least {min_length} characters")
     return secret

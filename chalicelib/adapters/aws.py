@@ -34,3 +34,9 @@ def _client(service: str, region: str, endpoint: str | None):
             retries={"max_attempts": ATTEMPTS, "mode": "standard"},
         ),
     )
+
+
+def read_secure_string(name: str) -> str:
+    """An SSM SecureString parameter's value, decrypted: how config reads a deployed stage's secrets
+    (chalicelib.deps installs it with config.read_parameters_with)."""
+    return client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]

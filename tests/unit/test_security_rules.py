@@ -145,7 +145,7 @@ def test_secrets_come_from_ssm_in_a_deployed_stage(monkeypatch):
     import boto3
     from moto import mock_aws
 
-    from chalicelib import config
+    from chalicelib import config, deps  # noqa: F401  (importing deps installs the SSM reader, as in every Lambda)
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # moto's in-process mock, not a server
     with mock_aws():
