@@ -295,7 +295,8 @@ def _load_rows(lo: dict | None) -> list[tuple[str, str, str]]:
             f"({r['readings'] / r['day']:.0%} of a working day)",
             f"sent at {r['send_per_s']:.0f}/s (p50 {ms(r['api']['p50_s'])}, p99 {ms(r['api']['p99_s'])}); one worker "
             f"{w['readings_per_s']:.1f} readings/s, {w['dynamodb']['calls']:g} DynamoDB calls each; all billed after "
-            f"{r['all_billed_after_s']:.0f} s; a day ({r['day']:,}) ≈ {r['day_billed_in_s'] / 60:.0f} min of one worker",
+            f"{r['all_billed_after_s']:.0f} s; a day ({r['day']:,}) ≈ {r['day_billed_in_s'] / 60:.0f} min of one "
+            "worker",
             "each billed once" if not r["exactly_once"]["problems"] else f"BROKEN: {r['exactly_once']['problems']}",
         ),
     ]

@@ -128,9 +128,9 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
     log.prefix = get_settings().table_prefix
     # The app's JSON access log is still formatted (its cost is part of a
     # request) but goes nowhere instead of over the bench's output.
-    logger.registered_handler.setStream(open(os.devnull, "w", encoding="utf-8"))
+    logger.registered_handler.setStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115  (open till exit)
     sms = MemorySms()
-    deps.override("sms", sms)
+    deps.override("queued_sms", sms)
     http = Client(app.app, stage_name="bench", project_dir=ROOT).http
     state: dict = {}
     json_headers = {"Content-Type": "application/json"}
@@ -326,7 +326,8 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
             )
         print(
             "The first request pays the deferred imports (PynamoDB, botocore) and a botocore session + client "
-            "shared by every table (chalicelib/store/models.py), so the next request's first use of other tables is cheap."
+            "shared by every table (chalicelib/store/models.py), so the next request's first use of other tables "
+            "is cheap."
         )
 
     for failure in failures:

@@ -58,7 +58,7 @@ def _child(rows: int) -> dict:
 
         queue = Queue()
         deps.override("publisher", queue)
-        service = deps.get("imports")
+        service = deps.imports()
         lines = ["code,ledger_no,name,address,phone,class,persons,meter,route,payment_channel,last_index"]
         for n in range(rows):
             code = f"{50000000 + n}" if n % 500 else "BAD"  # one refused row in 500

@@ -130,9 +130,9 @@ def _measure(reps: int) -> dict:
     from local.seed import invoice_item
 
     log.prefix = get_settings().table_prefix
-    logger.registered_handler.setStream(open(os.devnull, "w", encoding="utf-8"))
+    logger.registered_handler.setStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115  (open till exit)
     http = Client(app.app, stage_name="bench", project_dir=ROOT).http
-    payments = deps.get("payments")
+    payments = deps.payments()
 
     # One fresh customer code, unpaid invoice and order per pass (+1 warm-up), made directly, not timed.
     t = time.perf_counter()
@@ -275,8 +275,8 @@ def _other_channels(reps: int, log) -> dict:
         for key, water in (("cash", 66000), ("transfer", 66000)):
             for code in codes[key]:
                 batch.save(invoice_item(code, PERIOD, 1, 12, water, "unpaid", "Bench"))
-    ledger = deps.get("ledger")
-    collections = deps.get("collections")
+    ledger = deps.ledger()
+    collections = deps.collections()
     for key in ("cash", "transfer"):
         times, calls = [], None
         for n, code in enumerate(codes[key]):

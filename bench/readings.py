@@ -130,7 +130,7 @@ def _child() -> dict:
             from chalicelib import deps
             from chalicelib.domain.tariff_tables import published_versions
 
-            deps.get("billing").load_published("system:bench", published_versions())
+            deps.billing().load_published("system:bench", published_versions())
             deps.reset()
         engine = "DynamoDB Local" if engines.use_dynamodb_local else "moto (no java)"
         print(
@@ -165,7 +165,7 @@ def _worker(n: int) -> dict:
     from local.seed import invoice_item
 
     log.prefix = get_settings().table_prefix
-    logger.registered_handler.setStream(open(os.devnull, "w", encoding="utf-8"))
+    logger.registered_handler.setStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115  (open till exit)
 
     class Captured:
         def __init__(self):
@@ -176,7 +176,7 @@ def _worker(n: int) -> dict:
 
     queue = Captured()
     deps.override("publisher", queue)
-    service = deps.get("readings")
+    service = deps.readings()
     staff = Identity(account_id=f"staff:{STAFF_ID}", role="staff", device=DEVICE)
 
     # n + 1 customers (the first is a warm-up), three paid months each, written directly: not timed.
@@ -367,7 +367,7 @@ def _month() -> dict:
     # The customers and this month's meter: drawn first, not timed.
     t = time.perf_counter()
     customers = []
-    for s_index, (sid, branch, p_pay, p_absent) in enumerate(staff):
+    for s_index, (sid, branch, _p_pay, p_absent) in enumerate(staff):
         size = per_staff + (1 if s_index < extra else 0)
         for position in range(size):
             usual = rng.lognormvariate(math.log(MEAN_M3), SIGMA)
@@ -430,7 +430,7 @@ def _month() -> dict:
     reasons = Counter()
     per_day = Counter()
     money = Counter()
-    for n, (sid, branch, channel, day, absent, *_) in enumerate(customers):
+    for n, (sid, branch, channel, day, _absent, *_) in enumerate(customers):
         d = decisions[n]
         row = Counter(customers=1)
         if d is not None:

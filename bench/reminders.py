@@ -80,11 +80,12 @@ def _measure() -> dict:
     from chalicelib.config import get_settings
     from chalicelib.domain import reminders as rules
     from chalicelib.observability import logger
-    from chalicelib.services.reminders import CLAIM_THREADS, ReminderService, ReminderStore
+    from chalicelib.services.reminders import CLAIM_THREADS, ReminderService
     from chalicelib.store.models import CustomerModel, InvoiceModel
+    from chalicelib.store.reminders import ReminderStore
     from local.seed import invoice_item
 
-    logger.registered_handler.setStream(open(os.devnull, "w", encoding="utf-8"))
+    logger.registered_handler.setStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115  (open till exit)
     log = CallLog()
     log.install()
     log.prefix = get_settings().table_prefix

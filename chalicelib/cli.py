@@ -31,7 +31,7 @@ def create_admin(username: str) -> int:
             print("the two passwords differ", file=sys.stderr)
             return 2
     try:
-        deps.get("auth").create_admin(username, password)
+        deps.auth().create_admin(username, password)
     except AppError as err:
         print(f"refused: {err.code}: {err.message_en}", file=sys.stderr)
         return 1
@@ -42,7 +42,7 @@ def create_admin(username: str) -> int:
 def load_tariffs() -> int:
     from chalicelib.domain.tariff_tables import published_versions
 
-    added = deps.get("billing").load_published("system:cli", published_versions())
+    added = deps.billing().load_published("system:cli", published_versions())
     print(f"{added} published tariff versions added (the others were there already)")
     return 0
 
@@ -52,7 +52,7 @@ def migrate_ledger(codes: list[str] | None, segments: int) -> int:
     Safe to repeat: a second run writes nothing; an account left over (a posting raced it) goes next time."""
     import json
 
-    result = deps.get("ledger_migration").run(codes or None, segments=segments)
+    result = deps.ledger_migration().run(codes or None, segments=segments)
     print(json.dumps(result, indent=2))
     if result["failed"]:
         print(f"{len(result['failed'])} account(s) or credit(s) not migrated: run the command again", file=sys.stderr)

@@ -1,100 +1,162 @@
-"""Wiring: cached getters that build services from repositories and adapters.
-Tests replace a piece with `override(name, obj)` and undo it with `reset()`."""
+"""Wiring: one typed provider per service or adapter, built on first use and cached.
+
+`deps.payments()` is a `PaymentService`: go-to-definition lands on the function that builds it. The
+classes are imported inside each provider (and here only for the type checker), so importing `app`
+loads none of them. Tests replace a piece with `override("<provider name>", obj)` (the provider then
+returns obj, and everything built from it is rebuilt) and undo every override with `reset()`."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar, cast
 
+from chalicelib import config
+from chalicelib.adapters.aws import read_secure_string
 from chalicelib.config import get_settings, jwt_signing_key
 
-_overrides: dict[str, Any] = {}
+if TYPE_CHECKING:
+    from chalicelib.adapters.chat_platforms import HttpChatSender
+    from chalicelib.adapters.clock import Clock
+    from chalicelib.adapters.notifications import QueuedSms, SnsSms
+    from chalicelib.adapters.notifier import ChannelNotifier, SnsPushRegistrar, SqsReminderQueue
+    from chalicelib.adapters.queues import SqsPublisher
+    from chalicelib.adapters.vnpay_client import VnpayClient
+    from chalicelib.services.accounts import AccountService
+    from chalicelib.services.auth import AuthService
+    from chalicelib.services.billing import BillingService
+    from chalicelib.services.channels import ChannelService
+    from chalicelib.services.chat import ChatService
+    from chalicelib.services.collections import CollectionService
+    from chalicelib.services.imports import ImportService
+    from chalicelib.services.invoices import InvoiceService
+    from chalicelib.services.kpis import KpiService
+    from chalicelib.services.ledger import LedgerService
+    from chalicelib.services.ledger_jobs import LedgerInvariant, LedgerMigration
+    from chalicelib.services.payments import PaymentService
+    from chalicelib.services.privacy import PrivacyService
+    from chalicelib.services.readings import ReadingService
+    from chalicelib.services.refunds import RefundService
+    from chalicelib.services.reminders import ReminderService
+    from chalicelib.services.staff import StaffService
+    from chalicelib.services.statements import StatementService
+    from chalicelib.services.zalo_tokens import ZaloTokenRefresher
+
+# A deployed stage's secrets are SSM SecureString parameters; config reads them with this adapter.
+config.read_parameters_with(read_secure_string)
+
+_T = TypeVar("_T")
+
+_builders: dict[str, Callable[[], object]] = {}
+_overrides: dict[str, object] = {}
+_built: dict[str, object] = {}
 
 
-def override(name: str, obj: Any) -> None:
+def override(name: str, obj: object) -> None:
+    """From now on the provider `name` returns `obj`; what was built from the old one is rebuilt."""
+    if name not in _builders:
+        raise KeyError(f"deps has no provider named {name!r}")
     _overrides[name] = obj
-    _cached.cache_clear()
+    _built.clear()
 
 
 def reset() -> None:
     _overrides.clear()
-    _cached.cache_clear()
+    _built.clear()
 
 
-@functools.cache
-def _cached(name: str) -> Any:
-    return _overrides[name] if name in _overrides else _FACTORIES[name]()
+def _provider(build: Callable[[], _T]) -> Callable[[], _T]:
+    """Makes `build` a cached provider; its function name is the name `override` takes."""
+    name = build.__name__
+    _builders[name] = build
+
+    @functools.wraps(build)
+    def provide() -> _T:
+        if name not in _built:
+            _built[name] = _overrides[name] if name in _overrides else build()
+        return cast(_T, _built[name])
+
+    return provide
 
 
-def _clock():
+@_provider
+def clock() -> Clock:
     from chalicelib.adapters.clock import Clock
 
     return Clock()
 
 
-def _publisher():
+@_provider
+def publisher() -> SqsPublisher:
     from chalicelib.adapters.queues import SqsPublisher
 
     return SqsPublisher()
 
 
-def _sms():
+@_provider
+def queued_sms() -> QueuedSms:
     from chalicelib.adapters.notifications import QueuedSms
 
-    return QueuedSms(get("publisher"))
+    return QueuedSms(publisher())
 
 
-def _sms_gateway():
+@_provider
+def sms_gateway() -> SnsSms:
     from chalicelib.adapters.notifications import SnsSms
 
     return SnsSms()
 
 
-def _auth_service():
+@_provider
+def auth() -> AuthService:
     from chalicelib.services.auth import AuthService
-    from chalicelib.store import repositories as r
+    from chalicelib.store.auth import AccountStore, CounterStore, OneTimeCodeStore, SessionStore
+    from chalicelib.store.customers import CustomerStore
 
     return AuthService(
         settings=get_settings(),
-        customers=r.CustomerRepository(),
-        accounts=r.AccountRepository(),
-        sessions=r.SessionRepository(),
-        otps=r.OneTimeCodeRepository(),
-        counters=r.CounterRepository(),
-        sms=get("sms"),
-        clock=get("clock"),
+        customers=CustomerStore(),
+        accounts=AccountStore(),
+        sessions=SessionStore(),
+        otps=OneTimeCodeStore(),
+        counters=CounterStore(),
+        sms=queued_sms(),
+        clock=clock(),
         signing_key=jwt_signing_key,
     )
 
 
-def _invoice_service():
+@_provider
+def invoices() -> InvoiceService:
     from chalicelib.services.invoices import InvoiceService
-    from chalicelib.store.repositories import InvoiceRepository
+    from chalicelib.store.invoices import InvoiceStore
 
-    return InvoiceService(
-        invoices=InvoiceRepository(), settings=get_settings(), page_max=get_settings().invoice_page_max
-    )
+    return InvoiceService(invoices=InvoiceStore(), settings=get_settings(), page_max=get_settings().invoice_page_max)
 
 
-def _billing_service():
+@_provider
+def billing() -> BillingService:
     from chalicelib.services.billing import BillingService
-    from chalicelib.store import repositories as r
+    from chalicelib.store import audit
+    from chalicelib.store.customers import CustomerStore
+    from chalicelib.store.invoices import InvoiceStore
     from chalicelib.store.ledger import LedgerStore
+    from chalicelib.store.tariffs import TariffStore
 
     return BillingService(
         settings=get_settings(),
-        customers=r.CustomerRepository(),
-        tariffs=r.TariffRepository(),
-        invoices=r.InvoiceRepository(),
-        invoice_writer=r.InvoiceWriter(),
-        audit=r.AuditRepository(),
-        clock=get("clock"),
+        customers=CustomerStore(),
+        tariffs=TariffStore(),
+        invoices=InvoiceStore(),
+        audit_entry=audit.entry,
+        audit=audit.record,
+        clock=clock(),
         ledger=LedgerStore(),
     )
 
 
-def _payment_service():
+@_provider
+def payments() -> PaymentService:
     from chalicelib.config import vnpay_hash_secret
     from chalicelib.domain.vnpay_qr import merchant_payload
     from chalicelib.services.payments import PaymentService
@@ -104,31 +166,34 @@ def _payment_service():
     return PaymentService(
         settings=get_settings(),
         orders=OrderStore(),
-        clock=get("clock"),
+        clock=clock(),
         hash_secret=vnpay_hash_secret,
         qr_payload=merchant_payload,
-        vnpay_client=get("vnpay_client"),
+        vnpay_client=vnpay_client(),
         audit=audit.record,
-        ledger=get("ledger"),
+        ledger=ledger(),
     )
 
 
-def _ledger_service():
+@_provider
+def ledger() -> LedgerService:
     from chalicelib.services.ledger import LedgerService
     from chalicelib.store.ledger import LedgerStore
 
-    return LedgerService(store=LedgerStore(), clock=get("clock"))
+    return LedgerService(store=LedgerStore(), clock=clock())
 
 
-def _account_service():
+@_provider
+def accounts() -> AccountService:
     from chalicelib.services.accounts import AccountService
+    from chalicelib.store.customers import CustomerStore
     from chalicelib.store.ledger import LedgerStore
-    from chalicelib.store.repositories import CustomerRepository
 
-    return AccountService(store=LedgerStore(), customers=CustomerRepository(), clock=get("clock"))
+    return AccountService(store=LedgerStore(), customers=CustomerStore(), clock=clock())
 
 
-def _refund_service():
+@_provider
+def refunds() -> RefundService:
     from chalicelib.config import vnpay_hash_secret
     from chalicelib.services.refunds import RefundService
     from chalicelib.store import audit
@@ -139,14 +204,15 @@ def _refund_service():
         settings=get_settings(),
         store=RefundStore(),
         ledger=LedgerStore(),
-        clock=get("clock"),
-        vnpay_client=get("vnpay_client"),
+        clock=clock(),
+        vnpay_client=vnpay_client(),
         hash_secret=vnpay_hash_secret,
         audit_entry=audit.entry,
     )
 
 
-def _ledger_invariant():
+@_provider
+def ledger_invariant() -> LedgerInvariant:
     from chalicelib.services.ledger_jobs import LedgerInvariant
     from chalicelib.store.ledger import LedgerStore
     from chalicelib.store.ledger_jobs import AccountWalk
@@ -154,46 +220,52 @@ def _ledger_invariant():
     return LedgerInvariant(ledger=LedgerStore(), walk=AccountWalk())
 
 
-def _ledger_migration():
+@_provider
+def ledger_migration() -> LedgerMigration:
     from chalicelib.services.ledger_jobs import LedgerMigration
     from chalicelib.store.ledger import LedgerStore
     from chalicelib.store.ledger_jobs import AccountWalk, MigrationStore
 
-    return LedgerMigration(ledger=LedgerStore(), store=MigrationStore(), walk=AccountWalk(), clock=get("clock"))
+    return LedgerMigration(ledger=LedgerStore(), store=MigrationStore(), walk=AccountWalk(), clock=clock())
 
 
-def _vnpay_client():
+@_provider
+def vnpay_client() -> VnpayClient:
     from chalicelib.adapters.vnpay_client import VnpayClient
     from chalicelib.config import vnpay_hash_secret
 
-    return VnpayClient(get_settings(), vnpay_hash_secret, get("clock"))
+    return VnpayClient(get_settings(), vnpay_hash_secret, clock())
 
 
-def _reading_service():
+@_provider
+def readings() -> ReadingService:
     from chalicelib.services.readings import ReadingService
-    from chalicelib.store import repositories as r
+    from chalicelib.store.customers import CustomerStore
+    from chalicelib.store.invoices import InvoiceStore
+    from chalicelib.store.readings import ReadingStore
 
     return ReadingService(
         settings=get_settings(),
-        readings=r.ReadingStore(),
-        customers=r.CustomerRepository(),
-        invoices=r.InvoiceRepository(),
-        billing=get("billing"),
-        publisher=get("publisher"),
-        clock=get("clock"),
+        readings=ReadingStore(),
+        customers=CustomerStore(),
+        invoices=InvoiceStore(),
+        billing=billing(),
+        publisher=publisher(),
+        clock=clock(),
     )
 
 
-def _staff_service():
-    from chalicelib.services.staff import StaffService, StaffStore
+@_provider
+def staff() -> StaffService:
+    from chalicelib.services.staff import StaffService
     from chalicelib.store import audit
+    from chalicelib.store.staff import StaffStore
 
-    return StaffService(
-        settings=get_settings(), store=StaffStore(), auth=get("auth"), clock=get("clock"), audit=audit.record
-    )
+    return StaffService(settings=get_settings(), store=StaffStore(), auth=auth(), clock=clock(), audit=audit.record)
 
 
-def _collection_service():
+@_provider
+def collections() -> CollectionService:
     from chalicelib.services.collections import CollectionService
     from chalicelib.store import audit
     from chalicelib.store.collections import CollectionStore
@@ -201,24 +273,24 @@ def _collection_service():
     return CollectionService(
         settings=get_settings(),
         store=CollectionStore(),
-        clock=get("clock"),
+        clock=clock(),
         audit_entry=audit.entry,
-        ledger=get("ledger"),
+        ledger=ledger(),
     )
 
 
-def _channel_service():
+@_provider
+def channels() -> ChannelService:
     from chalicelib.services.channels import ChannelService
     from chalicelib.store import audit
     from chalicelib.store.channels import ChannelRequestStore
-    from chalicelib.store.repositories import CustomerRepository
+    from chalicelib.store.customers import CustomerStore
 
-    return ChannelService(
-        store=ChannelRequestStore(), customers=CustomerRepository(), clock=get("clock"), audit=audit.record
-    )
+    return ChannelService(store=ChannelRequestStore(), customers=CustomerStore(), clock=clock(), audit=audit.record)
 
 
-def _import_service():
+@_provider
+def imports() -> ImportService:
     from chalicelib.adapters.objects import S3Objects
     from chalicelib.services.imports import ImportService
     from chalicelib.store.imports import ImportStore
@@ -226,80 +298,92 @@ def _import_service():
     return ImportService(
         store=ImportStore(),
         objects=S3Objects(get_settings().imports_bucket),
-        publisher=get("publisher"),
-        clock=get("clock"),
+        publisher=publisher(),
+        clock=clock(),
     )
 
 
-def _statement_service():
+@_provider
+def statements() -> StatementService:
     from chalicelib.services.statements import StatementService
     from chalicelib.store import audit
     from chalicelib.store.statements import StatementStore
 
     return StatementService(
-        store=StatementStore(), ledger=get("ledger"), clock=get("clock"), audit_entry=audit.entry, audit=audit.record
+        store=StatementStore(), ledger=ledger(), clock=clock(), audit_entry=audit.entry, audit=audit.record
     )
 
 
-def _kpi_service():
-    from chalicelib.services.kpis import KpiService, KpiStore
-    from chalicelib.store.repositories import AuditRepository
+@_provider
+def kpis() -> KpiService:
+    from chalicelib.services.kpis import KpiService
+    from chalicelib.store.audit import AuditStore
+    from chalicelib.store.kpis import KpiStore
 
-    return KpiService(store=KpiStore(), audit=AuditRepository())
+    return KpiService(store=KpiStore(), audit=AuditStore())
 
 
-def _reminder_service():
-    from chalicelib.services.reminders import ReminderService, ReminderStore
+@_provider
+def reminders() -> ReminderService:
+    from chalicelib.services.reminders import ReminderService
+    from chalicelib.store.reminders import ReminderStore
 
     return ReminderService(
         settings=get_settings(),
         store=ReminderStore(),
-        queue=get("reminder_queue"),
-        notifier=get("notifier"),
-        push=get("push_registrar"),
-        clock=get("clock"),
+        queue=reminder_queue(),
+        notifier=notifier(),
+        push=push_registrar(),
+        clock=clock(),
     )
 
 
-def _reminder_queue():
+@_provider
+def reminder_queue() -> SqsReminderQueue:
     from chalicelib.adapters.notifier import SqsReminderQueue
 
     return SqsReminderQueue()
 
 
-def _notifier():
+@_provider
+def notifier() -> ChannelNotifier:
     from chalicelib.adapters.notifier import ChannelNotifier
 
-    return ChannelNotifier(sms=get("sms_gateway"))
+    return ChannelNotifier(sms=sms_gateway())
 
 
-def _push_registrar():
+@_provider
+def push_registrar() -> SnsPushRegistrar:
     from chalicelib.adapters.notifier import SnsPushRegistrar
 
     return SnsPushRegistrar()
 
 
-def _privacy_service():
-    from chalicelib.services.privacy import PrivacyService, PrivacyStore
+@_provider
+def privacy() -> PrivacyService:
+    from chalicelib.services.privacy import PrivacyService
+    from chalicelib.store.privacy import PrivacyStore
 
-    return PrivacyService(store=PrivacyStore(), clock=get("clock"))
+    return PrivacyService(store=PrivacyStore(), clock=clock())
 
 
-def _chat_service():
+@_provider
+def chat() -> ChatService:
     from chalicelib.config import facebook_app_secret, zalo_oa_secret
     from chalicelib.services.chat import ChatService
     from chalicelib.store import audit
-    from chalicelib.store import repositories as r
+    from chalicelib.store.auth import AccountStore, CounterStore
     from chalicelib.store.chat import ChatStore
+    from chalicelib.store.invoices import InvoiceStore
 
     return ChatService(
         settings=get_settings(),
         store=ChatStore(),
-        accounts=r.AccountRepository(),
-        invoices=r.InvoiceRepository(),
-        counters=r.CounterRepository(),
-        publisher=get("publisher"),
-        clock=get("clock"),
+        accounts=AccountStore(),
+        invoices=InvoiceStore(),
+        counters=CounterStore(),
+        publisher=publisher(),
+        clock=clock(),
         key=jwt_signing_key,
         audit_entry=audit.entry,
         facebook_secret=facebook_app_secret,
@@ -307,16 +391,20 @@ def _chat_service():
     )
 
 
-def _chat_sender():
+@_provider
+def chat_sender() -> HttpChatSender:
     from chalicelib.adapters.chat_platforms import HttpChatSender
 
     return HttpChatSender()
 
 
-def _zalo_tokens():
+@_provider
+def zalo_tokens() -> ZaloTokenRefresher | None:
     """The Zalo OA token refresher, or None while a setting it needs is missing (the job says which)."""
     s = get_settings()
-    if s.zalo_refresher_missing:
+    app_id, refresh_param, access_param = s.zalo_app_id, s.zalo_refresh_token_param, s.zalo_access_token_param
+    # zalo_refresher_missing checks the three as well; testing them here tells the type checker they are set.
+    if s.zalo_refresher_missing or not (app_id and refresh_param and access_param):
         return None
     from chalicelib.adapters.parameters import SsmParameters
     from chalicelib.adapters.zalo_oauth import refresh_oa_token
@@ -325,44 +413,7 @@ def _zalo_tokens():
 
     return ZaloTokenRefresher(
         params=SsmParameters(),
-        refresh_param=s.zalo_refresh_token_param,
-        access_param=s.zalo_access_token_param,
-        oauth=lambda refresh_token: refresh_oa_token(s.zalo_oauth_url, s.zalo_app_id, zalo_app_secret(), refresh_token),
+        refresh_param=refresh_param,
+        access_param=access_param,
+        oauth=lambda refresh_token: refresh_oa_token(s.zalo_oauth_url, app_id, zalo_app_secret(), refresh_token),
     )
-
-
-_FACTORIES: dict[str, Callable[[], Any]] = {
-    "zalo_tokens": _zalo_tokens,
-    "chat": _chat_service,
-    "chat_sender": _chat_sender,
-    "privacy": _privacy_service,
-    "reminders": _reminder_service,
-    "reminder_queue": _reminder_queue,
-    "notifier": _notifier,
-    "push_registrar": _push_registrar,
-    "clock": _clock,
-    "publisher": _publisher,
-    "sms": _sms,
-    "sms_gateway": _sms_gateway,
-    "auth": _auth_service,
-    "invoices": _invoice_service,
-    "billing": _billing_service,
-    "payments": _payment_service,
-    "ledger": _ledger_service,
-    "ledger_invariant": _ledger_invariant,
-    "ledger_migration": _ledger_migration,
-    "accounts": _account_service,
-    "refunds": _refund_service,
-    "vnpay_client": _vnpay_client,
-    "readings": _reading_service,
-    "staff": _staff_service,
-    "collections": _collection_service,
-    "channels": _channel_service,
-    "imports": _import_service,
-    "kpis": _kpi_service,
-    "statements": _statement_service,
-}
-
-
-def get(name: str) -> Any:
-    return _cached(name)

@@ -94,10 +94,8 @@ def _parse_set(text: str, lo: int, hi: int, what: str, names: dict | None = None
         else:
             start = _value(base, lo, hi, names, what)
             end = hi if step_text else start
-        if start <= end:
-            values = list(range(start, end + 1))
-        else:  # a wrapping range such as FRI-MON or NOV-FEB
-            values = list(range(start, hi + 1)) + list(range(lo, end + 1))
+        # start > end: a wrapping range such as FRI-MON or NOV-FEB
+        values = list(range(start, end + 1)) if start <= end else list(range(start, hi + 1)) + list(range(lo, end + 1))
         out.update(values[::step])
     return frozenset(out)
 

@@ -360,11 +360,11 @@ def load(demo_password: str | None = None, admin_password: str | None = None) ->
     from chalicelib import deps
     from chalicelib.domain.tariff_tables import published_versions
 
-    counts["tariff_versions"] = deps.get("billing").load_published("system:seed", published_versions())
+    counts["tariff_versions"] = deps.billing().load_published("system:seed", published_versions())
     # The customer accounts: the invoices above become charges and their paid history payments (the
     # ledger migration, which also brings in whatever this local stage recorded before the ledger).
     # A second run writes nothing.
-    counts["ledger_accounts"] = deps.get("ledger_migration").run()["accounts_migrated"]
+    counts["ledger_accounts"] = deps.ledger_migration().run()["accounts_migrated"]
     return counts
 
 

@@ -911,7 +911,8 @@ def payment_page(sandbox: Sandbox, params: dict, raw_query: str) -> bytes:
             '<h1>Cổng thanh toán VNPAY <span class="en">/ VNPAY payment gateway</span></h1><table>'
             f'<tr><td>Đơn vị chấp nhận thanh toán<br><span class="en">Merchant</span></td>'
             f"<td>{e(sandbox.merchant_name)} ({e(params['vnp_TmnCode'])})</td></tr>"
-            f'<tr><td>Mã đơn hàng<br><span class="en">Order reference</span></td><td>{e(params["vnp_TxnRef"])}</td></tr>'
+            '<tr><td>Mã đơn hàng<br><span class="en">Order reference</span></td>'
+            f"<td>{e(params['vnp_TxnRef'])}</td></tr>"
             f'<tr><td>Nội dung<br><span class="en">Description</span></td><td>{e(params["vnp_OrderInfo"])}</td></tr>'
             f'<tr><td>Số tiền<br><span class="en">Amount</span></td><td class="amount">{format_vnd(amount)}</td></tr>'
             f'<tr><td>Phí giao dịch<br><span class="en">Fee</span></td><td>0 VND</td></tr>'
@@ -1111,9 +1112,11 @@ class Handler(BaseHTTPRequestHandler):
                     page(
                         "VNPay sandbox",
                         (
-                            '<h1>VNPay sandbox (local)</h1><ul><li><a href="/bank-app">Bank app: pay a VNPAY-QR</a></li>'
+                            "<h1>VNPay sandbox (local)</h1><ul>"
+                            '<li><a href="/bank-app">Bank app: pay a VNPAY-QR</a></li>'
                             "<li>Payment page: the API's payment_url (/paymentv2/vpcpay.html)</li>"
-                            '<li><a href="/sandbox/ipn-log">IPN log</a> · <a href="/sandbox/transactions">transactions</a>'
+                            '<li><a href="/sandbox/ipn-log">IPN log</a> · '
+                            '<a href="/sandbox/transactions">transactions</a>'
                             "</li></ul>"
                         ),
                     )
@@ -1154,7 +1157,8 @@ class Handler(BaseHTTPRequestHandler):
             params = self._params(query)
             self.sandbox.show(params)
         except PayError as exc:
-            return self._html(error_page(exc.code, exc.detail))
+            self._html(error_page(exc.code, exc.detail))
+            return
         self._html(payment_page(self.sandbox, params, query))
 
     def _pay_button(self) -> None:
@@ -1162,10 +1166,12 @@ class Handler(BaseHTTPRequestHandler):
         try:
             txn = self.sandbox.pay(self._params(form.get("q", "")), form.get("outcome", ""))
         except PayError as exc:
-            return self._html(error_page(exc.code, exc.detail))
+            self._html(error_page(exc.code, exc.detail))
+            return
         target = self.sandbox.redirect_url(txn)
         if target is None:
-            return self._html(timeout_page(txn))
+            self._html(timeout_page(txn))
+            return
         self._send(302, b"", "text/plain", {"Location": target})
 
     # -- the bank app --
@@ -1178,7 +1184,8 @@ class Handler(BaseHTTPRequestHandler):
                 payload = decode_qr_image(form["image"])
             info = parse_vnpay_qr(payload)
         except QRError as exc:
-            return self._html(bank_app_page(zbar, payload=payload, error=str(exc)))
+            self._html(bank_app_page(zbar, payload=payload, error=str(exc)))
+            return
         self._html(
             bank_app_page(
                 zbar, payload=payload, info=info, order_deadline=self.sandbox.order_deadline(info.bill_number)
@@ -1192,7 +1199,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             txn = self.sandbox.qr_pay(payload, int(amount) if amount.isdigit() else None)
         except QRError as exc:
-            return self._html(bank_app_page(zbar, payload=payload, error=str(exc)))
+            self._html(bank_app_page(zbar, payload=payload, error=str(exc)))
+            return
         self._html(bank_app_page(zbar, result=txn))
 
     # -- server to server --
@@ -1207,7 +1215,8 @@ class Handler(BaseHTTPRequestHandler):
     def _api_pay(self) -> None:
         body = self._json_body()
         if not isinstance(body, dict):
-            return self._json({"error": "a JSON object is expected"}, 400)
+            self._json({"error": "a JSON object is expected"}, 400)
+            return
         try:
             if body.get("payment_url"):
                 params = self._params(urlsplit(body["payment_url"]).query)
@@ -1221,9 +1230,10 @@ class Handler(BaseHTTPRequestHandler):
             )
         except PayError as exc:
             vi, en = PAGE_ERRORS.get(exc.code, ("", ""))
-            return self._json(
+            self._json(
                 {"error_code": exc.code, "message": f"{vi} / {en}: {exc.detail}"}, 409 if exc.code == "01" else 400
             )
+            return
         self._json(
             {
                 "return_url": self.sandbox.redirect_url(txn),
@@ -1237,12 +1247,14 @@ class Handler(BaseHTTPRequestHandler):
     def _api_qr_pay(self) -> None:
         body = self._json_body()
         if not isinstance(body, dict) or not isinstance(body.get("payload"), str):
-            return self._json({"error": '{"payload": "..."} is expected'}, 400)
+            self._json({"error": '{"payload": "..."} is expected'}, 400)
+            return
         amount = body.get("amount")
         try:
             txn = self.sandbox.qr_pay(body["payload"], int(amount) if isinstance(amount, int) else None)
         except QRError as exc:
-            return self._json({"error": str(exc)}, 400)
+            self._json({"error": str(exc)}, 400)
+            return
         self._json(
             {
                 "transaction_no": txn.transaction_no,
@@ -1255,14 +1267,17 @@ class Handler(BaseHTTPRequestHandler):
     def _api_replay(self) -> None:
         body = self._json_body()
         if not isinstance(body, dict) or not isinstance(body.get("txn_ref"), str):
-            return self._json({"error": '{"txn_ref": "..."} is expected'}, 400)
+            self._json({"error": '{"txn_ref": "..."} is expected'}, 400)
+            return
         count = body.get("count", 1)
         if not isinstance(count, int) or not 1 <= count <= 50:
-            return self._json({"error": "count is 1 to 50"}, 400)
+            self._json({"error": "count is 1 to 50"}, 400)
+            return
         try:
             answers = self.sandbox.replay(body["txn_ref"], count)
         except KeyError:
-            return self._json({"error": f"no transaction for {body['txn_ref']}"}, 404)
+            self._json({"error": f"no transaction for {body['txn_ref']}"}, 404)
+            return
         self._json({"attempts": answers})
 
 

@@ -101,7 +101,9 @@ class HttpChatSender:
         )
         answer = _json(resp)
         if resp.status_code != 200 or not answer.get("message_id"):
-            error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+            error = answer.get("error")
+            if not isinstance(error, dict):
+                error = {}
             raise DeliveryFailed(
                 f"Send API answered HTTP {resp.status_code}, error {error.get('code')}: {error.get('message')}"
             )

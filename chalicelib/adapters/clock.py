@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
-VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+from chalicelib.domain.vntime import VN_TZ, now_vn
+
+__all__ = ["VN_TZ", "Clock", "FixedClock"]  # VN_TZ: services and tests still import it from here
 
 
 class Clock:
@@ -13,7 +15,7 @@ class Clock:
         return int(time.time())
 
     def vn_now(self) -> datetime:
-        return datetime.fromtimestamp(self.now(), VN_TZ)
+        return now_vn(self.now())
 
 
 class FixedClock(Clock):

@@ -6,14 +6,9 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Protocol
 
 from chalicelib.config import get_settings
 from chalicelib.domain.masking import mask_phone
-
-
-class SmsSender(Protocol):
-    def send_sms(self, customer_code: str, phone: str, text: str) -> None: ...
 
 
 class QueuedSms:

@@ -9,35 +9,16 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from typing import Protocol
 
 from chalicelib.adapters.chat_platforms import CachedToken
 from chalicelib.adapters.notifications import SnsSms, _sns, to_e164
 from chalicelib.config import get_settings, zalo_access_token
-from chalicelib.domain.reminders import Message
+from chalicelib.domain.reminders import Message, reachable
+
+# The notifier's errors are the port's (the reminder worker tells them apart): defined there, raised here.
+from chalicelib.ports.notices import ChannelUnavailable, DeliveryFailed
 
 ZALO_TIMEOUT_S = 10
-
-
-class ChannelUnavailable(Exception):
-    """This customer cannot be reached on this channel (no address on file, or the channel is not configured)."""
-
-
-class DeliveryFailed(Exception):
-    """The provider refused or failed: the reminder is retried (SQS)."""
-
-
-class Notifier(Protocol):
-    def send(self, channel: str, customer, message: Message) -> None: ...
-
-
-def reachable(channel: str, customer) -> bool:
-    """Whether the customer has an address for the channel (Zalo ZNS addresses a phone number)."""
-    return bool(
-        {"sms": customer.phone, "email": customer.email, "push": customer.push_endpoint, "zalo": customer.phone}.get(
-            channel
-        )
-    )
 
 
 # -- AWS and Zalo -------------------------------------------------------------
@@ -182,14 +163,7 @@ class MemoryNotifier:
             )
 
 
-# -- the reminders queue -------------------------------------------------------
-
-
-class ReminderQueue(Protocol):
-    def enqueue_batch(self, bodies: list[dict]) -> list[int]:
-        """Send up to 10 messages; returns the indexes of those that failed."""
-
-    def enqueue(self, body: dict, delay_seconds: int = 0) -> None: ...
+# -- the reminders queue (ports.notices.ReminderQueue) -------------------------
 
 
 class SqsReminderQueue:

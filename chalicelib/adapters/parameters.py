@@ -8,18 +8,11 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Protocol
 
 
 class ParameterError(Exception):
     """SSM refused or failed a read or write. The text names the parameter and SSM's error code, never
     the value."""
-
-
-class Parameters(Protocol):
-    def get(self, name: str) -> str: ...
-
-    def put(self, name: str, value: str) -> None: ...
 
 
 @functools.lru_cache(maxsize=1)

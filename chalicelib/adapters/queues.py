@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Protocol
 
 from chalicelib.config import get_settings
 
@@ -16,10 +15,6 @@ QUEUES = {
     "imports": (360, 3),
     "chat": (60, 5),
 }
-
-
-class MessagePublisher(Protocol):
-    def publish(self, queue: str, body: dict) -> None: ...
 
 
 @functools.lru_cache(maxsize=1)

@@ -8,14 +8,7 @@ from collections.abc import Callable
 
 from chalicelib.config import Settings
 from chalicelib.domain import vnpay
-
-
-class VnpayUnavailable(Exception):
-    """No trustworthy answer (network, HTTP status, bad checksum): try later."""
-
-
-class VnpayUnsigned(VnpayUnavailable):
-    """VNPay answered, but without a checksum that verifies: the answer is not acted on."""
+from chalicelib.ports.money import VnpayUnavailable, VnpayUnsigned  # raised here, caught by the services
 
 
 class VnpayClient:
@@ -69,7 +62,7 @@ class VnpayClient:
         order,
         *,
         amount_vnd: int,
-        transaction_no: str,
+        transaction_no: str | None,
         created_by: str,
         transaction_type: str | None = None,
         request_id: str | None = None,

@@ -13,27 +13,11 @@ No token or secret ever goes into a log line or an exception's text."""
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+
+# The pair and the error are the port's (the token refresher catches the error): defined there, used here.
+from chalicelib.ports.chat import TokenPair, ZaloOAuthError
 
 TIMEOUT_S = (3.05, 10)  # connect, read
-
-
-class ZaloOAuthError(Exception):
-    """Zalo refused the refresh with an error (`answered`; `error` is its code when numeric), or could not
-    be reached, or gave an answer that is neither an error nor a pair (`answered` False)."""
-
-    def __init__(
-        self, message: str, error: int | None = None, error_name: str | None = None, answered: bool = True
-    ) -> None:
-        super().__init__(message)
-        self.error, self.error_name, self.answered = error, error_name, answered
-
-
-@dataclass(frozen=True)
-class TokenPair:
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_in: int | None = None  # seconds the access token lives, as Zalo says
 
 
 @functools.lru_cache(maxsize=1)

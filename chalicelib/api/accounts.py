@@ -17,7 +17,7 @@ NO_STORE = {"Cache-Control": "private, no-store"}
 
 
 def accounts():
-    return deps.get("accounts")
+    return deps.accounts()
 
 
 def _answer(statement: dict, as_csv: bool, internal: bool) -> Response:

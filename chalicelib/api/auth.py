@@ -12,7 +12,7 @@ api = handled(bp)
 
 
 def _auth():
-    return deps.get("auth")
+    return deps.auth()
 
 
 @bp.route("/v1/auth/customer-code-lookup", methods=["POST"])

@@ -3,7 +3,7 @@ grants each role its own routes. API Gateway caches the answer per token."""
 
 from __future__ import annotations
 
-from chalice import AuthResponse, Blueprint
+from chalice import AuthResponse, AuthRoute, Blueprint
 
 from chalicelib.config import get_settings, jwt_signing_key
 from chalicelib.domain import tokens
@@ -27,11 +27,12 @@ def authorize(header: str) -> AuthResponse:
     except tokens.TokenError:
         if not settings.is_local:
             # API Gateway's convention for a 401 from a Lambda authorizer.
-            raise Exception("Unauthorized")
+            raise Exception("Unauthorized") from None
         return AuthResponse(routes=[], principal_id="anonymous")  # chalice local: a 403
     ident = tokens.identity_from_claims(claims)
+    routes: list[str | AuthRoute] = list(ROLE_ROUTES[ident.role])
     return AuthResponse(
-        routes=ROLE_ROUTES[ident.role],
+        routes=routes,
         principal_id=ident.account_id,
         context={
             "account_id": ident.account_id,

@@ -16,17 +16,17 @@ api = handled(bp)
 @api
 def request_channel():
     request = bp.current_request
-    return json_response(deps.get("channels").request(identity(request), json_body(request)), 202)
+    return json_response(deps.channels().request(identity(request), json_body(request)), 202)
 
 
 @bp.route("/v1/admin/payment-channel-requests", methods=["GET"], authorizer=bearer)
 @api
 def pending_requests():
-    return deps.get("channels").pending()
+    return deps.channels().pending()
 
 
 @bp.route("/v1/admin/payment-channel-requests/{request_id}", methods=["POST"], authorizer=bearer)
 @api
 def decide_request(request_id):
     request = bp.current_request
-    return deps.get("channels").decide(identity(request).account_id, request_id, json_body(request))
+    return deps.channels().decide(identity(request).account_id, request_id, json_body(request))

@@ -15,7 +15,7 @@ api = handled(bp)
 
 
 def collections():
-    return deps.get("collections")
+    return deps.collections()
 
 
 @bp.route("/v1/staff/collections", methods=["POST"], authorizer=bearer)

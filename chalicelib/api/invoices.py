@@ -17,7 +17,7 @@ api = handled(bp)
 def list_invoices(code):
     request = bp.current_request
     params = query(request)
-    return deps.get("invoices").list_for_customer(
+    return deps.invoices().list_for_customer(
         identity(request), code, params.get("status"), params.get("limit"), params.get("cursor")
     )
 
@@ -25,7 +25,7 @@ def list_invoices(code):
 @bp.route("/v1/invoices/{invoice_id}", methods=["GET"], authorizer=bearer)
 @api
 def get_invoice(invoice_id):
-    return deps.get("invoices").get(identity(bp.current_request), invoice_id)
+    return deps.invoices().get(identity(bp.current_request), invoice_id)
 
 
 @bp.route("/v1/invoices/{invoice_id}/pdf", methods=["GET"], authorizer=bearer)
@@ -33,7 +33,7 @@ def get_invoice(invoice_id):
 def get_invoice_pdf(invoice_id):
     # API Gateway returns binary only when the caller's Accept names the type:
     # the apps ask with `Accept: application/pdf`.
-    filename, pdf = deps.get("invoices").pdf(identity(bp.current_request), invoice_id)
+    filename, pdf = deps.invoices().pdf(identity(bp.current_request), invoice_id)
     return Response(
         body=pdf,
         status_code=200,

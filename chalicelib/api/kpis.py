@@ -13,7 +13,7 @@ api = handled(bp)
 
 
 def kpis():
-    return deps.get("kpis")
+    return deps.kpis()
 
 
 @bp.route("/v1/admin/kpis", methods=["GET"], authorizer=bearer)

@@ -15,7 +15,7 @@ api = handled(bp)
 @bp.route("/v1/me", methods=["GET"], authorizer=bearer)
 @api
 def me():
-    return deps.get("auth").me(identity(bp.current_request))
+    return deps.auth().me(identity(bp.current_request))
 
 
 @bp.route("/v1/me/customers", methods=["POST"], authorizer=bearer)
@@ -23,9 +23,7 @@ def me():
 def link_customer():
     request = bp.current_request
     body = json_body(request)
-    return json_response(
-        deps.get("auth").start_link(client_ip(request), identity(request), body.get("customer_code")), 202
-    )
+    return json_response(deps.auth().start_link(client_ip(request), identity(request), body.get("customer_code")), 202)
 
 
 @bp.route("/v1/me/customers/confirm", methods=["POST"], authorizer=bearer)
@@ -33,4 +31,4 @@ def link_customer():
 def link_customer_confirm():
     request = bp.current_request
     body = json_body(request)
-    return deps.get("auth").confirm_link(identity(request), body.get("customer_code"), body.get("otp"))
+    return deps.auth().confirm_link(identity(request), body.get("customer_code"), body.get("otp"))

@@ -38,7 +38,7 @@ def _return_url(request) -> str:
 @api
 def create_payment():
     request = bp.current_request
-    view, created = deps.get("payments").create_order(
+    view, created = deps.payments().create_order(
         identity(request),
         json_body(request),
         client_ip=client_ip(request),
@@ -52,7 +52,7 @@ def create_payment():
 @bp.route("/v1/payments/{order_id}", methods=["GET"], authorizer=bearer)
 @api
 def get_payment(order_id):
-    service = deps.get("payments")
+    service = deps.payments()
     return service.view(service.get(identity(bp.current_request), order_id))
 
 
@@ -61,7 +61,7 @@ def get_payment(order_id):
 def get_payment_qr(order_id):
     from chalicelib.domain.vnpay_qr import png  # deferred: qrcode is a cold-start cost
 
-    order = deps.get("payments").get(identity(bp.current_request), order_id)
+    order = deps.payments().get(identity(bp.current_request), order_id)
     return Response(
         body=png(order.qr_payload),
         status_code=200,
@@ -76,7 +76,7 @@ def vnpay_ipn():
     request = bp.current_request
     params = {k: v for k, v in (request.query_params or {}).items() if k.startswith("vnp_")}
     try:
-        code, message = deps.get("payments").handle_ipn(params, client_ip(request))
+        code, message = deps.payments().handle_ipn(params, client_ip(request))
     except Exception:
         logger.exception("IPN failed; VNPay will retry")
         code, message = vnpay.RSP_UNKNOWN_ERROR
@@ -92,7 +92,7 @@ def vnpay_ipn():
 @api
 def vnpay_return():
     params = {k: v for k, v in (bp.current_request.query_params or {}).items() if k.startswith("vnp_")}
-    result = deps.get("payments").return_result(params)
+    result = deps.payments().return_result(params)
     return Response(
         body=_result_page(result),
         status_code=200 if result["valid"] else 400,

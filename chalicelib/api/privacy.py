@@ -20,7 +20,7 @@ def my_data():
     wanted = query(request).get("format")
     if wanted not in (None, "", "json"):
         raise ValidationError("format must be json", "Định dạng chỉ có thể là json.", field="format")
-    service = deps.get("privacy")
+    service = deps.privacy()
     export = service.export(identity(request))
     headers = {"Cache-Control": "no-store"}
     if wanted == "json":

@@ -22,10 +22,10 @@ def _staff(request):
 @api
 def submit_readings():
     request = bp.current_request
-    return json_response(deps.get("readings").submit(_staff(request), json_body(request, LARGE_BODY_BYTES)), 202)
+    return json_response(deps.readings().submit(_staff(request), json_body(request, LARGE_BODY_BYTES)), 202)
 
 
 @bp.route("/v1/staff/readings/{reading_id}", methods=["GET"], authorizer=bearer)
 @api
 def get_reading(reading_id):
-    return deps.get("readings").get(_staff(bp.current_request), reading_id)
+    return deps.readings().get(_staff(bp.current_request), reading_id)

@@ -16,11 +16,11 @@ api = handled(bp)
 @api
 def set_notifications():
     request = bp.current_request
-    return deps.get("reminders").set_preferences(identity(request), json_body(request))
+    return deps.reminders().set_preferences(identity(request), json_body(request))
 
 
 @bp.route("/v1/me/push-token", methods=["POST"], authorizer=bearer)
 @api
 def register_push_token():
     request = bp.current_request
-    return json_response(deps.get("reminders").register_push(identity(request), json_body(request)), 201)
+    return json_response(deps.reminders().register_push(identity(request), json_body(request)), 201)

@@ -21,7 +21,7 @@ from chalicelib.errors import Forbidden, ValidationError
 
 
 def staff_service():
-    return deps.get("staff")
+    return deps.staff()
 
 
 def _geo(raw: str | None) -> tuple[float | None, float | None]:

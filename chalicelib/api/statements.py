@@ -16,7 +16,7 @@ api = handled(bp)
 
 
 def statements():
-    return deps.get("statements")
+    return deps.statements()
 
 
 @bp.route(

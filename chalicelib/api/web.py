@@ -90,7 +90,12 @@ def _build_page() -> bytes:
 
 def _answer(body: bytes, content_type: str, cache_control: str) -> Response:
     etag = f'"{_version(body)}"'
-    headers = {"Content-Type": content_type, "Cache-Control": cache_control, "ETag": etag, **SECURITY_HEADERS}
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": content_type,
+        "Cache-Control": cache_control,
+        "ETag": etag,
+        **SECURITY_HEADERS,
+    }
     if etag in (bp.current_request.headers.get("if-none-match") or ""):
         return Response(body="", status_code=304, headers=headers)
     return Response(body=body.decode("utf-8"), status_code=200, headers=headers)
@@ -114,6 +119,7 @@ def asset(asset):
     if content_type is None:
         raise _asset_not_found()
     body = _content(asset)
-    version = (bp.current_request.query_params or {}).get("v")
+    params = bp.current_request.query_params
+    version = params.get("v") if params else None
     cache = f"public, max-age={YEAR}, immutable" if version == _version(body) else "no-cache"
     return _answer(body, content_type, cache)

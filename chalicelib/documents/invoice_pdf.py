@@ -13,7 +13,8 @@ most of a render's time, and a smaller one halves it. Made from Debian's
 fonts-dejavu-core 2.37 with fontTools:
 
     pyftsubset DejaVuSans.ttf --output-file=DejaVuSans-vi.ttf \
-      --unicodes="U+0020-007E,U+00A0-024F,U+0300-036F,U+1E00-1EFF,U+2000-206F,U+20A0-20BF,U+2100-215F,U+2190-2199,U+2212,U+25A0-25CF,U+FFFD" \
+      --unicodes="U+0020-007E,U+00A0-024F,U+0300-036F,U+1E00-1EFF,U+2000-206F" \
+      --unicodes="U+20A0-20BF,U+2100-215F,U+2190-2199,U+2212,U+25A0-25CF,U+FFFD" \
       --name-IDs='*' --name-languages='*' --notdef-outline --glyph-names
 
 (and the same for DejaVuSans-Bold.ttf). The full fonts would work unchanged.
@@ -26,12 +27,13 @@ import datetime as _dt
 import unicodedata
 from pathlib import Path
 
+from chalicelib.domain.vntime import VN_TZ
+
 FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 FONT_REGULAR = FONT_DIR / "DejaVuSans-vi.ttf"
 FONT_BOLD = FONT_DIR / "DejaVuSans-Bold-vi.ttf"
 FAMILY = "DejaVuSans"
 
-VN_TZ = _dt.timezone(_dt.timedelta(hours=7))
 DASH = "—"
 
 # Page geometry (mm).
@@ -82,7 +84,7 @@ def _t(value) -> str:
 def money(amount) -> str:
     """78255 -> '78.255'."""
     try:
-        n = int(round(float(amount)))
+        n = round(float(amount))
     except (TypeError, ValueError):
         return DASH
     return f"{n:,}".replace(",", ".")
@@ -268,7 +270,9 @@ def render_invoice_pdf(invoice: dict, seller: dict, qr_payload: str | None = Non
         pdf.set_creation_date(created)
 
     page = _Page(pdf)
-    pdf.footer = lambda: _footer(page, invoice, seller)  # fpdf2 calls it as each page closes
+    # fpdf2 calls footer() as each page closes; set on the instance, it needs no subclass of the lazily
+    # imported FPDF.
+    pdf.footer = lambda: _footer(page, invoice, seller)  # type: ignore[method-assign]
     pdf.add_page()
 
     y = _header(page, invoice, seller)
@@ -645,6 +649,7 @@ def qr_matrix(payload: str) -> list[list[bool]]:
             error = exc
             continue
         return qr.get_matrix()
+    assert error is not None  # every level was tried and failed with that error
     raise error
 
 

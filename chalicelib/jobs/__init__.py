@@ -1,5 +1,12 @@
 """Scheduled jobs and queue workers (Chalice blueprints)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the batch utility is imported on first use
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
 
 class Postponed(Exception):
     """Too little of the invocation is left to handle this record: it goes back to SQS untouched."""
@@ -14,7 +21,7 @@ def enough_time(context, needed_ms: int) -> bool:
     return context.get_remaining_time_in_millis() >= needed_ms
 
 
-def sqs_partial_batch(event: dict, context, record_handler) -> dict:
+def sqs_partial_batch(event: dict, context, record_handler) -> PartialItemFailureResponse:
     """Handle each SQS record on its own and report only the failed ones
     (`batchItemFailures`), so SQS redelivers those and not the whole batch."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response

@@ -29,7 +29,7 @@ def handle_batch(records, context=None) -> dict:
     from chalicelib.adapters.chat_platforms import ChannelUnavailable
 
     failures = []
-    sender = deps.get("chat_sender")
+    sender = deps.chat_sender()
     for record in records:
         message_id = record.to_dict()["messageId"]
         if not enough_time(context, RECORD_MS):

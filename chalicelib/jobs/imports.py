@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
@@ -11,6 +12,9 @@ from chalicelib.config import get_settings
 from chalicelib.jobs import sqs_partial_batch
 from chalicelib.middleware import start_job
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
 bp = Blueprint(__name__)
 
 
@@ -18,10 +22,10 @@ def _record_handler(record) -> str:
     from chalicelib.services.imports import validate_offset  # deferred: keeps PynamoDB out of app's import
 
     message = json.loads(record.body)
-    return deps.get("imports").process_chunk(str(message["import_id"]), validate_offset(message["offset"]))
+    return deps.imports().process_chunk(str(message["import_id"]), validate_offset(message["offset"]))
 
 
-def handle_batch(event: dict, context=None) -> dict:
+def handle_batch(event: dict, context=None) -> PartialItemFailureResponse:
     return sqs_partial_batch(event, context, _record_handler)
 
 

@@ -32,6 +32,6 @@ def record_ledger_health(result: dict) -> None:
 @bp.schedule(Cron(0, 19, "*", "*", "?", "*"))  # 19:00 UTC = 02:00 in Vietnam, before the day's postings
 def ledger_invariant(event):
     start_job(event)
-    result = deps.get("ledger_invariant").run(time_left_ms=_time_left(event.context))
+    result = deps.ledger_invariant().run(time_left_ms=_time_left(event.context))
     record_ledger_health(result)
     return result

@@ -25,7 +25,7 @@ RECORD_MS = 12_000
 
 def handle_batch(records, context=None) -> dict:
     failures = []
-    sms = deps.get("sms_gateway")
+    sms = deps.sms_gateway()
     for record in records:
         if not enough_time(context, RECORD_MS):
             failures.append({"itemIdentifier": record.to_dict()["messageId"]})

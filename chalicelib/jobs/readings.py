@@ -6,6 +6,7 @@ retried alone and, after five receives, rests in the dead-letter queue."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
@@ -13,6 +14,9 @@ from chalicelib import deps
 from chalicelib.config import get_settings
 from chalicelib.jobs import sqs_partial_batch
 from chalicelib.middleware import start_job
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 bp = Blueprint(__name__)
 
@@ -22,10 +26,10 @@ def _record_handler(record) -> str:
     reading_id = message["reading_id"]
     if not isinstance(reading_id, str):
         raise ValueError("reading_id must be a string")
-    return deps.get("readings").process(reading_id)
+    return deps.readings().process(reading_id)
 
 
-def handle_batch(event: dict, context=None) -> dict:
+def handle_batch(event: dict, context=None) -> PartialItemFailureResponse:
     return sqs_partial_batch(event, context, _record_handler)
 
 

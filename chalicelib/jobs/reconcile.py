@@ -19,7 +19,7 @@ def reconcile_payments(event):
     start_job(event)
     refunds = settle_refunds()
     try:
-        counts = deps.get("payments").reconcile()
+        counts = deps.payments().reconcile()
     except ReconcileIncomplete as incomplete:
         record_vnpay_health(incomplete.counts)
         raise
@@ -31,7 +31,7 @@ def settle_refunds() -> dict:
     """Unconfirmed VNPay refunds, settled by asking VNPay (querydr; services/refunds.py). Trouble here
     must not keep the orders from being reconciled: it is logged and the next run tries again."""
     try:
-        return deps.get("refunds").settle_unconfirmed()
+        return deps.refunds().settle_unconfirmed()
     except Exception:
         logger.exception("settling unconfirmed refunds failed; the next run tries again")
         return {"errors": 1}
@@ -48,9 +48,9 @@ def record_vnpay_health(counts: dict) -> None:
 @bp.schedule(Cron(0, 1, "*", "*", "?", "*"))  # 01:00 UTC = 08:00 in Vietnam
 def payments_report(event):
     start_job(event)
-    report = deps.get("payments").daily_report()
+    report = deps.payments().daily_report()
     # Accounts holding credit, refunds waiting for approval, unconfirmed or failed (services/refunds.py).
-    refunds = deps.get("refunds").daily_report()
+    refunds = deps.refunds().daily_report()
     report.update({k: v for k, v in refunds.items() if k != "needing_a_person"})
     report["mismatches"] += refunds.get("needing_a_person", 0)
     # Refunds to decide or settle, orders VNPay never settled: PaymentsNeedingAPersonAlarm.

@@ -10,6 +10,7 @@ the worker carries on from there with its own time budget, and so on."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Cron
 
@@ -18,6 +19,9 @@ from chalicelib.config import get_settings
 from chalicelib.domain.reminders import vn_time_to_utc_cron
 from chalicelib.jobs import Postponed, enough_time, sqs_partial_batch
 from chalicelib.middleware import start_job
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 bp = Blueprint(__name__)
 WORKER_STOP_MARGIN_MS = 20_000  # a continuation in the worker (60 s timeout) plans for ~40 s at most
@@ -36,7 +40,7 @@ def _time_left(context):
 
 def _continue(result: dict) -> dict:
     if not result["complete"]:
-        deps.get("reminder_queue").enqueue({"kind": "plan", "today": result["today"], "cursor": result["cursor"]})
+        deps.reminder_queue().enqueue({"kind": "plan", "today": result["today"], "cursor": result["cursor"]})
     return result
 
 
@@ -46,7 +50,7 @@ RECORD_MS = 25_000
 
 def run_plan(today=None, cursor=None, context=None, stop_margin_ms=None) -> dict:
     kw = {"stop_margin_ms": stop_margin_ms} if stop_margin_ms is not None else {}
-    return _continue(deps.get("reminders").plan(today, cursor, _time_left(context), **kw))
+    return _continue(deps.reminders().plan(today, cursor, _time_left(context), **kw))
 
 
 def _record_handler(record, lambda_context=None) -> str:
@@ -60,10 +64,10 @@ def _record_handler(record, lambda_context=None) -> str:
         return "planned" if result["complete"] else "continued"
     if not enough_time(lambda_context, RECORD_MS):
         raise Postponed("too little time left for a reminder: SQS delivers it again")
-    return deps.get("reminders").send(message["invoice_id"], message["level"])
+    return deps.reminders().send(message["invoice_id"], message["level"])
 
 
-def handle_batch(event: dict, context=None) -> dict:
+def handle_batch(event: dict, context=None) -> PartialItemFailureResponse:
     return sqs_partial_batch(event, context, _record_handler)
 
 

@@ -19,7 +19,7 @@ def refresh_zalo_token(event):
     from chalicelib.observability import logger
 
     start_job(event)
-    refresher = deps.get("zalo_tokens")
+    refresher = deps.zalo_tokens()
     if refresher is None:
         missing = list(get_settings().zalo_refresher_missing)
         logger.info("zalo token refresher off", extra={"missing": missing})

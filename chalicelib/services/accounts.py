@@ -13,20 +13,23 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from chalicelib.domain import accounts as view
 from chalicelib.domain.tokens import Identity
 from chalicelib.errors import Forbidden, NotFound
+from chalicelib.ports.common import Clock
+from chalicelib.ports.customers import Customers
+from chalicelib.ports.money import Ledger, LedgerEntryRecord, open_invoice
 from chalicelib.services.auth import customer_code
-from chalicelib.store.ledger import open_invoice
 
 
-def _line(line) -> dict:
+def _line(line: Any) -> dict[str, Any]:
     raw = line.as_dict() if hasattr(line, "as_dict") else dict(line)
     return {"kind": str(raw["kind"]), "amount": int(raw["amount"]), "invoice_id": raw.get("invoice_id")}
 
 
-def _entry(item) -> dict:
+def _entry(item: LedgerEntryRecord) -> dict[str, Any]:
     """A ledger item as the plain mapping domain/accounts.py reads."""
     return {
         "entry_id": item.entry_id,
@@ -44,12 +47,12 @@ def _entry(item) -> dict:
 
 
 class AccountService:
-    def __init__(self, *, store, customers, clock) -> None:
+    def __init__(self, *, store: Ledger, customers: Customers, clock: Clock) -> None:
         self.store = store
         self.customers = customers
         self.clock = clock
 
-    def for_customer(self, identity: Identity, code: object, lang: str = "vi") -> dict:
+    def for_customer(self, identity: Identity, code: object, lang: str = "vi") -> dict[str, Any]:
         code = customer_code(code)
         if not identity.owns(code):
             raise Forbidden(
@@ -60,14 +63,14 @@ class AccountService:
         statement, _ = self._statement(code, lang, internal=False)
         return statement
 
-    def for_admin(self, code: object, lang: str = "vi") -> dict:
+    def for_admin(self, code: object, lang: str = "vi") -> dict[str, Any]:
         code = customer_code(code, "code")
         statement, empty = self._statement(code, lang, internal=True)
         if empty and self.customers.get(code) is None:
             raise NotFound("no customer has this code", "Không tìm thấy mã khách hàng.", code="CUSTOMER_NOT_FOUND")
         return statement
 
-    def _statement(self, code: str, lang: str, internal: bool) -> tuple[dict, bool]:
+    def _statement(self, code: str, lang: str, internal: bool) -> tuple[dict[str, Any], bool]:
         entries = [_entry(e) for e in self.store.entries(code)]
         account = self.store.account(code)
         invoices = self.store.all_invoices(code)
@@ -94,7 +97,7 @@ class AccountService:
         return statement, not entries and account is None and not invoices
 
     @staticmethod
-    def csv(statement: dict, internal: bool = False) -> str:
+    def csv(statement: dict[str, Any], internal: bool = False) -> str:
         """Starts with a BOM (U+FEFF, so Excel reads the Vietnamese text as UTF-8), CRLF lines:
         a header, then one row per statement row; the last row's balance is today's."""
         out = io.StringIO()
@@ -103,6 +106,6 @@ class AccountService:
         return out.getvalue()
 
     @staticmethod
-    def filename(statement: dict) -> str:
+    def filename(statement: dict[str, Any]) -> str:
         day = (statement.get("generated_at") or "")[:10].replace("-", "")
         return f"so-cong-no-{statement['customer_code']}-{day}.csv"

@@ -1,17 +1,19 @@
 """Customer and manager accounts: look-up, registration with proof of
 ownership, login with lockout, rotating refresh tokens, password reset and
-linking further customer codes. No Chalice, no boto3: repositories and the SMS
-sender are handed in."""
+linking further customer codes. No Chalice, no boto3: the stores and the SMS
+sender are handed in (ports.customers)."""
 
 from __future__ import annotations
 
 import functools
 import re
 from collections.abc import Callable
+from typing import Any
 
 from chalicelib.config import Settings
 from chalicelib.domain import otp as otp_rules
 from chalicelib.domain import passwords, tokens
+from chalicelib.domain.identifiers import CUSTOMER_CODE_RE, LEDGER_NO_RE, OTP_RE, PHONE_RE, USERNAME_RE
 from chalicelib.domain.masking import mask_address, mask_name, mask_phone
 from chalicelib.errors import (
     Conflict,
@@ -22,12 +24,18 @@ from chalicelib.errors import (
     Unauthorized,
     ValidationError,
 )
-from chalicelib.store.models import AccountModel
-from chalicelib.store.repositories import ConditionFailed
+from chalicelib.ports.common import Clock, ConditionFailed
+from chalicelib.ports.customers import (
+    AccountRecord,
+    Accounts,
+    Counters,
+    CustomerRecord,
+    Customers,
+    OneTimeCodes,
+    Sessions,
+    Sms,
+)
 
-CUSTOMER_CODE_RE = re.compile(r"^\d{6,12}$")
-USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
-PHONE_RE = re.compile(r"^0\d{9,10}$")
 LOGIN_FAILURES_PER_IP = 30  # per 15 minutes, across all codes: stops spraying one password over many codes
 
 
@@ -71,13 +79,13 @@ class AuthService:
         self,
         *,
         settings: Settings,
-        customers,
-        accounts,
-        sessions,
-        otps,
-        counters,
-        sms,
-        clock,
+        customers: Customers,
+        accounts: Accounts,
+        sessions: Sessions,
+        otps: OneTimeCodes,
+        counters: Counters,
+        sms: Sms,
+        clock: Clock,
         signing_key: Callable[[], str],
     ) -> None:
         self.s = settings
@@ -101,7 +109,9 @@ class AuthService:
 
     # -- look-up -----------------------------------------------------------
 
-    def lookup(self, ip: str, *, phone: object = None, ledger_no: object = None, house_no: object = None) -> dict:
+    def lookup(
+        self, ip: str, *, phone: object = None, ledger_no: object = None, house_no: object = None
+    ) -> dict[str, Any]:
         for name, value in (("ledger_no", ledger_no), ("house_no", house_no)):
             if value is not None and not isinstance(value, str):
                 raise ValidationError(f"{name} must be a string", f"{name} phải là chuỗi ký tự.", field=name)
@@ -110,7 +120,7 @@ class AuthService:
             self._limit("lookup-ip", ip, self.s.lookup_per_ip_per_hour, 3600)
             found = self.customers.find_by_phone(phone)
         elif ledger_no is not None and house_no is not None:
-            if not isinstance(ledger_no, str) or not re.fullmatch(r"[A-Za-z0-9./-]{1,30}", ledger_no):
+            if not isinstance(ledger_no, str) or not LEDGER_NO_RE.fullmatch(ledger_no):
                 raise ValidationError("ledger_no is not valid", "Số danh bộ không hợp lệ.", field="ledger_no")
             if not isinstance(house_no, str) or not 0 < len(house_no.strip()) <= 20:
                 raise ValidationError("house_no is not valid", "Số nhà không hợp lệ.", field="house_no")
@@ -135,7 +145,7 @@ class AuthService:
 
     # -- one-time codes ----------------------------------------------------
 
-    def _send_otp(self, ip: str, purpose: str, code: str, phone: str) -> dict:
+    def _send_otp(self, ip: str, purpose: str, code: str, phone: str) -> dict[str, Any]:
         self._limit("otp-ip", ip, 20, 3600)
         self._limit("otp-code", code, self.s.otp_requests_per_code_per_hour, 3600)
         now = self.clock.now()
@@ -155,18 +165,18 @@ class AuthService:
         return {"otp_sent_to": mask_phone(phone), "expires_in": self.s.otp_ttl, "resend_after": self.s.otp_resend_after}
 
     def _check_otp(self, purpose: str, code: str, value: object) -> tuple[str, str]:
-        if not isinstance(value, str) or not re.fullmatch(r"\d{6}", value):
+        if not isinstance(value, str) or not OTP_RE.fullmatch(value):
             raise ValidationError("otp must be 6 digits", "Mã xác thực gồm 6 chữ số.", field="otp")
         key = f"{purpose}#{code}"
         item = self.otps.take_attempt(key, self.clock.now(), self.s.otp_max_attempts)
         if item is None:
             raise _otp_invalid()
         if not otp_rules.matches(self._key(), purpose, code, value, item.code_hash):
-            left = self.s.otp_max_attempts - item.attempts
+            left = self.s.otp_max_attempts - int(item.attempts or 0)
             raise _otp_invalid(left) if left > 0 else _otp_invalid()
         return key, item.nonce
 
-    def _customer_with_phone(self, code: str):
+    def _phone_on_file(self, code: str) -> str:
         customer = self.customers.get(code)
         if customer is None:
             raise NotFound("no customer has this code", "Không tìm thấy mã khách hàng.", code="CUSTOMER_NOT_FOUND")
@@ -176,35 +186,33 @@ class AuthService:
                 "Chưa có số điện thoại đăng ký cho mã khách hàng này. Vui lòng liên hệ tổng đài.",
                 code="NO_PHONE_ON_FILE",
             )
-        return customer
+        return customer.phone
 
     # -- registration ------------------------------------------------------
 
-    def start_registration(self, ip: str, code: object) -> dict:
+    def start_registration(self, ip: str, code: object) -> dict[str, Any]:
         code = customer_code(code)
-        customer = self._customer_with_phone(code)
+        phone = self._phone_on_file(code)
         if self.accounts.holder_of(code) is not None:
             raise _already_registered()
-        return self._send_otp(ip, "register", code, customer.phone)
+        return self._send_otp(ip, "register", code, phone)
 
-    def confirm_registration(self, code: object, otp_value: object, password: object) -> dict:
+    def confirm_registration(self, code: object, otp_value: object, password: object) -> dict[str, Any]:
         code = customer_code(code)
         password = passwords.check_policy(password, login=code, min_length=self.s.password_min_length)
         otp_ref = self._check_otp("register", code, otp_value)
         now = self.clock.now()
-        account = AccountModel(
-            f"customer:{code}",
-            role="customer",
-            login=code,
-            password_hash=passwords.hash_password(password, n=self.s.scrypt_n),
-            customer_codes=[code],
-            created_at=now,
-            password_changed_at=now,
-            failed_logins=0,
-            locked_until=0,
-        )
         try:
-            self.accounts.create(account, link_code=code, now=now, consume_otp=otp_ref)
+            account = self.accounts.create(
+                f"customer:{code}",
+                role="customer",
+                login=code,
+                password_hash=passwords.hash_password(password, n=self.s.scrypt_n),
+                customer_codes=[code],
+                now=now,
+                link_code=code,
+                consume_otp=otp_ref,
+            )
         except ConditionFailed:
             raise _already_registered() from None
         return self._issue(account)
@@ -215,11 +223,11 @@ class AuthService:
     def _dummy_hash(self) -> str:
         return passwords.hash_password("not-a-real-password", n=self.s.scrypt_n)
 
-    def login(self, ip: str, code: object, password: object) -> dict:
+    def login(self, ip: str, code: object, password: object) -> dict[str, Any]:
         code = customer_code(code)
         return self._password_login(ip, f"customer:{code}", password)
 
-    def admin_login(self, ip: str, username: object, password: object) -> dict:
+    def admin_login(self, ip: str, username: object, password: object) -> dict[str, Any]:
         if not isinstance(username, str) or not USERNAME_RE.match(username):
             raise ValidationError("username is not valid", "Tên đăng nhập không hợp lệ.", field="username")
         return self._password_login(ip, f"admin:{username}", password)
@@ -232,8 +240,8 @@ class AuthService:
         device_imei: str,
         app_version: str,
         *,
-        bind_device: Callable[[AccountModel, str, str], None] | None = None,
-    ) -> dict:
+        bind_device: Callable[[AccountRecord, str, str], None] | None = None,
+    ) -> dict[str, Any]:
         """Field staff: the same lockout and IP limits as every password login.
         Once the password is right, `bind_device` (the staff service) binds a
         first device or refuses another one; the tokens then carry the device."""
@@ -244,10 +252,10 @@ class AuthService:
             bind_device(account, device_imei, app_version)
         return self._issue(account, device=device_imei)
 
-    def _password_login(self, ip: str, account_id: str, password: object) -> dict:
+    def _password_login(self, ip: str, account_id: str, password: object) -> dict[str, Any]:
         return self._issue(self._authenticate(ip, account_id, password))
 
-    def _authenticate(self, ip: str, account_id: str, password: object) -> AccountModel:
+    def _authenticate(self, ip: str, account_id: str, password: object) -> AccountRecord:
         if not isinstance(password, str) or not 0 < len(password) <= 128:
             raise ValidationError("password is required", "Vui lòng nhập mật khẩu.", field="password")
         now = self.clock.now()
@@ -255,8 +263,9 @@ class AuthService:
         if self.counters.peek(ip_key) >= LOGIN_FAILURES_PER_IP:
             raise RateLimited(retry_after=900 - now % 900)
         account = self.accounts.get(account_id)
-        if account is not None and account.locked_until > now:
-            raise Locked(headers={"Retry-After": str(account.locked_until - now)})
+        locked_until = int(account.locked_until or 0) if account is not None else 0
+        if locked_until > now:
+            raise Locked(headers={"Retry-After": str(locked_until - now)})
         # Hash even for an unknown login, so timing does not tell which codes have accounts.
         ok = passwords.verify_password(password, account.password_hash if account else self._dummy_hash)
         if not ok or account is None:
@@ -272,7 +281,7 @@ class AuthService:
             self.accounts.clear_failures(account_id)
         return account
 
-    def _issue(self, account: AccountModel, device: str | None = None) -> dict:
+    def _issue(self, account: AccountRecord, device: str | None = None) -> dict[str, Any]:
         now = self.clock.now()
         family, token_id = tokens.new_token_id(), tokens.new_token_id()
         self.sessions.create(
@@ -281,11 +290,11 @@ class AuthService:
             token_id,
             now,
             now + self.s.refresh_token_ttl,
-            account_epoch=account.session_epoch or 0,
+            account_epoch=int(account.session_epoch or 0),
         )
         return self._token_pair(account, family, token_id, now, device)
 
-    def _access(self, account: AccountModel, family: str, now: int, device: str | None = None) -> str:
+    def _access(self, account: AccountRecord, family: str, now: int, device: str | None = None) -> str:
         # A staff token carries the device the account is bound to (Identity.device, claim 'dev').
         if device is None:
             device = (account.device_imei or "") if account.role == "staff" else ""
@@ -295,8 +304,8 @@ class AuthService:
         return tokens.encode_access(self._key(), self.s.jwt_issuer, identity, now, self.s.access_token_ttl)
 
     def _token_pair(
-        self, account: AccountModel, family: str, token_id: str, now: int, device: str | None = None
-    ) -> dict:
+        self, account: AccountRecord, family: str, token_id: str, now: int, device: str | None = None
+    ) -> dict[str, Any]:
         return {
             "access_token": self._access(account, family, now, device),
             "refresh_token": tokens.encode_refresh(
@@ -307,7 +316,7 @@ class AuthService:
             "role": account.role,
         }
 
-    def _refresh_claims(self, token: object) -> dict:
+    def _refresh_claims(self, token: object) -> dict[str, Any]:
         if not isinstance(token, str) or not token:
             raise ValidationError("refresh_token is required", "Thiếu refresh_token.", field="refresh_token")
         try:
@@ -317,7 +326,7 @@ class AuthService:
                 "the refresh token is not valid", "Phiên đăng nhập không hợp lệ.", code="INVALID_REFRESH_TOKEN"
             ) from None
 
-    def refresh(self, token: object) -> dict:
+    def refresh(self, token: object) -> dict[str, Any]:
         claims = self._refresh_claims(token)
         now = self.clock.now()
         new_id = tokens.new_token_id()
@@ -347,7 +356,7 @@ class AuthService:
 
     # -- password reset ----------------------------------------------------
 
-    def forgot_password(self, ip: str, code: object) -> dict:
+    def forgot_password(self, ip: str, code: object) -> dict[str, Any]:
         code = customer_code(code)
         if self.accounts.get(f"customer:{code}") is None:
             raise NotFound(
@@ -355,10 +364,10 @@ class AuthService:
                 "Mã khách hàng này chưa đăng ký tài khoản.",
                 code="NOT_REGISTERED",
             )
-        customer = self._customer_with_phone(code)
-        return self._send_otp(ip, "reset", code, customer.phone)
+        phone = self._phone_on_file(code)
+        return self._send_otp(ip, "reset", code, phone)
 
-    def reset_password(self, code: object, otp_value: object, password: object) -> dict:
+    def reset_password(self, code: object, otp_value: object, password: object) -> dict[str, Any]:
         code = customer_code(code)
         password = passwords.check_policy(password, login=code, min_length=self.s.password_min_length)
         otp_ref = self._check_otp("reset", code, otp_value)
@@ -375,7 +384,7 @@ class AuthService:
 
     # -- the account and its customer codes --------------------------------
 
-    def me(self, identity: tokens.Identity) -> dict:
+    def me(self, identity: tokens.Identity) -> dict[str, Any]:
         account = self.accounts.get(identity.account_id)
         if account is None:
             raise Unauthorized()
@@ -387,7 +396,7 @@ class AuthService:
             "customers": [_customer_view(customers[c]) for c in account.customer_codes if c in customers],
         }
 
-    def start_link(self, ip: str, identity: tokens.Identity, code: object) -> dict:
+    def start_link(self, ip: str, identity: tokens.Identity, code: object) -> dict[str, Any]:
         code = customer_code(code)
         if identity.owns(code):
             raise Conflict(
@@ -395,10 +404,10 @@ class AuthService:
                 "Mã khách hàng đã được liên kết với tài khoản của bạn.",
                 code="ALREADY_LINKED",
             )
-        customer = self._customer_with_phone(code)
-        return self._send_otp(ip, "link", code, customer.phone)
+        phone = self._phone_on_file(code)
+        return self._send_otp(ip, "link", code, phone)
 
-    def confirm_link(self, identity: tokens.Identity, code: object, otp_value: object) -> dict:
+    def confirm_link(self, identity: tokens.Identity, code: object, otp_value: object) -> dict[str, Any]:
         code = customer_code(code)
         otp_ref = self._check_otp("link", code, otp_value)
         try:
@@ -410,6 +419,8 @@ class AuthService:
                 code="ALREADY_LINKED",
             ) from None
         account = self.accounts.get(identity.account_id)
+        if account is None:
+            raise Unauthorized()
         # A fresh access token carries the new code; the refresh token stays valid.
         return {
             "customer_codes": list(account.customer_codes),
@@ -423,20 +434,15 @@ class AuthService:
         if not USERNAME_RE.match(username or ""):
             raise ValidationError("username: 3-32 of a-z, 0-9, '.', '_', '-'", field="username")
         passwords.check_policy(password, login=username, min_length=max(12, self.s.password_min_length))
-        now = self.clock.now()
-        account = AccountModel(
-            f"admin:{username}",
-            role="admin",
-            login=username,
-            password_hash=passwords.hash_password(password, n=self.s.scrypt_n),
-            customer_codes=[],
-            created_at=now,
-            password_changed_at=now,
-            failed_logins=0,
-            locked_until=0,
-        )
         try:
-            self.accounts.create(account)
+            self.accounts.create(
+                f"admin:{username}",
+                role="admin",
+                login=username,
+                password_hash=passwords.hash_password(password, n=self.s.scrypt_n),
+                customer_codes=[],
+                now=self.clock.now(),
+            )
         except ConditionFailed:
             raise Conflict("an admin with this username exists", code="ALREADY_EXISTS") from None
 
@@ -453,7 +459,7 @@ def _norm_house(value: str) -> str:
     return re.sub(r"[^0-9a-z/]", "", value.lower())
 
 
-def _customer_view(c) -> dict:
+def _customer_view(c: CustomerRecord) -> dict[str, Any]:
     return {
         "customer_code": c.code,
         "name": c.name,

@@ -5,21 +5,35 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import time
+from collections.abc import Iterable
 from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
 
 from chalicelib.config import Settings
 from chalicelib.domain import invoices as invoice_rules
 from chalicelib.domain import ledger as ledger_rules
 from chalicelib.domain import tariff as tariff_rules
+from chalicelib.domain.identifiers import PERIOD_RE
 from chalicelib.errors import Conflict, NotFound, ServiceUnavailable, ValidationError
+from chalicelib.ports.common import AuditEntries, AuditRecorder, Clock, ConditionFailed
+from chalicelib.ports.customers import CustomerRecord, Customers
+from chalicelib.ports.invoices import (
+    BillingLedger,
+    CreditChanged,
+    InvoiceExists,
+    InvoiceIssuer,
+    InvoicePosting,
+    InvoiceRecord,
+    IssueUnclear,
+    NewInvoice,
+    NewInvoiceLine,
+    SeriesTaken,
+    Tariffs,
+)
 from chalicelib.services.auth import customer_code
-from chalicelib.store.ledger import Posting, paid_of
-from chalicelib.store.models import AuditModel, InvoiceLine, InvoiceModel, TariffModel
-from chalicelib.store.repositories import ConditionFailed, CreditChanged, InvoiceExists, IssueUnclear, SeriesTaken
 
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_INDEX = 10**8
 DUE_DAYS = 15
 ISSUE_ATTEMPTS = 10
@@ -57,7 +71,7 @@ def _index(value: object, field: str) -> int:
     return value
 
 
-def _month_before(d: date) -> date:
+def month_before(d: date) -> date:
     year, month = (d.year - 1, 12) if d.month == 1 else (d.year, d.month - 1)
     for day in (d.day, 30, 29, 28):
         try:
@@ -67,42 +81,51 @@ def _month_before(d: date) -> date:
     raise AssertionError("unreachable")
 
 
-def _two_dp(x) -> float | None:
+def _two_dp(x: Fraction | float | None) -> float | None:
     return None if x is None else round(float(x), 2)
 
 
 class BillingService:
     def __init__(
-        self, *, settings: Settings, customers, tariffs, invoices, invoice_writer, audit, clock, ledger
+        self,
+        *,
+        settings: Settings,
+        customers: Customers,
+        tariffs: Tariffs,
+        invoices: InvoiceIssuer,
+        audit_entry: AuditEntries,
+        audit: AuditRecorder,
+        clock: Clock,
+        ledger: BillingLedger,
     ) -> None:
         self.s = settings
         self.customers = customers
         self.tariffs = tariffs
-        self.invoices = invoices
-        self.writer = invoice_writer
+        self.invoices = invoices  # reads invoices, and issues them with their number and posting
+        self.audit_entry = audit_entry
         self.audit = audit
         self.clock = clock
-        self.ledger = ledger  # store.ledger.LedgerStore: the account's credit, invoices read consistently
+        self.ledger = ledger  # the account's credit, invoices read consistently
 
     # -- tariffs -----------------------------------------------------------
 
-    def add_tariff(self, actor: str, body: dict) -> dict:
+    def add_tariff(self, actor: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
             version = tariff_rules.version_from_dict(body)
         except tariff_rules.TariffError as exc:
             raise ValidationError(str(exc), f"Biểu giá không hợp lệ: {exc}", code="INVALID_TARIFF") from None
         data = tariff_rules.version_to_dict(version)
         now = self.clock.now()
-        item = TariffModel(
-            version.key,
-            version.valid_from.isoformat(),
-            tariff_id=version.tariff_id,
-            version=json.dumps(data, ensure_ascii=False),
-            created_at=now,
-            created_by=actor,
-        )
         try:
-            self.tariffs.add(item, self._audit(f"tariff#{version.key}", actor, "tariff.add", None, data, now))
+            self.tariffs.add(
+                version.key,
+                version.valid_from.isoformat(),
+                tariff_id=version.tariff_id,
+                version=json.dumps(data, ensure_ascii=False),
+                created_at=now,
+                created_by=actor,
+                audit=self.audit_entry(f"tariff#{version.key}", actor, "tariff.add", None, data),
+            )
         except ConditionFailed:
             raise Conflict(
                 "a version of this tariff already starts on that date; versions never change, "
@@ -112,7 +135,7 @@ class BillingService:
             ) from None
         return data
 
-    def list_tariffs(self, area: object, customer_class: object) -> dict:
+    def list_tariffs(self, area: object, customer_class: object) -> dict[str, Any]:
         if not isinstance(area, str) or not isinstance(customer_class, str):
             raise ValidationError(
                 "area and customer_class are required", "Thiếu area hoặc customer_class.", field="area"
@@ -120,7 +143,7 @@ class BillingService:
         items = self.tariffs.list(f"{area}#{customer_class}")
         return {"versions": [dict(json.loads(i.version), created_by=i.created_by) for i in items]}
 
-    def load_published(self, actor: str, versions) -> int:
+    def load_published(self, actor: str, versions: Iterable[tariff_rules.TariffVersion]) -> int:
         """Add the shipped tables that are not there yet (idempotent)."""
         added = 0
         for v in versions:
@@ -131,14 +154,9 @@ class BillingService:
                 pass
         return added
 
-    def _audit(self, entity: str, actor: str, action: str, before, after, now: int) -> AuditModel:
-        from chalicelib.store import audit
-
-        return audit.entry(entity, actor, action, before, after)
-
     # -- invoices ----------------------------------------------------------
 
-    def issue_invoice(self, actor: str, body: dict) -> dict:
+    def issue_invoice(self, actor: str, body: dict[str, Any]) -> dict[str, Any]:
         code = customer_code(body.get("customer_code"))
         period = body.get("period")
         if not isinstance(period, str) or not PERIOD_RE.match(period):
@@ -154,7 +172,7 @@ class BillingService:
             )
         read_on = _date(body.get("read_on"), "read_on")
         previous = body.get("previous_read_on")
-        start = _date(previous, "previous_read_on") if previous is not None else _month_before(read_on)
+        start = _date(previous, "previous_read_on") if previous is not None else month_before(read_on)
         customer = self.customers.get(code)
         if customer is None:
             raise NotFound("no customer has this code", "Không tìm thấy mã khách hàng.", code="CUSTOMER_NOT_FOUND")
@@ -163,7 +181,7 @@ class BillingService:
     def issue(
         self,
         actor: str,
-        customer,
+        customer: CustomerRecord,
         period: str,
         old_index: int,
         new_index: int,
@@ -174,7 +192,7 @@ class BillingService:
         field_collect: int | None = None,
         reading_id: str | None = None,
         replace_unpaid: bool = False,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Price and write one invoice with its charge on the customer's account
         (the account's credit applied to it). `consumption` overrides new - old (a
         meter that rolled over or was replaced); `replace_unpaid` makes it a
@@ -203,7 +221,7 @@ class BillingService:
         symbol = self.s.invoice_symbol.replace("{yy}", f"{today.year % 100:02d}")
         series = f"{self.s.invoice_template}{symbol}"
         invoice_id = f"INV-{code}-{period.replace('-', '')}"
-        invoice = InvoiceModel(
+        invoice = NewInvoice(
             invoice_id,
             customer_code=code,
             period=period,
@@ -217,7 +235,7 @@ class BillingService:
             new_index=new_index,
             consumption_m3=bill.consumption_m3,
             lines=[
-                InvoiceLine(
+                NewInvoiceLine(
                     kind=ln.kind,
                     description=ln.description,
                     amount=ln.amount,
@@ -252,6 +270,7 @@ class BillingService:
             raise AssertionError("invoice lines do not add up")  # never expected: the engine guarantees it
         now = self.clock.now()
         current = self.ledger.invoice(invoice_id) if replace_unpaid else None
+        issued: NewInvoice | InvoiceRecord = invoice
         unclear: set[int] = set()  # numbers of attempts that may have been written all the same
         for attempt in range(ISSUE_ATTEMPTS):
             if current is not None:
@@ -259,9 +278,10 @@ class BillingService:
                 posting = self._correction(invoice, current, actor, now)
             else:
                 posting = self._charge(invoice, actor, now)
-            number = self.writer.last_number(series) + 1
+            number = self.invoices.last_number(series) + 1
+            invoice.invoice_number = number
             try:
-                self.writer.issue(invoice, series, number, posting, replacing=current, at=now)
+                self.invoices.issue(invoice, series, number, posting, replacing=current, at=now)
                 break
             except IssueUnclear:
                 unclear.add(number)
@@ -269,9 +289,9 @@ class BillingService:
             except (SeriesTaken, CreditChanged):
                 _back_off(attempt)
             except InvoiceExists:
-                stored = self.ledger.invoice(invoice_id)
-                if _ours(stored, invoice, unclear):
-                    invoice = stored  # an earlier attempt was written; its answer was lost
+                found = self.ledger.invoice(invoice_id)
+                if found is not None and _ours(found, invoice, unclear):
+                    issued = found  # an earlier attempt was written; its answer was lost
                     break
                 if current is None:
                     raise Conflict(
@@ -279,20 +299,18 @@ class BillingService:
                         "Khách hàng đã có hoá đơn kỳ này.",
                         code="INVOICE_EXISTS",
                     ) from None
-                if stored is None:
-                    raise ServiceUnavailable()  # never expected: invoices are not deleted
-                current = stored  # paid, partly paid or held meanwhile: correct it as it is now
+                if found is None:
+                    raise ServiceUnavailable() from None  # never expected: invoices are not deleted
+                current = found  # paid, partly paid or held meanwhile: correct it as it is now
                 _back_off(attempt)
         else:
             raise ServiceUnavailable()
-        detail = invoice_rules.detail(invoice)
+        detail = invoice_rules.detail(issued)
         if current is not None:
-            from chalicelib.store import audit
-
-            audit.record(f"invoice#{invoice_id}", actor, "invoice.correct", invoice_rules.detail(current), detail)
+            self.audit(f"invoice#{invoice_id}", actor, "invoice.correct", invoice_rules.detail(current), detail)
         return detail
 
-    def _charge(self, invoice: InvoiceModel, actor: str, now: int) -> Posting:
+    def _charge(self, invoice: NewInvoice, actor: str, now: int) -> InvoicePosting:
         """A new invoice's charge; the account's credit pays what it covers at
         once (the bill shows it), from the credit as read: a credit that moved
         meanwhile fails the transaction, and the issue reads it again."""
@@ -300,30 +318,30 @@ class BillingService:
         account = self.ledger.account(code)
         credit = int(account.credit or 0) if account is not None else 0
         taken = ledger_rules.apply_credit(credit, total)
-        lines = [{"kind": "charge", "amount": total, "invoice_id": invoice_id}]
-        shown = []
+        lines: list[dict[str, object]] = [{"kind": "charge", "amount": total, "invoice_id": invoice_id}]
+        shown: list[dict[str, Any]] = []
         if taken:
             lines.append({"kind": "allocation", "amount": taken, "invoice_id": invoice_id})
             shown.append({"channel": "credit", "amount": taken, "received_at": now, "note": CREDIT_NOTE})
         self._settle(invoice, taken, 0, shown, paid_at=None)
-        return Posting(
+        return InvoicePosting(
             event="charge",
             reference=invoice_id,
             posted_at=now,
             posted_by=actor,
-            lines={code: lines},
-            credit={code: -taken} if taken else {},
-            credit_seen={code: credit},
+            lines=list(lines),
+            credit=-taken,
+            credit_seen=credit,
         )
 
-    def _correction(self, invoice: InvoiceModel, current: InvoiceModel, actor: str, now: int) -> Posting:
+    def _correction(self, invoice: NewInvoice, current: InvoiceRecord, actor: str, now: int) -> InvoicePosting:
         """A correction of `current` as read: the difference is an adjustment;
         what was paid stays paid up to the new total, the excess goes back to
         the account as credit (domain.ledger.correct)."""
-        code, invoice_id = invoice.customer_code, invoice.invoice_id
-        fix = ledger_rules.correct(int(current.total), int(invoice.total), paid_of(current))
-        lines = [{"kind": "adjustment", "amount": fix.adjustment, "invoice_id": invoice_id}]
-        shown = [dict(p) for p in (current.payments or [])]
+        invoice_id = invoice.invoice_id
+        fix = ledger_rules.correct(int(current.total), int(invoice.total), invoice_rules.paid_amount(current))
+        lines: list[dict[str, object]] = [{"kind": "adjustment", "amount": fix.adjustment, "invoice_id": invoice_id}]
+        shown: list[dict[str, Any]] = [dict(p) for p in (current.payments or [])]
         if fix.reversal:
             lines.append({"kind": "allocation", "amount": -fix.reversal, "invoice_id": invoice_id})
             shown.append(
@@ -336,16 +354,18 @@ class BillingService:
             shown,
             paid_at=current.paid_at if current.status == "paid" else None,
         )
-        return Posting(
+        return InvoicePosting(
             event="correction",
             reference=invoice_id,
             posted_at=now,
             posted_by=actor,
-            lines={code: lines},
-            credit={code: fix.reversal} if fix.reversal else {},
+            lines=list(lines),
+            credit=fix.reversal,
         )
 
-    def _settle(self, invoice: InvoiceModel, paid: int, written_off: int, shown: list, paid_at: str | None) -> None:
+    def _settle(
+        self, invoice: NewInvoice, paid: int, written_off: int, shown: list[dict[str, Any]], paid_at: str | None
+    ) -> None:
         """The invoice's paid amount, status and payment list as the posting leaves them."""
         status = ledger_rules.status_after(int(invoice.total), paid, written_off)
         invoice.paid_amount = paid
@@ -356,12 +376,11 @@ class BillingService:
         invoice.paid_at = (paid_at or self.clock.vn_now().isoformat(timespec="seconds")) if status == "paid" else None
 
 
-def _ours(stored: InvoiceModel | None, invoice: InvoiceModel, numbers: set[int]) -> bool:
+def _ours(stored: InvoiceRecord, invoice: NewInvoice, numbers: set[int]) -> bool:
     """Whether the invoice found is this issue's own write: the same series, a number one of its unclear
     attempts took, and the same reading, author and total."""
     return (
-        stored is not None
-        and stored.invoice_number is not None
+        stored.invoice_number is not None
         and int(stored.invoice_number) in numbers
         and (stored.invoice_template, stored.invoice_symbol, stored.reading_id, stored.issued_by)
         == (invoice.invoice_template, invoice.invoice_symbol, invoice.reading_id, invoice.issued_by)
@@ -369,7 +388,7 @@ def _ours(stored: InvoiceModel | None, invoice: InvoiceModel, numbers: set[int])
     )
 
 
-def _correctable(invoice: InvoiceModel, now: int) -> None:
+def _correctable(invoice: InvoiceRecord, now: int) -> None:
     """Paid or not, an invoice can be corrected, except a cancelled one, and one an
     open VNPay order holds at its amount (until the order is paid, fails or lapses)."""
     if invoice.status == "cancelled":

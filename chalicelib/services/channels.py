@@ -4,13 +4,15 @@ from then on the field rules bill without collecting cash. No Chalice, no boto3.
 
 from __future__ import annotations
 
-import re
 import secrets
+from typing import Any
 
+from chalicelib.domain.identifiers import BANK_ACCOUNT_NO_RE
 from chalicelib.domain.tokens import Identity
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationError
+from chalicelib.ports.common import AuditRecorder, Clock
+from chalicelib.ports.customers import ChannelRequestRecord, ChannelRequests, Customers
 from chalicelib.services.auth import customer_code
-from chalicelib.store.models import ChannelRequestModel
 
 CHANNELS = ("bank_transfer", "authorised_debit")
 # Banks linked for online registration in seed 003 (VCB, AGR, STB); the list is configuration-free on purpose:
@@ -19,13 +21,13 @@ LINKED_BANKS = {"VCB": "Vietcombank", "AGR": "Agribank", "STB": "Sacombank"}
 
 
 class ChannelService:
-    def __init__(self, *, store, customers, clock, audit) -> None:
+    def __init__(self, *, store: ChannelRequests, customers: Customers, clock: Clock, audit: AuditRecorder) -> None:
         self.store = store
         self.customers = customers
         self.clock = clock
         self.audit = audit
 
-    def request(self, identity: Identity, body: dict) -> dict:
+    def request(self, identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
         code = customer_code(body.get("customer_code"))
         if not identity.owns(code):
             raise Forbidden(
@@ -49,7 +51,7 @@ class ChannelService:
         if not isinstance(holder, str) or not 2 <= len(holder.strip()) <= 100:
             raise ValidationError("account_holder is required", "Thiếu tên chủ tài khoản.", field="account_holder")
         account = body.get("account_no")
-        if not isinstance(account, str) or not re.fullmatch(r"\d{6,20}", account):
+        if not isinstance(account, str) or not BANK_ACCOUNT_NO_RE.fullmatch(account):
             raise ValidationError("account_no: 6 to 20 digits", "Số tài khoản gồm 6 đến 20 chữ số.", field="account_no")
         if any(r.customer_code == code for r in self.store.pending()):
             raise Conflict(
@@ -57,7 +59,7 @@ class ChannelService:
                 "Đã có yêu cầu đang chờ xử lý cho mã khách hàng này.",
                 code="REQUEST_PENDING",
             )
-        item = ChannelRequestModel(
+        item = self.store.add(
             f"CR{secrets.token_hex(6).upper()}",
             customer_code=code,
             account_id=identity.account_id,
@@ -65,16 +67,14 @@ class ChannelService:
             bank_code=bank,
             account_holder=holder.strip(),
             account_last4=account[-4:],
-            status="pending",
             requested_at=self.clock.now(),
         )
-        self.store.add(item)
         return _view(item)
 
-    def pending(self) -> dict:
+    def pending(self) -> dict[str, Any]:
         return {"requests": [_view(r) for r in self.store.pending()]}
 
-    def decide(self, actor: str, request_id: str, body: dict) -> dict:
+    def decide(self, actor: str, request_id: str, body: dict[str, Any]) -> dict[str, Any]:
         decision = body.get("decision")
         if decision not in ("confirm", "reject"):
             raise ValidationError("decision must be confirm or reject", "Quyết định không hợp lệ.", field="decision")
@@ -96,11 +96,10 @@ class ChannelService:
             {"payment_channel": before},
             {"payment_channel": item.channel if status == "confirmed" else before, "request_id": request_id},
         )
-        item.status = status
-        return _view(item)
+        return dict(_view(item), status=status)
 
 
-def _view(r) -> dict:
+def _view(r: ChannelRequestRecord) -> dict[str, Any]:
     return {
         "request_id": r.request_id,
         "customer_code": r.customer_code,

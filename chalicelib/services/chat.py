@@ -14,13 +14,20 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from typing import Any
 
+from chalicelib.config import Settings
 from chalicelib.domain import chat as rules
+from chalicelib.domain.identifiers import CHAT_LINK_ID_RE
 from chalicelib.domain.invoices import summary as invoice_summary
 from chalicelib.domain.tokens import Identity
+from chalicelib.domain.vntime import utc_iso
 from chalicelib.errors import Forbidden, NotFound, RateLimited, ServiceUnavailable, Unauthorized, ValidationError
 from chalicelib.observability import logger
+from chalicelib.ports.chat import ChatLinkRecord, ChatLinks, NewChatLink
+from chalicelib.ports.common import AuditEntries, Clock, ConditionFailed, Publisher
+from chalicelib.ports.customers import Accounts, Counters
+from chalicelib.ports.invoices import Invoices
 
 LINK_CODE_TTL = 600  # seconds a one-time link code lives
 LINK_CODES_PER_ACCOUNT_PER_HOUR = 5
@@ -28,7 +35,6 @@ LINK_TRIES_PER_IDENTITY_PER_HOUR = 5  # guessing a code: per chat identity ...
 LINK_TRIES_PER_PLATFORM_PER_HOUR = 300  # ... and across a whole platform (many identities)
 LOOKUP_CODES_MAX = 3  # 'tra cứu' without a code answers for the account's first codes
 MAX_WEBHOOK_BYTES = 256 * 1024
-LINK_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 class ChannelOff(NotFound):
@@ -39,15 +45,15 @@ class ChatService:
     def __init__(
         self,
         *,
-        settings,
-        store,
-        accounts,
-        invoices,
-        counters,
-        publisher,
-        clock,
+        settings: Settings,
+        store: ChatLinks,
+        accounts: Accounts,
+        invoices: Invoices,
+        counters: Counters,
+        publisher: Publisher,
+        clock: Clock,
         key: Callable[[], str],
-        audit_entry,
+        audit_entry: AuditEntries,
         facebook_secret: Callable[[], str],
         zalo_secret: Callable[[], str],
     ) -> None:
@@ -71,7 +77,7 @@ class ChatService:
     def zalo_enabled(self) -> bool:
         return bool(self.s.zalo_app_id and (self.s.zalo_oa_secret or self.s.zalo_oa_secret_param))
 
-    def facebook_verify(self, params: dict) -> str:
+    def facebook_verify(self, params: dict[str, str]) -> str:
         """The subscription handshake: echo hub.challenge when hub.verify_token is ours."""
         token = self.s.facebook_verify_token
         if not token:
@@ -86,7 +92,7 @@ class ChatService:
             )
         return challenge
 
-    def facebook_webhook(self, raw: bytes, signature: str | None) -> dict:
+    def facebook_webhook(self, raw: bytes, signature: str | None) -> dict[str, Any]:
         if not self.facebook_enabled():
             raise ChannelOff("the Facebook channel is not configured", "Kênh Facebook chưa được cấu hình.")
         _size(raw)
@@ -97,17 +103,16 @@ class ChatService:
             self.handle(message)
         return {"status": "EVENT_RECEIVED", "messages": len(messages)}
 
-    def zalo_webhook(self, raw: bytes, signature: str | None) -> dict:
-        if not self.zalo_enabled():
+    def zalo_webhook(self, raw: bytes, signature: str | None) -> dict[str, Any]:
+        app_id = self.s.zalo_app_id
+        if not app_id or not self.zalo_enabled():
             raise ChannelOff("the Zalo channel is not configured", "Kênh Zalo chưa được cấu hình.")
         _size(raw)
         body = rules.loads(raw)
         # Zalo signs the body together with the body's own timestamp: read that one field, nothing else.
         stamp = body.get("timestamp") if body else None
         stamp = str(stamp) if isinstance(stamp, (str, int)) and not isinstance(stamp, bool) else None
-        if not rules.zalo_signature_ok(
-            self.s.zalo_app_id, _read_secret(self._zalo_secret, "Zalo"), raw, stamp, signature
-        ):
+        if not rules.zalo_signature_ok(app_id, _read_secret(self._zalo_secret, "Zalo"), raw, stamp, signature):
             raise _bad_signature()
         message = rules.zalo_message(body)
         if message is not None:
@@ -175,8 +180,10 @@ class ChatService:
         held = list(account.customer_codes) if account is not None else []
         if code is None:
             targets = held[:LOOKUP_CODES_MAX]
+        elif code in held:
+            targets = [code]
         else:
-            targets = [code] if code in held else []
+            targets = []
         if not targets:
             # Not linked, or not a code of the linked account: the same words, whatever the code.
             return rules.render_how_to_link(lang), "refused"
@@ -198,12 +205,10 @@ class ChatService:
             return rules.render_rate_limited(lang), "rate_limited"
         item = self.store.live_code(rules.link_code_hash(self._key(), code), now)
         account = self.accounts.get(item.account_id) if item is not None else None
-        if account is None:
+        if item is None or account is None:
             return rules.render_link_failed(lang), "link_failed"
-        from chalicelib.store.models import ChatLinkModel  # deferred like every store import of a service
-
         old = self.store.link_of(ident)
-        link = ChatLinkModel(
+        link = NewChatLink(
             ident,
             link_id=secrets.token_urlsafe(12),
             account_id=account.account_id,
@@ -219,8 +224,6 @@ class ChatService:
                     f"chat_link#{old.link_id}", actor, "unlink", _link_view(old), {"replaced_by": link.link_id}
                 )
             )
-        from chalicelib.store.repositories import ConditionFailed
-
         try:
             self.store.link_with_code(item, link, audit, now)
         except ConditionFailed:
@@ -238,7 +241,7 @@ class ChatService:
 
     # -- the account owner's side ---------------------------------------------------------
 
-    def create_link_code(self, identity: Identity) -> dict:
+    def create_link_code(self, identity: Identity) -> dict[str, Any]:
         _customer(identity)
         now = self.clock.now()
         self._limit("chat-code-account", identity.account_id, LINK_CODES_PER_ACCOUNT_PER_HOUR, 3600, now)
@@ -253,20 +256,20 @@ class ChatService:
         return {
             "code": code,
             "expires_in": LINK_CODE_TTL,
-            "expires_at": _iso(now + LINK_CODE_TTL),
+            "expires_at": utc_iso(now + LINK_CODE_TTL),
             "send": f"liên kết {code}",
             "how_vi": f"Gửi 'liên kết {code}' tới Zalo OA hoặc trang Facebook của CAWACO trong 10 phút.",
             "how_en": f"Send 'link {code}' to CAWACO's Zalo OA or Facebook Page within 10 minutes.",
         }
 
-    def list_links(self, identity: Identity) -> dict:
+    def list_links(self, identity: Identity) -> dict[str, Any]:
         _customer(identity)
         return {"links": [_link_view(link) for link in self.store.links_of_account(identity.account_id)]}
 
     def delete_link(self, identity: Identity, link_id: str) -> None:
         _customer(identity)
         link = None
-        if LINK_ID_RE.match(link_id or ""):
+        if CHAT_LINK_ID_RE.match(link_id or ""):
             link = next((x for x in self.store.links_of_account(identity.account_id) if x.link_id == link_id), None)
         if link is None or not self.store.unlink(
             link, self._audit_entry(f"chat_link#{link.link_id}", identity.account_id, "unlink", _link_view(link), None)
@@ -302,14 +305,10 @@ def _bad_signature() -> Unauthorized:
     )
 
 
-def _iso(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _link_view(link) -> dict:
+def _link_view(link: ChatLinkRecord) -> dict[str, Any]:
     return {
         "link_id": link.link_id,
         "platform": link.platform,
         "user_hint": link.user_hint,
-        "linked_at": _iso(int(link.linked_at)),
+        "linked_at": utc_iso(int(link.linked_at)),
     }

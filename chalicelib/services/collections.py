@@ -21,23 +21,33 @@ import math
 import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from chalicelib.adapters.clock import VN_TZ
 from chalicelib.config import Settings
 from chalicelib.domain import receipt_text
-from chalicelib.domain.invoices import INVOICE_ID_RE, format_vnd
+from chalicelib.domain.identifiers import COLLECTION_ID_RE, INVOICE_ID_RE, USERNAME_RE
+from chalicelib.domain.invoices import format_vnd, paid_amount
 from chalicelib.domain.tokens import Identity
+from chalicelib.domain.vntime import VN_TZ, iso, now_vn
 from chalicelib.domain.words import amount_in_words
 from chalicelib.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationError
 from chalicelib.observability import logger
-from chalicelib.services.ledger import IncomingPayment, Target
-from chalicelib.store.collections import RECEIPT_LABELS
-from chalicelib.store.ledger import PostingFailed, paid_of
-from chalicelib.store.models import HandoverModel, ReceiptModel
+from chalicelib.ports.common import AuditEntries, Clock
+from chalicelib.ports.customers import CustomerRecord
+from chalicelib.ports.invoices import InvoiceRecord
+from chalicelib.ports.money import (
+    RECEIPT,
+    RECEIPT_LABELS,
+    Collections,
+    HandoverRecord,
+    NewHandover,
+    NewReceipt,
+    PostingFailed,
+    ReceiptRecord,
+)
+from chalicelib.services.ledger import IncomingPayment, LedgerService, Posted, Target
 
 COLLECT_ATTEMPTS = 8
-COLLECTION_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
-STAFF_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MAX_AMOUNT = 10**12
 MAX_FUTURE = timedelta(minutes=10)  # device clocks drift
 MAX_PAST = timedelta(days=7)  # a device that was offline for a while
@@ -57,7 +67,7 @@ def _invoice_not_found(invoice_id: str) -> NotFound:
     return NotFound(f"no such invoice: {invoice_id}", f"Không tìm thấy hoá đơn {invoice_id}.", code="INVOICE_NOT_FOUND")
 
 
-def _already_paid(invoice) -> Conflict:
+def _already_paid(invoice: InvoiceRecord) -> Conflict:
     payments = _payments(invoice)
     channel = payments[-1].get("channel") if payments else None
     how = CHANNEL_NAMES_VI_PAID.get(channel or "", channel)
@@ -81,7 +91,15 @@ def _no_receipt() -> Conflict:
 
 
 class CollectionService:
-    def __init__(self, *, settings: Settings, store, clock, audit_entry=None, ledger=None) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Collections,
+        clock: Clock,
+        audit_entry: AuditEntries,
+        ledger: LedgerService,
+    ) -> None:
         self.s = settings
         self.store = store
         self.clock = clock
@@ -90,7 +108,7 @@ class CollectionService:
 
     # -- taking cash -------------------------------------------------------
 
-    def collect(self, identity: Identity, body: dict) -> tuple[dict, bool]:
+    def collect(self, identity: Identity, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Returns (receipt view, created?). The same collection_id again returns
         the first receipt; with a different body it is a 409."""
         staff = _staff_login(identity)
@@ -130,7 +148,7 @@ class CollectionService:
         target = Target(customer_code=invoice.customer_code, invoice_ids=[invoice_id], read={invoice_id: invoice})
         for _ in range(COLLECT_ATTEMPTS):
             number = self.store.last_number(series) + 1
-            receipt = ReceiptModel(
+            receipt = NewReceipt(
                 collection_id,
                 staff=staff,
                 receipt_no=f"{_staff_code(staff)}-{collected.year}-{number:06d}",
@@ -143,6 +161,7 @@ class CollectionService:
                 lat=lat,
                 lng=lng,
             )
+            posted: Posted | None
             try:
                 posted = self.ledger.post_payment(
                     self._money(receipt),
@@ -151,7 +170,7 @@ class CollectionService:
                     extra_labels=RECEIPT_LABELS,
                 )
             except PostingFailed as failed:
-                if "receipt" not in failed.failed:
+                if RECEIPT not in failed.failed:
                     continue  # another collection of this worker took the number: the next one
                 posted = None
             if posted is None or posted.duplicate:
@@ -169,10 +188,12 @@ class CollectionService:
                     "credited": posted.credited,
                 },
             )
+            # What the receipt records of the posting (the store wrote the same): how it spread the money.
+            receipt = replace(receipt, credited=posted.credited, allocated=amount - posted.credited)
             return self._view(receipt), True
         raise ServiceUnavailable()
 
-    def _money(self, receipt: ReceiptModel) -> IncomingPayment:
+    def _money(self, receipt: NewReceipt) -> IncomingPayment:
         """The receipt as money received on the 'cash' channel, once per collection_id. Posted now
         (the account's entries stay in posting order); the invoice is paid at the collection's time."""
         return IncomingPayment(
@@ -191,7 +212,7 @@ class CollectionService:
             },
         )
 
-    def _check_collectable(self, invoice, amount: int, branch: str, amount_checked: bool = True) -> None:
+    def _check_collectable(self, invoice: InvoiceRecord, amount: int, branch: str, amount_checked: bool = True) -> None:
         """What refuses cash before any is recorded. An invoice paid meanwhile is not one of them:
         the cash is in the worker's hand, and what the invoice no longer owes becomes credit."""
         customer = self.store.customer(invoice.customer_code)
@@ -210,7 +231,7 @@ class CollectionService:
             )
         # A typo is caught only while nothing else was paid: once something was, any amount
         # the worker holds is recorded (the invoice takes what it still owes).
-        if amount_checked and paid_of(invoice) == 0 and amount != int(invoice.total):
+        if amount_checked and paid_amount(invoice) == 0 and amount != int(invoice.total):
             raise ValidationError(
                 f"the amount must be the outstanding total, {int(invoice.total)} VND",
                 f"Số tiền phải đúng bằng số tiền còn nợ: {format_vnd(int(invoice.total))}.",
@@ -218,7 +239,7 @@ class CollectionService:
                 code="AMOUNT_MISMATCH",
             )
 
-    def _view(self, receipt: ReceiptModel) -> dict:
+    def _view(self, receipt: ReceiptRecord) -> dict[str, Any]:
         """The receipt, and when some of it went on the account, what to tell the worker
         (read from the invoice as it is now: who paid it)."""
         view = _receipt_view(receipt)
@@ -227,7 +248,9 @@ class CollectionService:
             view["notice"] = _credit_notice(receipt, _payments(invoice) if invoice is not None else [])
         return view
 
-    def _replay(self, receipt: ReceiptModel, staff: str, invoice_id: str, amount: int, collected_at: str) -> dict:
+    def _replay(
+        self, receipt: ReceiptRecord, staff: str, invoice_id: str, amount: int, collected_at: str
+    ) -> dict[str, Any]:
         same = (
             receipt.staff == staff
             and receipt.invoice_id == invoice_id
@@ -245,7 +268,7 @@ class CollectionService:
 
     # -- prints ------------------------------------------------------------
 
-    def record_print(self, identity: Identity, body: dict) -> dict:
+    def record_print(self, identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
         """Count one printed notice or receipt and return what to print."""
         staff = _staff_login(identity)
         invoice_id, kind = _print_target(body.get("invoice_id"), body.get("kind"))
@@ -258,7 +281,7 @@ class CollectionService:
 
     def print_preview(
         self, identity: Identity, invoice_id: str, kind: str | None, collection_id: str | None = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         """What would print, without counting it."""
         _staff_login(identity)
         invoice_id, kind = _print_target(invoice_id, kind or "notice")
@@ -314,7 +337,7 @@ class CollectionService:
             )
         return receipt_text.notice(slip, reason=reason or self._why_not_collected(invoice, customer))
 
-    def _receipt_of(self, invoice, collection_id: str | None) -> ReceiptModel:
+    def _receipt_of(self, invoice: InvoiceRecord, collection_id: str | None) -> ReceiptRecord:
         """The cash receipt to print: the one named, else the invoice's latest cash payment, else (all
         of it went on the account: the invoice was paid meanwhile) the account's latest one for it."""
         if collection_id is not None:
@@ -330,7 +353,7 @@ class CollectionService:
             raise _no_receipt()
         return receipt
 
-    def _why_not_collected(self, invoice, customer) -> str | None:
+    def _why_not_collected(self, invoice: InvoiceRecord, customer: CustomerRecord | None) -> str | None:
         channel = getattr(customer, "payment_channel", None) or "cash"
         if channel != "cash":
             return f"Khách hàng thanh toán bằng {CHANNEL_NAMES_VI.get(channel, channel)}."
@@ -342,13 +365,13 @@ class CollectionService:
 
     # -- reconciliation ----------------------------------------------------
 
-    def staff_reconciliation(self, identity: Identity, day: str | None) -> dict:
+    def staff_reconciliation(self, identity: Identity, day: str | None) -> dict[str, Any]:
         return self.reconciliation(_staff_login(identity), self._day(day))
 
-    def admin_reconciliation(self, staff: str | None, day: str | None) -> dict:
+    def admin_reconciliation(self, staff: str | None, day: str | None) -> dict[str, Any]:
         return self.reconciliation(_staff_param(staff), self._day(day))
 
-    def reconciliation(self, staff: str, day: str) -> dict:
+    def reconciliation(self, staff: str, day: str) -> dict[str, Any]:
         """The day's receipts (one Query), their print counts (one BatchGetItem)
         and the handover an admin recorded (one GetItem)."""
         receipts = self.store.day_receipts(staff, day)
@@ -382,7 +405,7 @@ class CollectionService:
             out["not_handed_over"] = total - int(handover.handed_over)
         return out
 
-    def record_handover(self, actor: str, body: dict) -> dict:
+    def record_handover(self, actor: str, body: dict[str, Any]) -> dict[str, Any]:
         """An admin counts the cash a staff member hands over for a day; the
         expected amount is the day's receipts. Recording again replaces it (audited)."""
         staff = _staff_param(body.get("staff"))
@@ -403,7 +426,7 @@ class CollectionService:
         expected = sum(int(r.amount) for r in receipts)
         before = self.store.handover(staff, day)
         now = self.clock.now()
-        item = HandoverModel(
+        item = NewHandover(
             staff,
             day,
             expected=expected,
@@ -429,14 +452,14 @@ class CollectionService:
 
     def _day(self, value: str | None) -> str:
         if value in (None, ""):
-            return datetime.fromtimestamp(self.clock.now(), VN_TZ).date().isoformat()
+            return now_vn(self.clock.now()).date().isoformat()
         return _date(value, "date")
 
 
 # -- views and parsing ------------------------------------------------------
 
 
-def _receipt_view(r: ReceiptModel) -> dict:
+def _receipt_view(r: ReceiptRecord) -> dict[str, Any]:
     amount = int(r.amount)
     credited = int(r.credited or 0)
     return {
@@ -455,7 +478,7 @@ def _receipt_view(r: ReceiptModel) -> dict:
     }
 
 
-def _credit_notice(r: ReceiptModel, payments: list[dict]) -> dict:
+def _credit_notice(r: ReceiptRecord, payments: list[dict[str, Any]]) -> dict[str, Any]:
     """What the app shows when cash went on the account: who paid the invoice
     meanwhile, and that the worker keeps the money as credit or gives it back."""
     credited = int(r.credited or 0)
@@ -484,22 +507,22 @@ def _credit_notice(r: ReceiptModel, payments: list[dict]) -> dict:
     }
 
 
-def _payments(invoice) -> list[dict]:
+def _payments(invoice: InvoiceRecord) -> list[dict[str, Any]]:
     return [dict(p) for p in (invoice.payments or []) if p is not None]
 
 
-def _handover_view(h: HandoverModel) -> dict:
+def _handover_view(h: HandoverRecord) -> dict[str, Any]:
     return {
         "expected": int(h.expected),
         "handed_over": int(h.handed_over),
         "difference": int(h.handed_over) - int(h.expected),
         "received_by": h.received_by,
-        "received_at": datetime.fromtimestamp(int(h.received_at), VN_TZ).isoformat(timespec="seconds"),
+        "received_at": iso(h.received_at),
         "note": h.note,
     }
 
 
-def _check_branch(staff_branch: str, customer) -> None:
+def _check_branch(staff_branch: str, customer: CustomerRecord | None) -> None:
     customer_branch = getattr(customer, "branch", None)
     if staff_branch and customer_branch and staff_branch != customer_branch:
         raise Forbidden(
@@ -521,15 +544,15 @@ def _staff_code(login: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", login.upper()) or "NV"
 
 
-def _staff_param(value) -> str:
-    if not isinstance(value, str) or not STAFF_RE.match(value):
+def _staff_param(value: object) -> str:
+    if not isinstance(value, str) or not USERNAME_RE.match(value):
         raise ValidationError(
             "staff: the staff member's login", "Thiếu hoặc sai tên đăng nhập nhân viên.", field="staff"
         )
     return value
 
 
-def _collection_id(value) -> str:
+def _collection_id(value: object) -> str:
     if not isinstance(value, str) or not COLLECTION_ID_RE.match(value):
         raise ValidationError(
             "collection_id: 8-64 of letters, digits, '_.:-'",
@@ -539,20 +562,20 @@ def _collection_id(value) -> str:
     return value
 
 
-def _print_collection(value) -> str | None:
+def _print_collection(value: object) -> str | None:
     """Which cash receipt to print (several may name one invoice); absent: the latest."""
     return None if value is None else _collection_id(value)
 
 
-def _print_target(invoice_id, kind) -> tuple[str, str]:
+def _print_target(invoice_id: object, kind: object) -> tuple[str, str]:
     if not isinstance(invoice_id, str) or not INVOICE_ID_RE.match(invoice_id):
         raise ValidationError("invoice_id is required", "Thiếu mã hoá đơn hoặc mã không hợp lệ.", field="invoice_id")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ValidationError("kind must be notice or receipt", "Loại phiếu phải là notice hoặc receipt.", field="kind")
     return invoice_id, kind
 
 
-def _instant(value, now: int) -> datetime:
+def _instant(value: object, now: int) -> datetime:
     """An ISO 8601 instant from the device, in Vietnam time. Without an offset it is Vietnam time."""
     try:
         if not isinstance(value, str) or len(value) > 40:
@@ -565,7 +588,7 @@ def _instant(value, now: int) -> datetime:
             field="collected_at",
         ) from None
     moment = moment.replace(tzinfo=VN_TZ) if moment.tzinfo is None else moment.astimezone(VN_TZ)
-    current = datetime.fromtimestamp(now, VN_TZ)
+    current = now_vn(now)
     if not current - MAX_PAST <= moment <= current + MAX_FUTURE:
         raise ValidationError(
             "collected_at is too far from now (at most 7 days ago)",
@@ -582,7 +605,7 @@ def _same_instant(a: str, b: str) -> bool:
         return a == b
 
 
-def _coordinate(value, name: str, bound: int) -> float | None:
+def _coordinate(value: object, name: str, bound: int) -> float | None:
     if value is None:
         return None
     if (
@@ -597,7 +620,7 @@ def _coordinate(value, name: str, bound: int) -> float | None:
     return round(float(value), 6)  # 0.1 m; DynamoDB refuses a magnitude below 1e-130
 
 
-def _date(value, name: str) -> str:
+def _date(value: object, name: str) -> str:
     try:
         if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise ValueError

@@ -9,39 +9,31 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import secrets
+from typing import Any
 
 from chalicelib.domain import customer_book as book
+from chalicelib.domain.identifiers import IMPORT_ID_RE
 from chalicelib.errors import Conflict, NotFound, ValidationError
 from chalicelib.observability import logger
-from chalicelib.store.models import ImportModel
+from chalicelib.ports.common import Clock, Publisher
+from chalicelib.ports.imports import ImportRecord, Imports, Objects
 
 CHUNK_BYTES = 512 * 1024  # about 5,000 rows: seconds of work, far from the 15-minute limit
 MAX_ERRORS_KEPT = 5000
-IMPORT_ID_RE = re.compile(r"^IMP[0-9A-F]{12}$")
 
 
 class ImportService:
-    def __init__(self, *, store, objects, publisher, clock) -> None:
+    def __init__(self, *, store: Imports, objects: Objects, publisher: Publisher, clock: Clock) -> None:
         self.store = store
         self.objects = objects
         self.publisher = publisher
         self.clock = clock
 
-    def create(self, actor: str) -> dict:
+    def create(self, actor: str) -> dict[str, Any]:
         import_id = f"IMP{secrets.token_hex(6).upper()}"
-        now = self.clock.now()
-        item = ImportModel(
-            import_id,
-            kind="customers",
-            status="awaiting_upload",
-            object_key=f"imports/customers/{import_id}.csv",
-            created_by=actor,
-            created_at=now,
-            updated_at=now,
-        )
-        self.store.create(item)
+        object_key = f"imports/customers/{import_id}.csv"
+        item = self.store.create(import_id, object_key=object_key, created_by=actor, now=self.clock.now())
         return {
             "import_id": import_id,
             "status": item.status,
@@ -55,7 +47,7 @@ class ImportService:
             "optional_columns": list(book.OPTIONAL),
         }
 
-    def start(self, import_id: str) -> dict:
+    def start(self, import_id: str) -> dict[str, Any]:
         item = self._get(import_id)
         if item.status != "awaiting_upload":
             raise Conflict(
@@ -70,7 +62,7 @@ class ImportService:
         self.publisher.publish("imports", {"import_id": import_id, "offset": 0})
         return self.view(import_id)
 
-    def view(self, import_id: str) -> dict:
+    def view(self, import_id: str) -> dict[str, Any]:
         item = self._get(import_id)
         size = self.objects.size(item.object_key) or 0
         return {
@@ -88,7 +80,7 @@ class ImportService:
             "error_report_url": self.objects.download_url(item.error_key) if item.error_key else None,
         }
 
-    def _get(self, import_id: str) -> ImportModel:
+    def _get(self, import_id: str) -> ImportRecord:
         item = self.store.get(import_id) if IMPORT_ID_RE.match(import_id or "") else None
         if item is None:
             raise NotFound("no such import", "Không tìm thấy lần nhập.", code="IMPORT_NOT_FOUND")
@@ -163,7 +155,7 @@ class ImportService:
         self.publisher.publish("imports", {"import_id": import_id, "offset": offset})
         self.store.mark_sent(import_id, offset)
 
-    def _fail(self, item, why: str) -> str:
+    def _fail(self, item: ImportRecord, why: str) -> str:
         self.store.advance(
             item.import_id,
             int(item.next_offset),
@@ -182,7 +174,7 @@ class ImportService:
 
     def _error_report(self, import_id: str) -> None:
         item = self.store.get(import_id, consistent=True)
-        if not item.errors:
+        if item is None or not item.errors:
             return
         out = io.StringIO()
         writer = csv.writer(out)
@@ -194,7 +186,7 @@ class ImportService:
         self.store.set_error_key(import_id, key)
 
 
-def validate_offset(value) -> int:
+def validate_offset(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValidationError("offset must be a non-negative integer", field="offset")
     return value

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from chalicelib.config import Settings
 from chalicelib.domain import invoices as rules
+from chalicelib.domain.identifiers import INVOICE_ID_RE
 from chalicelib.domain.tokens import Identity
-from chalicelib.errors import Forbidden, NotFound, ValidationError
+from chalicelib.errors import Forbidden, NotFound, ValidationError, invalid_cursor
+from chalicelib.ports.invoices import Invoices
 from chalicelib.services.auth import customer_code
 
 
 class InvoiceService:
-    def __init__(self, *, invoices, settings, page_max: int = 50) -> None:
+    def __init__(self, *, invoices: Invoices, settings: Settings, page_max: int = 50) -> None:
         self.invoices = invoices
         self.settings = settings
         self.page_max = page_max
 
     def list_for_customer(
         self, identity: Identity, code: str, status: str | None, limit: str | None, cursor: str | None
-    ) -> dict:
+    ) -> dict[str, Any]:
         code = customer_code(code)
         if not identity.owns(code):
             raise Forbidden(
@@ -38,9 +43,7 @@ class InvoiceService:
                 f"limit must be 1 to {self.page_max}", f"limit phải từ 1 đến {self.page_max}.", field="limit"
             )
         if cursor is not None and len(cursor) > 1024:
-            raise ValidationError(
-                "cursor is not valid", "Tham số cursor không hợp lệ.", field="cursor", code="INVALID_CURSOR"
-            )
+            raise invalid_cursor()
         items, next_cursor = self.invoices.list_for_customer(code, None if status == "all" else status, size, cursor)
         return {"customer_code": code, "invoices": [rules.summary(i) for i in items], "next_cursor": next_cursor}
 
@@ -60,8 +63,8 @@ class InvoiceService:
         qr = f"{s.payment_link_base}{invoice['invoice_id']}" if invoice["status"] == "unpaid" else None
         return f"hoa-don-{invoice['invoice_id']}.pdf", render_invoice_pdf(invoice, seller, qr)
 
-    def get(self, identity: Identity, invoice_id: str) -> dict:
-        invoice = self.invoices.get(invoice_id) if rules.INVOICE_ID_RE.match(invoice_id) else None
+    def get(self, identity: Identity, invoice_id: str) -> dict[str, Any]:
+        invoice = self.invoices.get(invoice_id) if INVOICE_ID_RE.match(invoice_id) else None
         # Someone else's invoice is answered exactly like a missing one.
         if invoice is None or not identity.owns(invoice.customer_code):
             raise NotFound("no such invoice", "Không tìm thấy hoá đơn.", code="INVOICE_NOT_FOUND")

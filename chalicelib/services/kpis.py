@@ -15,23 +15,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
-from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from chalicelib.domain import kpis
+from chalicelib.domain.identifiers import AUDIT_ACTOR_RE, AUDIT_ENTITY_RE, PERIOD_RE
 from chalicelib.errors import ValidationError
-from chalicelib.store.models import AccountModel, InvoiceModel, ReadingModel, RouteModel
-from chalicelib.store.repositories import storage_errors
+from chalicelib.ports.common import AuditTrail
+from chalicelib.ports.field import KpiReads
 
-LOOKUP_THREADS = 8
 BRANCH_MAX = 100
-ENTITY_RE = re.compile(r"^[a-z_]{2,32}#[^\s]{1,200}$")
 AUDIT_LIMIT_DEFAULT = 50
 AUDIT_LIMIT_MAX = 200
 
 
 def _period(value: object) -> str:
-    if not isinstance(value, str) or not kpis.PERIOD_RE.match(value) or not 2000 <= int(value[:4]) <= 2099:
+    if not isinstance(value, str) or not PERIOD_RE.match(value) or not 2000 <= int(value[:4]) <= 2099:
         raise ValidationError(
             "period must be YYYY-MM (2000 to 2099)", "Kỳ báo cáo phải có dạng YYYY-MM.", field="period"
         )
@@ -60,7 +58,7 @@ def _limit(value: object) -> int:
     return int(value)
 
 
-def _json(value: str | None):
+def _json(value: str | None) -> Any:
     if value is None:
         return None
     try:
@@ -71,7 +69,12 @@ def _json(value: str | None):
 
 class KpiService:
     def __init__(
-        self, *, store, audit, round1_day: int = kpis.ROUND1_ENDS_DAY, sweep_day: int = kpis.SWEEP_ENDS_DAY
+        self,
+        *,
+        store: KpiReads,
+        audit: AuditTrail,
+        round1_day: int = kpis.ROUND1_ENDS_DAY,
+        sweep_day: int = kpis.SWEEP_ENDS_DAY,
     ) -> None:
         self.store = store
         self.audit = audit
@@ -82,7 +85,7 @@ class KpiService:
 
     def report(
         self, period: object, branch: object = None, round1_day: object = None, sweep_day: object = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         """The period's KPIs per staff member, per branch and for the company
         (definitions: chalicelib/domain/kpis.py). `branch` keeps the staff of
         that branch (and their customers on routes of that branch)."""
@@ -114,19 +117,19 @@ class KpiService:
         invoices = self.store.invoices([f"INV-{code}-{suffix}" for code in on_route])
         facts = []
         for code, (login, route_branch) in on_route.items():
-            inv = invoices.get(f"INV-{code}-{suffix}")
-            issued = inv is not None and inv.status != "cancelled"
-            payments = list(inv.payments or []) if issued else []
+            found = invoices.get(f"INV-{code}-{suffix}")
+            inv = found if found is not None and found.status != "cancelled" else None  # issued
+            payments = list(inv.payments or []) if inv is not None else []
             facts.append(
                 kpis.CustomerFact(
                     customer_code=code,
                     staff=login,
                     branch=route_branch,
                     read=code in read,
-                    invoiced=issued,
-                    total=int(inv.total) if issued else 0,
-                    paid=issued and inv.status == "paid",
-                    paid_at=kpis.parse_instant(inv.paid_at) if issued else None,
+                    invoiced=inv is not None,
+                    total=int(inv.total) if inv is not None else 0,
+                    paid=inv is not None and inv.status == "paid",
+                    paid_at=kpis.parse_instant(inv.paid_at) if inv is not None else None,
                     channel=(payments[-1].get("channel") if payments else None),
                 )
             )
@@ -141,7 +144,7 @@ class KpiService:
         }
 
     @staticmethod
-    def csv(report: dict) -> str:
+    def csv(report: dict[str, Any]) -> str:
         """Starts with a BOM (U+FEFF: EF BB BF once sent as UTF-8, so Excel reads
         the Vietnamese names), CRLF lines: a header, one row per staff member,
         then the branches, then the company."""
@@ -152,13 +155,11 @@ class KpiService:
 
     # -- audit trail -------------------------------------------------------
 
-    def audit_trail(self, entity: object, limit: object = None, actor: object = None) -> dict:
+    def audit_trail(self, entity: object, limit: object = None, actor: object = None) -> dict[str, Any]:
         """An entity's changes, or one person's (`actor`, e.g. admin:hoa.nguyen),
         newest first (one Query): who, when, what, before/after as JSON values."""
         if entity is None and actor is not None:
-            if not isinstance(actor, str) or not re.fullmatch(
-                r"(admin|staff|customer|system):[A-Za-z0-9._-]{1,64}", actor
-            ):
+            if not isinstance(actor, str) or not AUDIT_ACTOR_RE.fullmatch(actor):
                 raise ValidationError(
                     "actor must look like admin:<username>", "Người thực hiện không hợp lệ.", field="actor"
                 )
@@ -177,7 +178,7 @@ class KpiService:
                     for i in items
                 ],
             }
-        if not isinstance(entity, str) or not ENTITY_RE.match(entity):
+        if not isinstance(entity, str) or not AUDIT_ENTITY_RE.match(entity):
             raise ValidationError(
                 "entity must be '<kind>#<id>', e.g. tariff#camau-city#household or route#RT-202405-ghithu01-a1b2c3",
                 "Đối tượng cần tra cứu không hợp lệ (ví dụ: route#RT-...).",
@@ -197,31 +198,3 @@ class KpiService:
                 for i in items
             ],
         }
-
-
-class KpiStore:
-    """DynamoDB access for the KPIs: Queries and BatchGetItem only."""
-
-    @storage_errors
-    def staff_accounts(self) -> list[AccountModel]:
-        return list(AccountModel.by_role.query("staff"))
-
-    def routes_and_readings(self, logins: list[str], period: str) -> tuple[list[RouteModel], set[str]]:
-        """The period's routes of these staff, and the customers they read (any status)."""
-        if not logins:
-            return [], set()
-        with ThreadPoolExecutor(max_workers=min(LOOKUP_THREADS, len(logins))) as pool:
-            found = list(pool.map(lambda s: self._of_staff(s, period), logins))
-        return [r for routes, _ in found for r in routes], {c for _, codes in found for c in codes}
-
-    @storage_errors
-    def _of_staff(self, staff: str, period: str) -> tuple[list[RouteModel], set[str]]:
-        routes = list(RouteModel.by_staff.query(staff, RouteModel.period == period))
-        read = {r.customer_code for r in ReadingModel.by_staff_period.query(f"{staff}#{period}")}
-        return routes, read
-
-    @storage_errors
-    def invoices(self, ids: list[str]) -> dict[str, InvoiceModel]:
-        """BatchGetItem, 100 keys a call (PynamoDB pages and retries unprocessed keys)."""
-        ids = list(dict.fromkeys(ids))
-        return {i.invoice_id: i for i in InvoiceModel.batch_get(ids)} if ids else {}

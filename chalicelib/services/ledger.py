@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from chalicelib.domain import ledger as rules
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.observability import logger
-from chalicelib.store.ledger import (
+from chalicelib.ports.common import Clock
+from chalicelib.ports.invoices import InvoiceRecord
+from chalicelib.ports.money import (
+    GUARD,
     InvoiceMove,
-    LabelledTx,
-    LedgerStore,
+    Ledger,
+    NewPayment,
+    PaymentRecord,
     Posting,
+    PostingExtras,
     PostingFailed,
     open_invoice,
-    payment_lines,
 )
-from chalicelib.store.models import InvoiceModel, PaymentModel
 
 POST_ATTEMPTS = 5  # a busy account or invoice is read and planned again this often
 
@@ -39,7 +43,7 @@ class IncomingPayment:
     received_at: int  # epoch seconds
     posted_by: str
     paid_at: str  # ISO instant an invoice it pays off is paid at
-    display: dict = field(default_factory=dict)  # channel fields shown in each invoice's payment list
+    display: dict[str, Any] = field(default_factory=dict)  # channel fields shown in each invoice's payment list
     order_id: str | None = None
     transaction_no: str | None = None
     flags: list[str] = field(default_factory=list)
@@ -56,7 +60,7 @@ class Target:
     credit_only: bool = False  # keep it all as credit (a second payment of a paid order)
     # The named invoices as the caller just read them (consistently): the first attempt plans with
     # them instead of reading them again; a changed one fails its condition and is read afresh.
-    read: dict[str, InvoiceModel] | None = None
+    read: Mapping[str, InvoiceRecord] | None = None
 
     def codes(self) -> list[str]:
         if self.items:
@@ -68,7 +72,7 @@ class Target:
 class Posted:
     plan: rules.Plan
     duplicate: bool = False
-    payment: PaymentModel | None = None
+    payment: PaymentRecord | None = None
 
     @property
     def credited(self) -> int:
@@ -84,21 +88,23 @@ def _back_off(attempt: int) -> None:
 
 
 class LedgerService:
-    def __init__(self, *, store: LedgerStore, clock) -> None:
+    def __init__(self, *, store: Ledger, clock: Clock) -> None:
         self.store = store
         self.clock = clock
 
     # -- posting money -----------------------------------------------------
 
     def plan(
-        self, money: IncomingPayment, target: Target, read: dict[str, InvoiceModel] | None = None
-    ) -> tuple[rules.Plan, dict[str, InvoiceModel]]:
+        self, money: IncomingPayment, target: Target, read: Mapping[str, InvoiceRecord] | None = None
+    ) -> tuple[rules.Plan, Mapping[str, InvoiceRecord]]:
         """Read the invoices the money is for (as they are now) and spread it."""
         if target.credit_only:
             if target.items:
                 parts = rules.split_by_items(money.amount, [(c, a) for _, c, a in target.items])
-            else:
+            elif target.customer_code is not None:
                 parts = {target.customer_code: money.amount}
+            else:
+                raise ValueError("a payment needs an account")
             plan = rules.Plan(received=dict(parts), credit={c: v for c, v in parts.items() if v})
             return plan, {}
         if target.items:
@@ -127,7 +133,7 @@ class LedgerService:
         self,
         money: IncomingPayment,
         plan: rules.Plan,
-        invoices: dict[str, InvoiceModel],
+        invoices: Mapping[str, InvoiceRecord],
         release_hold: str | None = None,
     ) -> Posting:
         lines, credit = payment_lines(plan)
@@ -147,7 +153,7 @@ class LedgerService:
             )
             for a in plan.allocations
         ]
-        guard = PaymentModel(
+        guard = NewPayment(
             money.payment_id,
             kind="payment",
             channel=money.channel,
@@ -186,7 +192,7 @@ class LedgerService:
         self,
         money: IncomingPayment,
         target: Target,
-        extras: Callable[[LabelledTx, Posting], None] | None = None,
+        extras: PostingExtras | None = None,
         extra_labels: Sequence[str] = (),
         release_hold: str | None = None,
     ) -> Posted:
@@ -202,7 +208,7 @@ class LedgerService:
             try:
                 self.store.post(posting, extras)
             except PostingFailed as failed:
-                if "guard" in failed.failed:
+                if GUARD in failed.failed:
                     return Posted(plan=plan, duplicate=True, payment=self.store.payment(money.payment_id))
                 if failed.failed & set(extra_labels):
                     raise
@@ -221,3 +227,16 @@ class LedgerService:
             )
             return Posted(plan=plan, payment=posting.guard)
         raise ServiceUnavailable()
+
+
+def payment_lines(plan: rules.Plan) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
+    """A plan as entries per account: the payment, its allocations; and each account's credit delta."""
+    lines: dict[str, list[dict[str, Any]]] = {}
+    for code, received in plan.received.items():
+        lines.setdefault(code, []).append({"kind": "payment", "amount": received})
+    for a in plan.allocations:
+        lines.setdefault(a.customer_code, []).append(
+            {"kind": "allocation", "amount": a.amount, "invoice_id": a.invoice_id}
+        )
+    credit = {code: c for code, c in plan.credit.items() if c}
+    return lines, credit

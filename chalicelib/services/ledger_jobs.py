@@ -43,13 +43,25 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
+from typing import Any, overload
 
-from chalicelib.adapters.clock import VN_TZ
 from chalicelib.domain import ledger as rules
+from chalicelib.domain.invoices import paid_amount
+from chalicelib.domain.vntime import VN_TZ
 from chalicelib.observability import logger
-from chalicelib.store.ledger import LedgerStore, PostingFailed, open_invoice, paid_of
-from chalicelib.store.ledger_jobs import AccountWalk, MigrationStore
-from chalicelib.store.models import InvoiceModel, LedgerEntryModel, PaymentModel
+from chalicelib.ports.common import Clock
+from chalicelib.ports.invoices import InvoiceRecord
+from chalicelib.ports.money import (
+    CustomerCodes,
+    Ledger,
+    LedgerEntryRecord,
+    Migration,
+    NewLedgerEntry,
+    NewPayment,
+    PaymentRecord,
+    PostingFailed,
+    open_invoice,
+)
 
 SEGMENTS = 8  # parallel Scan segments of the customers table, one thread each
 STOP_MARGIN_MS = 60_000  # stop when less than this is left of the Lambda's time
@@ -61,22 +73,22 @@ ATTEMPTS = 4
 LEGACY_CREDIT_STATUSES = ("refund_pending", "refund_failed")  # money still held for the customer
 
 
-def _plain(line) -> dict:
+def _plain(line: Any) -> dict[str, Any]:
     return line.as_dict() if hasattr(line, "as_dict") else dict(line)
 
 
-def _lines(entries: Iterable[LedgerEntryModel]) -> list[dict]:
+def _lines(entries: Iterable[LedgerEntryRecord]) -> list[dict[str, Any]]:
     return [_plain(line) for entry in entries for line in (entry.lines or [])]
 
 
 def _walk(
-    walk: AccountWalk, segments: int, visit: Callable[[list[str]], None], time_short: Callable[[], bool]
+    walk: CustomerCodes, segments: int, visit: Callable[[list[str]], None], time_short: Callable[[], bool]
 ) -> list[bool]:
     """Every customer code, page by page in parallel segments, handed to `visit`; a segment stops when
     `time_short()`. Returns, per segment, whether it got to its end."""
 
     def segment(n: int) -> bool:
-        key = None
+        key: dict[str, Any] | None = None
         while True:
             if time_short():
                 return False
@@ -97,8 +109,8 @@ class LedgerInvariant:
     def __init__(
         self,
         *,
-        ledger: LedgerStore,
-        walk: AccountWalk,
+        ledger: Ledger,
+        walk: CustomerCodes,
         segments: int = SEGMENTS,
         recheck_delay_s: float = RECHECK_DELAY_S,
     ) -> None:
@@ -127,7 +139,7 @@ class LedgerInvariant:
         if not suspects:
             return {}
         time.sleep(self.recheck_delay_s)
-        out = {}
+        out: dict[str, list[str]] = {}
         for code in suspects:
             found = self.breaches(code, consistent=True)
             if found:
@@ -135,7 +147,9 @@ class LedgerInvariant:
                 out[code] = found
         return out
 
-    def run(self, time_left_ms: Callable[[], int] | None = None, stop_margin_ms: int = STOP_MARGIN_MS) -> dict:
+    def run(
+        self, time_left_ms: Callable[[], int] | None = None, stop_margin_ms: int = STOP_MARGIN_MS
+    ) -> dict[str, Any]:
         """Check every account. `time_left_ms`: the Lambda's; the run stops with `complete: false` when
         less than the margin (at most a third of the time there was) is left."""
         if time_left_ms is not None:
@@ -176,7 +190,11 @@ class LedgerInvariant:
 # -- the migration ------------------------------------------------------------------
 
 
-def _epoch(value, default: int | None = None) -> int | None:
+@overload
+def _epoch(value: object, default: int) -> int: ...
+@overload
+def _epoch(value: object, default: None = None) -> int | None: ...
+def _epoch(value: object, default: int | None = None) -> int | None:
     """Epoch seconds of an epoch number, an ISO instant or a date (Vietnam's midnight)."""
     if value is None or value == "":
         return default
@@ -212,11 +230,11 @@ class _PaidBefore:
     allocations: list[tuple[str, int]] = field(default_factory=list)
 
 
-def _paid_before(invoice: InvoiceModel) -> _PaidBefore:
+def _paid_before(invoice: InvoiceRecord) -> _PaidBefore:
     """What the invoice's payment list says about the payment that paid it."""
     shown = [_plain(p) for p in (invoice.payments or [])]
     p = shown[-1] if shown else {}
-    channel = p.get("channel") if p.get("channel") in rules.CHANNELS else "migration"
+    channel = p["channel"] if p.get("channel") in rules.CHANNELS else "migration"
     at = _epoch(
         p.get("received_at") or p.get("collected_at") or p.get("booked_on"),
         _epoch(invoice.paid_at, _epoch(invoice.due_date, _epoch(invoice.issued_on, 0))),
@@ -243,8 +261,8 @@ def _paid_before(invoice: InvoiceModel) -> _PaidBefore:
 class Chunk:
     """What one migration transaction writes for an account."""
 
-    entries: list[LedgerEntryModel] = field(default_factory=list)
-    invoices: list[tuple[InvoiceModel, int]] = field(default_factory=list)
+    entries: list[NewLedgerEntry] = field(default_factory=list)
+    invoices: list[tuple[InvoiceRecord, int]] = field(default_factory=list)
 
     @property
     def items(self) -> int:
@@ -252,7 +270,7 @@ class Chunk:
 
 
 def plan_account(
-    code: str, invoices: Sequence[InvoiceModel], entries: Sequence[LedgerEntryModel], now: int
+    code: str, invoices: Sequence[InvoiceRecord], entries: Sequence[LedgerEntryRecord], now: int
 ) -> list[Chunk]:
     """What brings one account's invoices into its ledger (empty: nothing left to do), in transactions
     of at most MAX_ITEMS items; an invoice and the payment that paid it stay in one."""
@@ -266,13 +284,13 @@ def plan_account(
             charged[invoice_id] = charged.get(invoice_id, 0) + int(line["amount"])
         elif line["kind"] == "allocation":
             allocated[invoice_id] = allocated.get(invoice_id, 0) + int(line["amount"])
-    units: dict[str, list[tuple[InvoiceModel, int, int]]] = {}  # payment (or invoice) -> invoices in it
+    units: dict[str, list[tuple[InvoiceRecord, int, int]]] = {}  # payment (or invoice) -> invoices in it
     paid_by: dict[str, _PaidBefore] = {}
     for invoice in sorted(invoices, key=lambda i: i.period_key):
         if invoice.customer_code != code or invoice.status == "cancelled":
             continue
         charge = int(invoice.total) - charged.get(invoice.invoice_id, 0)
-        allocation = paid_of(invoice) - allocated.get(invoice.invoice_id, 0)
+        allocation = paid_amount(invoice) - allocated.get(invoice.invoice_id, 0)
         if charge <= 0 and allocation <= 0 and invoice.paid_amount is not None:
             continue
         key = invoice.invoice_id
@@ -288,7 +306,7 @@ def plan_account(
             if charge:
                 at = _epoch(invoice.issued_on, _epoch(f"{invoice.period}-01", now))
                 unit.entries.append(
-                    LedgerEntryModel(
+                    NewLedgerEntry(
                         code,
                         _entry_id(at, "charge", invoice.invoice_id),
                         event="charge",
@@ -300,25 +318,25 @@ def plan_account(
                         flags=["MIGRATED"],
                     )
                 )
-            unit.invoices.append((invoice, paid_of(invoice)))
-        paid = paid_by.get(key)
-        if paid is not None:
-            received = sum(amount for _, amount in paid.allocations)
+            unit.invoices.append((invoice, paid_amount(invoice)))
+        payment = paid_by.get(key)
+        if payment is not None:
+            received = sum(amount for _, amount in payment.allocations)
             unit.entries.append(
-                LedgerEntryModel(
+                NewLedgerEntry(
                     code,
-                    _entry_id(paid.at, "payment", paid.reference),
+                    _entry_id(payment.at, "payment", payment.reference),
                     event="payment",
-                    posted_at=paid.at,
+                    posted_at=payment.at,
                     lines=[{"kind": "payment", "amount": received}]
                     + [
                         {"kind": "allocation", "amount": amount, "invoice_id": invoice_id}
-                        for invoice_id, amount in paid.allocations
+                        for invoice_id, amount in payment.allocations
                     ],
                     credit_delta=0,
-                    payment_id=paid.payment_id,
-                    channel=paid.channel,
-                    external_ref=paid.external_ref,
+                    payment_id=payment.payment_id,
+                    channel=payment.channel,
+                    external_ref=payment.external_ref,
                     posted_by=MIGRATED_BY,
                     note="paid before the customer account",
                     flags=["MIGRATED"],
@@ -337,7 +355,7 @@ def _back_off(attempt: int) -> None:
 
 class LedgerMigration:
     def __init__(
-        self, *, ledger: LedgerStore, store: MigrationStore, walk: AccountWalk, clock, segments: int = SEGMENTS
+        self, *, ledger: Ledger, store: Migration, walk: CustomerCodes, clock: Clock, segments: int = SEGMENTS
     ) -> None:
         self.ledger = ledger
         self.store = store
@@ -345,9 +363,9 @@ class LedgerMigration:
         self.clock = clock
         self.segments = segments
 
-    def run(self, codes: Sequence[str] | None = None, segments: int | None = None) -> dict:
+    def run(self, codes: Sequence[str] | None = None, segments: int | None = None) -> dict[str, Any]:
         """Migrate the credits of before the ledger, then every account (or only `codes`)."""
-        counts: Counter = Counter()
+        counts: Counter[str] = Counter()
         failed: list[str] = []
         lock = threading.Lock()
         wanted = set(codes) if codes is not None else None
@@ -365,7 +383,7 @@ class LedgerMigration:
                 try:
                     done = self.migrate_account(code)
                 except PostingFailed:
-                    done, lost = Counter(), [code]
+                    done, lost = Counter[str](), [code]
                 else:
                     lost = []
                 with lock:
@@ -377,7 +395,7 @@ class LedgerMigration:
             visit(list(codes))
         else:
             _walk(self.walk, segments or self.segments, visit, lambda: False)
-        out = {
+        out: dict[str, Any] = {
             "accounts_seen": 0,
             "accounts_migrated": 0,
             "charges": 0,
@@ -394,10 +412,10 @@ class LedgerMigration:
 
     # -- one account -------------------------------------------------------------
 
-    def migrate_account(self, code: str) -> Counter:
+    def migrate_account(self, code: str) -> Counter[str]:
         """Bring one account's invoices into its ledger; a condition that failed (a posting landed meanwhile,
         another run) is read again. Raises PostingFailed after ATTEMPTS."""
-        counts: Counter = Counter()
+        counts: Counter[str] = Counter()
         for attempt in range(ATTEMPTS):
             # The invoices first, then the entries: a posting between the two reads moves an invoice,
             # so the invoice's condition fails and everything is read again.
@@ -428,7 +446,7 @@ class LedgerMigration:
 
     # -- one credit of before the ledger ------------------------------------------
 
-    def _credit_parts(self, credit: PaymentModel) -> dict[str, int]:
+    def _credit_parts(self, credit: PaymentRecord) -> dict[str, int]:
         """Whose money it is: the invoice's account, or an order's accounts by their items."""
         invoices = self.ledger.invoices(credit.invoice_ids or [], consistent=False)
         order = (
@@ -440,7 +458,9 @@ class LedgerMigration:
             items = []
             for item in order.items:
                 item = _plain(item)
-                code = item.get("customer_code") or getattr(invoices.get(item.get("invoice_id")), "customer_code", None)
+                code = item.get("customer_code") or getattr(
+                    invoices.get(item.get("invoice_id") or ""), "customer_code", None
+                )
                 if code:
                     items.append((code, int(item.get("amount") or 0)))
             if items:
@@ -448,8 +468,8 @@ class LedgerMigration:
         codes = [invoices[i].customer_code for i in credit.invoice_ids or [] if i in invoices]
         return {codes[0]: int(credit.amount)} if codes else {}
 
-    def migrate_credit(self, credit: PaymentModel, wanted: set | None = None) -> Counter:
-        counts: Counter = Counter()
+    def migrate_credit(self, credit: PaymentRecord, wanted: set[str] | None = None) -> Counter[str]:
+        counts: Counter[str] = Counter()
         for attempt in range(ATTEMPTS):
             parts = self._credit_parts(credit)
             if not parts:
@@ -463,7 +483,7 @@ class LedgerMigration:
             at = _epoch(credit.received_at, self.clock.now())
             txn = credit.transaction_no
             entries = [
-                LedgerEntryModel(
+                NewLedgerEntry(
                     code,
                     _entry_id(at, "payment", credit.payment_id),
                     event="payment",
@@ -483,7 +503,7 @@ class LedgerMigration:
             if txn and self.store.payment(f"vnpay#{txn}") is None:
                 # A second payment of an order left no 'vnpay#<TransactionNo>': without it a late retry of
                 # its IPN would be posted again.
-                guard = PaymentModel(
+                guard = NewPayment(
                     f"vnpay#{txn}",
                     kind="payment",
                     channel="vnpay",

@@ -5,26 +5,35 @@ order's state. No Chalice, no boto3."""
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from typing import Any
 
 from chalicelib.config import Settings
 from chalicelib.domain import vnpay
-from chalicelib.domain.invoices import INVOICE_ID_RE
+from chalicelib.domain.identifiers import IDEMPOTENCY_KEY_RE, INVOICE_ID_RE, ORDER_ID_RE
 from chalicelib.domain.tokens import Identity
+from chalicelib.domain.vntime import iso, now_vn
 from chalicelib.errors import Conflict, NotFound, ValidationError
 from chalicelib.observability import logger
-from chalicelib.services.ledger import IncomingPayment, Target
-from chalicelib.store.ledger import PostingFailed
-from chalicelib.store.models import OrderModel
-from chalicelib.store.payments import InvoicesBusy
+from chalicelib.ports.common import AuditRecorder, Clock
+from chalicelib.ports.money import (
+    ORDER,
+    InvoicesBusy,
+    NewOrder,
+    OrderRecord,
+    Orders,
+    PostingExtras,
+    PostingFailed,
+    VnpayMerchant,
+    VnpayUnavailable,
+    VnpayUnsigned,
+)
+from chalicelib.services.ledger import IncomingPayment, LedgerService, Target
 
 MAX_INVOICES = 20
 APPLY_ATTEMPTS = 5
 OPEN_STATES = ("pending", "failed", "expired", "review")  # no transaction has settled the order yet
-ORDER_ID_RE = re.compile(r"^[A-Z0-9]{8,40}$")
 
 
 UNANSWERED_IN_A_ROW = 3  # querydr calls VNPay leaves unanswered before a reconciliation run stops asking
@@ -35,7 +44,7 @@ PENDING_SCAN_MAX = 2000  # pending orders past expiry read per run (one Query, p
 class ReconcileIncomplete(RuntimeError):
     """Some orders could not be settled in this run (the store was busy); the next run retries them."""
 
-    def __init__(self, counts: dict) -> None:
+    def __init__(self, counts: dict[str, int]) -> None:
         super().__init__(f"reconciliation incomplete: {counts}")
         self.counts = counts
 
@@ -49,13 +58,13 @@ class PaymentService:
         self,
         *,
         settings: Settings,
-        orders,
-        clock,
+        orders: Orders,
+        clock: Clock,
         hash_secret: Callable[[], str],
         qr_payload: Callable[..., str],
-        vnpay_client=None,
-        audit=None,
-        ledger=None,
+        ledger: LedgerService,
+        vnpay_client: VnpayMerchant | None = None,
+        audit: AuditRecorder | None = None,
     ) -> None:
         self.s = settings
         self.orders = orders
@@ -71,13 +80,13 @@ class PaymentService:
     def create_order(
         self,
         identity: Identity,
-        body: dict,
+        body: dict[str, Any],
         *,
         client_ip: str,
         locale: str,
         return_url: str,
         idempotency_key: str | None = None,
-    ) -> tuple[dict, bool]:
+    ) -> tuple[dict[str, Any], bool]:
         """Returns (order view, created?)."""
         ids = body.get("invoice_ids")
         if (
@@ -98,7 +107,7 @@ class PaymentService:
                 "Mã phương thức thanh toán không hợp lệ.",
                 field="bank_code",
             )
-        if idempotency_key is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{8,128}", idempotency_key):
+        if idempotency_key is not None and not IDEMPOTENCY_KEY_RE.fullmatch(idempotency_key):
             raise ValidationError(
                 "Idempotency-Key: 8-128 of letters, digits, '_.:-'",
                 "Idempotency-Key không hợp lệ.",
@@ -178,7 +187,7 @@ class PaymentService:
             bill_number=order_id,
             expires_at=expires_at,
         )
-        order = OrderModel(
+        order = NewOrder(
             order_id,
             account_id=identity.account_id,
             invoice_ids=ids,
@@ -209,13 +218,13 @@ class PaymentService:
         return self.view(order), True
 
     def _order_id(self, identity: Identity, key: str | None, now: int) -> str:
-        stamp = datetime.fromtimestamp(now, vnpay.VN).strftime("%y%m%d%H%M%S")
+        stamp = now_vn(now).strftime("%y%m%d%H%M%S")
         if key:
             digest = hashlib.sha256(f"{identity.account_id}|{key}".encode()).hexdigest()[:12].upper()
             return f"K{digest}"
         return f"{stamp}{secrets.randbelow(10**6):06d}"
 
-    def view(self, order: OrderModel) -> dict:
+    def view(self, order: OrderRecord) -> dict[str, Any]:
         now = self.clock.now()
         status = order.status
         if status == "pending" and order.expires_at <= now:
@@ -231,14 +240,14 @@ class PaymentService:
             "payment_url": order.payment_url,
             "qr_payload": order.qr_payload,
             "qr_png_url": f"/v1/payments/{order.order_id}/qr.png",
-            "created_at": _iso(order.created_at),
-            "expires_at": _iso(order.expires_at),
-            "paid_at": _iso(order.paid_at) if order.paid_at else None,
+            "created_at": iso(order.created_at),
+            "expires_at": iso(order.expires_at),
+            "paid_at": iso(order.paid_at) if order.paid_at else None,
             "transaction_no": order.transaction_no,
             "credit_amount": int(order.credit_amount or 0),
         }
 
-    def get(self, identity: Identity, order_id: str) -> OrderModel:
+    def get(self, identity: Identity, order_id: str) -> OrderRecord:
         order = self.orders.get(order_id) if ORDER_ID_RE.match(order_id or "") else None
         if order is None or order.account_id != identity.account_id:
             raise _order_not_found()
@@ -271,7 +280,7 @@ class PaymentService:
         return self.settle(order, params, applied_by="ipn")
 
     def settle(
-        self, order: OrderModel, params: Mapping[str, str], applied_by: str, amount: int | None = None
+        self, order: OrderRecord, params: Mapping[str, str], applied_by: str, amount: int | None = None
     ) -> tuple[str, str]:
         """Apply VNPay's word on an order (from the IPN or from querydr). Every
         distinct successful transaction is posted to the customer accounts, in
@@ -297,7 +306,7 @@ class PaymentService:
                     money,
                     target,
                     extras=self._order_paid(order, money) if first else None,
-                    extra_labels=("order",),
+                    extra_labels=(ORDER,),
                     release_hold=order.order_id,
                 )
             except PostingFailed:
@@ -328,7 +337,13 @@ class PaymentService:
         return vnpay.RSP_UNKNOWN_ERROR  # VNPay will call again
 
     def _money(
-        self, order: OrderModel, params: Mapping[str, str], transaction_no: str, paid: int, applied_by: str, first: bool
+        self,
+        order: OrderRecord,
+        params: Mapping[str, str],
+        transaction_no: str,
+        paid: int,
+        applied_by: str,
+        first: bool,
     ) -> IncomingPayment:
         now = self.clock.now()
         flags = []
@@ -345,7 +360,7 @@ class PaymentService:
             amount=paid,
             received_at=now,
             posted_by=applied_by,
-            paid_at=_iso(now),
+            paid_at=now_vn(now).isoformat(timespec="seconds"),
             order_id=order.order_id,
             transaction_no=transaction_no,
             flags=flags,
@@ -357,28 +372,18 @@ class PaymentService:
             },
         )
 
-    def _order_paid(self, order: OrderModel, money: IncomingPayment):
+    def _order_paid(self, order: OrderRecord, money: IncomingPayment) -> PostingExtras:
         """The order's own change, in the posting's transaction: from the state read to paid."""
+        return self.orders.paid(
+            order.order_id,
+            order.status,
+            transaction_no=money.external_ref,
+            paid_at=money.received_at,
+            applied_by=money.posted_by,
+            paid_amount=money.amount,
+        )
 
-        def extra(tx, posting) -> None:
-            tx.update(
-                "order",
-                OrderModel(order.order_id),
-                [
-                    OrderModel.status.set("paid"),
-                    OrderModel.transaction_no.set(money.external_ref),
-                    OrderModel.paid_at.set(money.received_at),
-                    OrderModel.applied_by.set(money.posted_by),
-                    OrderModel.credit_amount.set(sum(posting.credit.values())),
-                    OrderModel.paid_amount.set(money.amount),
-                    OrderModel.response_code.set("00"),
-                ],
-                condition=OrderModel.status == order.status,
-            )
-
-        return extra
-
-    def _fail(self, order: OrderModel, params: Mapping[str, str], transaction_no: str) -> tuple[str, str]:
+    def _fail(self, order: OrderRecord, params: Mapping[str, str], transaction_no: str) -> tuple[str, str]:
         response_code = str(params.get("vnp_ResponseCode") or "99")
         if order.status != "pending":
             return vnpay.RSP_ALREADY_CONFIRMED
@@ -393,14 +398,17 @@ class PaymentService:
 
     # -- reconciliation: orders whose IPN never came -------------------------
 
-    def reconcile(self, limit: int = 100) -> dict:
+    def _vnpay(self) -> VnpayMerchant:
+        if self.vnpay is None:
+            raise RuntimeError("no VNPay client: deps.py wires one in")
+        return self.vnpay
+
+    def reconcile(self, limit: int = 100) -> dict[str, int]:
         """Ask VNPay (querydr) about orders still pending past their expiry and
         apply the answer through the same path as the IPN. Fair: the orders
         asked about longest ago (or never) go first, so orders VNPay cannot
         settle do not hold up newer ones; an answer that cannot be acted on
         three times puts the order up for review (the daily report lists it)."""
-        from chalicelib.adapters.vnpay_client import VnpayUnavailable, VnpayUnsigned
-
         now = self.clock.now()
         counts = {
             "checked": 0,
@@ -414,8 +422,10 @@ class PaymentService:
             "unclear": 0,
             "review": 0,
         }
-        due = self.orders.pending_expired_before(now - self.s.reconcile_grace_minutes * 60, limit=PENDING_SCAN_MAX)
-        due.sort(key=lambda o: (int(o.checked_at or 0), int(o.expires_at)))
+        due = sorted(
+            self.orders.pending_expired_before(now - self.s.reconcile_grace_minutes * 60, limit=PENDING_SCAN_MAX),
+            key=lambda o: (int(o.checked_at or 0), int(o.expires_at)),
+        )
         counts["postponed"] += max(0, len(due) - limit)
         silent = 0  # VNPay's unanswered calls in a row
         for order in due[:limit]:
@@ -426,7 +436,7 @@ class PaymentService:
                 continue
             counts["checked"] += 1
             try:
-                answer = self.vnpay.querydr(order)
+                answer = self._vnpay().querydr(order)
             except VnpayUnsigned as exc:
                 silent = 0
                 self._unclear(order, f"unsigned answer: {exc}", counts, now)
@@ -451,7 +461,9 @@ class PaymentService:
             raise ReconcileIncomplete(counts)
         return counts
 
-    def _reconcile_one(self, order: OrderModel, answer: dict, counts: dict, now: int | None = None) -> None:
+    def _reconcile_one(
+        self, order: OrderRecord, answer: dict[str, Any], counts: dict[str, int], now: int | None = None
+    ) -> None:
         """Apply one signed querydr answer, counting the outcome."""
         now = self.clock.now() if now is None else now
         code, status = answer.get("vnp_ResponseCode"), answer.get("vnp_TransactionStatus")
@@ -474,8 +486,9 @@ class PaymentService:
                 "vnp_ResponseCode": "00",
                 "vnp_TransactionStatus": "00",
                 "vnp_TransactionNo": str(answer.get("vnp_TransactionNo") or ""),
-                "vnp_BankCode": answer.get("vnp_BankCode"),
-                "vnp_PayDate": answer.get("vnp_PayDate"),
+                # Shown in the invoices' payment lists only, as str(value or "").
+                "vnp_BankCode": str(answer.get("vnp_BankCode") or ""),
+                "vnp_PayDate": str(answer.get("vnp_PayDate") or ""),
             }
             rsp = self.settle(order, params, applied_by="reconciliation", amount=paid)
             counts["paid"] += rsp == vnpay.RSP_CONFIRMED
@@ -488,7 +501,7 @@ class PaymentService:
             # 05/06/09 (a refund's states), 07 (debited, suspected fraud): a person decides.
             self._unclear(order, f"transaction status {str(status)[:4]}", counts, now, at_once=status == "07")
 
-    def _unclear(self, order: OrderModel, why: str, counts: dict, now: int, at_once: bool = False) -> None:
+    def _unclear(self, order: OrderRecord, why: str, counts: dict[str, int], now: int, at_once: bool = False) -> None:
         counts["unclear"] += 1
         if self.orders.note_unclear(order, why, now, review_after=1 if at_once else UNCLEAR_BEFORE_REVIEW):
             counts["review"] += 1
@@ -499,21 +512,21 @@ class PaymentService:
         else:
             logger.warning("querydr answer not acted on", extra={"order_id": order.order_id, "why": why})
 
-    def daily_report(self) -> dict:
+    def daily_report(self) -> dict[str, Any]:
         """What needs a person: orders VNPay has not answered for long after
         their expiry, or answered in a way nothing can act on. (Credits and
         refunds: RefundService.daily_report, merged by the payments_report job.)"""
         now = self.clock.now()
         stale = self.orders.pending_expired_before(now - 3600, limit=100)
-        report = {
+        report: dict[str, Any] = {
             "orders_unsettled": [
-                {"order_id": o.order_id, "amount": int(o.amount), "expired_at": _iso(o.expires_at)} for o in stale
+                {"order_id": o.order_id, "amount": int(o.amount), "expired_at": iso(o.expires_at)} for o in stale
             ],
             "orders_in_review": [
                 {
                     "order_id": o.order_id,
                     "amount": int(o.amount),
-                    "expired_at": _iso(o.expires_at),
+                    "expired_at": iso(o.expires_at),
                     "reason": o.review_reason,
                 }
                 for o in self.orders.in_review()
@@ -527,7 +540,7 @@ class PaymentService:
 
     # -- the customer's return ---------------------------------------------
 
-    def return_result(self, params: Mapping[str, str]) -> dict:
+    def return_result(self, params: Mapping[str, str]) -> dict[str, Any]:
         """What the return page shows. It reads; it never marks anything paid."""
         if not vnpay.verify(self._secret(), params):
             return {"valid": False}
@@ -543,7 +556,3 @@ class PaymentService:
             "order_status": order.status if order is not None else None,
             "transaction_no": params.get("vnp_TransactionNo"),
         }
-
-
-def _iso(epoch) -> str:
-    return datetime.fromtimestamp(int(epoch), vnpay.VN).isoformat(timespec="seconds")

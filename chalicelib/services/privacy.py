@@ -5,18 +5,24 @@ Only GetItem, BatchGet and Query on the caller's own keys (never a Scan), each
 bounded by a limit that the answer states (`limits`) and flags when reached
 (`truncated`). Secrets are never returned: the password is shown as "a hash is
 held", one-time codes as "a code is pending", session token ids not at all,
-push endpoints masked. No Chalice, no boto3 (PynamoDB models only)."""
+push endpoints masked. No Chalice, no boto3: the reads come through a port."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from chalicelib.domain import reminders as reminder_rules
 from chalicelib.domain.tokens import Identity
+from chalicelib.domain.vntime import utc_iso
 from chalicelib.errors import Forbidden, Unauthorized
-from chalicelib.store.repositories import get_or_none, storage_errors
+from chalicelib.ports.common import AuditItemRecord, Clock
+from chalicelib.ports.customers import ChannelRequestRecord, CustomerLinkRecord, CustomerRecord, SessionRecord
+from chalicelib.ports.field import ReadingRecord
+from chalicelib.ports.invoices import InvoiceRecord
+from chalicelib.ports.notices import ReminderRecord
+from chalicelib.ports.privacy import ExportedOrder, ExportedPayment, PendingCodeRecord, PrivacyReads
 
 # Bounds of one export (per customer code where it says so).
 LIMITS = {
@@ -37,13 +43,7 @@ def _mask_tail(value: str | None, keep: int = 6) -> str | None:
     return "…" + value[-keep:] if len(value) > keep else "*" * len(value)
 
 
-def _iso(epoch: int | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _plain(value):
+def _plain(value: object) -> Any:
     """PynamoDB map/list values into JSON-ready ones (Decimal-free ints)."""
     if hasattr(value, "as_dict"):
         value = value.as_dict()
@@ -56,130 +56,12 @@ def _plain(value):
     return value
 
 
-def _chunks(items: list, size: int) -> Iterable[list]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-class PrivacyStore:
-    """Reads on the caller's own keys. Every method is one Query, one GetItem or a BatchGet."""
-
-    @storage_errors
-    def account(self, account_id: str):
-        from chalicelib.store.models import AccountModel
-
-        return get_or_none(AccountModel, account_id, consistent_read=True)
-
-    @storage_errors
-    def customers(self, codes: list[str]) -> dict:
-        from chalicelib.store.models import CustomerModel
-
-        return {c.code: c for c in CustomerModel.batch_get(codes)} if codes else {}
-
-    @storage_errors
-    def links(self, codes: list[str]) -> dict:
-        from chalicelib.store.models import CustomerLinkModel
-
-        return {item.customer_code: item for item in CustomerLinkModel.batch_get(codes)} if codes else {}
-
-    @storage_errors
-    def sessions(self, account_id: str, limit: int) -> list:
-        from chalicelib.store.models import SessionModel
-
-        return list(SessionModel.by_account.query(account_id, scan_index_forward=False, limit=limit))
-
-    @storage_errors
-    def pending_codes(self, keys: list[str]) -> list:
-        from chalicelib.store.models import OneTimeCodeModel
-
-        return (
-            list(OneTimeCodeModel.batch_get(keys, attributes_to_get=["otp_key", "sent_at", "expires_at", "attempts"]))
-            if keys
-            else []
-        )
-
-    @storage_errors
-    def orders(self, account_id: str, limit: int) -> list:
-        from chalicelib.store.models import OrderModel
-
-        return list(OrderModel.by_account.query(account_id, scan_index_forward=False, limit=limit))
-
-    @storage_errors
-    def payments(self, payment_ids: list[str]) -> list:
-        from chalicelib.store.models import PaymentModel
-
-        out = []
-        for chunk in _chunks(sorted(set(payment_ids)), 100):
-            out.extend(PaymentModel.batch_get(chunk))
-        return out
-
-    @storage_errors
-    def invoices(self, code: str, limit: int) -> list:
-        from chalicelib.store.models import InvoiceModel
-
-        return list(InvoiceModel.by_customer.query(code, scan_index_forward=False, limit=limit))
-
-    @storage_errors
-    def invoice_count(self, code: str) -> int:
-        from chalicelib.store.models import InvoiceModel
-
-        return InvoiceModel.by_customer.count(code)  # a Query with Select=COUNT
-
-    @storage_errors
-    def channel_requests(self, code: str, limit: int) -> list:
-        from chalicelib.store.models import ChannelRequestModel
-
-        return list(ChannelRequestModel.by_customer.query(code, scan_index_forward=False, limit=limit))
-
-    @storage_errors
-    def audit(self, entity: str, limit: int) -> list:
-        from chalicelib.store.models import AuditModel
-
-        return list(AuditModel.query(entity, scan_index_forward=False, limit=limit))
-
-    @storage_errors
-    def readings(self, reading_ids: list[str]) -> list:
-        from chalicelib.store.models import ReadingModel
-
-        out = []
-        for chunk in _chunks(sorted(set(reading_ids)), 100):
-            out.extend(ReadingModel.batch_get(chunk))
-        return out
-
-    @storage_errors
-    def reminders(self, keys: list[str]) -> list:
-        from chalicelib.store.models import ReminderModel
-
-        out = []
-        for chunk in _chunks(sorted(set(keys)), 100):
-            out.extend(ReminderModel.batch_get(chunk))
-        return out
-
-    @storage_errors
-    def chat_links(self, account_id: str, codes: list[str]) -> list | None:
-        """Chat links (Zalo OA / Messenger) of the account, where the deployed code has them.
-
-        Hook: a model named ChatLinkModel in chalicelib.store.models is read through its
-        `by_account` index (or by customer code through `by_customer`); None means the
-        system keeps no chat links, which the export says."""
-        from chalicelib.store import models
-
-        model = getattr(models, "ChatLinkModel", None)
-        if model is None:
-            return None
-        if hasattr(model, "by_account"):
-            return list(model.by_account.query(account_id, limit=100))
-        if hasattr(model, "by_customer"):
-            return [item for code in codes for item in model.by_customer.query(code, limit=100)]
-        return None
-
-
 class PrivacyService:
-    def __init__(self, *, store, clock) -> None:
+    def __init__(self, *, store: PrivacyReads, clock: Clock) -> None:
         self.store = store
         self.clock = clock
 
-    def export(self, identity: Identity) -> dict:
+    def export(self, identity: Identity) -> dict[str, Any]:
         if identity.role != "customer":
             raise Forbidden(
                 "only a customer's own account can be exported here",
@@ -209,7 +91,7 @@ class PrivacyService:
         payments = self.store.payments(payment_ids)
 
         per_code = []
-        detail_invoices = []
+        detail_invoices: list[InvoiceRecord] = []
         for code in codes:
             invoices = self.store.invoices(code, LIMITS["invoices_per_code"])
             count = self.store.invoice_count(code) if len(invoices) >= LIMITS["invoices_per_code"] else len(invoices)
@@ -226,7 +108,7 @@ class PrivacyService:
             + [f"invoice#{i.invoice_id}" for i in detail_invoices]
             + [f"credit#{p.payment_id}" for p in payments if p.kind == "credit"]
         )
-        audit = []
+        audit: list[AuditItemRecord] = []
         for entity in audit_entities:
             items = self.store.audit(entity, LIMITS["audit_per_entity"])
             if len(items) >= LIMITS["audit_per_entity"]:
@@ -241,17 +123,17 @@ class PrivacyService:
 
         return {
             "format_version": FORMAT_VERSION,
-            "generated_at": _iso(now),
+            "generated_at": utc_iso(now),
             "legal_basis": "Nghị định 13/2023/NĐ-CP, Điều 14 (quyền truy cập dữ liệu cá nhân)",
             "account": {
                 "account_id": account.account_id,
                 "login": account.login,
                 "role": account.role,
-                "created_at": _iso(account.created_at),
-                "password_changed_at": _iso(account.password_changed_at),
+                "created_at": utc_iso(account.created_at),
+                "password_changed_at": utc_iso(account.password_changed_at),
                 "password": "a salted scrypt hash is held; the password itself is never stored",
                 "failed_logins": account.failed_logins or 0,
-                "locked_until": _iso(account.locked_until) if account.locked_until else None,
+                "locked_until": utc_iso(account.locked_until) if account.locked_until else None,
             },
             "customers": [
                 _customer(customers.get(code), links.get(code), invoices, count, requests)
@@ -275,19 +157,25 @@ class PrivacyService:
         }
 
     @staticmethod
-    def as_download(export: dict) -> tuple[str, str]:
+    def as_download(export: dict[str, Any]) -> tuple[str, str]:
         """(body, filename) of the export as a JSON attachment."""
         login = export["account"]["login"]
         day = (export["generated_at"] or "")[:10]
         return json.dumps(export, ensure_ascii=False, indent=2), f"cskh-du-lieu-ca-nhan-{login}-{day}.json"
 
 
-def _customer(c, link, invoices: list, count: int, requests: list) -> dict:
+def _customer(
+    c: CustomerRecord | None,
+    link: CustomerLinkRecord | None,
+    invoices: Sequence[InvoiceRecord],
+    count: int,
+    requests: Sequence[ChannelRequestRecord],
+) -> dict[str, Any]:
     if c is None:
         return {"customer_code": link.customer_code if link else None, "missing": True}
     return {
         "customer_code": c.code,
-        "linked_at": _iso(link.linked_at) if link else None,
+        "linked_at": utc_iso(link.linked_at) if link else None,
         "name": c.name,
         "phone": c.phone,
         "address": c.address,
@@ -320,7 +208,7 @@ def _customer(c, link, invoices: list, count: int, requests: list) -> dict:
     }
 
 
-def _invoice(i) -> dict:
+def _invoice(i: InvoiceRecord) -> dict[str, Any]:
     return {
         "invoice_id": i.invoice_id,
         "period": i.period,
@@ -336,64 +224,64 @@ def _invoice(i) -> dict:
     }
 
 
-def _session(s, current_family: str) -> dict:
+def _session(s: SessionRecord, current_family: str) -> dict[str, Any]:
     return {
         "session": _mask_tail(s.family_id),
         "current": s.family_id == current_family,
-        "created_at": _iso(s.created_at),
-        "last_used_at": _iso(s.rotated_at),
-        "expires_at": _iso(s.expires_at),
+        "created_at": utc_iso(s.created_at),
+        "last_used_at": utc_iso(s.rotated_at),
+        "expires_at": utc_iso(s.expires_at),
         "revoked": bool(s.revoked),
         "device": None,
     }  # no device or user agent is stored for customer sessions
 
 
-def _pending_code(p) -> dict:
+def _pending_code(p: PendingCodeRecord) -> dict[str, Any]:
     purpose, _, code = p.otp_key.partition("#")
     return {
         "purpose": purpose,
         "customer_code": code,
-        "sent_at": _iso(p.sent_at),
-        "expires_at": _iso(p.expires_at),
+        "sent_at": utc_iso(p.sent_at),
+        "expires_at": utc_iso(p.expires_at),
         "attempts": p.attempts or 0,
         "code": "only a keyed hash is held; it expires with the code",
     }
 
 
-def _order(o) -> dict:
+def _order(o: ExportedOrder) -> dict[str, Any]:
     return {
         "order_id": o.order_id,
         "status": o.status,
         "amount": int(o.amount),
         "fee": int(o.fee or 0),
         "items": _plain(list(o.items or [])),
-        "created_at": _iso(o.created_at),
-        "expires_at": _iso(o.expires_at),
+        "created_at": utc_iso(o.created_at),
+        "expires_at": utc_iso(o.expires_at),
         "bank_code": o.bank_code,
         "client_ip": o.client_ip,
         "transaction_no": o.transaction_no,
         "bank_tran_no": o.bank_tran_no,
         "pay_date": o.pay_date,
         "response_code": o.response_code,
-        "paid_at": _iso(o.paid_at),
+        "paid_at": utc_iso(o.paid_at),
         "credit_amount": int(o.credit_amount or 0),
     }
 
 
-def _payment(p) -> dict:
+def _payment(p: ExportedPayment) -> dict[str, Any]:
     return {
         "payment_id": p.payment_id,
         "kind": p.kind,
         "order_id": p.order_id,
         "amount": int(p.amount),
         "invoice_ids": list(p.invoice_ids or []),
-        "received_at": _iso(p.received_at),
+        "received_at": utc_iso(p.received_at),
         "status": p.status,
         "note": p.note,
     }
 
 
-def _reading(r) -> dict:
+def _reading(r: ReadingRecord) -> dict[str, Any]:
     return {
         "reading_id": r.reading_id,
         "customer_code": r.customer_code,
@@ -407,19 +295,19 @@ def _reading(r) -> dict:
     }
 
 
-def _reminder(r) -> dict:
+def _reminder(r: ReminderRecord) -> dict[str, Any]:
     return {
         "invoice_id": r.reminder_key.rsplit("#", 1)[0],
         "level": r.level,
         "status": r.status,
         "channels": list(r.channels or []),
-        "created_at": _iso(r.created_at),
-        "sent_at": _iso(r.sent_at),
-        "expires_at": _iso(r.expires_at),
+        "created_at": utc_iso(r.created_at),
+        "sent_at": utc_iso(r.sent_at),
+        "expires_at": utc_iso(r.expires_at),
     }
 
 
-def _channel_request(r) -> dict:
+def _channel_request(r: ChannelRequestRecord) -> dict[str, Any]:
     return {
         "request_id": r.request_id,
         "channel": r.channel,
@@ -427,14 +315,14 @@ def _channel_request(r) -> dict:
         "account_holder": r.account_holder,
         "account_no": f"****{r.account_last4}",
         "status": r.status,
-        "requested_at": _iso(r.requested_at),
-        "decided_at": _iso(r.decided_at),
+        "requested_at": utc_iso(r.requested_at),
+        "decided_at": utc_iso(r.decided_at),
         "note": r.note,
     }
 
 
-def _audit(a) -> dict:
-    def load(text):
+def _audit(a: AuditItemRecord) -> dict[str, Any]:
+    def load(text: str | None) -> Any:
         try:
             return json.loads(text) if text else None
         except ValueError:
@@ -450,8 +338,8 @@ def _audit(a) -> dict:
     }
 
 
-def _chat(c) -> dict:
-    data = _plain(c.attribute_values) if hasattr(c, "attribute_values") else {}
+def _chat(c: Mapping[str, Any]) -> dict[str, Any]:
+    data = _plain(dict(c))
     out = {}
     for key, value in data.items():
         secret_like = any(word in key for word in ("token", "secret", "hash", "user_id", "psid"))

@@ -5,21 +5,27 @@ reading_id makes every step idempotent. No Chalice, no boto3."""
 from __future__ import annotations
 
 import math
-import re
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
 
 from chalicelib.config import Settings
 from chalicelib.domain import readings as rules
+from chalicelib.domain.identifiers import PERIOD_RE, READING_ID_RE
+from chalicelib.domain.invoices import detail
 from chalicelib.domain.tokens import Identity
+from chalicelib.domain.vntime import VN_TZ
 from chalicelib.errors import AppError, Conflict, NotFound, ValidationError
 from chalicelib.observability import logger
+from chalicelib.ports.common import Clock, Publisher
+from chalicelib.ports.customers import Customers
+from chalicelib.ports.field import ReadingRecord, Readings
+from chalicelib.ports.invoices import InvoiceRecord, Invoices
 from chalicelib.services.auth import customer_code
-from chalicelib.services.billing import PERIOD_RE
-from chalicelib.store.models import ReadingModel
+from chalicelib.services.billing import BillingService, month_before
 
-READING_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 MAX_BATCH = 100
-VN_OFFSET = timedelta(hours=7)
+THRESHOLDS = rules.Thresholds()  # the field rules' defaults
 
 
 def _bad(field: str, en: str, vi: str, index: int | None = None) -> ValidationError:
@@ -27,7 +33,7 @@ def _bad(field: str, en: str, vi: str, index: int | None = None) -> ValidationEr
     return ValidationError(f"{name}: {en}", f"{name}: {vi}", field=name)
 
 
-def parse_reading(raw: object, index: int | None = None) -> dict:
+def parse_reading(raw: object, index: int | None = None) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise _bad("reading", "must be an object", "phải là một đối tượng", index)
     reading_id = raw.get("reading_id")
@@ -50,7 +56,7 @@ def parse_reading(raw: object, index: int | None = None) -> dict:
         instant = None
     if instant is None or instant.tzinfo is None:
         raise _bad("read_at", "an ISO 8601 instant with its offset", "thời điểm ISO 8601 có múi giờ", index)
-    out = {
+    out: dict[str, Any] = {
         "reading_id": reading_id,
         "customer_code": code,
         "period": period,
@@ -76,13 +82,13 @@ class ReadingService:
         self,
         *,
         settings: Settings,
-        readings,
-        customers,
-        invoices,
-        billing,
-        publisher,
-        clock,
-        thresholds: rules.Thresholds = rules.Thresholds(),
+        readings: Readings,
+        customers: Customers,
+        invoices: Invoices,
+        billing: BillingService,
+        publisher: Publisher,
+        clock: Clock,
+        thresholds: rules.Thresholds = THRESHOLDS,
     ) -> None:
         self.s = settings
         self.readings = readings
@@ -95,7 +101,7 @@ class ReadingService:
 
     # -- the device sends ----------------------------------------------------
 
-    def submit(self, identity: Identity, body: dict) -> dict:
+    def submit(self, identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
         """One reading, or {readings: [...]} from a device that was offline."""
         batch = body.get("readings") if "readings" in body else [body]
         if not isinstance(batch, list) or not 1 <= len(batch) <= MAX_BATCH:
@@ -111,10 +117,9 @@ class ReadingService:
         now = self.clock.now()
         results = []
         for p in parsed:
-            item = ReadingModel(
+            existing = self.readings.create(
                 p["reading_id"],
                 staff=staff,
-                staff_period=f"{staff}#{p['period']}",
                 device_imei=identity.device or None,
                 staff_branch=identity.branch or None,
                 customer_code=p["customer_code"],
@@ -124,11 +129,7 @@ class ReadingService:
                 lat=p["lat"],
                 lng=p["lng"],
                 received_at=now,
-                status="queued",
-                reasons=[],
-                collect_on_spot=0,
             )
-            existing = self.readings.create(item)
             if existing is None:
                 results.append({"reading_id": p["reading_id"], "status": "queued", "duplicate": False})
                 self.publisher.publish("readings", {"reading_id": p["reading_id"]})
@@ -150,7 +151,7 @@ class ReadingService:
             results.append({"reading_id": p["reading_id"], "status": existing.status, "duplicate": True})
         return {"accepted": len(results), "readings": results}
 
-    def get(self, identity: Identity, reading_id: str) -> dict:
+    def get(self, identity: Identity, reading_id: str) -> dict[str, Any]:
         staff = identity.account_id.split(":", 1)[1]
         item = self.readings.get(reading_id) if READING_ID_RE.match(reading_id or "") else None
         if item is None or item.staff != staff:
@@ -159,8 +160,6 @@ class ReadingService:
         if item.invoice_id:
             invoice = self.invoices.get(item.invoice_id)
             if invoice is not None:
-                from chalicelib.domain.invoices import detail
-
                 out["invoice"] = detail(invoice)
         return out
 
@@ -210,7 +209,9 @@ class ReadingService:
         # A second reading of the period corrects its invoice, paid or not (billing keeps what was paid).
         correction = current is not None
         read_on = date.fromisoformat(_vn_date(item.read_at))
-        if correction:
+        old_index: int | None
+        last_read: date | None
+        if current is not None:
             old_index, start = int(current.old_index), date.fromisoformat(current.period_start or _prev(read_on))
             last_read = start
         else:
@@ -274,7 +275,7 @@ class ReadingService:
             if err.status >= 500:
                 raise  # the store is busy: let SQS retry
             return self._finish(item, "rejected", [rules.Reason(err.code, err.message_vi, err.message_en)])
-        if not correction:
+        if current is None:
             self.customers.advance_index(item.customer_code, int(item.new_index), read_on.isoformat())
         else:
             # The corrected index replaces the misread one, unless a later reading has moved on since.
@@ -298,7 +299,13 @@ class ReadingService:
         return self._finish(item, decision.status, reasons, invoice_id=invoice["invoice_id"], collect=collect)
 
     def _finish(
-        self, item, status: str, reasons, invoice=None, invoice_id: str | None = None, collect: bool = False
+        self,
+        item: ReadingRecord,
+        status: str,
+        reasons: Sequence[rules.Reason] | None,
+        invoice: InvoiceRecord | None = None,
+        invoice_id: str | None = None,
+        collect: bool = False,
     ) -> str:
         if invoice is not None:
             invoice_id, collect = invoice.invoice_id, bool(invoice.field_collect)
@@ -317,7 +324,7 @@ class ReadingService:
         return status
 
 
-def view(item) -> dict:
+def view(item: ReadingRecord) -> dict[str, Any]:
     reasons = [dict(r) for r in (item.reasons or [])]
     collect = bool(item.collect_on_spot)
     return {
@@ -341,11 +348,9 @@ def view(item) -> dict:
 
 
 def _vn_date(iso: str) -> str:
-    instant = datetime.fromisoformat(iso)
-    return (instant - instant.utcoffset() + VN_OFFSET).date().isoformat()
+    """The day in Vietnam of an ISO instant with its offset."""
+    return datetime.fromisoformat(iso).astimezone(VN_TZ).date().isoformat()
 
 
 def _prev(d: date) -> str:
-    from chalicelib.services.billing import _month_before
-
-    return _month_before(d).isoformat()
+    return month_before(d).isoformat()

@@ -18,26 +18,39 @@ to `sending` (never more than the payment), and only then calls VNPay, once. A r
 from __future__ import annotations
 
 import random
-import re
 import secrets
 import time
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from typing import Any, TypeGuard
 
 from chalicelib.config import Settings
 from chalicelib.domain import vnpay
+from chalicelib.domain.identifiers import REFUND_ID_RE, VNPAY_PAYMENT_ID_RE
+from chalicelib.domain.vntime import iso, now_vn
 from chalicelib.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationError
 from chalicelib.observability import logger
+from chalicelib.ports.common import AuditEntries, Clock
+from chalicelib.ports.money import (
+    GUARD,
+    REFUND,
+    SOURCE,
+    CustomerAccountRecord,
+    Ledger,
+    NewPayment,
+    PaymentRecord,
+    Posting,
+    PostingFailed,
+    Refunds,
+    VnpayMerchant,
+    VnpayUnavailable,
+)
 from chalicelib.services.auth import customer_code
-from chalicelib.store.ledger import LabelledTx, Posting, PostingFailed
-from chalicelib.store.models import AuditModel, PaymentModel
 
 STATUSES = ("requested", "sending", "unconfirmed", "refunded", "failed", "rejected")
 METHODS = ("vnpay", "cash")
 MAX_AMOUNT = 999_999_999
 NOTE_MAX = 500
 ATTEMPTS = 8
-REFUND_ID_RE = re.compile(r"^RF\d{6}[0-9A-F]{8}$")
-PAYMENT_ID_RE = re.compile(r"^vnpay#[0-9A-Za-z]{1,40}$")
 # VNPay's refund answers that say it did not and will not refund this request: 02 terminal, 03 format or
 # more than is left, 04 full after partial, 13 partial only, 91 no such transaction, 93 invalid amount,
 # 95 the transaction failed at VNPay, 97 our checksum. 94 (already being processed), 98 (timeout), 99
@@ -72,17 +85,17 @@ class RefundService:
         self,
         *,
         settings: Settings,
-        store,
-        ledger,
-        clock,
-        vnpay_client,
-        hash_secret,
-        audit_entry,
+        store: Refunds,
+        ledger: Ledger,
+        clock: Clock,
+        vnpay_client: VnpayMerchant,
+        hash_secret: Callable[[], str],
+        audit_entry: AuditEntries,
         four_eyes: bool = True,
     ) -> None:
         self.s = settings
-        self.store = store  # RefundStore
-        self.ledger = ledger  # LedgerStore
+        self.store = store
+        self.ledger = ledger
         self.clock = clock
         self.vnpay = vnpay_client
         self._secret = hash_secret
@@ -94,7 +107,7 @@ class RefundService:
 
     # -- the request ---------------------------------------------------------------------------------
 
-    def request(self, actor: str, body: dict) -> dict:
+    def request(self, actor: str, body: dict[str, Any]) -> dict[str, Any]:
         code = customer_code(body.get("customer_code"))
         amount = body.get("amount")
         if not isinstance(amount, int) or isinstance(amount, bool) or not 1 <= amount <= MAX_AMOUNT:
@@ -115,7 +128,7 @@ class RefundService:
                     "Chỉ hoàn qua VNPay mới cần mã giao dịch.",
                     field="payment_id",
                 )
-            if not isinstance(payment_id, str) or not PAYMENT_ID_RE.match(payment_id):
+            if not isinstance(payment_id, str) or not VNPAY_PAYMENT_ID_RE.match(payment_id):
                 raise ValidationError(
                     "payment_id names a VNPay payment ('vnpay#<TransactionNo>')",
                     "Mã giao dịch VNPay không hợp lệ.",
@@ -127,7 +140,7 @@ class RefundService:
         for attempt in range(ATTEMPTS):
             credit = self._credit_at_least(code, amount)
             now = self.clock.now()
-            item = PaymentModel(
+            item = NewPayment(
                 f"refund#{refund_id}",
                 kind="refund",
                 channel=method,
@@ -160,11 +173,9 @@ class RefundService:
             )
             audit = self._audit_entry(f"refund#{refund_id}", actor, "refund.request", None, _view(item))
             try:
-                self.ledger.post(
-                    posting, lambda tx, _: tx.put("audit", audit, condition=AuditModel.entity.does_not_exist())
-                )
+                self.ledger.post(posting, self.store.with_audit(audit))
             except PostingFailed as failed:
-                if "guard" in failed.failed:  # the random id was taken: another one
+                if GUARD in failed.failed:  # the random id was taken: another one
                     refund_id = self._new_id()
                 else:  # the credit moved meanwhile: read it again
                     _back_off(attempt)
@@ -187,10 +198,10 @@ class RefundService:
         return credit
 
     def _new_id(self) -> str:
-        day = datetime.fromtimestamp(self.clock.now(), vnpay.VN).strftime("%y%m%d")
+        day = now_vn(self.clock.now()).strftime("%y%m%d")
         return f"RF{day}{secrets.token_hex(4).upper()}"
 
-    def _source(self, code: str, amount: int, payment_id: str | None) -> PaymentModel:
+    def _source(self, code: str, amount: int, payment_id: str | None) -> PaymentRecord:
         """The VNPay payment the money goes back through: the one named, or the account's most recent one
         with enough left to refund."""
         if payment_id is not None:
@@ -235,7 +246,7 @@ class RefundService:
             code="NO_REFUNDABLE_PAYMENT",
         )
 
-    def _belongs(self, payment: PaymentModel, code: str) -> bool:
+    def _belongs(self, payment: PaymentRecord, code: str) -> bool:
         if payment.customer_codes:
             return code in payment.customer_codes
         order = self.store.order(payment.order_id) if payment.order_id else None  # written before the ledger
@@ -243,7 +254,7 @@ class RefundService:
 
     # -- approve, reject --------------------------------------------------------------------------
 
-    def approve(self, actor: str, refund_id: str, body: dict) -> dict:
+    def approve(self, actor: str, refund_id: str, body: dict[str, Any]) -> dict[str, Any]:
         note = _note(body.get("note"), required=False)
         item = self._refund(refund_id)
         _must_be_requested(item)
@@ -269,8 +280,6 @@ class RefundService:
         now = self.clock.now()
         self._mark_sending(actor, item, source, request_id, now, note)
         # Sent once: whatever happens from here on, only VNPay's word (querydr) settles it.
-        from chalicelib.adapters.vnpay_client import VnpayUnavailable
-
         try:
             answer = self.vnpay.refund(
                 order,
@@ -291,50 +300,23 @@ class RefundService:
         return _view(self._refund(refund_id))
 
     def _mark_sending(
-        self, actor: str, item: PaymentModel, source: PaymentModel, request_id: str, now: int, note: str | None
+        self, actor: str, item: PaymentRecord, source: PaymentRecord, request_id: str, now: int, note: str | None
     ) -> None:
-        amount = int(item.amount)
         for attempt in range(ATTEMPTS):
-            tx = LabelledTx()
-            tx.update(
-                "refund",
-                PaymentModel(item.payment_id),
-                [
-                    PaymentModel.status.set("sending"),
-                    PaymentModel.approved_by.set(actor),
-                    PaymentModel.request_id.set(request_id),
-                    PaymentModel.sent_at.set(now),
-                ],
-                condition=PaymentModel.status == "requested",
-            )
-            # Never more back through a payment than it brought (DynamoDB conditions do no sums: the limit
-            # is the payment's amount, which never changes, less this refund).
-            room = int(source.amount) - amount
-            tx.update(
-                "source",
-                PaymentModel(source.payment_id),
-                [PaymentModel.refunded.add(amount)],
-                condition=(PaymentModel.kind == "payment")
-                & (PaymentModel.refunded.does_not_exist() | (PaymentModel.refunded <= room)),
-            )
-            tx.put(
-                "audit",
-                self._audit_entry(
-                    item_entity(item),
-                    actor,
-                    "refund.approve",
-                    {"status": "requested"},
-                    {"status": "sending", "request_id": request_id, "note": note},
-                ),
-                condition=AuditModel.entity.does_not_exist(),
+            audit = self._audit_entry(
+                item_entity(item),
+                actor,
+                "refund.approve",
+                {"status": "requested"},
+                {"status": "sending", "request_id": request_id, "note": note},
             )
             try:
-                tx.commit()
+                self.store.mark_sending(item, source, actor=actor, request_id=request_id, now=now, audit=audit)
                 return
             except PostingFailed as failed:
-                if "refund" in failed.failed:
+                if REFUND in failed.failed:
                     _must_be_requested(self._refund(_refund_id(item)))
-                if "source" in failed.failed:
+                if SOURCE in failed.failed:
                     raise Conflict(
                         "the VNPay payment has less left to refund than this: reject it",
                         "Giao dịch VNPay không còn đủ tiền để hoàn; hãy từ chối yêu cầu.",
@@ -343,45 +325,29 @@ class RefundService:
                 _back_off(attempt)
         raise ServiceUnavailable()
 
-    def _paid_out_in_cash(self, actor: str, item: PaymentModel, note: str | None) -> dict:
+    def _paid_out_in_cash(self, actor: str, item: PaymentRecord, note: str | None) -> dict[str, Any]:
         now = self.clock.now()
         outcome = f"paid out in cash at the office, recorded by {actor}" + (f": {note}" if note else "")
         for attempt in range(ATTEMPTS):
-            tx = LabelledTx()
-            tx.update(
-                "refund",
-                PaymentModel(item.payment_id),
-                [
-                    PaymentModel.status.set("refunded"),
-                    PaymentModel.approved_by.set(actor),
-                    PaymentModel.sent_at.set(now),
-                    PaymentModel.outcome.set(outcome[:NOTE_MAX]),
-                ],
-                condition=PaymentModel.status == "requested",
-            )
-            tx.put(
-                "audit",
-                self._audit_entry(
-                    item_entity(item),
-                    actor,
-                    "refund.cash_paid_out",
-                    {"status": "requested"},
-                    {"status": "refunded", "note": note},
-                ),
-                condition=AuditModel.entity.does_not_exist(),
+            audit = self._audit_entry(
+                item_entity(item),
+                actor,
+                "refund.cash_paid_out",
+                {"status": "requested"},
+                {"status": "refunded", "note": note},
             )
             try:
-                tx.commit()
+                self.store.paid_out_in_cash(item, actor=actor, now=now, outcome=outcome[:NOTE_MAX], audit=audit)
                 break
             except PostingFailed as failed:
-                if "refund" in failed.failed:
+                if REFUND in failed.failed:
                     _must_be_requested(self._refund(_refund_id(item)))
                 _back_off(attempt)
         else:
             raise ServiceUnavailable()
         return _view(self._refund(_refund_id(item)))
 
-    def reject(self, actor: str, refund_id: str, body: dict) -> dict:
+    def reject(self, actor: str, refund_id: str, body: dict[str, Any]) -> dict[str, Any]:
         note = _note(body.get("note"), required=True)
         item = self._refund(refund_id)
         _must_be_requested(item)
@@ -391,7 +357,7 @@ class RefundService:
 
     # -- VNPay's word ------------------------------------------------------------------------------
 
-    def _signed(self, answer: object, fields) -> bool:
+    def _signed(self, answer: object, fields: Sequence[str]) -> TypeGuard[dict[str, Any]]:
         return isinstance(answer, dict) and vnpay.verify_response(self._secret(), answer, fields)
 
     def _refund_verdict(self, answer: object, order_id: str) -> tuple[str, str]:
@@ -407,7 +373,7 @@ class RefundService:
             return "failed", said
         return "unconfirmed", said
 
-    def _querydr_verdict(self, item: PaymentModel, source: PaymentModel, answer: object) -> tuple[str, str]:
+    def _querydr_verdict(self, item: PaymentRecord, source: PaymentRecord, answer: object) -> tuple[str, str]:
         """What VNPay's querydr on the payment says of this refund. A refund shows as vnp_TransactionType
         02 (full) or 03 (partial) of the payment; 01 means no refund of it at all. VNPay does not say
         which refund it shows: it is this one only when no other refund of the payment was sent."""
@@ -448,7 +414,7 @@ class RefundService:
             return "refunded", f"querydr: VNPay shows the refund ({kind}, status {status})"
         return "unconfirmed", f"querydr: refund {kind}, status {status or '?'}"
 
-    def _settle(self, actor: str, item: PaymentModel, from_status: str, verdict: str, why: str) -> bool:
+    def _settle(self, actor: str, item: PaymentRecord, from_status: str, verdict: str, why: str) -> bool:
         """Write a verdict on a refund in `from_status`; False if someone else settled it first."""
         if verdict == "refunded":
             moved = self.store.move(item.payment_id, from_status, "refunded", why)
@@ -460,20 +426,22 @@ class RefundService:
                 return moved  # the latest word recorded; not a change worth an audit entry
         if moved:
             to_status = "refunded" if verdict == "refunded" else "unconfirmed"
-            self._audit_entry(
-                item_entity(item),
-                actor,
-                f"refund.{to_status}",
-                {"status": from_status},
-                {"status": to_status, "outcome": why},
-            ).save(condition=AuditModel.entity.does_not_exist())
+            self.store.record_audit(
+                self._audit_entry(
+                    item_entity(item),
+                    actor,
+                    f"refund.{to_status}",
+                    {"status": from_status},
+                    {"status": to_status, "outcome": why},
+                )
+            )
         return moved
 
-    def _give_back(self, actor: str, item: PaymentModel, from_status: str, to_status: str, why: str) -> bool:
+    def _give_back(self, actor: str, item: PaymentRecord, from_status: str, to_status: str, why: str) -> bool:
         """The refund did not happen: `refund_cancelled` puts the money back on the account's credit, the
         refund moves from_status -> to_status and, if it had been sent, the payment's `refunded` goes down,
         all in one transaction. False if the refund was not in from_status any more."""
-        code, amount = item.customer_code, int(item.amount)
+        code, amount = _account_of(item), int(item.amount)
         with_source = from_status != "requested" and bool(item.source_payment_id)
         flags: list[str] = []
         for attempt in range(ATTEMPTS):
@@ -499,28 +467,15 @@ class RefundService:
                 {"status": to_status, "outcome": why, "credit_back": amount},
             )
 
-            def extras(tx: LabelledTx, _posting: Posting) -> None:
-                tx.update(
-                    "refund",
-                    PaymentModel(item.payment_id),
-                    [PaymentModel.status.set(to_status), PaymentModel.outcome.set(why[:NOTE_MAX])],
-                    condition=PaymentModel.status == from_status,
-                )
-                if with_source:
-                    tx.update(
-                        "source",
-                        PaymentModel(item.source_payment_id),
-                        [PaymentModel.refunded.add(-amount)],
-                        condition=PaymentModel.refunded >= amount,
-                    )
-                tx.put("audit", audit, condition=AuditModel.entity.does_not_exist())
-
+            extras = self.store.cancelled(
+                item, from_status, to_status, why[:NOTE_MAX], source_back=with_source, audit=audit
+            )
             try:
                 self.ledger.post(posting, extras)
             except PostingFailed as failed:
-                if "refund" in failed.failed:
+                if REFUND in failed.failed:
                     return False
-                if "source" in failed.failed:
+                if SOURCE in failed.failed:
                     # The payment's sum of refunds does not hold this one: the money still goes back.
                     logger.error("a refund's payment does not count it", extra={"refund_id": item.payment_id})
                     with_source, flags = False, ["SOURCE_REFUNDED_MISMATCH"]
@@ -536,7 +491,7 @@ class RefundService:
 
     # -- settling what is unconfirmed -----------------------------------------------------------------
 
-    def _unsettled(self, item: PaymentModel) -> bool:
+    def _unsettled(self, item: PaymentRecord) -> bool:
         """Unconfirmed, or an approval that stopped between its transaction and VNPay's answer."""
         if item.method != "vnpay":
             return False
@@ -544,9 +499,7 @@ class RefundService:
             return True
         return item.status == "sending" and self.clock.now() - int(item.sent_at or 0) >= self.settle_after
 
-    def _ask_vnpay(self, actor: str, item: PaymentModel) -> str:
-        from chalicelib.adapters.vnpay_client import VnpayUnavailable
-
+    def _ask_vnpay(self, actor: str, item: PaymentRecord) -> str:
         source = self.store.payment(item.source_payment_id or "")
         order = self.store.order(source.order_id) if source is not None and source.order_id else None
         if source is None or order is None:
@@ -561,7 +514,7 @@ class RefundService:
         self._settle(actor, item, item.status, verdict, why)
         return verdict
 
-    def check(self, actor: str, refund_id: str, body: dict) -> dict:
+    def check(self, actor: str, refund_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Ask VNPay about an unconfirmed refund now; or, with {outcome, note}, record what VNPay's merchant
         portal shows for one querydr cannot tell apart (audited)."""
         item = self._refund(refund_id)
@@ -572,8 +525,8 @@ class RefundService:
             item = self._refund(refund_id)
         return _view(item)
 
-    def _resolve(self, actor: str, item: PaymentModel, outcome: object, note: str) -> dict:
-        if outcome not in ("refunded", "failed"):
+    def _resolve(self, actor: str, item: PaymentRecord, outcome: object, note: str | None) -> dict[str, Any]:
+        if not isinstance(outcome, str) or outcome not in ("refunded", "failed"):
             raise ValidationError(
                 "outcome must be refunded or failed", "Kết quả phải là refunded hoặc failed.", field="outcome"
             )
@@ -591,7 +544,7 @@ class RefundService:
             )
         return _view(self._refund(_refund_id(item)))
 
-    def settle_unconfirmed(self, limit: int = 50) -> dict:
+    def settle_unconfirmed(self, limit: int = 50) -> dict[str, int]:
         """The reconciliation schedule: ask VNPay about every unconfirmed refund (and approvals left in
         `sending`), oldest first; stop asking after a few calls in a row go unanswered."""
         counts = {
@@ -603,7 +556,7 @@ class RefundService:
             "errors": 0,
             "postponed": 0,
         }
-        items = self.store.by_status("unconfirmed", limit=limit, newest_first=False)
+        items = list(self.store.by_status("unconfirmed", limit=limit, newest_first=False))
         items += [i for i in self.store.by_status("sending", limit=limit, newest_first=False) if self._unsettled(i)]
         silent = 0
         for item in items:
@@ -627,7 +580,7 @@ class RefundService:
 
     # -- reading -------------------------------------------------------------------------------------
 
-    def _refund(self, refund_id: object) -> PaymentModel:
+    def _refund(self, refund_id: object) -> PaymentRecord:
         if not isinstance(refund_id, str) or not REFUND_ID_RE.match(refund_id):
             raise _refund_not_found()
         item = self.store.payment(f"refund#{refund_id}")
@@ -635,35 +588,35 @@ class RefundService:
             raise _refund_not_found()
         return item
 
-    def get(self, refund_id: str) -> dict:
+    def get(self, refund_id: str) -> dict[str, Any]:
         return _view(self._refund(refund_id))
 
-    def list_refunds(self, status: object, limit: object = None) -> dict:
+    def list_refunds(self, status: object, limit: object = None) -> dict[str, Any]:
         status = status or "requested"
-        if status not in STATUSES:
+        if not isinstance(status, str) or status not in STATUSES:
             raise ValidationError(
                 f"status must be one of {', '.join(STATUSES)}", "Trạng thái không hợp lệ.", field="status"
             )
         size = _limit(limit, 100)
         return {"status": status, "refunds": [_view(r) for r in self.store.by_status(status, limit=size)]}
 
-    def credits(self, limit: object = None) -> dict:
+    def credits(self, limit: object = None) -> dict[str, Any]:
         """Accounts holding credit (one Query on the sparse with_credit index): what may be refunded, or
         goes to the next bill."""
         accounts = self.ledger.with_credit(limit=_limit(limit, 500))
         rows = [_credit_view(a) for a in accounts if int(a.credit or 0) > 0]
         return {"credits": rows, "accounts": len(rows), "total": sum(r["credit"] for r in rows)}
 
-    def daily_report(self) -> dict:
+    def daily_report(self) -> dict[str, Any]:
         """The refunds' part of the 08:00 payments report: accounts holding credit, refunds waiting for an
         approval, unconfirmed (or left sending) and failed in the last days. `needing_a_person` counts those
         a person must act on (credit itself goes to the next bill)."""
         now = self.clock.now()
-        unconfirmed = self.store.by_status("unconfirmed", limit=100, newest_first=False)
+        unconfirmed = list(self.store.by_status("unconfirmed", limit=100, newest_first=False))
         unconfirmed += [i for i in self.store.by_status("sending", limit=100, newest_first=False) if self._unsettled(i)]
         requested = self.store.by_status("requested", limit=100, newest_first=False)
         failed = self.store.by_status("failed", limit=100, since=now - FAILED_REPORT_DAYS * 86400)
-        report = {
+        report: dict[str, Any] = {
             "credits_to_refund": self.credits()["credits"],
             "refunds_requested": [_view(r) for r in requested],
             "refunds_unconfirmed": [_view(r) for r in unconfirmed],
@@ -673,19 +626,26 @@ class RefundService:
         return report
 
 
-def _refundable(payment: PaymentModel) -> int:
+def _refundable(payment: PaymentRecord) -> int:
     return int(payment.amount) - int(payment.refunded or 0)
 
 
-def _refund_id(item: PaymentModel) -> str:
+def _refund_id(item: PaymentRecord) -> str:
     return item.payment_id.split("#", 1)[1]
 
 
-def item_entity(item: PaymentModel) -> str:
+def item_entity(item: PaymentRecord) -> str:
     return item.payment_id  # 'refund#<id>': the audit trail's entity
 
 
-def _must_be_requested(item: PaymentModel) -> None:
+def _account_of(item: PaymentRecord) -> str:
+    """The account a refund's money was taken from: every refund names one."""
+    if not item.customer_code:
+        raise ValueError(f"{item.payment_id} names no customer account")
+    return item.customer_code
+
+
+def _must_be_requested(item: PaymentRecord) -> None:
     if item.status != "requested":
         raise Conflict(
             f"this refund is {item.status}, not waiting for a decision",
@@ -702,11 +662,7 @@ def _limit(value: object, most: int) -> int:
     return int(value)
 
 
-def _iso(epoch) -> str | None:
-    return datetime.fromtimestamp(int(epoch), vnpay.VN).isoformat(timespec="seconds") if epoch else None
-
-
-def _view(r: PaymentModel) -> dict:
+def _view(r: PaymentRecord) -> dict[str, Any]:
     return {
         "refund_id": _refund_id(r),
         "customer_code": r.customer_code,
@@ -717,13 +673,13 @@ def _view(r: PaymentModel) -> dict:
         "order_id": r.order_id,
         "transaction_no": r.transaction_no,
         "requested_by": r.requested_by,
-        "requested_at": _iso(r.received_at),
+        "requested_at": iso(r.received_at),
         "approved_by": r.approved_by,
-        "sent_at": _iso(r.sent_at),
+        "sent_at": iso(r.sent_at),
         "note": r.note,
         "outcome": r.outcome,
     }
 
 
-def _credit_view(a) -> dict:
-    return {"customer_code": a.customer_code, "credit": int(a.credit or 0), "last_movement": _iso(a.updated_at)}
+def _credit_view(a: CustomerAccountRecord) -> dict[str, Any]:
+    return {"customer_code": a.customer_code, "credit": int(a.credit or 0), "last_movement": iso(a.updated_at)}

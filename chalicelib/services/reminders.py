@@ -14,37 +14,41 @@ older than that run (RECLAIM_AFTER_S) so two runs at once never both send it."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from datetime import date, datetime
-
-from pynamodb.exceptions import DeleteError
+from typing import Any
 
 from chalicelib.config import Settings
 from chalicelib.domain import reminders as rules
+from chalicelib.domain.identifiers import EMAIL_RE, PUSH_TOKEN_RE
 from chalicelib.domain.tokens import Identity
-from chalicelib.errors import Forbidden, NotFound, ValidationError
+from chalicelib.domain.vntime import now_vn
+from chalicelib.errors import Forbidden, NotFound, ServiceUnavailable, ValidationError
 from chalicelib.observability import logger
-from chalicelib.services.auth import customer_code
-from chalicelib.store.models import CustomerModel, InvoiceModel, ReminderModel
-from chalicelib.store.repositories import (
-    ConditionFailed,
-    _is_condition_failure,
-    get_or_none,
-    save_if,
-    storage_errors,
-    update_if,
+from chalicelib.ports.common import Clock, ConditionFailed
+from chalicelib.ports.customers import CustomerRecord
+from chalicelib.ports.invoices import InvoiceRecord
+from chalicelib.ports.notices import (
+    ChannelUnavailable,
+    DeliveryFailed,
+    Notifier,
+    PushRegistrar,
+    ReminderQueue,
+    Reminders,
 )
+from chalicelib.services.auth import customer_code
 
 PAGE = 500  # invoices per Query page (a checkpoint: the cursor moves page by page)
 CLAIM_THREADS = 16  # conditional Puts and SendMessageBatch calls in flight
-KEEP_DAYS = 120  # reminder records expire (TTL) after the last level could matter
 STOP_MARGIN_MS = 60_000  # stop planning when less than this is left of the Lambda's time
 RECLAIM_AFTER_S = 60  # a claim this much older than the current run was left by a run that died
-EMAIL_RE = re.compile(r"^[^@\s<>]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-TOKEN_RE = re.compile(r"^[A-Za-z0-9:_.\-]{16,4096}$")
 PLATFORMS = ("android", "ios")
+
+
+def _customer_not_found() -> NotFound:
+    return NotFound("customer not found", "Không tìm thấy khách hàng.", code="CUSTOMER_NOT_FOUND")
 
 
 def _not_linked() -> Forbidden:
@@ -55,114 +59,17 @@ def _not_linked() -> Forbidden:
     )
 
 
-class ReminderStore:
-    """DynamoDB access of the reminders (PynamoDB models; calls counted by the bench)."""
-
-    @storage_errors
-    def due_page(self, due_date: str, start_key: dict | None, limit: int | None = None) -> tuple[list, dict | None]:
-        """One page of unpaid invoices due on `due_date` (the by_due_date index: a Query, never a Scan)."""
-        limit = limit or PAGE
-        it = InvoiceModel.by_due_date.query(
-            due_date,
-            filter_condition=InvoiceModel.status == "unpaid",
-            last_evaluated_key=start_key,
-            limit=limit,
-            page_size=limit,
-        )
-        items = list(it)
-        return items, it.last_evaluated_key
-
-    @storage_errors
-    def customers(self, codes: Iterable[str]) -> dict:
-        return {c.code: c for c in CustomerModel.batch_get(sorted(set(codes)))}
-
-    @storage_errors
-    def customer(self, code: str):
-        return get_or_none(CustomerModel, code)
-
-    @storage_errors
-    def invoice(self, invoice_id: str):
-        return get_or_none(InvoiceModel, invoice_id)
-
-    @storage_errors
-    def reminder(self, key: str):
-        return get_or_none(ReminderModel, key, consistent_read=True)
-
-    @storage_errors
-    def claim(self, key: str, code: str, level: str, now: int) -> bool:
-        """Record the reminder unless it exists: True for the one caller that creates it."""
-        item = ReminderModel(
-            key,
-            customer_code=code,
-            level=level,
-            status="claimed",
-            channels=[],
-            created_at=now,
-            expires_at=now + KEEP_DAYS * 86400,
-        )
-        return save_if(item, ReminderModel.reminder_key.does_not_exist())
-
-    @storage_errors
-    def release(self, key: str) -> None:
-        """Undo a claim whose message could not be enqueued, so a re-run plans it again."""
-        try:
-            ReminderModel(key).delete(condition=ReminderModel.status == "claimed")
-        except DeleteError as exc:
-            if not _is_condition_failure(exc):
-                raise
-
-    @storage_errors
-    def mark_queued(self, key: str) -> None:
-        """Its message is on the queue (the worker may already have moved it on: then nothing)."""
-        update_if(ReminderModel(key), [ReminderModel.status.set("queued")], ReminderModel.status == "claimed")
-
-    @storage_errors
-    def stale_claims(self, keys: list[str], before: int) -> list[str]:
-        """Of these reminders, those still 'claimed' since before `before`: their run died unqueued."""
-        return [
-            item.reminder_key
-            for item in ReminderModel.batch_get(keys)
-            if item.status == "claimed" and int(item.created_at) < before
-        ]
-
-    @storage_errors
-    def set_status(self, key: str, status: str, now: int | None = None) -> None:
-        actions = [ReminderModel.status.set(status)]
-        if status == "sent":
-            actions.append(ReminderModel.sent_at.set(now))
-        ReminderModel(key).update(actions=actions, condition=ReminderModel.reminder_key.exists())
-
-    @storage_errors
-    def add_channel(self, key: str, channel: str) -> None:
-        update_if(
-            ReminderModel(key),
-            [ReminderModel.channels.set(ReminderModel.channels.append([channel]))],
-            ReminderModel.reminder_key.exists() & ~ReminderModel.channels.contains(channel),
-        )
-
-    @storage_errors
-    def set_preferences(self, code: str, channels: list | None, opt_out: bool | None, email: str | None) -> object:
-        actions = []
-        if channels is not None:
-            actions.append(CustomerModel.notify_channels.set(channels))
-        if opt_out is not None:
-            actions.append(CustomerModel.reminders_opt_out.set(1 if opt_out else 0))
-        if email is not None:
-            actions.append(CustomerModel.email.set(email))
-        customer = CustomerModel(code)
-        customer.update(actions=actions, condition=CustomerModel.code.exists())
-        return customer
-
-    @storage_errors
-    def set_push_endpoint(self, code: str, arn: str) -> None:
-        CustomerModel(code).update(
-            actions=[CustomerModel.push_endpoint.set(arn)], condition=CustomerModel.code.exists()
-        )
-
-
 class ReminderService:
     def __init__(
-        self, *, settings: Settings, store: ReminderStore, queue, notifier, push, clock, threads: int = CLAIM_THREADS
+        self,
+        *,
+        settings: Settings,
+        store: Reminders,
+        queue: ReminderQueue,
+        notifier: Notifier,
+        push: PushRegistrar,
+        clock: Clock,
+        threads: int = CLAIM_THREADS,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -171,21 +78,22 @@ class ReminderService:
         self.push = push
         self.clock = clock
         self.threads = threads
+        self._run_started: int | None = None  # when the current plan run started (its stale claims are older)
         self.levels = rules.levels(settings.reminder_offsets)
         self.quiet = rules.QuietHours(tuple(settings.reminder_quiet_hours))
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock.now(), rules.VN_TZ)
+        return now_vn(self.clock.now())
 
     # -- the daily plan ----------------------------------------------------------
 
     def plan(
         self,
         today: date | None = None,
-        cursor: dict | None = None,
+        cursor: dict[str, Any] | None = None,
         time_left_ms: Callable[[], int] | None = None,
         stop_margin_ms: int = STOP_MARGIN_MS,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Claim and enqueue today's reminders, level by level, page by page.
         Returns counts, and `complete: false` with a `cursor` to continue from
         when the time left (`time_left_ms`, the Lambda's) ran under the margin."""
@@ -193,7 +101,7 @@ class ReminderService:
         self._run_started = self.clock.now()
         start_level = int((cursor or {}).get("level", 0))
         key = (cursor or {}).get("key")
-        out = {"today": today.isoformat(), "complete": True, "cursor": None, "levels": {}}
+        out: dict[str, Any] = {"today": today.isoformat(), "complete": True, "cursor": None, "levels": {}}
         if time_left_ms is not None:
             # A short-lived invocation (a local runner, a continuation) still gets two thirds of its time.
             stop_margin_ms = min(stop_margin_ms, time_left_ms() // 3)
@@ -211,7 +119,7 @@ class ReminderService:
                         )
                         out.update(totals)
                         return out
-                    invoices, next_key = self.store.due_page(due.isoformat(), key)
+                    invoices, next_key = self.store.due_page(due.isoformat(), key, PAGE)
                     page = self._plan_page(pool, level, invoices)
                     for k, v in page.items():
                         totals[k] += v
@@ -224,7 +132,9 @@ class ReminderService:
         logger.info("reminders planned", extra={k: v for k, v in out.items() if k != "levels"})
         return out
 
-    def _plan_page(self, pool: ThreadPoolExecutor, level: rules.Level, invoices: list) -> dict:
+    def _plan_page(
+        self, pool: ThreadPoolExecutor, level: rules.Level, invoices: Sequence[InvoiceRecord]
+    ) -> dict[str, int]:
         counts = dict(unpaid=len(invoices), opted_out=0, no_customer=0, already=0, enqueued=0, released=0)
         if not invoices:
             return counts
@@ -245,9 +155,11 @@ class ReminderService:
                 wanted,
             )
         )
-        bodies = [{"invoice_id": inv.invoice_id, "level": level.name} for inv, w in zip(wanted, won) if w]
+        bodies: list[dict[str, object]] = [
+            {"invoice_id": inv.invoice_id, "level": level.name} for inv, w in zip(wanted, won) if w
+        ]
         lost = [f"{inv.invoice_id}#{level.name}" for inv, w in zip(wanted, won) if not w]
-        started = getattr(self, "_run_started", now)
+        started = self._run_started if self._run_started is not None else now
         stale = self.store.stale_claims(lost, started - RECLAIM_AFTER_S) if lost else []
         if stale:
             logger.warning(
@@ -268,7 +180,7 @@ class ReminderService:
                 raise error
         return counts
 
-    def _enqueue(self, batch: list[dict]) -> tuple[list[int], Exception | None]:
+    def _enqueue(self, batch: list[dict[str, object]]) -> tuple[list[int], Exception | None]:
         try:
             return self.queue.enqueue_batch(batch), None
         except Exception as exc:  # the whole batch: release its claims, then fail the run
@@ -297,10 +209,8 @@ class ReminderService:
         if customer is None or customer.reminders_opt_out:
             self.store.set_status(key, "skipped")
             return "skipped"
-        from chalicelib.adapters.notifier import ChannelUnavailable, DeliveryFailed, reachable
-
         chosen = [c for c in (customer.notify_channels or rules.DEFAULT_CHANNELS) if c in rules.CHANNELS]
-        chosen = [c for c in dict.fromkeys(chosen) if reachable(c, customer)]
+        chosen = [c for c in dict.fromkeys(chosen) if rules.reachable(c, customer)]
         if not chosen:
             self.store.set_status(key, "skipped")
             return "skipped"
@@ -360,26 +270,25 @@ class ReminderService:
             raise _not_linked()
         return list(identity.customer_codes)
 
-    def set_preferences(self, identity: Identity, body: dict) -> dict:
+    def set_preferences(self, identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
         codes = self._codes(identity, body.get("customer_code"))
         channels, opt_out, email = body.get("channels"), body.get("opt_out"), body.get("email")
         if channels is None and opt_out is None and email is None:
             raise ValidationError(
                 "send channels, opt_out or email", "Cần gửi channels, opt_out hoặc email.", field="channels"
             )
-        if channels is not None:
-            if (
-                not isinstance(channels, list)
-                or not channels
-                or len(channels) > len(rules.CHANNELS)
-                or any(c not in rules.CHANNELS for c in channels)
-                or len(set(channels)) != len(channels)
-            ):
-                raise ValidationError(
-                    "channels: a non-empty list of distinct sms, email, push, zalo",
-                    "channels phải là danh sách không trùng gồm sms, email, push, zalo.",
-                    field="channels",
-                )
+        if channels is not None and (
+            not isinstance(channels, list)
+            or not channels
+            or len(channels) > len(rules.CHANNELS)
+            or any(c not in rules.CHANNELS for c in channels)
+            or len(set(channels)) != len(channels)
+        ):
+            raise ValidationError(
+                "channels: a non-empty list of distinct sms, email, push, zalo",
+                "channels phải là danh sách không trùng gồm sms, email, push, zalo.",
+                field="channels",
+            )
         if opt_out is not None and not isinstance(opt_out, bool):
             raise ValidationError("opt_out must be true or false", "opt_out phải là true hoặc false.", field="opt_out")
         if email is not None and (not isinstance(email, str) or len(email) > 254 or not EMAIL_RE.match(email)):
@@ -396,13 +305,15 @@ class ReminderService:
             try:
                 self.store.set_preferences(code, channels, opt_out, email)
             except ConditionFailed:
-                raise NotFound("customer not found", "Không tìm thấy khách hàng.", code="CUSTOMER_NOT_FOUND") from None
+                raise _customer_not_found() from None
             customer = self.store.customer(code)
+            if customer is None:
+                raise _customer_not_found()
             out.append(self._preferences(customer))
         return {"customers": out}
 
     @staticmethod
-    def _preferences(customer) -> dict:
+    def _preferences(customer: CustomerRecord) -> dict[str, Any]:
         return {
             "customer_code": customer.code,
             "channels": list(customer.notify_channels or rules.DEFAULT_CHANNELS),
@@ -411,28 +322,22 @@ class ReminderService:
             "push_registered": bool(customer.push_endpoint),
         }
 
-    def register_push(self, identity: Identity, body: dict) -> dict:
+    def register_push(self, identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
         token, platform = body.get("token"), body.get("platform")
         if platform not in PLATFORMS:
             raise ValidationError(
                 "platform must be android or ios", "platform phải là android hoặc ios.", field="platform"
             )
-        if not isinstance(token, str) or not TOKEN_RE.match(token):
+        if not isinstance(token, str) or not PUSH_TOKEN_RE.match(token):
             raise ValidationError(
                 "token must be the app's device token", "Mã thiết bị (token) không hợp lệ.", field="token"
             )
         codes = self._codes(identity, body.get("customer_code"))
-        from chalicelib.adapters.notifier import ChannelUnavailable
-
         try:
             arn = self.push.register(platform, token, identity.account_id)
         except ChannelUnavailable:
-            from chalicelib.errors import ServiceUnavailable
-
             raise ServiceUnavailable("push notifications are not configured", "Chưa cấu hình thông báo đẩy.") from None
         for code in codes:
-            try:
+            with suppress(ConditionFailed):  # a code whose customer is gone
                 self.store.set_push_endpoint(code, arn)
-            except ConditionFailed:
-                pass
         return {"registered": True, "platform": platform, "customer_codes": codes}

@@ -9,29 +9,26 @@ routes, one BatchGetItem for the customers and two small Queries per customer
 
 from __future__ import annotations
 
-import re
 import secrets
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from collections.abc import Sequence
+from typing import Any
 
 from chalicelib.config import Settings
 from chalicelib.domain import passwords
+from chalicelib.domain.identifiers import APP_VERSION_RE, DEVICE_IMEI_RE, PERIOD_RE, ROUTE_ID_RE, USERNAME_RE
 from chalicelib.domain.tokens import Identity
+from chalicelib.domain.vntime import iso
 from chalicelib.errors import AppError, Conflict, Forbidden, NotFound, ValidationError
-from chalicelib.services.auth import USERNAME_RE, customer_code
-from chalicelib.store.models import AccountModel, CustomerModel, InvoiceModel, RouteModel
-from chalicelib.store.repositories import ConditionFailed, get_or_none, save_if, storage_errors, update_if
+from chalicelib.ports.common import AuditRecorder, Clock, ConditionFailed
+from chalicelib.ports.customers import AccountRecord, CustomerRecord
+from chalicelib.ports.field import RouteRecord, StaffDirectory
+from chalicelib.ports.invoices import InvoiceRecord
+from chalicelib.services.auth import AuthService, customer_code
 
-VERSION_RE = re.compile(r"^\d{1,4}(\.\d{1,4}){0,3}$")
 # An IMEI is 15 digits; where Android hides it, the app sends its device id instead.
-DEVICE_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-ROUTE_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 ACTIVE_SECONDS = 15 * 60
 MAX_ROUTE_CUSTOMERS = 3000  # seed 003: 2,757 customers per staff member a month
 HISTORY_MONTHS = 3
-LOOKUP_THREADS = 8
 
 
 class UpgradeRequired(AppError):
@@ -49,17 +46,21 @@ def device_not_bound() -> Forbidden:
     )
 
 
-def parse_version(value: object, field: str = "app_version") -> tuple:
-    if not isinstance(value, str) or not VERSION_RE.match(value.strip()):
+def _version_text(value: object, field: str) -> str:
+    if not isinstance(value, str) or not APP_VERSION_RE.match(value.strip()):
         raise ValidationError(
             f"{field} must be a dotted version such as 1.4.2", "Phiên bản ứng dụng không hợp lệ.", field=field
         )
-    parts = tuple(int(p) for p in value.strip().split("."))
+    return value.strip()
+
+
+def parse_version(value: object, field: str = "app_version") -> tuple[int, ...]:
+    parts = tuple(int(p) for p in _version_text(value, field).split("."))
     return parts + (0,) * (4 - len(parts))
 
 
 def device_id(value: object, field: str = "device_imei") -> str:
-    if not isinstance(value, str) or not DEVICE_RE.match(value):
+    if not isinstance(value, str) or not DEVICE_IMEI_RE.match(value):
         raise ValidationError(
             f"{field} must be the device's IMEI (15 digits) or device id",
             "Mã IMEI của thiết bị không hợp lệ.",
@@ -75,19 +76,20 @@ def username(value: object, field: str = "username") -> str:
 
 
 def position(lat: object, lng: object) -> tuple[float, float]:
-    ok = (
-        all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lng))
-        and -90 <= lat <= 90
-        and -180 <= lng <= 180
-    )
-    if not ok:
+    if (
+        not isinstance(lat, (int, float))
+        or isinstance(lat, bool)
+        or not isinstance(lng, (int, float))
+        or isinstance(lng, bool)
+        or not (-90 <= lat <= 90 and -180 <= lng <= 180)
+    ):
         raise ValidationError(
             "position must be latitude,longitude in degrees", "Toạ độ GPS không hợp lệ.", field="X-Geo"
         )
     return round(float(lat), 6), round(float(lng), 6)
 
 
-def _text(body: dict, name: str, vi: str, max_len: int = 100, required: bool = True) -> str | None:
+def _text(body: dict[str, Any], name: str, vi: str, max_len: int = 100, required: bool = True) -> str | None:
     value = body.get(name)
     if value is None and not required:
         return None
@@ -133,16 +135,14 @@ def _codes(value: object) -> list[str]:
     return codes
 
 
-def _iso(epoch: int | None, tz) -> str | None:
-    return None if epoch is None else datetime.fromtimestamp(int(epoch), tz).isoformat()
-
-
-def _num(value):
+def _num(value: float | None) -> float | None:
     return None if value is None else (int(value) if float(value).is_integer() else float(value))
 
 
 class StaffService:
-    def __init__(self, *, settings: Settings, store, auth, clock, audit: Callable[..., None]) -> None:
+    def __init__(
+        self, *, settings: Settings, store: StaffDirectory, auth: AuthService, clock: Clock, audit: AuditRecorder
+    ) -> None:
         self.s = settings
         self.store = store
         self.auth = auth
@@ -156,9 +156,10 @@ class StaffService:
         minimum = self.s.min_staff_app_version
         if value is None or value == "":
             raise self._too_old(minimum)
-        if parse_version(value, field) < parse_version(minimum):
+        version = _version_text(value, field)
+        if parse_version(version) < parse_version(minimum):
             raise self._too_old(minimum)
-        return value.strip()
+        return version
 
     @staticmethod
     def _too_old(minimum: str) -> UpgradeRequired:
@@ -167,21 +168,20 @@ class StaffService:
             f"Phiên bản ứng dụng đã cũ. Vui lòng cập nhật ứng dụng lên phiên bản {minimum} trở lên.",
         )
 
-    def login(self, ip: str, body: dict) -> dict:
+    def login(self, ip: str, body: dict[str, Any]) -> dict[str, Any]:
         imei = device_id(body.get("device_imei"))
         version = self.check_app_version(body.get("app_version"))
         return self.auth.staff_login(
             ip, body.get("username"), body.get("password"), imei, version, bind_device=self._bind
         )
 
-    def _bind(self, account: AccountModel, imei: str, version: str) -> None:
+    def _bind(self, account: AccountRecord, imei: str, version: str) -> None:
         """Called once the password is right: the first device binds (a
         conditional write, so two first logins cannot both bind); another is refused."""
         if account.device_imei and account.device_imei != imei:
             raise device_not_bound()
         if not self.store.bind_device(account.account_id, imei, version, self.clock.now()):
             raise device_not_bound()
-        account.device_imei = imei
 
     def touch(self, identity: Identity, app_version: str | None, lat: float | None, lng: float | None) -> str | None:
         """Every staff call: last seen, position and app version, in one
@@ -196,26 +196,19 @@ class StaffService:
 
     # -- managers: staff and devices ---------------------------------------
 
-    def create_staff(self, actor: str, body: dict) -> dict:
+    def create_staff(self, actor: str, body: dict[str, Any]) -> dict[str, Any]:
         login = username(body.get("username"))
         full_name = _text(body, "full_name", "họ tên")
         branch = _text(body, "branch", "chi nhánh")
         password = passwords.check_policy(body.get("password"), login=login, min_length=self.s.password_min_length)
-        now = self.clock.now()
-        account = AccountModel(
+        if not self.store.create_account(
             f"staff:{login}",
-            role="staff",
             login=login,
             password_hash=passwords.hash_password(password, n=self.s.scrypt_n),
-            customer_codes=[],
-            created_at=now,
-            password_changed_at=now,
-            failed_logins=0,
-            locked_until=0,
+            now=self.clock.now(),
             full_name=full_name,
             branch=branch,
-        )
-        if not self.store.create_account(account):
+        ):
             raise Conflict(
                 "a staff member with this username exists",
                 "Tên đăng nhập của nhân viên đã tồn tại.",
@@ -226,7 +219,7 @@ class StaffService:
         self.audit(f"staff#{login}", actor, "staff.create", None, view)
         return dict(view, device_imei=None, status="unbound")
 
-    def rebind(self, actor: str, login: object) -> dict:
+    def rebind(self, actor: str, login: object) -> dict[str, Any]:
         """Free the account from its device; the next login binds a new one.
         Sessions of the old device end (the session epoch moves)."""
         login = username(login)
@@ -236,9 +229,8 @@ class StaffService:
         self.audit(f"staff#{login}", actor, "staff.rebind", {"device_imei": before}, {"device_imei": None})
         return {"username": login, "device_imei": None, "previous_device_imei": before, "status": "unbound"}
 
-    def devices(self) -> dict:
+    def devices(self) -> dict[str, Any]:
         now = self.clock.now()
-        tz = self.clock.vn_now().tzinfo
         out = []
         for a in sorted(self.store.staff_accounts(), key=lambda a: (a.branch or "", a.login)):
             if not a.device_imei:
@@ -256,15 +248,15 @@ class StaffService:
                     "app_version": a.app_version,
                     "last_lat": _num(a.last_lat),
                     "last_lng": _num(a.last_lng),
-                    "last_seen_at": _iso(a.last_seen_at, tz),
+                    "last_seen_at": iso(a.last_seen_at),
                     "status": status,
                 }
             )
-        return {"devices": out, "generated_at": _iso(now, tz)}
+        return {"devices": out, "generated_at": iso(now)}
 
     # -- managers: routes --------------------------------------------------
 
-    def _staff(self, value: object) -> AccountModel:
+    def _staff(self, value: object) -> AccountRecord:
         login = username(value, "staff")
         account = self.store.account(f"staff:{login}")
         if account is None:
@@ -285,14 +277,14 @@ class StaffService:
                 code="UNKNOWN_CUSTOMERS",
             )
 
-    def create_route(self, actor: str, body: dict) -> dict:
+    def create_route(self, actor: str, body: dict[str, Any]) -> dict[str, Any]:
         period = _period(body.get("period"))
         days = _days(body.get("days"))
         codes = _codes(body.get("customer_codes"))
         staff = self._staff(body.get("staff"))
         branch = _text(body, "branch", "chi nhánh", required=False) or staff.branch
         self._known_customers(codes)
-        route = RouteModel(
+        route = self.store.create_route(
             f"RT-{period.replace('-', '')}-{staff.login}-{secrets.token_hex(3)}",
             staff=staff.login,
             period=period,
@@ -302,12 +294,11 @@ class StaffService:
             updated_at=self.clock.now(),
             updated_by=actor,
         )
-        self.store.create_route(route)
         view = _route_view(route)
         self.audit(f"route#{route.route_id}", actor, "route.create", None, view)
         return view
 
-    def update_route(self, actor: str, route_id: str, body: dict) -> dict:
+    def update_route(self, actor: str, route_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Reassign to another staff member, change the days, or replace the
         customer list; audited, and refused (409) if the route changed meanwhile."""
         if not any(k in body for k in ("staff", "customer_codes", "days")):
@@ -318,7 +309,7 @@ class StaffService:
         if route is None:
             raise NotFound("no route has this id", "Không tìm thấy tuyến.", code="ROUTE_NOT_FOUND")
         before = _route_view(route)
-        changes = {}
+        changes: dict[str, object] = {}
         if "staff" in body:
             changes["staff"] = self._staff(body["staff"]).login
         if "days" in body:
@@ -342,7 +333,7 @@ class StaffService:
 
     # -- staff: today's route ----------------------------------------------
 
-    def routes_today(self, identity: Identity) -> dict:
+    def routes_today(self, identity: Identity) -> dict[str, Any]:
         today = self.clock.vn_now()
         period = today.strftime("%Y-%m")
         login = identity.account_id.split(":", 1)[1]
@@ -372,7 +363,7 @@ def _staff_not_found() -> NotFound:
     return NotFound("no staff member has this username", "Không tìm thấy nhân viên.", code="STAFF_NOT_FOUND")
 
 
-def _route_view(r: RouteModel) -> dict:
+def _route_view(r: RouteRecord) -> dict[str, Any]:
     return {
         "route_id": r.route_id,
         "staff": r.staff,
@@ -384,7 +375,9 @@ def _route_view(r: RouteModel) -> dict:
     }
 
 
-def _customer_card(order: int, c: CustomerModel, recent: list, unpaid: list) -> dict:
+def _customer_card(
+    order: int, c: CustomerRecord, recent: Sequence[InvoiceRecord], unpaid: Sequence[InvoiceRecord]
+) -> dict[str, Any]:
     billed = [i for i in recent if i.status != "cancelled"]
     old_index = c.last_index if c.last_index is not None else (billed[0].new_index if billed else None)
     return {
@@ -416,99 +409,3 @@ def _customer_card(order: int, c: CustomerModel, recent: list, unpaid: list) -> 
             for i in sorted(unpaid, key=lambda i: i.period_key)
         ],
     }
-
-
-class StaffStore:
-    """DynamoDB access for the staff service (PynamoDB models; errors mapped at this edge)."""
-
-    @storage_errors
-    def account(self, account_id: str) -> AccountModel | None:
-        return get_or_none(AccountModel, account_id)
-
-    @storage_errors
-    def create_account(self, account: AccountModel) -> bool:
-        return save_if(account, AccountModel.account_id.does_not_exist())
-
-    @storage_errors
-    def bind_device(self, account_id: str, imei: str, version: str, now: int) -> bool:
-        """Bind if no device is bound (or this one already is); False if another device won."""
-        return update_if(
-            AccountModel(account_id),
-            [
-                AccountModel.device_imei.set(imei),
-                AccountModel.app_version.set(version),
-                AccountModel.last_seen_at.set(now),
-            ],
-            AccountModel.account_id.exists()
-            & (AccountModel.device_imei.does_not_exist() | (AccountModel.device_imei == imei)),
-        )
-
-    @storage_errors
-    def touch(
-        self, account_id: str, imei: str, now: int, version: str | None, lat: float | None, lng: float | None
-    ) -> AccountModel | None:
-        """The account as it is after the update (UpdateItem returns ALL_NEW, so
-        the branch comes with no extra read); None if not bound to this device."""
-        actions = [AccountModel.last_seen_at.set(now)]
-        if version:
-            actions.append(AccountModel.app_version.set(version))
-        if lat is not None and lng is not None:
-            actions += [AccountModel.last_lat.set(lat), AccountModel.last_lng.set(lng)]
-        account = AccountModel(account_id)
-        return account if update_if(account, actions, AccountModel.device_imei == imei) else None
-
-    @storage_errors
-    def unbind_device(self, account_id: str) -> str | None:
-        """Clear the device and end its sessions: the device it had ('' if
-        none), None if there is no such staff member."""
-        account = self.account(account_id)
-        if account is None or account.role != "staff":
-            return None
-        bound = account.device_imei
-        condition = AccountModel.device_imei.does_not_exist() if not bound else AccountModel.device_imei == bound
-        if not update_if(account, [AccountModel.device_imei.remove(), AccountModel.session_epoch.add(1)], condition):
-            return self.unbind_device(account_id)  # bound meanwhile by a first login: clear that one
-        return bound or ""
-
-    @storage_errors
-    def staff_accounts(self) -> list[AccountModel]:
-        return list(AccountModel.by_role.query("staff"))
-
-    @storage_errors
-    def customers(self, codes: Iterable[str]) -> dict[str, CustomerModel]:
-        codes = list(dict.fromkeys(codes))
-        return {c.code: c for c in CustomerModel.batch_get(codes)} if codes else {}
-
-    @storage_errors
-    def route(self, route_id: str) -> RouteModel | None:
-        return get_or_none(RouteModel, route_id, consistent_read=True)
-
-    @storage_errors
-    def create_route(self, route: RouteModel) -> None:
-        route.save(condition=RouteModel.route_id.does_not_exist())
-
-    @storage_errors
-    def update_route(self, route: RouteModel, changes: dict, now: int, actor: str) -> RouteModel:
-        actions = [getattr(RouteModel, name).set(value) for name, value in changes.items()]
-        actions += [RouteModel.updated_at.set(now), RouteModel.updated_by.set(actor)]
-        if not update_if(route, actions, RouteModel.updated_at == route.updated_at):
-            raise ConditionFailed()
-        return route
-
-    @storage_errors
-    def routes_of(self, staff: str, period: str) -> list[RouteModel]:
-        return list(RouteModel.by_staff.query(staff, RouteModel.period == period))
-
-    def invoices_of(self, codes: list[str], recent: int) -> dict[str, tuple[list, list]]:
-        """Per customer: its newest invoices, and every unpaid one. Two small
-        Queries per customer, a few customers at a time."""
-        if not codes:
-            return {}
-        with ThreadPoolExecutor(max_workers=min(LOOKUP_THREADS, len(codes))) as pool:
-            return dict(zip(codes, pool.map(lambda c: self._invoices_of(c, recent), codes)))
-
-    @storage_errors
-    def _invoices_of(self, code: str, recent: int) -> tuple[list, list]:
-        newest = list(InvoiceModel.by_customer.query(code, scan_index_forward=False, limit=recent))
-        unpaid = list(InvoiceModel.by_customer_status.query(f"{code}#unpaid"))
-        return newest, unpaid

@@ -18,26 +18,35 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
+from typing import Any
 
-from chalicelib.adapters.clock import VN_TZ
 from chalicelib.domain import ledger as money_rules
 from chalicelib.domain import statements as rules
-from chalicelib.domain.invoices import INVOICE_ID_RE, format_vnd
-from chalicelib.errors import AppError, Conflict, NotFound, ServiceUnavailable, ValidationError
+from chalicelib.domain.identifiers import CUSTOMER_CODE_RE, INVOICE_ID_RE, LINE_ID_RE
+from chalicelib.domain.invoices import format_vnd, paid_amount
+from chalicelib.domain.vntime import iso, now_vn
+from chalicelib.errors import AppError, Conflict, NotFound, ServiceUnavailable, ValidationError, invalid_cursor
 from chalicelib.observability import logger
-from chalicelib.services.ledger import IncomingPayment, Posted, Target
-from chalicelib.store.ledger import Posting, PostingFailed, paid_of
-from chalicelib.store.models import StatementLineModel
-from chalicelib.store.statements import LINE, Contended, LineNotInSuspense, add_line, resolve_line
+from chalicelib.ports.common import AuditEntries, AuditRecorder, Clock
+from chalicelib.ports.invoices import InvoiceRecord
+from chalicelib.ports.money import (
+    LINE,
+    Contended,
+    LineNotInSuspense,
+    LineResolution,
+    NewStatementLine,
+    Posting,
+    PostingFailed,
+    StatementLineRecord,
+    StatementLines,
+)
+from chalicelib.services.ledger import IncomingPayment, LedgerService, Posted, Target
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 5000
 PAGE_DEFAULT = 100
 PAGE_MAX = 500
 MAX_NOTE = 500
-LINE_ID_RE = re.compile(r"^[A-Z]{2,10}#[^\x00-\x1f]{1,64}$")
-CUSTOMER_CODE_RE = re.compile(r"^\d{6,12}$")
 
 
 class PayloadTooLarge(AppError):
@@ -57,7 +66,15 @@ def payment_id_of(line_id: str) -> str:
 
 
 class StatementService:
-    def __init__(self, *, store, ledger, clock, audit_entry, audit=None) -> None:
+    def __init__(
+        self,
+        *,
+        store: StatementLines,
+        ledger: LedgerService,
+        clock: Clock,
+        audit_entry: AuditEntries,
+        audit: AuditRecorder | None = None,
+    ) -> None:
         self.store = store
         self.ledger = ledger
         self.clock = clock
@@ -66,7 +83,7 @@ class StatementService:
 
     # -- importing ---------------------------------------------------------
 
-    def import_statement(self, actor: str, bank: str | None, data: bytes) -> dict:
+    def import_statement(self, actor: str, bank: str | None, data: bytes) -> dict[str, Any]:
         bank = _bank(bank)
         if len(data) > MAX_BYTES:
             raise PayloadTooLarge(
@@ -91,9 +108,9 @@ class StatementService:
                 f"more than {MAX_LINES} lines: split the file", f"Tệp có hơn {MAX_LINES} dòng: hãy chia nhỏ tệp."
             )
         now = self.clock.now()
-        today = datetime.fromtimestamp(now, VN_TZ).date()
+        today = now_vn(now).date()
         errors = list(parsed.errors)
-        lines = []
+        lines: list[rules.StatementLine] = []
         for line in parsed.lines:
             if rules.booked_on_is_plausible(line.booked_on, today):
                 lines.append(line)
@@ -102,7 +119,7 @@ class StatementService:
                     {"row": line.row, "message": f"booking date {line.booked_on} is in the future or before 2000"}
                 )
         errors.sort(key=lambda e: e["row"])
-        import_id = f"BS-{bank}-{datetime.fromtimestamp(now, VN_TZ):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+        import_id = f"BS-{bank}-{now_vn(now):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
 
         # Reads in batches: lines already recorded, customers and invoices named. Which account a line
         # names needs no more; the ledger reads the invoices it pays again when it posts.
@@ -117,7 +134,7 @@ class StatementService:
             ).items()
         }
 
-        results = [
+        results: list[dict[str, Any]] = [
             {"row": x.row, "line_id": f"{bank}#{x.bank_ref}", "status": "duplicate"}
             for x in lines
             if f"{bank}#{x.bank_ref}" in recorded
@@ -165,13 +182,13 @@ class StatementService:
 
     def _record(
         self, actor: str, bank: str, line: rules.StatementLine, import_id: str, now: int, decision: rules.Decision
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Post the line to the account it names, or put it in suspense; either records it once."""
         line_id = f"{bank}#{line.bank_ref}"
-        out = {"row": line.row, "line_id": line_id, "amount": line.amount}
+        out: dict[str, Any] = {"row": line.row, "line_id": line_id, "amount": line.amount}
 
-        def item(status: str, **fields) -> StatementLineModel:
-            return StatementLineModel(
+        def item(status: str, **fields: Any) -> NewStatementLine:
+            return NewStatementLine(
                 line_id,
                 bank_code=bank,
                 bank_ref=line.bank_ref,
@@ -190,17 +207,19 @@ class StatementService:
             return dict(out, status="suspense", invoice_id=None, reason=decision.reason)
 
         code = decision.customer_code
+        if code is None:
+            raise ValueError("a matched line names its account")
 
-        def with_line(tx, posting: Posting) -> None:
+        def with_line(posting: Posting) -> NewStatementLine:
             # The plan of this attempt: a retry after a race plans (and records) again.
-            add_line(tx, item("matched", **_outcome(posting, code)))
+            return item("matched", **_outcome(posting, code))
 
         money = _money(bank, line, import_id, now, actor)
         try:
             posted = self.ledger.post_payment(
                 money,
                 Target(customer_code=code, invoice_ids=list(decision.invoice_ids)),
-                extras=with_line,
+                extras=self.store.add_line(with_line),
                 extra_labels=(LINE,),
             )
         except PostingFailed:
@@ -211,16 +230,14 @@ class StatementService:
 
     # -- the suspense list -------------------------------------------------
 
-    def suspense(self, limit: str | None, cursor: str | None) -> dict:
+    def suspense(self, limit: str | None, cursor: str | None) -> dict[str, Any]:
         size = _limit(limit)
         if cursor is not None and len(cursor) > 1024:
-            raise ValidationError(
-                "cursor is not valid", "Tham số cursor không hợp lệ.", field="cursor", code="INVALID_CURSOR"
-            )
+            raise invalid_cursor()
         items, next_cursor = self.store.by_status("suspense", size, cursor or None)
         return {"items": [_view(x) for x in items], "next_cursor": next_cursor}
 
-    def resolve(self, actor: str, line_id: str, body: dict) -> dict:
+    def resolve(self, actor: str, line_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """A manager posts a suspense line to a customer account ({customer_code}: its oldest open invoices
         first; {invoice_id}: that invoice first; either way the rest is credit) or sets it aside
         ({ignore: true, note}). Audited; posting is exactly-once."""
@@ -232,11 +249,13 @@ class StatementService:
         if line.status != "suspense":
             raise _not_in_suspense(line)
         before = _view(line)
-        if kind == "ignore":
+        if value is None:  # kind 'ignore'
             return self._ignore(actor, line, before, note)
         return self._post_by_hand(actor, line, before, self._target(kind, value), note)
 
-    def _ignore(self, actor: str, line: StatementLineModel, before: dict, note: str) -> dict:
+    def _ignore(
+        self, actor: str, line: StatementLineRecord, before: dict[str, Any], note: str | None
+    ) -> dict[str, Any]:
         after = dict(before, status="ignored", resolved_by=actor, note=note)
         try:
             self.store.ignore(
@@ -273,12 +292,14 @@ class StatementService:
         return Target(customer_code=invoice.customer_code, invoice_ids=[value])
 
     def _post_by_hand(
-        self, actor: str, line: StatementLineModel, before: dict, target: Target, note: str | None
-    ) -> dict:
+        self, actor: str, line: StatementLineRecord, before: dict[str, Any], target: Target, note: str | None
+    ) -> dict[str, Any]:
         code = target.customer_code
-        done: dict = {}
+        if code is None:
+            raise ValueError("a resolution names an account")
+        done: dict[str, dict[str, Any]] = {}
 
-        def resolved(tx, posting: Posting) -> None:
+        def resolved(posting: Posting) -> LineResolution:
             # Built per attempt: the audit says what this posting did, and its keys are fresh on a retry.
             outcome = _outcome(posting, code)
             after = dict(before, status="resolved", resolved_by=actor, **outcome)
@@ -299,14 +320,14 @@ class StatementService:
                 )
                 for m in posting.invoices
             ]
-            resolve_line(
-                tx, line.line_id, actor, code, outcome["invoice_ids"], outcome["allocated"], outcome["credited"], audits
-            )
             done["after"] = after
+            return LineResolution(code, outcome["invoice_ids"], outcome["allocated"], outcome["credited"], audits)
 
         money = _money(line.bank_code, line, line.import_id, self.clock.now(), actor, resolved_by=actor)
         try:
-            posted = self.ledger.post_payment(money, target, extras=resolved, extra_labels=(LINE,))
+            posted = self.ledger.post_payment(
+                money, target, extras=self.store.resolve_line(line.line_id, actor, resolved), extra_labels=(LINE,)
+            )
         except PostingFailed:
             raise _not_in_suspense(self.store.line(line.line_id) or line) from None
         if posted.duplicate:  # resolved by another request at the same moment
@@ -326,8 +347,8 @@ class StatementService:
 # -- helpers ------------------------------------------------------------------
 
 
-def _resolution(body: dict) -> tuple[str, str | None, str | None]:
-    """('customer_code' | 'invoice_id' | 'ignore', the value, the note) from a resolution's body."""
+def _resolution(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """('customer_code' | 'invoice_id' | 'ignore', the value (None: ignore), the note) from a resolution's body."""
     invoice_id, code, ignore, note = (
         body.get("invoice_id"),
         body.get("customer_code"),
@@ -360,11 +381,18 @@ def _resolution(body: dict) -> tuple[str, str | None, str | None]:
     return "invoice_id", invoice_id, note
 
 
-def _facts(inv) -> rules.InvoiceFacts:
+def _facts(inv: InvoiceRecord) -> rules.InvoiceFacts:
     return rules.InvoiceFacts(inv.invoice_id, inv.customer_code, inv.status, int(inv.total))
 
 
-def _money(bank: str, line, import_id: str, now: int, actor: str, **display) -> IncomingPayment:
+def _money(
+    bank: str,
+    line: rules.StatementLine | StatementLineRecord,
+    import_id: str,
+    now: int,
+    actor: str,
+    **display: str,
+) -> IncomingPayment:
     """A line's money for the ledger; `display` is what each invoice's payment list shows of it (the ledger
     adds channel, the amount applied to that invoice, payment_id and received_at)."""
     line_id = f"{bank}#{line.bank_ref}"
@@ -388,7 +416,7 @@ def _money(bank: str, line, import_id: str, now: int, actor: str, **display) -> 
     )
 
 
-def _outcome(posting: Posting, code: str) -> dict:
+def _outcome(posting: Posting, code: str) -> dict[str, Any]:
     """What a posting does with a line's money: the invoices it pays (oldest first), how much, the credit."""
     invoice_ids = [m.invoice.invoice_id for m in posting.invoices if m.allocate > 0]
     return {
@@ -400,7 +428,7 @@ def _outcome(posting: Posting, code: str) -> dict:
     }
 
 
-def _result(posted: Posted, code: str) -> dict:
+def _result(posted: Posted, code: str) -> dict[str, Any]:
     invoice_ids = [a.invoice_id for a in posted.plan.allocations]
     return {
         "customer_code": code,
@@ -411,8 +439,8 @@ def _result(posted: Posted, code: str) -> dict:
     }
 
 
-def _paid_view(invoice, allocate: int, payment: dict | None = None) -> dict:
-    paid = paid_of(invoice) + allocate
+def _paid_view(invoice: InvoiceRecord, allocate: int, payment: dict[str, Any] | None = None) -> dict[str, Any]:
+    paid = paid_amount(invoice) + allocate
     out = {
         "status": money_rules.status_after(int(invoice.total), paid, int(invoice.written_off or 0), invoice.status),
         "paid_amount": paid,
@@ -425,7 +453,7 @@ def _paid_at(booked_on: str) -> str:
     return f"{booked_on}T00:00:00+07:00"
 
 
-def _view(line: StatementLineModel) -> dict:
+def _view(line: StatementLineRecord) -> dict[str, Any]:
     amount = int(line.amount)
     return {
         "line_id": line.line_id,
@@ -440,7 +468,7 @@ def _view(line: StatementLineModel) -> dict:
         "reason": line.reason,
         "invoice_id": line.invoice_id,
         "import_id": line.import_id,
-        "imported_at": datetime.fromtimestamp(int(line.imported_at), VN_TZ).isoformat(timespec="seconds"),
+        "imported_at": iso(line.imported_at),
         "resolved_by": line.resolved_by,
         "customer_code": line.customer_code,
         "invoice_ids": list(line.invoice_ids or ([line.invoice_id] if line.invoice_id else [])),
@@ -449,7 +477,7 @@ def _view(line: StatementLineModel) -> dict:
     }
 
 
-def _not_in_suspense(line: StatementLineModel) -> Conflict:
+def _not_in_suspense(line: StatementLineRecord) -> Conflict:
     return Conflict(
         f"the line is not in suspense (it is {line.status})",
         "Dòng sao kê không còn trong danh sách chờ xử lý.",

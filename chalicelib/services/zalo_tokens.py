@@ -25,9 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chalicelib.adapters.parameters import Parameters
-from chalicelib.adapters.zalo_oauth import TokenPair, ZaloOAuthError
 from chalicelib.observability import logger
+from chalicelib.ports.chat import Parameters, TokenPair, ZaloOAuthError
 
 RUN_EVERY_S = 12 * 3600
 
@@ -46,7 +45,7 @@ class ZaloTokenRefresher:
         self._params, self._refresh_param, self._access_param = params, refresh_param, access_param
         self._oauth = oauth
 
-    def refresh(self) -> dict:
+    def refresh(self) -> dict[str, object]:
         names = {"refresh_param": self._refresh_param, "access_param": self._access_param}
         spent = self._params.get(self._refresh_param)  # nothing spent yet if this fails
         try:

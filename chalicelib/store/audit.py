@@ -6,6 +6,7 @@ import json
 import secrets
 from datetime import UTC, datetime
 
+from chalicelib.ports.common import AuditEntry
 from chalicelib.store.models import AuditModel
 from chalicelib.store.repositories import storage_errors
 
@@ -24,6 +25,25 @@ def entry(entity: str, actor: str, action: str, before=None, after=None, now: in
     )
 
 
+def as_item(audit: AuditEntry) -> AuditModel:
+    """An audit entry `entry` built (a service holds it as a ports.common.AuditEntry), as the item it is."""
+    if not isinstance(audit, AuditModel):
+        raise TypeError(f"not an audit item: {type(audit).__name__}")
+    return audit
+
+
 @storage_errors
 def record(entity: str, actor: str, action: str, before=None, after=None) -> None:
     entry(entity, actor, action, before, after).save(condition=AuditModel.entity.does_not_exist())
+
+
+class AuditStore:
+    """Reads of the trail: one entity's changes, or one person's, newest first (one Query)."""
+
+    @storage_errors
+    def for_entity(self, entity: str, limit: int = 50) -> list[AuditModel]:
+        return list(AuditModel.query(entity, scan_index_forward=False, limit=limit))
+
+    @storage_errors
+    def by_actor(self, actor: str, limit: int = 50) -> list[AuditModel]:
+        return list(AuditModel.by_actor.query(actor, scan_index_forward=False, limit=limit))

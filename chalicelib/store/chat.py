@@ -5,8 +5,10 @@ from __future__ import annotations
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.ports.chat import NewChatLink
+from chalicelib.ports.common import ConditionFailed
 from chalicelib.store.models import CONNECTION, AuditModel, ChatEventModel, ChatLinkCodeModel, ChatLinkModel
-from chalicelib.store.repositories import ConditionFailed, _is_condition_failure, get_or_none, save_if, storage_errors
+from chalicelib.store.repositories import get_or_none, is_condition_failure, save_if, storage_errors
 
 
 class ChatStore:
@@ -36,9 +38,17 @@ class ChatStore:
         return item if item is not None and item.expires_at > now else None
 
     @storage_errors
-    def link_with_code(self, code: ChatLinkCodeModel, link: ChatLinkModel, audit: list[AuditModel], now: int) -> None:
+    def link_with_code(self, code: ChatLinkCodeModel, new: NewChatLink, audit: list[AuditModel], now: int) -> None:
         """Spend the code and write the link (replacing an older link of the same identity), all or
         nothing: a code links one identity, once. ConditionFailed when the code was used meanwhile."""
+        link = ChatLinkModel(
+            new.identity_hash,
+            link_id=new.link_id,
+            account_id=new.account_id,
+            platform=new.platform,
+            user_hint=new.user_hint,
+            linked_at=new.linked_at,
+        )
         try:
             with TransactWrite(connection=CONNECTION) as tx:
                 tx.delete(
@@ -49,7 +59,7 @@ class ChatStore:
                 for entry in audit:
                     tx.save(entry, condition=AuditModel.entity.does_not_exist())
         except TransactWriteError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 raise ConditionFailed(str(exc)) from None
             raise
 
@@ -71,7 +81,7 @@ class ChatStore:
                 tx.delete(ChatLinkModel(link.identity_hash), condition=ChatLinkModel.link_id == link.link_id)
                 tx.save(audit, condition=AuditModel.entity.does_not_exist())
         except TransactWriteError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True

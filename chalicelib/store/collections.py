@@ -6,13 +6,18 @@ the money, its receipt and its number are all written or none of them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import ServiceUnavailable
-from chalicelib.store.ledger import LabelledTx, Posting
+from chalicelib.ports.common import AuditEntry
+from chalicelib.ports.money import RECEIPT, SERIES, NewHandover, NewReceipt, Posting, PostingExtras
+from chalicelib.store.audit import as_item
+from chalicelib.store.ledger import item_of
 from chalicelib.store.models import (
     CONNECTION,
     AccountModel,
@@ -26,10 +31,7 @@ from chalicelib.store.models import (
     ReadingModel,
     ReceiptModel,
 )
-from chalicelib.store.repositories import _THROTTLED, get_or_none, storage_errors
-
-# The labels of the receipt's own items in the posting's transaction (LedgerService.post_payment).
-RECEIPT_LABELS = ("receipt", "series")
+from chalicelib.store.repositories import THROTTLED, get_or_none, storage_errors
 
 
 class CollectionStore:
@@ -80,18 +82,17 @@ class CollectionStore:
     # -- taking cash -------------------------------------------------------
 
     @staticmethod
-    def receipt_items(receipt: ReceiptModel, series: str, number: int) -> Callable[[LabelledTx, Posting], None]:
-        """The receipt and its number, as items of the posting's transaction ('receipt': this
-        collection_id was written first; 'series': another collection took the number). The
+    def receipt_items(receipt: NewReceipt, series: str, number: int) -> PostingExtras:
+        """The receipt and its number, as items of the posting's transaction (RECEIPT: this
+        collection_id was written first; SERIES: another collection took the number). The
         receipt records how the posting spread the money."""
 
-        def extra(tx: LabelledTx, posting: Posting) -> None:
+        def extra(tx: Any, posting: Posting) -> None:
             credited = sum(posting.credit.values())
-            receipt.credited = credited
-            receipt.allocated = int(receipt.amount) - credited
-            tx.put("receipt", receipt, condition=ReceiptModel.collection_id.does_not_exist())
+            spread = replace(receipt, credited=credited, allocated=int(receipt.amount) - credited)
+            tx.put(RECEIPT, item_of(ReceiptModel, spread), condition=ReceiptModel.collection_id.does_not_exist())
             tx.update(
-                "series",
+                SERIES,
                 InvoiceSeriesModel(series),
                 [InvoiceSeriesModel.last_number.set(number)],
                 condition=InvoiceSeriesModel.series.does_not_exist()
@@ -135,13 +136,13 @@ class CollectionStore:
     def handover(self, staff: str, day: str) -> HandoverModel | None:
         return get_or_none(HandoverModel, staff, day, consistent_read=True)
 
-    def record_handover(self, item: HandoverModel, audit: AuditModel) -> None:
+    def record_handover(self, item: NewHandover, audit: AuditEntry) -> None:
         """The handover and its audit entry, both or neither."""
         try:
             with TransactWrite(connection=CONNECTION) as tx:
-                tx.save(item)
-                tx.save(audit, condition=AuditModel.entity.does_not_exist())
+                tx.save(item_of(HandoverModel, item))
+                tx.save(as_item(audit), condition=AuditModel.entity.does_not_exist())
         except TransactWriteError as exc:
-            if getattr(exc, "cause_response_code", None) in _THROTTLED | {"TransactionCanceledException"}:
+            if getattr(exc, "cause_response_code", None) in THROTTLED | {"TransactionCanceledException"}:
                 raise ServiceUnavailable() from exc
             raise

@@ -29,8 +29,19 @@ BOOK_FIELDS = (
 
 class ImportStore:
     @storage_errors
-    def create(self, item: ImportModel) -> None:
+    def create(self, import_id: str, *, object_key: str, created_by: str, now: int) -> ImportModel:
+        """A new customers import, awaiting its upload."""
+        item = ImportModel(
+            import_id,
+            kind="customers",
+            status="awaiting_upload",
+            object_key=object_key,
+            created_by=created_by,
+            created_at=now,
+            updated_at=now,
+        )
         item.save(condition=ImportModel.import_id.does_not_exist())
+        return item
 
     @storage_errors
     def get(self, import_id: str, consistent: bool = False) -> ImportModel | None:
@@ -50,6 +61,8 @@ class ImportStore:
     ) -> None:
         """Record a chunk's outcome, once: only if the import is still at `offset`."""
         item = self.get(import_id, consistent=True)
+        if item is None:
+            raise LookupError(f"no import {import_id}")  # imports are never deleted
         room = max(0, max_errors - len(item.errors or []))
         # A chunk delivered twice finds the offset moved on: nothing to record.
         update_if(

@@ -13,16 +13,23 @@ read again."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import ledger as rules
+from chalicelib.domain.invoices import paid_amount as paid_of
 from chalicelib.errors import ServiceUnavailable
+from chalicelib.ports.invoices import InvoiceRecord
+from chalicelib.ports.money import GUARD, InvoiceMove, NewPayment, Posting, PostingExtras, PostingFailed
 from chalicelib.store.models import (
     CONNECTION,
     CustomerAccountModel,
@@ -30,17 +37,15 @@ from chalicelib.store.models import (
     LedgerEntryModel,
     PaymentModel,
 )
-from chalicelib.store.repositories import _THROTTLED, get_or_none, storage_errors
+from chalicelib.store.repositories import THROTTLED, get_or_none, storage_errors
+
+M = TypeVar("M", bound=Model)
 
 
-class PostingFailed(Exception):
-    """The transaction was cancelled: `failed` names the conditions that did not hold;
-    `contended` says another transaction held one of the items at that moment."""
-
-    def __init__(self, failed: set[str], contended: bool) -> None:
-        super().__init__(f"failed: {sorted(failed)}; contended: {contended}")
-        self.failed = failed
-        self.contended = contended
+def item_of(model: type[M], values: Any) -> M:
+    """The item of `model` holding a plain value's fields (a dataclass of ports/money.py named like the model's
+    attributes); a field that is None is left unset, as the model leaves it."""
+    return model(**{k: v for k, v in dataclasses.asdict(values).items() if v is not None})
 
 
 class LabelledTx:
@@ -53,15 +58,22 @@ class LabelledTx:
         self._puts: list[str] = []
         self._updates: list[str] = []
 
-    def check(self, label: str, model_cls, hash_key, range_key=None, condition=None) -> None:
+    def check(
+        self,
+        label: str,
+        model_cls: type[Model],
+        hash_key: Any,
+        range_key: Any = None,
+        condition: Condition | None = None,
+    ) -> None:
         self.tx.condition_check(model_cls, hash_key, range_key, condition=condition)
         self._checks.append(label)
 
-    def put(self, label: str, item, condition=None) -> None:
+    def put(self, label: str, item: Model, condition: Condition | None = None) -> None:
         self.tx.save(item, condition=condition)
         self._puts.append(label)
 
-    def update(self, label: str, item, actions: list, condition=None) -> None:
+    def update(self, label: str, item: Model, actions: list[Action], condition: Condition | None = None) -> None:
         self.tx.update(item, actions=actions, condition=condition)
         self._updates.append(label)
 
@@ -79,8 +91,8 @@ class LabelledTx:
             contended = (
                 "TransactionConflict" in reasons
                 or code in ("TransactionConflictException", "TransactionInProgressException")
-                or any(r in _THROTTLED or r == "ThrottlingError" for r in reasons if r)
-                or code in _THROTTLED
+                or any(r in THROTTLED or r == "ThrottlingError" for r in reasons if r)
+                or code in THROTTLED
             )
             if failed or contended:
                 raise PostingFailed(failed, contended) from None
@@ -89,26 +101,7 @@ class LabelledTx:
             raise
 
 
-def paid_of(invoice: InvoiceModel) -> int:
-    """What is allocated to an invoice; one written before the ledger was paid in full or not at all."""
-    if invoice.paid_amount is not None:
-        return int(invoice.paid_amount)
-    return int(invoice.total) if invoice.status == "paid" else 0
-
-
-def open_invoice(invoice: InvoiceModel) -> rules.OpenInvoice:
-    return rules.OpenInvoice(
-        invoice.invoice_id,
-        invoice.customer_code,
-        int(invoice.total),
-        paid_of(invoice),
-        int(invoice.written_off or 0),
-        invoice.status,
-        invoice.period,
-    )
-
-
-def unchanged(invoice: InvoiceModel):
+def unchanged(invoice: InvoiceRecord) -> Condition:
     """The condition that the invoice is still as read: its total, status and paid amount."""
     paid = (
         (InvoiceModel.paid_amount == int(invoice.paid_amount))
@@ -118,63 +111,37 @@ def unchanged(invoice: InvoiceModel):
     return (InvoiceModel.total == int(invoice.total)) & (InvoiceModel.status == invoice.status) & paid
 
 
-@dataclass
-class InvoiceMove:
-    """An invoice as read, and how much more is allocated to it (negative: given back)."""
-
-    invoice: InvoiceModel
-    allocate: int
-    display: dict | None = None  # what the invoice's payment list shows
-    paid_at: str | None = None  # set when this move pays it off
-    release_hold: str | None = None  # the order whose hold ends with this move
-
-    def actions(self) -> list:
-        inv = self.invoice
-        paid = paid_of(inv) + self.allocate
-        status = rules.status_after(int(inv.total), paid, int(inv.written_off or 0), inv.status)
-        out = [
-            InvoiceModel.paid_amount.set(paid),
-            InvoiceModel.status.set(status),
-            InvoiceModel.customer_status.set(f"{inv.customer_code}#{status}"),
-        ]
-        if self.display is not None:
-            out.append(InvoiceModel.payments.set(InvoiceModel.payments.append([self.display])))
-        if status == "paid" and inv.status != "paid":
-            out.append(InvoiceModel.paid_at.set(self.paid_at or ""))
-        elif status != "paid" and inv.paid_at:
-            out.append(InvoiceModel.paid_at.remove())
-        if status == "paid" or (self.release_hold and inv.pending_order_id == self.release_hold):
-            out += [InvoiceModel.pending_order_id.remove(), InvoiceModel.pending_until.remove()]
-        return out
+def move_actions(move: InvoiceMove) -> list[Action]:
+    """An invoice move as the update of the invoice: its paid amount, status, payment list, hold."""
+    inv = move.invoice
+    paid = paid_of(inv) + move.allocate
+    status = rules.status_after(int(inv.total), paid, int(inv.written_off or 0), inv.status)
+    out: list[Action] = [
+        InvoiceModel.paid_amount.set(paid),
+        InvoiceModel.status.set(status),
+        InvoiceModel.customer_status.set(f"{inv.customer_code}#{status}"),
+    ]
+    if move.display is not None:
+        out.append(InvoiceModel.payments.set(InvoiceModel.payments.append([move.display])))
+    if status == "paid" and inv.status != "paid":
+        out.append(InvoiceModel.paid_at.set(move.paid_at or ""))
+    elif status != "paid" and inv.paid_at:
+        out.append(InvoiceModel.paid_at.remove())
+    if status == "paid" or (move.release_hold and inv.pending_order_id == move.release_hold):
+        out += [InvoiceModel.pending_order_id.remove(), InvoiceModel.pending_until.remove()]
+    return out
 
 
-@dataclass
-class Posting:
-    """Everything one event does to the accounts, written in one transaction."""
+def entry_id(posting: Posting, code: str) -> str:
+    """The key of the posting's entry on one account. posted_at is in seconds (the clock's); the wall clock's
+    milliseconds keep postings of one second in the order they were made, so a statement's running balance
+    reads in order."""
+    ms = int(posting.posted_at) * 1000 + time.time_ns() // 1_000_000 % 1000
+    return f"{ms:013d}#{posting.event}#{posting.reference}#{secrets.token_hex(2)}"
 
-    event: str
-    reference: str
-    posted_at: int
-    posted_by: str
-    lines: dict[str, list[dict]] = field(default_factory=dict)  # customer code -> entries
-    credit: dict[str, int] = field(default_factory=dict)  # customer code -> credit delta
-    credit_seen: dict[str, int] = field(default_factory=dict)  # for decreases: the credit read
-    invoices: list[InvoiceMove] = field(default_factory=list)
-    guard: PaymentModel | None = None
-    payment_id: str | None = None
-    channel: str | None = None
-    external_ref: str | None = None
-    note: str | None = None
-    flags: list[str] = field(default_factory=list)
 
-    def entry_id(self, code: str) -> str:
-        # posted_at is in seconds (the clock's); the wall clock's milliseconds keep postings of one
-        # second in the order they were made, so a statement's running balance reads in order.
-        ms = int(self.posted_at) * 1000 + time.time_ns() // 1_000_000 % 1000
-        return f"{ms:013d}#{self.event}#{self.reference}#{secrets.token_hex(2)}"
-
-    def codes(self) -> list[str]:
-        return list(dict.fromkeys(list(self.lines) + list(self.credit)))
+def payment_item(payment: NewPayment) -> PaymentModel:
+    return item_of(PaymentModel, payment)
 
 
 class LedgerStore:
@@ -224,17 +191,17 @@ class LedgerStore:
 
     # -- the posting -------------------------------------------------------
 
-    def post(self, posting: Posting, extras: Callable[[LabelledTx, Posting], None] | None = None) -> None:
+    def post(self, posting: Posting, extras: PostingExtras | None = None) -> None:
         """Write the posting (and the channel's own items) in one transaction,
         or raise PostingFailed naming what changed: 'guard' (posted before),
         'invoice:<id>', 'credit:<code>', 'entry:<code>' or an extra's label."""
         tx = LabelledTx()
         if posting.guard is not None:
-            tx.put("guard", posting.guard, condition=PaymentModel.payment_id.does_not_exist())
+            tx.put(GUARD, payment_item(posting.guard), condition=PaymentModel.payment_id.does_not_exist())
         for code in posting.codes():
             entry = LedgerEntryModel(
                 code,
-                posting.entry_id(code),
+                entry_id(posting, code),
                 event=posting.event,
                 posted_at=int(posting.posted_at),
                 lines=posting.lines.get(code, []),
@@ -251,7 +218,7 @@ class LedgerStore:
             tx.update(
                 f"invoice:{move.invoice.invoice_id}",
                 InvoiceModel(move.invoice.invoice_id),
-                move.actions(),
+                move_actions(move),
                 condition=unchanged(move.invoice),
             )
         for code, delta in posting.credit.items():
@@ -273,7 +240,7 @@ class LedgerStore:
                 after = seen + delta
                 if after < 0:
                     raise ValueError("credit would go negative")
-                actions = [
+                actions: list[Action] = [
                     CustomerAccountModel.credit.set(after),
                     CustomerAccountModel.updated_at.set(int(posting.posted_at)),
                 ]
@@ -286,16 +253,3 @@ class LedgerStore:
         if extras is not None:
             extras(tx, posting)
         tx.commit()
-
-
-def payment_lines(plan: rules.Plan) -> tuple[dict[str, list[dict]], dict[str, int]]:
-    """A plan as entries per account: the payment, its allocations; and each account's credit delta."""
-    lines: dict[str, list[dict]] = {}
-    for code, received in plan.received.items():
-        lines.setdefault(code, []).append({"kind": "payment", "amount": received})
-    for a in plan.allocations:
-        lines.setdefault(a.customer_code, []).append(
-            {"kind": "allocation", "amount": a.amount, "invoice_id": a.invoice_id}
-        )
-    credit = {code: c for code, c in plan.credit.items() if c}
-    return lines, credit

@@ -14,9 +14,12 @@ with every posting (a Scan is paid by the items it reads, whatever it returns)."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from chalicelib.store.ledger import LabelledTx, unchanged
+from chalicelib.ports.invoices import InvoiceRecord
+from chalicelib.ports.money import GUARD, NewLedgerEntry, NewPayment, PaymentRecord
+from chalicelib.store.ledger import LabelledTx, item_of, payment_item, unchanged
 from chalicelib.store.models import (
     CustomerAccountModel,
     CustomerModel,
@@ -33,8 +36,8 @@ PAGE = 100
 class AccountWalk:
     @storage_errors
     def codes_page(
-        self, segment: int, segments: int, start_key: dict | None = None, limit: int = PAGE
-    ) -> tuple[list[str], dict | None]:
+        self, segment: int, segments: int, start_key: dict[str, Any] | None = None, limit: int = PAGE
+    ) -> tuple[list[str], dict[str, Any] | None]:
         """One page of customer codes of one segment, and the key to go on from (None: the segment is done)."""
         it = CustomerModel.scan(
             segment=segment,
@@ -67,11 +70,11 @@ class MigrationStore:
 
     def write(
         self,
-        entries: Iterable[LedgerEntryModel],
-        invoices: Iterable[tuple[InvoiceModel, int]] = (),
-        credit: dict[str, int] | None = None,
-        credit_item: PaymentModel | None = None,
-        guard: PaymentModel | None = None,
+        entries: Iterable[NewLedgerEntry],
+        invoices: Iterable[tuple[InvoiceRecord, int]] = (),
+        credit: Mapping[str, int] | None = None,
+        credit_item: PaymentRecord | None = None,
+        guard: NewPayment | None = None,
     ) -> None:
         """One transaction: the entries (each only if absent), each invoice's paid amount set (only if the
         invoice is unchanged since read), each account's credit raised, the old credit item marked
@@ -79,11 +82,11 @@ class MigrationStore:
         Raises PostingFailed naming what did not hold."""
         tx = LabelledTx()
         if guard is not None:
-            tx.put("guard", guard, condition=PaymentModel.payment_id.does_not_exist())
+            tx.put(GUARD, payment_item(guard), condition=PaymentModel.payment_id.does_not_exist())
         for entry in entries:
             tx.put(
                 f"entry:{entry.customer_code}:{entry.entry_id}",
-                entry,
+                item_of(LedgerEntryModel, entry),
                 condition=LedgerEntryModel.entry_id.does_not_exist(),
             )
         for invoice, paid in invoices:

@@ -1,10 +1,13 @@
 """PynamoDB models: the one definition of every table, key, index and TTL.
 
 `infra/package.py` generates the deployed tables from these models, and
-tests/unit/test_infra.py checks the packaged template against them. Table names carry the stage prefix from the settings.
+tests/unit/test_infra.py checks the packaged template against them. Table names
+carry the stage prefix from the settings.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from pynamodb.attributes import (
     ListAttribute,
@@ -27,10 +30,24 @@ class _Meta:
     billing_mode = "PAY_PER_REQUEST"
 
 
-def _meta(short_name: str, ttl_attribute: str | None = None) -> type:
-    # ttl_attribute names an epoch-seconds NumberAttribute that DynamoDB TTL
-    # expires on (PynamoDB's TTLAttribute wants datetimes, and our conditions
-    # compare plain epoch seconds).
+class UnicodeList(ListAttribute[str]):
+    """A list of strings: stored as `ListAttribute(of=UnicodeAttribute)`, typed as the list of str it holds
+    (PynamoDB types `of=` as a list of attributes, which the ports' records would not match)."""
+
+    element_type = UnicodeAttribute
+
+
+class NumberList(ListAttribute[float]):
+    """A list of numbers: stored as `ListAttribute(of=NumberAttribute)`, typed as what it holds."""
+
+    element_type = NumberAttribute
+
+
+def _meta(short_name: str, ttl_attribute: str | None = None) -> Any:
+    # A Meta class made at run time, typed Any: PynamoDB's MetaProtocol lists every setting, this one
+    # sets the few we use and PynamoDB defaults the rest. ttl_attribute names an epoch-seconds
+    # NumberAttribute that DynamoDB TTL expires on (PynamoDB's TTLAttribute wants datetimes, and our
+    # conditions compare plain epoch seconds).
     return type("Meta", (_Meta,), {"table_name": _settings.table_name(short_name), "ttl_attribute": ttl_attribute})
 
 
@@ -79,7 +96,7 @@ class CustomerModel(Model):
     email = UnicodeAttribute(null=True)
     push_endpoint = UnicodeAttribute(null=True)  # SNS platform endpoint ARN of the CSKH app
     zalo_user_id = UnicodeAttribute(null=True)
-    notify_channels = ListAttribute(of=UnicodeAttribute, null=True)  # None: the utility's default (sms)
+    notify_channels = UnicodeList(null=True)  # None: the utility's default (sms)
     reminders_opt_out = NumberAttribute(default=0)
 
     by_phone = CustomerByPhone()
@@ -108,7 +125,7 @@ class AccountModel(Model):
     role = UnicodeAttribute()
     login = UnicodeAttribute()
     password_hash = UnicodeAttribute()
-    customer_codes = ListAttribute(of=UnicodeAttribute, default=list)
+    customer_codes = UnicodeList(default=list)
     created_at = NumberAttribute()
     password_changed_at = NumberAttribute()
     # Bumped by every password change; sessions from an older epoch are over.
@@ -265,7 +282,7 @@ class InvoiceModel(Model):
     ledger_no = UnicodeAttribute(null=True)
     period_start = UnicodeAttribute(null=True)  # reading dates: (start, end]
     period_end = UnicodeAttribute(null=True)
-    proration = ListAttribute(of=UnicodeAttribute, default=list)
+    proration = UnicodeList(default=list)
     issued_by = UnicodeAttribute(null=True)
     # A payment order holds the invoice while it is open, so two orders
     # cannot collect the same invoice at the same time.
@@ -317,7 +334,7 @@ class OrderModel(Model):
 
     order_id = UnicodeAttribute(hash_key=True)
     account_id = UnicodeAttribute()
-    invoice_ids = ListAttribute(of=UnicodeAttribute)
+    invoice_ids = UnicodeList()
     items = ListAttribute(of=MapAttribute)  # {invoice_id, customer_code, period, amount}
     amount = NumberAttribute()  # whole VND
     fee = NumberAttribute(default=0)
@@ -373,8 +390,8 @@ class PaymentModel(Model):
     channel = UnicodeAttribute(null=True)  # vnpay | cash | bank_transfer | authorised_debit | ...
     order_id = UnicodeAttribute(null=True)
     amount = NumberAttribute()
-    invoice_ids = ListAttribute(of=UnicodeAttribute, default=list)
-    customer_codes = ListAttribute(of=UnicodeAttribute, default=list)
+    invoice_ids = UnicodeList(default=list)
+    customer_codes = UnicodeList(default=list)
     transaction_no = UnicodeAttribute(null=True)
     external_ref = UnicodeAttribute(null=True)
     received_at = NumberAttribute()
@@ -385,7 +402,7 @@ class PaymentModel(Model):
     allocated = NumberAttribute(null=True)  # of `amount`, applied to invoices when posted
     credited = NumberAttribute(null=True)  # of `amount`, left on the accounts as credit
     refunded = NumberAttribute(null=True)  # refunds sent back through the same channel (VNPay)
-    flags = ListAttribute(of=UnicodeAttribute, default=list)  # e.g. AMOUNT_MISMATCH, SECOND_PAYMENT
+    flags = UnicodeList(default=list)  # e.g. AMOUNT_MISMATCH, SECOND_PAYMENT
     posted_by = UnicodeAttribute(null=True)
     # refunds: the account, the payment they go back through, who asked and who approved
     customer_code = UnicodeAttribute(null=True)
@@ -422,7 +439,7 @@ class LedgerEntryModel(Model):
     external_ref = UnicodeAttribute(null=True)
     posted_by = UnicodeAttribute()  # 'ipn', 'reconciliation', 'staff:<login>', 'admin:<login>', ...
     note = UnicodeAttribute(null=True)
-    flags = ListAttribute(of=UnicodeAttribute, default=list)
+    flags = UnicodeList(default=list)
 
 
 class AccountsWithCredit(GlobalSecondaryIndex):
@@ -472,8 +489,8 @@ class RouteModel(Model):
     staff = UnicodeAttribute()
     period = UnicodeAttribute()  # YYYY-MM
     branch = UnicodeAttribute(null=True)
-    days = ListAttribute(of=NumberAttribute)  # days of the month it is walked
-    customer_codes = ListAttribute(of=UnicodeAttribute)
+    days = NumberList()  # days of the month it is walked
+    customer_codes = UnicodeList()
     updated_at = NumberAttribute()
     updated_by = UnicodeAttribute()
 
@@ -560,7 +577,7 @@ class PrintModel(Model):
 
     invoice_id = UnicodeAttribute(hash_key=True)
     kind = UnicodeAttribute(range_key=True)  # notice | receipt
-    count = NumberAttribute(default=0)
+    count = NumberAttribute(default=0)  # type: ignore[assignment]  # shadows Model.count(), never called on prints
     last_printed_at = NumberAttribute(null=True)
     last_staff = UnicodeAttribute(null=True)
 
@@ -655,7 +672,7 @@ class StatementLineModel(Model):
     resolved_by = UnicodeAttribute(null=True)
     # Posted to a customer account (payment 'bank#<line_id>'): what went to invoices, what stayed as credit.
     customer_code = UnicodeAttribute(null=True)
-    invoice_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    invoice_ids = UnicodeList(null=True)
     allocated = NumberAttribute(null=True)
     credited = NumberAttribute(null=True)
 
@@ -676,7 +693,7 @@ class ImportModel(Model):
     updated_at = NumberAttribute()
     next_offset = NumberAttribute(default=0)  # byte offset of the next unread row
     next_row = NumberAttribute(default=2)  # its row number (row 1 is the header)
-    header = ListAttribute(of=UnicodeAttribute, default=list)
+    header = UnicodeList(default=list)
     rows_done = NumberAttribute(default=0)
     rows_ok = NumberAttribute(default=0)
     rows_failed = NumberAttribute(default=0)
@@ -696,7 +713,7 @@ class ReminderModel(Model):
     customer_code = UnicodeAttribute()
     level = UnicodeAttribute()
     status = UnicodeAttribute()  # claimed | queued | sent | deferred | skipped
-    channels = ListAttribute(of=UnicodeAttribute, default=list)
+    channels = UnicodeList(default=list)
     created_at = NumberAttribute()
     sent_at = NumberAttribute(null=True)
     expires_at = NumberAttribute()
@@ -842,8 +859,14 @@ def _share_one_connection(models) -> Connection:
     # is retried within the API's 20 s instead of outlasting it; a write whose answer is lost this way
     # is recognised when it is retried (conditional and idempotent writes, tests/api/test_faults.py).
     # DynamoDB Local (a JVM on a loaded laptop or CI) keeps the defaults: its pauses are not outages.
-    bounded = {} if _settings.dynamodb_endpoint else {"connect_timeout_seconds": 2, "read_timeout_seconds": 5}
-    shared = Connection(region=_settings.region, host=_settings.dynamodb_endpoint, max_retry_attempts=3, **bounded)
+    local = bool(_settings.dynamodb_endpoint)
+    shared = Connection(
+        region=_settings.region,
+        host=_settings.dynamodb_endpoint,
+        max_retry_attempts=3,
+        connect_timeout_seconds=None if local else 2,  # None: PynamoDB's default
+        read_timeout_seconds=None if local else 5,
+    )
     for model in models:
         table = model._get_connection()
         shared.add_meta_table(table.get_meta_table())

@@ -4,19 +4,20 @@ money a VNPay transaction brings is posted through the ledger (store/ledger.py).
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import ServiceUnavailable
+from chalicelib.ports.money import ORDER, InvoicesBusy, NewOrder, OrderRecord, Posting, PostingExtras
+from chalicelib.store.ledger import item_of
 from chalicelib.store.models import CONNECTION, InvoiceModel, OrderModel, PaymentModel
 from chalicelib.store.repositories import get_or_none, storage_errors, update_if
 
 
-class InvoicesBusy(Exception):
-    """An invoice was paid or taken by another order meanwhile."""
-
-
-def _reasons(exc: TransactWriteError) -> list:
+def _reasons(exc: TransactWriteError) -> list[str | None]:
     return [None if r is None else r.code for r in (getattr(exc, "cancellation_reasons", None) or [])]
 
 
@@ -29,11 +30,11 @@ class OrderStore:
     def invoices(self, invoice_ids: list[str], consistent: bool = False) -> dict[str, InvoiceModel]:
         return {i.invoice_id: i for i in InvoiceModel.batch_get(invoice_ids, consistent_read=consistent)}
 
-    def open(self, order: OrderModel, now: int) -> None:
+    def open(self, order: NewOrder, now: int) -> None:
         """Create the order and hold its invoices, or nothing at all."""
         try:
             with TransactWrite(connection=CONNECTION) as tx:
-                tx.save(order, condition=OrderModel.order_id.does_not_exist())
+                tx.save(item_of(OrderModel, order), condition=OrderModel.order_id.does_not_exist())
                 for invoice_id in order.invoice_ids:
                     tx.update(
                         InvoiceModel(invoice_id),
@@ -49,6 +50,31 @@ class OrderStore:
                 raise InvoicesBusy from None
             raise ServiceUnavailable() from exc
 
+    @staticmethod
+    def paid(
+        order_id: str, from_status: str, *, transaction_no: str, paid_at: int, applied_by: str, paid_amount: int
+    ) -> PostingExtras:
+        """The order's own change, in the posting's transaction (ORDER): from the state read to paid, with the
+        credit the posting leaves on the accounts."""
+
+        def extra(tx: Any, posting: Posting) -> None:
+            tx.update(
+                ORDER,
+                OrderModel(order_id),
+                [
+                    OrderModel.status.set("paid"),
+                    OrderModel.transaction_no.set(transaction_no),
+                    OrderModel.paid_at.set(paid_at),
+                    OrderModel.applied_by.set(applied_by),
+                    OrderModel.credit_amount.set(sum(posting.credit.values())),
+                    OrderModel.paid_amount.set(paid_amount),
+                    OrderModel.response_code.set("00"),
+                ],
+                condition=OrderModel.status == from_status,
+            )
+
+        return extra
+
     @storage_errors
     def pending_expired_before(self, until: int, limit: int = 100) -> list[OrderModel]:
         return list(OrderModel.by_status.query("pending", OrderModel.expires_at < until, limit=limit))
@@ -63,7 +89,7 @@ class OrderStore:
         update_if(OrderModel(order_id), [OrderModel.checked_at.set(now)], OrderModel.status == "pending")
 
     @storage_errors
-    def note_unclear(self, order: OrderModel, why: str, now: int, review_after: int) -> bool:
+    def note_unclear(self, order: OrderRecord, why: str, now: int, review_after: int) -> bool:
         """One more answer that could not be acted on; at `review_after` the order leaves the
         pending list for a person (status review). True when it did."""
         seen = int(order.unclear_answers or 0) + 1
@@ -77,17 +103,15 @@ class OrderStore:
         return update_if(OrderModel(order.order_id), actions, OrderModel.status == "pending") and seen >= review_after
 
     def record_failure(
-        self, order: OrderModel, response_code: str, transaction_no: str | None, status: str = "failed"
+        self, order: OrderRecord, response_code: str, transaction_no: str | None, status: str = "failed"
     ) -> bool:
         """pending -> failed (or expired), and let go of the invoices. False if the order was not pending."""
+        actions: list[Action] = [OrderModel.status.set(status), OrderModel.response_code.set(response_code)]
+        if transaction_no:
+            actions.append(OrderModel.transaction_no.set(transaction_no))
         try:
             with TransactWrite(connection=CONNECTION) as tx:
-                tx.update(
-                    OrderModel(order.order_id),
-                    actions=[OrderModel.status.set(status), OrderModel.response_code.set(response_code)]
-                    + ([OrderModel.transaction_no.set(transaction_no)] if transaction_no else []),
-                    condition=OrderModel.status == "pending",
-                )
+                tx.update(OrderModel(order.order_id), actions=actions, condition=OrderModel.status == "pending")
                 for invoice_id in order.invoice_ids:
                     tx.update(
                         InvoiceModel(invoice_id),
@@ -107,7 +131,7 @@ class OrderStore:
         return True
 
     @storage_errors
-    def _fail_order_only(self, order: OrderModel, response_code: str, status: str) -> bool:
+    def _fail_order_only(self, order: OrderRecord, response_code: str, status: str) -> bool:
         return update_if(
             OrderModel(order.order_id),
             [OrderModel.status.set(status), OrderModel.response_code.set(response_code)],

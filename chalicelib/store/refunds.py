@@ -1,12 +1,21 @@
 """Refunds of account credit in DynamoDB: the refund items ('refund#<id>', kind refund, in the payments
 table), the VNPay payments they go back through and those payments' orders. The moves that take or give
-back money are LedgerStore postings (services/refunds.py); here are the reads and the status moves that
-touch nothing else."""
+back money are LedgerStore postings (services/refunds.py), to which this store adds the refund's own items
+(`with_audit`, `cancelled`); here too are the reads, the approval's and the cash payout's transactions, and
+the status moves that touch nothing else."""
 
 from __future__ import annotations
 
-from chalicelib.store.models import OrderModel, PaymentModel
+from typing import Any
+
+from chalicelib.ports.common import AuditEntry
+from chalicelib.ports.money import REFUND, SOURCE, PaymentRecord, Posting, PostingExtras
+from chalicelib.store.audit import as_item
+from chalicelib.store.ledger import LabelledTx
+from chalicelib.store.models import AuditModel, OrderModel, PaymentModel
 from chalicelib.store.repositories import get_or_none, storage_errors, update_if
+
+AUDIT = "audit"  # the audit entry's label in a transaction
 
 
 class RefundStore:
@@ -56,3 +65,106 @@ class RefundStore:
             [PaymentModel.status.set(to_status), PaymentModel.outcome.set(outcome[:500])],
             PaymentModel.status == from_status,
         )
+
+    # -- the transactions of a refund's moves (PostingFailed names REFUND, SOURCE or AUDIT) ----------------------
+
+    @staticmethod
+    def with_audit(audit: AuditEntry) -> PostingExtras:
+        """The audit entry, in the posting's transaction."""
+
+        def extra(tx: Any, _posting: Posting) -> None:
+            tx.put(AUDIT, as_item(audit), condition=AuditModel.entity.does_not_exist())
+
+        return extra
+
+    def mark_sending(
+        self,
+        refund: PaymentRecord,
+        source: PaymentRecord,
+        *,
+        actor: str,
+        request_id: str,
+        now: int,
+        audit: AuditEntry,
+    ) -> None:
+        """requested -> sending, the payment's `refunded` raised by the refund's amount, the audit entry: one
+        transaction."""
+        amount = int(refund.amount)
+        tx = LabelledTx()
+        tx.update(
+            REFUND,
+            PaymentModel(refund.payment_id),
+            [
+                PaymentModel.status.set("sending"),
+                PaymentModel.approved_by.set(actor),
+                PaymentModel.request_id.set(request_id),
+                PaymentModel.sent_at.set(now),
+            ],
+            condition=PaymentModel.status == "requested",
+        )
+        # Never more back through a payment than it brought (DynamoDB conditions do no sums: the limit
+        # is the payment's amount, which never changes, less this refund).
+        room = int(source.amount) - amount
+        tx.update(
+            SOURCE,
+            PaymentModel(source.payment_id),
+            [PaymentModel.refunded.add(amount)],
+            condition=(PaymentModel.kind == "payment")
+            & (PaymentModel.refunded.does_not_exist() | (PaymentModel.refunded <= room)),
+        )
+        tx.put(AUDIT, as_item(audit), condition=AuditModel.entity.does_not_exist())
+        tx.commit()
+
+    def paid_out_in_cash(self, refund: PaymentRecord, *, actor: str, now: int, outcome: str, audit: AuditEntry) -> None:
+        """requested -> refunded (paid out at the office), with the audit entry: one transaction."""
+        tx = LabelledTx()
+        tx.update(
+            REFUND,
+            PaymentModel(refund.payment_id),
+            [
+                PaymentModel.status.set("refunded"),
+                PaymentModel.approved_by.set(actor),
+                PaymentModel.sent_at.set(now),
+                PaymentModel.outcome.set(outcome),
+            ],
+            condition=PaymentModel.status == "requested",
+        )
+        tx.put(AUDIT, as_item(audit), condition=AuditModel.entity.does_not_exist())
+        tx.commit()
+
+    @staticmethod
+    def cancelled(
+        refund: PaymentRecord,
+        from_status: str,
+        to_status: str,
+        outcome: str,
+        *,
+        source_back: bool,
+        audit: AuditEntry,
+    ) -> PostingExtras:
+        """In the posting that puts the money back: the refund from_status -> to_status, the payment's
+        `refunded` lowered by the refund's amount (source_back), the audit entry."""
+        amount = int(refund.amount)
+
+        def extra(tx: Any, _posting: Posting) -> None:
+            tx.update(
+                REFUND,
+                PaymentModel(refund.payment_id),
+                [PaymentModel.status.set(to_status), PaymentModel.outcome.set(outcome)],
+                condition=PaymentModel.status == from_status,
+            )
+            if source_back:
+                tx.update(
+                    SOURCE,
+                    PaymentModel(refund.source_payment_id),
+                    [PaymentModel.refunded.add(-amount)],
+                    condition=PaymentModel.refunded >= amount,
+                )
+            tx.put(AUDIT, as_item(audit), condition=AuditModel.entity.does_not_exist())
+
+        return extra
+
+    @staticmethod
+    def record_audit(audit: AuditEntry) -> None:
+        """An audit entry on its own (written once)."""
+        as_item(audit).save(condition=AuditModel.entity.does_not_exist())

@@ -7,26 +7,30 @@ recorded together or not at all."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.errors import ServiceUnavailable, ValidationError
-from chalicelib.store.ledger import LabelledTx
+from chalicelib.errors import ServiceUnavailable, invalid_cursor
+from chalicelib.ports.common import AuditEntry
+from chalicelib.ports.money import (
+    LINE,
+    Contended,
+    LineNotInSuspense,
+    LineResolution,
+    NewStatementLine,
+    Posting,
+    PostingExtras,
+)
+from chalicelib.store.audit import as_item
+from chalicelib.store.ledger import item_of
 from chalicelib.store.models import CONNECTION, AuditModel, CustomerModel, InvoiceModel, StatementLineModel
-from chalicelib.store.repositories import _b64, _unb64, get_or_none, save_if, storage_errors
+from chalicelib.store.repositories import b64, get_or_none, save_if, storage_errors, unb64
 
 
-class LineNotInSuspense(Exception):
-    """The line was applied, resolved or ignored meanwhile."""
-
-
-class Contended(Exception):
-    """Another transaction touched the same items at the same moment; read again and retry."""
-
-
-def _reasons(exc: TransactWriteError) -> list:
+def _reasons(exc: TransactWriteError) -> list[str | None]:
     return [None if r is None else r.code for r in (getattr(exc, "cancellation_reasons", None) or [])]
 
 
@@ -40,46 +44,6 @@ def _raise_for(exc: TransactWriteError, line_index: int) -> None:
     ):
         raise Contended from None
     raise ServiceUnavailable() from exc
-
-
-# The ledger's label of the line in a posting's transaction (LedgerService.post_payment's extra_labels).
-LINE = "line"
-
-
-def add_line(tx: LabelledTx, line: StatementLineModel) -> None:
-    """In a posting: the line recorded, unless it was before (the same file again, or at once)."""
-    tx.put(LINE, line, condition=StatementLineModel.line_id.does_not_exist())
-
-
-def resolve_line(
-    tx: LabelledTx,
-    line_id: str,
-    actor: str,
-    customer_code: str,
-    invoice_ids: list[str],
-    allocated: int,
-    credited: int,
-    audits: list[AuditModel],
-) -> None:
-    """In a posting: the line suspense -> resolved (only from suspense: exactly once), with its audit entries."""
-    for n, audit in enumerate(audits):
-        tx.put(f"audit:{n}", audit, condition=AuditModel.entity.does_not_exist())
-    tx.update(
-        LINE,
-        StatementLineModel(line_id),
-        [
-            StatementLineModel.status.set("resolved"),
-            StatementLineModel.resolved_by.set(actor),
-            StatementLineModel.customer_code.set(customer_code),
-            StatementLineModel.invoice_id.set(invoice_ids[0])
-            if invoice_ids
-            else StatementLineModel.invoice_id.remove(),
-            StatementLineModel.invoice_ids.set(invoice_ids),
-            StatementLineModel.allocated.set(allocated),
-            StatementLineModel.credited.set(credited),
-        ],
-        condition=StatementLineModel.status == "suspense",
-    )
 
 
 class StatementStore:
@@ -118,31 +82,66 @@ class StatementStore:
         """One Query on the status index, oldest first, with a cursor."""
         start = None
         if cursor:
-            start = _unb64(cursor)
+            start = unb64(cursor)
             if start.get("status", {}).get("S") != status:
-                raise ValidationError(
-                    "cursor does not belong to this query",
-                    "Tham số cursor không hợp lệ.",
-                    field="cursor",
-                    code="INVALID_CURSOR",
-                )
+                raise invalid_cursor("cursor does not belong to this query")
         results = StatementLineModel.by_status.query(status, limit=limit, last_evaluated_key=start)
         items = list(results)
         lek = results.last_evaluated_key
-        return items, (_b64(lek) if lek and len(items) == limit else None)
+        return items, (b64(lek) if lek and len(items) == limit else None)
 
     # -- writes ------------------------------------------------------------
 
     @storage_errors
-    def record(self, line: StatementLineModel) -> bool:
+    def record(self, line: NewStatementLine) -> bool:
         """A line that pays nothing (suspense): written once. False if it was there."""
-        return save_if(line, StatementLineModel.line_id.does_not_exist())
+        return save_if(item_of(StatementLineModel, line), StatementLineModel.line_id.does_not_exist())
 
-    def ignore(self, line_id: str, actor: str, audit: AuditModel) -> None:
+    @staticmethod
+    def add_line(line: Callable[[Posting], NewStatementLine]) -> PostingExtras:
+        """In a posting: the line (as this attempt's posting leaves it) recorded, unless it was before (the same
+        file again, or at once)."""
+
+        def extra(tx: Any, posting: Posting) -> None:
+            tx.put(
+                LINE, item_of(StatementLineModel, line(posting)), condition=StatementLineModel.line_id.does_not_exist()
+            )
+
+        return extra
+
+    @staticmethod
+    def resolve_line(line_id: str, actor: str, resolution: Callable[[Posting], LineResolution]) -> PostingExtras:
+        """In a posting: the line suspense -> resolved (only from suspense: exactly once), with its audit entries
+        (as this attempt's posting leaves it)."""
+
+        def extra(tx: Any, posting: Posting) -> None:
+            done = resolution(posting)
+            for n, audit in enumerate(done.audits):
+                tx.put(f"audit:{n}", as_item(audit), condition=AuditModel.entity.does_not_exist())
+            tx.update(
+                LINE,
+                StatementLineModel(line_id),
+                [
+                    StatementLineModel.status.set("resolved"),
+                    StatementLineModel.resolved_by.set(actor),
+                    StatementLineModel.customer_code.set(done.customer_code),
+                    StatementLineModel.invoice_id.set(done.invoice_ids[0])
+                    if done.invoice_ids
+                    else StatementLineModel.invoice_id.remove(),
+                    StatementLineModel.invoice_ids.set(done.invoice_ids),
+                    StatementLineModel.allocated.set(done.allocated),
+                    StatementLineModel.credited.set(done.credited),
+                ],
+                condition=StatementLineModel.status == "suspense",
+            )
+
+        return extra
+
+    def ignore(self, line_id: str, actor: str, audit: AuditEntry) -> None:
         """suspense -> ignored, with its audit entry. Raises LineNotInSuspense."""
         try:
             with TransactWrite(connection=CONNECTION) as tx:
-                tx.save(audit, condition=AuditModel.entity.does_not_exist())
+                tx.save(as_item(audit), condition=AuditModel.entity.does_not_exist())
                 tx.update(
                     StatementLineModel(line_id),
                     actions=[StatementLineModel.status.set("ignored"), StatementLineModel.resolved_by.set(actor)],

@@ -28,7 +28,7 @@ def app(engines):
 @pytest.fixture
 def sms():
     fake = MemorySms()
-    deps.override("sms", fake)
+    deps.override("queued_sms", fake)
     yield fake
     deps.reset()
 

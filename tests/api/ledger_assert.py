@@ -10,7 +10,8 @@ from chalicelib.domain import ledger as rules
 
 
 def account_state(code: str) -> dict:
-    from chalicelib.store.ledger import LedgerStore, open_invoice
+    from chalicelib.ports.money import open_invoice
+    from chalicelib.store.ledger import LedgerStore
 
     store = LedgerStore()
     entries = store.entries(code)

@@ -37,12 +37,13 @@ def _transfer(code: str, amount: int = 100_000, ref: str | None = None, invoice_
         flags=["TEST_FLAG"],
         note="chuyển khoản tiền nước",
     )
-    return deps.get("ledger").post_payment(money, Target(customer_code=code, invoice_ids=list(invoice_ids)))
+    return deps.ledger().post_payment(money, Target(customer_code=code, invoice_ids=list(invoice_ids)))
 
 
 def _bill_with_credit(code: str, credit: int) -> str:
     """A June bill issued after the ledger: its charge entry, and the account's credit applied to it."""
-    from chalicelib.store.ledger import InvoiceMove, LedgerStore, Posting
+    from chalicelib.ports.money import InvoiceMove, Posting
+    from chalicelib.store.ledger import LedgerStore
 
     item = invoice_item(code, "2023-06", 275, 286, JUNE_WATER, "unpaid", "Nguyễn Văn Thử")
     item.save()

@@ -23,13 +23,13 @@ def _credit(code: str, amount: int) -> None:
     from chalicelib.services.ledger import IncomingPayment, Target
 
     ref = f"FT{next(_refs):08d}{code}"
-    deps.get("ledger").post_payment(
+    deps.ledger().post_payment(
         IncomingPayment(
             channel="bank_transfer",
             payment_id=f"bank#TEST#{ref}",
             external_ref=ref,
             amount=amount,
-            received_at=deps.get("clock").now(),
+            received_at=deps.clock().now(),
             posted_by="test",
             paid_at="2023-07-01T08:00:00+07:00",
         ),
@@ -102,7 +102,7 @@ def test_numbers_are_gap_free_under_concurrent_issuing(app, new_customer):
     from chalicelib.errors import AppError
 
     customers = [new_customer() for _ in range(12)]
-    billing = deps.get("billing")
+    billing = deps.billing()
     results, errors = [], []
 
     def issue(code):
@@ -126,7 +126,7 @@ def test_numbers_are_gap_free_under_concurrent_issuing(app, new_customer):
 
 
 def test_tariff_versions_are_added_never_changed_and_audited(api, admin):
-    from chalicelib.store.repositories import AuditRepository
+    from chalicelib.store.audit import AuditStore
 
     body = {
         "tariff_id": "camau-city-household-2025-01",
@@ -144,7 +144,7 @@ def test_tariff_versions_are_added_never_changed_and_audited(api, admin):
     listed = api.get("/v1/admin/tariffs?area=camau-city&customer_class=household", token=admin).json["versions"]
     assert [v["valid_from"] for v in listed] == ["2023-06-01", "2025-01-01"]
     assert listed[-1]["created_by"] == "admin:admin"
-    [entry] = [a for a in AuditRepository().for_entity("tariff#camau-city#household") if a.actor == "admin:admin"]
+    [entry] = [a for a in AuditStore().for_entity("tariff#camau-city#household") if a.actor == "admin:admin"]
     assert entry.action == "tariff.add" and '"price": 6200' in entry.after
 
 
@@ -237,7 +237,7 @@ def test_credit_that_moves_while_an_invoice_is_issued_is_read_again(app, new_cus
 
     customer = new_customer()
     _credit(customer.code, 10000)
-    billing = deps.get("billing")
+    billing = deps.billing()
     read = billing.ledger.account
     seen = []
 

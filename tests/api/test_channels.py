@@ -8,8 +8,8 @@ def _admin(api):
 
 
 def test_request_confirm_and_the_customer_becomes_a_bank_transfer_payer(api, registered):
+    from chalicelib.store.audit import AuditStore
     from chalicelib.store.models import CustomerModel
-    from chalicelib.store.repositories import AuditRepository
 
     customer, tokens = registered()
     body = {
@@ -37,7 +37,7 @@ def test_request_confirm_and_the_customer_becomes_a_bank_transfer_payer(api, reg
         ).status_code
         == 409
     )
-    [entry] = AuditRepository().for_entity(f"customer#{customer.code}")
+    [entry] = AuditStore().for_entity(f"customer#{customer.code}")
     assert entry.action == "payment_channel.confirmed" and '"bank_transfer"' in entry.after
     # The field rules now bill this customer without cash.
     from chalicelib.domain.readings import Meter, evaluate

@@ -34,15 +34,16 @@ def _service(settings, publisher):
     from chalicelib.adapters.clock import Clock
     from chalicelib.services.chat import ChatService
     from chalicelib.store import audit
-    from chalicelib.store import repositories as r
+    from chalicelib.store.auth import AccountStore, CounterStore
     from chalicelib.store.chat import ChatStore
+    from chalicelib.store.invoices import InvoiceStore
 
     return ChatService(
         settings=settings,
         store=ChatStore(),
-        accounts=r.AccountRepository(),
-        invoices=r.InvoiceRepository(),
-        counters=r.CounterRepository(),
+        accounts=AccountStore(),
+        invoices=InvoiceStore(),
+        counters=CounterStore(),
         publisher=publisher,
         clock=Clock(),
         key=jwt_signing_key,

@@ -133,7 +133,7 @@ def _bank_pays(invoice_id, amount, ref=None):
         paid_at=datetime.now(VN_TZ).isoformat(timespec="seconds"),
         display={"bank_ref": ref},
     )
-    return deps.get("ledger").post_payment(money, Target(customer_code=code, invoice_ids=[invoice_id]))
+    return deps.ledger().post_payment(money, Target(customer_code=code, invoice_ids=[invoice_id]))
 
 
 def test_collecting_writes_a_receipt_and_pays_the_invoice_with_consecutive_numbers(staff, unpaid):
@@ -333,12 +333,12 @@ def test_no_cash_from_customers_who_pay_by_bank(staff, unpaid, channel, words):
 
 def _open_order(invoice_id):
     """A VNPay order holding the invoice, as POST /v1/payments opens it."""
-    from chalicelib.store.models import OrderModel
+    from chalicelib.ports.money import NewOrder
     from chalicelib.store.payments import OrderStore
 
     inv = _invoice(invoice_id)
     now = int(time.time())
-    order = OrderModel(
+    order = NewOrder(
         f"{secrets.randbelow(10**12):012d}",
         account_id=f"customer:{inv.customer_code}",
         invoice_ids=[invoice_id],
@@ -370,7 +370,7 @@ def _open_order(invoice_id):
 def _vnpay_pays(order, txn):
     from chalicelib import deps
 
-    return deps.get("payments").settle(
+    return deps.payments().settle(
         order,
         {"vnp_ResponseCode": "00", "vnp_TransactionStatus": "00", "vnp_TransactionNo": txn, "vnp_BankCode": "NCB"},
         applied_by="ipn",
@@ -693,7 +693,7 @@ def test_a_receipt_prints_after_cash_and_a_notice_no_longer_does(staff, unpaid):
 
 
 def test_reconciliation_lists_the_days_receipts_and_the_handover_difference(api, admin, staff, unpaid):
-    from chalicelib.store.repositories import AuditRepository
+    from chalicelib.store.audit import AuditStore
 
     worker, other = staff(), staff()
     today = datetime.now(VN_TZ).date().isoformat()
@@ -736,7 +736,7 @@ def test_reconciliation_lists_the_days_receipts_and_the_handover_difference(api,
         token=admin,
     )
     assert r.json["handover"]["difference"] == 0 and r.json["not_handed_over"] == 0
-    trail = AuditRepository().for_entity(f"handover#{worker.login}#{today}")
+    trail = AuditStore().for_entity(f"handover#{worker.login}#{today}")
     assert len(trail) == 2 and all(a.actor == "admin:admin" for a in trail)
     # Other staff's day is its own.
     assert other.get("/v1/staff/reconciliation").json["count"] == 1

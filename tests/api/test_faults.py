@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import collections
 import itertools
-import json
 import random
 import threading
 import uuid
@@ -26,6 +25,7 @@ from chalicelib.services.billing import ISSUE_ATTEMPTS
 from tests.api.test_payments import PERIODS, ipn, ipn_params, order_for
 from tests.api.test_readings import field  # noqa: F401  (the readings fixture)
 from tests.api.test_reconcile_refund import FakeVnpay, later, paid_answer  # noqa: F401
+from tests.sqs_events import sqs_event
 
 THROTTLE = "ProvisionedThroughputExceededException"
 
@@ -362,41 +362,22 @@ class Killed(BaseException):
     in the handler can catch it and the whole batch counts as failed."""
 
 
-def _sqs_event(reading_ids):
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": f"r{i}",
-                "body": json.dumps({"reading_id": rid}),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:ap-southeast-1:000000000000:cskh-test-readings",
-                "awsRegion": "ap-southeast-1",
-            }
-            for i, rid in enumerate(reading_ids)
-        ]
-    }
-
-
 def _deliver(reading_ids) -> list[str]:
     """One invocation of the worker, as SQS would make it; returns the ids SQS keeps (to deliver again)."""
     from chalicelib.jobs.readings import handle_batch
 
-    out = handle_batch(_sqs_event(reading_ids))
+    out = handle_batch(sqs_event(*({"reading_id": rid} for rid in reading_ids), queue="cskh-test-readings"))
     return [reading_ids[int(f["itemIdentifier"][1:])] for f in out["batchItemFailures"]]
 
 
 def _series_number() -> int:
     """The last number of this year's invoice series (the worker takes the next one per invoice)."""
     from chalicelib.config import get_settings
-    from chalicelib.store.repositories import InvoiceWriter
+    from chalicelib.store.invoices import InvoiceStore
 
     s = get_settings()
-    year = deps.get("clock").vn_now().year
-    return InvoiceWriter().last_number(f"{s.invoice_template}{s.invoice_symbol.replace('{yy}', f'{year % 100:02d}')}")
+    year = deps.clock().vn_now().year
+    return InvoiceStore().last_number(f"{s.invoice_template}{s.invoice_symbol.replace('{yy}', f'{year % 100:02d}')}")
 
 
 def _billed_once(readings: dict) -> None:
@@ -476,8 +457,8 @@ def test_a_fault_on_one_record_retries_that_record_alone_and_bills_it_once(field
     ["before the invoice", "after the invoice, before the index", "after the index, before the reading is marked"],
 )
 def test_a_worker_killed_mid_batch_gets_the_whole_batch_again_and_bills_each_reading_once(
-    field,
-    faults,  # noqa: F811
+    field,  # noqa: F811  (the readings fixture, imported above)
+    faults,
     when,
 ):
     readings = _prepare(field)

@@ -10,7 +10,6 @@ deployed) must allow it."""
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from fnmatch import fnmatchcase
@@ -20,6 +19,7 @@ import pytest
 
 from chalicelib import deps
 from chalicelib.adapters.clock import VN_TZ
+from tests.sqs_events import sqs_event
 
 TEST_PREFIX, STAGE = "cskh-test-", "dev"
 REGION, ACCOUNT = "ap-southeast-1", "123456789012"
@@ -125,25 +125,6 @@ def denied(function_name: str, calls: list, bucket_alias: dict | None = None) ->
     return sorted(set(out))
 
 
-def _sqs_event(*bodies: dict) -> dict:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": f"r{i}",
-                "body": json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:queue",
-                "awsRegion": REGION,
-            }
-            for i, body in enumerate(bodies)
-        ]
-    }
-
-
 # -- the jobs ------------------------------------------------------------------------------
 
 
@@ -155,7 +136,7 @@ def test_the_readings_worker_may_do_what_billing_a_reading_does(app, new_custome
     c = new_customer(invoices=[("2024-04", 100, 111, 66000, "paid")])
     c.update(actions=[CustomerModel.last_index.set(111), CustomerModel.last_read_on.set("2024-05-05")])
     reading_id = f"iam-{c.code}-{int(time.time())}"
-    deps.get("readings").submit(
+    deps.readings().submit(
         Identity(account_id="staff:ghithu01", role="staff", device="356938035643801"),
         {
             "reading_id": reading_id,
@@ -166,7 +147,7 @@ def test_the_readings_worker_may_do_what_billing_a_reading_does(app, new_custome
         },
     )
     aws_calls.calls.clear()
-    assert handle_batch(_sqs_event({"reading_id": reading_id})) == {"batchItemFailures": []}
+    assert handle_batch(sqs_event({"reading_id": reading_id})) == {"batchItemFailures": []}
     assert any(op == "TransactWriteItems" for _, op, _ in aws_calls.calls), "the reading was not billed"
     assert denied("readings_worker", aws_calls.calls) == []
 
@@ -179,12 +160,12 @@ def test_the_reminders_plan_and_worker_may_do_what_they_do(app, new_customer, aw
     c = new_customer(invoices=[("2024-05", 100, 111, 66000, "unpaid")])
     InvoiceModel(f"INV-{c.code}-202405").update(actions=[InvoiceModel.due_date.set(today.isoformat())])
     aws_calls.calls.clear()
-    deps.get("reminders").plan(today)
+    deps.reminders().plan(today)
     planned = list(aws_calls.calls)
     assert any(op == "SendMessageBatch" for _, op, _ in planned), "nothing was queued"
     assert denied("plan_reminders", planned) == []
     aws_calls.calls.clear()
-    handle_batch(_sqs_event({"invoice_id": f"INV-{c.code}-202405", "level": "due_today"}))
+    handle_batch(sqs_event({"invoice_id": f"INV-{c.code}-202405", "level": "due_today"}))
     assert any(s in ("sns", "sqs") for s, _, _ in aws_calls.calls), "neither sent nor deferred"
     assert denied("reminders_worker", aws_calls.calls) == []
 
@@ -202,11 +183,11 @@ def test_the_reconciliation_and_the_daily_report_may_do_what_they_do(app, regist
     deps.override("clock", FixedClock(int(time.time()) + 1800))
     try:
         aws_calls.calls.clear()
-        counts = deps.get("payments").reconcile(limit=1000)
+        counts = deps.payments().reconcile(limit=1000)
         assert counts["paid"] >= 1
         assert denied("reconcile_payments", aws_calls.calls) == []
         aws_calls.calls.clear()
-        deps.get("payments").daily_report()
+        deps.payments().daily_report()
         assert aws_calls.calls and denied("payments_report", aws_calls.calls) == []
     finally:
         deps.reset()
@@ -230,7 +211,7 @@ def test_the_schedules_may_settle_refunds_and_report_credits(app, new_customer, 
     )
     deps.override("clock", clock)
     try:
-        service = deps.get("refunds")
+        service = deps.refunds()
         refund = service.request(
             "admin:admin", {"customer_code": code, "amount": 20_000, "method": "vnpay", "note": "iam"}
         )
@@ -257,7 +238,7 @@ def test_the_imports_worker_may_do_what_a_two_chunk_import_does(app, aws_calls, 
     from infra.package import stage_settings
 
     monkeypatch.setattr(imports, "CHUNK_BYTES", 300)
-    service = deps.get("imports")
+    service = deps.imports()
     created = service.create("admin:test")
     rows = "".join(f"0781{n:04d},L{n},N {n},A {n},,household,1,M,R,TT,{n},1\n" for n in range(1, 12))
     book = (
@@ -269,7 +250,7 @@ def test_the_imports_worker_may_do_what_a_two_chunk_import_does(app, aws_calls, 
     )
     service.start(created["import_id"])
     aws_calls.calls.clear()
-    assert handle_batch(_sqs_event({"import_id": created["import_id"], "offset": 0})) == {"batchItemFailures": []}
+    assert handle_batch(sqs_event({"import_id": created["import_id"], "offset": 0})) == {"batchItemFailures": []}
     assert any(op == "SendMessage" for _, op, _ in aws_calls.calls), "the next chunk was not queued"
     alias = {get_settings().imports_bucket: stage_settings(STAGE).imports_bucket}
     assert denied("imports_worker", aws_calls.calls, alias) == []

@@ -18,7 +18,7 @@ def importer(app, monkeypatch):
     monkeypatch.setattr(imports, "CHUNK_BYTES", 400)  # several chunks even for a small file
     queue = MemoryPublisher()
     deps.override("publisher", queue)
-    yield deps.get("imports"), queue
+    yield deps.imports(), queue
     deps.reset()
 
 

@@ -58,7 +58,7 @@ def lapsed(api, admin, registered):
 
 def _correct(code: str, new_index: int) -> dict:
     """The field worker reads the meter again for the same period: the reading corrects the invoice."""
-    service = deps.get("readings")
+    service = deps.readings()
     staff = Identity(account_id="staff:ghithu99", role="staff", device="356938035643809")
     reading_id = f"corr-{next(_ids):06d}-{code}"
     service.submit(
@@ -91,7 +91,7 @@ def _vnpay_says_paid(api, order: dict, how: str) -> None:
     # Other tests' stale orders: VNPay never saw them.
     fake = FakeVnpay(lambda o: paid_answer(o) if o.order_id == ours else {"vnp_ResponseCode": "91"})
     deps.override("vnpay_client", fake)
-    deps.get("payments").reconcile()
+    deps.payments().reconcile()
     assert ("querydr", ours) in fake.calls
 
 
@@ -144,7 +144,7 @@ def test_a_correction_waits_while_the_order_still_holds_the_invoice(api, admin, 
     order = order_for(api, tokens["access_token"], [invoice_id])
     deps.override("publisher", MemoryPublisher())
     try:
-        service = deps.get("readings")
+        service = deps.readings()
         staff = Identity(account_id="staff:ghithu99", role="staff", device="356938035643809")
         reading_id = f"corr-{next(_ids):06d}-{customer.code}"
         service.submit(
@@ -172,8 +172,8 @@ def test_a_correction_waits_while_the_order_still_holds_the_invoice(api, admin, 
 def test_a_correction_whose_answer_was_lost_is_recognised_not_repeated(api, admin, registered, faults):  # noqa: F811
     """The correction's transaction is written but its answer lost (DynamoDB's 500 after the commit): the
     retry finds the invoice with the number it took and stops there, one number, one entry, one audit."""
+    from chalicelib.store.audit import AuditStore
     from chalicelib.store.ledger import LedgerStore
-    from chalicelib.store.repositories import AuditRepository
     from tests.api.test_faults import _series_number
 
     customer, _ = registered()
@@ -200,5 +200,5 @@ def test_a_correction_whose_answer_was_lost_is_recognised_not_repeated(api, admi
     assert corrected["invoice_id"] == invoice_id and corrected["consumption_m3"] == 15
     assert _series_number() - before == 1
     assert [e.event for e in LedgerStore().entries(customer.code)] == ["charge", "correction"]
-    assert len(AuditRepository().for_entity(f"invoice#{invoice_id}")) == 1
+    assert len(AuditStore().for_entity(f"invoice#{invoice_id}")) == 1
     assert _account(customer.code) == 0

@@ -14,7 +14,7 @@ from chalicelib.store.ledger import LedgerStore
 
 
 def _migration():
-    return deps.get("ledger_migration")
+    return deps.ledger_migration()
 
 
 def _invariant(segments: int = 2):
@@ -188,7 +188,7 @@ def test_the_migration_fills_in_only_what_the_ledger_does_not_explain(new_custom
     c = new_customer(invoices=[("2024-04", 100, 111, 66000, "paid"), ("2024-05", 111, 122, 66000, "unpaid")])
     may = f"INV-{c.code}-202405"
     now = int(time.time())
-    deps.get("ledger").post_payment(
+    deps.ledger().post_payment(
         IncomingPayment(
             channel="bank_transfer",
             payment_id=f"bank#VCB#T{time.time_ns()}",
@@ -212,6 +212,7 @@ def test_a_long_history_is_migrated_in_several_transactions(new_customer, monkey
     """Eight years of monthly bills need more than one transaction (DynamoDB takes 100 items); one VNPay
     order that paid two months stays one payment with two allocations."""
     import chalicelib.services.ledger_jobs as jobs
+    from chalicelib.store.ledger_jobs import MigrationStore
     from chalicelib.store.models import InvoiceModel
 
     history = [(f"{2016 + m // 12}-{m % 12 + 1:02d}", 100 + m, 101 + m, 6000, "paid") for m in range(95)]
@@ -234,9 +235,9 @@ def test_a_long_history_is_migrated_in_several_transactions(new_customer, monkey
             ]
         )
     writes = []
-    real_write = jobs.MigrationStore.write
+    real_write = MigrationStore.write
     monkeypatch.setattr(
-        jobs.MigrationStore,
+        MigrationStore,
         "write",
         lambda self, entries, invoices=(), **kw: (
             writes.append(len(list(entries)) + len(list(invoices))),

@@ -27,7 +27,7 @@ def test_distinct_payments_of_one_order_arriving_together_are_all_recorded(api, 
     customer, token, ids, total = payer
     order = order_for(api, token, ids)
     txns = [str(next(_txns)) for _ in range(payments)]
-    service = deps.get("payments")
+    service = deps.payments()
     answers = at_once(*[lambda t=t: service.handle_ipn(ipn_params(order, txn=t), "127.0.0.1")[0] for t in txns])
     assert sorted(answers) == ["00"] + ["02"] * (payments - 1), answers
     for txn in txns:  # every transaction's money is on record, once
@@ -45,7 +45,7 @@ def test_the_same_ipn_eight_times_at_once_posts_once(api, payer):
     customer, token, ids, total = payer
     order = order_for(api, token, ids)
     params = ipn_params(order)
-    service = deps.get("payments")
+    service = deps.payments()
     answers = at_once(*[lambda: service.handle_ipn(params, "127.0.0.1")[0] for _ in range(8)])
     assert sorted(answers) == ["00"] + ["02"] * 7
     state = assert_sound(customer.code)
@@ -63,7 +63,7 @@ def test_a_late_success_for_an_expired_order_pays_what_is_open_now(api, payer):
     later = int(time.time()) + 3600
     deps.override("clock", FixedClock(later))
     try:
-        ledger = deps.get("ledger")
+        ledger = deps.ledger()
         from chalicelib.services.ledger import IncomingPayment, Target
 
         ledger.post_payment(
@@ -78,7 +78,7 @@ def test_a_late_success_for_an_expired_order_pays_what_is_open_now(api, payer):
             ),
             Target(customer_code=customer.code, invoice_ids=[ids[0]]),
         )
-        code, _ = deps.get("payments").handle_ipn(ipn_params(order), "127.0.0.1")
+        code, _ = deps.payments().handle_ipn(ipn_params(order), "127.0.0.1")
     finally:
         deps.reset()
     assert code == "00"
@@ -115,7 +115,7 @@ def _paid(order, txn):
 def _reconciler(fake, minutes_later=30):
     deps.override("vnpay_client", fake)
     deps.override("clock", FixedClock(int(time.time()) + minutes_later * 60))
-    return deps.get("payments")
+    return deps.payments()
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ class ConcurrentMoney(RuleBasedStateMachine):
     def open_order(self, picks):
         ids = [self.invoice_ids[i] for i in sorted(picks)]
         try:
-            view, created = deps.get("payments").create_order(
+            view, created = deps.payments().create_order(
                 self.customer,
                 {"invoice_ids": ids},
                 client_ip="127.0.0.1",
@@ -136,7 +136,7 @@ class ConcurrentMoney(RuleBasedStateMachine):
         invoice_id = self.invoice_ids[data.draw(st.integers(0, 2), label="invoice")]
         bank_amount = data.draw(st.sampled_from([20000, 62100, 100000, 150000]), label="amount")
         m3 = data.draw(st.integers(0, 25), label="m3")
-        payments = deps.get("payments")
+        payments = deps.payments()
 
         if action in ("ipn_new", "ipn_same", "querydr_paid"):
             txn = order["txn"] if action == "ipn_same" and order["txn"] else str(next(_txns))
@@ -183,7 +183,7 @@ class ConcurrentMoney(RuleBasedStateMachine):
             if action == "cash_again" and self.collections:
                 collection_id, body = self.collections[pick % len(self.collections)]
             else:
-                from chalicelib.store.ledger import open_invoice
+                from chalicelib.ports.money import open_invoice
                 from chalicelib.store.models import InvoiceModel
 
                 invoice = open_invoice(InvoiceModel.get(invoice_id, consistent_read=True))
@@ -196,7 +196,7 @@ class ConcurrentMoney(RuleBasedStateMachine):
                     "amount": amount,
                     "collected_at": when.isoformat(timespec="seconds"),
                 }
-            collections = deps.get("collections")
+            collections = deps.collections()
 
             def settle(result):
                 if isinstance(result, AppError):
@@ -221,7 +221,7 @@ class ConcurrentMoney(RuleBasedStateMachine):
                     "Ngày giao dịch;Số tham chiếu;Số tiền ghi có;Mô tả\n"
                     f"20/05/2024;{ref};{amount};TT TIEN NUOC KH {self.code}\n"
                 ).encode()
-            statements = deps.get("statements")
+            statements = deps.statements()
 
             def settle(result):
                 assert not isinstance(result, Exception), result
@@ -234,7 +234,7 @@ class ConcurrentMoney(RuleBasedStateMachine):
 
         if action == "correct":
             new_index = m3
-            billing = deps.get("billing")
+            billing = deps.billing()
 
             def run():
                 from datetime import date
@@ -265,7 +265,7 @@ class ConcurrentMoney(RuleBasedStateMachine):
             return run, settle
 
         if action == "refund":
-            refunds = deps.get("refunds")
+            refunds = deps.refunds()
             by_vnpay = any(p.startswith("vnpay#") for p in self.money)
 
             def run():

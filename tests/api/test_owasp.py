@@ -525,7 +525,7 @@ def test_admin_login_locks_and_the_ip_is_limited(api):
     from chalicelib import deps
 
     username = f"owasp.admin{next(_n):04d}"
-    deps.get("auth").create_admin(username, "Quan-ly-2024-dai!")  # not the demo admin: other tests use it
+    deps.auth().create_admin(username, "Quan-ly-2024-dai!")  # not the demo admin: other tests use it
     bad = {"username": username, "password": "not-the-password"}
     statuses = [api.post("/v1/admin/login", bad).status_code for _ in range(6)]
     assert statuses[:5] == [401] * 5 and statuses[5] in (423, 429)

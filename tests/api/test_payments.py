@@ -215,7 +215,7 @@ def test_simultaneous_identical_ipns_apply_once(app, api, payer):
     _customer, token, ids, _ = payer
     order = order_for(api, token, ids)
     params = ipn_params(order, txn="14000077")
-    service = deps.get("payments")
+    service = deps.payments()
     answers, barrier = [], threading.Barrier(8)
 
     def call():
@@ -244,7 +244,7 @@ def test_money_for_an_invoice_paid_meanwhile_is_kept_as_a_credit(app, api, payer
         actions=[InvoiceModel.status.set("paid"), InvoiceModel.customer_status.set(f"{customer.code}#paid")]
     )
     assert ipn(api, ipn_params(order, txn="14000088"))[0] == "00"
-    first_amount = [i["amount"] for i in order["items"] if i["invoice_id"] == ids[0]][0]
+    first_amount = next(i["amount"] for i in order["items"] if i["invoice_id"] == ids[0])
     payment = PaymentModel.get("vnpay#14000088")
     # The money is posted whole; the share of the invoice paid meanwhile stays on the account as credit.
     assert (int(payment.amount), int(payment.credited)) == (total, first_amount)
@@ -311,10 +311,10 @@ def test_an_ipn_allow_list_refuses_other_callers(app, api, payer):
     strict = PaymentService(
         settings=dataclasses.replace(get_settings(), vnpay_ipn_allowed_ips=("113.160.92.202",)),
         orders=OrderStore(),
-        clock=deps.get("clock"),
+        clock=deps.clock(),
         hash_secret=vnpay_hash_secret,
         qr_payload=merchant_payload,
-        ledger=deps.get("ledger"),
+        ledger=deps.ledger(),
     )
     params = ipn_params(order)
     assert strict.handle_ipn(params, "127.0.0.1")[0] == "99"

@@ -262,7 +262,7 @@ def test_staff_and_managers_cannot_use_it(api, admin):
     from chalicelib.errors import Forbidden
 
     with pytest.raises(Forbidden):
-        deps.get("privacy").export(tokens.Identity("admin:admin", "admin"))
+        deps.privacy().export(tokens.Identity("admin:admin", "admin"))
 
 
 def test_a_customer_whose_account_is_gone_is_refused(api, registered):

@@ -51,7 +51,7 @@ def later(app):
     def use(fake):
         deps.override("vnpay_client", fake)
         deps.override("clock", FixedClock(int(time.time()) + 1800))
-        return deps.get("payments")
+        return deps.payments()
 
     yield use
     deps.reset()
@@ -175,7 +175,7 @@ def _another_admin(api) -> str:
     import secrets
 
     username = f"duyet{secrets.token_hex(3)}"
-    deps.get("auth").create_admin(username, "Quan-ly-duyet-hoan-2024")
+    deps.auth().create_admin(username, "Quan-ly-duyet-hoan-2024")
     return api.post("/v1/admin/login", {"username": username, "password": "Quan-ly-duyet-hoan-2024"}).json[
         "access_token"
     ]
@@ -196,7 +196,7 @@ def test_credits_are_listed_and_the_daily_report_names_them(api, order, later):
     assert api.get("/v1/admin/credits?limit=0", token=admin).status_code == 400
     assert api.get("/v1/admin/credits", token=token).status_code == 403
     later(FakeVnpay(lambda order: None))
-    report = deps.get("refunds").daily_report()
+    report = deps.refunds().daily_report()
     assert customer.code in [c["customer_code"] for c in report["credits_to_refund"]]
 
 

@@ -161,7 +161,7 @@ def pay_by_vnpay(
         credit_amount=amount,
     )
     order.save()
-    deps.get("ledger").post_payment(
+    deps.ledger().post_payment(
         IncomingPayment(
             channel="vnpay",
             payment_id=f"vnpay#{txn}",
@@ -182,7 +182,7 @@ def pay_by_vnpay(
 def admins(api, admin):
     """Two managers: the demo one asks, another approves."""
     username = f"hoantien{next(_admins):03d}{os.urandom(2).hex()}"
-    deps.get("auth").create_admin(username, PASSWORD)
+    deps.auth().create_admin(username, PASSWORD)
     r = api.post("/v1/admin/login", {"username": username, "password": PASSWORD})
     assert r.status_code == 200, r.json
     return admin, r.json["access_token"]
@@ -413,7 +413,7 @@ def test_cash_is_paid_out_at_the_office(api, admins, new_customer, fake):
     vnpay = fake(FakeVnpay())
     code = new_customer().code
     now = int(time.time())
-    deps.get("ledger").post_payment(
+    deps.ledger().post_payment(
         IncomingPayment(
             channel="cash",
             payment_id=f"cash#rf-{code}",
@@ -444,7 +444,7 @@ def test_credit_cannot_go_negative_under_eight_concurrent_requests(app, credit, 
 
     code, _ = credit(100_000)
     fake(FakeVnpay())
-    service = deps.get("refunds")
+    service = deps.refunds()
     results, barrier = [], threading.Barrier(8)
 
     def one(method):
@@ -473,7 +473,7 @@ def test_eight_concurrent_approvals_send_once(app, credit, fake):
 
     code, paid = credit(100_000)
     vnpay = fake(FakeVnpay())
-    service = deps.get("refunds")
+    service = deps.refunds()
     refund = service.request("admin:admin", {"customer_code": code, "amount": 10_000, "method": "vnpay", "note": "x"})
     results, barrier = [], threading.Barrier(8)
 
@@ -533,7 +533,7 @@ def test_the_reconciliation_schedule_settles_unconfirmed_refunds(app, credit, fa
             refund=lambda order, amount, kind: unavailable("HTTPError"), querydr=lambda order, number: shows["answer"]
         )
     )
-    service = deps.get("refunds")
+    service = deps.refunds()
     refund = service.request("admin:admin", {"customer_code": code, "amount": 12_000, "method": "vnpay", "note": "x"})
     assert service.approve("admin:other", refund["refund_id"], {})["status"] == "unconfirmed"
     counts = settle_refunds()
@@ -555,7 +555,7 @@ def test_an_approval_that_stopped_midway_is_settled_like_an_unconfirmed_one(app,
     code, paid = credit(100_000)
     clock = FixedClock(int(time.time()))
     vnpay = fake(FakeVnpay(querydr=lambda order, number: querydr_answer(order, number, kind="01")), clock)
-    service = deps.get("refunds")
+    service = deps.refunds()
     refund = service.request("admin:admin", {"customer_code": code, "amount": 7_000, "method": "vnpay", "note": "x"})
 
     def dies(*a, **kw):
@@ -598,7 +598,7 @@ def test_refunds_are_listed_by_status_and_credits_reported(api, admins, credit, 
     assert row["credit"] == 60_000 and row["last_movement"].endswith("+07:00")
     assert credits["total"] >= 60_000 and credits["accounts"] >= 1
     # The daily report lists them, and what needs a person counts in the morning's alarm.
-    report = deps.get("refunds").daily_report()
+    report = deps.refunds().daily_report()
     assert code in [c["customer_code"] for c in report["credits_to_refund"]]
     assert unclear["refund_id"] in [r["refund_id"] for r in report["refunds_unconfirmed"]]
     assert waiting["refund_id"] in [r["refund_id"] for r in report["refunds_requested"]]
@@ -610,7 +610,7 @@ def test_the_payments_report_job_adds_the_refunds(app, credit, fake, monkeypatch
 
     fake(FakeVnpay(refund=lambda order, amount, kind: refund_answer(order, amount, kind, code="95")))
     code, _ = credit(30_000)
-    service = deps.get("refunds")
+    service = deps.refunds()
     failed = service.request("admin:admin", {"customer_code": code, "amount": 30_000, "method": "vnpay", "note": "x"})
     assert service.approve("admin:other", failed["refund_id"], {})["status"] == "failed"
 
@@ -618,8 +618,7 @@ def test_the_payments_report_job_adds_the_refunds(app, credit, fake, monkeypatch
         def daily_report(self):
             return {"orders_unsettled": [], "mismatches": 2}
 
-    real = deps.get
-    monkeypatch.setattr(reconcile.deps, "get", lambda name: Payments() if name == "payments" else real(name))
+    monkeypatch.setattr(reconcile.deps, "payments", lambda: Payments())
     report = reconcile.payments_report.func(type("Event", (), {"context": None})())
     assert failed["refund_id"] in [r["refund_id"] for r in report["refunds_failed"]]
     assert code in [c["customer_code"] for c in report["credits_to_refund"]]

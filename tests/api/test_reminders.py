@@ -13,28 +13,10 @@ from chalicelib import deps
 from chalicelib.adapters.clock import FixedClock
 from chalicelib.adapters.notifier import MemoryNotifier, MemoryPushRegistrar, MemoryReminderQueue
 from chalicelib.domain import reminders as rules
+from tests.sqs_events import sqs_event
 
 # Each test plans its own far-future day, so no other test's invoices share its due dates.
 _days = itertools.count(0)
-
-
-def _event(*bodies):
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": f"r{i}",
-                "body": json.dumps(body),
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:ap-southeast-1:000000000000:cskh-test-reminders",
-                "awsRegion": "ap-southeast-1",
-            }
-            for i, body in enumerate(bodies)
-        ]
-    }
 
 
 class Reminders:
@@ -44,7 +26,8 @@ class Reminders:
         self.clock = FixedClock(self.at(9))
         # The service gets its own clock (the app's clock also signs tokens, which must stay "now").
         from chalicelib.config import get_settings
-        from chalicelib.services.reminders import ReminderService, ReminderStore
+        from chalicelib.services.reminders import ReminderService
+        from chalicelib.store.reminders import ReminderStore
 
         self.service = ReminderService(
             settings=get_settings(),
@@ -91,7 +74,7 @@ class Reminders:
         if not taken:
             return {"batchItemFailures": []}, []
         try:
-            answer = handle_batch(_event(*[body for body, _ in taken]))
+            answer = handle_batch(sqs_event(*[body for body, _ in taken], queue="cskh-test-reminders"))
         except BatchProcessingError:  # every record failed: Lambda fails, SQS redelivers them all
             answer = {"batchItemFailures": [{"itemIdentifier": f"m{i}"} for i in range(len(taken))]}
         return answer, taken

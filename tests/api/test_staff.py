@@ -169,10 +169,8 @@ def test_old_app_version_must_update(api, new_staff):
 
 
 def test_minimum_version_compares_numbers_not_text(api, new_staff):
-    from chalicelib.deps import _staff_service
-
     staff = new_staff().signed_in()
-    service = _staff_service()
+    service = deps.staff.__wrapped__()  # a service of its own, not the shared one
     service.s = dataclasses.replace(service.s, min_staff_app_version="1.9.0")
     deps.override("staff", service)
     try:

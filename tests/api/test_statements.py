@@ -366,9 +366,9 @@ def test_an_invoice_paid_by_vnpay_between_reading_and_posting_leaves_the_money_a
                 vnpay.post_payment(*_vnpay(code, invoice_id))
             return super().post(posting, extras)
 
-    real = deps.get("statements")
+    real = deps.statements()
     deps.override("statements", _service(VnpayFirst()))
-    assert real is not deps.get("statements")
+    assert real is not deps.statements()
     ref = _ref()
     r = _import(api, admin, _csv([["15/05/2024", ref, "", "75.900", f"TT {invoice_id}"]]))
     assert r.status_code == 201, r.json

@@ -139,7 +139,7 @@ def test_a_spent_refresh_token_in_ssm_fails_the_job_and_changes_nothing(configur
     fakes.zalo_authorize()  # the app was authorised again in Zalo: SSM's pair is spent
     before = (_stored(ssm, configured["refresh"]), _stored(ssm, configured["access"]))
     versions = ssm.get_parameter(Name=configured["refresh"])["Parameter"]["Version"]
-    with pytest.raises(TokenRefreshFailed, match="-14014 Invalid refresh_token.*spent or expired"):
+    with pytest.raises(TokenRefreshFailed, match=r"-14014 Invalid refresh_token.*spent or expired"):
         runner.fire(job)
     assert (_stored(ssm, configured["refresh"]), _stored(ssm, configured["access"])) == before
     assert ssm.get_parameter(Name=configured["refresh"])["Parameter"]["Version"] == versions

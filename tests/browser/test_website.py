@@ -63,11 +63,15 @@ AUDIT = """() => {
       const style = getComputedStyle(el);
       const a = lum(rgb(style.color)), b = lum(background(el));
       const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-      const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && +style.fontWeight >= 700);
-      if (ratio < (large ? 3 : 4.5)) problems.push(`contrast ${ratio.toFixed(2)}: ${el.textContent.trim().slice(0, 40)}`);
+      const large = parseFloat(style.fontSize) >= 24
+        || (parseFloat(style.fontSize) >= 18.66 && +style.fontWeight >= 700);
+      if (ratio < (large ? 3 : 4.5)) {
+        problems.push(`contrast ${ratio.toFixed(2)}: ${el.textContent.trim().slice(0, 40)}`);
+      }
     }
     if (el.matches("input, select, textarea") && el.type !== "hidden") {
-      const named = el.labels && el.labels.length || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+      const named = el.labels && el.labels.length || el.getAttribute("aria-label")
+        || el.getAttribute("aria-labelledby");
       if (!named) problems.push(`no label: ${el.outerHTML.slice(0, 60)}`);
     }
     if (el.matches("button, a[href]") && !(el.textContent.trim() || el.getAttribute("aria-label"))) {
@@ -275,7 +279,8 @@ def test_the_session_survives_a_reload_refreshes_an_expired_token_and_logs_out(p
 
     def expired_once(route):
         if answered:
-            return route.fallback()
+            route.fallback()
+            return
         answered.append(route.request.url)
         route.fulfill(
             status=401,
@@ -284,9 +289,11 @@ def test_the_session_survives_a_reload_refreshes_an_expired_token_and_logs_out(p
         )
 
     page.route("**/v1/customers/*/invoices*", expired_once)
-    with page.expect_response(lambda r: "/invoices?" in r.url and r.status == 200) as retried:
-        with page.expect_response("**/v1/auth/refresh") as refreshed:
-            page.evaluate("location.hash = '#/'")  # the invoice list again
+    with (
+        page.expect_response(lambda r: "/invoices?" in r.url and r.status == 200) as retried,
+        page.expect_response("**/v1/auth/refresh") as refreshed,
+    ):
+        page.evaluate("location.hash = '#/'")  # the invoice list again
     assert refreshed.value.status == 200 and retried.value.ok
     assert len(answered) == 1 and len(refreshes) == 2
     expect(page.locator("li.invoice")).to_have_count(4)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -53,7 +54,7 @@ def test_a_customer_cannot_read_another_customers_invoices(api):
 
 def test_registration_end_to_end_through_sqs_and_the_worker(api, stack, sms_code):
     outbox = stack.config.outbox_path
-    before = len(open(outbox, encoding="utf-8").read().splitlines()) if os.path.exists(outbox) else 0
+    before = len(Path(outbox).read_text(encoding="utf-8").splitlines()) if os.path.exists(outbox) else 0
 
     started = api.call("POST", "/v1/auth/register", {"customer_code": "01031061"})
     assert started.status_code == 202, started.text
@@ -123,7 +124,7 @@ def test_a_second_start_while_one_runs_fails_clearly(stack):
         second.start()
     assert second.procs == []
     # The running stack keeps its lock.
-    assert open(stack.config.lock_path).read().strip() == str(os.getpid())
+    assert Path(stack.config.lock_path).read_text().strip() == str(os.getpid())
 
 
 def test_a_taken_port_is_named_with_its_variable(stack, tmp_path):

@@ -14,25 +14,11 @@ from chalicelib.adapters import chat_platforms
 from chalicelib.adapters.chat_platforms import ChannelUnavailable, DeliveryFailed, HttpChatSender, MemoryChatSender
 from chalicelib.config import get_settings
 from chalicelib.jobs.chat import handle_batch
+from tests.sqs_events import sqs_event
 
 
 def _event(*bodies):
-    return SQSEvent(
-        {
-            "Records": [
-                {
-                    "messageId": f"m{i}",
-                    "receiptHandle": f"r{i}",
-                    "body": b,
-                    "attributes": {},
-                    "messageAttributes": {},
-                    "eventSourceARN": "arn:aws:sqs:ap-southeast-1:0:q",
-                }
-                for i, b in enumerate(bodies)
-            ]
-        },
-        context=None,
-    )
+    return SQSEvent(sqs_event(*bodies), context=None)
 
 
 @responses.activate

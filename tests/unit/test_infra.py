@@ -670,7 +670,8 @@ def test_the_vnpay_alarms_watch_the_metrics_the_reconciliation_job_emits(monkeyp
                 "mismatches": 1,
             }
 
-    monkeypatch.setattr(reconcile.deps, "get", lambda name: Payments())
+    for provider in ("payments", "refunds"):
+        monkeypatch.setattr(reconcile.deps, provider, lambda: Payments())
     metrics.cache_clear()
     capsys.readouterr()
     reconcile.payments_report.func(type("Event", (), {"context": None})())
@@ -698,7 +699,7 @@ def test_the_ledger_alarms_watch_the_metrics_the_invariant_job_emits(monkeypatch
             assert time_left_ms is not None and time_left_ms() == 840_000
             return {"complete": False, "checked": 41, "breaching": 2, "codes": ["01031059", "01031060"]}
 
-    monkeypatch.setattr(ledger.deps, "get", lambda name: Invariant())
+    monkeypatch.setattr(ledger.deps, "ledger_invariant", lambda: Invariant())
     context = type("Context", (), {"aws_request_id": "r-1", "get_remaining_time_in_millis": lambda self: 840_000})()
     metrics.cache_clear()
     capsys.readouterr()

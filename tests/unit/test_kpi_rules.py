@@ -189,7 +189,7 @@ _instants = st.one_of(
 @st.composite
 def _facts(draw):
     out = []
-    for i in range(draw(st.integers(0, 40))):
+    for _ in range(draw(st.integers(0, 40))):
         invoiced = draw(st.booleans())
         paid = invoiced and draw(st.booleans())
         out.append(

@@ -8,6 +8,7 @@ from chalice.app import SQSEvent
 
 from chalicelib import deps
 from chalicelib.jobs.notifications import handle_batch
+from tests.sqs_events import sqs_event
 
 
 class FlakySms:
@@ -21,22 +22,7 @@ class FlakySms:
 
 
 def _event(*bodies):
-    return SQSEvent(
-        {
-            "Records": [
-                {
-                    "messageId": f"m{i}",
-                    "receiptHandle": f"r{i}",
-                    "body": b,
-                    "attributes": {},
-                    "messageAttributes": {},
-                    "eventSourceARN": "arn:aws:sqs:ap-southeast-1:000000000000:q",
-                }
-                for i, b in enumerate(bodies)
-            ]
-        },
-        context=None,
-    )
+    return SQSEvent(sqs_event(*bodies), context=None)
 
 
 def test_partial_batch_failure_names_only_the_failed_records():

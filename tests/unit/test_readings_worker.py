@@ -6,6 +6,7 @@ import json
 
 from chalicelib import deps
 from chalicelib.jobs.readings import handle_batch
+from tests.sqs_events import sqs_event
 
 
 class Service:
@@ -19,31 +20,12 @@ class Service:
         return "billed"
 
 
-def _event(*bodies):
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": f"r{i}",
-                "body": body,
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:ap-southeast-1:000000000000:cskh-test-readings",
-                "awsRegion": "ap-southeast-1",
-            }
-            for i, body in enumerate(bodies)
-        ]
-    }
-
-
 def test_only_failed_and_poison_records_are_reported():
     service = Service()
     deps.override("readings", service)
     try:
         result = handle_batch(
-            _event(
+            sqs_event(
                 json.dumps({"reading_id": "r-ok-1"}),
                 json.dumps({"reading_id": "throttled"}),
                 "{not json",

@@ -165,8 +165,8 @@ def test_auth_writes_codes_counters_and_sessions_within_their_bounds(offset):
 
 def test_a_rotated_session_moves_its_expiry_by_the_refresh_lifetime_only(monkeypatch):
     from chalicelib.config import get_settings
+    from chalicelib.store.auth import SessionStore
     from chalicelib.store.models import SessionModel
-    from chalicelib.store.repositories import SessionRepository
 
     seen = {}
 
@@ -176,13 +176,13 @@ def test_a_rotated_session_moves_its_expiry_by_the_refresh_lifetime_only(monkeyp
 
     monkeypatch.setattr(SessionModel, "update", fake_update)
     expires = NOW + get_settings().refresh_token_ttl
-    SessionRepository().rotate("fam", "old", "new", NOW, expires)
+    SessionStore().rotate("fam", "old", "new", NOW, expires)
     assert seen["expires"] and expires - NOW <= TTL_BOUNDS["sessions"][1]
 
 
 def test_reminder_records_expire_within_their_bound(monkeypatch):
-    from chalicelib.services.reminders import ReminderStore
     from chalicelib.store.models import ReminderModel
+    from chalicelib.store.reminders import ReminderStore
 
     saved = []
     monkeypatch.setattr(ReminderModel, "save", lambda self, condition=None, **kw: saved.append(self))

@@ -205,7 +205,10 @@ def test_utf16_with_bom_is_read():
 
 
 def test_assumed_treasury_format():
-    text = 'Số chứng từ,Ngày hạch toán,Số tiền,Nội dung\nKB001,15/05/2023,"1.250.000","UBND P5 NOP TIEN NUOC KH 01031099 T05/2023"\n'
+    text = (
+        "Số chứng từ,Ngày hạch toán,Số tiền,Nội dung\n"
+        'KB001,15/05/2023,"1.250.000","UBND P5 NOP TIEN NUOC KH 01031099 T05/2023"\n'
+    )
     [line] = s.parse_statement(text.encode(), "KBNN").lines
     assert line.bank_ref == "KB001" and line.amount == 1250000
 

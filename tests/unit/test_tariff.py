@@ -212,7 +212,7 @@ def test_round_half_up():
 
 
 def test_per_m3_charges_have_their_own_lines_and_vat():
-    [base] = [v for v in versions("camau-city#household")]
+    [base] = list(versions("camau-city#household"))
     with_drainage = t.validate(
         t.TariffVersion(
             **{

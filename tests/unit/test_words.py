@@ -101,7 +101,7 @@ def read_words(text: str) -> int:
     words = text.split()
     if words == ["không"]:
         return 0
-    value, group, current = 0, [], 0
+    group, current = [], 0
     scales = {"nghìn": 10**3, "triệu": 10**6}
     billions = 0
     for w in words:
@@ -113,8 +113,7 @@ def read_words(text: str) -> int:
             group = []
         else:
             group.append(w)
-    value = billions * 10**9 + current + (_read_below_thousand(group) if group else 0)
-    return value
+    return billions * 10**9 + current + (_read_below_thousand(group) if group else 0)
 
 
 @settings(max_examples=2000, deadline=None)

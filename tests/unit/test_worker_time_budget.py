@@ -5,11 +5,13 @@ the whole batch back, messages already sent included (a reply or an SMS twice)."
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import pytest
 from chalice.app import SQSEvent
 
 from chalicelib import deps
+from tests.sqs_events import sqs_event
 
 
 class Context:
@@ -22,25 +24,6 @@ class Context:
         left = self.left_ms
         self.left_ms -= self.per_call_ms
         return left
-
-
-def _records(*bodies):
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": f"r{i}",
-                "body": json.dumps(b),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "awsRegion": "ap-southeast-1",
-                "eventSourceARN": "arn:aws:sqs:ap-southeast-1:000000000000:q",
-            }
-            for i, b in enumerate(bodies)
-        ]
-    }
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +41,7 @@ def test_the_chat_worker_sends_what_fits_and_hands_the_rest_back_unsent():
     replies = [{"platform": "facebook", "recipient": f"psid{i}", "text": f"reply {i}"} for i in range(4)]
     # Time for two replies at their worst case, then not for a third.
     context = Context(2 * RECORD_MS + RECORD_MS // 2, per_call_ms=RECORD_MS)
-    answer = handle_batch(SQSEvent(_records(*replies), context=None), context)
+    answer = handle_batch(SQSEvent(sqs_event(*replies), context=None), context)
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]}
     assert [m["recipient"] for m in sender.sent] == ["psid0", "psid1"]
 
@@ -67,16 +50,17 @@ def test_the_sms_worker_does_the_same():
     from chalicelib.jobs.notifications import RECORD_MS, handle_batch
 
     class Sms:
-        sent = []
+        sent: ClassVar[list[str]] = []
 
         def send_sms(self, code, phone, text):
             self.sent.append(code)
 
     deps.override("sms_gateway", Sms())
     bodies = [{"kind": "sms", "customer_code": f"0103105{i}", "phone": "0912345601", "text": "x"} for i in range(3)]
-    answer = handle_batch(SQSEvent(_records(*bodies), context=None), Context(RECORD_MS - 1))
+    answer = handle_batch(SQSEvent(sqs_event(*bodies), context=None), Context(RECORD_MS - 1))
     assert answer == {"batchItemFailures": [{"itemIdentifier": f"m{i}"} for i in range(3)]} and Sms.sent == []
-    assert handle_batch(SQSEvent(_records(*bodies), context=None), Context(10 * RECORD_MS)) == {"batchItemFailures": []}
+    again = handle_batch(SQSEvent(sqs_event(*bodies), context=None), Context(10 * RECORD_MS))
+    assert again == {"batchItemFailures": []}
 
 
 def test_a_reminder_is_not_started_without_time_for_its_channels():
@@ -84,7 +68,7 @@ def test_a_reminder_is_not_started_without_time_for_its_channels():
     from chalicelib.jobs.reminders import RECORD_MS, _record_handler
 
     class Reminders:
-        sent = []
+        sent: ClassVar[list[str]] = []
 
         def send(self, invoice_id, level):
             self.sent.append(invoice_id)

@@ -143,7 +143,7 @@ def test_two_runs_reading_the_same_refresh_token_one_wins_the_other_fails_loudly
             return super().get(name)
 
     b = ReadBeforeA(ssm.values)
-    with pytest.raises(TokenRefreshFailed, match="another run got.*nothing needs doing"):
+    with pytest.raises(TokenRefreshFailed, match=r"another run got.*nothing needs doing"):
         refresher(b, zalo).refresh()
     assert b.values == pair and b.writes == []  # A's pair, untouched
 

@@ -1,0 +1,136 @@
+"""Invoices in DynamoDB, and their issue: the invoice, its gap-free number and
+its ledger posting in one transaction (store.ledger's, which this module joins)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.errors import invalid_cursor
+from chalicelib.ports.invoices import (
+    CreditChanged,
+    InvoiceExists,
+    InvoicePosting,
+    InvoiceRecord,
+    IssueUnclear,
+    NewInvoice,
+    SeriesTaken,
+)
+from chalicelib.store.ledger import LedgerStore, Posting, PostingFailed, unchanged
+from chalicelib.store.models import InvoiceLine, InvoiceModel, InvoiceSeriesModel
+from chalicelib.store.repositories import b64, get_or_none, storage_errors, unb64
+
+
+class InvoiceStore:
+    """Reads invoices, and issues them with gap-free numbers: the series counter
+    moves from n to n+1 in the same transaction that creates invoice n+1, so a
+    number is never skipped or used twice, whatever runs at the same time. The
+    invoice's ledger posting (its charge, or a correction's adjustment) is
+    written in that transaction too, so the account never misses or repeats one."""
+
+    @storage_errors
+    def get(self, invoice_id: str) -> InvoiceModel | None:
+        return get_or_none(InvoiceModel, invoice_id)
+
+    @storage_errors
+    def list_for_customer(
+        self, code: str, status: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[InvoiceModel], str | None]:
+        """Newest first, one Query: the status filter is the key of its own index."""
+        start = None
+        if cursor:
+            start = unb64(cursor)
+            hash_attr = "customer_status" if status else "customer_code"
+            expected = f"{code}#{status}" if status else code
+            if start.get(hash_attr, {}).get("S") != expected:
+                raise invalid_cursor("cursor does not belong to this query")
+        if status:
+            results = InvoiceModel.by_customer_status.query(
+                f"{code}#{status}", scan_index_forward=False, limit=limit, last_evaluated_key=start
+            )
+        else:
+            results = InvoiceModel.by_customer.query(
+                code, scan_index_forward=False, limit=limit, last_evaluated_key=start
+            )
+        items = list(results)
+        lek = results.last_evaluated_key
+        return items, (b64(lek) if lek and len(items) == limit else None)
+
+    @storage_errors
+    def recent(self, code: str, limit: int) -> list[InvoiceModel]:
+        return list(InvoiceModel.by_customer.query(code, scan_index_forward=False, limit=limit))
+
+    # -- the issue -----------------------------------------------------------------------
+
+    @storage_errors
+    def last_number(self, series: str) -> int:
+        try:
+            return int(InvoiceSeriesModel.get(series, consistent_read=True).last_number)
+        except DoesNotExist:
+            return 0
+
+    def issue(
+        self,
+        invoice: NewInvoice,
+        series: str,
+        number: int,
+        posting: InvoicePosting,
+        replacing: InvoiceRecord | None = None,
+        at: int | None = None,
+    ) -> None:
+        """One transaction: series n-1 -> n, the invoice numbered n, and `posting`.
+        `replacing`: a correction of that invoice as read; it must be unchanged since
+        and not held by an open payment order at `at`."""
+        item = _item(invoice, number)
+        if replacing is None:
+            invoice_condition = InvoiceModel.invoice_id.does_not_exist()
+        else:
+            invoice_condition = unchanged(replacing) & (
+                InvoiceModel.pending_order_id.does_not_exist() | (InvoiceModel.pending_until < at)
+            )
+        counter_condition = (
+            InvoiceSeriesModel.series.does_not_exist() if number == 1 else InvoiceSeriesModel.last_number == number - 1
+        )
+
+        def numbered(tx, _posting) -> None:
+            tx.update(
+                "series",
+                InvoiceSeriesModel(series),
+                [InvoiceSeriesModel.last_number.set(number)],
+                condition=counter_condition,
+            )
+            tx.put("invoice", item, condition=invoice_condition)
+
+        try:
+            LedgerStore().post(_ledger_posting(invoice.customer_code, posting), extras=numbered)
+        except PostingFailed as failed:
+            if "invoice" in failed.failed:
+                raise InvoiceExists(invoice.invoice_id) from None
+            if any(label.startswith("credit:") for label in failed.failed):
+                raise CreditChanged(invoice.customer_code) from None
+            if not failed.failed:
+                raise IssueUnclear(series) from None
+            raise SeriesTaken(series) from None  # the series moved: read the number again
+
+
+def _item(invoice: NewInvoice, number: int) -> InvoiceModel:
+    """The table item of a new invoice, numbered."""
+    fields = {f.name: getattr(invoice, f.name) for f in dataclasses.fields(invoice)}
+    del fields["invoice_id"]
+    fields["lines"] = [InvoiceLine(**dataclasses.asdict(line)) for line in invoice.lines]
+    fields["invoice_number"] = number
+    return InvoiceModel(invoice.invoice_id, **fields)
+
+
+def _ledger_posting(code: str, posting: InvoicePosting) -> Posting:
+    """The invoice's posting on its customer's account, as the ledger store writes it."""
+    return Posting(
+        event=posting.event,
+        reference=posting.reference,
+        posted_at=posting.posted_at,
+        posted_by=posting.posted_by,
+        lines={code: [dict(line) for line in posting.lines]},
+        credit={code: posting.credit} if posting.credit else {},
+        credit_seen={} if posting.credit_seen is None else {code: posting.credit_seen},
+    )
