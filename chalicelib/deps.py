@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.services.refunds import RefundService
     from chalicelib.services.reminders import ReminderService
     from chalicelib.services.staff import StaffService
+    from chalicelib.services.statement_imports import StatementImportService
     from chalicelib.services.statements import StatementService
     from chalicelib.services.zalo_tokens import ZaloTokenRefresher
 
@@ -311,6 +312,21 @@ def statements() -> StatementService:
 
     return StatementService(
         store=StatementStore(), ledger=ledger(), clock=clock(), audit_entry=audit.entry, audit=audit.record
+    )
+
+
+@_provider
+def statement_imports() -> StatementImportService:
+    from chalicelib.adapters.objects import S3Objects
+    from chalicelib.services.statement_imports import StatementImportService
+    from chalicelib.store.imports import ImportStore
+
+    return StatementImportService(
+        store=ImportStore(),
+        objects=S3Objects(get_settings().imports_bucket),
+        publisher=publisher(),
+        clock=clock(),
+        statements=statements(),
     )
 
 

@@ -36,6 +36,42 @@ def _client(service: str, region: str, endpoint: str | None):
     )
 
 
+def s3_client():
+    """The S3 client, on the region's own endpoint (https://s3.<region>.amazonaws.com, virtual-hosted
+    style, Signature V4): links it signs name `<bucket>.s3.<region>.amazonaws.com`. botocore signs
+    presigned links for the global endpoint otherwise, and a bucket younger than a day can answer
+    those with a 307 to its region, which a signed PUT or POST does not survive (AWS: "send requests
+    only to the Regional endpoint that's in the same Region as your S3 bucket"). Locally (moto, an
+    AWS_ENDPOINT_URL on 127.0.0.1) path style, which needs no DNS name per bucket."""
+    from chalicelib.config import get_settings
+
+    s = get_settings()
+    return _s3_client(s.region, s.aws_endpoint)
+
+
+def s3_regional_endpoint(region: str) -> str:
+    return f"https://s3.{region}.amazonaws.com{'.cn' if region.startswith('cn-') else ''}"
+
+
+@functools.cache
+def _s3_client(region: str, endpoint: str | None):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        region_name=region,
+        endpoint_url=endpoint or s3_regional_endpoint(region),
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if endpoint else "virtual"},
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=READ_TIMEOUT_S,
+            retries={"max_attempts": ATTEMPTS, "mode": "standard"},
+        ),
+    )
+
+
 def read_secure_string(name: str) -> str:
     """An SSM SecureString parameter's value, decrypted: how config reads a deployed stage's secrets
     (chalicelib.deps installs it with config.read_parameters_with)."""

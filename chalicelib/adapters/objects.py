@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 
-from chalicelib.config import get_settings
-
-
-@functools.lru_cache(maxsize=1)
 def _s3():
-    import boto3
-    from botocore.config import Config
+    from chalicelib.adapters.aws import s3_client
 
-    s = get_settings()
-    return boto3.client(
-        "s3", region_name=s.region, endpoint_url=s.aws_endpoint, config=Config(signature_version="s3v4")
-    )
+    return s3_client()
 
 
 class S3Objects:
@@ -26,6 +17,18 @@ class S3Objects:
         return _s3().generate_presigned_url(
             "put_object", ExpiresIn=expires, Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type}
         )
+
+    def upload_form(self, key: str, content_type: str, max_bytes: int, expires: int = 900) -> dict:
+        """A presigned POST (an HTML form upload): S3 itself refuses a file of another key or
+        Content-Type, an empty one or one larger than `max_bytes` (the policy's content-length-range)."""
+        form = _s3().generate_presigned_post(
+            self.bucket,
+            key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires,
+        )
+        return {"url": form["url"], "fields": form["fields"]}
 
     def download_url(self, key: str, expires: int = 900) -> str:
         return _s3().generate_presigned_url("get_object", ExpiresIn=expires, Params={"Bucket": self.bucket, "Key": key})

@@ -15,11 +15,15 @@ from chalicelib.api.openapi_common import (
     NINT,
     NSTR,
     STR,
+    array,
     obj,
     op,
     path_param,
+    pattern,
     query,
 )
+from chalicelib.domain import identifiers as ids
+from chalicelib.domain.statements import BANKS
 
 # SEVERAL_CUSTOMERS and the first two are today's reasons; the last three are on lines of before the ledger.
 _REASON = {
@@ -44,6 +48,10 @@ _POSTED = dict(
 )
 _BANK = {
     "type": "string",
+    # The codes of domain.statements.BANKS, in any case (the service upper-cases them).
+    "pattern": "^("
+    + "|".join("".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in code) for code in BANKS)
+    + ")$",
     "example": "VCB",
     "description": "VCB, AGR, STB, BIDV, CTG, TCB, MB, ACB, VPB, SHB, HDB, LPB, OCB; KBNN for the State Treasury (NT)",
 }
@@ -115,7 +123,7 @@ def _import_op() -> dict[str, Any]:
         },
     }
     out["responses"]["413"] = {
-        "description": "Larger than 5 MB or more than 5,000 lines",
+        "description": "Larger than 4,000,000 bytes (a request's body: use the upload) or more than 5,000 lines",
         "content": {"application/json": {"schema": ERR}},
     }
     out["responses"]["415"] = {
@@ -125,8 +133,93 @@ def _import_op() -> dict[str, Any]:
     return out
 
 
+IMPORT_ID = pattern(ids.IMPORT_ID)
+_CONTENT_TYPE = {
+    "type": "string",
+    "enum": [
+        "text/csv",
+        "application/octet-stream",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ],
+}
+STATEMENT_UPLOAD = obj(
+    ["import_id", "status", "bank", "upload"],
+    import_id=IMPORT_ID,
+    status={"type": "string", "enum": ["awaiting_upload"]},
+    bank=STR,
+    upload=obj(
+        ["method", "url", "fields", "max_bytes", "expires_in"],
+        method={"type": "string", "enum": ["POST"]},
+        url=dict(STR, description="the bucket's regional endpoint: POST a multipart form there"),
+        fields={
+            "type": "object",
+            "additionalProperties": STR,
+            "description": "the form's fields (key, Content-Type, policy, signature), in this order, then `file`",
+        },
+        max_bytes=dict(INT, description="S3 refuses a larger file (the policy's content-length-range)"),
+        expires_in=dict(INT, description="seconds"),
+    ),
+)
+STATEMENT_IMPORT = obj(
+    ["import_id", "status", "bank", "result", "result_url"],
+    import_id=IMPORT_ID,
+    status={"type": "string", "enum": ["awaiting_upload", "queued", "running", "done", "failed"]},
+    bank=STR,
+    result={
+        "type": "object",
+        "nullable": True,
+        "description": "once done: the counts and the first 50 errors; once failed: {error}",
+        "properties": {
+            "bank": STR,
+            "channel": {"type": "string", "enum": ["bank_transfer", "authorised_debit"]},
+            "lines": INT,
+            "matched": INT,
+            "suspense": INT,
+            "duplicates": INT,
+            "allocated": INT,
+            "credited": INT,
+            "skipped": INT,
+            "errors_count": INT,
+            "errors": array(obj(["row", "message"], row=INT, message=STR)),
+            "error": obj(["code", "message"], code=STR, message=STR, message_vi=STR),
+        },
+    },
+    result_url=dict(NSTR, description="a presigned link to the full result (JSON, as the direct import answers)"),
+)
+
 PATHS: dict[str, Any] = {
     "/v1/admin/imports/bank-statements": {"post": _import_op()},
+    "/v1/admin/imports/bank-statements/uploads": {
+        "post": op(
+            "Upload a bank statement through S3 (up to 5 MB): a presigned POST whose policy fixes the key, "
+            "the Content-Type and the size; then start it",
+            (201, "Upload form", STATEMENT_UPLOAD),
+            body=obj(["bank"], bank=_BANK, content_type=dict(_CONTENT_TYPE, default="text/csv")),
+            secured=True,
+            errors=(400,),
+            tag="managers",
+        )
+    },
+    "/v1/admin/imports/bank-statements/{import_id}/start": {
+        "post": op(
+            "Import the uploaded statement (through the imports queue; GET the import for its result)",
+            (202, "Queued", STATEMENT_IMPORT),
+            secured=True,
+            errors=(404, 409),
+            tag="managers",
+            params=[path_param("import_id", IMPORT_ID)],
+        )
+    },
+    "/v1/admin/imports/bank-statements/{import_id}": {
+        "get": op(
+            "An uploaded statement's import: its status, then its counts, first errors and full result link",
+            (200, "Import", STATEMENT_IMPORT),
+            secured=True,
+            errors=(404,),
+            tag="managers",
+            params=[path_param("import_id", IMPORT_ID)],
+        )
+    },
     "/v1/admin/suspense": {
         "get": op(
             "Statement lines that paid nothing yet (the suspense list), oldest first",
@@ -191,4 +284,8 @@ PATHS: dict[str, Any] = {
             params=[path_param("line_id", LINE_ID)],
         )
     },
+}
+PATHS["/v1/admin/imports/bank-statements/{import_id}/start"]["post"]["responses"]["413"] = {
+    "description": "The uploaded file is larger than 5 MB",
+    "content": {"application/json": {"schema": ERR}},
 }

@@ -1,5 +1,6 @@
 """Managers: import bank statements (CK) and the State Treasury's authorised
-collections (NT), see the suspense list, resolve a line by hand."""
+collections (NT): a presigned S3 upload then the imports worker, or a small file
+as the body; see the suspense list, resolve a line by hand."""
 
 from __future__ import annotations
 
@@ -32,10 +33,27 @@ def statements():
 @api
 def import_bank_statement():
     request = bp.current_request
-    result = statements().import_statement(
-        identity(request).account_id, query(request).get("bank"), request.raw_body or b""
-    )
+    result = statements().import_body(identity(request).account_id, query(request).get("bank"), request.raw_body or b"")
     return json_response(result, 201)
+
+
+@bp.route("/v1/admin/imports/bank-statements/uploads", methods=["POST"], authorizer=bearer)
+@api
+def create_statement_upload():
+    request = bp.current_request
+    return json_response(deps.statement_imports().create(identity(request).account_id, json_body(request)), 201)
+
+
+@bp.route("/v1/admin/imports/bank-statements/{import_id}/start", methods=["POST"], authorizer=bearer)
+@api
+def start_statement_upload(import_id):
+    return json_response(deps.statement_imports().start(import_id), 202)
+
+
+@bp.route("/v1/admin/imports/bank-statements/{import_id}", methods=["GET"], authorizer=bearer)
+@api
+def get_statement_upload(import_id):
+    return deps.statement_imports().view(import_id)
 
 
 @bp.route("/v1/admin/suspense", methods=["GET"], authorizer=bearer)

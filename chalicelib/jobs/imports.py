@@ -1,4 +1,5 @@
-"""The import worker: one SQS message is one chunk of an uploaded file."""
+"""The import worker: one SQS message is one chunk of an uploaded customer book, or one uploaded bank
+statement ({import_id, kind: bank_statement}), imported whole."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def _record_handler(record) -> str:
     from chalicelib.services.imports import validate_offset  # deferred: keeps PynamoDB out of app's import
 
     message = json.loads(record.body)
+    if message.get("kind") == "bank_statement":
+        return deps.statement_imports().process(str(message["import_id"]))
     return deps.imports().process_chunk(str(message["import_id"]), validate_offset(message["offset"]))
 
 

@@ -38,13 +38,35 @@ class ImportRecord(Protocol):
     def error_key(self) -> str | None: ...
     @property
     def sent_offset(self) -> float | None: ...
+    @property
+    def created_by(self) -> str: ...
+    @property
+    def bank(self) -> str | None:
+        """A bank statement's bank (kind bank_statement)."""
+
+    @property
+    def summary(self) -> Any:
+        """A bank statement's outcome once processed: counts and the first errors (a map)."""
+
+    @property
+    def result_key(self) -> str | None:
+        """A bank statement's full result (JSON) in the bucket."""
 
 
 class Imports(Protocol):
     """Imports and the customer upsert (store.imports.ImportStore)."""
 
-    def create(self, import_id: str, *, object_key: str, created_by: str, now: int) -> ImportRecord:
-        """A new customers import, awaiting its upload."""
+    def create(
+        self,
+        import_id: str,
+        *,
+        object_key: str,
+        created_by: str,
+        now: int,
+        kind: str = "customers",
+        bank: str | None = None,
+    ) -> ImportRecord:
+        """A new import (customers, or a bank_statement of `bank`), awaiting its upload."""
 
     def get(self, import_id: str, consistent: bool = False) -> ImportRecord | None: ...
 
@@ -73,6 +95,9 @@ class Imports(Protocol):
 
     def set_error_key(self, import_id: str, key: str) -> None: ...
 
+    def finish(self, import_id: str, status: str, summary: dict[str, Any], result_key: str | None, now: int) -> None:
+        """A bank statement's outcome: done or failed, its summary and where the full result is."""
+
     def upsert_customers(self, rows: list[dict[str, Any]]) -> int:
         """Write the rows' customers, keeping what the book does not own; how many were written."""
 
@@ -81,6 +106,9 @@ class Objects(Protocol):
     """Files in one bucket (adapters.objects.S3Objects)."""
 
     def upload_url(self, key: str, content_type: str, expires: int = 900) -> str: ...
+
+    def upload_form(self, key: str, content_type: str, max_bytes: int, expires: int = 900) -> dict[str, Any]:
+        """A presigned POST {url, fields}: the key, the Content-Type and 1..max_bytes enforced by S3."""
 
     def download_url(self, key: str, expires: int = 900) -> str: ...
 

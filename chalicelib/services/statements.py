@@ -3,8 +3,10 @@ bank code KBNN): import a CSV export, post every line that names one
 customer account to that account, keep the rest in a suspense list that
 managers resolve by hand. No Chalice, no boto3.
 
-Importing is synchronous and bounded (MAX_BYTES, MAX_LINES): a day's file of
-one bank is hundreds to a few thousand lines. Every line is recorded once
+A file is bounded (MAX_BYTES, MAX_LINES): a day's file of one bank is
+hundreds to a few thousand lines. It comes through S3 (services/statement_imports.py:
+a presigned POST, then the imports worker), or, up to DIRECT_MAX_BYTES, as the body
+of one request, imported within it (import_body). Every line is recorded once
 (its key is '<bank>#<bank reference>'; its payment 'bank#<bank>#<bank
 reference>'): importing the same file again changes nothing and reports the
 lines as duplicates. A line is posted through the ledger's one path
@@ -44,6 +46,10 @@ from chalicelib.services.ledger import IncomingPayment, LedgerService, Posted, T
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 5000
+# A request's body reaches Lambda inside a JSON event of at most 6 MB (6,291,456 bytes), binary types
+# base64-encoded (4 bytes for 3): above ~4.5 MiB the gateway fails before the app can answer. 4 MB
+# (5.33 MB once encoded) leaves room for the headers; a larger file goes through S3.
+DIRECT_MAX_BYTES = 4_000_000
 PAGE_DEFAULT = 100
 PAGE_MAX = 500
 MAX_NOTE = 500
@@ -83,7 +89,23 @@ class StatementService:
 
     # -- importing ---------------------------------------------------------
 
-    def import_statement(self, actor: str, bank: str | None, data: bytes) -> dict[str, Any]:
+    def import_body(self, actor: str, bank: str | None, data: bytes) -> dict[str, Any]:
+        """A statement sent as a request's body: at most DIRECT_MAX_BYTES (see above)."""
+        bank = _bank(bank)
+        if len(data) > DIRECT_MAX_BYTES:
+            raise PayloadTooLarge(
+                f"a statement sent as the request's body is at most {DIRECT_MAX_BYTES:,} bytes: upload a larger "
+                "file through POST /v1/admin/imports/bank-statements/uploads (up to "
+                f"{MAX_BYTES // (1024 * 1024)} MB), or split it",
+                f"Tệp gửi trực tiếp tối đa {DIRECT_MAX_BYTES // 1_000_000} MB: hãy tải tệp lớn hơn lên qua "
+                f"liên kết tải lên (tối đa {MAX_BYTES // (1024 * 1024)} MB) hoặc chia nhỏ tệp.",
+            )
+        return self.import_statement(actor, bank, data)
+
+    def import_statement(
+        self, actor: str, bank: str | None, data: bytes, import_id: str | None = None
+    ) -> dict[str, Any]:
+        """Import one file: every line recorded once (`import_id` names the upload it came from)."""
         bank = _bank(bank)
         if len(data) > MAX_BYTES:
             raise PayloadTooLarge(
@@ -119,7 +141,7 @@ class StatementService:
                     {"row": line.row, "message": f"booking date {line.booked_on} is in the future or before 2000"}
                 )
         errors.sort(key=lambda e: e["row"])
-        import_id = f"BS-{bank}-{now_vn(now):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+        import_id = import_id or f"BS-{bank}-{now_vn(now):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
 
         # Reads in batches: lines already recorded, customers and invoices named. Which account a line
         # names needs no more; the ledger reads the invoices it pays again when it posts.
@@ -485,8 +507,13 @@ def _not_in_suspense(line: StatementLineRecord) -> Conflict:
     )
 
 
-def _bank(value: str | None) -> str:
-    bank = (value or "").strip().upper()
+def bank_of(value: object) -> str:
+    """The bank code given (VCB, ..., KBNN), checked: a ValidationError on field `bank` otherwise."""
+    return _bank(value)
+
+
+def _bank(value: object) -> str:
+    bank = value.upper() if isinstance(value, str) else ""
     if bank not in rules.BANKS:
         raise ValidationError(
             f"bank must be one of {', '.join(rules.BANKS)}",

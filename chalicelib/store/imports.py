@@ -29,11 +29,21 @@ BOOK_FIELDS = (
 
 class ImportStore:
     @storage_errors
-    def create(self, import_id: str, *, object_key: str, created_by: str, now: int) -> ImportModel:
-        """A new customers import, awaiting its upload."""
+    def create(
+        self,
+        import_id: str,
+        *,
+        object_key: str,
+        created_by: str,
+        now: int,
+        kind: str = "customers",
+        bank: str | None = None,
+    ) -> ImportModel:
+        """A new import (customers, or a bank_statement of `bank`), awaiting its upload."""
         item = ImportModel(
             import_id,
-            kind="customers",
+            kind=kind,
+            bank=bank,
             status="awaiting_upload",
             object_key=object_key,
             created_by=created_by,
@@ -93,6 +103,20 @@ class ImportStore:
     @storage_errors
     def set_error_key(self, import_id: str, key: str) -> None:
         ImportModel(import_id).update(actions=[ImportModel.error_key.set(key)])
+
+    @storage_errors
+    def finish(self, import_id: str, status: str, summary: dict, result_key: str | None, now: int) -> None:
+        """A bank statement's outcome, once: only while it is running."""
+        update_if(
+            ImportModel(import_id),
+            [
+                ImportModel.status.set(status),
+                ImportModel.summary.set(summary),
+                ImportModel.updated_at.set(now),
+            ]
+            + ([ImportModel.result_key.set(result_key)] if result_key else []),
+            ImportModel.status == "running",
+        )
 
     @storage_errors
     def upsert_customers(self, rows: list[dict]) -> int:

@@ -685,7 +685,7 @@ class ImportModel(Model):
     Meta = _meta("imports")
 
     import_id = UnicodeAttribute(hash_key=True)
-    kind = UnicodeAttribute()  # customers
+    kind = UnicodeAttribute()  # customers | bank_statement
     status = UnicodeAttribute()  # awaiting_upload | queued | running | done | failed
     object_key = UnicodeAttribute()
     created_by = UnicodeAttribute()
@@ -702,6 +702,11 @@ class ImportModel(Model):
     # The offset whose chunk message has been sent: a chunk recorded but not handed on (the
     # worker died, or the send failed) is handed on when SQS delivers that chunk's message again.
     sent_offset = NumberAttribute(default=0)
+    # A bank statement (kind bank_statement): its bank, then its outcome (counts, the first errors)
+    # and its full result (JSON in the bucket).
+    bank = UnicodeAttribute(null=True)
+    summary = MapAttribute(null=True)  # type: ignore[var-annotated]
+    result_key = UnicodeAttribute(null=True)
 
 
 class ReminderModel(Model):

@@ -256,6 +256,41 @@ def test_the_imports_worker_may_do_what_a_two_chunk_import_does(app, aws_calls, 
     assert denied("imports_worker", aws_calls.calls, alias) == []
 
 
+def test_the_imports_worker_and_the_api_may_do_what_a_statement_upload_does(app, api, admin, new_customer, aws_calls):
+    """Issue 15: the upload form, the start (the file's size), then the worker reads the file from the
+    bucket, posts a line through the ledger (its transaction), audits the import and writes the result."""
+    import requests
+
+    from chalicelib.adapters.queues import MemoryPublisher
+    from chalicelib.config import get_settings
+    from chalicelib.jobs.imports import handle_batch
+    from infra.package import stage_settings
+
+    c = new_customer(invoices=[("2024-05", 100, 111, 66000, "unpaid")])
+    queue = MemoryPublisher()
+    deps.override("publisher", queue)
+    try:
+        created = api.post("/v1/admin/imports/bank-statements/uploads", {"bank": "VCB"}, token=admin).json
+        statement = (
+            "Ngày giao dịch;Số tham chiếu;Số tiền ghi nợ;Số tiền ghi có;Mô tả\n"
+            f"15/05/2024;FT{time.time_ns() % 10**10:010d};;75.900;TT TIEN NUOC KH {c.code}\n"
+            "16/05/2024;FT0000000001X;;10.000;CHUYEN TIEN\n"
+        ).encode()
+        form = created["upload"]
+        assert requests.post(form["url"], data=form["fields"], files={"file": statement}, timeout=10).ok
+        started = api.post(f"/v1/admin/imports/bank-statements/{created['import_id']}/start", {}, token=admin)
+        assert started.status_code == 202, started.json
+        alias = {get_settings().imports_bucket: stage_settings(STAGE).imports_bucket}
+        assert denied("api_handler", aws_calls.calls, alias) == []
+        aws_calls.calls.clear()
+        ((_, message),) = queue.messages
+        assert handle_batch(sqs_event(message)) == {"batchItemFailures": []}
+        assert {"TransactWriteItems", "GetObject", "PutObject"} <= {op for _, op, _ in aws_calls.calls}
+        assert denied("imports_worker", aws_calls.calls, alias) == []
+    finally:
+        deps.reset()
+
+
 def test_the_ledger_invariant_may_do_what_it_does(app, new_customer, aws_calls):
     """The nightly walk: a Scan of the customers table (the only Scan any function may do), then each
     account's invoices, entries and credit, read again when it does not add up. It only reads."""
