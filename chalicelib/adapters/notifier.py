@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 
 from chalicelib.adapters.chat_platforms import CachedToken
@@ -242,13 +243,35 @@ class SnsPushRegistrar:
         return self._local_apps[platform]
 
     def register(self, platform: str, token: str, user_data: str) -> str:
-        answer = _sns().create_platform_endpoint(
-            PlatformApplicationArn=self._app_arn(platform), Token=token, CustomUserData=user_data
-        )
-        arn = answer["EndpointArn"]
-        # An endpoint SNS disabled (app reinstalled, token refreshed) is enabled again with the new token.
+        """The device's endpoint, as AWS's mobile-push guide has it: create it; if SNS says this token already
+        has an endpoint with other attributes (the same phone registered from a second account, the app
+        reinstalled), take that endpoint's ARN from the error and reuse it. Either way the endpoint is set
+        to this token and enabled (SNS disables one whose token the platform refused)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            arn = _sns().create_platform_endpoint(
+                PlatformApplicationArn=self._app_arn(platform), Token=token, CustomUserData=user_data
+            )["EndpointArn"]
+        except ClientError as exc:
+            arn = existing_endpoint(exc)
+            if arn is None:
+                raise
         _sns().set_endpoint_attributes(EndpointArn=arn, Attributes={"Token": token, "Enabled": "true"})
         return arn
+
+
+# "Invalid parameter: Token Reason: Endpoint <arn> already exists with the same Token, but different attributes."
+_EXISTING = re.compile(r"Endpoint (arn:aws[\w-]*:sns:[^ ]+) already exists with the same [Tt]oken")
+
+
+def existing_endpoint(exc: Exception) -> str | None:
+    """The endpoint ARN SNS names when CreatePlatformEndpoint refuses a token it already has (InvalidParameter)."""
+    error = getattr(exc, "response", {}).get("Error", {})
+    if error.get("Code") != "InvalidParameter":
+        return None
+    match = _EXISTING.search(error.get("Message") or "")
+    return match.group(1) if match else None
 
 
 class MemoryPushRegistrar:

@@ -468,3 +468,77 @@ def test_the_sqs_queue_batches_and_delays_on_moto(app):
         got += _sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     bodies = {json.loads(m["Body"])["invoice_id"] for m in got}
     assert bodies == {f"INV-{i}" for i in range(10)}  # the delayed one is not visible yet
+
+
+# -- one phone, two accounts (issue 15: SNS refuses a token it has with other attributes) ------------
+
+
+def test_a_token_registered_again_reuses_and_enables_its_endpoint_on_moto(app):
+    """moto answers as SNS does: InvalidParameter, naming the endpoint that has the token already."""
+    import boto3
+
+    from chalicelib.adapters.notifier import SnsPushRegistrar
+    from chalicelib.config import get_settings
+
+    token = "fcm-shared-" + "c" * 40
+    registrar = SnsPushRegistrar()
+    first = registrar.register("android", token, "acct-mother")
+    s = get_settings()
+    sns = boto3.client("sns", region_name=s.region, endpoint_url=s.aws_endpoint)
+    sns.set_endpoint_attributes(EndpointArn=first, Attributes={"Enabled": "false"})  # the platform refused it
+    second = registrar.register("android", token, "acct-son")  # other CustomUserData: SNS refuses to create
+    assert second == first
+    attributes = sns.get_endpoint_attributes(EndpointArn=first)["Attributes"]
+    assert attributes["Enabled"] == "true" and attributes["Token"] == token
+
+
+class _RefusingSns:
+    """An SNS client answering CreatePlatformEndpoint as AWS does for a token it has with other attributes."""
+
+    def __init__(self, message: str, code: str = "InvalidParameter") -> None:
+        self.message, self.code, self.attributes = message, code, []
+
+    def create_platform_endpoint(self, **kw):
+        from botocore.exceptions import ClientError
+
+        raise ClientError(
+            {"Error": {"Type": "Sender", "Code": self.code, "Message": self.message}}, "CreatePlatformEndpoint"
+        )
+
+    def set_endpoint_attributes(self, EndpointArn, Attributes):
+        self.attributes.append((EndpointArn, Attributes))
+
+
+def test_the_existing_endpoint_is_taken_from_snss_error(monkeypatch):
+    from botocore.exceptions import ClientError
+
+    import chalicelib.adapters.notifier as notifier
+
+    arn = "arn:aws:sns:ap-southeast-1:123456789012:endpoint/GCM/cskh-android/5e3e9847-3183-3f18-a7e8-671c3a57d4b3"
+    fake = _RefusingSns(
+        f"Invalid parameter: Token Reason: Endpoint {arn} already exists with the same Token, but different attributes."
+    )
+    monkeypatch.setattr(notifier, "_sns", lambda: fake)
+    registrar = notifier.SnsPushRegistrar()
+    monkeypatch.setattr(registrar, "_app_arn", lambda platform: "arn:aws:sns:ap-southeast-1:123456789012:app/GCM/x")
+    assert registrar.register("android", "tok", "acct-2") == arn
+    assert fake.attributes == [(arn, {"Token": "tok", "Enabled": "true"})]
+    # Any other refusal is not mistaken for it.
+    for code, message in (("InvalidParameter", "Invalid parameter: Token Reason: malformed"), ("Throttling", "slow")):
+        monkeypatch.setattr(notifier, "_sns", lambda: _RefusingSns(message, code))
+        with pytest.raises(ClientError):
+            registrar.register("android", "tok", "acct-2")
+
+
+def test_one_phone_registered_from_two_accounts(api, registered):
+    """A family phone paying for two houses: both accounts register the same token, neither is a 500."""
+    from chalicelib.store.models import CustomerModel
+
+    body = {"token": "fcm:" + "f" * 60, "platform": "android"}
+    a, tokens_a = registered()
+    b, tokens_b = registered()
+    for tokens in (tokens_a, tokens_b, tokens_a):
+        r = api.post("/v1/me/push-token", body, token=tokens["access_token"])
+        assert r.status_code == 201, r.json
+    endpoint = CustomerModel.get(a.code, consistent_read=True).push_endpoint
+    assert endpoint and endpoint == CustomerModel.get(b.code, consistent_read=True).push_endpoint
