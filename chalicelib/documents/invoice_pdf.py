@@ -2,8 +2,9 @@
 beside it in smaller type, money in whole VND with dot grouping.
 
 Pure: a dict in, PDF bytes out; no AWS, no Chalice. The PDF library (fpdf2)
-and qrcode (which pulls in Pillow) are imported inside `render_invoice_pdf`, so
-importing this module, and the app, stays cheap on a cold start.
+and qrcode are imported inside `render_invoice_pdf`, so importing this module,
+and the app, stays cheap on a cold start. The QR is drawn as rectangles, so no
+image library is needed (Pillow is not in the Lambda zip).
 
 The fonts are DejaVu Sans and DejaVu Sans Bold, bundled in
 chalicelib/assets/fonts/ (licence: LICENSE-DejaVu.txt) so the Lambda zip
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import unicodedata
+import warnings
 from pathlib import Path
 
 from chalicelib.domain.vntime import VN_TZ
@@ -249,7 +251,11 @@ class _Page:
 def render_invoice_pdf(invoice: dict, seller: dict, qr_payload: str | None = None) -> bytes:
     """The invoice (the dict of `chalicelib.domain.invoices.detail`, plus the
     optional e-invoice keys) as a one-page A4 PDF."""
-    from fpdf import FPDF
+    with warnings.catch_warnings():
+        # Pillow is left out of the Lambda zip (infra/native_check.py, NOT_SHIPPED) and fpdf2 warns
+        # on import that it cannot add images; this PDF has none.
+        warnings.filterwarnings("ignore", "Pillow could not be imported", UserWarning)
+        from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_margins(LEFT, TOP, LEFT)
