@@ -35,6 +35,15 @@ DEFAULT_OUT = ROOT / "build" / "package"
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 LOG_RETENTION_DAYS = {"dev": 30, "prod": 90}
+# AWS's advice for a queue that invokes a Lambda function: a visibility timeout of at least six times
+# the function's timeout (plus its batching window), so that a batch still being worked on, or retried
+# after a throttle, does not reappear and run twice (a duplicate SMS or e-mail).
+VISIBILITY_PER_FUNCTION_TIMEOUT = 6
+CHALICE_DEFAULT_TIMEOUT = 60  # seconds, when config.json sets no lambda_timeout
+SQS_MAX_VISIBILITY = 12 * 3600
+# Customer data outlives the stack, but not a failed first create: CloudFormation deletes what the
+# failed operation itself created (so a retry does not stop at "already exists") and keeps the rest.
+KEEP = {"DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain"}
 # Variables of the developer's shell that must not leak into the import of the
 # app at packaging time (the stage's config provides the real ones).
 _SHELL_ONLY = (
@@ -210,13 +219,8 @@ def table_resource(model, stage: str, settings) -> tuple[str, dict]:
     ttl = getattr(model.Meta, "ttl_attribute", None)
     if ttl:
         props["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}
-    # Customer data outlives the stack: deleting or replacing it never drops a table.
-    return table_logical_id(short), {
-        "Type": "AWS::DynamoDB::Table",
-        "DeletionPolicy": "Retain",
-        "UpdateReplacePolicy": "Retain",
-        "Properties": props,
-    }
+    # Customer data outlives the stack: deleting or replacing it never drops a table (KEEP).
+    return table_logical_id(short), {"Type": "AWS::DynamoDB::Table", **KEEP, "Properties": props}
 
 
 def _alarm(
@@ -247,11 +251,34 @@ def _alarm(
     }
 
 
-def queue_resources(settings) -> Template:
+def queue_visibility(stage: str) -> dict[str, int]:
+    """{short queue name: the visibility timeout it is deployed with}: QUEUES' value (what the local
+    stack uses), raised to VISIBILITY_PER_FUNCTION_TIMEOUT x the consuming function's timeout of the
+    stage plus its batching window."""
+    from chalice.app import SQSEventConfig
+
+    from app import app
     from chalicelib.adapters.queues import QUEUES
 
+    out = {short: visibility for short, (visibility, _) in QUEUES.items()}
+    for source in app.event_sources:
+        if isinstance(source, SQSEventConfig) and source.queue:
+            short = _short_name(source.queue)
+            timeout = function_config(stage, source.name, "lambda_timeout") or CHALICE_DEFAULT_TIMEOUT
+            needed = VISIBILITY_PER_FUNCTION_TIMEOUT * timeout + (source.maximum_batching_window_in_seconds or 0)
+            if needed > SQS_MAX_VISIBILITY:
+                raise SystemExit(f"{source.name}: a {timeout} s timeout needs a visibility over SQS's 12 hours")
+            out[short] = max(out.get(short, 0), needed)
+    return out
+
+
+def queue_resources(settings, stage: str) -> Template:
+    from chalicelib.adapters.queues import QUEUES
+
+    visibilities = queue_visibility(stage)
     out: Template = {}
-    for short, (visibility, max_receives) in QUEUES.items():
+    for short, (_, max_receives) in QUEUES.items():
+        visibility = visibilities[short]
         queue_id, dlq_id = queue_logical_ids(short)
         out[dlq_id] = {
             "Type": "AWS::SQS::Queue",
@@ -295,11 +322,10 @@ def data_resources(stage: str) -> Template:
     for model in ALL_MODELS:
         logical_id, resource = table_resource(model, stage, settings)
         resources[logical_id] = resource
-    resources.update(queue_resources(settings))
+    resources.update(queue_resources(settings, stage))
     resources["ImportsBucket"] = {
         "Type": "AWS::S3::Bucket",
-        "DeletionPolicy": "Retain",
-        "UpdateReplacePolicy": "Retain",
+        **KEEP,
         "Properties": {
             "BucketName": settings.imports_bucket,
             "BucketEncryption": {
@@ -346,7 +372,15 @@ GATEWAY_RESPONSES = {
 INTERNAL_ERROR = {"code": "INTERNAL_ERROR", "message": "Đã có lỗi xảy ra. Vui lòng thử lại sau."}
 
 
+# The version of the definition Chalice writes (a Swagger 2.0 body). SAM's OpenApiVersion names it; set
+# at all, it also stops SAM from deploying a second stage named "Stage" beside `api_gateway_stage`.
+OPENAPI_VERSION = "2.0"
+
+
 def gateway_responses() -> Template:
+    """The API definition's `x-amazon-apigateway-gateway-responses`: part of the definition body, they
+    are deployed with every deployment of the API (separate AWS::ApiGateway::GatewayResponse resources
+    are not waited for by SAM's deployment, and a body in overwrite mode drops them)."""
     from chalicelib import errors
 
     out: Template = {}
@@ -356,18 +390,23 @@ def gateway_responses() -> Template:
             body = {"code": err.code, "message": err.message_vi}
         else:
             body = INTERNAL_ERROR
-        props: dict[str, Any] = {
-            "RestApiId": {"Ref": "RestAPI"},
-            "ResponseType": response_type,
-            "ResponseTemplates": {"application/json": json.dumps(body, ensure_ascii=False)},
-        }
+        response: dict[str, Any] = {"responseTemplates": {"application/json": json.dumps(body, ensure_ascii=False)}}
         if status is not None:
-            props["StatusCode"] = str(status)
-        out[f"GatewayResponse{cfn_name(response_type.lower())}"] = {
-            "Type": "AWS::ApiGateway::GatewayResponse",
-            "Properties": props,
-        }
+            response["statusCode"] = str(status)
+        out[response_type] = response
     return out
+
+
+def sqs_max_concurrency(name: str) -> int | None:
+    """The `maximum_concurrency` the code gives an SQS handler's event source, if any."""
+    from chalice.app import SQSEventConfig
+
+    from app import app
+
+    for source in app.event_sources:
+        if isinstance(source, SQSEventConfig) and source.name == name:
+            return source.maximum_concurrency
+    return None
 
 
 def function_resources(stage: str) -> Template:
@@ -378,7 +417,16 @@ def function_resources(stage: str) -> Template:
     app_name = chalice_config()["app_name"]
     api_name = f"{app_name}-{stage}"
     out: Template = {
-        "RestAPI": {"Properties": {"Name": api_name, "DefinitionBody": {"info": {"title": api_name}}}},
+        "RestAPI": {
+            "Properties": {
+                "Name": api_name,
+                "OpenApiVersion": OPENAPI_VERSION,
+                "DefinitionBody": {
+                    "info": {"title": api_name},
+                    "x-amazon-apigateway-gateway-responses": gateway_responses(),
+                },
+            }
+        },
         "RestAPI5xxAlarm": _alarm(
             "The API answered 5xx: never for bad input; a 503 means DynamoDB throttled or a setting or "
             "SSM secret is missing (chat, push), a 500 is a bug. Look at the logs.",
@@ -433,9 +481,15 @@ def function_resources(stage: str) -> Template:
             queue_id, _ = queue_logical_ids(fn.queue)
             # The handlers answer {"batchItemFailures": [...]}: only those messages are retried.
             # (No "Type": packaging fails if Chalice ever names its event source differently.)
-            props["Events"] = {
-                f"{fn.logical_id}SqsEventSource": {"Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}}
-            }
+            event: dict[str, Any] = {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+            reserved = function_config(stage, fn.name, "reserved_concurrency")
+            if reserved is not None:
+                # A worker's reserved concurrency (config.json, docs/deploy.md) caps it so that a burst of
+                # messages cannot take the API's concurrency. The event source then invokes at most that
+                # many at once (AWS: a maximum concurrency above the reserved one is throttled, and every
+                # throttled receive counts toward the dead-letter queue); never more than the code asks.
+                event["ScalingConfig"] = {"MaximumConcurrency": min(reserved, sqs_max_concurrency(fn.name) or reserved)}
+            props["Events"] = {f"{fn.logical_id}SqsEventSource": {"Properties": event}}
             # Chalice names the queue by an ARN string, which CloudFormation cannot order by: the
             # function's role waits for the queue, so the event source (after the function) finds it.
             out[f"{fn.logical_id}Role"] = {"DependsOn": [queue_id]}
@@ -474,7 +528,7 @@ def build_template(stage: str) -> Template:
     if stage not in deployed_stages():
         raise SystemExit(f"{stage!r} is not a deployed stage (those are {', '.join(deployed_stages())})")
     base = json.loads(BASE_TEMPLATE.read_text(encoding="utf-8"))
-    generated = {"Resources": {**data_resources(stage), **gateway_responses(), **function_resources(stage)}}
+    generated = {"Resources": {**data_resources(stage), **function_resources(stage)}}
     return deep_merge(base, generated)
 
 
@@ -545,7 +599,17 @@ def policy_for(stage: str, fn: Function) -> dict:
         ),
         # The nightly walk over every account (jobs/ledger.py).
         "ledger_invariant": ("customers", "invoices", "ledger", "customer_accounts"),
-        "imports_worker": ("imports", "customers"),
+        # The customer book; and uploaded bank statements, each line posted through the ledger's one path.
+        "imports_worker": (
+            "imports",
+            "customers",
+            "statement_lines",
+            "invoices",
+            "payments",
+            "ledger",
+            "customer_accounts",
+            "audit",
+        ),
         "plan_reminders": ("invoices", "customers", "reminders"),
         "reminders_worker": ("invoices", "customers", "reminders"),
     }
@@ -620,7 +684,8 @@ def policy_for(stage: str, fn: Function) -> dict:
             )
         )
     if fn.kind == "api" or fn.name == "imports_worker":
-        # Uploaded files: the API signs links (and reads sizes), the worker reads the file and writes the report.
+        # Uploaded files: the API signs links (and reads sizes), the worker reads the file and writes the report
+        # (a customer book's errors, a bank statement's result).
         statements.append(
             _statement("ImportFiles", ["s3:GetObject", "s3:PutObject"], [f"arn:aws:s3:::{s.imports_bucket}/imports/*"])
         )
@@ -800,11 +865,37 @@ def package(stage: str, out: Path) -> Path:
         str(merge_template),
         str(out),
     ]
+    sam_path = out / "sam.json"
     with _packaging_lock():
         subprocess.run(cmd, cwd=ROOT, env=packaging_env(), check=True)
-    sam_path = out / "sam.json"
-    check_packaged(json.loads(sam_path.read_text(encoding="utf-8")))
+        sam = json.loads(sam_path.read_text(encoding="utf-8"))
+        check_packaged(sam)
+        check_native_code(sam, out / "deployment.zip")
     return sam_path
+
+
+def lambda_runtimes(sam: Template) -> set[str]:
+    """The runtimes Chalice chose (from the packaging interpreter's version)."""
+    return {
+        r["Properties"]["Runtime"]
+        for r in sam["Resources"].values()
+        if r.get("Type") == "AWS::Serverless::Function" and "Runtime" in r.get("Properties", {})
+    }
+
+
+def check_native_code(sam: Template, zip_path: Path) -> None:
+    """Drop the distributions the code never uses (`native_check.NOT_SHIPPED`), then fail when a
+    native extension left in the zip was built on this machine or needs a newer glibc than the
+    runtime has."""
+    from infra import native_check
+
+    for runtime in sorted(lambda_runtimes(sam)):
+        if runtime not in native_check.RUNTIME_GLIBC:
+            raise SystemExit(f"runtime {runtime}: its glibc is unknown; add it to infra/native_check.py")
+        for removed in native_check.enforce(zip_path, runtime):
+            print(
+                f"left out of deployment.zip: {removed} ({native_check.NOT_SHIPPED[native_check.dist_name(removed)]})"
+            )
 
 
 def _prepare_process(stage: str) -> None:

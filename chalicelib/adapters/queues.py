@@ -7,7 +7,8 @@ import json
 
 from chalicelib.config import get_settings
 
-# short name -> (visibility timeout s, receives before the dead-letter queue)
+# short name -> (visibility timeout s, receives before the dead-letter queue). The visibility is the local
+# stack's; deployed, infra/package.py raises it to 6x the consuming function's timeout (AWS's advice).
 QUEUES = {
     "notifications": (60, 5),
     "readings": (120, 5),

@@ -142,8 +142,10 @@ def table_problems(template: dict, stage: str) -> list[str]:
             problems.append(f"{name}: no point-in-time recovery")
         if props.get("SSESpecification", {}).get("SSEEnabled") is not True:
             problems.append(f"{name}: no KMS encryption")
-        if resource.get("DeletionPolicy") != "Retain" or resource.get("UpdateReplacePolicy") != "Retain":
-            problems.append(f"{name}: not retained on delete/replace")
+        # Kept when the stack is deleted or the table replaced, but deleted when the create that made it fails
+        # (Retain would leave it behind and the retry would stop at "already exists").
+        if resource.get("DeletionPolicy") != "RetainExceptOnCreate" or resource.get("UpdateReplacePolicy") != "Retain":
+            problems.append(f"{name}: not retained on delete/replace (except after a failed create)")
         if stage == "prod" and props.get("DeletionProtectionEnabled") is not True:
             problems.append(f"{name}: no deletion protection in prod")
     for extra in set(tables) - expected_names:
@@ -176,8 +178,9 @@ def queue_problems(template: dict, stage: str) -> list[str]:
             continue
         (_, queue), (dlq_id, dlq) = queues[name], queues[dlq_name]
         q, d = queue["Properties"], dlq["Properties"]
-        if q.get("VisibilityTimeout") != visibility:
-            problems.append(f"{name}: visibility {q.get('VisibilityTimeout')} != {visibility}")
+        # QUEUES' value is the local one and a floor: deployed, the consumer's timeout raises it (below).
+        if not isinstance(q.get("VisibilityTimeout"), int) or q["VisibilityTimeout"] < visibility:
+            problems.append(f"{name}: visibility {q.get('VisibilityTimeout')} < {visibility}")
         if q.get("RedrivePolicy") != {
             "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
             "maxReceiveCount": max_receives,
@@ -308,6 +311,7 @@ def _props(template: dict, table: str) -> dict:
         lambda t: _props(t, "CountersTable").update(TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True}),
         lambda t: _props(t, "CustomersTable").pop("PointInTimeRecoverySpecification"),
         lambda t: t["Resources"]["CustomersTable"].pop("DeletionPolicy"),
+        lambda t: t["Resources"]["CustomersTable"].update(DeletionPolicy="Retain"),
         lambda t: t["Resources"].pop("CustomerLinksTable"),
     ],
     ids=[
@@ -321,6 +325,7 @@ def _props(template: dict, table: str) -> dict:
         "ttl",
         "pitr",
         "retain",
+        "retain-on-create",
         "table-missing",
     ],
 )
@@ -380,7 +385,8 @@ def test_every_sqs_event_source_reports_batch_item_failures(packaged):
             assert queue in queue_names, f"{logical_id} listens to {queue}, which the template does not create"
             assert queue_names[queue] in packaged["Resources"][f"{logical_id}Role"]["DependsOn"]
             visibility = packaged["Resources"][queue_names[queue]]["Properties"]["VisibilityTimeout"]
-            assert fn["Properties"]["Timeout"] <= visibility, "SQS refuses a function slower than the visibility"
+            window = props.get("MaximumBatchingWindowInSeconds", 0)
+            assert visibility >= 6 * fn["Properties"]["Timeout"] + window, f"{queue}: AWS advises 6x the timeout"
     assert seen == {infra.cfn_name(name) for name in sqs_handlers}
 
 
@@ -413,11 +419,13 @@ def test_functions_have_the_stage_names_and_log_retention(packaged):
 
 
 def test_gateway_responses_use_the_error_format(packaged):
-    responses = {
-        r["Properties"]["ResponseType"]: r["Properties"]
-        for r in packaged["Resources"].values()
-        if r["Type"] == "AWS::ApiGateway::GatewayResponse"
-    }
+    """In the API definition (x-amazon-apigateway-gateway-responses), so every deployment of the API
+    carries them: AWS::ApiGateway::GatewayResponse resources beside a definition body are not waited for
+    by SAM's deployment and are dropped by a body in overwrite mode (cfn-lint W3660 after the transform)."""
+    assert not [k for k, r in packaged["Resources"].items() if r["Type"] == "AWS::ApiGateway::GatewayResponse"]
+    responses = packaged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][
+        "x-amazon-apigateway-gateway-responses"
+    ]
     assert set(responses) == {
         "UNAUTHORIZED",
         "ACCESS_DENIED",
@@ -426,7 +434,7 @@ def test_gateway_responses_use_the_error_format(packaged):
         "DEFAULT_4XX",
         "DEFAULT_5XX",
     }
-    statuses = {t: p.get("StatusCode") for t, p in responses.items()}
+    statuses = {t: p.get("statusCode") for t, p in responses.items()}
     assert statuses == {
         "UNAUTHORIZED": "401",
         "ACCESS_DENIED": "403",
@@ -436,8 +444,8 @@ def test_gateway_responses_use_the_error_format(packaged):
         "DEFAULT_5XX": None,
     }
     for props in responses.values():
-        assert props["RestApiId"] == {"Ref": "RestAPI"}
-        body = json.loads(props["ResponseTemplates"]["application/json"])
+        assert set(props) <= {"statusCode", "responseTemplates"}
+        body = json.loads(props["responseTemplates"]["application/json"])
         assert set(body) == {"code", "message"} and re.fullmatch(r"[A-Z][A-Z_]+", body["code"]) and body["message"]
 
 
@@ -463,6 +471,207 @@ def test_alarms_on_5xx_lambda_errors_and_throttles(packaged):
         assert _is_alarm_to_topic(alarm)
     assert res["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
     assert packaged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["info"]["title"] == api_name
+
+
+# -- AWS's limits, the SAM transform, deletion and concurrency ------------------------
+
+INLINE_TEMPLATE_LIMIT = 51_200  # bytes CloudFormation takes inline (--template-body)
+S3_TEMPLATE_LIMIT = 1_000_000  # bytes of a template CloudFormation reads from S3
+RESOURCE_LIMIT = 500  # resources in one stack
+ENVIRONMENT_LIMIT = 4 * 1024  # bytes of one function's environment variables together
+ROLE_POLICY_LIMIT = 10_240  # characters of a role's inline policies together (whitespace not counted)
+# The SQS workers: each reserves a little concurrency so that a burst of messages cannot take the API's.
+WORKERS = {"notifications_worker", "readings_worker", "imports_worker", "reminders_worker", "chat_worker"}
+
+
+def _minified_size(template: dict) -> int:
+    return len(json.dumps(template, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def _chalice_setting(stage: str, function: str, key: str):
+    """Chalice's lookup, read from config.json here: the stage's function, the stage, the app's function, the app."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    stage_config = config["stages"][stage]
+    for scope in (
+        stage_config.get("lambda_functions", {}).get(function, {}),
+        stage_config,
+        config.get("lambda_functions", {}).get(function, {}),
+        config,
+    ):
+        if key in scope:
+            return scope[key]
+    return None
+
+
+@pytest.fixture(scope="module")
+def expanded(packaged) -> dict:
+    """The template CloudFormation's SAM transform makes of the packaged one (aws-sam-translator, offline)."""
+    from infra.expand import expand
+
+    return expand(packaged)
+
+
+def _deploy_commands(text: str) -> list[str]:
+    """Each `aws cloudformation deploy` / `sam deploy` command of a document: in a code block (with its
+    continuation lines), or in inline code (to its closing backtick, across a line break)."""
+    joined = text.replace("\\\n", " ")
+    commands = []
+    for match in re.finditer(r"(aws cloudformation deploy|sam deploy)\b", joined):
+        inline = joined[: match.start()].endswith("`")
+        end = joined.find("`" if inline else "\n", match.end())
+        command = " ".join(joined[match.start() : end if end >= 0 else None].split())
+        if "--template-file" in command:
+            commands.append(command)
+    return commands
+
+
+def test_the_template_goes_through_s3(packaged):
+    """CloudFormation takes at most 51,200 bytes inline; the packaged template is far over (minified,
+    as its YAML is bigger still): every documented deployment names the bucket it goes through."""
+    size = _minified_size(packaged)
+    assert INLINE_TEMPLATE_LIMIT < size < S3_TEMPLATE_LIMIT, size
+    data_templates = {stage: _minified_size(infra.build_data_template(stage)) for stage in STAGES}
+    seen = 0
+    for doc in ("docs/deploy.md", "README.md"):
+        for command in _deploy_commands((ROOT / doc).read_text(encoding="utf-8")):
+            seen += 1
+            data = re.search(r"--template-file \S*data\.(\w+)\.json", command)
+            if data:  # the `chalice deploy` data stack: small enough to go inline
+                assert data_templates[data.group(1)] < INLINE_TEMPLATE_LIMIT, command
+            else:
+                assert "--s3-bucket" in command, f"{doc}: {command}"
+    assert seen >= 2
+
+
+def test_the_stack_stays_under_the_service_limits(packaged, expanded):
+    assert len(expanded["Resources"]) < RESOURCE_LIMIT
+    functions = _functions(packaged)
+    assert functions
+    for logical_id, fn in functions.items():
+        variables = fn["Properties"].get("Environment", {}).get("Variables", {})
+        size = sum(len(k.encode()) + len(str(v).encode()) for k, v in variables.items())
+        assert size < ENVIRONMENT_LIMIT and _minified_size(variables) < ENVIRONMENT_LIMIT, logical_id
+    roles = {k: r for k, r in expanded["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+    assert len(roles) >= len(functions)
+    for logical_id, role in roles.items():
+        documents = [p["PolicyDocument"] for p in role["Properties"].get("Policies", [])]
+        assert sum(_minified_size(d) for d in documents) < ROLE_POLICY_LIMIT, logical_id
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_visibility_is_six_times_the_consumers_timeout(stage):
+    """AWS's advice for a queue that invokes Lambda: visibility >= 6 x the function's timeout (+ its
+    batching window). Below it a slow batch's messages reappear while it still runs: a duplicate SMS."""
+    from app import app
+
+    queues = {
+        r["Properties"]["QueueName"]: r["Properties"]
+        for r in infra.build_template(stage)["Resources"].values()
+        if r.get("Type") == "AWS::SQS::Queue"
+    }
+    pairs = 0
+    for source in app.event_sources:
+        if type(source).__name__ != "SQSEventConfig":
+            continue
+        timeout = _chalice_setting(stage, source.name, "lambda_timeout") or 60
+        name = source.queue.replace(get_settings().table_prefix, f"cskh-{stage}-", 1)
+        wanted = 6 * timeout + (source.maximum_batching_window_in_seconds or 0)
+        assert queues[name]["VisibilityTimeout"] >= wanted, f"{name}: {queues[name]['VisibilityTimeout']} < {wanted}"
+        pairs += 1
+    assert pairs == len(WORKERS)
+
+
+def test_sam_deploys_no_stray_stage(packaged, expanded):
+    """Without OpenApiVersion SAM also deploys a stage named `Stage` (every route, without the throttling
+    and tracing of `api`); the gateway responses live in the definition, not beside it."""
+    apis = {k: r for k, r in packaged["Resources"].items() if r["Type"] == "AWS::Serverless::Api"}
+    assert apis
+    for logical_id, api in apis.items():
+        body = api["Properties"]["DefinitionBody"]
+        assert api["Properties"].get("OpenApiVersion") == body.get("swagger", body.get("openapi")), logical_id
+    resources = expanded["Resources"].values()
+    stages = [r["Properties"]["StageName"] for r in resources if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert stages == ["api"]
+    deployments = [r for r in resources if r["Type"] == "AWS::ApiGateway::Deployment"]
+    assert len(deployments) == 1 and "StageName" not in deployments[0]["Properties"]
+    assert not [r for r in resources if r["Type"] == "AWS::ApiGateway::GatewayResponse"]
+    (rest_api,) = [r for r in resources if r["Type"] == "AWS::ApiGateway::RestApi"]
+    key = "x-amazon-apigateway-gateway-responses"
+    assert rest_api["Properties"]["Body"][key] == apis["RestAPI"]["Properties"]["DefinitionBody"][key]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_api_definition_names_its_version_and_carries_the_gateway_responses(stage):
+    resources = infra.build_template(stage)["Resources"]
+    props = resources["RestAPI"]["Properties"]
+    assert props["OpenApiVersion"] and set(props["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]) == set(
+        infra.GATEWAY_RESPONSES
+    )
+    assert not [r for r in resources.values() if r.get("Type") == "AWS::ApiGateway::GatewayResponse"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_data_is_kept_but_a_failed_first_create_is_cleaned_up(stage):
+    """Tables and the bucket have fixed names: Retain would leave them behind after a failed first
+    create, and the retry would stop at "already exists". RetainExceptOnCreate keeps them otherwise."""
+    for template in (infra.build_template(stage), infra.build_data_template(stage)):
+        kept = {
+            k: r
+            for k, r in template["Resources"].items()
+            if r.get("Type") in ("AWS::DynamoDB::Table", "AWS::S3::Bucket")
+        }
+        assert len(kept) == len(ALL_MODELS) + 1
+        for logical_id, resource in kept.items():
+            assert resource["DeletionPolicy"] == "RetainExceptOnCreate", logical_id
+            assert resource["UpdateReplacePolicy"] == "Retain", logical_id
+            if resource["Type"] == "AWS::DynamoDB::Table":
+                assert resource["Properties"]["DeletionProtectionEnabled"] is (stage == "prod"), logical_id
+        assert not [k for k, r in template["Resources"].items() if r.get("DeletionPolicy") == "Retain"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_workers_reserve_a_little_concurrency(stage):
+    """A burst of messages cannot take the API's concurrency: each SQS worker has a small reserved
+    concurrency (config.json), and its event source never invokes more than that at once (more would
+    be throttled, each throttled receive counting toward the dead-letter queue)."""
+    from app import app
+
+    sources = {s.name: s for s in app.event_sources if type(s).__name__ == "SQSEventConfig"}
+    assert set(sources) == WORKERS
+    resources = infra.build_template(stage)["Resources"]
+    total = 0
+    for name, source in sources.items():
+        reserved = _chalice_setting(stage, name, "reserved_concurrency")
+        assert isinstance(reserved, int) and 2 <= reserved <= 10, f"{stage} {name}: {reserved}"
+        total += reserved
+        logical_id = infra.cfn_name(name)
+        event = resources[logical_id]["Properties"]["Events"][f"{logical_id}SqsEventSource"]["Properties"]
+        maximum = event["ScalingConfig"]["MaximumConcurrency"]
+        assert 2 <= maximum <= reserved and maximum <= (source.maximum_concurrency or maximum), name
+    assert total <= 30  # with Lambda's 100 unreserved, an account quota of 130 deploys both stages' API room
+    for name in ("api_handler", "bearer"):
+        assert _chalice_setting(stage, name, "reserved_concurrency") is None, "reserved concurrency caps the API"
+
+
+def test_packaged_workers_carry_their_reserved_concurrency(packaged, expanded):
+    functions = {fn["Properties"]["FunctionName"]: fn["Properties"] for fn in _functions(packaged).values()}
+    for name in WORKERS:
+        assert functions[f"cskh-dev-{name}"]["ReservedConcurrentExecutions"] == _chalice_setting(
+            "dev", name, "reserved_concurrency"
+        )
+    assert "ReservedConcurrentExecutions" not in functions["cskh-dev"]
+    reserved = {
+        k: r["Properties"].get("ReservedConcurrentExecutions")
+        for k, r in expanded["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Function"
+    }
+    mappings = [
+        r["Properties"] for r in expanded["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+    assert len(mappings) == len(WORKERS)
+    for mapping in mappings:
+        function = mapping["FunctionName"]["Ref"]
+        assert reserved[function] and mapping["ScalingConfig"]["MaximumConcurrency"] <= reserved[function]
 
 
 # -- IAM and the chalice config -----------------------------------------------------
