@@ -5,15 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.api.openapi_common import (
-    DATETIME,
-    INT,
-    INVOICE_ID,
-    NSTR,
     ORDER_ID,
-    ORDER_ITEM,
     STR,
     answers_again,
-    array,
     error_responses,
     json_content,
     obj,
@@ -22,25 +16,13 @@ from chalicelib.api.openapi_common import (
     pattern,
 )
 from chalicelib.domain import identifiers as ids
+from chalicelib.domain.shapes import json_schema
+from chalicelib.services.shapes_payments import CreateOrder, OrderView
 
-ORDER = obj(
-    ["order_id", "status", "amount", "fee", "payment_url", "qr_payload", "qr_png_url", "expires_at"],
-    order_id=ORDER_ID,
-    status={"type": "string", "enum": ["pending", "paid", "failed", "expired", "refunded", "review"]},
-    amount=INT,
-    fee=INT,
-    currency={"type": "string", "enum": ["VND"]},
-    invoice_ids=array(INVOICE_ID),
-    items=array(ORDER_ITEM),
-    payment_url=STR,
-    qr_payload=STR,
-    qr_png_url=STR,
-    created_at=DATETIME,
-    expires_at=DATETIME,
-    paid_at=dict(DATETIME, nullable=True),
-    transaction_no=NSTR,
-    credit_amount=INT,
-)
+# The order's shapes are declared once, in services/shapes_payments.py: the service parses the body
+# and builds the answer with them, and the document states them from there.
+ORDER = json_schema(OrderView)
+CREATE_ORDER = json_schema(CreateOrder, closed=False)  # other keys are ignored, as ever
 _VNP_PARAMS = (
     "vnp_TmnCode",
     "vnp_Amount",
@@ -63,11 +45,7 @@ PATHS: dict[str, Any] = {
                 op(
                     "Open a VNPay order for unpaid invoices of the caller's linked codes (or get the open one back)",
                     (201, "Order opened", ORDER),
-                    body=obj(
-                        ["invoice_ids"],
-                        invoice_ids=array(INVOICE_ID, minItems=1, maxItems=20, uniqueItems=True),
-                        bank_code={"type": "string", "enum": ["VNPAYQR", "VNBANK", "INTCARD"]},
-                    ),
+                    body=CREATE_ORDER,
                     secured=True,
                     errors=(400, 404, 409),
                     tag="payments",

@@ -9,6 +9,10 @@ from typing import overload
 VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 
+@overload
+def iso(epoch: float) -> str: ...
+@overload
+def iso(epoch: float | None) -> str | None: ...
 def iso(epoch: float | int | None) -> str | None:
     """An epoch-seconds instant as ISO 8601 in Vietnam time, to the second; None stays None."""
     if epoch is None:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.config import Settings
 from chalicelib.domain import vnpay
-from chalicelib.domain.identifiers import IDEMPOTENCY_KEY_RE, INVOICE_ID_RE, ORDER_ID_RE
+from chalicelib.domain.identifiers import IDEMPOTENCY_KEY_RE, ORDER_ID_RE
+from chalicelib.domain.shapes import parse, to_json
 from chalicelib.domain.tokens import Identity
 from chalicelib.domain.vntime import iso, now_vn
 from chalicelib.errors import Conflict, NotFound, ValidationError
@@ -30,8 +31,8 @@ from chalicelib.ports.money import (
     VnpayUnsigned,
 )
 from chalicelib.services.ledger import IncomingPayment, LedgerService, Target
+from chalicelib.services.shapes_payments import CreateOrder, OrderItem, OrderStatus, OrderView
 
-MAX_INVOICES = 20
 APPLY_ATTEMPTS = 5
 OPEN_STATES = ("pending", "failed", "expired", "review")  # no transaction has settled the order yet
 
@@ -88,25 +89,8 @@ class PaymentService:
         idempotency_key: str | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Returns (order view, created?)."""
-        ids = body.get("invoice_ids")
-        if (
-            not isinstance(ids, list)
-            or not 1 <= len(ids) <= MAX_INVOICES
-            or not all(isinstance(i, str) and INVOICE_ID_RE.match(i) for i in ids)
-            or len(set(ids)) != len(ids)
-        ):
-            raise ValidationError(
-                f"invoice_ids must list 1 to {MAX_INVOICES} distinct invoice ids",
-                f"invoice_ids phải có từ 1 đến {MAX_INVOICES} mã hoá đơn khác nhau.",
-                field="invoice_ids",
-            )
-        bank_code = body.get("bank_code")
-        if bank_code is not None and bank_code not in vnpay.BANK_CODES:
-            raise ValidationError(
-                f"bank_code must be one of {', '.join(vnpay.BANK_CODES)}",
-                "Mã phương thức thanh toán không hợp lệ.",
-                field="bank_code",
-            )
+        request = parse(CreateOrder, body)
+        ids, bank_code = request.invoice_ids, request.bank_code
         if idempotency_key is not None and not IDEMPOTENCY_KEY_RE.fullmatch(idempotency_key):
             raise ValidationError(
                 "Idempotency-Key: 8-128 of letters, digits, '_.:-'",
@@ -152,7 +136,7 @@ class PaymentService:
                 code="INVOICE_PAYMENT_PENDING",
             )
 
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "invoice_id": i,
                 "customer_code": invoices[i].customer_code,
@@ -225,27 +209,38 @@ class PaymentService:
         return f"{stamp}{secrets.randbelow(10**6):06d}"
 
     def view(self, order: OrderRecord) -> dict[str, Any]:
+        """The order as its customer sees it: shapes_payments.OrderView, as JSON."""
         now = self.clock.now()
         status = order.status
         if status == "pending" and order.expires_at <= now:
             status = "expired"  # shown as expired; only VNPay's answer changes what is stored
-        return {
-            "order_id": order.order_id,
-            "status": status,
-            "amount": int(order.amount),
-            "fee": int(order.fee or 0),
-            "currency": "VND",
-            "invoice_ids": list(order.invoice_ids),
-            "items": [{k: (int(v) if k == "amount" else v) for k, v in dict(i).items()} for i in order.items],
-            "payment_url": order.payment_url,
-            "qr_payload": order.qr_payload,
-            "qr_png_url": f"/v1/payments/{order.order_id}/qr.png",
-            "created_at": iso(order.created_at),
-            "expires_at": iso(order.expires_at),
-            "paid_at": iso(order.paid_at) if order.paid_at else None,
-            "transaction_no": order.transaction_no,
-            "credit_amount": int(order.credit_amount or 0),
-        }
+        shown = OrderView(
+            order_id=order.order_id,
+            status=cast(OrderStatus, status),  # the store holds only the states this service writes
+            amount=int(order.amount),
+            fee=int(order.fee or 0),
+            currency="VND",
+            invoice_ids=list(order.invoice_ids),
+            items=[
+                OrderItem(
+                    invoice_id=i["invoice_id"],
+                    customer_code=i["customer_code"],
+                    period=i["period"],
+                    amount=int(i["amount"]),
+                )
+                for i in order.items
+            ],
+            payment_url=order.payment_url,
+            qr_payload=order.qr_payload,
+            qr_png_url=f"/v1/payments/{order.order_id}/qr.png",
+            created_at=iso(order.created_at),
+            expires_at=iso(order.expires_at),
+            paid_at=iso(order.paid_at) if order.paid_at else None,
+            transaction_no=order.transaction_no,
+            credit_amount=int(order.credit_amount or 0),
+        )
+        answer: dict[str, Any] = to_json(shown)
+        return answer
 
     def get(self, identity: Identity, order_id: str) -> OrderRecord:
         order = self.orders.get(order_id) if ORDER_ID_RE.match(order_id or "") else None
