@@ -633,30 +633,11 @@ def _payment(page: _Page, invoice: dict, qr_payload: str | None, y: float) -> fl
 
 
 def qr_matrix(payload: str) -> list[list[bool]]:
-    """The QR modules (True = dark), without the quiet zone. Level M first;
-    qrcode 8.2 fails some payloads with `ValueError: glog(0)` in its
-    Reed-Solomon step (lincolnloop/python-qrcode#330, fixed after 8.2), and
-    another error-correction level encodes those."""
-    import qrcode
-    from qrcode import constants
+    """The QR modules (True = dark), without the quiet zone: domain.vnpay_qr's, which retries
+    the error-correction levels qrcode 8.2 cannot encode some payloads at."""
+    from chalicelib.domain.vnpay_qr import matrix
 
-    error = None
-    for level in (
-        constants.ERROR_CORRECT_M,
-        constants.ERROR_CORRECT_Q,
-        constants.ERROR_CORRECT_L,
-        constants.ERROR_CORRECT_H,
-    ):
-        qr = qrcode.QRCode(error_correction=level, border=0)
-        qr.add_data(payload)
-        try:
-            qr.make(fit=True)
-        except ValueError as exc:
-            error = exc
-            continue
-        return qr.get_matrix()
-    assert error is not None  # every level was tried and failed with that error
-    raise error
+    return matrix(payload)
 
 
 def _draw_qr(pdf, payload: str, x: float, y: float, size: float) -> None:

@@ -250,7 +250,7 @@ def parse(payload: str) -> dict[str, str | dict[str, str]]:
 # --- Images ------------------------------------------------------------------
 
 
-def _qr(payload: str, image_factory: type[BaseImage], box_size: int, border: int = 4) -> QRCode:
+def _qr(payload: str, image_factory: type[BaseImage] | None, box_size: int, border: int = 4) -> QRCode:
     """A built qrcode.QRCode. Level M first; qrcode 8.2 fails some payloads
     with `ValueError: glog(0)` in its Reed-Solomon step
     (lincolnloop/python-qrcode#330), and another error-correction level,
@@ -279,6 +279,13 @@ def _qr(payload: str, image_factory: type[BaseImage], box_size: int, border: int
         return qr
     assert error is not None  # every level was tried and failed with that error
     raise error
+
+
+def matrix(payload: str) -> list[list[bool]]:
+    """The QR's modules (True = dark), without the quiet zone: for drawing it as rectangles (the
+    invoice PDF), with the same error-correction fallback as the images."""
+    modules: list[list[bool]] = _qr(payload, None, box_size=1, border=0).get_matrix()
+    return modules
 
 
 def png(payload: str, box_size: int = 8) -> bytes:
