@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         help="bring the invoices, payments and credits of before the customer account into the ledger (idempotent)",
     )
     migrate.add_argument("--code", action="append", dest="codes", help="only this customer code (repeatable)")
-    migrate.add_argument("--segments", type=int, default=8, help="parallel segments of the customers table")
+    migrate.add_argument("--segments", type=int, default=8, help="parallel walkers of the customers by_shard index")
     args = parser.parse_args(argv)
     if args.command == "create-admin":
         return create_admin(args.username)

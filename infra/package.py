@@ -629,13 +629,6 @@ def policy_for(stage: str, fn: Function) -> dict:
         statements.append(_statement("Tables", actions, tables))
         if indexes:
             statements.append(_statement("Indexes", INDEX_ACTIONS, indexes))
-        if fn.name == "ledger_invariant":
-            # It pages through the customers table (store/ledger_jobs.py says why); no other function may Scan.
-            statements.append(
-                _statement(
-                    "WalkCustomers", ["dynamodb:Scan"], [f"arn:aws:dynamodb:*:*:table/{s.table_name('customers')}"]
-                )
-            )
         if fn.kind == "api":
             statements.append(
                 _statement(

@@ -63,7 +63,7 @@ from chalicelib.ports.money import (
     open_invoice,
 )
 
-SEGMENTS = 8  # parallel Scan segments of the customers table, one thread each
+SEGMENTS = 8  # parallel walkers of the customers' by_shard index, one thread each
 STOP_MARGIN_MS = 60_000  # stop when less than this is left of the Lambda's time
 RECHECK_DELAY_S = 2.0  # a breach is read again after this, to tell a posting in flight from a fault
 REPORT_CODES = 100  # breaching codes in the run's answer (the log names every one)

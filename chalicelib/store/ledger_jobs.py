@@ -2,15 +2,13 @@
 beyond one account's posting (store/ledger.py): the walk over every customer
 code, the credits recorded before the ledger, and the migration's transactions.
 
-The walk is a parallel Scan of the customers table, segment by segment, one
-page of codes at a time (the codes only). It is for these batch jobs alone:
-no request path scans (the API's IAM policy has no dynamodb:Scan; the
-ledger_invariant job's has it on the customers table only). Why the customers
-table and not the ledger's keys: a customer code is the account, so an account
-with invoices and no ledger entry at all (a charge never posted, an account
-not migrated) is still found, which a walk over the ledger would never show;
-and the customers table holds one item per account, while the ledger grows
-with every posting (a Scan is paid by the items it reads, whatever it returns)."""
+The walk Queries the customers table's by_shard index (keys only), its
+BOOK_SHARDS partitions shared among parallel segments, one page of codes at a
+time: no Scan anywhere. Why the customers table and not the ledger's keys: a
+customer code is the account, so an account with invoices and no ledger entry
+at all (a charge never posted, an account not migrated) is still found, which
+a walk over the ledger would never show; and the book holds one item per
+account, while the ledger grows with every posting."""
 
 from __future__ import annotations
 
@@ -21,6 +19,7 @@ from chalicelib.ports.invoices import InvoiceRecord
 from chalicelib.ports.money import GUARD, NewLedgerEntry, NewPayment, PaymentRecord
 from chalicelib.store.ledger import LabelledTx, item_of, payment_item, unchanged
 from chalicelib.store.models import (
+    BOOK_SHARDS,
     CustomerAccountModel,
     CustomerModel,
     InvoiceModel,
@@ -38,17 +37,23 @@ class AccountWalk:
     def codes_page(
         self, segment: int, segments: int, start_key: dict[str, Any] | None = None, limit: int = PAGE
     ) -> tuple[list[str], dict[str, Any] | None]:
-        """One page of customer codes of one segment, and the key to go on from (None: the segment is done)."""
-        it = CustomerModel.scan(
-            segment=segment,
-            total_segments=segments,
-            last_evaluated_key=start_key,
+        """One page of customer codes of one segment (the shards s with s % segments == segment, in
+        order), and where to go on from (None: the segment is done). One Query of the by_shard index."""
+        shards = [n for n in range(BOOK_SHARDS) if n % segments == segment]
+        if not shards:
+            return [], None
+        shard = int(start_key["shard"]) if start_key else shards[0]
+        it = CustomerModel.by_shard.query(
+            f"{shard:02d}",
+            last_evaluated_key=start_key.get("key") if start_key else None,
             limit=limit,
             page_size=limit,
-            attributes_to_get=["code"],
         )
         codes = [c.code for c in it]
-        return codes, it.last_evaluated_key
+        if it.last_evaluated_key:
+            return codes, {"shard": shard, "key": it.last_evaluated_key}
+        later = [n for n in shards if n > shard]
+        return codes, ({"shard": later[0], "key": None} if later else None)
 
 
 class MigrationStore:

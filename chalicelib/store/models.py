@@ -7,6 +7,7 @@ carry the stage prefix from the settings.
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from pynamodb.attributes import (
@@ -16,7 +17,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
@@ -70,6 +71,26 @@ class CustomerByLedger(GlobalSecondaryIndex):
     ledger_no = UnicodeAttribute(hash_key=True)
 
 
+BOOK_SHARDS = 16  # partitions of the by_shard index: the nightly jobs query them in parallel
+
+
+def book_shard(code: str) -> str:
+    """The by_shard partition of a customer code: stable, and spread evenly whatever the codes look like."""
+    return f"{zlib.crc32(code.encode()) % BOOK_SHARDS:02d}"
+
+
+class CustomersByShard(GlobalSecondaryIndex):
+    """Every customer code, spread over BOOK_SHARDS partitions: the nightly ledger check and the
+    migration walk the whole book with Queries, never a Scan."""
+
+    class Meta:
+        index_name = "by_shard"
+        projection = KeysOnlyProjection()
+
+    book_shard = UnicodeAttribute(hash_key=True)
+    code = UnicodeAttribute(range_key=True)
+
+
 class CustomerModel(Model):
     Meta = _meta("customers")
 
@@ -99,8 +120,17 @@ class CustomerModel(Model):
     notify_channels = UnicodeList(null=True)  # None: the utility's default (sms)
     reminders_opt_out = NumberAttribute(default=0)
 
+    book_shard = UnicodeAttribute(null=True)  # set from the code on every write (serialize)
+
     by_phone = CustomerByPhone()
     by_ledger = CustomerByLedger()
+    by_shard = CustomersByShard()
+
+    def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]:
+        # Every way a customer is written (save, batch write, transaction) serializes it: the shard
+        # is derived here once, so no writer can forget it.
+        self.book_shard = book_shard(self.code)
+        return super().serialize(null_check)
 
 
 # -- accounts: logins of customers, staff and admins ------------------------

@@ -925,22 +925,21 @@ def test_the_ledger_alarms_watch_the_metrics_the_invariant_job_emits(monkeypatch
         assert {d["Name"]: d["Value"] for d in props["Dimensions"]} == {d: emf[d] for d in directive["Dimensions"][0]}
         assert props["Threshold"] == 1 and props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert _is_alarm_to_topic(resources[alarm_id])
-    # Daily, and the only function that may Scan: the customers table, nothing else, and no writes.
+    # Daily, and it reads only: it walks the book through the customers' by_shard index, so no function
+    # may Scan any table.
     fn = next(f for f in infra.app_functions() if f.name == "ledger_invariant")
     assert fn.kind == "event"
     for stage in STAGES:
         policy = infra.policy_for(stage, fn)
-        assert allows(policy, "dynamodb:Scan", arn("dynamodb", f"table/cskh-{stage}-customers"))
-        for table in ("ledger", "invoices", "customer_accounts", "accounts"):
-            assert not allows(policy, "dynamodb:Scan", arn("dynamodb", f"table/cskh-{stage}-{table}"))
+        assert allows(policy, "dynamodb:Query", arn("dynamodb", f"table/cskh-{stage}-customers/index/by_shard"))
         for action in ("PutItem", "UpdateItem", "DeleteItem"):
             assert not allows(policy, f"dynamodb:{action}", arn("dynamodb", f"table/cskh-{stage}-ledger"))
         assert allows(policy, "dynamodb:Query", arn("dynamodb", f"table/cskh-{stage}-ledger"))
         for other in infra.app_functions():
-            if other.name != "ledger_invariant":
+            for table in ("customers", "ledger", "invoices", "customer_accounts", "accounts"):
                 assert not allows(
-                    infra.policy_for(stage, other), "dynamodb:Scan", arn("dynamodb", f"table/cskh-{stage}-customers")
-                ), other.name
+                    infra.policy_for(stage, other), "dynamodb:Scan", arn("dynamodb", f"table/cskh-{stage}-{table}")
+                ), (other.name, table)
 
 
 def test_dynamodb_calls_are_bounded_on_aws_and_not_on_dynamodb_local():
