@@ -43,3 +43,25 @@ def get_invoice_pdf(invoice_id):
             "Cache-Control": "private, no-store",
         },
     )
+
+
+def _image(payload: str, kind: str) -> Response:
+    from chalicelib.domain.vnpay_qr import png, svg  # deferred: qrcode is a cold-start cost
+
+    # The QR of what is open now: a payment changes it, so it is not kept long.
+    headers = {"Cache-Control": "private, max-age=60"}
+    if kind == "png":
+        return Response(body=png(payload), status_code=200, headers={"Content-Type": "image/png", **headers})
+    return Response(body=svg(payload), status_code=200, headers={"Content-Type": "image/svg+xml", **headers})
+
+
+@bp.route("/v1/invoices/{invoice_id}/vietqr.png", methods=["GET"], authorizer=bearer)
+@api
+def get_invoice_vietqr_png(invoice_id):
+    return _image(deps.invoices().vietqr_payload(identity(bp.current_request), invoice_id), "png")
+
+
+@bp.route("/v1/invoices/{invoice_id}/vietqr.svg", methods=["GET"], authorizer=bearer)
+@api
+def get_invoice_vietqr_svg(invoice_id):
+    return _image(deps.invoices().vietqr_payload(identity(bp.current_request), invoice_id), "svg")

@@ -18,6 +18,49 @@ from chalicelib.api.openapi_common import (
     path_param,
     query,
 )
+from chalicelib.domain.shapes import json_schema
+from chalicelib.services.shapes_vietqr import TransferView
+
+TRANSFER = json_schema(TransferView)
+# The detail as the customer reads it: with how to pay it by bank transfer (services/invoices.py).
+CUSTOMER_INVOICE_DETAIL = dict(
+    INVOICE_DETAIL,
+    required=[*INVOICE_DETAIL["required"], "payment_reference", "vietqr_payload", "transfer"],
+    properties=dict(
+        INVOICE_DETAIL["properties"],
+        payment_reference=TRANSFER["properties"]["payment_reference"],
+        vietqr_payload=dict(
+            TRANSFER["properties"]["vietqr_payload"],
+            description="the VietQR of a free NAPAS 247 transfer of the open amount; null when nothing is open "
+            "or VietQR is off",
+        ),
+        transfer=TRANSFER,
+    ),
+)
+
+
+def vietqr_image(summary: str, kind: str, params: list[dict[str, Any]], *errors: int) -> dict[str, Any]:
+    """A VietQR image route: PNG (binary: send Accept: image/png) or SVG."""
+    media = "image/png" if kind == "png" else "image/svg+xml"
+    schema = {"type": "string", "format": "binary"} if kind == "png" else STR
+    responses = {"200": {"description": kind.upper(), "content": {media: {"schema": schema}}}}
+    responses.update(error_responses(*errors, 401, 403, 404, 409))
+    responses["404"]["description"] = "Not found, or VietQR is off (VIETQR_OFF)"
+    responses["409"]["description"] = (
+        "Nothing is open (NOTHING_TO_PAY), or more than one NAPAS 247 transfer carries (AMOUNT_OVER_TRANSFER_LIMIT)"
+    )
+    return {
+        "get": {
+            "summary": f"{summary} as {kind.upper()}",
+            "tags": ["customers"],
+            "security": [{"bearer": []}],
+            "parameters": params,
+            "responses": responses,
+        }
+    }
+
+
+_INVOICE_QR = "The invoice's VietQR (a transfer of its open amount, reference TH<yymm><code>)"
 
 PATHS: dict[str, Any] = {
     "/v1/customers/{code}/invoices": {
@@ -46,7 +89,7 @@ PATHS: dict[str, Any] = {
     "/v1/invoices/{invoice_id}": {
         "get": op(
             "One invoice in full",
-            (200, "Invoice", INVOICE_DETAIL),
+            (200, "Invoice", CUSTOMER_INVOICE_DETAIL),
             secured=True,
             errors=(404,),
             params=[path_param("invoice_id", INVOICE_ID)],
@@ -67,4 +110,6 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/v1/invoices/{invoice_id}/vietqr.png": vietqr_image(_INVOICE_QR, "png", [path_param("invoice_id", INVOICE_ID)]),
+    "/v1/invoices/{invoice_id}/vietqr.svg": vietqr_image(_INVOICE_QR, "svg", [path_param("invoice_id", INVOICE_ID)]),
 }

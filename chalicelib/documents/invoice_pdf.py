@@ -248,9 +248,14 @@ class _Page:
 # --- the page ---------------------------------------------------------------
 
 
-def render_invoice_pdf(invoice: dict, seller: dict, qr_payload: str | None = None) -> bytes:
+def render_invoice_pdf(
+    invoice: dict, seller: dict, qr_payload: str | None = None, transfer: dict | None = None
+) -> bytes:
     """The invoice (the dict of `chalicelib.domain.invoices.detail`, plus the
-    optional e-invoice keys) as a one-page A4 PDF."""
+    optional e-invoice keys) as a one-page A4 PDF. `qr_payload`: the QR of the
+    payment page (VNPay); `transfer`: a bank transfer's VietQR, drawn beside it
+    with the account, bank and reference under it (services/shapes_vietqr.py's
+    TransferView as JSON: vietqr_payload, account_no, bank, payment_reference)."""
     with warnings.catch_warnings():
         # Pillow is left out of the Lambda zip (infra/native_check.py, NOT_SHIPPED) and fpdf2 warns
         # on import that it cannot add images; this PDF has none.
@@ -287,7 +292,7 @@ def render_invoice_pdf(invoice: dict, seller: dict, qr_payload: str | None = Non
     y = _meter(page, invoice, y)
     y = _lines_table(page, invoice, y)
     y = _in_words(page, invoice, y)
-    _payment(page, invoice, qr_payload, y)
+    _payment(page, invoice, qr_payload, y, transfer if transfer and transfer.get("vietqr_payload") else None)
     return bytes(pdf.output())
 
 
@@ -581,12 +586,48 @@ def _in_words(page: _Page, invoice: dict, y: float) -> float:
     return page.pdf.get_y() + 4
 
 
-def _payment(page: _Page, invoice: dict, qr_payload: str | None, y: float) -> float:
+def _qr_boxes(page: _Page, qr_payload: str | None, transfer: dict | None) -> list[tuple[str, list]]:
+    """The QRs to draw at the right of the payment section, each with the lines under it
+    (runs of text): the VietQR of a transfer first (free for the payer), then the payment page's."""
+    boxes: list[tuple[str, list]] = []
+    if transfer:
+        bank = transfer.get("bank") or {}
+        boxes.append(
+            (
+                _t(transfer.get("vietqr_payload")),
+                [
+                    [("Chuyển khoản VietQR (miễn phí)", 7.8, True, BLUE)],
+                    [("Bank transfer, free", 6.8, False, GREY)],
+                    [("STK ", 7.2, False, GREY), (_t(transfer.get("account_no")), 7.6, True, DARK)],
+                    [(_t(bank.get("short_name")) or _t(bank.get("name")), 7.2, False, DARK)],
+                    [("Nội dung ", 7.2, False, GREY), (_t(transfer.get("payment_reference")), 7.6, True, RED)],
+                ],
+            )
+        )
+    if qr_payload:
+        boxes.append(
+            (
+                qr_payload,
+                [
+                    [("Thanh toán qua VNPay", 7.8, True, BLUE)],
+                    [("Quét mã để thanh toán", 7.2, False, DARK)],
+                    [("Scan to pay (VNPay)", 6.8, False, GREY)],
+                ],
+            )
+        )
+    return boxes
+
+
+def _payment(page: _Page, invoice: dict, qr_payload: str | None, y: float, transfer: dict | None = None) -> float:
     pdf = page.pdf
-    qr_w = 44.0 if qr_payload else 0.0
-    y = page.room(max(30.0, qr_w + 12), y)
+    boxes = _qr_boxes(page, qr_payload, transfer)
+    qr_w = 46.0 if boxes else 0.0
+    gap = 4.0
+    lines_h = max((len(lines) for _, lines in boxes), default=0) * 3.8
+    box_h = qr_w - 8 + 6 + lines_h + 2
+    y = page.room(max(30.0, box_h + 4), y)
     top = y
-    left_w = WIDTH - (qr_w + 6 if qr_w else 0)
+    left_w = WIDTH - (len(boxes) * (qr_w + gap) + 2 if boxes else 0)
 
     status = _t(invoice.get("status")).lower()
     vi, en, color = STATUS.get(status, (_t(invoice.get("status")).upper() or DASH, "", DARK))
@@ -618,16 +659,20 @@ def _payment(page: _Page, invoice: dict, qr_payload: str | None, y: float) -> fl
             pdf.multi_cell(left_w - 6, 4.4, note, align="L", new_x="LMARGIN", new_y="NEXT")
             y = pdf.get_y() + 0.4
 
-    if qr_payload:
-        x = RIGHT - qr_w
-        size = qr_w - 8
+    size = qr_w - 8
+    for i, (payload, lines) in enumerate(boxes):
+        x = RIGHT - (len(boxes) - i) * qr_w - (len(boxes) - 1 - i) * gap
         pdf.set_draw_color(*LINE)
         pdf.set_line_width(0.3)
-        box_h = size + 15
         pdf.rect(x, top, qr_w, box_h, round_corners=True, corner_radius=1.5)
-        _draw_qr(pdf, qr_payload, x + 4, top + 4, size)
-        page.runs(x, top + size + 6, 4, [("Quét mã để thanh toán", 7.8, True, BLUE)], align="C", w=qr_w)
-        page.runs(x, top + size + 9.6, 3.6, [("Scan to pay", 7, False, GREY)], align="C", w=qr_w)
+        _draw_qr(pdf, payload, x + 4, top + 4, size)
+        line_y = top + size + 5.5
+        for runs in lines:
+            # A long account number or bank name is made smaller, never cut.
+            fits = page.fit("".join(r[0] for r in runs), qr_w - 3, max(r[1] for r in runs), True)
+            scale = fits / max(r[1] for r in runs)
+            page.runs(x, line_y, 3.8, [(t, sz * scale, b, c) for t, sz, b, c in runs], align="C", w=qr_w)
+            line_y += 3.8
         y = max(y, top + box_h)
     return y + 3
 

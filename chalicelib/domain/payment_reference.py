@@ -31,10 +31,12 @@ ORDER = "order"
 
 # Contiguous, as they are written: a space or a dot inside is not ours. The id of an order is
 # 18 digits (time and a random part) or K and 12 hex digits (an idempotency key's digest).
+# A check letter followed by a digit is not one: a letter typed for a digit, or the check letter
+# swapped with the last digit, would otherwise read as another, shorter reference.
 _FOUND = re.compile(
-    r"TN(?P<account>\d{6,12})[A-Z]"
-    r"|TH(?P<yy>\d{2})(?P<mm>0[1-9]|1[0-2])(?P<invoice>\d{6,12})[A-Z]"
-    r"|TD(?P<order>\d{18}|K[0-9A-F]{12})[A-Z]"
+    r"(?:TN(?P<account>[0-9]{6,12})"
+    r"|TH(?P<yy>[0-9]{2})(?P<mm>0[1-9]|1[0-2])(?P<invoice>[0-9]{6,12})"
+    r"|TD(?P<order>[0-9]{18}|K[0-9A-F]{12}))[A-Z](?![0-9])"
 )
 
 
@@ -88,7 +90,7 @@ def for_account(customer_code: str) -> str:
 
 def for_invoice(customer_code: str, period: str) -> str:
     """`period` is YYYY-MM (a bill of 2000-2099)."""
-    m = re.fullmatch(r"20(\d{2})-(0[1-9]|1[0-2])", period)
+    m = re.fullmatch(r"20([0-9]{2})-(0[1-9]|1[0-2])", period)
     if m is None:
         raise ValueError("a period is YYYY-MM, 2000-2099")
     body = f"TH{m.group(1)}{m.group(2)}{_digits(customer_code)}"
@@ -96,14 +98,14 @@ def for_invoice(customer_code: str, period: str) -> str:
 
 
 def for_order(order_id: str) -> str:
-    if not re.fullmatch(r"\d{18}|K[0-9A-F]{12}", order_id):
+    if not re.fullmatch(r"[0-9]{18}|K[0-9A-F]{12}", order_id):
         raise ValueError("an order id is 18 digits or K and 12 hex digits")
     body = f"TD{order_id}"
     return body + check_letter(body)
 
 
 def _digits(customer_code: str) -> str:
-    if not re.fullmatch(r"\d{6,12}", customer_code):
+    if not re.fullmatch(r"[0-9]{6,12}", customer_code):
         raise ValueError("a customer code is 6-12 digits")
     return customer_code
 

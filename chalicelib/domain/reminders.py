@@ -165,6 +165,16 @@ class Message:
     data: dict[str, str]  # the facts, for templates (Zalo ZNS) and push payloads
 
 
+@dataclass(frozen=True)
+class TransferNote:
+    """How to pay the bill by bank transfer (VietQR, docs/vietqr.md): what a text reminder adds."""
+
+    bank: str  # the short name, e.g. Vietcombank
+    account_no: str
+    account_name: str
+    reference: str  # what the transfer's description must contain
+
+
 def payment_link(base: str, invoice_id: str) -> str:
     if "{invoice_id}" in base:
         return base.replace("{invoice_id}", quote(invoice_id, safe=""))
@@ -199,9 +209,12 @@ def compose(
     due_date: str,
     link_base: str,
     sender: str = "CAWACO",
+    transfer: TransferNote | None = None,
 ) -> Message:
     """The reminder in Vietnamese: period, amount, due date, payment link.
-    SMS is plain ASCII; e-mail, push and Zalo keep the diacritics."""
+    SMS is plain ASCII; e-mail, push and Zalo keep the diacritics. With `transfer`,
+    SMS, e-mail and Zalo also say where to transfer it and the reference to write
+    (SMS in as few characters as it can: 'CK VCB 1012345678 ND TH...'); push stays short."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     money, due, month = format_vnd(amount), _vn_date(due_date), _vn_period(period)
@@ -228,15 +241,30 @@ def compose(
         "payment_link": link,
         "level": level.name,
     }
+    if transfer is not None:
+        data.update(bank=transfer.bank, account_no=transfer.account_no, transfer_reference=transfer.reference)
     if channel == "sms":
-        return Message(channel, ascii_text(title), ascii_text(body), data)
+        # 'CK' (chuyển khoản) and 'ND' (nội dung) are how banks' own SMS abbreviate a transfer and its text.
+        extra = f" CK {transfer.bank} {transfer.account_no} ND {transfer.reference}" if transfer else ""
+        return Message(channel, ascii_text(title), ascii_text(body) + ascii_text(extra), data)
     if channel == "email":
+        how = (
+            (
+                f"\n\nHoặc chuyển khoản miễn phí (NAPAS 247): ngân hàng {transfer.bank}, số tài khoản "
+                f"{transfer.account_no}, chủ tài khoản {transfer.account_name}, số tiền {money}, nội dung chuyển "
+                f"khoản: {transfer.reference} (ghi đúng mã này để hóa đơn được ghi nhận tự động)."
+            )
+            if transfer
+            else ""
+        )
         text = (
-            f"Kính gửi quý khách,\n\n{body[len(sender) + 2 :]}\n\n"
+            f"Kính gửi quý khách,\n\n{body[len(sender) + 2 :]}{how}\n\n"
             "Nếu quý khách đã thanh toán, xin vui lòng bỏ qua thông báo này.\n\n"
             f"Trân trọng,\n{sender}"
         )
         return Message(channel, f"{sender}: {title} (kỳ {month})", text, data)
+    if channel == "zalo" and transfer:
+        body += f" Chuyển khoản: {transfer.bank} {transfer.account_no}, nội dung {transfer.reference}."
     return Message(channel, title, body, data)
 
 

@@ -205,8 +205,9 @@ def merchant_payload(
     return body + _crc_hex(body)
 
 
-def _objects(text: str, where: str) -> dict[str, str]:
-    """Split a TLV list into {tag: value}; ValueError if it is malformed."""
+def tlv_objects(text: str, where: str = "value") -> dict[str, str]:
+    """Split a TLV list into {tag: value}; ValueError if it is malformed. Also for a template
+    nested deeper than `parse` splits (VietQR's beneficiary, 38/01)."""
     out: dict[str, str] = {}
     i = 0
     while i < len(text):
@@ -231,7 +232,7 @@ def parse(payload: str) -> dict[str, str | dict[str, str]]:
     the CRC does not match."""
     if not isinstance(payload, str):
         raise ValueError("payload must be a string")
-    root = _objects(payload, "payload")
+    root = tlv_objects(payload, "payload")
     tags = list(root)
     if not tags or tags[0] != "00":
         raise ValueError("payload must start with tag 00 (payload format indicator)")
@@ -244,7 +245,7 @@ def parse(payload: str) -> dict[str, str | dict[str, str]]:
     expected = _crc_hex(payload[:-4])
     if root["63"] != expected:
         raise ValueError(f"bad CRC: payload says {root['63']}, computed {expected}")
-    return {tag: _objects(value, f"tag {tag}") if tag in TEMPLATE_TAGS else value for tag, value in root.items()}
+    return {tag: tlv_objects(value, f"tag {tag}") if tag in TEMPLATE_TAGS else value for tag, value in root.items()}
 
 
 # --- Images ------------------------------------------------------------------

@@ -7,9 +7,11 @@ from typing import Any
 from chalicelib.config import Settings
 from chalicelib.domain import invoices as rules
 from chalicelib.domain.identifiers import INVOICE_ID_RE
+from chalicelib.domain.shapes import to_json
 from chalicelib.domain.tokens import Identity
 from chalicelib.errors import Forbidden, NotFound, ValidationError, invalid_cursor
 from chalicelib.ports.invoices import Invoices
+from chalicelib.services import vietqr
 from chalicelib.services.auth import customer_code
 
 
@@ -61,11 +63,30 @@ class InvoiceService:
         # An unpaid bill carries a QR that opens the payment page for it (VNPay
         # QR codes are per order and expire in minutes; a printed bill lives longer).
         qr = f"{s.payment_link_base}{invoice['invoice_id']}" if invoice["status"] == "unpaid" else None
-        return f"hoa-don-{invoice['invoice_id']}.pdf", render_invoice_pdf(invoice, seller, qr)
+        # And, beside it, the VietQR of a free bank transfer of what is open (it never expires).
+        transfer = invoice["transfer"] if invoice["vietqr_payload"] and invoice["status"] == "unpaid" else None
+        return f"hoa-don-{invoice['invoice_id']}.pdf", render_invoice_pdf(invoice, seller, qr, transfer)
 
     def get(self, identity: Identity, invoice_id: str) -> dict[str, Any]:
         invoice = self.invoices.get(invoice_id) if INVOICE_ID_RE.match(invoice_id) else None
         # Someone else's invoice is answered exactly like a missing one.
         if invoice is None or not identity.owns(invoice.customer_code):
             raise NotFound("no such invoice", "Không tìm thấy hoá đơn.", code="INVOICE_NOT_FOUND")
-        return rules.detail(invoice)
+        out = rules.detail(invoice)
+        # Paying it by bank transfer: the reference to write, and the VietQR of what is open.
+        transfer = vietqr.for_invoice(self.settings, out)
+        out["payment_reference"] = transfer.payment_reference
+        out["vietqr_payload"] = transfer.vietqr_payload
+        out["transfer"] = to_json(transfer)
+        return out
+
+    def vietqr_payload(self, identity: Identity, invoice_id: str) -> str:
+        """The invoice's VietQR, for its image: 404 for someone else's invoice or VietQR off, 409 when
+        nothing is open."""
+        invoice = self.get(identity, invoice_id)
+        if invoice["transfer"]["bank"] is None:
+            raise vietqr.vietqr_off()
+        if not invoice["vietqr_payload"]:
+            raise vietqr.not_payable(invoice["open_amount"])
+        payload: str = invoice["vietqr_payload"]
+        return payload

@@ -30,11 +30,13 @@ from chalicelib.ports.money import (
     VnpayUnavailable,
     VnpayUnsigned,
 )
+from chalicelib.services import vietqr
 from chalicelib.services.ledger import IncomingPayment, LedgerService, Target
 from chalicelib.services.shapes_payments import CreateOrder, OrderItem, OrderStatus, OrderView
 
 APPLY_ATTEMPTS = 5
 OPEN_STATES = ("pending", "failed", "expired", "review")  # no transaction has settled the order yet
+SETTLED_STATES = ("paid", "refunded", "review")  # no VietQR: paid, or VNPay may have taken the money
 
 
 UNANSWERED_IN_A_ROW = 3  # querydr calls VNPay leaves unanswered before a reconciliation run stops asking
@@ -214,6 +216,8 @@ class PaymentService:
         status = order.status
         if status == "pending" and order.expires_at <= now:
             status = "expired"  # shown as expired; only VNPay's answer changes what is stored
+        # Or by bank transfer: its VietQR while no payment has settled the order.
+        transfer = vietqr.for_order(self.s, order.order_id, int(order.amount), settled=status in SETTLED_STATES)
         shown = OrderView(
             order_id=order.order_id,
             status=cast(OrderStatus, status),  # the store holds only the states this service writes
@@ -238,6 +242,8 @@ class PaymentService:
             paid_at=iso(order.paid_at) if order.paid_at else None,
             transaction_no=order.transaction_no,
             credit_amount=int(order.credit_amount or 0),
+            payment_reference=transfer.payment_reference if transfer else None,
+            vietqr_payload=transfer.vietqr_payload if transfer else None,
         )
         answer: dict[str, Any] = to_json(shown)
         return answer

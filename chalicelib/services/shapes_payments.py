@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from chalicelib.domain import identifiers as ids
+from chalicelib.domain import vietqr
 from chalicelib.domain.shapes import spec
 
 MAX_INVOICES = 20  # invoices one order may pay
@@ -73,3 +74,17 @@ class OrderView:
     paid_at: str | None = field(metadata=spec(format="date-time"))
     transaction_no: str | None = field(metadata=spec(description="VNPay's vnp_TransactionNo, once paid"))
     credit_amount: int = field(metadata=spec(description="VND of the payment kept as account credit"))
+    payment_reference: str | None = field(
+        metadata=spec(
+            pattern=vietqr.REFERENCE_PATTERN,
+            description="the description of a bank transfer paying this order instead of VNPay (null for an "
+            "order whose id no reference carries)",
+        )
+    )
+    vietqr_payload: str | None = field(
+        metadata=spec(
+            pattern=vietqr.PAYLOAD_PATTERN,
+            description="the VietQR of that transfer (NAPAS 247, the order's amount); null once the order is "
+            "settled, or VietQR is off",
+        )
+    )

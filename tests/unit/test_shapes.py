@@ -174,6 +174,8 @@ def test_the_order_schemas_are_valid_openapi():
         paid_at=None,
         transaction_no=None,
         credit_amount=0,
+        payment_reference="TDK0123456789ABM",
+        vietqr_payload=None,
     )
     assert set(to_json(view)) == set(json_schema(OrderView)["required"])
 
