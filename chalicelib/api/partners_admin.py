@@ -1,0 +1,39 @@
+"""Managers: the bill-pay partners (docs/partners.md, onboarding): list, create, change, disable; every
+change audited. A partner's secret is never sent here nor shown: only the SSM parameter that holds it."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import deps
+from chalicelib.api.authorizer import bearer
+from chalicelib.api.common import handled, identity, json_body, json_response
+
+bp = Blueprint(__name__)
+api = handled(bp)
+
+
+@bp.route("/v1/admin/partners", methods=["GET"], authorizer=bearer)
+@api
+def list_partners():
+    return deps.partners_admin().list_partners()
+
+
+@bp.route("/v1/admin/partners", methods=["POST"], authorizer=bearer)
+@api
+def create_partner():
+    request = bp.current_request
+    return json_response(deps.partners_admin().create(identity(request).account_id, json_body(request)), 201)
+
+
+@bp.route("/v1/admin/partners/{partner_id}", methods=["PATCH"], authorizer=bearer)
+@api
+def update_partner(partner_id):
+    request = bp.current_request
+    return deps.partners_admin().update(identity(request).account_id, partner_id, json_body(request))
+
+
+@bp.route("/v1/admin/partners/{partner_id}/disable", methods=["POST"], authorizer=bearer)
+@api
+def disable_partner(partner_id):
+    return deps.partners_admin().disable(identity(bp.current_request).account_id, partner_id)
