@@ -9,6 +9,8 @@ import os
 
 from chalicelib.config import get_settings
 from chalicelib.domain.masking import mask_phone
+from chalicelib.domain.messages import SmsToSend
+from chalicelib.domain.shapes import to_json
 
 
 class QueuedSms:
@@ -18,9 +20,8 @@ class QueuedSms:
         self._publisher = publisher
 
     def send_sms(self, customer_code: str, phone: str, text: str) -> None:
-        self._publisher.publish(
-            "notifications", {"kind": "sms", "customer_code": customer_code, "phone": phone, "text": text}
-        )
+        message = SmsToSend(customer_code=customer_code, phone=phone, text=text)
+        self._publisher.publish(message.QUEUE, to_json(message))
 
 
 @functools.lru_cache(maxsize=1)

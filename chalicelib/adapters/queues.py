@@ -1,4 +1,5 @@
-"""Queues the code expects; infra/package.py deploys these (tests/unit/test_infra.py checks)."""
+"""Queues the code expects; infra/package.py deploys these (tests/unit/test_infra.py checks). What each
+carries is declared once in chalicelib/domain/messages.py (each message shape names its QUEUE)."""
 
 from __future__ import annotations
 

@@ -1,61 +1,28 @@
-"""OpenAPI paths of the readings blueprint (api/readings.py): meter readings sent by the staff app."""
+"""OpenAPI paths of the readings blueprint (api/readings.py): meter readings sent by the staff app. The bodies
+and answers are services/shapes_field.py's, stated from there."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.openapi_common import (
-    BOOL,
-    CODE,
-    INT,
-    INVOICE_DETAIL,
-    NSTR,
-    PERIOD,
-    READING_ID,
-    STR,
-    array,
-    obj,
-    path_param,
-    staff_op,
-)
+from chalicelib.api.openapi_common import INVOICE_DETAIL, READING_ID, path_param, staff_op
+from chalicelib.domain.shapes import json_schema
+from chalicelib.services.shapes_field import ReadingBatch, ReadingsAccepted, ReadingSent, ReadingView
 
-READING = obj(
-    ["reading_id", "customer_code", "period", "new_index", "read_at"],
-    reading_id=READING_ID,
-    customer_code=CODE,
-    period=PERIOD,
-    new_index={"type": "integer", "minimum": 0, "maximum": 10**9 - 1},
-    read_at={"type": "string", "format": "date-time"},
-    lat={"type": "number", "minimum": -90, "maximum": 90, "nullable": True},
-    lng={"type": "number", "minimum": -180, "maximum": 180, "nullable": True},
-)
-_STATUS = {"type": "string", "enum": ["queued", "billed", "flagged", "rejected"]}
-REASON = obj(["code", "message_vi"], code=STR, message_vi=STR, message_en=STR)
+READING = json_schema(ReadingSent, closed=False)
+_VIEW = json_schema(ReadingView)
+# The invoice is domain/invoices.detail's, as GET /v1/invoices/{id} answers it.
+_VIEW["properties"]["invoice"] = dict(INVOICE_DETAIL, description=_VIEW["properties"]["invoice"]["description"])
 
 PATHS: dict[str, Any] = {
     "/v1/staff/readings": {
         "post": staff_op(
             "Send a reading, or an offline batch {readings: [...]}: stored once per reading_id, queued, 202",
-            (
-                202,
-                "Accepted",
-                obj(
-                    ["accepted", "readings"],
-                    accepted=INT,
-                    readings=array(
-                        obj(
-                            ["reading_id", "status", "duplicate"],
-                            reading_id=READING_ID,
-                            status=_STATUS,
-                            duplicate=BOOL,
-                        )
-                    ),
-                ),
-            ),
+            (202, "Accepted", json_schema(ReadingsAccepted)),
             body={
                 "anyOf": [
                     dict(READING, **{"not": {"required": ["readings"]}}),
-                    obj(["readings"], readings=array(READING, minItems=1, maxItems=100)),
+                    json_schema(ReadingBatch, closed=False),
                 ]
             },
             errors=(400, 409),
@@ -65,25 +32,7 @@ PATHS: dict[str, Any] = {
         "get": staff_op(
             "What became of a reading: queued, billed, flagged or rejected, the reasons, the invoice, "
             "and whether cash may be collected on the spot",
-            (
-                200,
-                "Reading",
-                obj(
-                    ["reading_id", "status", "customer_code", "period", "new_index", "reasons", "collect_on_spot"],
-                    reading_id=READING_ID,
-                    status=_STATUS,
-                    customer_code=CODE,
-                    period=PERIOD,
-                    new_index=INT,
-                    read_at=dict(STR, description="as the device sent it: ISO 8601 with its offset"),
-                    reasons=array(REASON, description="why it was flagged or rejected"),
-                    invoice_id=NSTR,
-                    invoice=dict(INVOICE_DETAIL, description="the invoice it billed, once billed"),
-                    collect_on_spot=BOOL,
-                    print={"type": "string", "enum": ["receipt", "notice", "none"]},
-                    why_not_collect=dict(array(STR), nullable=True),
-                ),
-            ),
+            (200, "Reading", _VIEW),
             errors=(400, 404),
             params=[path_param("reading_id", READING_ID)],
         )

@@ -1,105 +1,35 @@
-"""OpenAPI paths of the staff blueprint (api/staff.py): staff login, today's routes; staff accounts, devices
-and routes for managers."""
+"""OpenAPI paths of the staff blueprint (api/staff.py): staff login, today's routes; staff accounts, devices and
+routes for managers. The bodies and answers are services/shapes_field.py's, stated from there."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.openapi_common import (
-    CODE,
-    DATE,
-    DATETIME,
-    INT,
-    INVOICE_ID,
-    NDATETIME,
-    NINT,
-    NNUM,
-    NSTR,
-    PERIOD,
-    STR,
-    USERNAME,
-    array,
-    obj,
-    op,
-    path_param,
-    pattern,
-    staff_op,
-    tokens,
-)
+from chalicelib.api.openapi_common import USERNAME, op, path_param, pattern, staff_op, tokens
 from chalicelib.domain import identifiers as ids
+from chalicelib.domain.shapes import json_schema
+from chalicelib.services.shapes_field import (
+    Devices,
+    NewRoute,
+    NewStaff,
+    Route,
+    RouteChange,
+    RoutesToday,
+    StaffCreated,
+    StaffLogin,
+    StaffUnbound,
+)
 
-_CODES = array(
-    pattern(ids.CUSTOMER_CODE),
-    minItems=1,
-    maxItems=3000,
-    uniqueItems=True,
-    description="customer codes in visiting order, each once",
-)
-_DAYS = array(
-    {"type": "integer", "minimum": 1, "maximum": 31}, minItems=1, description="days of the month the route is walked"
-)
-_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}
-_ROUTE_PROPS = dict(
-    route_id=pattern(ids.ROUTE_ID),
-    staff=STR,
-    period=PERIOD,
-    branch=NSTR,
-    days=_DAYS,
-    customer_codes=array(CODE),
-    customer_count=INT,
-)
-ROUTE = obj(list(_ROUTE_PROPS), **_ROUTE_PROPS)
-CUSTOMER_CARD = obj(
-    [
-        "order",
-        "customer_code",
-        "ledger_no",
-        "name",
-        "address",
-        "phone",
-        "meter",
-        "customer_class",
-        "payment_channel",
-        "old_index",
-        "recent_consumption",
-        "unpaid_amount",
-        "unpaid_invoices",
-    ],
-    order=INT,
-    customer_code=CODE,
-    ledger_no=STR,
-    name=STR,
-    address=STR,
-    house_no=NSTR,
-    phone=NSTR,
-    customer_class=STR,
-    business_type=NSTR,
-    payment_channel={"type": "string", "enum": ["cash", "bank_transfer", "authorised_debit"]},
-    meter=obj(["serial", "size", "digits"], serial=NSTR, size=NSTR, digits=INT, replaced_on=NSTR, start_index=NINT),
-    old_index=NINT,
-    last_read_on=NSTR,
-    recent_consumption=array(
-        obj(["period", "consumption_m3"], period=PERIOD, consumption_m3=INT), description="newest first, up to 3"
-    ),
-    unpaid_amount={"type": "integer", "description": "VND, sum of the unpaid invoices"},
-    unpaid_invoices=array(
-        obj(["invoice_id", "period", "total"], invoice_id=INVOICE_ID, period=PERIOD, total=INT, due_date=NSTR)
-    ),
-)
-_UNBOUND = {"type": "string", "enum": ["unbound"]}
+ROUTE = json_schema(Route)
+# Bodies are read open, as ever: other keys are ignored.
+_ROUTE_CHANGE = dict(json_schema(RouteChange, closed=False), minProperties=1)
 
 PATHS: dict[str, Any] = {
     "/v1/staff/login": {
         "post": op(
             "Field staff login; the first login binds the device, another device is refused (403 DEVICE_NOT_BOUND)",
             (200, "Tokens bound to the device", tokens("staff")),
-            body=obj(
-                ["username", "password", "device_imei", "app_version"],
-                username=USERNAME,
-                password={"type": "string", "minLength": 1, "maxLength": 128},
-                device_imei=pattern(ids.DEVICE_IMEI),
-                app_version=pattern(ids.APP_VERSION, example="1.2.0"),
-            ),
+            body=json_schema(StaffLogin, closed=False),
             errors=(400, 401, 403, 423, 426, 429),
             tag="staff",
         )
@@ -108,46 +38,14 @@ PATHS: dict[str, Any] = {
         "get": staff_op(
             "Today's route(s) for offline work: customers in visiting order with meter, old index, recent "
             "consumption, payment channel and unpaid amount",
-            (
-                200,
-                "Routes",
-                obj(
-                    ["staff", "reading_period", "day", "generated_at", "routes"],
-                    staff=STR,
-                    reading_period=PERIOD,
-                    day=DATE,
-                    generated_at=DATETIME,
-                    routes=array(dict(ROUTE, properties=dict(ROUTE["properties"], customers=array(CUSTOMER_CARD)))),
-                ),
-            ),
+            (200, "Routes", json_schema(RoutesToday)),
             errors=(400,),
         )
     },
     "/v1/admin/devices": {
         "get": op(
             "Field devices: IMEI, staff, app version, last position and time, status (active within 15 minutes)",
-            (
-                200,
-                "Devices",
-                obj(
-                    ["devices", "generated_at"],
-                    generated_at=DATETIME,
-                    devices=array(
-                        obj(
-                            ["device_imei", "staff", "status"],
-                            device_imei=NSTR,
-                            staff=STR,
-                            full_name=NSTR,
-                            branch=NSTR,
-                            app_version=NSTR,
-                            last_lat=NNUM,
-                            last_lng=NNUM,
-                            last_seen_at=NDATETIME,
-                            status={"type": "string", "enum": ["active", "idle", "unbound"]},
-                        )
-                    ),
-                ),
-            ),
+            (200, "Devices", json_schema(Devices)),
             secured=True,
             errors=(),
             tag="managers",
@@ -156,25 +54,8 @@ PATHS: dict[str, Any] = {
     "/v1/admin/staff": {
         "post": op(
             "Create a staff account (no device bound yet; the password follows the policy; audited)",
-            (
-                201,
-                "Created",
-                obj(
-                    ["username", "full_name", "branch", "status"],
-                    username=USERNAME,
-                    full_name=STR,
-                    branch=STR,
-                    device_imei=NSTR,
-                    status=_UNBOUND,
-                ),
-            ),
-            body=obj(
-                ["username", "full_name", "branch", "password"],
-                username=USERNAME,
-                full_name=_NAME,
-                branch=_NAME,
-                password={"type": "string", "minLength": 8, "maxLength": 128},
-            ),
+            (201, "Created", json_schema(StaffCreated)),
+            body=json_schema(NewStaff, closed=False),
             secured=True,
             errors=(400, 409),
             tag="managers",
@@ -183,17 +64,7 @@ PATHS: dict[str, Any] = {
     "/v1/admin/staff/{username}/rebind": {
         "post": op(
             "Free a staff account from its device (its sessions end); the next login binds the new device; audited",
-            (
-                200,
-                "Unbound",
-                obj(
-                    ["username", "status"],
-                    username=USERNAME,
-                    device_imei=NSTR,
-                    previous_device_imei=STR,
-                    status=_UNBOUND,
-                ),
-            ),
+            (200, "Unbound", json_schema(StaffUnbound)),
             secured=True,
             errors=(400, 404),
             tag="managers",
@@ -204,14 +75,7 @@ PATHS: dict[str, Any] = {
         "post": op(
             "Create a route: customers in visiting order for a staff member, a billing period and days; audited",
             (201, "Created", ROUTE),
-            body=obj(
-                ["staff", "period", "days", "customer_codes"],
-                staff=USERNAME,
-                period=PERIOD,
-                days=_DAYS,
-                branch=dict(_NAME, nullable=True, description="null or absent: the staff member's branch"),
-                customer_codes=_CODES,
-            ),
+            body=json_schema(NewRoute, closed=False),
             secured=True,
             errors=(400,),
             tag="managers",
@@ -221,11 +85,7 @@ PATHS: dict[str, Any] = {
         "put": op(
             "Reassign a route to another staff member, change its days or replace its customers; audited",
             (200, "Updated", ROUTE),
-            body={
-                "type": "object",
-                "minProperties": 1,
-                "properties": {"staff": USERNAME, "days": _DAYS, "customer_codes": _CODES},
-            },
+            body=_ROUTE_CHANGE,
             secured=True,
             errors=(400, 404, 409),
             tag="managers",

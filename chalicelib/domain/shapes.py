@@ -9,11 +9,23 @@ type cannot say goes in the field's metadata, written with `spec()`:
     invoice_ids: list[str] = field(metadata=spec(pattern=ids.INVOICE_ID, min=1, max=20, unique=True))
 
 - `pattern`, `format`: of a string (of the items, on a list of strings); the patterns are
-  chalicelib/domain/identifiers.py's, checked with `re.match` as the hand checks did.
+  chalicelib/domain/identifiers.py's, checked with `re.match` as the hand checks did, or with
+  `re.fullmatch` where `fullmatch` is set (a check written so: `$` then takes no final newline).
 - `min`, `max`: the length of a string or a list, the value of a number.
 - `unique`: a list repeats no item. `description`, `example`: for the document only.
+- `schema`: more of the field's document schema, for a rule a service checks itself with its own
+  error codes (the password policy of domain/passwords.py): the document states it, `parse` does not.
 - `message`: (English, Vietnamese), the error any failure of this field raises instead of the
-  generic one (the messages clients already know stay word for word).
+  generic one (the messages clients already know stay word for word). `{field}` in it is replaced
+  by the field's path (`readings[2].period`). A nested field's own message wins over its parent's.
+- `items`: a `spec()` for each item of a list (its own bounds and message).
+- `check`: a function of the value once the declared checks pass, for a rule the document cannot
+  state (a date that exists, an instant with its offset): it returns the value to keep (it may
+  normalise it); a ValueError or TypeError fails the field; an AppError passes as it is.
+- `omit_none`: for answers, `to_json` leaves the key out while the value is None (a key present
+  only sometimes); the schema does not list it as required or nullable.
+
+`object` is any JSON value, one the shape does not state (the document may, beside it).
 
 A field with no default is required; `X | None` is nullable (OpenAPI 3.0: `nullable: true`).
 Response schemas are closed (`additionalProperties: false`); a request is parsed and documented
@@ -23,21 +35,26 @@ open by default (`closed=False`: other keys are ignored, as the hand checks did)
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, Literal, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 from chalicelib.errors import ValidationError
 
 T = TypeVar("T")
-_KEYS = frozenset({"pattern", "format", "min", "max", "unique", "description", "example", "message"})
+_KEYS = frozenset(
+    {"pattern", "fullmatch", "format", "min", "max", "unique", "description", "example", "message", "schema"}
+)
+_KEYS |= {"items", "check", "omit_none"}  # a list's items or a map's values; a rule; answers
 
 
 def spec(
     *,
     pattern: str | None = None,
+    fullmatch: bool = False,
     format: str | None = None,
     min: int | None = None,
     max: int | None = None,
@@ -45,10 +62,15 @@ def spec(
     description: str | None = None,
     example: object = None,
     message: tuple[str, str] | None = None,
+    items: Mapping[str, Any] | None = None,
+    check: Callable[[Any], Any] | None = None,
+    omit_none: bool = False,
+    schema: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A field's metadata: `field(metadata=spec(...))`. Only the keys given are kept."""
     given = {
         "pattern": pattern,
+        "fullmatch": fullmatch or None,
         "format": format,
         "min": min,
         "max": max,
@@ -56,6 +78,10 @@ def spec(
         "description": description,
         "example": example,
         "message": message,
+        "items": items,
+        "check": check,
+        "omit_none": omit_none or None,
+        "schema": schema,
     }
     return {k: v for k, v in given.items() if v is not None}
 
@@ -65,7 +91,7 @@ def spec(
 
 @dataclasses.dataclass(frozen=True)
 class _Type:
-    kind: Literal["str", "int", "float", "bool", "enum", "list", "shape"]
+    kind: Literal["str", "int", "float", "bool", "enum", "list", "shape", "any"]
     nullable: bool = False
     values: tuple[object, ...] = ()  # enum
     item: _Type | None = None  # list
@@ -96,6 +122,8 @@ def _type_of(hint: object, where: str) -> _Type:
     if origin is list:
         (item,) = get_args(hint)
         return _Type("list", item=_type_of(item, f"{where}[]"))
+    if hint is object:
+        return _Type("any")
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _Type("shape", shape=hint)
     if hint in _SCALARS:
@@ -134,9 +162,12 @@ def _enum_type(values: tuple[object, ...]) -> str:
 
 def _schema(t: _Type, meta: Mapping[str, Any], closed: bool) -> dict[str, Any]:
     out: dict[str, Any]
-    if t.kind == "list":
+    if t.kind == "any":
+        out = {}
+    elif t.kind == "list":
         assert t.item is not None
         item_meta = {k: meta[k] for k in ("pattern", "format") if k in meta}
+        item_meta.update(meta.get("items", {}))
         out = {"type": "array", "items": _schema(t.item, item_meta, closed)}
         if "min" in meta:
             out["minItems"] = meta["min"]
@@ -159,7 +190,7 @@ def _schema(t: _Type, meta: Mapping[str, Any], closed: bool) -> dict[str, Any]:
             out[low] = meta["min"]
         if "max" in meta:
             out[high] = meta["max"]
-    if t.nullable:
+    if t.nullable and not meta.get("omit_none"):
         out["nullable"] = True
         if "enum" in out:
             out["enum"].append(None)
@@ -172,12 +203,13 @@ def json_schema(cls: type, *, closed: bool = True) -> dict[str, Any]:
     props: dict[str, Any] = {}
     for f in fields_of(cls):
         prop = _schema(f.type, f.meta, closed)
+        prop.update(f.meta.get("schema", {}))
         for key in ("description", "example"):
             if key in f.meta:
                 prop[key] = f.meta[key]
         props[f.name] = prop
     out: dict[str, Any] = {"type": "object"}
-    required = [f.name for f in fields_of(cls) if f.required]
+    required = [f.name for f in fields_of(cls) if f.required and not f.meta.get("omit_none")]
     if required:
         out["required"] = required
     out["properties"] = props
@@ -192,9 +224,15 @@ def json_schema(cls: type, *, closed: bool = True) -> dict[str, Any]:
 def to_json(value: object) -> Any:
     """A shape (and the shapes and lists in it) as plain JSON values, its keys in declaration order."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: to_json(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not (f.metadata.get("omit_none") and getattr(value, f.name) is None)
+        }
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
     return value
 
 
@@ -214,6 +252,11 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def _matches(meta: Mapping[str, Any], value: str) -> bool:
+    regex = _regex(meta["pattern"])
+    return bool(regex.fullmatch(value) if meta.get("fullmatch") else regex.match(value))
+
+
 def _range(meta: Mapping[str, Any], unit_en: str, unit_vi: str) -> tuple[str, str]:
     low, high = meta.get("min"), meta.get("max")
     if low is not None and high is not None:
@@ -228,6 +271,21 @@ def _out_of(meta: Mapping[str, Any], n: float) -> bool:
 
 
 def _value(t: _Type, meta: Mapping[str, Any], value: object, path: str, closed: bool) -> object:
+    if "message" in meta or "check" in meta:  # the field's own words and rule, around its declared checks
+        declared = {k: v for k, v in meta.items() if k not in ("message", "check")}
+        try:
+            out = _value(t, declared, value, path, closed)
+            if out is None or "check" not in meta:
+                return out
+            try:
+                return meta["check"](out)
+            except (ValueError, TypeError):
+                raise _Invalid(path, "is not valid", "không hợp lệ") from None
+        except _Invalid as e:
+            if "message" in meta and not e.whole:
+                en, vi = meta["message"]
+                raise _Invalid(path, en, vi, whole=True) from None
+            raise
     if value is None:
         if t.nullable:
             return None
@@ -235,7 +293,7 @@ def _value(t: _Type, meta: Mapping[str, Any], value: object, path: str, closed: 
     if t.kind == "str":
         if not isinstance(value, str):
             raise _Invalid(path, "must be a string", "phải là chuỗi ký tự")
-        if "pattern" in meta and not _regex(meta["pattern"]).match(value):
+        if "pattern" in meta and not _matches(meta, value):
             raise _Invalid(path, "is not in the expected format", "không đúng định dạng")
         if _out_of(meta, len(value)):
             en, vi = _range(meta, "characters long", "ký tự")
@@ -247,6 +305,7 @@ def _value(t: _Type, meta: Mapping[str, Any], value: object, path: str, closed: 
             isinstance(value, bool)
             or not isinstance(value, int | float)
             or (t.kind == "int" and isinstance(value, float))
+            or not math.isfinite(value)  # JSON has no NaN or Infinity (Python's json reads them)
         ):
             raise _Invalid(path, f"must be {'an integer' if t.kind == 'int' else 'a number'}", "phải là số")
         if _out_of(meta, value):
@@ -269,11 +328,14 @@ def _value(t: _Type, meta: Mapping[str, Any], value: object, path: str, closed: 
         if _out_of(meta, len(value)):
             en, vi = _range(meta, "items", "phần tử")
             raise _Invalid(path, f"must list {en}", f"phải có {vi}")
-        item_meta = {k: meta[k] for k in ("pattern", "format") if k in meta}
+        item_meta = {k: meta[k] for k in ("pattern", "fullmatch", "format") if k in meta}
+        item_meta.update(meta.get("items", {}))
         items = [_value(t.item, item_meta, v, f"{path}[{i}]", closed) for i, v in enumerate(value)]
         if meta.get("unique") and len({repr(v) for v in items}) != len(items):
             raise _Invalid(path, "must not repeat an item", "không được có phần tử trùng nhau")
         return items
+    if t.kind == "any":
+        return value
     assert t.shape is not None
     return _parse(t.shape, value, path, closed)
 
@@ -296,8 +358,8 @@ def _parse(cls: type, body: object, prefix: str, closed: bool) -> object:
                     raise _Invalid(path, "is required", "là bắt buộc")
                 continue  # the dataclass's default
             values[f.name] = _value(f.type, f.meta, body[f.name], path, closed)
-        except _Invalid:
-            if "message" in f.meta:  # the field's own words, whatever failed in it
+        except _Invalid as e:
+            if "message" in f.meta and not e.whole:  # the field's own words, whatever failed in it
                 en, vi = f.meta["message"]
                 raise _Invalid(path, en, vi, whole=True) from None
             raise
@@ -315,5 +377,9 @@ def parse(cls: type[T], body: object, *, closed: bool = False) -> T:
             raise ValidationError(
                 "the body must be a JSON object", "Dữ liệu phải là một đối tượng JSON.", code="INVALID_JSON"
             ) from None
-        en, vi = (e.en, e.vi) if e.whole else (f"{e.path} {e.en}", f"Trường {e.path} {e.vi}.")
+        en, vi = (
+            (e.en.replace("{field}", e.path), e.vi.replace("{field}", e.path))
+            if e.whole
+            else (f"{e.path} {e.en}", f"Trường {e.path} {e.vi}.")
+        )
         raise ValidationError(en, vi, field=e.path) from None

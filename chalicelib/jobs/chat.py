@@ -8,12 +8,11 @@ reply with a warning (retrying cannot help)."""
 
 from __future__ import annotations
 
-import json
-
 from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.config import get_settings
+from chalicelib.domain.messages import ChatReply, Malformed, read
 from chalicelib.jobs import enough_time
 from chalicelib.middleware import start_job
 from chalicelib.observability import logger
@@ -36,13 +35,12 @@ def handle_batch(records, context=None) -> dict:
             failures.append({"itemIdentifier": message_id})
             continue
         try:
-            message = json.loads(record.body)
-            platform = message["platform"]
-            sender.send(platform, message["recipient"], message["text"])
-            logger.info("chat reply sent", extra={"platform": platform})
+            message = read(record.body, ChatReply)
+            sender.send(message.platform, message.recipient, message.text)
+            logger.info("chat reply sent", extra={"platform": message.platform})
         except ChannelUnavailable as exc:
             logger.warning("chat reply dropped: channel not configured", extra={"reason": str(exc)})
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except Malformed:
             logger.exception("malformed chat reply")  # to the DLQ through failures
             failures.append({"itemIdentifier": message_id})
         except Exception:

@@ -1,15 +1,17 @@
 """The import worker: one SQS message is one chunk of an uploaded customer book, or one uploaded bank
-statement ({import_id, kind: bank_statement}), imported whole."""
+statement ({import_id, kind: bank_statement}), imported whole, or a bill-pay partner's daily file to compare
+({kind: partner_file, partner_id, day})."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.config import get_settings
+from chalicelib.domain.messages import BookChunk, PartnerFileToCompare, StatementToImport, read
+from chalicelib.domain.shapes import to_json
 from chalicelib.jobs import sqs_partial_batch
 from chalicelib.middleware import start_job
 
@@ -20,12 +22,15 @@ bp = Blueprint(__name__)
 
 
 def _record_handler(record) -> str:
-    from chalicelib.services.imports import validate_offset  # deferred: keeps PynamoDB out of app's import
+    # Malformed (domain/messages.py): this record fails and rests in the DLQ; the batch goes on.
+    message = read(record.body, BookChunk, StatementToImport, PartnerFileToCompare)
+    if isinstance(message, PartnerFileToCompare):  # a bill-pay partner's daily file to compare (jobs/partners.py)
+        from chalicelib.jobs.partners import compare_partner_file
 
-    message = json.loads(record.body)
-    if message.get("kind") == "bank_statement":
-        return deps.statement_imports().process(str(message["import_id"]))
-    return deps.imports().process_chunk(str(message["import_id"]), validate_offset(message["offset"]))
+        return compare_partner_file(to_json(message))
+    if isinstance(message, StatementToImport):
+        return deps.statement_imports().process(message.import_id)
+    return deps.imports().process_chunk(message.import_id, message.offset)
 
 
 def handle_batch(event: dict, context=None) -> PartialItemFailureResponse:

@@ -6,12 +6,11 @@ five receives a message rests in the dead-letter queue."""
 
 from __future__ import annotations
 
-import json
-
 from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.config import get_settings
+from chalicelib.domain.messages import Malformed, SmsToSend, UnknownKind, read
 from chalicelib.jobs import enough_time
 from chalicelib.middleware import start_job
 from chalicelib.observability import logger
@@ -31,14 +30,12 @@ def handle_batch(records, context=None) -> dict:
             failures.append({"itemIdentifier": record.to_dict()["messageId"]})
             continue
         try:
-            message = json.loads(record.body)
-            if message.get("kind") != "sms":
-                logger.warning("dropping unknown notification kind", extra={"kind": message.get("kind")})
-                continue
-            sms.send_sms(message["customer_code"], message["phone"], message["text"])
-            logger.info("sms sent", extra={"customer_code": message["customer_code"]})
-        except (ValueError, KeyError, TypeError, AttributeError):
-            # Malformed: retrying cannot help; let it go to the DLQ through failures.
+            message = read(record.body, SmsToSend)
+            sms.send_sms(message.customer_code, message.phone, message.text)
+            logger.info("sms sent", extra={"customer_code": message.customer_code})
+        except UnknownKind as unknown:
+            logger.warning("dropping unknown notification kind", extra={"kind": str(unknown.kind)[:40]})
+        except Malformed:  # retrying cannot help; let it go to the DLQ through failures
             logger.exception("malformed notification")
             failures.append({"itemIdentifier": record.to_dict()["messageId"]})
         except Exception:

@@ -5,13 +5,13 @@ retried alone and, after five receives, rests in the dead-letter queue."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.config import get_settings
+from chalicelib.domain.messages import ReadingToBill, read
 from chalicelib.jobs import sqs_partial_batch
 from chalicelib.middleware import start_job
 
@@ -22,11 +22,8 @@ bp = Blueprint(__name__)
 
 
 def _record_handler(record) -> str:
-    message = json.loads(record.body)
-    reading_id = message["reading_id"]
-    if not isinstance(reading_id, str):
-        raise ValueError("reading_id must be a string")
-    return deps.readings().process(reading_id)
+    message = read(record.body, ReadingToBill)  # Malformed: this record fails, the batch goes on
+    return deps.readings().process(message.reading_id)
 
 
 def handle_batch(event: dict, context=None) -> PartialItemFailureResponse:

@@ -9,14 +9,15 @@ the worker carries on from there with its own time budget, and so on."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Cron
 
 from chalicelib import deps
 from chalicelib.config import get_settings
+from chalicelib.domain.messages import DebitFailedNotice, PlanCursor, PlanToContinue, ReminderToSend, read
 from chalicelib.domain.reminders import vn_time_to_utc_cron
+from chalicelib.domain.shapes import to_json
 from chalicelib.jobs import Postponed, enough_time, sqs_partial_batch
 from chalicelib.middleware import start_job
 
@@ -40,7 +41,8 @@ def _time_left(context):
 
 def _continue(result: dict) -> dict:
     if not result["complete"]:
-        deps.reminder_queue().enqueue({"kind": "plan", "today": result["today"], "cursor": result["cursor"]})
+        cursor = PlanCursor(level=result["cursor"]["level"], key=result["cursor"]["key"])
+        deps.reminder_queue().enqueue(to_json(PlanToContinue(today=result["today"], cursor=cursor)))
     return result
 
 
@@ -54,17 +56,19 @@ def run_plan(today=None, cursor=None, context=None, stop_margin_ms=None) -> dict
 
 
 def _record_handler(record, lambda_context=None) -> str:
-    message = json.loads(record.body)
-    if message.get("kind") == "plan":
+    # Malformed (domain/messages.py): this record fails and rests in the DLQ; the batch goes on.
+    message = read(record.body, ReminderToSend, PlanToContinue, DebitFailedNotice)
+    if isinstance(message, PlanToContinue):
         from datetime import date
 
-        result = run_plan(
-            date.fromisoformat(message["today"]), message.get("cursor"), lambda_context, WORKER_STOP_MARGIN_MS
-        )
+        cursor = to_json(message.cursor) if message.cursor is not None else None
+        result = run_plan(date.fromisoformat(message.today), cursor, lambda_context, WORKER_STOP_MARGIN_MS)
         return "planned" if result["complete"] else "continued"
     if not enough_time(lambda_context, RECORD_MS):
         raise Postponed("too little time left for a reminder: SQS delivers it again")
-    return deps.reminders().send(message["invoice_id"], message["level"])
+    if isinstance(message, DebitFailedNotice):  # services/debits.py: the bank could not debit, please pay
+        return deps.debits().send_notice(message.request_id)
+    return deps.reminders().send(message.invoice_id, message.level)
 
 
 def handle_batch(event: dict, context=None) -> PartialItemFailureResponse:

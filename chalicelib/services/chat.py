@@ -20,6 +20,8 @@ from chalicelib.config import Settings
 from chalicelib.domain import chat as rules
 from chalicelib.domain.identifiers import CHAT_LINK_ID_RE
 from chalicelib.domain.invoices import summary as invoice_summary
+from chalicelib.domain.messages import ChatReply
+from chalicelib.domain.shapes import to_json
 from chalicelib.domain.tokens import Identity
 from chalicelib.domain.vntime import utc_iso
 from chalicelib.errors import Forbidden, NotFound, RateLimited, ServiceUnavailable, Unauthorized, ValidationError
@@ -136,15 +138,10 @@ class ChatService:
         try:
             intent = rules.parse(message.text)
             text, outcome = self._answer(message, ident, intent, now)
-            self.publisher.publish(
-                "chat",
-                {
-                    "platform": message.platform,
-                    "recipient": message.user_id,
-                    "text": text,
-                    "reply_to": message.message_id,
-                },
+            reply = ChatReply(
+                platform=message.platform, recipient=message.user_id, text=text, reply_to=message.message_id
             )
+            self.publisher.publish(reply.QUEUE, to_json(reply))
         except Exception:
             try:
                 self.store.release_event(event_key)  # the platform's redelivery gets another go

@@ -17,16 +17,15 @@ worker with no branch on record is not limited."""
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.config import Settings
 from chalicelib.domain import receipt_text
-from chalicelib.domain.identifiers import COLLECTION_ID_RE, INVOICE_ID_RE, USERNAME_RE
 from chalicelib.domain.invoices import format_vnd, paid_amount
+from chalicelib.domain.shapes import parse, to_json
 from chalicelib.domain.tokens import Identity
 from chalicelib.domain.vntime import VN_TZ, iso, now_vn
 from chalicelib.domain.words import amount_in_words
@@ -46,13 +45,25 @@ from chalicelib.ports.money import (
     ReceiptRecord,
 )
 from chalicelib.services.ledger import IncomingPayment, LedgerService, Posted, Target
+from chalicelib.services.shapes_field import (
+    Collection,
+    CreditNotice,
+    DayQuery,
+    Handover,
+    HandoverView,
+    NoticeCode,
+    Printed,
+    PrintRequest,
+    Receipt,
+    ReconciledReceipt,
+    Reconciliation,
+    StaffDayQuery,
+)
 
 COLLECT_ATTEMPTS = 8
-MAX_AMOUNT = 10**12
 MAX_FUTURE = timedelta(minutes=10)  # device clocks drift
 MAX_PAST = timedelta(days=7)  # a device that was offline for a while
 ONLINE_WINDOW = timedelta(minutes=10)  # a collection sent within this of its time came from a device online
-KINDS = ("notice", "receipt")
 CHANNEL_NAMES_VI = {"bank_transfer": "chuyển khoản", "authorised_debit": "nhờ thu"}
 CHANNEL_NAMES_VI_PAID = {"vnpay": "VNPay", "cash": "tiền mặt"}
 CHANNEL_NAMES_VI_ONLINE = {
@@ -112,23 +123,11 @@ class CollectionService:
         """Returns (receipt view, created?). The same collection_id again returns
         the first receipt; with a different body it is a 409."""
         staff = _staff_login(identity)
-        collection_id = _collection_id(body.get("collection_id"))
-        invoice_id = body.get("invoice_id")
-        if not isinstance(invoice_id, str) or not INVOICE_ID_RE.match(invoice_id):
-            raise ValidationError(
-                "invoice_id is required", "Thiếu mã hoá đơn hoặc mã không hợp lệ.", field="invoice_id"
-            )
-        amount = body.get("amount")
-        if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
-            raise ValidationError(
-                "amount must be a positive whole number of VND",
-                "Số tiền phải là số nguyên dương (đồng).",
-                field="amount",
-            )
+        request = parse(Collection, body)
+        collection_id, invoice_id, amount = request.collection_id, request.invoice_id, request.amount
+        lat, lng = request.lat, request.lng
         now = self.clock.now()
-        collected = _instant(body.get("collected_at"), now)
-        lat = _coordinate(body.get("lat"), "lat", 90)
-        lng = _coordinate(body.get("lng"), "lng", 180)
+        collected = _instant(request.collected_at, now)
         collected_at = collected.isoformat(timespec="seconds")
 
         existing = self.store.receipt(collection_id)
@@ -243,10 +242,11 @@ class CollectionService:
         """The receipt, and when some of it went on the account, what to tell the worker
         (read from the invoice as it is now: who paid it)."""
         view = _receipt_view(receipt)
-        if view["credited"] > 0:
+        if view.credited > 0:
             invoice = self.store.invoice(receipt.invoice_id)
-            view["notice"] = _credit_notice(receipt, _payments(invoice) if invoice is not None else [])
-        return view
+            view = replace(view, notice=_credit_notice(receipt, _payments(invoice) if invoice is not None else []))
+        answer: dict[str, Any] = to_json(view)
+        return answer
 
     def _replay(
         self, receipt: ReceiptRecord, staff: str, invoice_id: str, amount: int, collected_at: str
@@ -271,23 +271,26 @@ class CollectionService:
     def record_print(self, identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
         """Count one printed notice or receipt and return what to print."""
         staff = _staff_login(identity)
-        invoice_id, kind = _print_target(body.get("invoice_id"), body.get("kind"))
-        reason = body.get("reason")
-        if reason is not None and (not isinstance(reason, str) or len(reason) > 300):
-            raise ValidationError("reason: up to 300 characters", "Lý do tối đa 300 ký tự.", field="reason")
-        text = self._text(identity.branch, invoice_id, kind, reason, _print_collection(body.get("collection_id")))
+        request = parse(PrintRequest, body)
+        invoice_id, kind = request.invoice_id, request.kind
+        text = self._text(identity.branch, invoice_id, kind, request.reason, request.collection_id)
         count = self.store.count_print(invoice_id, kind, staff, self.clock.now())
-        return {"invoice_id": invoice_id, "kind": kind, "print_count": count, "reprint": count > 1, "text": text}
+        printed = Printed(invoice_id=invoice_id, kind=kind, print_count=count, reprint=count > 1, text=text)
+        answer: dict[str, Any] = to_json(printed)
+        return answer
 
     def print_preview(
         self, identity: Identity, invoice_id: str, kind: str | None, collection_id: str | None = None
     ) -> dict[str, Any]:
-        """What would print, without counting it."""
+        """What would print, without counting it (its path and query checked as POST /v1/staff/prints's body)."""
         _staff_login(identity)
-        invoice_id, kind = _print_target(invoice_id, kind or "notice")
-        text = self._text(identity.branch, invoice_id, kind, None, _print_collection(collection_id))
-        count = self.store.print_count(invoice_id, kind)
-        return {"invoice_id": invoice_id, "kind": kind, "print_count": count, "text": text}
+        asked = {"invoice_id": invoice_id, "kind": kind or "notice", "collection_id": collection_id}
+        request = parse(PrintRequest, {k: v for k, v in asked.items() if v is not None})
+        text = self._text(identity.branch, request.invoice_id, request.kind, None, request.collection_id)
+        count = self.store.print_count(request.invoice_id, request.kind)
+        printed = Printed(invoice_id=request.invoice_id, kind=request.kind, print_count=count, text=text)
+        answer: dict[str, Any] = to_json(printed)
+        return answer
 
     def _text(
         self, branch: str, invoice_id: str, kind: str, reason: str | None, collection_id: str | None = None
@@ -369,7 +372,8 @@ class CollectionService:
         return self.reconciliation(_staff_login(identity), self._day(day))
 
     def admin_reconciliation(self, staff: str | None, day: str | None) -> dict[str, Any]:
-        return self.reconciliation(_staff_param(staff), self._day(day))
+        whose = parse(StaffDayQuery, {} if staff is None else {"staff": staff})
+        return self.reconciliation(whose.staff, self._day(day))
 
     def reconciliation(self, staff: str, day: str) -> dict[str, Any]:
         """The day's receipts (one Query), their print counts (one BatchGetItem)
@@ -378,48 +382,36 @@ class CollectionService:
         prints = self.store.print_counts([r.invoice_id for r in receipts], "receipt")
         total = sum(int(r.amount) for r in receipts)
         handover = self.store.handover(staff, day)
-        out = {
-            "staff": staff,
-            "date": day,
-            "count": len(receipts),
-            "cash_total": total,
-            "cash_total_text": format_vnd(total),
-            "receipts": [
-                {
-                    "receipt_no": r.receipt_no,
-                    "invoice_id": r.invoice_id,
-                    "customer_code": r.customer_code,
-                    "amount": int(r.amount),
-                    "collected_at": r.collected_at,
-                    "print_count": prints.get(r.invoice_id, 0),
+        shown = Reconciliation(
+            staff=staff,
+            date=day,
+            count=len(receipts),
+            cash_total=total,
+            cash_total_text=format_vnd(total),
+            receipts=[
+                ReconciledReceipt(
+                    receipt_no=r.receipt_no,
+                    invoice_id=r.invoice_id,
+                    customer_code=r.customer_code,
+                    amount=int(r.amount),
+                    collected_at=r.collected_at,
+                    print_count=prints.get(r.invoice_id, 0),
                     # cash in hand all the same: the invoice was paid meanwhile, this went on the account
-                    "credited": int(r.credited or 0),
-                }
+                    credited=int(r.credited or 0),
+                )
                 for r in receipts
             ],
-            "handover": None,
-            "not_handed_over": total,
-        }
-        if handover is not None:
-            out["handover"] = _handover_view(handover)
-            out["not_handed_over"] = total - int(handover.handed_over)
-        return out
+            handover=_handover_view(handover) if handover is not None else None,
+            not_handed_over=total - (int(handover.handed_over) if handover is not None else 0),
+        )
+        answer: dict[str, Any] = to_json(shown)
+        return answer
 
     def record_handover(self, actor: str, body: dict[str, Any]) -> dict[str, Any]:
         """An admin counts the cash a staff member hands over for a day; the
         expected amount is the day's receipts. Recording again replaces it (audited)."""
-        staff = _staff_param(body.get("staff"))
-        day = _date(body.get("date"), "date")
-        handed_over = body.get("handed_over")
-        if not isinstance(handed_over, int) or isinstance(handed_over, bool) or not 0 <= handed_over <= MAX_AMOUNT:
-            raise ValidationError(
-                "handed_over must be a whole, non-negative number of VND",
-                "Số tiền nộp phải là số nguyên không âm (đồng).",
-                field="handed_over",
-            )
-        note = body.get("note")
-        if note is not None and (not isinstance(note, str) or len(note) > 500):
-            raise ValidationError("note: up to 500 characters", "Ghi chú tối đa 500 ký tự.", field="note")
+        request = parse(Handover, body)
+        staff, day, handed_over, note = request.staff, request.date, request.handed_over, request.note
         if self.store.account(f"staff:{staff}") is None:
             raise NotFound("no such staff member", "Không tìm thấy nhân viên.", field="staff", code="STAFF_NOT_FOUND")
         receipts = self.store.day_receipts(staff, day)
@@ -439,8 +431,8 @@ class CollectionService:
             f"handover#{staff}#{day}",
             actor,
             "handover.record",
-            _handover_view(before) if before is not None else None,
-            dict(_handover_view(item), receipts=len(receipts)),
+            to_json(_handover_view(before)) if before is not None else None,
+            dict(to_json(_handover_view(item)), receipts=len(receipts)),
             now,
         )
         self.store.record_handover(item, audit)
@@ -451,34 +443,34 @@ class CollectionService:
         return self.reconciliation(staff, day)
 
     def _day(self, value: str | None) -> str:
-        if value in (None, ""):
+        if value is None or value == "":
             return now_vn(self.clock.now()).date().isoformat()
-        return _date(value, "date")
+        return parse(DayQuery, {"date": value}).date
 
 
 # -- views and parsing ------------------------------------------------------
 
 
-def _receipt_view(r: ReceiptRecord) -> dict[str, Any]:
+def _receipt_view(r: ReceiptRecord) -> Receipt:
     amount = int(r.amount)
     credited = int(r.credited or 0)
-    return {
-        "collection_id": r.collection_id,
-        "receipt_no": r.receipt_no,
-        "invoice_id": r.invoice_id,
-        "customer_code": r.customer_code,
-        "amount": amount,
-        "amount_text": format_vnd(amount),
-        "amount_in_words": amount_in_words(amount),
-        "collected_at": r.collected_at,
-        "staff": r.staff,
-        "date": r.day,
-        "allocated": amount - credited if r.allocated is None else int(r.allocated),
-        "credited": credited,
-    }
+    return Receipt(
+        collection_id=r.collection_id,
+        receipt_no=r.receipt_no,
+        invoice_id=r.invoice_id,
+        customer_code=r.customer_code,
+        amount=amount,
+        amount_text=format_vnd(amount),
+        amount_in_words=amount_in_words(amount),
+        collected_at=r.collected_at,
+        staff=r.staff,
+        date=r.day,
+        allocated=amount - credited if r.allocated is None else int(r.allocated),
+        credited=credited,
+    )
 
 
-def _credit_notice(r: ReceiptRecord, payments: list[dict[str, Any]]) -> dict[str, Any]:
+def _credit_notice(r: ReceiptRecord, payments: list[dict[str, Any]]) -> CreditNotice:
     """What the app shows when cash went on the account: who paid the invoice
     meanwhile, and that the worker keeps the money as credit or gives it back."""
     credited = int(r.credited or 0)
@@ -487,6 +479,7 @@ def _credit_notice(r: ReceiptRecord, payments: list[dict[str, Any]]) -> dict[str
     last = others[-1] if others else {}
     channel = str(last.get("channel") or "")
     partly_en, partly_vi = ("partly ", " một phần") if allocated > 0 else ("", "")
+    code: NoticeCode
     if channel == "cash":
         code = "ALREADY_PAID_IN_CASH"
         what_en = f"{partly_en}collected in cash already (receipt {last.get('receipt_no')})"
@@ -498,28 +491,28 @@ def _credit_notice(r: ReceiptRecord, payments: list[dict[str, Any]]) -> dict[str
         what_vi = f"Hoá đơn đã được thanh toán trực tuyến{partly_vi}{f' ({how})' if how else ''}"
     rest_en = f"; {format_vnd(allocated)} paid the rest of it" if allocated > 0 else ""
     rest_vi = f"; {format_vnd(allocated)} trả nốt hoá đơn" if allocated > 0 else ""
-    return {
-        "code": code,
-        "message_en": f"The invoice was {what_en}{rest_en} — the money goes on the account "
+    return CreditNotice(
+        code=code,
+        message_en=f"The invoice was {what_en}{rest_en} — the money goes on the account "
         f"({format_vnd(credited)}, taken off the next bill), or give it back.",
-        "message_vi": f"{what_vi}{rest_vi}. Số tiền {format_vnd(credited)} được ghi có vào tài khoản "
+        message_vi=f"{what_vi}{rest_vi}. Số tiền {format_vnd(credited)} được ghi có vào tài khoản "
         "khách hàng (trừ vào kỳ sau), hoặc trả lại tiền cho khách.",
-    }
+    )
 
 
 def _payments(invoice: InvoiceRecord) -> list[dict[str, Any]]:
     return [dict(p) for p in (invoice.payments or []) if p is not None]
 
 
-def _handover_view(h: HandoverRecord) -> dict[str, Any]:
-    return {
-        "expected": int(h.expected),
-        "handed_over": int(h.handed_over),
-        "difference": int(h.handed_over) - int(h.expected),
-        "received_by": h.received_by,
-        "received_at": iso(h.received_at),
-        "note": h.note,
-    }
+def _handover_view(h: HandoverRecord) -> HandoverView:
+    return HandoverView(
+        expected=int(h.expected),
+        handed_over=int(h.handed_over),
+        difference=int(h.handed_over) - int(h.expected),
+        received_by=h.received_by,
+        received_at=iso(h.received_at),
+        note=h.note,
+    )
 
 
 def _check_branch(staff_branch: str, customer: CustomerRecord | None) -> None:
@@ -544,49 +537,10 @@ def _staff_code(login: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", login.upper()) or "NV"
 
 
-def _staff_param(value: object) -> str:
-    if not isinstance(value, str) or not USERNAME_RE.match(value):
-        raise ValidationError(
-            "staff: the staff member's login", "Thiếu hoặc sai tên đăng nhập nhân viên.", field="staff"
-        )
-    return value
-
-
-def _collection_id(value: object) -> str:
-    if not isinstance(value, str) or not COLLECTION_ID_RE.match(value):
-        raise ValidationError(
-            "collection_id: 8-64 of letters, digits, '_.:-'",
-            "Mã thu (collection_id) không hợp lệ.",
-            field="collection_id",
-        )
-    return value
-
-
-def _print_collection(value: object) -> str | None:
-    """Which cash receipt to print (several may name one invoice); absent: the latest."""
-    return None if value is None else _collection_id(value)
-
-
-def _print_target(invoice_id: object, kind: object) -> tuple[str, str]:
-    if not isinstance(invoice_id, str) or not INVOICE_ID_RE.match(invoice_id):
-        raise ValidationError("invoice_id is required", "Thiếu mã hoá đơn hoặc mã không hợp lệ.", field="invoice_id")
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise ValidationError("kind must be notice or receipt", "Loại phiếu phải là notice hoặc receipt.", field="kind")
-    return invoice_id, kind
-
-
-def _instant(value: object, now: int) -> datetime:
-    """An ISO 8601 instant from the device, in Vietnam time. Without an offset it is Vietnam time."""
-    try:
-        if not isinstance(value, str) or len(value) > 40:
-            raise ValueError
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(
-            "collected_at must be an ISO 8601 date and time",
-            "Thời điểm thu (collected_at) không hợp lệ.",
-            field="collected_at",
-        ) from None
+def _instant(value: str, now: int) -> datetime:
+    """An ISO 8601 instant from the device (shapes_field.Collection checked its form), in Vietnam time.
+    Without an offset it is Vietnam time."""
+    moment = datetime.fromisoformat(value)
     moment = moment.replace(tzinfo=VN_TZ) if moment.tzinfo is None else moment.astimezone(VN_TZ)
     current = now_vn(now)
     if not current - MAX_PAST <= moment <= current + MAX_FUTURE:
@@ -603,29 +557,3 @@ def _same_instant(a: str, b: str) -> bool:
         return datetime.fromisoformat(a) == datetime.fromisoformat(b)
     except ValueError:
         return a == b
-
-
-def _coordinate(value: object, name: str, bound: int) -> float | None:
-    if value is None:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or not -bound <= value <= bound
-    ):
-        raise ValidationError(
-            f"{name} must be a number between -{bound} and {bound}", f"Toạ độ {name} không hợp lệ.", field=name
-        )
-    return round(float(value), 6)  # 0.1 m; DynamoDB refuses a magnitude below 1e-130
-
-
-def _date(value: object, name: str) -> str:
-    try:
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise ValidationError(
-            f"{name} must be a date, YYYY-MM-DD", "Ngày phải có dạng YYYY-MM-DD.", field=name
-        ) from None

@@ -4,15 +4,16 @@ reading_id makes every step idempotent. No Chalice, no boto3."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.config import Settings
 from chalicelib.domain import readings as rules
-from chalicelib.domain.identifiers import PERIOD_RE, READING_ID_RE
+from chalicelib.domain.identifiers import READING_ID_RE
 from chalicelib.domain.invoices import detail
+from chalicelib.domain.messages import ReadingToBill
+from chalicelib.domain.shapes import parse, to_json
 from chalicelib.domain.tokens import Identity
 from chalicelib.domain.vntime import VN_TZ
 from chalicelib.errors import AppError, Conflict, NotFound, ValidationError
@@ -21,60 +22,18 @@ from chalicelib.ports.common import Clock, Publisher
 from chalicelib.ports.customers import Customers
 from chalicelib.ports.field import ReadingRecord, Readings
 from chalicelib.ports.invoices import InvoiceRecord, Invoices
-from chalicelib.services.auth import customer_code
 from chalicelib.services.billing import BillingService, month_before
+from chalicelib.services.shapes_field import (
+    ReadingBatch,
+    ReadingQueued,
+    ReadingsAccepted,
+    ReadingSent,
+    ReadingStatus,
+    ReadingView,
+    Reason,
+)
 
-MAX_BATCH = 100
 THRESHOLDS = rules.Thresholds()  # the field rules' defaults
-
-
-def _bad(field: str, en: str, vi: str, index: int | None = None) -> ValidationError:
-    name = field if index is None else f"readings[{index}].{field}"
-    return ValidationError(f"{name}: {en}", f"{name}: {vi}", field=name)
-
-
-def parse_reading(raw: object, index: int | None = None) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise _bad("reading", "must be an object", "phải là một đối tượng", index)
-    reading_id = raw.get("reading_id")
-    if not isinstance(reading_id, str) or not READING_ID_RE.match(reading_id):
-        raise _bad("reading_id", "8-64 of letters, digits, '_.:-'", "8-64 ký tự chữ, số, '_.:-'", index)
-    try:
-        code = customer_code(raw.get("customer_code"))
-    except ValidationError:
-        raise _bad("customer_code", "6-12 digits", "gồm 6-12 chữ số", index) from None
-    period = raw.get("period")
-    if not isinstance(period, str) or not PERIOD_RE.match(period):
-        raise _bad("period", "YYYY-MM", "dạng YYYY-MM", index)
-    new_index = raw.get("new_index")
-    if not isinstance(new_index, int) or isinstance(new_index, bool) or not 0 <= new_index < 10**9:
-        raise _bad("new_index", "a whole number of m³", "phải là số nguyên", index)
-    read_at = raw.get("read_at")
-    try:
-        instant = datetime.fromisoformat(read_at) if isinstance(read_at, str) else None
-    except ValueError:
-        instant = None
-    if instant is None or instant.tzinfo is None:
-        raise _bad("read_at", "an ISO 8601 instant with its offset", "thời điểm ISO 8601 có múi giờ", index)
-    out: dict[str, Any] = {
-        "reading_id": reading_id,
-        "customer_code": code,
-        "period": period,
-        "new_index": new_index,
-        "read_at": instant.isoformat(),
-    }
-    for name, lo, hi in (("lat", -90, 90), ("lng", -180, 180)):
-        value = raw.get(name)
-        if value is not None and (
-            not isinstance(value, (int, float))
-            or isinstance(value, bool)
-            or not math.isfinite(value)
-            or not lo <= value <= hi
-        ):
-            raise _bad(name, f"a number from {lo} to {hi}", f"phải là số từ {lo} đến {hi}", index)
-        # 6 decimals (0.1 m): DynamoDB refuses a number of magnitude below 1e-130.
-        out[name] = None if value is None else round(float(value), 6)
-    return out
 
 
 class ReadingService:
@@ -103,13 +62,8 @@ class ReadingService:
 
     def submit(self, identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
         """One reading, or {readings: [...]} from a device that was offline."""
-        batch = body.get("readings") if "readings" in body else [body]
-        if not isinstance(batch, list) or not 1 <= len(batch) <= MAX_BATCH:
-            raise ValidationError(
-                f"readings: 1 to {MAX_BATCH} readings", f"readings: từ 1 đến {MAX_BATCH} chỉ số.", field="readings"
-            )
-        parsed = [parse_reading(raw, i if "readings" in body else None) for i, raw in enumerate(batch)]
-        if len({p["reading_id"] for p in parsed}) != len(parsed):
+        parsed = parse(ReadingBatch, body).readings if "readings" in body else [parse(ReadingSent, body)]
+        if len({p.reading_id for p in parsed}) != len(parsed):
             raise ValidationError(
                 "a reading_id appears twice in the batch", "Trùng reading_id trong lô.", field="readings"
             )
@@ -118,50 +72,53 @@ class ReadingService:
         results = []
         for p in parsed:
             existing = self.readings.create(
-                p["reading_id"],
+                p.reading_id,
                 staff=staff,
                 device_imei=identity.device or None,
                 staff_branch=identity.branch or None,
-                customer_code=p["customer_code"],
-                period=p["period"],
-                new_index=p["new_index"],
-                read_at=p["read_at"],
-                lat=p["lat"],
-                lng=p["lng"],
+                customer_code=p.customer_code,
+                period=p.period,
+                new_index=p.new_index,
+                read_at=p.read_at,
+                lat=p.lat,
+                lng=p.lng,
                 received_at=now,
             )
             if existing is None:
-                results.append({"reading_id": p["reading_id"], "status": "queued", "duplicate": False})
-                self.publisher.publish("readings", {"reading_id": p["reading_id"]})
+                results.append(ReadingQueued(reading_id=p.reading_id, status="queued", duplicate=False))
+                self._queue(p.reading_id)
                 continue
             if (existing.customer_code, existing.period, int(existing.new_index), existing.staff) != (
-                p["customer_code"],
-                p["period"],
-                p["new_index"],
+                p.customer_code,
+                p.period,
+                p.new_index,
                 staff,
             ):
                 raise Conflict(
-                    f"reading_id {p['reading_id']} was already used for another reading",
-                    f"reading_id {p['reading_id']} đã dùng cho một chỉ số khác.",
+                    f"reading_id {p.reading_id} was already used for another reading",
+                    f"reading_id {p.reading_id} đã dùng cho một chỉ số khác.",
                     code="READING_ID_REUSED",
                 )
             if existing.status == "queued":
                 # Stored before but perhaps never queued (a send that failed): queue again; the worker is idempotent.
-                self.publisher.publish("readings", {"reading_id": p["reading_id"]})
-            results.append({"reading_id": p["reading_id"], "status": existing.status, "duplicate": True})
-        return {"accepted": len(results), "readings": results}
+                self._queue(p.reading_id)
+            status = cast(ReadingStatus, existing.status)  # the store holds only the states this service writes
+            results.append(ReadingQueued(reading_id=p.reading_id, status=status, duplicate=True))
+        answer: dict[str, Any] = to_json(ReadingsAccepted(accepted=len(results), readings=results))
+        return answer
+
+    def _queue(self, reading_id: str) -> None:
+        message = ReadingToBill(reading_id=reading_id)
+        self.publisher.publish(message.QUEUE, to_json(message))
 
     def get(self, identity: Identity, reading_id: str) -> dict[str, Any]:
         staff = identity.account_id.split(":", 1)[1]
         item = self.readings.get(reading_id) if READING_ID_RE.match(reading_id or "") else None
         if item is None or item.staff != staff:
             raise NotFound("no such reading", "Không tìm thấy chỉ số.", code="READING_NOT_FOUND")
-        out = view(item)
-        if item.invoice_id:
-            invoice = self.invoices.get(item.invoice_id)
-            if invoice is not None:
-                out["invoice"] = detail(invoice)
-        return out
+        invoice = self.invoices.get(item.invoice_id) if item.invoice_id else None
+        answer: dict[str, Any] = to_json(view(item, detail(invoice) if invoice is not None else None))
+        return answer
 
     # -- the worker --------------------------------------------------------------
 
@@ -324,27 +281,32 @@ class ReadingService:
         return status
 
 
-def view(item: ReadingRecord) -> dict[str, Any]:
-    reasons = [dict(r) for r in (item.reasons or [])]
+def view(item: ReadingRecord, invoice: dict[str, Any] | None = None) -> ReadingView:
+    """The reading as the staff app sees it, with the invoice it billed (domain/invoices.detail) if any."""
+    reasons = [
+        Reason(code=r["code"], message_vi=r["message_vi"], message_en=r.get("message_en"))
+        for r in (dict(r) for r in (item.reasons or []))
+    ]
     collect = bool(item.collect_on_spot)
-    return {
-        "reading_id": item.reading_id,
-        "status": item.status,
-        "customer_code": item.customer_code,
-        "period": item.period,
-        "new_index": int(item.new_index),
-        "read_at": item.read_at,
-        "reasons": reasons,
-        "invoice_id": item.invoice_id,
-        "collect_on_spot": collect,
-        "print": "receipt" if collect else ("notice" if item.status in ("billed", "flagged") else "none"),
-        "why_not_collect": None
+    return ReadingView(
+        reading_id=item.reading_id,
+        status=cast(ReadingStatus, item.status),
+        customer_code=item.customer_code,
+        period=item.period,
+        new_index=int(item.new_index),
+        read_at=item.read_at,
+        reasons=reasons,
+        invoice_id=item.invoice_id,
+        collect_on_spot=collect,
+        print="receipt" if collect else ("notice" if item.status in ("billed", "flagged") else "none"),
+        why_not_collect=None
         if collect
         else (
-            [r["message_vi"] for r in reasons]
+            [r.message_vi for r in reasons]
             or (["Đang xử lý / still being processed"] if item.status == "queued" else [])
         ),
-    }
+        invoice=invoice,
+    )
 
 
 def _vn_date(iso: str) -> str:

@@ -21,8 +21,11 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib.config import Settings
+from chalicelib.domain import banks, vietqr
 from chalicelib.domain import reminders as rules
 from chalicelib.domain.identifiers import EMAIL_RE, PUSH_TOKEN_RE
+from chalicelib.domain.messages import ReminderToSend
+from chalicelib.domain.shapes import to_json
 from chalicelib.domain.tokens import Identity
 from chalicelib.domain.vntime import now_vn
 from chalicelib.errors import Forbidden, NotFound, ServiceUnavailable, ValidationError
@@ -156,7 +159,7 @@ class ReminderService:
             )
         )
         bodies: list[dict[str, object]] = [
-            {"invoice_id": inv.invoice_id, "level": level.name} for inv, w in zip(wanted, won) if w
+            to_json(ReminderToSend(invoice_id=inv.invoice_id, level=level.name)) for inv, w in zip(wanted, won) if w
         ]
         lost = [f"{inv.invoice_id}#{level.name}" for inv, w in zip(wanted, won) if not w]
         started = self._run_started if self._run_started is not None else now
@@ -165,7 +168,7 @@ class ReminderService:
             logger.warning(
                 "reminders claimed by a run that died before queueing them: queued now", extra={"count": len(stale)}
             )
-            bodies += [{"invoice_id": key.rsplit("#", 1)[0], "level": level.name} for key in stale]
+            bodies += [to_json(ReminderToSend(invoice_id=key.rsplit("#", 1)[0], level=level.name)) for key in stale]
         counts["already"] = len(wanted) - len(bodies)
         batches = [bodies[i : i + 10] for i in range(0, len(bodies), 10)]
         for batch, result in zip(batches, pool.map(self._enqueue, batches)):
@@ -218,7 +221,7 @@ class ReminderService:
         delay = self.quiet.delay_seconds(now)
         if delay:
             # Deferred, not dropped: the same message comes back after the quiet window (in hops of <= 15 min).
-            self.queue.enqueue({"invoice_id": invoice_id, "level": level.name}, delay)
+            self.queue.enqueue(to_json(ReminderToSend(invoice_id=invoice_id, level=level.name)), delay)
             self.store.set_status(key, "deferred")
             return "deferred"
         done = set(reminder.channels or [])
@@ -237,6 +240,7 @@ class ReminderService:
                 due_date=invoice.due_date,
                 link_base=self.settings.payment_link_base,
                 sender=self.settings.sms_sender_id,
+                transfer=self._transfer(invoice.invoice_id, invoice.customer_code, invoice.period),
             )
             try:
                 self.notifier.send(channel, customer, message)
@@ -257,6 +261,19 @@ class ReminderService:
             return "skipped"
         self.store.set_status(key, "sent", self.clock.now())
         return "sent"
+
+    def _transfer(self, invoice_id: str, code: str, period: str) -> rules.TransferNote | None:
+        """Where to transfer the bill and the reference to write; None while VietQR is off."""
+        s = self.settings
+        bank = banks.by_bin(s.vietqr_bank_bin or "") if s.vietqr_on else None
+        if bank is None or not s.vietqr_account_no or not s.vietqr_account_name:
+            return None
+        return rules.TransferNote(
+            bank=bank.short_name,
+            account_no=s.vietqr_account_no,
+            account_name=s.vietqr_account_name,
+            reference=vietqr.invoice_reference(invoice_id, code, period),
+        )
 
     # -- preferences ------------------------------------------------------------------
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.config import Settings
 from chalicelib.domain import passwords
-from chalicelib.domain.identifiers import APP_VERSION_RE, DEVICE_IMEI_RE, PERIOD_RE, ROUTE_ID_RE, USERNAME_RE
+from chalicelib.domain.identifiers import APP_VERSION_RE, ROUTE_ID_RE, USERNAME_RE
+from chalicelib.domain.shapes import parse, to_json
 from chalicelib.domain.tokens import Identity
 from chalicelib.domain.vntime import iso
 from chalicelib.errors import AppError, Conflict, Forbidden, NotFound, ValidationError
@@ -23,11 +24,29 @@ from chalicelib.ports.common import AuditRecorder, Clock, ConditionFailed
 from chalicelib.ports.customers import AccountRecord, CustomerRecord
 from chalicelib.ports.field import RouteRecord, StaffDirectory
 from chalicelib.ports.invoices import InvoiceRecord
-from chalicelib.services.auth import AuthService, customer_code
+from chalicelib.services.auth import AuthService
+from chalicelib.services.shapes_field import (
+    Consumption,
+    CustomerCard,
+    Device,
+    Devices,
+    DeviceStatus,
+    Meter,
+    NewRoute,
+    NewStaff,
+    PaymentChannel,
+    Route,
+    RouteChange,
+    RoutesToday,
+    RouteToday,
+    StaffCreated,
+    StaffLogin,
+    StaffUnbound,
+    UnpaidInvoice,
+)
 
 # An IMEI is 15 digits; where Android hides it, the app sends its device id instead.
 ACTIVE_SECONDS = 15 * 60
-MAX_ROUTE_CUSTOMERS = 3000  # seed 003: 2,757 customers per staff member a month
 HISTORY_MONTHS = 3
 
 
@@ -59,16 +78,6 @@ def parse_version(value: object, field: str = "app_version") -> tuple[int, ...]:
     return parts + (0,) * (4 - len(parts))
 
 
-def device_id(value: object, field: str = "device_imei") -> str:
-    if not isinstance(value, str) or not DEVICE_IMEI_RE.match(value):
-        raise ValidationError(
-            f"{field} must be the device's IMEI (15 digits) or device id",
-            "Mã IMEI của thiết bị không hợp lệ.",
-            field=field,
-        )
-    return value
-
-
 def username(value: object, field: str = "username") -> str:
     if not isinstance(value, str) or not USERNAME_RE.match(value):
         raise ValidationError(f"{field}: 3-32 of a-z, 0-9, '.', '_', '-'", "Tên đăng nhập không hợp lệ.", field=field)
@@ -89,54 +98,13 @@ def position(lat: object, lng: object) -> tuple[float, float]:
     return round(float(lat), 6), round(float(lng), 6)
 
 
-def _text(body: dict[str, Any], name: str, vi: str, max_len: int = 100, required: bool = True) -> str | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not 0 < len(value.strip()) <= max_len:
-        raise ValidationError(f"{name} is required (at most {max_len} characters)", f"Vui lòng nhập {vi}.", field=name)
-    return value.strip()
-
-
-def _period(value: object) -> str:
-    if not isinstance(value, str) or not PERIOD_RE.match(value):
-        raise ValidationError("period must be YYYY-MM", "Kỳ hoá đơn phải có dạng YYYY-MM.", field="period")
-    return value
-
-
-def _days(value: object) -> list[int]:
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 31 for d in value)
-    ):
-        raise ValidationError(
-            "days must be a non-empty list of days of the month (1-31)",
-            "Ngày đi tuyến phải là danh sách ngày trong tháng (1-31).",
-            field="days",
-        )
-    return sorted(set(value))
-
-
-def _codes(value: object) -> list[str]:
-    if not isinstance(value, list) or not 0 < len(value) <= MAX_ROUTE_CUSTOMERS:
-        raise ValidationError(
-            f"customer_codes must list 1 to {MAX_ROUTE_CUSTOMERS} customer codes in visiting order",
-            "Danh sách khách hàng của tuyến không hợp lệ.",
-            field="customer_codes",
-        )
-    codes = [customer_code(c, "customer_codes") for c in value]
-    if len(set(codes)) != len(codes):
-        raise ValidationError(
-            "a customer appears twice in customer_codes",
-            "Một khách hàng xuất hiện hai lần trong tuyến.",
-            field="customer_codes",
-        )
-    return codes
-
-
 def _num(value: float | None) -> float | None:
     return None if value is None else (int(value) if float(value).is_integer() else float(value))
+
+
+def _whole(value: float | None) -> int | None:
+    """A count the store holds as a number (an index, m³): whole, or None."""
+    return None if value is None else int(value)
 
 
 class StaffService:
@@ -169,10 +137,10 @@ class StaffService:
         )
 
     def login(self, ip: str, body: dict[str, Any]) -> dict[str, Any]:
-        imei = device_id(body.get("device_imei"))
-        version = self.check_app_version(body.get("app_version"))
+        request = parse(StaffLogin, body)
+        version = self.check_app_version(request.app_version)
         return self.auth.staff_login(
-            ip, body.get("username"), body.get("password"), imei, version, bind_device=self._bind
+            ip, request.username, request.password, request.device_imei, version, bind_device=self._bind
         )
 
     def _bind(self, account: AccountRecord, imei: str, version: str) -> None:
@@ -197,10 +165,9 @@ class StaffService:
     # -- managers: staff and devices ---------------------------------------
 
     def create_staff(self, actor: str, body: dict[str, Any]) -> dict[str, Any]:
-        login = username(body.get("username"))
-        full_name = _text(body, "full_name", "họ tên")
-        branch = _text(body, "branch", "chi nhánh")
-        password = passwords.check_policy(body.get("password"), login=login, min_length=self.s.password_min_length)
+        request = parse(NewStaff, body)
+        login, full_name, branch = request.username, request.full_name, request.branch
+        password = passwords.check_policy(request.password, login=login, min_length=self.s.password_min_length)
         if not self.store.create_account(
             f"staff:{login}",
             login=login,
@@ -215,9 +182,12 @@ class StaffService:
                 code="ALREADY_EXISTS",
                 field="username",
             )
-        view = {"username": login, "full_name": full_name, "branch": branch}
-        self.audit(f"staff#{login}", actor, "staff.create", None, view)
-        return dict(view, device_imei=None, status="unbound")
+        self.audit(
+            f"staff#{login}", actor, "staff.create", None, {"username": login, "full_name": full_name, "branch": branch}
+        )
+        created = StaffCreated(username=login, full_name=full_name, branch=branch, device_imei=None, status="unbound")
+        answer: dict[str, Any] = to_json(created)
+        return answer
 
     def rebind(self, actor: str, login: object) -> dict[str, Any]:
         """Free the account from its device; the next login binds a new one.
@@ -227,12 +197,15 @@ class StaffService:
         if before is None:
             raise _staff_not_found()
         self.audit(f"staff#{login}", actor, "staff.rebind", {"device_imei": before}, {"device_imei": None})
-        return {"username": login, "device_imei": None, "previous_device_imei": before, "status": "unbound"}
+        unbound = StaffUnbound(username=login, device_imei=None, previous_device_imei=before, status="unbound")
+        answer: dict[str, Any] = to_json(unbound)
+        return answer
 
     def devices(self) -> dict[str, Any]:
         now = self.clock.now()
         out = []
         for a in sorted(self.store.staff_accounts(), key=lambda a: (a.branch or "", a.login)):
+            status: DeviceStatus
             if not a.device_imei:
                 status = "unbound"
             elif a.last_seen_at is not None and now - int(a.last_seen_at) <= ACTIVE_SECONDS:
@@ -240,24 +213,24 @@ class StaffService:
             else:
                 status = "idle"
             out.append(
-                {
-                    "device_imei": a.device_imei,
-                    "staff": a.login,
-                    "full_name": a.full_name,
-                    "branch": a.branch,
-                    "app_version": a.app_version,
-                    "last_lat": _num(a.last_lat),
-                    "last_lng": _num(a.last_lng),
-                    "last_seen_at": iso(a.last_seen_at),
-                    "status": status,
-                }
+                Device(
+                    device_imei=a.device_imei,
+                    staff=a.login,
+                    full_name=a.full_name,
+                    branch=a.branch,
+                    app_version=a.app_version,
+                    last_lat=_num(a.last_lat),
+                    last_lng=_num(a.last_lng),
+                    last_seen_at=iso(a.last_seen_at),
+                    status=status,
+                )
             )
-        return {"devices": out, "generated_at": iso(now)}
+        answer: dict[str, Any] = to_json(Devices(devices=out, generated_at=iso(now)))
+        return answer
 
     # -- managers: routes --------------------------------------------------
 
-    def _staff(self, value: object) -> AccountRecord:
-        login = username(value, "staff")
+    def _staff(self, login: str) -> AccountRecord:
         account = self.store.account(f"staff:{login}")
         if account is None:
             raise ValidationError(
@@ -278,11 +251,10 @@ class StaffService:
             )
 
     def create_route(self, actor: str, body: dict[str, Any]) -> dict[str, Any]:
-        period = _period(body.get("period"))
-        days = _days(body.get("days"))
-        codes = _codes(body.get("customer_codes"))
-        staff = self._staff(body.get("staff"))
-        branch = _text(body, "branch", "chi nhánh", required=False) or staff.branch
+        request = parse(NewRoute, body)
+        period, days, codes = request.period, request.days, request.customer_codes
+        staff = self._staff(request.staff)
+        branch = request.branch or staff.branch
         self._known_customers(codes)
         route = self.store.create_route(
             f"RT-{period.replace('-', '')}-{staff.login}-{secrets.token_hex(3)}",
@@ -294,30 +266,30 @@ class StaffService:
             updated_at=self.clock.now(),
             updated_by=actor,
         )
-        view = _route_view(route)
+        view: dict[str, Any] = to_json(_route(route))
         self.audit(f"route#{route.route_id}", actor, "route.create", None, view)
         return view
 
     def update_route(self, actor: str, route_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Reassign to another staff member, change the days, or replace the
         customer list; audited, and refused (409) if the route changed meanwhile."""
-        if not any(k in body for k in ("staff", "customer_codes", "days")):
+        request = parse(RouteChange, body)
+        if request.staff is None and request.days is None and request.customer_codes is None:
             raise ValidationError(
                 "give staff, customer_codes or days", "Vui lòng nhập nội dung cần thay đổi.", field="staff"
             )
         route = self.store.route(route_id) if ROUTE_ID_RE.match(route_id or "") else None
         if route is None:
             raise NotFound("no route has this id", "Không tìm thấy tuyến.", code="ROUTE_NOT_FOUND")
-        before = _route_view(route)
+        before: dict[str, Any] = to_json(_route(route))
         changes: dict[str, object] = {}
-        if "staff" in body:
-            changes["staff"] = self._staff(body["staff"]).login
-        if "days" in body:
-            changes["days"] = _days(body["days"])
-        if "customer_codes" in body:
-            codes = _codes(body["customer_codes"])
-            self._known_customers(codes)
-            changes["customer_codes"] = codes
+        if request.staff is not None:
+            changes["staff"] = self._staff(request.staff).login
+        if request.days is not None:
+            changes["days"] = request.days
+        if request.customer_codes is not None:
+            self._known_customers(request.customer_codes)
+            changes["customer_codes"] = request.customer_codes
         try:
             route = self.store.update_route(route, changes, self.clock.now(), actor)
         except ConditionFailed:
@@ -326,7 +298,7 @@ class StaffService:
                 "Tuyến vừa được người khác thay đổi. Vui lòng tải lại.",
                 code="ROUTE_CHANGED",
             ) from None
-        after = _route_view(route)
+        after: dict[str, Any] = to_json(_route(route))
         action = "route.reassign" if before["staff"] != after["staff"] else "route.update"
         self.audit(f"route#{route_id}", actor, action, before, after)
         return after
@@ -341,14 +313,14 @@ class StaffService:
         codes = [c for r in routes for c in r.customer_codes]
         customers = self.store.customers(codes)
         history = self.store.invoices_of([c for c in dict.fromkeys(codes) if c in customers], HISTORY_MONTHS + 1)
-        return {
-            "staff": login,
-            "reading_period": period,
-            "day": today.date().isoformat(),
-            "generated_at": today.isoformat(timespec="seconds"),
-            "routes": [
-                dict(
-                    _route_view(r),
+        shown = RoutesToday(
+            staff=login,
+            reading_period=period,
+            day=today.date().isoformat(),
+            generated_at=today.isoformat(timespec="seconds"),
+            routes=[
+                RouteToday(
+                    **vars(_route(r)),
                     customers=[
                         _customer_card(i + 1, customers[c], *history.get(c, ([], [])))
                         for i, c in enumerate([c for c in r.customer_codes if c in customers])
@@ -356,56 +328,58 @@ class StaffService:
                 )
                 for r in routes
             ],
-        }
+        )
+        answer: dict[str, Any] = to_json(shown)
+        return answer
 
 
 def _staff_not_found() -> NotFound:
     return NotFound("no staff member has this username", "Không tìm thấy nhân viên.", code="STAFF_NOT_FOUND")
 
 
-def _route_view(r: RouteRecord) -> dict[str, Any]:
-    return {
-        "route_id": r.route_id,
-        "staff": r.staff,
-        "period": r.period,
-        "branch": r.branch,
-        "days": [int(d) for d in r.days],
-        "customer_codes": list(r.customer_codes),
-        "customer_count": len(r.customer_codes),
-    }
+def _route(r: RouteRecord) -> Route:
+    return Route(
+        route_id=r.route_id,
+        staff=r.staff,
+        period=r.period,
+        branch=r.branch,
+        days=[int(d) for d in r.days],
+        customer_codes=list(r.customer_codes),
+        customer_count=len(r.customer_codes),
+    )
 
 
 def _customer_card(
     order: int, c: CustomerRecord, recent: Sequence[InvoiceRecord], unpaid: Sequence[InvoiceRecord]
-) -> dict[str, Any]:
+) -> CustomerCard:
     billed = [i for i in recent if i.status != "cancelled"]
     old_index = c.last_index if c.last_index is not None else (billed[0].new_index if billed else None)
-    return {
-        "order": order,
-        "customer_code": c.code,
-        "ledger_no": c.ledger_no,
-        "name": c.name,
-        "address": c.address,
-        "house_no": c.house_no,
-        "phone": c.phone,
-        "customer_class": c.customer_class,
-        "business_type": c.business_type,
-        "payment_channel": c.payment_channel,
-        "meter": {
-            "serial": c.meter_serial,
-            "size": c.meter_size,
-            "digits": int(c.meter_digits or 5),
-            "replaced_on": c.meter_replaced_on,
-            "start_index": _num(c.meter_start_index),
-        },
-        "old_index": _num(old_index),
-        "last_read_on": c.last_read_on,
-        "recent_consumption": [
-            {"period": i.period, "consumption_m3": _num(i.consumption_m3)} for i in billed[:HISTORY_MONTHS]
+    return CustomerCard(
+        order=order,
+        customer_code=c.code,
+        ledger_no=c.ledger_no,
+        name=c.name,
+        address=c.address,
+        house_no=c.house_no,
+        phone=c.phone,
+        customer_class=c.customer_class,
+        business_type=c.business_type,
+        payment_channel=cast(PaymentChannel, c.payment_channel),  # the customer book takes only these
+        meter=Meter(
+            serial=c.meter_serial,
+            size=c.meter_size,
+            digits=int(c.meter_digits or 5),
+            replaced_on=c.meter_replaced_on,
+            start_index=_whole(c.meter_start_index),
+        ),
+        old_index=_whole(old_index),
+        last_read_on=c.last_read_on,
+        recent_consumption=[
+            Consumption(period=i.period, consumption_m3=int(i.consumption_m3)) for i in billed[:HISTORY_MONTHS]
         ],
-        "unpaid_amount": sum(int(i.total) for i in unpaid),
-        "unpaid_invoices": [
-            {"invoice_id": i.invoice_id, "period": i.period, "total": int(i.total), "due_date": i.due_date}
+        unpaid_amount=sum(int(i.total) for i in unpaid),
+        unpaid_invoices=[
+            UnpaidInvoice(invoice_id=i.invoice_id, period=i.period, total=int(i.total), due_date=i.due_date)
             for i in sorted(unpaid, key=lambda i: i.period_key)
         ],
-    }
+    )

@@ -12,6 +12,8 @@ import secrets
 from typing import Any
 
 from chalicelib.domain.identifiers import IMPORT_ID_RE
+from chalicelib.domain.messages import StatementToImport
+from chalicelib.domain.shapes import to_json
 from chalicelib.errors import Conflict, NotFound, ValidationError
 from chalicelib.observability import logger
 from chalicelib.ports.common import Clock, Publisher
@@ -85,7 +87,8 @@ class StatementImportService:
             )
         if not self.store.move(import_id, "awaiting_upload", "queued", self.clock.now()):
             raise Conflict("this import was started already", "Lần nhập này đã bắt đầu.", code="IMPORT_ALREADY_STARTED")
-        self.publisher.publish("imports", {"import_id": import_id, "kind": KIND})
+        message = StatementToImport(import_id=import_id)
+        self.publisher.publish(message.QUEUE, to_json(message))
         return self.view(import_id)
 
     def view(self, import_id: str) -> dict[str, Any]:
