@@ -4,12 +4,43 @@ Nothing here knows about Chalice or AWS."""
 
 from __future__ import annotations
 
+from typing import Any
+
+# The default message of each code, (English, Vietnamese): what a client shows when the raise gives none.
+MESSAGES = {
+    "BAD_REQUEST": ("The request is not valid.", "Yêu cầu không hợp lệ."),
+    "VALIDATION_ERROR": ("The request body is not valid.", "Dữ liệu gửi lên không hợp lệ."),
+    "UNAUTHORIZED": ("Not signed in, or the session has expired.", "Chưa đăng nhập hoặc phiên đã hết hạn."),
+    "INVALID_CREDENTIALS": ("Wrong customer code or password.", "Mã khách hàng hoặc mật khẩu không đúng."),
+    "FORBIDDEN": ("You may not access this resource.", "Bạn không có quyền truy cập dữ liệu này."),
+    "NOT_FOUND": ("Not found.", "Không tìm thấy."),
+    "CONFLICT": ("The request conflicts with the current state.", "Yêu cầu xung đột với dữ liệu hiện có."),
+    "ACCOUNT_LOCKED": (
+        "Too many failed attempts; the account is locked for a while.",
+        "Tài khoản tạm khoá do nhập sai nhiều lần. Vui lòng thử lại sau.",
+    ),
+    "RATE_LIMITED": ("Too many requests; try again later.", "Bạn thao tác quá nhiều lần. Vui lòng thử lại sau."),
+    "SERVICE_UNAVAILABLE": (
+        "The service is busy; try again in a few minutes.",
+        "Hệ thống đang bận. Vui lòng thử lại sau ít phút.",
+    ),
+}
+
 
 class AppError(Exception):
     status = 400
     code = "BAD_REQUEST"
-    message_vi = "Yêu cầu không hợp lệ."
-    message_en = "The request is not valid."
+    message_en, message_vi = MESSAGES["BAD_REQUEST"]
+
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None, **kw: Any) -> None:
+        """A kind of error in one line, `class NotFound(AppError, status=404, code="NOT_FOUND")`, its
+        default messages MESSAGES[code]; a subclass may still set the four attributes in its body."""
+        super().__init_subclass__(**kw)
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
+            cls.message_en, cls.message_vi = MESSAGES[code]
 
     def __init__(
         self,
@@ -37,11 +68,7 @@ class AppError(Exception):
         return out
 
 
-class ValidationError(AppError):
-    status = 400
-    code = "VALIDATION_ERROR"
-    message_vi = "Dữ liệu gửi lên không hợp lệ."
-    message_en = "The request body is not valid."
+class ValidationError(AppError, status=400, code="VALIDATION_ERROR"): ...
 
 
 def invalid_cursor(message_en: str = "cursor is not valid") -> ValidationError:
@@ -49,61 +76,28 @@ def invalid_cursor(message_en: str = "cursor is not valid") -> ValidationError:
     return ValidationError(message_en, "Tham số cursor không hợp lệ.", field="cursor", code="INVALID_CURSOR")
 
 
-class Unauthorized(AppError):
-    status = 401
-    code = "UNAUTHORIZED"
-    message_vi = "Chưa đăng nhập hoặc phiên đã hết hạn."
-    message_en = "Not signed in, or the session has expired."
+class Unauthorized(AppError, status=401, code="UNAUTHORIZED"): ...
 
 
-class InvalidCredentials(AppError):
-    status = 401
-    code = "INVALID_CREDENTIALS"
-    message_vi = "Mã khách hàng hoặc mật khẩu không đúng."
-    message_en = "Wrong customer code or password."
+class InvalidCredentials(AppError, status=401, code="INVALID_CREDENTIALS"): ...
 
 
-class Forbidden(AppError):
-    status = 403
-    code = "FORBIDDEN"
-    message_vi = "Bạn không có quyền truy cập dữ liệu này."
-    message_en = "You may not access this resource."
+class Forbidden(AppError, status=403, code="FORBIDDEN"): ...
 
 
-class NotFound(AppError):
-    status = 404
-    code = "NOT_FOUND"
-    message_vi = "Không tìm thấy."
-    message_en = "Not found."
+class NotFound(AppError, status=404, code="NOT_FOUND"): ...
 
 
-class Conflict(AppError):
-    status = 409
-    code = "CONFLICT"
-    message_vi = "Yêu cầu xung đột với dữ liệu hiện có."
-    message_en = "The request conflicts with the current state."
+class Conflict(AppError, status=409, code="CONFLICT"): ...
 
 
-class Locked(AppError):
-    status = 423
-    code = "ACCOUNT_LOCKED"
-    message_vi = "Tài khoản tạm khoá do nhập sai nhiều lần. Vui lòng thử lại sau."
-    message_en = "Too many failed attempts; the account is locked for a while."
+class Locked(AppError, status=423, code="ACCOUNT_LOCKED"): ...
 
 
-class RateLimited(AppError):
-    status = 429
-    code = "RATE_LIMITED"
-    message_vi = "Bạn thao tác quá nhiều lần. Vui lòng thử lại sau."
-    message_en = "Too many requests; try again later."
-
+class RateLimited(AppError, status=429, code="RATE_LIMITED"):
     def __init__(self, retry_after: int, **kw: str | None) -> None:
         super().__init__(headers={"Retry-After": str(max(1, int(retry_after)))}, **kw)
         self.retry_after = retry_after
 
 
-class ServiceUnavailable(AppError):
-    status = 503
-    code = "SERVICE_UNAVAILABLE"
-    message_vi = "Hệ thống đang bận. Vui lòng thử lại sau ít phút."
-    message_en = "The service is busy; try again in a few minutes."
+class ServiceUnavailable(AppError, status=503, code="SERVICE_UNAVAILABLE"): ...

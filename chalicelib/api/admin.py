@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Blueprint, Response
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
@@ -12,39 +15,47 @@ bp = Blueprint(__name__)
 api = handled(bp)
 
 
+def _created(make: Callable[[str, dict], Any]) -> Response:
+    """A manager creates something: `make(actor, body)`, answered 201 with what it made."""
+    request = bp.current_request
+    return json_response(make(identity(request).account_id, json_body(request)), 201)
+
+
+def _listed(read: Callable[..., Any], *names: str) -> Any:
+    """A list read with the query parameters `names`, in this order (None where one is not given)."""
+    params = query(bp.current_request)
+    return read(*(params.get(name) for name in names))
+
+
 @bp.route("/v1/admin/tariffs", methods=["POST"], authorizer=bearer)
 @api
 def add_tariff():
-    request = bp.current_request
-    return json_response(deps.billing().add_tariff(identity(request).account_id, json_body(request)), 201)
+    return _created(deps.billing().add_tariff)
 
 
 @bp.route("/v1/admin/tariffs", methods=["GET"], authorizer=bearer)
 @api
 def list_tariffs():
-    params = query(bp.current_request)
-    return deps.billing().list_tariffs(params.get("area"), params.get("customer_class"))
+    return _listed(deps.billing().list_tariffs, "area", "customer_class")
 
 
 @bp.route("/v1/admin/credits", methods=["GET"], authorizer=bearer)
 @api
 def list_credits():
     """Accounts holding credit (what may be refunded; otherwise it goes to the next bill)."""
-    return deps.refunds().credits(query(bp.current_request).get("limit"))
+    return _listed(deps.refunds().credits, "limit")
 
 
 @bp.route("/v1/admin/refunds", methods=["POST"], authorizer=bearer)
 @api
 def request_refund():
-    request = bp.current_request
-    return json_response(deps.refunds().request(identity(request).account_id, json_body(request)), 201)
+    return _created(deps.refunds().request)
 
 
 @bp.route("/v1/admin/refunds", methods=["GET"], authorizer=bearer)
 @api
 def list_refunds():
-    params = query(bp.current_request)
-    return deps.refunds().list_refunds(params.get("status"), params.get("limit"))
+    return _listed(deps.refunds().list_refunds, "status", "limit")
 
 
 @bp.route("/v1/admin/refunds/{refund_id}", methods=["GET"], authorizer=bearer)
@@ -81,5 +92,4 @@ def check_refund(refund_id):
 @bp.route("/v1/admin/invoices", methods=["POST"], authorizer=bearer)
 @api
 def issue_invoice():
-    request = bp.current_request
-    return json_response(deps.billing().issue_invoice(identity(request).account_id, json_body(request)), 201)
+    return _created(deps.billing().issue_invoice)

@@ -15,6 +15,12 @@ def _auth():
     return deps.auth()
 
 
+def _code_sent(send) -> Response:
+    """A one-time code to the phone on file of the body's customer code: `send(ip, code)`, 202."""
+    body = json_body(bp.current_request)
+    return json_response(send(client_ip(bp.current_request), body.get("customer_code")), 202)
+
+
 @bp.route("/v1/auth/customer-code-lookup", methods=["POST"])
 @api
 def customer_code_lookup():
@@ -30,8 +36,7 @@ def customer_code_lookup():
 @bp.route("/v1/auth/register", methods=["POST"])
 @api
 def register():
-    body = json_body(bp.current_request)
-    return json_response(_auth().start_registration(client_ip(bp.current_request), body.get("customer_code")), 202)
+    return _code_sent(_auth().start_registration)
 
 
 @bp.route("/v1/auth/register/confirm", methods=["POST"])
@@ -66,8 +71,7 @@ def logout():
 @bp.route("/v1/auth/password/forgot", methods=["POST"])
 @api
 def password_forgot():
-    body = json_body(bp.current_request)
-    return json_response(_auth().forgot_password(client_ip(bp.current_request), body.get("customer_code")), 202)
+    return _code_sent(_auth().forgot_password)
 
 
 @bp.route("/v1/auth/password/reset", methods=["POST"])

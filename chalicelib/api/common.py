@@ -31,6 +31,19 @@ def json_response(body: Any, status: int = 200, headers: dict | None = None) -> 
     )
 
 
+def csv_response(body: str, filename: str, headers: dict | None = None) -> Response:
+    """A CSV file for a spreadsheet, downloaded as `filename`."""
+    return Response(
+        body=body,
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            **(headers or {}),
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
 def error_response(err: AppError, language: str) -> Response:
     return json_response(err.body(language), err.status, err.headers)
 

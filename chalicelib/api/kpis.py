@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, query, wants_csv
+from chalicelib.api.common import csv_response, handled, query, wants_csv
 
 bp = Blueprint(__name__)
 api = handled(bp)
@@ -29,14 +29,7 @@ def kpi_report():
         return report
     name = f"kpis-{report['period']}" + (f"-{report['branch']}" if report["branch"] else "")
     safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in name)
-    return Response(
-        body=kpis().csv(report),
-        status_code=200,
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{safe}.csv"',
-        },
-    )
+    return csv_response(kpis().csv(report), f"{safe}.csv")
 
 
 @bp.route("/v1/admin/audit", methods=["GET"], authorizer=bearer)

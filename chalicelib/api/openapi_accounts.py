@@ -1,93 +1,15 @@
 """OpenAPI paths of the accounts blueprint (api/accounts.py): the customer account statement.
-Strict: a customer's rows may carry nothing beyond their own schema (no
-internal references), the managers' add theirs."""
+Its shapes are declared once, in services/shapes_accounts.py (AccountService builds them); both are
+closed: a customer's rows carry nothing beyond their own schema (no internal references), the
+managers' add theirs."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.openapi_common import (
-    CODE,
-    DATE,
-    DATETIME,
-    INT,
-    INVOICE_ID,
-    NDATETIME,
-    NINT,
-    NSTR,
-    PERIOD,
-    STR,
-    array,
-    obj,
-    op,
-    path_param,
-    query,
-)
-from chalicelib.domain.accounts import ROW_KINDS
-
-_ROW = dict(
-    date=dict(NDATETIME, description="Vietnam time (+07:00); null on the opening row"),
-    event=STR,
-    kind={"type": "string", "enum": list(ROW_KINDS)},
-    amount=dict(INT, description="as posted, VND"),
-    effect=dict(INT, description="how it moved the balance: + owes more, - owes less"),
-    balance=dict(INT, description="after this row: positive the customer owes, negative credit"),
-    invoice_id=NSTR,
-    period=dict(PERIOD, nullable=True),
-    channel=NSTR,
-    reference=dict(NSTR, description="the external reference; masked (****1234) for customers"),
-    description=dict(STR, description="e.g. Hoá đơn 05/2023, Thanh toán VNPay, Tiền thừa chuyển kỳ sau"),
-)
-_INTERNAL = dict(
-    entry_id=NSTR,
-    payment_id=NSTR,
-    external_ref=NSTR,
-    posted_by=NSTR,
-    flags=array(STR),
-    note=NSTR,
-    credit_delta=NINT,
-)
-_OPEN = dict(
-    obj(
-        ["invoice_id", "period", "total", "paid_amount", "written_off", "open_amount", "due_date"],
-        invoice_id=INVOICE_ID,
-        period=PERIOD,
-        total=INT,
-        paid_amount=INT,
-        written_off=INT,
-        open_amount=INT,
-        due_date=dict(DATE, nullable=True),
-    ),
-    additionalProperties=False,
-)
-
-
-def _statement(internal: bool) -> dict[str, Any]:
-    props = dict(_ROW, **(_INTERNAL if internal else {}))
-    row = dict(obj(list(props), **props), additionalProperties=False)
-    return dict(
-        obj(
-            [
-                "customer_code",
-                "generated_at",
-                "currency",
-                "balance",
-                "credit",
-                "open_amount",
-                "entries",
-                "open_invoices",
-            ],
-            customer_code=CODE,
-            generated_at=DATETIME,
-            currency={"type": "string", "enum": ["VND"]},
-            balance=dict(INT, description="open amounts - credit: positive owes, negative in credit"),
-            credit=dict(INT, minimum=0, description="money on the account no invoice has taken yet"),
-            open_amount=dict(INT, minimum=0),
-            entries=array(row),
-            open_invoices=array(_OPEN),
-        ),
-        additionalProperties=False,
-    )
+from chalicelib.api.openapi_common import CODE, STR, op, path_param, query
+from chalicelib.domain.shapes import json_schema
+from chalicelib.services.shapes_accounts import AdminStatement, Statement
 
 
 def _with_csv(operation: dict[str, Any]) -> dict[str, Any]:
@@ -96,8 +18,8 @@ def _with_csv(operation: dict[str, Any]) -> dict[str, Any]:
 
 
 _FORMAT = query("format", {"type": "string", "enum": ["json", "csv"]})
-CUSTOMER_STATEMENT = _statement(internal=False)
-ADMIN_STATEMENT = _statement(internal=True)
+CUSTOMER_STATEMENT = json_schema(Statement)
+ADMIN_STATEMENT = json_schema(AdminStatement)
 
 PATHS: dict[str, Any] = {
     "/v1/me/account": {

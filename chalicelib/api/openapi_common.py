@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain import identifiers as ids
+from chalicelib.domain.shapes import json_schema
+from chalicelib.services.shapes_auth import OtpSent, TokenPair
 
 STR: dict[str, Any] = {"type": "string"}
 INT: dict[str, Any] = {"type": "integer"}
@@ -28,6 +30,11 @@ def json_content(schema: dict[str, Any]) -> dict[str, Any]:
 
 def obj(required: list[str], **props: Any) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": props}
+
+
+def fields(*optional: str, **props: Any) -> dict[str, Any]:
+    """An object of these properties, every one required but those named `optional` (each name written once)."""
+    return obj([name for name in props if name not in optional], **props)
 
 
 def array(items: dict[str, Any], **more: Any) -> dict[str, Any]:
@@ -112,22 +119,19 @@ READING_ID = pattern(ids.READING_ID)
 COLLECTION_ID = pattern(ids.COLLECTION_ID)
 LINE_ID = pattern(ids.LINE_ID, example="VCB#FT23135000123")
 
-# -- sign-in ----------------------------------------------------------------------------------------
+# -- sign-in (services/shapes_auth.py) -------------------------------------------------------------
 
-OTP = pattern(ids.OTP)
-OTP_SENT = obj(["otp_sent_to", "expires_in", "resend_after"], otp_sent_to=STR, expires_in=INT, resend_after=INT)
+OTP_SENT = json_schema(OtpSent)
+CODE_SENT = (202, "Code sent", OTP_SENT)
+# A malformed customer code, an unknown one, none on file or a state that refuses it, too many codes.
+CODE_SENT_ERRORS = (400, 404, 409, 429)
 
 
 def tokens(*roles: str) -> dict[str, Any]:
-    """The tokens a login or a refresh answers, for these roles."""
-    return obj(
-        ["access_token", "refresh_token", "token_type", "expires_in", "role"],
-        access_token=STR,
-        refresh_token=STR,
-        token_type={"type": "string", "enum": ["Bearer"]},
-        expires_in=INT,
-        role={"type": "string", "enum": list(roles)},
-    )
+    """The tokens a login or a refresh answers (shapes_auth.TokenPair), for these roles."""
+    out = json_schema(TokenPair)
+    out["properties"]["role"]["enum"] = list(roles)
+    return out
 
 
 # -- the staff app ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from chalicelib.api.openapi_common import (
     READING_ID,
     STR,
     array,
+    fields,
     obj,
     op,
     query,
@@ -30,8 +31,10 @@ from chalicelib.api.openapi_common import (
 _TS = dict(NDATETIME, description="UTC")
 _JSON_ANY = {"nullable": True, "description": "the JSON value recorded"}
 _MASKED = dict(NSTR, description="masked: its last characters only")
-_INVOICE = obj(
-    ["invoice_id", "period", "status", "total", "consumption_m3", "issued_on", "due_date", "customer_name"],
+_INVOICE = fields(
+    "paid_at",
+    "customer_address",
+    "payments",
     invoice_id=INVOICE_ID,
     period=PERIOD,
     status={"type": "string", "enum": ["unpaid", "paid", "cancelled"]},
@@ -44,8 +47,9 @@ _INVOICE = obj(
     customer_address=NSTR,
     payments=array(INVOICE_PAYMENT),
 )
-_CHANNEL_REQUEST = obj(
-    ["request_id", "channel", "bank_code", "account_holder", "account_no", "status", "requested_at"],
+_CHANNEL_REQUEST = fields(
+    "decided_at",
+    "note",
     request_id=STR,
     channel=STR,
     bank_code=STR,
@@ -72,8 +76,7 @@ _CUSTOMER = obj(
     branch=NSTR,
     tariff_area=STR,
     payment_channel=STR,
-    meter=obj(
-        ["serial", "size", "digits", "replaced_on", "start_index", "last_index", "last_read_on"],
+    meter=fields(
         serial=NSTR,
         size=NSTR,
         digits=NNUM,
@@ -82,40 +85,26 @@ _CUSTOMER = obj(
         last_index=NNUM,
         last_read_on=NSTR,
     ),
-    notifications=obj(
-        ["channels", "reminders_opt_out", "email", "push_endpoint", "zalo_user_id"],
+    notifications=fields(
         channels=dict(array(STR), nullable=True, description="null: the utility's default"),
         reminders_opt_out=BOOL,
         email=NSTR,
         push_endpoint=_MASKED,
         zalo_user_id=_MASKED,
     ),
-    invoices=obj(["count", "items"], count=INT, items=array(_INVOICE)),
+    invoices=fields(count=INT, items=array(_INVOICE)),
     payment_channel_requests=array(_CHANNEL_REQUEST),
 )
-EXPORT = obj(
-    [
-        "format_version",
-        "generated_at",
-        "account",
-        "customers",
-        "sessions",
-        "one_time_codes",
-        "orders",
-        "payments",
-        "readings",
-        "reminders_sent",
-        "audit",
-        "chat_links",
-        "not_included",
-        "limits",
-        "truncated",
-    ],
+EXPORT = fields(
+    "legal_basis",
     format_version=INT,
     generated_at=_TS,
     legal_basis=STR,
-    account=obj(
-        ["account_id", "login", "role", "password"],
+    account=fields(
+        "created_at",
+        "password_changed_at",
+        "failed_logins",
+        "locked_until",
         account_id=STR,
         login=STR,
         role=STR,
@@ -127,8 +116,7 @@ EXPORT = obj(
     ),
     customers=array(_CUSTOMER),
     sessions=array(
-        obj(
-            ["session", "current", "created_at", "last_used_at", "expires_at", "revoked", "device"],
+        fields(
             session=_MASKED,
             current=BOOL,
             created_at=_TS,
@@ -139,8 +127,7 @@ EXPORT = obj(
         )
     ),
     one_time_codes=array(
-        obj(
-            ["purpose", "customer_code", "sent_at", "expires_at", "attempts", "code"],
+        fields(
             purpose={"type": "string", "enum": ["register", "reset", "link"]},
             customer_code=STR,
             sent_at=_TS,
@@ -170,8 +157,9 @@ EXPORT = obj(
         )
     ),
     payments=array(
-        obj(
-            ["payment_id", "kind", "amount", "invoice_ids", "received_at", "status"],
+        fields(
+            "order_id",
+            "note",
             payment_id=STR,
             kind=STR,
             order_id=NSTR,
@@ -183,8 +171,9 @@ EXPORT = obj(
         )
     ),
     readings=array(
-        obj(
-            ["reading_id", "customer_code", "period", "new_index", "read_at", "status", "read_by"],
+        fields(
+            "lat",
+            "lng",
             reading_id=READING_ID,
             customer_code=CODE,
             period=PERIOD,
@@ -197,8 +186,8 @@ EXPORT = obj(
         )
     ),
     reminders_sent=array(
-        obj(
-            ["invoice_id", "level", "status", "channels", "created_at", "expires_at"],
+        fields(
+            "sent_at",
             invoice_id=STR,
             level=STR,
             status=STR,
@@ -209,8 +198,7 @@ EXPORT = obj(
         )
     ),
     audit=array(
-        obj(
-            ["entity", "at", "actor", "action", "before", "after"],
+        fields(
             entity=STR,
             at=STR,
             actor=STR,
@@ -221,8 +209,9 @@ EXPORT = obj(
     ),
     chat_links=dict(
         array(
-            obj(
-                ["link_id", "platform", "user_hint", "linked_at"],
+            fields(
+                "identity_hash",
+                "account_id",
                 identity_hash=_MASKED,
                 link_id=STR,
                 account_id=STR,

@@ -10,6 +10,7 @@ import secrets
 from chalicelib.errors import ValidationError
 
 _R, _P, _DKLEN = 8, 1, 32
+MIN_LENGTH, MAX_LENGTH = 8, 128  # of a new password (the document states them: services/shapes_auth.py)
 # Passwords people pick first; the utility's old hotline reset value is among them.
 _COMMON = frozenset(
     {
@@ -37,13 +38,13 @@ _COMMON = frozenset(
 )
 
 
-def check_policy(password: object, *, login: str = "", min_length: int = 8) -> str:
+def check_policy(password: object, *, login: str = "", min_length: int = MIN_LENGTH) -> str:
     if not isinstance(password, str):
         raise ValidationError("password must be a string", "Mật khẩu phải là chuỗi ký tự.", field="password")
-    if not min_length <= len(password) <= 128:
+    if not min_length <= len(password) <= MAX_LENGTH:
         raise ValidationError(
-            f"password must be {min_length} to 128 characters",
-            f"Mật khẩu phải dài từ {min_length} đến 128 ký tự.",
+            f"password must be {min_length} to {MAX_LENGTH} characters",
+            f"Mật khẩu phải dài từ {min_length} đến {MAX_LENGTH} ký tự.",
             field="password",
             code="WEAK_PASSWORD",
         )

@@ -7,7 +7,10 @@ DynamoDB calls of one statement, never a Scan: one Query for the account's
 ledger entries (oldest first), one GetItem for its credit, one Query for its
 invoices (by_customer). The managers' view of a code with none of these asks
 the customer book once more (GetItem), to tell an empty account from an
-unknown code."""
+unknown code.
+
+The statement's shape is declared once, in services/shapes_accounts.py: built here, documented by
+api/openapi_accounts.py."""
 
 from __future__ import annotations
 
@@ -16,12 +19,14 @@ import io
 from typing import Any
 
 from chalicelib.domain import accounts as view
+from chalicelib.domain.shapes import to_json
 from chalicelib.domain.tokens import Identity
-from chalicelib.errors import Forbidden, NotFound
+from chalicelib.errors import NotFound
 from chalicelib.ports.common import Clock
 from chalicelib.ports.customers import Customers
 from chalicelib.ports.money import Ledger, LedgerEntryRecord, open_invoice
-from chalicelib.services.auth import customer_code
+from chalicelib.services.auth import customer_code, linked_code
+from chalicelib.services.shapes_accounts import AdminRow, AdminStatement, OpenInvoice, Row, Statement
 
 
 def _line(line: Any) -> dict[str, Any]:
@@ -53,13 +58,7 @@ class AccountService:
         self.clock = clock
 
     def for_customer(self, identity: Identity, code: object, lang: str = "vi") -> dict[str, Any]:
-        code = customer_code(code)
-        if not identity.owns(code):
-            raise Forbidden(
-                "this customer code is not linked to your account",
-                "Mã khách hàng này chưa được liên kết với tài khoản của bạn.",
-                code="CUSTOMER_NOT_LINKED",
-            )
+        code = linked_code(identity, code)
         statement, _ = self._statement(code, lang, internal=False)
         return statement
 
@@ -84,16 +83,20 @@ class AccountService:
         rows = view.rows(
             entries, balance=balance, periods={i.invoice_id: i.period for i in invoices}, lang=lang, internal=internal
         )
-        statement = {
-            "customer_code": code,
-            "generated_at": view.vn_time(self.clock.now()),
-            "currency": "VND",
-            "balance": balance,
-            "credit": credit,
-            "open_amount": open_amount,
-            "entries": rows,
-            "open_invoices": open_list,
-        }
+        figures = dict(
+            customer_code=code,
+            generated_at=view.vn_time(self.clock.now()),
+            balance=balance,
+            credit=credit,
+            open_amount=open_amount,
+            open_invoices=[OpenInvoice(**i) for i in open_list],
+        )
+        shown: Statement | AdminStatement = (
+            AdminStatement(currency="VND", entries=[AdminRow(**r) for r in rows], **figures)
+            if internal
+            else Statement(currency="VND", entries=[Row(**r) for r in rows], **figures)
+        )
+        statement: dict[str, Any] = to_json(shown)
         return statement, not entries and account is None and not invoices
 
     @staticmethod

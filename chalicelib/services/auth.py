@@ -1,22 +1,25 @@
 """Customer and manager accounts: look-up, registration with proof of
 ownership, login with lockout, rotating refresh tokens, password reset and
 linking further customer codes. No Chalice, no boto3: the stores and the SMS
-sender are handed in (ports.customers)."""
+sender are handed in (ports.customers). The bodies and answers are the shapes of
+services/shapes_auth.py: each use case parses what it was given with them."""
 
 from __future__ import annotations
 
 import functools
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.config import Settings
 from chalicelib.domain import otp as otp_rules
 from chalicelib.domain import passwords, tokens
-from chalicelib.domain.identifiers import CUSTOMER_CODE_RE, LEDGER_NO_RE, OTP_RE, PHONE_RE, USERNAME_RE
+from chalicelib.domain.identifiers import CUSTOMER_CODE_RE, LEDGER_NO_RE, PHONE_RE, USERNAME_RE
 from chalicelib.domain.masking import mask_address, mask_name, mask_phone
+from chalicelib.domain.shapes import parse, to_json
 from chalicelib.errors import (
     Conflict,
+    Forbidden,
     InvalidCredentials,
     Locked,
     NotFound,
@@ -35,19 +38,61 @@ from chalicelib.ports.customers import (
     Sessions,
     Sms,
 )
+from chalicelib.services.shapes_auth import (
+    Account,
+    CodeLookup,
+    CustomerCode,
+    CustomerLogin,
+    LinkCustomer,
+    Linked,
+    LinkedCustomer,
+    LookupAnswer,
+    MaskedCustomer,
+    OtpSent,
+    PasswordChanged,
+    PaymentChannel,
+    RefreshToken,
+    Register,
+    ResetPassword,
+    Role,
+    TokenPair,
+    UserLogin,
+    code_message,
+)
 
 LOGIN_FAILURES_PER_IP = 30  # per 15 minutes, across all codes: stops spraying one password over many codes
+# (English, Vietnamese): what registration, the password reset and linking refuse with.
+ALREADY_REGISTERED = (
+    "this customer code already has an account; log in or reset the password",
+    "Mã khách hàng đã có tài khoản. Vui lòng đăng nhập hoặc lấy lại mật khẩu.",
+)
+NOT_REGISTERED = ("this customer code has no account yet; register first", "Mã khách hàng này chưa đăng ký tài khoản.")
+LINKED_ALREADY = (
+    "this customer code is already linked to your account",
+    "Mã khách hàng đã được liên kết với tài khoản của bạn.",
+)
 
 
 def customer_code(value: object, field: str = "customer_code") -> str:
     if not isinstance(value, str) or not CUSTOMER_CODE_RE.match(value):
-        raise ValidationError(f"{field} must be 6 to 12 digits", "Mã khách hàng phải gồm 6 đến 12 chữ số.", field=field)
+        raise ValidationError(*code_message(field), field=field)
     return value
 
 
-def normalize_phone(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValidationError("phone must be a string", "Số điện thoại không hợp lệ.", field="phone")
+def linked_code(identity: tokens.Identity, value: object) -> str:
+    """A customer code the caller's account holds: 400 if it is not a code, 403 CUSTOMER_NOT_LINKED if
+    it is not one of theirs (every customer route over a code asks this first)."""
+    code = customer_code(value)
+    if not identity.owns(code):
+        raise Forbidden(
+            "this customer code is not linked to your account",
+            "Mã khách hàng này chưa được liên kết với tài khoản của bạn.",
+            code="CUSTOMER_NOT_LINKED",
+        )
+    return code
+
+
+def normalize_phone(value: str) -> str:
     digits = re.sub(r"[\s.\-()]", "", value)
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
@@ -112,17 +157,16 @@ class AuthService:
     def lookup(
         self, ip: str, *, phone: object = None, ledger_no: object = None, house_no: object = None
     ) -> dict[str, Any]:
-        for name, value in (("ledger_no", ledger_no), ("house_no", house_no)):
-            if value is not None and not isinstance(value, str):
-                raise ValidationError(f"{name} must be a string", f"{name} phải là chuỗi ký tự.", field=name)
-        if phone is not None:
-            phone = normalize_phone(phone)
+        asked = parse(CodeLookup, {"ledger_no": ledger_no, "house_no": house_no, "phone": phone})
+        ledger_no, house_no = asked.ledger_no, asked.house_no
+        if asked.phone is not None:
+            phone = normalize_phone(asked.phone)
             self._limit("lookup-ip", ip, self.s.lookup_per_ip_per_hour, 3600)
             found = self.customers.find_by_phone(phone)
         elif ledger_no is not None and house_no is not None:
-            if not isinstance(ledger_no, str) or not LEDGER_NO_RE.fullmatch(ledger_no):
+            if not LEDGER_NO_RE.fullmatch(ledger_no):
                 raise ValidationError("ledger_no is not valid", "Số danh bộ không hợp lệ.", field="ledger_no")
-            if not isinstance(house_no, str) or not 0 < len(house_no.strip()) <= 20:
+            if not 0 < len(house_no.strip()) <= 20:
                 raise ValidationError("house_no is not valid", "Số nhà không hợp lệ.", field="house_no")
             self._limit("lookup-ip", ip, self.s.lookup_per_ip_per_hour, 3600)
             wanted = _norm_house(house_no)
@@ -137,15 +181,17 @@ class AuthService:
                 "Vui lòng nhập số điện thoại, hoặc số danh bộ và số nhà.",
                 field="phone",
             )
-        return {
-            "customers": [
-                {"customer_code": c.code, "name": mask_name(c.name), "address": mask_address(c.address)} for c in found
-            ]
-        }
+        masked = [
+            MaskedCustomer(customer_code=c.code, name=mask_name(c.name), address=mask_address(c.address)) for c in found
+        ]
+        return _json(LookupAnswer(customers=masked))
 
     # -- one-time codes ----------------------------------------------------
 
-    def _send_otp(self, ip: str, purpose: str, code: str, phone: str) -> dict[str, Any]:
+    def _send_otp(self, ip: str, purpose: str, code: str, phone: str | None = None) -> dict[str, Any]:
+        """A one-time code to the phone on file (`phone`, if the caller has read it already)."""
+        if phone is None:
+            phone = self._phone_on_file(code)
         self._limit("otp-ip", ip, 20, 3600)
         self._limit("otp-code", code, self.s.otp_requests_per_code_per_hour, 3600)
         now = self.clock.now()
@@ -162,11 +208,11 @@ class AuthService:
                 message_vi="Mã xác thực vừa được gửi. Vui lòng chờ trước khi yêu cầu lại.",
             )
         self.sms.send_sms(code, phone, otp_rules.sms_text(purpose, value, self.s.otp_ttl))
-        return {"otp_sent_to": mask_phone(phone), "expires_in": self.s.otp_ttl, "resend_after": self.s.otp_resend_after}
+        sent = OtpSent(otp_sent_to=mask_phone(phone), expires_in=self.s.otp_ttl, resend_after=self.s.otp_resend_after)
+        return _json(sent)
 
-    def _check_otp(self, purpose: str, code: str, value: object) -> tuple[str, str]:
-        if not isinstance(value, str) or not OTP_RE.fullmatch(value):
-            raise ValidationError("otp must be 6 digits", "Mã xác thực gồm 6 chữ số.", field="otp")
+    def _check_otp(self, purpose: str, code: str, value: str) -> tuple[str, str]:
+        """`value` is a well-formed code (the body's shape said so): is it the one sent?"""
         key = f"{purpose}#{code}"
         item = self.otps.take_attempt(key, self.clock.now(), self.s.otp_max_attempts)
         if item is None:
@@ -191,16 +237,17 @@ class AuthService:
     # -- registration ------------------------------------------------------
 
     def start_registration(self, ip: str, code: object) -> dict[str, Any]:
-        code = customer_code(code)
-        phone = self._phone_on_file(code)
+        code = parse(CustomerCode, {"customer_code": code}).customer_code
+        phone = self._phone_on_file(code)  # an unknown code is told before a registered one
         if self.accounts.holder_of(code) is not None:
-            raise _already_registered()
+            raise Conflict(*ALREADY_REGISTERED, code="ALREADY_REGISTERED")
         return self._send_otp(ip, "register", code, phone)
 
     def confirm_registration(self, code: object, otp_value: object, password: object) -> dict[str, Any]:
-        code = customer_code(code)
-        password = passwords.check_policy(password, login=code, min_length=self.s.password_min_length)
-        otp_ref = self._check_otp("register", code, otp_value)
+        body = parse(Register, {"customer_code": code, "password": password, "otp": otp_value})
+        code = body.customer_code
+        password = passwords.check_policy(body.password, login=code, min_length=self.s.password_min_length)
+        otp_ref = self._check_otp("register", code, body.otp)
         now = self.clock.now()
         try:
             account = self.accounts.create(
@@ -214,7 +261,7 @@ class AuthService:
                 consume_otp=otp_ref,
             )
         except ConditionFailed:
-            raise _already_registered() from None
+            raise Conflict(*ALREADY_REGISTERED, code="ALREADY_REGISTERED") from None
         return self._issue(account)
 
     # -- login, tokens -----------------------------------------------------
@@ -224,13 +271,12 @@ class AuthService:
         return passwords.hash_password("not-a-real-password", n=self.s.scrypt_n)
 
     def login(self, ip: str, code: object, password: object) -> dict[str, Any]:
-        code = customer_code(code)
-        return self._password_login(ip, f"customer:{code}", password)
+        body = parse(CustomerLogin, {"customer_code": code, "password": password})
+        return self._password_login(ip, f"customer:{body.customer_code}", body.password)
 
     def admin_login(self, ip: str, username: object, password: object) -> dict[str, Any]:
-        if not isinstance(username, str) or not USERNAME_RE.match(username):
-            raise ValidationError("username is not valid", "Tên đăng nhập không hợp lệ.", field="username")
-        return self._password_login(ip, f"admin:{username}", password)
+        body = parse(UserLogin, {"username": username, "password": password})
+        return self._password_login(ip, f"admin:{body.username}", body.password)
 
     def staff_login(
         self,
@@ -245,19 +291,17 @@ class AuthService:
         """Field staff: the same lockout and IP limits as every password login.
         Once the password is right, `bind_device` (the staff service) binds a
         first device or refuses another one; the tokens then carry the device."""
-        if not isinstance(username, str) or not USERNAME_RE.match(username):
-            raise ValidationError("username is not valid", "Tên đăng nhập không hợp lệ.", field="username")
-        account = self._authenticate(ip, f"staff:{username}", password)
+        body = parse(UserLogin, {"username": username, "password": password})
+        account = self._authenticate(ip, f"staff:{body.username}", body.password)
         if bind_device is not None:
             bind_device(account, device_imei, app_version)
         return self._issue(account, device=device_imei)
 
-    def _password_login(self, ip: str, account_id: str, password: object) -> dict[str, Any]:
+    def _password_login(self, ip: str, account_id: str, password: str) -> dict[str, Any]:
         return self._issue(self._authenticate(ip, account_id, password))
 
-    def _authenticate(self, ip: str, account_id: str, password: object) -> AccountRecord:
-        if not isinstance(password, str) or not 0 < len(password) <= 128:
-            raise ValidationError("password is required", "Vui lòng nhập mật khẩu.", field="password")
+    def _authenticate(self, ip: str, account_id: str, password: str) -> AccountRecord:
+        """`password` is as a login's body gives it (shapes_auth.GIVEN_PASSWORD): is it the account's?"""
         now = self.clock.now()
         ip_key = f"login-fail-ip:{ip}:{now // 900}"
         if self.counters.peek(ip_key) >= LOGIN_FAILURES_PER_IP:
@@ -306,19 +350,19 @@ class AuthService:
     def _token_pair(
         self, account: AccountRecord, family: str, token_id: str, now: int, device: str | None = None
     ) -> dict[str, Any]:
-        return {
-            "access_token": self._access(account, family, now, device),
-            "refresh_token": tokens.encode_refresh(
+        pair = TokenPair(
+            access_token=self._access(account, family, now, device),
+            refresh_token=tokens.encode_refresh(
                 self._key(), self.s.jwt_issuer, account.account_id, family, token_id, now, self.s.refresh_token_ttl
             ),
-            "token_type": "Bearer",
-            "expires_in": self.s.access_token_ttl,
-            "role": account.role,
-        }
+            token_type="Bearer",
+            expires_in=self.s.access_token_ttl,
+            role=cast(Role, account.role),  # the accounts this service creates have one of these roles
+        )
+        return _json(pair)
 
     def _refresh_claims(self, token: object) -> dict[str, Any]:
-        if not isinstance(token, str) or not token:
-            raise ValidationError("refresh_token is required", "Thiếu refresh_token.", field="refresh_token")
+        token = parse(RefreshToken, {"refresh_token": token}).refresh_token
         try:
             return tokens.decode(self._key(), self.s.jwt_issuer, token, "refresh")
         except tokens.TokenError:
@@ -357,20 +401,16 @@ class AuthService:
     # -- password reset ----------------------------------------------------
 
     def forgot_password(self, ip: str, code: object) -> dict[str, Any]:
-        code = customer_code(code)
+        code = parse(CustomerCode, {"customer_code": code}).customer_code
         if self.accounts.get(f"customer:{code}") is None:
-            raise NotFound(
-                "this customer code has no account yet; register first",
-                "Mã khách hàng này chưa đăng ký tài khoản.",
-                code="NOT_REGISTERED",
-            )
-        phone = self._phone_on_file(code)
-        return self._send_otp(ip, "reset", code, phone)
+            raise NotFound(*NOT_REGISTERED, code="NOT_REGISTERED")
+        return self._send_otp(ip, "reset", code)
 
     def reset_password(self, code: object, otp_value: object, password: object) -> dict[str, Any]:
-        code = customer_code(code)
-        password = passwords.check_policy(password, login=code, min_length=self.s.password_min_length)
-        otp_ref = self._check_otp("reset", code, otp_value)
+        body = parse(ResetPassword, {"customer_code": code, "new_password": password, "otp": otp_value})
+        code = body.customer_code
+        password = passwords.check_policy(body.new_password, login=code, min_length=self.s.password_min_length)
+        otp_ref = self._check_otp("reset", code, body.otp)
         try:
             self.accounts.set_password(
                 f"customer:{code}",
@@ -380,7 +420,7 @@ class AuthService:
             )
         except ConditionFailed:
             raise _otp_invalid() from None
-        return {"password_changed": True}
+        return _json(PasswordChanged(password_changed=True))
 
     # -- the account and its customer codes --------------------------------
 
@@ -389,27 +429,24 @@ class AuthService:
         if account is None:
             raise Unauthorized()
         customers = self.customers.get_many(account.customer_codes)
-        return {
-            "account_id": account.account_id,
-            "role": account.role,
-            "login": account.login,
-            "customers": [_customer_view(customers[c]) for c in account.customer_codes if c in customers],
-        }
+        shown = Account(
+            account_id=account.account_id,
+            role=cast(Role, account.role),
+            login=account.login,
+            customers=[_customer_view(customers[c]) for c in account.customer_codes if c in customers],
+        )
+        return _json(shown)
 
     def start_link(self, ip: str, identity: tokens.Identity, code: object) -> dict[str, Any]:
-        code = customer_code(code)
+        code = parse(CustomerCode, {"customer_code": code}).customer_code
         if identity.owns(code):
-            raise Conflict(
-                "this customer code is already linked to your account",
-                "Mã khách hàng đã được liên kết với tài khoản của bạn.",
-                code="ALREADY_LINKED",
-            )
-        phone = self._phone_on_file(code)
-        return self._send_otp(ip, "link", code, phone)
+            raise Conflict(*LINKED_ALREADY, code="ALREADY_LINKED")
+        return self._send_otp(ip, "link", code)
 
     def confirm_link(self, identity: tokens.Identity, code: object, otp_value: object) -> dict[str, Any]:
-        code = customer_code(code)
-        otp_ref = self._check_otp("link", code, otp_value)
+        body = parse(LinkCustomer, {"customer_code": code, "otp": otp_value})
+        code = body.customer_code
+        otp_ref = self._check_otp("link", code, body.otp)
         try:
             self.accounts.link_customer(identity.account_id, code, self.clock.now(), otp_ref)
         except ConditionFailed:
@@ -422,11 +459,12 @@ class AuthService:
         if account is None:
             raise Unauthorized()
         # A fresh access token carries the new code; the refresh token stays valid.
-        return {
-            "customer_codes": list(account.customer_codes),
-            "access_token": self._access(account, identity.family_id, self.clock.now()),
-            "expires_in": self.s.access_token_ttl,
-        }
+        linked = Linked(
+            customer_codes=list(account.customer_codes),
+            access_token=self._access(account, identity.family_id, self.clock.now()),
+            expires_in=self.s.access_token_ttl,
+        )
+        return _json(linked)
 
     # -- managers ----------------------------------------------------------
 
@@ -447,25 +485,23 @@ class AuthService:
             raise Conflict("an admin with this username exists", code="ALREADY_EXISTS") from None
 
 
-def _already_registered() -> Conflict:
-    return Conflict(
-        "this customer code already has an account; log in or reset the password",
-        "Mã khách hàng đã có tài khoản. Vui lòng đăng nhập hoặc lấy lại mật khẩu.",
-        code="ALREADY_REGISTERED",
-    )
-
-
 def _norm_house(value: str) -> str:
     return re.sub(r"[^0-9a-z/]", "", value.lower())
 
 
-def _customer_view(c: CustomerRecord) -> dict[str, Any]:
-    return {
-        "customer_code": c.code,
-        "name": c.name,
-        "address": c.address,
-        "ledger_no": c.ledger_no,
-        "customer_class": c.customer_class,
-        "payment_channel": c.payment_channel,
-        "phone": mask_phone(c.phone) if c.phone else None,
-    }
+def _customer_view(c: CustomerRecord) -> LinkedCustomer:
+    return LinkedCustomer(
+        customer_code=c.code,
+        name=c.name,
+        address=c.address,
+        ledger_no=c.ledger_no,
+        customer_class=c.customer_class,
+        payment_channel=cast(PaymentChannel, c.payment_channel),  # the customer book holds only these
+        phone=mask_phone(c.phone) if c.phone else None,
+    )
+
+
+def _json(shape: object) -> dict[str, Any]:
+    """An answer's shape (services/shapes_auth.py) as the JSON object it is sent as."""
+    out: dict[str, Any] = to_json(shape)
+    return out

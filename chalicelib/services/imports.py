@@ -14,6 +14,8 @@ from typing import Any
 
 from chalicelib.domain import customer_book as book
 from chalicelib.domain.identifiers import IMPORT_ID_RE
+from chalicelib.domain.messages import BookChunk
+from chalicelib.domain.shapes import to_json
 from chalicelib.errors import Conflict, NotFound, ValidationError
 from chalicelib.observability import logger
 from chalicelib.ports.common import Clock, Publisher
@@ -21,6 +23,22 @@ from chalicelib.ports.imports import ImportRecord, Imports, Objects
 
 CHUNK_BYTES = 512 * 1024  # about 5,000 rows: seconds of work, far from the 15-minute limit
 MAX_ERRORS_KEPT = 5000
+
+
+def uploaded_size(item: ImportRecord, objects: Objects) -> int:
+    """The size of an import's file, once the import may start: it still awaits its upload (409
+    IMPORT_ALREADY_STARTED otherwise) and the file is in the bucket (409 FILE_NOT_UPLOADED otherwise).
+    Every kind of import starts so (services/statement_imports.py checks the same, and may call this)."""
+    if item.status != "awaiting_upload":
+        raise Conflict(
+            f"this import is {item.status}",
+            f"Lần nhập này đang ở trạng thái {item.status}.",
+            code="IMPORT_ALREADY_STARTED",
+        )
+    size = objects.size(item.object_key)
+    if size is None:
+        raise Conflict("the file has not been uploaded yet", "Chưa tải tệp lên.", code="FILE_NOT_UPLOADED")
+    return size
 
 
 class ImportService:
@@ -48,18 +66,10 @@ class ImportService:
         }
 
     def start(self, import_id: str) -> dict[str, Any]:
-        item = self._get(import_id)
-        if item.status != "awaiting_upload":
-            raise Conflict(
-                f"this import is {item.status}",
-                f"Lần nhập này đang ở trạng thái {item.status}.",
-                code="IMPORT_ALREADY_STARTED",
-            )
-        if self.objects.size(item.object_key) is None:
-            raise Conflict("the file has not been uploaded yet", "Chưa tải tệp lên.", code="FILE_NOT_UPLOADED")
+        uploaded_size(self._get(import_id), self.objects)
         if not self.store.move(import_id, "awaiting_upload", "queued", self.clock.now()):
             raise Conflict("this import was started already", "Lần nhập này đã bắt đầu.", code="IMPORT_ALREADY_STARTED")
-        self.publisher.publish("imports", {"import_id": import_id, "offset": 0})
+        self._send(BookChunk(import_id=import_id, offset=0))
         return self.view(import_id)
 
     def view(self, import_id: str) -> dict[str, Any]:
@@ -150,9 +160,12 @@ class ImportService:
             self._hand_on(import_id, offset + len(data))
         return "done" if done else "running"
 
+    def _send(self, message: BookChunk) -> None:
+        self.publisher.publish(message.QUEUE, to_json(message))
+
     def _hand_on(self, import_id: str, offset: int) -> None:
         # A failed send raises: SQS delivers this chunk's message again, which hands on (above).
-        self.publisher.publish("imports", {"import_id": import_id, "offset": offset})
+        self._send(BookChunk(import_id=import_id, offset=offset))
         self.store.mark_sent(import_id, offset)
 
     def _fail(self, item: ImportRecord, why: str) -> str:

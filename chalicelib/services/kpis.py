@@ -20,7 +20,7 @@ from typing import Any
 from chalicelib.domain import kpis
 from chalicelib.domain.identifiers import AUDIT_ACTOR_RE, AUDIT_ENTITY_RE, PERIOD_RE
 from chalicelib.errors import ValidationError
-from chalicelib.ports.common import AuditTrail
+from chalicelib.ports.common import AuditItemRecord, AuditTrail
 from chalicelib.ports.field import KpiReads
 
 BRANCH_MAX = 100
@@ -65,6 +65,15 @@ def _json(value: str | None) -> Any:
         return json.loads(value)
     except ValueError:
         return value
+
+
+def _change(item: AuditItemRecord, *, entity: bool = False) -> dict[str, Any]:
+    """One change of the trail as the answer shows it (`entity` too when the list is one person's)."""
+    out: dict[str, Any] = {"at": item.at.split("#", 1)[0]}
+    if entity:
+        out["entity"] = item.entity
+    out.update(actor=item.actor, action=item.action, before=_json(item.before), after=_json(item.after))
+    return out
 
 
 class KpiService:
@@ -163,20 +172,9 @@ class KpiService:
                 raise ValidationError(
                     "actor must look like admin:<username>", "Người thực hiện không hợp lệ.", field="actor"
                 )
-            items = self.audit.by_actor(actor, _limit(limit))
             return {
                 "actor": actor,
-                "entries": [
-                    {
-                        "at": i.at.split("#", 1)[0],
-                        "entity": i.entity,
-                        "actor": i.actor,
-                        "action": i.action,
-                        "before": _json(i.before),
-                        "after": _json(i.after),
-                    }
-                    for i in items
-                ],
+                "entries": [_change(i, entity=True) for i in self.audit.by_actor(actor, _limit(limit))],
             }
         if not isinstance(entity, str) or not AUDIT_ENTITY_RE.match(entity):
             raise ValidationError(
@@ -184,17 +182,4 @@ class KpiService:
                 "Đối tượng cần tra cứu không hợp lệ (ví dụ: route#RT-...).",
                 field="entity",
             )
-        items = self.audit.for_entity(entity, _limit(limit))
-        return {
-            "entity": entity,
-            "entries": [
-                {
-                    "at": i.at.split("#", 1)[0],
-                    "actor": i.actor,
-                    "action": i.action,
-                    "before": _json(i.before),
-                    "after": _json(i.after),
-                }
-                for i in items
-            ],
-        }
+        return {"entity": entity, "entries": [_change(i) for i in self.audit.for_entity(entity, _limit(limit))]}

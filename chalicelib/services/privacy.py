@@ -56,6 +56,11 @@ def _plain(value: object) -> Any:
     return value
 
 
+def _attrs(record: object, *names: str) -> dict[str, Any]:
+    """The record's attributes of these names, as they are held (a view's plain fields)."""
+    return {name: getattr(record, name) for name in names}
+
+
 class PrivacyService:
     def __init__(self, *, store: PrivacyReads, clock: Clock) -> None:
         self.store = store
@@ -176,17 +181,8 @@ def _customer(
     return {
         "customer_code": c.code,
         "linked_at": utc_iso(link.linked_at) if link else None,
-        "name": c.name,
-        "phone": c.phone,
-        "address": c.address,
-        "house_no": c.house_no,
-        "ledger_no": c.ledger_no,
-        "customer_class": c.customer_class,
-        "business_type": c.business_type,
-        "persons": c.persons,
-        "branch": c.branch,
-        "tariff_area": c.tariff_area,
-        "payment_channel": c.payment_channel,
+        **_attrs(c, "name", "phone", "address", "house_no", "ledger_no", "customer_class", "business_type"),
+        **_attrs(c, "persons", "branch", "tariff_area", "payment_channel"),
         "meter": {
             "serial": c.meter_serial,
             "size": c.meter_size,
@@ -210,16 +206,10 @@ def _customer(
 
 def _invoice(i: InvoiceRecord) -> dict[str, Any]:
     return {
-        "invoice_id": i.invoice_id,
-        "period": i.period,
-        "status": i.status,
+        **_attrs(i, "invoice_id", "period", "status"),
         "total": int(i.total),
         "consumption_m3": _plain(i.consumption_m3),
-        "issued_on": i.issued_on,
-        "due_date": i.due_date,
-        "paid_at": i.paid_at,
-        "customer_name": i.customer_name,
-        "customer_address": i.customer_address,
+        **_attrs(i, "issued_on", "due_date", "paid_at", "customer_name", "customer_address"),
         "payments": _plain(list(i.payments or [])),
     }
 
@@ -250,19 +240,13 @@ def _pending_code(p: PendingCodeRecord) -> dict[str, Any]:
 
 def _order(o: ExportedOrder) -> dict[str, Any]:
     return {
-        "order_id": o.order_id,
-        "status": o.status,
+        **_attrs(o, "order_id", "status"),
         "amount": int(o.amount),
         "fee": int(o.fee or 0),
         "items": _plain(list(o.items or [])),
         "created_at": utc_iso(o.created_at),
         "expires_at": utc_iso(o.expires_at),
-        "bank_code": o.bank_code,
-        "client_ip": o.client_ip,
-        "transaction_no": o.transaction_no,
-        "bank_tran_no": o.bank_tran_no,
-        "pay_date": o.pay_date,
-        "response_code": o.response_code,
+        **_attrs(o, "bank_code", "client_ip", "transaction_no", "bank_tran_no", "pay_date", "response_code"),
         "paid_at": utc_iso(o.paid_at),
         "credit_amount": int(o.credit_amount or 0),
     }
@@ -270,9 +254,7 @@ def _order(o: ExportedOrder) -> dict[str, Any]:
 
 def _payment(p: ExportedPayment) -> dict[str, Any]:
     return {
-        "payment_id": p.payment_id,
-        "kind": p.kind,
-        "order_id": p.order_id,
+        **_attrs(p, "payment_id", "kind", "order_id"),
         "amount": int(p.amount),
         "invoice_ids": list(p.invoice_ids or []),
         "received_at": utc_iso(p.received_at),
@@ -283,12 +265,9 @@ def _payment(p: ExportedPayment) -> dict[str, Any]:
 
 def _reading(r: ReadingRecord) -> dict[str, Any]:
     return {
-        "reading_id": r.reading_id,
-        "customer_code": r.customer_code,
-        "period": r.period,
+        **_attrs(r, "reading_id", "customer_code", "period"),
         "new_index": _plain(r.new_index),
-        "read_at": r.read_at,
-        "status": r.status,
+        **_attrs(r, "read_at", "status"),
         "lat": _plain(r.lat),
         "lng": _plain(r.lng),
         "read_by": r.staff,
@@ -309,10 +288,7 @@ def _reminder(r: ReminderRecord) -> dict[str, Any]:
 
 def _channel_request(r: ChannelRequestRecord) -> dict[str, Any]:
     return {
-        "request_id": r.request_id,
-        "channel": r.channel,
-        "bank_code": r.bank_code,
-        "account_holder": r.account_holder,
+        **_attrs(r, "request_id", "channel", "bank_code", "account_holder"),
         "account_no": f"****{r.account_last4}",
         "status": r.status,
         "requested_at": utc_iso(r.requested_at),

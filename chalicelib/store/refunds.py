@@ -90,18 +90,7 @@ class RefundStore:
         """requested -> sending, the payment's `refunded` raised by the refund's amount, the audit entry: one
         transaction."""
         amount = int(refund.amount)
-        tx = LabelledTx()
-        tx.update(
-            REFUND,
-            PaymentModel(refund.payment_id),
-            [
-                PaymentModel.status.set("sending"),
-                PaymentModel.approved_by.set(actor),
-                PaymentModel.request_id.set(request_id),
-                PaymentModel.sent_at.set(now),
-            ],
-            condition=PaymentModel.status == "requested",
-        )
+        tx = _approved(refund, "sending", actor, now, PaymentModel.request_id.set(request_id))
         # Never more back through a payment than it brought (DynamoDB conditions do no sums: the limit
         # is the payment's amount, which never changes, less this refund).
         room = int(source.amount) - amount
@@ -112,25 +101,11 @@ class RefundStore:
             condition=(PaymentModel.kind == "payment")
             & (PaymentModel.refunded.does_not_exist() | (PaymentModel.refunded <= room)),
         )
-        tx.put(AUDIT, as_item(audit), condition=AuditModel.entity.does_not_exist())
-        tx.commit()
+        _commit_with(tx, audit)
 
     def paid_out_in_cash(self, refund: PaymentRecord, *, actor: str, now: int, outcome: str, audit: AuditEntry) -> None:
         """requested -> refunded (paid out at the office), with the audit entry: one transaction."""
-        tx = LabelledTx()
-        tx.update(
-            REFUND,
-            PaymentModel(refund.payment_id),
-            [
-                PaymentModel.status.set("refunded"),
-                PaymentModel.approved_by.set(actor),
-                PaymentModel.sent_at.set(now),
-                PaymentModel.outcome.set(outcome),
-            ],
-            condition=PaymentModel.status == "requested",
-        )
-        tx.put(AUDIT, as_item(audit), condition=AuditModel.entity.does_not_exist())
-        tx.commit()
+        _commit_with(_approved(refund, "refunded", actor, now, PaymentModel.outcome.set(outcome)), audit)
 
     @staticmethod
     def cancelled(
@@ -168,3 +143,22 @@ class RefundStore:
     def record_audit(audit: AuditEntry) -> None:
         """An audit entry on its own (written once)."""
         as_item(audit).save(condition=AuditModel.entity.does_not_exist())
+
+
+def _approved(refund: PaymentRecord, status: str, actor: str, now: int, *more: Any) -> LabelledTx:
+    """A transaction that starts with a manager's decision on a requested refund: -> `status`, by `actor`
+    at `now` (sent_at), with `more` updates of the refund item."""
+    tx = LabelledTx()
+    tx.update(
+        REFUND,
+        PaymentModel(refund.payment_id),
+        [PaymentModel.status.set(status), PaymentModel.approved_by.set(actor), PaymentModel.sent_at.set(now), *more],
+        condition=PaymentModel.status == "requested",
+    )
+    return tx
+
+
+def _commit_with(tx: LabelledTx, audit: AuditEntry) -> None:
+    """The audit entry (written once) goes in the same transaction, which is then committed."""
+    tx.put(AUDIT, as_item(audit), condition=AuditModel.entity.does_not_exist())
+    tx.commit()
