@@ -7,13 +7,17 @@ from chalicelib.api import (
     admin,
     auth,
     authorizer,
+    banks,
     channels,
     chat,
     collections,
+    debits,
     imports,
     invoices,
     kpis,
     me,
+    partners,
+    partners_admin,
     payments,
     privacy,
     readings,
@@ -24,9 +28,11 @@ from chalicelib.api import (
     web,
 )
 from chalicelib.jobs import chat as chat_jobs
+from chalicelib.jobs import debits as debit_jobs
 from chalicelib.jobs import imports as imports_jobs
 from chalicelib.jobs import ledger as ledger_jobs
 from chalicelib.jobs import notifications, reconcile, zalo_token
+from chalicelib.jobs import partners as partner_jobs
 from chalicelib.jobs import readings as readings_jobs
 from chalicelib.jobs import reminders as reminder_jobs
 from chalicelib.middleware import observe_http
@@ -48,6 +54,7 @@ for blueprint in (
     invoices.bp,
     payments.bp,
     channels.bp,  # customers and VNPay
+    banks.bp,  # bank transfers notified by SePay / Casso
     reminders.bp,  # reminder preferences
     privacy.bp,  # personal data: the right of access
     staff.bp,
@@ -55,6 +62,7 @@ for blueprint in (
     collections.bp,  # field staff
     admin.bp,
     statements.bp,
+    debits.bp,  # authorised debit at the banks
     imports.bp,
     kpis.bp,  # managers
     accounts.bp,  # the customer account statement
@@ -68,5 +76,9 @@ for blueprint in (
     chat_jobs.bp,
     zalo_token.bp,  # chat assistants (Zalo, Facebook)
     ledger_jobs.bp,  # the customer accounts' nightly check
+    partners.bp,  # bill payment through banks, wallets, collection agents (signed requests)
+    partners_admin.bp,
+    partner_jobs.bp,  # their daily files
+    debit_jobs.bp,  # authorised debit: the monthly run
 ):
     app.register_blueprint(blueprint)

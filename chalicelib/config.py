@@ -95,6 +95,10 @@ class Settings:
     zalo_access_token_param: str | None = None
     sns_push_app_arn_android: str | None = None
     sns_push_app_arn_ios: str | None = None
+    # Authorised debit (docs/authorised_debit.md): the day of the month (Vietnam time) the job makes
+    # last month's request file for every linked bank, 0 = only by hand; and the hour it looks.
+    debit_run_day: int = 0
+    debit_run_at: str = "07:00"
     # Where uploaded files go (customer book); a globally unique S3 bucket name in AWS.
     imports_bucket: str = "cskh-local-imports"
     # Local stage only: where the notification worker also writes SMS so a
@@ -119,6 +123,25 @@ class Settings:
     zalo_app_secret_param: str | None = None
     zalo_refresh_token_param: str | None = None
     zalo_oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
+    # VietQR (docs/vietqr.md): the account bank transfers go to. Not secrets (printed on every bill):
+    # plain environment. The local stage has demo values; a deployed stage without them offers none.
+    vietqr_bank_bin: str | None = None
+    vietqr_account_no: str | None = None
+    vietqr_account_name: str | None = None
+    # Bank-notification services (docs/bank_notifications.md): a service is on when its key is configured
+    # (the environment locally, with documented demo keys; SSM, the *_param names, in a deployed stage).
+    sepay_api_key: str | None = field(repr=False, default=None)
+    sepay_api_key_param: str | None = None
+    casso_checksum_key: str | None = field(repr=False, default=None)
+    casso_checksum_key_param: str | None = None
+    casso_signature_tolerance: int = 300  # seconds; Casso publishes none
+    bank_sub_accounts: tuple = ()  # virtual / sub-accounts of the receiving account that count as it
+
+    # Bill-pay partners (docs/partners.md): each partner's HMAC secret is an SSM SecureString whose name
+    # starts with this prefix (the API is granted nothing else); the local stage's demo partner DEMOBANK
+    # signs with PARTNER_DEMO_SECRET (a documented default there; never read in a deployed stage).
+    partner_secret_prefix: str = "/cskh/local/partners/"
+    partner_demo_secret: str | None = field(repr=False, default=None)
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -129,6 +152,10 @@ class Settings:
     @property
     def is_local(self) -> bool:
         return self.stage in ("local", "test")
+
+    @property
+    def vietqr_on(self) -> bool:
+        return bool(self.vietqr_bank_bin and self.vietqr_account_no and self.vietqr_account_name)
 
     @property
     def zalo_refresher_missing(self) -> tuple[str, ...]:
@@ -212,8 +239,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         merchant_name=(env.get("MERCHANT_NAME") or Settings.merchant_name)[:25],
         merchant_city=(env.get("MERCHANT_CITY") or Settings.merchant_city)[:15],
         min_staff_app_version=_app_version(env.get("MIN_STAFF_APP_VERSION") or Settings.min_staff_app_version),
+        debit_run_day=_int(env, "DEBIT_RUN_DAY", 0, 0, 28),
+        debit_run_at=_hhmm(env.get("DEBIT_RUN_AT") or Settings.debit_run_at),
         **_reminder_settings(env, stage),
         **_chat_settings(env, stage),
+        **_partner_settings(env, stage),
+        **_vietqr_settings(env, stage),
+        **_bank_notification_settings(env, stage),
     )
 
 
@@ -298,6 +330,85 @@ def _chat_settings(env: Mapping[str, str], stage: str) -> dict:
     )
 
 
+# The local stage's receiving account: Vietcombank's BIN, a made-up account number.
+VIETQR_DEMO = {
+    "VIETQR_BANK_BIN": "970436",
+    "VIETQR_ACCOUNT_NO": "1012345678",
+    "VIETQR_ACCOUNT_NAME": "CTY CP CAP NUOC CA MAU",
+}
+
+
+def _vietqr_settings(env: Mapping[str, str], stage: str) -> dict:
+    """All three VIETQR_* or none (VietQR off); the local stage falls back to VIETQR_DEMO."""
+    from chalicelib.domain import banks, vietqr
+    from chalicelib.domain.identifiers import BANK_ACCOUNT_NO_RE
+
+    given = {name: env.get(name) or None for name in VIETQR_DEMO}
+    if not any(given.values()) and stage in ("local", "test"):
+        given = dict(VIETQR_DEMO)
+    if not any(given.values()):
+        return {}
+    missing = [name for name, value in given.items() if not value]
+    if missing:
+        raise ConfigError(f"VietQR needs VIETQR_BANK_BIN, VIETQR_ACCOUNT_NO and VIETQR_ACCOUNT_NAME; missing {missing}")
+    bin_, account, name = (str(given[n]) for n in VIETQR_DEMO)
+    if not re.fullmatch(r"[0-9]{6}", bin_) or banks.by_bin(bin_) is None:
+        raise ConfigError(f"VIETQR_BANK_BIN must be the 6-digit BIN of a bank of chalicelib/domain/banks.py: {bin_!r}")
+    if not (BANK_ACCOUNT_NO_RE.fullmatch(account) and account.isascii()) or len(account) > vietqr.ACCOUNT_MAX:
+        raise ConfigError(f"VIETQR_ACCOUNT_NO must be the account number, 6-{vietqr.ACCOUNT_MAX} digits")
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9 .,&()/-]{0,24}", name) or name != " ".join(name.split()):
+        raise ConfigError(
+            "VIETQR_ACCOUNT_NAME must be the account holder's name as the bank shows it: capital letters "
+            "without diacritics, digits, spaces and .,&()/-, at most 25 (e.g. CTY CP CAP NUOC CA MAU)"
+        )
+    return dict(vietqr_bank_bin=bin_, vietqr_account_no=account, vietqr_account_name=name)
+
+
+# The local and test stages' keys of the bank-notification services when none is set: documented, not
+# secret (local/bank_fakes.py signs with the same ones). A deployed stage reads its keys from SSM.
+DEMO_SEPAY_API_KEY = "sepay-local-demo-api-key"
+DEMO_CASSO_CHECKSUM_KEY = "casso-local-demo-checksum-key"
+
+
+def _bank_notification_settings(env: Mapping[str, str], stage: str) -> dict:
+    out: dict = {}
+    for name, demo in (("SEPAY_API_KEY", DEMO_SEPAY_API_KEY), ("CASSO_CHECKSUM_KEY", DEMO_CASSO_CHECKSUM_KEY)):
+        value, param = env.get(name) or None, env.get(f"{name}_PARAM") or None
+        if value and stage in ("dev", "prod"):
+            raise ConfigError(f"a deployed stage reads {name} from SSM: set {name}_PARAM")
+        if not value and not param and stage in ("local", "test"):
+            value = demo
+        out[name.lower()], out[f"{name.lower()}_param"] = value, param
+    subs = tuple(a.strip() for a in (env.get("BANK_SUB_ACCOUNTS") or "").split(",") if a.strip())
+    if any(not re.fullmatch(r"[0-9A-Za-z]{1,40}", a) for a in subs):
+        raise ConfigError("BANK_SUB_ACCOUNTS must be account numbers separated by commas")
+    return dict(
+        out,
+        casso_signature_tolerance=_int(env, "CASSO_SIGNATURE_TOLERANCE_SECONDS", 300, 30, 86400),
+        bank_sub_accounts=subs,
+    )
+
+
+# The local stage's demo partner (DEMOBANK) signs with this when PARTNER_DEMO_SECRET is unset: it is in
+# the docs, so it protects nothing, and a deployed stage never uses it.
+PARTNER_DEMO_SECRET_DEFAULT = "demo-partner-secret-change-me"
+
+
+def _partner_settings(env: Mapping[str, str], stage: str) -> dict:
+    prefix = env.get("PARTNER_SECRET_PREFIX") or f"/cskh/{stage}/partners/"
+    if not re.fullmatch(r"/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/", prefix):
+        raise ConfigError("PARTNER_SECRET_PREFIX must be an SSM path ending in '/', e.g. /cskh/prod/partners/")
+    demo = env.get("PARTNER_DEMO_SECRET") or None
+    if stage in ("dev", "prod"):
+        if demo:
+            raise ConfigError("PARTNER_DEMO_SECRET is for the local stage only: a partner's secret lives in SSM")
+    else:
+        demo = demo or PARTNER_DEMO_SECRET_DEFAULT
+        if len(demo) < 16:
+            raise ConfigError("PARTNER_DEMO_SECRET must be at least 16 characters")
+    return dict(partner_secret_prefix=prefix, partner_demo_secret=demo)
+
+
 def _matching(pattern: str, complaint: str):
     """A validator: the value whole-matches `pattern`, or ConfigError(complaint)."""
 
@@ -309,6 +420,7 @@ def _matching(pattern: str, complaint: str):
     return check
 
 
+_hhmm = _matching(r"([01]\d|2[0-3]):[0-5]\d", "DEBIT_RUN_AT must be HH:MM (Vietnam time)")
 _app_version = _matching(r"\d{1,4}(\.\d{1,4}){0,3}", "MIN_STAFF_APP_VERSION must be a dotted version such as 1.4.2")
 _bucket = _matching(
     r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "IMPORTS_BUCKET must be a valid S3 bucket name (3-63 of a-z, 0-9, '.', '-')"
@@ -406,6 +518,18 @@ def zalo_app_secret() -> str:
     refresher (twice a day), so a secret changed in SSM is used from the next run."""
     s = get_settings()
     return _secret(s.zalo_app_secret, s.zalo_app_secret_param, "ZALO_APP_SECRET[_PARAM]", 8)
+
+
+@functools.lru_cache(maxsize=1)
+def sepay_api_key() -> str:
+    s = get_settings()
+    return _secret(s.sepay_api_key, s.sepay_api_key_param, "SEPAY_API_KEY[_PARAM]", 16)
+
+
+@functools.lru_cache(maxsize=1)
+def casso_checksum_key() -> str:
+    s = get_settings()
+    return _secret(s.casso_checksum_key, s.casso_checksum_key_param, "CASSO_CHECKSUM_KEY[_PARAM]", 16)
 
 
 def facebook_page_token() -> str | None:

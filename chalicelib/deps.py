@@ -20,19 +20,25 @@ if TYPE_CHECKING:
     from chalicelib.adapters.clock import Clock
     from chalicelib.adapters.notifications import QueuedSms, SnsSms
     from chalicelib.adapters.notifier import ChannelNotifier, SnsPushRegistrar, SqsReminderQueue
+    from chalicelib.adapters.partner_secrets import CachedSecrets
     from chalicelib.adapters.queues import SqsPublisher
     from chalicelib.adapters.vnpay_client import VnpayClient
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.auth import AuthService
+    from chalicelib.services.bank_transfers import BankTransferService
     from chalicelib.services.billing import BillingService
     from chalicelib.services.channels import ChannelService
     from chalicelib.services.chat import ChatService
     from chalicelib.services.collections import CollectionService
+    from chalicelib.services.debits import DebitService
     from chalicelib.services.imports import ImportService
     from chalicelib.services.invoices import InvoiceService
     from chalicelib.services.kpis import KpiService
     from chalicelib.services.ledger import LedgerService
     from chalicelib.services.ledger_jobs import LedgerInvariant, LedgerMigration
+    from chalicelib.services.partner_files import PartnerFileService
+    from chalicelib.services.partners import PartnerService
+    from chalicelib.services.partners_admin import PartnerAdminService
     from chalicelib.services.payments import PaymentService
     from chalicelib.services.privacy import PrivacyService
     from chalicelib.services.readings import ReadingService
@@ -41,6 +47,7 @@ if TYPE_CHECKING:
     from chalicelib.services.staff import StaffService
     from chalicelib.services.statement_imports import StatementImportService
     from chalicelib.services.statements import StatementService
+    from chalicelib.services.vietqr import VietQrService
     from chalicelib.services.zalo_tokens import ZaloTokenRefresher
 
 # A deployed stage's secrets are SSM SecureString parameters; config reads them with this adapter.
@@ -133,6 +140,14 @@ def invoices() -> InvoiceService:
     from chalicelib.store.invoices import InvoiceStore
 
     return InvoiceService(invoices=InvoiceStore(), settings=get_settings(), page_max=get_settings().invoice_page_max)
+
+
+@_provider
+def vietqr() -> VietQrService:
+    from chalicelib.services.vietqr import VietQrService
+    from chalicelib.store.ledger import LedgerStore
+
+    return VietQrService(settings=get_settings(), invoices=LedgerStore())
 
 
 @_provider
@@ -308,10 +323,40 @@ def imports() -> ImportService:
 def statements() -> StatementService:
     from chalicelib.services.statements import StatementService
     from chalicelib.store import audit
+    from chalicelib.store.payments import OrderStore
     from chalicelib.store.statements import StatementStore
 
     return StatementService(
-        store=StatementStore(), ledger=ledger(), clock=clock(), audit_entry=audit.entry, audit=audit.record
+        store=StatementStore(),
+        ledger=ledger(),
+        clock=clock(),
+        audit_entry=audit.entry,
+        audit=audit.record,
+        orders=OrderStore(),
+    )
+
+
+@_provider
+def bank_transfers() -> BankTransferService:
+    """SePay and Casso notifications (each on when its key is configured) into the statement lines."""
+    from chalicelib.adapters.bank_notifications import CassoNotifications, SepayNotifications
+    from chalicelib.config import casso_checksum_key, sepay_api_key
+    from chalicelib.ports.banks import BankNotificationSource
+    from chalicelib.services.bank_transfers import BankTransferService
+    from chalicelib.store.bank_notifications import BankNotificationStore
+
+    s = get_settings()
+    sources: dict[str, BankNotificationSource] = {}
+    if s.sepay_api_key or s.sepay_api_key_param:
+        sources["sepay"] = SepayNotifications(sepay_api_key)
+    if s.casso_checksum_key or s.casso_checksum_key_param:
+        sources["casso"] = CassoNotifications(casso_checksum_key, clock(), s.casso_signature_tolerance)
+    return BankTransferService(
+        settings=s,
+        sources=sources,
+        notifications=BankNotificationStore(),
+        statements=statements(),
+        clock=clock(),
     )
 
 
@@ -327,6 +372,27 @@ def statement_imports() -> StatementImportService:
         publisher=publisher(),
         clock=clock(),
         statements=statements(),
+    )
+
+
+@_provider
+def debits() -> DebitService:
+    from chalicelib.adapters.objects import S3Objects
+    from chalicelib.services.debits import DebitService
+    from chalicelib.store import audit
+    from chalicelib.store.debits import DebitStore
+    from chalicelib.store.reminders import ReminderStore
+
+    return DebitService(
+        settings=get_settings(),
+        store=DebitStore(),
+        ledger=ledger(),
+        objects=S3Objects(get_settings().imports_bucket),
+        notices=ReminderStore(),
+        queue=reminder_queue(),
+        notifier=notifier(),
+        clock=clock(),
+        audit=audit.record,
     )
 
 
@@ -432,4 +498,56 @@ def zalo_tokens() -> ZaloTokenRefresher | None:
         refresh_param=refresh_param,
         access_param=access_param,
         oauth=lambda refresh_token: refresh_oa_token(s.zalo_oauth_url, app_id, zalo_app_secret(), refresh_token),
+    )
+
+
+@_provider
+def partner_secrets() -> CachedSecrets:
+    """Partners' HMAC secrets from SSM, kept a few minutes per container (adapters/partner_secrets.py)."""
+    from chalicelib.adapters.partner_secrets import CachedSecrets
+
+    return CachedSecrets()
+
+
+@_provider
+def partners() -> PartnerService:
+    """Bill payment through partners: signed requests, look-up, payment, reversal (services/partners.py)."""
+    from chalicelib.services.partners import PartnerService
+    from chalicelib.store.partners import NonceStore, PartnerPaymentStore, PartnerStore
+
+    return PartnerService(
+        settings=get_settings(),
+        partners=PartnerStore(),
+        secrets=partner_secrets(),
+        nonces=NonceStore(),
+        payments=PartnerPaymentStore(),
+        ledger=ledger(),
+        clock=clock(),
+    )
+
+
+@_provider
+def partners_admin() -> PartnerAdminService:
+    from chalicelib.services.partners_admin import PartnerAdminService
+    from chalicelib.store import audit
+    from chalicelib.store.partners import PartnerStore
+
+    return PartnerAdminService(settings=get_settings(), partners=PartnerStore(), clock=clock(), audit_entry=audit.entry)
+
+
+@_provider
+def partner_files() -> PartnerFileService:
+    """The partners' daily files and their compare (services/partner_files.py)."""
+    from chalicelib.adapters.objects import S3Objects
+    from chalicelib.services.partner_files import PartnerFileService
+    from chalicelib.store.partners import PartnerPaymentStore, PartnerStore
+    from chalicelib.store.statements import StatementStore
+
+    return PartnerFileService(
+        partners=PartnerStore(),
+        payments=PartnerPaymentStore(),
+        lines=StatementStore(),
+        objects=S3Objects(get_settings().imports_bucket),
+        publisher=publisher(),
+        clock=clock(),
     )

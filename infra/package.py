@@ -66,6 +66,10 @@ _SHELL_ONLY = (
     "ZALO_OA_SECRET",
     "ZALO_ACCESS_TOKEN",
     "ZALO_APP_SECRET",
+    "PARTNER_DEMO_SECRET",
+    "PARTNER_SECRET_PREFIX",
+    "SEPAY_API_KEY",
+    "CASSO_CHECKSUM_KEY",
 )
 
 Template = dict[str, Any]
@@ -473,6 +477,16 @@ def function_resources(stage: str) -> Template:
         "LedgerInvariantIncomplete",
         [{"Name": "service", "Value": SERVICE}],
     )
+    # A bill-pay partner's daily file against our payments (jobs/partners.py, EMF metric).
+    out["PartnerReconciliationAlarm"] = _alarm(
+        "A bill-pay partner's daily file does not match our payments (a payment on one side only, another "
+        "amount) or has lines that cannot be read: the differences are in the suspense list "
+        "(GET /v1/admin/suspense, reasons PARTNER_ONLY, OURS_ONLY, AMOUNT_DIFFERS); the imports_worker log and "
+        "imports/partners/<id>/results/<day>.json in the imports bucket say which.",
+        "CSKH",
+        "PartnerReconciliationDifferences",
+        [{"Name": "service", "Value": SERVICE}],
+    )
     out["VnpayUnansweredAlarm"]["Properties"]["EvaluationPeriods"] = 3  # three runs in a row
     for fn in app_functions():
         name = fn.function_name(stage, app_name)
@@ -601,17 +615,24 @@ def policy_for(stage: str, fn: Function) -> dict:
         "ledger_invariant": ("customers", "invoices", "ledger", "customer_accounts"),
         # The customer book; and uploaded bank statements, each line posted through the ledger's one path.
         "imports_worker": (
+            "partner_payments",  # a partner's daily file compared with its payments (jobs/partners.py)
             "imports",
             "customers",
             "statement_lines",
+            "orders",  # a line paying an order by its reference (TD...) pays the order's items
             "invoices",
             "payments",
             "ledger",
             "customer_accounts",
             "audit",
         ),
+        # Bill-pay partners' daily files (jobs/partners.py): every partner, its payments of the day.
+        "partner_daily_files": ("partners", "partner_payments"),
         "plan_reminders": ("invoices", "customers", "reminders"),
-        "reminders_worker": ("invoices", "customers", "reminders"),
+        # A failed authorised debit's notice goes through the reminders worker too (services/debits.py).
+        "reminders_worker": ("invoices", "customers", "reminders", "debit_requests"),
+        # The monthly authorised-debit run: mandates, the customers' open invoices, the requests (jobs/debits.py).
+        "run_debits": ("channel_requests", "customers", "invoices", "debit_requests", "audit"),
     }
     if fn.kind == "api" or fn.name in job_tables:
         wanted = None if fn.kind == "api" else set(job_tables[fn.name])
@@ -624,8 +645,9 @@ def policy_for(stage: str, fn: Function) -> dict:
             indexes += [f"{table}/index/{ix.Meta.index_name}" for ix in model._indexes.values()]
         # The customer-book import writes customers 25 at a time (BatchWriteItem); nothing else does.
         batch_write = ["dynamodb:BatchWriteItem"] if fn.name == "imports_worker" else []
-        # The nightly invariant only reads.
-        actions = READ_ACTIONS if fn.name == "ledger_invariant" else TABLE_ACTIONS + batch_write
+        # The nightly invariant and the partners' daily files only read.
+        reads_only = fn.name in ("ledger_invariant", "partner_daily_files")
+        actions = READ_ACTIONS if reads_only else TABLE_ACTIONS + batch_write
         statements.append(_statement("Tables", actions, tables))
         if indexes:
             statements.append(_statement("Indexes", INDEX_ACTIONS, indexes))
@@ -682,6 +704,33 @@ def policy_for(stage: str, fn: Function) -> dict:
         statements.append(
             _statement("ImportFiles", ["s3:GetObject", "s3:PutObject"], [f"arn:aws:s3:::{s.imports_bucket}/imports/*"])
         )
+    if fn.name == "partner_daily_files":
+        # Bill-pay partners' daily files (services/partner_files.py). The API (a partner's own file) and the
+        # imports worker (its compare and result) keep theirs under imports/ too: ImportFiles covers them.
+        statements.append(
+            _statement(
+                "PartnerDailyFiles",
+                ["s3:PutObject"],
+                [f"arn:aws:s3:::{s.imports_bucket}/imports/partners/*/outgoing/*"],
+            )
+        )
+    if fn.kind == "api":
+        # Each partner's HMAC secret (services/partners.py): the parameters under the prefix, and no other.
+        statements.append(
+            _statement(
+                "PartnerSecrets",
+                ["ssm:GetParameter"],
+                [f"arn:aws:ssm:*:*:parameter/{s.partner_secret_prefix.strip('/')}/*"],
+            )
+        )
+    if fn.name == "run_debits":
+        # Authorised debit's request files (imports/debits/, under the API's ImportFiles grant): the job writes
+        # its run's file and looks for files never written.
+        statements.append(
+            _statement(
+                "DebitFiles", ["s3:GetObject", "s3:PutObject"], [f"arn:aws:s3:::{s.imports_bucket}/imports/debits/*"]
+            )
+        )
     # Jobs that queue work: the plan enqueues reminders (and its continuation), the reminders worker
     # defers to the same queue, the imports worker hands each chunk on to the next.
     job_queues = {"plan_reminders": "reminders", "reminders_worker": "reminders", "imports_worker": "imports"}
@@ -736,6 +785,16 @@ def policy_for(stage: str, fn: Function) -> dict:
                     {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}},
                 )
             )
+    bank_params = [p for p in (s.sepay_api_key_param, s.casso_checksum_key_param) if p]
+    if fn.kind == "api" and bank_params:
+        # Bank-notification webhooks (api/banks.py): SePay's API key, Casso's checksum key.
+        statements.append(
+            _statement(
+                "BankWebhookSecrets",
+                ["ssm:GetParameter"],
+                [f"arn:aws:ssm:*:*:parameter/{p.lstrip('/')}" for p in bank_params],
+            )
+        )
     if fn.name == "refresh_zalo_token" and not s.zalo_refresher_missing:
         # The Zalo token refresher (jobs/zalo_token.py): reads the refresh token (and the app secret), writes
         # both tokens back. Unconfigured, it only logs that it is off and is granted nothing here.

@@ -42,6 +42,7 @@ DEFAULT_PORTS = {
     "MOTO_PORT": 8011,
     "VNPAY_SANDBOX_PORT": 8001,
     "CHAT_FAKES_PORT": 8002,
+    "BANK_FAKES_PORT": 8003,
 }
 DEMO_CUSTOMERS = (
     ("01031059", "Dương Tấn Hiền: invoice 05/2023, 264 -> 275, 11 m³, 78.255 đ unpaid"),
@@ -91,6 +92,7 @@ class StackConfig:
     moto_port: int = DEFAULT_PORTS["MOTO_PORT"]
     vnpay_sandbox_port: int = DEFAULT_PORTS["VNPAY_SANDBOX_PORT"]
     chat_fakes_port: int = DEFAULT_PORTS["CHAT_FAKES_PORT"]  # local/chat_fakes.py: Messenger and Zalo OA
+    bank_fakes_port: int = DEFAULT_PORTS["BANK_FAKES_PORT"]  # local/bank_fakes.py: bank app, SePay, Casso
     state_dir: str = os.path.join(ROOT, ".local")
     persistent: bool = True  # DynamoDB Local on disk (make run) or in memory (tests)
     demo_password: str | None = None  # None: $DEMO_PASSWORD, else seed's documented default
@@ -119,6 +121,7 @@ class StackConfig:
             moto_port=ports["MOTO_PORT"],
             vnpay_sandbox_port=ports["VNPAY_SANDBOX_PORT"],
             chat_fakes_port=ports["CHAT_FAKES_PORT"],
+            bank_fakes_port=ports["BANK_FAKES_PORT"],
             vnpay_tmn_code=tmn_code,
         )
 
@@ -126,9 +129,9 @@ class StackConfig:
     def ephemeral(cls, state_dir: str, **overrides) -> StackConfig:
         """Free ports, DynamoDB in memory, state in `state_dir`: for tests."""
         ports = set()
-        while len(ports) < 5:
+        while len(ports) < 6:
             ports.add(engines.free_port())
-        api, ddb, moto, vnpay, chat = sorted(ports)
+        api, ddb, moto, vnpay, chat, bank = sorted(ports)
         overrides.setdefault("vnpay_ipn_retry_seconds", 1.0)
         return cls(
             api_port=api,
@@ -136,6 +139,7 @@ class StackConfig:
             moto_port=moto,
             vnpay_sandbox_port=vnpay,
             chat_fakes_port=chat,
+            bank_fakes_port=bank,
             state_dir=str(state_dir),
             persistent=False,
             **overrides,
@@ -148,6 +152,7 @@ class StackConfig:
             "MOTO_PORT": self.moto_port,
             "VNPAY_SANDBOX_PORT": self.vnpay_sandbox_port,
             "CHAT_FAKES_PORT": self.chat_fakes_port,
+            "BANK_FAKES_PORT": self.bank_fakes_port,
         }
 
     @property
@@ -279,6 +284,17 @@ def chat_env(config: StackConfig, base: dict) -> dict:
     return env
 
 
+def bank_env(base: dict) -> dict:
+    """The bank-notification services' keys, the same for the API and local/bank_fakes.py: the developer's
+    $SEPAY_API_KEY / $CASSO_CHECKSUM_KEY, else the documented demo keys (chalicelib/config.py)."""
+    from local.bank_fakes import DEMO_CASSO_CHECKSUM_KEY, DEMO_SEPAY_API_KEY
+
+    return {
+        "SEPAY_API_KEY": base.get("SEPAY_API_KEY") or DEMO_SEPAY_API_KEY,
+        "CASSO_CHECKSUM_KEY": base.get("CASSO_CHECKSUM_KEY") or DEMO_CASSO_CHECKSUM_KEY,
+    }
+
+
 # --------------------------------------------------------------------------
 # One `make run` at a time; ports free
 # --------------------------------------------------------------------------
@@ -346,7 +362,7 @@ def check_ports(config: StackConfig) -> None:
         if port in seen:
             raise StackError(f"{seen[port]} and {name} are both {port}; give each its own port")
         seen[port] = name
-    wanted = ["API_PORT", "MOTO_PORT", "VNPAY_SANDBOX_PORT", "CHAT_FAKES_PORT"] + (
+    wanted = ["API_PORT", "MOTO_PORT", "VNPAY_SANDBOX_PORT", "CHAT_FAKES_PORT", "BANK_FAKES_PORT"] + (
         ["DYNAMODB_PORT"] if engines.java_available() else []
     )
     for name in wanted:
@@ -459,6 +475,7 @@ class Stack:
             os.makedirs(cfg.state_dir, exist_ok=True)
             self.env = app_env(cfg, ensure_jwt_secret(cfg.jwt_secret_path), vnpay_secret=vnpay_hash_secret(cfg))
             self.env.update(chat_env(cfg, self.env))
+            self.env.update(bank_env(self.env))
             self._start_engines()
             self._check_abort()
             # Tables, queues and demo data are made while the API and the event
@@ -514,11 +531,26 @@ class Stack:
                     self.api_url,
                 ],
             )
+            self._spawn(
+                "bank",
+                [
+                    sys.executable,
+                    "-m",
+                    "local.bank_fakes",
+                    "--port",
+                    str(cfg.bank_fakes_port),
+                    "--api-url",
+                    self.api_url,
+                    "--retry-seconds",
+                    "0.5",  # SePay's 1, 1, 2, 3 ... minutes, compressed
+                ],
+            )
             self._start_sms_tail()
             self._wait_setup(setup)
             self._wait_api()
             self._wait_url("vnpay", self.config.vnpay_url + "/sandbox/health")
             self._wait_url("chat", f"http://127.0.0.1:{cfg.chat_fakes_port}/fake/health")
+            self._wait_url("bank", f"http://127.0.0.1:{cfg.bank_fakes_port}/fake/health")
             return self
         except BaseException:
             self.stop()
@@ -755,6 +787,8 @@ class Stack:
             f"  IPN log    {cfg.vnpay_url}/sandbox/ipn-log",
             f"  chat       http://127.0.0.1:{cfg.chat_fakes_port} (fake Messenger + Zalo OA: POST /fake/facebook/send "
             "{psid,text}, /fake/zalo/send {user_id,text}; replies in GET /fake/outbox; docs/chat.md)",
+            f"  transfers  http://127.0.0.1:{cfg.bank_fakes_port}/bank-app (pay a VietQR code or a demo bill: "
+            "SePay / Casso notify the API; docs/bank_notifications.md)",
             "",
             f"Demo logins (password: {password}):",
         ]
@@ -765,6 +799,12 @@ class Stack:
             "                      12 customers 01031070-01031081 (GET /v1/staff/routes/today)",
             f"  {UNREGISTERED_CODE} has no account yet: register it with POST /v1/auth/register; the one-time",
             "           code shows up below as an 'sms' line (local stage only).",
+            "",
+            "Bill payment through a partner (docs/partners.md): DEMOBANK signs with "
+            + ("$PARTNER_DEMO_SECRET" if os.environ.get("PARTNER_DEMO_SECRET") else "the demo secret")
+            + "; play it with",
+            f"  .venv/bin/python -m local.partner_client --url {url} bills 01031059",
+            "      ... pay 01031059 78255 | reverse <partner_txn_id> | daily-file <day> | upload-file <day>",
             "",
             "Try:",
             f"  curl -s {url}/v1/auth/login -H 'Content-Type: application/json' \\",

@@ -310,6 +310,35 @@ def _create(item) -> bool:
         raise
 
 
+DEMO_PARTNER = "DEMOBANK"
+
+
+def _load_demo_partner(now: int) -> int:
+    """The demo bill-pay partner (docs/partners.md; `python -m local.partner_client` plays it). Its secret,
+    $PARTNER_DEMO_SECRET or the documented default, goes to (moto's) SSM at every start, where a deployed
+    stage keeps each partner's: the code reads it the same way, and a changed value takes effect."""
+    from chalicelib.adapters.parameters import SsmParameters
+    from chalicelib.store.models import PartnerModel
+
+    s = get_settings()
+    param = f"{s.partner_secret_prefix}{DEMO_PARTNER}"
+    SsmParameters().put(param, s.partner_demo_secret or "")
+    partner = PartnerModel(
+        DEMO_PARTNER,
+        name="Ngân hàng Demo (thu hộ tiền nước)",
+        secret_param=param,
+        ip_allowlist=[],
+        channels=["bank_app", "wallet", "counter"],
+        enabled=True,
+        version=1,
+        created_at=now,
+        created_by="system:seed",
+        updated_at=now,
+        updated_by="system:seed",
+    )
+    return int(_create(partner))
+
+
 def _refuse_unless_local() -> None:
     s = get_settings()
     host = urlparse(s.dynamodb_endpoint or "").hostname
@@ -357,6 +386,7 @@ def load(demo_password: str | None = None, admin_password: str | None = None) ->
     )
     counts["accounts"] += _create(admin)
     _load_field_route(password, counts, now)
+    counts["partners"] = _load_demo_partner(now)
     from chalicelib import deps
     from chalicelib.domain.tariff_tables import published_versions
 

@@ -23,22 +23,10 @@ from chalicelib.api.openapi_common import (
     query,
 )
 from chalicelib.domain import identifiers as ids
-from chalicelib.domain.statements import BANKS
+from chalicelib.domain.statements import BANKS, REASONS
 
-# SEVERAL_CUSTOMERS and the first two are today's reasons; the last three are on lines of before the ledger.
-_REASON = {
-    "type": "string",
-    "nullable": True,
-    "enum": [
-        "NO_REFERENCE",
-        "UNKNOWN_CUSTOMER",
-        "SEVERAL_CUSTOMERS",
-        "AMOUNT_MISMATCH",
-        "SEVERAL_INVOICES",
-        "ALREADY_PAID",
-        None,
-    ],
-}
+# Every reason a line is in suspense (domain/statements.py REASONS says which comes from where).
+_REASON = {"type": "string", "nullable": True, "enum": [*REASONS, None]}
 # Where a posted line's money went (the customer account, issue 13).
 _POSTED = dict(
     customer_code=dict(CODE, nullable=True),

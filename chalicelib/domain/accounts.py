@@ -80,6 +80,7 @@ _TEXT = {
         "from_credit": "Trừ tiền thừa vào hoá đơn {p}",
         "returned": "Hoàn lại từ hoá đơn {p} vào tài khoản",
         "refund_cancelled": "Huỷ hoàn tiền",
+        "payment_reversed": "Huỷ thanh toán (hoàn lại cho đối tác thu hộ)",
         "write_off": "Xoá nợ hoá đơn {p}",
         "credit": "Tiền thừa chuyển kỳ sau",
         "opening": "Số dư chuyển sang (trước khi mở sổ)",
@@ -91,6 +92,7 @@ _TEXT = {
         "from_credit": "Credit applied to bill {p}",
         "returned": "Returned from bill {p} to the account",
         "refund_cancelled": "Refund cancelled",
+        "payment_reversed": "Payment reversed (returned to the collection partner)",
         "write_off": "Bill {p} written off",
         "credit": "Overpayment carried to the next bill",
         "opening": "Balance brought forward (before the ledger)",
@@ -128,6 +130,8 @@ def describe(row: Mapping[str, Any], lang: str = "vi") -> str:
     kind, amount, channel = row["kind"], int(row["amount"]), row.get("channel")
     p = period_label(row.get("period"), row.get("invoice_id"))
     if kind == "payment":
+        if amount < 0:  # a payment taken back the same day (a bill-pay partner's reversal)
+            return text["payment_reversed"]
         return _PAYMENT[lang].get(channel, _PAYMENT[lang][None])
     if kind == "refund":
         return text["refund_cancelled"] if amount < 0 else _REFUND[lang].get(channel, _REFUND[lang][None])

@@ -36,6 +36,15 @@ ROUTE_ID = r"^[A-Za-z0-9._-]{1,100}$"
 IMPORT_ID = r"^IMP[0-9A-F]{12}$"
 # A bank statement line: '<bank code>#<the bank's reference>'.
 LINE_ID = r"^[A-Z]{2,10}#[^\x00-\x1f]{1,64}$"
+# Authorised debit: a bank's run of one billing period ('VCB-202605') and a customer's request in it
+# ('VCB-202605-01031059'; its money is the ledger's payment 'debit#<request id>').
+DEBIT_RUN_ID = r"^[A-Z]{2,5}-\d{4}(0[1-9]|1[0-2])$"
+DEBIT_REQUEST_ID = r"^[A-Z]{2,5}-\d{4}(0[1-9]|1[0-2])-\d{6,12}$"
+# A bill-pay partner (bank, wallet, collection agent): letters only, so '<partner>#<its transaction id>'
+# is a statement line id (LINE_ID) when a reconciliation difference goes to the suspense list.
+PARTNER_ID = r"^[A-Z]{3,10}$"
+# A partner's own id of one payment (it names the payment once: 'partner#<partner>#<txn>').
+PARTNER_TXN_ID = r"^[A-Za-z0-9_.-]{1,64}$"
 # A chat identity linked to an account.
 CHAT_LINK_ID = r"^[A-Za-z0-9_-]{8,64}$"
 # The Idempotency-Key header of a payment order.
@@ -73,6 +82,10 @@ APP_VERSION_RE = re.compile(APP_VERSION)
 ROUTE_ID_RE = re.compile(ROUTE_ID)
 IMPORT_ID_RE = re.compile(IMPORT_ID)
 LINE_ID_RE = re.compile(LINE_ID)
+DEBIT_RUN_ID_RE = re.compile(DEBIT_RUN_ID)
+DEBIT_REQUEST_ID_RE = re.compile(DEBIT_REQUEST_ID)
+PARTNER_ID_RE = re.compile(PARTNER_ID)
+PARTNER_TXN_ID_RE = re.compile(PARTNER_TXN_ID)
 CHAT_LINK_ID_RE = re.compile(CHAT_LINK_ID)
 IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY)
 AUDIT_ENTITY_RE = re.compile(AUDIT_ENTITY)

@@ -150,7 +150,7 @@ BANK_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-# Why a line is in suspense. decide() gives the first three; the last three are on lines recorded before
+# Why a line is in suspense. decide() gives the first three; the next three are on lines recorded before
 # the customer account (issue 13), when a line had to pay exactly one invoice's total.
 REASONS = (
     "NO_REFERENCE",
@@ -159,6 +159,14 @@ REASONS = (
     "AMOUNT_MISMATCH",
     "SEVERAL_INVOICES",
     "ALREADY_PAID",
+    # Our payment references (domain/transfer_matching.py) and bank notifications (services/bank_transfers.py).
+    "BAD_REFERENCE",
+    "UNKNOWN_REFERENCE",
+    "OTHER_ACCOUNT",
+    # A bill-pay partner's daily file against our payments (domain/partner_files.py; line '<partner>#<txn>').
+    "PARTNER_ONLY",
+    "OURS_ONLY",
+    "AMOUNT_DIFFERS",
 )
 
 

@@ -14,16 +14,21 @@ lines as duplicates. A line is posted through the ledger's one path
 the invoices the line names, or the account's oldest open ones, up to what
 each still owes at that moment, and the rest stays on the account as credit.
 An invoice paid meanwhile (VNPay, cash) takes nothing more and the money is
-credit: never applied twice, never lost."""
+credit: never applied twice, never lost. Whose money a line is: domain/transfer_matching.py (our payment
+references TN/TH/TD first, then codes written by hand), the matcher bank notifications use too
+(services/bank_transfers.py records a notified transfer through record_line, under the same keys)."""
 
 from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from chalicelib.domain import ledger as money_rules
+from chalicelib.domain import partner_files as partner_rules
 from chalicelib.domain import statements as rules
+from chalicelib.domain import transfer_matching as matching
 from chalicelib.domain.identifiers import CUSTOMER_CODE_RE, INVOICE_ID_RE, LINE_ID_RE
 from chalicelib.domain.invoices import format_vnd, paid_amount
 from chalicelib.domain.vntime import iso, now_vn
@@ -37,6 +42,7 @@ from chalicelib.ports.money import (
     LineNotInSuspense,
     LineResolution,
     NewStatementLine,
+    Orders,
     Posting,
     PostingFailed,
     StatementLineRecord,
@@ -80,12 +86,14 @@ class StatementService:
         clock: Clock,
         audit_entry: AuditEntries,
         audit: AuditRecorder | None = None,
+        orders: Orders | None = None,
     ) -> None:
         self.store = store
         self.ledger = ledger
         self.clock = clock
         self._audit_entry = audit_entry
         self._audit = audit
+        self.orders = orders  # an order's payment reference (TD...) pays its items: read through this
 
     # -- importing ---------------------------------------------------------
 
@@ -143,18 +151,10 @@ class StatementService:
         errors.sort(key=lambda e: e["row"])
         import_id = import_id or f"BS-{bank}-{now_vn(now):%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
 
-        # Reads in batches: lines already recorded, customers and invoices named. Which account a line
-        # names needs no more; the ledger reads the invoices it pays again when it posts.
+        # Reads in batches: lines already recorded, then what the fresh ones name (decisions()).
         recorded = self.store.existing_lines(f"{bank}#{x.bank_ref}" for x in lines)
         fresh = [x for x in lines if f"{bank}#{x.bank_ref}" not in recorded]
-        refs = {x.bank_ref: rules.find_references(x.description) for x in fresh}
-        known = self.store.known_customers(c for r in refs.values() for c in r.customer_codes)
-        facts = {
-            i: _facts(inv)
-            for i, inv in self.store.invoices(
-                i for r in refs.values() for i in r.invoice_ids if i.split("-")[1] in known
-            ).items()
-        }
+        decisions = self.decisions(fresh)
 
         results: list[dict[str, Any]] = [
             {"row": x.row, "line_id": f"{bank}#{x.bank_ref}", "status": "duplicate"}
@@ -162,8 +162,7 @@ class StatementService:
             if f"{bank}#{x.bank_ref}" in recorded
         ]
         for line in fresh:
-            decision = rules.decide(refs[line.bank_ref], facts, known)
-            results.append(self._record(actor, bank, line, import_id, now, decision))
+            results.append(self._record(actor, bank, line, import_id, now, decisions[line.bank_ref]))
         results.sort(key=lambda x: x["row"])
         counts = {k: sum(1 for x in results if x["status"] == k) for k in ("matched", "suspense", "duplicate")}
         out = {
@@ -202,10 +201,58 @@ class StatementService:
         )
         return out
 
-    def _record(
-        self, actor: str, bank: str, line: rules.StatementLine, import_id: str, now: int, decision: rules.Decision
+    def decisions(self, lines: Sequence[rules.StatementLine]) -> dict[str, matching.Decision]:
+        """Whose money each line is, by bank reference: the one matcher of statement lines and bank
+        notifications (domain/transfer_matching.py). Reads in batches the customers, invoices and orders
+        the lines name; which account a line names needs no more (the ledger reads the invoices it pays
+        again when it posts)."""
+        found = {x.bank_ref: matching.read(x.description) for x in lines}
+        known = self.store.known_customers(c for m in found.values() for c in m.customer_codes)
+        facts = {
+            i: _facts(inv)
+            for i, inv in self.store.invoices(
+                i for m in found.values() for i in m.invoice_ids if i.split("-")[1] in known
+            ).items()
+        }
+        orders = self._orders(o for m in found.values() for o in m.order_ids)
+        return {ref: matching.decide(m, facts, known, orders) for ref, m in found.items()}
+
+    def _orders(self, order_ids: Iterable[str]) -> dict[str, matching.OrderFacts]:
+        out: dict[str, matching.OrderFacts] = {}
+        for order_id in dict.fromkeys(order_ids):
+            order = self.orders.get(order_id) if self.orders is not None else None
+            if order is not None:
+                items = tuple((str(i["invoice_id"]), str(i["customer_code"]), int(i["amount"])) for i in order.items)
+                out[order_id] = matching.OrderFacts(order_id, items)
+        return out
+
+    def record_line(
+        self,
+        actor: str,
+        bank: str,
+        line: rules.StatementLine,
+        import_id: str,
+        decision: rules.Decision,
+        *,
+        paid_at: str | None = None,
     ) -> dict[str, Any]:
-        """Post the line to the account it names, or put it in suspense; either records it once."""
+        """One line that did not come in a file (a bank notification's transfer): recorded once, posted or
+        put in suspense exactly as an imported line is, under the same keys (line '<bank>#<bank reference>',
+        payment 'bank#<line_id>'), so the same transfer in tomorrow's statement is a duplicate."""
+        return self._record(actor, bank, line, import_id, self.clock.now(), decision, paid_at=paid_at)
+
+    def _record(
+        self,
+        actor: str,
+        bank: str,
+        line: rules.StatementLine,
+        import_id: str,
+        now: int,
+        decision: rules.Decision,
+        paid_at: str | None = None,
+    ) -> dict[str, Any]:
+        """Post the line to the account it names (an order reference: the order's items), or put it in
+        suspense; either records it once."""
         line_id = f"{bank}#{line.bank_ref}"
         out: dict[str, Any] = {"row": line.row, "line_id": line_id, "amount": line.amount}
 
@@ -237,12 +284,18 @@ class StatementService:
             return item("matched", **_outcome(posting, code))
 
         money = _money(bank, line, import_id, now, actor)
+        if paid_at:
+            money.paid_at = paid_at  # a notification knows the time; a statement only the day
+        order = decision if isinstance(decision, matching.Decision) and decision.items else None
         try:
             posted = self.ledger.post_payment(
                 money,
-                Target(customer_code=code, invoice_ids=list(decision.invoice_ids)),
+                Target(items=list(order.items))
+                if order
+                else Target(customer_code=code, invoice_ids=list(decision.invoice_ids)),
                 extras=self.store.add_line(with_line),
                 extra_labels=(LINE,),
+                release_hold=order.order_id if order else None,
             )
         except PostingFailed:
             return dict(out, status="duplicate")  # recorded meanwhile, by an import of the same line
@@ -273,6 +326,13 @@ class StatementService:
         before = _view(line)
         if value is None:  # kind 'ignore'
             return self._ignore(actor, line, before, note)
+        if line.reason in partner_rules.NOT_POSTABLE:
+            raise Conflict(
+                f"a {line.reason} line is money the utility holds already: settle it with the partner, then set "
+                "it aside ({ignore: true, note})",
+                "Dòng này là tiền hệ thống đã ghi nhận: đối chiếu với đối tác rồi bỏ qua kèm ghi chú.",
+                code="LINE_NOT_POSTABLE",
+            )
         return self._post_by_hand(actor, line, before, self._target(kind, value), note)
 
     def _ignore(
@@ -419,9 +479,12 @@ def _money(
     adds channel, the amount applied to that invoice, payment_id and received_at)."""
     line_id = f"{bank}#{line.bank_ref}"
     amount = int(line.amount)
+    # A bill-pay partner's difference (domain/partner_files.py) posts as that partner's payment would have:
+    # a late retry of the payment then finds it posted.
+    partner = getattr(line, "reason", None) in partner_rules.REASONS
     return IncomingPayment(
-        channel=channel_of(bank),
-        payment_id=payment_id_of(line_id),
+        channel="partner" if partner else channel_of(bank),
+        payment_id=f"partner#{line_id}" if partner else payment_id_of(line_id),
         external_ref=line_id,
         amount=amount,
         received_at=now,
@@ -446,7 +509,7 @@ def _outcome(posting: Posting, code: str) -> dict[str, Any]:
         "invoice_id": invoice_ids[0] if invoice_ids else None,
         "invoice_ids": invoice_ids,
         "allocated": sum(m.allocate for m in posting.invoices),
-        "credited": int(posting.credit.get(code, 0)),
+        "credited": int(sum(posting.credit.values())),  # an order's money may stay on several accounts
     }
 
 

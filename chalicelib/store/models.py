@@ -11,6 +11,7 @@ import zlib
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -709,6 +710,79 @@ class StatementLineModel(Model):
     by_status = StatementLinesByStatus()
 
 
+class DebitRequestsByRun(GlobalSecondaryIndex):
+    """A month's run for one bank ('VCB-202605'), by customer: its file and its counts."""
+
+    class Meta:
+        index_name = "by_run"
+        projection = AllProjection()
+
+    run_id = UnicodeAttribute(hash_key=True)
+    customer_code = UnicodeAttribute(range_key=True)
+
+
+class PendingDebitRequests(GlobalSecondaryIndex):
+    """Requests the bank has not answered (sparse: only they carry `pending_flag`): a new run leaves their
+    invoices out, so no invoice is asked of the bank twice."""
+
+    class Meta:
+        index_name = "pending"
+        projection = IncludeProjection(["run_id", "customer_code", "invoice_ids"])
+
+    pending_flag = UnicodeAttribute(hash_key=True)
+    request_id = UnicodeAttribute(range_key=True)
+
+
+class DebitRequestModel(Model):
+    """One customer's authorised debit (nhờ thu) in a bank's monthly run: request_id is
+    '<bank>-<yyyymm>-<customer code>', so running the month again writes nothing twice. Paid: posted
+    through the ledger as payment 'debit#<request_id>' in the transaction that moves it; failed: the
+    bank's reason, and a reminder to the customer."""
+
+    Meta = _meta("debit_requests")
+
+    request_id = UnicodeAttribute(hash_key=True)
+    run_id = UnicodeAttribute()
+    bank_code = UnicodeAttribute()
+    period = UnicodeAttribute()  # YYYY-MM
+    customer_code = UnicodeAttribute()
+    mandate_ref = UnicodeAttribute()  # the confirmed channel request (CR...)
+    account_holder = UnicodeAttribute()
+    invoice_ids = UnicodeList()
+    amount = NumberAttribute()  # whole VND asked: the invoices' open amount when the request was made
+    status = UnicodeAttribute()  # pending | paid | failed
+    pending_flag = UnicodeAttribute(null=True)  # 'pending' while status is pending (the sparse index)
+    created_at = NumberAttribute()
+    created_by = UnicodeAttribute()
+    batch = UnicodeAttribute()  # the request file it was sent in: '<epoch s>-<4 hex>' (debits/<run_id>/<batch>.csv)
+    # The bank's answer
+    bank_ref = UnicodeAttribute(null=True)
+    debited_amount = NumberAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    result_at = NumberAttribute(null=True)
+    result_by = UnicodeAttribute(null=True)
+    flags = UnicodeList(null=True)  # AMOUNT_MISMATCH, PAID_AFTER_FAILED
+    allocated = NumberAttribute(null=True)  # of the money debited, applied to invoices
+    credited = NumberAttribute(null=True)  # and left on the account as credit
+
+    by_run = DebitRequestsByRun()
+    pending = PendingDebitRequests()
+
+
+class BankNotificationModel(Model):
+    """A bank notification handled ('<service>#<its id>': 'sepay#92704', 'casso#1234'): a retry of it is
+    answered at once. Written after its money is recorded (as statement line '<bank>#<bank reference>',
+    posted once as payment 'bank#<line_id>'), so a retry after a crash finds the line and posts nothing."""
+
+    Meta = _meta("bank_notifications", ttl_attribute="expires_at")
+
+    notification_key = UnicodeAttribute(hash_key=True)
+    line_id = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute()  # matched | suspense | duplicate
+    received_at = NumberAttribute()
+    expires_at = NumberAttribute()  # the services retry for minutes to hours; the line's guard stays
+
+
 class ImportModel(Model):
     """A customer-book import: the uploaded file, where the worker got to, what failed."""
 
@@ -805,6 +879,96 @@ class ChatEventModel(Model):
     expires_at = NumberAttribute()
 
 
+# -- bill payment through partners (banks, wallets, collection agents) ------
+
+
+class PartnersListed(GlobalSecondaryIndex):
+    """Every partner, by id: a handful of items, listed with one Query (no function may Scan)."""
+
+    class Meta:
+        index_name = "listed"
+        projection = AllProjection()
+
+    kind = UnicodeAttribute(hash_key=True)  # always 'partner'
+    partner_id = UnicodeAttribute(range_key=True)
+
+
+class PartnerModel(Model):
+    """A bill-pay partner ('DEMOBANK', docs/partners.md). Its HMAC secret is never here: `secret_param`
+    names the SSM SecureString that holds it."""
+
+    Meta = _meta("partners")
+
+    partner_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(default="partner")
+    name = UnicodeAttribute()
+    secret_param = UnicodeAttribute()
+    ip_allowlist = UnicodeList(default=list)  # CIDR blocks; empty: any address
+    channels = UnicodeList(default=list)  # bank_app | wallet | counter | ...
+    enabled = BooleanAttribute(default=True)
+    version = NumberAttribute(default=1)  # every change is made from the version read
+    created_at = NumberAttribute()
+    created_by = UnicodeAttribute()
+    updated_at = NumberAttribute()
+    updated_by = UnicodeAttribute()
+
+    listed = PartnersListed()
+
+
+class PartnerNonceModel(Model):
+    """A nonce a partner signed a request with ('<partner>#<nonce>'): a replay within its life is refused.
+    TTL removes it; until then a condition on `expires_at` treats an expired one as gone."""
+
+    Meta = _meta("partner_nonces", ttl_attribute="expires_at")
+
+    nonce_key = UnicodeAttribute(hash_key=True)
+    expires_at = NumberAttribute()
+
+
+class PartnerPaymentsByDay(GlobalSecondaryIndex):
+    """One partner's payments of one day ('<partner>#<yyyy-mm-dd>'): the daily file and its compare."""
+
+    class Meta:
+        index_name = "by_partner_day"
+        projection = AllProjection()
+
+    partner_day = UnicodeAttribute(hash_key=True)
+    partner_txn_id = UnicodeAttribute(range_key=True)
+
+
+class PartnerPaymentModel(Model):
+    """A partner's payment ('partner#<partner>#<txn>', the ledger's payment id too), written in the
+    transaction that posts it, with the answer the partner got: a repeat is answered the same. A reversal
+    moves it to reversed (once) in the transaction that takes the money back."""
+
+    Meta = _meta("partner_payments")
+
+    payment_id = UnicodeAttribute(hash_key=True)
+    partner_id = UnicodeAttribute()
+    partner_txn_id = UnicodeAttribute()
+    partner_day = UnicodeAttribute()  # set from partner_id and day on every write (serialize)
+    customer_code = UnicodeAttribute()
+    amount = NumberAttribute()
+    invoice_ids = UnicodeList(default=list)  # as the partner named them
+    paid_at = UnicodeAttribute()  # ISO instant the partner took the money
+    day = UnicodeAttribute()  # YYYY-MM-DD of paid_at, Vietnam time
+    channel = UnicodeAttribute(null=True)
+    receipt_no = UnicodeAttribute()
+    received_at = NumberAttribute()
+    status = UnicodeAttribute()  # paid | reversed
+    allocations = UnicodeAttribute()  # JSON [{invoice_id, amount}]: what the posting applied
+    credited = NumberAttribute()  # and left on the account as credit
+    answer = UnicodeAttribute()  # JSON
+    reversal_answer = UnicodeAttribute(null=True)  # JSON
+    reversed_at = NumberAttribute(null=True)
+
+    by_partner_day = PartnerPaymentsByDay()
+
+    def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]:
+        self.partner_day = f"{self.partner_id}#{self.day}"
+        return super().serialize(null_check)
+
+
 # -- tariffs, invoice series, audit -----------------------------------------
 
 
@@ -879,10 +1043,15 @@ ALL_MODELS = (
     ReminderModel,
     ChannelRequestModel,
     StatementLineModel,
+    BankNotificationModel,
+    DebitRequestModel,
     ImportModel,
     ChatLinkModel,
     ChatLinkCodeModel,
     ChatEventModel,
+    PartnerModel,
+    PartnerNonceModel,
+    PartnerPaymentModel,
 )
 
 

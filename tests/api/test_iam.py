@@ -291,6 +291,65 @@ def test_the_imports_worker_and_the_api_may_do_what_a_statement_upload_does(app,
         deps.reset()
 
 
+def test_the_api_and_the_reminders_worker_may_do_what_authorised_debit_does(app, api, admin, new_customer, aws_calls):
+    """A bank's run (mandates, open invoices, requests, the file to S3), the run's view (its link), the result
+    file (a paid row posted through the ledger, a failed one with its reminder claimed and queued); then the
+    reminders worker telling the customer."""
+    from chalicelib.config import get_settings
+    from chalicelib.jobs.reminders import handle_batch
+    from infra.package import stage_settings
+    from tests.api.test_debits import mandate
+
+    paid, failed = (new_customer(invoices=[("2024-05", 100, 111, 66000, "unpaid")]) for _ in range(2))
+    for c in (paid, failed):
+        mandate(c.code, "STB")
+    aws_calls.calls.clear()
+    run = api.post("/v1/admin/debits/runs", {"bank": "STB", "period": "2024-11"}, token=admin)
+    assert run.status_code in (200, 201), run.json
+    assert api.get(f"/v1/admin/debits/runs/{run.json['run_id']}", token=admin).status_code == 200
+    text = (
+        "request_id,status,bank_ref,amount,reason\n"
+        f"STB-202411-{paid.code},paid,FT{paid.code},75900,\n"
+        f"STB-202411-{failed.code},failed,,,Khong du so du\n"
+    )
+    r = api.call(
+        "POST", "/v1/admin/debits/results", raw=text.encode(), token=admin, headers={"Content-Type": "text/csv"}
+    )
+    assert r.status_code == 200 and (r.json["paid"], r.json["failed"]) == (1, 1), r.json
+    assert {"PutObject", "TransactWriteItems", "SendMessage"} <= {op for _, op, _ in aws_calls.calls}
+    alias = {get_settings().imports_bucket: stage_settings(STAGE).imports_bucket}
+    assert denied("api_handler", aws_calls.calls, alias) == []
+    aws_calls.calls.clear()
+    handle_batch(sqs_event({"kind": "debit_failed", "request_id": f"STB-202411-{failed.code}"}))
+    assert any(s in ("sns", "sqs") for s, _, _ in aws_calls.calls), "neither sent nor deferred"
+    assert denied("reminders_worker", aws_calls.calls) == []
+
+
+def test_the_debit_run_job_may_do_what_it_does(app, new_customer, aws_calls):
+    import dataclasses
+    from datetime import date
+
+    from chalicelib.config import get_settings
+    from chalicelib.jobs.debits import run_scheduled
+    from infra.package import stage_settings
+    from tests.api.test_debits import mandate, service
+
+    c = new_customer(invoices=[("2024-05", 100, 111, 66000, "unpaid")])
+    mandate(c.code, "AGR")
+    svc = service()
+    svc.settings = dataclasses.replace(get_settings(), debit_run_day=7)
+    deps.override("debits", svc)
+    try:
+        aws_calls.calls.clear()
+        assert run_scheduled(date(2024, 11, 7))["ran"] is True
+        assert {"Query", "PutItem", "PutObject"} <= {op for _, op, _ in aws_calls.calls}
+        assert "Scan" not in {op for _, op, _ in aws_calls.calls}
+        alias = {get_settings().imports_bucket: stage_settings(STAGE).imports_bucket}
+        assert denied("run_debits", aws_calls.calls, alias) == []
+    finally:
+        deps.reset()
+
+
 def test_the_ledger_invariant_may_do_what_it_does(app, new_customer, aws_calls):
     """The nightly walk: Queries of the customers' by_shard index (no function may Scan), then each
     account's invoices, entries and credit, read again when it does not add up. It only reads."""
@@ -311,6 +370,24 @@ def test_the_ledger_invariant_may_do_what_it_does(app, new_customer, aws_calls):
     scans = [("dynamodb", "Scan", {"TableName": f"{TEST_PREFIX}{t}"}) for t in ("customers", "invoices")]
     assert len(denied("ledger_invariant", writes + scans)) == 4
     assert denied("api_handler", [("dynamodb", "Scan", {"TableName": f"{TEST_PREFIX}customers"})])
+
+
+def test_the_api_may_do_what_a_bank_notification_does(app, api, new_customer, aws_calls):
+    """Issue 16: SePay's and Casso's webhooks: the notification record, the customer and invoice reads of
+    the matcher, the posting's transaction (line, payment, ledger, invoice, account), a retry, and a
+    transfer parked in suspense."""
+    from chalicelib.domain import payment_reference as pr
+    from tests.api.test_bank_transfers import casso, casso_body, sepay, sepay_body
+
+    c = new_customer(invoices=[("2024-05", 100, 111, 66000, "unpaid")])
+    body = sepay_body(100000, pr.for_invoice(c.code, "2024-05"))
+    for r in (sepay(api, body), sepay(api, body), sepay(api, amount=5000, content="CHUYEN TIEN")):
+        assert r.status_code == 200, r.json
+    assert casso(api, casso_body(20000, pr.for_account(c.code))).status_code == 200
+    assert {"TransactWriteItems", "GetItem", "PutItem", "BatchGetItem"} <= {op for _, op, _ in aws_calls.calls}
+    assert denied("api_handler", aws_calls.calls) == []
+    # An uploaded statement's line carrying an order's reference (TD...) reads the order in the imports worker.
+    assert denied("imports_worker", [("dynamodb", "GetItem", {"TableName": f"{TEST_PREFIX}orders"})]) == []
 
 
 def test_the_check_refuses_what_a_role_does_not_grant():
@@ -384,3 +461,57 @@ def test_the_api_may_do_what_its_main_flows_do(app, api, admin, registered, aws_
     services = {s for s, _, _ in aws_calls.calls}
     assert {"dynamodb", "sqs"} <= services, services
     assert denied("api_handler", aws_calls.calls) == []
+
+
+def _ssm_as_deployed(calls: list) -> list:
+    """SSM names of this test stage ('/cskh/test/...') as the deployed stage's ('/cskh/dev/...')."""
+    out = []
+    for service, operation, params in calls:
+        if service == "ssm" and params.get("Name", "").startswith("/cskh/test/"):
+            params = dict(params, Name="/cskh/dev/" + params["Name"][len("/cskh/test/") :])
+        out.append((service, operation, params))
+    return out
+
+
+def test_the_api_and_the_jobs_may_do_what_a_bill_pay_partner_does(app, api, new_customer, aws_calls):
+    """Issue 16 section 3: a partner's signed calls (its secret read from SSM, the nonce, a payment and its
+    reversal through the ledger, its daily file fetched and its own file kept), then the imports worker's
+    compare (the file, the day's payments, the suspense list, the result) and the 01:00 daily files."""
+    from chalicelib.adapters.queues import MemoryPublisher
+    from chalicelib.config import PARTNER_DEMO_SECRET_DEFAULT, get_settings
+    from chalicelib.jobs.imports import handle_batch
+    from chalicelib.jobs.partners import partner_daily_files
+    from infra.package import stage_settings
+    from tests.api.test_partners import Partner, _body, _scheduled_event
+
+    c = new_customer(invoices=[("2024-05", 100, 111, 66000, "unpaid")])
+    queue = MemoryPublisher()
+    deps.override("publisher", queue)
+    alias = {get_settings().imports_bucket: stage_settings(STAGE).imports_bucket}
+    try:
+        deps.partner_secrets().forget()  # read from SSM here, as a cold container does
+        demo = Partner(api, "DEMOBANK", PARTNER_DEMO_SECRET_DEFAULT)
+        aws_calls.calls.clear()
+        assert demo.bills(c.code).status_code == 200
+        kept, reversed_ = _body(c.code, 30000), _body(c.code, 20000)
+        assert demo.pay(kept).status_code == 201 and demo.pay(reversed_).status_code == 201
+        assert demo.reverse(reversed_["partner_txn_id"]).status_code == 201
+        day = datetime.now(VN_TZ).date().isoformat()
+        ours = demo.call("GET", f"/v1/partners/reconciliation/{day}")
+        assert ours.status_code == 200
+        theirs = ours.body + f"TIAM{time.time_ns() % 10**8},{c.code},1000,,paid\n".encode()
+        r = demo.call("PUT", f"/v1/partners/reconciliation/{day}", raw=theirs, content_type="text/csv")
+        assert r.status_code == 202, r.json
+        ops = {(s, op) for s, op, _ in aws_calls.calls}
+        assert {("ssm", "GetParameter"), ("dynamodb", "TransactWriteItems"), ("s3", "PutObject")} <= ops, ops
+        assert denied("api_handler", _ssm_as_deployed(aws_calls.calls), alias) == []
+        aws_calls.calls.clear()
+        ((_, message),) = queue.messages
+        assert handle_batch(sqs_event(message)) == {"batchItemFailures": []}
+        assert {"GetObject", "PutObject", "Query"} <= {op for _, op, _ in aws_calls.calls}
+        assert denied("imports_worker", aws_calls.calls, alias) == []
+        aws_calls.calls.clear()
+        assert partner_daily_files(*_scheduled_event())["files"]
+        assert denied("partner_daily_files", aws_calls.calls, alias) == []
+    finally:
+        deps.reset()

@@ -4,7 +4,10 @@ the same moment on threads against DynamoDB Local: VNPay's IPNs (success with
 a new or the same transaction, failure), the reconciliation job's querydr
 answers, cash taken in the field (online, offline days ago, the same
 collection sent again), bank transfers from a statement (new, or the same
-file again), corrections of an invoice from the field, and refunds of credit
+file again) or notified by SePay (new, or the same notification again), authorised
+debits a bank reports paid (new, or the same result file again), a bill-pay partner's
+payments (new, the same again, reversed the same day), corrections of an
+invoice from the field, and refunds of credit
 whose VNPay call times out. Orders are opened between rounds.
 
 After every round, on the stored data:
@@ -22,6 +25,7 @@ After every round, on the stored data:
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
 from collections import Counter
@@ -54,6 +58,12 @@ ACTIONS = (
     "cash_again",
     "bank_new",
     "bank_again",
+    "transfer_new",
+    "transfer_again",
+    "debit_result",
+    "partner_pay",
+    "partner_again",
+    "partner_reversal",
     "correct",
     "refund",
 )
@@ -93,6 +103,9 @@ class ConcurrentMoney(RuleBasedStateMachine):
         self.money: dict[str, int] = {}  # payment id -> amount that reached us
         self.collections: list[tuple[str, dict]] = []
         self.bank_files: list[bytes] = []
+        self.transfers: list[tuple[bytes, str, int]] = []  # SePay notifications sent: (body, line id, amount)
+        self.partner_bodies: list[dict] = []  # a bill-pay partner's payments posted (issue 16)
+        self.reversed: set[str] = set()  # their payment ids taken back by a reversal: no longer our money
         self.vnpay = TimingOutVnpay()
         self.vnpay_refunds_approved = 0
         deps.override("vnpay_client", self.vnpay)
@@ -232,6 +245,104 @@ class ConcurrentMoney(RuleBasedStateMachine):
 
             return (lambda: statements.import_statement("admin:test", "VCB", text)), settle
 
+        if action in ("transfer_new", "transfer_again"):
+            # A SePay notification (issue 16) naming the account or one invoice by its payment reference.
+            from chalicelib.config import DEMO_SEPAY_API_KEY
+            from chalicelib.domain import payment_reference
+
+            transfers = deps.bank_transfers()
+            if action == "transfer_again" and self.transfers:
+                raw, line_id, amount = self.transfers[pick % len(self.transfers)]
+            else:
+                amount, ref = bank_amount, f"FT{self.code}T{next(_refs):06d}"
+                period = f"{invoice_id[-6:-2]}-{invoice_id[-2:]}"
+                content = (
+                    payment_reference.for_invoice(self.code, period)
+                    if pick % 2
+                    else payment_reference.for_account(self.code)
+                )
+                raw = json.dumps(
+                    {
+                        "id": next(_refs),
+                        "gateway": "Vietcombank",
+                        "transactionDate": datetime.now(VN_TZ).strftime("%Y-%m-%d %H:%M:%S"),
+                        "accountNumber": transfers.s.vietqr_account_no,
+                        "content": f"{content} thanh toan tien nuoc",
+                        "transferType": "in",
+                        "transferAmount": amount,
+                        "referenceCode": ref,
+                    }
+                ).encode()
+                line_id = f"{transfers.bank_code()}#{ref}"
+            headers = {"authorization": f"Apikey {DEMO_SEPAY_API_KEY}"}
+
+            def settle(result):
+                assert result == {"success": True}, result  # SePay stops retrying: the money is ours
+                self.money[f"bank#{line_id}"] = amount
+                if (raw, line_id, amount) not in self.transfers:
+                    self.transfers.append((raw, line_id, amount))
+
+            return (lambda: transfers.receive("sepay", headers, raw)), settle
+
+        if action == "debit_result":  # a bank's authorised-debit result: a new request paid, or the file again
+            from tests.api.test_debits import paid_file, pending_debit
+
+            files = self.__dict__.setdefault("debit_files", [])
+            if files and pick % 2:
+                text, request_id, amount = files[pick % len(files)]
+            else:
+                amount = bank_amount
+                request_id = pending_debit(self.code, [invoice_id], amount)
+                text = paid_file(request_id, amount)
+            debits = deps.debits()
+
+            def settle(result):
+                assert not isinstance(result, Exception), result
+                assert result["paid"] + result["duplicates"] == 1 and result["errors"] == 0, result
+                self.money[f"debit#{request_id}"] = amount
+                if (text, request_id, amount) not in files:
+                    files.append((text, request_id, amount))
+
+            return (lambda: debits.post_results("admin:test", text)), settle
+
+        if action in ("partner_pay", "partner_again", "partner_reversal"):
+            # A bill-pay partner (issue 16; the seeded DEMOBANK): a new payment, the same one again, a reversal.
+            partners = deps.partners()
+            record = partners.partners.get("DEMOBANK")
+            if action == "partner_pay" or not self.partner_bodies:
+                body = {
+                    "partner_txn_id": f"SM{self.code}P{next(_refs):06d}",
+                    "customer_code": self.code,
+                    "amount": bank_amount,
+                    "paid_at": datetime.now(VN_TZ).isoformat(timespec="seconds"),
+                }
+            else:
+                body = self.partner_bodies[pick % len(self.partner_bodies)]
+            payment_id = f"partner#DEMOBANK#{body['partner_txn_id']}"
+
+            if action == "partner_reversal":
+
+                def settle(result):
+                    if isinstance(result, AppError):
+                        # Never posted, or its money was used meanwhile: it stays ours.
+                        assert result.code in ("PAYMENT_NOT_FOUND", "REVERSAL_NOT_POSSIBLE"), (result.code, result)
+                        return
+                    assert not isinstance(result, Exception), result
+                    self.reversed.add(payment_id)
+
+                return (lambda: partners.reverse(record, body["partner_txn_id"])), settle
+
+            def settle(result):
+                if isinstance(result, AppError):
+                    assert result.code == "AMOUNT_EXCEEDS_DUE", (result.code, result)  # refused: nothing moved
+                    return
+                assert not isinstance(result, Exception), result
+                self.money[payment_id] = body["amount"]
+                if body not in self.partner_bodies:
+                    self.partner_bodies.append(body)
+
+            return (lambda: partners.pay(record, dict(body))), settle
+
         if action == "correct":
             new_index = m3
             billing = deps.billing()
@@ -324,7 +435,10 @@ class ConcurrentMoney(RuleBasedStateMachine):
         for payment_id, amount in self.money.items():
             guard = get_or_none(PaymentModel, payment_id, consistent_read=True)
             assert guard is not None and int(guard.amount) == amount, (payment_id, amount, guard)
-        assert state["totals"].payments == sum(self.money.values())
+        # A partner's payment reversed (issue 16) is taken back once, by its own posting: no longer our money.
+        reversals = Counter(e.payment_id for e in state["entries"] if e.event == "reversal")
+        assert reversals == Counter(f"{p}#reversal" for p in self.reversed), reversals
+        assert state["totals"].payments == sum(a for p, a in self.money.items() if p not in self.reversed)
         for invoice in state["invoices"]:
             assert 0 <= invoice.paid <= invoice.total, invoice
         # One VNPay refund call per VNPay refund approved, however often it was clicked.

@@ -46,6 +46,8 @@ PUBLIC = {
     "POST /v1/admin/login": "credentials; lockout and IP limit (below)",
     "POST /v1/staff/login": "credentials and the bound device (test_staff)",
     "GET /v1/vnpay/ipn": "VNPay's call, HMAC-SHA512 signed (test_payments)",
+    "POST /v1/banks/sepay/webhook": "SePay's call, its API key, constant-time (test_bank_transfers)",
+    "POST /v1/banks/casso/webhook": "Casso's call, HMAC-SHA512 signed, timestamped (test_bank_transfers)",
     "GET /v1/vnpay/return": "a signed result page that never pays and never redirects (below)",
     "GET /v1/chat/facebook": "Messenger's webhook verification (its own token)",
     "POST /v1/chat/facebook": "Messenger's webhook, signed by the platform (its tests)",
@@ -59,6 +61,19 @@ ROLE_ONLY = {
     "GET /v1/staff/routes/today": "the caller's own routes (checked below too)",
     "GET /v1/staff/reconciliation": "the caller's own receipts; a staff= parameter is ignored (below)",
     "POST /v1/staff/readings": "readings are stored under the caller; another's reading_id is a 409",
+}
+# A new class, SIGNED: bill-pay partners (api/partners.py) carry no bearer token, so neither PUBLIC (they are
+# authenticated) nor a role's: each request is signed with the partner's own HMAC secret over its method,
+# path, query and body, timestamped, with a nonce used once, from an allowed address, by an enabled partner
+# (services/partners.py authenticate; test_partners goes through every refusal). The partner is the one
+# object: a payment's id carries the partner's, so another partner's transaction is a 404 like a missing one
+# (test_partners), and a look-up shows a customer masked, as the public look-up does.
+SIGNED = {
+    "GET /v1/partners/bills": "a signed partner; name and address masked; no rate limit past the signature",
+    "POST /v1/partners/payments": "a signed partner; its own partner_txn_id only, posted once",
+    "POST /v1/partners/payments/{partner_txn_id}/reversal": "a signed partner; its own payments only",
+    "GET /v1/partners/reconciliation/{day}": "a signed partner; its own payments' file only",
+    "PUT /v1/partners/reconciliation/{day}": "a signed partner; its own file, compared with its own payments",
 }
 # Managers are one trust level: any admin may act on any managed object (every change audited).
 OBJECT_CASES: dict = {}  # "METHOD path" -> case(world), filled by @case below
@@ -96,11 +111,13 @@ def test_every_route_is_classified():
     missing = []
     for key in app_routes():
         path = key.split(" ", 1)[1]
-        known = key in PUBLIC or key in ROLE_ONLY or key in OBJECT_CASES or path.startswith("/v1/admin/")
+        known = (
+            key in PUBLIC or key in ROLE_ONLY or key in SIGNED or key in OBJECT_CASES or path.startswith("/v1/admin/")
+        )
         if not known:
             missing.append(key)
     assert not missing, f"routes with no authorisation case in tests/api/test_owasp.py: {missing}"
-    stale = [k for k in list(PUBLIC) + list(ROLE_ONLY) + list(OBJECT_CASES) if k not in app_routes()]
+    stale = [k for k in list(PUBLIC) + list(ROLE_ONLY) + list(SIGNED) + list(OBJECT_CASES) if k not in app_routes()]
     assert not stale, f"cases for routes the app no longer has: {stale}"
 
 
@@ -199,6 +216,16 @@ def test_secured_route_refuses_no_token_and_other_roles(route, api, admin):
         assert r.status_code == 403, (route, role, r.status_code, r.json)
 
 
+@pytest.mark.parametrize("route", sorted(SIGNED))
+def test_signed_routes_take_no_token_for_a_signature(route, api, admin):
+    """No signature, no entry, whatever bearer token comes with the request."""
+    method, path = route.split(" ", 1)
+    headers = {"Content-Type": "text/csv"} if method == "PUT" else None
+    for token in ("", admin, api.login("01031060")["access_token"]):
+        r = api.call(method, _fill(path), {} if method == "POST" else None, token=token, headers=headers)
+        assert r.status_code == 401 and r.json["code"] == "SIGNATURE_MISSING", (route, r.status_code, r.json)
+
+
 def _foreign_token(role: str, **over) -> str:
     """A token signed with the stage's key for `role` (for role checks only)."""
     from chalicelib.config import get_settings, jwt_signing_key
@@ -289,6 +316,35 @@ def _refunds_are_for_managers_and_four_eyes(w):
     assert w.api.post(refund + "/reject", {"note": "owasp"}, token=w.admin).json["status"] == "rejected"
 
 
+@case("POST /v1/admin/debits/runs", "GET /v1/admin/debits/runs/{run_id}", "POST /v1/admin/debits/results")
+def _debits_are_for_managers(w):
+    """Authorised debit sends names to a bank and posts money: neither a customer (not even one with a mandate)
+    nor a staff member reaches a run or a result file, nor can one name another's request."""
+    from tests.api.test_debits import mandate
+
+    mandate(w.a[0].code, "VCB")
+    period = "2024-12"
+    result = f"VCB-202412-{w.b[0].code},paid,FT-OWASP,66000,\n"
+    for method, path, sent in (
+        ("POST", "/v1/admin/debits/runs", {"bank": "VCB", "period": period}),
+        ("GET", "/v1/admin/debits/runs/VCB-202412", None),
+    ):
+        assert w.api.call(method, path, sent, token=w.a[1]).status_code == 403, path
+        assert w.as_staff("x", method, path, sent).status_code == 403, path
+    for token in (w.a[1], w.staff("x")[1]):
+        r = w.api.call(
+            "POST",
+            "/v1/admin/debits/results",
+            raw=("request_id,status,bank_ref,amount,reason\n" + result).encode(),
+            token=token,
+            headers={"Content-Type": "text/csv"},
+        )
+        assert r.status_code == 403
+    r = w.api.post("/v1/admin/debits/runs", {"bank": "VCB", "period": period}, token=w.admin)
+    assert r.status_code in (200, 201), r.json
+    assert w.api.get("/v1/admin/debits/runs/VCB-202412", token=w.admin).status_code == 200
+
+
 @case("GET /v1/invoices/{invoice_id}", "GET /v1/invoices/{invoice_id}/pdf")
 def _invoice_of_b(w):
     for suffix in ("", "/pdf"):
@@ -307,6 +363,26 @@ def _order_of_b(w):
     for suffix in ("", "/qr.png"):
         r = w.api.get(f"/v1/payments/{w.b_order}{suffix}", token=w.a[1])
         assert r.status_code == 404, (suffix, r.status_code)
+
+
+@case("GET /v1/invoices/{invoice_id}/vietqr.png", "GET /v1/invoices/{invoice_id}/vietqr.svg")
+def _vietqr_of_bs_invoice(w):
+    for suffix in ("/vietqr.png", "/vietqr.svg"):
+        r = w.api.get(f"/v1/invoices/{w.b_invoice}{suffix}", token=w.a[1])
+        assert r.status_code == 404 and r.json["code"] == "INVOICE_NOT_FOUND", (suffix, r.status_code)
+
+
+@case(
+    "GET /v1/me/customers/{code}/vietqr",
+    "GET /v1/me/customers/{code}/vietqr.png",
+    "GET /v1/me/customers/{code}/vietqr.svg",
+)
+def _vietqr_of_b(w):
+    for suffix in ("", ".png", ".svg"):
+        r = w.api.get(f"/v1/me/customers/{w.b[0].code}/vietqr{suffix}", token=w.a[1])
+        assert r.status_code == 403 and r.json["code"] == "CUSTOMER_NOT_LINKED", (suffix, r.status_code)
+    r = w.api.get(f"/v1/me/customers/{w.a[0].code}/vietqr", token=w.a[1])
+    assert r.status_code == 200 and w.b[0].code not in r.body.decode("utf-8")
 
 
 @case("POST /v1/me/customers", "POST /v1/me/customers/confirm")

@@ -157,6 +157,7 @@ def test_config_from_env_and_the_local_jwt_secret(tmp_path):
         "MOTO_PORT": 8011,
         "VNPAY_SANDBOX_PORT": 8001,
         "CHAT_FAKES_PORT": 8002,
+        "BANK_FAKES_PORT": 8003,
     }
     assert StackConfig.from_env({"API_PORT": "9000"}).api_port == 9000
     with pytest.raises(StackError, match="MOTO_PORT"):

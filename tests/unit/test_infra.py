@@ -411,6 +411,8 @@ def test_functions_have_the_stage_names_and_log_retention(packaged):
         "cskh-dev-chat_worker",
         "cskh-dev-refresh_zalo_token",
         "cskh-dev-ledger_invariant",
+        "cskh-dev-partner_daily_files",
+        "cskh-dev-run_debits",
     }
     groups = {
         r["Properties"]["LogGroupName"] for r in packaged["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"

@@ -22,6 +22,8 @@ TTL_BOUNDS = {
     "reminders": ("expires_at", 120 * DAY),  # a dunning level goes out once per invoice
     "chat_link_codes": ("expires_at", 15 * 60),  # one-time chat link codes
     "chat_events": ("expires_at", 7 * DAY),  # chat redelivery dedupe
+    "partner_nonces": ("expires_at", 10 * 60),  # a bill-pay partner's nonces: 10 minutes from use
+    "bank_notifications": ("expires_at", 90 * DAY),  # SePay/Casso redelivery dedupe (the money's guard stays)
 }
 
 
@@ -208,3 +210,26 @@ def test_chat_codes_and_events_expire_within_their_bounds():
     assert 0 < chat.LINK_CODE_TTL <= TTL_BOUNDS["chat_link_codes"][1]
     max_age = getattr(get_settings(), "chat_event_max_age", 0)
     assert max(2 * DAY, 2 * max_age) <= TTL_BOUNDS["chat_events"][1]
+
+
+def test_partner_nonces_expire_within_their_bound(monkeypatch):
+    from chalicelib.domain.partner_signature import NONCE_TTL_S
+    from chalicelib.store.models import PartnerNonceModel
+    from chalicelib.store.partners import NonceStore
+
+    saved = []
+    monkeypatch.setattr(PartnerNonceModel, "save", lambda self, condition=None, **kw: saved.append(self))
+    assert NonceStore().claim("DEMOBANK", "n" * 32, NOW, NOW + NONCE_TTL_S) is True
+    [item] = saved
+    assert NOW < item.expires_at <= NOW + TTL_BOUNDS["partner_nonces"][1]
+
+
+def test_bank_notifications_expire_within_their_bound(monkeypatch):
+    from chalicelib.store.bank_notifications import BankNotificationStore
+    from chalicelib.store.models import BankNotificationModel
+
+    saved = []
+    monkeypatch.setattr(BankNotificationModel, "save", lambda self, condition=None, **kw: saved.append(self))
+    BankNotificationStore().remember("sepay#92704", line_id="VCB#FT1", outcome="matched", received_at=NOW)
+    [item] = saved
+    assert NOW < item.expires_at <= NOW + TTL_BOUNDS["bank_notifications"][1]
