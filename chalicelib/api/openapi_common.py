@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib.domain import identifiers as ids
 from chalicelib.domain.shapes import json_schema
 from chalicelib.services.shapes_auth import OtpSent, TokenPair
+from chalicelib.services.shapes_invoices import InvoiceDetail
 
 STR: dict[str, Any] = {"type": "string"}
 INT: dict[str, Any] = {"type": "integer"}
@@ -180,28 +181,6 @@ def staff_op(
 
 # -- shapes several answers share -------------------------------------------------------------------
 
-# A line of an invoice's payment list: the ledger writes channel, amount, payment_id and received_at,
-# and each channel adds its own references.
-INVOICE_PAYMENT = obj(
-    ["channel", "amount"],
-    channel={"type": "string", "example": "vnpay", "description": "vnpay, cash, a bank channel, credit, correction"},
-    amount=dict(INT, description="VND applied to this invoice (negative: a correction gave some back)"),
-    payment_id=STR,
-    received_at=dict(INT, description="epoch seconds"),
-    note=STR,
-    order_id=STR,
-    transaction_no=STR,
-    bank_code=STR,
-    pay_date=STR,
-    receipt_no=STR,
-    staff=STR,
-    collected_at=STR,
-    collection_id=STR,
-    line_id=STR,
-    bank_ref=STR,
-    booked_on=STR,
-    import_id=STR,
-)
 # An invoice line of a payment order.
 ORDER_ITEM = obj(
     ["invoice_id", "customer_code", "period", "amount"],
@@ -211,52 +190,6 @@ ORDER_ITEM = obj(
     amount=INT,
 )
 
-# -- invoices (domain/invoices.py: summary, detail) -------------------------------------------------
-
-INVOICE_LINE = obj(
-    ["kind", "description", "amount"],
-    kind={"type": "string", "enum": ["water", "charge", "vat", "env_fee"]},
-    description=STR,
-    quantity=NUM,
-    unit_price=NUM,
-    rate_percent=NUM,
-    amount=INT,
-)
-_SUMMARY = dict(
-    invoice_id=INVOICE_ID,
-    customer_code=CODE,
-    customer_name=STR,
-    period=PERIOD,
-    old_index=INT,
-    new_index=INT,
-    consumption_m3=INT,
-    total=INT,
-    total_text=STR,
-    due_date=DATE,
-    status={"type": "string", "enum": ["unpaid", "paid", "cancelled"]},
-    paid_amount=INT,
-    open_amount=INT,
-)
-INVOICE_SUMMARY = obj(list(_SUMMARY), **_SUMMARY)
-INVOICE_DETAIL = obj(
-    list(_SUMMARY) + ["lines", "subtotal", "vat", "env_fee", "amount_in_words", "issued_on"],
-    **_SUMMARY,
-    lines=array(INVOICE_LINE),
-    subtotal=INT,
-    vat=INT,
-    env_fee=INT,
-    amount_in_words=STR,
-    issued_on=DATE,
-    source=STR,
-    tariff_ref=NSTR,
-    paid_at=NSTR,
-    payments=array(INVOICE_PAYMENT),
-    invoice_template=NSTR,
-    invoice_symbol=NSTR,
-    invoice_number=NINT,
-    customer_address=NSTR,
-    ledger_no=NSTR,
-    period_start=NSTR,
-    period_end=NSTR,
-    proration=array(STR),
-)
+# -- an invoice in full (domain/invoices.detail; its shape is services/shapes_invoices.py's) ------
+# The admin's issue and the staff's reading answer it as it is; the customer's detail extends it.
+INVOICE_DETAIL = json_schema(InvoiceDetail)

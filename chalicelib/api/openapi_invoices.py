@@ -6,37 +6,15 @@ from typing import Any
 
 from chalicelib.api.openapi_common import (
     CODE,
-    INVOICE_DETAIL,
     INVOICE_ID,
-    INVOICE_SUMMARY,
-    NSTR,
     STR,
-    array,
     error_responses,
-    obj,
     op,
     path_param,
     query,
 )
 from chalicelib.domain.shapes import json_schema
-from chalicelib.services.shapes_vietqr import TransferView
-
-TRANSFER = json_schema(TransferView)
-# The detail as the customer reads it: with how to pay it by bank transfer (services/invoices.py).
-CUSTOMER_INVOICE_DETAIL = dict(
-    INVOICE_DETAIL,
-    required=[*INVOICE_DETAIL["required"], "payment_reference", "vietqr_payload", "transfer"],
-    properties=dict(
-        INVOICE_DETAIL["properties"],
-        payment_reference=TRANSFER["properties"]["payment_reference"],
-        vietqr_payload=dict(
-            TRANSFER["properties"]["vietqr_payload"],
-            description="the VietQR of a free NAPAS 247 transfer of the open amount; null when nothing is open "
-            "or VietQR is off",
-        ),
-        transfer=TRANSFER,
-    ),
-)
+from chalicelib.services.shapes_invoices import CustomerInvoice, InvoicePage
 
 
 def vietqr_image(summary: str, kind: str, params: list[dict[str, Any]], *errors: int) -> dict[str, Any]:
@@ -69,12 +47,7 @@ PATHS: dict[str, Any] = {
             (
                 200,
                 "A page of invoices",
-                obj(
-                    ["customer_code", "invoices", "next_cursor"],
-                    customer_code=CODE,
-                    invoices=array(INVOICE_SUMMARY),
-                    next_cursor=NSTR,
-                ),
+                json_schema(InvoicePage),
             ),
             secured=True,
             errors=(400,),
@@ -89,7 +62,7 @@ PATHS: dict[str, Any] = {
     "/v1/invoices/{invoice_id}": {
         "get": op(
             "One invoice in full",
-            (200, "Invoice", CUSTOMER_INVOICE_DETAIL),
+            (200, "Invoice", json_schema(CustomerInvoice)),
             secured=True,
             errors=(404,),
             params=[path_param("invoice_id", INVOICE_ID)],

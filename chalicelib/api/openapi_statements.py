@@ -5,14 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.api.openapi_common import (
-    CODE,
-    DATE,
-    DATETIME,
     ERR,
     INT,
-    INVOICE_ID,
     LINE_ID,
-    NINT,
     NSTR,
     STR,
     array,
@@ -23,17 +18,10 @@ from chalicelib.api.openapi_common import (
     query,
 )
 from chalicelib.domain import identifiers as ids
-from chalicelib.domain.statements import BANKS, REASONS
+from chalicelib.domain.shapes import json_schema
+from chalicelib.domain.statements import BANKS
+from chalicelib.services.shapes_statements import ImportResult, LinePage, LineView, Resolve
 
-# Every reason a line is in suspense (domain/statements.py REASONS says which comes from where).
-_REASON = {"type": "string", "nullable": True, "enum": [*REASONS, None]}
-# Where a posted line's money went (the customer account, issue 13).
-_POSTED = dict(
-    customer_code=dict(CODE, nullable=True),
-    invoice_ids={"type": "array", "items": STR, "description": "the invoices it paid, oldest first"},
-    allocated=dict(NINT, description="VND applied to invoices (up to what each still owed)"),
-    credited=dict(NINT, description="VND left on the customer's account as credit"),
-)
 _BANK = {
     "type": "string",
     # The codes of domain.statements.BANKS, in any case (the service upper-cases them).
@@ -44,52 +32,23 @@ _BANK = {
     "description": "VCB, AGR, STB, BIDV, CTG, TCB, MB, ACB, VPB, SHB, HDB, LPB, OCB; KBNN for the State Treasury (NT)",
 }
 
-LINE = obj(
-    ["line_id", "bank_code", "bank_ref", "booked_on", "amount", "description", "status", "import_id", "imported_at"],
-    line_id=LINE_ID,
-    bank_code=STR,
-    bank=NSTR,
-    bank_ref=STR,
-    booked_on=DATE,
-    amount=INT,
-    amount_text=STR,
-    description=STR,
-    status={"type": "string", "enum": ["matched", "suspense", "resolved", "ignored"]},
-    reason=_REASON,
-    invoice_id=NSTR,
-    import_id=STR,
-    imported_at=DATETIME,
-    resolved_by=NSTR,
-    note=STR,
-    **_POSTED,
-)
-IMPORT_RESULT = obj(
-    ["import_id", "bank", "lines", "matched", "suspense", "duplicates", "errors"],
-    import_id=STR,
-    bank=STR,
-    channel={"type": "string", "enum": ["bank_transfer", "authorised_debit"]},
-    lines={"type": "integer", "description": "credit lines read"},
-    matched={"type": "integer", "description": "lines posted to the one customer account they name"},
-    suspense=INT,
-    allocated={"type": "integer", "description": "VND of this import applied to invoices"},
-    credited={"type": "integer", "description": "VND of this import left on accounts as credit"},
-    duplicates={"type": "integer", "description": "lines recorded before (the same file again): nothing changed"},
-    skipped={"type": "integer", "description": "debit lines, blank rows, totals"},
-    errors={"type": "array", "items": obj(["row", "message"], row=INT, message=STR)},
-    results={
-        "type": "array",
-        "items": obj(
-            ["row", "line_id", "status"],
-            row=INT,
-            line_id=LINE_ID,
-            status={"type": "string", "enum": ["matched", "suspense", "duplicate"]},
-            invoice_id=NSTR,
-            reason=_REASON,
-            amount=INT,
-            **_POSTED,
-        ),
+LINE = json_schema(LineView)
+IMPORT_RESULT = json_schema(ImportResult)
+# The resolution's fields are Resolve's; exactly one of the three is the service's own rule, stated here.
+# A null is read as absent, so the document offers only values.
+_RESOLVE = json_schema(Resolve, closed=False)
+for _prop in _RESOLVE["properties"].values():
+    del _prop["nullable"]
+_IGNORE_TRUE = {"required": ["ignore"], "properties": {"ignore": {"enum": [True]}}}
+_RESOLVE["oneOf"] = [
+    {"required": ["invoice_id"], "not": {"anyOf": [{"required": ["customer_code"]}, _IGNORE_TRUE]}},
+    {"required": ["customer_code"], "not": {"anyOf": [{"required": ["invoice_id"]}, _IGNORE_TRUE]}},
+    {
+        "required": ["ignore", "note"],
+        "not": {"anyOf": [{"required": ["invoice_id"]}, {"required": ["customer_code"]}]},
+        "properties": {"ignore": {"enum": [True]}, "note": {"type": "string", "pattern": r"\S"}},
     },
-)
+]
 
 
 def _import_op() -> dict[str, Any]:
@@ -214,11 +173,7 @@ PATHS: dict[str, Any] = {
             (
                 200,
                 "Lines",
-                obj(
-                    ["items", "next_cursor"],
-                    items={"type": "array", "items": LINE},
-                    next_cursor=NSTR,
-                ),
+                json_schema(LinePage),
             ),
             secured=True,
             errors=(400,),
@@ -232,40 +187,7 @@ PATHS: dict[str, Any] = {
             "first; {invoice_id}: that invoice first; any amount, the rest is credit on the account; exactly once) "
             "or set it aside with a note; audited",
             (200, "The line after", LINE),
-            body={
-                "type": "object",
-                "properties": {
-                    "invoice_id": INVOICE_ID,
-                    "customer_code": CODE,
-                    "ignore": {"type": "boolean"},
-                    "note": {"type": "string", "maxLength": 500},
-                },
-                "oneOf": [
-                    {
-                        "required": ["invoice_id"],
-                        "not": {
-                            "anyOf": [
-                                {"required": ["customer_code"]},
-                                {"required": ["ignore"], "properties": {"ignore": {"enum": [True]}}},
-                            ]
-                        },
-                    },
-                    {
-                        "required": ["customer_code"],
-                        "not": {
-                            "anyOf": [
-                                {"required": ["invoice_id"]},
-                                {"required": ["ignore"], "properties": {"ignore": {"enum": [True]}}},
-                            ]
-                        },
-                    },
-                    {
-                        "required": ["ignore", "note"],
-                        "not": {"anyOf": [{"required": ["invoice_id"]}, {"required": ["customer_code"]}]},
-                        "properties": {"ignore": {"enum": [True]}, "note": {"type": "string", "pattern": r"\S"}},
-                    },
-                ],
-            },
+            body=_RESOLVE,
             secured=True,
             errors=(400, 404, 409, 503),
             tag="managers",

@@ -13,6 +13,7 @@ from chalicelib.errors import Forbidden, NotFound, ValidationError, invalid_curs
 from chalicelib.ports.invoices import Invoices
 from chalicelib.services import vietqr
 from chalicelib.services.auth import customer_code
+from chalicelib.services.shapes_invoices import CustomerInvoice, InvoicePage, detail_fields, summary_of
 
 
 class InvoiceService:
@@ -47,7 +48,9 @@ class InvoiceService:
         if cursor is not None and len(cursor) > 1024:
             raise invalid_cursor()
         items, next_cursor = self.invoices.list_for_customer(code, None if status == "all" else status, size, cursor)
-        return {"customer_code": code, "invoices": [rules.summary(i) for i in items], "next_cursor": next_cursor}
+        page = InvoicePage(customer_code=code, invoices=[summary_of(i) for i in items], next_cursor=next_cursor)
+        answer: dict[str, Any] = to_json(page)
+        return answer
 
     def pdf(self, identity: Identity, invoice_id: str) -> tuple[str, bytes]:
         from chalicelib.documents.invoice_pdf import render_invoice_pdf  # deferred: fpdf2 is a cold-start cost
@@ -72,13 +75,17 @@ class InvoiceService:
         # Someone else's invoice is answered exactly like a missing one.
         if invoice is None or not identity.owns(invoice.customer_code):
             raise NotFound("no such invoice", "Không tìm thấy hoá đơn.", code="INVOICE_NOT_FOUND")
-        out = rules.detail(invoice)
+        detail = detail_fields(invoice)
         # Paying it by bank transfer: the reference to write, and the VietQR of what is open.
-        transfer = vietqr.for_invoice(self.settings, out)
-        out["payment_reference"] = transfer.payment_reference
-        out["vietqr_payload"] = transfer.vietqr_payload
-        out["transfer"] = to_json(transfer)
-        return out
+        transfer = vietqr.for_invoice(self.settings, detail)
+        shown = CustomerInvoice(
+            **detail,
+            payment_reference=transfer.payment_reference,
+            vietqr_payload=transfer.vietqr_payload,
+            transfer=transfer,
+        )
+        answer: dict[str, Any] = to_json(shown)
+        return answer
 
     def vietqr_payload(self, identity: Identity, invoice_id: str) -> str:
         """The invoice's VietQR, for its image: 404 for someone else's invoice or VietQR off, 409 when

@@ -20,17 +20,19 @@ references TN/TH/TD first, then codes written by hand), the matcher bank notific
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal, cast
 
 from chalicelib.domain import ledger as money_rules
 from chalicelib.domain import partner_files as partner_rules
 from chalicelib.domain import statements as rules
 from chalicelib.domain import transfer_matching as matching
-from chalicelib.domain.identifiers import CUSTOMER_CODE_RE, INVOICE_ID_RE, LINE_ID_RE
+from chalicelib.domain.identifiers import LINE_ID_RE
 from chalicelib.domain.invoices import format_vnd, paid_amount
+from chalicelib.domain.shapes import parse, to_json
 from chalicelib.domain.vntime import iso, now_vn
 from chalicelib.errors import AppError, Conflict, NotFound, ServiceUnavailable, ValidationError, invalid_cursor
 from chalicelib.observability import logger
@@ -48,7 +50,19 @@ from chalicelib.ports.money import (
     StatementLineRecord,
     StatementLines,
 )
-from chalicelib.services.ledger import IncomingPayment, LedgerService, Posted, Target
+from chalicelib.services.ledger import IncomingPayment, LedgerService, Target
+from chalicelib.services.shapes_statements import (
+    DuplicateRow,
+    ImportResult,
+    ImportRow,
+    LinePage,
+    LineStatus,
+    LineView,
+    MatchedRow,
+    Resolve,
+    RowError,
+    SuspenseRow,
+)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 5000
@@ -58,7 +72,6 @@ MAX_LINES = 5000
 DIRECT_MAX_BYTES = 4_000_000
 PAGE_DEFAULT = 100
 PAGE_MAX = 500
-MAX_NOTE = 500
 
 
 class PayloadTooLarge(AppError):
@@ -68,7 +81,7 @@ class PayloadTooLarge(AppError):
     message_en = "The file is too large."
 
 
-def channel_of(bank: str) -> str:
+def channel_of(bank: str) -> Literal["bank_transfer", "authorised_debit"]:
     return "authorised_debit" if bank == rules.TREASURY else "bank_transfer"
 
 
@@ -156,29 +169,31 @@ class StatementService:
         fresh = [x for x in lines if f"{bank}#{x.bank_ref}" not in recorded]
         decisions = self.decisions(fresh)
 
-        results: list[dict[str, Any]] = [
-            {"row": x.row, "line_id": f"{bank}#{x.bank_ref}", "status": "duplicate"}
+        results: list[ImportRow] = [
+            DuplicateRow(row=x.row, line_id=f"{bank}#{x.bank_ref}", status="duplicate")
             for x in lines
             if f"{bank}#{x.bank_ref}" in recorded
         ]
         for line in fresh:
             results.append(self._record(actor, bank, line, import_id, now, decisions[line.bank_ref]))
-        results.sort(key=lambda x: x["row"])
-        counts = {k: sum(1 for x in results if x["status"] == k) for k in ("matched", "suspense", "duplicate")}
-        out = {
-            "import_id": import_id,
-            "bank": bank,
-            "channel": channel_of(bank),
-            "lines": len(lines),
-            "matched": counts["matched"],
-            "suspense": counts["suspense"],
-            "duplicates": counts["duplicate"],
-            "allocated": sum(x.get("allocated") or 0 for x in results),
-            "credited": sum(x.get("credited") or 0 for x in results),
-            "skipped": parsed.skipped,
-            "errors": errors,
-            "results": results,
-        }
+        results.sort(key=lambda x: x.row)
+        counts = {k: sum(1 for x in results if x.status == k) for k in ("matched", "suspense", "duplicate")}
+        posted = [x for x in results if isinstance(x, MatchedRow)]
+        result = ImportResult(
+            import_id=import_id,
+            bank=bank,
+            channel=channel_of(bank),
+            lines=len(lines),
+            matched=counts["matched"],
+            suspense=counts["suspense"],
+            duplicates=counts["duplicate"],
+            allocated=sum(x.allocated for x in posted),
+            credited=sum(x.credited for x in posted),
+            skipped=parsed.skipped,
+            errors=[RowError(**e) for e in errors],
+            results=list(results),
+        )
+        out: dict[str, Any] = to_json(result)
         if self._audit is not None:
             self._audit(
                 f"statement_import#{import_id}",
@@ -239,7 +254,10 @@ class StatementService:
         """One line that did not come in a file (a bank notification's transfer): recorded once, posted or
         put in suspense exactly as an imported line is, under the same keys (line '<bank>#<bank reference>',
         payment 'bank#<line_id>'), so the same transfer in tomorrow's statement is a duplicate."""
-        return self._record(actor, bank, line, import_id, self.clock.now(), decision, paid_at=paid_at)
+        row: dict[str, Any] = to_json(
+            self._record(actor, bank, line, import_id, self.clock.now(), decision, paid_at=paid_at)
+        )
+        return row
 
     def _record(
         self,
@@ -250,11 +268,11 @@ class StatementService:
         now: int,
         decision: rules.Decision,
         paid_at: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> ImportRow:
         """Post the line to the account it names (an order reference: the order's items), or put it in
         suspense; either records it once."""
         line_id = f"{bank}#{line.bank_ref}"
-        out: dict[str, Any] = {"row": line.row, "line_id": line_id, "amount": line.amount}
+        duplicate = DuplicateRow(row=line.row, line_id=line_id, amount=line.amount, status="duplicate")
 
         def item(status: str, **fields: Any) -> NewStatementLine:
             return NewStatementLine(
@@ -272,8 +290,15 @@ class StatementService:
 
         if decision.status != "matched":
             if not self.store.record(item("suspense", reason=decision.reason)):
-                return dict(out, status="duplicate")
-            return dict(out, status="suspense", invoice_id=None, reason=decision.reason)
+                return duplicate
+            return SuspenseRow(
+                row=line.row,
+                line_id=line_id,
+                amount=line.amount,
+                status="suspense",
+                invoice_id=None,
+                reason=decision.reason,
+            )
 
         code = decision.customer_code
         if code is None:
@@ -298,10 +323,22 @@ class StatementService:
                 release_hold=order.order_id if order else None,
             )
         except PostingFailed:
-            return dict(out, status="duplicate")  # recorded meanwhile, by an import of the same line
+            return duplicate  # recorded meanwhile, by an import of the same line
         if posted.duplicate:
-            return dict(out, status="duplicate")
-        return dict(out, status="matched", reason=None, **_result(posted, code))
+            return duplicate
+        invoice_ids = [a.invoice_id for a in posted.plan.allocations]
+        return MatchedRow(
+            row=line.row,
+            line_id=line_id,
+            amount=line.amount,
+            status="matched",
+            reason=None,
+            customer_code=code,
+            invoice_id=invoice_ids[0] if invoice_ids else None,
+            invoice_ids=invoice_ids,
+            allocated=posted.allocated,
+            credited=posted.credited,
+        )
 
     # -- the suspense list -------------------------------------------------
 
@@ -310,7 +347,8 @@ class StatementService:
         if cursor is not None and len(cursor) > 1024:
             raise invalid_cursor()
         items, next_cursor = self.store.by_status("suspense", size, cursor or None)
-        return {"items": [_view(x) for x in items], "next_cursor": next_cursor}
+        page: dict[str, Any] = to_json(LinePage(items=[_view(x) for x in items], next_cursor=next_cursor))
+        return page
 
     def resolve(self, actor: str, line_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """A manager posts a suspense line to a customer account ({customer_code}: its oldest open invoices
@@ -335,16 +373,19 @@ class StatementService:
             )
         return self._post_by_hand(actor, line, before, self._target(kind, value), note)
 
-    def _ignore(
-        self, actor: str, line: StatementLineRecord, before: dict[str, Any], note: str | None
-    ) -> dict[str, Any]:
-        after = dict(before, status="ignored", resolved_by=actor, note=note)
+    def _ignore(self, actor: str, line: StatementLineRecord, before: LineView, note: str | None) -> dict[str, Any]:
+        after: dict[str, Any] = to_json(dataclasses.replace(before, status="ignored", resolved_by=actor, note=note))
         try:
             self.store.ignore(
                 line.line_id,
                 actor,
                 self._audit_entry(
-                    f"statement_line#{line.line_id}", actor, "statement.ignore", before, after, self.clock.now()
+                    f"statement_line#{line.line_id}",
+                    actor,
+                    "statement.ignore",
+                    to_json(before),
+                    after,
+                    self.clock.now(),
                 ),
             )
         except LineNotInSuspense:
@@ -374,7 +415,7 @@ class StatementService:
         return Target(customer_code=invoice.customer_code, invoice_ids=[value])
 
     def _post_by_hand(
-        self, actor: str, line: StatementLineRecord, before: dict[str, Any], target: Target, note: str | None
+        self, actor: str, line: StatementLineRecord, before: LineView, target: Target, note: str | None
     ) -> dict[str, Any]:
         code = target.customer_code
         if code is None:
@@ -384,12 +425,13 @@ class StatementService:
         def resolved(posting: Posting) -> LineResolution:
             # Built per attempt: the audit says what this posting did, and its keys are fresh on a retry.
             outcome = _outcome(posting, code)
-            after = dict(before, status="resolved", resolved_by=actor, **outcome)
-            if note:
-                after["note"] = note
+            shown = dataclasses.replace(before, status="resolved", resolved_by=actor, note=note or None, **outcome)
+            after: dict[str, Any] = to_json(shown)
             now = self.clock.now()
             audits = [
-                self._audit_entry(f"statement_line#{line.line_id}", actor, "statement.resolve", before, after, now)
+                self._audit_entry(
+                    f"statement_line#{line.line_id}", actor, "statement.resolve", to_json(before), after, now
+                )
             ]
             audits += [
                 self._audit_entry(
@@ -430,17 +472,10 @@ class StatementService:
 
 
 def _resolution(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
-    """('customer_code' | 'invoice_id' | 'ignore', the value (None: ignore), the note) from a resolution's body."""
-    invoice_id, code, ignore, note = (
-        body.get("invoice_id"),
-        body.get("customer_code"),
-        body.get("ignore"),
-        body.get("note"),
-    )
-    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
-        raise ValidationError(f"note: up to {MAX_NOTE} characters", f"Ghi chú tối đa {MAX_NOTE} ký tự.", field="note")
-    if ignore not in (None, False, True):
-        raise ValidationError("ignore must be true or false", "Trường ignore phải là true hoặc false.", field="ignore")
+    """('customer_code' | 'invoice_id' | 'ignore', the value (None: ignore), the note) from a resolution's body:
+    each field checked by shapes_statements.Resolve, then the rule across them (exactly one of the three)."""
+    asked = parse(Resolve, body)
+    invoice_id, code, ignore, note = asked.invoice_id, asked.customer_code, asked.ignore, asked.note
     if (invoice_id is not None) + (code is not None) + (ignore is True) != 1:
         raise ValidationError(
             "give one of customer_code, invoice_id or ignore: true",
@@ -453,13 +488,7 @@ def _resolution(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
             raise ValidationError("note: say why the line is set aside", "Cần ghi chú lý do bỏ qua.", field="note")
         return "ignore", None, note
     if code is not None:
-        if not isinstance(code, str) or not CUSTOMER_CODE_RE.match(code):
-            raise ValidationError(
-                "customer_code is 6-12 digits", "Mã khách hàng gồm 6-12 chữ số.", field="customer_code"
-            )
         return "customer_code", code, note
-    if not isinstance(invoice_id, str) or not INVOICE_ID_RE.match(invoice_id):
-        raise ValidationError("invoice_id is not valid", "Mã hoá đơn không hợp lệ.", field="invoice_id")
     return "invoice_id", invoice_id, note
 
 
@@ -513,17 +542,6 @@ def _outcome(posting: Posting, code: str) -> dict[str, Any]:
     }
 
 
-def _result(posted: Posted, code: str) -> dict[str, Any]:
-    invoice_ids = [a.invoice_id for a in posted.plan.allocations]
-    return {
-        "customer_code": code,
-        "invoice_id": invoice_ids[0] if invoice_ids else None,
-        "invoice_ids": invoice_ids,
-        "allocated": posted.allocated,
-        "credited": posted.credited,
-    }
-
-
 def _paid_view(invoice: InvoiceRecord, allocate: int, payment: dict[str, Any] | None = None) -> dict[str, Any]:
     paid = paid_amount(invoice) + allocate
     out = {
@@ -538,28 +556,28 @@ def _paid_at(booked_on: str) -> str:
     return f"{booked_on}T00:00:00+07:00"
 
 
-def _view(line: StatementLineRecord) -> dict[str, Any]:
+def _view(line: StatementLineRecord) -> LineView:
     amount = int(line.amount)
-    return {
-        "line_id": line.line_id,
-        "bank_code": line.bank_code,
-        "bank": rules.BANKS.get(line.bank_code),
-        "bank_ref": line.bank_ref,
-        "booked_on": line.booked_on,
-        "amount": amount,
-        "amount_text": format_vnd(amount),
-        "description": line.description,
-        "status": line.status,
-        "reason": line.reason,
-        "invoice_id": line.invoice_id,
-        "import_id": line.import_id,
-        "imported_at": iso(line.imported_at),
-        "resolved_by": line.resolved_by,
-        "customer_code": line.customer_code,
-        "invoice_ids": list(line.invoice_ids or ([line.invoice_id] if line.invoice_id else [])),
-        "allocated": None if line.allocated is None else int(line.allocated),
-        "credited": None if line.credited is None else int(line.credited),
-    }
+    return LineView(
+        line_id=line.line_id,
+        bank_code=line.bank_code,
+        bank=rules.BANKS.get(line.bank_code),
+        bank_ref=line.bank_ref,
+        booked_on=line.booked_on,
+        amount=amount,
+        amount_text=format_vnd(amount),
+        description=line.description,
+        status=cast(LineStatus, line.status),
+        reason=line.reason,
+        invoice_id=line.invoice_id,
+        import_id=line.import_id,
+        imported_at=iso(line.imported_at),
+        resolved_by=line.resolved_by,
+        customer_code=line.customer_code,
+        invoice_ids=list(line.invoice_ids or ([line.invoice_id] if line.invoice_id else [])),
+        allocated=None if line.allocated is None else int(line.allocated),
+        credited=None if line.credited is None else int(line.credited),
+    )
 
 
 def _not_in_suspense(line: StatementLineRecord) -> Conflict:

@@ -1,0 +1,144 @@
+"""An invoice's shapes, declared once (chalicelib/domain/shapes.py): a line, the summary a list shows,
+the detail (domain/invoices.py builds both from a stored invoice), the detail as its customer reads
+it (with how to pay it by bank transfer) and a page of a customer's invoices. services/invoices.py
+builds them; api/openapi_common.py and api/openapi_invoices.py document them from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from chalicelib.domain import identifiers as ids
+from chalicelib.domain import invoices as rules
+from chalicelib.domain import vietqr
+from chalicelib.domain.shapes import json_schema, spec
+from chalicelib.services.shapes_vietqr import TransferView
+
+InvoiceStatus = Literal["unpaid", "paid", "cancelled"]
+LineKind = Literal["water", "charge", "vat", "env_fee"]
+_SHOWN = spec(omit_none=True)  # a line's quantity, unit price or rate: shown when the line has one
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceLine:
+    """One line of an invoice: a tariff step, a charge, the VAT or the environment fee."""
+
+    kind: LineKind
+    description: str
+    amount: int = field(metadata=spec(description="VND"))
+    quantity: float | None = field(default=None, metadata=_SHOWN)
+    unit_price: float | None = field(default=None, metadata=_SHOWN)
+    rate_percent: float | None = field(default=None, metadata=_SHOWN)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoicePayment:
+    """A line of an invoice's payment list, for the document only: the ledger writes channel, amount,
+    payment_id and received_at, and each channel adds its own references (so the list stays open)."""
+
+    channel: str = field(metadata=spec(example="vnpay", description="vnpay, cash, a bank channel, credit, correction"))
+    amount: int = field(
+        metadata=spec(description="VND applied to this invoice (negative: a correction gave some back)")
+    )
+    payment_id: str | None = field(default=None, metadata=_SHOWN)
+    received_at: int | None = field(default=None, metadata=spec(omit_none=True, description="epoch seconds"))
+    note: str | None = field(default=None, metadata=_SHOWN)
+    order_id: str | None = field(default=None, metadata=_SHOWN)
+    transaction_no: str | None = field(default=None, metadata=_SHOWN)
+    bank_code: str | None = field(default=None, metadata=_SHOWN)
+    pay_date: str | None = field(default=None, metadata=_SHOWN)
+    receipt_no: str | None = field(default=None, metadata=_SHOWN)
+    staff: str | None = field(default=None, metadata=_SHOWN)
+    collected_at: str | None = field(default=None, metadata=_SHOWN)
+    collection_id: str | None = field(default=None, metadata=_SHOWN)
+    line_id: str | None = field(default=None, metadata=_SHOWN)
+    bank_ref: str | None = field(default=None, metadata=_SHOWN)
+    booked_on: str | None = field(default=None, metadata=_SHOWN)
+    import_id: str | None = field(default=None, metadata=_SHOWN)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceSummary:
+    """An invoice in a list (domain/invoices.summary)."""
+
+    invoice_id: str = field(metadata=spec(pattern=ids.INVOICE_ID))
+    customer_code: str = field(metadata=spec(pattern=ids.CUSTOMER_CODE, example="01031059"))
+    customer_name: str
+    period: str = field(metadata=spec(pattern=ids.PERIOD, example="2026-11"))
+    old_index: int
+    new_index: int
+    consumption_m3: int
+    total: int = field(metadata=spec(description="VND"))
+    total_text: str = field(metadata=spec(example="78.255 đ"))
+    due_date: str = field(metadata=spec(format="date"))
+    status: InvoiceStatus
+    paid_amount: int = field(metadata=spec(description="VND the customer account has applied to it"))
+    open_amount: int = field(metadata=spec(description="VND still to pay: total - paid - written off, never below 0"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceDetail(InvoiceSummary):
+    """An invoice in full (domain/invoices.detail): its lines, its payments, its e-invoice identity."""
+
+    issued_on: str = field(metadata=spec(format="date"))
+    lines: list[InvoiceLine]
+    subtotal: int
+    vat: int
+    env_fee: int
+    amount_in_words: str
+    source: str
+    tariff_ref: str | None
+    paid_at: str | None
+    # Each payment as the ledger wrote it, its channel's references included: an open object.
+    payments: list[object] = field(metadata=spec(schema={"items": json_schema(InvoicePayment, closed=False)}))
+    invoice_template: str | None
+    invoice_symbol: str | None
+    invoice_number: int | None
+    customer_address: str | None
+    ledger_no: str | None
+    period_start: str | None
+    period_end: str | None
+    proration: list[str] = field(metadata=spec(description="notes on a period billed in parts; empty for a month"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerInvoice(InvoiceDetail):
+    """GET /v1/invoices/{invoice_id}: the detail, with how to pay it by bank transfer."""
+
+    payment_reference: str = field(
+        metadata=spec(
+            pattern=vietqr.REFERENCE_PATTERN,
+            example="TH230501031059G",
+            description="what the transfer's description must contain (it starts the VietQR's purpose)",
+        )
+    )
+    vietqr_payload: str | None = field(
+        metadata=spec(
+            pattern=vietqr.PAYLOAD_PATTERN,
+            description="the VietQR of a free NAPAS 247 transfer of the open amount; null when nothing is open "
+            "or VietQR is off",
+        )
+    )
+    transfer: TransferView
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoicePage:
+    """GET /v1/customers/{code}/invoices: a page of a linked code's invoices, newest first."""
+
+    customer_code: str = field(metadata=spec(pattern=ids.CUSTOMER_CODE, example="01031059"))
+    invoices: list[InvoiceSummary]
+    next_cursor: str | None
+
+
+def summary_of(invoice: rules.InvoiceLike) -> InvoiceSummary:
+    """The summary domain/invoices.py shows (the constructor fails if its keys and the shape part)."""
+    return InvoiceSummary(**rules.summary(invoice))
+
+
+def detail_fields(invoice: rules.InvoiceLike) -> dict[str, Any]:
+    """The detail domain/invoices.py shows, its lines as shapes: the arguments of InvoiceDetail (or of a
+    shape extending it)."""
+    out = rules.detail(invoice)
+    out["lines"] = [InvoiceLine(**line) for line in out["lines"]]
+    return out
