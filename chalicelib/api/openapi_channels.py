@@ -4,34 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.openapi_common import CODE, STR, array, obj, op, path_param, pattern
-from chalicelib.domain import identifiers as ids
+from chalicelib.api.openapi_common import op, path_param
+from chalicelib.domain.shapes import json_schema
+from chalicelib.services.shapes_channels import ChannelRequest, Decision, PendingRequests, RequestChannel
 
-CHANNEL_REQUEST = obj(
-    ["request_id", "customer_code", "channel", "bank_code", "status"],
-    request_id=STR,
-    customer_code=CODE,
-    channel={"type": "string", "enum": ["bank_transfer", "authorised_debit"]},
-    bank_code=STR,
-    bank=STR,
-    account_holder=STR,
-    account_no={"type": "string", "example": "****6789", "description": "masked: the last 4 digits"},
-    status={"type": "string", "enum": ["pending", "confirmed", "rejected"]},
-)
+# The shapes are declared once, in services/shapes_channels.py (ChannelService parses and builds them).
+CHANNEL_REQUEST = json_schema(ChannelRequest)
 
 PATHS: dict[str, Any] = {
     "/v1/me/payment-channel": {
         "post": op(
             "Ask to pay by bank transfer or authorised debit at a linked bank (the utility confirms)",
             (202, "Request recorded", CHANNEL_REQUEST),
-            body=obj(
-                ["customer_code", "channel", "bank_code", "account_holder", "account_no"],
-                customer_code=CODE,
-                channel={"type": "string", "enum": ["bank_transfer", "authorised_debit"]},
-                bank_code={"type": "string", "enum": ["VCB", "AGR", "STB"]},
-                account_holder={"type": "string", "minLength": 2, "maxLength": 100, "pattern": r"\S.*\S"},
-                account_no=pattern(ids.BANK_ACCOUNT_NO),
-            ),
+            body=json_schema(RequestChannel, closed=False),
             secured=True,
             errors=(400, 409),
         )
@@ -39,7 +24,7 @@ PATHS: dict[str, Any] = {
     "/v1/admin/payment-channel-requests": {
         "get": op(
             "Payment-channel requests waiting for the utility",
-            (200, "Requests", obj(["requests"], requests=array(CHANNEL_REQUEST))),
+            (200, "Requests", json_schema(PendingRequests)),
             secured=True,
             errors=(),
             tag="managers",
@@ -49,7 +34,7 @@ PATHS: dict[str, Any] = {
         "post": op(
             "Confirm or reject a request; confirming changes the customer's payment channel (audited)",
             (200, "Decided", CHANNEL_REQUEST),
-            body=obj(["decision"], decision={"type": "string", "enum": ["confirm", "reject"]}, note=STR),
+            body=json_schema(Decision, closed=False),
             secured=True,
             errors=(400, 404, 409),
             tag="managers",

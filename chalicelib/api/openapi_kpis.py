@@ -4,73 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.openapi_common import DATE, DATETIME, INT, NSTR, PERIOD, STR, array, obj, op, pattern, query
+from chalicelib.api.openapi_common import PERIOD, STR, op, pattern, query
 from chalicelib.domain import identifiers as ids
+from chalicelib.domain.shapes import json_schema
+from chalicelib.services.shapes_kpis import AuditView, Report
 
-_RATE = {
-    "type": "number",
-    "nullable": True,
-    "minimum": 0,
-    "maximum": 100,
-    "description": "percent, one decimal, half up; null when nothing to count",
-}
-_FLAG = {"type": "boolean", "nullable": True}
-_FIGURES = dict(
-    customers=dict(INT, description="distinct customers on the period's routes"),
-    readings=dict(INT, description="of those, customers with a reading of the period (any status)"),
-    reading_rate=_RATE,
-    invoices=dict(INT, description="the period's invoices of those customers, not cancelled"),
-    billed=dict(INT, description="sum of their totals, VND"),
-    paid_round1=INT,
-    collection_rate_round1=_RATE,
-    paid_after_sweep=INT,
-    collection_rate_after_sweep=_RATE,
-    paid=INT,
-    paid_by_channel={"type": "object", "additionalProperties": INT},
-    outstanding=dict(INT, description="unpaid amount now, VND"),
-    outstanding_invoices=INT,
-    outstanding_rate=dict(_RATE, description="outstanding / billed, percent of the amount"),
-    meets_reading_goal=_FLAG,
-    meets_collection_goal=_FLAG,
-)
-_ROW = obj(list(_FIGURES), **_FIGURES)
-_STAFF_ROW = obj(
-    ["staff"] + list(_FIGURES),
-    staff=STR,
-    full_name=NSTR,
-    branch=NSTR,
-    **_FIGURES,
-)
-_BRANCH_ROW = obj(["branch"] + list(_FIGURES), branch=NSTR, **_FIGURES)
-REPORT = obj(
-    ["period", "round1_ends", "sweep_ends", "staff", "branches", "company", "goals"],
-    period=PERIOD,
-    branch=NSTR,
-    round1_ends=DATE,
-    sweep_ends=DATE,
-    staff=array(_STAFF_ROW),
-    branches=array(_BRANCH_ROW),
-    company=_ROW,
-    goals=obj(["reading", "collection"], reading=INT, collection=INT),
-)
+# The answers' shapes are declared once, in services/shapes_kpis.py (KpiService builds them).
+REPORT = json_schema(Report)
+AUDIT = json_schema(AuditView)
 _DAY = {"type": "integer", "minimum": 1, "maximum": 31}
-_JSON_ANY = {"nullable": True, "description": "the JSON value recorded"}
-AUDIT = obj(
-    ["entries"],
-    entity=STR,
-    actor=STR,
-    entries=array(
-        obj(
-            ["at", "actor", "action", "before", "after"],
-            at=DATETIME,
-            actor=STR,
-            entity=STR,
-            action=STR,
-            before=_JSON_ANY,
-            after=_JSON_ANY,
-        )
-    ),
-)
 
 _kpis = op(
     "The period's KPIs per staff member, branch and company: reading rate (goal 99 %), collection rate "

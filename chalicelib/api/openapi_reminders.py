@@ -4,41 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.openapi_common import BOOL, CODE, NSTR, array, obj, op, pattern
-from chalicelib.domain import identifiers as ids
+from chalicelib.api.openapi_common import op
+from chalicelib.domain.shapes import json_schema
+from chalicelib.services.shapes_reminders import PreferencesNow, PushRegistered, PushToken, SetPreferences
 
-_CHANNELS = array(
-    {"type": "string", "enum": ["sms", "email", "push", "zalo"]}, minItems=1, maxItems=4, uniqueItems=True
-)
-PREFERENCES = obj(
-    ["customer_code", "channels", "opt_out", "push_registered"],
-    customer_code=CODE,
-    channels=_CHANNELS,
-    opt_out=BOOL,
-    email=NSTR,
-    push_registered=BOOL,
+# The shapes are declared once, in services/shapes_reminders.py (ReminderService parses and builds them).
+# At least one setting to change: ReminderService's own check, stated here beside the shape.
+SET_PREFERENCES = dict(
+    json_schema(SetPreferences, closed=False),
+    description="null, like absent: unchanged (customer_code: every linked code)",
+    anyOf=[
+        {"required": ["channels"], "properties": {"channels": {"type": "array"}}},
+        {"required": ["opt_out"], "properties": {"opt_out": {"type": "boolean"}}},
+        {"required": ["email"], "properties": {"email": {"type": "string"}}},
+    ],
 )
 
 PATHS: dict[str, Any] = {
     "/v1/me/notifications": {
         "put": op(
             "Payment-reminder preferences of your linked codes (or of one, `customer_code`): channels, opt-out, e-mail",
-            (200, "Preferences now", obj(["customers"], customers=array(PREFERENCES))),
-            body={
-                "type": "object",
-                "description": "null, like absent: unchanged (customer_code: every linked code)",
-                "properties": {
-                    "customer_code": dict(CODE, nullable=True),
-                    "channels": dict(_CHANNELS, nullable=True),
-                    "opt_out": {"type": "boolean", "nullable": True},
-                    "email": pattern(ids.EMAIL, nullable=True, maxLength=254),
-                },
-                "anyOf": [
-                    {"required": ["channels"], "properties": {"channels": {"type": "array"}}},
-                    {"required": ["opt_out"], "properties": {"opt_out": {"type": "boolean"}}},
-                    {"required": ["email"], "properties": {"email": {"type": "string"}}},
-                ],
-            },
+            (200, "Preferences now", json_schema(PreferencesNow)),
+            body=SET_PREFERENCES,
             secured=True,
             errors=(400, 404),
         )
@@ -46,22 +33,8 @@ PATHS: dict[str, Any] = {
     "/v1/me/push-token": {
         "post": op(
             "Register the CSKH app's device token for push reminders (an SNS platform endpoint)",
-            (
-                201,
-                "Registered",
-                obj(
-                    ["registered", "platform", "customer_codes"],
-                    registered=BOOL,
-                    platform={"type": "string", "enum": ["android", "ios"]},
-                    customer_codes=array(CODE),
-                ),
-            ),
-            body=obj(
-                ["token", "platform"],
-                token=pattern(ids.PUSH_TOKEN),
-                platform={"type": "string", "enum": ["android", "ios"]},
-                customer_code=dict(CODE, nullable=True),
-            ),
+            (201, "Registered", json_schema(PushRegistered)),
+            body=json_schema(PushToken, closed=False),
             secured=True,
             errors=(400, 503),
         )

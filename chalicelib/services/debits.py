@@ -39,8 +39,9 @@ from chalicelib.ports.debits import DEBIT, DebitPaid, DebitRequestRecord, DebitR
 from chalicelib.ports.imports import Objects
 from chalicelib.ports.invoices import InvoiceRecord
 from chalicelib.ports.money import Posting, PostingFailed, open_invoice
-from chalicelib.ports.notices import ChannelUnavailable, DeliveryFailed, Notifier, ReminderQueue, Reminders
+from chalicelib.ports.notices import Notifier, ReminderQueue, Reminders
 from chalicelib.services.channels import LINKED_BANKS
+from chalicelib.services.delivery import channels_for, send_on
 from chalicelib.services.ledger import IncomingPayment, LedgerService, Target
 from chalicelib.services.reminders import RECLAIM_AFTER_S
 from chalicelib.services.shapes_debits import ResultRow, ResultsView, RowStatus, RunFile, RunView, StartRun
@@ -514,10 +515,7 @@ class DebitService:
         if customer.reminders_opt_out:
             self.notices.set_status(key, "skipped")
             return "skipped"
-        chosen = [
-            c for c in (customer.notify_channels or reminder_rules.DEFAULT_CHANNELS) if c in reminder_rules.CHANNELS
-        ]
-        chosen = [c for c in dict.fromkeys(chosen) if reminder_rules.reachable(c, customer)]
+        chosen = channels_for(customer)
         if not chosen:
             self.notices.set_status(key, "skipped")
             return "skipped"
@@ -527,13 +525,12 @@ class DebitService:
             self.notices.set_status(key, "deferred")
             return "deferred"
         owed = sum(open_invoice(i).open_amount for i in still_open)
-        done = set(reminder.channels or [])
-        delivered = done & set(chosen)
-        failures = []
-        for channel in chosen:
-            if channel in done:
-                continue
-            message = rules.failed_message(
+        delivered = send_on(
+            self.notifier,
+            customer,
+            chosen,
+            reminder.channels or [],
+            lambda channel: rules.failed_message(
                 channel,
                 bank=request.bank_code,
                 customer_code=request.customer_code,
@@ -542,19 +539,10 @@ class DebitService:
                 invoice_id=still_open[0].invoice_id,
                 link_base=self.settings.payment_link_base,
                 sender=self.settings.sms_sender_id,
-            )
-            try:
-                self.notifier.send(channel, customer, message)
-            except ChannelUnavailable as exc:
-                logger.warning("debit notice channel unavailable", extra={"channel": channel, "reason": str(exc)})
-                continue
-            except Exception as exc:
-                failures.append(f"{channel}: {exc}")
-                continue
-            self.notices.add_channel(key, channel)
-            delivered.add(channel)
-        if failures:
-            raise DeliveryFailed("; ".join(failures))
+            ),
+            lambda channel: self.notices.add_channel(key, channel),
+            "debit notice channel unavailable",
+        )
         if not delivered:
             self.notices.set_status(key, "skipped")
             return "skipped"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain import customer_book as book
 from chalicelib.domain.identifiers import IMPORT_ID_RE
@@ -20,6 +20,7 @@ from chalicelib.errors import Conflict, NotFound, ValidationError
 from chalicelib.observability import logger
 from chalicelib.ports.common import Clock, Publisher
 from chalicelib.ports.imports import ImportRecord, Imports, Objects
+from chalicelib.services.shapes_imports import ImportStatus, ImportView, RowError, Upload, UploadLink
 
 CHUNK_BYTES = 512 * 1024  # about 5,000 rows: seconds of work, far from the 15-minute limit
 MAX_ERRORS_KEPT = 5000
@@ -52,18 +53,20 @@ class ImportService:
         import_id = f"IMP{secrets.token_hex(6).upper()}"
         object_key = f"imports/customers/{import_id}.csv"
         item = self.store.create(import_id, object_key=object_key, created_by=actor, now=self.clock.now())
-        return {
-            "import_id": import_id,
-            "status": item.status,
-            "upload": {
-                "method": "PUT",
-                "url": self.objects.upload_url(item.object_key, "text/csv"),
-                "headers": {"Content-Type": "text/csv"},
-                "expires_in": 900,
-            },
-            "columns": list(book.COLUMNS),
-            "optional_columns": list(book.OPTIONAL),
-        }
+        shown = Upload(
+            import_id=import_id,
+            status="awaiting_upload",
+            upload=UploadLink(
+                method="PUT",
+                url=self.objects.upload_url(item.object_key, "text/csv"),
+                headers={"Content-Type": "text/csv"},
+                expires_in=900,
+            ),
+            columns=list(book.COLUMNS),
+            optional_columns=list(book.OPTIONAL),
+        )
+        answer: dict[str, Any] = to_json(shown)
+        return answer
 
     def start(self, import_id: str) -> dict[str, Any]:
         uploaded_size(self._get(import_id), self.objects)
@@ -75,20 +78,22 @@ class ImportService:
     def view(self, import_id: str) -> dict[str, Any]:
         item = self._get(import_id)
         size = self.objects.size(item.object_key) or 0
-        return {
-            "import_id": item.import_id,
-            "status": item.status,
-            "rows_done": int(item.rows_done),
-            "rows_ok": int(item.rows_ok),
-            "rows_failed": int(item.rows_failed),
-            "progress_percent": 100.0
+        shown = ImportView(
+            import_id=item.import_id,
+            status=cast(ImportStatus, item.status),
+            rows_done=int(item.rows_done),
+            rows_ok=int(item.rows_ok),
+            rows_failed=int(item.rows_failed),
+            progress_percent=100.0
             if item.status == "done"
             else round(100 * int(item.next_offset) / size, 1)
             if size
             else 0.0,
-            "errors": [dict(e) for e in (item.errors or [])[:50]],
-            "error_report_url": self.objects.download_url(item.error_key) if item.error_key else None,
-        }
+            errors=[RowError(row=e["row"], code=e["code"], message=e["message"]) for e in (item.errors or [])[:50]],
+            error_report_url=self.objects.download_url(item.error_key) if item.error_key else None,
+        )
+        answer: dict[str, Any] = to_json(shown)
+        return answer
 
     def _get(self, import_id: str) -> ImportRecord:
         item = self.store.get(import_id) if IMPORT_ID_RE.match(import_id or "") else None

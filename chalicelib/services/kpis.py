@@ -19,9 +19,11 @@ from typing import Any
 
 from chalicelib.domain import kpis
 from chalicelib.domain.identifiers import AUDIT_ACTOR_RE, AUDIT_ENTITY_RE, PERIOD_RE
+from chalicelib.domain.shapes import to_json
 from chalicelib.errors import ValidationError
 from chalicelib.ports.common import AuditItemRecord, AuditTrail
 from chalicelib.ports.field import KpiReads
+from chalicelib.services.shapes_kpis import AuditView, BranchRow, Change, Figures, Goals, Report, StaffRow
 
 BRANCH_MAX = 100
 AUDIT_LIMIT_DEFAULT = 50
@@ -67,12 +69,20 @@ def _json(value: str | None) -> Any:
         return value
 
 
-def _change(item: AuditItemRecord, *, entity: bool = False) -> dict[str, Any]:
+def _change(item: AuditItemRecord, *, entity: bool = False) -> Change:
     """One change of the trail as the answer shows it (`entity` too when the list is one person's)."""
-    out: dict[str, Any] = {"at": item.at.split("#", 1)[0]}
-    if entity:
-        out["entity"] = item.entity
-    out.update(actor=item.actor, action=item.action, before=_json(item.before), after=_json(item.after))
+    return Change(
+        at=item.at.split("#", 1)[0],
+        entity=item.entity if entity else None,
+        actor=item.actor,
+        action=item.action,
+        before=_json(item.before),
+        after=_json(item.after),
+    )
+
+
+def _answer(shown: Report | AuditView) -> dict[str, Any]:
+    out: dict[str, Any] = to_json(shown)
     return out
 
 
@@ -143,14 +153,17 @@ class KpiService:
                 )
             )
         table = kpis.compute(facts, cut, info)
-        return {
-            "period": period,
-            "branch": branch,
-            "round1_ends": cut.round1_ends.isoformat(),
-            "sweep_ends": cut.sweep_ends.isoformat(),
-            **table,
-            "goals": {"reading": kpis.READING_GOAL, "collection": kpis.COLLECTION_GOAL},
-        }
+        shown = Report(
+            period=period,
+            branch=branch,
+            round1_ends=cut.round1_ends.isoformat(),
+            sweep_ends=cut.sweep_ends.isoformat(),
+            staff=[StaffRow(**row) for row in table["staff"]],
+            branches=[BranchRow(**row) for row in table["branches"]],
+            company=Figures(**table["company"]),
+            goals=Goals(reading=kpis.READING_GOAL, collection=kpis.COLLECTION_GOAL),
+        )
+        return _answer(shown)
 
     @staticmethod
     def csv(report: dict[str, Any]) -> str:
@@ -172,14 +185,13 @@ class KpiService:
                 raise ValidationError(
                     "actor must look like admin:<username>", "Người thực hiện không hợp lệ.", field="actor"
                 )
-            return {
-                "actor": actor,
-                "entries": [_change(i, entity=True) for i in self.audit.by_actor(actor, _limit(limit))],
-            }
+            entries = [_change(i, entity=True) for i in self.audit.by_actor(actor, _limit(limit))]
+            return _answer(AuditView(actor=actor, entries=entries))
         if not isinstance(entity, str) or not AUDIT_ENTITY_RE.match(entity):
             raise ValidationError(
                 "entity must be '<kind>#<id>', e.g. tariff#camau-city#household or route#RT-202405-ghithu01-a1b2c3",
                 "Đối tượng cần tra cứu không hợp lệ (ví dụ: route#RT-...).",
                 field="entity",
             )
-        return {"entity": entity, "entries": [_change(i) for i in self.audit.for_entity(entity, _limit(limit))]}
+        entries = [_change(i) for i in self.audit.for_entity(entity, _limit(limit))]
+        return _answer(AuditView(entity=entity, entries=entries))

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast, get_args
 
 from chalicelib.domain import reminders as reminder_rules
+from chalicelib.domain.shapes import to_json
 from chalicelib.domain.tokens import Identity
 from chalicelib.domain.vntime import utc_iso
 from chalicelib.errors import Forbidden, Unauthorized
@@ -23,6 +24,25 @@ from chalicelib.ports.field import ReadingRecord
 from chalicelib.ports.invoices import InvoiceRecord
 from chalicelib.ports.notices import ReminderRecord
 from chalicelib.ports.privacy import ExportedOrder, ExportedPayment, PendingCodeRecord, PrivacyReads
+from chalicelib.services.shapes_privacy import (
+    Account,
+    AuditEntry,
+    ChannelRequest,
+    Customer,
+    Export,
+    Invoice,
+    Invoices,
+    Meter,
+    MissingCustomer,
+    Notifications,
+    Order,
+    OtpPurpose,
+    Payment,
+    PendingCode,
+    Reading,
+    ReminderSent,
+    Session,
+)
 
 # Bounds of one export (per customer code where it says so).
 LIMITS = {
@@ -33,7 +53,7 @@ LIMITS = {
     "channel_requests_per_code": 50,
     "audit_per_entity": 100,
 }
-OTP_PURPOSES = ("register", "reset", "link")
+OTP_PURPOSES: tuple[OtpPurpose, ...] = get_args(OtpPurpose)
 FORMAT_VERSION = 1
 
 
@@ -126,40 +146,42 @@ class PrivacyService:
         chat = self.store.chat_links(account.account_id, codes)
         now = self.clock.now()
 
-        return {
-            "format_version": FORMAT_VERSION,
-            "generated_at": utc_iso(now),
-            "legal_basis": "Nghị định 13/2023/NĐ-CP, Điều 14 (quyền truy cập dữ liệu cá nhân)",
-            "account": {
-                "account_id": account.account_id,
-                "login": account.login,
-                "role": account.role,
-                "created_at": utc_iso(account.created_at),
-                "password_changed_at": utc_iso(account.password_changed_at),
-                "password": "a salted scrypt hash is held; the password itself is never stored",
-                "failed_logins": account.failed_logins or 0,
-                "locked_until": utc_iso(account.locked_until) if account.locked_until else None,
-            },
-            "customers": [
+        shown = Export(
+            format_version=FORMAT_VERSION,
+            generated_at=utc_iso(now),
+            legal_basis="Nghị định 13/2023/NĐ-CP, Điều 14 (quyền truy cập dữ liệu cá nhân)",
+            account=Account(
+                account_id=account.account_id,
+                login=account.login,
+                role=account.role,
+                created_at=utc_iso(account.created_at),
+                password_changed_at=utc_iso(account.password_changed_at),
+                password="a salted scrypt hash is held; the password itself is never stored",
+                failed_logins=int(account.failed_logins or 0),
+                locked_until=utc_iso(account.locked_until) if account.locked_until else None,
+            ),
+            customers=[
                 _customer(customers.get(code), links.get(code), invoices, count, requests)
                 for code, invoices, count, requests in per_code
             ],
-            "sessions": [_session(s, identity.family_id) for s in sessions],
-            "one_time_codes": [_pending_code(p) for p in pending],
-            "orders": [_order(o) for o in orders],
-            "payments": [_payment(p) for p in payments],
-            "readings": [_reading(r) for r in readings],
-            "reminders_sent": [_reminder(r) for r in reminders],
-            "audit": [_audit(a) for a in sorted(audit, key=lambda a: a.at)],
-            "chat_links": None if chat is None else [_chat(c) for c in chat],
-            "not_included": [
+            sessions=[_session(s, identity.family_id) for s in sessions],
+            one_time_codes=[_pending_code(p) for p in pending],
+            orders=[_order(o) for o in orders],
+            payments=[_payment(p) for p in payments],
+            readings=[_reading(r) for r in readings],
+            reminders_sent=[_reminder(r) for r in reminders],
+            audit=[_audit(a) for a in sorted(audit, key=lambda a: a.at)],
+            chat_links=None if chat is None else [_chat(c) for c in chat],
+            not_included=[
                 "rate-limit counters (keyed by customer code or IP address, kept at most about an hour)",
                 "service logs (CloudWatch; personal data redacted; kept 30 days in dev, 90 in prod)",
                 "readings that produced no invoice (flagged or rejected field readings)",
             ],
-            "limits": LIMITS,
-            "truncated": truncated,
-        }
+            limits=LIMITS,
+            truncated=truncated,
+        )
+        export: dict[str, Any] = to_json(shown)
+        return export
 
     @staticmethod
     def as_download(export: dict[str, Any]) -> tuple[str, str]:
@@ -175,143 +197,143 @@ def _customer(
     invoices: Sequence[InvoiceRecord],
     count: int,
     requests: Sequence[ChannelRequestRecord],
-) -> dict[str, Any]:
+) -> Customer | MissingCustomer:
     if c is None:
-        return {"customer_code": link.customer_code if link else None, "missing": True}
-    return {
-        "customer_code": c.code,
-        "linked_at": utc_iso(link.linked_at) if link else None,
+        return MissingCustomer(customer_code=link.customer_code if link else None, missing=True)
+    return Customer(
+        customer_code=c.code,
+        linked_at=utc_iso(link.linked_at) if link else None,
         **_attrs(c, "name", "phone", "address", "house_no", "ledger_no", "customer_class", "business_type"),
         **_attrs(c, "persons", "branch", "tariff_area", "payment_channel"),
-        "meter": {
-            "serial": c.meter_serial,
-            "size": c.meter_size,
-            "digits": c.meter_digits,
-            "replaced_on": c.meter_replaced_on,
-            "start_index": c.meter_start_index,
-            "last_index": c.last_index,
-            "last_read_on": c.last_read_on,
-        },
-        "notifications": {
-            "channels": list(c.notify_channels) if c.notify_channels is not None else None,
-            "reminders_opt_out": bool(c.reminders_opt_out),
-            "email": c.email,
-            "push_endpoint": _mask_tail(c.push_endpoint),
-            "zalo_user_id": _mask_tail(c.zalo_user_id, 4),
-        },
-        "invoices": {"count": count, "items": [_invoice(i) for i in invoices]},
-        "payment_channel_requests": [_channel_request(r) for r in requests],
-    }
+        meter=Meter(
+            serial=c.meter_serial,
+            size=c.meter_size,
+            digits=c.meter_digits,
+            replaced_on=c.meter_replaced_on,
+            start_index=c.meter_start_index,
+            last_index=c.last_index,
+            last_read_on=c.last_read_on,
+        ),
+        notifications=Notifications(
+            channels=list(c.notify_channels) if c.notify_channels is not None else None,
+            reminders_opt_out=bool(c.reminders_opt_out),
+            email=c.email,
+            push_endpoint=_mask_tail(c.push_endpoint),
+            zalo_user_id=_mask_tail(c.zalo_user_id, 4),
+        ),
+        invoices=Invoices(count=count, items=[_invoice(i) for i in invoices]),
+        payment_channel_requests=[_channel_request(r) for r in requests],
+    )
 
 
-def _invoice(i: InvoiceRecord) -> dict[str, Any]:
-    return {
+def _invoice(i: InvoiceRecord) -> Invoice:
+    return Invoice(
         **_attrs(i, "invoice_id", "period", "status"),
-        "total": int(i.total),
-        "consumption_m3": _plain(i.consumption_m3),
+        total=int(i.total),
+        consumption_m3=_plain(i.consumption_m3),
         **_attrs(i, "issued_on", "due_date", "paid_at", "customer_name", "customer_address"),
-        "payments": _plain(list(i.payments or [])),
-    }
+        payments=_plain(list(i.payments or [])),
+    )
 
 
-def _session(s: SessionRecord, current_family: str) -> dict[str, Any]:
-    return {
-        "session": _mask_tail(s.family_id),
-        "current": s.family_id == current_family,
-        "created_at": utc_iso(s.created_at),
-        "last_used_at": utc_iso(s.rotated_at),
-        "expires_at": utc_iso(s.expires_at),
-        "revoked": bool(s.revoked),
-        "device": None,
-    }  # no device or user agent is stored for customer sessions
+def _session(s: SessionRecord, current_family: str) -> Session:
+    return Session(
+        session=_mask_tail(s.family_id),
+        current=s.family_id == current_family,
+        created_at=utc_iso(s.created_at),
+        last_used_at=utc_iso(s.rotated_at),
+        expires_at=utc_iso(s.expires_at),
+        revoked=bool(s.revoked),
+        device=None,  # no device or user agent is stored for customer sessions
+    )
 
 
-def _pending_code(p: PendingCodeRecord) -> dict[str, Any]:
+def _pending_code(p: PendingCodeRecord) -> PendingCode:
     purpose, _, code = p.otp_key.partition("#")
-    return {
-        "purpose": purpose,
-        "customer_code": code,
-        "sent_at": utc_iso(p.sent_at),
-        "expires_at": utc_iso(p.expires_at),
-        "attempts": p.attempts or 0,
-        "code": "only a keyed hash is held; it expires with the code",
-    }
+    return PendingCode(
+        purpose=cast(OtpPurpose, purpose),  # one of OTP_PURPOSES: the keys asked for
+        customer_code=code,
+        sent_at=utc_iso(p.sent_at),
+        expires_at=utc_iso(p.expires_at),
+        attempts=int(p.attempts or 0),
+        code="only a keyed hash is held; it expires with the code",
+    )
 
 
-def _order(o: ExportedOrder) -> dict[str, Any]:
-    return {
+def _order(o: ExportedOrder) -> Order:
+    return Order(
         **_attrs(o, "order_id", "status"),
-        "amount": int(o.amount),
-        "fee": int(o.fee or 0),
-        "items": _plain(list(o.items or [])),
-        "created_at": utc_iso(o.created_at),
-        "expires_at": utc_iso(o.expires_at),
+        amount=int(o.amount),
+        fee=int(o.fee or 0),
+        items=_plain(list(o.items or [])),
+        created_at=utc_iso(o.created_at),
+        expires_at=utc_iso(o.expires_at),
         **_attrs(o, "bank_code", "client_ip", "transaction_no", "bank_tran_no", "pay_date", "response_code"),
-        "paid_at": utc_iso(o.paid_at),
-        "credit_amount": int(o.credit_amount or 0),
-    }
+        paid_at=utc_iso(o.paid_at),
+        credit_amount=int(o.credit_amount or 0),
+    )
 
 
-def _payment(p: ExportedPayment) -> dict[str, Any]:
-    return {
+def _payment(p: ExportedPayment) -> Payment:
+    return Payment(
         **_attrs(p, "payment_id", "kind", "order_id"),
-        "amount": int(p.amount),
-        "invoice_ids": list(p.invoice_ids or []),
-        "received_at": utc_iso(p.received_at),
-        "status": p.status,
-        "note": p.note,
-    }
+        amount=int(p.amount),
+        invoice_ids=list(p.invoice_ids or []),
+        received_at=utc_iso(p.received_at),
+        status=p.status,
+        note=p.note,
+    )
 
 
-def _reading(r: ReadingRecord) -> dict[str, Any]:
-    return {
+def _reading(r: ReadingRecord) -> Reading:
+    return Reading(
         **_attrs(r, "reading_id", "customer_code", "period"),
-        "new_index": _plain(r.new_index),
+        new_index=_plain(r.new_index),
         **_attrs(r, "read_at", "status"),
-        "lat": _plain(r.lat),
-        "lng": _plain(r.lng),
-        "read_by": r.staff,
-    }
+        lat=_plain(r.lat),
+        lng=_plain(r.lng),
+        read_by=r.staff,
+    )
 
 
-def _reminder(r: ReminderRecord) -> dict[str, Any]:
-    return {
-        "invoice_id": r.reminder_key.rsplit("#", 1)[0],
-        "level": r.level,
-        "status": r.status,
-        "channels": list(r.channels or []),
-        "created_at": utc_iso(r.created_at),
-        "sent_at": utc_iso(r.sent_at),
-        "expires_at": utc_iso(r.expires_at),
-    }
+def _reminder(r: ReminderRecord) -> ReminderSent:
+    return ReminderSent(
+        invoice_id=r.reminder_key.rsplit("#", 1)[0],
+        level=r.level,
+        status=r.status,
+        channels=list(r.channels or []),
+        created_at=utc_iso(r.created_at),
+        sent_at=utc_iso(r.sent_at),
+        expires_at=utc_iso(r.expires_at),
+    )
 
 
-def _channel_request(r: ChannelRequestRecord) -> dict[str, Any]:
-    return {
+def _channel_request(r: ChannelRequestRecord) -> ChannelRequest:
+    return ChannelRequest(
         **_attrs(r, "request_id", "channel", "bank_code", "account_holder"),
-        "account_no": f"****{r.account_last4}",
-        "status": r.status,
-        "requested_at": utc_iso(r.requested_at),
-        "decided_at": utc_iso(r.decided_at),
-        "note": r.note,
-    }
+        account_no=f"****{r.account_last4}",
+        status=r.status,
+        requested_at=utc_iso(r.requested_at),
+        decided_at=utc_iso(r.decided_at),
+        note=r.note,
+    )
 
 
-def _audit(a: AuditItemRecord) -> dict[str, Any]:
+def _audit(a: AuditItemRecord) -> AuditEntry:
     def load(text: str | None) -> Any:
         try:
             return json.loads(text) if text else None
         except ValueError:
             return text
 
-    return {
-        "entity": a.entity,
-        "at": a.at.split("#", 1)[0],
-        "actor": a.actor,
-        "action": a.action,
-        "before": load(a.before),
-        "after": load(a.after),
-    }
+    return AuditEntry(
+        entity=a.entity,
+        at=a.at.split("#", 1)[0],
+        actor=a.actor,
+        action=a.action,
+        before=load(a.before),
+        after=load(a.after),
+    )
 
 
 def _chat(c: Mapping[str, Any]) -> dict[str, Any]:

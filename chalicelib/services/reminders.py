@@ -18,14 +18,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.config import Settings
 from chalicelib.domain import banks, vietqr
 from chalicelib.domain import reminders as rules
-from chalicelib.domain.identifiers import EMAIL_RE, PUSH_TOKEN_RE
 from chalicelib.domain.messages import ReminderToSend
-from chalicelib.domain.shapes import to_json
+from chalicelib.domain.shapes import parse, to_json
 from chalicelib.domain.tokens import Identity
 from chalicelib.domain.vntime import now_vn
 from chalicelib.errors import Forbidden, NotFound, ServiceUnavailable, ValidationError
@@ -35,19 +34,26 @@ from chalicelib.ports.customers import CustomerRecord
 from chalicelib.ports.invoices import InvoiceRecord
 from chalicelib.ports.notices import (
     ChannelUnavailable,
-    DeliveryFailed,
     Notifier,
     PushRegistrar,
     ReminderQueue,
     Reminders,
 )
 from chalicelib.services.auth import customer_code
+from chalicelib.services.delivery import channels_for, send_on
+from chalicelib.services.shapes_reminders import (
+    Preferences,
+    PreferencesNow,
+    PushRegistered,
+    PushToken,
+    ReminderChannel,
+    SetPreferences,
+)
 
 PAGE = 500  # invoices per Query page (a checkpoint: the cursor moves page by page)
 CLAIM_THREADS = 16  # conditional Puts and SendMessageBatch calls in flight
 STOP_MARGIN_MS = 60_000  # stop planning when less than this is left of the Lambda's time
 RECLAIM_AFTER_S = 60  # a claim this much older than the current run was left by a run that died
-PLATFORMS = ("android", "ios")
 
 
 def _customer_not_found() -> NotFound:
@@ -212,8 +218,7 @@ class ReminderService:
         if customer is None or customer.reminders_opt_out:
             self.store.set_status(key, "skipped")
             return "skipped"
-        chosen = [c for c in (customer.notify_channels or rules.DEFAULT_CHANNELS) if c in rules.CHANNELS]
-        chosen = [c for c in dict.fromkeys(chosen) if rules.reachable(c, customer)]
+        chosen = channels_for(customer)
         if not chosen:
             self.store.set_status(key, "skipped")
             return "skipped"
@@ -224,13 +229,9 @@ class ReminderService:
             self.queue.enqueue(to_json(ReminderToSend(invoice_id=invoice_id, level=level.name)), delay)
             self.store.set_status(key, "deferred")
             return "deferred"
-        done = set(reminder.channels or [])
-        delivered = done & set(chosen)
-        failures = []
-        for channel in chosen:
-            if channel in done:
-                continue
-            message = rules.compose(
+
+        def compose(channel: str) -> rules.Message:
+            return rules.compose(
                 level,
                 channel,
                 invoice_id=invoice_id,
@@ -242,18 +243,16 @@ class ReminderService:
                 sender=self.settings.sms_sender_id,
                 transfer=self._transfer(invoice.invoice_id, invoice.customer_code, invoice.period),
             )
-            try:
-                self.notifier.send(channel, customer, message)
-            except ChannelUnavailable as exc:
-                logger.warning("reminder channel unavailable", extra={"channel": channel, "reason": str(exc)})
-                continue
-            except Exception as exc:
-                failures.append(f"{channel}: {exc}")
-                continue
-            self.store.add_channel(key, channel)
-            delivered.add(channel)
-        if failures:
-            raise DeliveryFailed("; ".join(failures))
+
+        delivered = send_on(
+            self.notifier,
+            customer,
+            chosen,
+            reminder.channels or [],
+            compose,
+            lambda channel: self.store.add_channel(key, channel),
+            "reminder channel unavailable",
+        )
         if not delivered:
             # Every channel the customer chose is switched off here: nothing went out, so not "sent".
             logger.warning("reminder skipped: none of the customer's channels is available", extra={"channels": chosen})
@@ -288,28 +287,14 @@ class ReminderService:
         return list(identity.customer_codes)
 
     def set_preferences(self, identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
-        codes = self._codes(identity, body.get("customer_code"))
-        channels, opt_out, email = body.get("channels"), body.get("opt_out"), body.get("email")
+        codes = self._codes(identity, body.get("customer_code"))  # 403 before any other fault, as ever
+        asked = parse(SetPreferences, body)
+        channels: list[str] | None = None if asked.channels is None else list(asked.channels)
+        opt_out, email = asked.opt_out, asked.email
         if channels is None and opt_out is None and email is None:
             raise ValidationError(
                 "send channels, opt_out or email", "Cần gửi channels, opt_out hoặc email.", field="channels"
             )
-        if channels is not None and (
-            not isinstance(channels, list)
-            or not channels
-            or len(channels) > len(rules.CHANNELS)
-            or any(c not in rules.CHANNELS for c in channels)
-            or len(set(channels)) != len(channels)
-        ):
-            raise ValidationError(
-                "channels: a non-empty list of distinct sms, email, push, zalo",
-                "channels phải là danh sách không trùng gồm sms, email, push, zalo.",
-                field="channels",
-            )
-        if opt_out is not None and not isinstance(opt_out, bool):
-            raise ValidationError("opt_out must be true or false", "opt_out phải là true hoặc false.", field="opt_out")
-        if email is not None and (not isinstance(email, str) or len(email) > 254 or not EMAIL_RE.match(email)):
-            raise ValidationError("email is not a valid e-mail address", "Địa chỉ email không hợp lệ.", field="email")
         if channels and "email" in channels and email is None:
             for code in codes:
                 current = self.store.customer(code)
@@ -327,34 +312,28 @@ class ReminderService:
             if customer is None:
                 raise _customer_not_found()
             out.append(self._preferences(customer))
-        return {"customers": out}
+        answer: dict[str, Any] = to_json(PreferencesNow(customers=out))
+        return answer
 
     @staticmethod
-    def _preferences(customer: CustomerRecord) -> dict[str, Any]:
-        return {
-            "customer_code": customer.code,
-            "channels": list(customer.notify_channels or rules.DEFAULT_CHANNELS),
-            "opt_out": bool(customer.reminders_opt_out),
-            "email": customer.email,
-            "push_registered": bool(customer.push_endpoint),
-        }
+    def _preferences(customer: CustomerRecord) -> Preferences:
+        return Preferences(
+            customer_code=customer.code,
+            channels=cast(list[ReminderChannel], list(customer.notify_channels or rules.DEFAULT_CHANNELS)),
+            opt_out=bool(customer.reminders_opt_out),
+            email=customer.email,
+            push_registered=bool(customer.push_endpoint),
+        )
 
     def register_push(self, identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
-        token, platform = body.get("token"), body.get("platform")
-        if platform not in PLATFORMS:
-            raise ValidationError(
-                "platform must be android or ios", "platform phải là android hoặc ios.", field="platform"
-            )
-        if not isinstance(token, str) or not PUSH_TOKEN_RE.match(token):
-            raise ValidationError(
-                "token must be the app's device token", "Mã thiết bị (token) không hợp lệ.", field="token"
-            )
-        codes = self._codes(identity, body.get("customer_code"))
+        asked = parse(PushToken, body)
+        codes = self._codes(identity, asked.customer_code)
         try:
-            arn = self.push.register(platform, token, identity.account_id)
+            arn = self.push.register(asked.platform, asked.token, identity.account_id)
         except ChannelUnavailable:
             raise ServiceUnavailable("push notifications are not configured", "Chưa cấu hình thông báo đẩy.") from None
         for code in codes:
             with suppress(ConditionFailed):  # a code whose customer is gone
                 self.store.set_push_endpoint(code, arn)
-        return {"registered": True, "platform": platform, "customer_codes": codes}
+        answer: dict[str, Any] = to_json(PushRegistered(registered=True, platform=asked.platform, customer_codes=codes))
+        return answer
