@@ -141,6 +141,23 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
     def get(path: str):
         return lambda: http.get(path, headers={"Authorization": f"Bearer {state['access']}"})
 
+    def partner(method: str, path: str, body: dict | None = None):
+        """A request signed as the demo bill-pay partner (docs/partners.md), a fresh nonce each time."""
+        from chalicelib.config import PARTNER_DEMO_SECRET_DEFAULT
+        from local.partner_client import signed_headers
+
+        query = {"customer_code": CODE} if method == "GET" else {}
+        raw = json.dumps(body).encode() if body is not None else b""
+
+        def call():
+            secret = os.environ.get("PARTNER_DEMO_SECRET") or PARTNER_DEMO_SECRET_DEFAULT
+            headers = signed_headers("DEMOBANK", secret, method, path, query, raw)
+            if method == "GET":
+                return http.get(f"{path}?customer_code={CODE}", headers=headers)
+            return http.post(path, headers={**headers, **json_headers}, body=raw)
+
+        return call
+
     # (name, route as shown, request, in the README's set)
     requests: list[tuple[str, str, Callable, bool]] = [
         ("login", "POST /v1/auth/login", post("/v1/auth/login", {"customer_code": CODE, "password": PASSWORD}), True),
@@ -160,6 +177,18 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
             False,
         ),
         ("health", "GET /v1/health", lambda: http.get("/v1/health"), False),
+        (
+            "invoice VietQR",
+            f"GET /v1/invoices/{INVOICE}/vietqr.svg",
+            get(f"/v1/invoices/{INVOICE}/vietqr.svg"),
+            False,
+        ),
+        (
+            "partner bill look-up",
+            f"GET /v1/partners/bills?customer_code={CODE}",
+            partner("GET", "/v1/partners/bills"),
+            False,
+        ),
     ]
     samples: dict[str, list[float]] = {name: [] for name, *_ in requests}
     seen: dict[str, list[str]] = {name: [] for name, *_ in requests}
@@ -175,7 +204,8 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
         if response.status_code != expect:
             failures.append(f"{label} answered {response.status_code}: {response.body[:300]!r}")
             return None, elapsed
-        body = json.loads(response.body) if response.body else {}
+        is_json = response.headers.get("Content-Type", "").startswith("application/json")
+        body = json.loads(response.body) if response.body and is_json else {}  # an image: not read
         if name in ("login", "refresh"):
             state["access"], state["refresh"] = body["access_token"], body["refresh_token"]
         return body, elapsed
@@ -224,6 +254,55 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
             body, elapsed = send(name, label, fn, 202 if name == "register" else 201)
             if body is None:
                 break
+            once.append((name, label, list(log.calls), len(log.clients), elapsed))
+        # Money in through the new channels (each posts once: the ledger's one transaction).
+        from chalicelib.config import DEMO_SEPAY_API_KEY
+        from chalicelib.domain import payment_reference
+
+        sepay = {
+            "id": 90001,
+            "gateway": "Vietcombank",
+            "transactionDate": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "accountNumber": get_settings().vietqr_account_no,
+            "code": None,
+            "content": f"{payment_reference.for_account(CODE)} TIEN NUOC",
+            "transferType": "in",
+            "transferAmount": 10000,
+            "accumulated": 10000,
+            "subAccount": None,
+            "referenceCode": "FTBENCH0001",
+            "description": "",
+        }
+        for name, label, fn, expect in (
+            (
+                "SePay notification",
+                "POST /v1/banks/sepay/webhook",
+                lambda: http.post(
+                    "/v1/banks/sepay/webhook",
+                    headers={**json_headers, "Authorization": f"Apikey {DEMO_SEPAY_API_KEY}"},
+                    body=json.dumps(sepay),
+                ),
+                200,
+            ),
+            (
+                "partner payment",
+                "POST /v1/partners/payments",
+                partner(
+                    "POST",
+                    "/v1/partners/payments",
+                    {
+                        "partner_txn_id": "BENCH0001",
+                        "customer_code": CODE,
+                        "amount": 10000,
+                        "paid_at": time.strftime("%Y-%m-%dT%H:%M:%S+07:00"),
+                    },
+                ),
+                201,
+            ),
+        ):
+            body, elapsed = send(name, label, fn, expect)
+            if body is None:
+                continue
             once.append((name, label, list(log.calls), len(log.clients), elapsed))
 
     rows, report, scans = [], [], []
