@@ -4,14 +4,15 @@ body, which the signature covers, so the check runs here (services/partners.py: 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.api.common import client_ip, csv_response, handled, json_body, json_response, query
-from chalicelib.ports.partners import PartnerRecord
-from chalicelib.services.partners import SignedRequest
+
+if TYPE_CHECKING:  # the service loads on the first partner call, not on every cold start
+    from chalicelib.ports.partners import PartnerRecord
 
 bp = Blueprint(__name__)
 api = handled(bp)
@@ -33,6 +34,8 @@ def _query_pairs(request: Any) -> list[tuple[str, str]]:
 
 def _partner() -> PartnerRecord:
     """The partner that signed the current request (401/403 otherwise)."""
+    from chalicelib.services.partners import SignedRequest
+
     request = bp.current_request
     # requestContext.path is the path as the caller sent it (with the stage prefix on an execute-api URL,
     # which the signature's rules leave out); request.path would be the route's template.
