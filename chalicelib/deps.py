@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.services.chat import ChatService
     from chalicelib.services.collections import CollectionService
     from chalicelib.services.debits import DebitService
+    from chalicelib.services.health import HealthService
     from chalicelib.services.imports import ImportService
     from chalicelib.services.invoices import InvoiceService
     from chalicelib.services.kpis import KpiService
@@ -92,6 +93,14 @@ def clock() -> Clock:
     from chalicelib.adapters.clock import Clock
 
     return Clock()
+
+
+@_provider
+def health() -> HealthService:
+    from chalicelib.services.health import HealthService
+    from chalicelib.store.health import store_answers
+
+    return HealthService(store_answers=store_answers, stage=get_settings().stage)
 
 
 @_provider

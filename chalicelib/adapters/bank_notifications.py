@@ -10,10 +10,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalicelib.domain import bank_notifications as rules
-from chalicelib.domain.bank_notifications import BankTransfer
+from chalicelib.domain.bank_notifications import Acknowledged, BankTransfer
+from chalicelib.domain.shapes import to_json
 from chalicelib.errors import Unauthorized
 from chalicelib.observability import logger
 from chalicelib.ports.common import Clock
+
+
+def _acknowledged() -> dict[str, Any]:
+    answer: dict[str, Any] = to_json(Acknowledged(success=True))
+    return answer
 
 
 def _refused(code: str, message_en: str, message_vi: str) -> Unauthorized:
@@ -40,7 +46,7 @@ class SepayNotifications:
         return [rules.parse_sepay(rules.loads(raw))]
 
     def answer(self) -> dict[str, Any]:
-        return {"success": True}
+        return _acknowledged()
 
 
 class CassoNotifications:
@@ -80,4 +86,4 @@ class CassoNotifications:
         return rules.parse_casso(body)
 
     def answer(self) -> dict[str, Any]:
-        return {"success": True}
+        return _acknowledged()

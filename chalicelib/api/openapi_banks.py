@@ -5,44 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.openapi_common import BOOL, INT, NSTR, STR, error_responses, json_content, obj
+from chalicelib.api.openapi_common import STR, error_responses, json_content
+from chalicelib.domain.bank_notifications import Acknowledged, CassoBody, SepayBody
+from chalicelib.domain.shapes import json_schema
 
-_SUCCESS = obj(["success"], success={**BOOL, "enum": [True]})
-
-SEPAY_BODY = obj(
-    ["id", "accountNumber", "transferType", "transferAmount", "transactionDate"],
-    id={**INT, "description": "SePay's id of the transaction: a retry repeats it"},
-    gateway=NSTR,
-    transactionDate={**STR, "description": "YYYY-MM-DD HH:MM:SS, Vietnam time"},
-    accountNumber=STR,
-    code=NSTR,
-    content={**NSTR, "description": "the transfer's purpose, where the payment reference is looked for"},
-    transferType={**STR, "enum": ["in", "out"]},
-    transferAmount={**INT, "minimum": 1, "description": "whole VND"},
-    accumulated={"type": "integer", "nullable": True},
-    subAccount=NSTR,
-    referenceCode={**NSTR, "description": "the bank's reference: the statement line's, '<bank>#<reference>'"},
-    description={**NSTR, "description": "the bank's whole message (read when content is empty)"},
-)
-CASSO_TRANSACTION = obj(
-    ["id", "amount", "transactionDateTime", "accountNumber"],
-    id={**INT, "description": "Casso's id of the transaction: a retry repeats it"},
-    reference={**NSTR, "description": "the bank's reference"},
-    description={**NSTR, "description": "the transfer's purpose"},
-    amount={**INT, "description": "whole VND; negative: money out (acknowledged, ignored)"},
-    runningBalance={"type": "integer", "nullable": True},
-    transactionDateTime={**STR, "description": "YYYY-MM-DD HH:MM:SS, Vietnam time"},
-    accountNumber=STR,
-    bankName=NSTR,
-    bankAbbreviation=NSTR,
-    virtualAccountNumber=NSTR,
-    virtualAccountName=NSTR,
-    counterAccountName=NSTR,
-    counterAccountNumber=NSTR,
-    counterAccountBankId=NSTR,
-    counterAccountBankName=NSTR,
-)
-CASSO_BODY = obj(["error", "data"], error={**INT, "enum": [0]}, data=CASSO_TRANSACTION)
+_SUCCESS = json_schema(Acknowledged)
+# The bodies are declared beside their parsers (domain/bank_notifications.py); other keys are ignored.
+SEPAY_BODY = json_schema(SepayBody, closed=False)
+CASSO_BODY = json_schema(CassoBody, closed=False)
 
 _WHAT = (
     " Money in to the configured account (VIETQR_ACCOUNT_NO, BANK_SUB_ACCOUNTS) becomes statement line "

@@ -4,29 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.openapi_common import (
-    DATETIME,
-    INT,
-    STR,
-    array,
-    error_responses,
-    json_content,
-    obj,
-    op,
-    path_param,
-    pattern,
-)
+from chalicelib.api.openapi_common import STR, error_responses, json_content, op, path_param, pattern
 from chalicelib.domain import identifiers as ids
+from chalicelib.domain.shapes import json_schema
+from chalicelib.services.shapes_chat import LinkCode, Links, Received
 
 LINK_ID = pattern(ids.CHAT_LINK_ID)
-LINK = obj(
-    ["link_id", "platform", "user_hint", "linked_at"],
-    link_id=LINK_ID,
-    platform={"type": "string", "enum": ["facebook", "zalo"]},
-    user_hint={"type": "string", "description": "the last characters of the chat user id"},
-    linked_at=DATETIME,
-)
-_RECEIVED = obj(["status", "messages"], status=STR, messages=INT)
+_RECEIVED = json_schema(Received)
 
 
 def _webhook(summary: str, header: str, description: str) -> dict[str, Any]:
@@ -85,15 +69,7 @@ PATHS: dict[str, Any] = {
             (
                 201,
                 "Code",
-                obj(
-                    ["code", "expires_in", "expires_at"],
-                    code={"type": "string", "pattern": r"^\d{8}$"},
-                    expires_in=INT,
-                    expires_at=DATETIME,
-                    send=STR,
-                    how_vi=STR,
-                    how_en=STR,
-                ),
+                json_schema(LinkCode),
             ),
             secured=True,
             errors=(429,),
@@ -103,7 +79,7 @@ PATHS: dict[str, Any] = {
     "/v1/me/chat-links": {
         "get": op(
             "Chat identities linked to this account",
-            (200, "Links", obj(["links"], links=array(LINK))),
+            (200, "Links", json_schema(Links)),
             secured=True,
             errors=(),
             tag="chat",

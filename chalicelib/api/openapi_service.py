@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.api.openapi_common import BOOL, STR, array, json_content, obj, op
+from chalicelib.domain.shapes import json_schema
+from chalicelib.services.shapes_health import Health
 
 # A JSON Schema inside the document (OpenAPI 3.0's subset): any object.
 _JSON_SCHEMA = {"type": "object", "additionalProperties": True, "description": "a JSON Schema"}
@@ -59,12 +61,7 @@ DOCUMENT = obj(
     ),
 )
 
-HEALTH = obj(
-    ["status", "stage", "store"],
-    status={"type": "string", "enum": ["ok", "degraded"]},
-    stage=STR,
-    store=BOOL,
-)
+HEALTH = json_schema(Health)
 
 PATHS: dict[str, Any] = {
     "/v1/health": {

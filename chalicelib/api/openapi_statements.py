@@ -6,12 +6,8 @@ from typing import Any
 
 from chalicelib.api.openapi_common import (
     ERR,
-    INT,
     LINE_ID,
-    NSTR,
     STR,
-    array,
-    obj,
     op,
     path_param,
     pattern,
@@ -19,18 +15,19 @@ from chalicelib.api.openapi_common import (
 )
 from chalicelib.domain import identifiers as ids
 from chalicelib.domain.shapes import json_schema
-from chalicelib.domain.statements import BANKS
-from chalicelib.services.shapes_statements import ImportResult, LinePage, LineView, Resolve
+from chalicelib.services.shapes_statements import (
+    ImportResult,
+    ImportStatus,
+    LinePage,
+    LineView,
+    NewUpload,
+    Resolve,
+    UploadCreated,
+)
 
-_BANK = {
-    "type": "string",
-    # The codes of domain.statements.BANKS, in any case (the service upper-cases them).
-    "pattern": "^("
-    + "|".join("".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in code) for code in BANKS)
-    + ")$",
-    "example": "VCB",
-    "description": "VCB, AGR, STB, BIDV, CTG, TCB, MB, ACB, VPB, SHB, HDB, LPB, OCB; KBNN for the State Treasury (NT)",
-}
+# The upload's body declares the bank code once; the direct import takes it as a query parameter.
+_NEW_UPLOAD = json_schema(NewUpload, closed=False)
+_BANK = _NEW_UPLOAD["properties"]["bank"]
 
 LINE = json_schema(LineView)
 IMPORT_RESULT = json_schema(ImportResult)
@@ -81,58 +78,8 @@ def _import_op() -> dict[str, Any]:
 
 
 IMPORT_ID = pattern(ids.IMPORT_ID)
-_CONTENT_TYPE = {
-    "type": "string",
-    "enum": [
-        "text/csv",
-        "application/octet-stream",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ],
-}
-STATEMENT_UPLOAD = obj(
-    ["import_id", "status", "bank", "upload"],
-    import_id=IMPORT_ID,
-    status={"type": "string", "enum": ["awaiting_upload"]},
-    bank=STR,
-    upload=obj(
-        ["method", "url", "fields", "max_bytes", "expires_in"],
-        method={"type": "string", "enum": ["POST"]},
-        url=dict(STR, description="the bucket's regional endpoint: POST a multipart form there"),
-        fields={
-            "type": "object",
-            "additionalProperties": STR,
-            "description": "the form's fields (key, Content-Type, policy, signature), in this order, then `file`",
-        },
-        max_bytes=dict(INT, description="S3 refuses a larger file (the policy's content-length-range)"),
-        expires_in=dict(INT, description="seconds"),
-    ),
-)
-STATEMENT_IMPORT = obj(
-    ["import_id", "status", "bank", "result", "result_url"],
-    import_id=IMPORT_ID,
-    status={"type": "string", "enum": ["awaiting_upload", "queued", "running", "done", "failed"]},
-    bank=STR,
-    result={
-        "type": "object",
-        "nullable": True,
-        "description": "once done: the counts and the first 50 errors; once failed: {error}",
-        "properties": {
-            "bank": STR,
-            "channel": {"type": "string", "enum": ["bank_transfer", "authorised_debit"]},
-            "lines": INT,
-            "matched": INT,
-            "suspense": INT,
-            "duplicates": INT,
-            "allocated": INT,
-            "credited": INT,
-            "skipped": INT,
-            "errors_count": INT,
-            "errors": array(obj(["row", "message"], row=INT, message=STR)),
-            "error": obj(["code", "message"], code=STR, message=STR, message_vi=STR),
-        },
-    },
-    result_url=dict(NSTR, description="a presigned link to the full result (JSON, as the direct import answers)"),
-)
+STATEMENT_UPLOAD = json_schema(UploadCreated)
+STATEMENT_IMPORT = json_schema(ImportStatus)
 
 PATHS: dict[str, Any] = {
     "/v1/admin/imports/bank-statements": {"post": _import_op()},
@@ -141,7 +88,7 @@ PATHS: dict[str, Any] = {
             "Upload a bank statement through S3 (up to 5 MB): a presigned POST whose policy fixes the key, "
             "the Content-Type and the size; then start it",
             (201, "Upload form", STATEMENT_UPLOAD),
-            body=obj(["bank"], bank=_BANK, content_type=dict(_CONTENT_TYPE, default="text/csv")),
+            body=_NEW_UPLOAD,
             secured=True,
             errors=(400,),
             tag="managers",

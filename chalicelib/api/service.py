@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib import deps
 from chalicelib.api.common import handled, json_response
-from chalicelib.config import get_settings
+from chalicelib.domain.shapes import to_json
 
 bp = Blueprint(__name__)
 api = handled(bp)
@@ -14,11 +15,8 @@ api = handled(bp)
 @bp.route("/v1/health", methods=["GET"])
 @api
 def health():
-    from chalicelib.store.health import store_answers
-
-    ok = store_answers()
-    body = {"status": "ok" if ok else "degraded", "stage": get_settings().stage, "store": ok}
-    return json_response(body, 200 if ok else 503)
+    answer = deps.health().check()
+    return json_response(to_json(answer), 200 if answer.store else 503)
 
 
 @bp.route("/v1/openapi.json", methods=["GET"])

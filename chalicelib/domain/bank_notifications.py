@@ -14,10 +14,11 @@ import hmac
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from chalicelib.domain.shapes import spec
 from chalicelib.errors import ValidationError
 
 SEPAY = "sepay"
@@ -160,6 +161,79 @@ def _when(value: object, field: str) -> str:
     except ValueError:
         raise refused(field, "must be a date and time (YYYY-MM-DD HH:MM:SS)") from None
     return when.isoformat() + "+07:00"
+
+
+# -- the bodies, as the services document them --------------------------------------------------
+# Declared once (domain/shapes.py): api/openapi_banks.py documents them from here, and the parsers below
+# read these fields (tests/unit/test_bank_shapes.py holds them to it). The parsers stay by hand: a bad
+# body must be refused as INVALID_NOTIFICATION naming its field (the services retry anything else), an id
+# is a number or a string, text is folded and cut, and Casso's `data` may be a list.
+
+_WHEN = spec(description="YYYY-MM-DD HH:MM:SS, Vietnam time")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SepayBody:
+    """SePay's webhook body (other keys are ignored), in the service's own (camelCase) names."""
+
+    id: int = field(metadata=spec(description="SePay's id of the transaction: a retry repeats it"))
+    gateway: str | None = None
+    transactionDate: str = field(metadata=_WHEN)
+    accountNumber: str
+    code: str | None = None
+    content: str | None = field(
+        default=None, metadata=spec(description="the transfer's purpose, where the payment reference is looked for")
+    )
+    transferType: Literal["in", "out"]
+    transferAmount: int = field(metadata=spec(min=1, max=MAX_AMOUNT, description="whole VND"))
+    accumulated: int | None = None
+    subAccount: str | None = None
+    referenceCode: str | None = field(
+        default=None, metadata=spec(description="the bank's reference: the statement line's, '<bank>#<reference>'")
+    )
+    description: str | None = field(
+        default=None, metadata=spec(description="the bank's whole message (read when content is empty)")
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CassoTransaction:
+    """One transaction of Casso's webhook v2 (other keys are ignored)."""
+
+    id: int = field(metadata=spec(description="Casso's id of the transaction: a retry repeats it"))
+    reference: str | None = field(default=None, metadata=spec(description="the bank's reference"))
+    description: str | None = field(default=None, metadata=spec(description="the transfer's purpose"))
+    amount: int = field(
+        metadata=spec(
+            min=-MAX_AMOUNT, max=MAX_AMOUNT, description="whole VND, not 0; negative: money out (acknowledged, ignored)"
+        )
+    )
+    runningBalance: int | None = None
+    transactionDateTime: str = field(metadata=_WHEN)
+    accountNumber: str
+    bankName: str | None = None
+    bankAbbreviation: str | None = None
+    virtualAccountNumber: str | None = None
+    virtualAccountName: str | None = None
+    counterAccountName: str | None = None
+    counterAccountNumber: str | None = None
+    counterAccountBankId: str | None = None
+    counterAccountBankName: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CassoBody:
+    """Casso's webhook v2 body: one transaction in `data` (a list of up to MAX_TRANSFERS is read too)."""
+
+    error: Literal[0] = field(default=0, metadata=spec(description="absent: 0; any other value is refused"))
+    data: CassoTransaction
+
+
+@dataclass(frozen=True, kw_only=True)
+class Acknowledged:
+    """What both services expect back once a notification is taken (or rightly ignored)."""
+
+    success: Literal[True]
 
 
 # -- SePay ------------------------------------------------------------------------------------

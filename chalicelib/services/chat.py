@@ -14,7 +14,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.config import Settings
 from chalicelib.domain import chat as rules
@@ -30,6 +30,7 @@ from chalicelib.ports.chat import ChatLinkRecord, ChatLinks, NewChatLink
 from chalicelib.ports.common import AuditEntries, Clock, ConditionFailed, Publisher
 from chalicelib.ports.customers import Accounts, Counters
 from chalicelib.ports.invoices import Invoices
+from chalicelib.services.shapes_chat import ChatPlatform, LinkCode, Links, LinkView, Received
 
 LINK_CODE_TTL = 600  # seconds a one-time link code lives
 LINK_CODES_PER_ACCOUNT_PER_HOUR = 5
@@ -103,7 +104,7 @@ class ChatService:
         messages = rules.facebook_messages(rules.loads(raw) or {})
         for message in messages:
             self.handle(message)
-        return {"status": "EVENT_RECEIVED", "messages": len(messages)}
+        return _received("EVENT_RECEIVED", len(messages))
 
     def zalo_webhook(self, raw: bytes, signature: str | None) -> dict[str, Any]:
         app_id = self.s.zalo_app_id
@@ -119,7 +120,7 @@ class ChatService:
         message = rules.zalo_message(body)
         if message is not None:
             self.handle(message)
-        return {"status": "received", "messages": 1 if message else 0}
+        return _received("received", 1 if message else 0)
 
     # -- one message ----------------------------------------------------------------
 
@@ -250,18 +251,23 @@ class ChatService:
                 break
         else:  # five live codes with the same hash in a row: not going to happen
             raise RuntimeError("could not draw a free link code")
-        return {
-            "code": code,
-            "expires_in": LINK_CODE_TTL,
-            "expires_at": utc_iso(now + LINK_CODE_TTL),
-            "send": f"liên kết {code}",
-            "how_vi": f"Gửi 'liên kết {code}' tới Zalo OA hoặc trang Facebook của CAWACO trong 10 phút.",
-            "how_en": f"Send 'link {code}' to CAWACO's Zalo OA or Facebook Page within 10 minutes.",
-        }
+        answer: dict[str, Any] = to_json(
+            LinkCode(
+                code=code,
+                expires_in=LINK_CODE_TTL,
+                expires_at=utc_iso(now + LINK_CODE_TTL),
+                send=f"liên kết {code}",
+                how_vi=f"Gửi 'liên kết {code}' tới Zalo OA hoặc trang Facebook của CAWACO trong 10 phút.",
+                how_en=f"Send 'link {code}' to CAWACO's Zalo OA or Facebook Page within 10 minutes.",
+            )
+        )
+        return answer
 
     def list_links(self, identity: Identity) -> dict[str, Any]:
         _customer(identity)
-        return {"links": [_link_view(link) for link in self.store.links_of_account(identity.account_id)]}
+        links = [_link_shape(link) for link in self.store.links_of_account(identity.account_id)]
+        answer: dict[str, Any] = to_json(Links(links=links))
+        return answer
 
     def delete_link(self, identity: Identity, link_id: str) -> None:
         _customer(identity)
@@ -302,10 +308,22 @@ def _bad_signature() -> Unauthorized:
     )
 
 
+def _received(status: str, messages: int) -> dict[str, Any]:
+    answer: dict[str, Any] = to_json(Received(status=status, messages=messages))
+    return answer
+
+
+def _link_shape(link: ChatLinkRecord) -> LinkView:
+    return LinkView(
+        link_id=link.link_id,
+        # the store holds what domain/chat wrote: 'facebook' or 'zalo'
+        platform=cast(ChatPlatform, link.platform),
+        user_hint=link.user_hint,
+        linked_at=utc_iso(int(link.linked_at)),
+    )
+
+
 def _link_view(link: ChatLinkRecord) -> dict[str, Any]:
-    return {
-        "link_id": link.link_id,
-        "platform": link.platform,
-        "user_hint": link.user_hint,
-        "linked_at": utc_iso(int(link.linked_at)),
-    }
+    """A link as the audit trail records it: the same view the account owner sees."""
+    view: dict[str, Any] = to_json(_link_shape(link))
+    return view

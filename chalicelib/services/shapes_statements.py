@@ -1,16 +1,19 @@
 """Bank statements' shapes, declared once (chalicelib/domain/shapes.py): the result of an import
 (`ImportResult`, with a row per line), a statement line as managers see it (`LineView`: the suspense
-list, a resolution's answer) and the body that resolves a suspense line (`Resolve`).
-services/statements.py builds and parses them; api/openapi_statements.py documents them from here."""
+list, a resolution's answer) and the body that resolves a suspense line (`Resolve`); and a statement
+uploaded through S3: the body that asks for the form (`NewUpload`), the form (`UploadCreated`), what
+the import keeps (`ImportSummary`) and the import as managers see it (`ImportStatus`).
+services/statements.py and services/statement_imports.py build and parse them;
+api/openapi_statements.py documents them from here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from chalicelib.domain import identifiers as ids
 from chalicelib.domain.shapes import json_schema, spec
-from chalicelib.domain.statements import REASONS
+from chalicelib.domain.statements import BANKS, REASONS
 
 MAX_NOTE = 500  # a resolution's note
 
@@ -157,4 +160,129 @@ class Resolve:
     invoice_id: str | None = field(
         default=None,
         metadata=spec(pattern=ids.INVOICE_ID, message=("invoice_id is not valid", "Mã hoá đơn không hợp lệ.")),
+    )
+
+
+# -- a statement uploaded through S3 (services/statement_imports.py) ------------------------------------
+
+# The codes of domain.statements.BANKS, in any case (the service upper-cases them).
+BANK_CODE = "^(" + "|".join("".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in b) for b in BANKS) + ")$"
+BANK_MESSAGE = (f"bank must be one of {', '.join(BANKS)}", f"Mã ngân hàng phải là một trong: {', '.join(BANKS)}.")
+# What the upload's form accepts, and the file each one is read as.
+UploadType = Literal[
+    "text/csv", "application/octet-stream", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+]
+ImportState = Literal["awaiting_upload", "queued", "running", "done", "failed"]
+
+
+def _bank_code(value: str) -> str:
+    return value.upper()
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewUpload:
+    """POST /v1/admin/imports/bank-statements/uploads (other keys are ignored)."""
+
+    bank: str = field(
+        metadata=spec(
+            pattern=BANK_CODE,
+            check=_bank_code,
+            message=BANK_MESSAGE,
+            example="VCB",
+            description=(
+                "VCB, AGR, STB, BIDV, CTG, TCB, MB, ACB, VPB, SHB, HDB, LPB, OCB; KBNN for the State Treasury (NT)"
+            ),
+        )
+    )
+    content_type: UploadType = field(
+        default="text/csv",
+        metadata=spec(
+            message=(
+                f"content_type must be one of {', '.join(get_args(UploadType))}",
+                "content_type phải là text/csv hoặc tệp Excel .xlsx.",
+            ),
+            schema={"default": "text/csv"},
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class UploadForm:
+    """The presigned POST: S3's policy fixes the key, the Content-Type and the size."""
+
+    method: Literal["POST"]
+    url: str = field(metadata=spec(description="the bucket's regional endpoint: POST a multipart form there"))
+    # A map of strings: a shape has no map type, the document states it.
+    fields: object = field(
+        metadata=spec(
+            schema={"type": "object", "additionalProperties": {"type": "string"}},
+            description="the form's fields (key, Content-Type, policy, signature), in this order, then `file`",
+        )
+    )
+    max_bytes: int = field(metadata=spec(description="S3 refuses a larger file (the policy's content-length-range)"))
+    expires_in: int = field(metadata=spec(description="seconds"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class UploadCreated:
+    """POST /v1/admin/imports/bank-statements/uploads: the import, waiting for its file."""
+
+    import_id: str = field(metadata=spec(pattern=ids.IMPORT_ID))
+    status: Literal["awaiting_upload"]
+    bank: str
+    upload: UploadForm
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportFailure:
+    """Why the file could not be imported (trying again changes nothing)."""
+
+    code: str
+    message: str
+    message_vi: str
+
+
+# A summary is either what a done import counted or why it failed: each key only when it applies.
+_KEPT = spec(omit_none=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportSummary:
+    """What an uploaded statement's import keeps: once done, the counts and the first errors; once
+    failed, {error}."""
+
+    bank: str | None = field(default=None, metadata=_KEPT)
+    channel: Channel | None = field(default=None, metadata=_KEPT)
+    lines: int | None = field(default=None, metadata=_KEPT)
+    matched: int | None = field(default=None, metadata=_KEPT)
+    suspense: int | None = field(default=None, metadata=_KEPT)
+    duplicates: int | None = field(default=None, metadata=_KEPT)
+    allocated: int | None = field(default=None, metadata=_KEPT)
+    credited: int | None = field(default=None, metadata=_KEPT)
+    skipped: int | None = field(default=None, metadata=_KEPT)
+    errors_count: int | None = field(default=None, metadata=_KEPT)
+    errors: list[RowError] | None = field(
+        default=None, metadata=spec(omit_none=True, description="the first 50 (errors_count: all of them)")
+    )
+    error: ImportFailure | None = field(default=None, metadata=_KEPT)
+
+
+_SUMMARY = {
+    **json_schema(ImportSummary),
+    "nullable": True,
+    "description": "once done: the counts and the first 50 errors; once failed: {error}",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportStatus:
+    """GET /v1/admin/imports/bank-statements/{import_id} (and its start's answer)."""
+
+    import_id: str = field(metadata=spec(pattern=ids.IMPORT_ID))
+    status: ImportState
+    bank: str
+    # The summary as the import stored it (an ImportSummary once written): read back, not rebuilt.
+    result: object | None = field(metadata=spec(schema=_SUMMARY))
+    result_url: str | None = field(
+        metadata=spec(description="a presigned link to the full result (JSON, as the direct import answers)")
     )

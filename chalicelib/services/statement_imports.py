@@ -9,21 +9,33 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain.identifiers import IMPORT_ID_RE
 from chalicelib.domain.messages import StatementToImport
-from chalicelib.domain.shapes import to_json
+from chalicelib.domain.shapes import parse, to_json
 from chalicelib.errors import Conflict, NotFound, ValidationError
 from chalicelib.observability import logger
 from chalicelib.ports.common import Clock, Publisher
 from chalicelib.ports.imports import ImportRecord, Imports, Objects
-from chalicelib.services.statements import MAX_BYTES, PayloadTooLarge, StatementService, bank_of
+from chalicelib.services.shapes_statements import (
+    ImportFailure,
+    ImportState,
+    ImportStatus,
+    ImportSummary,
+    NewUpload,
+    RowError,
+    UploadCreated,
+    UploadForm,
+    UploadType,
+)
+from chalicelib.services.statements import MAX_BYTES, PayloadTooLarge, StatementService
 
 KIND = "bank_statement"
 UPLOAD_EXPIRES_S = 900
 ERRORS_KEPT = 50  # on the import; every error is in the full result
-CONTENT_TYPES = {
+# Every type the upload accepts (NewUpload.content_type), and the file each one is read as.
+CONTENT_TYPES: dict[UploadType, str] = {
     "text/csv": "csv",
     "application/octet-stream": "csv",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
@@ -42,32 +54,27 @@ class StatementImportService:
         self.statements = statements
 
     def create(self, actor: str, body: dict[str, Any]) -> dict[str, Any]:
-        bank = bank_of(body.get("bank"))
-        content_type = body.get("content_type", "text/csv")
-        if not isinstance(content_type, str) or content_type not in CONTENT_TYPES:
-            raise ValidationError(
-                f"content_type must be one of {', '.join(CONTENT_TYPES)}",
-                "content_type phải là text/csv hoặc tệp Excel .xlsx.",
-                field="content_type",
-            )
+        asked = parse(NewUpload, body)
+        bank, content_type = asked.bank, asked.content_type
         import_id = f"IMP{secrets.token_hex(6).upper()}"
         key = f"imports/bank-statements/{import_id}.{CONTENT_TYPES[content_type]}"
-        item = self.store.create(
-            import_id, object_key=key, created_by=actor, now=self.clock.now(), kind=KIND, bank=bank
-        )
+        self.store.create(import_id, object_key=key, created_by=actor, now=self.clock.now(), kind=KIND, bank=bank)
         form = self.objects.upload_form(key, content_type, MAX_BYTES, UPLOAD_EXPIRES_S)
-        return {
-            "import_id": import_id,
-            "status": item.status,
-            "bank": bank,
-            "upload": {
-                "method": "POST",
-                "url": form["url"],
-                "fields": form["fields"],
-                "max_bytes": MAX_BYTES,
-                "expires_in": UPLOAD_EXPIRES_S,
-            },
-        }
+        answer: dict[str, Any] = to_json(
+            UploadCreated(
+                import_id=import_id,
+                status="awaiting_upload",
+                bank=bank,
+                upload=UploadForm(
+                    method="POST",
+                    url=form["url"],
+                    fields=form["fields"],
+                    max_bytes=MAX_BYTES,
+                    expires_in=UPLOAD_EXPIRES_S,
+                ),
+            )
+        )
+        return answer
 
     def start(self, import_id: str) -> dict[str, Any]:
         item = self._get(import_id)
@@ -94,13 +101,16 @@ class StatementImportService:
     def view(self, import_id: str) -> dict[str, Any]:
         item = self._get(import_id)
         summary = _plain(item.summary) if item.summary is not None else None
-        return {
-            "import_id": item.import_id,
-            "status": item.status,
-            "bank": item.bank,
-            "result": summary,
-            "result_url": self.objects.download_url(item.result_key) if item.result_key else None,
-        }
+        answer: dict[str, Any] = to_json(
+            ImportStatus(
+                import_id=item.import_id,
+                status=cast(ImportState, item.status),  # the store holds only what this service wrote
+                bank=cast(str, item.bank),  # a bank statement's import always names its bank (create)
+                result=summary,
+                result_url=self.objects.download_url(item.result_key) if item.result_key else None,
+            )
+        )
+        return answer
 
     def _get(self, import_id: str) -> ImportRecord:
         item = self.store.get(import_id) if IMPORT_ID_RE.match(import_id or "") else None
@@ -124,16 +134,20 @@ class StatementImportService:
             out = self.statements.import_statement(item.created_by, item.bank, data, import_id=import_id)
         except (ValidationError, PayloadTooLarge) as exc:
             # The file itself is wrong: trying again changes nothing.
-            failure = {"error": {"code": exc.code, "message": exc.message_en, "message_vi": exc.message_vi}}
-            self.store.finish(import_id, "failed", failure, None, self.clock.now())
+            failure = ImportSummary(
+                error=ImportFailure(code=exc.code, message=exc.message_en, message_vi=exc.message_vi)
+            )
+            self.store.finish(import_id, "failed", to_json(failure), None, self.clock.now())
             logger.info("bank statement upload failed", extra={"import_id": import_id, "code": exc.code})
             return "failed"
         key = f"imports/bank-statements/{import_id}-result.json"
         self.objects.put(key, json.dumps(out, ensure_ascii=False).encode("utf-8"), "application/json")
-        summary: dict[str, Any] = {k: out[k] for k in ("bank", "channel", *COUNTS)}
-        summary["errors_count"] = len(out["errors"])
-        summary["errors"] = out["errors"][:ERRORS_KEPT]
-        self.store.finish(import_id, "done", summary, key, self.clock.now())
+        summary = ImportSummary(
+            **{k: out[k] for k in ("bank", "channel", *COUNTS)},
+            errors_count=len(out["errors"]),
+            errors=[RowError(**e) for e in out["errors"][:ERRORS_KEPT]],
+        )
+        self.store.finish(import_id, "done", to_json(summary), key, self.clock.now())
         return "done"
 
 

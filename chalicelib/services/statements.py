@@ -52,6 +52,7 @@ from chalicelib.ports.money import (
 )
 from chalicelib.services.ledger import IncomingPayment, LedgerService, Target
 from chalicelib.services.shapes_statements import (
+    BANK_MESSAGE,
     DuplicateRow,
     ImportResult,
     ImportRow,
@@ -588,19 +589,10 @@ def _not_in_suspense(line: StatementLineRecord) -> Conflict:
     )
 
 
-def bank_of(value: object) -> str:
-    """The bank code given (VCB, ..., KBNN), checked: a ValidationError on field `bank` otherwise."""
-    return _bank(value)
-
-
 def _bank(value: object) -> str:
     bank = value.upper() if isinstance(value, str) else ""
     if bank not in rules.BANKS:
-        raise ValidationError(
-            f"bank must be one of {', '.join(rules.BANKS)}",
-            f"Mã ngân hàng phải là một trong: {', '.join(rules.BANKS)}.",
-            field="bank",
-        )
+        raise ValidationError(*BANK_MESSAGE, field="bank")
     return bank
 
 
