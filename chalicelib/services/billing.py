@@ -15,7 +15,7 @@ from chalicelib.config import Settings
 from chalicelib.domain import invoices as invoice_rules
 from chalicelib.domain import ledger as ledger_rules
 from chalicelib.domain import tariff as tariff_rules
-from chalicelib.domain.identifiers import PERIOD_RE
+from chalicelib.domain.shapes import parse, to_json
 from chalicelib.errors import Conflict, NotFound, ServiceUnavailable, ValidationError
 from chalicelib.ports.common import AuditEntries, AuditRecorder, Clock, ConditionFailed
 from chalicelib.ports.customers import CustomerRecord, Customers
@@ -32,9 +32,15 @@ from chalicelib.ports.invoices import (
     SeriesTaken,
     Tariffs,
 )
-from chalicelib.services.auth import customer_code
+from chalicelib.services.shapes_admin import (
+    IssueInvoice,
+    StoredTariff,
+    Tariff,
+    TariffVersions,
+    tariff_fields,
+)
+from chalicelib.services.shapes_invoices import InvoiceDetail, InvoiceLine
 
-MAX_INDEX = 10**8
 DUE_DAYS = 15
 ISSUE_ATTEMPTS = 10
 CREDIT_NOTE = "Trừ tiền thừa kỳ trước / credit from the previous bill"
@@ -46,29 +52,6 @@ def _back_off(attempt: int) -> None:
     retry in lockstep and conflict again (seen with 12 concurrent issues on a
     loaded machine). At most about 1.6 s over all attempts."""
     time.sleep(random.uniform(0, min(0.25, 0.01 * 2**attempt)))
-
-
-def _date(value: object, field: str) -> date:
-    if not isinstance(value, str):
-        raise ValidationError(
-            f"{field} must be a date YYYY-MM-DD", f"{field} phải là ngày dạng YYYY-MM-DD.", field=field
-        )
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(
-            f"{field} must be a date YYYY-MM-DD", f"{field} phải là ngày dạng YYYY-MM-DD.", field=field
-        ) from None
-
-
-def _index(value: object, field: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < MAX_INDEX:
-        raise ValidationError(
-            f"{field} must be a whole number of m³ from 0 to {MAX_INDEX - 1}",
-            f"{field} phải là số nguyên từ 0 đến {MAX_INDEX - 1}.",
-            field=field,
-        )
-    return value
 
 
 def month_before(d: date) -> date:
@@ -133,7 +116,7 @@ class BillingService:
                 "Đã có biểu giá bắt đầu từ ngày này; biểu giá không được sửa, hãy thêm phiên bản mới.",
                 code="TARIFF_VERSION_EXISTS",
             ) from None
-        return data
+        return to_json(Tariff(**tariff_fields(data)))  # type: ignore[no-any-return]
 
     def list_tariffs(self, area: object, customer_class: object) -> dict[str, Any]:
         if not isinstance(area, str) or not isinstance(customer_class, str):
@@ -141,7 +124,8 @@ class BillingService:
                 "area and customer_class are required", "Thiếu area hoặc customer_class.", field="area"
             )
         items = self.tariffs.list(f"{area}#{customer_class}")
-        return {"versions": [dict(json.loads(i.version), created_by=i.created_by) for i in items]}
+        versions = [StoredTariff(**tariff_fields(json.loads(i.version)), created_by=i.created_by) for i in items]
+        return to_json(TariffVersions(versions=versions))  # type: ignore[no-any-return]
 
     def load_published(self, actor: str, versions: Iterable[tariff_rules.TariffVersion]) -> int:
         """Add the shipped tables that are not there yet (idempotent)."""
@@ -157,26 +141,23 @@ class BillingService:
     # -- invoices ----------------------------------------------------------
 
     def issue_invoice(self, actor: str, body: dict[str, Any]) -> dict[str, Any]:
-        code = customer_code(body.get("customer_code"))
-        period = body.get("period")
-        if not isinstance(period, str) or not PERIOD_RE.match(period):
-            raise ValidationError("period must be YYYY-MM", "Kỳ hoá đơn phải có dạng YYYY-MM.", field="period")
-        old_index = _index(body.get("old_index"), "old_index")
-        new_index = _index(body.get("new_index"), "new_index")
-        if new_index < old_index:
+        reading = parse(IssueInvoice, body)
+        if reading.new_index < reading.old_index:
             raise ValidationError(
                 "the new index is below the old one",
                 "Chỉ số mới nhỏ hơn chỉ số cũ.",
                 field="new_index",
                 code="NEW_INDEX_BELOW_OLD",
             )
-        read_on = _date(body.get("read_on"), "read_on")
-        previous = body.get("previous_read_on")
-        start = _date(previous, "previous_read_on") if previous is not None else month_before(read_on)
-        customer = self.customers.get(code)
+        read_on = date.fromisoformat(reading.read_on)
+        previous = reading.previous_read_on
+        start = date.fromisoformat(previous) if previous is not None else month_before(read_on)
+        customer = self.customers.get(reading.customer_code)
         if customer is None:
             raise NotFound("no customer has this code", "Không tìm thấy mã khách hàng.", code="CUSTOMER_NOT_FOUND")
-        return self.issue(actor, customer, period, old_index, new_index, read_on, start)
+        detail = self.issue(actor, customer, reading.period, reading.old_index, reading.new_index, read_on, start)
+        shown = InvoiceDetail(**dict(detail, lines=[InvoiceLine(**line) for line in detail["lines"]]))
+        return to_json(shown)  # type: ignore[no-any-return]
 
     def issue(
         self,

@@ -21,11 +21,12 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, cast, get_args
 
 from chalicelib.config import Settings
 from chalicelib.domain import vnpay
 from chalicelib.domain.identifiers import REFUND_ID_RE, VNPAY_PAYMENT_ID_RE
+from chalicelib.domain.shapes import parse, to_json
 from chalicelib.domain.vntime import iso, now_vn
 from chalicelib.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationError
 from chalicelib.observability import logger
@@ -44,12 +45,22 @@ from chalicelib.ports.money import (
     VnpayMerchant,
     VnpayUnavailable,
 )
-from chalicelib.services.auth import customer_code
+from chalicelib.services.shapes_admin import (
+    NOTE_MAX,
+    ApproveRefund,
+    Credit,
+    Credits,
+    Outcome,
+    RefundList,
+    RefundMethod,
+    RefundStatus,
+    RefundView,
+    RejectRefund,
+    RequestRefund,
+    SettleRefund,
+)
 
-STATUSES = ("requested", "sending", "unconfirmed", "refunded", "failed", "rejected")
-METHODS = ("vnpay", "cash")
-MAX_AMOUNT = 999_999_999
-NOTE_MAX = 500
+STATUSES: tuple[RefundStatus, ...] = get_args(RefundStatus)
 ATTEMPTS = 8
 # VNPay's refund answers that say it did not and will not refund this request: 02 terminal, 03 format or
 # more than is left, 04 full after partial, 13 partial only, 91 no such transaction, 93 invalid amount,
@@ -66,18 +77,6 @@ def _refund_not_found() -> NotFound:
 
 def _back_off(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))
-
-
-def _note(value: object, *, required: bool, field: str = "note") -> str | None:
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip() or len(value) > NOTE_MAX:
-        raise ValidationError(
-            f"{field}: 1 to {NOTE_MAX} characters saying why",
-            f"Cần ghi chú lý do (tối đa {NOTE_MAX} ký tự).",
-            field=field,
-        )
-    return value.strip()
 
 
 class RefundService:
@@ -108,19 +107,10 @@ class RefundService:
     # -- the request ---------------------------------------------------------------------------------
 
     def request(self, actor: str, body: dict[str, Any]) -> dict[str, Any]:
-        code = customer_code(body.get("customer_code"))
-        amount = body.get("amount")
-        if not isinstance(amount, int) or isinstance(amount, bool) or not 1 <= amount <= MAX_AMOUNT:
-            raise ValidationError(
-                "amount: a whole number of VND, at least 1", "Số tiền hoàn không hợp lệ.", field="amount"
-            )
-        method = body.get("method")
-        if method not in METHODS:
-            raise ValidationError(
-                "method must be vnpay or cash", "Hình thức hoàn phải là vnpay hoặc cash.", field="method"
-            )
-        note = _note(body.get("note"), required=True)
-        payment_id = body.get("payment_id")
+        asked = parse(RequestRefund, body)
+        code, amount, method, note = asked.customer_code, asked.amount, asked.method, asked.note
+        # Checked here, after the method: a cash refund naming a payment is a contradiction, not a bad id.
+        payment_id = asked.payment_id
         if payment_id is not None:
             if method != "vnpay":
                 raise ValidationError(
@@ -255,7 +245,7 @@ class RefundService:
     # -- approve, reject --------------------------------------------------------------------------
 
     def approve(self, actor: str, refund_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        note = _note(body.get("note"), required=False)
+        note = parse(ApproveRefund, body).note
         item = self._refund(refund_id)
         _must_be_requested(item)
         if self.four_eyes and item.requested_by == actor:
@@ -348,7 +338,7 @@ class RefundService:
         return _view(self._refund(_refund_id(item)))
 
     def reject(self, actor: str, refund_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        note = _note(body.get("note"), required=True)
+        note = parse(RejectRefund, body).note
         item = self._refund(refund_id)
         _must_be_requested(item)
         if not self._give_back(actor, item, "requested", "rejected", f"rejected by {actor}: {note}"):
@@ -519,17 +509,14 @@ class RefundService:
         portal shows for one querydr cannot tell apart (audited)."""
         item = self._refund(refund_id)
         if body.get("outcome") is not None:
-            return self._resolve(actor, item, body.get("outcome"), _note(body.get("note"), required=True))
+            settle = parse(SettleRefund, body)
+            return self._resolve(actor, item, settle.outcome, settle.note)
         if self._unsettled(item):
             self._ask_vnpay(actor, item)
             item = self._refund(refund_id)
         return _view(item)
 
-    def _resolve(self, actor: str, item: PaymentRecord, outcome: object, note: str | None) -> dict[str, Any]:
-        if not isinstance(outcome, str) or outcome not in ("refunded", "failed"):
-            raise ValidationError(
-                "outcome must be refunded or failed", "Kết quả phải là refunded hoặc failed.", field="outcome"
-            )
+    def _resolve(self, actor: str, item: PaymentRecord, outcome: Outcome, note: str) -> dict[str, Any]:
         if not self._unsettled(item):
             raise Conflict(
                 f"only an unconfirmed VNPay refund is settled by hand; this one is {item.status}",
@@ -598,14 +585,16 @@ class RefundService:
                 f"status must be one of {', '.join(STATUSES)}", "Trạng thái không hợp lệ.", field="status"
             )
         size = _limit(limit, 100)
-        return {"status": status, "refunds": [_view(r) for r in self.store.by_status(status, limit=size)]}
+        shown = [_shown(r) for r in self.store.by_status(status, limit=size)]
+        return to_json(RefundList(status=status, refunds=shown))  # type: ignore[no-any-return]
 
     def credits(self, limit: object = None) -> dict[str, Any]:
         """Accounts holding credit (one Query on the sparse with_credit index): what may be refunded, or
         goes to the next bill."""
         accounts = self.ledger.with_credit(limit=_limit(limit, 500))
-        rows = [_credit_view(a) for a in accounts if int(a.credit or 0) > 0]
-        return {"credits": rows, "accounts": len(rows), "total": sum(r["credit"] for r in rows)}
+        rows = [_credit(a) for a in accounts if int(a.credit or 0) > 0]
+        shown = Credits(credits=rows, accounts=len(rows), total=sum(r.credit for r in rows))
+        return to_json(shown)  # type: ignore[no-any-return]
 
     def daily_report(self) -> dict[str, Any]:
         """The refunds' part of the 08:00 payments report: accounts holding credit, refunds waiting for an
@@ -662,24 +651,30 @@ def _limit(value: object, most: int) -> int:
     return int(value)
 
 
+def _shown(r: PaymentRecord) -> RefundView:
+    return RefundView(
+        refund_id=_refund_id(r),
+        customer_code=cast(str, r.customer_code),
+        amount=int(r.amount),
+        # The store holds only the refunds this service writes: its methods and states, a code and an author.
+        method=cast(RefundMethod, r.method),
+        status=cast(RefundStatus, r.status),
+        payment_id=r.source_payment_id,
+        order_id=r.order_id,
+        transaction_no=r.transaction_no,
+        requested_by=cast(str, r.requested_by),
+        requested_at=iso(r.received_at),
+        approved_by=r.approved_by,
+        sent_at=iso(r.sent_at),
+        note=r.note,
+        outcome=r.outcome,
+    )
+
+
 def _view(r: PaymentRecord) -> dict[str, Any]:
-    return {
-        "refund_id": _refund_id(r),
-        "customer_code": r.customer_code,
-        "amount": int(r.amount),
-        "method": r.method,
-        "status": r.status,
-        "payment_id": r.source_payment_id,
-        "order_id": r.order_id,
-        "transaction_no": r.transaction_no,
-        "requested_by": r.requested_by,
-        "requested_at": iso(r.received_at),
-        "approved_by": r.approved_by,
-        "sent_at": iso(r.sent_at),
-        "note": r.note,
-        "outcome": r.outcome,
-    }
+    """A refund as the API answers it (and the audit and the daily report record it)."""
+    return to_json(_shown(r))  # type: ignore[no-any-return]
 
 
-def _credit_view(a: CustomerAccountRecord) -> dict[str, Any]:
-    return {"customer_code": a.customer_code, "credit": int(a.credit or 0), "last_movement": iso(a.updated_at)}
+def _credit(a: CustomerAccountRecord) -> Credit:
+    return Credit(customer_code=a.customer_code, credit=int(a.credit or 0), last_movement=iso(a.updated_at))
