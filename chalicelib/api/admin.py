@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, identity, json_body, json_response, query
+from chalicelib.api.common import as_caller, handled, identity, json_body, query
 
 bp = Blueprint(__name__)
 api = handled(bp)
@@ -17,8 +17,7 @@ api = handled(bp)
 
 def _created(make: Callable[[str, dict], Any]) -> Response:
     """A manager creates something: `make(actor, body)`, answered 201 with what it made."""
-    request = bp.current_request
-    return json_response(make(identity(request).account_id, json_body(request)), 201)
+    return as_caller(bp.current_request, make, status=201)
 
 
 def _listed(read: Callable[..., Any], *names: str) -> Any:
@@ -78,8 +77,7 @@ def approve_refund(refund_id):
 @bp.route("/v1/admin/refunds/{refund_id}/reject", methods=["POST"], authorizer=bearer)
 @api
 def reject_refund(refund_id):
-    request = bp.current_request
-    return deps.refunds().reject(identity(request).account_id, refund_id, json_body(request))
+    return as_caller(bp.current_request, deps.refunds().reject, refund_id)
 
 
 @bp.route("/v1/admin/refunds/{refund_id}/check", methods=["POST"], authorizer=bearer)

@@ -6,7 +6,7 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, identity, json_body, json_response
+from chalicelib.api.common import as_caller, handled, identity, json_body, json_response
 
 bp = Blueprint(__name__)
 api = handled(bp)
@@ -28,5 +28,4 @@ def pending_requests():
 @bp.route("/v1/admin/payment-channel-requests/{request_id}", methods=["POST"], authorizer=bearer)
 @api
 def decide_request(request_id):
-    request = bp.current_request
-    return deps.channels().decide(identity(request).account_id, request_id, json_body(request))
+    return as_caller(bp.current_request, deps.channels().decide, request_id)

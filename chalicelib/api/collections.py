@@ -7,7 +7,7 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, identity, json_body, json_response, query
+from chalicelib.api.common import as_caller, handled, json_body, json_response, query
 from chalicelib.api.staff_common import staff_identity
 
 bp = Blueprint(__name__)
@@ -55,8 +55,7 @@ def staff_reconciliation():
 @bp.route("/v1/admin/reconciliation/handover", methods=["POST"], authorizer=bearer)
 @api
 def record_handover():
-    request = bp.current_request
-    return collections().record_handover(identity(request).account_id, json_body(request))
+    return as_caller(bp.current_request, collections().record_handover)
 
 
 @bp.route("/v1/admin/reconciliation", methods=["GET"], authorizer=bearer)

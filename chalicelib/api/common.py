@@ -111,6 +111,12 @@ def identity(request) -> Identity:
     )
 
 
+def as_caller(request, act: Callable[..., Any], *args: Any, status: int = 200) -> Response:
+    """The signed-in caller acts with the request's JSON body: `act(caller's account id, *args, body)`,
+    answered `status` (201 for what it made) with what it returns."""
+    return json_response(act(identity(request).account_id, *args, json_body(request)), status)
+
+
 def handled(app_or_bp) -> Callable:
     """Wrap a view so domain errors become the API's JSON errors and anything
     unexpected becomes a logged 500 with no internals in the body."""

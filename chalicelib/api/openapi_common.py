@@ -101,6 +101,21 @@ def answers_again(operation: dict[str, Any], description: str, schema: dict[str,
     return operation
 
 
+def csv_body(operation: dict[str, Any], *, too_large: str, not_csv: str) -> dict[str, Any]:
+    """A file posted as the raw body (CSV, or bytes for the handler to read): its two refusals, a file
+    too large (413) and another Content-Type (415), described for this route."""
+    operation["requestBody"] = {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string", "minLength": 1}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
+        },
+    }
+    operation["responses"]["413"] = {"description": too_large, **json_content(ERR)}
+    operation["responses"]["415"] = {"description": not_csv, **json_content(ERR)}
+    return operation
+
+
 def path_param(name: str, schema: dict[str, Any] = STR) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.openapi_common import ERR, answers_again, op, path_param, pattern
+from chalicelib.api.openapi_common import answers_again, csv_body, op, path_param, pattern
 from chalicelib.domain import identifiers as ids
 from chalicelib.domain.debits import RESULT_COLUMNS
 from chalicelib.domain.shapes import json_schema
@@ -47,22 +47,11 @@ def _results_op() -> dict[str, Any]:
         errors=(400, 503),
         tag="managers",
     )
-    out["requestBody"] = {
-        "required": True,
-        "content": {
-            "text/csv": {"schema": {"type": "string", "minLength": 1}},
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
-        },
-    }
-    out["responses"]["413"] = {
-        "description": "Larger than 2 MB or more than 5,000 rows: split the file",
-        "content": {"application/json": {"schema": ERR}},
-    }
-    out["responses"]["415"] = {
-        "description": "Not a CSV file (Content-Type)",
-        "content": {"application/json": {"schema": ERR}},
-    }
-    return out
+    return csv_body(
+        out,
+        too_large="Larger than 2 MB or more than 5,000 rows: split the file",
+        not_csv="Not a CSV file (Content-Type)",
+    )
 
 
 PATHS: dict[str, Any] = {

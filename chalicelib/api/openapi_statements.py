@@ -8,6 +8,7 @@ from chalicelib.api.openapi_common import (
     ERR,
     LINE_ID,
     STR,
+    csv_body,
     op,
     path_param,
     pattern,
@@ -59,22 +60,11 @@ def _import_op() -> dict[str, Any]:
         tag="managers",
         params=[dict(query("bank", _BANK), required=True)],
     )
-    out["requestBody"] = {
-        "required": True,
-        "content": {
-            "text/csv": {"schema": {"type": "string", "minLength": 1}},
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
-        },
-    }
-    out["responses"]["413"] = {
-        "description": "Larger than 4,000,000 bytes (a request's body: use the upload) or more than 5,000 lines",
-        "content": {"application/json": {"schema": ERR}},
-    }
-    out["responses"]["415"] = {
-        "description": "Not a CSV or Excel file (Content-Type)",
-        "content": {"application/json": {"schema": ERR}},
-    }
-    return out
+    return csv_body(
+        out,
+        too_large="Larger than 4,000,000 bytes (a request's body: use the upload) or more than 5,000 lines",
+        not_csv="Not a CSV or Excel file (Content-Type)",
+    )
 
 
 IMPORT_ID = pattern(ids.IMPORT_ID)

@@ -7,7 +7,7 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, identity, json_body, json_response
+from chalicelib.api.common import as_caller, handled, identity
 
 bp = Blueprint(__name__)
 api = handled(bp)
@@ -22,15 +22,13 @@ def list_partners():
 @bp.route("/v1/admin/partners", methods=["POST"], authorizer=bearer)
 @api
 def create_partner():
-    request = bp.current_request
-    return json_response(deps.partners_admin().create(identity(request).account_id, json_body(request)), 201)
+    return as_caller(bp.current_request, deps.partners_admin().create, status=201)
 
 
 @bp.route("/v1/admin/partners/{partner_id}", methods=["PATCH"], authorizer=bearer)
 @api
 def update_partner(partner_id):
-    request = bp.current_request
-    return deps.partners_admin().update(identity(request).account_id, partner_id, json_body(request))
+    return as_caller(bp.current_request, deps.partners_admin().update, partner_id)
 
 
 @bp.route("/v1/admin/partners/{partner_id}/disable", methods=["POST"], authorizer=bearer)

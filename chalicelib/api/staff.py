@@ -6,7 +6,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import LARGE_BODY_BYTES, client_ip, handled, identity, json_body, json_response
+from chalicelib.api.common import LARGE_BODY_BYTES, as_caller, client_ip, handled, identity, json_body, json_response
 from chalicelib.api.staff_common import staff_identity, staff_service
 
 bp = Blueprint(__name__)
@@ -35,8 +35,7 @@ def list_devices():
 @bp.route("/v1/admin/staff", methods=["POST"], authorizer=bearer)
 @api
 def create_staff():
-    request = bp.current_request
-    return json_response(staff_service().create_staff(identity(request).account_id, json_body(request)), 201)
+    return as_caller(bp.current_request, staff_service().create_staff, status=201)
 
 
 @bp.route("/v1/admin/staff/{username}/rebind", methods=["POST"], authorizer=bearer)

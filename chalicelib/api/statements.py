@@ -10,7 +10,7 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, identity, json_body, json_response, query
+from chalicelib.api.common import as_caller, handled, identity, json_body, json_response, query
 
 bp = Blueprint(__name__)
 api = handled(bp)
@@ -40,8 +40,7 @@ def import_bank_statement():
 @bp.route("/v1/admin/imports/bank-statements/uploads", methods=["POST"], authorizer=bearer)
 @api
 def create_statement_upload():
-    request = bp.current_request
-    return json_response(deps.statement_imports().create(identity(request).account_id, json_body(request)), 201)
+    return as_caller(bp.current_request, deps.statement_imports().create, status=201)
 
 
 @bp.route("/v1/admin/imports/bank-statements/{import_id}/start", methods=["POST"], authorizer=bearer)

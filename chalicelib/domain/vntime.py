@@ -24,6 +24,17 @@ def now_vn(epoch: float | int) -> datetime:
     return datetime.fromtimestamp(epoch, VN_TZ)
 
 
+def vn_within(moment: datetime, epoch: float | int, before: timedelta, after: timedelta) -> datetime | None:
+    """`moment` in Vietnam time (one without an offset is Vietnam time already), to the second, if it lies
+    between `before` earlier and `after` later than the instant `epoch`; None outside that window (the
+    caller says why in its own words)."""
+    moment = moment.replace(tzinfo=VN_TZ) if moment.tzinfo is None else moment.astimezone(VN_TZ)
+    current = now_vn(epoch)
+    if not current - before <= moment <= current + after:
+        return None
+    return moment.replace(microsecond=0)
+
+
 @overload
 def utc_iso(epoch: float) -> str: ...
 @overload

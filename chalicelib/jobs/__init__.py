@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.domain.messages import Malformed
+from chalicelib.observability import logger
 
 if TYPE_CHECKING:  # the batch utility is imported on first use
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -19,6 +23,28 @@ def enough_time(context, needed_ms: int) -> bool:
     if context is None or not hasattr(context, "get_remaining_time_in_millis"):
         return True
     return context.get_remaining_time_in_millis() >= needed_ms
+
+
+def send_each(records: Iterable[Any], context, needed_ms: int, send: Callable[[Any], None], what: str) -> dict:
+    """A sending worker's batch (a chat reply, an SMS): `send(record)` for each record on its own, and
+    the ones to come back reported (`batchItemFailures`): those there was no time to start, those that
+    failed (retried), and malformed ones (retrying cannot help: they reach the DLQ this way). What
+    `send` drops on purpose it catches and logs itself. `what` names the message in the logs."""
+    failures = []
+    for record in records:
+        message_id = record.to_dict()["messageId"]
+        if not enough_time(context, needed_ms):
+            failures.append({"itemIdentifier": message_id})
+            continue
+        try:
+            send(record)
+        except Malformed:
+            logger.exception(f"malformed {what}")
+            failures.append({"itemIdentifier": message_id})
+        except Exception:
+            logger.exception(f"{what} failed, will be retried")
+            failures.append({"itemIdentifier": message_id})
+    return {"batchItemFailures": failures}
 
 
 def sqs_partial_batch(event: dict, context, record_handler) -> PartialItemFailureResponse:

@@ -12,8 +12,8 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.config import get_settings
-from chalicelib.domain.messages import ChatReply, Malformed, read
-from chalicelib.jobs import enough_time
+from chalicelib.domain.messages import ChatReply, read
+from chalicelib.jobs import send_each
 from chalicelib.middleware import start_job
 from chalicelib.observability import logger
 
@@ -27,26 +27,17 @@ RECORD_MS = 15_000
 def handle_batch(records, context=None) -> dict:
     from chalicelib.adapters.chat_platforms import ChannelUnavailable
 
-    failures = []
     sender = deps.chat_sender()
-    for record in records:
-        message_id = record.to_dict()["messageId"]
-        if not enough_time(context, RECORD_MS):
-            failures.append({"itemIdentifier": message_id})
-            continue
+
+    def send(record) -> None:
         try:
             message = read(record.body, ChatReply)
             sender.send(message.platform, message.recipient, message.text)
             logger.info("chat reply sent", extra={"platform": message.platform})
         except ChannelUnavailable as exc:
             logger.warning("chat reply dropped: channel not configured", extra={"reason": str(exc)})
-        except Malformed:
-            logger.exception("malformed chat reply")  # to the DLQ through failures
-            failures.append({"itemIdentifier": message_id})
-        except Exception:
-            logger.exception("chat reply failed, will be retried")
-            failures.append({"itemIdentifier": message_id})
-    return {"batchItemFailures": failures}
+
+    return send_each(records, context, RECORD_MS, send, "chat reply")
 
 
 @bp.on_sqs_message(queue=get_settings().queue_name("chat"), batch_size=10)

@@ -10,8 +10,8 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.config import get_settings
-from chalicelib.domain.messages import Malformed, SmsToSend, UnknownKind, read
-from chalicelib.jobs import enough_time
+from chalicelib.domain.messages import SmsToSend, UnknownKind, read
+from chalicelib.jobs import send_each
 from chalicelib.middleware import start_job
 from chalicelib.observability import logger
 
@@ -23,25 +23,17 @@ RECORD_MS = 12_000
 
 
 def handle_batch(records, context=None) -> dict:
-    failures = []
     sms = deps.sms_gateway()
-    for record in records:
-        if not enough_time(context, RECORD_MS):
-            failures.append({"itemIdentifier": record.to_dict()["messageId"]})
-            continue
+
+    def send(record) -> None:
         try:
             message = read(record.body, SmsToSend)
             sms.send_sms(message.customer_code, message.phone, message.text)
             logger.info("sms sent", extra={"customer_code": message.customer_code})
-        except UnknownKind as unknown:
+        except UnknownKind as unknown:  # a Malformed one, but dropped: no retry, no DLQ
             logger.warning("dropping unknown notification kind", extra={"kind": str(unknown.kind)[:40]})
-        except Malformed:  # retrying cannot help; let it go to the DLQ through failures
-            logger.exception("malformed notification")
-            failures.append({"itemIdentifier": record.to_dict()["messageId"]})
-        except Exception:
-            logger.exception("notification failed, will be retried")
-            failures.append({"itemIdentifier": record.to_dict()["messageId"]})
-    return {"batchItemFailures": failures}
+
+    return send_each(records, context, RECORD_MS, send, "notification")
 
 
 @bp.on_sqs_message(queue=get_settings().queue_name("notifications"), batch_size=10)

@@ -27,7 +27,7 @@ from chalicelib.domain import receipt_text
 from chalicelib.domain.invoices import format_vnd, paid_amount
 from chalicelib.domain.shapes import parse, to_json
 from chalicelib.domain.tokens import Identity
-from chalicelib.domain.vntime import VN_TZ, iso, now_vn
+from chalicelib.domain.vntime import iso, now_vn, vn_within
 from chalicelib.domain.words import amount_in_words
 from chalicelib.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationError
 from chalicelib.observability import logger
@@ -540,16 +540,14 @@ def _staff_code(login: str) -> str:
 def _instant(value: str, now: int) -> datetime:
     """An ISO 8601 instant from the device (shapes_field.Collection checked its form), in Vietnam time.
     Without an offset it is Vietnam time."""
-    moment = datetime.fromisoformat(value)
-    moment = moment.replace(tzinfo=VN_TZ) if moment.tzinfo is None else moment.astimezone(VN_TZ)
-    current = now_vn(now)
-    if not current - MAX_PAST <= moment <= current + MAX_FUTURE:
+    moment = vn_within(datetime.fromisoformat(value), now, MAX_PAST, MAX_FUTURE)
+    if moment is None:
         raise ValidationError(
             "collected_at is too far from now (at most 7 days ago)",
             "Thời điểm thu không hợp lệ (quá xa so với hiện tại).",
             field="collected_at",
         )
-    return moment.replace(microsecond=0)
+    return moment
 
 
 def _same_instant(a: str, b: str) -> bool:

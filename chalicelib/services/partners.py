@@ -35,7 +35,7 @@ from chalicelib.domain.invoices import format_vnd, open_amount, paid_amount
 from chalicelib.domain.masking import mask_address, mask_name
 from chalicelib.domain.partner_signature import PartnerForbidden, PartnerUnauthorized
 from chalicelib.domain.shapes import parse, to_json
-from chalicelib.domain.vntime import VN_TZ, iso, now_vn
+from chalicelib.domain.vntime import iso, now_vn, vn_within
 from chalicelib.errors import AppError, Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationError
 from chalicelib.observability import logger
 from chalicelib.ports.common import Clock
@@ -504,15 +504,14 @@ def _paid_at(value: str, now: int) -> datetime:
             "Thời điểm thanh toán (paid_at) không hợp lệ.",
             field="paid_at",
         ) from None
-    moment = moment.replace(tzinfo=VN_TZ) if moment.tzinfo is None else moment.astimezone(VN_TZ)
-    current = now_vn(now)
-    if not current - PAID_AT_MAX_AGE <= moment <= current + PAID_AT_MAX_AHEAD:
+    within = vn_within(moment, now, PAID_AT_MAX_AGE, PAID_AT_MAX_AHEAD)
+    if within is None:
         raise ValidationError(
             "paid_at is in the future or more than 7 days ago",
             "Thời điểm thanh toán ở tương lai hoặc quá 7 ngày trước.",
             field="paid_at",
         )
-    return moment.replace(microsecond=0)
+    return within
 
 
 def _replay(first: PartnerPaymentRecord, req: PaymentBody) -> dict[str, Any]:

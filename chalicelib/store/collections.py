@@ -16,6 +16,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.ports.common import AuditEntry
 from chalicelib.ports.money import RECEIPT, SERIES, NewHandover, NewReceipt, Posting, PostingExtras
+from chalicelib.store import series as series_numbers
 from chalicelib.store.audit import as_item
 from chalicelib.store.ledger import item_of
 from chalicelib.store.models import (
@@ -25,7 +26,6 @@ from chalicelib.store.models import (
     CustomerModel,
     HandoverModel,
     InvoiceModel,
-    InvoiceSeriesModel,
     LedgerEntryModel,
     PrintModel,
     ReadingModel,
@@ -59,10 +59,7 @@ class CollectionStore:
 
     @storage_errors
     def last_number(self, series: str) -> int:
-        try:
-            return int(InvoiceSeriesModel.get(series, consistent_read=True).last_number)
-        except DoesNotExist:
-            return 0
+        return series_numbers.last_number(series)
 
     @storage_errors
     def credited_receipt(self, customer_code: str, invoice_id: str, limit: int = 20) -> ReceiptModel | None:
@@ -91,14 +88,7 @@ class CollectionStore:
             credited = sum(posting.credit.values())
             spread = replace(receipt, credited=credited, allocated=int(receipt.amount) - credited)
             tx.put(RECEIPT, item_of(ReceiptModel, spread), condition=ReceiptModel.collection_id.does_not_exist())
-            tx.update(
-                SERIES,
-                InvoiceSeriesModel(series),
-                [InvoiceSeriesModel.last_number.set(number)],
-                condition=InvoiceSeriesModel.series.does_not_exist()
-                if number == 1
-                else InvoiceSeriesModel.last_number == number - 1,
-            )
+            series_numbers.take_number(tx, SERIES, series, number)
 
         return extra
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.errors import invalid_cursor
 from chalicelib.ports.invoices import (
     CreditChanged,
@@ -17,8 +15,9 @@ from chalicelib.ports.invoices import (
     NewInvoice,
     SeriesTaken,
 )
+from chalicelib.store import series as series_numbers
 from chalicelib.store.ledger import LedgerStore, Posting, PostingFailed, unchanged
-from chalicelib.store.models import InvoiceLine, InvoiceModel, InvoiceSeriesModel
+from chalicelib.store.models import InvoiceLine, InvoiceModel
 from chalicelib.store.repositories import b64, get_or_none, storage_errors, unb64
 
 
@@ -65,10 +64,7 @@ class InvoiceStore:
 
     @storage_errors
     def last_number(self, series: str) -> int:
-        try:
-            return int(InvoiceSeriesModel.get(series, consistent_read=True).last_number)
-        except DoesNotExist:
-            return 0
+        return series_numbers.last_number(series)
 
     def issue(
         self,
@@ -89,17 +85,9 @@ class InvoiceStore:
             invoice_condition = unchanged(replacing) & (
                 InvoiceModel.pending_order_id.does_not_exist() | (InvoiceModel.pending_until < at)
             )
-        counter_condition = (
-            InvoiceSeriesModel.series.does_not_exist() if number == 1 else InvoiceSeriesModel.last_number == number - 1
-        )
 
         def numbered(tx, _posting) -> None:
-            tx.update(
-                "series",
-                InvoiceSeriesModel(series),
-                [InvoiceSeriesModel.last_number.set(number)],
-                condition=counter_condition,
-            )
+            series_numbers.take_number(tx, "series", series, number)
             tx.put("invoice", item, condition=invoice_condition)
 
         try:

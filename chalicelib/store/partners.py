@@ -23,13 +23,13 @@ from chalicelib.ports.partners import (
     PartnerChanged,
     PartnerExists,
 )
+from chalicelib.store import series as series_numbers
 from chalicelib.store.audit import as_item
 from chalicelib.store.ledger import item_of
 from chalicelib.store.models import (
     CONNECTION,
     AuditModel,
     CustomerModel,
-    InvoiceSeriesModel,
     PartnerModel,
     PartnerNonceModel,
     PartnerPaymentModel,
@@ -106,8 +106,7 @@ class PartnerPaymentStore:
 
     @storage_errors
     def last_number(self, series: str) -> int:
-        item = get_or_none(InvoiceSeriesModel, series, consistent_read=True)
-        return int(item.last_number) if item else 0
+        return series_numbers.last_number(series)
 
     @staticmethod
     def payment_items(series: str, number: int, item: Callable[[Posting], NewPartnerPayment]) -> PostingExtras:
@@ -120,14 +119,7 @@ class PartnerPaymentStore:
                 item_of(PartnerPaymentModel, item(posting)),
                 condition=PartnerPaymentModel.payment_id.does_not_exist(),
             )
-            tx.update(
-                PARTNER_SERIES,
-                InvoiceSeriesModel(series),
-                [InvoiceSeriesModel.last_number.set(number)],
-                condition=InvoiceSeriesModel.series.does_not_exist()
-                if number == 1
-                else InvoiceSeriesModel.last_number == number - 1,
-            )
+            series_numbers.take_number(tx, PARTNER_SERIES, series, number)
 
         return extra
 
