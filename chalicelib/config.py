@@ -142,6 +142,17 @@ class Settings:
     # signs with PARTNER_DEMO_SECRET (a documented default there; never read in a deployed stage).
     partner_secret_prefix: str = "/cskh/local/partners/"
     partner_demo_secret: str | None = field(repr=False, default=None)
+    # E-invoices through a licensed provider (issue 17, docs/einvoice.md): off until EINVOICE_PROVIDER
+    # names one, and then all of it or nothing (a half-configured provider is a ConfigError, so
+    # `make package` refuses it). The password: the environment locally, SSM in a deployed stage.
+    einvoice_provider: str | None = None  # viettel
+    einvoice_base_url: str | None = None
+    einvoice_supplier_tax_code: str | None = None
+    einvoice_template_code: str | None = None  # mẫu số, e.g. 1/001
+    einvoice_series: str | None = None  # ký hiệu, e.g. C26TAA
+    einvoice_username: str | None = None
+    einvoice_password: str | None = field(repr=False, default=None)
+    einvoice_password_param: str | None = None
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -246,6 +257,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         **_partner_settings(env, stage),
         **_vietqr_settings(env, stage),
         **_bank_notification_settings(env, stage),
+        **_einvoice_settings(env, stage),
     )
 
 
@@ -407,6 +419,59 @@ def _partner_settings(env: Mapping[str, str], stage: str) -> dict:
         if len(demo) < 16:
             raise ConfigError("PARTNER_DEMO_SECRET must be at least 16 characters")
     return dict(partner_secret_prefix=prefix, partner_demo_secret=demo)
+
+
+EINVOICE_PROVIDERS = ("viettel",)
+# Every setting a provider needs, with its check (Circular 78/2021: a tax code of 10 digits, or 10 and a
+# 3-digit branch suffix; a series of 6: C or K, the year's 2 digits, the kind of invoice and 2 letters).
+_EINVOICE_REQUIRED = {
+    "EINVOICE_BASE_URL": (r"https?://[^\s/]+(/[^\s]*)?", "an http(s) URL"),
+    "EINVOICE_SUPPLIER_TAX_CODE": (r"[0-9]{10}(-[0-9]{3})?", "10 digits, or 10 and -NNN"),
+    "EINVOICE_TEMPLATE_CODE": (r"[0-9A-Za-z/.-]{1,20}", "the template (mẫu số) as registered, e.g. 1/001"),
+    "EINVOICE_SERIES": (r"[CK][0-9]{2}[A-Z]{3}", "the series (ký hiệu) as registered, e.g. C26TAA"),
+    "EINVOICE_USERNAME": (r"[^\s]{1,100}", "the provider account's user name"),
+}
+
+
+def _einvoice_settings(env: Mapping[str, str], stage: str) -> dict:
+    """All of a provider's settings, or none (e-invoices off: our PDF stays the payment notice)."""
+    given = {name: (env.get(name) or "").strip() for name in _EINVOICE_REQUIRED}
+    provider = (env.get("EINVOICE_PROVIDER") or "").strip().lower() or None
+    password, param = env.get("EINVOICE_PASSWORD") or None, env.get("EINVOICE_PASSWORD_PARAM") or None
+    if provider is None:
+        stray = [name for name, value in given.items() if value] + [
+            n for n, v in (("EINVOICE_PASSWORD", password), ("EINVOICE_PASSWORD_PARAM", param)) if v
+        ]
+        if stray:
+            raise ConfigError(f"EINVOICE_PROVIDER is unset while {', '.join(stray)} is set: name the provider")
+        return {}
+    if provider not in EINVOICE_PROVIDERS:
+        raise ConfigError(f"EINVOICE_PROVIDER must be one of {', '.join(EINVOICE_PROVIDERS)}, got {provider!r}")
+    missing = [name for name, value in given.items() if not value]
+    if stage in ("dev", "prod"):
+        if password:
+            raise ConfigError("a deployed stage reads the e-invoice password from SSM: set EINVOICE_PASSWORD_PARAM")
+        if not param:
+            missing.append("EINVOICE_PASSWORD_PARAM")
+    elif not password and not param:
+        missing.append("EINVOICE_PASSWORD")
+    if missing:
+        raise ConfigError(f"the e-invoice provider {provider} is half configured: {', '.join(missing)} unset")
+    for name, (pattern, what) in _EINVOICE_REQUIRED.items():
+        if not re.fullmatch(pattern, given[name]):
+            raise ConfigError(f"{name} must be {what}, got {given[name]!r}")
+    if stage == "prod" and not given["EINVOICE_BASE_URL"].startswith("https://"):
+        raise ConfigError("EINVOICE_BASE_URL must be https in production")
+    return dict(
+        einvoice_provider=provider,
+        einvoice_base_url=given["EINVOICE_BASE_URL"],
+        einvoice_supplier_tax_code=given["EINVOICE_SUPPLIER_TAX_CODE"],
+        einvoice_template_code=given["EINVOICE_TEMPLATE_CODE"],
+        einvoice_series=given["EINVOICE_SERIES"],
+        einvoice_username=given["EINVOICE_USERNAME"],
+        einvoice_password=password,
+        einvoice_password_param=param,
+    )
 
 
 def _matching(pattern: str, complaint: str):

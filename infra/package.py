@@ -981,7 +981,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {path.relative_to(ROOT)}")
         return 0
     _check_policies(args.stage)
-    left = placeholders(args.stage)
+    from chalicelib.config import ConfigError
+
+    try:
+        left = placeholders(args.stage)
+    except ConfigError as exc:  # e.g. an e-invoice provider half configured: refused, named
+        raise SystemExit(f"the {args.stage} stage's settings are not valid: {exc}") from None
     if left and args.stage == "prod" and not args.allow_placeholders:
         raise SystemExit(
             "prod still has the shipped placeholders: " + "; ".join(left) + ". Set them in "
