@@ -29,6 +29,7 @@ from chalicelib.api import (
 )
 from chalicelib.jobs import chat as chat_jobs
 from chalicelib.jobs import debits as debit_jobs
+from chalicelib.jobs import einvoices as einvoice_jobs
 from chalicelib.jobs import imports as imports_jobs
 from chalicelib.jobs import ledger as ledger_jobs
 from chalicelib.jobs import notifications, reconcile, zalo_token
@@ -68,6 +69,7 @@ for blueprint in (
     accounts.bp,  # the customer account statement
     notifications.bp,
     readings_jobs.bp,
+    einvoice_jobs.bp,  # legal e-invoices through the provider
     imports_jobs.bp,
     reconcile.bp,  # queues and schedules
     reminder_jobs.bp,

@@ -552,6 +552,13 @@ def jwt_signing_key() -> str:
 
 
 @functools.lru_cache(maxsize=1)
+def einvoice_password() -> str:
+    """The e-invoice provider account's password (environment locally, SSM in a deployed stage)."""
+    s = get_settings()
+    return _secret(s.einvoice_password, s.einvoice_password_param, "EINVOICE_PASSWORD[_PARAM]", 1)
+
+
+@functools.lru_cache(maxsize=1)
 def vnpay_hash_secret() -> str:
     s = get_settings()
     return _secret(s.vnpay_hash_secret, s.vnpay_hash_secret_param, "VNPAY_HASH_SECRET or VNPAY_HASH_SECRET_PARAM", 8)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.partner_secrets import CachedSecrets
     from chalicelib.adapters.queues import SqsPublisher
     from chalicelib.adapters.vnpay_client import VnpayClient
+    from chalicelib.ports.einvoices import EInvoiceProvider
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.auth import AuthService
     from chalicelib.services.bank_transfers import BankTransferService
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from chalicelib.services.chat import ChatService
     from chalicelib.services.collections import CollectionService
     from chalicelib.services.debits import DebitService
+    from chalicelib.services.einvoices import EInvoiceService
     from chalicelib.services.health import HealthService
     from chalicelib.services.imports import ImportService
     from chalicelib.services.invoices import InvoiceService
@@ -177,6 +179,68 @@ def billing() -> BillingService:
         audit=audit.record,
         clock=clock(),
         ledger=LedgerStore(),
+        einvoices_on=einvoices_on,
+        publisher=publisher(),
+    )
+
+
+@_provider
+def einvoices() -> EInvoiceProvider | None:
+    """The licensed e-invoice provider (docs/einvoice.md), or None while EINVOICE_PROVIDER is unset.
+    Building it reads the account's password (SSM in a deployed stage): only the worker builds it."""
+    s = get_settings()
+    if s.einvoice_provider is None:
+        return None
+    # config refuses a half-configured provider; testing them here tells the type checker they are set.
+    base_url, tax_code, template, series, username = (
+        s.einvoice_base_url,
+        s.einvoice_supplier_tax_code,
+        s.einvoice_template_code,
+        s.einvoice_series,
+        s.einvoice_username,
+    )
+    if not (base_url and tax_code and template and series and username):
+        raise config.ConfigError("EINVOICE_PROVIDER is set without all of its settings")
+    from chalicelib.adapters.einvoice_viettel import ViettelSettings, ViettelSInvoice
+    from chalicelib.config import einvoice_password
+
+    return ViettelSInvoice(
+        ViettelSettings(
+            base_url=base_url,
+            supplier_tax_code=tax_code,
+            template_code=template,
+            invoice_series=series,
+            username=username,
+            password=einvoice_password(),
+        )
+    )
+
+
+def einvoices_on() -> bool:
+    """Whether charged invoices go to the provider: what deps.einvoices() would answer (its override in
+    tests), told from the settings alone, so the API and the readings worker never read its password."""
+    if "einvoices" in _overrides:
+        return _overrides["einvoices"] is not None
+    return get_settings().einvoice_provider is not None
+
+
+@_provider
+def einvoice_issuer() -> EInvoiceService | None:
+    """The e-invoice worker's service; None while e-invoices are off."""
+    provider = einvoices()
+    if provider is None:
+        return None
+    from chalicelib.domain.einvoice import Party
+    from chalicelib.services.einvoices import EInvoiceService
+    from chalicelib.store.einvoices import EInvoiceStore
+
+    s = get_settings()
+    # The supplier is the seller; its tax code is the one the provider account is registered for.
+    tax_code = s.einvoice_supplier_tax_code or s.seller_tax_code
+    return EInvoiceService(
+        provider=provider,
+        records=EInvoiceStore(),
+        seller=Party(name=s.seller_name, address=s.seller_address, tax_code=tax_code),
     )
 
 

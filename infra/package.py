@@ -633,6 +633,8 @@ def policy_for(stage: str, fn: Function) -> dict:
         "reminders_worker": ("invoices", "customers", "reminders", "debit_requests"),
         # The monthly authorised-debit run: mandates, the customers' open invoices, the requests (jobs/debits.py).
         "run_debits": ("channel_requests", "customers", "invoices", "debit_requests", "audit"),
+        # E-invoices (jobs/einvoices.py): the invoice and its buyer read, the provider's answer written.
+        "einvoices_worker": ("invoices", "customers"),
     }
     if fn.kind == "api" or fn.name in job_tables:
         wanted = None if fn.kind == "api" else set(job_tables[fn.name])
@@ -740,6 +742,24 @@ def policy_for(stage: str, fn: Function) -> dict:
                 "Enqueue",
                 ["sqs:GetQueueUrl", "sqs:SendMessage"],
                 [f"arn:aws:sqs:*:*:{s.queue_name(job_queues[fn.name])}"],
+            )
+        )
+    if fn.name == "readings_worker":
+        # A billed reading's invoice goes to the e-invoice provider's queue (services/billing.py).
+        statements.append(
+            _statement(
+                "EnqueueEInvoices",
+                ["sqs:GetQueueUrl", "sqs:SendMessage"],
+                [f"arn:aws:sqs:*:*:{s.queue_name('einvoices')}"],
+            )
+        )
+    if fn.name == "einvoices_worker" and s.einvoice_password_param:
+        # The provider account's password (config.einvoice_password): only the worker that calls the provider.
+        statements.append(
+            _statement(
+                "EInvoicePassword",
+                ["ssm:GetParameter"],
+                [f"arn:aws:ssm:*:*:parameter/{s.einvoice_password_param.lstrip('/')}"],
             )
         )
     if fn.name == "reminders_worker":

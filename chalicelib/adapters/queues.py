@@ -16,6 +16,9 @@ QUEUES = {
     "reminders": (60, 5),
     "imports": (360, 3),
     "chat": (60, 5),
+    # E-invoices (jobs/einvoices.py): a provider down or numbering later is retried each visibility timeout;
+    # 12 receives keep an invoice about an hour locally (longer deployed) before its DLQ alarm.
+    "einvoices": (300, 12),
 }
 
 

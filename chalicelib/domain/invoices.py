@@ -129,9 +129,27 @@ def detail(inv: InvoiceLike) -> dict[str, Any]:
             "period_start": getattr(inv, "period_start", None),
             "period_end": getattr(inv, "period_end", None),
             "proration": list(getattr(inv, "proration", None) or []),
+            "einvoice": einvoice(inv),
         }
     )
     return out
+
+
+def einvoice(inv: object) -> dict[str, Any] | None:
+    """The provider's e-invoice of the bill (services/einvoices.py), or None while none was sent. The
+    rejection's reason stays with the staff (it may name the provider's internals)."""
+    status = getattr(inv, "einvoice_status", None)
+    if status is None:
+        return None
+    return {
+        "status": status,
+        "number": getattr(inv, "einvoice_number", None),
+        "series": getattr(inv, "einvoice_series", None),
+        "template": getattr(inv, "einvoice_template", None),
+        "issued_at": getattr(inv, "einvoice_issued_at", None),
+        "lookup_code": getattr(inv, "einvoice_lookup_code", None),
+        "tax_authority_code": getattr(inv, "einvoice_tax_code", None),
+    }
 
 
 def _int_or_none(value: float | str | None) -> int | None:

@@ -143,6 +143,17 @@ class ChatReply:
     reply_to: str | None = None
 
 
+# -- e-invoices ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class EInvoiceToIssue:
+    """A charged invoice for the e-invoice provider to issue (services/einvoices.py)."""
+
+    QUEUE: ClassVar[str] = "einvoices"
+    invoice_id: str
+
+
 # -- reading a body ------------------------------------------------------------------------------
 
 # Every message shape (tests/unit/test_messages.py: each names a queue of QUEUES).
@@ -156,6 +167,7 @@ ALL = (
     PlanToContinue,
     DebitFailedNotice,
     ChatReply,
+    EInvoiceToIssue,
 )
 
 

@@ -77,6 +77,23 @@ class InvoiceSummary:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EInvoiceView:
+    """The legal e-invoice the licensed provider issued for this bill (issue 17, docs/einvoice.md)."""
+
+    status: Literal["pending", "issued", "rejected"] = field(
+        metadata=spec(description="pending: sent, not numbered yet; rejected: the utility is looking into it")
+    )
+    number: str | None = field(metadata=spec(description="the provider's invoice number, once issued"))
+    series: str | None = field(metadata=spec(example="C26TAA", description="ký hiệu"))
+    template: str | None = field(metadata=spec(example="1/001", description="mẫu số"))
+    issued_at: str | None = field(metadata=spec(format="date-time"))
+    lookup_code: str | None = field(
+        metadata=spec(description="what the buyer types on the provider's look-up page (Viettel's reservationCode)")
+    )
+    tax_authority_code: str | None = field(metadata=spec(description="the tax authority's code, if any"))
+
+
+@dataclass(frozen=True, kw_only=True)
 class InvoiceDetail(InvoiceSummary):
     """An invoice in full (domain/invoices.detail): its lines, its payments, its e-invoice identity."""
 
@@ -99,6 +116,10 @@ class InvoiceDetail(InvoiceSummary):
     period_start: str | None
     period_end: str | None
     proration: list[str] = field(metadata=spec(description="notes on a period billed in parts; empty for a month"))
+    einvoice: EInvoiceView | None = field(
+        default=None,
+        metadata=spec(description="the legal e-invoice; null while e-invoices are off or it was not sent yet"),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,4 +162,6 @@ def detail_fields(invoice: rules.InvoiceLike) -> dict[str, Any]:
     shape extending it)."""
     out = rules.detail(invoice)
     out["lines"] = [InvoiceLine(**line) for line in out["lines"]]
+    if out.get("einvoice") is not None:
+        out["einvoice"] = EInvoiceView(**out["einvoice"])
     return out

@@ -327,6 +327,16 @@ class InvoiceModel(Model):
     # what was written off. None on items written before the ledger: paid means the total was paid.
     paid_amount = NumberAttribute(null=True)
     written_off = NumberAttribute(null=True)
+    # The legal e-invoice from the provider (issue 17, services/einvoices.py); None while e-invoices are off
+    # or the invoice was never queued. Status: pending | issued | rejected.
+    einvoice_status = UnicodeAttribute(null=True)
+    einvoice_number = UnicodeAttribute(null=True)
+    einvoice_series = UnicodeAttribute(null=True)
+    einvoice_template = UnicodeAttribute(null=True)
+    einvoice_issued_at = UnicodeAttribute(null=True)  # ISO instant, as the provider dated it
+    einvoice_lookup_code = UnicodeAttribute(null=True)  # Viettel's reservationCode
+    einvoice_tax_code = UnicodeAttribute(null=True)  # the tax authority's code, if any
+    einvoice_error = UnicodeAttribute(null=True)  # '<code>: <message>' of a rejection
 
     by_customer = InvoicesByCustomer()
     by_customer_status = InvoicesByCustomerStatus()

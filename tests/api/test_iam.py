@@ -152,6 +152,42 @@ def test_the_readings_worker_may_do_what_billing_a_reading_does(app, new_custome
     assert denied("readings_worker", aws_calls.calls) == []
 
 
+def test_the_readings_and_einvoices_workers_may_do_what_issuing_an_einvoice_does(app, new_customer, aws_calls):
+    """A billed reading queues its invoice for the e-invoice provider (SQS, not the memory publisher);
+    the e-invoices worker reads it and writes the provider's answer (the provider faked in memory)."""
+    from chalicelib.adapters.queues import SqsPublisher
+    from chalicelib.domain.tokens import Identity
+    from chalicelib.jobs.einvoices import handle_batch as einvoices_batch
+    from chalicelib.jobs.readings import handle_batch
+    from chalicelib.store.models import CustomerModel, InvoiceModel
+    from tests.api.test_einvoices import FakeProvider
+
+    deps.override("einvoices", FakeProvider())
+    deps.override("publisher", SqsPublisher())
+    c = new_customer(invoices=[("2024-04", 100, 111, 66000, "paid")])
+    c.update(actions=[CustomerModel.last_index.set(111), CustomerModel.last_read_on.set("2024-05-05")])
+    reading_id = f"iam-e-{c.code}-{int(time.time())}"
+    deps.readings().submit(
+        Identity(account_id="staff:ghithu01", role="staff", device="356938035643801"),
+        {
+            "reading_id": reading_id,
+            "customer_code": c.code,
+            "period": "2024-05",
+            "new_index": 122,
+            "read_at": "2024-06-05T09:30:00+07:00",
+        },
+    )
+    aws_calls.calls.clear()
+    assert handle_batch(sqs_event({"reading_id": reading_id})) == {"batchItemFailures": []}
+    assert any(op == "SendMessage" for _, op, _ in aws_calls.calls), "the invoice was not queued"
+    assert denied("readings_worker", aws_calls.calls) == []
+    invoice_id = f"INV-{c.code}-202405"
+    aws_calls.calls.clear()
+    assert einvoices_batch(sqs_event({"invoice_id": invoice_id})) == {"batchItemFailures": []}
+    assert InvoiceModel.get(invoice_id).einvoice_status == "issued"
+    assert denied("einvoices_worker", aws_calls.calls) == []
+
+
 def test_the_reminders_plan_and_worker_may_do_what_they_do(app, new_customer, aws_calls, monkeypatch):
     from chalicelib.jobs.reminders import handle_batch
     from chalicelib.store.models import InvoiceModel

@@ -405,6 +405,7 @@ def test_functions_have_the_stage_names_and_log_retention(packaged):
         "cskh-dev-reconcile_payments",
         "cskh-dev-payments_report",
         "cskh-dev-readings_worker",
+        "cskh-dev-einvoices_worker",
         "cskh-dev-imports_worker",
         "cskh-dev-plan_reminders",
         "cskh-dev-reminders_worker",
@@ -483,7 +484,14 @@ RESOURCE_LIMIT = 500  # resources in one stack
 ENVIRONMENT_LIMIT = 4 * 1024  # bytes of one function's environment variables together
 ROLE_POLICY_LIMIT = 10_240  # characters of a role's inline policies together (whitespace not counted)
 # The SQS workers: each reserves a little concurrency so that a burst of messages cannot take the API's.
-WORKERS = {"notifications_worker", "readings_worker", "imports_worker", "reminders_worker", "chat_worker"}
+WORKERS = {
+    "notifications_worker",
+    "readings_worker",
+    "imports_worker",
+    "reminders_worker",
+    "chat_worker",
+    "einvoices_worker",
+}
 
 
 def _minified_size(template: dict) -> int:
