@@ -233,8 +233,10 @@ class PartnerService:
                 )
             due = sum(open_amount(read[i]) for i in named)
         else:
-            read = {}
-            due = sum(open_amount(i) for i in self._open_invoices(code))
+            # The open invoices just read (oldest first) are the ones the money pays: the ledger plans
+            # with this read instead of listing and reading them again.
+            read = {i.invoice_id: i for i in self._open_invoices(code)}
+            due = sum(open_amount(i) for i in read.values())
         if req.amount > due:
             # The same payment, posted by a concurrent repeat since it was first looked for, is what
             # made the bill smaller: the partner gets that first answer, not a refusal.
@@ -248,7 +250,7 @@ class PartnerService:
             )
         received = now_vn(now)
         series = f"receipt#partner#{pid}#{received.year}"
-        target = Target(customer_code=code, invoice_ids=named, read=read or None)
+        target = Target(customer_code=code, invoice_ids=named or list(read), read=read or None)
         done: dict[str, NewPartnerPayment] = {}  # the item the last attempt's posting wrote
         for attempt in range(ATTEMPTS):
             number = self.payments.last_number(series) + 1
