@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from local.fake_server import bound_server, serve_until_stopped
+
 # The documented demo values of the local stage (chalicelib/config.py has the same; a test checks).
 DEMO_SEPAY_API_KEY = "sepay-local-demo-api-key"
 DEMO_CASSO_CHECKSUM_KEY = "casso-local-demo-checksum-key"
@@ -446,10 +448,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(fakes: Fakes, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    handler = type("BoundHandler", (Handler,), {"fakes": fakes})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return bound_server(Handler, {"fakes": fakes}, host, port)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -460,13 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server = make_server(Fakes.from_env(args.api_url, args.retry_seconds), port=args.port)
     print(f"bank fakes (bank app, SePay, Casso) on http://127.0.0.1:{args.port}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_stopped(server)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from local.fake_server import bound_server, serve_until_stopped
+
 PAGE_ID = "100000000000001"
 OA_ID = "4000000000000000001"
 
@@ -303,10 +305,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(fakes: Fakes, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    handler = type("BoundHandler", (Handler,), {"fakes": fakes})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return bound_server(Handler, {"fakes": fakes}, host, port)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -316,13 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server = make_server(Fakes.from_env(args.api_url), port=args.port)
     print(f"chat fakes (Facebook Messenger, Zalo OA) on http://127.0.0.1:{args.port}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_stopped(server)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local.fake_server import bound_server, in_thread, serve_until_stopped
+
 PREFIX = "/services/einvoiceapplication/api"
 DEMO_USERNAME = "sinvoice-demo"
 DEMO_PASSWORD = "demo-password"  # a demo value, accepted by this fake only
@@ -437,13 +439,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def make_server(fake: FakeSInvoice, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
     """A server bound to (host, port) (0: a free port) serving in a daemon thread."""
-    handler = type("BoundHandler", (Handler,), {"fake": fake})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="einvoice-fake"
-    ).start()
-    return server
+    return in_thread(bound_server(Handler, {"fake": fake}, host, port), "einvoice-fake")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -469,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         duplicate_as_error=args.duplicate_as_error,
     )
     try:
-        server = ThreadingHTTPServer((args.host, args.port), type("BoundHandler", (Handler,), {"fake": fake}))
+        server = bound_server(Handler, {"fake": fake}, args.host, args.port)
     except OSError as exc:
         print(f"einvoice fake: {exc}", file=sys.stderr)
         return 2
@@ -478,16 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         f"template {args.template}, series {args.series}; pending {args.pending_rate:g}, 5xx {args.error_rate:g})",
         flush=True,
     )
-    import signal
-
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_stopped(server)
 
 
 if __name__ == "__main__":

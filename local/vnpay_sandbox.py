@@ -55,6 +55,8 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote_plus, urlsplit
 
+from local.fake_server import bound_server, in_thread, serve_until_stopped
+
 VN_TZ = timezone(timedelta(hours=7))
 DATE_FORMAT = "%Y%m%d%H%M%S"
 VERSION = "2.1.0"
@@ -1282,19 +1284,12 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    handler = type("BoundHandler", (Handler,), {"sandbox": sandbox})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return bound_server(Handler, {"sandbox": sandbox}, host, port)
 
 
 def serve_in_thread(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
     """For tests: the server, already serving; stop with server.shutdown(); sandbox.close()."""
-    server = make_server(sandbox, host, port)
-    threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="vnpay-sandbox"
-    ).start()
-    return server
+    return in_thread(make_server(sandbox, host, port), "vnpay-sandbox")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1339,17 +1334,7 @@ def main(argv: list[str] | None = None) -> int:
         f"retried every {args.ipn_retry_seconds:g}s, at most {args.ipn_max_attempts} times)",
         flush=True,
     )
-    import signal
-
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.close()
-        server.server_close()
-    return 0
+    return serve_until_stopped(server, on_close=sandbox.close)
 
 
 if __name__ == "__main__":
