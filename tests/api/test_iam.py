@@ -128,14 +128,14 @@ def denied(function_name: str, calls: list, bucket_alias: dict | None = None) ->
 # -- the jobs ------------------------------------------------------------------------------
 
 
-def test_the_readings_worker_may_do_what_billing_a_reading_does(app, new_customer, aws_calls):
+def _reading_sent(new_customer, tag: str):
+    """A customer read 111 -> 122 for 2024-05 by a field worker: (the customer, the reading's id)."""
     from chalicelib.domain.tokens import Identity
-    from chalicelib.jobs.readings import handle_batch
     from chalicelib.store.models import CustomerModel
 
     c = new_customer(invoices=[("2024-04", 100, 111, 66000, "paid")])
     c.update(actions=[CustomerModel.last_index.set(111), CustomerModel.last_read_on.set("2024-05-05")])
-    reading_id = f"iam-{c.code}-{int(time.time())}"
+    reading_id = f"iam-{tag}{c.code}-{int(time.time())}"
     deps.readings().submit(
         Identity(account_id="staff:ghithu01", role="staff", device="356938035643801"),
         {
@@ -146,6 +146,13 @@ def test_the_readings_worker_may_do_what_billing_a_reading_does(app, new_custome
             "read_at": "2024-06-05T09:30:00+07:00",
         },
     )
+    return c, reading_id
+
+
+def test_the_readings_worker_may_do_what_billing_a_reading_does(app, new_customer, aws_calls):
+    from chalicelib.jobs.readings import handle_batch
+
+    _, reading_id = _reading_sent(new_customer, "")
     aws_calls.calls.clear()
     assert handle_batch(sqs_event({"reading_id": reading_id})) == {"batchItemFailures": []}
     assert any(op == "TransactWriteItems" for _, op, _ in aws_calls.calls), "the reading was not billed"
@@ -156,27 +163,14 @@ def test_the_readings_and_einvoices_workers_may_do_what_issuing_an_einvoice_does
     """A billed reading queues its invoice for the e-invoice provider (SQS, not the memory publisher);
     the e-invoices worker reads it and writes the provider's answer (the provider faked in memory)."""
     from chalicelib.adapters.queues import SqsPublisher
-    from chalicelib.domain.tokens import Identity
     from chalicelib.jobs.einvoices import handle_batch as einvoices_batch
     from chalicelib.jobs.readings import handle_batch
-    from chalicelib.store.models import CustomerModel, InvoiceModel
+    from chalicelib.store.models import InvoiceModel
     from tests.api.test_einvoices import FakeProvider
 
     deps.override("einvoices", FakeProvider())
     deps.override("publisher", SqsPublisher())
-    c = new_customer(invoices=[("2024-04", 100, 111, 66000, "paid")])
-    c.update(actions=[CustomerModel.last_index.set(111), CustomerModel.last_read_on.set("2024-05-05")])
-    reading_id = f"iam-e-{c.code}-{int(time.time())}"
-    deps.readings().submit(
-        Identity(account_id="staff:ghithu01", role="staff", device="356938035643801"),
-        {
-            "reading_id": reading_id,
-            "customer_code": c.code,
-            "period": "2024-05",
-            "new_index": 122,
-            "read_at": "2024-06-05T09:30:00+07:00",
-        },
-    )
+    c, reading_id = _reading_sent(new_customer, "e-")
     aws_calls.calls.clear()
     assert handle_batch(sqs_event({"reading_id": reading_id})) == {"batchItemFailures": []}
     assert any(op == "SendMessage" for _, op, _ in aws_calls.calls), "the invoice was not queued"
