@@ -153,6 +153,11 @@ class Settings:
     einvoice_username: str | None = None
     einvoice_password: str | None = field(repr=False, default=None)
     einvoice_password_param: str | None = None
+    # The provider's look-up page for buyers (e.g. Viettel's), shown beside the look-up code; optional.
+    einvoice_lookup_url: str | None = None
+    # How a corrected bill's legal invoice is corrected (Decree 70/2025 allows either for a wrong amount):
+    # an adjusting invoice of the differences, or a replacing invoice of the whole.
+    einvoice_corrections: str = "adjustment"
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -460,6 +465,9 @@ def _einvoice_settings(env: Mapping[str, str], stage: str) -> dict:
     for name, (pattern, what) in _EINVOICE_REQUIRED.items():
         if not re.fullmatch(pattern, given[name]):
             raise ConfigError(f"{name} must be {what}, got {given[name]!r}")
+    corrections = (env.get("EINVOICE_CORRECTIONS") or "adjustment").strip().lower()
+    if corrections not in ("adjustment", "replacement"):
+        raise ConfigError(f"EINVOICE_CORRECTIONS must be adjustment or replacement, got {corrections!r}")
     if stage == "prod" and not given["EINVOICE_BASE_URL"].startswith("https://"):
         raise ConfigError("EINVOICE_BASE_URL must be https in production")
     return dict(
@@ -471,6 +479,7 @@ def _einvoice_settings(env: Mapping[str, str], stage: str) -> dict:
         einvoice_username=given["EINVOICE_USERNAME"],
         einvoice_password=password,
         einvoice_password_param=param,
+        einvoice_corrections=corrections,
     )
 
 

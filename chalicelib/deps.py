@@ -241,6 +241,8 @@ def einvoice_issuer() -> EInvoiceService | None:
         provider=provider,
         records=EInvoiceStore(),
         seller=Party(name=s.seller_name, address=s.seller_address, tax_code=tax_code),
+        documents=documents(),
+        corrections=s.einvoice_corrections,
     )
 
 

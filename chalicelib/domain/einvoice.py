@@ -306,3 +306,169 @@ def adds_up(request: EInvoiceRequest) -> bool:
         and sum(g.vat for g in request.vat_groups) == request.total_vat
         and request.total_without_vat + request.total_vat == request.total
     )
+
+
+# -- what was sent, and corrections (Decree 70/2025) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a legal invoice says, as our bill said it when it was sent: the lines and the reading.
+    Kept with the invoice once sent, so a resend says the same, and a correction of the bill
+    afterwards is stated against it (an adjusting invoice), never issued over it."""
+
+    lines: tuple[BillLine, ...]
+    total: int
+    issued_on: str  # YYYY-MM-DD
+    period: str
+    customer_name: str
+    customer_address: str
+    old_index: int
+    new_index: int
+    consumption_m3: int
+
+    def money(self) -> tuple[tuple[str, str, int, Fraction | None, Fraction | None, int | None], ...]:
+        """What a correction compares: the lines' money, not the names or the date."""
+        return tuple(
+            (ln.kind, ln.description, ln.amount, ln.quantity, ln.unit_price, ln.rate_percent) for ln in self.lines
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lines": [
+                {
+                    "kind": ln.kind,
+                    "description": ln.description,
+                    "amount": ln.amount,
+                    "quantity": _text(ln.quantity),
+                    "unit_price": _text(ln.unit_price),
+                    "rate_percent": ln.rate_percent,
+                }
+                for ln in self.lines
+            ],
+            "total": self.total,
+            "issued_on": self.issued_on,
+            "period": self.period,
+            "customer_name": self.customer_name,
+            "customer_address": self.customer_address,
+            "old_index": self.old_index,
+            "new_index": self.new_index,
+            "consumption_m3": self.consumption_m3,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Basis:
+        return cls(
+            lines=tuple(
+                BillLine(
+                    kind=ln["kind"],
+                    description=ln["description"],
+                    amount=int(ln["amount"]),
+                    quantity=_fraction_of(ln.get("quantity")),
+                    unit_price=_fraction_of(ln.get("unit_price")),
+                    rate_percent=ln.get("rate_percent"),
+                )
+                for ln in data["lines"]
+            ),
+            total=int(data["total"]),
+            issued_on=data["issued_on"],
+            period=data["period"],
+            customer_name=data["customer_name"],
+            customer_address=data["customer_address"],
+            old_index=int(data["old_index"]),
+            new_index=int(data["new_index"]),
+            consumption_m3=int(data["consumption_m3"]),
+        )
+
+
+def _text(value: Fraction | None) -> str | None:
+    """A quantity or price kept exactly (JSON numbers would be floats)."""
+    return None if value is None else str(value)
+
+
+def _fraction_of(value: Any) -> Fraction | None:
+    return None if value is None else Fraction(value)
+
+
+def meter_of(basis: Basis) -> MeterReading | None:
+    # A meter that rolled over or was replaced (consumption given, not new - old): the block is left out.
+    if basis.new_index - basis.old_index != basis.consumption_m3 or basis.new_index < basis.old_index:
+        return None
+    return MeterReading(basis.old_index, basis.new_index, basis.consumption_m3)
+
+
+def adjustment_items(before: Sequence[BillLine], after: Sequence[BillLine]) -> list[Item]:
+    """The items of an adjusting invoice taking the legal invoice from `before` to `after`: per item
+    (the same name, unit price and VAT treatment) the difference of quantity, amount and VAT, signed
+    (negative decreases the original); unchanged items are left out. The items add up to the
+    difference of the totals by construction (each side's items add up to its total)."""
+    keyed: dict[tuple[str, int | None, Fraction | None, str, str], list[Any]] = {}
+    for sign, side in ((-1, items_from_lines(before)), (1, items_from_lines(after))):
+        for item in side:
+            key = (item.name, item.vat_percent, item.unit_price, item.unit, item.kind)
+            acc = keyed.setdefault(key, [0, 0, None, item])
+            acc[0] += sign * item.amount
+            acc[1] += sign * item.vat
+            if item.quantity is not None:
+                acc[2] = (acc[2] or Fraction(0)) + sign * item.quantity
+    out: list[Item] = []
+    for (name, rate, price, unit, kind), (amount, vat, quantity, first) in keyed.items():
+        if amount == 0 and vat == 0 and not quantity:
+            continue
+        out.append(
+            Item(
+                len(out) + 1,
+                name,
+                amount,
+                rate,
+                vat,
+                unit,
+                quantity,
+                price,
+                code=first.code,
+                kind=kind,
+            )
+        )
+    return out
+
+
+def build_adjustment(
+    correction_id: str,
+    issued_at: datetime,
+    seller: Party,
+    buyer: Party,
+    before: Basis,
+    after: Basis,
+    *,
+    note: str = "",
+) -> EInvoiceRequest | None:
+    """The adjusting invoice (Decree 70/2025, art. 19) from the legal invoice's content `before` to
+    the corrected bill `after`, or None when no money changes (nothing to adjust)."""
+    if not correction_id:
+        raise EInvoiceError("a correction needs its own id (the provider's idempotency key)")
+    if not seller.tax_code:
+        raise EInvoiceError("the seller's tax code is required")
+    items = adjustment_items(before.lines, after.lines)
+    if not items:
+        return None
+    without_vat = sum(i.amount for i in items)
+    vat = sum(i.vat for i in items)
+    if without_vat + vat != after.total - before.total:
+        raise EInvoiceError(
+            f"the adjustment adds up to {without_vat + vat} VND, the bills differ by {after.total - before.total}"
+        )
+    return EInvoiceRequest(
+        invoice_id=correction_id,
+        issued_at=issued_at,
+        seller=seller,
+        buyer=buyer,
+        items=tuple(items),
+        vat_groups=vat_groups(items),
+        total_without_vat=without_vat,
+        total_vat=vat,
+        total=without_vat + vat,
+        total_in_words=amount_in_words(abs(without_vat + vat)),
+        period=after.period,
+        meter=meter_of(after),
+        note=note,
+    )

@@ -3,6 +3,7 @@ the invoice's attributes; money stays integer VND."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -149,6 +150,12 @@ def einvoice(inv: object) -> dict[str, Any] | None:
         "issued_at": getattr(inv, "einvoice_issued_at", None),
         "lookup_code": getattr(inv, "einvoice_lookup_code", None),
         "tax_authority_code": getattr(inv, "einvoice_tax_code", None),
+        # The provider's document is kept (services/einvoices.py): the PDF request redirects to it.
+        "document": bool(getattr(inv, "einvoice_document_key", None)),
+        "corrections": [
+            {key: c.get(key) for key in ("kind", "status", "number", "series", "template", "issued_at", "lookup_code")}
+            for c in json.loads(getattr(inv, "einvoice_corrections", None) or "[]")
+        ],
     }
 
 

@@ -4,10 +4,10 @@ with its lines and buyer, and the provider's answer written onto it (store/einvo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from chalicelib.ports.customers import CustomerRecord
-from chalicelib.ports.einvoices import Issued
 
 
 class EInvoiceLine(Protocol):
@@ -55,19 +55,81 @@ class EInvoiceSource(Protocol):
     @property
     def lines(self) -> Sequence[EInvoiceLine]: ...
     @property
-    def einvoice_status(self) -> str | None: ...
+    def invoice_number(self) -> float | None: ...
+
+    # The provider's answer as written (EInvoiceRecords.write), and where its document is kept (mark_document).
+    @property
+    def einvoice_number(self) -> str | None: ...
+    @property
+    def einvoice_series(self) -> str | None: ...
+    @property
+    def einvoice_template(self) -> str | None: ...
+    @property
+    def einvoice_issued_at(self) -> str | None: ...
+    @property
+    def einvoice_lookup_code(self) -> str | None: ...
+    @property
+    def einvoice_tax_code(self) -> str | None: ...
+    @property
+    def einvoice_document_key(self) -> str | None: ...
+    @property
+    def einvoice_due(self) -> str | None:
+        """Set while the e-invoice sweep's index holds the invoice (domain/einvoice_due.py)."""
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A legal invoice correcting the original (Decree 70/2025): an adjusting one (the differences)
+    or a replacing one (the whole corrected invoice). Its own id is its idempotency key at the provider."""
+
+    correction_id: str  # '<invoice id>#ADJ-<n>' or '#REP-<n>'
+    kind: str  # adjustment | replacement
+    before: dict[str, Any]  # the legal content it corrects (domain.einvoice.Basis, JSON)
+    after: dict[str, Any]  # the bill's content it brings the legal invoice to
+    status: str  # queued | pending | issued | rejected | unchanged (no money moved: nothing to issue)
+    created_at: str
+    number: str | None = None
+    series: str | None = None
+    template: str | None = None
+    issued_at: str | None = None
+    lookup_code: str | None = None
+    tax_authority_code: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class EInvoiceState:
+    """The invoice's legal side as kept with it: what was sent (`basis`), the provider's answer, and the
+    corrections. `rev` counts its writes: each is made from the state as read, or not at all."""
+
+    rev: int = 0
+    status: str | None = None  # None: not sent | pending | issued | rejected
+    basis: dict[str, Any] | None = None  # domain.einvoice.Basis as JSON, set before the first send
+    number: str | None = None
+    series: str | None = None
+    template: str | None = None
+    issued_at: str | None = None  # ISO instant
+    lookup_code: str | None = None
+    tax_authority_code: str | None = None
+    error: str | None = None
+    corrections: tuple[Correction, ...] = ()
 
 
 class EInvoiceRecords(Protocol):
     def invoice(self, invoice_id: str) -> EInvoiceSource | None: ...
 
-    def customer(self, code: str) -> CustomerRecord | None: ...
-
-    def mark_issued(self, invoice_id: str, issued: Issued) -> bool:
-        """Writes the provider's number onto the invoice unless it carries one already (conditional):
-        True when this call wrote it, False when it was issued before."""
+    def state(self, invoice: EInvoiceSource) -> EInvoiceState:
+        """The e-invoice state kept with `invoice` (as read with it)."""
         ...
 
-    def mark(self, invoice_id: str, status: str, error: str | None = None) -> None:
-        """pending | rejected (with the provider's code and message), never over an issued invoice."""
+    def customer(self, code: str) -> CustomerRecord | None: ...
+
+    def write(self, invoice_id: str, state: EInvoiceState, *, rev_read: int, invoice_number: int | None = None) -> bool:
+        """Writes `state` (its rev one above `rev_read`) if the invoice's e-invoice state is still at
+        `rev_read` and, when given, the bill still has `invoice_number` (a correction renumbers it):
+        False when either moved (read again)."""
+        ...
+
+    def mark_document(self, invoice_id: str, key: str) -> None:
+        """Records where the issued invoice's document is kept, unless a key is recorded already."""
         ...

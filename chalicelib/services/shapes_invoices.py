@@ -77,6 +77,21 @@ class InvoiceSummary:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EInvoiceCorrectionView:
+    """An adjusting (or replacing) legal invoice referring to the original."""
+
+    kind: Literal["adjustment", "replacement"]
+    status: Literal["queued", "pending", "issued", "rejected", "unchanged"] = field(
+        metadata=spec(description="unchanged: the correction moved no money, so no invoice was needed")
+    )
+    number: str | None
+    series: str | None
+    template: str | None
+    issued_at: str | None = field(metadata=spec(format="date-time"))
+    lookup_code: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class EInvoiceView:
     """The legal e-invoice the licensed provider issued for this bill (issue 17, docs/einvoice.md)."""
 
@@ -91,6 +106,17 @@ class EInvoiceView:
         metadata=spec(description="what the buyer types on the provider's look-up page (Viettel's reservationCode)")
     )
     tax_authority_code: str | None = field(metadata=spec(description="the tax authority's code, if any"))
+    corrections: list[EInvoiceCorrectionView] = field(
+        default_factory=list,
+        metadata=spec(description="adjusting or replacing invoices made after the bill was corrected (Decree 70/2025)"),
+    )
+    document: bool = field(
+        default=False,
+        metadata=spec(
+            description="the provider's PDF of the legal invoice is kept: GET /v1/invoices/{invoice_id}/pdf "
+            "redirects to it (false: that request answers the payment notice)"
+        ),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,5 +189,7 @@ def detail_fields(invoice: rules.InvoiceLike) -> dict[str, Any]:
     out = rules.detail(invoice)
     out["lines"] = [InvoiceLine(**line) for line in out["lines"]]
     if out.get("einvoice") is not None:
-        out["einvoice"] = EInvoiceView(**out["einvoice"])
+        shown = dict(out["einvoice"])
+        shown["corrections"] = [EInvoiceCorrectionView(**c) for c in shown.get("corrections", [])]
+        out["einvoice"] = EInvoiceView(**shown)
     return out

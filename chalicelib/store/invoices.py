@@ -88,7 +88,10 @@ class InvoiceStore:
 
         def numbered(tx, _posting) -> None:
             series_numbers.take_number(tx, "series", series, number)
-            tx.put("invoice", item, condition=invoice_condition)
+            if replacing is None:
+                tx.put("invoice", item, condition=invoice_condition)
+            else:
+                tx.update("invoice", item, _rewrite(item), condition=invoice_condition)
 
         try:
             LedgerStore().post(_ledger_posting(invoice.customer_code, posting), extras=numbered)
@@ -109,6 +112,25 @@ def _item(invoice: NewInvoice, number: int) -> InvoiceModel:
     fields["lines"] = [InvoiceLine(**dataclasses.asdict(line)) for line in invoice.lines]
     fields["invoice_number"] = number
     return InvoiceModel(invoice.invoice_id, **fields)
+
+
+_SWEEP = ("einvoice_due", "einvoice_due_at")
+
+
+def _rewrite(item: InvoiceModel) -> list:
+    """A correction rewrites the bill as a new item would be written, except its legal side: the
+    e-invoice fields stay as the worker wrote them (services/einvoices.py states the correction
+    against what was sent)."""
+    actions = []
+    for name, attr in InvoiceModel.get_attributes().items():
+        value = getattr(item, name)
+        if name in _SWEEP and value is not None:  # charged again: due for the e-invoice sweep (domain/einvoice_due.py)
+            actions.append(attr.set(value))
+            continue
+        if attr.is_hash_key or name.startswith("einvoice_"):
+            continue
+        actions.append(attr.remove() if value is None else attr.set(value))
+    return actions
 
 
 def _ledger_posting(code: str, posting: InvoicePosting) -> Posting:

@@ -337,6 +337,19 @@ class InvoiceModel(Model):
     einvoice_lookup_code = UnicodeAttribute(null=True)  # Viettel's reservationCode
     einvoice_tax_code = UnicodeAttribute(null=True)  # the tax authority's code, if any
     einvoice_error = UnicodeAttribute(null=True)  # '<code>: <message>' of a rejection
+    # What was sent (domain.einvoice.Basis, JSON), set before the first send so a resend says the same and a
+    # later correction of the bill is stated against it; the corrections (adjusting or replacing invoices,
+    # ports.einvoice_records.Correction, a JSON list); and the count of e-invoice writes, each made from the
+    # state as read. A correction of the bill (store/invoices.py) never writes these einvoice_* fields.
+    einvoice_basis = UnicodeAttribute(null=True)
+    einvoice_corrections = UnicodeAttribute(null=True)
+    einvoice_rev = NumberAttribute(null=True)
+    # The e-invoice sweep's sparse index (by_einvoice_due): a fixed partition while the e-invoice is due,
+    # and when the sweep looks at it next (epoch s); both removed once it is issued or rejected.
+    einvoice_due = UnicodeAttribute(null=True)
+    einvoice_due_at = NumberAttribute(null=True)
+    # Where the provider's document (PDF) is kept in the documents bucket, once fetched (services/einvoices.py)
+    einvoice_document_key = UnicodeAttribute(null=True)
 
     by_customer = InvoicesByCustomer()
     by_customer_status = InvoicesByCustomerStatus()

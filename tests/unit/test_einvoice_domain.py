@@ -107,3 +107,78 @@ def test_spreading_a_vat_amount_adds_up_exactly(weights, total):
     if sum(weights):
         for w, s in zip(weights, shares, strict=True):
             assert abs(Fraction(w * total, sum(weights)) - s) < 1
+
+
+# -- adjusting invoices (Decree 70/2025) --------------------------------------------------------
+
+
+def basis_for(bill: t.Bill) -> e.Basis:
+    return e.Basis(
+        lines=tuple(e.bill_lines(bill.lines)),
+        total=bill.total,
+        issued_on="2023-07-06",
+        period="2023-06",
+        customer_name="Khách hàng 0001",
+        customer_address="Phường 5",
+        old_index=275,
+        new_index=275 + bill.consumption_m3,
+        consumption_m3=bill.consumption_m3,
+    )
+
+
+def test_an_adjustment_states_the_differences_per_item():
+    versions = [v for v in VERSIONS if v.key == "camau-city#household"]
+    before = basis_for(t.price(11, date(2023, 6, 5), date(2023, 7, 5), versions))
+    after = basis_for(t.price(15, date(2023, 6, 5), date(2023, 7, 5), versions))
+    req = e.build_adjustment("INV-1#ADJ-1", AT, SELLER, BUYER, before, after)
+    assert req is not None and req.invoice_id == "INV-1#ADJ-1"
+    # The first tier is unchanged and left out; the second grows by 4 m³; the fee follows.
+    assert [(i.name.split(" (")[0], i.quantity, i.amount) for i in req.items] == [
+        ("Tiền nước 10–20 m³", 4, 4 * 7450),
+        ("Phí BVMT nước thải 10% / Waste-water fee 10%", None, 2980),  # 10% of the water's 29,800 more
+    ]
+    assert req.total == after.total - before.total and e.adds_up(req)
+    assert e.build_adjustment("INV-1#ADJ-1", AT, SELLER, BUYER, before, before) is None  # nothing moved
+
+
+def test_a_basis_round_trips_through_json_exactly():
+    versions = [v for v in VERSIONS if v.key == "camau-city#household"]
+    basis = basis_for(t.price(11, date(2023, 6, 5), date(2023, 7, 20), versions))  # prorated: fractional m³
+    import json
+
+    assert e.Basis.from_json(json.loads(json.dumps(basis.to_json()))) == basis
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    key=st.sampled_from(KEYS),
+    m3=st.tuples(st.integers(0, 3000), st.integers(0, 3000)),
+    days=st.tuples(st.integers(20, 40), st.integers(20, 40)),
+    persons=st.integers(1, 8),
+    charges=st.sampled_from([(), (CHARGE,), (CHARGE, FREE_CHARGE)]),
+)
+def test_the_original_plus_its_adjustment_is_the_corrected_bill(key, m3, days, persons, charges):
+    """Per VAT treatment, what the original says plus what the adjustment says is what the corrected
+    bill says: taxable amount and VAT, to the đồng; and the adjustment's total is the difference."""
+    versions = [replace(v, charges=charges) for v in VERSIONS if v.key == key]
+    start = date(2024, 3, 1)
+    try:
+        bills = [t.price(q, start, start + timedelta(days=d), versions, persons=persons) for q, d in zip(m3, days)]
+    except t.TariffError:
+        return
+    before, after = basis_for(bills[0]), basis_for(bills[1])
+    adj = e.build_adjustment("I#ADJ-1", AT, SELLER, BUYER, before, after)
+    if adj is None:
+        assert before.money() == after.money() or before.total == after.total
+        return
+    assert e.adds_up(adj) and adj.total == after.total - before.total
+
+    def groups(req: e.EInvoiceRequest | None) -> dict:
+        return {g.vat_percent: (g.taxable, g.vat) for g in (req.vat_groups if req else ())}
+
+    orig = groups(e.build_request("I", AT, SELLER, BUYER, before.lines))
+    corrected = groups(e.build_request("I", AT, SELLER, BUYER, after.lines))
+    delta = groups(adj)
+    for rate in set(orig) | set(corrected) | set(delta):
+        o, c, d = orig.get(rate, (0, 0)), corrected.get(rate, (0, 0)), delta.get(rate, (0, 0))
+        assert (o[0] + d[0], o[1] + d[1]) == c

@@ -30,6 +30,14 @@ def test_a_whole_provider_is_taken():
     assert "local-only" not in repr(s)
 
 
+def test_corrections_are_adjusting_invoices_unless_replacement_is_chosen():
+    env = {"STAGE": "test", **VIETTEL, "EINVOICE_PASSWORD": "local-only"}
+    assert load_settings(env).einvoice_corrections == "adjustment"
+    assert load_settings({**env, "EINVOICE_CORRECTIONS": "Replacement"}).einvoice_corrections == "replacement"
+    with pytest.raises(ConfigError, match="EINVOICE_CORRECTIONS must be adjustment or replacement"):
+        load_settings({**env, "EINVOICE_CORRECTIONS": "cancel"})
+
+
 @pytest.mark.parametrize("left_out", sorted(VIETTEL.keys() - {"EINVOICE_PROVIDER"}))
 def test_a_half_configured_provider_is_refused_naming_what_is_missing(left_out):
     env = {"STAGE": "test", **VIETTEL, "EINVOICE_PASSWORD": "local-only"}
