@@ -13,7 +13,19 @@ import traceback
 
 from bench.common import BUILD, ms
 
-SECTIONS = ("coldstart", "package", "dynamodb", "billing", "pdf", "ipn", "readings", "imports", "reminders", "load")
+SECTIONS = (
+    "coldstart",
+    "package",
+    "dynamodb",
+    "billing",
+    "pdf",
+    "document",
+    "ipn",
+    "readings",
+    "imports",
+    "reminders",
+    "load",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
                 from bench import pdf
 
                 result["pdf"] = pdf.run()
+            elif section == "document":
+                from bench import document
+
+                result["document"] = document.run()
             elif section == "ipn":
                 from bench import ipn
 

@@ -101,6 +101,9 @@ class Settings:
     debit_run_at: str = "07:00"
     # Where uploaded files go (customer book); a globally unique S3 bucket name in AWS.
     imports_bucket: str = "cskh-local-imports"
+    # The legal e-invoices' documents, fetched once from the provider and kept 10 years (docs/einvoice.md):
+    # a bucket of their own, without the imports bucket's expiry; globally unique in AWS.
+    documents_bucket: str = "cskh-local-documents"
     # Local stage only: where the notification worker also writes SMS so a
     # developer (and the end-to-end tests) can read one-time codes.
     local_sms_outbox: str | None = None
@@ -238,6 +241,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         invoice_template=_invoice_template(env.get("INVOICE_TEMPLATE") or "1"),
         invoice_symbol=_invoice_symbol(env.get("INVOICE_SYMBOL") or "C{yy}TAA"),
         imports_bucket=_bucket(env.get("IMPORTS_BUCKET") or f"{prefix}imports".lower()),
+        documents_bucket=_documents_bucket(env.get("DOCUMENTS_BUCKET") or f"{prefix}documents".lower()),
         vnpay_tmn_code=_tmn_code(env.get("VNPAY_TMN_CODE") or Settings.vnpay_tmn_code),
         vnpay_hash_secret=vnpay_secret,
         vnpay_hash_secret_param=vnpay_param,
@@ -498,6 +502,9 @@ _hhmm = _matching(r"([01]\d|2[0-3]):[0-5]\d", "DEBIT_RUN_AT must be HH:MM (Vietn
 _app_version = _matching(r"\d{1,4}(\.\d{1,4}){0,3}", "MIN_STAFF_APP_VERSION must be a dotted version such as 1.4.2")
 _bucket = _matching(
     r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "IMPORTS_BUCKET must be a valid S3 bucket name (3-63 of a-z, 0-9, '.', '-')"
+)
+_documents_bucket = _matching(
+    r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "DOCUMENTS_BUCKET must be a valid S3 bucket name (3-63 of a-z, 0-9, '.', '-')"
 )
 _tmn_code = _matching(r"[A-Za-z0-9]{8}", "VNPAY_TMN_CODE must be 8 letters or digits")
 _tax_code = _matching(r"\d{10}(-\d{3})?", "SELLER_TAX_CODE must be a 10-digit tax code (optionally -NNN)")

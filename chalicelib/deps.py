@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.partner_secrets import CachedSecrets
     from chalicelib.adapters.queues import SqsPublisher
     from chalicelib.adapters.vnpay_client import VnpayClient
+    from chalicelib.ports.documents import DocumentStore
     from chalicelib.ports.einvoices import EInvoiceProvider
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.auth import AuthService
@@ -150,7 +151,20 @@ def invoices() -> InvoiceService:
     from chalicelib.services.invoices import InvoiceService
     from chalicelib.store.invoices import InvoiceStore
 
-    return InvoiceService(invoices=InvoiceStore(), settings=get_settings(), page_max=get_settings().invoice_page_max)
+    return InvoiceService(
+        invoices=InvoiceStore(),
+        settings=get_settings(),
+        page_max=get_settings().invoice_page_max,
+        documents=documents(),
+    )
+
+
+@_provider
+def documents() -> DocumentStore:
+    """The legal e-invoices' documents (DOCUMENTS_BUCKET): the worker keeps them, the API signs links."""
+    from chalicelib.adapters.documents import S3Documents
+
+    return S3Documents(get_settings().documents_bucket)
 
 
 @_provider

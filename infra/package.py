@@ -356,7 +356,67 @@ def data_resources(stage: str) -> Template:
             },
         },
     }
+    resources.update(documents_bucket(settings))
     return resources
+
+
+def documents_bucket(settings) -> Template:
+    """The legal e-invoices' documents (services/einvoices.py, docs/einvoice.md): a bucket of its own,
+    because the imports bucket expires what it holds and these are kept 10 years (Decree 123/2020). No
+    expiry; versioned, so an overwrite or a delete keeps the earlier version; private (public access
+    blocked, ACLs off, links are presigned), encrypted at rest (SSE-S3) and reachable over TLS only."""
+    return {
+        "DocumentsBucket": {
+            "Type": "AWS::S3::Bucket",
+            **KEEP,
+            "Properties": {
+                "BucketName": settings.documents_bucket,
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "Id": "abort-incomplete-uploads",
+                            "Status": "Enabled",
+                            "Prefix": "",
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        }
+                    ]
+                },
+            },
+        },
+        "DocumentsBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "DocumentsBucket"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "TlsOnly",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [
+                                {"Fn::GetAtt": ["DocumentsBucket", "Arn"]},
+                                {"Fn::Sub": "${DocumentsBucket.Arn}/*"},
+                            ],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                },
+            },
+        },
+    }
 
 
 # -- the API and the functions ----------------------------------------------
@@ -706,6 +766,16 @@ def policy_for(stage: str, fn: Function) -> dict:
         statements.append(
             _statement("ImportFiles", ["s3:GetObject", "s3:PutObject"], [f"arn:aws:s3:::{s.imports_bucket}/imports/*"])
         )
+    if fn.kind == "api" or fn.name == "einvoices_worker":
+        # The legal e-invoices' documents (docs/einvoice.md): the worker keeps each once, the API signs the
+        # links it redirects to (a presigned GET acts with the signer's rights).
+        statements.append(
+            _statement(
+                "EInvoiceDocuments",
+                ["s3:PutObject"] if fn.name == "einvoices_worker" else ["s3:GetObject"],
+                [f"arn:aws:s3:::{s.documents_bucket}/einvoices/*"],
+            )
+        )
     if fn.name == "partner_daily_files":
         # Bill-pay partners' daily files (services/partner_files.py). The API (a partner's own file) and the
         # imports worker (its compare and result) keep theirs under imports/ too: ImportFiles covers them.
@@ -1040,6 +1110,7 @@ def placeholders(stage: str) -> list[str]:
     values = {
         "VNPAY_TMN_CODE": s.vnpay_tmn_code,
         "IMPORTS_BUCKET": s.imports_bucket,
+        "DOCUMENTS_BUCKET": s.documents_bucket,
         "PAYMENT_LINK_BASE": s.payment_link_base,
         "REMINDER_EMAIL_FROM": s.reminder_email_from,
         "SELLER_TAX_CODE": s.seller_tax_code,

@@ -93,8 +93,10 @@ def create_queues() -> dict[str, str]:
 def create_buckets() -> None:
     s = get_settings()
     s3 = boto3.client("s3", region_name=s.region, endpoint_url=s.aws_endpoint)
-    if s.imports_bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
-        s3.create_bucket(Bucket=s.imports_bucket, CreateBucketConfiguration={"LocationConstraint": s.region})
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for bucket in (s.imports_bucket, s.documents_bucket):
+        if bucket not in existing:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s.region})
 
 
 def main() -> None:

@@ -31,15 +31,23 @@ def get_invoice(invoice_id):
 @bp.route("/v1/invoices/{invoice_id}/pdf", methods=["GET"], authorizer=bearer)
 @api
 def get_invoice_pdf(invoice_id):
-    # API Gateway returns binary only when the caller's Accept names the type:
-    # the apps ask with `Accept: application/pdf`.
-    filename, pdf = deps.invoices().pdf(identity(bp.current_request), invoice_id)
+    from chalicelib.services.invoices import StoredPdf  # (deps loads services on first use, and so here)
+
+    document = deps.invoices().pdf(identity(bp.current_request), invoice_id)
+    if isinstance(document, StoredPdf):
+        # The legal e-invoice, kept once in S3: a redirect to a link that works for 5 minutes. Not cached:
+        # the next request signs a new one. (Clients drop the Authorization header on the cross-host hop.)
+        return Response(
+            body="", status_code=302, headers={"Location": document.url, "Cache-Control": "private, no-store"}
+        )
+    # Our payment notice, rendered now. API Gateway returns binary only when the caller's Accept names
+    # the type: the apps ask with `Accept: application/pdf`.
     return Response(
-        body=pdf,
+        body=document.body,
         status_code=200,
         headers={
             "Content-Type": "application/pdf",
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": f'attachment; filename="{document.filename}"',
             "Cache-Control": "private, no-store",
         },
     )

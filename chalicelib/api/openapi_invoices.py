@@ -70,14 +70,28 @@ PATHS: dict[str, Any] = {
     },
     "/v1/invoices/{invoice_id}/pdf": {
         "get": {
-            "summary": "The invoice as a PDF document (Vietnamese, with a QR to pay once payments exist)",
+            "summary": "The invoice as a PDF: the legal e-invoice once the provider issued it, else the payment "
+            "notice (Vietnamese, with QR codes to pay)",
+            "description": "An invoice whose legal e-invoice document is kept (its detail's `einvoice.document` is "
+            "true) answers 302 to a link that downloads that PDF for 5 minutes; follow it without the "
+            "Authorization header. Otherwise our own PDF, the payment notice, in the answer.",
             "tags": ["customers"],
             "security": [{"bearer": []}],
             "parameters": [path_param("invoice_id", INVOICE_ID)],
             "responses": {
                 "200": {
-                    "description": "PDF",
+                    "description": "The payment notice (no legal document kept yet, or e-invoices are off)",
                     "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "302": {
+                    "description": "The legal e-invoice's document: a presigned link, valid 5 minutes",
+                    "headers": {
+                        "Location": {
+                            "description": "the link (HTTPS, signed; names the file hoa-don-dien-tu-*.pdf)",
+                            "schema": {"type": "string", "format": "uri"},
+                        },
+                        "Cache-Control": {"schema": {"type": "string", "enum": ["private, no-store"]}},
+                    },
                 },
                 **error_responses(401, 403, 404),
             },

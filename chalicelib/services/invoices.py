@@ -1,7 +1,13 @@
-"""Reading invoices: a customer sees only the codes linked to its account."""
+"""Reading invoices: a customer sees only the codes linked to its account.
+
+An invoice's PDF: the legal e-invoice's document when one is kept (a short-lived link to it,
+docs/einvoice.md "The document, stored once"); otherwise our own PDF, rendered now: the payment
+notice with its QR codes, for a bill not issued by the provider yet or a utility without one."""
 
 from __future__ import annotations
 
+import posixpath
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.config import Settings
@@ -10,17 +16,44 @@ from chalicelib.domain.identifiers import INVOICE_ID_RE
 from chalicelib.domain.shapes import to_json
 from chalicelib.domain.tokens import Identity
 from chalicelib.errors import Forbidden, NotFound, ValidationError, invalid_cursor
-from chalicelib.ports.invoices import Invoices
+from chalicelib.ports.documents import DocumentStore
+from chalicelib.ports.invoices import InvoiceRecord, Invoices
 from chalicelib.services import vietqr
 from chalicelib.services.auth import customer_code
 from chalicelib.services.shapes_invoices import CustomerInvoice, InvoicePage, detail_fields, summary_of
 
+# How long a link to a kept document works: enough to follow the redirect and download, too short to share.
+DOCUMENT_LINK_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    """Our own PDF (the payment notice), rendered for this request."""
+
+    filename: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class StoredPdf:
+    """The legal e-invoice's document, kept once: a link that downloads it for DOCUMENT_LINK_SECONDS."""
+
+    url: str
+
 
 class InvoiceService:
-    def __init__(self, *, invoices: Invoices, settings: Settings, page_max: int = 50) -> None:
+    def __init__(
+        self,
+        *,
+        invoices: Invoices,
+        settings: Settings,
+        page_max: int = 50,
+        documents: DocumentStore | None = None,
+    ) -> None:
         self.invoices = invoices
         self.settings = settings
         self.page_max = page_max
+        self.documents = documents
 
     def list_for_customer(
         self, identity: Identity, code: str, status: str | None, limit: str | None, cursor: str | None
@@ -52,10 +85,16 @@ class InvoiceService:
         answer: dict[str, Any] = to_json(page)
         return answer
 
-    def pdf(self, identity: Identity, invoice_id: str) -> tuple[str, bytes]:
+    def pdf(self, identity: Identity, invoice_id: str) -> RenderedPdf | StoredPdf:
+        record = self._owned(identity, invoice_id)
+        key = record.einvoice_document_key
+        if key and self.documents is not None:
+            name = posixpath.basename(key)
+            return StoredPdf(self.documents.url(key, f"hoa-don-dien-tu-{name}", DOCUMENT_LINK_SECONDS))
+        # Not issued by the provider yet (or no provider): the payment notice, rendered now.
         from chalicelib.documents.invoice_pdf import render_invoice_pdf  # deferred: fpdf2 is a cold-start cost
 
-        invoice = self.get(identity, invoice_id)
+        invoice = self._shown(record)
         s = self.settings
         seller = {
             "name": s.seller_name,
@@ -68,13 +107,19 @@ class InvoiceService:
         qr = f"{s.payment_link_base}{invoice['invoice_id']}" if invoice["status"] == "unpaid" else None
         # And, beside it, the VietQR of a free bank transfer of what is open (it never expires).
         transfer = invoice["transfer"] if invoice["vietqr_payload"] and invoice["status"] == "unpaid" else None
-        return f"hoa-don-{invoice['invoice_id']}.pdf", render_invoice_pdf(invoice, seller, qr, transfer)
+        return RenderedPdf(f"hoa-don-{invoice['invoice_id']}.pdf", render_invoice_pdf(invoice, seller, qr, transfer))
 
     def get(self, identity: Identity, invoice_id: str) -> dict[str, Any]:
+        return self._shown(self._owned(identity, invoice_id))
+
+    def _owned(self, identity: Identity, invoice_id: str) -> InvoiceRecord:
         invoice = self.invoices.get(invoice_id) if INVOICE_ID_RE.match(invoice_id) else None
         # Someone else's invoice is answered exactly like a missing one.
         if invoice is None or not identity.owns(invoice.customer_code):
             raise NotFound("no such invoice", "Không tìm thấy hoá đơn.", code="INVOICE_NOT_FOUND")
+        return invoice
+
+    def _shown(self, invoice: InvoiceRecord) -> dict[str, Any]:
         detail = detail_fields(invoice)
         # Paying it by bank transfer: the reference to write, and the VietQR of what is open.
         transfer = vietqr.for_invoice(self.settings, detail)

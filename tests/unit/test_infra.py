@@ -630,7 +630,7 @@ def test_data_is_kept_but_a_failed_first_create_is_cleaned_up(stage):
             for k, r in template["Resources"].items()
             if r.get("Type") in ("AWS::DynamoDB::Table", "AWS::S3::Bucket")
         }
-        assert len(kept) == len(ALL_MODELS) + 1
+        assert len(kept) == len(ALL_MODELS) + 2  # the imports bucket and the documents bucket
         for logical_id, resource in kept.items():
             assert resource["DeletionPolicy"] == "RetainExceptOnCreate", logical_id
             assert resource["UpdateReplacePolicy"] == "Retain", logical_id
@@ -825,6 +825,7 @@ def test_prod_is_not_packaged_with_the_shipped_placeholders(monkeypatch, tmp_pat
     assert {item.split("=")[0].split(" ")[0] for item in left} == {
         "VNPAY_TMN_CODE",
         "IMPORTS_BUCKET",
+        "DOCUMENTS_BUCKET",
         "PAYMENT_LINK_BASE",
         "REMINDER_EMAIL_FROM",
         "SELLER_TAX_CODE",
@@ -845,6 +846,7 @@ def test_prod_is_not_packaged_with_the_shipped_placeholders(monkeypatch, tmp_pat
     real = {
         "VNPAY_TMN_CODE": "CAWACO01",
         "IMPORTS_BUCKET": "cskh-prod-imports-123456789012",
+        "DOCUMENTS_BUCKET": "cskh-prod-documents-123456789012",
         "PAYMENT_LINK_BASE": "https://cskh.capnuoccamau.vn/?invoice=",
         "SELLER_TAX_CODE": "2000100190",
         "REMINDER_EMAIL_FROM": "CAWACO <no-reply@capnuoccamau.vn>",
@@ -970,3 +972,21 @@ def test_dynamodb_calls_are_bounded_on_aws_and_not_on_dynamodb_local():
     assert deployed.stdout.split() == ["2", "5"], deployed.stdout + deployed.stderr
     local = subprocess.run([sys.executable, "-c", snippet], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert local.stdout.split() == ["15", "30"], local.stdout + local.stderr
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_documents_bucket_keeps_legal_invoices_private_encrypted_and_unexpired(stage):
+    """The e-invoices' documents are kept 10 years (docs/einvoice.md): their own bucket, never the imports
+    bucket (whose lifecycle expires what it holds); no expiry, versioned, private, SSE, TLS only."""
+    resources = infra.build_template(stage)["Resources"]
+    props = resources["DocumentsBucket"]["Properties"]
+    settings = infra.stage_settings(stage)
+    assert props["BucketName"] == settings.documents_bucket != settings.imports_bucket
+    sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert sse["SSEAlgorithm"] == "AES256"
+    assert all(props["PublicAccessBlockConfiguration"].values()) and len(props["PublicAccessBlockConfiguration"]) == 4
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = props["LifecycleConfiguration"]["Rules"]
+    assert not [r for r in rules if "ExpirationInDays" in r or "NoncurrentVersionExpiration" in r or "Transitions" in r]
+    deny = resources["DocumentsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
