@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.services.chat import ChatService
     from chalicelib.services.collections import CollectionService
     from chalicelib.services.debits import DebitService
+    from chalicelib.services.einvoice_sweep import EInvoiceSweep
     from chalicelib.services.einvoices import EInvoiceService
     from chalicelib.services.health import HealthService
     from chalicelib.services.imports import ImportService
@@ -258,6 +259,15 @@ def einvoice_issuer() -> EInvoiceService | None:
         documents=documents(),
         corrections=s.einvoice_corrections,
     )
+
+
+@_provider
+def einvoice_sweep() -> EInvoiceSweep:
+    """The scheduled sweep re-queuing charged invoices whose e-invoice is still due (never the provider's password)."""
+    from chalicelib.services.einvoice_sweep import EInvoiceSweep
+    from chalicelib.store.einvoice_due import EInvoiceDueStore
+
+    return EInvoiceSweep(due=EInvoiceDueStore(), publisher=publisher(), clock=clock(), einvoices_on=einvoices_on)
 
 
 @_provider

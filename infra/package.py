@@ -695,6 +695,8 @@ def policy_for(stage: str, fn: Function) -> dict:
         "run_debits": ("channel_requests", "customers", "invoices", "debit_requests", "audit"),
         # E-invoices (jobs/einvoices.py): the invoice and its buyer read, the provider's answer written.
         "einvoices_worker": ("invoices", "customers"),
+        # The sweep (jobs/einvoices.py): due invoices from their sparse index, re-queued, looked at again later.
+        "einvoices_sweep": ("invoices",),
     }
     if fn.kind == "api" or fn.name in job_tables:
         wanted = None if fn.kind == "api" else set(job_tables[fn.name])
@@ -814,8 +816,9 @@ def policy_for(stage: str, fn: Function) -> dict:
                 [f"arn:aws:sqs:*:*:{s.queue_name(job_queues[fn.name])}"],
             )
         )
-    if fn.name == "readings_worker":
-        # A billed reading's invoice goes to the e-invoice provider's queue (services/billing.py).
+    if fn.name in ("readings_worker", "einvoices_sweep"):
+        # A billed reading's invoice goes to the e-invoice provider's queue (services/billing.py); the sweep
+        # queues again the ones whose e-invoice is still due (services/einvoice_sweep.py).
         statements.append(
             _statement(
                 "EnqueueEInvoices",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalice import Blueprint
+from chalice import Blueprint, Rate
 
 from chalicelib import deps
 from chalicelib.config import get_settings
@@ -46,3 +46,11 @@ def handle_batch(event: dict, context=None) -> PartialItemFailureResponse:
 def einvoices_worker(event):
     start_job(event)
     return handle_batch(event.to_dict(), event.context)
+
+
+@bp.schedule(Rate(10, unit=Rate.MINUTES))
+def einvoices_sweep(event):
+    """Charged invoices whose e-invoice is still due (a lost publish, pending for hours) are queued again
+    (services/einvoice_sweep.py): a page per run, from the sparse index, never a Scan."""
+    start_job(event)
+    return deps.einvoice_sweep().run()

@@ -70,6 +70,9 @@ class InvoiceRecord(InvoiceLike, Protocol):
     def paid_amount(self) -> float | None: ...
     @property
     def written_off(self) -> float | None: ...
+    @property
+    def einvoice_document_key(self) -> str | None:
+        """Where the legal e-invoice's document is kept (ports/documents.py), once fetched."""
 
 
 class TariffRecord(Protocol):
@@ -148,6 +151,9 @@ class NewInvoice:
     written_off: int | None = None
     paid_at: str | None = None
     invoice_number: int | None = None
+    # With a provider configured: in the e-invoice sweep's index until issued (domain/einvoice_due.py).
+    einvoice_due: str | None = None
+    einvoice_due_at: int | None = None
 
 
 @dataclass

@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from chalicelib.config import Settings
+from chalicelib.domain import einvoice_due
 from chalicelib.domain import invoices as invoice_rules
 from chalicelib.domain import ledger as ledger_rules
 from chalicelib.domain import tariff as tariff_rules
@@ -256,6 +257,9 @@ class BillingService:
         ):
             raise AssertionError("invoice lines do not add up")  # never expected: the engine guarantees it
         now = self.clock.now()
+        if self.publisher is not None and self.einvoices_on():
+            # The sweep re-queues it if the publish below is lost (services/einvoice_sweep.py).
+            invoice.einvoice_due, invoice.einvoice_due_at = einvoice_due.DUE_PARTITION, einvoice_due.first_look(now)
         current = self.ledger.invoice(invoice_id) if replace_unpaid else None
         issued: NewInvoice | InvoiceRecord = invoice
         unclear: set[int] = set()  # numbers of attempts that may have been written all the same
@@ -302,8 +306,8 @@ class BillingService:
         """The charged invoice goes to the e-invoice provider's queue (services/einvoices.py), after it
         is written: a queue that fails loses no invoice and fails no charge. It is logged (alarmed on
         like any error), and the invoice stays without an e-invoice status (einvoice null in its detail) until
-        it is queued again: by the next charge of the same invoice (a correction), or by hand; a scheduled
-        sweep of charged invoices without one is not built yet (docs/einvoice.md)."""
+        it is queued again: by the sweep (services/einvoice_sweep.py: the invoice was written due, minutes
+        on), or by the next charge of the same invoice (a correction)."""
         if self.publisher is None or not self.einvoices_on():
             return
         message = EInvoiceToIssue(invoice_id=invoice_id)

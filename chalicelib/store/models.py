@@ -281,6 +281,19 @@ class InvoicesByDueDate(GlobalSecondaryIndex):
     invoice_id = UnicodeAttribute(range_key=True)
 
 
+class InvoicesEInvoiceDue(GlobalSecondaryIndex):
+    """Sparse: charged invoices whose e-invoice is not settled yet (issue 17), by when the sweep
+    (services/einvoice_sweep.py) looks at them next. An invoice is in it from its charge (with a
+    provider configured) until issued or rejected (store/einvoices.py removes the key): never a Scan."""
+
+    class Meta:
+        index_name = "by_einvoice_due"
+        projection = AllProjection()
+
+    einvoice_due = UnicodeAttribute(hash_key=True)
+    einvoice_due_at = NumberAttribute(range_key=True)
+
+
 class InvoiceModel(Model):
     Meta = _meta("invoices")
 
@@ -354,6 +367,7 @@ class InvoiceModel(Model):
     by_customer = InvoicesByCustomer()
     by_customer_status = InvoicesByCustomerStatus()
     by_due_date = InvoicesByDueDate()
+    by_einvoice_due = InvoicesEInvoiceDue()
 
 
 # -- payments ---------------------------------------------------------------

@@ -163,9 +163,11 @@ def test_the_readings_and_einvoices_workers_may_do_what_issuing_an_einvoice_does
     """A billed reading queues its invoice for the e-invoice provider (SQS, not the memory publisher);
     the e-invoices worker reads it and writes the provider's answer (the provider faked in memory)."""
     from chalicelib.adapters.queues import SqsPublisher
+    from chalicelib.config import get_settings
     from chalicelib.jobs.einvoices import handle_batch as einvoices_batch
     from chalicelib.jobs.readings import handle_batch
     from chalicelib.store.models import InvoiceModel
+    from infra.package import stage_settings
     from tests.api.test_einvoices import FakeProvider
 
     deps.override("einvoices", FakeProvider())
@@ -179,7 +181,46 @@ def test_the_readings_and_einvoices_workers_may_do_what_issuing_an_einvoice_does
     aws_calls.calls.clear()
     assert einvoices_batch(sqs_event({"invoice_id": invoice_id})) == {"batchItemFailures": []}
     assert InvoiceModel.get(invoice_id).einvoice_status == "issued"
-    assert denied("einvoices_worker", aws_calls.calls) == []
+    assert any(op == "PutObject" for _, op, _ in aws_calls.calls), "the provider's document was not kept"
+    alias = {get_settings().documents_bucket: stage_settings(STAGE).documents_bucket}
+    assert denied("einvoices_worker", aws_calls.calls, alias) == []
+
+
+def test_the_api_may_sign_the_link_to_a_kept_document_and_nothing_else_of_its_bucket():
+    """A presigned GET acts with the signer's rights: the API function's policy must allow s3:GetObject on
+    the documents (and the worker's must not be needed for it); no call is made to sign, so it is read here."""
+    from infra.package import app_functions, policy_for, stage_settings
+
+    bucket = stage_settings(STAGE).documents_bucket
+    api = policy_for(STAGE, next(f for f in app_functions() if f.name == "api_handler"))
+    worker = policy_for(STAGE, next(f for f in app_functions() if f.name == "einvoices_worker"))
+    document = f"arn:aws:s3:::{bucket}/einvoices/INV-01031059-202305/C26TAA-C26TAA00000001.pdf"
+    assert _allows(api, "s3:GetObject", document) and not _allows(api, "s3:PutObject", document)
+    assert _allows(worker, "s3:PutObject", document) and not _allows(worker, "s3:GetObject", document)
+    assert not _allows(api, "s3:GetObject", f"arn:aws:s3:::{bucket}/elsewhere.pdf")
+
+
+def test_the_einvoices_sweep_may_do_what_queuing_a_due_invoice_again_does(app, new_customer, aws_calls):
+    """The sweep reads the sparse index (a Query), queues the invoice (SQS) and moves its next look."""
+    from chalicelib.adapters.clock import FixedClock
+    from chalicelib.adapters.queues import SqsPublisher
+    from chalicelib.domain.einvoice_due import FIRST_LOOK_S
+    from chalicelib.jobs.readings import handle_batch
+    from tests.api.test_einvoices import FakeProvider
+
+    deps.override("einvoices", FakeProvider())
+    deps.override("publisher", SqsPublisher())
+    _, reading_id = _reading_sent(new_customer, "s-")
+    assert handle_batch(sqs_event({"reading_id": reading_id})) == {"batchItemFailures": []}
+    deps.override("clock", FixedClock(int(time.time()) + FIRST_LOOK_S + 1))
+    try:
+        aws_calls.calls.clear()
+        assert deps.einvoice_sweep().run()["queued"] >= 1
+    finally:
+        deps.reset()  # the clock moved on: no later test may see it
+    ops = {op for _, op, _ in aws_calls.calls}
+    assert {"Query", "SendMessage", "UpdateItem"} <= ops, ops
+    assert denied("einvoices_sweep", aws_calls.calls) == []
 
 
 def test_the_reminders_plan_and_worker_may_do_what_they_do(app, new_customer, aws_calls, monkeypatch):

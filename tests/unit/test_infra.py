@@ -406,6 +406,7 @@ def test_functions_have_the_stage_names_and_log_retention(packaged):
         "cskh-dev-payments_report",
         "cskh-dev-readings_worker",
         "cskh-dev-einvoices_worker",
+        "cskh-dev-einvoices_sweep",
         "cskh-dev-imports_worker",
         "cskh-dev-plan_reminders",
         "cskh-dev-reminders_worker",
