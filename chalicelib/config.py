@@ -267,6 +267,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         **_vietqr_settings(env, stage),
         **_bank_notification_settings(env, stage),
         **_einvoice_settings(env, stage),
+        einvoice_lookup_url=_lookup_url(env.get("EINVOICE_LOOKUP_URL") or "", stage),
     )
 
 
@@ -485,6 +486,16 @@ def _einvoice_settings(env: Mapping[str, str], stage: str) -> dict:
         einvoice_password_param=param,
         einvoice_corrections=corrections,
     )
+
+
+def _lookup_url(value: str, stage: str) -> str | None:
+    """EINVOICE_LOOKUP_URL: an http(s) URL (https in production), or unset."""
+    value = value.strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value) or (stage == "prod" and not value.startswith("https://")):
+        raise ConfigError("EINVOICE_LOOKUP_URL must be an http(s) URL (https in production)")
+    return value
 
 
 def _matching(pattern: str, complaint: str):

@@ -128,6 +128,7 @@ class InvoiceService:
             payment_reference=transfer.payment_reference,
             vietqr_payload=transfer.vietqr_payload,
             transfer=transfer,
+            einvoice_lookup_url=self.settings.einvoice_lookup_url if detail.get("einvoice") else None,
         )
         answer: dict[str, Any] = to_json(shown)
         return answer

@@ -167,6 +167,13 @@ class CustomerInvoice(InvoiceDetail):
         )
     )
     transfer: TransferView
+    einvoice_lookup_url: str | None = field(
+        default=None,
+        metadata=spec(
+            description="the provider's page where the buyer looks the e-invoice up with its lookup_code "
+            "(Tra cứu hoá đơn điện tử); null without an e-invoice or when the utility set none"
+        ),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,6 +23,9 @@ const STRINGS = {
       amountCol: "Thành tiền", total: "Tổng cộng", inWords: "Bằng chữ: {w}", l_water: "Tiền nước ({q} m³)",
       l_vat: "Thuế GTGT {r}%", l_env_fee: "Phí bảo vệ môi trường đối với nước thải {r}%",
       payThis: "Thanh toán hoá đơn này", pdf: "Tải hoá đơn PDF",
+      eiTitle: "Hoá đơn điện tử", eiSeries: "Ký hiệu", eiTemplate: "Mẫu số", eiLookup: "Mã tra cứu",
+      eiPending: "Hoá đơn điện tử đang được phát hành.",
+      eiWhere: "Tra cứu hoá đơn điện tử trên trang của nhà cung cấp bằng mã tra cứu {code}.",
       stOpen: "Sổ theo dõi công nợ của mã {code}",
       stOwes: "Còn phải trả {a}", stInCredit: "Đang có tiền thừa {a}", stSettled: "Không còn nợ",
       stCredit: "Tiền thừa trên tài khoản", stOpenSum: "Còn nợ trên hoá đơn", stOpenTitle: "Hoá đơn còn nợ",
@@ -76,6 +79,9 @@ const STRINGS = {
       total: "Total", inWords: "In words: {w}", l_water: "Water ({q} m³)", l_vat: "VAT {r}%",
       l_env_fee: "Waste-water environmental fee {r}%",
       payThis: "Pay this bill", pdf: "Download the PDF",
+      eiTitle: "E-invoice", eiSeries: "Series", eiTemplate: "Template", eiLookup: "Look-up code",
+      eiPending: "The e-invoice is being issued.",
+      eiWhere: "Look the e-invoice up on the provider's page with the look-up code {code}.",
       stOpen: "Account statement of code {code}",
       stOwes: "You owe {a}", stInCredit: "In credit: {a}", stSettled: "Nothing owed",
       stCredit: "Credit on the account", stOpenSum: "Open on bills", stOpenTitle: "Bills still open",
@@ -447,9 +453,20 @@ function renderInvoice() {
       h("thead", null, row("th", [[t("item")], [t("amountCol"), "num"]])),
       h("tbody", null, ...(inv.lines || []).map((l) => row("td", [[lineLabel(l)], [vnd(l.amount), "num"]]))),
       h("tfoot", null, row("td", [[t("total")], [vnd(inv.total), "num", "invoice-total"]]))),
-    inv.amount_in_words && state.lang === "vi" && h("p", { class: "words", text: t("inWords", { w: inv.amount_in_words }) }));
+    inv.amount_in_words && state.lang === "vi" && h("p", { class: "words", text: t("inWords", { w: inv.amount_in_words }) }),
+    einvoiceBox(inv));
   $("pay-one").hidden = inv.status !== "unpaid";
   $("method-one").hidden = inv.status !== "unpaid" || !canTransfer(inv.transfer);
+}
+
+// The legal e-invoice (issue 17): its number and where to look it up, or that it is being issued.
+function einvoiceBox(inv) {
+  const ei = inv.einvoice, url = /^https?:\/\//.test(inv.einvoice_lookup_url) && inv.einvoice_lookup_url;
+  return ei && h("section", { class: "einvoice" }, h("h2", { class: "sub", text: t("eiTitle") }),
+    ei.status !== "issued" ? h("p", { class: "muted", text: t("eiPending") }) : facts([["f_number", ei.number],
+      ["eiSeries", ei.series], ["eiTemplate", ei.template], ["f_issued", day(ei.issued_at)], ["eiLookup", ei.lookup_code]]),
+    ei.status === "issued" && h("p", { class: "muted" }, t("eiWhere", { code: ei.lookup_code }), url && " ",
+      url && h("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: url })));
 }
 
 // -- the account statement (sổ theo dõi công nợ): a positive balance is owed, a negative one credit

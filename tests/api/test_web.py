@@ -160,7 +160,8 @@ def test_every_text_of_the_page_exists_in_both_languages():
 def test_the_website_stays_small():
     sizes = {name: os.path.getsize(os.path.join(WEB_DIR, name)) for name in os.listdir(WEB_DIR)}
     assert set(sizes) == {"index.html", *TYPES}  # nothing else is shipped (or servable)
-    assert sum(sizes.values()) < 48 * 1024, sizes
+    # 48 KB until the e-invoice box (issue 17) took it to 49.8 KB; a budget, raised on purpose, not a target.
+    assert sum(sizes.values()) < 52 * 1024, sizes
 
 
 def test_the_website_routes_are_public_and_documented(app, api):

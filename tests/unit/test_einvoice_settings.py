@@ -104,3 +104,15 @@ def test_packaging_prod_refuses_a_half_configured_provider(monkeypatch, capsys):
         os.environ.update(saved)
     message = str(refused.value)
     assert "half configured" in message and "EINVOICE_BASE_URL" in message and "EINVOICE_PASSWORD_PARAM" in message
+
+
+def test_the_lookup_page_is_optional_and_an_https_url_in_production():
+    assert load_settings({"STAGE": "test"}).einvoice_lookup_url is None
+    page = "https://vinvoice.viettel.vn/utilities/invoice-search"
+    assert load_settings({"STAGE": "test", "EINVOICE_LOOKUP_URL": page}).einvoice_lookup_url == page
+    with pytest.raises(ConfigError, match="EINVOICE_LOOKUP_URL"):
+        load_settings({"STAGE": "test", "EINVOICE_LOOKUP_URL": "javascript:alert(1)"})
+    with pytest.raises(ConfigError, match="EINVOICE_LOOKUP_URL"):
+        load_settings(
+            _deployed(EINVOICE_PASSWORD_PARAM="/cskh/prod/einvoice-password", EINVOICE_LOOKUP_URL="http://x.vn/tra-cuu")
+        )
