@@ -22,7 +22,9 @@ now and then a 5xx: both by rate (random) or scripted, so tests are deterministi
 
 For tests (JSON):
   GET  /fake/health, /fake/invoices, /fake/calls
-  POST /fake/settings   {pending_rate, error_rate, pending_seconds, duplicate_as_error, delay_seconds}
+  POST /fake/settings   {pending_rate, error_rate, pending_seconds, duplicate_as_error, delay_seconds, down}
+                        (down: every S-Invoice call answers 503 until set false again)
+  GET  /tra-cuu?code=   the buyer's look-up page: an invoice by its look-up code (reservationCode)
   POST /fake/script     {"next": ["pending" | "5xx_before" | "5xx_after" | "slow_after" | "duplicate_error"]}
                         outcomes for the next create calls, in order (5xx_after and slow_after create
                         the invoice and lose the answer: an error, or an answer later than the client waits)
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hmac
+import html
 import json
 import os
 import random
@@ -124,6 +127,7 @@ class FakeSInvoice:
         self.pending_rate, self.error_rate = pending_rate, error_rate
         self.pending_seconds, self.delay_seconds = pending_seconds, delay_seconds
         self.duplicate_as_error = duplicate_as_error
+        self.down = False  # every S-Invoice call answers 503 (POST /fake/settings {"down": true})
         self.random = random.Random(seed)
         self.lock = threading.Lock()
         self.reset()
@@ -365,6 +369,27 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up waiting (slow_after): the invoice exists all the same
 
+    def _lookup_page(self, code: str) -> None:
+        """The buyer's look-up page (Viettel's is on its own site): an invoice by its look-up code."""
+        with self.fake.lock:
+            inv = next((i for i in self.fake.invoices.values() if code and i.reservation_code == code), None)
+        found = (
+            f"<p>Số {html.escape(inv.invoice_no() or '')} · mẫu số {html.escape(inv.template)} · "
+            f"tổng {html.escape(str((inv.body.get('summarizeInfo') or {}).get('totalAmountWithTax')))} VND</p>"
+            if inv is not None and inv.number is not None
+            else ("<p>Không tìm thấy hoá đơn.</p>" if code else "")
+        )
+        page = (
+            '<!doctype html><html lang="vi"><meta charset="utf-8"><title>Tra cứu hoá đơn điện tử (fake)</title>'
+            "<h1>Tra cứu hoá đơn điện tử</h1><form><label>Mã tra cứu <input name=code "
+            f'value="{html.escape(code)}"></label> <button>Tra cứu</button></form>{found}</html>'
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(min(length, MAX_BODY)) if length else b""
@@ -392,6 +417,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"invoices": rows})
         if path == "/fake/calls":
             return self._send(200, {"calls": list(fake.calls)})
+        if path == "/tra-cuu":
+            return self._lookup_page(dict(parse_qsl(urlsplit(self.path).query)).get("code", ""))
         return self._send(404, {"status": 404, "error": "Not Found"})
 
     def do_POST(self):
@@ -400,6 +427,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if path.startswith("/fake/"):
                 return self._fake_control(path, json.loads(raw or b"{}"))
+            if fake.down:
+                fake.calls.append({"call": "down", "path": path})
+                return self._send(503, {"status": 503, "error": "Service Unavailable", "message": "GENERAL"})
             if path == "/auth/login":
                 return self._send(*fake.login(json.loads(raw or b"{}")))
             if not fake.authorised(self.headers, _cookies(self.headers.get("Cookie", ""))):
@@ -425,6 +455,8 @@ class Handler(BaseHTTPRequestHandler):
                     setattr(fake, name, float(body[name]))
             if "duplicate_as_error" in body:
                 fake.duplicate_as_error = bool(body["duplicate_as_error"])
+            if "down" in body:
+                fake.down = bool(body["down"])
             return self._send(200, {"ok": True})
         if path == "/fake/script":
             with fake.lock:

@@ -323,6 +323,27 @@ def lambda_context(function_name: str, timeout_s: int = 60, memory_mb: int = 512
     return ctx
 
 
+def function_timeout(name: str, config_path: str | None = None) -> int:
+    """The function's Lambda timeout in seconds as .chalice/config.json deploys it (the local stage sets
+    none; dev's, else prod's, else Lambda's 60 s): a handler that checks its remaining time (the e-invoices
+    worker needs 70 s for a record) sees what it would in AWS."""
+    import json
+
+    path = config_path or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".chalice", "config.json"
+    )
+    try:
+        with open(path, encoding="utf-8") as f:
+            stages = json.load(f).get("stages", {})
+    except (OSError, ValueError):
+        return 60
+    for stage in ("local", "dev", "prod"):
+        timeout = stages.get(stage, {}).get("lambda_functions", {}).get(name, {}).get("lambda_timeout")
+        if isinstance(timeout, int) and timeout > 0:
+            return timeout
+    return 60
+
+
 def _region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-southeast-1"
 
@@ -408,8 +429,9 @@ class EventRunner:
 
     def invoke(self, name: str, event: dict) -> Any:
         handler = self.app.handler_map[name]
+        context = lambda_context(self.function_name(name), function_timeout(name))
         with self._invoke_lock:  # one invocation at a time keeps the local log readable
-            return handler(event, lambda_context(self.function_name(name)))
+            return handler(event, context)
 
     # -- SQS ---------------------------------------------------------------------
 

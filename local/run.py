@@ -43,6 +43,7 @@ DEFAULT_PORTS = {
     "VNPAY_SANDBOX_PORT": 8001,
     "CHAT_FAKES_PORT": 8002,
     "BANK_FAKES_PORT": 8003,
+    "EINVOICE_FAKE_PORT": 8004,
 }
 DEMO_CUSTOMERS = (
     ("01031059", "Dương Tấn Hiền: invoice 05/2023, 264 -> 275, 11 m³, 78.255 đ unpaid"),
@@ -65,8 +66,14 @@ _STACK_KEYS = (
     "VNPAY_RETURN_URL",
     "VNPAY_HASH_SECRET_PARAM",
     "VNPAY_IPN_ALLOWED_IPS",
+    # E-invoices: the local S-Invoice fake, always (einvoice_env; the password is the developer's to choose).
+    "EINVOICE_PROVIDER",
+    "EINVOICE_BASE_URL",
+    "EINVOICE_PASSWORD_PARAM",
 )
 DEFAULT_VNPAY_TMN_CODE = "CSKHDEMO"
+# The local S-Invoice's supplier, template (mẫu số) and series (ký hiệu): what `make run` registers with it.
+EINVOICE_FAKE_TAX_CODE, EINVOICE_FAKE_TEMPLATE, EINVOICE_FAKE_SERIES = "0100109106", "1/001", "C26TAA"
 _PREPARE = (
     "from local import bootstrap, seed; bootstrap.main(); print('demo data created (0 = already there):', seed.load())"
 )
@@ -93,6 +100,7 @@ class StackConfig:
     vnpay_sandbox_port: int = DEFAULT_PORTS["VNPAY_SANDBOX_PORT"]
     chat_fakes_port: int = DEFAULT_PORTS["CHAT_FAKES_PORT"]  # local/chat_fakes.py: Messenger and Zalo OA
     bank_fakes_port: int = DEFAULT_PORTS["BANK_FAKES_PORT"]  # local/bank_fakes.py: bank app, SePay, Casso
+    einvoice_fake_port: int = DEFAULT_PORTS["EINVOICE_FAKE_PORT"]  # local/einvoice_fake.py: Viettel S-Invoice
     state_dir: str = os.path.join(ROOT, ".local")
     persistent: bool = True  # DynamoDB Local on disk (make run) or in memory (tests)
     demo_password: str | None = None  # None: $DEMO_PASSWORD, else seed's documented default
@@ -122,6 +130,7 @@ class StackConfig:
             vnpay_sandbox_port=ports["VNPAY_SANDBOX_PORT"],
             chat_fakes_port=ports["CHAT_FAKES_PORT"],
             bank_fakes_port=ports["BANK_FAKES_PORT"],
+            einvoice_fake_port=ports["EINVOICE_FAKE_PORT"],
             vnpay_tmn_code=tmn_code,
         )
 
@@ -129,9 +138,9 @@ class StackConfig:
     def ephemeral(cls, state_dir: str, **overrides) -> StackConfig:
         """Free ports, DynamoDB in memory, state in `state_dir`: for tests."""
         ports = set()
-        while len(ports) < 6:
+        while len(ports) < 7:
             ports.add(engines.free_port())
-        api, ddb, moto, vnpay, chat, bank = sorted(ports)
+        api, ddb, moto, vnpay, chat, bank, einvoice = sorted(ports)
         overrides.setdefault("vnpay_ipn_retry_seconds", 1.0)
         return cls(
             api_port=api,
@@ -140,6 +149,7 @@ class StackConfig:
             vnpay_sandbox_port=vnpay,
             chat_fakes_port=chat,
             bank_fakes_port=bank,
+            einvoice_fake_port=einvoice,
             state_dir=str(state_dir),
             persistent=False,
             **overrides,
@@ -153,6 +163,7 @@ class StackConfig:
             "VNPAY_SANDBOX_PORT": self.vnpay_sandbox_port,
             "CHAT_FAKES_PORT": self.chat_fakes_port,
             "BANK_FAKES_PORT": self.bank_fakes_port,
+            "EINVOICE_FAKE_PORT": self.einvoice_fake_port,
         }
 
     @property
@@ -182,6 +193,10 @@ class StackConfig:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def einvoice_url(self) -> str:
+        return f"http://127.0.0.1:{self.einvoice_fake_port}"
 
 
 def read_jwt_secret(path: str) -> str | None:
@@ -295,6 +310,25 @@ def bank_env(base: dict) -> dict:
     }
 
 
+def einvoice_env(config: StackConfig, base: dict) -> dict:
+    """E-invoices on, through local/einvoice_fake.py (docs/einvoice.md): the API and the readings worker queue
+    charged invoices, the e-invoices worker issues them at the fake. Its supplier, template and series are the
+    fake's; the account is the developer's $EINVOICE_USERNAME / $EINVOICE_PASSWORD, else the documented demo
+    pair only the fake accepts (a local value in the processes' environment, never SSM)."""
+    from local.einvoice_fake import DEMO_PASSWORD, DEMO_USERNAME, PREFIX
+
+    return {
+        "EINVOICE_PROVIDER": "viettel",
+        "EINVOICE_BASE_URL": f"{config.einvoice_url}{PREFIX}/",
+        "EINVOICE_SUPPLIER_TAX_CODE": EINVOICE_FAKE_TAX_CODE,
+        "EINVOICE_TEMPLATE_CODE": EINVOICE_FAKE_TEMPLATE,
+        "EINVOICE_SERIES": EINVOICE_FAKE_SERIES,
+        "EINVOICE_USERNAME": base.get("EINVOICE_USERNAME") or DEMO_USERNAME,
+        "EINVOICE_PASSWORD": base.get("EINVOICE_PASSWORD") or DEMO_PASSWORD,
+        "EINVOICE_LOOKUP_URL": f"{config.einvoice_url}/tra-cuu",
+    }
+
+
 # --------------------------------------------------------------------------
 # One `make run` at a time; ports free
 # --------------------------------------------------------------------------
@@ -362,9 +396,8 @@ def check_ports(config: StackConfig) -> None:
         if port in seen:
             raise StackError(f"{seen[port]} and {name} are both {port}; give each its own port")
         seen[port] = name
-    wanted = ["API_PORT", "MOTO_PORT", "VNPAY_SANDBOX_PORT", "CHAT_FAKES_PORT", "BANK_FAKES_PORT"] + (
-        ["DYNAMODB_PORT"] if engines.java_available() else []
-    )
+    wanted = ["API_PORT", "MOTO_PORT", "VNPAY_SANDBOX_PORT", "CHAT_FAKES_PORT", "BANK_FAKES_PORT"]
+    wanted += ["EINVOICE_FAKE_PORT"] + (["DYNAMODB_PORT"] if engines.java_available() else [])
     for name in wanted:
         if port_in_use(ports[name]):
             raise StackError(
@@ -476,6 +509,7 @@ class Stack:
             self.env = app_env(cfg, ensure_jwt_secret(cfg.jwt_secret_path), vnpay_secret=vnpay_hash_secret(cfg))
             self.env.update(chat_env(cfg, self.env))
             self.env.update(bank_env(self.env))
+            self.env.update(einvoice_env(cfg, self.env))
             self._start_engines()
             self._check_abort()
             # Tables, queues and demo data are made while the API and the event
@@ -545,12 +579,30 @@ class Stack:
                     "0.5",  # SePay's 1, 1, 2, 3 ... minutes, compressed
                 ],
             )
+            # The account's pair reaches the fake through its environment, not its command line (ps).
+            self._spawn(
+                "einvoice",
+                [
+                    sys.executable,
+                    "-m",
+                    "local.einvoice_fake",
+                    "--port",
+                    str(cfg.einvoice_fake_port),
+                    "--tax-code",
+                    EINVOICE_FAKE_TAX_CODE,
+                    "--template",
+                    EINVOICE_FAKE_TEMPLATE,
+                    "--series",
+                    EINVOICE_FAKE_SERIES,
+                ],
+            )
             self._start_sms_tail()
             self._wait_setup(setup)
             self._wait_api()
             self._wait_url("vnpay", self.config.vnpay_url + "/sandbox/health")
             self._wait_url("chat", f"http://127.0.0.1:{cfg.chat_fakes_port}/fake/health")
             self._wait_url("bank", f"http://127.0.0.1:{cfg.bank_fakes_port}/fake/health")
+            self._wait_url("einvoice", f"{cfg.einvoice_url}/fake/health")
             return self
         except BaseException:
             self.stop()
@@ -789,6 +841,8 @@ class Stack:
             "{psid,text}, /fake/zalo/send {user_id,text}; replies in GET /fake/outbox; docs/chat.md)",
             f"  transfers  http://127.0.0.1:{cfg.bank_fakes_port}/bank-app (pay a VietQR code or a demo bill: "
             "SePay / Casso notify the API; docs/bank_notifications.md)",
+            f"  e-invoice  {cfg.einvoice_url} (fake Viettel S-Invoice: charged bills are issued in seconds; "
+            "GET /fake/invoices, /tra-cuu; docs/einvoice.md)",
             "",
             f"Demo logins (password: {password}):",
         ]
