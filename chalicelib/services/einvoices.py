@@ -148,11 +148,10 @@ class EInvoiceService:
                 "e-invoice: correction recorded", extra={"invoice_id": invoice_id, "id": correction.correction_id}
             )
             return None  # read again: the next pass issues it
-        if not did and invoice.einvoice_due:
-            # Nothing left to send, yet the sweep still has it (a correction that moved no money): this
-            # write of the settled state takes it out of the sweep's index.
-            if not self._write(invoice_id, state, state):
-                return None
+        # Nothing left to send, yet the sweep still has it (a correction that moved no money): this write
+        # of the settled state takes it out of the sweep's index.
+        if not did and invoice.einvoice_due and not self._write(invoice_id, state, state):
+            return None
         # Last: a document not ready yet brings the message back without holding a correction up.
         self._keep_document(invoice, state)
         return did or "already"

@@ -161,7 +161,7 @@ def test_a_correction_after_issue_is_due_again_until_its_adjusting_invoice_is_is
 def test_a_correction_that_moves_no_money_leaves_the_index_when_worked(api, admin, new_customer, sweeping):
     from tests.api.test_einvoices import _correct
 
-    provider, queue, _clock = sweeping
+    provider, _queue, _clock = sweeping
     code = new_customer().code
     invoice_id = _charge(api, admin, code)
     assert _work(invoice_id) == {"batchItemFailures": []}
