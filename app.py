@@ -19,6 +19,7 @@ from chalicelib.api import (
     partners,
     partners_admin,
     payments,
+    photos,
     privacy,
     readings,
     reminders,
@@ -58,6 +59,7 @@ for blueprint in (
     banks.bp,  # bank transfers notified by SePay / Casso
     reminders.bp,  # reminder preferences
     privacy.bp,  # personal data: the right of access
+    photos.bp,  # photos sent with reports (uploads straight to S3)
     staff.bp,
     readings.bp,
     collections.bp,  # field staff

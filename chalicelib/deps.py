@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from chalicelib.services.partners import PartnerService
     from chalicelib.services.partners_admin import PartnerAdminService
     from chalicelib.services.payments import PaymentService
+    from chalicelib.services.photos import PhotoService
     from chalicelib.services.privacy import PrivacyService
     from chalicelib.services.readings import ReadingService
     from chalicelib.services.refunds import RefundService
@@ -166,6 +167,15 @@ def documents() -> DocumentStore:
     from chalicelib.adapters.documents import S3Documents
 
     return S3Documents(get_settings().documents_bucket)
+
+
+@_provider
+def photos() -> PhotoService:
+    """Photos sent with reports (services/photos.py), kept under photos/ in the documents bucket."""
+    from chalicelib.adapters.objects import S3Objects
+    from chalicelib.services.photos import PhotoService
+
+    return PhotoService(objects=S3Objects(get_settings().documents_bucket))
 
 
 @_provider

@@ -778,6 +778,17 @@ def policy_for(stage: str, fn: Function) -> dict:
                 [f"arn:aws:s3:::{s.documents_bucket}/einvoices/*"],
             )
         )
+    if fn.kind == "api" or fn.name == "readings_worker":
+        # Photos sent with reports (services/photos.py): the API signs the upload forms and the links to show
+        # them (presigned requests act with the signer's rights) and checks what arrived; the readings worker
+        # checks a reading's photo.
+        statements.append(
+            _statement(
+                "ReportPhotos",
+                ["s3:PutObject", "s3:GetObject"] if fn.kind == "api" else ["s3:GetObject"],
+                [f"arn:aws:s3:::{s.documents_bucket}/photos/*"],
+            )
+        )
     if fn.name == "partner_daily_files":
         # Bill-pay partners' daily files (services/partner_files.py). The API (a partner's own file) and the
         # imports worker (its compare and result) keep theirs under imports/ too: ImportFiles covers them.

@@ -30,8 +30,12 @@ class S3Objects:
         )
         return {"url": form["url"], "fields": form["fields"]}
 
-    def download_url(self, key: str, expires: int = 900) -> str:
-        return _s3().generate_presigned_url("get_object", ExpiresIn=expires, Params={"Bucket": self.bucket, "Key": key})
+    def download_url(self, key: str, expires: int = 900, content_type: str | None = None) -> str:
+        params = {"Bucket": self.bucket, "Key": key}
+        if content_type is not None:
+            # Served as this type whatever the uploader declared (an upload's Content-Type is the client's word).
+            params["ResponseContentType"] = content_type
+        return _s3().generate_presigned_url("get_object", ExpiresIn=expires, Params=params)
 
     def size(self, key: str):
         from botocore.exceptions import ClientError

@@ -61,6 +61,7 @@ ROLE_ONLY = {
     "GET /v1/staff/routes/today": "the caller's own routes (checked below too)",
     "GET /v1/staff/reconciliation": "the caller's own receipts; a staff= parameter is ignored (below)",
     "POST /v1/staff/readings": "readings are stored under the caller; another's reading_id is a 409",
+    "POST /v1/staff/photos": "kept under the caller's own user name; a report names only its own (test_photos)",
 }
 # A new class, SIGNED: bill-pay partners (api/partners.py) carry no bearer token, so neither PUBLIC (they are
 # authenticated) nor a role's: each request is signed with the partner's own HMAC secret over its method,
@@ -418,6 +419,13 @@ def _channel_of_b(w):
         },
         token=w.a[1],
     )
+    assert r.status_code == 403 and r.json["code"] == "CUSTOMER_NOT_LINKED"
+
+
+@case("POST /v1/me/photos")
+def _photo_about_b(w):
+    body = {"purpose": "ticket", "customer_code": w.b[0].code, "content_type": "image/jpeg"}
+    r = w.api.post("/v1/me/photos", body, token=w.a[1])
     assert r.status_code == 403 and r.json["code"] == "CUSTOMER_NOT_LINKED"
 
 
