@@ -11,7 +11,7 @@ import requests
 from chalicelib import deps
 from chalicelib.domain import photos as rules
 from chalicelib.errors import ValidationError
-from tests.api.test_staff import new_staff  # noqa: F401 (a fixture)
+from tests.api.test_staff import PASSWORD, Staff
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
@@ -113,8 +113,14 @@ def test_bad_requests_and_codes_not_linked(api, registered, new_customer):
     assert r.status_code == 403 and r.json["code"] == "CUSTOMER_NOT_LINKED"
 
 
-def test_a_field_worker_uploads_under_its_own_name(api, new_staff):  # noqa: F811
-    staff = new_staff().signed_in()
+def test_a_field_worker_uploads_under_its_own_name(api, admin):
+    import secrets
+
+    # Names of its own: test_staff's counter restarts when this module imports it (a second module object).
+    username, imei = f"tst.photo{secrets.token_hex(3)}", f"86{secrets.randbelow(10**13):013d}"
+    body = {"username": username, "full_name": "Nguyễn Thị Ảnh", "branch": "TP Ca Mau", "password": PASSWORD}
+    assert api.post("/v1/admin/staff", body, token=admin).status_code == 201
+    staff = Staff(api, username, imei).signed_in()
     r = api.post(
         "/v1/staff/photos",
         {"purpose": "reading", "content_type": "image/jpeg"},
