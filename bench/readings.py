@@ -262,7 +262,7 @@ def _worker(n: int) -> dict:
         "cash": "billed",
         "bank_transfer": "billed",
         "authorised_debit": "billed",
-        "drop": "flagged",
+        "drop": "rejected",  # issue 18: a drop needs the meter photo (none here): read again
         "below": "rejected",
     }
     for kind, k in by_kind.items():

@@ -253,6 +253,9 @@ def _load_field_route(password: str, counts: dict, now: int) -> None:
         updated_by="system:seed",
     )
     counts["routes"] = int(_create(route))
+    from chalicelib.store.staff import StaffStore
+
+    StaffStore().write_stops(route, [])  # issue 18: when each customer's meter is read (self-reading's window)
 
 
 def _due(period: str) -> tuple[str, str]:

@@ -49,6 +49,57 @@ class ReadingRecord(Protocol):
     def processed_at(self) -> float | None: ...
     @property
     def staff_branch(self) -> str | None: ...
+    @property
+    def source(self) -> str | None:
+        """'customer' for a customer's own reading; None: the field staff's."""
+
+    @property
+    def account_id(self) -> str | None: ...
+    @property
+    def photo_id(self) -> str | None: ...
+    @property
+    def photo_key(self) -> str | None: ...
+    @property
+    def photo_type(self) -> str | None: ...
+    @property
+    def old_index(self) -> float | None: ...
+    @property
+    def consumption_m3(self) -> float | None: ...
+    @property
+    def period_start(self) -> str | None: ...
+    @property
+    def review(self) -> str | None: ...
+    @property
+    def reviewed_by(self) -> str | None: ...
+    @property
+    def reviewed_at(self) -> float | None: ...
+    @property
+    def review_note(self) -> str | None: ...
+
+
+class RouteStopRecord(Protocol):
+    """A customer on a route for one period (store.models.RouteStopModel)."""
+
+    @property
+    def customer_code(self) -> str: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def route_id(self) -> str: ...
+    @property
+    def staff(self) -> str: ...
+    @property
+    def read_on(self) -> str | None: ...
+    @property
+    def self_reading_id(self) -> str | None: ...
+    @property
+    def self_status(self) -> str | None: ...
+    @property
+    def self_index(self) -> float | None: ...
+    @property
+    def reread_reading_id(self) -> str | None: ...
+    @property
+    def reread_note(self) -> str | None: ...
 
 
 class RouteRecord(Protocol):
@@ -92,10 +143,29 @@ class Readings(Protocol):
         lat: float | None,
         lng: float | None,
         received_at: int,
+        source: str | None = None,
+        account_id: str | None = None,
+        photo_id: str | None = None,
+        photo_key: str | None = None,
+        photo_type: str | None = None,
     ) -> ReadingRecord | None:
         """Store a new reading, queued: None; if its id is taken, the stored one instead."""
 
     def get(self, reading_id: str, consistent: bool = False) -> ReadingRecord | None: ...
+
+    def set_photo(self, reading_id: str, photo_key: str, photo_type: str) -> None:
+        """The reading's photo, checked (its evidence)."""
+
+    def hold(
+        self, reading_id: str, reasons: list[Any], old_index: int, consumption: int, period_start: str, now: int
+    ) -> bool:
+        """Queued -> held for a manager's review; False if it had moved on."""
+
+    def held(self, limit: int, cursor: str | None) -> tuple[Sequence[ReadingRecord], str | None]:
+        """A page of held readings, oldest first, and the next page's cursor."""
+
+    def decide(self, reading_id: str, status: str, actor: str, note: str | None, now: int, reasons: list[Any]) -> bool:
+        """Held -> status ('queued' approved, 'rejected' to read again), once; False if not held any more."""
 
     def finish(
         self,
@@ -107,6 +177,23 @@ class Readings(Protocol):
         now: int,
     ) -> None:
         """The worker's verdict: status, reasons (None: keep them), the invoice, cash on the spot or not."""
+
+
+class RouteStops(Protocol):
+    """Customers' stops on routes (store.readings.RouteStopStore)."""
+
+    def stops(self, code: str, periods: list[str]) -> Mapping[str, RouteStopRecord]:
+        """The customer's stops of these periods, by period."""
+
+    def read_on(
+        self, day: str, start: dict[str, Any] | None, limit: int
+    ) -> tuple[Sequence[str], dict[str, Any] | None]:
+        """A page of the customer codes whose route is first walked on `day`, and where the next starts."""
+
+    def set_self(self, code: str, period: str, reading_id: str, status: str, index: int) -> None: ...
+
+    def set_reread(self, code: str, period: str, reading_id: str | None, note: str | None) -> None:
+        """A re-read asked for (reading_id), or answered (None)."""
 
 
 class StaffDirectory(Protocol):
@@ -154,6 +241,9 @@ class StaffDirectory(Protocol):
         """The route with `changes` (staff, days, customer_codes), if unchanged since read."""
 
     def routes_of(self, staff: str, period: str) -> Sequence[RouteRecord]: ...
+
+    def stops(self, codes: list[str], period: str) -> Mapping[str, RouteStopRecord]:
+        """The customers' stops of the period, by customer code."""
 
     def invoices_of(
         self, codes: list[str], recent: int

@@ -20,7 +20,7 @@ MAX_BATCH = 100  # readings in one offline batch
 MAX_ROUTE_CUSTOMERS = 3000  # seed 003: 2,757 customers per staff member a month
 MAX_NAME = 100  # a staff member's name, a branch
 
-ReadingStatus = Literal["queued", "billed", "flagged", "rejected"]
+ReadingStatus = Literal["queued", "billed", "flagged", "rejected", "held"]  # held: a manager reviews it
 PaymentChannel = Literal["cash", "bank_transfer", "authorised_debit"]
 DeviceStatus = Literal["active", "idle", "unbound"]
 PrintKind = Literal["notice", "receipt"]
@@ -219,6 +219,24 @@ class UnpaidInvoice:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SelfRead:
+    """The customer's own reading of the period: billed -> the staff may skip the meter; otherwise verify it."""
+
+    reading_id: str = field(metadata=spec(pattern=ids.READING_ID))
+    status: Literal["queued", "billed", "flagged", "rejected"]
+    new_index: int | None
+    action: Literal["skip", "verify"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RereadAsked:
+    """A held reading a manager sent back: read the meter again, with a photo."""
+
+    reading_id: str = field(metadata=spec(pattern=ids.READING_ID, description="the reading sent back"))
+    note: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class CustomerCard:
     """A customer of a route, what the app needs to read the meter and take cash offline."""
 
@@ -238,6 +256,13 @@ class CustomerCard:
     recent_consumption: list[Consumption] = field(metadata=spec(description="newest first, up to 3"))
     unpaid_amount: int = field(metadata=spec(description="VND, sum of the unpaid invoices"))
     unpaid_invoices: list[UnpaidInvoice]
+    self_reading: SelfRead | None = field(
+        default=None,
+        metadata=spec(description="the customer sent its own reading this period (issue 18): skip or verify"),
+    )
+    reread: RereadAsked | None = field(
+        default=None, metadata=spec(description="a manager asked to read this meter again (issue 18)")
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -392,6 +417,15 @@ class ReadingSent:
     )
     lat: float | None = field(default=None, metadata=_position("lat", 90, reading=True))
     lng: float | None = field(default=None, metadata=_position("lng", 180, reading=True))
+    photo_id: str | None = field(
+        default=None,
+        metadata=spec(
+            pattern=r"^ph_[A-Za-z0-9_-]{22}$",  # domain/photos.PHOTO_ID_RE
+            description="the meter photo (POST /v1/staff/photos, purpose reading): required for a spike, a drop "
+            "or an unusual cycle, which hold the bill for a manager (issue 18)",
+            message=("{field}: the photo_id an upload answered", "{field}: mã ảnh đã tải lên không hợp lệ"),
+        ),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

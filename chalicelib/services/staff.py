@@ -4,14 +4,15 @@ staff walk. No Chalice, no boto3: the store and the audit are handed in.
 
 Each staff call costs one UpdateItem (`touch`), which is also where a device
 that was re-bound away loses access. `routes/today` is one Query for the
-routes, one BatchGetItem for the customers and two small Queries per customer
+routes, one BatchGetItem for the customers, one for their stops (issue 18: a
+customer's own reading, a re-read asked) and two small Queries per customer
 (recent invoices; unpaid invoices), run a few at a time."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from chalicelib.config import Settings
 from chalicelib.domain import passwords
@@ -22,7 +23,7 @@ from chalicelib.domain.vntime import iso
 from chalicelib.errors import AppError, Conflict, Forbidden, NotFound, ValidationError
 from chalicelib.ports.common import AuditRecorder, Clock, ConditionFailed
 from chalicelib.ports.customers import AccountRecord, CustomerRecord
-from chalicelib.ports.field import RouteRecord, StaffDirectory
+from chalicelib.ports.field import RouteRecord, RouteStopRecord, StaffDirectory
 from chalicelib.ports.invoices import InvoiceRecord
 from chalicelib.services.auth import AuthService
 from chalicelib.services.shapes_field import (
@@ -35,10 +36,12 @@ from chalicelib.services.shapes_field import (
     NewRoute,
     NewStaff,
     PaymentChannel,
+    RereadAsked,
     Route,
     RouteChange,
     RoutesToday,
     RouteToday,
+    SelfRead,
     StaffCreated,
     StaffLogin,
     StaffUnbound,
@@ -313,6 +316,7 @@ class StaffService:
         codes = [c for r in routes for c in r.customer_codes]
         customers = self.store.customers(codes)
         history = self.store.invoices_of([c for c in dict.fromkeys(codes) if c in customers], HISTORY_MONTHS + 1)
+        stops = self.store.stops([c for c in codes if c in customers], period)  # issue 18: self-read, re-read
         shown = RoutesToday(
             staff=login,
             reading_period=period,
@@ -322,7 +326,7 @@ class StaffService:
                 RouteToday(
                     **vars(_route(r)),
                     customers=[
-                        _customer_card(i + 1, customers[c], *history.get(c, ([], [])))
+                        _customer_card(i + 1, customers[c], *history.get(c, ([], [])), stop=stops.get(c))
                         for i, c in enumerate([c for c in r.customer_codes if c in customers])
                     ],
                 )
@@ -350,7 +354,11 @@ def _route(r: RouteRecord) -> Route:
 
 
 def _customer_card(
-    order: int, c: CustomerRecord, recent: Sequence[InvoiceRecord], unpaid: Sequence[InvoiceRecord]
+    order: int,
+    c: CustomerRecord,
+    recent: Sequence[InvoiceRecord],
+    unpaid: Sequence[InvoiceRecord],
+    stop: RouteStopRecord | None = None,
 ) -> CustomerCard:
     billed = [i for i in recent if i.status != "cancelled"]
     old_index = c.last_index if c.last_index is not None else (billed[0].new_index if billed else None)
@@ -382,4 +390,21 @@ def _customer_card(
             UnpaidInvoice(invoice_id=i.invoice_id, period=i.period, total=int(i.total), due_date=i.due_date)
             for i in sorted(unpaid, key=lambda i: i.period_key)
         ],
+        self_reading=_self_read(stop),
+        reread=RereadAsked(reading_id=stop.reread_reading_id, note=stop.reread_note)
+        if stop is not None and stop.reread_reading_id
+        else None,
+    )
+
+
+def _self_read(stop: RouteStopRecord | None) -> SelfRead | None:
+    """The customer's own reading of the period: billed, the staff may skip the meter; else verify it."""
+    if stop is None or not stop.self_reading_id or not stop.self_status:
+        return None
+    status = stop.self_status if stop.self_status in ("queued", "billed", "flagged", "rejected") else "queued"
+    return SelfRead(
+        reading_id=stop.self_reading_id,
+        status=cast(Literal["queued", "billed", "flagged", "rejected"], status),
+        new_index=_whole(stop.self_index),
+        action="skip" if status == "billed" else "verify",
     )

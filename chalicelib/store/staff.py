@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from pynamodb.exceptions import DeleteError
+
+from chalicelib.domain.readings import reading_day
 from chalicelib.ports.common import ConditionFailed
-from chalicelib.store.models import AccountModel, CustomerModel, InvoiceModel, RouteModel
-from chalicelib.store.repositories import get_or_none, save_if, storage_errors, update_if
+from chalicelib.store.models import AccountModel, CustomerModel, InvoiceModel, RouteModel, RouteStopModel
+from chalicelib.store.repositories import get_or_none, is_condition_failure, save_if, storage_errors, update_if
 
 LOOKUP_THREADS = 8
 
@@ -118,15 +121,55 @@ class StaffStore:
             updated_by=updated_by,
         )
         route.save(condition=RouteModel.route_id.does_not_exist())
+        self.write_stops(route, [])
         return route
 
     @storage_errors
     def update_route(self, route: RouteModel, changes: dict, now: int, actor: str) -> RouteModel:
         actions = [getattr(RouteModel, name).set(value) for name, value in changes.items()]
         actions += [RouteModel.updated_at.set(now), RouteModel.updated_by.set(actor)]
+        before = list(route.customer_codes)
         if not update_if(route, actions, RouteModel.updated_at == route.updated_at):
             raise ConditionFailed()
+        self.write_stops(route, [c for c in before if c not in set(route.customer_codes)])
         return route
+
+    @storage_errors
+    def write_stops(self, route: RouteModel, dropped: list[str]) -> None:
+        """Each customer's stop on the route for its period (issue 18: self-reading's window and the
+        invitations' index), kept with the route: an UpdateItem each (what the customer sent stays),
+        and dropped customers' stops removed unless another route has taken them since."""
+        read_on = reading_day(route.period, [int(d) for d in route.days])
+        day = read_on.isoformat() if read_on else None
+
+        def put(code: str) -> None:
+            RouteStopModel(code, route.period).update(
+                actions=[
+                    RouteStopModel.route_id.set(route.route_id),
+                    RouteStopModel.staff.set(route.staff),
+                    RouteStopModel.read_on.set(day) if day else RouteStopModel.read_on.remove(),
+                ]
+            )
+
+        def drop(code: str) -> None:
+            try:
+                RouteStopModel(code, route.period).delete(condition=RouteStopModel.route_id == route.route_id)
+            except DeleteError as exc:
+                if not is_condition_failure(exc):  # else another route took the customer meanwhile
+                    raise
+
+        codes = list(dict.fromkeys(route.customer_codes))
+        if not codes and not dropped:
+            return
+        with ThreadPoolExecutor(max_workers=LOOKUP_THREADS) as pool:
+            list(pool.map(put, codes))
+            list(pool.map(drop, dropped))
+
+    @storage_errors
+    def stops(self, codes: list[str], period: str) -> dict[str, RouteStopModel]:
+        """The customers' stops of the period (self-read, re-read asked): BatchGetItem."""
+        keys = [(c, period) for c in dict.fromkeys(codes)]
+        return {s.customer_code: s for s in RouteStopModel.batch_get(keys)} if keys else {}
 
     @storage_errors
     def routes_of(self, staff: str, period: str) -> list[RouteModel]:
