@@ -20,7 +20,7 @@ COLUMNS = (
     "payment_channel",
     "last_index",
 )
-OPTIONAL = ("house_no", "tariff_area", "meter_size", "meter_digits", "branch", "email", "last_read_on")
+OPTIONAL = ("house_no", "tariff_area", "meter_size", "meter_digits", "branch", "email", "last_read_on", "ward")
 CLASSES = {name: name for name in ("household", "poor_household", "public_service", "production", "business")}
 CLASSES.update(
     {  # the utility's own labels, without diacritics
@@ -100,6 +100,8 @@ def customer_from_row(header: list[str], values: list[str]) -> dict[str, str | i
         out["meter_size"] = row["meter_size"][:10]
     if row.get("branch"):
         out["branch"] = row["branch"][:60]
+    if row.get("ward"):  # the phường/xã: water-cut notices by ward reach the customer (domain/water_cuts.py)
+        out["ward"] = row["ward"][:60]
     if row.get("email"):
         if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", row["email"]):
             raise RowError("BAD_EMAIL", "email is not valid")

@@ -24,6 +24,7 @@ BOOK_FIELDS = (
     "branch",
     "email",
     "last_read_on",
+    "ward",
 )
 
 

@@ -24,6 +24,7 @@ TTL_BOUNDS = {
     "chat_events": ("expires_at", 7 * DAY),  # chat redelivery dedupe
     "partner_nonces": ("expires_at", 10 * 60),  # a bill-pay partner's nonces: 10 minutes from use
     "bank_notifications": ("expires_at", 90 * DAY),  # SePay/Casso redelivery dedupe (the money's guard stays)
+    "water_cut_deliveries": ("expires_at", 90 * DAY),  # who was told of a water cut's revision (issue 18)
 }
 
 
