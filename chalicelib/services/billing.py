@@ -18,6 +18,7 @@ from chalicelib.domain import ledger as ledger_rules
 from chalicelib.domain import tariff as tariff_rules
 from chalicelib.domain.messages import EInvoiceToIssue
 from chalicelib.domain.shapes import parse, to_json
+from chalicelib.domain.tickets import billed_persons as _persons_in_period
 from chalicelib.errors import Conflict, NotFound, ServiceUnavailable, ValidationError
 from chalicelib.observability import logger
 from chalicelib.ports.common import AuditEntries, AuditRecorder, Clock, ConditionFailed, Publisher
@@ -65,6 +66,12 @@ def month_before(d: date) -> date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
+
+
+def billed_persons(customer: CustomerRecord, period: str) -> int:
+    """The residents this period's bill is priced for: a household-size registration approved through a
+    ticket (issue 18) counts from the period after its approval, never for the bill being made then."""
+    return _persons_in_period(customer.persons, customer.persons_next, customer.persons_from, period)
 
 
 def _two_dp(x: Fraction | float | None) -> float | None:
@@ -199,7 +206,7 @@ class BillingService:
         stored = self.tariffs.versions_for(key, (start + timedelta(days=1)).isoformat(), read_on.isoformat())
         versions = [tariff_rules.version_from_dict(json.loads(i.version)) for i in stored]
         try:
-            bill = tariff_rules.price(m3, start, read_on, versions, persons=int(customer.persons))
+            bill = tariff_rules.price(m3, start, read_on, versions, persons=billed_persons(customer, period))
         except tariff_rules.TariffError as exc:
             raise Conflict(
                 f"cannot price this reading: {exc}", f"Không tính được tiền nước: {exc}", code="NO_TARIFF"

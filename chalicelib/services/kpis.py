@@ -8,7 +8,8 @@ routes of the period (routes.by_staff) and one for its readings
 (readings.by_staff_period), a few staff at a time, then BatchGetItem of the
 period's invoices by their deterministic ids 'INV-<code>-<YYYYMM>', 100 keys a
 call. With S staff and C customers: 1 + 2·S + ⌈C / 100⌉ calls (plus any
-retries of unprocessed keys), e.g. 23 staff and 63,410 customers: 681."""
+retries of unprocessed keys), e.g. 23 staff and 63,410 customers: 681. The
+period's service requests (issue 18) add one Query of tickets.by_period (paged)."""
 
 from __future__ import annotations
 
@@ -18,12 +19,24 @@ import json
 from typing import Any
 
 from chalicelib.domain import kpis
+from chalicelib.domain import tickets as ticket_rules
 from chalicelib.domain.identifiers import AUDIT_ACTOR_RE, AUDIT_ENTITY_RE, PERIOD_RE
 from chalicelib.domain.shapes import to_json
 from chalicelib.errors import ValidationError
 from chalicelib.ports.common import AuditItemRecord, AuditTrail
 from chalicelib.ports.field import KpiReads
-from chalicelib.services.shapes_kpis import AuditView, BranchRow, Change, Figures, Goals, Report, StaffRow
+from chalicelib.ports.tickets import TicketKpiReads
+from chalicelib.services.shapes_kpis import (
+    AuditView,
+    BranchRow,
+    Change,
+    Figures,
+    Goals,
+    Report,
+    StaffRow,
+    TicketKpis,
+    TicketRow,
+)
 
 BRANCH_MAX = 100
 AUDIT_LIMIT_DEFAULT = 50
@@ -94,9 +107,11 @@ class KpiService:
         audit: AuditTrail,
         round1_day: int = kpis.ROUND1_ENDS_DAY,
         sweep_day: int = kpis.SWEEP_ENDS_DAY,
+        tickets: TicketKpiReads | None = None,
     ) -> None:
         self.store = store
         self.audit = audit
+        self.tickets = tickets
         self.round1_day = round1_day
         self.sweep_day = sweep_day
 
@@ -162,8 +177,27 @@ class KpiService:
             branches=[BranchRow(**row) for row in table["branches"]],
             company=Figures(**table["company"]),
             goals=Goals(reading=kpis.READING_GOAL, collection=kpis.COLLECTION_GOAL),
+            tickets=self._tickets(period, branch),
         )
         return _answer(shown)
+
+    def _tickets(self, period: str, branch: str | None) -> TicketKpis | None:
+        """The period's service requests by kind (one Query of the tickets' by_period index)."""
+        if self.tickets is None:
+            return None
+        facts = [
+            ticket_rules.TicketFact(
+                type=t.type,
+                status=t.status,
+                due_at=int(t.due_at),
+                closed_at=None if t.closed_at is None else int(t.closed_at),
+                rating=None if t.rating is None else int(t.rating),
+            )
+            for t in self.tickets.of_period(period)
+            if branch is None or t.branch == branch
+        ]
+        rows, total = ticket_rules.figures(facts, self.tickets.now(), self.tickets.type_order())
+        return TicketKpis(by_type=[TicketRow(**vars(r)) for r in rows], total=TicketRow(**vars(total)))
 
     @staticmethod
     def csv(report: dict[str, Any]) -> str:

@@ -72,6 +72,30 @@ class Goals:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TicketRow:
+    """One kind of service request's figures of the period (domain/tickets.figures); `type` 'all': every kind."""
+
+    type: str
+    tickets: int = field(metadata=spec(description="made in the period"))
+    open: int
+    resolved: int
+    rejected: int
+    on_time: int = field(metadata=spec(description="closed by the target time"))
+    late: int = field(metadata=spec(description="closed after the target time, or still open past it"))
+    open_overdue: int
+    ratings: int
+    average_rating: float | None = field(metadata=spec(min=1, max=5, description="satisfaction 1-5, one decimal"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketKpis:
+    """The service requests made in the period (issue 18), of the branch if one is asked."""
+
+    by_type: list[TicketRow]
+    total: TicketRow
+
+
+@dataclass(frozen=True, kw_only=True)
 class Report:
     """GET /v1/admin/kpis."""
 
@@ -83,6 +107,9 @@ class Report:
     branches: list[BranchRow]
     company: Figures
     goals: Goals
+    tickets: TicketKpis | None = field(
+        default=None, metadata=spec(omit_none=True, description="service requests by kind, on time vs late")
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
