@@ -22,6 +22,14 @@ def list_invoices(code):
     )
 
 
+@bp.route("/v1/customers/{code}/consumption", methods=["GET"], authorizer=bearer)
+@api
+def consumption(code):
+    """The last 12 to 24 billed periods of a linked code (m³, amount) and their average: a chart's data."""
+    request = bp.current_request
+    return deps.invoices().consumption(identity(request), code, query(request).get("periods"))
+
+
 @bp.route("/v1/invoices/{invoice_id}", methods=["GET"], authorizer=bearer)
 @api
 def get_invoice(invoice_id):

@@ -13,7 +13,9 @@ from chalicelib.api.openapi_common import (
     path_param,
     query,
 )
+from chalicelib.domain import consumption as usage
 from chalicelib.domain.shapes import json_schema
+from chalicelib.services.shapes_consumption import ConsumptionHistory
 from chalicelib.services.shapes_invoices import CustomerInvoice, InvoicePage
 
 
@@ -56,6 +58,22 @@ PATHS: dict[str, Any] = {
                 query("status", {"type": "string", "enum": ["unpaid", "paid", "all"]}),
                 query("limit", {"type": "integer", "minimum": 1, "maximum": 50}),
                 query("cursor", STR),
+            ],
+        )
+    },
+    "/v1/customers/{code}/consumption": {
+        "get": op(
+            "Consumption history of a linked customer code: the last 12 to 24 billed periods (m³, VND), oldest "
+            "first, and their average, for a chart",
+            (200, "The history", json_schema(ConsumptionHistory)),
+            secured=True,
+            errors=(400,),
+            params=[
+                path_param("code", CODE),
+                query(
+                    "periods",
+                    {"type": "integer", "minimum": usage.MIN_PERIODS, "maximum": usage.MAX_PERIODS, "default": 12},
+                ),
             ],
         )
     },

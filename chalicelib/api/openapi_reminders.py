@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.openapi_common import op
+from chalicelib.api.openapi_common import CODE, op, query
 from chalicelib.domain.shapes import json_schema
 from chalicelib.services.shapes_reminders import PreferencesNow, PushRegistered, PushToken, SetPreferences
 
@@ -22,13 +22,20 @@ SET_PREFERENCES = dict(
 
 PATHS: dict[str, Any] = {
     "/v1/me/notifications": {
+        "get": op(
+            "Payment-reminder preferences of your linked codes (or of one, `customer_code`), as they are",
+            (200, "Preferences now", json_schema(PreferencesNow)),
+            secured=True,
+            errors=(400,),
+            params=[query("customer_code", CODE)],
+        ),
         "put": op(
             "Payment-reminder preferences of your linked codes (or of one, `customer_code`): channels, opt-out, e-mail",
             (200, "Preferences now", json_schema(PreferencesNow)),
             body=SET_PREFERENCES,
             secured=True,
             errors=(400, 404),
-        )
+        ),
     },
     "/v1/me/push-token": {
         "post": op(

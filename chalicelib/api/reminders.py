@@ -6,10 +6,17 @@ from chalice import Blueprint
 
 from chalicelib import deps
 from chalicelib.api.authorizer import bearer
-from chalicelib.api.common import handled, identity, json_body, json_response
+from chalicelib.api.common import handled, identity, json_body, json_response, query
 
 bp = Blueprint(__name__)
 api = handled(bp)
+
+
+@bp.route("/v1/me/notifications", methods=["GET"], authorizer=bearer)
+@api
+def get_notifications():
+    request = bp.current_request
+    return deps.reminders().preferences(identity(request), query(request).get("customer_code"))
 
 
 @bp.route("/v1/me/notifications", methods=["PUT"], authorizer=bearer)

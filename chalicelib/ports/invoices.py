@@ -207,6 +207,10 @@ class Invoices(Protocol):
 
     def recent(self, code: str, limit: int) -> Sequence[InvoiceRecord]: ...
 
+    def history(self, code: str, until_period: str | None, limit: int) -> Sequence[InvoiceRecord]:
+        """The code's last `limit` invoices of periods up to `until_period` (None: all), newest first:
+        one Query on the customer's invoices index (the consumption history, issue 18)."""
+
 
 class InvoiceIssuer(Invoices, Protocol):
     """Invoices, and their issue (store.invoices.InvoiceStore)."""

@@ -7,10 +7,12 @@ notice with its QR codes, for a bill not issued by the provider yet or a utility
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.config import Settings
+from chalicelib.domain import consumption as usage
 from chalicelib.domain import invoices as rules
 from chalicelib.domain.identifiers import INVOICE_ID_RE
 from chalicelib.domain.shapes import to_json
@@ -20,6 +22,7 @@ from chalicelib.ports.documents import DocumentStore
 from chalicelib.ports.invoices import InvoiceRecord, Invoices
 from chalicelib.services import vietqr
 from chalicelib.services.auth import customer_code
+from chalicelib.services.shapes_consumption import history_of
 from chalicelib.services.shapes_invoices import CustomerInvoice, InvoicePage, detail_fields, summary_of
 
 # How long a link to a kept document works: enough to follow the redirect and download, too short to share.
@@ -49,22 +52,18 @@ class InvoiceService:
         settings: Settings,
         page_max: int = 50,
         documents: DocumentStore | None = None,
+        evidence: Callable[[str], dict[str, Any] | None] | None = None,
     ) -> None:
         self.invoices = invoices
         self.settings = settings
         self.page_max = page_max
         self.documents = documents
+        self.evidence = evidence  # issue 18: the reading behind a bill (services/readings.ReadingService.evidence)
 
     def list_for_customer(
         self, identity: Identity, code: str, status: str | None, limit: str | None, cursor: str | None
     ) -> dict[str, Any]:
-        code = customer_code(code)
-        if not identity.owns(code):
-            raise Forbidden(
-                "this customer code is not linked to your account",
-                "Mã khách hàng này chưa được liên kết với tài khoản của bạn.",
-                code="CUSTOMER_NOT_LINKED",
-            )
+        code = self._linked(identity, code)
         status = status or "all"
         if status not in rules.STATUSES + ("all",):
             raise ValidationError(
@@ -84,6 +83,18 @@ class InvoiceService:
         page = InvoicePage(customer_code=code, invoices=[summary_of(i) for i in items], next_cursor=next_cursor)
         answer: dict[str, Any] = to_json(page)
         return answer
+
+    @staticmethod
+    def _linked(identity: Identity, code: str) -> str:
+        """A well-formed code linked to the caller's account; any other (someone else's or nobody's) is 403."""
+        code = customer_code(code)
+        if not identity.owns(code):
+            raise Forbidden(
+                "this customer code is not linked to your account",
+                "Mã khách hàng này chưa được liên kết với tài khoản của bạn.",
+                code="CUSTOMER_NOT_LINKED",
+            )
+        return code
 
     def pdf(self, identity: Identity, invoice_id: str) -> RenderedPdf | StoredPdf:
         record = self._owned(identity, invoice_id)
@@ -110,7 +121,32 @@ class InvoiceService:
         return RenderedPdf(f"hoa-don-{invoice['invoice_id']}.pdf", render_invoice_pdf(invoice, seller, qr, transfer))
 
     def get(self, identity: Identity, invoice_id: str) -> dict[str, Any]:
-        return self._shown(self._owned(identity, invoice_id))
+        invoice = self._owned(identity, invoice_id)
+        shown = self._shown(invoice)
+        # The consumption up to this bill's period, for its chart: one Query more (issue 18).
+        recent = self.invoices.history(invoice.customer_code, invoice.period, usage.DEFAULT_PERIODS)
+        shown["consumption"] = to_json(history_of(invoice.customer_code, recent, usage.DEFAULT_PERIODS))
+        if self.evidence is not None and invoice.reading_id:
+            # The meter photo and the flags of the reading that billed it (issue 18): one GetItem more.
+            evidence = self.evidence(invoice.reading_id)
+            if evidence is not None:
+                shown["evidence"] = evidence
+        return shown
+
+    def consumption(self, identity: Identity, code: str, periods: str | None) -> dict[str, Any]:
+        """GET /v1/customers/{code}/consumption: the last 12 to 24 billed periods of a linked code."""
+        code = self._linked(identity, code)
+        low, high = usage.MIN_PERIODS, usage.MAX_PERIODS
+        try:
+            count = int(periods) if periods not in (None, "") else usage.DEFAULT_PERIODS
+        except ValueError:
+            count = 0
+        if not low <= count <= high:
+            raise ValidationError(
+                f"periods must be {low} to {high}", f"periods phải từ {low} đến {high}.", field="periods"
+            )
+        answer: dict[str, Any] = to_json(history_of(code, self.invoices.history(code, None, count), count))
+        return answer
 
     def _owned(self, identity: Identity, invoice_id: str) -> InvoiceRecord:
         invoice = self.invoices.get(invoice_id) if INVOICE_ID_RE.match(invoice_id) else None
@@ -136,7 +172,7 @@ class InvoiceService:
     def vietqr_payload(self, identity: Identity, invoice_id: str) -> str:
         """The invoice's VietQR, for its image: 404 for someone else's invoice or VietQR off, 409 when
         nothing is open."""
-        invoice = self.get(identity, invoice_id)
+        invoice = self._shown(self._owned(identity, invoice_id))
         if invoice["transfer"]["bank"] is None:
             raise vietqr.vietqr_off()
         if not invoice["vietqr_payload"]:

@@ -315,6 +315,16 @@ class ReminderService:
         answer: dict[str, Any] = to_json(PreferencesNow(customers=out))
         return answer
 
+    def preferences(self, identity: Identity, code: object) -> dict[str, Any]:
+        """GET /v1/me/notifications: the settings as they are, of the linked codes (or of one)."""
+        out = []
+        for linked in self._codes(identity, code):
+            customer = self.store.customer(linked)
+            if customer is not None:  # a code whose customer is gone shows nothing
+                out.append(self._preferences(customer))
+        answer: dict[str, Any] = to_json(PreferencesNow(customers=out))
+        return answer
+
     @staticmethod
     def _preferences(customer: CustomerRecord) -> Preferences:
         return Preferences(

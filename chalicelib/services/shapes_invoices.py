@@ -12,6 +12,8 @@ from chalicelib.domain import identifiers as ids
 from chalicelib.domain import invoices as rules
 from chalicelib.domain import vietqr
 from chalicelib.domain.shapes import json_schema, spec
+from chalicelib.services.shapes_consumption import ConsumptionHistory
+from chalicelib.services.shapes_self_readings import Evidence
 from chalicelib.services.shapes_vietqr import TransferView
 
 InvoiceStatus = Literal["unpaid", "paid", "cancelled"]
@@ -172,6 +174,21 @@ class CustomerInvoice(InvoiceDetail):
         metadata=spec(
             description="the provider's page where the buyer looks the e-invoice up with its lookup_code "
             "(Tra cứu hoá đơn điện tử); null without an e-invoice or when the utility set none"
+        ),
+    )
+    consumption: ConsumptionHistory | None = field(
+        default=None,
+        metadata=spec(
+            omit_none=True,
+            description="the code's last 12 billed periods up to this invoice's, with their average (issue 18)",
+        ),
+    )
+    evidence: Evidence | None = field(
+        default=None,
+        metadata=spec(
+            omit_none=True,
+            description="the reading behind this bill: the meter photo and what the rules flagged (a spike, a "
+            "drop, an unusual cycle); absent when there is neither (issue 18)",
         ),
     )
 

@@ -60,6 +60,15 @@ class InvoiceStore:
     def recent(self, code: str, limit: int) -> list[InvoiceModel]:
         return list(InvoiceModel.by_customer.query(code, scan_index_forward=False, limit=limit))
 
+    @storage_errors
+    def history(self, code: str, until_period: str | None, limit: int) -> list[InvoiceModel]:
+        """One Query, newest first; up to a period: its sort keys are '<period>#<invoice id>', all below
+        '<period>#' followed by the highest character."""
+        if until_period is None:
+            return self.recent(code, limit)
+        until = InvoiceModel.period_key <= f"{until_period}#\uffff"
+        return list(InvoiceModel.by_customer.query(code, until, scan_index_forward=False, limit=limit))
+
     # -- the issue -----------------------------------------------------------------------
 
     @storage_errors

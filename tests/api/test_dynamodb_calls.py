@@ -14,7 +14,13 @@ def test_request_paths_never_scan_and_stay_small(api, calls, registered):
     assert dict(calls) == {"Query": 1}
     calls.clear()
     api.get(f"/v1/invoices/{page['invoices'][0]['invoice_id']}", token=token)
-    assert dict(calls) == {"GetItem": 1}
+    assert dict(calls) == {"GetItem": 1, "Query": 1}  # the invoice, and its consumption history (issue 18)
+    calls.clear()
+    api.get(f"/v1/customers/{customer.code}/consumption?periods=24", token=token)
+    assert dict(calls) == {"Query": 1}
+    calls.clear()
+    api.get("/v1/me/notifications", token=token)
+    assert dict(calls) == {"GetItem": 1}  # one a linked code
     calls.clear()
     api.get("/v1/me", token=token)
     api.post("/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]})
