@@ -23,9 +23,12 @@ from chalicelib.api import (
     privacy,
     readings,
     reminders,
+    self_readings,
     service,
     staff,
     statements,
+    tickets,
+    water_cuts,
     web,
 )
 from chalicelib.jobs import chat as chat_jobs
@@ -37,6 +40,7 @@ from chalicelib.jobs import notifications, reconcile, zalo_token
 from chalicelib.jobs import partners as partner_jobs
 from chalicelib.jobs import readings as readings_jobs
 from chalicelib.jobs import reminders as reminder_jobs
+from chalicelib.jobs import tickets as ticket_jobs
 from chalicelib.middleware import observe_http
 
 app = Chalice(app_name="cskh")
@@ -62,6 +66,7 @@ for blueprint in (
     photos.bp,  # photos sent with reports (uploads straight to S3)
     staff.bp,
     readings.bp,
+    self_readings.bp,  # a customer's own reading; held readings reviewed (issue 18)
     collections.bp,  # field staff
     admin.bp,
     statements.bp,
@@ -84,5 +89,8 @@ for blueprint in (
     partners_admin.bp,
     partner_jobs.bp,  # their daily files
     debit_jobs.bp,  # authorised debit: the monthly run
+    tickets.bp,
+    ticket_jobs.bp,  # service requests (issue 18) and their overdue sweep
+    water_cuts.bp,  # water-cut notices (issue 18): managers, customers, the public board
 ):
     app.register_blueprint(blueprint)

@@ -99,6 +99,15 @@ class Settings:
     # last month's request file for every linked bank, 0 = only by hand; and the hour it looks.
     debit_run_day: int = 0
     debit_run_at: str = "07:00"
+    # Issue 18, the customer's own reading and evidence against bill shock (docs/self_reading.md): how many
+    # days before a route's first reading day a customer may send its meter index, and the reading rules'
+    # limits (a cycle outside [min, max] days, a drop, a spike hold the bill for a manager's review).
+    self_reading_days: int = 3
+    reading_cycle_min_days: int = 25
+    reading_cycle_max_days: int = 35
+    reading_drop_percent: int = 30
+    reading_spike_factor: int = 3
+    reading_spike_min_m3: int = 10
     # Where uploaded files go (customer book); a globally unique S3 bucket name in AWS.
     imports_bucket: str = "cskh-local-imports"
     # The legal e-invoices' documents, fetched once from the provider and kept 10 years (docs/einvoice.md):
@@ -138,6 +147,9 @@ class Settings:
     casso_checksum_key: str | None = field(repr=False, default=None)
     casso_checksum_key_param: str | None = None
     casso_signature_tolerance: int = 300  # seconds; Casso publishes none
+    # Issue 18, service requests: the utility's kinds of request with their target times (TICKET_TYPES, a
+    # JSON list, domain/tickets.parse_types); empty: domain/tickets.DEFAULT_TYPES.
+    ticket_types: tuple = ()
     bank_sub_accounts: tuple = ()  # virtual / sub-accounts of the receiving account that count as it
 
     # Bill-pay partners (docs/partners.md): each partner's HMAC secret is an SSM SecureString whose name
@@ -267,6 +279,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         **_vietqr_settings(env, stage),
         **_bank_notification_settings(env, stage),
         **_einvoice_settings(env, stage),
+        **_reading_settings(env),
+        ticket_types=_ticket_types(env),
         einvoice_lookup_url=_lookup_url(env.get("EINVOICE_LOOKUP_URL") or "", stage),
     )
 
@@ -429,6 +443,33 @@ def _partner_settings(env: Mapping[str, str], stage: str) -> dict:
         if len(demo) < 16:
             raise ConfigError("PARTNER_DEMO_SECRET must be at least 16 characters")
     return dict(partner_secret_prefix=prefix, partner_demo_secret=demo)
+
+
+def _reading_settings(env: Mapping[str, str]) -> dict:
+    low = _int(env, "READING_CYCLE_MIN_DAYS", 25, 1, 60)
+    high = _int(env, "READING_CYCLE_MAX_DAYS", 35, 20, 120)
+    if low >= high:
+        raise ConfigError("READING_CYCLE_MIN_DAYS must be below READING_CYCLE_MAX_DAYS")
+    return dict(
+        self_reading_days=_int(env, "SELF_READING_DAYS", 3, 0, 10),
+        reading_cycle_min_days=low,
+        reading_cycle_max_days=high,
+        reading_drop_percent=_int(env, "READING_DROP_PERCENT", 30, 1, 99),
+        reading_spike_factor=_int(env, "READING_SPIKE_FACTOR", 3, 2, 20),
+        reading_spike_min_m3=_int(env, "READING_SPIKE_MIN_M3", 10, 1, 1000),
+    )
+
+
+def _ticket_types(env: Mapping[str, str]) -> tuple:
+    from chalicelib.domain import tickets
+
+    raw = env.get("TICKET_TYPES") or ""
+    if not raw.strip():
+        return ()
+    try:
+        return tickets.parse_types(raw)
+    except ValueError as exc:
+        raise ConfigError(f"TICKET_TYPES: {exc}") from None
 
 
 EINVOICE_PROVIDERS = ("viettel",)

@@ -50,10 +50,13 @@ if TYPE_CHECKING:
     from chalicelib.services.readings import ReadingService
     from chalicelib.services.refunds import RefundService
     from chalicelib.services.reminders import ReminderService
+    from chalicelib.services.self_readings import SelfReadingService
     from chalicelib.services.staff import StaffService
     from chalicelib.services.statement_imports import StatementImportService
     from chalicelib.services.statements import StatementService
+    from chalicelib.services.tickets import TicketService
     from chalicelib.services.vietqr import VietQrService
+    from chalicelib.services.water_cuts import WaterCutService
     from chalicelib.services.zalo_tokens import ZaloTokenRefresher
 
 # A deployed stage's secrets are SSM SecureString parameters; config reads them with this adapter.
@@ -158,6 +161,7 @@ def invoices() -> InvoiceService:
         settings=get_settings(),
         page_max=get_settings().invoice_page_max,
         documents=documents(),
+        evidence=lambda reading_id: readings().evidence(reading_id),  # the reading behind a bill (issue 18)
     )
 
 
@@ -365,9 +369,10 @@ def vnpay_client() -> VnpayClient:
 @_provider
 def readings() -> ReadingService:
     from chalicelib.services.readings import ReadingService
+    from chalicelib.store import audit
     from chalicelib.store.customers import CustomerStore
     from chalicelib.store.invoices import InvoiceStore
-    from chalicelib.store.readings import ReadingStore
+    from chalicelib.store.readings import ReadingStore, RouteStopStore
 
     return ReadingService(
         settings=get_settings(),
@@ -377,6 +382,29 @@ def readings() -> ReadingService:
         billing=billing(),
         publisher=publisher(),
         clock=clock(),
+        stops=RouteStopStore(),
+        photos=photos(),
+        audit=audit.record,
+    )
+
+
+@_provider
+def self_readings() -> SelfReadingService:
+    """The customer's own meter reading and its invitations (issue 18)."""
+    from chalicelib.services.self_readings import SelfReadingService
+    from chalicelib.store.readings import ReadingStore, RouteStopStore
+    from chalicelib.store.reminders import ReminderStore
+
+    return SelfReadingService(
+        settings=get_settings(),
+        readings=ReadingStore(),
+        stops=RouteStopStore(),
+        photos=photos(),
+        publisher=publisher(),
+        clock=clock(),
+        notices=ReminderStore(),
+        queue=reminder_queue(),
+        notifier=notifier(),
     )
 
 
@@ -511,7 +539,7 @@ def kpis() -> KpiService:
     from chalicelib.store.audit import AuditStore
     from chalicelib.store.kpis import KpiStore
 
-    return KpiService(store=KpiStore(), audit=AuditStore())
+    return KpiService(store=KpiStore(), audit=AuditStore(), tickets=tickets())  # tickets: issue 18
 
 
 @_provider
@@ -534,6 +562,23 @@ def reminder_queue() -> SqsReminderQueue:
     from chalicelib.adapters.notifier import SqsReminderQueue
 
     return SqsReminderQueue()
+
+
+@_provider
+def water_cuts() -> WaterCutService:
+    """Water-cut notices (issue 18): told through the reminders' queue, worker and notifier."""
+    from chalicelib.services.water_cuts import WaterCutService
+    from chalicelib.store import audit
+    from chalicelib.store.water_cuts import WaterCutStore
+
+    return WaterCutService(
+        settings=get_settings(),
+        store=WaterCutStore(),
+        queue=reminder_queue(),
+        notifier=notifier(),
+        clock=clock(),
+        audit_entry=audit.entry,
+    )
 
 
 @_provider
@@ -659,4 +704,26 @@ def partner_files() -> PartnerFileService:
         objects=S3Objects(get_settings().imports_bucket),
         publisher=publisher(),
         clock=clock(),
+    )
+
+
+@_provider
+def tickets() -> TicketService:
+    """Service requests (issue 18): the customer's, worked by staff of its branch and the managers."""
+    from chalicelib.adapters.ticket_types import ConfiguredTicketTypes
+    from chalicelib.services.tickets import TicketService
+    from chalicelib.store import audit
+    from chalicelib.store.reminders import ReminderStore
+    from chalicelib.store.tickets import TicketStore
+
+    return TicketService(
+        settings=get_settings(),
+        store=TicketStore(),
+        types=ConfiguredTicketTypes(get_settings().ticket_types),
+        photos=photos(),
+        clock=clock(),
+        audit_entry=audit.entry,
+        queue=reminder_queue(),
+        notices=ReminderStore(),
+        notifier=notifier(),
     )

@@ -547,6 +547,15 @@ def function_resources(stage: str) -> Template:
         "PartnerReconciliationDifferences",
         [{"Name": "service", "Value": SERVICE}],
     )
+    # Service requests past their target time (chalicelib/jobs/tickets.py, EMF metric; issue 18).
+    out["TicketsOverdueAlarm"] = _alarm(
+        "Customers' service requests are open past their target time (the kind's SLA): "
+        "GET /v1/admin/tickets?overdue=true lists them, most overdue first; assign or close them.",
+        "CSKH",
+        "TicketsOverdue",
+        [{"Name": "service", "Value": SERVICE}],
+        statistic="Maximum",  # a count of open tickets each run, not events to add up
+    )
     out["VnpayUnansweredAlarm"]["Properties"]["EvaluationPeriods"] = 3  # three runs in a row
     for fn in app_functions():
         name = fn.function_name(stage, app_name)
@@ -670,6 +679,7 @@ def policy_for(stage: str, fn: Function) -> dict:
             "audit",
             "ledger",
             "customer_accounts",
+            "route_stops",  # issue 18: a customer's own reading recorded on its stop; a re-read asked or answered
         ),
         # The nightly walk over every account (jobs/ledger.py).
         "ledger_invariant": ("customers", "invoices", "ledger", "customer_accounts"),
@@ -688,15 +698,31 @@ def policy_for(stage: str, fn: Function) -> dict:
         ),
         # Bill-pay partners' daily files (jobs/partners.py): every partner, its payments of the day.
         "partner_daily_files": ("partners", "partner_payments"),
-        "plan_reminders": ("invoices", "customers", "reminders"),
+        # Issue 18: the self-reading invitations are planned from the route stops' by_read_on index.
+        "plan_reminders": ("invoices", "customers", "reminders", "route_stops"),
         # A failed authorised debit's notice goes through the reminders worker too (services/debits.py).
-        "reminders_worker": ("invoices", "customers", "reminders", "debit_requests"),
+        # Water-cut notices too (services/water_cuts.py): the notice, its area (wards: customers' index; routes),
+        # the per-customer deliveries (issue 18).
+        "reminders_worker": (
+            "invoices",
+            "customers",
+            "reminders",
+            "debit_requests",
+            "water_cuts",
+            "water_cut_deliveries",
+            "routes",
+            "route_stops",  # issue 18: a self-reading invitation checks the customer's stop
+            "tickets",  # issue 18: a ticket's change told to its customer (services/tickets.py send_notice)
+            "ticket_events",
+        ),
         # The monthly authorised-debit run: mandates, the customers' open invoices, the requests (jobs/debits.py).
         "run_debits": ("channel_requests", "customers", "invoices", "debit_requests", "audit"),
         # E-invoices (jobs/einvoices.py): the invoice and its buyer read, the provider's answer written.
         "einvoices_worker": ("invoices", "customers"),
         # The sweep (jobs/einvoices.py): due invoices from their sparse index, re-queued, looked at again later.
         "einvoices_sweep": ("invoices",),
+        # Service requests past their target time: one counting Query of an index (jobs/tickets.py, issue 18).
+        "tickets_sweep": ("tickets",),
     }
     if fn.kind == "api" or fn.name in job_tables:
         wanted = None if fn.kind == "api" else set(job_tables[fn.name])
@@ -710,7 +736,7 @@ def policy_for(stage: str, fn: Function) -> dict:
         # The customer-book import writes customers 25 at a time (BatchWriteItem); nothing else does.
         batch_write = ["dynamodb:BatchWriteItem"] if fn.name == "imports_worker" else []
         # The nightly invariant and the partners' daily files only read.
-        reads_only = fn.name in ("ledger_invariant", "partner_daily_files")
+        reads_only = fn.name in ("ledger_invariant", "partner_daily_files", "tickets_sweep")
         actions = READ_ACTIONS if reads_only else TABLE_ACTIONS + batch_write
         statements.append(_statement("Tables", actions, tables))
         if indexes:

@@ -28,9 +28,12 @@ from chalicelib.api import (
     openapi_privacy,
     openapi_readings,
     openapi_reminders,
+    openapi_self_readings,
     openapi_service,
     openapi_staff,
     openapi_statements,
+    openapi_tickets,
+    openapi_water_cuts,
     openapi_web,
 )
 from chalicelib.api.openapi_common import STR, obj
@@ -52,6 +55,7 @@ PARTS: dict[str, dict[str, Any]] = {
     "accounts": openapi_accounts.PATHS,
     "staff": openapi_staff.PATHS,
     "readings": openapi_readings.PATHS,
+    "self_readings": openapi_self_readings.PATHS,
     "collections": openapi_collections.PATHS,
     "admin": openapi_admin.PATHS,
     "statements": openapi_statements.PATHS,
@@ -59,6 +63,8 @@ PARTS: dict[str, dict[str, Any]] = {
     "debits": openapi_debits.PATHS,
     "imports": openapi_imports.PATHS,
     "kpis": openapi_kpis.PATHS,
+    "tickets": openapi_tickets.PATHS,
+    "water_cuts": openapi_water_cuts.PATHS,
     "web": openapi_web.PATHS,
 }
 

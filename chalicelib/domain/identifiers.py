@@ -67,6 +67,10 @@ TARIFF_ID = r"^[a-z0-9][a-z0-9-]{2,79}$"
 TARIFF_AREA = r"^[a-z0-9][a-z0-9-]{1,39}$"
 # A per-m³ charge of a tariff (drainage, forest environment service).
 CHARGE_CODE = r"^[a-z_]{2,30}$"
+# Water-cut notices (issue 18): a notice, and a ward as a key (its name without diacritics, lower case,
+# words joined by "-": "Phường 7" is phuong-7; domain/water_cuts.ward_key).
+WATER_CUT_ID = r"^WC\d{6}[0-9A-F]{8}$"
+WARD_KEY = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 PERIOD_RE = re.compile(PERIOD)
 CUSTOMER_CODE_RE = re.compile(CUSTOMER_CODE)
@@ -99,3 +103,8 @@ PUSH_TOKEN_RE = re.compile(PUSH_TOKEN)
 TARIFF_ID_RE = re.compile(TARIFF_ID)
 TARIFF_AREA_RE = re.compile(TARIFF_AREA)
 CHARGE_CODE_RE = re.compile(CHARGE_CODE)
+WATER_CUT_ID_RE = re.compile(WATER_CUT_ID)
+WARD_KEY_RE = re.compile(WARD_KEY)
+# A service request (ticket, issue 18): 'TK' and 16 hex digits (from the caller's idempotency key, or random).
+TICKET_ID = r"^TK[0-9A-F]{16}$"
+TICKET_ID_RE = re.compile(TICKET_ID)

@@ -20,6 +20,8 @@ from chalicelib.errors import ValidationError
 A = TypeVar("A")
 B = TypeVar("B")
 C = TypeVar("C")
+D = TypeVar("D")
+E = TypeVar("E")
 
 
 class Malformed(ValueError):
@@ -129,6 +131,50 @@ class DebitFailedNotice:
     request_id: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class TicketNotice:
+    """A customer's request changed (a status, a worker, a reply): tell the customer (services/tickets.py)."""
+
+    QUEUE: ClassVar[str] = "reminders"
+    kind: Literal["ticket"] = "ticket"
+    ticket_id: str = field(metadata=spec(pattern=r"^TK[0-9A-F]{16}$"))
+    seq: int = field(metadata=spec(min=0, max=100_000))
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaterCutFanOut:
+    """One page of a water-cut notice's area to hand out, one message per customer, from `source` (0: the
+    notice's own codes, then each ward, then each route) at `key` (services/water_cuts.py)."""
+
+    QUEUE: ClassVar[str] = "reminders"
+    kind: Literal["water_cut_fanout"] = "water_cut_fanout"
+    notice_id: str
+    revision: int = field(metadata=spec(min=1))
+    source: int = field(default=0, metadata=spec(min=0))
+    key: object | None = field(default=None, metadata=spec(description="where the page starts (opaque)"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaterCutToSend:
+    """Tell one customer of one revision of a water-cut notice, once (services/water_cuts.py)."""
+
+    QUEUE: ClassVar[str] = "reminders"
+    kind: Literal["water_cut"] = "water_cut"
+    notice_id: str
+    revision: int = field(metadata=spec(min=1))
+    customer_code: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SelfReadingInvite:
+    """Invite a customer to send its own meter reading before the staff comes (services/self_readings.py)."""
+
+    QUEUE: ClassVar[str] = "reminders"
+    kind: Literal["self_reading"] = "self_reading"
+    customer_code: str = field(metadata=spec(pattern=r"^\d{6,12}$"))
+    period: str = field(metadata=spec(pattern=r"^\d{4}-(0[1-9]|1[0-2])$"))
+
+
 # -- chat ----------------------------------------------------------------------------------------
 
 
@@ -166,8 +212,12 @@ ALL = (
     ReminderToSend,
     PlanToContinue,
     DebitFailedNotice,
+    TicketNotice,
+    WaterCutFanOut,
+    WaterCutToSend,
     ChatReply,
     EInvoiceToIssue,
+    SelfReadingInvite,
 )
 
 
@@ -185,6 +235,12 @@ def read(body: str, a: type[A], /) -> A: ...
 def read(body: str, a: type[A], b: type[B], /) -> A | B: ...
 @overload
 def read(body: str, a: type[A], b: type[B], c: type[C], /) -> A | B | C: ...
+@overload
+def read(body: str, a: type[A], b: type[B], c: type[C], d: type[D], /) -> A | B | C | D: ...
+@overload
+def read(body: str, a: type[A], b: type[B], c: type[C], d: type[D], e: type[E], /) -> A | B | C | D | E: ...
+@overload
+def read(body: str, /, *shapes: type[Any]) -> Any: ...  # a queue of many kinds: the caller tells them apart
 
 
 def read(body: str, *shapes: type[Any]) -> Any:

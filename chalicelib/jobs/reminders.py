@@ -15,7 +15,17 @@ from chalice import Blueprint, Cron
 
 from chalicelib import deps
 from chalicelib.config import get_settings
-from chalicelib.domain.messages import DebitFailedNotice, PlanCursor, PlanToContinue, ReminderToSend, read
+from chalicelib.domain.messages import (
+    DebitFailedNotice,
+    PlanCursor,
+    PlanToContinue,
+    ReminderToSend,
+    SelfReadingInvite,
+    TicketNotice,
+    WaterCutFanOut,
+    WaterCutToSend,
+    read,
+)
 from chalicelib.domain.reminders import vn_time_to_utc_cron
 from chalicelib.domain.shapes import to_json
 from chalicelib.jobs import Postponed, enough_time, sqs_partial_batch
@@ -57,7 +67,16 @@ def run_plan(today=None, cursor=None, context=None, stop_margin_ms=None) -> dict
 
 def _record_handler(record, lambda_context=None) -> str:
     # Malformed (domain/messages.py): this record fails and rests in the DLQ; the batch goes on.
-    message = read(record.body, ReminderToSend, PlanToContinue, DebitFailedNotice)
+    message = read(
+        record.body,
+        ReminderToSend,
+        PlanToContinue,
+        DebitFailedNotice,
+        SelfReadingInvite,
+        WaterCutFanOut,
+        WaterCutToSend,
+        TicketNotice,
+    )
     if isinstance(message, PlanToContinue):
         from datetime import date
 
@@ -68,6 +87,14 @@ def _record_handler(record, lambda_context=None) -> str:
         raise Postponed("too little time left for a reminder: SQS delivers it again")
     if isinstance(message, DebitFailedNotice):  # services/debits.py: the bank could not debit, please pay
         return deps.debits().send_notice(message.request_id)
+    if isinstance(message, SelfReadingInvite):  # services/self_readings.py: read your own meter (issue 18)
+        return deps.self_readings().send_invite(message.customer_code, message.period)
+    if isinstance(message, WaterCutFanOut):  # services/water_cuts.py: one page of a notice's area (issue 18)
+        return deps.water_cuts().fan_out(message.notice_id, message.revision, message.source, message.key)
+    if isinstance(message, WaterCutToSend):  # one customer told of one revision of a water-cut notice, once
+        return deps.water_cuts().send(message.notice_id, message.revision, message.customer_code)
+    if isinstance(message, TicketNotice):  # services/tickets.py: the customer's request changed (issue 18)
+        return deps.tickets().send_notice(message.ticket_id, message.seq)
     return deps.reminders().send(message.invoice_id, message.level)
 
 
@@ -78,7 +105,10 @@ def handle_batch(event: dict, context=None) -> PartialItemFailureResponse:
 @bp.schedule(vn_daily_cron(get_settings().reminder_run_at))
 def plan_reminders(event):
     start_job(event)
-    return run_plan(context=event.context)
+    result = run_plan(context=event.context)
+    # Issue 18: invite the customers whose self-reading window opens today (a few Queries; claimed once).
+    result["self_reading"] = deps.self_readings().plan_invites()
+    return result
 
 
 @bp.on_sqs_message(queue=get_settings().queue_name("reminders"), batch_size=10, maximum_concurrency=10)

@@ -22,6 +22,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
+from chalicelib.domain.water_cuts import ward_key as _ward_key
 
 _settings = get_settings()
 
@@ -92,6 +93,18 @@ class CustomersByShard(GlobalSecondaryIndex):
     code = UnicodeAttribute(range_key=True)
 
 
+class CustomersByWard(GlobalSecondaryIndex):
+    """The customers of a ward (its key, domain/water_cuts.ward_key): a water-cut notice's ward reaches them
+    with Queries. Sparse: only customers whose book row names a ward are in it."""
+
+    class Meta:
+        index_name = "by_ward"
+        projection = KeysOnlyProjection()
+
+    ward_key = UnicodeAttribute(hash_key=True)
+    code = UnicodeAttribute(range_key=True)
+
+
 class CustomerModel(Model):
     Meta = _meta("customers")
 
@@ -104,6 +117,10 @@ class CustomerModel(Model):
     customer_class = UnicodeAttribute(default="household")
     branch = UnicodeAttribute(null=True)
     persons = NumberAttribute(default=1)
+    # Issue 18: an approved household-size registration (a ticket) prices bills from `persons_from` (YYYY-MM)
+    # on with `persons_next` residents (domain/tickets.billed_persons); the book's `persons` before that.
+    persons_next = NumberAttribute(null=True)
+    persons_from = UnicodeAttribute(null=True)
     payment_channel = UnicodeAttribute(default="cash")  # cash | bank_transfer | authorised_debit
     meter_serial = UnicodeAttribute(null=True)
     tariff_area = UnicodeAttribute(default="camau-city")  # with customer_class, picks the tariff
@@ -122,15 +139,19 @@ class CustomerModel(Model):
     reminders_opt_out = NumberAttribute(default=0)
 
     book_shard = UnicodeAttribute(null=True)  # set from the code on every write (serialize)
+    ward = UnicodeAttribute(null=True)  # the ward (phường/xã) as the customer book names it
+    ward_key = UnicodeAttribute(null=True)  # set from the ward on every write (serialize): the by_ward index
 
     by_phone = CustomerByPhone()
     by_ledger = CustomerByLedger()
     by_shard = CustomersByShard()
+    by_ward = CustomersByWard()
 
     def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]:
         # Every way a customer is written (save, batch write, transaction) serializes it: the shard
         # is derived here once, so no writer can forget it.
         self.book_shard = book_shard(self.code)
+        self.ward_key = (_ward_key(self.ward) or None) if self.ward else None
         return super().serialize(null_check)
 
 
@@ -576,6 +597,17 @@ class ReadingsByStaffPeriod(GlobalSecondaryIndex):
     reading_id = UnicodeAttribute(range_key=True)
 
 
+class ReadingsHeld(GlobalSecondaryIndex):
+    """Readings whose bill waits for a manager (issue 18): sparse, only while `review` is 'held'."""
+
+    class Meta:
+        index_name = "held"
+        projection = AllProjection()
+
+    review = UnicodeAttribute(hash_key=True)
+    received_at = NumberAttribute(range_key=True)
+
+
 class ReadingModel(Model):
     """A meter reading sent by a device; reading_id (the device's) makes it idempotent."""
 
@@ -600,8 +632,52 @@ class ReadingModel(Model):
     processed_at = NumberAttribute(null=True)
     staff_period = UnicodeAttribute(null=True)
     staff_branch = UnicodeAttribute(null=True)  # the reader's branch when it was sent
+    # Issue 18: a customer's own reading (source 'customer', staff 'customer:<code>', no staff_period), the
+    # meter photo (the reading's evidence), and a manager's review of a held bill.
+    source = UnicodeAttribute(null=True)  # customer | None (the field staff)
+    account_id = UnicodeAttribute(null=True)  # the customer account that sent it
+    photo_id = UnicodeAttribute(null=True)
+    photo_key = UnicodeAttribute(null=True)  # set once the photo is checked (services/photos.py)
+    photo_type = UnicodeAttribute(null=True)  # the image type its bytes are: the link serves it as that
+    period_start = UnicodeAttribute(null=True)  # YYYY-MM-DD the held reading's cycle starts after
+    review = UnicodeAttribute(null=True)  # 'held' while a manager has to decide (the sparse index)
+    reviewed_by = UnicodeAttribute(null=True)
+    reviewed_at = NumberAttribute(null=True)
+    review_note = UnicodeAttribute(null=True)
 
     by_staff_period = ReadingsByStaffPeriod()
+    held = ReadingsHeld()
+
+
+class RouteStopsByReadingDay(GlobalSecondaryIndex):
+    """The customers whose route is first walked on a day: the self-reading invitations' daily Query."""
+
+    class Meta:
+        index_name = "by_read_on"
+        projection = KeysOnlyProjection()
+
+    read_on = UnicodeAttribute(hash_key=True)  # YYYY-MM-DD
+    customer_code = UnicodeAttribute(range_key=True)
+
+
+class RouteStopModel(Model):
+    """A customer on a route for one period (issue 18), written with the route (store/staff.py): when it is
+    read (self-reading's window), the customer's own reading of the period, a manager's re-read request."""
+
+    Meta = _meta("route_stops")
+
+    customer_code = UnicodeAttribute(hash_key=True)
+    period = UnicodeAttribute(range_key=True)  # YYYY-MM
+    route_id = UnicodeAttribute()
+    staff = UnicodeAttribute()
+    read_on = UnicodeAttribute(null=True)  # the route's first reading day of the period
+    self_reading_id = UnicodeAttribute(null=True)
+    self_status = UnicodeAttribute(null=True)  # queued | billed | flagged | rejected
+    self_index = NumberAttribute(null=True)
+    reread_reading_id = UnicodeAttribute(null=True)  # a manager asked the staff to read it again
+    reread_note = UnicodeAttribute(null=True)
+
+    by_read_on = RouteStopsByReadingDay()
 
 
 class ReceiptsByStaffDay(GlobalSecondaryIndex):
@@ -1006,6 +1082,84 @@ class PartnerPaymentModel(Model):
         return super().serialize(null_check)
 
 
+# -- water-cut notices (issue 18) --------------------------------------------
+
+
+class WaterCutsOnBoard(GlobalSecondaryIndex):
+    """The notices customers and the public see (current and upcoming, "water is back" for a while): sparse,
+    `board` is 'live' only while a notice is shown, until `shown_until` (domain/water_cuts.shown_until)."""
+
+    class Meta:
+        index_name = "on_board"
+        projection = AllProjection()
+
+    board = UnicodeAttribute(hash_key=True)
+    shown_until = NumberAttribute(range_key=True)
+
+
+class WaterCutsListed(GlobalSecondaryIndex):
+    """Every notice, newest first, for the managers' list (a few a week: one partition is plenty)."""
+
+    class Meta:
+        index_name = "listed"
+        projection = AllProjection()
+
+    listed = UnicodeAttribute(hash_key=True)  # always 'water_cut'
+    created_at = NumberAttribute(range_key=True)
+
+
+class WaterCutModel(Model):
+    """A planned or emergency water cut, its area and its life (domain/water_cuts.py). Each change customers
+    are told of is a new `revision`; every change is made from the `version` read, with its audit entry."""
+
+    Meta = _meta("water_cuts")
+
+    notice_id = UnicodeAttribute(hash_key=True)
+    listed = UnicodeAttribute(default="water_cut")
+    kind = UnicodeAttribute()  # planned | emergency
+    status = UnicodeAttribute()  # draft | published | updated | cancelled | restored
+    revision = NumberAttribute(default=0)  # 0 while a draft; +1 for each change that notifies
+    version = NumberAttribute(default=1)
+    reason = UnicodeAttribute()
+    area_note = UnicodeAttribute(null=True)  # the streets, in words, for the public board
+    starts_at = NumberAttribute()  # epoch seconds
+    ends_at = NumberAttribute()
+    wards = UnicodeList(default=list)  # as the manager wrote them
+    ward_keys = UnicodeList(default=list)  # their keys (customers.by_ward)
+    route_ids = UnicodeList(default=list)
+    customer_codes = UnicodeList(default=list)
+    created_at = NumberAttribute()
+    created_by = UnicodeAttribute()
+    updated_at = NumberAttribute()
+    updated_by = UnicodeAttribute()
+    published_at = NumberAttribute(null=True)
+    restored_at = NumberAttribute(null=True)
+    cancelled_at = NumberAttribute(null=True)
+    queued_revision = NumberAttribute(null=True)  # the last revision whose fan-out is on the queue
+    board = UnicodeAttribute(null=True)  # 'live' while shown (the on_board index)
+    shown_until = NumberAttribute(null=True)
+
+    on_board = WaterCutsOnBoard()
+    by_created = WaterCutsListed()
+
+
+class WaterCutDeliveryModel(Model):
+    """One customer told of one revision of a notice ('<notice_id>#<revision>#<code>'): created by a
+    conditional put, so a duplicate message or a second worker never tells them again; the channels it
+    went out on are recorded one by one."""
+
+    Meta = _meta("water_cut_deliveries", ttl_attribute="expires_at")
+
+    delivery_key = UnicodeAttribute(hash_key=True)
+    customer_code = UnicodeAttribute()
+    status = UnicodeAttribute()  # sending | deferred | sent | skipped
+    channels = UnicodeList(default=list)
+    lease_until = NumberAttribute(default=0)  # a worker holds it until then (a crashed one lets go)
+    created_at = NumberAttribute()
+    sent_at = NumberAttribute(null=True)
+    expires_at = NumberAttribute()
+
+
 # -- tariffs, invoice series, audit -----------------------------------------
 
 
@@ -1057,6 +1211,111 @@ class AuditModel(Model):
     by_actor = AuditByActor()
 
 
+# -- service requests (tickets, issue 18) -------------------------------------
+
+
+class TicketsByCustomer(GlobalSecondaryIndex):
+    """A customer code's tickets, newest first (by the microsecond of writing: two made in one second keep
+    their order)."""
+
+    class Meta:
+        index_name = "by_customer"
+        projection = AllProjection()
+
+    customer_code = UnicodeAttribute(hash_key=True)
+    created_order = NumberAttribute(range_key=True)
+
+
+class TicketsByQueue(GlobalSecondaryIndex):
+    """A branch's queue: '<branch>#open' by target time (overdue = a key range), '<branch>#closed' by when."""
+
+    class Meta:
+        index_name = "by_queue"
+        projection = AllProjection()
+
+    queue_key = UnicodeAttribute(hash_key=True)
+    queue_at = NumberAttribute(range_key=True)
+
+
+class TicketsByState(GlobalSecondaryIndex):
+    """Every branch's open (or closed) tickets: the managers' queue and the overdue sweep."""
+
+    class Meta:
+        index_name = "by_state"
+        projection = AllProjection()
+
+    state = UnicodeAttribute(hash_key=True)  # open | closed
+    queue_at = NumberAttribute(range_key=True)
+
+
+class TicketsByPeriod(GlobalSecondaryIndex):
+    """The tickets made in a month (Vietnam time): the managers' KPIs."""
+
+    class Meta:
+        index_name = "by_period"
+        projection = IncludeProjection(["type", "status", "branch", "due_at", "closed_at", "rating"])
+
+    period = UnicodeAttribute(hash_key=True)  # YYYY-MM
+    created_at = NumberAttribute(range_key=True)
+
+
+class TicketModel(Model):
+    """A customer's service request: its kind, status (domain/tickets.py's machine), target time, worker."""
+
+    Meta = _meta("tickets")
+
+    ticket_id = UnicodeAttribute(hash_key=True)
+    customer_code = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    branch = UnicodeAttribute()  # the customer's when it was made ('-': none)
+    type = UnicodeAttribute()
+    status = UnicodeAttribute()
+    description = UnicodeAttribute()
+    lat = NumberAttribute(null=True)
+    lng = NumberAttribute(null=True)
+    residents = NumberAttribute(null=True)
+    invoice_id = UnicodeAttribute(null=True)
+    photos = UnicodeList(default=list)  # "<S3 key>|<image type>", checked (services/photos.py)
+    assignee = UnicodeAttribute(null=True)  # a staff user name of the branch
+    reason = UnicodeAttribute(null=True)  # why it was resolved or rejected
+    created_at = NumberAttribute()
+    created_order = NumberAttribute()  # microseconds since the epoch when written: by_customer's order
+    updated_at = NumberAttribute()
+    due_at = NumberAttribute()
+    closed_at = NumberAttribute(null=True)
+    rating = NumberAttribute(null=True)
+    rating_comment = UnicodeAttribute(null=True)
+    rated_at = NumberAttribute(null=True)
+    events = NumberAttribute(default=0)  # its events so far: the next one's seq, and the write's condition
+    period = UnicodeAttribute()
+    state = UnicodeAttribute()
+    queue_key = UnicodeAttribute()
+    queue_at = NumberAttribute()
+
+    by_customer = TicketsByCustomer()
+    by_queue = TicketsByQueue()
+    by_state = TicketsByState()
+    by_period = TicketsByPeriod()
+
+
+class TicketEventModel(Model):
+    """What happened to a ticket, in order: made, a message, assigned, a status change, rated."""
+
+    Meta = _meta("ticket_events")
+
+    ticket_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    kind = UnicodeAttribute()  # created | message | assigned | status | rated
+    by_role = UnicodeAttribute()  # customer | staff | admin
+    actor = UnicodeAttribute()  # the account id ('staff:ghithu01')
+    at = NumberAttribute()
+    text = UnicodeAttribute(null=True)
+    status_from = UnicodeAttribute(null=True)
+    status_to = UnicodeAttribute(null=True)
+    assignee = UnicodeAttribute(null=True)
+    photos = UnicodeList(default=list)
+
+
 ALL_MODELS = (
     CustomerModel,
     AccountModel,
@@ -1089,6 +1348,11 @@ ALL_MODELS = (
     PartnerModel,
     PartnerNonceModel,
     PartnerPaymentModel,
+    RouteStopModel,
+    TicketModel,
+    TicketEventModel,
+    WaterCutModel,
+    WaterCutDeliveryModel,
 )
 
 

@@ -11,7 +11,7 @@ deployed) must allow it."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
@@ -586,3 +586,142 @@ def test_the_api_and_the_jobs_may_do_what_a_bill_pay_partner_does(app, api, new_
         assert denied("partner_daily_files", aws_calls.calls, alias) == []
     finally:
         deps.reset()
+
+
+def test_the_api_and_the_reminders_worker_may_do_what_a_water_cut_notice_does(app, api, admin, new_customer, aws_calls):
+    """Issue 18: a manager publishes an emergency cut (audited; its fan-out queued), the reminders worker hands
+    out the area (the notice's codes, a ward's index, a route) and tells each customer once."""
+    from chalicelib.adapters.notifier import MemoryReminderQueue
+    from chalicelib.jobs.reminders import handle_batch
+    from chalicelib.store.models import RouteModel
+
+    ward = f"Phường IAM {time.time_ns() % 10**6}"
+    listed, in_ward, on_route = (new_customer() for _ in range(3))
+    in_ward.ward = ward
+    in_ward.save()
+    route_id = f"IAM-WC-{time.time_ns() % 10**8}"
+    RouteModel(
+        route_id,
+        staff="ghithu01",
+        period="2024-05",
+        days=[5],
+        customer_codes=[on_route.code],
+        updated_at=0,
+        updated_by="admin:iam",
+    ).save()
+    start = datetime.now(VN_TZ).replace(microsecond=0)
+    body = {
+        "kind": "emergency",
+        "reason": "Vỡ ống",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=3)).isoformat(),
+        "wards": [ward],
+        "route_ids": [route_id],
+        "customer_codes": [listed.code],
+        "publish": True,
+    }
+    aws_calls.calls.clear()
+    r = api.post("/v1/admin/water-cuts", body, token=admin)
+    assert r.status_code == 201 and r.json["queued_revision"] == 1, r.json
+    assert api.get("/v1/public/water-cuts", token="").status_code == 200
+    assert {"TransactWriteItems", "SendMessage", "Query"} <= {op for _, op, _ in aws_calls.calls}
+    assert denied("api_handler", aws_calls.calls) == []
+    fan_out = {"kind": "water_cut_fanout", "notice_id": r.json["notice_id"], "revision": 1}
+    queue = MemoryReminderQueue()
+    for source in range(3):  # the codes, the ward, the route: SendMessageBatch and the next page on SQS
+        aws_calls.calls.clear()
+        assert handle_batch(sqs_event({**fan_out, "source": source})) == {"batchItemFailures": []}
+        assert {"SendMessageBatch", "GetItem"} <= {op for _, op, _ in aws_calls.calls}
+        assert denied("reminders_worker", aws_calls.calls) == []
+    deps.override("reminder_queue", queue)
+    try:
+        aws_calls.calls.clear()
+        sends = [{**fan_out, "kind": "water_cut", "customer_code": c.code} for c in (listed, in_ward, on_route)]
+        assert handle_batch(sqs_event(*sends)) == {"batchItemFailures": []}
+        assert {("sns", "Publish"), ("dynamodb", "PutItem")} <= {(s, op) for s, op, _ in aws_calls.calls}
+        assert denied("reminders_worker", aws_calls.calls) == []
+    finally:
+        deps.reset()
+
+
+def test_the_readings_worker_may_hold_a_reading_and_check_its_photo(app, new_customer, aws_calls):
+    """Issue 18: a spike with the staff's meter photo (read from S3) is held for a manager."""
+    from chalicelib.config import get_settings
+    from chalicelib.domain.tokens import Identity
+    from chalicelib.jobs.readings import handle_batch
+    from chalicelib.store.models import CustomerModel, ReadingModel
+    from infra.package import stage_settings
+    from tests.api.test_photos import JPEG, _upload
+
+    upload = deps.photos().start("reading", "ghithu01", "image/jpeg")
+    assert _upload(upload["upload"], JPEG).ok
+    c = new_customer(invoices=[("2024-04", 100, 111, 66000, "paid")])
+    c.update(actions=[CustomerModel.last_index.set(111), CustomerModel.last_read_on.set("2024-05-05")])
+    reading_id = f"iam-held{c.code}-{int(time.time())}"
+    deps.readings().submit(
+        Identity(account_id="staff:ghithu01", role="staff", device="356938035643801"),
+        {
+            "reading_id": reading_id,
+            "customer_code": c.code,
+            "period": "2024-05",
+            "new_index": 211,
+            "read_at": "2024-06-05T09:30:00+07:00",
+            "photo_id": upload["photo_id"],
+        },
+    )
+    aws_calls.calls.clear()
+    assert handle_batch(sqs_event({"reading_id": reading_id})) == {"batchItemFailures": []}
+    assert ReadingModel.get(reading_id).status == "held"
+    assert any(op == "GetObject" for _, op, _ in aws_calls.calls), "the photo was not checked"
+    alias = {get_settings().documents_bucket: stage_settings(STAGE).documents_bucket}
+    assert denied("readings_worker", aws_calls.calls, alias) == []
+
+
+def test_the_reminders_plan_and_worker_may_invite_a_customer_to_read_its_meter(app, new_customer, aws_calls):
+    """Issue 18: the invitations planned from the route stops' index, claimed, queued; the worker sends one."""
+    from chalicelib.adapters.notifier import SqsReminderQueue
+    from chalicelib.jobs.reminders import handle_batch
+    from chalicelib.store.models import RouteStopModel
+
+    deps.override("reminder_queue", SqsReminderQueue())
+    try:
+        today = datetime.now(VN_TZ).date()
+        read_on = today + timedelta(days=deps.self_readings().s.self_reading_days)
+        c = new_customer()
+        period = read_on.strftime("%Y-%m")
+        RouteStopModel(c.code, period, route_id="RT-iam", staff="ghithu01", read_on=read_on.isoformat()).save()
+        aws_calls.calls.clear()
+        assert deps.self_readings().plan_invites(today)["enqueued"] >= 1
+        assert denied("plan_reminders", aws_calls.calls) == []
+        aws_calls.calls.clear()
+        handle_batch(sqs_event({"kind": "self_reading", "customer_code": c.code, "period": period}))
+        assert any(s in ("sns", "sqs") for s, _, _ in aws_calls.calls), "neither sent nor deferred"
+        assert denied("reminders_worker", aws_calls.calls) == []
+    finally:
+        deps.reset()
+
+
+def test_the_ticket_notice_and_the_overdue_sweep_may_do_what_they_do(app, new_customer, aws_calls):
+    """Issue 18: the reminders worker tells a customer of a ticket's change (tickets, ticket_events, the
+    notice record, the customer; SNS, or SQS when deferred by quiet hours); the sweep counts overdue tickets
+    (one Query of an index, reads only)."""
+    from chalicelib.domain.tokens import Identity
+    from chalicelib.jobs.reminders import handle_batch
+    from chalicelib.jobs.tickets import sweep
+
+    code = new_customer().code
+    customer = Identity(account_id=f"customer:{code}", role="customer", customer_codes=(code,))
+    ticket, _ = deps.tickets().create(
+        customer, {"customer_code": code, "type": "other", "description": "IAM"}, None, "vi"
+    )
+    admin = Identity(account_id="admin:iam", role="admin")
+    deps.tickets().change_status(admin, ticket["ticket_id"], {"status": "rejected", "reason": "IAM"}, "vi")
+    aws_calls.calls.clear()
+    notice = {"kind": "ticket", "ticket_id": ticket["ticket_id"], "seq": 1}
+    assert handle_batch(sqs_event(notice)) == {"batchItemFailures": []}
+    assert any(s in ("sns", "sqs") for s, _, _ in aws_calls.calls), "neither sent nor deferred"
+    assert denied("reminders_worker", aws_calls.calls) == []
+    aws_calls.calls.clear()
+    assert sweep()["overdue"] >= 0
+    assert {op for _, op, _ in aws_calls.calls} == {"Query"}
+    assert denied("tickets_sweep", aws_calls.calls) == []

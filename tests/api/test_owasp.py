@@ -52,6 +52,7 @@ PUBLIC = {
     "GET /v1/chat/facebook": "Messenger's webhook verification (its own token)",
     "POST /v1/chat/facebook": "Messenger's webhook, signed by the platform (its tests)",
     "POST /v1/chat/zalo": "Zalo's webhook, signed by the platform (its tests)",
+    "GET /v1/public/water-cuts": "published water cuts: where and when, no customer or route (test_water_cuts)",
 }
 ROLE_ONLY = {
     "GET /v1/me": "the caller's own account only",
@@ -62,6 +63,7 @@ ROLE_ONLY = {
     "GET /v1/staff/reconciliation": "the caller's own receipts; a staff= parameter is ignored (below)",
     "POST /v1/staff/readings": "readings are stored under the caller; another's reading_id is a 409",
     "POST /v1/staff/photos": "kept under the caller's own user name; a report names only its own (test_photos)",
+    "GET /v1/me/ticket-types": "the utility's kinds of request: no one's data",
 }
 # A new class, SIGNED: bill-pay partners (api/partners.py) carry no bearer token, so neither PUBLIC (they are
 # authenticated) nor a role's: each request is signed with the partner's own HMAC secret over its method,
@@ -511,6 +513,77 @@ def _customer_of_another_branch(w):
     assert w.as_staff("x", "GET", f"/v1/staff/invoices/{invoice_id}/print").status_code == 200
 
 
+@case("GET /v1/customers/{code}/consumption", "GET /v1/me/notifications")
+def _history_and_settings_of_b(w):
+    """Issue 18: B's consumption and reminder settings, asked for by A, answer as for a code nobody holds."""
+    for path in (f"/v1/customers/{w.b[0].code}/consumption", f"/v1/me/notifications?customer_code={w.b[0].code}"):
+        r = w.api.get(path, token=w.a[1])
+        assert r.status_code == 403 and r.json["code"] == "CUSTOMER_NOT_LINKED", (path, r.status_code)
+        nobody = w.api.get(path.replace(w.b[0].code, "99999999"), token=w.a[1])
+        assert (nobody.status_code, nobody.json) == (r.status_code, r.json), path
+    assert w.api.get(f"/v1/customers/{w.a[0].code}/consumption", token=w.a[1]).status_code == 200
+    mine = w.api.get("/v1/me/notifications", token=w.a[1]).json["customers"]
+    assert [c["customer_code"] for c in mine] == [w.a[0].code]
+
+
+@case(
+    "GET /v1/me/customers/{code}/readings",
+    "POST /v1/me/customers/{code}/readings",
+    "GET /v1/me/customers/{code}/readings/{reading_id}",
+)
+def _self_readings_of_b(w):
+    """Issue 18: A neither reads nor sends B's meter readings (as for a code nobody holds), and a reading
+    that is not A's own self-reading is not found under A's code (test_self_readings: B's own one too)."""
+    body = {"reading_id": f"owasp-self-{next(_n):06d}", "new_index": 1, "photo_id": "ph_" + "A" * 22}
+    for method, path in (
+        ("GET", f"/v1/me/customers/{w.b[0].code}/readings"),
+        ("POST", f"/v1/me/customers/{w.b[0].code}/readings"),
+        ("GET", f"/v1/me/customers/{w.b[0].code}/readings/owasp-self-00000001"),
+    ):
+        r = w.api.call(method, path, body if method == "POST" else None, token=w.a[1])
+        assert r.status_code == 403 and r.json["code"] == "CUSTOMER_NOT_LINKED", (path, r.status_code)
+        nobody = w.api.call(
+            method, path.replace(w.b[0].code, "99999999"), body if method == "POST" else None, token=w.a[1]
+        )
+        assert (nobody.status_code, nobody.json) == (r.status_code, r.json), path
+    reading_id = f"owasp-y-{next(_n):06d}"
+    sent = {
+        "reading_id": reading_id,
+        "customer_code": w.a[0].code,
+        "period": "2026-11",
+        "new_index": 1,
+        "read_at": "2026-11-20T09:00:00+07:00",
+    }
+    assert w.as_staff("y", "POST", "/v1/staff/readings", sent).status_code == 202
+    r = w.api.get(f"/v1/me/customers/{w.a[0].code}/readings/{reading_id}", token=w.a[1])
+    assert r.status_code == 404 and r.json["code"] == "READING_NOT_FOUND"
+
+
+@case("GET /v1/me/water-cuts")
+def _water_cuts_of_b(w):
+    """Issue 18: a water cut of B's house only is not on A's list, and B's code is not A's to ask for (as for
+    a code nobody holds); a cut of both names only A's code to A (test_water_cuts: by ward and route too)."""
+    from datetime import datetime, timedelta
+
+    from chalicelib.adapters.clock import VN_TZ
+
+    start = datetime.now(VN_TZ).replace(microsecond=0) + timedelta(days=3)
+    ends = (start + timedelta(hours=4)).isoformat()
+    made = {}
+    for name, codes in (("b", [w.b[0].code]), ("both", [w.a[0].code, w.b[0].code])):
+        body = {"kind": "planned", "reason": "OWASP", "starts_at": start.isoformat(), "ends_at": ends}
+        r = w.api.post("/v1/admin/water-cuts", {**body, "customer_codes": codes, "publish": True}, token=w.admin)
+        assert r.status_code == 201, r.json
+        made[name] = r.json["notice_id"]
+    r = w.api.get("/v1/me/water-cuts", token=w.a[1])
+    assert r.status_code == 200 and made["b"] not in r.body.decode() and w.b[0].code not in r.body.decode()
+    assert [(n["notice_id"], n["customer_codes"]) for n in r.json["water_cuts"]] == [(made["both"], [w.a[0].code])]
+    r = w.api.get(f"/v1/me/water-cuts?customer_code={w.b[0].code}", token=w.a[1])
+    assert r.status_code == 403 and r.json["code"] == "CUSTOMER_NOT_LINKED"
+    nobody = w.api.get("/v1/me/water-cuts?customer_code=99999999", token=w.a[1])
+    assert (nobody.status_code, nobody.json) == (r.status_code, r.json)
+
+
 def test_object_cases_cover_only_known_routes():
     assert set(OBJECT_CASES) <= set(app_routes())
 
@@ -865,3 +938,54 @@ def test_wrong_json_types_are_400s(api, admin, registered):
     assert r.status_code == 400 and r.json["code"] == "INVALID_TARIFF"
     r = api.get("/v1/admin/kpis?period=0000-01", token=admin)
     assert r.status_code == 400 and r.json["field"] == "period"
+
+
+@case(
+    "POST /v1/me/tickets",
+    "GET /v1/me/tickets",
+    "GET /v1/me/tickets/{ticket_id}",
+    "POST /v1/me/tickets/{ticket_id}/messages",
+    "POST /v1/me/tickets/{ticket_id}/rating",
+    "GET /v1/staff/tickets",
+    "GET /v1/staff/tickets/{ticket_id}",
+    "POST /v1/staff/tickets/{ticket_id}/assign",
+    "POST /v1/staff/tickets/{ticket_id}/status",
+    "POST /v1/staff/tickets/{ticket_id}/replies",
+)
+def _tickets_of_b_and_of_another_branch(w):
+    """Issue 18: A neither raises a request for B's code nor lists it (as for a code nobody holds); B's ticket
+    answers A exactly as a missing one (404); staff of another branch neither see it in their queue nor
+    reach it, staff of the branch do (test_tickets: every refusal)."""
+    body = {"customer_code": w.b[0].code, "type": "other", "description": "OWASP"}
+    for method, path, sent in (
+        ("POST", "/v1/me/tickets", body),
+        ("GET", f"/v1/me/tickets?customer_code={w.b[0].code}", None),
+    ):
+        r = w.api.call(method, path, sent, token=w.a[1])
+        assert r.status_code == 403 and r.json["code"] == "CUSTOMER_NOT_LINKED", (path, r.status_code)
+        nobody = w.api.call(
+            method, path.replace(w.b[0].code, "99999999"), sent and {**sent, "customer_code": "99999999"}, token=w.a[1]
+        )
+        assert (nobody.status_code, nobody.json) == (r.status_code, r.json), path
+    r = w.api.post("/v1/me/tickets", body, token=w.b[1])
+    assert r.status_code == 201, r.json
+    ticket = r.json["ticket_id"]
+    missing = "TK" + "0" * 16
+    for suffix, sent in (("", None), ("/messages", {"text": "x"}), ("/rating", {"rating": 5})):
+        method = "POST" if sent else "GET"
+        r = w.api.call(method, f"/v1/me/tickets/{ticket}{suffix}", sent, token=w.a[1])
+        gone = w.api.call(method, f"/v1/me/tickets/{missing}{suffix}", sent, token=w.a[1])
+        assert r.status_code == 404 and (r.status_code, r.json) == (gone.status_code, gone.json), suffix
+    queue = w.as_staff("z", "GET", "/v1/staff/tickets?limit=100")
+    assert queue.status_code == 200 and ticket not in queue.body.decode()
+    for suffix, sent in (
+        ("", None),
+        ("/assign", {"assignee": w.staff("z")[0]}),
+        ("/status", {"status": "rejected", "reason": "x"}),
+        ("/replies", {"text": "x"}),
+    ):
+        r = w.as_staff("z", "POST" if sent else "GET", f"/v1/staff/tickets/{ticket}{suffix}", sent)
+        assert r.status_code == 404 and r.json["code"] == "TICKET_NOT_FOUND", (suffix, r.status_code)
+    assert w.as_staff("x", "GET", f"/v1/staff/tickets/{ticket}").status_code == 200
+    r = w.as_staff("x", "POST", f"/v1/staff/tickets/{ticket}/assign", {"assignee": w.staff("y")[0]})
+    assert r.status_code == 200 and r.json["assignee"] == w.staff("y")[0]

@@ -415,6 +415,7 @@ def test_functions_have_the_stage_names_and_log_retention(packaged):
         "cskh-dev-ledger_invariant",
         "cskh-dev-partner_daily_files",
         "cskh-dev-run_debits",
+        "cskh-dev-tickets_sweep",
     }
     groups = {
         r["Properties"]["LogGroupName"] for r in packaged["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"
