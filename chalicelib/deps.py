@@ -166,20 +166,29 @@ def invoices() -> InvoiceService:
 
 
 @_provider
-def documents() -> DocumentStore:
-    """The legal e-invoices' documents (DOCUMENTS_BUCKET): the worker keeps them, the API signs links."""
-    from chalicelib.adapters.documents import S3Documents
-
-    return S3Documents(get_settings().documents_bucket)
-
-
-@_provider
 def photos() -> PhotoService:
     """Photos sent with reports (services/photos.py), kept under photos/ in the documents bucket."""
     from chalicelib.adapters.objects import S3Objects
     from chalicelib.services.photos import PhotoService
 
     return PhotoService(objects=S3Objects(get_settings().documents_bucket))
+
+
+def photo_link_sources() -> tuple[str, ...]:
+    """Where the photos' presigned upload and links point (deps.photos(): the documents bucket), as the
+    website's Content-Security-Policy sources (api/web.py); told from the settings, no client built."""
+    from chalicelib.adapters.aws import s3_link_sources
+
+    s = get_settings()
+    return s3_link_sources(s.documents_bucket, s.region, s.aws_endpoint)
+
+
+@_provider
+def documents() -> DocumentStore:
+    """The legal e-invoices' documents (DOCUMENTS_BUCKET): the worker keeps them, the API signs links."""
+    from chalicelib.adapters.documents import S3Documents
+
+    return S3Documents(get_settings().documents_bucket)
 
 
 @_provider
@@ -558,13 +567,6 @@ def reminders() -> ReminderService:
 
 
 @_provider
-def reminder_queue() -> SqsReminderQueue:
-    from chalicelib.adapters.notifier import SqsReminderQueue
-
-    return SqsReminderQueue()
-
-
-@_provider
 def water_cuts() -> WaterCutService:
     """Water-cut notices (issue 18): told through the reminders' queue, worker and notifier."""
     from chalicelib.services.water_cuts import WaterCutService
@@ -579,6 +581,13 @@ def water_cuts() -> WaterCutService:
         clock=clock(),
         audit_entry=audit.entry,
     )
+
+
+@_provider
+def reminder_queue() -> SqsReminderQueue:
+    from chalicelib.adapters.notifier import SqsReminderQueue
+
+    return SqsReminderQueue()
 
 
 @_provider

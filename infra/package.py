@@ -360,6 +360,20 @@ def data_resources(stage: str) -> Template:
     return resources
 
 
+# The browser's side of the photos (issue 18): the website (and the app's web views) POST a photo straight
+# to this bucket with the presigned form POST /v1/me/photos answers, and may GET one by its presigned link.
+# Any origin, because the page's own is not known here (the API's URL, or a domain put before it) and need
+# not be: CORS only lets a page read the answer of a request it can already send, and what may be written
+# or read is decided by the presigned policy and signature (one key, one image type, 1 byte to 5 MB, 15
+# minutes; a GET of one key for 5 minutes). POST and GET only: no PUT, no DELETE, no header beyond a simple
+# request's (a form POST needs none, so no preflight), nothing exposed. local/bootstrap.py puts the same rule.
+DOCUMENTS_CORS = {
+    "CorsRules": [
+        {"Id": "presigned-photos", "AllowedMethods": ["POST", "GET"], "AllowedOrigins": ["*"], "MaxAge": 3000}
+    ]
+}
+
+
 def documents_bucket(settings) -> Template:
     """The legal e-invoices' documents (services/einvoices.py, docs/einvoice.md): a bucket of its own,
     because the imports bucket expires what it holds and these are kept 10 years (Decree 123/2020). No
@@ -382,6 +396,7 @@ def documents_bucket(settings) -> Template:
                 },
                 "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
                 "VersioningConfiguration": {"Status": "Enabled"},
+                "CorsConfiguration": DOCUMENTS_CORS,
                 "LifecycleConfiguration": {
                     "Rules": [
                         {

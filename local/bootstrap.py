@@ -97,6 +97,18 @@ def create_buckets() -> None:
     for bucket in (s.imports_bucket, s.documents_bucket):
         if bucket not in existing:
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s.region})
+    s3.put_bucket_cors(Bucket=s.documents_bucket, CORSConfiguration=documents_cors())
+
+
+def documents_cors() -> dict:
+    """The deployed bucket's CORS rule (infra/package.py DOCUMENTS_CORS) in the S3 API's spelling, so the
+    website's photo upload is allowed here as it is there. (moto's server also answers every request with
+    its own permissive CORS headers, and its form POST does not consult the bucket's rule: the rule itself
+    is checked by tests/unit/test_infra.py.)"""
+    from infra.package import DOCUMENTS_CORS
+
+    names = {"Id": "ID", "MaxAge": "MaxAgeSeconds"}
+    return {"CORSRules": [{names.get(k, k): v for k, v in rule.items()} for rule in DOCUMENTS_CORS["CorsRules"]]}
 
 
 def main() -> None:

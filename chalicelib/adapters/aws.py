@@ -53,6 +53,18 @@ def s3_regional_endpoint(region: str) -> str:
     return f"https://s3.{region}.amazonaws.com{'.cn' if region.startswith('cn-') else ''}"
 
 
+def s3_link_sources(bucket: str, region: str, endpoint: str | None) -> tuple[str, ...]:
+    """Where the links s3_client() signs for `bucket` point, as Content-Security-Policy sources that match
+    them and nothing else of S3 (the website's CSP: api/web.py): the bucket's own virtual host on the
+    region's endpoint; path style (locally, or a bucket name with dots, which botocore then signs path
+    style) the presigned POST's URL exactly (`<endpoint>/<bucket>`) and the objects under it (`/<bucket>/`)."""
+    regional = s3_regional_endpoint(region)
+    if endpoint or "." in bucket:
+        base = (endpoint or regional).rstrip("/")
+        return (f"{base}/{bucket}", f"{base}/{bucket}/")
+    return (regional.replace("https://", f"https://{bucket}.", 1),)
+
+
 @functools.cache
 def _s3_client(region: str, endpoint: str | None):
     import boto3

@@ -992,3 +992,33 @@ def test_the_documents_bucket_keeps_legal_invoices_private_encrypted_and_unexpir
     assert not [r for r in rules if "ExpirationInDays" in r or "NoncurrentVersionExpiration" in r or "Transitions" in r]
     deny = resources["DocumentsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_documents_bucket_lets_a_browser_post_and_get_by_presigned_links_only(stage):
+    """The website posts a request's photo straight to the bucket (a presigned form) and shows it by a
+    presigned link (issue 18): CORS for POST and GET from any origin, nothing else (no PUT, DELETE, extra
+    headers or exposed ones); what is written or read stays the presigned policy's, and the bucket private."""
+    props = infra.build_template(stage)["Resources"]["DocumentsBucket"]["Properties"]
+    (rule,) = props["CorsConfiguration"]["CorsRules"]
+    assert sorted(rule["AllowedMethods"]) == ["GET", "POST"]
+    assert rule["AllowedOrigins"] == ["*"]
+    assert not {"AllowedHeaders", "ExposedHeaders"} & set(rule)
+    assert all(props["PublicAccessBlockConfiguration"].values())
+
+
+def test_the_local_documents_bucket_gets_the_deployed_cors_rule():
+    """local/bootstrap.py puts the same rule on moto's bucket, in the S3 API's spelling."""
+    from local.bootstrap import documents_cors
+
+    (rule,) = infra.DOCUMENTS_CORS["CorsRules"]
+    assert documents_cors() == {
+        "CORSRules": [
+            {
+                "ID": rule["Id"],
+                "AllowedMethods": rule["AllowedMethods"],
+                "AllowedOrigins": rule["AllowedOrigins"],
+                "MaxAgeSeconds": rule["MaxAge"],
+            }
+        ]
+    }
