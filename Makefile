@@ -8,7 +8,7 @@ STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
 .PHONY: deps run test test-fast package lint lint-infra bench job admin clean fuzz lock audit secrets secrets-baseline \
-	deploy smoke
+	deploy smoke screenshots
 
 # Everything installed comes from requirements.lock: every package pinned, with hashes (pip included:
 # chalice 1.34 needs pip<26.3 to package). `make lock` writes it from requirements.in/-dev.txt.
@@ -31,6 +31,10 @@ test: deps
 
 package: deps
 	$(PY) -m infra.package --stage $(if $(filter command line,$(origin STAGE)),$(STAGE),dev)
+
+# The README's pictures of the website (docs/screenshots/*.png), from a local stack it starts (needs Chromium).
+screenshots: deps
+	$(PY) -m tests.browser.screenshots
 
 # Schemathesis against a whole local stack it starts itself (CI runs 12 examples per operation).
 fuzz: deps

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.api.openapi_common import ERR, STR, json_content
+from chalicelib.api.web import ASSETS
 
 _HEADERS = {
     name: {"schema": STR, "description": what}
@@ -20,7 +21,8 @@ _NOT_MODIFIED = {"304": {"description": "Not modified (If-None-Match matched the
 PATHS: dict[str, Any] = {
     "/": {
         "get": {
-            "summary": "The customer website: log in, invoices, PDF, pay with VNPAY-QR (Vietnamese, English switch)",
+            "summary": "The customer website: register, log in, invoices, PDF, pay with VNPAY-QR or VietQR, "
+            "statement, consumption chart, linked codes, reminder settings (Vietnamese, English switch)",
             "tags": ["website"],
             "responses": {
                 "200": {"description": "The page", "headers": _HEADERS, "content": {"text/html": {"schema": STR}}},
@@ -31,14 +33,15 @@ PATHS: dict[str, Any] = {
     },
     "/web/{asset}": {
         "get": {
-            "summary": "A static file of the website (a fixed list: app.css, app.js, icon.svg)",
+            "summary": "A static file of the website (a fixed list: app.css, app.js, icon.svg and the views "
+            "app.js loads on demand)",
             "tags": ["website"],
             "parameters": [
                 {
                     "name": "asset",
                     "in": "path",
                     "required": True,
-                    "schema": {"type": "string", "enum": ["app.css", "app.js", "icon.svg"]},
+                    "schema": {"type": "string", "enum": list(ASSETS)},
                 },
                 {
                     "name": "v",

@@ -4,10 +4,15 @@ need no CORS). Plain HTML/CSS/JS in chalicelib/web, no build step.
 
 Only the files named in ASSETS are served: an asset name is a dictionary key,
 never a path, so nothing outside chalicelib/web can be read. Every answer
-carries a strict Content-Security-Policy (no inline script or style, nothing
-from another origin, no framing). index.html names its assets with a content
+carries a strict Content-Security-Policy (no inline script or style, no
+framing, nothing from another origin but the photos' bucket: a service
+request's photo goes straight to S3 by a presigned POST and is shown by a
+presigned link, so connect-src and img-src name that bucket exactly,
+from the settings: deps.photo_link_sources()). index.html names its assets with a content
 hash (`web/app.js?v=<hash>`), so the assets can be cached for a year and a new
-deployment is picked up at once; the page itself is revalidated every time.
+deployment is picked up at once; the page itself is revalidated every time. The
+views app.js loads on demand (ES modules) are named so too, in the page's
+<meta name="modules">, and are fetched with their hash when first opened.
 Every URL in the page is relative: deployed, API Gateway serves it under the
 stage path (/api/)."""
 
@@ -19,6 +24,7 @@ import os
 
 from chalice import Blueprint, Response
 
+from chalicelib import deps
 from chalicelib.api.common import handled
 from chalicelib.config import get_settings
 from chalicelib.errors import NotFound
@@ -32,19 +38,36 @@ ASSETS = {
     "app.css": "text/css; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "icon.svg": "image/svg+xml",
+    # The views app.js imports when they are opened (its VIEWS; index.html names them with their hash).
+    "account.js": "text/javascript; charset=utf-8",
+    "notify.js": "text/javascript; charset=utf-8",
+    "usage.js": "text/javascript; charset=utf-8",
+    "notices.js": "text/javascript; charset=utf-8",
+    "statement.js": "text/javascript; charset=utf-8",
+    "transfer.js": "text/javascript; charset=utf-8",
+    "requests.js": "text/javascript; charset=utf-8",
 }
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:{photos}; "
+    "connect-src 'self'{photos}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
+HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    # The page's own geolocation: a leak request's position, asked when the customer presses the button.
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(self), payment=()",
 }
+
+
+def security_headers() -> dict[str, str]:
+    """The headers of every answer; the CSP lets the page send photos to, and show them from, the photos'
+    bucket (the presigned POST's URL and the objects under it), and no other origin."""
+    photos = "".join(" " + source for source in deps.photo_link_sources())
+    return {"Content-Security-Policy": CSP.format(photos=photos), **HEADERS}
+
+
 YEAR = 365 * 24 * 3600
 
 
@@ -94,7 +117,7 @@ def _answer(body: bytes, content_type: str, cache_control: str) -> Response:
         "Content-Type": content_type,
         "Cache-Control": cache_control,
         "ETag": etag,
-        **SECURITY_HEADERS,
+        **security_headers(),
     }
     if etag in (bp.current_request.headers.get("if-none-match") or ""):
         return Response(body="", status_code=304, headers=headers)
@@ -108,7 +131,7 @@ def index():
     path = ctx.get("path") or ""
     if ctx.get("stage") and path and not path.endswith("/"):
         # https://host/api without the slash: relative URLs would miss the stage.
-        return Response(body="", status_code=301, headers={"Location": path + "/", **SECURITY_HEADERS})
+        return Response(body="", status_code=301, headers={"Location": path + "/", **security_headers()})
     return _answer(_page(), "text/html; charset=utf-8", "no-cache")
 
 

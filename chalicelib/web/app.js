@@ -26,27 +26,14 @@ const STRINGS = {
       eiTitle: "Hoá đơn điện tử", eiSeries: "Ký hiệu", eiTemplate: "Mẫu số", eiLookup: "Mã tra cứu",
       eiPending: "Hoá đơn điện tử đang được phát hành.",
       eiWhere: "Tra cứu hoá đơn điện tử trên trang của nhà cung cấp bằng mã tra cứu {code}.",
-      stOpen: "Sổ theo dõi công nợ của mã {code}",
-      stOwes: "Còn phải trả {a}", stInCredit: "Đang có tiền thừa {a}", stSettled: "Không còn nợ",
-      stCredit: "Tiền thừa trên tài khoản", stOpenSum: "Còn nợ trên hoá đơn", stOpenTitle: "Hoá đơn còn nợ",
-      stNoOpen: "Không còn hoá đơn nợ.", stEntries: "Các khoản phát sinh", stNone: "Chưa có phát sinh nào.",
-      stDate: "Ngày", stDesc: "Nội dung", stAmount: "Phát sinh", stBalance: "Số dư", stPeriod: "Kỳ",
-      stPaid: "Đã trả", stLeft: "Còn nợ",
-      stNote: "Số dư dương là số tiền còn phải trả; số dư âm là tiền thừa, được trừ vào hoá đơn kỳ sau.",
-      csv: "Tải file CSV (Excel)",
+      stOpen: "Sổ theo dõi công nợ của mã {code}", usageOf: "Lượng nước tiêu thụ của mã {code}",
+      toRegister: "Đăng ký tài khoản", toForgot: "Quên mật khẩu?", toLogin: "← Đăng nhập",
+      toNotices: "Thông báo tạm ngưng cấp nước", toLink: "Liên kết thêm mã khách hàng",
+      toNotify: "Cài đặt nhắc thanh toán", usageTitle: "Lượng nước tiêu thụ", reqOf: "Yêu cầu, phản ánh của mã {code}",
+      evTitle: "Căn cứ của hoá đơn", evPhoto: "Ảnh đồng hồ nước khi ghi chỉ số ngày {d}",
+      evReviewed: "Cán bộ quản lý đã xem ảnh trước khi lập hoá đơn.",
       methodLegend: "Cách thanh toán", methodVnpay: "VNPay (thẻ, ví, VNPAY-QR)",
       methodTransfer: "Chuyển khoản ngân hàng (VietQR, miễn phí)",
-      transferTitle: "Chuyển khoản ngân hàng (VietQR)",
-      transferOne: "Hoá đơn kỳ {p} của mã {code}.",
-      transferAll: "Trả {n} hoá đơn còn nợ của mã {code} (hoá đơn cũ trước); tiền thừa được trừ vào kỳ sau.",
-      vietqrAlt: "Mã VietQR để chuyển {amount} đến {bank}, tài khoản {account}, nội dung {ref}",
-      vietqrHelp: "Mở ứng dụng ngân hàng bất kỳ, chọn “Quét mã QR” và quét mã này: số tài khoản, số tiền và nội dung được điền sẵn.",
-      transferTyped: "Hoặc chuyển khoản với các thông tin sau",
-      transferNote: "Ghi đúng nội dung chuyển khoản để hoá đơn được ghi nhận tự động. Chuyển khoản nhanh NAPAS 247, thường không mất phí.",
-      t_bank: "Ngân hàng", t_account: "Số tài khoản", t_name: "Chủ tài khoản", t_amount: "Số tiền",
-      t_ref: "Nội dung chuyển khoản", copy: "Sao chép", copyWhat: "Sao chép {what}", copied: "Đã sao chép {what}: {v}",
-      copyFailed: "Không sao chép được; vui lòng chọn và sao chép {what} bằng tay.",
-      nothingToPay: "Không còn khoản nào phải thanh toán.", transferOff: "Chưa có dịch vụ chuyển khoản bằng mã VietQR.",
       payTitle: "Thanh toán qua VNPay", payItems: "Hoá đơn: {list}",
       qrAlt: "Mã VNPAY-QR để thanh toán {amount}",
       qrHelp: "Mở ứng dụng ngân hàng hoặc ví có VNPAY-QR, chọn “Quét mã” và quét mã này.",
@@ -82,27 +69,14 @@ const STRINGS = {
       eiTitle: "E-invoice", eiSeries: "Series", eiTemplate: "Template", eiLookup: "Look-up code",
       eiPending: "The e-invoice is being issued.",
       eiWhere: "Look the e-invoice up on the provider's page with the look-up code {code}.",
-      stOpen: "Account statement of code {code}",
-      stOwes: "You owe {a}", stInCredit: "In credit: {a}", stSettled: "Nothing owed",
-      stCredit: "Credit on the account", stOpenSum: "Open on bills", stOpenTitle: "Bills still open",
-      stNoOpen: "No open bills.", stEntries: "Entries", stNone: "No entries yet.",
-      stDate: "Date", stDesc: "Description", stAmount: "Amount", stBalance: "Balance", stPeriod: "Period",
-      stPaid: "Paid", stLeft: "Open",
-      stNote: "A positive balance is what you owe; a negative one is credit, taken off your next bill.",
-      csv: "Download CSV (Excel)",
+      stOpen: "Account statement of code {code}", usageOf: "Water used by code {code}",
+      toRegister: "Create an account", toForgot: "Forgot your password?", toLogin: "← Log in",
+      toNotices: "Water supply interruptions", toLink: "Link another customer code",
+      toNotify: "Payment reminder settings", usageTitle: "Water used", reqOf: "Service requests of code {code}",
+      evTitle: "What this bill rests on", evPhoto: "The meter when it was read on {d}",
+      evReviewed: "A manager checked the photo before the bill was issued.",
       methodLegend: "How to pay", methodVnpay: "VNPay (card, wallet, VNPAY-QR)",
       methodTransfer: "Bank transfer (VietQR, free)",
-      transferTitle: "Bank transfer (VietQR)",
-      transferOne: "The bill for {p} of code {code}.",
-      transferAll: "Pays the {n} open bills of code {code} (oldest first); anything over is taken off your next bill.",
-      vietqrAlt: "VietQR code to transfer {amount} to {bank}, account {account}, reference {ref}",
-      vietqrHelp: "Open any bank app, choose “Scan QR” and scan this code: the account, amount and reference are filled in.",
-      transferTyped: "Or transfer with these details",
-      transferNote: "Write the reference exactly so the bill is marked paid by itself. NAPAS 247 fast transfer, usually free.",
-      t_bank: "Bank", t_account: "Account number", t_name: "Account name", t_amount: "Amount",
-      t_ref: "Transfer reference", copy: "Copy", copyWhat: "Copy the {what}", copied: "Copied the {what}: {v}",
-      copyFailed: "Could not copy; please select and copy the {what} by hand.",
-      nothingToPay: "Nothing is left to pay.", transferOff: "Bank transfer by VietQR is not offered.",
       payTitle: "Pay with VNPay", payItems: "Bills: {list}",
       qrAlt: "VNPAY-QR code to pay {amount}",
       qrHelp: "Open your bank or wallet app that supports VNPAY-QR, choose “Scan QR” and scan this code.",
@@ -122,7 +96,7 @@ const POLL_MS = 3000, LANG_KEY = "cskh.lang", REFRESH_KEY = "cskh.refresh";
 // What a login has (cleared at logout).
 const loggedOut = () => ({
   me: null, code: null, invoices: [], cursor: null, selected: {}, invoice: null, order: null,
-  statement: null, accountTransfer: null, transfer: null
+  accountTransfer: null, transfer: null
 });
 const state = Object.assign({ lang: "vi", view: null, loads: 0 }, loggedOut());
 const session = { access: null, accessUntil: 0, refresh: null, refreshing: null };
@@ -182,7 +156,7 @@ function save(store, key, value) {
 
 // -- the API: JSON, or a Blob for another `accept`; errors carry the API's message
 
-const apiError = (message, status, code) => Object.assign(new Error(message), { status, code });
+const apiError = (message, status, code, field) => Object.assign(new Error(message), { status, code, field });
 const bodyOf = (resp) => resp.clone().json().catch(() => null);
 
 async function api(method, path, { body, accept = "application/json", auth = true } = {}) {
@@ -201,7 +175,7 @@ async function api(method, path, { body, accept = "application/json", auth = tru
   }
   if (!resp.ok) {
     const b = await bodyOf(resp);
-    throw apiError(b && typeof b.message === "string" ? b.message : t("httpError", { s: resp.status }), resp.status, b && b.code);
+    throw apiError(b && typeof b.message === "string" ? b.message : t("httpError", { s: resp.status }), resp.status, b && b.code, b && b.field);
   }
   return accept === "application/json" ? resp.json() : resp.blob();
 }
@@ -237,7 +211,7 @@ const vietqrPath = (code) => `v1/me/customers/${enc(code)}/vietqr`;
 function show(id) {
   each("main > section", (view) => { view.hidden = view.id !== id; });
   $(id).querySelectorAll(".alert").forEach(hideError);
-  $("logout").hidden = id === "view-login";
+  $("logout").hidden = id === "view-login" || !session.refresh;
   const changed = state.view !== null && state.view !== id;
   state.view = id;
   if (id !== "view-pay") poll.orderId = null;
@@ -299,6 +273,7 @@ async function onLogin(ev) {
     field.focus();
   };
   hideError(err);
+  $("login-note").hidden = true;
   code.removeAttribute("aria-invalid");
   password.removeAttribute("aria-invalid");
   if (!/^\d{6,12}$/.test(code.value.trim())) return invalid(code, t("needCode"));
@@ -343,8 +318,10 @@ function renderCodes() {
   fill($("codes"), ...(state.me.customers || []).map((c) => h("li", null,
     button({ "aria-pressed": String(c.customer_code === state.code) }, () => pick(c.customer_code),
       h("b", { text: c.customer_code + (c.name ? " · " + c.name : "") }), h("span", { class: "muted", text: c.address })))));
-  $("open-statement").hidden = !state.code;
+  $("open-statement").hidden = $("open-usage").hidden = $("open-requests").hidden = !state.code;
+  setText("open-requests", state.code ? t("reqOf", { code: state.code }) : "");
   setText("open-statement", state.code ? t("stOpen", { code: state.code }) : "");
+  setText("open-usage", state.code ? t("usageOf", { code: state.code }) : "");
 }
 
 async function loadInvoices(more) {
@@ -422,6 +399,7 @@ async function openInvoice(id) {
     state.invoice = null;
     setText("invoice-title", t("loading"));
     clear($("invoice-body"));
+    clear($("invoice-usage"));
     $("pay-one").hidden = $("method-one").hidden = true;
   }
   try {
@@ -454,9 +432,29 @@ function renderInvoice() {
       h("tbody", null, ...(inv.lines || []).map((l) => row("td", [[lineLabel(l)], [vnd(l.amount), "num"]]))),
       h("tfoot", null, row("td", [[t("total")], [vnd(inv.total), "num", "invoice-total"]]))),
     inv.amount_in_words && state.lang === "vi" && h("p", { class: "words", text: t("inWords", { w: inv.amount_in_words }) }),
-    einvoiceBox(inv));
+    einvoiceBox(inv), evidenceBox(inv.evidence));
+  fill($("invoice-usage"), usageBox(inv.consumption));
   $("pay-one").hidden = inv.status !== "unpaid";
   $("method-one").hidden = inv.status !== "unpaid" || !canTransfer(inv.transfer);
+}
+
+// The consumption up to this bill (issue 18): the chart from web/usage.js, loaded once it is wanted.
+function usageBox(history) {
+  if (!history || !(history.periods || []).length) return null;
+  const box = h("section", { class: "usage", "aria-labelledby": "usage-heading" },
+    h("h2", { class: "sub", id: "usage-heading", text: t("usageTitle") }));
+  viewModule("usage").then((m) => box.append(m.chart(kit, history, "usage-heading")), () => box.remove());
+  return box;
+}
+
+// The reading behind the bill (issue 18): what the rules flagged, as text, and the meter photo (a 5-minute
+// link to the photos' bucket, which the CSP allows).
+function evidenceBox(ev) {
+  const photo = ev && /^https?:\/\//.test(ev.photo_url) && ev.photo_url;
+  return ev && h("section", { class: "evidence" }, h("h2", { class: "sub", text: t("evTitle") }),
+    (ev.reasons || []).length ? h("ul", null, ...ev.reasons.map((r) => h("li", { text: (state.lang === "en" && r.message_en) || r.message_vi }))) : null,
+    ev.reviewed && h("p", { class: "muted", text: t("evReviewed") }),
+    photo && h("figure", { class: "photos" }, h("img", { src: photo, alt: t("evPhoto", { d: day(ev.read_at) }) })));
 }
 
 // The legal e-invoice (issue 17): its number and where to look it up, or that it is being issued.
@@ -467,46 +465,6 @@ function einvoiceBox(inv) {
       ["eiSeries", ei.series], ["eiTemplate", ei.template], ["f_issued", day(ei.issued_at)], ["eiLookup", ei.lookup_code]]),
     ei.status === "issued" && h("p", { class: "muted" }, t("eiWhere", { code: ei.lookup_code }), url && " ",
       url && h("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: url })));
-}
-
-// -- the account statement (sổ theo dõi công nợ): a positive balance is owed, a negative one credit
-
-// A table under its heading, scrolling sideways on a phone.
-function grid(id, title, heads, rows, empty) {
-  const heading = h("h2", { class: "sub", id, text: title });
-  if (!rows.length) return [heading, h("p", { class: "muted", text: empty })];
-  return [heading, h("div", { class: "scroll", tabindex: "0", role: "region", "aria-labelledby": id },
-    h("table", { class: "lines", "aria-labelledby": id },
-      h("thead", null, row("th", heads.map((key, i) => [t(key), /num/.test(rows[0][i][1] || "") && "num"]))),
-      h("tbody", null, ...rows.map((r) => row("td", r)))))];
-}
-
-async function openStatement(code) {
-  show("view-statement");
-  setText("statement-title", t("stOpen", { code }));
-  $("statement-csv").hidden = true;
-  state.statement = null;
-  const body = fill($("statement-body"), h("p", { class: "muted", role: "status", text: t("loading") }));
-  let s;
-  try {
-    s = await api("GET", "v1/me/account?customer_code=" + enc(code));
-  } catch (e) { clear(body); return showError($("statement-error"), e); }
-  if (state.view !== "view-statement" || s.customer_code !== code) return;
-  state.statement = s;
-  const credit = (n) => (n < 0 ? " credit" : "");
-  const headline = s.balance > 0 ? t("stOwes", { a: vnd(s.balance) })
-    : s.balance < 0 ? t("stInCredit", { a: vnd(-s.balance) }) : t("stSettled");
-  fill(body,
-    h("p", { class: "amount" + credit(s.balance), text: headline }),
-    facts([["stCredit", vnd(s.credit)], ["stOpenSum", vnd(s.open_amount)]]),
-    ...grid("st-open", t("stOpenTitle"), ["stPeriod", "total", "stPaid", "stLeft"], (s.open_invoices || []).map((i) =>
-      [[period(i.period)], [vnd(i.total), "num"], [vnd(i.paid_amount), "num"], [vnd(i.open_amount), "num"]]), t("stNoOpen")),
-    ...grid("st-entries", t("stEntries"), ["stDate", "stDesc", "stAmount", "stBalance"], (s.entries || []).map((e) => [
-      [e.date ? day(e.date) : "–"], [e.description + (e.reference ? " · " + e.reference : "")],
-      e.effect ? [(e.effect > 0 ? "+" : "") + vnd(e.effect), "num"] : [`(${vnd(e.amount)})`, "num muted"],
-      [vnd(e.balance), "num" + credit(e.balance)]]), t("stNone")),
-    h("p", { class: "muted", text: t("stNote") }));
-  $("statement-csv").hidden = false;
 }
 
 // -- paying: with VNPay at #/thanh-toan/<order id>; by bank transfer (VietQR) at #/chuyen-khoan/<invoice
@@ -528,66 +486,6 @@ function pay(ids, btn, choice) {
     state.order = await api("POST", "v1/payments", { body: { invoice_ids: ids } });
     goTo("thanh-toan", state.order.order_id);
   });
-}
-
-async function openTransfer(kind, id) {
-  show("view-transfer");
-  setText("copy-status", "");
-  const place = kind + "/" + id;
-  if (state.transfer && state.transfer.place === place) renderTransfer();
-  else { state.transfer = null; $("transfer-body").hidden = true; }
-  try {
-    let got;   // the transfer, and what it pays (a text key and its values)
-    if (kind === "invoice") {
-      const inv = state.invoice = await api("GET", invoicePath(id));
-      got = { place, tr: inv.transfer, scope: ["transferOne", { p: period(inv.period), code: inv.customer_code }] };
-    } else {
-      const tr = await api("GET", vietqrPath(id));
-      got = { place, tr, scope: ["transferAll", { n: (tr.invoice_ids || []).length, code: tr.customer_code }] };
-    }
-    if (state.view !== "view-transfer") return;
-    state.transfer = got;
-    if (!canTransfer(got.tr)) throw new Error(t(got.tr && !got.tr.bank ? "transferOff" : "nothingToPay"));
-    renderTransfer();
-    showQr($("vietqr"), got.tr.png_url, () => state.transfer === got);
-  } catch (e) { $("transfer-body").hidden = true; showError($("transfer-error"), e); }
-}
-
-function renderTransfer() {
-  const s = state.transfer, tr = s && s.tr;
-  if (!canTransfer(tr)) return;
-  $("transfer-body").hidden = false;
-  setText("transfer-amount", vnd(tr.amount));
-  setText("transfer-scope", t(...s.scope));
-  $("vietqr").alt = t("vietqrAlt", { amount: vnd(tr.amount), bank: tr.bank.short_name, account: tr.account_no, ref: tr.payment_reference });
-  // Each detail; a button copies it as a bank app wants it typed (the amount: digits only).
-  const value = (key, text, copied) => {
-    const what = t(key).toLowerCase();
-    return [key, [h("span", { class: "value", text }), copied !== undefined
-      && button({ class: "secondary copy", "aria-label": t("copyWhat", { what }) }, () => copyText(copied, what), t("copy"))]];
-  };
-  facts([
-    value("t_bank", `${tr.bank.short_name} (${tr.bank.name})`), value("t_account", tr.account_no, tr.account_no),
-    value("t_name", tr.account_name), value("t_amount", vnd(tr.amount), String(tr.amount)),
-    value("t_ref", tr.payment_reference, tr.payment_reference)
-  ], clear($("transfer-facts")));
-}
-
-// The clipboard API if the page may use it; else a selected text area and execCommand.
-async function copyText(value, what) {
-  try {
-    await navigator.clipboard.writeText(value);
-  } catch (e) {
-    const area = h("textarea", { readonly: true, "aria-hidden": "true", class: "offscreen" });
-    area.value = value;
-    document.body.append(area);
-    area.select();
-    let copied = false;
-    try { copied = document.execCommand("copy"); } catch (e2) { /* not copied */ }
-    area.remove();
-    if (!copied) return setText("copy-status", t("copyFailed", { what }));
-  }
-  setText("copy-status", t("copied", { what, v: value }));
 }
 
 async function openOrder(id) {
@@ -664,26 +562,69 @@ function setLang(lang) {
   if (state.me) { renderCodes(); renderInvoices(); }
   renderInvoice();
   renderOrder();
-  renderTransfer();
   each(".alert", hideError);
-  if (state.view === "view-statement") route();   // its descriptions come in the language asked for
+  Object.values(modules).forEach((m) => m.relabel && m.relabel(kit, state.view));   // a view's own texts
 }
 
-// -- routes: #/ (the invoices) and #/<place>/<id>
+// -- routes: #/ (the invoices), #/<place>/<id> and #/<place>
 
-const PLACES = {
-  "hoa-don": openInvoice, "thanh-toan": openOrder, "so-cong-no": openStatement,
-  "chuyen-khoan": (id) => openTransfer("invoice", id), "chuyen-khoan-ma": (id) => openTransfer("account", id)
+const PLACES = { "hoa-don": openInvoice, "thanh-toan": openOrder };
+
+// The views loaded on demand, each a module web/<name>.js (kept out of the first load: see
+// test_the_website_stays_small): place -> [module, open without login?]. A module exports STRINGS (vi
+// and en, merged into these on load), open(kit, place, id) and, if it has texts of its own to redraw
+// in another language, relabel(kit, view). index.html names each module in <meta name="modules">, so
+// it is fetched with its content hash. A new view is a line here, a module and its name there.
+const VIEWS = {
+  "dang-ky": ["account", true], "quen-mat-khau": ["account", true], "lien-ket": ["account"],
+  "nhan-thong-bao": ["notify"], "tieu-thu": ["usage"], "thong-bao": ["notices", true],
+  "so-cong-no": ["statement"], "chuyen-khoan": ["transfer"], "chuyen-khoan-ma": ["transfer"],
+  "yeu-cau": ["requests"], "yeu-cau-moi": ["requests"], "xem-yeu-cau": ["requests"]
 };
+const modules = {}, loading = {};
+
+// A module, once: its texts merged in; the import is tried again after a failure.
+function viewModule(name) {
+  const meta = document.querySelector("meta[name=modules]"), src = (meta && meta.dataset[name]) || `web/${name}.js`;
+  loading[name] = loading[name] || import(new URL(src, document.baseURI).href).then((m) => {
+    Object.keys(STRINGS).forEach((lang) => Object.assign(STRINGS[lang], m.STRINGS[lang]));
+    each("[data-i18n]", (el) => { el.textContent = t(el.dataset.i18n); });
+    return (modules[name] = m);
+  }, () => { delete loading[name]; throw apiError(t("network"), 0, "NETWORK"); });
+  return loading[name];
+}
+
+// A module's view: a card appended to <main> once, with a way back, its heading (focused when shown),
+// its alert, then `children`; ids view-<name>, <name>-title, <name>-error.
+function section(name, title, back, ...children) {
+  const backTo = h("button", { class: "link back", "data-i18n": back || "back", text: t(back || "back") });
+  backTo.onclick = () => go("#/");
+  const card = h("section", { id: "view-" + name, class: "card", "aria-labelledby": name + "-title", hidden: true }, backTo,
+    h("h1", { id: name + "-title", tabindex: "-1", "data-i18n": title, text: title && t(title) }),
+    h("p", { id: name + "-error", class: "alert", role: "alert", hidden: true }), ...children);
+  $("main").append(card);
+  return card;
+}
 
 function go(hash) { if (location.hash === hash) route(); else location.hash = hash; }
-const goTo = (place, id) => go(`#/${place}/${enc(id)}`);
+const goTo = (place, id) => go(`#/${place}` + (id ? "/" + enc(id) : ""));
 
 function route() {
-  if (!session.refresh) return show("view-login");
-  const m = /^#\/([a-z-]+)\/([^/]+)$/.exec(location.hash);
-  if (m && PLACES.hasOwnProperty(m[1])) PLACES[m[1]](decodeURIComponent(m[2])); else openAccount();
+  const m = /^#\/([a-z-]+)(?:\/([^/]+))?$/.exec(location.hash) || [], place = m[1], id = m[2] && decodeURIComponent(m[2]);
+  const lazy = VIEWS.hasOwnProperty(place) && VIEWS[place];
+  if (!session.refresh && !(lazy && lazy[1])) return show("view-login");
+  if (lazy) {
+    viewModule(lazy[0]).then((mod) => mod.open(kit, place, id),
+      (e) => { if (session.refresh) { openAccount(); showError($("invoices-error"), e); } else showError($("login-error"), e); });
+  } else if (PLACES.hasOwnProperty(place) && id) PLACES[place](id); else openAccount();
 }
+
+// What the views loaded on demand may use of this page.
+const kit = {
+  $, h, t, api, state, session, show, showError, hideError, act, button, clear, fill, facts, row, setText, each,
+  vnd, num, period, day, moment, enc, download, showQr, setTokens, go, goTo, route, section, viewModule,
+  invoicePath, vietqrPath, canTransfer
+};
 
 // Each .method fieldset: VNPay or a bank transfer, a radio group (the arrow keys move the choice).
 each(".method", (set) => set.append(h("legend", { "data-i18n": "methodLegend" }), ...["vnpay", "transfer"].map((value, i) =>
@@ -704,11 +645,12 @@ onClick("pdf", () => {
   const inv = state.invoice;
   if (inv) download($("pdf"), invoicePath(inv.invoice_id) + "/pdf", "application/pdf", `hoa-don-${inv.customer_code}-${inv.period}.pdf`);
 });
-onClick("statement-csv", () => {
-  const code = state.statement && state.statement.customer_code;
-  if (code) download($("statement-csv"), "v1/me/account?format=csv&customer_code=" + enc(code), "text/csv", `so-cong-no-${code}.csv`);
-});
 onClick("open-statement", () => goTo("so-cong-no", state.code));
+onClick("open-usage", () => goTo("tieu-thu", state.code));
+onClick("open-requests", () => goTo("yeu-cau", state.code));
+onClick("open-link", () => goTo("lien-ket"));
+onClick("open-notify", () => goTo("nhan-thong-bao"));
+onClick("open-notices", () => goTo("thong-bao"));
 window.addEventListener("hashchange", route);
 
 setLang(load("localStorage", LANG_KEY) || "vi");
