@@ -189,6 +189,11 @@ def _measure(env: dict, reps: int, cold_runs: int) -> dict:
             partner("GET", "/v1/partners/bills"),
             False,
         ),
+        # Issue 18's reads: the chart's data, the customer's requests and notices, the public board.
+        ("consumption", f"GET /v1/customers/{CODE}/consumption", get(f"/v1/customers/{CODE}/consumption"), False),
+        ("my requests", f"GET /v1/me/tickets?customer_code={CODE}", get(f"/v1/me/tickets?customer_code={CODE}"), False),
+        ("my water cuts", "GET /v1/me/water-cuts", get("/v1/me/water-cuts"), False),
+        ("water-cut board", "GET /v1/public/water-cuts", lambda: http.get("/v1/public/water-cuts"), False),
     ]
     samples: dict[str, list[float]] = {name: [] for name, *_ in requests}
     seen: dict[str, list[str]] = {name: [] for name, *_ in requests}
