@@ -138,7 +138,7 @@ PATHS: dict[str, Any] = {
     },
     "/v1/staff/tickets/{ticket_id}": {
         "get": staff_op(
-            "A request of your branch, in full", (200, "The ticket", _VIEW), params=[TICKET_ID], errors=(404,)
+            "A request of your branch, in full", (200, "The ticket", _VIEW), params=[TICKET_ID], errors=(400, 404)
         )
     },
     "/v1/admin/ticket-types": {

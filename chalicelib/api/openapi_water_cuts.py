@@ -54,7 +54,7 @@ PATHS: dict[str, Any] = {
             tag="managers",
             params=[
                 query("status", {"type": "string", "enum": ["draft", "published", "updated", "cancelled", "restored"]}),
-                query("limit", {"type": "string", "pattern": r"^\d{1,3}$", "description": "1 to 100 (50)"}),
+                query("limit", {"type": "string", "pattern": r"^([1-9]|[1-9]\d|100)$", "description": "1 to 100 (50)"}),
             ],
         ),
     },

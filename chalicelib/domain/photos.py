@@ -14,7 +14,8 @@ PURPOSES = ("ticket", "self_reading", "reading", "ticket_reply")
 # JPEG, PNG and WebP: what phone cameras and browsers give (HEIC is converted by the apps' pickers).
 CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 MAX_BYTES = 5 * 1024 * 1024  # a phone photo at full size is 2-4 MB
-PHOTO_ID_RE = re.compile(r"ph_[A-Za-z0-9_-]{22}")
+PHOTO_ID = r"^ph_[A-Za-z0-9_-]{22}$"  # anchored: the OpenAPI pattern is a search
+PHOTO_ID_RE = re.compile(PHOTO_ID)
 _OWNER_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 

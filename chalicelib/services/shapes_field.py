@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from chalicelib.domain import identifiers as ids
+from chalicelib.domain import photos
 from chalicelib.domain.shapes import spec
 from chalicelib.errors import ValidationError
 
@@ -420,7 +421,7 @@ class ReadingSent:
     photo_id: str | None = field(
         default=None,
         metadata=spec(
-            pattern=r"^ph_[A-Za-z0-9_-]{22}$",  # domain/photos.PHOTO_ID_RE
+            pattern=photos.PHOTO_ID,
             description="the meter photo (POST /v1/staff/photos, purpose reading): required for a spike, a drop "
             "or an unusual cycle, which hold the bill for a manager (issue 18)",
             message=("{field}: the photo_id an upload answered", "{field}: mã ảnh đã tải lên không hợp lệ"),

@@ -41,5 +41,5 @@ class StaffPhotoRequest:
 class PhotoUpload:
     """Where to send the photo, then name it by `photo_id` in the report it belongs to."""
 
-    photo_id: str = field(metadata=spec(pattern=photos.PHOTO_ID_RE.pattern, description="name it in the report"))
+    photo_id: str = field(metadata=spec(pattern=photos.PHOTO_ID, description="name it in the report"))
     upload: UploadForm

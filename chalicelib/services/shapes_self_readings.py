@@ -13,7 +13,7 @@ from chalicelib.domain.shapes import spec
 from chalicelib.services.shapes_field import Reason
 
 PHOTO_ID = spec(
-    pattern=f"^{photos.PHOTO_ID_RE.pattern}$",
+    pattern=photos.PHOTO_ID,
     description="the photo_id of an upload (POST /v1/me/photos or /v1/staff/photos)",
     message=("{field}: the photo_id an upload answered", "{field}: mã ảnh đã tải lên không hợp lệ"),
 )
@@ -26,6 +26,10 @@ def _note(value: str) -> str:
     if not value:
         raise ValueError("empty")
     return value
+
+
+def _optional_note(value: str) -> str | None:
+    return value.strip() or None  # a blank note is no note
 
 
 # -- the customer -------------------------------------------------------------------------------------
@@ -118,7 +122,9 @@ class ApproveReading:
 
     note: str | None = field(
         default=None,
-        metadata=spec(check=_note, max=MAX_NOTE, message=(f"note: at most {MAX_NOTE} characters", "Ghi chú quá dài.")),
+        metadata=spec(
+            check=_optional_note, max=MAX_NOTE, message=(f"note: at most {MAX_NOTE} characters", "Ghi chú quá dài.")
+        ),
     )
 
 
@@ -129,6 +135,8 @@ class RereadReading:
     reason: str = field(
         metadata=spec(
             check=_note,
+            pattern=r"^\s*\S",  # something to read, not only spaces
+            min=1,
             max=MAX_NOTE,
             message=(f"reason: 1 to {MAX_NOTE} characters", f"Vui lòng nhập lý do (tối đa {MAX_NOTE} ký tự)."),
         )

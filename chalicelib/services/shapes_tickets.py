@@ -25,7 +25,7 @@ _TYPE_KEY = r"^[a-z0-9_]{2,32}$"
 _PHOTO_IDS = spec(
     max=PHOTOS_MAX,
     unique=True,
-    items=spec(pattern=photos.PHOTO_ID_RE.pattern),
+    items=spec(pattern=photos.PHOTO_ID),
     description="photos uploaded first (POST /v1/me/photos or /v1/staff/photos), named by their photo_id",
     message=(
         f"photo_ids: up to {PHOTOS_MAX} photo ids from the photo upload",
