@@ -7,6 +7,7 @@ import collections
 import dataclasses
 import itertools
 import json
+import secrets
 from datetime import datetime
 
 import pytest
@@ -15,8 +16,10 @@ from chalicelib import deps
 from chalicelib.adapters.clock import VN_TZ
 
 PASSWORD = "Ghi-thu-2024!"
-_names = itertools.count(1)
-_imeis = itertools.count(1)
+# From a random start: other test modules import this one's fixtures, and pytest may then hold a second copy
+# of this module (its own counters) in the same session; two copies must not hand out the same names.
+_names = itertools.count(secrets.randbelow(10**6) * 1000 + 1)
+_imeis = itertools.count(secrets.randbelow(10**6) * 1000 + 1)
 
 
 def _imei() -> str:

@@ -441,14 +441,15 @@ def test_each_rule_in_the_field(field):
 def test_an_offline_batch_sent_twice_is_billed_once(field):
     staff, route, customers = field
     period = route["reading_period"]
-    batch = {
-        "readings": [_read(staff, code, customers, 9, f"e2e-batch-{code}", period) for code in ("01031075", "01031080")]
-    }
+    # Near each one's usual consumption (01031080 reads ~20 m³): a drop to 9 m³ would now need a meter photo
+    # and be held for review (issue 18), which is not what this test is about.
+    usual = {"01031075": 7, "01031080": 20}
+    batch = {"readings": [_read(staff, code, customers, m3, f"e2e-batch-{code}", period) for code, m3 in usual.items()]}
     assert staff.call("POST", "/v1/staff/readings", batch).status_code == 202
     again = staff.call("POST", "/v1/staff/readings", batch)
     assert again.status_code == 202 and all(r["duplicate"] for r in again.json()["readings"])
     numbers = set()
-    for code in ("01031075", "01031080"):
+    for code in usual:
         reading = _settled(staff, f"e2e-batch-{code}")
         assert reading["status"] in ("billed", "flagged"), reading
         numbers.add(reading["invoice"]["invoice_number"])
