@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.api.openapi_common import op
 from chalicelib.domain.shapes import json_schema
-from chalicelib.services.shapes_photos import CustomerPhotoRequest, PhotoUpload, StaffPhotoRequest
+from chalicelib.services.shapes_photos import CustomerPhotoRequest, ManagerPhotoRequest, PhotoUpload, StaffPhotoRequest
 
 _HOW = (
     ": a presigned POST straight to S3 (its policy fixes the key, the image type and at most 5 MB); then name "
@@ -30,6 +30,16 @@ PATHS: dict[str, Any] = {
             body=json_schema(StaffPhotoRequest, closed=False),
             secured=True,
             errors=(400, 403, 426),
+        )
+    },
+    "/v1/admin/photos": {
+        "post": op(
+            "Send a photo with a reply to a customer's request" + _HOW,
+            (201, "Where to upload it", json_schema(PhotoUpload)),
+            body=json_schema(ManagerPhotoRequest, closed=False),
+            secured=True,
+            tag="managers",
+            errors=(400, 403),
         )
     },
 }

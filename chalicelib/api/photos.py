@@ -1,4 +1,4 @@
-"""Photo uploads (issue 18): a customer's about one of its codes, a field worker's. The answer is a
+"""Photo uploads (issue 18): a customer's about one of its codes, a field worker's, a manager's reply's. The answer is a
 presigned POST straight to S3; the report that follows names the photo (services/photos.py)."""
 
 from __future__ import annotations
@@ -26,3 +26,10 @@ def customer_photo():
 def staff_photo():
     request = bp.current_request
     return json_response(deps.photos().start_for_staff(staff_identity(request), json_body(request)), 201)
+
+
+@bp.route("/v1/admin/photos", methods=["POST"], authorizer=bearer)
+@api
+def manager_photo():
+    request = bp.current_request
+    return json_response(deps.photos().start_for_manager(identity(request), json_body(request)), 201)

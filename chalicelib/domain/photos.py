@@ -10,7 +10,9 @@ import re
 import secrets
 
 # What a photo is for; each kind of report names its own.
-PURPOSES = ("ticket", "self_reading", "reading", "ticket_reply")
+# A manager's reply is kept apart from the field staff's (`manager_reply`): the two kinds of account may share
+# a user name.
+PURPOSES = ("ticket", "self_reading", "reading", "ticket_reply", "manager_reply")
 # JPEG, PNG and WebP: what phone cameras and browsers give (HEIC is converted by the apps' pickers).
 CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 MAX_BYTES = 5 * 1024 * 1024  # a phone photo at full size is 2-4 MB

@@ -17,10 +17,15 @@ from typing import Any
 from chalicelib.domain import photos
 from chalicelib.domain.shapes import parse, to_json
 from chalicelib.domain.tokens import Identity
-from chalicelib.errors import ValidationError
+from chalicelib.errors import Forbidden, ValidationError
 from chalicelib.ports.photos import PhotoObjects
 from chalicelib.services.auth import linked_code
-from chalicelib.services.shapes_photos import CustomerPhotoRequest, PhotoUpload, StaffPhotoRequest
+from chalicelib.services.shapes_photos import (
+    CustomerPhotoRequest,
+    ManagerPhotoRequest,
+    PhotoUpload,
+    StaffPhotoRequest,
+)
 from chalicelib.services.shapes_statements import UploadForm
 
 UPLOAD_EXPIRES_S = 900
@@ -55,7 +60,8 @@ def invalid(field: str, why: str) -> ValidationError:
 
 
 def staff_owner(identity: Identity) -> str:
-    """A field worker's photos are kept under its user name (the account id is 'staff:<user name>')."""
+    """A field worker's (or a manager's) photos are kept under its user name (the account id is
+    'staff:<user name>', 'admin:<user name>'); a manager's under a purpose of its own (manager_reply)."""
     return identity.account_id.split(":", 1)[-1]
 
 
@@ -74,6 +80,12 @@ class PhotoService:
     def start_for_staff(self, identity: Identity, body: Any) -> dict[str, Any]:
         request = parse(StaffPhotoRequest, body)
         return self.start(request.purpose, staff_owner(identity), request.content_type)
+
+    def start_for_manager(self, identity: Identity, body: Any) -> dict[str, Any]:
+        request = parse(ManagerPhotoRequest, body)
+        if identity.role != "admin":
+            raise Forbidden()
+        return self.start("manager_reply", staff_owner(identity), request.content_type)
 
     # -- for the services that take photos --------------------------------------------------
 

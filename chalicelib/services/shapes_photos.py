@@ -38,6 +38,14 @@ class StaffPhotoRequest:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ManagerPhotoRequest:
+    """POST /v1/admin/photos: a photo a manager is about to send with a reply to a customer's request."""
+
+    purpose: Literal["ticket_reply"]
+    content_type: ImageType = field(metadata=_TYPE)
+
+
+@dataclass(frozen=True, kw_only=True)
 class PhotoUpload:
     """Where to send the photo, then name it by `photo_id` in the report it belongs to."""
 

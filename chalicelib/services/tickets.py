@@ -245,9 +245,11 @@ class TicketService:
         if not rules.is_open(ticket.status):
             raise _closed()
         role = _role(identity)
-        purpose, owner = (
-            ("ticket", ticket.customer_code) if role == "customer" else ("ticket_reply", staff_owner(identity))
-        )
+        purpose, owner = {
+            "customer": ("ticket", ticket.customer_code),
+            "staff": ("ticket_reply", staff_owner(identity)),
+            "admin": ("manager_reply", staff_owner(identity)),  # a manager's photos kept apart from staff's
+        }[role]
         keys = self._confirmed(purpose, owner, asked.photo_ids)
         event = NewEvent(
             kind="message", by_role=role, actor=identity.account_id, at=self.clock.now(), text=asked.text, photos=keys

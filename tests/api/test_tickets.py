@@ -434,3 +434,29 @@ def _any_staff(api, admin) -> str:
     )
     assert r.status_code == 201, r.json
     return username
+
+
+def test_a_manager_replies_with_a_photo_kept_apart_from_the_staffs(api, registered, admin):
+    """A manager's photos are uploaded through POST /v1/admin/photos and kept under manager_reply: a field
+    worker who shares the manager's user name cannot name them, nor the manager a worker's."""
+    customer, tokens = registered()
+    ticket_id = _leak(api, tokens["access_token"], customer.code).json["ticket_id"]
+    r = api.post("/v1/admin/photos", {"purpose": "ticket_reply", "content_type": "image/jpeg"}, token=admin)
+    assert r.status_code == 201, r.json
+    assert r.json["upload"]["fields"]["key"].startswith("photos/manager_reply/")
+    assert _upload(r.json["upload"], JPEG).status_code in (200, 201, 204)
+    reply = {"text": "Ảnh đồng hồ sau khi thay.", "photo_ids": [r.json["photo_id"]]}
+    done = api.post(f"/v1/admin/tickets/{ticket_id}/replies", reply, token=admin)
+    assert done.status_code == 201, done.json
+    seen = api.get(f"/v1/me/tickets/{ticket_id}", token=tokens["access_token"]).json
+    [message] = [e for e in seen["history"] if e["kind"] == "message"]
+    assert len(message["photos"]) == 1
+    # A customer's upload form is not a manager's, and a customer cannot ask for one.
+    refused = api.post("/v1/admin/photos", {"purpose": "ticket", "content_type": "image/jpeg"}, token=admin)
+    assert refused.status_code == 400 and refused.json["field"] == "purpose"
+    assert (
+        api.post(
+            "/v1/admin/photos", {"purpose": "ticket_reply", "content_type": "image/jpeg"}, token=tokens["access_token"]
+        ).status_code
+        == 403
+    )
