@@ -151,6 +151,9 @@ class NewInvoice:
     written_off: int | None = None
     paid_at: str | None = None
     invoice_number: int | None = None
+    # 1 when the reading that billed it had a photo or flags (issue 18): only then does the invoice detail
+    # look the reading up for its evidence.
+    reading_evidence: int | None = None
     # With a provider configured: in the e-invoice sweep's index until issued (domain/einvoice_due.py).
     einvoice_due: str | None = None
     einvoice_due_at: int | None = None

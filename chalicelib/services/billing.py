@@ -187,6 +187,7 @@ class BillingService:
         field_collect: int | None = None,
         reading_id: str | None = None,
         replace_unpaid: bool = False,
+        evidence: bool = False,
     ) -> dict[str, Any]:
         """Price and write one invoice with its charge on the customer's account
         (the account's credit applied to it). `consumption` overrides new - old (a
@@ -257,6 +258,7 @@ class BillingService:
             payments=[],
             field_collect=field_collect,
             reading_id=reading_id,
+            reading_evidence=1 if evidence else None,
             paid_amount=0,
         )
         if bill.charges == 0 and not invoice_rules.lines_add_up(

@@ -126,8 +126,9 @@ class InvoiceService:
         # The consumption up to this bill's period, for its chart: one Query more (issue 18).
         recent = self.invoices.history(invoice.customer_code, invoice.period, usage.DEFAULT_PERIODS)
         shown["consumption"] = to_json(history_of(invoice.customer_code, recent, usage.DEFAULT_PERIODS))
-        if self.evidence is not None and invoice.reading_id:
-            # The meter photo and the flags of the reading that billed it (issue 18): one GetItem more.
+        if self.evidence is not None and invoice.reading_id and getattr(invoice, "reading_evidence", None):
+            # The meter photo and the flags of the reading that billed it (issue 18): one GetItem more, only
+            # for a bill whose reading had either (most bills have neither: no read on the hot path).
             evidence = self.evidence(invoice.reading_id)
             if evidence is not None:
                 shown["evidence"] = evidence

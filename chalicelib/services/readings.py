@@ -278,6 +278,8 @@ class ReadingService:
                 field_collect=1 if decision.collect_on_spot and not by_customer else 0,
                 reading_id=item.reading_id,
                 replace_unpaid=correction,
+                # A photo or a flag: the invoice detail then shows them (evidence()); otherwise it need not look.
+                evidence=bool(item.photo_id) or any(r.code not in NOT_EVIDENCE for r in decision.reasons),
             )
         except AppError as err:
             if err.status >= 500:

@@ -357,6 +357,7 @@ class InvoiceModel(Model):
     # on the spot, 0 not (the reading's reasons say why); None: not from the field.
     field_collect = NumberAttribute(null=True)
     reading_id = UnicodeAttribute(null=True)
+    reading_evidence = NumberAttribute(null=True)  # 1: the reading had a photo or flags (ports/invoices.py)
     # The customer account's view of the invoice (domain/ledger.py): what its allocations add up to and
     # what was written off. None on items written before the ledger: paid means the total was paid.
     paid_amount = NumberAttribute(null=True)

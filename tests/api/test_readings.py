@@ -310,3 +310,18 @@ def test_a_reading_of_another_branchs_customer_is_rejected_and_bills_nothing(fie
         },
     )
     assert service.process(rid) == "billed"
+
+
+def test_a_clean_readings_bill_is_shown_without_looking_the_reading_up(field, calls):
+    """Issue 18's evidence is read from the reading only for bills whose reading had a photo or a flag: the
+    invoice detail of an ordinary bill stays one GetItem and one Query (its consumption history)."""
+    from chalicelib.domain.tokens import Identity
+
+    _service, _staff, _queue, customer, send, run = field
+    c = customer()
+    billed = run(send(c.code, 286))
+    assert billed["status"] == "billed" and not [r for r in billed["reasons"] if r["code"] != "NOTHING_TO_COLLECT"]
+    calls.clear()
+    shown = deps.invoices().get(Identity("customer:t", "customer", (c.code,)), billed["invoice"]["invoice_id"])
+    assert "evidence" not in shown
+    assert dict(calls) == {"GetItem": 1, "Query": 1}
