@@ -18,36 +18,19 @@ def attachment(filename: str) -> str:
 
 
 class S3Documents:
+    """The documents as objects of their bucket (adapters/objects.S3Objects): kept immutable, served as files."""
+
     def __init__(self, bucket: str) -> None:
-        self.bucket = bucket
+        from chalicelib.adapters.objects import S3Objects
+
+        self.objects = S3Objects(bucket)
 
     def put(self, key: str, data: bytes, content_type: str = "application/pdf") -> None:
-        from chalicelib.adapters.aws import s3_client
-
-        s3_client().put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=data,
-            ContentType=content_type,
-            ServerSideEncryption="AES256",
-            # The document never changes under its key: a cache may keep it, a shared one may not.
-            CacheControl="private, max-age=31536000, immutable",
-        )
+        # The document never changes under its key: a cache may keep it, a shared one may not.
+        self.objects.put(key, data, content_type, cache_control="private, max-age=31536000, immutable")
 
     def url(self, key: str, filename: str, ttl: int = 300) -> str:
-        from chalicelib.adapters.aws import s3_client
-
-        url: str = s3_client().generate_presigned_url(
-            "get_object",
-            ExpiresIn=ttl,
-            Params={
-                "Bucket": self.bucket,
-                "Key": key,
-                "ResponseContentDisposition": attachment(filename),
-                "ResponseContentType": "application/pdf",
-            },
-        )
-        return url
+        return self.objects.download_url(key, ttl, "application/pdf", attachment(filename))
 
 
 class MemoryDocuments:

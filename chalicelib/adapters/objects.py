@@ -30,11 +30,15 @@ class S3Objects:
         )
         return {"url": form["url"], "fields": form["fields"]}
 
-    def download_url(self, key: str, expires: int = 900, content_type: str | None = None) -> str:
+    def download_url(
+        self, key: str, expires: int = 900, content_type: str | None = None, disposition: str | None = None
+    ) -> str:
         params = {"Bucket": self.bucket, "Key": key}
         if content_type is not None:
             # Served as this type whatever the uploader declared (an upload's Content-Type is the client's word).
             params["ResponseContentType"] = content_type
+        if disposition is not None:
+            params["ResponseContentDisposition"] = disposition
         return _s3().generate_presigned_url("get_object", ExpiresIn=expires, Params=params)
 
     def size(self, key: str):
@@ -49,7 +53,8 @@ class S3Objects:
         body = _s3().get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{start + length - 1}")["Body"]
         return body.read()
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    def put(self, key: str, data: bytes, content_type: str, cache_control: str | None = None) -> None:
+        extra = {"CacheControl": cache_control} if cache_control else {}
         _s3().put_object(
-            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, ServerSideEncryption="AES256"
+            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, ServerSideEncryption="AES256", **extra
         )
