@@ -156,20 +156,9 @@ class PublicWaterCuts:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MyWaterCut:
-    """A notice that affects some of the caller's codes (only those are named)."""
+class MyWaterCut(PublicWaterCut):
+    """A notice that affects some of the caller's codes (only those are named): the public notice and them."""
 
-    notice_id: str = field(metadata=spec(pattern=ids.WATER_CUT_ID))
-    kind: WaterCutKind
-    status: Literal["published", "updated", "restored"]
-    reason: str
-    area_note: str | None
-    wards: list[str]
-    starts_at: str = field(metadata=spec(format="date-time"))
-    ends_at: str = field(metadata=spec(format="date-time"))
-    restored_at: str | None = field(metadata=spec(format="date-time"))
-    current: bool = field(metadata=spec(description="the water is off now"))
-    updated_at: str = field(metadata=spec(format="date-time"))
     customer_codes: list[str] = field(metadata=spec(pattern=ids.CUSTOMER_CODE, min=1))
 
 
