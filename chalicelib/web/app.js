@@ -257,6 +257,7 @@ function endSession(message) {
   Object.assign(session, { access: null, accessUntil: 0, refresh: null });
   save("sessionStorage", REFRESH_KEY, null);
   Object.assign(state, loggedOut());
+  codeLinks();
   if (location.hash) history.replaceState(null, "", location.pathname + location.search);
   show("view-login");
   if (message) showError($("login-error"), message);
@@ -285,6 +286,7 @@ async function onLogin(ev) {
     setTokens(await api("POST", "v1/auth/login", { body, auth: false }));
     password.value = "";
     state.code = null;
+    codeLinks();
     route();   // the account, or the invoice/order the address names
   } catch (e) {
     showError(err, e);
@@ -318,6 +320,12 @@ function renderCodes() {
   fill($("codes"), ...(state.me.customers || []).map((c) => h("li", null,
     button({ "aria-pressed": String(c.customer_code === state.code) }, () => pick(c.customer_code),
       h("b", { text: c.customer_code + (c.name ? " · " + c.name : "") }), h("span", { class: "muted", text: c.address })))));
+  codeLinks();
+}
+
+// The chosen code's links: hidden while no code is chosen (signed out, or its account still loading), so a
+// link left from the last session cannot open a view for no code.
+function codeLinks() {
   $("open-statement").hidden = $("open-usage").hidden = $("open-requests").hidden = !state.code;
   setText("open-requests", state.code ? t("reqOf", { code: state.code }) : "");
   setText("open-statement", state.code ? t("stOpen", { code: state.code }) : "");
